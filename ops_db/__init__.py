@@ -1,0 +1,1 @@
+"""RepairOps operational database: settings, embedded Postgres, models, migrations, services."""

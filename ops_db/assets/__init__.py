@@ -1,0 +1,1 @@
+"""Manufacturers, equipment models, customer equipment, meter readings."""

@@ -1,0 +1,31 @@
+"""Audit: who changed what, before and after; records are hash-chained per tenant to reveal tampering."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Index, String
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ops_db.kit.base import Base, IdMixin, TenantMixin, fk
+
+
+class AuditRecord(IdMixin, TenantMixin, Base):
+    """One change made through a service (append-only; a trigger refuses UPDATE and DELETE)."""
+
+    __tablename__ = "audit_log"
+
+    actor_user_id: Mapped[int | None] = fk("users.id", nullable=True, ondelete="SET NULL", index=False)
+    actor_label: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[int | None] = mapped_column(BigInteger)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    occurred_at: Mapped[datetime]
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)

@@ -1,0 +1,1 @@
+"""Tax rates, price lists, invoices, payments, refunds, credit notes, expenses, bank accounts."""

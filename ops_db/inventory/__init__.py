@@ -1,0 +1,1 @@
+"""Parts, stock locations and levels, the movement ledger, reservations, transfers, purchasing."""

@@ -1,0 +1,1 @@
+"""Shared building blocks: declarative base, sessions and tenant context, typed errors."""

@@ -1,0 +1,1 @@
+"""Preventive maintenance plans that generate service orders when due."""

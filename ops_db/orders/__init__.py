@@ -1,0 +1,1 @@
+"""Service requests, service orders, lines, events, notes, attachments, sign-offs, ratings."""

@@ -1,0 +1,50 @@
+"""Runtime settings, read from the environment (prefix ``REPAIROPS_``) and ``DATABASE_URL``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where RepairOps keeps its data and which Postgres it talks to."""
+
+    model_config = SettingsConfigDict(env_prefix="REPAIROPS_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".repairops"), description="Runtime data: database, warehouse, uploads.")
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "REPAIROPS_DATABASE_URL"),
+        description="An existing Postgres server; when unset RepairOps runs its own embedded one.",
+    )
+    pg_dir: Path | None = Field(default=None, description="Embedded Postgres data directory (default DATA_DIR/pg).")
+    database_name: str = Field(default="repairops", description="Database created on the embedded server.")
+    app_role: str = Field(default="repairops_app", description="Non-owner role the application runs as (RLS).")
+    secret_key: str = Field(
+        default="dev-only-change-me-0123456789abcdef",
+        description="Key material for encrypting secrets at rest (TOTP). Set it in production.",
+    )
+
+    @property
+    def embedded(self) -> bool:
+        """True when RepairOps manages its own Postgres."""
+        return not self.database_url
+
+    @property
+    def pg_data_dir(self) -> Path:
+        """Absolute path of the embedded server's data directory."""
+        return (self.pg_dir or self.data_dir / "pg").expanduser().resolve()
+
+    @property
+    def data_path(self) -> Path:
+        """Absolute path of the runtime data directory."""
+        return self.data_dir.expanduser().resolve()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; call ``get_settings.cache_clear()`` after changing the env)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""SLA policies, business-hours calendars and per-order SLA clocks."""

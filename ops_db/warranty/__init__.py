@@ -1,0 +1,1 @@
+"""Warranties per equipment and per repair, and claims against them."""

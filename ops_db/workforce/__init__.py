@@ -1,0 +1,1 @@
+"""Technicians, skills, certifications, shifts, breaks, time off, time entries, bookings, plans."""
