@@ -27,6 +27,11 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def upgrade_with_role(url: str, app_role: str, revision: str = "head") -> None:
+    """Upgrade, granting the named application role its rights."""
+    command.upgrade(alembic_config(url, app_role), revision)
+
+
 def downgrade(url: str, revision: str = "base") -> None:
     """Downgrade the database to ``revision`` (default: empty)."""
     command.downgrade(alembic_config(url), revision)

@@ -1,0 +1,171 @@
+"""``repairops``: start the database, migrate, seed the demo company, and (later) pipelines and UI."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ops_db import admin, embedded
+from ops_db.kit import db
+from ops_db.kit.errors import RepairOpsError
+from ops_db.settings import get_settings
+
+app = typer.Typer(help="RepairOps: run a repair-service business.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="The operational Postgres database.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo company.", invoke_without_command=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]Error:[/red] {message}")
+    raise typer.Exit(code=1)
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded Postgres (or check that DATABASE_URL answers)."""
+    settings = get_settings()
+    url = db.server_url(settings)
+    if settings.embedded:
+        console.print(f"Embedded Postgres running, data in {settings.pg_data_dir}")
+    else:
+        console.print("Using the server in DATABASE_URL.")
+    db.admin_engine(url).connect().close()
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded Postgres."""
+    settings = get_settings()
+    if not settings.embedded:
+        _fail("DATABASE_URL is set: RepairOps does not manage that server, so it will not stop it.")
+    stopped = embedded.stop(settings.pg_data_dir)
+    console.print("Stopped." if stopped else "The embedded Postgres was not running.")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show whether the database runs, where its data lives, and the schema revision."""
+    from ops_db import migrate
+
+    settings = get_settings()
+    if not settings.embedded:
+        url = db.server_url(settings)
+        console.print(f"server: DATABASE_URL\nschema revision: {migrate.current_revision(url) or 'none'}")
+        return
+    state = embedded.status(settings.pg_data_dir)
+    console.print(f"data directory: {state.data_dir}")
+    console.print(f"initialized: {'yes' if state.initialized else 'no'}")
+    console.print(f"running: {f'yes (pid {state.pid})' if state.running else 'no'}")
+    if state.running:
+        url = db.server_url(settings, start=False)
+        console.print(f"schema revision: {migrate.current_revision(url) or 'none'} "
+                      f"(code expects {migrate.head_revision()})")
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print a libpq URL of the database (for psql and other tools)."""
+    print(db.libpq_url(get_settings()))
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Upgrade the schema to the newest revision (Alembic upgrade head)."""
+    settings = get_settings()
+    revision = admin.migrate_to_head(db.server_url(settings), settings)
+    console.print(f"Schema at revision {revision}.")
+
+
+@db_app.command("backup")
+def db_backup(file: Annotated[Path, typer.Argument(help="Where to write the dump.")]) -> None:
+    """Dump the database to FILE (pg_dump custom format)."""
+    target = admin.backup(db.server_url(get_settings()), file)
+    console.print(f"Backup written to {target} ({target.stat().st_size:,} bytes).")
+
+
+@db_app.command("restore")
+def db_restore(file: Annotated[Path, typer.Argument(help="A dump made by `repairops db backup`.")]) -> None:
+    """Replace the database's contents with the dump in FILE."""
+    admin.restore(db.server_url(get_settings()), file)
+    console.print(f"Restored from {file}.")
+
+
+@demo_app.callback()
+def demo(ctx: typer.Context) -> None:
+    """Start the database, migrate, seed the small demo company if empty, and print a summary."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from ops_db.demo import summary
+
+    settings = get_settings()
+    url = db.server_url(settings)
+    admin.migrate_to_head(url, settings)
+    from ops_db.demo.generator import Scale, is_empty, seed
+
+    if is_empty(url):
+        seed(url, Scale.SMALL, seed_value=42, as_of=date.today(), progress=True)
+    _print_summary(summary.counts(url), settings)
+
+
+@demo_app.command("seed")
+def demo_seed(
+    scale: Annotated[str, typer.Option(help="small | medium | large")] = "small",
+    seed_value: Annotated[int, typer.Option("--seed", help="Random seed; same seed, same company.")] = 42,
+    as_of: Annotated[str | None, typer.Option(help="The demo's 'today' (YYYY-MM-DD).")] = None,
+) -> None:
+    """Write a realistic demo company (deterministic for a seed) into an empty database."""
+    from ops_db.demo.generator import Scale, seed
+
+    try:
+        chosen = Scale(scale)
+    except ValueError:
+        _fail(f"Unknown scale {scale!r}; choose small, medium or large.")
+        return
+    try:
+        day = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        _fail(f"--as-of must be a date like 2026-11-24, not {as_of!r}.")
+        return
+    settings = get_settings()
+    url = db.server_url(settings)
+    admin.migrate_to_head(url, settings)
+    stats = seed(url, chosen, seed_value=seed_value, as_of=day, progress=True)
+    console.print(f"Seeded {stats.orders:,} orders and {stats.events:,} events in {stats.seconds:.1f} s.")
+
+
+def _print_summary(counts: dict[str, int], settings: object) -> None:
+    table = Table(title="RepairOps demo company")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+    s = get_settings()
+    where = s.pg_data_dir if s.embedded else "DATABASE_URL"
+    console.print(f"Data lives in: {where}")
+    console.print(f"Connect with psql: psql \"{db.libpq_url(s)}\"")
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning domain errors into one plain sentence."""
+    try:
+        app()
+    except RepairOpsError as exc:
+        err.print(f"[red]Error:[/red] {exc.message}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
