@@ -116,7 +116,7 @@ def demo(ctx: typer.Context) -> None:
 
     if is_empty(url):
         seed(url, Scale.SMALL, seed_value=42, as_of=date.today(), progress=True)
-    _print_summary(summary.counts(url), settings)
+    _print_summary(summary.counts(url))
 
 
 @demo_app.command("seed")
@@ -145,7 +145,7 @@ def demo_seed(
     console.print(f"Seeded {stats.orders:,} orders and {stats.events:,} events in {stats.seconds:.1f} s.")
 
 
-def _print_summary(counts: dict[str, int], settings: object) -> None:
+def _print_summary(counts: dict[str, int]) -> None:
     table = Table(title="RepairOps demo company")
     table.add_column("table")
     table.add_column("rows", justify="right")
@@ -155,7 +155,7 @@ def _print_summary(counts: dict[str, int], settings: object) -> None:
     s = get_settings()
     where = s.pg_data_dir if s.embedded else "DATABASE_URL"
     console.print(f"Data lives in: {where}")
-    console.print(f"Connect with psql: psql \"{db.libpq_url(s)}\"")
+    console.print(f"Connect with psql: psql \"{db.libpq_url(s)}\"", soft_wrap=True)
 
 
 def main() -> None:
