@@ -55,7 +55,7 @@ class ScaleSpec:
 SPECS = {
     Scale.SMALL: ScaleSpec(technicians=12, customers=400, devices=800, days=90, orders_per_day=42),
     Scale.MEDIUM: ScaleSpec(technicians=60, customers=20_000, devices=40_000, days=365, orders_per_day=300),
-    Scale.LARGE: ScaleSpec(technicians=400, customers=200_000, devices=400_000, days=730, orders_per_day=1370),
+    Scale.LARGE: ScaleSpec(technicians=400, customers=200_000, devices=400_000, days=730, orders_per_day=1660),
 }
 
 STAGE_PATH = ["received", "diagnostics", "awaiting_approval", "awaiting_parts", "repair", "quality_check",
@@ -426,10 +426,7 @@ class _Generator:
             fault, minutes, est_amount, est_status, received, received + timedelta(minutes=resolution_minutes),
             stage_times.get("ready"), closed_at, cancelled_at, received, events[-1][3])
         for etype, frm, to, ts in events:
-            self.add("order_events", ("id", "order_id", "event_type", "from_stage", "to_stage", "actor_label",
-                                      "occurred_at"),
-                     self.new_id("order_events"), oid, etype, frm, to, "demo", ts)
-        self.stats.events += len(events)
+            self._event(oid, etype, ts, frm, to)
         self.stats.orders += 1
         self.add("sla_clocks", ("id", "order_id", "policy_id", "kind", "state", "started_at", "due_at",
                                 "stopped_at", "created_at", "updated_at"),
@@ -452,6 +449,12 @@ class _Generator:
                 self.add("order_ratings", ("id", "order_id", "score", "created_at"), self.new_id("order_ratings"),
                          oid, self.rng.choices([1, 2, 3, 4, 5], weights=[2, 3, 10, 35, 50])[0],
                          closed_at + timedelta(hours=3))
+
+    def _event(self, oid: int, etype: str, at: datetime, frm: str | None = None, to: str | None = None) -> None:
+        self.add("order_events", ("id", "order_id", "event_type", "from_stage", "to_stage", "actor_label",
+                                  "occurred_at"),
+                 self.new_id("order_events"), oid, etype, frm, to, "demo", at)
+        self.stats.events += 1
 
     def _clock_state(self, started: datetime, minutes: int, stopped: datetime | None, stage: str) -> str:
         due = started + timedelta(minutes=minutes)
@@ -542,9 +545,10 @@ class _Generator:
                               "due_on", "subtotal", "tax_total", "total", "created_at", "updated_at"),
                  iid, f"INV-{issued.year}-{self.invoice_seq:06d}", oid, cust, status, "USD", issued,
                  issued.date() + timedelta(days=14), subtotal, tax, total, issued, issued)
+        self._event(oid, "invoiced", issued)
         if paid <= 0:
             return
-        pay_at = (closed or issued) - timedelta(minutes=1) if closed else issued + timedelta(hours=1)
+        pay_at = closed - timedelta(minutes=1) if closed else issued
         pay_at = max(pay_at, issued)
         pid = self.new_id("payments")
         refunded = Decimal(0)
@@ -554,6 +558,7 @@ class _Generator:
                               "refunded_amount", "received_at", "created_at", "updated_at"),
                  pid, iid, cust, rng.choice(["cash", "card", "card", "bank_transfer", "online"]),
                  f"demo-pay-{pid}", paid, refunded, pay_at, pay_at, pay_at)
+        self._event(oid, "payment_received", pay_at)
         if refunded > 0:
             rid = self.new_id("refunds")
             self.add("refunds", ("id", "payment_id", "amount", "reason", "idempotency_key", "refunded_at"),
