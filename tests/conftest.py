@@ -68,3 +68,57 @@ def migrated_db(fresh_db: str) -> str:
 def conninfo(url: str) -> str:
     """libpq conninfo for raw psycopg connections in tests."""
     return _conninfo(url)
+
+
+class Shop:
+    """A provisioned tenant on a migrated database, with helpers to act as people of each role."""
+
+    def __init__(self, url: str, slug: str = "acme", tax_pct: str = "10") -> None:
+        from decimal import Decimal
+
+        from ops_db.identity.tenants import TenantIn, provision_tenant
+        from ops_db.kit.db import app_engine
+
+        self.url = url
+        self.engine = app_engine(url)
+        self.slug = slug
+        self.tenant_id = provision_tenant(self.engine, TenantIn(
+            slug=slug, name=f"{slug.title()} Repairs", admin_email=f"admin@{slug}.example",
+            admin_password="admin-pass-1", time_zone="UTC", tax_pct=Decimal(tax_pct)))
+        self._users = 0
+
+    def system(self) -> object:
+        from ops_db.kit.uow import Actor
+
+        return Actor.system(self.tenant_id)
+
+    def uow(self, actor: object | None = None) -> object:
+        from ops_db.kit.uow import Actor, UnitOfWork
+
+        chosen = actor if actor is not None else Actor.system(self.tenant_id)
+        assert isinstance(chosen, Actor)
+        return UnitOfWork(self.engine, chosen)
+
+    def person(self, role: str, *, customer_id: int | None = None, technician_id: int | None = None) -> object:
+        """A new user with ``role`` (linked to a customer or technician) as an Actor."""
+        from sqlalchemy import text
+
+        from ops_db.identity.service import create_user, load_actor
+        from ops_db.kit.uow import Actor, UnitOfWork
+
+        self._users += 1
+        user = create_user(UnitOfWork(self.engine, Actor.system(self.tenant_id)),
+                           f"{role}{self._users}@{self.slug}.example", f"{role.title()} {self._users}",
+                           "person-pass-1", [role], customer_id=customer_id)
+        if technician_id is not None:
+            with UnitOfWork(self.engine, Actor.system(self.tenant_id)) as uow:
+                uow.session.execute(text("UPDATE technicians SET user_id = :u WHERE id = :t"),
+                                    {"u": user.id, "t": technician_id})
+                uow.commit()
+        return load_actor(self.engine, self.tenant_id, user.id)
+
+
+@pytest.fixture
+def shop(migrated_db: str) -> Shop:
+    """A fresh tenant ("acme", 10% tax) on a fresh database."""
+    return Shop(migrated_db)

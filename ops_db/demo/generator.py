@@ -650,6 +650,11 @@ def seed(url: str, scale: Scale, *, seed_value: int = 42, as_of: date | None = N
             if has_identity:
                 conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                              f"(SELECT COALESCE(max(id), 0) + 1 FROM {table}), false)")
+        # Built-in permissions of the system roles (the catalogue itself is loaded by migration 0003).
+        from ops_db.identity.tenants import sync_role_permissions_sql
+
+        conn.execute("SELECT set_config('app.tenant_id', %s, true)", (str(gen.tenant),))
+        conn.execute(sync_role_permissions_sql().encode())
         conn.commit()
     gen.stats.seconds = _time.perf_counter() - started
     return gen.stats

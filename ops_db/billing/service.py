@@ -1,0 +1,312 @@
+"""Billing: invoices from orders, idempotent payments, refunds within what was paid, credit notes, receivables."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from ops_db.billing.models import (
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Refund,
+)
+from ops_db.comms.service import notify_customer
+from ops_db.identity.models import Tenant
+from ops_db.kit.errors import Conflict, NotFound, ValidationError
+from ops_db.kit.numbers import next_number
+from ops_db.kit.uow import UnitOfWork
+from ops_db.orders.models import EventType, OrderLine, ServiceOrder, Stage
+from ops_db.orders.service import line_amounts, load_order, record_event
+
+CENT = Decimal("0.01")
+
+
+def _amount(value: Any, what: str = "amount") -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError:
+        raise ValidationError(f"The {what} must be a number.") from None
+    if not amount.is_finite() or amount <= 0:
+        raise ValidationError(f"The {what} must be more than 0.")
+    if amount >= Decimal("10000000000"):
+        raise ValidationError(f"The {what} is too large.")
+    if amount != amount.quantize(CENT):
+        raise ValidationError(f"The {what} can have at most 2 decimals.")
+    return amount
+
+
+def _key(value: str | None) -> str:
+    key = (value or "").strip()
+    if not key or len(key) > 128:
+        raise ValidationError("Give an idempotency key of 1 to 128 characters.")
+    return key
+
+
+def create_invoice(uow: UnitOfWork, order_id: int, *, due_days: int = 14) -> Invoice:
+    """Issue an itemized invoice for an order's lines with their tax rates; one live invoice per order."""
+    with uow:
+        uow.actor.require("billing.invoice")
+        if not 0 <= due_days <= 365:
+            raise ValidationError("Payment terms must be between 0 and 365 days.")
+        order = load_order(uow, order_id, lock=True)
+        if order.stage == Stage.CANCELLED:
+            raise Conflict(f"Order {order.order_number} is cancelled; there is nothing to invoice.")
+        existing = uow.session.execute(select(Invoice.invoice_number).where(
+            Invoice.order_id == order.id, Invoice.status != InvoiceStatus.VOID)).scalar()
+        if existing is not None:
+            raise Conflict(f"Order {order.order_number} is already invoiced ({existing}).")
+        lines = uow.session.execute(select(OrderLine).where(OrderLine.order_id == order.id)
+                                    .order_by(OrderLine.line_no)).scalars().all()
+        if not lines:
+            raise Conflict(f"Order {order.order_number} has no lines to invoice.")
+        tenant = uow.session.get(Tenant, order.tenant_id)
+        assert tenant is not None
+        now = uow.now()
+        invoice = Invoice(tenant_id=tenant.id, invoice_number=next_number(
+            uow.session, tenant.id, "invoice", tenant.invoice_number_prefix, now), order_id=order.id,
+            customer_id=order.customer_id, status=InvoiceStatus.ISSUED, currency=tenant.currency, issued_at=now,
+            due_on=now.date() + timedelta(days=due_days), subtotal=Decimal(0), tax_total=Decimal(0),
+            total=Decimal(0))
+        uow.session.add(invoice)
+        uow.flush()
+        subtotal = tax = Decimal(0)
+        for i, line in enumerate(lines, 1):
+            net, line_tax = line_amounts(line)
+            uow.session.add(InvoiceLine(
+                tenant_id=tenant.id, invoice_id=invoice.id, order_line_id=line.id, line_no=i,
+                description=line.description, kind=line.kind.value, quantity=line.quantity,
+                unit_price=line.unit_price, tax_rate_pct=line.tax_rate_pct, net_amount=net, tax_amount=line_tax,
+                total_amount=net + line_tax))
+            subtotal, tax = subtotal + net, tax + line_tax
+        if subtotal + tax < 0 or tax < 0:
+            raise Conflict("Discounts exceed the charges; the invoice would be negative.")
+        invoice.subtotal, invoice.tax_total, invoice.total = subtotal, tax, subtotal + tax
+        if invoice.total == 0:
+            invoice.status = InvoiceStatus.PAID
+        record_event(uow, order, EventType.INVOICED, {"invoice_number": invoice.invoice_number,
+                                                      "total": str(invoice.total)})
+        uow.audit("invoice.create", "invoices", invoice.id,
+                  after={"number": invoice.invoice_number, "subtotal": subtotal, "tax": tax, "total": invoice.total})
+        uow.commit()
+        return invoice
+
+
+def _invoice(uow: UnitOfWork, invoice_id: int, *, lock: bool = False) -> Invoice:
+    invoice = uow.session.get(Invoice, invoice_id, with_for_update=lock)
+    if invoice is None:
+        raise NotFound(f"Invoice {invoice_id} does not exist.")
+    return invoice
+
+
+def balance(uow: UnitOfWork, invoice: Invoice) -> dict[str, Decimal]:
+    """What was paid (net of refunds), credited, and what is still owed on an invoice."""
+    paid = uow.session.execute(select(func.coalesce(func.sum(Payment.amount - Payment.refunded_amount), 0)).where(
+        Payment.invoice_id == invoice.id, Payment.status == PaymentStatus.SUCCEEDED)).scalar_one()
+    credited = uow.session.execute(select(func.coalesce(func.sum(CreditNote.amount), 0)).where(
+        CreditNote.invoice_id == invoice.id)).scalar_one()
+    due = invoice.total - Decimal(credited) - Decimal(paid)
+    return {"paid": Decimal(paid), "credited": Decimal(credited), "due": max(due, Decimal(0))}
+
+
+def _settle_status(uow: UnitOfWork, invoice: Invoice) -> None:
+    if invoice.status in (InvoiceStatus.VOID, InvoiceStatus.WRITTEN_OFF, InvoiceStatus.DRAFT):
+        return
+    b = balance(uow, invoice)
+    if b["due"] == 0:
+        invoice.status = InvoiceStatus.PAID
+    elif b["paid"] > 0 or b["credited"] > 0:
+        invoice.status = InvoiceStatus.PARTIALLY_PAID
+    else:
+        invoice.status = InvoiceStatus.ISSUED
+
+
+def record_payment(uow: UnitOfWork, invoice_id: int, amount: Any, method: str, idempotency_key: str, *,
+                   provider: str | None = None, provider_reference: str | None = None) -> Payment:
+    """Record money received; the same idempotency key always yields the one payment recorded first."""
+    with uow:
+        actor = uow.actor
+        actor.require("billing.pay")
+        key = _key(idempotency_key)
+        value = _amount(amount)
+        try:
+            pay_method = PaymentMethod(method)
+        except ValueError:
+            raise ValidationError(f"The method must be one of: {', '.join(m.value for m in PaymentMethod)}.") \
+                from None
+        invoice = _invoice(uow, invoice_id, lock=True)  # serialises payments on one invoice
+        if actor.is_customer and invoice.customer_id != actor.customer_id:
+            raise NotFound(f"Invoice {invoice_id} does not exist.")
+        existing = uow.session.execute(select(Payment).where(Payment.idempotency_key == key)).scalar_one_or_none()
+        if existing is not None:
+            if existing.invoice_id != invoice.id or existing.amount != value:
+                raise Conflict("That idempotency key was already used for a different payment.")
+            return existing
+        if invoice.status in (InvoiceStatus.VOID, InvoiceStatus.WRITTEN_OFF, InvoiceStatus.DRAFT):
+            raise Conflict(f"Invoice {invoice.invoice_number} is {invoice.status.value}; it cannot take payments.")
+        due = balance(uow, invoice)["due"]
+        if value > due:
+            raise Conflict(f"Invoice {invoice.invoice_number} has {due} left to pay; {value} is too much.")
+        now = uow.now()
+        payment = Payment(tenant_id=invoice.tenant_id, invoice_id=invoice.id, customer_id=invoice.customer_id,
+                          method=pay_method, status=PaymentStatus.SUCCEEDED, provider=provider,
+                          provider_reference=provider_reference, idempotency_key=key, amount=value, received_at=now)
+        uow.session.add(payment)
+        uow.flush()
+        _settle_status(uow, invoice)
+        order = uow.session.get(ServiceOrder, invoice.order_id) if invoice.order_id else None
+        if order is not None:
+            record_event(uow, order, EventType.PAYMENT_RECEIVED, {"amount": str(value), "payment_id": payment.id})
+        notify_customer(uow, "payment_received", invoice.customer_id,
+                        {"amount": f"{value} {invoice.currency}", "invoice_number": invoice.invoice_number},
+                        order_id=invoice.order_id, dedupe_key=f"payment_received:{payment.id}")
+        uow.audit("payment.record", "payments", payment.id,
+                  after={"invoice_id": invoice.id, "amount": value, "method": pay_method, "key": key})
+        uow.commit()
+        return payment
+
+
+def refund(uow: UnitOfWork, payment_id: int, amount: Any, reason: str, idempotency_key: str) -> Refund:
+    """Give money back, partly or fully, never more than what remains of the payment."""
+    with uow:
+        uow.actor.require("billing.refund")
+        key = _key(idempotency_key)
+        value = _amount(amount)
+        why = (reason or "").strip()
+        if not why:
+            raise ValidationError("Say why the money is refunded.")
+        payment = uow.session.get(Payment, payment_id, with_for_update=True)
+        if payment is None:
+            raise NotFound(f"Payment {payment_id} does not exist.")
+        existing = uow.session.execute(select(Refund).where(Refund.idempotency_key == key)).scalar_one_or_none()
+        if existing is not None:
+            if existing.payment_id != payment.id or existing.amount != value:
+                raise Conflict("That idempotency key was already used for a different refund.")
+            return existing
+        remaining = payment.amount - payment.refunded_amount
+        if value > remaining:
+            raise Conflict(f"A refund cannot exceed what was paid: at most {remaining} remains of this payment.")
+        row = Refund(tenant_id=payment.tenant_id, payment_id=payment.id, amount=value, reason=why[:2000],
+                     idempotency_key=key, refunded_at=uow.now(), created_by=uow.actor.user_id)
+        uow.session.add(row)
+        uow.flush()  # the trigger adds to payments.refunded_amount, capped by its CHECK
+        uow.session.refresh(payment)
+        invoice = _invoice(uow, payment.invoice_id, lock=True)
+        _settle_status(uow, invoice)
+        uow.audit("payment.refund", "refunds", row.id, after={"payment_id": payment.id, "amount": value})
+        uow.commit()
+        return row
+
+
+def issue_credit_note(uow: UnitOfWork, invoice_id: int, amount: Any, reason: str) -> CreditNote:
+    """Reduce what an invoice asks for (goodwill, a wrong charge), never below zero."""
+    with uow:
+        uow.actor.require("billing.refund")
+        value = _amount(amount)
+        why = (reason or "").strip()
+        if not why:
+            raise ValidationError("Say why the credit note is issued.")
+        invoice = _invoice(uow, invoice_id, lock=True)
+        b = balance(uow, invoice)
+        if value > invoice.total - b["credited"]:
+            raise Conflict(f"Credit notes cannot exceed the invoice total; at most {invoice.total - b['credited']}.")
+        now = uow.now()
+        note = CreditNote(tenant_id=invoice.tenant_id, credit_note_number=next_number(
+            uow.session, invoice.tenant_id, "credit", "CN", now), invoice_id=invoice.id, amount=value,
+            reason=why[:2000], issued_at=now)
+        uow.session.add(note)
+        uow.flush()
+        _settle_status(uow, invoice)
+        uow.audit("invoice.credit", "credit_notes", note.id, after={"invoice_id": invoice.id, "amount": value})
+        uow.commit()
+        return note
+
+
+def write_off(uow: UnitOfWork, invoice_id: int, reason: str) -> Invoice:
+    """Give up on collecting what is still owed."""
+    with uow:
+        uow.actor.require("billing.write_off")
+        invoice = _invoice(uow, invoice_id, lock=True)
+        if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID):
+            raise Conflict(f"Invoice {invoice.invoice_number} is {invoice.status.value}; nothing to write off.")
+        if not (reason or "").strip():
+            raise ValidationError("Say why the invoice is written off.")
+        invoice.status, invoice.written_off_at = InvoiceStatus.WRITTEN_OFF, uow.now()
+        uow.audit("invoice.write_off", "invoices", invoice.id, after={"reason": reason.strip()[:500]})
+        uow.commit()
+        return invoice
+
+
+def invoice_dict(uow: UnitOfWork, invoice: Invoice) -> dict[str, Any]:
+    """An invoice with its balance."""
+    return {"id": invoice.id, "invoice_number": invoice.invoice_number, "order_id": invoice.order_id,
+            "customer_id": invoice.customer_id, "status": invoice.status.value, "currency": invoice.currency,
+            "issued_at": invoice.issued_at, "due_on": invoice.due_on, "subtotal": invoice.subtotal,
+            "tax_total": invoice.tax_total, "total": invoice.total, **balance(uow, invoice)}
+
+
+def get_invoice(uow: UnitOfWork, invoice_id: int) -> dict[str, Any]:
+    """One invoice with lines and balance."""
+    with uow:
+        uow.actor.require("billing.read")
+        invoice = _invoice(uow, invoice_id)
+        data = invoice_dict(uow, invoice)
+        data["lines"] = [{"line_no": ln.line_no, "description": ln.description, "kind": ln.kind,
+                          "quantity": ln.quantity, "unit_price": ln.unit_price, "tax_rate_pct": ln.tax_rate_pct,
+                          "net": ln.net_amount, "tax": ln.tax_amount, "total": ln.total_amount}
+                         for ln in uow.session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)
+                                                       .order_by(InvoiceLine.line_no)).scalars()]
+        return data
+
+
+def list_invoices(uow: UnitOfWork, *, status: str | None = None, customer_id: int | None = None, limit: int = 50,
+                  offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """A page of invoices, newest first."""
+    from ops_db.customers.service import page_bounds
+
+    limit, offset = page_bounds(limit, offset)
+    with uow:
+        uow.actor.require("billing.read")
+        query = select(Invoice)
+        if status:
+            try:
+                query = query.where(Invoice.status == InvoiceStatus(status))
+            except ValueError:
+                raise ValidationError(f"The status must be one of: {', '.join(s.value for s in InvoiceStatus)}.") \
+                    from None
+        if customer_id is not None:
+            query = query.where(Invoice.customer_id == customer_id)
+        total = uow.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = uow.session.execute(query.order_by(Invoice.id.desc()).limit(limit).offset(offset)).scalars().all()
+        return [invoice_dict(uow, i) for i in rows], total
+
+
+def receivables(uow: UnitOfWork, as_of: date | None = None) -> list[dict[str, Any]]:
+    """Open invoices with what is owed and the aging bucket (current, 1-30, 31-60, 61-90, 90+ days overdue)."""
+    with uow:
+        uow.actor.require("billing.read")
+        as_of = as_of or uow.now().date()
+        rows = uow.session.execute(text(
+            """
+            SELECT i.id, i.invoice_number, i.customer_id, c.name AS customer, i.due_on, i.total,
+                   i.total - COALESCE((SELECT sum(amount - refunded_amount) FROM payments p
+                                       WHERE p.invoice_id = i.id AND p.status = 'succeeded'), 0)
+                           - COALESCE((SELECT sum(amount) FROM credit_notes n WHERE n.invoice_id = i.id), 0) AS due,
+                   GREATEST(:d - i.due_on, 0) AS days_overdue
+            FROM invoices i JOIN customers c ON c.id = i.customer_id
+            WHERE i.status IN ('issued', 'partially_paid') ORDER BY i.due_on, i.id
+            """), {"d": as_of}).mappings().all()
+        out = []
+        for r in rows:
+            days = int(r["days_overdue"])
+            bucket = ("current" if days == 0 else "1-30" if days <= 30 else "31-60" if days <= 60
+                      else "61-90" if days <= 90 else "90+")
+            out.append({**dict(r), "bucket": bucket, "due": Decimal(r["due"]).quantize(CENT, ROUND_HALF_UP)})
+        return out

@@ -1,0 +1,212 @@
+"""Notifications into the outbox (same transaction as the change that caused them) and order threads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, text
+
+from ops_db.comms.models import InAppNotification, Message, MessageThread, NotificationTemplate, OutboxMessage
+from ops_db.customers.models import Channel, Customer, CustomerPreference
+from ops_db.identity.models import Tenant, User
+from ops_db.kit.errors import NotFound, ValidationError
+from ops_db.kit.uow import UnitOfWork
+from ops_db.orders.models import ServiceOrder
+
+# Built-in English texts; a tenant overrides them per event, channel and locale in notification_templates.
+DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
+    "request_received": ("We received your repair request {order_number}",
+                         "Hello {customer_name}, we received your request {order_number}. Track it with code "
+                         "{tracking_code}."),
+    "order_assigned": ("Technician assigned to {order_number}",
+                       "{technician_name} will handle your order {order_number}."),
+    "technician_en_route": ("Your technician is on the way",
+                            "{technician_name} is on the way for order {order_number}."),
+    "estimate_ready": ("Estimate for {order_number}: {estimate_amount}",
+                       "The estimate for order {order_number} is {estimate_amount}. Please approve or decline it."),
+    "estimate_decided": ("Estimate {decision} for {order_number}",
+                         "The customer {decision} the estimate for order {order_number}."),
+    "ready_for_pickup": ("Your device is ready: {order_number}",
+                         "Order {order_number} is ready for pickup."),
+    "stage_changed": ("Order {order_number}: {stage}", "Order {order_number} is now {stage}."),
+    "payment_received": ("Payment received for {invoice_number}",
+                         "We received {amount} for invoice {invoice_number}. Thank you."),
+    "warranty_expiring": ("Warranty ends on {ends_on}",
+                          "The warranty on your {device} ends on {ends_on}."),
+    "sla_at_risk": ("SLA at risk: {order_number}", "Order {order_number} is at risk of missing its {kind} target."),
+    "sla_breached": ("SLA breached: {order_number}", "Order {order_number} missed its {kind} target."),
+    "message_received": ("New message on {order_number}", "{author}: {body}"),
+}
+
+
+class _SafeFields(dict[str, Any]):
+    """Merge fields; a missing one renders as empty rather than failing the business action."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render(template: str, fields: dict[str, Any]) -> str:
+    """Fill ``{merge_fields}`` in a template; unknown fields render empty."""
+    try:
+        return template.format_map(_SafeFields(fields))
+    except (ValueError, IndexError, AttributeError):
+        return template
+
+
+def _template(uow: UnitOfWork, event: str, channel: str, locale: str) -> tuple[str | None, str]:
+    for loc in dict.fromkeys((locale, locale.split("_")[0], "en")):
+        row = uow.session.execute(
+            select(NotificationTemplate.subject, NotificationTemplate.body).where(
+                NotificationTemplate.event == event, NotificationTemplate.channel == channel,
+                NotificationTemplate.locale == loc)
+        ).first()
+        if row is not None:
+            return row.subject, row.body
+    return DEFAULT_TEMPLATES.get(event, (event, event))
+
+
+def _quiet_until(now: datetime, start: time | None, end: time | None, tz: str) -> datetime:
+    """When the message may go out: now, or the end of the recipient's quiet hours."""
+    if start is None or end is None or start == end:
+        return now
+    local = now.astimezone(ZoneInfo(tz))
+    t = local.time()
+    inside = (start <= t < end) if start < end else (t >= start or t < end)
+    if not inside:
+        return now
+    release = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if release <= local:
+        release += timedelta(days=1)
+    return release
+
+
+def notify_customer(
+    uow: UnitOfWork, event: str, customer_id: int, fields: dict[str, Any], *,
+    order_id: int | None = None, dedupe_key: str | None = None,
+) -> OutboxMessage | None:
+    """Queue a message to a customer on their preferred channel, in their language, outside quiet hours."""
+    session = uow.session
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        return None
+    pref = session.get(CustomerPreference, customer_id)
+    tenant = session.get(Tenant, uow.actor.tenant_id)
+    assert tenant is not None
+    channel = pref.channel if pref else Channel.EMAIL
+    locale = pref.language if pref else tenant.locale
+    address = _address(channel, customer.email, customer.phone)
+    if address is None:  # fall back to whatever contact exists
+        for alt in (Channel.EMAIL, Channel.SMS):
+            address = _address(alt, customer.email, customer.phone)
+            if address is not None:
+                channel = alt
+                break
+    now = uow.now()
+    not_before = _quiet_until(now, pref.quiet_hours_start if pref else None,
+                              pref.quiet_hours_end if pref else None, tenant.time_zone)
+    return _enqueue(uow, event, channel, locale, address, fields, order_id=order_id, customer_id=customer_id,
+                    user_id=None, not_before=not_before, dedupe_key=dedupe_key)
+
+
+def notify_user(
+    uow: UnitOfWork, event: str, user_id: int, fields: dict[str, Any], *,
+    order_id: int | None = None, link: str | None = None, dedupe_key: str | None = None,
+) -> None:
+    """Tell a staff member: always in the app, and by email unless they turned it off."""
+    subject, body = _template(uow, event, "in_app", "en")
+    uow.session.add(InAppNotification(
+        tenant_id=uow.actor.tenant_id, user_id=user_id, title=render(subject or event, fields),
+        body=render(body, fields), link=link, created_at=uow.now()))
+    if uow.actor.is_customer:  # a customer's session cannot see staff contact details; in-app is enough
+        return
+    user = uow.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return
+    disabled = uow.session.execute(text(
+        "SELECT 1 FROM notification_preferences WHERE user_id = :u AND event = :e AND channel = 'email'"
+        " AND NOT enabled"), {"u": user_id, "e": event}).first()
+    if disabled is None:
+        _enqueue(uow, event, Channel.EMAIL, user.locale or "en", user.email, fields, order_id=order_id,
+                 customer_id=None, user_id=user_id, not_before=uow.now(), dedupe_key=dedupe_key)
+
+
+def _address(channel: str, email: str | None, phone: str | None) -> str | None:
+    if channel == Channel.EMAIL:
+        return email
+    if channel in (Channel.SMS, Channel.WHATSAPP, Channel.PHONE):
+        return phone
+    return None
+
+
+def _enqueue(
+    uow: UnitOfWork, event: str, channel: str, locale: str, address: str | None, fields: dict[str, Any], *,
+    order_id: int | None, customer_id: int | None, user_id: int | None, not_before: datetime,
+    dedupe_key: str | None,
+) -> OutboxMessage | None:
+    subject, body = _template(uow, event, channel, locale)
+    key = dedupe_key or f"{event}:{uuid.uuid4().hex}"
+    exists = uow.session.execute(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first()
+    if exists is not None:
+        return None
+    message = OutboxMessage(
+        tenant_id=uow.actor.tenant_id, event=event, channel=channel if channel != Channel.PHONE else Channel.SMS,
+        recipient_user_id=user_id, recipient_customer_id=customer_id, address=address or "", locale=locale,
+        subject=render(subject, fields) if subject else None, body=render(body, fields), order_id=order_id,
+        dedupe_key=key, status="pending" if address else "suppressed", not_before=not_before,
+        created_at=uow.now(),
+    )
+    uow.session.add(message)
+    return message
+
+
+def post_message(uow: UnitOfWork, order_id: int, body: str) -> Message:
+    """Write in an order's message thread (staff or the order's customer); the other side is notified."""
+    with uow:
+        actor = uow.actor
+        actor.require("comms.send")
+        body = (body or "").strip()
+        if not body:
+            raise ValidationError("Write a message first.")
+        if len(body) > 20000:
+            raise ValidationError("A message can be at most 20,000 characters.")
+        order = uow.session.get(ServiceOrder, order_id)
+        if order is None:
+            raise NotFound(f"Order {order_id} does not exist.")
+        thread = uow.session.execute(select(MessageThread).where(MessageThread.order_id == order_id)).scalar()
+        if thread is None:
+            thread = MessageThread(tenant_id=actor.tenant_id, order_id=order_id, subject=f"Order {order.order_number}")
+            uow.session.add(thread)
+            uow.flush()
+        message = Message(
+            tenant_id=actor.tenant_id, thread_id=thread.id, body=body, created_at=uow.now(),
+            author_user_id=None if actor.is_customer else actor.user_id,
+            author_customer_id=actor.customer_id if actor.is_customer else None,
+        )
+        if message.author_user_id is None and message.author_customer_id is None:
+            raise ValidationError("Only a signed-in person can write messages.")
+        uow.session.add(message)
+        uow.flush()
+        fields = {"order_number": order.order_number, "author": actor.label, "body": body[:500]}
+        if actor.is_customer:
+            if order.created_by is not None:
+                notify_user(uow, "message_received", order.created_by, fields, order_id=order.id)
+        else:
+            notify_customer(uow, "message_received", order.customer_id, fields, order_id=order.id)
+        uow.audit("message.post", "messages", message.id, after={"order_id": order_id})
+        uow.commit()
+        return message
+
+
+def list_messages(uow: UnitOfWork, order_id: int) -> list[dict[str, Any]]:
+    """The order's message thread, oldest first."""
+    with uow:
+        uow.actor.require("comms.read")
+        rows = uow.session.execute(text(
+            "SELECT m.id, m.body, m.created_at, m.author_user_id, m.author_customer_id FROM messages m"
+            " JOIN message_threads t ON t.id = m.thread_id WHERE t.order_id = :o ORDER BY m.created_at, m.id"),
+            {"o": order_id}).mappings().all()
+        return [dict(r) for r in rows]

@@ -1,0 +1,141 @@
+"""Customers: find or create, edit, list (staff see all of the tenant; a customer sees only itself)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from ops_db.customers.models import Customer, CustomerKind, CustomerPreference, CustomerSite
+from ops_db.kit.errors import NotFound, ValidationError
+from ops_db.kit.uow import UnitOfWork
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
+_PHONE = re.compile(r"^\+?[0-9 ()\-.]{5,31}$")
+
+
+@dataclass(frozen=True)
+class CustomerIn:
+    """What the front desk (or the portal) knows about a customer."""
+
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    kind: str = "person"
+    language: str | None = None
+    channel: str | None = None
+    address_line1: str | None = None
+    city: str | None = None
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+    approval_threshold: Decimal | None = None
+
+
+def clean_contact(name: str, email: str | None, phone: str | None) -> tuple[str, str | None, str | None]:
+    """Trim and check a name, email and phone; at least one way to reach the person is required."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("Give the customer's name.")
+    if len(name) > 200:
+        raise ValidationError("A name can be at most 200 characters.")
+    email = (email or "").strip() or None
+    phone = (phone or "").strip() or None
+    if email is not None and not _EMAIL.match(email):
+        raise ValidationError("That email address does not look right.")
+    if phone is not None and not _PHONE.match(phone):
+        raise ValidationError("That phone number does not look right.")
+    if email is None and phone is None:
+        raise ValidationError("Give an email address or a phone number.")
+    return name, email, phone
+
+
+def find_or_create(uow: UnitOfWork, data: CustomerIn) -> tuple[Customer, bool]:
+    """The customer with this email or phone, or a new one (inside the caller's unit of work)."""
+    name, email, phone = clean_contact(data.name, data.email, data.phone)
+    if data.kind not in {k.value for k in CustomerKind}:
+        raise ValidationError(f"A customer is one of: {', '.join(k.value for k in CustomerKind)}.")
+    conditions = []
+    if email:
+        conditions.append(func.lower(Customer.email) == email.lower())
+    if phone:
+        conditions.append(Customer.phone == phone)
+    existing = uow.session.execute(
+        select(Customer).where(or_(*conditions)).order_by(Customer.id).limit(1)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing, False
+    if data.approval_threshold is not None and data.approval_threshold < 0:
+        raise ValidationError("The approval threshold cannot be negative.")
+    customer = Customer(tenant_id=uow.actor.tenant_id, kind=data.kind, name=name, email=email, phone=phone,
+                        approval_threshold=data.approval_threshold)
+    uow.session.add(customer)
+    uow.flush()
+    uow.session.add(CustomerPreference(tenant_id=uow.actor.tenant_id, customer_id=customer.id,
+                                       channel=data.channel or ("email" if email else "sms"),
+                                       language=data.language or "en"))
+    if data.address_line1 and data.city:
+        _check_coordinates(data.latitude, data.longitude)
+        uow.session.add(CustomerSite(tenant_id=uow.actor.tenant_id, customer_id=customer.id,
+                                     address_line1=data.address_line1.strip()[:200], city=data.city.strip()[:100],
+                                     latitude=data.latitude, longitude=data.longitude))
+    uow.audit("customer.create", "customers", customer.id, after={"name": name, "email": email, "phone": phone})
+    return customer, True
+
+
+def _check_coordinates(lat: Decimal | None, lon: Decimal | None) -> None:
+    if lat is not None and not Decimal(-90) <= lat <= Decimal(90):
+        raise ValidationError("Latitude must be between -90 and 90.")
+    if lon is not None and not Decimal(-180) <= lon <= Decimal(180):
+        raise ValidationError("Longitude must be between -180 and 180.")
+
+
+def create_customer(uow: UnitOfWork, data: CustomerIn) -> Customer:
+    """Create a customer (or return the one with the same email or phone)."""
+    with uow:
+        uow.actor.require("customers.write")
+        customer, _ = find_or_create(uow, data)
+        uow.commit()
+        return customer
+
+
+def get_customer(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
+    """One customer as a dict (row-level security hides other customers from a customer login)."""
+    with uow:
+        uow.actor.require("customers.read")
+        customer = uow.session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound(f"Customer {customer_id} does not exist.")
+        return customer_dict(customer)
+
+
+def list_customers(uow: UnitOfWork, *, q: str | None = None, limit: int = 50, offset: int = 0
+                   ) -> tuple[list[dict[str, Any]], int]:
+    """A page of customers matching a search on name, email or phone, and the total count."""
+    limit, offset = page_bounds(limit, offset)
+    with uow:
+        uow.actor.require("customers.read")
+        query = select(Customer)
+        if q:
+            like = f"%{q.strip()[:100]}%"
+            query = query.where(or_(Customer.name.ilike(like), Customer.email.ilike(like), Customer.phone.ilike(like)))
+        total = uow.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = uow.session.execute(query.order_by(Customer.id).limit(limit).offset(offset)).scalars().all()
+        return [customer_dict(c) for c in rows], total
+
+
+def customer_dict(c: Customer) -> dict[str, Any]:
+    """The public fields of a customer."""
+    return {"id": c.id, "kind": c.kind, "name": c.name, "email": c.email, "phone": c.phone,
+            "segment": c.segment, "tier_id": c.tier_id, "approval_threshold": c.approval_threshold}
+
+
+def page_bounds(limit: int, offset: int) -> tuple[int, int]:
+    """Validated paging: 1–500 rows from a non-negative offset."""
+    if not 1 <= limit <= 500:
+        raise ValidationError("Ask for between 1 and 500 rows at a time.")
+    if offset < 0:
+        raise ValidationError("The offset cannot be negative.")
+    return limit, offset

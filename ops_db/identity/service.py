@@ -1,0 +1,302 @@
+"""Sign-in (argon2 passwords, TOTP, lockout), API tokens, users and roles, and turning a login into an Actor."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import Engine, func, select, text
+
+from ops_db.identity.models import LoginAttempt, Role, RoleGrant, Tenant, TotpSecret, User
+from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from ops_db.kit.uow import Actor, UnitOfWork
+from ops_db.settings import get_settings
+
+_hasher = PasswordHasher()
+LOCKOUT = timedelta(minutes=15)
+TOKEN_TTL_SECONDS = 8 * 3600
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
+
+
+class AuthenticationFailed(PermissionDenied):
+    """Sign-in refused (wrong credentials, locked account, missing second factor)."""
+
+    code = "authentication_failed"
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password`` after checking it is acceptable."""
+    if not isinstance(password, str) or len(password) < 8:
+        raise ValidationError("A password needs at least 8 characters.")
+    if len(password) > 1024:
+        raise ValidationError("A password can be at most 1,024 characters.")
+    return _hasher.hash(password)
+
+
+def _fernet() -> Fernet:
+    key = hashlib.sha256(get_settings().secret_key.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def resolve_tenant(engine: Engine, slug: str) -> int:
+    """The id of the active tenant with ``slug`` (public portals and sign-in know only the slug)."""
+    if not slug or len(slug) > 64:
+        raise NotFound("That company does not exist.")
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT repairops_tenant_id(:s)"), {"s": slug}).scalar()
+    if found is None:
+        raise NotFound("That company does not exist.")
+    return int(found)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A successful sign-in: the actor and a bearer token for the API."""
+
+    actor: Actor
+    token: str
+
+
+def authenticate(
+    engine: Engine, tenant_id: int, email: str, password: str, totp_code: str | None = None, *,
+    ip_address: str | None = None, user_agent: str | None = None,
+) -> SignIn:
+    """Check email, password and (when required) a TOTP code; lock the account after repeated failures."""
+    email = (email or "").strip().lower()
+    failure: str | None = None
+    user_id: int | None = None
+    uow = UnitOfWork(engine, Actor.system(tenant_id, "sign-in"))
+    with uow:
+        session = uow.session
+        tenant = session.get(Tenant, tenant_id)
+        if tenant is None or not tenant.is_active:
+            raise AuthenticationFailed("That company does not exist.")
+        user = session.execute(
+            select(User).where(func.lower(User.email) == email).with_for_update()
+        ).scalar_one_or_none()
+        now = uow.now()
+        if user is None or not user.is_active or not user.password_hash:
+            failure = "unknown_user"
+        elif user.locked_until is not None and user.locked_until > now:
+            failure = "locked"
+        else:
+            user_id = user.id
+            try:
+                _hasher.verify(user.password_hash, password or "")
+            except (VerificationError, InvalidHashError):
+                failure = "bad_password"
+            if failure is None:
+                failure = _check_second_factor(uow, tenant, user, totp_code)
+        if user is not None and failure in ("bad_password", "bad_totp"):
+            user.failed_logins += 1
+            if user.failed_logins >= tenant.max_failed_logins:
+                user.locked_until = now + LOCKOUT
+                user.failed_logins = 0
+                failure = "locked_now"
+        elif user is not None and failure is None:
+            user.failed_logins = 0
+            user.locked_until = None
+            user.last_login_at = now
+        session.add(LoginAttempt(tenant_id=tenant_id, user_id=user.id if user else None, email=email[:254],
+                                 succeeded=failure is None, reason=failure, ip_address=ip_address,
+                                 user_agent=(user_agent or "")[:500] or None, attempted_at=now))
+        locked_until = user.locked_until if user is not None else None
+        uow.commit()
+    if failure in ("locked", "locked_now"):
+        assert locked_until is not None
+        raise AuthenticationFailed(
+            f"This account is locked until {locked_until:%H:%M} UTC after too many failed sign-ins.")
+    if failure == "totp_required":
+        raise AuthenticationFailed("Enter the 6-digit code from your authenticator app.")
+    if failure == "totp_setup_required":
+        raise AuthenticationFailed("Your company requires a second factor; ask an admin to set up your TOTP.")
+    if failure is not None:
+        raise AuthenticationFailed("The email, password or code is not correct.")
+    assert user_id is not None
+    actor = load_actor(engine, tenant_id, user_id)
+    return SignIn(actor, issue_token(actor))
+
+
+def _check_second_factor(uow: UnitOfWork, tenant: Tenant, user: User, code: str | None) -> str | None:
+    secret = uow.session.get(TotpSecret, user.id)
+    confirmed = secret is not None and secret.confirmed_at is not None
+    if not confirmed:
+        return "totp_setup_required" if tenant.require_totp else None
+    assert secret is not None
+    if not code:
+        return "totp_required"
+    return None if _accept_totp(secret, code) else "bad_totp"
+
+
+def _accept_totp(secret: TotpSecret, code: str) -> bool:
+    """Verify a code within one step of drift and refuse a code already used (replay)."""
+    try:
+        raw = _fernet().decrypt(secret.secret_encrypted).decode()
+    except InvalidToken:
+        return False
+    totp = pyotp.TOTP(raw)
+    now_step = int(time.time()) // totp.interval
+    code = code.strip().replace(" ", "")
+    for step in (now_step - 1, now_step, now_step + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            if secret.last_used_step is not None and step <= secret.last_used_step:
+                return False
+            secret.last_used_step = step
+            return True
+    return False
+
+
+def enroll_totp(uow: UnitOfWork) -> str:
+    """Start TOTP for the acting user; returns the ``otpauth://`` URI for an authenticator app."""
+    with uow:
+        actor = uow.actor
+        if actor.user_id is None:
+            raise ValidationError("Only a signed-in person can set up a second factor.")
+        user = uow.session.get(User, actor.user_id)
+        assert user is not None
+        raw = pyotp.random_base32()
+        existing = uow.session.get(TotpSecret, user.id)
+        if existing is not None and existing.confirmed_at is not None:
+            raise Conflict("A second factor is already set up for this account.")
+        if existing is None:
+            existing = TotpSecret(tenant_id=actor.tenant_id, user_id=user.id, secret_encrypted=b"")
+            uow.session.add(existing)
+        existing.secret_encrypted = _fernet().encrypt(raw.encode())
+        existing.confirmed_at = None
+        uow.audit("totp.enroll", "users", user.id)
+        uow.commit()
+        return pyotp.TOTP(raw).provisioning_uri(name=user.email, issuer_name="RepairOps")
+
+
+def confirm_totp(uow: UnitOfWork, code: str) -> None:
+    """Finish TOTP set-up by proving the authenticator app produces valid codes."""
+    with uow:
+        actor = uow.actor
+        secret = uow.session.get(TotpSecret, actor.user_id) if actor.user_id else None
+        if secret is None:
+            raise NotFound("Start the second-factor set-up first.")
+        if not _accept_totp(secret, code or ""):
+            raise ValidationError("That code is not valid; check the time on your phone and try again.")
+        secret.confirmed_at = uow.now()
+        uow.audit("totp.confirm", "users", actor.user_id)
+        uow.commit()
+
+
+def load_actor(engine: Engine, tenant_id: int, user_id: int) -> Actor:
+    """The actor for a user: their roles' permissions, and their customer or technician identity."""
+    uow = UnitOfWork(engine, Actor.system(tenant_id, "sign-in"))
+    with uow:
+        user = uow.session.get(User, user_id)
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("This account is not active.")
+        rows = uow.session.execute(text(
+            "SELECT r.code, p.code AS perm FROM role_grants g JOIN roles r ON r.id = g.role_id"
+            " LEFT JOIN role_permissions rp ON rp.role_id = r.id LEFT JOIN permissions p ON p.id = rp.permission_id"
+            " WHERE g.user_id = :u"), {"u": user_id}).all()
+        technician = uow.session.execute(
+            text("SELECT id FROM technicians WHERE user_id = :u AND is_active"), {"u": user_id}).scalar()
+        return Actor(
+            tenant_id=tenant_id, user_id=user.id, label=user.full_name,
+            permissions=frozenset(r.perm for r in rows if r.perm), roles=frozenset(r.code for r in rows),
+            customer_id=user.customer_id, technician_id=technician,
+        )
+
+
+def issue_token(actor: Actor, ttl_seconds: int = TOKEN_TTL_SECONDS) -> str:
+    """A signed bearer token naming the tenant and user, valid for ``ttl_seconds``."""
+    assert actor.user_id is not None
+    payload = json.dumps({"t": actor.tenant_id, "u": actor.user_id, "exp": int(time.time()) + ttl_seconds},
+                         separators=(",", ":")).encode()
+    body = base64.urlsafe_b64encode(payload).rstrip(b"=")
+    return (body + b"." + base64.urlsafe_b64encode(_sign(body)).rstrip(b"=")).decode()
+
+
+def _sign(body: bytes) -> bytes:
+    key = hashlib.sha256(b"token:" + get_settings().secret_key.encode()).digest()
+    return hmac.new(key, body, hashlib.sha256).digest()
+
+
+def verify_token(engine: Engine, token: str) -> Actor:
+    """The actor a bearer token stands for; refuses forged, expired or disabled-user tokens."""
+    try:
+        body, sig = token.encode().split(b".", 1)
+        given = base64.urlsafe_b64decode(sig + b"=" * (-len(sig) % 4))
+        if not hmac.compare_digest(given, _sign(body)):
+            raise ValueError
+        data = json.loads(base64.urlsafe_b64decode(body + b"=" * (-len(body) % 4)))
+        tenant_id, user_id, expires = int(data["t"]), int(data["u"]), int(data["exp"])
+    except (ValueError, KeyError, TypeError, UnicodeError):
+        raise AuthenticationFailed("The sign-in token is not valid; sign in again.") from None
+    if expires < time.time():
+        raise AuthenticationFailed("The sign-in token has expired; sign in again.")
+    return load_actor(engine, tenant_id, user_id)
+
+
+def create_user(
+    uow: UnitOfWork, email: str, full_name: str, password: str, roles: list[str], *,
+    customer_id: int | None = None, phone: str | None = None,
+) -> User:
+    """Create a user with roles (admins manage users; a customer user is linked to its customer)."""
+    with uow:
+        uow.actor.require("identity.manage_users")
+        email = (email or "").strip()
+        if not _EMAIL.match(email):
+            raise ValidationError("Give a valid email address.")
+        full_name = (full_name or "").strip()
+        if not full_name or len(full_name) > 200:
+            raise ValidationError("Give a name of 1 to 200 characters.")
+        if not roles:
+            raise ValidationError("Give the user at least one role.")
+        user = User(tenant_id=uow.actor.tenant_id, email=email, full_name=full_name,
+                    password_hash=hash_password(password), customer_id=customer_id, phone=phone)
+        uow.session.add(user)
+        uow.flush()
+        _grant(uow, user.id, roles)
+        uow.audit("user.create", "users", user.id, after={"email": email, "roles": sorted(roles)})
+        uow.commit()
+        return user
+
+
+def grant_roles(uow: UnitOfWork, user_id: int, roles: list[str]) -> None:
+    """Give a user more roles."""
+    with uow:
+        uow.actor.require("identity.manage_users")
+        if uow.session.get(User, user_id) is None:
+            raise NotFound(f"User {user_id} does not exist.")
+        _grant(uow, user_id, roles)
+        uow.audit("user.grant", "users", user_id, after={"roles": sorted(roles)})
+        uow.commit()
+
+
+def _grant(uow: UnitOfWork, user_id: int, roles: list[str]) -> None:
+    found = dict(uow.session.execute(select(Role.code, Role.id).where(Role.code.in_(roles))).tuples().all())
+    unknown = sorted(set(roles) - set(found))
+    if unknown:
+        raise ValidationError(f"Unknown role: {', '.join(unknown)}.")
+    for code in roles:
+        exists = uow.session.get(RoleGrant, (user_id, found[code]))
+        if exists is None:
+            uow.session.add(RoleGrant(tenant_id=uow.actor.tenant_id, user_id=user_id, role_id=found[code],
+                                      granted_by=uow.actor.user_id))
+
+
+def unlock_user(uow: UnitOfWork, user_id: int) -> None:
+    """Lift a lockout before it expires."""
+    with uow:
+        uow.actor.require("identity.manage_users")
+        user = uow.session.get(User, user_id)
+        if user is None:
+            raise NotFound(f"User {user_id} does not exist.")
+        user.locked_until, user.failed_logins = None, 0
+        uow.audit("user.unlock", "users", user_id)
+        uow.commit()

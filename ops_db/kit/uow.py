@@ -1,0 +1,278 @@
+"""The acting user and the unit of work every service runs in.
+
+A service receives a :class:`UnitOfWork` already bound to an :class:`Actor`. It opens it
+(``with uow:``), checks the actor's permission, loads rows, changes them, records audit entries
+and notifications through the same unit of work, and calls ``uow.commit()``. Leaving the block
+without committing rolls everything back, so a failed call leaves nothing half-written.
+Database errors (an exclusion or CHECK constraint, a row-level-security refusal, a serialisation
+failure) are translated into the typed errors of :mod:`ops_db.kit.errors` on the way out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, RepairOpsError, ValidationError
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a staff user, a customer login, the public portal, or the system itself."""
+
+    tenant_id: int
+    user_id: int | None
+    label: str
+    permissions: frozenset[str]
+    roles: frozenset[str] = frozenset()
+    customer_id: int | None = None
+    technician_id: int | None = None
+
+    @classmethod
+    def system(cls, tenant_id: int, label: str = "system") -> Actor:
+        """The system itself (schedules, pipelines, the demo): every permission, no user."""
+        from ops_db.identity.permissions import PERMISSIONS
+
+        return cls(tenant_id, None, label, frozenset(PERMISSIONS), frozenset({"system"}))
+
+    @classmethod
+    def public(cls, tenant_id: int) -> Actor:
+        """An anonymous visitor of the customer portal."""
+        from ops_db.identity.permissions import PUBLIC_PERMISSIONS
+
+        return cls(tenant_id, None, "public portal", PUBLIC_PERMISSIONS, frozenset({"public"}))
+
+    @property
+    def is_customer(self) -> bool:
+        """Whether this is a customer login (row-level security narrows it to the customer's rows)."""
+        return self.customer_id is not None
+
+    @property
+    def is_technician_only(self) -> bool:
+        """A technician without broader staff roles sees only the customers of their own jobs."""
+        return self.technician_id is not None and self.roles <= {"technician"}
+
+    def can(self, permission: str) -> bool:
+        """Whether the actor holds ``permission``."""
+        return permission in self.permissions
+
+    def require(self, permission: str) -> None:
+        """Raise :class:`PermissionDenied` unless the actor holds ``permission``."""
+        if permission not in self.permissions:
+            area, _, action = permission.partition(".")
+            raise PermissionDenied(f"You are not allowed to {action.replace('_', ' ')} {area}.")
+
+
+@dataclass
+class _AuditEntry:
+    action: str
+    entity: str
+    entity_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    occurred_at: datetime
+
+
+@dataclass
+class UnitOfWork:
+    """One database transaction for one service call, scoped to the actor's tenant (and customer)."""
+
+    engine: Engine
+    actor: Actor
+    _session: Session | None = field(default=None, init=False, repr=False)
+    _audit: list[_AuditEntry] = field(default_factory=list, init=False, repr=False)
+    _committed: bool = field(default=False, init=False, repr=False)
+
+    @property
+    def session(self) -> Session:
+        """The open session; only valid inside ``with uow:``."""
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open; use `with uow:`")
+        return self._session
+
+    def __enter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("the unit of work is already open")
+        self._session = Session(self.engine, expire_on_commit=False, autoflush=True)
+        self._session.begin()
+        self._audit = []
+        self._committed = False
+        actor = self.actor
+        technician = actor.technician_id if actor.is_technician_only else None
+        self._session.execute(
+            text(
+                "SELECT set_config('app.tenant_id', :t, true), set_config('app.customer_id', :c, true),"
+                " set_config('app.user_id', :u, true), set_config('app.technician_id', :k, true)"
+            ),
+            {"t": str(actor.tenant_id), "c": _opt(actor.customer_id), "u": _opt(actor.user_id),
+             "k": _opt(technician)},
+        )
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            try:
+                if not self._committed:
+                    session.rollback()
+            finally:
+                session.close()
+        if isinstance(exc, DBAPIError):
+            raise translate_db_error(exc) from exc
+
+    def now(self) -> datetime:
+        """The transaction's clock (UTC); every row a service call writes shares it."""
+        value: datetime = self.session.execute(text("SELECT now()")).scalar_one()
+        assert isinstance(value, datetime)
+        return value.astimezone(UTC)
+
+    def audit(
+        self, action: str, entity: str, entity_id: int | None, *,
+        before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+    ) -> None:
+        """Record that this call changed ``entity`` (written, hash-chained, when the unit commits)."""
+        self._audit.append(_AuditEntry(action, entity, entity_id, _jsonable(before), _jsonable(after), self.now()))
+
+    def flush(self) -> None:
+        """Send pending changes to the database (so ids exist and constraints fire now)."""
+        self.session.flush()
+
+    def commit(self) -> None:
+        """Append the audit records to the tenant's hash chain and commit the transaction."""
+        self.session.flush()
+        self._append_audit()
+        self.session.commit()
+        self._committed = True
+
+    def _append_audit(self) -> None:
+        if not self._audit:
+            return
+        session, tenant = self.session, self.actor.tenant_id
+        session.execute(
+            text("INSERT INTO audit_chain_heads (tenant_id, last_id, last_hash) VALUES (:t, 0, :g)"
+                 " ON CONFLICT DO NOTHING"), {"t": tenant, "g": GENESIS_HASH})
+        # The row lock serialises appends per tenant: two transactions can never chain onto one hash.
+        prev: str = session.execute(
+            text("SELECT last_hash FROM audit_chain_heads WHERE tenant_id = :t FOR UPDATE"), {"t": tenant}
+        ).scalar_one()
+        last_id = 0
+        for entry in self._audit:
+            record = audit_payload(tenant, self.actor.user_id, self.actor.label, entry.action, entry.entity,
+                                   entry.entity_id, entry.before, entry.after, entry.occurred_at)
+            digest = chain_hash(prev, record)
+            last_id = session.execute(
+                text("INSERT INTO audit_log (tenant_id, actor_user_id, actor_label, action, entity, entity_id,"
+                     " before, after, occurred_at, prev_hash, hash) VALUES (:tenant_id, :actor_user_id,"
+                     " :actor_label, :action, :entity, :entity_id, CAST(:before AS jsonb), CAST(:after AS jsonb),"
+                     " :occurred_at, :prev, :hash) RETURNING id"),
+                {**record, "before": _dump(entry.before), "after": _dump(entry.after),
+                 "occurred_at": entry.occurred_at, "prev": prev, "hash": digest},
+            ).scalar_one()
+            prev = digest
+        session.execute(text("UPDATE audit_chain_heads SET last_id = :i, last_hash = :h WHERE tenant_id = :t"),
+                        {"i": last_id, "h": prev, "t": tenant})
+        self._audit = []
+
+
+def audit_payload(
+    tenant_id: int, actor_user_id: int | None, actor_label: str, action: str, entity: str,
+    entity_id: int | None, before: Any, after: Any, occurred_at: datetime,
+) -> dict[str, Any]:
+    """The fields of an audit record that its hash covers, in canonical form."""
+    return {
+        "tenant_id": tenant_id, "actor_user_id": actor_user_id, "actor_label": actor_label, "action": action,
+        "entity": entity, "entity_id": entity_id, "before": before, "after": after,
+        "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+    }
+
+
+def chain_hash(prev_hash: str, record: dict[str, Any]) -> str:
+    """SHA-256 over the previous hash and the canonical JSON of the record."""
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def _opt(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON values that survive a round trip through jsonb unchanged (money as strings)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Enum):
+        return _jsonable(value.value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds") if value.tzinfo else value.isoformat()
+    if isinstance(value, Decimal | float | date):
+        return str(value)
+    return str(value)
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+# Friendly sentences for the constraints people run into; anything else gets a generic sentence.
+CONSTRAINT_MESSAGES: dict[str, tuple[type[RepairOpsError], str]] = {
+    "ex_bookings_no_overlap": (Conflict, "The technician is already booked at that time."),
+    "ck_stock_levels_quantity_nonnegative": (Conflict, "There is not enough stock for that."),
+    "ck_stock_levels_reserved_within_quantity": (Conflict, "There is not enough free stock for that."),
+    "ck_payments_refunds_within_amount": (Conflict, "A refund cannot exceed what was paid."),
+    "uq_payments_tenant_id": (Conflict, "That payment was already recorded."),
+    "uq_service_orders_tenant_id": (Conflict, "That order number is already taken."),
+    "uq_users_tenant_email": (Conflict, "A user with that email already exists."),
+    "ck_service_requests_has_contact": (ValidationError, "Give an email address or a phone number."),
+    "ck_service_requests_problem_length": (ValidationError, "Describe the problem in 1 to 10,000 characters."),
+}
+
+_SQLSTATE_MESSAGES: dict[str, tuple[type[RepairOpsError], str]] = {
+    "40001": (Conflict, "Someone else changed this at the same moment; try again."),
+    "40P01": (Conflict, "Someone else changed this at the same moment; try again."),
+    "55P03": (Conflict, "This record is being changed by someone else; try again."),
+    "42501": (PermissionDenied, "You are not allowed to change that record."),
+    "22001": (ValidationError, "A value is too long."),
+    "22003": (ValidationError, "A number is out of range."),
+    "22P02": (ValidationError, "A value has the wrong format."),
+    "23502": (ValidationError, "A required value is missing."),
+    "23503": (NotFound, "A referenced record does not exist."),
+    "23505": (Conflict, "That record already exists."),
+    "23514": (ValidationError, "A value breaks one of the business rules."),
+    "23P01": (Conflict, "That clashes with an existing record."),
+}
+
+
+def translate_db_error(error: DBAPIError) -> RepairOpsError:
+    """Turn a database error into the typed error a person can read."""
+    orig = error.orig
+    diag = getattr(orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    if constraint:
+        for name, (kind, message) in CONSTRAINT_MESSAGES.items():
+            if constraint.startswith(name):
+                return kind(message)
+    state = getattr(orig, "sqlstate", None) or ""
+    if state in _SQLSTATE_MESSAGES:
+        kind, message = _SQLSTATE_MESSAGES[state]
+        if state == "23514" and constraint:
+            message = f"A value breaks the rule {constraint.removeprefix('ck_')}."
+        return kind(message)
+    return RepairOpsError("The database refused the change.")

@@ -1,0 +1,143 @@
+"""SLA clocks: start on intake, pause while waiting for the customer, stop when met, mark at-risk and breached."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+
+from ops_db.comms.service import notify_user
+from ops_db.kit.uow import UnitOfWork
+from ops_db.orders.models import ServiceOrder
+from ops_db.sla.calendar import Calendar
+from ops_db.sla.models import BusinessCalendar, ClockKind, ClockState, SlaClock, SlaPolicy
+
+OPEN_CLOCK_STATES = (ClockState.RUNNING, ClockState.AT_RISK, ClockState.PAUSED)
+
+
+def _calendar(uow: UnitOfWork, policy: SlaPolicy) -> Calendar:
+    row = uow.session.get(BusinessCalendar, policy.calendar_id)
+    if row is None:
+        return Calendar.always()
+    return Calendar.from_row(row.time_zone, row.weekly_hours, row.holidays or ())
+
+
+def choose_policy(uow: UnitOfWork, priority: str, tier_id: int | None) -> SlaPolicy | None:
+    """The active policy for a priority, preferring one made for the customer's tier."""
+    rows = uow.session.execute(
+        select(SlaPolicy).where(SlaPolicy.priority == priority, SlaPolicy.is_active)
+        .order_by(SlaPolicy.customer_tier_id.is_(None), SlaPolicy.id)
+    ).scalars().all()
+    for policy in rows:
+        if policy.customer_tier_id in (None, tier_id):
+            return policy
+    return None
+
+
+def start_clocks(uow: UnitOfWork, order: ServiceOrder, at: datetime) -> None:
+    """Start the response and resolution clocks of an order under its policy (no policy, no clocks)."""
+    if order.sla_policy_id is None:
+        return
+    policy = uow.session.get(SlaPolicy, order.sla_policy_id)
+    if policy is None:
+        return
+    cal = _calendar(uow, policy)
+    for kind, minutes in ((ClockKind.RESPONSE, policy.response_minutes),
+                          (ClockKind.RESOLUTION, policy.resolution_minutes)):
+        uow.session.add(SlaClock(tenant_id=order.tenant_id, order_id=order.id, policy_id=policy.id, kind=kind,
+                                 state=ClockState.RUNNING, started_at=at, due_at=cal.add_seconds(at, minutes * 60)))
+
+
+def _clocks(uow: UnitOfWork, order_id: int, kinds: tuple[ClockKind, ...]) -> list[SlaClock]:
+    return list(uow.session.execute(
+        select(SlaClock).where(SlaClock.order_id == order_id, SlaClock.kind.in_(kinds),
+                               SlaClock.state.in_(OPEN_CLOCK_STATES)).with_for_update()
+    ).scalars())
+
+
+def pause_clocks(uow: UnitOfWork, order_id: int, at: datetime) -> None:
+    """Stop the clocks ticking while the ball is in the customer's court."""
+    for clock in _clocks(uow, order_id, (ClockKind.RESPONSE, ClockKind.RESOLUTION)):
+        if clock.state != ClockState.PAUSED:
+            clock.state, clock.paused_at = ClockState.PAUSED, at
+
+
+def resume_clocks(uow: UnitOfWork, order_id: int, at: datetime) -> None:
+    """Restart paused clocks, moving their due time by the working time spent paused."""
+    for clock in _clocks(uow, order_id, (ClockKind.RESPONSE, ClockKind.RESOLUTION)):
+        if clock.state == ClockState.PAUSED and clock.paused_at is not None:
+            policy = uow.session.get(SlaPolicy, clock.policy_id)
+            assert policy is not None
+            cal = _calendar(uow, policy)
+            paused = cal.seconds_between(clock.paused_at, at)
+            clock.paused_seconds += paused
+            clock.due_at = cal.add_seconds(clock.due_at, paused) if paused else clock.due_at
+            clock.state, clock.paused_at = ClockState.RUNNING, None
+
+
+def stop_clock(uow: UnitOfWork, order_id: int, kind: ClockKind, at: datetime) -> None:
+    """The promise was kept (met) or not (breached); either way the clock stops."""
+    for clock in _clocks(uow, order_id, (kind,)):
+        if clock.state == ClockState.PAUSED:
+            resume_clocks(uow, order_id, at)
+        clock.state = ClockState.MET if at <= clock.due_at else ClockState.BREACHED
+        clock.stopped_at = at
+
+
+def cancel_clocks(uow: UnitOfWork, order_id: int, at: datetime) -> None:
+    """A cancelled order keeps no promise: open clocks stop where they are."""
+    for clock in _clocks(uow, order_id, (ClockKind.RESPONSE, ClockKind.RESOLUTION)):
+        if clock.state == ClockState.PAUSED:
+            clock.state, clock.paused_at = ClockState.RUNNING, None
+        clock.stopped_at = at
+        clock.state = ClockState.MET if at <= clock.due_at else ClockState.BREACHED
+
+
+def evaluate_clocks(uow: UnitOfWork, now: datetime | None = None) -> dict[str, int]:
+    """Mark running clocks at risk or breached and notify the order's owner once per change."""
+    with uow:
+        uow.actor.require("sla.manage")
+        now = now or uow.now()
+        counts = {"at_risk": 0, "breached": 0}
+        rows = uow.session.execute(
+            select(SlaClock, SlaPolicy).join(SlaPolicy, SlaPolicy.id == SlaClock.policy_id)
+            .where(SlaClock.state.in_((ClockState.RUNNING, ClockState.AT_RISK))).with_for_update(of=SlaClock)
+        ).all()
+        for clock, policy in rows:
+            new_state = _state_at(uow, clock, policy, now)
+            if new_state == clock.state:
+                continue
+            clock.state = new_state
+            counts[new_state.value] += 1
+            order = uow.session.get(ServiceOrder, clock.order_id)
+            if order is None:
+                continue
+            event = "sla_breached" if new_state == ClockState.BREACHED else "sla_at_risk"
+            fields: dict[str, Any] = {"order_number": order.order_number, "kind": clock.kind.value}
+            for user_id in _escalation_users(uow, order):
+                notify_user(uow, event, user_id, fields, order_id=order.id,
+                            dedupe_key=f"{event}:{clock.id}:{user_id}")
+            uow.audit(f"sla.{new_state.value}", "sla_clocks", clock.id, after={"order_id": order.id})
+        uow.commit()
+        return counts
+
+
+def _state_at(uow: UnitOfWork, clock: SlaClock, policy: SlaPolicy, now: datetime) -> ClockState:
+    if now > clock.due_at:
+        return ClockState.BREACHED
+    cal = _calendar(uow, policy)
+    total = cal.seconds_between(clock.started_at, clock.due_at) - clock.paused_seconds
+    elapsed = cal.seconds_between(clock.started_at, now) - clock.paused_seconds
+    if total > 0 and elapsed * 100 >= total * policy.at_risk_pct:
+        return ClockState.AT_RISK
+    return clock.state if clock.state == ClockState.AT_RISK else ClockState.RUNNING
+
+
+def _escalation_users(uow: UnitOfWork, order: ServiceOrder) -> list[int]:
+    """Who hears about an SLA problem: the order's creator and the tenant's managers."""
+    managers: list[int] = list(uow.session.execute(text(
+        "SELECT DISTINCT g.user_id FROM role_grants g JOIN roles r ON r.id = g.role_id"
+        " JOIN users u ON u.id = g.user_id WHERE r.code = 'manager' AND u.is_active ORDER BY 1")).scalars().all())
+    users = [order.created_by] if order.created_by else []
+    return list(dict.fromkeys([*users, *managers]))
