@@ -22,6 +22,8 @@ db_app = typer.Typer(help="The operational Postgres database.", no_args_is_help=
 demo_app = typer.Typer(help="The demo company.", invoke_without_command=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 console = Console()
 err = Console(stderr=True)
@@ -143,6 +145,41 @@ def demo_seed(
     admin.migrate_to_head(url, settings)
     stats = seed(url, chosen, seed_value=seed_value, as_of=day, progress=True)
     console.print(f"Seeded {stats.orders:,} orders and {stats.events:,} events in {stats.seconds:.1f} s.")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    tenant: Annotated[str, typer.Option(help="The company's slug.")] = "riverside",
+) -> None:
+    """Recompute the audit hash chain of a company and report the first tampered record, if any."""
+    from ops_db.audit.service import verify_chain
+    from ops_db.identity.service import resolve_tenant
+    from ops_db.kit.uow import Actor, UnitOfWork
+
+    engine = db.app_engine(db.server_url(get_settings()))
+    tenant_id = resolve_tenant(engine, tenant)
+    with console.status("Verifying the audit chain…"):
+        report = verify_chain(UnitOfWork(engine, Actor.system(tenant_id, "audit verify")))
+    if report.ok:
+        console.print(f"Audit chain intact: {report.records:,} records verified.")
+        return
+    where = f"record {report.first_bad_id}" if report.first_bad_id else "the chain head"
+    _fail(f"The audit chain is broken at {where}: {report.problem}.")
+
+
+@app.command("api")
+def api(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+) -> None:
+    """Serve the REST API (OpenAPI at /openapi.json, docs at /docs)."""
+    from api.app import serve
+
+    settings = get_settings()
+    url = db.server_url(settings)
+    admin.migrate_to_head(url, settings)
+    console.print(f"RepairOps API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    serve(url, host=host, port=port)
 
 
 def _print_summary(counts: dict[str, int]) -> None:
