@@ -105,6 +105,8 @@ class UnitOfWork:
     def __enter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("the unit of work is already open")
+        import ops_db.models  # noqa: F401  (every mapper must be known before the first query; import is cached)
+
         self._session = Session(self.engine, expire_on_commit=False, autoflush=True)
         self._session.begin()
         self._audit = []
@@ -128,6 +130,10 @@ class UnitOfWork:
         if session is not None:
             try:
                 if not self._committed:
+                    # Read-only calls (and idempotent replays) return loaded objects; detach them first
+                    # so the rollback does not expire what the caller is about to read.
+                    if exc is None:
+                        session.expunge_all()
                     session.rollback()
             finally:
                 session.close()

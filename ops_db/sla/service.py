@@ -135,9 +135,10 @@ def _state_at(uow: UnitOfWork, clock: SlaClock, policy: SlaPolicy, now: datetime
 
 
 def _escalation_users(uow: UnitOfWork, order: ServiceOrder) -> list[int]:
-    """Who hears about an SLA problem: the order's creator and the tenant's managers."""
+    """Who hears about an SLA problem: the order's creator and the tenant's managers and admins."""
     managers: list[int] = list(uow.session.execute(text(
         "SELECT DISTINCT g.user_id FROM role_grants g JOIN roles r ON r.id = g.role_id"
-        " JOIN users u ON u.id = g.user_id WHERE r.code = 'manager' AND u.is_active ORDER BY 1")).scalars().all())
+        " JOIN users u ON u.id = g.user_id WHERE r.code IN ('manager', 'admin') AND u.is_active ORDER BY 1")
+    ).scalars().all())
     users = [order.created_by] if order.created_by else []
     return list(dict.fromkeys([*users, *managers]))

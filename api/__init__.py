@@ -1,0 +1,1 @@
+"""RepairOps REST API: FastAPI over the ``ops_db`` services (OpenAPI at ``/openapi.json``)."""

@@ -1,0 +1,88 @@
+"""Assemble the FastAPI application: routes, and one JSON error shape for every failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.ratelimit import RateLimited, TokenBucket
+from api.routes import operations, orders, public
+from ops_db.identity.service import AuthenticationFailed
+from ops_db.kit.db import app_engine
+from ops_db.kit.errors import Conflict, DatabaseUnavailable, NotFound, PermissionDenied, RepairOpsError
+
+STATUS = [(RateLimited, 429), (AuthenticationFailed, 401), (PermissionDenied, 403), (NotFound, 404),
+          (Conflict, 409), (DatabaseUnavailable, 503)]
+HTTP_CODES = {400: "bad_request", 401: "authentication_failed", 403: "permission_denied", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+              422: "validation_error", 429: "rate_limited"}
+
+
+HTTP_SENTENCES = {404: "There is no such endpoint.", 405: "That method is not allowed on this endpoint.",
+                  413: "The request is too large.", 415: "Send the body as JSON.",
+                  400: "The request is malformed."}
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+def _validation_sentence(exc: RequestValidationError) -> str:
+    errors = exc.errors()
+    if not errors:
+        return "The request is not valid."
+    first: dict[str, Any] = errors[0]
+    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body",)) or "request"
+    if first.get("type") == "json_invalid":
+        return "The request body is not valid JSON."
+    message = str(first.get("msg", "is not valid")).rstrip(".")
+    return f"{where}: {message}."
+
+
+def create_app(database_url: str, *, public_burst: int = 30, public_per_second: float = 1.0) -> FastAPI:
+    """The REST API over the services of the database at ``database_url``."""
+    app = FastAPI(title="RepairOps API", version="1.0",
+                  description="Repair requests, service orders, dispatch, stock and billing. Errors are "
+                              '`{"error": code, "message": one plain sentence}`.')
+    app.state.engine = app_engine(database_url)
+    app.state.public_bucket = TokenBucket(public_burst, public_per_second)
+    for module in (public, orders, operations):
+        app.include_router(module.router)
+
+    @app.exception_handler(RepairOpsError)
+    async def domain_error(_request: Request, exc: RepairOpsError) -> JSONResponse:
+        status = next((s for kind, s in STATUS if isinstance(exc, kind)), 422)
+        return _error(status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, "validation_error", _validation_sentence(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = HTTP_SENTENCES.get(exc.status_code, "The request cannot be served.")
+        if isinstance(exc.detail, str) and exc.detail.endswith("."):
+            message = exc.detail  # a sentence we wrote ourselves
+        return _error(exc.status_code, HTTP_CODES.get(exc.status_code, "error"), message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, _exc: Exception) -> JSONResponse:
+        return _error(500, "internal_error", "Something went wrong on our side; the change was not made.")
+
+    @app.get("/health", tags=["meta"], summary="Liveness")
+    def health() -> dict[str, str]:
+        """The API is up."""
+        return {"status": "ok"}
+
+    return app
+
+
+def serve(database_url: str, *, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the API with uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run(create_app(database_url), host=host, port=port, log_level="info")

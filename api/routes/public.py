@@ -1,0 +1,55 @@
+"""Sign-in and the public customer portal endpoints (rate limited)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from api.deps import EngineDep, PublicDep, uow
+from api.ratelimit import limit_public
+from api.schemas import ERRORS, ReceiptOut, RequestIn, TokenIn, TokenOut
+from ops_db.identity.service import authenticate, resolve_tenant
+from ops_db.kit.errors import ValidationError
+from ops_db.orders import service as orders
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(limit_public)], responses=ERRORS)
+
+
+@router.post("/auth/token", tags=["auth"], summary="Sign in and get a bearer token", response_model=TokenOut)
+def token(body: TokenIn, request: Request, eng: EngineDep) -> TokenOut:
+    """Check email, password and (when required) a TOTP code; accounts lock after repeated failures."""
+    tenant_id = resolve_tenant(eng, body.tenant)
+    signed = authenticate(eng, tenant_id, body.email, body.password, body.totp,
+                          ip_address=request.client.host if request.client else None,
+                          user_agent=request.headers.get("user-agent"))
+    assert signed.actor.user_id is not None
+    return TokenOut(access_token=signed.token, user_id=signed.actor.user_id, roles=sorted(signed.actor.roles))
+
+
+@router.post("/requests", tags=["portal"], status_code=201, response_model=ReceiptOut,
+             summary="Submit a repair request (no account needed)")
+def submit_request(body: RequestIn, eng: EngineDep, actor: PublicDep) -> ReceiptOut:
+    """Record the request and open the order; the order number and tracking code come back at once."""
+    photos = []
+    for photo in body.photos:
+        try:
+            content = base64.b64decode(photo.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError(f"The photo {photo.filename} is not valid base64.") from None
+        photos.append(orders.FileIn(photo.filename, photo.content_type, content))
+    receipt = orders.submit_request(uow(eng, actor), orders.RequestIn(
+        contact_name=body.contact_name, item_type=body.item_type, problem_description=body.problem_description,
+        contact_email=body.contact_email, contact_phone=body.contact_phone, item_description=body.item_description,
+        preferred_time=body.preferred_time, photos=tuple(photos)))
+    return ReceiptOut(order_id=receipt.order_id, order_number=receipt.order_number,
+                      tracking_code=receipt.tracking_code)
+
+
+@router.get("/track/{order_number}", tags=["portal"], summary="Track an order by number and code")
+def track(order_number: str, code: Annotated[str, Query(min_length=1, max_length=64)], eng: EngineDep,
+          actor: PublicDep) -> dict[str, Any]:
+    """Stage, timeline, estimate and invoice of an order, for whoever holds its tracking code."""
+    return orders.track(uow(eng, actor), order_number[:32], code)

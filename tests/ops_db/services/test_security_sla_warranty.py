@@ -1,0 +1,189 @@
+"""Row-level security by raw SQL, the second factor, SLA clocks and warranties, against real Postgres."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pyotp
+import pytest
+from sqlalchemy import text
+
+from ops_db.customers.service import CustomerIn, create_customer
+from ops_db.identity.service import AuthenticationFailed, authenticate, confirm_totp, enroll_totp
+from ops_db.inventory import service as inventory
+from ops_db.kit.errors import Conflict, ValidationError
+from ops_db.kit.uow import Actor, UnitOfWork
+from ops_db.orders import service as orders
+from ops_db.sla.service import evaluate_clocks
+from ops_db.warranty import service as warranty
+from ops_db.workforce import service as workforce
+from tests.conftest import Shop
+
+
+def _order(shop: Shop, name: str, *, priority: str = "normal") -> tuple[int, int]:
+    customer = create_customer(shop.uow(), CustomerIn(name, email=f"{name.lower()}@example.com"))
+    receipt = orders.register_intake(shop.uow(), orders.IntakeIn(
+        customer=None, customer_id=customer.id, problem_description="Broken", priority=priority))
+    return customer.id, receipt.order_id
+
+
+def _rows(shop: Shop, actor: Actor, sql: str) -> list[int]:
+    """What raw SQL returns inside the actor's database context, with no service-level filtering."""
+    with UnitOfWork(shop.engine, actor) as uow:
+        return sorted(uow.session.execute(text(sql)).scalars())
+
+
+def test_postgres_itself_hides_other_customers_rows_from_a_customer(shop: Shop) -> None:
+    ann_id, ann_order = _order(shop, "Ann")
+    _bob_id, _bob_order = _order(shop, "Bob")
+    ann = shop.person("customer", customer_id=ann_id)
+    assert isinstance(ann, Actor)
+    assert _rows(shop, ann, "SELECT id FROM service_orders") == [ann_order]
+    assert _rows(shop, ann, "SELECT id FROM customers") == [ann_id]
+    assert _rows(shop, ann, "SELECT DISTINCT order_id FROM order_events") == [ann_order]
+    assert _rows(shop, ann, "SELECT id FROM technicians") == []  # staff tables are closed to customers
+    with UnitOfWork(shop.engine, ann) as uow:  # and writing past the policy fails in the database
+        changed = uow.session.execute(text("UPDATE service_orders SET problem_description = 'x' "
+                                           "WHERE id <> :o"), {"o": ann_order}).rowcount
+    assert changed == 0
+
+
+def test_a_technician_sees_only_customers_of_jobs_assigned_to_them(shop: Shop) -> None:
+    ann_id, ann_order = _order(shop, "Ann")
+    bob_id, _ = _order(shop, "Bob")
+    tech = workforce.create_technician(shop.uow(), workforce.TechnicianIn("Tia", Decimal("30")))
+    other = workforce.create_technician(shop.uow(), workforce.TechnicianIn("Tom", Decimal("30")))
+    tia = shop.person("technician", technician_id=tech.id)
+    assert isinstance(tia, Actor)
+    assert _rows(shop, tia, "SELECT id FROM customers") == []
+    from datetime import UTC, datetime
+
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    workforce.book(shop.uow(), ann_order, tech.id, start, start + timedelta(hours=1))
+    assert _rows(shop, tia, "SELECT id FROM customers") == [ann_id]
+    assert bob_id not in _rows(shop, tia, "SELECT id FROM customers")
+    assert other.id > 0
+
+
+def test_tenants_are_walled_off_even_for_raw_sql(shop: Shop) -> None:
+    _order(shop, "Ann")
+    globex = Shop(shop.url, slug="globex")
+    assert _rows(shop, Actor.system(globex.tenant_id), "SELECT id FROM service_orders") == []
+    assert _rows(shop, Actor.system(globex.tenant_id), "SELECT id FROM audit_log WHERE tenant_id = "
+                 f"{shop.tenant_id}") == []
+
+
+def test_second_factor_is_required_once_set_up_and_a_code_cannot_be_replayed(shop: Shop) -> None:
+    person = shop.person("manager")
+    assert isinstance(person, Actor) and person.user_id is not None
+    email = f"manager{shop._users}@acme.example"
+    uri = enroll_totp(UnitOfWork(shop.engine, person))
+    totp = pyotp.parse_uri(uri)
+    with pytest.raises(ValidationError):
+        confirm_totp(UnitOfWork(shop.engine, person), "000000" if totp.now() != "000000" else "111111")
+    confirm_totp(UnitOfWork(shop.engine, person), totp.now())
+
+    with pytest.raises(AuthenticationFailed, match="6-digit code"):
+        authenticate(shop.engine, shop.tenant_id, email, "person-pass-1")
+    assert pyotp.TOTP(totp.secret).at(datetime_now_plus(30)) is not None
+    signed = authenticate(shop.engine, shop.tenant_id, email, "person-pass-1",
+                          pyotp.TOTP(totp.secret).at(datetime_now_plus(30)))
+    assert signed.actor.user_id == person.user_id
+    with pytest.raises(AuthenticationFailed):  # the same code again is a replay
+        authenticate(shop.engine, shop.tenant_id, email, "person-pass-1",
+                     pyotp.TOTP(totp.secret).at(datetime_now_plus(30)))
+
+
+def datetime_now_plus(seconds: int) -> int:
+    import time
+
+    return int(time.time()) + seconds
+
+
+def test_tenant_requiring_totp_refuses_users_without_it(shop: Shop) -> None:
+    with shop.uow() as uow:
+        uow.session.execute(text("UPDATE tenants SET require_totp = true"))
+        uow.commit()
+    with pytest.raises(AuthenticationFailed, match="requires a second factor"):
+        authenticate(shop.engine, shop.tenant_id, "admin@acme.example", "admin-pass-1")
+
+
+def _clock_states(shop: Shop, order_id: int) -> dict[str, str]:
+    with shop.uow() as uow:
+        rows = uow.session.execute(text("SELECT kind, state FROM sla_clocks WHERE order_id = :o"),
+                                   {"o": order_id}).all()
+    return {r.kind: r.state for r in rows}
+
+
+def test_sla_clocks_start_on_intake_pause_for_the_customer_and_go_at_risk_then_breached(shop: Shop) -> None:
+    _, order_id = _order(shop, "Ann", priority="high")
+    assert _clock_states(shop, order_id) == {"response": "running", "resolution": "running"}
+    orders.transition(shop.uow(), order_id, "diagnostics")
+    assert _clock_states(shop, order_id)["response"] in ("met", "breached")
+    orders.add_line(shop.uow(), order_id, orders.LineIn(kind="labour", description="Work",
+                                                        unit_price=Decimal("500")))
+    orders.send_estimate(shop.uow(), order_id)
+    assert _clock_states(shop, order_id)["resolution"] == "paused"
+    with shop.uow() as uow:
+        due = uow.session.execute(text("SELECT due_at FROM sla_clocks WHERE order_id = :o AND kind = 'resolution'"),
+                                  {"o": order_id}).scalar_one()
+    assert evaluate_clocks(shop.uow(), now=due + timedelta(days=30)) == {"at_risk": 0, "breached": 0}
+    orders.decide_estimate(shop.uow(), order_id, True)
+    assert _clock_states(shop, order_id)["resolution"] == "running"
+    with shop.uow() as uow:
+        due = uow.session.execute(text("SELECT due_at FROM sla_clocks WHERE order_id = :o AND kind = 'resolution'"),
+                                  {"o": order_id}).scalar_one()
+    assert evaluate_clocks(shop.uow(), now=due - timedelta(seconds=1)) == {"at_risk": 1, "breached": 0}
+    assert evaluate_clocks(shop.uow(), now=due + timedelta(seconds=1)) == {"at_risk": 0, "breached": 1}
+    with shop.uow() as uow:
+        sent = uow.session.execute(text("SELECT event FROM notification_outbox WHERE event LIKE 'sla_%'"
+                                        " ORDER BY id")).scalars().all()
+    assert sent[:1] == ["sla_at_risk"] and "sla_breached" in sent
+
+
+def _device_order(shop: Shop, customer_id: int, model_id: int) -> int:
+    receipt = orders.register_intake(shop.uow(), orders.IntakeIn(
+        customer=None, customer_id=customer_id, problem_description="Dead", model_id=model_id,
+        serial_number="SN-777", purchase_date=date.today() - timedelta(days=800)))
+    return receipt.order_id
+
+
+def _complete(shop: Shop, order_id: int, part_id: int) -> None:
+    orders.transition(shop.uow(), order_id, "diagnostics")
+    orders.add_line(shop.uow(), order_id, orders.LineIn(kind="part", part_id=part_id, unit_price=Decimal("10")))
+    orders.transition(shop.uow(), order_id, "repair")
+    orders.transition(shop.uow(), order_id, "quality_check")
+    orders.transition(shop.uow(), order_id, "ready")
+
+
+def test_repair_warranty_is_created_on_completion_and_a_warranty_repair_does_not_reset_it(shop: Shop) -> None:
+    with shop.uow() as uow:
+        maker = uow.session.execute(text("INSERT INTO manufacturers (tenant_id, name) VALUES (:t, 'Acme Devices')"
+                                         " RETURNING id"), {"t": shop.tenant_id}).scalar_one()
+        model = uow.session.execute(text("INSERT INTO equipment_models (tenant_id, manufacturer_id, name, category,"
+                                         " default_warranty_months) VALUES (:t, :m, 'Phone X', 'phone', 12)"
+                                         " RETURNING id"), {"t": shop.tenant_id, "m": maker}).scalar_one()
+        uow.commit()
+    part = inventory.create_part(shop.uow(), "SCR-9", "Screen", unit_cost="5", sale_price="10", warranty_months=6)
+    customer = create_customer(shop.uow(), CustomerIn("Ann", email="ann@example.com"))
+    first = _device_order(shop, customer.id, model)
+    assert warranty.lookup(shop.uow(), "SN-777")[0]["active"] is False  # the 12-month maker warranty expired
+    _complete(shop, first, part.id)
+    covers = [w for w in warranty.lookup(shop.uow(), "SN-777") if w["active"]]
+    assert len(covers) == 1 and covers[0]["kind"] == "repair"
+    assert covers[0]["ends_on"] - covers[0]["starts_on"] >= timedelta(days=180)
+
+    second = _device_order(shop, customer.id, model)  # the device comes back under warranty
+    assert orders.get_order(shop.uow(), second)["is_warranty_repair"] is True
+    _complete(shop, second, part.id)
+    after = [w for w in warranty.lookup(shop.uow(), "SN-777") if w["active"]]
+    assert after == covers  # not reset, not extended
+
+    claim = warranty.file_claim(shop.uow(), covers[0]["warranty_id"], second, "10.00", "screen failed again")
+    decided = warranty.decide_claim(shop.uow(), claim.id, True, "8.00")
+    assert decided.approved_amount == Decimal("8.00")
+    with pytest.raises(Conflict, match="already"):
+        warranty.decide_claim(shop.uow(), claim.id, False)
+    with pytest.raises(ValidationError):
+        warranty.file_claim(shop.uow(), covers[0]["warranty_id"], second, "-1", "x")
