@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -119,6 +120,25 @@ def demo(ctx: typer.Context) -> None:
     if is_empty(url):
         seed(url, Scale.SMALL, seed_value=42, as_of=date.today(), progress=True)
     _print_summary(summary.counts(url))
+    _propose_tomorrow(url)
+
+
+def _propose_tomorrow(url: str) -> None:
+    """Let the optimizer propose tomorrow's assignments for the demo company (nothing is booked)."""
+    from datetime import timedelta
+
+    from ops_db.identity.service import resolve_tenant
+    from ops_db.kit.uow import Actor
+    from repairops.planning import propose
+
+    engine = db.app_engine(url)
+    tomorrow = date.today() + timedelta(days=1)
+    actor = Actor.system(resolve_tenant(engine, DEMO_TENANT), "repairops demo")
+    with console.status(f"Optimising tomorrow ({tomorrow}) for up to {DEMO_PLAN_SECONDS:g} s…"):
+        proposal = propose(engine, actor, tomorrow, time_limit=DEMO_PLAN_SECONDS)
+    _print_plan(proposal)
+    console.print(f"Proposal {proposal.saved.plan_id} for {tomorrow} stored; see the diff and accept it with "
+                  f"`repairops plan --date {tomorrow} --accept` (re-plans first) or in the Dispatch page.")
 
 
 @demo_app.command("seed")
@@ -165,6 +185,95 @@ def audit_verify(
         return
     where = f"record {report.first_bad_id}" if report.first_bad_id else "the chain head"
     _fail(f"The audit chain is broken at {where}: {report.problem}.")
+
+
+DEMO_TENANT = "riverside"
+DEMO_PLAN_SECONDS = 10.0
+
+
+@app.command("plan")
+def plan(
+    day: Annotated[str, typer.Option("--date", help="The day to plan (YYYY-MM-DD); default tomorrow.")] = "",
+    time_limit: Annotated[float, typer.Option(help="Solver time limit in seconds.", min=0.1, max=3600)] = 10.0,
+    seed_value: Annotated[int, typer.Option("--seed", help="Solver seed; same seed, same plan.")] = 0,
+    accept: Annotated[bool, typer.Option("--accept", help="Book every proposed change at once.")] = False,
+    tenant: Annotated[str, typer.Option(help="The company's slug.")] = "riverside",
+) -> None:
+    """Propose a day's technician assignments and routes, print the KPIs and the diff, optionally accept."""
+    from datetime import timedelta
+
+    from ops_db.identity.service import resolve_tenant
+    from ops_db.kit.uow import Actor, UnitOfWork
+    from ops_db.workforce import planning as db_planning
+    from repairops.planning import propose
+
+    try:
+        chosen = date.fromisoformat(day) if day else date.today() + timedelta(days=1)
+    except ValueError:
+        _fail(f"--date must be a date like 2026-11-25, not {day!r}.")
+        return
+    engine = db.app_engine(db.server_url(get_settings()))
+    actor = Actor.system(resolve_tenant(engine, tenant), "repairops plan")
+    with console.status(f"Optimising {chosen} for up to {time_limit:g} s…"):
+        proposal = propose(engine, actor, chosen, time_limit=time_limit, seed=seed_value)
+    _print_plan(proposal)
+    diff = db_planning.plan_diff(UnitOfWork(engine, actor), proposal.saved.plan_id)
+    _print_diff(diff, proposal.time_zone)
+    if accept:
+        result = db_planning.accept_plan(UnitOfWork(engine, actor), proposal.saved.plan_id)
+        console.print(f"Accepted: {len(result.booked)} booked, {len(result.cancelled)} replaced, "
+                      f"{len(result.failed)} refused; plan is {result.status}.")
+        for order_id, why in sorted(result.failed.items()):
+            console.print(f"  order {order_id}: {why}")
+    else:
+        console.print(f"Proposal {proposal.saved.plan_id} stored; accept it with --accept or in the Dispatch page.")
+
+
+def _print_plan(proposal: object) -> None:
+    from repairops.planning import Proposal
+
+    assert isinstance(proposal, Proposal)
+    kpis = proposal.plan.kpis()
+    base = proposal.baseline_kpis
+    table = Table(title=f"Plan {proposal.saved.plan_id} ({proposal.plan.solver})")
+    table.add_column("KPI")
+    table.add_column("optimizer", justify="right")
+    table.add_column("manual baseline", justify="right")
+    table.add_row("jobs served", str(kpis.served), str(base["served"]))
+    table.add_row("travel (h)", f"{kpis.travel_time / 3600:.1f}", f"{int(str(base['travel_seconds'])) / 3600:.1f}")
+    table.add_row("travel (km)", f"{kpis.travel_distance / 1000:.1f}",
+                  f"{int(str(base['travel_meters'])) / 1000:.1f}")
+    table.add_row("overtime (min)", f"{kpis.overtime / 60:.0f}", f"{int(str(base['overtime_seconds'])) / 60:.0f}")
+    table.add_row("SLA lateness (h)", f"{kpis.sla_lateness / 3600:.1f}",
+                  f"{int(str(base['sla_lateness_seconds'])) / 3600:.1f}")
+    table.add_row("unassigned", str(proposal.saved.unassigned), "")
+    console.print(table)
+    if proposal.violations:
+        err.print(f"[yellow]Warning:[/yellow] the checker found {len(proposal.violations)} problems, e.g. "
+                  f"{proposal.violations[0]}")
+
+
+def _print_diff(rows: Sequence[object], time_zone: str) -> None:
+    from collections import Counter
+    from zoneinfo import ZoneInfo
+
+    from ops_db.workforce.planning import DiffRow
+
+    diff = [r for r in rows if isinstance(r, DiffRow)]
+    counts = Counter(r.change for r in diff)
+    console.print("Diff against current bookings: " + ", ".join(
+        f"{counts.get(k, 0)} {k}" for k in ("new", "moved", "reassigned", "unchanged", "dropped", "unassigned")))
+    tz = ZoneInfo(time_zone)
+    table = Table(show_lines=False, caption=f"times in {time_zone}")
+    for col in ("order", "change", "technician", "start", "was"):
+        table.add_column(col)
+    shown = [r for r in diff if r.change != "unchanged"][:20]
+    for r in shown:
+        was = f"{r.current_technician_id} @ {r.current_start.astimezone(tz):%H:%M}" if r.current_start else ""
+        start = f"{r.start.astimezone(tz):%H:%M}" if r.start else (r.unassigned_reason or "")
+        table.add_row(r.order_number, r.change, str(r.technician_id or ""), start, was)
+    if shown:
+        console.print(table)
 
 
 @app.command("api")

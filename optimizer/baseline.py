@@ -1,0 +1,58 @@
+"""The greedy baseline: what a dispatcher does by hand.
+
+Jobs are taken in priority order (then by earliest window and SLA); each goes to the nearest
+technician, measured from the stop before it in the technician's day, who has the skills and
+parts and can still fit it in at its chronological place in their day.
+"""
+
+from __future__ import annotations
+
+from optimizer.eligibility import Eligibility, eligibility
+from optimizer.plan import Plan, Reason, Route, Unassigned
+from optimizer.problem import Job, Problem
+from optimizer.timing import schedule
+
+
+def _order_key(job: Job) -> tuple[int, int, int, str]:
+    windows = job.allowed_starts()
+    opens = windows[0].start if windows else 0
+    return (int(job.priority), opens, job.sla_deadline if job.sla_deadline is not None else 1 << 40, job.id)
+
+
+def _time_key(job: Job) -> tuple[int, int, str]:
+    windows = job.allowed_starts()
+    return (windows[0].start if windows else 0, windows[-1].end if windows else 0, job.id)
+
+
+def baseline(problem: Problem, elig: Eligibility | None = None) -> Plan:
+    """A feasible plan by greedy chronological insertion, nearest technician first."""
+    elig = elig if elig is not None else eligibility(problem)
+    m = problem.matrix
+    routes: list[list[int]] = [[] for _ in problem.technicians]
+    unassigned = [Unassigned(problem.jobs[j].id, r) for j, r in enumerate(elig.reasons) if r is not None]
+    order = sorted(elig.servable(), key=lambda j: _order_key(problem.jobs[j]))
+    for j in order:
+        key = _time_key(problem.jobs[j])
+        options = []
+        for t in elig.techs[j]:
+            pos = sum(1 for i in routes[t] if _time_key(problem.jobs[i]) <= key)
+            before = m.start(t) if pos == 0 else m.job(routes[t][pos - 1])
+            options.append((m.time(before, m.job(j)), t, pos))
+        for _, t, pos in sorted(options):
+            trial = [*routes[t][:pos], j, *routes[t][pos:]]
+            if schedule(problem, t, trial) is not None:
+                routes[t] = trial
+                break
+        else:
+            unassigned.append(Unassigned(problem.jobs[j].id, Reason.CAPACITY))
+    built = []
+    for t, jobs in enumerate(routes):
+        route = schedule(problem, t, jobs)
+        assert route is not None  # every accepted insertion was scheduled
+        built.append(route if jobs else _empty(problem, t))
+    return Plan(problem, tuple(built), tuple(sorted(unassigned, key=lambda u: u.job_id)), solver="baseline")
+
+
+def _empty(problem: Problem, t: int) -> Route:
+    tech = problem.technicians[t]
+    return Route(tech.id, tech.shift_start, (), tech.shift_start, 0, 0)

@@ -1,0 +1,160 @@
+"""An independent feasibility checker: recomputes every leg from the travel matrix.
+
+It shares no code with the model or the schedulers beyond the problem data, so a bug in how a
+plan is built or read back from the solver shows up here as a violation.
+"""
+
+from __future__ import annotations
+
+from optimizer.plan import BreakTaken, Plan, Route
+from optimizer.problem import Job, Problem, Technician
+
+
+def check(plan: Plan) -> list[str]:
+    """Every violated constraint of the plan, as one sentence each; empty if feasible."""
+    problem = plan.problem
+    errors = _coverage(plan)
+    tech_index = {t.id: i for i, t in enumerate(problem.technicians)}
+    for route in plan.routes:
+        if route.technician_id not in tech_index:
+            continue
+        errors += _route_errors(problem, tech_index[route.technician_id], route)
+    return errors
+
+
+def _coverage(plan: Plan) -> list[str]:
+    errors: list[str] = []
+    problem = plan.problem
+    seen: dict[str, int] = {}
+    techs = [r.technician_id for r in plan.routes]
+    known_techs = {t.id for t in problem.technicians}
+    for tech_id in techs:
+        if tech_id not in known_techs:
+            errors.append(f"route for unknown technician {tech_id}")
+    if len(set(techs)) != len(techs):
+        errors.append("a technician has more than one route")
+    for job_id in [v.job_id for r in plan.routes for v in r.visits] + [u.job_id for u in plan.unassigned]:
+        seen[job_id] = seen.get(job_id, 0) + 1
+    for job in problem.jobs:
+        count = seen.pop(job.id, 0)
+        if count != 1:
+            errors.append(f"job {job.id} appears {count} times (served or unassigned)")
+    errors += [f"unknown job {job_id} in plan" for job_id in seen]
+    return errors
+
+
+def _route_errors(problem: Problem, t: int, route: Route) -> list[str]:
+    tech = problem.technicians[t]
+    who = f"technician {tech.id}"
+    errors: list[str] = []
+    if not route.visits:
+        return errors
+    jobs = [problem.job(v.job_id) for v in route.visits]
+    errors += _assignment_errors(tech, jobs)
+    errors += _timing_errors(problem, t, route, jobs)
+    if route.departure < tech.shift_start:
+        errors.append(f"{who} leaves at {route.departure} before shift start {tech.shift_start}")
+    if route.arrival_back > tech.latest_end:
+        errors.append(f"{who} returns at {route.arrival_back} after {tech.latest_end}")
+    span = route.arrival_back - route.departure
+    if tech.max_work_time is not None and span > tech.max_work_time:
+        errors.append(f"{who} works {span} s, more than {tech.max_work_time}")
+    travel = sum(v.travel_time for v in route.visits) + route.return_travel_time
+    if tech.max_travel_time is not None and travel > tech.max_travel_time:
+        errors.append(f"{who} drives {travel} s, more than {tech.max_travel_time}")
+    return errors
+
+
+def _level(tech: Technician, job: Job) -> int | None:
+    level: int | None = None
+    for skill, minimum in job.required_skills.items():
+        have = tech.skills.get(skill, 0)
+        if have < minimum:
+            return None
+        level = have if level is None else min(level, have)
+    return level if level is not None else max(tech.skills.values(), default=1)
+
+
+def _assignment_errors(tech: Technician, jobs: list[Job]) -> list[str]:
+    errors: list[str] = []
+    parts: dict[str, int] = {}
+    for job in jobs:
+        if job.pinned_technician is not None and job.pinned_technician != tech.id:
+            errors.append(f"job {job.id} is pinned to {job.pinned_technician}, not {tech.id}")
+        if _level(tech, job) is None and not job.fixed:
+            errors.append(f"technician {tech.id} lacks the skills for job {job.id}")
+        for part, qty in job.required_parts.items():
+            parts[part] = parts.get(part, 0) + qty
+    for part, qty in parts.items():
+        if tech.van_stock.get(part, 0) < qty:
+            errors.append(f"technician {tech.id} needs {qty} x {part}, van has {tech.van_stock.get(part, 0)}")
+    load = sum(job.demand for job in jobs)
+    if tech.capacity is not None and load > tech.capacity:
+        errors.append(f"technician {tech.id} carries {load}, capacity {tech.capacity}")
+    return errors
+
+
+def _in_gap(brk: BreakTaken, lo: int, hi: int) -> bool:
+    return lo <= brk.start and brk.end <= hi
+
+
+def _timing_errors(problem: Problem, t: int, route: Route, jobs: list[Job]) -> list[str]:
+    tech, m = problem.technicians[t], problem.matrix
+    errors: list[str] = []
+    places = [m.start(t)] + [m.job(problem.job_index(job.id)) for job in jobs] + [m.end(t)]
+    starts = [route.departure] + [v.start for v in route.visits] + [route.arrival_back]
+    ends = [route.departure] + [v.end for v in route.visits]
+    legs = [(v.travel_time, v.travel_distance) for v in route.visits]
+    legs.append((route.return_travel_time, route.return_travel_distance))
+    breaks_placed = [False] * len(route.breaks)
+    for k, job in enumerate(jobs):
+        visit = route.visits[k]
+        level = _level(tech, job)
+        expected = job.duration_for(level if level is not None else 0)
+        if visit.end - visit.start != expected:
+            errors.append(f"job {job.id} lasts {visit.end - visit.start} s, expected {expected}")
+        windows = job.allowed_starts()
+        if windows and not any(w.start <= visit.start <= w.end for w in windows):
+            errors.append(f"job {job.id} starts at {visit.start} outside its windows")
+        if job.fixed and visit.start != job.pinned_start:
+            errors.append(f"fixed job {job.id} moved from {job.pinned_start} to {visit.start}")
+        if visit.arrival > visit.start:
+            errors.append(f"job {job.id} starts at {visit.start} before arrival {visit.arrival}")
+    for k in range(len(places) - 1):
+        a, b = places[k], places[k + 1]
+        if legs[k] != (m.time(a, b), m.dist(a, b)):
+            errors.append(f"{tech.id} leg {k} states {legs[k]}, matrix says {(m.time(a, b), m.dist(a, b))}")
+        pause = 0
+        for i, brk in enumerate(route.breaks):
+            if _in_gap(brk, ends[k], starts[k + 1]):
+                breaks_placed[i] = True
+                pause += brk.end - brk.start
+        if starts[k + 1] < ends[k] + m.time(a, b) + pause:
+            errors.append(f"{tech.id} cannot make leg {k}: {ends[k]} + {m.time(a, b)} + {pause} > {starts[k + 1]}")
+        if k < len(route.visits) and route.visits[k].arrival < ends[k] + m.time(a, b):
+            errors.append(f"{tech.id} arrives at stop {k} sooner than travel allows")
+    errors += _break_errors(tech, route, breaks_placed)
+    return errors
+
+
+def _break_errors(tech: Technician, route: Route, placed: list[bool]) -> list[str]:
+    lunch = tech.lunch
+    errors: list[str] = []
+    if lunch is None:
+        return [f"{tech.id} has a break but no break is due"] if route.breaks else []
+    for brk, ok in zip(route.breaks, placed, strict=True):
+        outside = brk.end <= route.departure or brk.start >= route.arrival_back
+        if not (ok or outside):
+            errors.append(f"{tech.id} break at {brk.start} overlaps a job or leaves no time to drive")
+        if not lunch.earliest_start <= brk.start <= lunch.latest_start:
+            errors.append(f"{tech.id} break starts at {brk.start} outside its window")
+        if brk.end - brk.start != lunch.duration:
+            errors.append(f"{tech.id} break lasts {brk.end - brk.start}, expected {lunch.duration}")
+    if len(route.breaks) > 1:
+        errors.append(f"{tech.id} takes {len(route.breaks)} breaks")
+    if not route.breaks:
+        after = route.arrival_back <= lunch.latest_start
+        before = route.departure >= lunch.earliest_start + lunch.duration
+        if not (after or before):
+            errors.append(f"{tech.id} works through the lunch break")
+    return errors

@@ -1,0 +1,276 @@
+"""Builds and runs the OR-Tools routing model. Solver objects never leave this module.
+
+Nodes: technician starts and ends (place indices 0..2T-1) followed by the jobs kept by the
+precheck, in an order shuffled by the seed (the seed changes the search path, not the model).
+Service time sits in the time transit of the node it leaves; technicians whose service times
+agree share one transit matrix, so level-dependent durations stay cheap.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from optimizer.eligibility import Eligibility, duration
+from optimizer.plan import span_coefficient
+from optimizer.problem import Problem
+
+FSS = routing_enums_pb2.FirstSolutionStrategy
+LSM = routing_enums_pb2.LocalSearchMetaheuristic
+
+
+@dataclass(frozen=True)
+class RawRoute:
+    """A route read back from the solver: job indices, service starts and the break, if any."""
+
+    tech: int
+    jobs: tuple[int, ...]
+    departure: int
+    starts: tuple[int, ...]
+    arrival_back: int
+    lunch_start: int | None
+
+
+@dataclass(frozen=True)
+class RawSolution:
+    """The solver's answer in plain data."""
+
+    routes: tuple[RawRoute, ...]
+    objective: int
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """One search: first solution strategy, metaheuristic, limits."""
+
+    first_solution: int = FSS.PARALLEL_CHEAPEST_INSERTION
+    metaheuristic: int = LSM.GUIDED_LOCAL_SEARCH
+    time_limit: float = 1.0
+    solution_limit: int | None = None
+    first_solution_only: bool = False
+
+
+class RoutingModel:
+    """The OR-Tools model of one problem; build once, search one or more times."""
+
+    def __init__(self, problem: Problem, elig: Eligibility, seed: int) -> None:
+        self.problem = problem
+        self.m = problem.matrix
+        jobs = elig.servable()
+        random.Random(seed).shuffle(jobs)
+        self.jobs: list[int] = jobs
+        self.n_techs = len(problem.technicians)
+        self.places = list(range(2 * self.n_techs)) + [self.m.job(j) for j in jobs]
+        self.manager = pywrapcp.RoutingIndexManager(
+            len(self.places),
+            self.n_techs,
+            list(range(self.n_techs)),
+            list(range(self.n_techs, 2 * self.n_techs)),
+        )
+        self.routing = pywrapcp.RoutingModel(self.manager)
+        self.allowed = [elig.techs[j] for j in jobs]
+        self.breaks: dict[int, pywrapcp.IntervalVar] = {}
+        self._build()
+
+    def _node(self, k: int) -> int:
+        """Node of the k-th model job."""
+        return 2 * self.n_techs + k
+
+    def _build(self) -> None:
+        w = self.problem.weights
+        travel = self.m.durations[np.ix_(self.places, self.places)]
+        dist = self.m.distances[np.ix_(self.places, self.places)]
+        cost = w.travel_per_second * travel + w.distance_per_metre * dist
+        cost_cb = self.routing.RegisterTransitMatrix(cost.tolist())
+        self.routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
+        if w.vehicle_fixed_cost:
+            self.routing.SetFixedCostOfAllVehicles(w.vehicle_fixed_cost)
+        self._time_dimension(travel)
+        self._restrict_vehicles()
+        self._disjunctions()
+        self._travel_dimension(travel)
+        self._load_dimensions()
+
+    def _service_classes(self) -> tuple[list[np.ndarray], list[int]]:
+        """Service duration vectors over nodes, merged where technicians agree on shared jobs."""
+        n = len(self.places)
+        classes: list[np.ndarray] = []
+        class_of: list[int] = []
+        for t, tech in enumerate(self.problem.technicians):
+            row = np.full(n, -1, dtype=np.int64)
+            row[: 2 * self.n_techs] = 0
+            for k, j in enumerate(self.jobs):
+                if t in self.allowed[k]:
+                    row[self._node(k)] = duration(tech, self.problem.jobs[j])
+            for c, rep in enumerate(classes):
+                if np.all((rep == row) | (rep < 0) | (row < 0)):
+                    classes[c] = np.where(rep < 0, row, rep)
+                    class_of.append(c)
+                    break
+            else:
+                classes.append(row)
+                class_of.append(len(classes) - 1)
+        return [np.maximum(c, 0) for c in classes], class_of
+
+    def _time_dimension(self, travel: np.ndarray) -> None:
+        problem, routing, w = self.problem, self.routing, self.problem.weights
+        services, class_of = self._service_classes()
+        callbacks = [routing.RegisterTransitMatrix((travel + s[:, None]).tolist()) for s in services]
+        horizon = max([t.latest_end for t in problem.technicians] + [1])
+        routing.AddDimensionWithVehicleTransits([callbacks[c] for c in class_of], horizon, horizon, False, "time")
+        self.time = routing.GetDimensionOrDie("time")
+        for t, tech in enumerate(problem.technicians):
+            start, end = routing.Start(t), routing.End(t)
+            self.time.CumulVar(start).SetRange(tech.shift_start, tech.latest_end)
+            self.time.CumulVar(end).SetRange(tech.shift_start, tech.latest_end)
+            if tech.max_overtime:
+                self.time.SetCumulVarSoftUpperBound(end, tech.shift_end, w.overtime_per_second)
+            if tech.max_work_time is not None:
+                self.time.SetSpanUpperBoundForVehicle(tech.max_work_time, t)
+            coef = span_coefficient(w.span_per_second_per_1000_cents, tech.hourly_cost_cents)
+            if coef:
+                self.time.SetSpanCostCoefficientForVehicle(coef, t)
+            if tech.lunch is not None:
+                self._add_break(t, services[class_of[t]])
+            # waiting at home before leaving is free; prefer leaving late rather than idling on site
+            routing.AddVariableMaximizedByFinalizer(self.time.CumulVar(start))
+            routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(end))
+        if w.balance_per_second:
+            self.time.SetGlobalSpanCostCoefficient(w.balance_per_second)
+        self._job_times()
+
+    def _add_break(self, t: int, service: np.ndarray) -> None:
+        lunch = self.problem.technicians[t].lunch
+        assert lunch is not None
+        solver = self.routing.solver()
+        interval = solver.FixedDurationIntervalVar(
+            lunch.earliest_start, lunch.latest_start, lunch.duration, False, f"lunch {t}"
+        )
+        visit = [int(service[self.manager.IndexToNode(i)]) for i in range(self.routing.Size())]
+        visit += [0] * (self.routing.Size() + self.n_techs * 2 - len(visit))
+        self.time.SetBreakIntervalsOfVehicle([interval], t, visit)
+        self.breaks[t] = interval
+
+    def _job_times(self) -> None:
+        w = self.problem.weights
+        for k, j in enumerate(self.jobs):
+            job = self.problem.jobs[j]
+            cumul = self.time.CumulVar(self.manager.NodeToIndex(self._node(k)))
+            windows = job.allowed_starts()
+            if windows:
+                cumul.SetRange(windows[0].start, windows[-1].end)
+                for a, b in itertools.pairwise(windows):
+                    if b.start > a.end + 1:
+                        cumul.RemoveInterval(a.end + 1, b.start - 1)
+            if job.sla_deadline is not None and w.sla_late_per_second:
+                self.time.SetCumulVarSoftUpperBound(
+                    self.manager.NodeToIndex(self._node(k)), job.sla_deadline, w.sla_late_per_second
+                )
+
+    def _restrict_vehicles(self) -> None:
+        for k, techs in enumerate(self.allowed):
+            if len(techs) < self.n_techs:
+                # VehicleVar -1 means "not performed"; the job stays droppable through its disjunction.
+                # (SetAllowedVehiclesForIndex's Span argument does not bind in this OR-Tools build.)
+                self.routing.VehicleVar(self.manager.NodeToIndex(self._node(k))).SetValues([-1, *techs])
+
+    def _disjunctions(self) -> None:
+        penalties = self.problem.weights.drop_penalty
+        top = max(penalties.values())
+        for k, j in enumerate(self.jobs):
+            job = self.problem.jobs[j]
+            # fixed jobs are practically mandatory; a penalty (not a hard rule) keeps the model solvable
+            penalty = 100 * top if job.fixed else penalties[job.priority]
+            self.routing.AddDisjunction([self.manager.NodeToIndex(self._node(k))], penalty)
+
+    def _travel_dimension(self, travel: np.ndarray) -> None:
+        caps = [t.max_travel_time for t in self.problem.technicians]
+        if all(c is None for c in caps):
+            return
+        big = int(travel.sum()) + 1
+        cb = self.routing.RegisterTransitMatrix(travel.tolist())
+        self.routing.AddDimensionWithVehicleCapacity(cb, 0, [big if c is None else c for c in caps], True, "travel")
+
+    def _load_dimensions(self) -> None:
+        """One capacity dimension per contended part, and one for load (Solomon demand)."""
+        techs = self.problem.technicians
+        jobs = [self.problem.jobs[j] for j in self.jobs]
+        parts = sorted({p for job in jobs for p in job.required_parts})
+        for part in parts:
+            demand = [job.required_parts.get(part, 0) for job in jobs]
+            stock = [t.van_stock.get(part, 0) for t in techs]
+            need = [sum(d for d, allowed in zip(demand, self.allowed, strict=True) if v in allowed)
+                    for v in range(len(techs))]
+            if all(s >= n for s, n in zip(stock, need, strict=True)):
+                continue  # no van can run short of this part, so no dimension is needed
+            self._unary_dimension(demand, stock, f"part {part}")
+        if any(job.demand for job in jobs):
+            big = sum(job.demand for job in jobs)
+            capacity = [big if t.capacity is None else t.capacity for t in techs]
+            self._unary_dimension([job.demand for job in jobs], capacity, "load")
+
+    def _unary_dimension(self, demand: Sequence[int], capacity: Sequence[int], name: str) -> None:
+        vector = [0] * (2 * self.n_techs) + list(demand)
+        cb = self.routing.RegisterUnaryTransitVector(vector)
+        self.routing.AddDimensionWithVehicleCapacity(cb, 0, list(capacity), True, name)
+
+    def parameters(self, settings: SearchSettings) -> pywrapcp.RoutingSearchParameters:
+        """Search parameters for one search (single thread, explicit limits)."""
+        params = pywrapcp.DefaultRoutingSearchParameters()
+        params.first_solution_strategy = settings.first_solution
+        params.local_search_metaheuristic = settings.metaheuristic
+        params.time_limit.FromMilliseconds(max(1, int(settings.time_limit * 1000)))
+        if settings.first_solution_only:
+            params.solution_limit = 1
+        elif settings.solution_limit is not None:
+            params.solution_limit = settings.solution_limit
+        params.log_search = False
+        return params
+
+    def search(self, settings: SearchSettings, start: RawSolution | None = None) -> RawSolution | None:
+        """Run one search, optionally from a previous solution; None if nothing was found."""
+        params = self.parameters(settings)
+        if start is None:
+            solution = self.routing.SolveWithParameters(params)
+        else:
+            initial = self.routing.ReadAssignmentFromRoutes(self._routes_as_indices(start), True)
+            if initial is None:
+                return None
+            solution = self.routing.SolveFromAssignmentWithParameters(initial, params)
+        if solution is None:  # read values only from a solution the solver vouches for
+            return None
+        return self._read(solution)
+
+    def _routes_as_indices(self, solution: RawSolution) -> list[list[int]]:
+        node_of = {j: self._node(k) for k, j in enumerate(self.jobs)}
+        routes = [[] for _ in range(self.n_techs)]  # type: list[list[int]]
+        for route in solution.routes:
+            routes[route.tech] = [self.manager.NodeToIndex(node_of[j]) for j in route.jobs]
+        return routes
+
+    def _read(self, solution: pywrapcp.Assignment) -> RawSolution:
+        routes = []
+        container = solution.IntervalVarContainer()
+        breaks = {}
+        for i in range(container.Size()):
+            element = container.Element(i)
+            if element.PerformedValue():
+                breaks[element.Var().Name()] = element.StartValue()
+        for t in range(self.n_techs):
+            index = self.routing.Start(t)
+            departure = solution.Min(self.time.CumulVar(index))
+            jobs, starts = [], []
+            index = solution.Value(self.routing.NextVar(index))
+            while not self.routing.IsEnd(index):
+                jobs.append(self.jobs[self.manager.IndexToNode(index) - 2 * self.n_techs])
+                starts.append(solution.Min(self.time.CumulVar(index)))
+                index = solution.Value(self.routing.NextVar(index))
+            back = solution.Min(self.time.CumulVar(index))
+            lunch = breaks.get(f"lunch {t}") if jobs else None
+            routes.append(RawRoute(t, tuple(jobs), departure, tuple(starts), back, lunch))
+        return RawSolution(tuple(routes), solution.ObjectiveValue())

@@ -1,0 +1,38 @@
+"""Glue between the database and the optimizer: snapshot a day, solve it, store the proposal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Engine
+
+from ops_db.kit.uow import Actor, UnitOfWork
+from ops_db.workforce import planning
+from optimizer import Plan, baseline, check, solve
+from optimizer.snapshot import kpis_dict, plan_items, problem_from_snapshot
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A stored proposal with the plan it came from and the greedy baseline's KPIs for comparison."""
+
+    saved: planning.SavedPlan
+    plan: Plan
+    baseline_kpis: dict[str, object]
+    violations: list[str]
+    time_zone: str
+
+
+def propose(engine: Engine, actor: Actor, day: date, *, time_limit: float = 10.0, seed: int = 0,
+            now: datetime | None = None) -> Proposal:
+    """Solve the day's dispatch problem and store it as a proposed plan (nothing is booked yet)."""
+    snap = planning.snapshot(UnitOfWork(engine, actor), day, now=now)
+    problem = problem_from_snapshot(snap)
+    plan = solve(problem, time_limit=time_limit, seed=seed)
+    violations = check(plan)
+    base = baseline(problem)
+    kpis = {**kpis_dict(plan), "baseline": kpis_dict(base)}
+    saved = planning.save_proposed_plan(UnitOfWork(engine, actor), day, plan_items(plan, snap), kpis=kpis,
+                                        solver=plan.solver, time_limit=time_limit, seed=seed)
+    return Proposal(saved, plan, kpis["baseline"], violations, str(snap["time_zone"]))
