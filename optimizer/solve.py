@@ -9,8 +9,10 @@ reasonable machine, so the same seed gives the same plan.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from dataclasses import replace
+from multiprocessing.connection import Connection
 
 from ortools.constraint_solver import routing_enums_pb2
 
@@ -28,38 +30,89 @@ LSM = routing_enums_pb2.LocalSearchMetaheuristic
 SETUP_SHARE = 0.15  # part of the budget kept back for reading the answer, checking and explaining it
 
 
+EXACT_BREAKS_UP_TO = 200  # servable jobs; above this OR-Tools' break constraint stalls past any time limit
+
+
 def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, *, max_solutions: int | None = None,
           with_explanations: bool = True) -> Plan:
     """The best plan found within ``time_limit`` seconds (a hard cap), deterministic for ``seed``.
 
     ``max_solutions`` bounds the search by work rather than time (default: generous, scaled to the
     problem); when it ends the search, two calls with the same seed return the same plan.
+    Lunch breaks are modelled exactly in OR-Tools for days up to ``EXACT_BREAKS_UP_TO`` jobs; larger
+    days are searched with each shift shortened by its break, then every route is re-timed with the
+    real break and repaired (jobs that no longer fit are re-inserted elsewhere or left unassigned).
     """
     if time_limit <= 0:
         raise ValueError("time_limit must be positive")
     started = time.monotonic()
+    deadline = started + time_limit
     elig = eligibility(problem)
     greedy = baseline(problem, elig)
     if not elig.servable():
         return _finish(greedy, elig, with_explanations)
-    model = RoutingModel(problem, elig, seed)
-    left = time_limit - (time.monotonic() - started)
-    budget = left - max(0.05, SETUP_SHARE * time_limit)
-    if budget <= 0.05:
-        return _finish(greedy, elig, with_explanations)
+    relaxed = _breaks_relaxed(problem) if len(elig.servable()) > EXACT_BREAKS_UP_TO else problem
+    warm = greedy if relaxed is problem else baseline(relaxed, elig)
+    model = RoutingModel(relaxed, elig, seed)
+    reserve = max(0.05, SETUP_SHARE * time_limit)
     limit = max_solutions if max_solutions is not None else 200 * len(problem.jobs) + 2000
-    settings = SearchSettings(FSS.PARALLEL_CHEAPEST_INSERTION, LSM.GUIDED_LOCAL_SEARCH, budget,
-                              solution_limit=limit)
-    raw = model.search(settings, start=_raw_from_plan(problem, greedy))
-    if raw is None:  # the greedy routes did not fit the model (e.g. a break placement): start cold
-        raw = model.search(replace(settings, time_limit=max(0.05, time_limit - (time.monotonic() - started)
-                                                            - SETUP_SHARE * time_limit)))
+    settings = SearchSettings(FSS.PARALLEL_CHEAPEST_INSERTION, LSM.GUIDED_LOCAL_SEARCH,
+                              deadline - time.monotonic() - reserve, solution_limit=limit)
+    raw = None
+    if settings.time_limit > 0.05:
+        raw = _search_before(model, settings, _raw_from_plan(relaxed, warm), deadline - reserve / 2)
     if raw is None:
         return _finish(greedy, elig, with_explanations)
     plan = plan_from_raw(problem, raw, elig)
     if check(plan) or plan.cost() > greedy.cost():
         return _finish(replace(greedy, solver="baseline (solver plan not better)"), elig, with_explanations)
     return _finish(plan, elig, with_explanations)
+
+
+def _breaks_relaxed(problem: Problem) -> Problem:
+    """The same day with no breaks but each shift shortened by its break (same jobs, same matrix)."""
+    techs = tuple(replace(t, lunch=None, shift_end=max(t.shift_start, t.shift_end - t.lunch.duration))
+                  if t.lunch is not None else t for t in problem.technicians)
+    relaxed = replace(problem, technicians=techs)
+    relaxed.__dict__["matrix"] = problem.matrix  # cached_property: share the matrix rather than rebuild it
+    return relaxed
+
+
+def _search_before(model: RoutingModel, settings: SearchSettings, warm: RawSolution,
+                   deadline: float) -> RawSolution | None:
+    """Search in a forked child that is killed at ``deadline``: OR-Tools checks its own limit only
+    between search steps, and one step can run long, so the parent enforces the cap."""
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:  # no fork (not Linux/macOS): trust the solver's own limit
+        return _search(model, settings, warm)
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_search_in_child, args=(model, settings, warm, send), daemon=True)
+    child.start()
+    send.close()
+    try:
+        ready = receive.poll(max(0.0, deadline - time.monotonic()))
+        return receive.recv() if ready else None  # type: ignore[no-any-return]
+    except EOFError:  # the child died without answering
+        return None
+    finally:
+        child.kill()
+        child.join()
+        receive.close()
+
+
+def _search_in_child(model: RoutingModel, settings: SearchSettings, warm: RawSolution, send: Connection) -> None:
+    send.send(_search(model, settings, warm))
+    send.close()
+
+
+def _search(model: RoutingModel, settings: SearchSettings, warm: RawSolution) -> RawSolution | None:
+    started = time.monotonic()
+    raw = model.search(settings, start=warm)
+    if raw is None:  # the warm start did not fit the model (e.g. a break placement): start cold
+        left = settings.time_limit - (time.monotonic() - started)
+        raw = model.search(replace(settings, time_limit=left)) if left > 0.05 else None
+    return raw
 
 
 def _finish(plan: Plan, elig: Eligibility, with_explanations: bool) -> Plan:
@@ -77,14 +130,30 @@ def _raw_from_plan(problem: Problem, plan: Plan) -> RawSolution:
 def plan_from_raw(problem: Problem, raw: RawSolution, elig: Eligibility) -> Plan:
     """Turn the solver's routes into a Plan, re-timed to the earliest schedule of each sequence.
 
-    Earliest timing of a fixed sequence never raises lateness, overtime or travel; where it cannot
-    place the lunch break the solver could, the solver's own times are kept.
+    Earliest timing of a fixed sequence never raises lateness, overtime or travel. Where the sequence
+    does not fit with the real lunch break: if the solver placed the break itself, its own times are
+    kept; if it searched without breaks, the route is repaired (least urgent jobs out first) and the
+    jobs taken out are re-inserted wherever they still fit.
     """
+    sequences = {r.tech: list(r.jobs) for r in raw.routes}
+    solved = {r.tech: r for r in raw.routes}
+    kept_as_solved: set[int] = set()
+    dropped: list[int] = []
+    for t, jobs in sequences.items():
+        if not jobs or schedule(problem, t, jobs) is not None:
+            continue
+        if solved[t].lunch_start is not None:
+            kept_as_solved.add(t)
+            continue
+        sequences[t], out = _repair(problem, t, jobs)
+        dropped += out
+    _reinsert(problem, elig, sequences, kept_as_solved, dropped)
     routes = []
-    for r in raw.routes:
-        route = schedule(problem, r.tech, r.jobs) if r.jobs else None
-        if route is None:
-            route = _route_as_solved(problem, r) if r.jobs else _empty(problem, r.tech)
+    for t in range(len(problem.technicians)):
+        jobs = sequences.get(t, [])
+        route = _route_as_solved(problem, solved[t]) if t in kept_as_solved else \
+            (schedule(problem, t, jobs) if jobs else _empty(problem, t))
+        assert route is not None  # every repaired or re-inserted sequence was scheduled
         routes.append(route)
     served = {v.job_id for route in routes for v in route.visits}
     unassigned = [Unassigned(job.id, reason) for job, reason in zip(problem.jobs, elig.reasons, strict=True)
@@ -93,6 +162,46 @@ def plan_from_raw(problem: Problem, raw: RawSolution, elig: Eligibility) -> Plan
                    if problem.jobs[j].id not in served]
     return Plan(problem, tuple(routes), tuple(sorted(unassigned, key=lambda u: u.job_id)), solver="or-tools",
                 objective=raw.objective)
+
+
+def _detour(problem: Problem, t: int, seq: list[int], k: int) -> int:
+    """Travel seconds saved by taking the k-th job out of technician t's sequence."""
+    m = problem.matrix
+    places = [m.start(t), *(m.job(j) for j in seq), m.end(t)]
+    a, x, b = places[k], places[k + 1], places[k + 2]
+    return m.time(a, x) + m.time(x, b) - m.time(a, b)
+
+
+def _repair(problem: Problem, t: int, jobs: list[int]) -> tuple[list[int], list[int]]:
+    """Take jobs out of a sequence until it fits the real day: least urgent first, then the biggest detour."""
+    seq, out = list(jobs), []
+    while seq and schedule(problem, t, seq) is None:
+        movable = [k for k in range(len(seq)) if not problem.jobs[seq[k]].fixed] or list(range(len(seq)))
+        movable.sort(key=lambda k: (-int(problem.jobs[seq[k]].priority), -_detour(problem, t, seq, k)))
+        choice = next((k for k in movable if schedule(problem, t, seq[:k] + seq[k + 1:]) is not None), movable[0])
+        out.append(seq.pop(choice))
+    return seq, out
+
+
+def _reinsert(problem: Problem, elig: Eligibility, sequences: dict[int, list[int]], frozen: set[int],
+              jobs: list[int], tries: int = 8) -> None:
+    """Put jobs back at the cheapest places that still schedule (most urgent first); the rest stay out."""
+    m = problem.matrix
+    for j in sorted(jobs, key=lambda j: (int(problem.jobs[j].priority), problem.jobs[j].id)):
+        options = []
+        for t in elig.techs[j]:
+            if t in frozen:
+                continue
+            seq = sequences.setdefault(t, [])
+            places = [m.start(t), *(m.job(i) for i in seq), m.end(t)]
+            for pos in range(len(seq) + 1):
+                a, b = places[pos], places[pos + 1]
+                options.append((m.time(a, m.job(j)) + m.time(m.job(j), b) - m.time(a, b), t, pos))
+        for _, t, pos in sorted(options)[:tries]:
+            trial = [*sequences[t][:pos], j, *sequences[t][pos:]]
+            if schedule(problem, t, trial) is not None:
+                sequences[t] = trial
+                break
 
 
 def _route_as_solved(problem: Problem, r: RawRoute) -> Route:
