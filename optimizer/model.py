@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -230,6 +231,9 @@ class RoutingModel:
         elif settings.solution_limit is not None:
             params.solution_limit = settings.solution_limit
         params.log_search = False
+        # The LP/MIP cumul scheduler runs a CP-SAT portfolio whose answers vary from run to run (and it made
+        # warm starts of days with breaks fail at random); plans are re-timed by ``timing.schedule`` anyway.
+        params.disable_scheduling_beware_this_may_degrade_performance = True
         return params
 
     def search(self, settings: SearchSettings, start: RawSolution | None = None) -> RawSolution | None:
@@ -238,13 +242,36 @@ class RoutingModel:
         if start is None:
             solution = self.routing.SolveWithParameters(params)
         else:
-            initial = self.routing.ReadAssignmentFromRoutes(self._routes_as_indices(start), True)
-            if initial is None:
-                return None
-            solution = self.routing.SolveFromAssignmentWithParameters(initial, params)
+            began = time.monotonic()
+            solution = self._restore(start, params, settings.time_limit)
+            left = settings.time_limit - (time.monotonic() - began)
+            if solution is not None and left > 0.01 and not settings.first_solution_only:
+                params.time_limit.FromMilliseconds(max(1, int(left * 1000)))
+                # completing each new solution costs about what completing the first did
+                completion = min(left, max(0.1, 2 * (settings.time_limit - left)))
+                params.lns_time_limit.FromMilliseconds(int(completion * 1000))
+                solution = self.routing.SolveFromAssignmentWithParameters(solution, params)
         if solution is None:  # read values only from a solution the solver vouches for
             return None
         return self._read(solution)
+
+    def _restore(self, start: RawSolution, params: pywrapcp.RoutingSearchParameters,
+                 time_limit: float) -> pywrapcp.Assignment | None:
+        """A complete assignment from routes alone, or None if they break the model.
+
+        Only the next-variables are given; the solver completes the rest (times, breaks) in a search
+        capped by ``lns_time_limit``, 100 ms by default, which a day with dozens of technicians and
+        breaks can need more than, so this first step gets the whole time limit.
+        """
+        self.routing.CloseModelWithParameters(params)
+        routes = self.routing.solver().Assignment()
+        if not self.routing.RoutesToAssignment(self._routes_as_indices(start), True, True, routes):
+            return None
+        first = pywrapcp.DefaultRoutingSearchParameters()
+        first.CopyFrom(params)
+        first.solution_limit = 1
+        first.lns_time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
+        return self.routing.SolveFromAssignmentWithParameters(routes, first)
 
     def _routes_as_indices(self, solution: RawSolution) -> list[list[int]]:
         node_of = {j: self._node(k) for k, j in enumerate(self.jobs)}

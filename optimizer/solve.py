@@ -18,6 +18,7 @@ from ortools.constraint_solver import routing_enums_pb2
 
 from optimizer.baseline import baseline
 from optimizer.check import check
+from optimizer.decompose import NEIGHBOURHOOD_JOBS, improve
 from optimizer.eligibility import Eligibility, duration, eligibility
 from optimizer.explain import explain
 from optimizer.model import RawRoute, RawSolution, RoutingModel, SearchSettings
@@ -28,20 +29,19 @@ from optimizer.timing import schedule
 FSS = routing_enums_pb2.FirstSolutionStrategy
 LSM = routing_enums_pb2.LocalSearchMetaheuristic
 SETUP_SHARE = 0.15  # part of the budget kept back for reading the answer, checking and explaining it
-
-
-EXACT_BREAKS_UP_TO = 200  # servable jobs; above this OR-Tools' break constraint stalls past any time limit
+EXACT_UP_TO = 200  # servable jobs solved in one model; above, OR-Tools' break constraint stalls the search
+ROUND_SECONDS = 1.0  # time per neighbourhood of a large day: many short rounds beat few long ones
 
 
 def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, *, max_solutions: int | None = None,
-          with_explanations: bool = True) -> Plan:
+          max_rounds: int | None = None, with_explanations: bool = True) -> Plan:
     """The best plan found within ``time_limit`` seconds (a hard cap), deterministic for ``seed``.
 
-    ``max_solutions`` bounds the search by work rather than time (default: generous, scaled to the
-    problem); when it ends the search, two calls with the same seed return the same plan.
-    Lunch breaks are modelled exactly in OR-Tools for days up to ``EXACT_BREAKS_UP_TO`` jobs; larger
-    days are searched with each shift shortened by its break, then every route is re-timed with the
-    real break and repaired (jobs that no longer fit are re-inserted elsewhere or left unassigned).
+    Days of up to ``EXACT_UP_TO`` servable jobs are searched in one OR-Tools model warm-started
+    from the greedy plan; larger days are improved neighbourhood by neighbourhood
+    (``optimizer.decompose``). ``max_solutions`` (per search) and ``max_rounds`` (neighbourhoods)
+    bound the search by work rather than time; when they end it, two calls with the same seed
+    return the same plan.
     """
     if time_limit <= 0:
         raise ValueError("time_limit must be positive")
@@ -51,31 +51,26 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, *, max_solu
     greedy = baseline(problem, elig)
     if not elig.servable():
         return _finish(greedy, elig, with_explanations)
-    relaxed = _breaks_relaxed(problem) if len(elig.servable()) > EXACT_BREAKS_UP_TO else problem
-    warm = greedy if relaxed is problem else baseline(relaxed, elig)
-    model = RoutingModel(relaxed, elig, seed)
     reserve = max(0.05, SETUP_SHARE * time_limit)
+    if len(elig.servable()) > EXACT_UP_TO:
+        plan = improve(problem, elig, greedy, deadline=deadline - reserve, seed=seed,
+                       round_seconds=ROUND_SECONDS, max_rounds=max_rounds or 10 * len(problem.technicians) + 20,
+                       solutions_per_round=max_solutions or 200 * NEIGHBOURHOOD_JOBS)
+        return _finish(plan, elig, with_explanations) if not check(plan) else \
+            _finish(replace(greedy, solver="baseline (solver plan failed the check)"), elig, with_explanations)
+    model = RoutingModel(problem, elig, seed)
     limit = max_solutions if max_solutions is not None else 200 * len(problem.jobs) + 2000
     settings = SearchSettings(FSS.PARALLEL_CHEAPEST_INSERTION, LSM.GUIDED_LOCAL_SEARCH,
                               deadline - time.monotonic() - reserve, solution_limit=limit)
     raw = None
     if settings.time_limit > 0.05:
-        raw = _search_before(model, settings, _raw_from_plan(relaxed, warm), deadline - reserve / 2)
+        raw = _search_before(model, settings, _raw_from_plan(problem, greedy), deadline - reserve / 2)
     if raw is None:
         return _finish(greedy, elig, with_explanations)
     plan = plan_from_raw(problem, raw, elig)
     if check(plan) or plan.cost() > greedy.cost():
         return _finish(replace(greedy, solver="baseline (solver plan not better)"), elig, with_explanations)
     return _finish(plan, elig, with_explanations)
-
-
-def _breaks_relaxed(problem: Problem) -> Problem:
-    """The same day with no breaks but each shift shortened by its break (same jobs, same matrix)."""
-    techs = tuple(replace(t, lunch=None, shift_end=max(t.shift_start, t.shift_end - t.lunch.duration))
-                  if t.lunch is not None else t for t in problem.technicians)
-    relaxed = replace(problem, technicians=techs)
-    relaxed.__dict__["matrix"] = problem.matrix  # cached_property: share the matrix rather than rebuild it
-    return relaxed
 
 
 def _search_before(model: RoutingModel, settings: SearchSettings, warm: RawSolution,
