@@ -6,7 +6,9 @@ A day is a city about 40 km across: technicians start from their homes with two 
 (levels 1-3), shifts of nine hours with a 30-minute lunch between 12:00 and 14:00, and a few parts on
 the van; jobs have one required skill and level, durations of 20-90 minutes (shorter for a level-3
 technician), customer windows (morning, afternoon, a two-hour slot or all day), priorities, SLA
-deadlines for urgent work, and sometimes a part. Prints per size: solve time, jobs served (by priority),
+deadlines for urgent work, and sometimes a part, which comes from the van or is picked up at one of
+three warehouses (central, north, south; free stock for about half of the day's part demand each, a
+ten-minute pickup). Prints per size: solve time, jobs served (by priority),
 travel hours, overtime and SLA lateness for the optimizer and the baseline, the travel reduction,
 and whether the independent checker accepts both plans.
 """
@@ -29,6 +31,7 @@ from optimizer import (
     Problem,
     Technician,
     TimeWindow,
+    Warehouse,
     baseline,
     check,
     solve,
@@ -86,14 +89,21 @@ def generate(size: Size, seed: int) -> Problem:
         parts = {rng.choice(PARTS): 1} if rng.random() < 0.2 else {}
         jobs.append(Job(f"J{n:04d}", _point(rng), minutes * 60, windows, {skill: rng.choice((1, 1, 2, 3))},
                         priority, sla, parts, duration_by_level={3: minutes * 60 * 4 // 5}))
-    return Problem(tuple(techs), tuple(jobs), name=f"{size.techs}x{size.jobs}")
+    per_part = max(1, size.jobs // 5 // len(PARTS) // 2)  # each warehouse: about half the day's demand per part
+    houses = tuple(
+        Warehouse(name, Location(CENTRE[0] + dlat, CENTRE[1] + dlon), {p: rng.randint(0, 2 * per_part) for p in PARTS})
+        for name, dlat, dlon in (("central", 0.0, 0.0), ("north", 0.12, -0.1), ("south", -0.12, 0.1))
+    )
+    return Problem(tuple(techs), tuple(jobs), name=f"{size.techs}x{size.jobs}", warehouses=houses)
 
 
 def _row(label: str, plan: Plan, seconds: float) -> str:
     k = plan.kpis()
     by = "/".join(str(k.served_by_priority[p.name.lower()]) for p in Priority)
     return (f"{label:9} solve_s={seconds:6.1f} served={k.served:5d} (E/H/N/L {by}) travel_h={k.travel_time / H:7.1f} "
-            f"overtime_h={k.overtime / H:5.1f} sla_late_h={k.sla_lateness / H:6.1f} feasible={not check(plan)}")
+            f"overtime_h={k.overtime / H:5.1f} sla_late_h={k.sla_lateness / H:6.1f} "
+            f"pickups={sum(1 for r in plan.routes for v in r.visits if v.pickup is not None):4d} "
+            f"feasible={not check(plan)}")
 
 
 def main() -> None:

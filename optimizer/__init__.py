@@ -7,13 +7,13 @@ plan a dispatcher would make by hand; ``check(plan)`` is an independent feasibil
 from optimizer.baseline import baseline
 from optimizer.check import check
 from optimizer.explain import Explanation
-from optimizer.plan import BreakTaken, Kpis, Plan, Reason, Route, Unassigned, Visit
-from optimizer.problem import Break, Job, Location, Priority, Problem, Technician, TimeWindow, Weights
+from optimizer.plan import BreakTaken, Kpis, Pickup, Plan, Reason, Route, Unassigned, Visit
+from optimizer.problem import Break, Job, Location, Priority, Problem, Technician, TimeWindow, Warehouse, Weights
 from optimizer.solve import solve
 from optimizer.travel import EuclideanTravel, HaversineTravel, TravelProvider
 
 __all__ = [
-    "Break", "BreakTaken", "EuclideanTravel", "Explanation", "HaversineTravel", "Job", "Kpis", "Location", "Plan",
-    "Priority", "Problem", "Reason", "Route", "Technician", "TimeWindow", "TravelProvider", "Unassigned", "Visit",
-    "Weights", "baseline", "check", "solve",
+    "Break", "BreakTaken", "EuclideanTravel", "Explanation", "HaversineTravel", "Job", "Kpis", "Location", "Pickup",
+    "Plan", "Priority", "Problem", "Reason", "Route", "Technician", "TimeWindow", "TravelProvider", "Unassigned",
+    "Visit", "Warehouse", "Weights", "baseline", "check", "solve",
 ]

@@ -2,7 +2,8 @@
 
 Jobs are taken in priority order (then by earliest window and SLA); each goes to the nearest
 technician, measured from the stop before it in the technician's day, who has the skills and
-parts and can still fit it in at its chronological place in their day.
+parts (on the van, or picked up at a warehouse on the way) and can still fit it in at its
+chronological place in their day.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from optimizer.eligibility import Eligibility, eligibility
 from optimizer.plan import Plan, Reason, Route, Unassigned
 from optimizer.problem import Job, Problem
-from optimizer.timing import schedule
+from optimizer.stock import FreeStock
+from optimizer.timing import leg, schedule
 
 
 def _order_key(job: Job) -> tuple[int, int, int, str]:
@@ -29,25 +31,34 @@ def baseline(problem: Problem, elig: Eligibility | None = None) -> Plan:
     elig = elig if elig is not None else eligibility(problem)
     m = problem.matrix
     routes: list[list[int]] = [[] for _ in problem.technicians]
+    via: dict[int, int] = {}
+    stock = FreeStock(problem)
     unassigned = [Unassigned(problem.jobs[j].id, r) for j, r in enumerate(elig.reasons) if r is not None]
     order = sorted(elig.servable(), key=lambda j: _order_key(problem.jobs[j]))
     for j in order:
         key = _time_key(problem.jobs[j])
-        options = []
+        options: list[tuple[int, int, int, int]] = []  # (travel to it, technician, position, warehouse or -1)
         for t in elig.techs[j]:
             pos = sum(1 for i in routes[t] if _time_key(problem.jobs[i]) <= key)
             before = m.start(t) if pos == 0 else m.job(routes[t][pos - 1])
-            options.append((m.time(before, m.job(j)), t, pos))
-        for _, t, pos in sorted(options):
+            if elig.from_van(j, t):
+                options.append((m.time(before, m.job(j)), t, pos, -1))
+            options += [(leg(problem, before, j, w).total, t, pos, w) for w in elig.warehouses(j)]
+        for _, t, pos, w in sorted(options):
+            if w >= 0 and not stock.can_take(j, w):
+                continue
             trial = [*routes[t][:pos], j, *routes[t][pos:]]
-            if schedule(problem, t, trial) is not None:
+            if schedule(problem, t, trial, via if w < 0 else {**via, j: w}) is not None:
                 routes[t] = trial
+                if w >= 0:
+                    via[j] = w
+                    stock.take(j, w)
                 break
         else:
             unassigned.append(Unassigned(problem.jobs[j].id, Reason.CAPACITY))
     built = []
     for t, jobs in enumerate(routes):
-        route = schedule(problem, t, jobs)
+        route = schedule(problem, t, jobs, via)
         assert route is not None  # every accepted insertion was scheduled
         built.append(route if jobs else _empty(problem, t))
     return Plan(problem, tuple(built), tuple(sorted(unassigned, key=lambda u: u.job_id)), solver="baseline")

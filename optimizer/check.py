@@ -6,8 +6,8 @@ plan is built or read back from the solver shows up here as a violation.
 
 from __future__ import annotations
 
-from optimizer.plan import BreakTaken, Plan, Route
-from optimizer.problem import Job, Problem, Technician
+from optimizer.plan import BreakTaken, Pickup, Plan, Route, Visit
+from optimizer.problem import Job, Problem, Technician, Warehouse
 
 
 def check(plan: Plan) -> list[str]:
@@ -19,6 +19,30 @@ def check(plan: Plan) -> list[str]:
         if route.technician_id not in tech_index:
             continue
         errors += _route_errors(problem, tech_index[route.technician_id], route)
+    return errors + _warehouse_errors(plan)
+
+
+def _warehouse_errors(plan: Plan) -> list[str]:
+    """Pickups only where the parts are, and no warehouse gives more free stock than it has."""
+    houses = {w.id: w for w in plan.problem.warehouses}
+    given: dict[tuple[str, str], int] = {}
+    errors: list[str] = []
+    for route in plan.routes:
+        for visit in route.visits:
+            if visit.pickup is None:
+                continue
+            job, house = plan.problem.job(visit.job_id), houses.get(visit.pickup.warehouse_id)
+            if house is None:
+                errors.append(f"job {job.id} picks up at unknown warehouse {visit.pickup.warehouse_id}")
+            elif job.parts_reserved_at is not None and job.parts_reserved_at != house.id:
+                errors.append(f"job {job.id} picks up at {house.id}, its parts are reserved at {job.parts_reserved_at}")
+            elif job.parts_reserved_at is None:
+                for part, qty in job.required_parts.items():
+                    given[(house.id, part)] = given.get((house.id, part), 0) + qty
+    for (house_id, part), qty in sorted(given.items()):
+        have = houses[house_id].stock.get(part, 0)
+        if qty > have:
+            errors.append(f"warehouse {house_id} gives {qty} x {part}, has {have} free")
     return errors
 
 
@@ -50,7 +74,7 @@ def _route_errors(problem: Problem, t: int, route: Route) -> list[str]:
     if not route.visits:
         return errors
     jobs = [problem.job(v.job_id) for v in route.visits]
-    errors += _assignment_errors(tech, jobs)
+    errors += _assignment_errors(tech, jobs, route.visits)
     errors += _timing_errors(problem, t, route, jobs)
     if route.departure < tech.shift_start:
         errors.append(f"{who} leaves at {route.departure} before shift start {tech.shift_start}")
@@ -75,14 +99,16 @@ def _level(tech: Technician, job: Job) -> int | None:
     return level if level is not None else max(tech.skills.values(), default=1)
 
 
-def _assignment_errors(tech: Technician, jobs: list[Job]) -> list[str]:
+def _assignment_errors(tech: Technician, jobs: list[Job], visits: tuple[Visit, ...]) -> list[str]:
     errors: list[str] = []
     parts: dict[str, int] = {}
-    for job in jobs:
+    for job, visit in zip(jobs, visits, strict=True):
         if job.pinned_technician is not None and job.pinned_technician != tech.id:
             errors.append(f"job {job.id} is pinned to {job.pinned_technician}, not {tech.id}")
         if _level(tech, job) is None and not job.fixed:
             errors.append(f"technician {tech.id} lacks the skills for job {job.id}")
+        if visit.pickup is not None or (job.location is None and job.parts_reserved_at is not None):
+            continue  # parts collected on the way, or waiting at the workshop
         for part, qty in job.required_parts.items():
             parts[part] = parts.get(part, 0) + qty
     for part, qty in parts.items():
@@ -122,18 +148,59 @@ def _timing_errors(problem: Problem, t: int, route: Route, jobs: list[Job]) -> l
             errors.append(f"job {job.id} starts at {visit.start} before arrival {visit.arrival}")
     for k in range(len(places) - 1):
         a, b = places[k], places[k + 1]
-        if legs[k] != (m.time(a, b), m.dist(a, b)):
-            errors.append(f"{tech.id} leg {k} states {legs[k]}, matrix says {(m.time(a, b), m.dist(a, b))}")
+        pickup = route.visits[k].pickup if k < len(route.visits) else None
+        house = _house(problem, pickup)
+        drive = (m.time(a, b), m.dist(a, b)) if house is None else \
+            (m.time(a, house[0]) + m.time(house[0], b), m.dist(a, house[0]) + m.dist(house[0], b))
+        stay = 0 if house is None else house[1].pickup_time
+        if legs[k] != drive:
+            errors.append(f"{tech.id} leg {k} states {legs[k]}, matrix says {drive}")
         pause = 0
+        in_gap = []
         for i, brk in enumerate(route.breaks):
             if _in_gap(brk, ends[k], starts[k + 1]):
                 breaks_placed[i] = True
                 pause += brk.end - brk.start
-        if starts[k + 1] < ends[k] + m.time(a, b) + pause:
-            errors.append(f"{tech.id} cannot make leg {k}: {ends[k]} + {m.time(a, b)} + {pause} > {starts[k + 1]}")
-        if k < len(route.visits) and route.visits[k].arrival < ends[k] + m.time(a, b):
+                in_gap.append(brk)
+        if starts[k + 1] < ends[k] + drive[0] + stay + pause:
+            errors.append(f"{tech.id} cannot make leg {k}: {ends[k]} + {drive[0]} + {stay} + {pause} > {starts[k + 1]}")
+        if pickup is not None and house is not None:
+            errors += _pickup_errors(m.time(a, house[0]), m.time(house[0], b), stay, ends[k], starts[k + 1],
+                                     route.visits[k].arrival, pickup, in_gap, f"{tech.id} stop {k}")
+        elif k < len(route.visits) and route.visits[k].arrival < ends[k] + drive[0]:
             errors.append(f"{tech.id} arrives at stop {k} sooner than travel allows")
     errors += _break_errors(tech, route, breaks_placed)
+    return errors
+
+
+def _house(problem: Problem, pickup: Pickup | None) -> tuple[int, Warehouse] | None:
+    """(place, warehouse) of a pickup, or None (no pickup, or an unknown warehouse: reported elsewhere)."""
+    if pickup is None:
+        return None
+    for w, house in enumerate(problem.warehouses):
+        if house.id == pickup.warehouse_id:
+            return problem.matrix.warehouse(w), house
+    return None
+
+
+def _pickup_errors(to_house: int, to_job: int, stay: int, leave: int, start: int, arrival: int, pickup: Pickup,
+                   breaks: list[BreakTaken], where: str) -> list[str]:
+    """The pickup happens after driving to the warehouse and leaves time to drive on; a break in the same gap
+    lies wholly before, during or after it."""
+    errors: list[str] = []
+    if pickup.travel_time != to_house:
+        errors.append(f"{where}: drive to the warehouse states {pickup.travel_time} s, matrix says {to_house}")
+    before = sum(b.end - b.start for b in breaks if b.end <= pickup.start)
+    during = sum(b.end - b.start for b in breaks if pickup.start <= b.start and b.end <= pickup.end)
+    after = sum(b.end - b.start for b in breaks if b.start >= pickup.end)
+    if before + during + after != sum(b.end - b.start for b in breaks):
+        errors.append(f"{where}: a break straddles the pickup at {pickup.warehouse_id}")
+    if pickup.start < leave + to_house + before:
+        errors.append(f"{where}: pickup at {pickup.start} before the warehouse can be reached")
+    if pickup.end - pickup.start < stay + during:
+        errors.append(f"{where}: pickup lasts {pickup.end - pickup.start} s, needs {stay + during}")
+    if start < pickup.end + to_job + after or arrival < pickup.end + to_job:
+        errors.append(f"{where}: the job cannot be reached {to_job} s after the pickup ends at {pickup.end}")
     return errors
 
 

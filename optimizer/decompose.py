@@ -19,9 +19,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from optimizer.eligibility import Eligibility, eligibility
-from optimizer.model import RawRoute, RawSolution, RoutingModel, SearchSettings
+from optimizer.model import RoutingModel, SearchSettings
 from optimizer.plan import Plan, Reason, Route, Unassigned
 from optimizer.problem import Problem
+from optimizer.stock import FreeStock
 from optimizer.travel import TravelMatrix
 
 NEIGHBOURHOOD_JOBS = 90  # jobs on the chosen routes, at most (the exact model stays quick below ~150)
@@ -37,14 +38,27 @@ class Neighbourhood:
     jobs: tuple[int, ...]
 
 
-def restrict(problem: Problem, techs: Sequence[int], jobs: Sequence[int]) -> Problem:
-    """The day of just these technicians and jobs, sharing the whole day's travel matrix (no recomputation)."""
+def restrict(problem: Problem, techs: Sequence[int], jobs: Sequence[int], plan: Plan | None = None) -> Problem:
+    """The day of just these technicians and jobs, sharing the whole day's travel matrix (no recomputation).
+
+    With ``plan``, each warehouse keeps only the free stock that the plan's other routes leave.
+    """
+    warehouses = problem.warehouses
+    if plan is not None:
+        stock = FreeStock(problem)
+        chosen = {problem.technicians[t].id for t in techs}
+        stock.take_all((problem.job_index(v.job_id), problem.warehouse_index(v.pickup.warehouse_id))
+                       for r in plan.routes if r.technician_id not in chosen for v in r.visits if v.pickup is not None)
+        warehouses = tuple(replace(w, stock={p: max(0, q) for p, q in left.items()})
+                           for w, left in zip(problem.warehouses, stock.left, strict=True))
     sub = replace(problem, technicians=tuple(problem.technicians[t] for t in techs),
-                  jobs=tuple(problem.jobs[j] for j in jobs), name=f"{problem.name} (part)")
+                  jobs=tuple(problem.jobs[j] for j in jobs), name=f"{problem.name} (part)", warehouses=warehouses)
     m = problem.matrix
     places = [m.start(t) for t in techs] + [m.end(t) for t in techs] + [m.job(j) for j in jobs]
+    places += [m.warehouse(w) for w in range(len(problem.warehouses))]
     grid = np.ix_(places, places)
-    sub.__dict__["matrix"] = TravelMatrix(m.durations[grid], m.distances[grid], len(techs), len(jobs))
+    sub.__dict__["matrix"] = TravelMatrix(m.durations[grid], m.distances[grid], len(techs), len(jobs),
+                                          len(problem.warehouses))
     return sub
 
 
@@ -108,17 +122,15 @@ def _route_distance(m: TravelMatrix, a: np.ndarray, b: np.ndarray) -> float:
 
 def _resolve(problem: Problem, plan: Plan, hood: Neighbourhood, settings: SearchSettings, seed: int) -> Plan | None:
     """The whole plan with the neighbourhood's routes re-solved, or None if the solver found nothing."""
-    from optimizer.solve import plan_from_raw  # solve imports this module
+    from optimizer.solve import plan_from_raw, raw_from_plan  # solve imports this module
 
-    sub = restrict(problem, hood.techs, hood.jobs)
+    sub = restrict(problem, hood.techs, hood.jobs, plan)
     sub_elig = eligibility(sub)
     if not sub_elig.servable():
         return None
-    local = {problem.jobs[j].id: k for k, j in enumerate(hood.jobs)}
-    current = tuple(RawRoute(k, tuple(local[v.job_id] for v in plan.routes[t].visits), 0, (), 0, None)
-                    for k, t in enumerate(hood.techs))
+    current = raw_from_plan(sub, replace(plan, routes=tuple(plan.routes[t] for t in hood.techs)))
     model = RoutingModel(sub, sub_elig, seed)
-    raw = model.search(settings, start=RawSolution(current, 0))
+    raw = model.search(settings, start=current)
     if raw is None:
         return None
     sub_plan = plan_from_raw(sub, raw, sub_elig)

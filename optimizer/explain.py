@@ -13,9 +13,10 @@ from types import MappingProxyType
 
 import numpy as np
 
-from optimizer.eligibility import Eligibility
-from optimizer.plan import Plan
-from optimizer.timing import schedule
+from optimizer.eligibility import Eligibility, needs_parts
+from optimizer.plan import Pickup, Plan
+from optimizer.problem import Job
+from optimizer.timing import leg, schedule
 
 MAX_ALTERNATIVES_TRIED = 3  # feasibility checks per job, cheapest insertions first
 
@@ -30,6 +31,7 @@ class Explanation:
     added_travel: int  # seconds this job adds to the route it is on
     next_best_technician: str | None
     next_best_added_travel: int | None
+    parts_from: str | None = None  # "van", "warehouse <id>", or None when the job needs no parts
 
     def text(self) -> str:
         """One sentence a dispatcher can read."""
@@ -39,7 +41,9 @@ class Explanation:
             if self.next_best_technician is not None
             else "no other technician could take it"
         )
-        return f"{self.job_id} -> {self.technician_id}: skills {skills}; adds {self.added_travel} s travel; {alt}"
+        parts = f"; parts from the {self.parts_from}" if self.parts_from else ""
+        added = f"adds {self.added_travel} s travel{parts}"
+        return f"{self.job_id} -> {self.technician_id}: skills {skills}; {added}; {alt}"
 
 
 def explain(plan: Plan, elig: Eligibility) -> tuple[Explanation, ...]:
@@ -49,14 +53,19 @@ def explain(plan: Plan, elig: Eligibility) -> tuple[Explanation, ...]:
     route_jobs = {
         tech_index[r.technician_id]: [problem.job_index(v.job_id) for v in r.visits] for r in plan.routes
     }
+    via = {
+        problem.job_index(v.job_id): problem.warehouse_index(v.pickup.warehouse_id)
+        for r in plan.routes for v in r.visits if v.pickup is not None
+    }
     out = []
     for route in plan.routes:
         t = tech_index[route.technician_id]
         seq = [m.start(t)] + [m.job(j) for j in route_jobs[t]] + [m.end(t)]
-        for k, _visit in enumerate(route.visits):
+        for k, visit in enumerate(route.visits):
             j = route_jobs[t][k]
-            added = m.time(seq[k], seq[k + 1]) + m.time(seq[k + 1], seq[k + 2]) - m.time(seq[k], seq[k + 2])
-            alt = _next_best(plan, elig, j, t, route_jobs)
+            added = leg(problem, seq[k], j, via.get(j)).travel + m.time(seq[k + 1], seq[k + 2]) \
+                - m.time(seq[k], seq[k + 2])
+            alt = _next_best(plan, elig, j, t, route_jobs, via)
             job, tech = problem.jobs[j], problem.technicians[t]
             skills = {s: (need, tech.skills.get(s, 0)) for s, need in job.required_skills.items()}
             out.append(
@@ -64,29 +73,49 @@ def explain(plan: Plan, elig: Eligibility) -> tuple[Explanation, ...]:
                     job.id, tech.id, MappingProxyType(skills), added,
                     None if alt is None else problem.technicians[alt[0]].id,
                     None if alt is None else alt[1],
+                    _parts_from(job, visit.pickup),
                 )
             )
     return tuple(out)
 
 
-def _next_best(plan: Plan, elig: Eligibility, j: int, owner: int,
-               route_jobs: dict[int, list[int]]) -> tuple[int, int] | None:
-    """(technician, added travel) of the cheapest feasible insertion elsewhere, or None."""
+def _parts_from(job: Job, pickup: Pickup | None) -> str | None:
+    if pickup is not None:
+        return f"warehouse {pickup.warehouse_id}"
+    if not needs_parts(job):
+        return None
+    return "van"
+
+
+def _next_best(plan: Plan, elig: Eligibility, j: int, owner: int, route_jobs: dict[int, list[int]],
+               via: dict[int, int]) -> tuple[int, int] | None:
+    """(technician, added travel) of the cheapest feasible insertion elsewhere, or None.
+
+    A technician without the parts on the van is costed with the pickup this job has now (or at the
+    nearest warehouse that has them).
+    """
     problem, m = plan.problem, plan.problem.matrix
     x = m.job(j)
-    candidates: list[tuple[int, int, int]] = []  # (added travel, technician, position)
+    candidates: list[tuple[int, int, int, int | None]] = []  # (added travel, technician, position, warehouse)
     for t in elig.techs[j]:
         if t == owner:
             continue
+        house = None if elig.from_van(j, t) else via.get(j, next(iter(elig.warehouses(j)), None))
+        if house is None and not elig.from_van(j, t):
+            continue
         seq = np.array([m.start(t)] + [m.job(i) for i in route_jobs.get(t, [])] + [m.end(t)])
         d = m.durations
-        added = d[seq[:-1], x] + d[x, seq[1:]] - d[seq[:-1], seq[1:]]
+        into = d[seq[:-1], x] if house is None else d[seq[:-1], m.warehouse(house)] + d[m.warehouse(house), x]
+        added = into + d[x, seq[1:]] - d[seq[:-1], seq[1:]]
         pos = int(np.argmin(added))
-        candidates.append((int(added[pos]), t, pos))
-    candidates.sort()
-    for added_travel, t, pos in candidates[:MAX_ALTERNATIVES_TRIED]:
+        candidates.append((int(added[pos]), t, pos, house))
+    candidates.sort(key=lambda c: c[:3])
+    for added_travel, t, pos, house in candidates[:MAX_ALTERNATIVES_TRIED]:
         jobs = list(route_jobs.get(t, []))
         jobs.insert(pos, j)
-        if schedule(problem, t, jobs) is not None:
+        trial_via = {i: w for i, w in via.items() if i in jobs and i != j}
+        if house is not None:
+            trial_via[j] = house
+        if schedule(problem, t, jobs, trial_via) is not None:
             return t, added_travel
     return None

@@ -1,7 +1,11 @@
 """Builds and runs the OR-Tools routing model. Solver objects never leave this module.
 
-Nodes: technician starts and ends (place indices 0..2T-1) followed by the jobs kept by the
-precheck, in an order shuffled by the seed (the seed changes the search path, not the model).
+Nodes: technician starts and ends (place indices 0..2T-1) followed by the *stops* of the jobs kept
+by the precheck, in an order shuffled by the seed (the seed changes the search path, not the model).
+A job that needs parts has one stop per way of getting them: from the van, and through each
+warehouse that can supply them, whose incoming arcs run through the warehouse and include the
+pickup time; a disjunction lets at most one stop of a job be served. Free warehouse stock shared by
+several jobs is a linear constraint on the stops' active variables.
 Service time sits in the time transit of the node it leaves; technicians whose service times
 agree share one transit matrix, so level-dependent durations stay cheap.
 """
@@ -17,9 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from optimizer.eligibility import Eligibility, duration
+from optimizer.eligibility import Eligibility, duration, needs_parts
 from optimizer.plan import span_coefficient
 from optimizer.problem import Problem
+from optimizer.stock import draws
 
 FSS = routing_enums_pb2.FirstSolutionStrategy
 LSM = routing_enums_pb2.LocalSearchMetaheuristic
@@ -27,7 +32,11 @@ LSM = routing_enums_pb2.LocalSearchMetaheuristic
 
 @dataclass(frozen=True)
 class RawRoute:
-    """A route read back from the solver: job indices, service starts and the break, if any."""
+    """A route read back from the solver: job indices, service starts, the break, and pickups.
+
+    ``via`` gives, per job, the warehouse (index) its parts are picked up at, or None (from the van);
+    empty means None for every job.
+    """
 
     tech: int
     jobs: tuple[int, ...]
@@ -35,6 +44,11 @@ class RawRoute:
     starts: tuple[int, ...]
     arrival_back: int
     lunch_start: int | None
+    via: tuple[int | None, ...] = ()
+
+    def via_map(self) -> dict[int, int]:
+        """Job -> warehouse for the jobs whose parts are picked up."""
+        return {j: w for j, w in zip(self.jobs, self.via, strict=False) if w is not None}
 
 
 @dataclass(frozen=True)
@@ -64,9 +78,19 @@ class RoutingModel:
         self.m = problem.matrix
         jobs = elig.servable()
         random.Random(seed).shuffle(jobs)
-        self.jobs: list[int] = jobs
+        self.jobs: list[int] = []  # per stop: its job
+        self.via: list[int | None] = []  # per stop: the warehouse it goes through, if any
+        self.allowed: list[tuple[int, ...]] = []  # per stop: the technicians who may serve it
+        for j in jobs:
+            van = tuple(t for t in elig.techs[j] if elig.from_van(j, t))
+            ways: list[tuple[int | None, tuple[int, ...]]] = [(None, van)] if van else []
+            ways += [(w, elig.techs[j]) for w in elig.warehouses(j)]
+            for w, techs in ways:
+                self.jobs.append(j)
+                self.via.append(w)
+                self.allowed.append(techs)
         self.n_techs = len(problem.technicians)
-        self.places = list(range(2 * self.n_techs)) + [self.m.job(j) for j in jobs]
+        self.places = list(range(2 * self.n_techs)) + [self.m.job(j) for j in self.jobs]
         self.manager = pywrapcp.RoutingIndexManager(
             len(self.places),
             self.n_techs,
@@ -74,7 +98,6 @@ class RoutingModel:
             list(range(self.n_techs, 2 * self.n_techs)),
         )
         self.routing = pywrapcp.RoutingModel(self.manager)
-        self.allowed = [elig.techs[j] for j in jobs]
         self.breaks: dict[int, pywrapcp.IntervalVar] = {}
         self._build()
 
@@ -84,18 +107,34 @@ class RoutingModel:
 
     def _build(self) -> None:
         w = self.problem.weights
-        travel = self.m.durations[np.ix_(self.places, self.places)]
-        dist = self.m.distances[np.ix_(self.places, self.places)]
-        cost = w.travel_per_second * travel + w.distance_per_metre * dist
+        travel, dist, pickup = self._arcs()
+        cost = w.travel_per_second * (travel + pickup[None, :]) + w.distance_per_metre * dist
         cost_cb = self.routing.RegisterTransitMatrix(cost.tolist())
         self.routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
         if w.vehicle_fixed_cost:
             self.routing.SetFixedCostOfAllVehicles(w.vehicle_fixed_cost)
-        self._time_dimension(travel)
+        self._time_dimension(travel, pickup)
         self._restrict_vehicles()
         self._disjunctions()
         self._travel_dimension(travel)
         self._load_dimensions()
+        self._warehouse_stock()
+
+    def _arcs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Travel seconds and metres between nodes (through the warehouse into a pickup stop), and
+        the pickup seconds spent on the way into each node."""
+        m, places = self.m, self.places
+        travel = m.durations[np.ix_(places, places)]
+        dist = m.distances[np.ix_(places, places)]
+        pickup = np.zeros(len(places), dtype=np.int64)
+        for k, w in enumerate(self.via):
+            if w is None:
+                continue
+            node, house, job = self._node(k), m.warehouse(w), places[self._node(k)]
+            travel[:, node] = m.durations[places, house] + m.durations[house, job]
+            dist[:, node] = m.distances[places, house] + m.distances[house, job]
+            pickup[node] = self.problem.warehouses[w].pickup_time
+        return travel, dist, pickup
 
     def _service_classes(self) -> tuple[list[np.ndarray], list[int]]:
         """Service duration vectors over nodes, merged where technicians agree on shared jobs."""
@@ -118,10 +157,11 @@ class RoutingModel:
                 class_of.append(len(classes) - 1)
         return [np.maximum(c, 0) for c in classes], class_of
 
-    def _time_dimension(self, travel: np.ndarray) -> None:
+    def _time_dimension(self, travel: np.ndarray, pickup: np.ndarray) -> None:
         problem, routing, w = self.problem, self.routing, self.problem.weights
         services, class_of = self._service_classes()
-        callbacks = [routing.RegisterTransitMatrix((travel + s[:, None]).tolist()) for s in services]
+        moving = travel + pickup[None, :]
+        callbacks = [routing.RegisterTransitMatrix((moving + s[:, None]).tolist()) for s in services]
         horizon = max([t.latest_end for t in problem.technicians] + [1])
         routing.AddDimensionWithVehicleTransits([callbacks[c] for c in class_of], horizon, horizon, False, "time")
         self.time = routing.GetDimensionOrDie("time")
@@ -183,11 +223,14 @@ class RoutingModel:
     def _disjunctions(self) -> None:
         penalties = self.problem.weights.drop_penalty
         top = max(penalties.values())
+        stops: dict[int, list[int]] = {}
         for k, j in enumerate(self.jobs):
+            stops.setdefault(j, []).append(self.manager.NodeToIndex(self._node(k)))
+        for j, indices in stops.items():
             job = self.problem.jobs[j]
             # fixed jobs are practically mandatory; a penalty (not a hard rule) keeps the model solvable
             penalty = 100 * top if job.fixed else penalties[job.priority]
-            self.routing.AddDisjunction([self.manager.NodeToIndex(self._node(k))], penalty)
+            self.routing.AddDisjunction(indices, penalty, 1)
 
     def _travel_dimension(self, travel: np.ndarray) -> None:
         caps = [t.max_travel_time for t in self.problem.technicians]
@@ -201,9 +244,10 @@ class RoutingModel:
         """One capacity dimension per contended part, and one for load (Solomon demand)."""
         techs = self.problem.technicians
         jobs = [self.problem.jobs[j] for j in self.jobs]
-        parts = sorted({p for job in jobs for p in job.required_parts})
+        from_van = [w is None and needs_parts(job) for w, job in zip(self.via, jobs, strict=True)]
+        parts = sorted({p for job, van in zip(jobs, from_van, strict=True) if van for p in job.required_parts})
         for part in parts:
-            demand = [job.required_parts.get(part, 0) for job in jobs]
+            demand = [job.required_parts.get(part, 0) if van else 0 for job, van in zip(jobs, from_van, strict=True)]
             stock = [t.van_stock.get(part, 0) for t in techs]
             need = [sum(d for d, allowed in zip(demand, self.allowed, strict=True) if v in allowed)
                     for v in range(len(techs))]
@@ -214,6 +258,20 @@ class RoutingModel:
             big = sum(job.demand for job in jobs)
             capacity = [big if t.capacity is None else t.capacity for t in techs]
             self._unary_dimension([job.demand for job in jobs], capacity, "load")
+
+    def _warehouse_stock(self) -> None:
+        """Pickups from one warehouse's free stock may not take more of a part than it holds."""
+        solver = self.routing.solver()
+        for w, house in enumerate(self.problem.warehouses):
+            taken: dict[str, list[tuple[int, int]]] = {}
+            for k, (j, via) in enumerate(zip(self.jobs, self.via, strict=True)):
+                if via == w:
+                    for part, qty in draws(self.problem.jobs[j], house.id).items():
+                        taken.setdefault(part, []).append((self.manager.NodeToIndex(self._node(k)), qty))
+            for part, uses in taken.items():
+                if sum(q for _, q in uses) > house.stock.get(part, 0):
+                    active = [self.routing.ActiveVar(i) for i, _ in uses]
+                    solver.Add(solver.ScalProd(active, [q for _, q in uses]) <= house.stock.get(part, 0))
 
     def _unary_dimension(self, demand: Sequence[int], capacity: Sequence[int], name: str) -> None:
         vector = [0] * (2 * self.n_techs) + list(demand)
@@ -265,7 +323,8 @@ class RoutingModel:
         """
         self.routing.CloseModelWithParameters(params)
         routes = self.routing.solver().Assignment()
-        if not self.routing.RoutesToAssignment(self._routes_as_indices(start), True, True, routes):
+        indices = self._routes_as_indices(start)
+        if indices is None or not self.routing.RoutesToAssignment(indices, True, True, routes):
             return None
         first = pywrapcp.DefaultRoutingSearchParameters()
         first.CopyFrom(params)
@@ -273,11 +332,15 @@ class RoutingModel:
         first.lns_time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
         return self.routing.SolveFromAssignmentWithParameters(routes, first)
 
-    def _routes_as_indices(self, solution: RawSolution) -> list[list[int]]:
-        node_of = {j: self._node(k) for k, j in enumerate(self.jobs)}
+    def _routes_as_indices(self, solution: RawSolution) -> list[list[int]] | None:
+        node_of = {(j, w): self._node(k) for k, (j, w) in enumerate(zip(self.jobs, self.via, strict=True))}
         routes = [[] for _ in range(self.n_techs)]  # type: list[list[int]]
         for route in solution.routes:
-            routes[route.tech] = [self.manager.NodeToIndex(node_of[j]) for j in route.jobs]
+            via = route.via_map()
+            stops = [(j, via.get(j)) for j in route.jobs]
+            if any(stop not in node_of for stop in stops):
+                return None
+            routes[route.tech] = [self.manager.NodeToIndex(node_of[stop]) for stop in stops]
         return routes
 
     def _read(self, solution: pywrapcp.Assignment) -> RawSolution:
@@ -291,13 +354,15 @@ class RoutingModel:
         for t in range(self.n_techs):
             index = self.routing.Start(t)
             departure = solution.Min(self.time.CumulVar(index))
-            jobs, starts = [], []
+            jobs, starts, via = [], [], []
             index = solution.Value(self.routing.NextVar(index))
             while not self.routing.IsEnd(index):
-                jobs.append(self.jobs[self.manager.IndexToNode(index) - 2 * self.n_techs])
+                stop = self.manager.IndexToNode(index) - 2 * self.n_techs
+                jobs.append(self.jobs[stop])
+                via.append(self.via[stop])
                 starts.append(solution.Min(self.time.CumulVar(index)))
                 index = solution.Value(self.routing.NextVar(index))
             back = solution.Min(self.time.CumulVar(index))
             lunch = breaks.get(f"lunch {t}") if jobs else None
-            routes.append(RawRoute(t, tuple(jobs), departure, tuple(starts), back, lunch))
+            routes.append(RawRoute(t, tuple(jobs), departure, tuple(starts), back, lunch, tuple(via)))
         return RawSolution(tuple(routes), solution.ObjectiveValue())

@@ -18,14 +18,29 @@ class Reason(StrEnum):
     """Why a job was left unassigned."""
 
     NO_SKILL = "no_skill"  # no technician has the skills at the required level
-    PARTS_UNAVAILABLE = "parts_unavailable"  # no qualified technician carries the parts
+    PARTS_UNAVAILABLE = "parts_unavailable"  # no qualified technician carries the parts, no warehouse has them
     NO_WINDOW = "no_window"  # no window reachable by a qualified technician within the shift
     CAPACITY = "capacity"  # feasible alone, but no room left in anyone's day
 
 
 @dataclass(frozen=True)
+class Pickup:
+    """A stop at a warehouse on the way to a job, to collect the job's parts.
+
+    ``travel_time`` and ``travel_distance`` are for the drive to the warehouse; they are part of
+    the visit's own travel figures, which cover the whole way from the previous stop.
+    """
+
+    warehouse_id: str
+    start: int
+    end: int
+    travel_time: int
+    travel_distance: int
+
+
+@dataclass(frozen=True)
 class Visit:
-    """One stop of a route; travel figures are for the leg that reaches it."""
+    """One stop of a route; travel figures are for the leg that reaches it (via the pickup, if any)."""
 
     job_id: str
     arrival: int
@@ -33,6 +48,7 @@ class Visit:
     end: int
     travel_time: int
     travel_distance: int
+    pickup: Pickup | None = None
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,8 @@ class Job:
     fixed: bool = False  # in progress / accepted: stays with its technician at its time
     duration_by_level: Mapping[int, int] = field(default_factory=dict)
     demand: int = 0  # van load (Solomon instances); 0 for ordinary jobs
+    # warehouse holding this job's parts already reserved for it (a bench job has them on site)
+    parts_reserved_at: str | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -191,11 +193,43 @@ class Job:
                 best, best_key = value, key
         return best
 
+    @property
+    def parts_on_site(self) -> bool:
+        """Whether the parts wait at the workshop: a bench job whose parts are reserved for it."""
+        return self.location is None and self.parts_reserved_at is not None
+
     def allowed_starts(self) -> tuple[TimeWindow, ...]:
         """The windows in which service may start, with a pinned start taking precedence."""
         if self.pinned_start is not None:
             return (TimeWindow(self.pinned_start, self.pinned_start),)
         return self.time_windows
+
+
+@dataclass(frozen=True, eq=False)
+class Warehouse:
+    """A place where technicians pick up parts on the way to a job.
+
+    ``stock`` is free stock anyone may take; parts reserved for a job are not in it (the job names
+    the warehouse in ``parts_reserved_at``). ``pickup_time`` is spent at each pickup stop.
+    """
+
+    id: str
+    location: Location
+    stock: Mapping[str, int] = field(default_factory=dict)
+    pickup_time: int = 600
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise ValueError("warehouse id must not be empty")
+        if self.pickup_time < 0:
+            raise ValueError(f"warehouse {self.id}: pickup_time must be >= 0")
+        object.__setattr__(self, "stock", _frozen_map(self.stock, "warehouse stock", 0))
+
+    def supplies(self, job: Job) -> bool:
+        """Whether the job's parts can be picked up here (reserved here, or all in free stock)."""
+        if job.parts_reserved_at is not None:
+            return job.parts_reserved_at == self.id
+        return bool(job.required_parts) and all(self.stock.get(p, 0) >= q for p, q in job.required_parts.items())
 
 
 @dataclass(frozen=True)
@@ -250,23 +284,30 @@ def _default_travel() -> TravelProvider:
 
 @dataclass(frozen=True, eq=False)
 class Problem:
-    """A dispatch day: technicians, jobs, a travel provider and objective weights."""
+    """A dispatch day: technicians, jobs, a travel provider, objective weights and parts warehouses."""
 
     technicians: tuple[Technician, ...]
     jobs: tuple[Job, ...]
     travel: TravelProvider = field(default_factory=_default_travel)
     weights: Weights = field(default_factory=Weights)
     name: str = "day"
+    warehouses: tuple[Warehouse, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "technicians", tuple(self.technicians))
         object.__setattr__(self, "jobs", tuple(self.jobs))
+        object.__setattr__(self, "warehouses", tuple(self.warehouses))
         _unique([t.id for t in self.technicians], "technician")
         _unique([j.id for j in self.jobs], "job")
+        _unique([w.id for w in self.warehouses], "warehouse")
         tech_ids = {t.id for t in self.technicians}
+        warehouse_ids = {w.id for w in self.warehouses}
         for job in self.jobs:
             if job.pinned_technician is not None and job.pinned_technician not in tech_ids:
                 raise ValueError(f"job {job.id}: pinned to unknown technician {job.pinned_technician}")
+            if job.parts_reserved_at is not None and job.parts_reserved_at not in warehouse_ids \
+                    and job.location is not None:
+                raise ValueError(f"job {job.id}: parts reserved at unknown warehouse {job.parts_reserved_at}")
 
     @cached_property
     def matrix(self) -> TravelMatrix:
@@ -290,6 +331,10 @@ class Problem:
     def job(self, job_id: str) -> Job:
         """The job with this id."""
         return self._jobs_by_id[job_id]
+
+    def warehouse_index(self, warehouse_id: str) -> int:
+        """Position of the warehouse in ``warehouses`` (its place is ``matrix.warehouse(i)``)."""
+        return next(i for i, w in enumerate(self.warehouses) if w.id == warehouse_id)
 
     @cached_property
     def _techs_by_id(self) -> dict[str, Technician]:

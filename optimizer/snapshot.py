@@ -14,7 +14,12 @@ Format (all times ISO 8601 with offset, coordinates ``[lat, lon]``)::
                       "van_stock": {part: qty}}],
      "jobs": [{"id", "location": [lat, lon] | null, "minutes", "windows": [[start, end]],
                "skills": {code: level}, "priority", "sla_deadline" | null, "parts": {part: qty},
-               "pinned_technician" | null, "pinned_start" | null, "fixed": bool}]}
+               "parts_at": warehouse id | null (where those parts are reserved for the job),
+               "pinned_technician" | null, "pinned_start" | null, "fixed": bool}],
+     "warehouses": [{"id", "location": [lat, lon] | null, "stock": {part: free qty},
+                     "pickup_minutes" (default 10)}]}
+
+Warehouses without coordinates cannot be driven to and are left out.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from optimizer.plan import Plan
-from optimizer.problem import Break, Job, Location, Priority, Problem, Technician, TimeWindow
+from optimizer.problem import Break, Job, Location, Priority, Problem, Technician, TimeWindow, Warehouse
 
 PRIORITIES = {"emergency": Priority.EMERGENCY, "high": Priority.HIGH, "normal": Priority.NORMAL,
               "low": Priority.LOW}
@@ -50,12 +55,22 @@ def problem_from_snapshot(snapshot: Mapping[str, Any], *, name: str | None = Non
     techs = [_technician(t, origin) for t in snapshot["technicians"]]
     tech_ids = {t.id for t in techs}
     shop = workshop(snapshot)
+    houses = tuple(_warehouse(raw) for raw in snapshot.get("warehouses") or [] if _location(raw.get("location")))
+    house_ids = {w.id for w in houses}
     jobs = []
     for raw in snapshot["jobs"]:
-        job = _job(raw, origin, tech_ids, shop)
+        job = _job(raw, origin, tech_ids, shop, house_ids)
         if job is not None:
             jobs.append(job)
-    return Problem(tuple(techs), tuple(jobs), name=name or str(snapshot.get("date", "day")))
+    return Problem(tuple(techs), tuple(jobs), name=name or str(snapshot.get("date", "day")), warehouses=houses)
+
+
+def _warehouse(raw: Mapping[str, Any]) -> Warehouse:
+    location = _location(raw.get("location"))
+    assert location is not None
+    return Warehouse(str(raw["id"]), location,
+                     {str(k): int(v) for k, v in (raw.get("stock") or {}).items() if int(v) > 0},
+                     int(raw.get("pickup_minutes") or 10) * 60)
 
 
 def workshop(snapshot: Mapping[str, Any]) -> Location | None:
@@ -97,7 +112,8 @@ def _technician(raw: Mapping[str, Any], origin: datetime) -> Technician:
     )
 
 
-def _job(raw: Mapping[str, Any], origin: datetime, tech_ids: set[str], shop: Location | None) -> Job | None:
+def _job(raw: Mapping[str, Any], origin: datetime, tech_ids: set[str], shop: Location | None,
+         house_ids: set[str]) -> Job | None:
     windows = []
     for start, end in raw.get("windows") or []:
         a, b = _seconds(start, origin), _seconds(end, origin)
@@ -122,6 +138,7 @@ def _job(raw: Mapping[str, Any], origin: datetime, tech_ids: set[str], shop: Loc
         required_parts={str(k): int(v) for k, v in (raw.get("parts") or {}).items() if int(v) > 0},
         pinned_technician=str(pinned_tech) if pinned_tech is not None else None,
         pinned_start=pinned_start if (fixed or pinned_start is not None) else None, fixed=fixed,
+        parts_reserved_at=str(raw["parts_at"]) if raw.get("parts_at") and str(raw["parts_at"]) in house_ids else None,
     )
 
 
@@ -133,6 +150,10 @@ def plan_items(plan: Plan, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
     for route in plan.routes:
         for seq, visit in enumerate(route.visits, 1):
             why = explanations.get(visit.job_id)
+            pickup = None if visit.pickup is None else {
+                "warehouse_id": int(visit.pickup.warehouse_id),
+                "start": (origin + timedelta(seconds=visit.pickup.start)).isoformat(),
+                "end": (origin + timedelta(seconds=visit.pickup.end)).isoformat()}
             items.append({
                 "order_id": int(visit.job_id), "technician_id": int(route.technician_id), "sequence": seq,
                 "start": (origin + timedelta(seconds=visit.start)).isoformat(),
@@ -141,7 +162,7 @@ def plan_items(plan: Plan, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "explanation": {} if why is None else {
                     "text": why.text(), "skills_matched": {k: list(v) for k, v in why.skills_matched.items()},
                     "added_travel_seconds": why.added_travel, "next_best_technician": why.next_best_technician,
-                    "next_best_added_travel_seconds": why.next_best_added_travel},
+                    "next_best_added_travel_seconds": why.next_best_added_travel, "pickup": pickup},
             })
     for gap in plan.unassigned:
         items.append({"order_id": int(gap.job_id), "technician_id": None, "unassigned_reason": str(gap.reason)})

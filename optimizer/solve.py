@@ -24,7 +24,7 @@ from optimizer.explain import explain
 from optimizer.model import RawRoute, RawSolution, RoutingModel, SearchSettings
 from optimizer.plan import BreakTaken, Plan, Reason, Route, Unassigned, Visit
 from optimizer.problem import Problem
-from optimizer.timing import schedule
+from optimizer.timing import leg, make_pickup, schedule
 
 FSS = routing_enums_pb2.FirstSolutionStrategy
 LSM = routing_enums_pb2.LocalSearchMetaheuristic
@@ -64,7 +64,7 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, *, max_solu
                               deadline - time.monotonic() - reserve, solution_limit=limit)
     raw = None
     if settings.time_limit > 0.05:
-        raw = _search_before(model, settings, _raw_from_plan(problem, greedy), deadline - reserve / 2)
+        raw = _search_before(model, settings, raw_from_plan(problem, greedy), deadline - reserve / 2)
     if raw is None:
         return _finish(greedy, elig, with_explanations)
     plan = plan_from_raw(problem, raw, elig)
@@ -114,107 +114,78 @@ def _finish(plan: Plan, elig: Eligibility, with_explanations: bool) -> Plan:
     return replace(plan, explanations=explain(plan, elig)) if with_explanations else plan
 
 
-def _raw_from_plan(problem: Problem, plan: Plan) -> RawSolution:
+def raw_from_plan(problem: Problem, plan: Plan) -> RawSolution:
+    """A plan's routes as solver input (a warm start): job indices, times, pickups."""
     index = {t.id: i for i, t in enumerate(problem.technicians)}
-    routes = tuple(RawRoute(index[r.technician_id], tuple(problem.job_index(v.job_id) for v in r.visits),
-                            r.departure, tuple(v.start for v in r.visits), r.arrival_back, None)
-                   for r in plan.routes)
+    routes = tuple(
+        RawRoute(
+            index[r.technician_id],
+            tuple(problem.job_index(v.job_id) for v in r.visits),
+            r.departure,
+            tuple(v.start for v in r.visits),
+            r.arrival_back,
+            None,
+            tuple(None if v.pickup is None else problem.warehouse_index(v.pickup.warehouse_id) for v in r.visits),
+        )
+        for r in plan.routes
+    )
     return RawSolution(routes, 0)
 
 
 def plan_from_raw(problem: Problem, raw: RawSolution, elig: Eligibility) -> Plan:
     """Turn the solver's routes into a Plan, re-timed to the earliest schedule of each sequence.
 
-    Earliest timing of a fixed sequence never raises lateness, overtime or travel. Where the sequence
-    does not fit with the real lunch break: if the solver placed the break itself, its own times are
-    kept; if it searched without breaks, the route is repaired (least urgent jobs out first) and the
-    jobs taken out are re-inserted wherever they still fit.
+    Earliest timing of a fixed sequence never raises lateness, overtime or travel. Where the earliest
+    schedule cannot place the lunch break the way the solver did (it may take it anywhere in a gap),
+    the solver's own times are kept.
     """
-    sequences = {r.tech: list(r.jobs) for r in raw.routes}
-    solved = {r.tech: r for r in raw.routes}
-    kept_as_solved: set[int] = set()
-    dropped: list[int] = []
-    for t, jobs in sequences.items():
-        if not jobs or schedule(problem, t, jobs) is not None:
-            continue
-        if solved[t].lunch_start is not None:
-            kept_as_solved.add(t)
-            continue
-        sequences[t], out = _repair(problem, t, jobs)
-        dropped += out
-    _reinsert(problem, elig, sequences, kept_as_solved, dropped)
     routes = []
-    for t in range(len(problem.technicians)):
-        jobs = sequences.get(t, [])
-        route = _route_as_solved(problem, solved[t]) if t in kept_as_solved else \
-            (schedule(problem, t, jobs) if jobs else _empty(problem, t))
-        assert route is not None  # every repaired or re-inserted sequence was scheduled
-        routes.append(route)
+    for r in sorted(raw.routes, key=lambda r: r.tech):
+        route = schedule(problem, r.tech, r.jobs, r.via_map()) if r.jobs else _empty(problem, r.tech)
+        routes.append(route if route is not None else _route_as_solved(problem, r))
     served = {v.job_id for route in routes for v in route.visits}
-    unassigned = [Unassigned(job.id, reason) for job, reason in zip(problem.jobs, elig.reasons, strict=True)
-                  if reason is not None]
-    unassigned += [Unassigned(problem.jobs[j].id, Reason.CAPACITY) for j in elig.servable()
-                   if problem.jobs[j].id not in served]
+    unassigned = [
+        Unassigned(job.id, reason) for job, reason in zip(problem.jobs, elig.reasons, strict=True) if reason is not None
+    ]
+    unassigned += [
+        Unassigned(problem.jobs[j].id, Reason.CAPACITY) for j in elig.servable() if problem.jobs[j].id not in served
+    ]
     return Plan(problem, tuple(routes), tuple(sorted(unassigned, key=lambda u: u.job_id)), solver="or-tools",
                 objective=raw.objective)
 
 
-def _detour(problem: Problem, t: int, seq: list[int], k: int) -> int:
-    """Travel seconds saved by taking the k-th job out of technician t's sequence."""
-    m = problem.matrix
-    places = [m.start(t), *(m.job(j) for j in seq), m.end(t)]
-    a, x, b = places[k], places[k + 1], places[k + 2]
-    return m.time(a, x) + m.time(x, b) - m.time(a, b)
-
-
-def _repair(problem: Problem, t: int, jobs: list[int]) -> tuple[list[int], list[int]]:
-    """Take jobs out of a sequence until it fits the real day: least urgent first, then the biggest detour."""
-    seq, out = list(jobs), []
-    while seq and schedule(problem, t, seq) is None:
-        movable = [k for k in range(len(seq)) if not problem.jobs[seq[k]].fixed] or list(range(len(seq)))
-        movable.sort(key=lambda k: (-int(problem.jobs[seq[k]].priority), -_detour(problem, t, seq, k)))
-        choice = next((k for k in movable if schedule(problem, t, seq[:k] + seq[k + 1:]) is not None), movable[0])
-        out.append(seq.pop(choice))
-    return seq, out
-
-
-def _reinsert(problem: Problem, elig: Eligibility, sequences: dict[int, list[int]], frozen: set[int],
-              jobs: list[int], tries: int = 8) -> None:
-    """Put jobs back at the cheapest places that still schedule (most urgent first); the rest stay out."""
-    m = problem.matrix
-    for j in sorted(jobs, key=lambda j: (int(problem.jobs[j].priority), problem.jobs[j].id)):
-        options = []
-        for t in elig.techs[j]:
-            if t in frozen:
-                continue
-            seq = sequences.setdefault(t, [])
-            places = [m.start(t), *(m.job(i) for i in seq), m.end(t)]
-            for pos in range(len(seq) + 1):
-                a, b = places[pos], places[pos + 1]
-                options.append((m.time(a, m.job(j)) + m.time(m.job(j), b) - m.time(a, b), t, pos))
-        for _, t, pos in sorted(options)[:tries]:
-            trial = [*sequences[t][:pos], j, *sequences[t][pos:]]
-            if schedule(problem, t, trial) is not None:
-                sequences[t] = trial
-                break
-
-
 def _route_as_solved(problem: Problem, r: RawRoute) -> Route:
+    """The solver's own times for a route (departure, starts, break), with arrivals and pickups derived."""
     tech, m = problem.technicians[r.tech], problem.matrix
-    brk = BreakTaken(r.lunch_start, r.lunch_start + tech.lunch.duration) \
-        if r.lunch_start is not None and tech.lunch is not None else None
+    brk = (
+        BreakTaken(r.lunch_start, r.lunch_start + tech.lunch.duration)
+        if r.lunch_start is not None and tech.lunch is not None
+        else None
+    )
+    via = r.via_map()
     visits, place, ready = [], m.start(r.tech), r.departure
     for j, start in zip(r.jobs, r.starts, strict=True):
-        leg = m.time(place, m.job(j))
-        arrival = ready + leg
-        if brk is not None and ready <= brk.start and brk.end <= start:
-            arrival = max(arrival, brk.end + leg) if brk.start < arrival else arrival
-        visits.append(Visit(problem.jobs[j].id, arrival, start, start + duration(tech, problem.jobs[j]), leg,
-                            m.dist(place, m.job(j))))
-        place, ready = m.job(j), start + duration(tech, problem.jobs[j])
+        way = leg(problem, place, j, via.get(j))
+        in_gap = brk if brk is not None and ready <= brk.start and brk.end <= start else None
+        pickup = make_pickup(ready, way, in_gap)
+        arrival = ready + way.total
+        if in_gap is not None and in_gap.start < arrival:
+            arrival += in_gap.end - in_gap.start
+        if pickup is not None:
+            arrival = max(arrival, pickup.end + way.to_job)
+        end = start + duration(tech, problem.jobs[j])
+        visits.append(Visit(problem.jobs[j].id, arrival, start, end, way.travel, way.distance, pickup))
+        place, ready = m.job(j), end
     back = m.time(place, m.end(r.tech))
-    return Route(tech.id, r.departure, tuple(visits), max(r.arrival_back, ready + back), back,
-                 m.dist(place, m.end(r.tech)), (brk,) if brk is not None else ())
+    return Route(
+        tech.id,
+        r.departure,
+        tuple(visits),
+        max(r.arrival_back, ready + back),
+        back,
+        m.dist(place, m.end(r.tech)),
+        (brk,) if brk is not None else (),
+    )
 
 
 def _empty(problem: Problem, t: int) -> Route:

@@ -1,17 +1,79 @@
 """Earliest-time schedule of a given job order for one technician (used by baseline and explain).
 
-The technician leaves at shift start, drives straight on, waits at the customer for the window,
-and takes the lunch break as late as possible: before a job only if the job would otherwise end
-after the break's latest start. Returns None when the order cannot be scheduled.
+The technician leaves at shift start, drives straight on (through a warehouse to pick up parts
+where the plan says so), waits at the customer for the window, and takes the lunch break as late
+as possible: before a job only if the job would otherwise end after the break's latest start.
+Returns None when the order cannot be scheduled.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-from optimizer.eligibility import duration
-from optimizer.plan import BreakTaken, Route, Visit
+from optimizer.eligibility import duration, needs_parts
+from optimizer.plan import BreakTaken, Pickup, Route, Visit
 from optimizer.problem import Break, Job, Problem, TimeWindow
+
+
+@dataclass(frozen=True)
+class Leg:
+    """The way from one place to a job: straight, or via a warehouse (first part, pickup, second part)."""
+
+    to_warehouse: int  # seconds; the whole drive when there is no warehouse
+    to_warehouse_m: int
+    to_job: int  # seconds from the warehouse to the job (0 without a warehouse)
+    to_job_m: int
+    pickup: int  # seconds at the warehouse
+    warehouse_id: str | None
+
+    @property
+    def travel(self) -> int:
+        """Seconds driven."""
+        return self.to_warehouse + self.to_job
+
+    @property
+    def distance(self) -> int:
+        """Metres driven."""
+        return self.to_warehouse_m + self.to_job_m
+
+    @property
+    def total(self) -> int:
+        """Seconds from leaving to arriving, pickup included."""
+        return self.travel + self.pickup
+
+
+def leg(problem: Problem, place: int, j: int, via: int | None) -> Leg:
+    """The leg from ``place`` to job j, through warehouse ``via`` if given."""
+    m = problem.matrix
+    if via is None:
+        return Leg(m.time(place, m.job(j)), m.dist(place, m.job(j)), 0, 0, 0, None)
+    w = m.warehouse(via)
+    house = problem.warehouses[via]
+    return Leg(m.time(place, w), m.dist(place, w), m.time(w, m.job(j)), m.dist(w, m.job(j)), house.pickup_time,
+               house.id)
+
+
+def pickup_times(ready: int, way: Leg, brk: BreakTaken | None) -> tuple[int, int]:
+    """(start, end) at the warehouse for a leg begun at ``ready``; ``brk`` is a break taken in this gap.
+
+    A break that starts before the warehouse is reached delays the pickup; one that starts during
+    the pickup is taken there (the pickup then ends that much later); a later one does not matter.
+    """
+    arrive = ready + way.to_warehouse
+    if brk is None or brk.start >= arrive + way.pickup:
+        return arrive, arrive + way.pickup
+    if brk.start >= arrive:
+        return arrive, arrive + way.pickup + (brk.end - brk.start)
+    return arrive + (brk.end - brk.start), arrive + (brk.end - brk.start) + way.pickup
+
+
+def make_pickup(ready: int, way: Leg, brk: BreakTaken | None) -> Pickup | None:
+    """The pickup stop of a leg, or None for a straight leg."""
+    if way.warehouse_id is None:
+        return None
+    start, end = pickup_times(ready, way, brk)
+    return Pickup(way.warehouse_id, start, end, way.to_warehouse, way.to_warehouse_m)
 
 
 def earliest_start(windows: Sequence[TimeWindow], t: int) -> int | None:
@@ -65,25 +127,32 @@ def _leg(leave: int, travel: int, windows: Sequence[TimeWindow], service: int, l
     return min(options, key=lambda o: o.start)
 
 
-def schedule(problem: Problem, t: int, jobs: Sequence[int]) -> Route | None:
-    """Earliest feasible schedule of ``jobs`` (indices, in order) for technician ``t``, or None."""
+def schedule(problem: Problem, t: int, jobs: Sequence[int], via: Mapping[int, int] | None = None) -> Route | None:
+    """Earliest feasible schedule of ``jobs`` (indices, in order) for technician ``t``, or None.
+
+    ``via`` maps a job to the warehouse (index) where its parts are picked up on the way to it;
+    the parts of every other job must be on the van.
+    """
     tech, m = problem.technicians[t], problem.matrix
+    via = via or {}
     lunch, taken = tech.lunch, None
-    if not _load_ok(problem, t, jobs):
+    if not _load_ok(problem, t, [j for j in jobs if j not in via]):
         return None
     now, place, visits = tech.shift_start, m.start(t), []
     for j in jobs:
         job: Job = problem.jobs[j]
         service = duration(tech, job)
-        leg = _leg(now, m.time(place, m.job(j)), job.allowed_starts(), service, None if taken else lunch)
-        if leg is None:
+        way = leg(problem, place, j, via.get(j))
+        step = _leg(now, way.total, job.allowed_starts(), service, None if taken else lunch)
+        if step is None:
             return None
-        if leg.brk is not None:
-            taken = leg.brk
-        visits.append(
-            Visit(job.id, leg.arrival, leg.start, leg.start + service, m.time(place, m.job(j)), m.dist(place, m.job(j)))
-        )
-        now, place = leg.start + service, m.job(j)
+        in_gap = None
+        if step.brk is not None:
+            taken = in_gap = step.brk
+        pickup = make_pickup(now, way, in_gap)
+        arrival = step.arrival if pickup is None else max(step.arrival, pickup.end + way.to_job)
+        visits.append(Visit(job.id, arrival, step.start, step.start + service, way.travel, way.distance, pickup))
+        now, place = step.start + service, m.job(j)
     back = m.time(place, m.end(t))
     arrival_back = now + back
     before_start = lunch is not None and tech.shift_start >= lunch.earliest_start + lunch.duration
@@ -106,6 +175,8 @@ def _load_ok(problem: Problem, t: int, jobs: Sequence[int]) -> bool:
         return False
     used: dict[str, int] = {}
     for j in jobs:
+        if not needs_parts(problem.jobs[j]):
+            continue
         for part, qty in problem.jobs[j].required_parts.items():
             used[part] = used.get(part, 0) + qty
     return all(tech.van_stock.get(p, 0) >= q for p, q in used.items())

@@ -82,13 +82,14 @@ class EuclideanTravel:
 class TravelMatrix:
     """Durations and distances over the places of a problem.
 
-    Place order: technician starts, technician ends, then jobs (in problem order).
+    Place order: technician starts, technician ends, jobs (in problem order), then warehouses.
     """
 
     durations: IntMatrix
     distances: IntMatrix
     n_techs: int
     n_jobs: int
+    n_warehouses: int = 0
 
     def start(self, tech: int) -> int:
         """Place index of technician ``tech``'s start."""
@@ -101,6 +102,10 @@ class TravelMatrix:
     def job(self, job: int) -> int:
         """Place index of job ``job``."""
         return 2 * self.n_techs + job
+
+    def warehouse(self, w: int) -> int:
+        """Place index of warehouse ``w``."""
+        return 2 * self.n_techs + self.n_jobs + w
 
     def time(self, a: int, b: int) -> int:
         """Travel seconds from place a to place b."""
@@ -116,6 +121,7 @@ def build_matrix(problem: Problem) -> TravelMatrix:
     places: list[Location | None] = [t.start_location for t in problem.technicians]
     places += [t.end for t in problem.technicians]
     places += [j.location for j in problem.jobs]
+    places += [w.location for w in problem.warehouses]
     known = [i for i, p in enumerate(places) if p is not None]
     unique: dict[tuple[float, float], int] = {}
     slot = np.empty(len(known), dtype=np.int64)
@@ -134,7 +140,7 @@ def build_matrix(problem: Problem) -> TravelMatrix:
         distances[np.ix_(idx, idx)] = np.asarray(dist, dtype=np.int64)[np.ix_(slot, slot)]
     np.fill_diagonal(durations, 0)
     np.fill_diagonal(distances, 0)
-    return TravelMatrix(durations, distances, len(problem.technicians), len(problem.jobs))
+    return TravelMatrix(durations, distances, len(problem.technicians), len(problem.jobs), len(problem.warehouses))
 
 
 def haversine_metres(a: Location, b: Location) -> float:

@@ -146,6 +146,7 @@ class _Generator:
         self.next_id: dict[str, int] = defaultdict(int)
         self.stats = SeedStats()
         self.stock: dict[tuple[int, int], Decimal] = {}
+        self.reserved: dict[tuple[int, int], Decimal] = {}  # active reservations of open orders
         self.van_of: dict[int, int] = {}
         self.part_costs: list[tuple[int, Decimal, Decimal, int]] = []
         self.order_seq = 0
@@ -299,7 +300,9 @@ class _Generator:
         start = _ts(self.as_of - timedelta(days=self.spec.days + 1), 0)
         scale = max(1, self.spec.orders_per_day // 30)
         for pid, cost, _price, _skill in self.part_costs:
-            for loc, qty in [(1, 40 * scale)] + [(van, 2) for van in list(self.van_of.values())[:20]]:
+            # each van carries a third of the catalogue (the common parts of its round); the rest waits at the warehouse
+            vans = [(van, 2) for van in list(self.van_of.values())[:20] if (pid + van) % 3 == 0]
+            for loc, qty in [(1, 40 * scale), *vans]:
                 self._move(pid, loc, Decimal(qty), "initial", None, cost, start)
                 self.add("stock_levels_pending", ("part_id", "location_id"), pid, loc)
 
@@ -411,7 +414,9 @@ class _Generator:
         if approval_needed and "awaiting_approval" in stage_times:
             est_status = "approved" if any(e[0] == "estimate_approved" for e in events) else "pending"
         reached_repair = "repair" in stage_times
-        lines = self._lines(oid, skill, tech, parts_needed and reached_repair, category, received)
+        # parts of an open repair are reserved at the warehouse, waiting to be picked up; later ones were used
+        parts_open = stage in ("awaiting_parts", "repair", "on_hold")
+        lines = self._lines(oid, skill, tech, parts_needed and (reached_repair or parts_open), category, received)
         subtotal = sum((q * p).quantize(CENT) for _k, q, p, *_ in lines) if lines else Decimal(0)
         if approval_needed:
             est_amount = _money(subtotal * Decimal("1.1")) if subtotal > 0 else _money(50)
@@ -434,7 +439,7 @@ class _Generator:
                                                                       stage_times.get("ready"), stage),
                  received, received + timedelta(minutes=resolution_minutes), stage_times.get("ready"),
                  received, received)
-        line_ids = self._write_lines(oid, lines, stage_times.get("repair", received))
+        line_ids = self._write_lines(oid, lines, stage_times.get("repair", received), consume=not parts_open)
         if reached_repair and stage != "cancelled":
             self._booking(oid, tech, stage_times["repair"], minutes, stage, tech_cursor, field_job)
         if "ready" in stage_times and stage != "cancelled":
@@ -482,7 +487,8 @@ class _Generator:
             lines.append(("discount", Decimal(1), _money(-10), Decimal(0), None, "Loyalty discount", 0))
         return lines
 
-    def _write_lines(self, oid: int, lines: Iterable[tuple[Any, ...]], at: datetime) -> list[int]:
+    def _write_lines(self, oid: int, lines: Iterable[tuple[Any, ...]], at: datetime, *, consume: bool = True
+                     ) -> list[int]:
         ids = []
         for no, (kind, qty, price, cost, pid, desc, wm) in enumerate(lines, 1):
             lid = self.new_id("order_lines")
@@ -492,12 +498,17 @@ class _Generator:
                                      "created_at", "updated_at"),
                      lid, oid, no, kind, desc, pid, qty, price, cost, 1, TAX_PCT, wm, at, at)
             if kind == "part" and pid is not None:
-                if self.stock.get((pid, 1), Decimal(0)) < qty:
+                held = self.reserved.get((pid, 1), Decimal(0))
+                if self.stock.get((pid, 1), Decimal(0)) - held < qty:
                     self._move(pid, 1, Decimal(20), "receipt", None, cost, at - timedelta(minutes=5))
-                self._move(pid, 1, -qty, "consume", oid, cost, at)
+                if consume:
+                    self._move(pid, 1, -qty, "consume", oid, cost, at)
+                else:
+                    self.reserved[(pid, 1)] = held + qty
                 self.add("stock_reservations", ("id", "order_id", "order_line_id", "part_id", "location_id",
                                                 "quantity", "status", "created_at", "updated_at"),
-                         self.new_id("stock_reservations"), oid, lid, pid, 1, qty, "consumed", at, at)
+                         self.new_id("stock_reservations"), oid, lid, pid, 1, qty,
+                         "consumed" if consume else "active", at, at)
         return ids
 
     def _booking(self, oid: int, tech: int, repair_at: datetime, minutes: int, stage: str,
@@ -575,7 +586,7 @@ class _Generator:
                 seen.add((pid, loc))
             self.add("stock_levels", ("part_id", "location_id", "quantity", "reserved", "reorder_point",
                                       "reorder_quantity", "updated_at"),
-                     pid, loc, qty, Decimal(0), Decimal(5), Decimal(20), at)
+                     pid, loc, qty, self.reserved.get((pid, loc), Decimal(0)), Decimal(5), Decimal(20), at)
 
     def sequences(self) -> None:
         years = {self.as_of.year}

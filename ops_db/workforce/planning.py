@@ -108,6 +108,9 @@ def _jobs(uow: UnitOfWork, day_start: datetime, day_end: datetime, window: tuple
                (SELECT jsonb_object_agg(r.part_id::text, r.quantity::int) FROM stock_reservations r
                   JOIN stock_locations l ON l.id = r.location_id
                  WHERE r.order_id = o.id AND r.status = 'active' AND l.kind <> 'van') AS parts,
+               (SELECT CASE WHEN count(DISTINCT r.location_id) = 1 THEN min(r.location_id)::text END
+                  FROM stock_reservations r JOIN stock_locations l ON l.id = r.location_id
+                 WHERE r.order_id = o.id AND r.status = 'active' AND l.kind <> 'van') AS parts_at,
                bk.id AS booking_id, bk.technician_id, lower(bk.planned) AS b_start, upper(bk.planned) AS b_end,
                bk.status AS b_status, bk.technician_response
         FROM service_orders o
@@ -138,7 +141,8 @@ def _jobs(uow: UnitOfWork, day_start: datetime, day_end: datetime, window: tuple
             "minutes": int(r.estimated_minutes or 60),
             "windows": [[_iso(start_w), _iso(end_w)]] if start_w < end_w else [],
             "skills": {r.skill: 1} if r.skill else {}, "priority": r.priority, "sla_deadline": _iso(r.sla_due),
-            "parts": r.parts or {}, "pinned_technician": str(r.technician_id) if fixed else None,
+            "parts": r.parts or {}, "parts_at": r.parts_at,
+            "pinned_technician": str(r.technician_id) if fixed else None,
             "pinned_start": _iso(r.b_start) if fixed else _iso(pinned_start), "fixed": fixed, "current": current,
         })
     return jobs

@@ -43,11 +43,13 @@ def _road_seconds(a: list[float] | None, b: list[float] | None) -> int:
 
 
 def _violations(snap: dict[str, Any], items: list[Any]) -> list[str]:
-    """Check the stored plan against the snapshot alone: skills, parts, windows, shifts, breaks, travel."""
+    """Check the stored plan against the snapshot alone: skills, parts (van or pickup), windows, shifts, travel."""
     techs = {int(t["id"]): t for t in snap["technicians"]}
     shop = next((w["location"] for w in snap["warehouses"] if w["location"]), None)  # bench jobs happen here
+    houses = {int(w["id"]): w for w in snap["warehouses"]}
     jobs = {int(j["id"]): j for j in snap["jobs"]}
     errors: list[str] = []
+    taken: dict[tuple[int, str], int] = {}
     by_tech: dict[int, list[Any]] = {}
     for item in items:
         by_tech.setdefault(item.technician_id, []).append(item)
@@ -61,7 +63,18 @@ def _violations(snap: dict[str, Any], items: list[Any]) -> list[str]:
             job = jobs[stop.order_id]
             start, end = stop.planned.lower, stop.planned.upper
             place = job["location"] or shop
-            if start < clock + timedelta(seconds=_road_seconds(here, place)):
+            pickup = stop.explanation.get("pickup")
+            if pickup is None:
+                way = _road_seconds(here, place)
+                for part, qty in job["parts"].items():
+                    used[part] = used.get(part, 0) + qty
+            else:  # parts collected on the way: reserved there for this job, or from the free stock
+                house = houses[pickup["warehouse_id"]]
+                way = _road_seconds(here, house["location"]) + 600 + _road_seconds(house["location"], place)
+                if job.get("parts_at") != str(pickup["warehouse_id"]):
+                    for part, qty in job["parts"].items():
+                        taken[(pickup["warehouse_id"], part)] = taken.get((pickup["warehouse_id"], part), 0) + qty
+            if start < clock + timedelta(seconds=way):
                 errors.append(f"order {stop.order_id}: starts before {tech_id} can get there")
             windows = [(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in job["windows"]]
             if windows and not job["fixed"] and not any(a <= start <= b for a, b in windows):
@@ -69,8 +82,6 @@ def _violations(snap: dict[str, Any], items: list[Any]) -> list[str]:
             for skill, level in job["skills"].items():
                 if tech["skills"].get(skill, 0) < level:
                     errors.append(f"order {stop.order_id}: {tech_id} lacks {skill} level {level}")
-            for part, qty in job["parts"].items():
-                used[part] = used.get(part, 0) + qty
             clock, here = end, place or here
         back = clock + timedelta(seconds=_road_seconds(here, home))
         if back > datetime.fromisoformat(tech["shift_end"]):
@@ -78,6 +89,9 @@ def _violations(snap: dict[str, Any], items: list[Any]) -> list[str]:
         for part, qty in used.items():
             if tech["van_stock"].get(part, 0) < qty:
                 errors.append(f"technician {tech_id} needs {qty} x {part} but the van has fewer")
+    for (house_id, part), qty in taken.items():
+        if houses[house_id]["stock"].get(part, 0) < qty:
+            errors.append(f"warehouse {house_id} gives {qty} x {part}, more than it has free")
     return errors
 
 
@@ -89,10 +103,12 @@ def test_the_demo_plan_is_feasible_better_than_by_hand_and_can_be_accepted(demo:
     snap = planning.snapshot(UnitOfWork(engine, actor), DAY, now=datetime.fromisoformat("2026-11-24T18:00+00:00"))
     with UnitOfWork(engine, actor) as uow:
         items = uow.session.execute(text(
-            "SELECT order_id, technician_id, sequence, planned FROM plan_items"
+            "SELECT order_id, technician_id, sequence, planned, explanation FROM plan_items"
             " WHERE plan_id = :p AND technician_id IS NOT NULL"), {"p": proposal.saved.plan_id}).all()
     assert len(items) == proposal.saved.assigned > 0
     assert _violations(snap, items) == []
+    pickups = [i for i in items if i.explanation.get("pickup")]
+    assert pickups, "the demo day has jobs whose reserved parts wait at a warehouse"
 
     greedy_plan = baseline(problem_from_snapshot(snap))
     greedy, kpis = greedy_plan.kpis(), proposal.plan.kpis()
