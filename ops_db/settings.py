@@ -28,6 +28,14 @@ class Settings(BaseSettings):
         description="Key material for encrypting secrets at rest (TOTP). Set it in production.",
     )
 
+    travel_provider: str = Field(
+        default="haversine",
+        description="Travel times for dispatch: haversine (straight line x road factor), osrm or valhalla.",
+    )
+    routing_url: str | None = Field(default=None, description="Base URL of the OSRM or Valhalla server.")
+    travel_speed_kmh: float = Field(default=40.0, gt=0, description="Average speed for the haversine estimate.")
+    travel_road_factor: float = Field(default=1.3, ge=1, description="Road distance per straight-line distance.")
+
     @property
     def embedded(self) -> bool:
         """True when RepairOps manages its own Postgres."""

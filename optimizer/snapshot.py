@@ -31,6 +31,7 @@ from typing import Any
 
 from optimizer.plan import Plan
 from optimizer.problem import Break, Job, Location, Priority, Problem, Technician, TimeWindow, Warehouse
+from optimizer.travel import HaversineTravel, TravelProvider
 
 PRIORITIES = {"emergency": Priority.EMERGENCY, "high": Priority.HIGH, "normal": Priority.NORMAL,
               "low": Priority.LOW}
@@ -49,8 +50,12 @@ def _location(point: Any) -> Location | None:
     return Location(float(point[0]), float(point[1]))
 
 
-def problem_from_snapshot(snapshot: Mapping[str, Any], *, name: str | None = None) -> Problem:
-    """Read a dispatch-day snapshot into a Problem (jobs and technicians keep their database ids as strings)."""
+def problem_from_snapshot(snapshot: Mapping[str, Any], *, name: str | None = None,
+                          travel: TravelProvider | None = None) -> Problem:
+    """Read a dispatch-day snapshot into a Problem (jobs and technicians keep their database ids as strings).
+
+    ``travel`` defaults to the haversine estimate.
+    """
     origin = datetime.fromisoformat(snapshot["day_start"])
     techs = [_technician(t, origin) for t in snapshot["technicians"]]
     tech_ids = {t.id for t in techs}
@@ -62,7 +67,8 @@ def problem_from_snapshot(snapshot: Mapping[str, Any], *, name: str | None = Non
         job = _job(raw, origin, tech_ids, shop, house_ids)
         if job is not None:
             jobs.append(job)
-    return Problem(tuple(techs), tuple(jobs), name=name or str(snapshot.get("date", "day")), warehouses=houses)
+    return Problem(tuple(techs), tuple(jobs), travel=travel or HaversineTravel(),
+                   name=name or str(snapshot.get("date", "day")), warehouses=houses)
 
 
 def _warehouse(raw: Mapping[str, Any]) -> Warehouse:

@@ -1,16 +1,20 @@
 """Travel-time and distance matrices, from a pluggable provider.
 
 ``HaversineTravel`` estimates road travel from great-circle distance times a road factor at an
-average speed; ``EuclideanTravel`` serves plane benchmark instances. Anything with a
-``matrices`` method (an OSRM or Valhalla table client, say) satisfies ``TravelProvider``.
+average speed; ``EuclideanTravel`` serves plane benchmark instances; ``OsrmTravel`` and
+``ValhallaTravel`` ask a road-network server's table API, block by block. Anything with a
+``matrices`` method satisfies ``TravelProvider``; ``provider_from_config`` picks one by name.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Sequence
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -76,6 +80,125 @@ class EuclideanTravel:
         x = np.array([loc.lon for loc in locations], dtype=np.float64)
         y = np.array([loc.lat for loc in locations], dtype=np.float64)
         return np.asarray(np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :]), dtype=np.float64)
+
+
+UNREACHABLE_S = 7 * 24 * 3600  # what a pair the road network cannot connect costs: never chosen
+
+
+class RoutingServiceError(RuntimeError):
+    """The road-network server could not be asked, or did not answer a table request."""
+
+
+def _get_json(url: str, body: dict[str, Any] | None, timeout: float) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as exc:  # OSRM and Valhalla explain refusals in a JSON body
+        try:
+            return json.load(exc)
+        except ValueError:
+            raise RoutingServiceError(f"the routing server at {url.split('?')[0]} answered {exc.code}") from exc
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+        raise RoutingServiceError(f"the routing server at {url.split('?')[0]} did not answer: {exc}") from exc
+
+
+def _blockwise(n: int, block: int, fetch: Callable[[list[int], list[int]], tuple[IntMatrix, IntMatrix]]
+               ) -> tuple[IntMatrix, IntMatrix]:
+    """Fill n×n matrices by asking for block×block tables (servers cap table sizes)."""
+    durations = np.zeros((n, n), dtype=np.int64)
+    distances = np.zeros((n, n), dtype=np.int64)
+    for a in range(0, n, block):
+        for b in range(0, n, block):
+            rows, cols = list(range(a, min(n, a + block))), list(range(b, min(n, b + block)))
+            dur, dist = fetch(rows, cols)
+            durations[a:a + len(rows), b:b + len(cols)] = dur
+            distances[a:a + len(rows), b:b + len(cols)] = dist
+    return durations, distances
+
+
+def _table(values: Any, shape: tuple[int, int], scale: float, what: str) -> IntMatrix:
+    """A server's table as integers; missing (unroutable) entries become ``UNREACHABLE_S``."""
+    if not isinstance(values, list) or len(values) != shape[0]:
+        raise RoutingServiceError(f"the routing server's {what} table has the wrong shape")
+    out = np.full(shape, UNREACHABLE_S, dtype=np.int64)
+    for i, row in enumerate(values):
+        if not isinstance(row, list) or len(row) != shape[1]:
+            raise RoutingServiceError(f"the routing server's {what} table has the wrong shape")
+        for k, value in enumerate(row):
+            if value is not None:
+                out[i, k] = round(float(value) * scale)
+    return out
+
+
+@dataclass(frozen=True)
+class OsrmTravel:
+    """OSRM's table service (``/table/v1/{profile}``), asked for durations and distances block by block."""
+
+    base_url: str
+    profile: str = "driving"
+    block: int = 100  # OSRM's default --max-table-size
+    timeout: float = 30.0
+
+    def matrices(self, locations: Sequence[Location]) -> tuple[IntMatrix, IntMatrix]:
+        """Durations (s) and distances (m) between every pair of locations, from the OSRM server."""
+        return _blockwise(len(locations), self.block, lambda rows, cols: self._fetch(locations, rows, cols))
+
+    def _fetch(self, locations: Sequence[Location], rows: list[int], cols: list[int]) -> tuple[IntMatrix, IntMatrix]:
+        points = [locations[i] for i in rows + cols]
+        coords = ";".join(f"{p.lon:.6f},{p.lat:.6f}" for p in points)
+        sources = ";".join(str(i) for i in range(len(rows)))
+        targets = ";".join(str(len(rows) + i) for i in range(len(cols)))
+        url = (f"{self.base_url.rstrip('/')}/table/v1/{self.profile}/{coords}"
+               f"?sources={sources}&destinations={targets}&annotations=duration,distance")
+        answer = _get_json(url, None, self.timeout)
+        if not isinstance(answer, dict) or answer.get("code") != "Ok":
+            message = answer.get("message", answer.get("code")) if isinstance(answer, dict) else "no JSON object"
+            raise RoutingServiceError(f"the OSRM server refused the table request: {message}")
+        shape = (len(rows), len(cols))
+        return _table(answer.get("durations"), shape, 1.0, "duration"), \
+            _table(answer.get("distances"), shape, 1.0, "distance")
+
+
+@dataclass(frozen=True)
+class ValhallaTravel:
+    """Valhalla's matrix service (``/sources_to_targets``), asked block by block."""
+
+    base_url: str
+    costing: str = "auto"
+    block: int = 50  # Valhalla's default matrix limit for auto is larger; small blocks keep requests quick
+    timeout: float = 30.0
+
+    def matrices(self, locations: Sequence[Location]) -> tuple[IntMatrix, IntMatrix]:
+        """Durations (s) and distances (m) between every pair of locations, from the Valhalla server."""
+        return _blockwise(len(locations), self.block, lambda rows, cols: self._fetch(locations, rows, cols))
+
+    def _fetch(self, locations: Sequence[Location], rows: list[int], cols: list[int]) -> tuple[IntMatrix, IntMatrix]:
+        body = {"sources": [{"lat": locations[i].lat, "lon": locations[i].lon} for i in rows],
+                "targets": [{"lat": locations[i].lat, "lon": locations[i].lon} for i in cols],
+                "costing": self.costing, "units": "kilometers"}
+        answer = _get_json(f"{self.base_url.rstrip('/')}/sources_to_targets", body, self.timeout)
+        table = answer.get("sources_to_targets") if isinstance(answer, dict) else None
+        if not isinstance(table, list):
+            message = answer.get("error", "no table") if isinstance(answer, dict) else "no JSON object"
+            raise RoutingServiceError(f"the Valhalla server refused the matrix request: {message}")
+        times = [[cell.get("time") for cell in row] if isinstance(row, list) else row for row in table]
+        kms = [[cell.get("distance") for cell in row] if isinstance(row, list) else row for row in table]
+        shape = (len(rows), len(cols))
+        return _table(times, shape, 1.0, "time"), _table(kms, shape, 1000.0, "distance")
+
+
+def provider_from_config(engine: str | None, url: str | None = None, **options: Any) -> TravelProvider:
+    """The travel provider named by configuration: ``haversine`` (default), ``osrm`` or ``valhalla`` (with a URL)."""
+    name = (engine or "haversine").strip().lower()
+    if name == "haversine":
+        return HaversineTravel(**options)
+    if name in ("osrm", "valhalla"):
+        if not url:
+            raise ValueError(f"the {name} travel provider needs the server's URL")
+        return OsrmTravel(url, **options) if name == "osrm" else ValhallaTravel(url, **options)
+    raise ValueError(f"unknown travel provider {engine!r}: use haversine, osrm or valhalla")
 
 
 @dataclass(frozen=True, eq=False)

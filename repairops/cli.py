@@ -16,6 +16,7 @@ from ops_db import admin, embedded
 from ops_db.kit import db
 from ops_db.kit.errors import RepairOpsError
 from ops_db.settings import get_settings
+from optimizer.travel import RoutingServiceError
 
 app = typer.Typer(help="RepairOps: run a repair-service business.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -310,6 +311,9 @@ def main() -> None:
         app()
     except RepairOpsError as exc:
         err.print(f"[red]Error:[/red] {exc.message}")
+        sys.exit(1)
+    except RoutingServiceError as exc:  # travel times from a configured OSRM/Valhalla server
+        err.print(f"[red]Error:[/red] {exc}")
         sys.exit(1)
 
 

@@ -8,9 +8,11 @@ from datetime import date, datetime
 from sqlalchemy import Engine
 
 from ops_db.kit.uow import Actor, UnitOfWork
+from ops_db.settings import get_settings
 from ops_db.workforce import planning
 from optimizer import Plan, baseline, check, solve
 from optimizer.snapshot import kpis_dict, plan_items, problem_from_snapshot
+from optimizer.travel import HaversineTravel, TravelProvider, provider_from_config
 
 
 @dataclass(frozen=True)
@@ -24,11 +26,19 @@ class Proposal:
     time_zone: str
 
 
+def configured_travel() -> TravelProvider:
+    """The travel provider the settings name (``REPAIROPS_TRAVEL_PROVIDER``, ``REPAIROPS_ROUTING_URL``)."""
+    settings = get_settings()
+    if settings.travel_provider.strip().lower() == "haversine":
+        return HaversineTravel(settings.travel_road_factor, settings.travel_speed_kmh)
+    return provider_from_config(settings.travel_provider, settings.routing_url)
+
+
 def propose(engine: Engine, actor: Actor, day: date, *, time_limit: float = 10.0, seed: int = 0,
             now: datetime | None = None) -> Proposal:
     """Solve the day's dispatch problem and store it as a proposed plan (nothing is booked yet)."""
     snap = planning.snapshot(UnitOfWork(engine, actor), day, now=now)
-    problem = problem_from_snapshot(snap)
+    problem = problem_from_snapshot(snap, travel=configured_travel())
     plan = solve(problem, time_limit=time_limit, seed=seed)
     violations = check(plan)
     base = baseline(problem)
