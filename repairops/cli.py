@@ -198,30 +198,43 @@ def plan(
     time_limit: Annotated[float, typer.Option(help="Solver time limit in seconds.", min=0.1, max=3600)] = 10.0,
     seed_value: Annotated[int, typer.Option("--seed", help="Solver seed; same seed, same plan.")] = 0,
     accept: Annotated[bool, typer.Option("--accept", help="Book every proposed change at once.")] = False,
+    accept_only: Annotated[list[int] | None, typer.Option(
+        "--accept-only", help="Book only these orders' proposed changes (order id; repeat the option).")] = None,
+    replan: Annotated[bool, typer.Option(
+        "--replan", help="Plan the rest of the day from now: started and accepted jobs stay fixed.")] = False,
+    sick: Annotated[list[int] | None, typer.Option(
+        "--sick", help="This technician (id) goes home now: free their later bookings, then re-plan.")] = None,
     tenant: Annotated[str, typer.Option(help="The company's slug.")] = "riverside",
 ) -> None:
     """Propose a day's technician assignments and routes, print the KPIs and the diff, optionally accept."""
-    from datetime import timedelta
+    from datetime import UTC, datetime, timedelta
 
     from ops_db.identity.service import resolve_tenant
     from ops_db.kit.uow import Actor, UnitOfWork
     from ops_db.workforce import planning as db_planning
     from repairops.planning import propose
 
+    now = datetime.now(UTC) if (replan or sick) else None
     try:
-        chosen = date.fromisoformat(day) if day else date.today() + timedelta(days=1)
+        chosen = date.fromisoformat(day) if day else (date.today() if now else date.today() + timedelta(days=1))
     except ValueError:
         _fail(f"--date must be a date like 2026-11-25, not {day!r}.")
         return
+    if accept and accept_only:
+        _fail("Use either --accept (everything) or --accept-only (chosen orders), not both.")
     engine = db.app_engine(db.server_url(get_settings()))
     actor = Actor.system(resolve_tenant(engine, tenant), "repairops plan")
+    for tech_id in sick or []:
+        assert now is not None
+        freed = db_planning.technician_off_sick(UnitOfWork(engine, actor), tech_id, now)
+        console.print(f"Technician {tech_id} is off from now; {len(freed)} later jobs go back to planning.")
     with console.status(f"Optimising {chosen} for up to {time_limit:g} s…"):
-        proposal = propose(engine, actor, chosen, time_limit=time_limit, seed=seed_value)
+        proposal = propose(engine, actor, chosen, time_limit=time_limit, seed=seed_value, now=now)
     _print_plan(proposal)
     diff = db_planning.plan_diff(UnitOfWork(engine, actor), proposal.saved.plan_id)
     _print_diff(diff, proposal.time_zone)
-    if accept:
-        result = db_planning.accept_plan(UnitOfWork(engine, actor), proposal.saved.plan_id)
+    if accept or accept_only:
+        result = db_planning.accept_plan(UnitOfWork(engine, actor), proposal.saved.plan_id, accept_only or None)
         console.print(f"Accepted: {len(result.booked)} booked, {len(result.cancelled)} replaced, "
                       f"{len(result.failed)} refused; plan is {result.status}.")
         for order_id, why in sorted(result.failed.items()):

@@ -21,7 +21,15 @@ from sqlalchemy.dialects.postgresql import Range
 from ops_db.identity.models import Tenant
 from ops_db.kit.errors import Conflict, NotFound, RepairOpsError, ValidationError
 from ops_db.kit.uow import UnitOfWork
-from ops_db.workforce.models import Booking, BookingStatus, OptimizerPlan, PlanItem, PlanStatus, TimeOff
+from ops_db.workforce.models import (
+    Booking,
+    BookingStatus,
+    OptimizerPlan,
+    PlanItem,
+    PlanStatus,
+    Technician,
+    TimeOff,
+)
 from ops_db.workforce.service import book_in
 
 # Orders the dispatcher can send someone to: not waiting for the customer, not finished.
@@ -369,6 +377,8 @@ def technician_off_sick(uow: UnitOfWork, technician_id: int, from_time: datetime
         if from_time.tzinfo is None:
             raise ValidationError("Give the time with a time zone.")
         session = uow.session
+        if session.get(Technician, technician_id) is None:
+            raise NotFound(f"There is no technician {technician_id}.")
         end = from_time.replace(hour=23, minute=59, second=59)
         freed: list[int] = list(session.execute(text(
             "UPDATE bookings SET status = 'cancelled' WHERE technician_id = :t AND status IN ('tentative', 'confirmed')"

@@ -130,7 +130,12 @@ def test_repairops_plan_prints_kpis_and_diff_and_refuses_bad_dates(demo: tuple[s
                           env=env, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     assert "jobs served" in done.stdout and "Diff against current bookings" in done.stdout
+    sick = subprocess.run([*cli, "--date", DAY.isoformat(), "--time-limit", "2", "--sick", "1"], capture_output=True,
+                          text=True, env=env, timeout=300, check=False)
+    assert sick.returncode == 0, sick.stderr
+    assert "Technician 1 is off from now" in sick.stdout and "jobs served" in sick.stdout
     for bad in (["--date", "tomorrow"], ["--date", DAY.isoformat(), "--time-limit", "-1"],
-                ["--date", DAY.isoformat(), "--tenant", "nobody"]):
+                ["--date", DAY.isoformat(), "--tenant", "nobody"], ["--accept", "--accept-only", "1"],
+                ["--date", DAY.isoformat(), "--sick", "999999"]):
         refused = subprocess.run([*cli, *bad], capture_output=True, text=True, env=env, timeout=300, check=False)
         assert refused.returncode != 0 and "Traceback" not in refused.stderr + refused.stdout, bad
