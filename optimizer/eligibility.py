@@ -23,8 +23,8 @@ class Eligibility:
 
     techs: tuple[tuple[int, ...], ...]
     reasons: tuple[Reason | None, ...]
-    van: tuple[frozenset[int], ...] = ()
-    suppliers: tuple[tuple[int, ...], ...] = ()
+    van: tuple[frozenset[int], ...]
+    suppliers: tuple[tuple[int, ...], ...]
 
     def servable(self) -> list[int]:
         """Indices of jobs that some technician could do."""
@@ -32,11 +32,11 @@ class Eligibility:
 
     def from_van(self, j: int, t: int) -> bool:
         """Whether technician t may do job j with what is on the van (or needs no parts)."""
-        return not self.van or t in self.van[j]
+        return t in self.van[j]
 
     def warehouses(self, j: int) -> tuple[int, ...]:
         """Warehouses that can supply job j's parts, nearest first."""
-        return self.suppliers[j] if self.suppliers else ()
+        return self.suppliers[j]
 
 
 def qualified(tech: Technician, job: Job) -> bool:
