@@ -9,10 +9,11 @@ chronological place in their day.
 from __future__ import annotations
 
 from optimizer.eligibility import Eligibility, eligibility
-from optimizer.plan import Plan, Reason, Route, Unassigned
+from optimizer.plan import Plan, Reason, Unassigned
 from optimizer.problem import Job, Problem
 from optimizer.stock import FreeStock
-from optimizer.timing import leg, schedule
+from optimizer.timing import empty_route, schedule
+from optimizer.travel import leg
 
 
 def _order_key(job: Job) -> tuple[int, int, int, str]:
@@ -60,10 +61,5 @@ def baseline(problem: Problem, elig: Eligibility | None = None) -> Plan:
     for t, jobs in enumerate(routes):
         route = schedule(problem, t, jobs, via)
         assert route is not None  # every accepted insertion was scheduled
-        built.append(route if jobs else _empty(problem, t))
+        built.append(route if jobs else empty_route(problem, t))
     return Plan(problem, tuple(built), tuple(sorted(unassigned, key=lambda u: u.job_id)), solver="baseline")
-
-
-def _empty(problem: Problem, t: int) -> Route:
-    tech = problem.technicians[t]
-    return Route(tech.id, tech.shift_start, (), tech.shift_start, 0, 0)

@@ -107,7 +107,7 @@ def _assignment_errors(tech: Technician, jobs: list[Job], visits: tuple[Visit, .
             errors.append(f"job {job.id} is pinned to {job.pinned_technician}, not {tech.id}")
         if _level(tech, job) is None and not job.fixed:
             errors.append(f"technician {tech.id} lacks the skills for job {job.id}")
-        if visit.pickup is not None or (job.location is None and job.parts_reserved_at is not None):
+        if visit.pickup is not None or job.parts_on_site:
             continue  # parts collected on the way, or waiting at the workshop
         for part, qty in job.required_parts.items():
             parts[part] = parts.get(part, 0) + qty
@@ -175,12 +175,10 @@ def _timing_errors(problem: Problem, t: int, route: Route, jobs: list[Job]) -> l
 
 def _house(problem: Problem, pickup: Pickup | None) -> tuple[int, Warehouse] | None:
     """(place, warehouse) of a pickup, or None (no pickup, or an unknown warehouse: reported elsewhere)."""
-    if pickup is None:
+    if pickup is None or pickup.warehouse_id not in {w.id for w in problem.warehouses}:
         return None
-    for w, house in enumerate(problem.warehouses):
-        if house.id == pickup.warehouse_id:
-            return problem.matrix.warehouse(w), house
-    return None
+    w = problem.warehouse_index(pickup.warehouse_id)
+    return problem.matrix.warehouse(w), problem.warehouses[w]
 
 
 def _pickup_errors(to_house: int, to_job: int, stay: int, leave: int, start: int, arrival: int, pickup: Pickup,

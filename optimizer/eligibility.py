@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from optimizer.plan import Reason
 from optimizer.problem import Job, Problem, Technician
+from optimizer.travel import leg
 
 MAX_SUPPLIERS = 3  # warehouses offered per job, nearest first: farther ones are never "on the way"
 
@@ -61,12 +62,8 @@ def reachable(problem: Problem, t: int, j: int, via: int | None = None) -> bool:
     """Whether technician t can go from home (through warehouse ``via``, if given) to job j, serve it
     in a window and get back in time."""
     tech, job, m = problem.technicians[t], problem.jobs[j], problem.matrix
-    if via is None:
-        go = m.time(m.start(t), m.job(j))
-        pickup = 0
-    else:
-        go = m.time(m.start(t), m.warehouse(via)) + m.time(m.warehouse(via), m.job(j))
-        pickup = problem.warehouses[via].pickup_time
+    way = leg(problem, m.start(t), j, via)
+    go, pickup = way.travel, way.pickup
     back = m.time(m.job(j), m.end(t))
     if tech.max_travel_time is not None and go + back > tech.max_travel_time:
         return False

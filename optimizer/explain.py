@@ -16,7 +16,8 @@ import numpy as np
 from optimizer.eligibility import Eligibility, needs_parts
 from optimizer.plan import Pickup, Plan
 from optimizer.problem import Job
-from optimizer.timing import leg, schedule
+from optimizer.timing import schedule
+from optimizer.travel import leg
 
 MAX_ALTERNATIVES_TRIED = 3  # feasibility checks per job, cheapest insertions first
 

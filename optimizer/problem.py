@@ -334,7 +334,11 @@ class Problem:
 
     def warehouse_index(self, warehouse_id: str) -> int:
         """Position of the warehouse in ``warehouses`` (its place is ``matrix.warehouse(i)``)."""
-        return next(i for i, w in enumerate(self.warehouses) if w.id == warehouse_id)
+        return self._warehouse_index[warehouse_id]
+
+    @cached_property
+    def _warehouse_index(self) -> dict[str, int]:
+        return {w.id: i for i, w in enumerate(self.warehouses)}
 
     @cached_property
     def _techs_by_id(self) -> dict[str, Technician]:

@@ -24,7 +24,8 @@ from optimizer.explain import explain
 from optimizer.model import RawRoute, RawSolution, RoutingModel, SearchSettings
 from optimizer.plan import BreakTaken, Plan, Reason, Route, Unassigned, Visit
 from optimizer.problem import Problem
-from optimizer.timing import leg, make_pickup, schedule
+from optimizer.timing import arrival_with_break, empty_route, make_pickup, schedule
+from optimizer.travel import leg
 
 FSS = routing_enums_pb2.FirstSolutionStrategy
 LSM = routing_enums_pb2.LocalSearchMetaheuristic
@@ -149,7 +150,7 @@ def plan_from_raw(problem: Problem, raw: RawSolution, elig: Eligibility) -> Plan
     """
     routes = []
     for r in sorted(raw.routes, key=lambda r: r.tech):
-        route = schedule(problem, r.tech, r.jobs, r.via_map()) if r.jobs else _empty(problem, r.tech)
+        route = schedule(problem, r.tech, r.jobs, r.via_map()) if r.jobs else empty_route(problem, r.tech)
         routes.append(route if route is not None else _route_as_solved(problem, r))
     served = {v.job_id for route in routes for v in route.visits}
     unassigned = [
@@ -176,9 +177,7 @@ def _route_as_solved(problem: Problem, r: RawRoute) -> Route:
         way = leg(problem, place, j, via.get(j))
         in_gap = brk if brk is not None and ready <= brk.start and brk.end <= start else None
         pickup = make_pickup(ready, way, in_gap)
-        arrival = ready + way.total
-        if in_gap is not None and in_gap.start < arrival:
-            arrival += in_gap.end - in_gap.start
+        arrival = arrival_with_break(ready, way.total, in_gap)
         if pickup is not None:
             arrival = max(arrival, pickup.end + way.to_job)
         end = start + duration(tech, problem.jobs[j])
@@ -195,7 +194,3 @@ def _route_as_solved(problem: Problem, r: RawRoute) -> Route:
         (brk,) if brk is not None else (),
     )
 
-
-def _empty(problem: Problem, t: int) -> Route:
-    tech = problem.technicians[t]
-    return Route(tech.id, tech.shift_start, (), tech.shift_start, 0, 0)

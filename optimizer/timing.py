@@ -9,49 +9,11 @@ Returns None when the order cannot be scheduled.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from optimizer.eligibility import duration, needs_parts
 from optimizer.plan import BreakTaken, Pickup, Route, Visit
 from optimizer.problem import Break, Job, Problem, TimeWindow
-
-
-@dataclass(frozen=True)
-class Leg:
-    """The way from one place to a job: straight, or via a warehouse (first part, pickup, second part)."""
-
-    to_warehouse: int  # seconds; the whole drive when there is no warehouse
-    to_warehouse_m: int
-    to_job: int  # seconds from the warehouse to the job (0 without a warehouse)
-    to_job_m: int
-    pickup: int  # seconds at the warehouse
-    warehouse_id: str | None
-
-    @property
-    def travel(self) -> int:
-        """Seconds driven."""
-        return self.to_warehouse + self.to_job
-
-    @property
-    def distance(self) -> int:
-        """Metres driven."""
-        return self.to_warehouse_m + self.to_job_m
-
-    @property
-    def total(self) -> int:
-        """Seconds from leaving to arriving, pickup included."""
-        return self.travel + self.pickup
-
-
-def leg(problem: Problem, place: int, j: int, via: int | None) -> Leg:
-    """The leg from ``place`` to job j, through warehouse ``via`` if given."""
-    m = problem.matrix
-    if via is None:
-        return Leg(m.time(place, m.job(j)), m.dist(place, m.job(j)), 0, 0, 0, None)
-    w = m.warehouse(via)
-    house = problem.warehouses[via]
-    return Leg(m.time(place, w), m.dist(place, w), m.time(w, m.job(j)), m.dist(w, m.job(j)), house.pickup_time,
-               house.id)
+from optimizer.travel import Leg, leg
 
 
 def pickup_times(ready: int, way: Leg, brk: BreakTaken | None) -> tuple[int, int]:
@@ -125,6 +87,12 @@ def _leg(leave: int, travel: int, windows: Sequence[TimeWindow], service: int, l
         # the break is due but cannot be placed: serve without (only valid if it ends after the route)
         return None if start is None else _Leg(None, leave + travel, start)
     return min(options, key=lambda o: o.start)
+
+
+def empty_route(problem: Problem, t: int) -> Route:
+    """Technician t's day with no jobs: stays home."""
+    tech = problem.technicians[t]
+    return Route(tech.id, tech.shift_start, (), tech.shift_start, 0, 0)
 
 
 def schedule(problem: Problem, t: int, jobs: Sequence[int], via: Mapping[int, int] | None = None) -> Route | None:

@@ -239,6 +239,44 @@ class TravelMatrix:
         return int(self.distances[a, b])
 
 
+@dataclass(frozen=True)
+class Leg:
+    """The way from one place to a job: straight, or via a warehouse (first part, pickup, second part)."""
+
+    to_warehouse: int  # seconds; the whole drive when there is no warehouse
+    to_warehouse_m: int
+    to_job: int  # seconds from the warehouse to the job (0 without a warehouse)
+    to_job_m: int
+    pickup: int  # seconds at the warehouse
+    warehouse_id: str | None
+
+    @property
+    def travel(self) -> int:
+        """Seconds driven."""
+        return self.to_warehouse + self.to_job
+
+    @property
+    def distance(self) -> int:
+        """Metres driven."""
+        return self.to_warehouse_m + self.to_job_m
+
+    @property
+    def total(self) -> int:
+        """Seconds from leaving to arriving, pickup included."""
+        return self.travel + self.pickup
+
+
+def leg(problem: Problem, place: int, j: int, via: int | None) -> Leg:
+    """The leg from ``place`` to job j, through warehouse ``via`` if given."""
+    m = problem.matrix
+    if via is None:
+        return Leg(m.time(place, m.job(j)), m.dist(place, m.job(j)), 0, 0, 0, None)
+    w = m.warehouse(via)
+    house = problem.warehouses[via]
+    return Leg(m.time(place, w), m.dist(place, w), m.time(w, m.job(j)), m.dist(w, m.job(j)), house.pickup_time,
+               house.id)
+
+
 def build_matrix(problem: Problem) -> TravelMatrix:
     """Travel matrix over the problem's places; bench jobs have zero travel to and from them."""
     places: list[Location | None] = [t.start_location for t in problem.technicians]
