@@ -28,6 +28,10 @@ class Settings(BaseSettings):
         description="Key material for encrypting secrets at rest (TOTP). Set it in production.",
     )
 
+    warehouse_file: Path | None = Field(
+        default=None, description="DuckDB warehouse file (default DATA_DIR/warehouse.duckdb)."
+    )
+
     travel_provider: str = Field(
         default="haversine",
         description="Travel times for dispatch: haversine (straight line x road factor), osrm or valhalla.",
@@ -45,6 +49,11 @@ class Settings(BaseSettings):
     def pg_data_dir(self) -> Path:
         """Absolute path of the embedded server's data directory."""
         return (self.pg_dir or self.data_dir / "pg").expanduser().resolve()
+
+    @property
+    def warehouse_path(self) -> Path:
+        """Absolute path of the DuckDB warehouse file the pipelines build and analysts read."""
+        return (self.warehouse_file or self.data_dir / "warehouse.duckdb").expanduser().resolve()
 
     @property
     def data_path(self) -> Path:

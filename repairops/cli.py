@@ -26,6 +26,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+pipelines_app = typer.Typer(help="The analytics pipelines (Dagster) and the DuckDB warehouse.", no_args_is_help=True)
+app.add_typer(pipelines_app, name="pipelines")
 
 console = Console()
 err = Console(stderr=True)
@@ -121,6 +123,7 @@ def demo(ctx: typer.Context) -> None:
     if is_empty(url):
         seed(url, Scale.SMALL, seed_value=42, as_of=date.today(), progress=True)
     _print_summary(summary.counts(url))
+    _build_warehouse(full=False, with_plan=False, plan_seconds=0)
     _propose_tomorrow(url)
 
 
@@ -130,7 +133,7 @@ def _propose_tomorrow(url: str) -> None:
 
     from ops_db.identity.service import resolve_tenant
     from ops_db.kit.uow import Actor
-    from repairops.planning import propose
+    from pipelines.planning import propose
 
     engine = db.app_engine(url)
     tomorrow = date.today() + timedelta(days=1)
@@ -212,7 +215,7 @@ def plan(
     from ops_db.identity.service import resolve_tenant
     from ops_db.kit.uow import Actor, UnitOfWork
     from ops_db.workforce import planning as db_planning
-    from repairops.planning import propose
+    from pipelines.planning import propose
 
     now = datetime.now(UTC) if (replan or sick) else None
     try:
@@ -244,7 +247,7 @@ def plan(
 
 
 def _print_plan(proposal: object) -> None:
-    from repairops.planning import Proposal
+    from pipelines.planning import Proposal
 
     assert isinstance(proposal, Proposal)
     kpis = proposal.plan.kpis()
@@ -288,6 +291,61 @@ def _print_diff(rows: Sequence[object], time_zone: str) -> None:
         table.add_row(r.order_number, r.change, str(r.technician_id or ""), start, was)
     if shown:
         console.print(table)
+
+
+@pipelines_app.command("run")
+def pipelines_run(
+    full: Annotated[bool, typer.Option("--full", help="Reload every table instead of only what changed.")] = False,
+    plan: Annotated[bool, typer.Option("--plan/--no-plan", help="Also propose tomorrow's dispatch plan.")] = True,
+    plan_seconds: Annotated[float, typer.Option(help="Solver seconds per tenant for the plan.", min=1)] = 30.0,
+) -> None:
+    """Materialize everything in this process: extract, dbt models and tests, quality checks, tomorrow's plan."""
+    settings = get_settings()
+    admin.migrate_to_head(db.server_url(settings), settings)
+    if not _build_warehouse(full=full, with_plan=plan, plan_seconds=plan_seconds):
+        raise typer.Exit(code=1)
+
+
+def _build_warehouse(*, full: bool, with_plan: bool, plan_seconds: float) -> bool:
+    """Run the pipelines with a progress bar; print the outcome and any failing checks. True when it succeeded."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pipelines.run import run_pipelines
+
+    columns = (TextColumn("[bold]Warehouse[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def progress(label: str, done: int, total: int) -> None:
+            bar.update(task, description=label[-48:], completed=done, total=total)
+
+        result = run_pipelines(full=full, with_plan=with_plan, plan_seconds=plan_seconds, progress=progress)
+    passed = sum(result.checks.values())
+    console.print(f"Warehouse {'built' if result.success else 'NOT built'} in {result.seconds:.0f} s: "
+                  f"{len(result.materialized)} assets, {passed}/{len(result.checks)} checks passed "
+                  f"-> {get_settings().warehouse_path}")
+    for name, description in result.failed_checks.items():
+        console.print(f"  [yellow]check failed[/yellow] {name}: {description}")
+    if result.error:
+        err.print(f"[red]Error:[/red] {result.error}")
+    return result.success
+
+
+@pipelines_app.command("ui")
+def pipelines_ui(
+    port: Annotated[int, typer.Option(help="TCP port of the Dagster UI.", min=1, max=65535)] = 3000,
+) -> None:
+    """Start the Dagster UI (runs, assets, checks, schedules, sensors) on localhost."""
+    import subprocess
+
+    from pipelines.run import dagster_home
+
+    home = dagster_home()
+    db.server_url(get_settings())  # start the embedded Postgres first, so the UI's runs find it
+    exe = Path(sys.executable).parent / "dagster"
+    console.print(f"Dagster UI on http://127.0.0.1:{port}  (DAGSTER_HOME={home}); Ctrl+C stops it.")
+    subprocess.run([str(exe), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)], check=False)
 
 
 @app.command("api")

@@ -151,6 +151,7 @@ class _Generator:
         self.part_costs: list[tuple[int, Decimal, Decimal, int]] = []
         self.order_seq = 0
         self.invoice_seq = 0
+        self.expense_category: dict[str, int] = {}
         self._cursors: dict[date, dict[int, int]] = {}  # per repair day: minute each technician is free
         self.epoch = _ts(as_of - timedelta(days=spec.days + 1), 0)
 
@@ -328,6 +329,7 @@ class _Generator:
                          sid, sid, _ts(day, 12 * 60), _ts(day, 14 * 60), 30)
         if day > self.as_of:
             return
+        self.expenses(day)
         n = max(1, int(rng.gauss(self.spec.orders_per_day, self.spec.orders_per_day * 0.15)))
         if day.weekday() >= 5:
             n //= 3
@@ -347,6 +349,24 @@ class _Generator:
                 return 6, None  # ready, not collected yet
             return 7, None
         return min(7, rng.randint(0, max(0, 7 - age // 2))), (None if rng.random() > 0.05 else "on_hold")
+
+    def expenses(self, day: date) -> None:
+        """Running costs: rent and utilities on the 1st, fuel for the vans every weekday; recent bills unpaid."""
+        if not self.expense_category:
+            for name in EXPENSE_CATEGORIES:
+                self.expense_category[name] = self.new_id("expense_categories")
+                self.add("expense_categories", ("id", "name"), self.expense_category[name], name)
+        bills: list[tuple[str, str, Decimal]] = []
+        if day.day == 1:
+            bills += [("Rent", "Workshop rent", Decimal(3200)),
+                      ("Utilities", "Electricity and water", _money(self.rng.uniform(380, 620)))]
+        if day.weekday() < 5:
+            bills.append(("Fuel", "Van fuel", _money(self.rng.uniform(8, 14) * len(self.techs))))
+        for category, description, amount in bills:
+            due = day + timedelta(days=14 if category != "Fuel" else 0)
+            paid = _ts(due, 10 * 60) if due <= self.as_of - timedelta(days=3) else None
+            self.add("expenses", ("id", "category_id", "description", "amount", "incurred_on", "due_on", "paid_at"),
+                     self.new_id("expenses"), self.expense_category[category], description, amount, day, due, paid)
 
     def order(self, day: date, age: int, tech_cursor: dict[int, int]) -> None:
         rng = self.rng
@@ -517,10 +537,12 @@ class _Generator:
         day = repair_at.astimezone(TZ).date()
         travel = 20 if field_job else 0
         start_min = cursor.get(tech, 8 * 60) + travel
-        if day not in self._cursors:
-            self._cursors[day] = {}
-        cur = self._cursors[day]
-        start_min = max(start_min, cur.get(tech, 8 * 60) + travel)
+        while True:  # a job that no longer fits the day's shift (08:00-17:00) moves to the next shift day
+            cur = self._cursors.setdefault(day, {})
+            start_min = max(start_min, cur.get(tech, 8 * 60) + travel)
+            if start_min + minutes <= 17 * 60 and (day.weekday() < 5 or day >= self.as_of):
+                break
+            day, start_min = day + timedelta(days=1), 8 * 60 + travel
         cur[tech] = start_min + minutes
         start, end = _ts(day, start_min), _ts(day, start_min + minutes)
         status = "done" if stage in ("quality_check", "ready", "closed") else "confirmed"
@@ -595,6 +617,8 @@ class _Generator:
             self.add("number_sequences", ("kind", "year", "last_value"), "invoice", y, self.invoice_seq)
 
 
+EXPENSE_CATEGORIES = ("Rent", "Utilities", "Fuel")
+
 # Tables in an order that satisfies foreign keys when loaded chunk by chunk.
 LOAD_ORDER = [
     "tenants", "roles", "tax_rates", "customer_tiers", "business_calendars", "sla_policies", "skills",
@@ -603,7 +627,7 @@ LOAD_ORDER = [
     "customer_sites", "customer_preferences", "equipment", "shifts", "shift_breaks", "service_orders",
     "order_events", "order_lines", "stock_reservations", "sla_clocks", "bookings", "time_entries", "invoices",
     "invoice_lines", "payments", "refunds", "warranties", "order_ratings", "stock_movements", "stock_levels",
-    "number_sequences",
+    "expense_categories", "expenses", "number_sequences",
 ]
 
 

@@ -19,7 +19,7 @@ from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.workforce import planning
 from optimizer import baseline, check
 from optimizer.snapshot import problem_from_snapshot
-from repairops.planning import propose
+from pipelines.planning import propose
 
 AS_OF = date(2026, 11, 24)
 DAY = AS_OF + timedelta(days=1)

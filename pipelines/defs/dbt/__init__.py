@@ -1,0 +1,1 @@
+"""dbt assets: staging, intermediate and mart models of ``dbt_project/``."""

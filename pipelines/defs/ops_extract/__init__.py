@@ -1,0 +1,1 @@
+"""Extract assets: operational tables copied into the warehouse's ``raw`` schema."""

@@ -1,0 +1,1 @@
+"""The daily dispatch plan asset and its nightly schedule."""

@@ -1,0 +1,1 @@
+"""Data-quality asset checks (Great Expectations) on raw extracts and key marts."""
