@@ -74,7 +74,9 @@ def run_pipelines(*, full: bool = False, with_plan: bool = False, plan_seconds: 
     keys, total = _selection(defs, with_plan)
     instance = dg.DagsterInstance.get()
     run_id = str(uuid.uuid4())
-    run_config: dict[str, Any] = {"ops": {"ops_extract": {"config": {"full": full}}}}
+    run_config: dict[str, Any] = {"ops": {"ops_extract": {"config": {"full": full}}},
+                                  # the progress bar speaks for the run; the full log stays in the Dagster UI
+                                  "loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     if with_plan:
         run_config["ops"]["dispatch__proposed_plan"] = {"config": {"time_limit": plan_seconds}}
     job = defs.resolve_implicit_global_asset_job_def()

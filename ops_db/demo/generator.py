@@ -26,6 +26,7 @@ from psycopg.types.range import Range
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ops_db.kit.db import psycopg_conninfo
+from ops_db.sla.calendar import Calendar
 
 DEMO_PASSWORD = "demo-pass-2026"
 CENT = Decimal("0.01")
@@ -152,6 +153,8 @@ class _Generator:
         self.order_seq = 0
         self.invoice_seq = 0
         self.expense_category: dict[str, int] = {}
+        self.response_minutes: dict[str, int] = {}
+        self.calendar = Calendar.from_row("America/Chicago", {str(d): ["08:00", "18:00"] for d in range(5)})
         self._cursors: dict[date, dict[int, int]] = {}  # per repair day: minute each technician is free
         self.epoch = _ts(as_of - timedelta(days=spec.days + 1), 0)
 
@@ -193,6 +196,7 @@ class _Generator:
             self.add("sla_policies", ("id", "name", "priority", "calendar_id", "response_minutes",
                                       "resolution_minutes"), i, f"Standard {prio}", prio, 1, resp, res)
             self.policy[prio] = (i, res)
+            self.response_minutes[prio] = resp
         for i, (code, name) in enumerate(SKILLS, 1):
             self.add("skills", ("id", "code", "name"), i, code, name)
         self.skill_id = {code: i for i, (code, _) in enumerate(SKILLS, 1)}
@@ -448,17 +452,18 @@ class _Generator:
             "updated_at"),
             oid, number, code, cust, device, site, stage, before_hold, prio, "field" if field_job else "workshop",
             policy_id, skill, tech if len(path) > 1 else None, f"{fault.replace('_', ' ').capitalize()} reported",
-            fault, minutes, est_amount, est_status, received, received + timedelta(minutes=resolution_minutes),
+            fault, minutes, est_amount, est_status, received,
+            self.calendar.add_seconds(received, resolution_minutes * 60),
             stage_times.get("ready"), closed_at, cancelled_at, received, events[-1][3])
         for etype, frm, to, ts in events:
             self._event(oid, etype, ts, frm, to)
         self.stats.orders += 1
-        self.add("sla_clocks", ("id", "order_id", "policy_id", "kind", "state", "started_at", "due_at",
-                                "stopped_at", "created_at", "updated_at"),
-                 oid, oid, policy_id, "resolution", self._clock_state(received, resolution_minutes,
-                                                                      stage_times.get("ready"), stage),
-                 received, received + timedelta(minutes=resolution_minutes), stage_times.get("ready"),
-                 received, received)
+        for kind, target in (("response", self.response_minutes[prio]), ("resolution", resolution_minutes)):
+            clock = self._replay_clock(kind, received, target, events)
+            self.add("sla_clocks", ("id", "order_id", "policy_id", "kind", "state", "started_at", "due_at",
+                                    "paused_at", "paused_seconds", "stopped_at", "created_at", "updated_at"),
+                     self.new_id("sla_clocks"), oid, policy_id, kind, clock.state, received, clock.due_at,
+                     clock.paused_at, clock.paused_seconds, clock.stopped_at, received, events[-1][3])
         line_ids = self._write_lines(oid, lines, stage_times.get("repair", received), consume=not parts_open)
         if reached_repair and stage != "cancelled":
             self._booking(oid, tech, stage_times["repair"], minutes, stage, tech_cursor, field_job)
@@ -481,16 +486,35 @@ class _Generator:
                  self.new_id("order_events"), oid, etype, frm, to, "demo", at)
         self.stats.events += 1
 
-    def _clock_state(self, started: datetime, minutes: int, stopped: datetime | None, stage: str) -> str:
-        due = started + timedelta(minutes=minutes)
-        if stopped is not None:
-            return "met" if stopped <= due else "breached"
-        if stage == "cancelled":
-            return "met"
-        now = _ts(self.as_of, 12 * 60)
-        if now > due:
-            return "breached"
-        return "at_risk" if now > started + timedelta(minutes=minutes * 0.8) else "running"
+    def _replay_clock(self, kind: str, started: datetime, minutes: int,
+                      events: Sequence[tuple[str, str | None, str | None, datetime]]) -> _Clock:
+        """The clock as ``ops_db.orders.service`` would have left it after these stage changes.
+
+        Business time of the calendar; paused while the customer is asked (awaiting approval, on hold);
+        the response clock stops when the order leaves 'received', the resolution clock at 'ready';
+        cancelling stops both. Open clocks are then judged at the demo's noon, as the SLA sensor would.
+        """
+        cal = self.calendar
+        clock = _Clock(due_at=cal.add_seconds(started, minutes * 60))
+        for etype, frm, to, at in events:
+            if etype != "stage_changed" or clock.stopped_at is not None:
+                continue
+            if to == "cancelled" or (kind == "response" and frm == "received"):
+                clock.stop(cal, at)
+                continue
+            if to in CUSTOMER_WAIT and frm not in CUSTOMER_WAIT:
+                clock.state, clock.paused_at = "paused", at
+            elif frm in CUSTOMER_WAIT and to not in CUSTOMER_WAIT:
+                clock.resume(cal, at)
+            if kind == "resolution" and to == "ready":
+                clock.stop(cal, at)
+        if clock.stopped_at is None and clock.state != "paused":
+            now = _ts(self.as_of, 12 * 60)
+            total = cal.seconds_between(started, clock.due_at) - clock.paused_seconds
+            elapsed = cal.seconds_between(started, now) - clock.paused_seconds
+            clock.state = ("breached" if now > clock.due_at
+                           else "at_risk" if total > 0 and elapsed * 100 >= total * 80 else "running")
+        return clock
 
     def _lines(self, oid: int, skill: int, tech: int, with_parts: bool, category: str,
                at: datetime) -> list[tuple[str, Decimal, Decimal, Decimal, int | None, str, int]]:
@@ -618,6 +642,29 @@ class _Generator:
 
 
 EXPENSE_CATEGORIES = ("Rent", "Utilities", "Fuel")
+CUSTOMER_WAIT = frozenset({"awaiting_approval", "on_hold"})  # as ops_db.orders.service.CUSTOMER_WAIT_STAGES
+
+
+@dataclass
+class _Clock:
+    """An SLA clock being replayed through an order's history."""
+
+    due_at: datetime
+    state: str = "running"
+    paused_at: datetime | None = None
+    paused_seconds: int = 0
+    stopped_at: datetime | None = None
+
+    def resume(self, cal: Calendar, at: datetime) -> None:
+        if self.state == "paused" and self.paused_at is not None:
+            paused = cal.seconds_between(self.paused_at, at)
+            self.paused_seconds += paused
+            self.due_at = cal.add_seconds(self.due_at, paused) if paused else self.due_at
+            self.state, self.paused_at = "running", None
+
+    def stop(self, cal: Calendar, at: datetime) -> None:
+        self.resume(cal, at)
+        self.state, self.stopped_at = ("met" if at <= self.due_at else "breached"), at
 
 # Tables in an order that satisfies foreign keys when loaded chunk by chunk.
 LOAD_ORDER = [
