@@ -193,7 +193,11 @@ def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
 
 
 def _full(con: duckdb.DuckDBPyConnection, table: SourceTable) -> tuple[int, int]:
-    con.execute(f'CREATE OR REPLACE TABLE {RAW_SCHEMA}."{table.name}" AS SELECT * FROM {_pg_query(table.select_sql())}')
+    # The attached-table scan reads in parallel (ctid ranges, one exported snapshot) and is ~20% faster than
+    # postgres_query; tables with range columns need Postgres to split them, so they go through a query.
+    has_ranges = any(c.pg_type.endswith("range") for c in table.columns)
+    source = _pg_query(table.select_sql()) if has_ranges else f'{warehouse.PG_ALIAS}.public."{table.name}"'
+    con.execute(f'CREATE OR REPLACE TABLE {RAW_SCHEMA}."{table.name}" AS SELECT * FROM {source}')
     rows = _count(con, f'{RAW_SCHEMA}."{table.name}"')
     return rows, 0
 
