@@ -199,3 +199,42 @@ def test_the_daily_plan_asset_writes_a_proposed_plan(demo_db: str) -> None:
         items = conn.execute(text("SELECT count(*) FROM plan_items i JOIN optimizer_plans p ON p.id = i.plan_id "
                                   "WHERE p.plan_date = :d AND i.technician_id IS NOT NULL"), {"d": day}).scalar()
     assert plans == 1 and (items or 0) > 0
+
+
+def test_the_dagster_ui_serves_the_assets(built: tuple[Path, str], demo_db: str) -> None:
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DAGSTER_HOME")}
+    env.update({"REPAIROPS_DATA_DIR": str(built[0].parent), "DATABASE_URL": demo_db})
+    ui = subprocess.Popen([sys.executable, "-m", "repairops.cli", "pipelines", "ui", "--port", str(port)], env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        query = json.dumps({"query": "{ assetNodes { assetKey { path } groupName } }"}).encode()
+        deadline, nodes = time.monotonic() + 180, None
+        while time.monotonic() < deadline and nodes is None:
+            time.sleep(2)
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=query,
+                                                 headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=10) as answer:
+                    nodes = json.load(answer)["data"]["assetNodes"]
+            except (OSError, KeyError, TypeError):
+                continue
+        assert nodes, "the Dagster UI did not answer within 3 minutes"
+        groups = {n["groupName"] for n in nodes}
+        assert {"raw", "staging", "finance", "sla", "reliability", "workforce", "inventory", "customers",
+                "dispatch"} <= groups
+    finally:
+        import signal
+
+        os.killpg(ui.pid, signal.SIGTERM)
+        ui.wait(timeout=60)
