@@ -32,6 +32,15 @@ class Settings(BaseSettings):
         default=None, description="DuckDB warehouse file (default DATA_DIR/warehouse.duckdb)."
     )
 
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for email notifications (unset: no email is sent)."
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP port.")
+    smtp_sender: str = Field(default="RepairOps <no-reply@localhost>", description="From address of emails.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_username: str | None = Field(default=None, description="SMTP login (optional).")
+    smtp_password: str | None = Field(default=None, description="SMTP password (optional).")
+
     travel_provider: str = Field(
         default="haversine",
         description="Travel times for dispatch: haversine (straight line x road factor), osrm or valhalla.",

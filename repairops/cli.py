@@ -332,6 +332,29 @@ def _build_warehouse(*, full: bool, with_plan: bool, plan_seconds: float) -> boo
     return result.success
 
 
+notify_app = typer.Typer(help="Notifications: deliver the outbox.", no_args_is_help=True)
+app.add_typer(notify_app, name="notify")
+
+
+@notify_app.command("run")
+def notify_run() -> None:
+    """Send every due outbox message once (the Dagster sensor does this every 30 seconds)."""
+    from ops_db.comms.delivery import configured_senders, deliver_due
+    from pipelines.resources import OpsDatabase
+
+    settings = get_settings()
+    senders = configured_senders(settings)
+    if not senders:
+        _fail("No delivery channel is configured; set REPAIROPS_SMTP_HOST (and REPAIROPS_SMTP_PORT) for email.")
+    resource = OpsDatabase()
+    with console.status("Delivering notifications…"):
+        report = deliver_due(resource.app_engine(), resource.active_tenants(), senders)
+    console.print(f"{report.sent} sent, {report.failed} to retry later, {report.dead} given up "
+                  f"({', '.join(sorted(senders))}).")
+    for error in report.errors[:10]:
+        console.print(f"  [yellow]{error}[/yellow]")
+
+
 @pipelines_app.command("ui")
 def pipelines_ui(
     port: Annotated[int, typer.Option(help="TCP port of the Dagster UI.", min=1, max=65535)] = 3000,

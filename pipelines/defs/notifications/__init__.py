@@ -1,1 +1,1 @@
-"""SLA escalation: a sensor that finds running clocks and a job that raises at-risk/breached notifications."""
+"""SLA escalation (sensor + job raising at-risk/breached notifications) and notification delivery."""

@@ -1,0 +1,188 @@
+"""Deliver the notification outbox: claim due messages, send them, record every attempt.
+
+At-least-once and crash-safe:
+
+1. **Claim** (one short transaction per tenant): due messages of the channels we can send are set to
+   ``sending`` with a lease (``not_before = now + LEASE``), ``FOR UPDATE SKIP LOCKED`` so two workers
+   never take the same message.
+2. **Send** outside any transaction. Email carries a ``Message-ID`` made from the message's dedupe
+   key, so a message re-sent after a crash is recognisable as the same message.
+3. **Mark** (one transaction per message): the attempt is recorded; the message becomes ``sent``,
+   or ``failed`` with its next try after an increasing backoff, or ``dead`` after ``MAX_ATTEMPTS``.
+
+A worker that dies between claim and mark leaves ``sending`` rows whose lease expires; the next
+run claims them again. Channels without a configured sender stay ``pending`` untouched.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, text
+
+from ops_db.comms.models import DeliveryAttempt
+from ops_db.kit.uow import Actor, UnitOfWork
+from ops_db.settings import Settings
+
+LEASE = timedelta(minutes=10)
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
+           timedelta(hours=6))
+MAX_ATTEMPTS = len(BACKOFF) + 1
+BATCH = 200
+
+
+class DeliveryFailed(Exception):
+    """The provider refused or could not be reached; the message will be retried."""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One claimed outbox message, as a sender sees it."""
+
+    id: int
+    tenant_id: int
+    channel: str
+    address: str
+    subject: str | None
+    body: str
+    dedupe_key: str
+    attempts: int
+
+
+class Sender(Protocol):
+    """Delivers one message on one channel; returns the provider's answer, raises ``DeliveryFailed``."""
+
+    def send(self, message: OutgoingMessage) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class SmtpEmailSender:
+    """Email through an SMTP server (STARTTLS and login when configured)."""
+
+    host: str
+    port: int = 25
+    sender: str = "RepairOps <no-reply@localhost>"
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+
+    def send(self, message: OutgoingMessage) -> dict[str, Any]:
+        email = EmailMessage()
+        email["From"], email["To"] = self.sender, message.address
+        email["Subject"] = message.subject or "RepairOps"
+        email["Date"] = formatdate(localtime=False)
+        email["Message-ID"] = f"<{message.dedupe_key.replace(':', '.')}.{message.id}@repairops>"
+        email.set_content(message.body)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls()
+                if self.username:
+                    smtp.login(self.username, self.password or "")
+                refused = smtp.send_message(email)
+        except (OSError, smtplib.SMTPException) as error:
+            raise DeliveryFailed(f"{type(error).__name__}: {error}") from error
+        if refused:
+            raise DeliveryFailed(f"recipient refused: {refused}")
+        return {"smtp": f"{self.host}:{self.port}", "message_id": email["Message-ID"]}
+
+
+def configured_senders(settings: Settings) -> dict[str, Sender]:
+    """The senders the settings configure: email when ``REPAIROPS_SMTP_HOST`` is set (more channels later)."""
+    senders: dict[str, Sender] = {}
+    if settings.smtp_host:
+        senders["email"] = SmtpEmailSender(settings.smtp_host, settings.smtp_port, settings.smtp_sender,
+                                           settings.smtp_starttls, settings.smtp_username, settings.smtp_password)
+    return senders
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery run did."""
+
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def due_count(engine: Engine, channels: Sequence[str], now: datetime | None = None) -> int:
+    """Messages of ``channels`` that are due now, across tenants (``engine`` must bypass RLS: admin)."""
+    if not channels:
+        return 0
+    with engine.connect() as conn:
+        found = conn.execute(text(
+            "SELECT count(*) FROM notification_outbox WHERE channel = ANY(:c) AND status IN "
+            "('pending', 'failed', 'sending') AND not_before <= coalesce(CAST(:now AS timestamptz), now())"),
+            {"c": list(channels), "now": now}).scalar()
+    return int(found or 0)
+
+
+def _claim(engine: Engine, tenant_id: int, channels: Sequence[str], now: datetime | None,
+           limit: int) -> list[OutgoingMessage]:
+    with UnitOfWork(engine, Actor.system(tenant_id, "notification delivery")) as uow:
+        rows = uow.session.execute(text(
+            """UPDATE notification_outbox SET status = 'sending', attempts = attempts + 1,
+                      not_before = coalesce(CAST(:now AS timestamptz), now()) + :lease
+               WHERE id IN (SELECT id FROM notification_outbox
+                            WHERE channel = ANY(:c) AND status IN ('pending', 'failed', 'sending')
+                              AND not_before <= coalesce(CAST(:now AS timestamptz), now())
+                            ORDER BY not_before, id LIMIT :n FOR UPDATE SKIP LOCKED)
+               RETURNING id, tenant_id, channel, address, subject, body, dedupe_key, attempts"""),
+            {"c": list(channels), "now": now, "lease": LEASE, "n": limit}).all()
+        uow.commit()
+    return sorted((OutgoingMessage(int(r.id), int(r.tenant_id), str(r.channel), str(r.address), r.subject,
+                                   str(r.body), str(r.dedupe_key), int(r.attempts)) for r in rows),
+                  key=lambda m: m.id)
+
+
+def _mark(engine: Engine, message: OutgoingMessage, answer: dict[str, Any] | None, error: str | None,
+          now: datetime) -> str:
+    if error is None:
+        status, next_try = "sent", None
+    elif message.attempts >= MAX_ATTEMPTS:
+        status, next_try = "dead", None
+    else:
+        status, next_try = "failed", now + BACKOFF[min(message.attempts, len(BACKOFF)) - 1]
+    with UnitOfWork(engine, Actor.system(message.tenant_id, "notification delivery")) as uow:
+        uow.session.add(DeliveryAttempt(tenant_id=message.tenant_id, outbox_id=message.id, attempted_at=now,
+                                        succeeded=error is None, error=error, provider_response=answer))
+        uow.session.execute(text(
+            "UPDATE notification_outbox SET status = :s, sent_at = CAST(:sent_at AS timestamptz), "
+            "not_before = coalesce(CAST(:next AS timestamptz), not_before) WHERE id = :id"),
+            {"s": status, "sent_at": now if status == "sent" else None, "next": next_try, "id": message.id})
+        uow.commit()
+    return status
+
+
+def deliver_due(app_engine: Engine, tenant_ids: Sequence[int], senders: Mapping[str, Sender], *,
+                now: datetime | None = None, batch: int = BATCH) -> DeliveryReport:
+    """Send every due message of the channels in ``senders`` for ``tenant_ids``; see the module notes."""
+    report = DeliveryReport()
+    channels = sorted(senders)
+    if not channels:
+        return report
+    for tenant_id in tenant_ids:
+        while True:
+            claimed = _claim(app_engine, tenant_id, channels, now, batch)
+            report.claimed += len(claimed)
+            for message in claimed:
+                answer, error = None, None
+                try:
+                    answer = senders[message.channel].send(message)
+                except DeliveryFailed as failure:
+                    error = str(failure)
+                    report.errors.append(f"message {message.id}: {error}")
+                status = _mark(app_engine, message, answer, error, now or datetime.now(UTC))
+                setattr(report, status, getattr(report, status) + 1)
+            if len(claimed) < batch:
+                break
+    return report

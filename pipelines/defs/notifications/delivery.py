@@ -1,0 +1,49 @@
+"""Notification delivery: a sensor that notices due outbox messages and a job that sends them.
+
+The sending itself is ``ops_db.comms.delivery.deliver_due`` (claim with a lease, send, record the
+attempt, back off or give up); this module only decides when it runs. Channels come from the
+settings (email when ``REPAIROPS_SMTP_HOST`` is set); SMS and WhatsApp senders join them later.
+"""
+
+# No `from __future__ import annotations`: Dagster inspects these type hints at definition time.
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from ops_db.comms.delivery import configured_senders, deliver_due, due_count
+from ops_db.kit import db
+from ops_db.settings import get_settings
+from pipelines.resources import OpsDatabase
+
+DELIVERY_CHECK_EVERY_SECONDS = 30
+
+
+@dg.op(description="Send every due outbox message on the configured channels, for every active tenant.")
+def deliver_notifications(context: dg.OpExecutionContext, ops_db: OpsDatabase) -> dict[str, int]:
+    senders = configured_senders(get_settings())
+    report = deliver_due(ops_db.app_engine(), ops_db.active_tenants(), senders)
+    for error in report.errors[:20]:
+        context.log.warning(error)
+    context.log.info(f"notifications: {report.sent} sent, {report.failed} to retry, {report.dead} given up")
+    return {"claimed": report.claimed, "sent": report.sent, "failed": report.failed, "dead": report.dead}
+
+
+@dg.job(description="Deliver due notifications from the outbox (email; more channels as they are configured).")
+def deliver_notifications_job() -> None:
+    deliver_notifications()
+
+
+@dg.sensor(job=deliver_notifications_job, minimum_interval_seconds=DELIVERY_CHECK_EVERY_SECONDS,
+           default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Every 30 seconds, if messages are due on a configured channel, run the delivery job.")
+def notification_delivery_sensor(context: dg.SensorEvaluationContext,
+                                 ops_db: OpsDatabase) -> dg.RunRequest | dg.SkipReason:
+    channels = sorted(configured_senders(get_settings()))
+    if not channels:
+        return dg.SkipReason("No delivery channel is configured (set REPAIROPS_SMTP_HOST for email).")
+    due = due_count(db.admin_engine(ops_db.admin_url()), channels)
+    if not due:
+        return dg.SkipReason("No message is due.")
+    bucket = int(datetime.now(UTC).timestamp()) // DELIVERY_CHECK_EVERY_SECONDS
+    return dg.RunRequest(run_key=f"deliver-{bucket}", tags={"due_messages": str(due)})

@@ -1,0 +1,151 @@
+"""Outbox delivery against a real SMTP server on loopback (aiosmtpd): sent, refused and retried, crashed."""
+
+from __future__ import annotations
+
+import email
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import Message
+from typing import Any
+
+import dagster as dg
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import text
+
+from ops_db.comms.delivery import MAX_ATTEMPTS, SmtpEmailSender, deliver_due
+from ops_db.comms.service import notify_customer
+from ops_db.customers.service import CustomerIn, create_customer
+from ops_db.kit.db import admin_engine
+from tests.conftest import Shop
+
+
+@dataclass
+class Inbox:
+    """What the loopback SMTP server received; ``refuse`` makes it answer 550 to every recipient."""
+
+    messages: list[Message] = field(default_factory=list)
+    refuse: bool = False
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+        if self.refuse:
+            return "550 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def _queue(shop: Shop, names: list[str]) -> list[int]:
+    ids = []
+    for i, name in enumerate(names):
+        customer = create_customer(shop.uow(), CustomerIn(name=name, email=f"c{i}@mail.example"))  # type: ignore[arg-type]
+        uow = shop.uow()
+        with uow:  # type: ignore[attr-defined]
+            message = notify_customer(uow, "ready_for_pickup", customer.id,  # type: ignore[arg-type]
+                                      {"order_number": f"RO-{i:04d}"})
+            uow.commit()  # type: ignore[attr-defined]
+            assert message is not None
+            ids.append(message.id)
+    return ids
+
+
+def _rows(shop: Shop) -> dict[int, tuple[str, int, datetime | None]]:
+    with admin_engine(shop.url).connect() as conn:
+        rows = conn.execute(text("SELECT id, status, attempts, sent_at FROM notification_outbox")).all()
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def test_due_messages_are_sent_once_with_their_rendered_text(shop: Shop, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    ids = _queue(shop, ["Анна Петрова", "王小明"])
+    sender = SmtpEmailSender("127.0.0.1", port, "Acme <desk@acme.example>")
+    report = deliver_due(shop.engine, [shop.tenant_id], {"email": sender})
+    assert (report.sent, report.failed, report.claimed) == (2, 0, 2)
+    assert sorted(m["To"] for m in inbox.messages) == ["c0@mail.example", "c1@mail.example"]
+    assert {m["Subject"] for m in inbox.messages} == {"Your device is ready: RO-0000", "Your device is ready: RO-0001"}
+    rows = _rows(shop)
+    assert all(rows[i][0] == "sent" and rows[i][1] == 1 and rows[i][2] is not None for i in ids)
+    again = deliver_due(shop.engine, [shop.tenant_id], {"email": sender})
+    assert again.claimed == 0 and len(inbox.messages) == 2  # nothing is sent twice
+    with admin_engine(shop.url).connect() as conn:
+        attempts = conn.execute(text("SELECT count(*) FROM delivery_attempts WHERE succeeded")).scalar()
+    assert attempts == 2
+
+
+def test_a_refusing_server_means_retries_with_backoff_then_dead(shop: Shop, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    inbox.refuse = True
+    (message_id,) = _queue(shop, ["Refused Customer"])
+    sender = SmtpEmailSender("127.0.0.1", port)
+    now = datetime.now(UTC)
+    first = deliver_due(shop.engine, [shop.tenant_id], {"email": sender}, now=now)
+    assert first.failed == 1 and "550" in first.errors[0]
+    assert _rows(shop)[message_id][:2] == ("failed", 1)
+    assert deliver_due(shop.engine, [shop.tenant_id], {"email": sender}, now=now).claimed == 0  # backing off
+    for hours in range(1, MAX_ATTEMPTS + 2):
+        deliver_due(shop.engine, [shop.tenant_id], {"email": sender}, now=now + timedelta(hours=7 * hours))
+    assert _rows(shop)[message_id][:2] == ("dead", MAX_ATTEMPTS)
+    assert not inbox.messages
+
+
+def test_a_worker_that_dies_after_claiming_leaves_messages_that_are_sent_later(
+    shop: Shop, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    (message_id,) = _queue(shop, ["Crash Test"])
+
+    class Crashing:
+        def send(self, message: object) -> dict[str, Any]:
+            raise KeyboardInterrupt  # the process dies between claim and mark
+
+    now = datetime.now(UTC)
+    with pytest.raises(KeyboardInterrupt):
+        deliver_due(shop.engine, [shop.tenant_id], {"email": Crashing()}, now=now)  # type: ignore[dict-item]
+    assert _rows(shop)[message_id][0] == "sending"
+    sender = SmtpEmailSender("127.0.0.1", port)
+    assert deliver_due(shop.engine, [shop.tenant_id], {"email": sender}, now=now).claimed == 0  # lease held
+    later = deliver_due(shop.engine, [shop.tenant_id], {"email": sender}, now=now + timedelta(minutes=11))
+    assert later.sent == 1 and len(inbox.messages) == 1
+    assert _rows(shop)[message_id][:2] == ("sent", 2)
+
+
+def test_the_dagster_sensor_and_job_deliver_through_the_configured_smtp(
+    shop: Shop, smtp: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ops_db.settings import get_settings
+    from pipelines.defs.notifications.delivery import deliver_notifications_job, notification_delivery_sensor
+    from pipelines.resources import OpsDatabase
+
+    inbox, port = smtp
+    _queue(shop, ["Sensor Customer"])
+    resource = OpsDatabase(url=shop.url)
+    with dg.build_sensor_context(resources={"ops_db": resource}) as context:
+        assert isinstance(notification_delivery_sensor(context), dg.SkipReason)  # no channel configured yet
+    monkeypatch.setenv("REPAIROPS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("REPAIROPS_SMTP_PORT", str(port))
+    get_settings.cache_clear()
+    try:
+        with dg.build_sensor_context(resources={"ops_db": resource}) as context:
+            assert isinstance(notification_delivery_sensor(context), dg.RunRequest)
+        result = deliver_notifications_job.execute_in_process(resources={"ops_db": resource})
+        assert result.success and result.output_for_node("deliver_notifications")["sent"] == 1
+        assert len(inbox.messages) == 1
+    finally:
+        get_settings.cache_clear()
