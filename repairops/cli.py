@@ -109,8 +109,12 @@ def db_restore(file: Annotated[Path, typer.Argument(help="A dump made by `repair
 
 
 @demo_app.callback()
-def demo(ctx: typer.Context) -> None:
-    """Start the database, migrate, seed the small demo company if empty, and print a summary."""
+def demo(
+    ctx: typer.Context,
+    serve_ui: Annotated[bool, typer.Option("--ui/--no-ui", help="End by serving the UI (Ctrl+C stops it).")] = True,
+    port: Annotated[int, typer.Option(help="TCP port of the UI.", min=1, max=65535)] = 8501,
+) -> None:
+    """Start the database, migrate, seed the demo company if empty, build the warehouse, plan tomorrow, serve the UI."""
     if ctx.invoked_subcommand is not None:
         return
     from ops_db.demo import summary
@@ -125,6 +129,22 @@ def demo(ctx: typer.Context) -> None:
     _print_summary(summary.counts(url))
     _build_warehouse(full=False, with_plan=False, plan_seconds=0)
     _propose_tomorrow(url)
+    _print_logins(port)
+    if serve_ui:
+        ui(port=port, host="127.0.0.1")
+
+
+def _print_logins(port: int) -> None:
+    from ops_db.demo.generator import DEMO_PASSWORD
+
+    table = Table(title=f"Sign in at http://127.0.0.1:{port} (company: {DEMO_TENANT}, password: {DEMO_PASSWORD})")
+    table.add_column("role")
+    table.add_column("email")
+    for role, email in (("admin", "admin"), ("manager", "manager"), ("dispatcher", "dispatcher"),
+                        ("front desk", "frontdesk"), ("inventory", "inventory"), ("finance", "finance"),
+                        ("auditor", "auditor"), ("technician", "tech1"), ("customer", None)):
+        table.add_row(role, f"{email}@{DEMO_TENANT}.example" if email else "customer1@mail.example")
+    console.print(table)
 
 
 def _propose_tomorrow(url: str) -> None:
@@ -369,6 +389,23 @@ def pipelines_ui(
     exe = Path(sys.executable).parent / "dagster"
     console.print(f"Dagster UI on http://127.0.0.1:{port}  (DAGSTER_HOME={home}); Ctrl+C stops it.")
     subprocess.run([str(exe), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)], check=False)
+
+
+@app.command("ui")
+def ui(
+    port: Annotated[int, typer.Option(help="TCP port of the UI.", min=1, max=65535)] = 8501,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+) -> None:
+    """Serve the Streamlit operations UI (sign in with a demo login; Ctrl+C stops it)."""
+    import subprocess
+
+    settings = get_settings()
+    admin.migrate_to_head(db.server_url(settings), settings)
+    app_file = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
+    console.print(f"RepairOps UI on http://{host}:{port}  (Ctrl+C stops it)")
+    subprocess.run([sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
+                    "--server.address", host, "--server.headless", "true",
+                    "--browser.gatherUsageStats", "false"], check=False)
 
 
 @app.command("api")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -56,6 +57,20 @@ def _temporary_database(server_url: str) -> Iterator[str]:
         cache.cache_clear()
     with psycopg.connect(_conninfo(server_url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+DEMO_AS_OF = date(2026, 11, 2)
+
+
+@pytest.fixture(scope="module")
+def demo_db(server_url: str) -> Iterator[str]:
+    """A migrated database holding the small demo company (as of a pinned day), one per test module."""
+    from ops_db.demo.generator import Scale, seed
+
+    for url in _temporary_database(server_url):
+        migrate.upgrade(url)
+        seed(url, Scale.SMALL, seed_value=7, as_of=DEMO_AS_OF)
+        yield url
 
 
 @pytest.fixture

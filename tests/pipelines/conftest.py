@@ -5,31 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import pytest
 
-from ops_db import migrate
 from pipelines.defs.dbt.resources import DBT_PROJECT_DIR, WAREHOUSE_ENV, dbt_executable
-from tests.conftest import _temporary_database
+from tests.conftest import DEMO_AS_OF
 
-AS_OF = date(2026, 11, 2)
+AS_OF = DEMO_AS_OF
 MART_SCHEMAS = ("finance", "sla", "reliability", "workforce", "inventory", "customers")
-
-
-@pytest.fixture(scope="module")
-def demo_db(server_url: str) -> Iterator[str]:
-    """A migrated database holding the small demo company (as of a pinned day)."""
-    from ops_db.demo.generator import Scale, seed
-
-    for url in _temporary_database(server_url):
-        migrate.upgrade(url)
-        seed(url, Scale.SMALL, seed_value=7, as_of=AS_OF)
-        yield url
 
 
 def dbt_build(warehouse: Path, target: Path) -> None:

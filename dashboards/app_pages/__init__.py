@@ -1,0 +1,1 @@
+"""One module per job a person does; each only renders."""

@@ -1,0 +1,28 @@
+"""Sign in with company, email, password and (when required) a TOTP code."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards.session import ACTOR_KEY, DEFAULT_TENANT, TENANT_KEY, engine
+from ops_db.identity.service import authenticate, resolve_tenant
+from ops_db.kit.errors import RepairOpsError
+
+st.title("Sign in to RepairOps")
+with st.form("sign_in"):
+    company = st.text_input("Company", value=st.session_state.get(TENANT_KEY, DEFAULT_TENANT), max_chars=64)
+    email = st.text_input("Email", max_chars=254)
+    password = st.text_input("Password", type="password", max_chars=200)
+    code = st.text_input("Authenticator code (if your company requires one)", max_chars=6)
+    submitted = st.form_submit_button("Sign in", type="primary")
+if submitted:
+    try:
+        tenant_id = resolve_tenant(engine(), company.strip().lower())
+        signed = authenticate(engine(), tenant_id, email, password, code.strip() or None)
+    except RepairOpsError as error:
+        st.error(error.message)
+    else:
+        st.session_state[ACTOR_KEY] = signed.actor
+        st.session_state[TENANT_KEY] = company.strip().lower()
+        st.rerun()
+st.caption("Customers can follow a repair without an account: **Track a repair**.")

@@ -1,0 +1,1 @@
+"""Queries and calculations behind the pages, plain functions tested without Streamlit."""

@@ -1,0 +1,38 @@
+"""Read-only queries against the DuckDB marts.
+
+Each query opens the warehouse read-only and closes it at once: a reader holding the file would
+stop the hourly pipeline from writing it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ops_db.settings import get_settings
+
+
+class WarehouseMissing(Exception):
+    """The warehouse has not been built yet."""
+
+
+def warehouse_path() -> Path:
+    """The DuckDB file the pipelines build."""
+    return get_settings().warehouse_path
+
+
+def query(sql: str, params: list[object] | None = None, *, path: Path | None = None) -> pd.DataFrame:
+    """Run a read-only query on the marts; one plain sentence when the warehouse is not there yet."""
+    target = path or warehouse_path()
+    if not target.exists():
+        raise WarehouseMissing("The analytics warehouse is not built yet; run `repairops pipelines run`.")
+    try:
+        con = duckdb.connect(str(target), read_only=True)
+    except duckdb.IOException as error:
+        raise WarehouseMissing("The warehouse is being refreshed right now; try again in a minute.") from error
+    try:
+        return con.execute(sql, params or []).df()
+    finally:
+        con.close()

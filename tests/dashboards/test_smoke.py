@@ -1,0 +1,85 @@
+"""Every page renders without an exception for every role (Streamlit AppTest, real Postgres and warehouse)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from ops_db.identity.service import authenticate, resolve_tenant
+from ops_db.kit import db
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
+ROLES = ("admin", "manager", "dispatcher", "frontdesk", "inventory", "finance", "auditor")
+PAGES = ("app_pages/home.py", "app_pages/orders_board.py", "app_pages/analytics.py", "app_pages/track.py")
+
+
+def _signed_in(demo_db: str, email: str) -> AppTest:
+    engine = db.app_engine(demo_db)
+    actor = authenticate(engine, resolve_tenant(engine, "riverside"), email, "demo-pass-2026").actor
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.session_state["actor"] = actor
+    return app
+
+
+def test_signed_out_visitors_get_sign_in_and_tracking(ui_env: Path) -> None:
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    assert not app.exception
+    assert app.title[0].value == "Sign in to RepairOps"
+    app.text_input[1].input("nobody@riverside.example")
+    app.text_input[2].input("wrong")
+    app.button[0].click().run()
+    assert app.error[0].value == "The email, password or code is not correct."
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_renders_for_every_role(ui_env: Path, demo_db: str, role: str) -> None:
+    app = _signed_in(demo_db, f"{role}@riverside.example").run()
+    assert not app.exception, app.exception
+    for page in PAGES:
+        app.switch_page(page).run()
+        assert not app.exception, (page, app.exception)
+
+
+def test_tracking_by_number_and_code_shows_the_stage(ui_env: Path, demo_db: str) -> None:
+    with db.admin_engine(demo_db).connect() as conn:
+        number, code, stage = conn.execute(text(
+            "SELECT order_number, tracking_code, stage FROM service_orders ORDER BY id LIMIT 1")).one()
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    app.switch_page("app_pages/track.py").run()
+    app.text_input[1].input(number)
+    app.text_input[2].input("not-the-code")
+    app.button[0].click().run()
+    assert app.error[0].value == "No order matches that number and code."
+    app.text_input[2].input(code)
+    app.button[0].click().run()
+    assert not app.exception and app.subheader[0].value == f"{number}: {stage.replace('_', ' ')}"
+
+
+def test_the_board_search_finds_an_order_by_number(ui_env: Path, demo_db: str) -> None:
+    with db.admin_engine(demo_db).connect() as conn:
+        number = conn.execute(text("SELECT order_number FROM service_orders WHERE stage = 'ready' LIMIT 1")).scalar()
+    app = _signed_in(demo_db, "frontdesk@riverside.example").run()
+    app.switch_page("app_pages/orders_board.py").run()
+    app.text_input(key="search").input(str(number)).run()
+    assert not app.exception
+    frame = app.dataframe[0].value
+    assert list(frame["order_number"]) == [number]
+
+
+def test_a_technician_sees_only_the_customers_of_their_own_jobs(ui_env: Path, demo_db: str) -> None:
+    from dashboards.data.orders import open_orders
+
+    engine = db.app_engine(demo_db)
+    tenant = resolve_tenant(engine, "riverside")
+    manager = authenticate(engine, tenant, "manager@riverside.example", "demo-pass-2026").actor
+    tech = authenticate(engine, tenant, "tech1@riverside.example", "demo-pass-2026").actor
+    everything, own = open_orders(engine, manager), open_orders(engine, tech)
+    assert 0 < len(own) < len(everything)
+    with db.admin_engine(demo_db).connect() as conn:
+        allowed = {r[0] for r in conn.execute(text(
+            "SELECT DISTINCT c.name FROM service_orders o JOIN customers c ON c.id = o.customer_id "
+            "WHERE o.assigned_technician_id = :t"), {"t": tech.technician_id})}
+    assert set(own["customer"]) <= allowed
