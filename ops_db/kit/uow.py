@@ -180,14 +180,16 @@ class UnitOfWork:
             record = audit_payload(tenant, self.actor.user_id, self.actor.label, entry.action, entry.entity,
                                    entry.entity_id, entry.before, entry.after, entry.occurred_at)
             digest = chain_hash(prev, record)
-            last_id = session.execute(
+            # No RETURNING: a customer may append to the audit log but not read it back (row-level security).
+            session.execute(
                 text("INSERT INTO audit_log (tenant_id, actor_user_id, actor_label, action, entity, entity_id,"
                      " before, after, occurred_at, prev_hash, hash) VALUES (:tenant_id, :actor_user_id,"
                      " :actor_label, :action, :entity, :entity_id, CAST(:before AS jsonb), CAST(:after AS jsonb),"
-                     " :occurred_at, :prev, :hash) RETURNING id"),
+                     " :occurred_at, :prev, :hash)"),
                 {**record, "before": _dump(entry.before), "after": _dump(entry.after),
                  "occurred_at": entry.occurred_at, "prev": prev, "hash": digest},
-            ).scalar_one()
+            )
+            last_id = session.execute(text("SELECT currval(pg_get_serial_sequence('audit_log', 'id'))")).scalar_one()
             prev = digest
         session.execute(text("UPDATE audit_chain_heads SET last_id = :i, last_hash = :h WHERE tenant_id = :t"),
                         {"i": last_id, "h": prev, "t": tenant})

@@ -187,3 +187,20 @@ def test_repair_warranty_is_created_on_completion_and_a_warranty_repair_does_not
         warranty.decide_claim(shop.uow(), claim.id, False)
     with pytest.raises(ValidationError):
         warranty.file_claim(shop.uow(), covers[0]["warranty_id"], second, "-1", "x")
+
+
+def test_a_signed_in_customer_writes_through_the_services_and_the_audit_chain_holds(shop: Shop) -> None:
+    """Customer actions append to the audit log they may not read back (regression: RETURNING broke them)."""
+    from ops_db.audit.service import verify_chain
+
+    ann_id, ann_order = _order(shop, "Cid")
+    ann = shop.person("customer", customer_id=ann_id)
+    assert isinstance(ann, Actor)
+    orders.transition(shop.uow(), ann_order, "diagnostics")
+    orders.send_estimate(shop.uow(), ann_order, Decimal("80.00"))
+    orders.decide_estimate(UnitOfWork(shop.engine, ann), ann_order, True)
+    assert _rows(shop, ann, "SELECT id FROM audit_log") == []  # appended, yet invisible to the customer
+    auditor = shop.person("auditor")
+    assert isinstance(auditor, Actor)
+    report = verify_chain(UnitOfWork(shop.engine, auditor))
+    assert report.ok and report.records > 0, report
