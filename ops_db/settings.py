@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +49,12 @@ class Settings(BaseSettings):
     routing_url: str | None = Field(default=None, description="Base URL of the OSRM or Valhalla server.")
     travel_speed_kmh: float = Field(default=40.0, gt=0, description="Average speed for the haversine estimate.")
     travel_road_factor: float = Field(default=1.3, ge=1, description="Road distance per straight-line distance.")
+
+    def travel_config(self) -> dict[str, Any]:
+        """Arguments for ``optimizer.travel.provider_from_config``: the provider, its URL and its options."""
+        if self.travel_provider.strip().lower() == "haversine":
+            return {"engine": "haversine", "road_factor": self.travel_road_factor, "speed_kmh": self.travel_speed_kmh}
+        return {"engine": self.travel_provider, "url": self.routing_url}
 
     @property
     def embedded(self) -> bool:

@@ -25,12 +25,16 @@ Warehouses without coordinates cannot be driven to and are left out.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from optimizer.baseline import baseline
+from optimizer.check import check
 from optimizer.plan import Plan
 from optimizer.problem import Break, Job, Location, Priority, Problem, Technician, TimeWindow, Warehouse
+from optimizer.solve import solve
 from optimizer.travel import HaversineTravel, TravelProvider
 
 PRIORITIES = {"emergency": Priority.EMERGENCY, "high": Priority.HIGH, "normal": Priority.NORMAL,
@@ -182,3 +186,23 @@ def kpis_dict(plan: Plan) -> dict[str, Any]:
             "unserved_by_priority": dict(k.unserved_by_priority), "travel_seconds": k.travel_time,
             "travel_meters": k.travel_distance, "overtime_seconds": k.overtime, "sla_lateness_seconds": k.sla_lateness,
             "utilisation": dict(k.utilisation)}
+
+
+@dataclass(frozen=True)
+class SolvedDay:
+    """A dispatch day solved: the plan, its items to store, KPIs (with the greedy baseline's), and any
+    constraint the independent checker found broken (empty when the plan is sound)."""
+
+    plan: Plan
+    items: list[dict[str, Any]]
+    kpis: dict[str, Any]
+    violations: list[str]
+
+
+def solve_snapshot(snapshot: Mapping[str, Any], *, travel: TravelProvider | None = None, time_limit: float = 10.0,
+                   seed: int = 0) -> SolvedDay:
+    """Solve a dispatch-day snapshot end to end: problem, OR-Tools plan, check, baseline, items and KPIs."""
+    problem = problem_from_snapshot(snapshot, travel=travel)
+    plan = solve(problem, time_limit=time_limit, seed=seed)
+    kpis = {**kpis_dict(plan), "baseline": kpis_dict(baseline(problem))}
+    return SolvedDay(plan, plan_items(plan, snapshot), kpis, list(check(plan)))

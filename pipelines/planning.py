@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.settings import get_settings
 from ops_db.workforce import planning
-from optimizer import Plan, baseline, check, solve
-from optimizer.snapshot import kpis_dict, plan_items, problem_from_snapshot
-from optimizer.travel import HaversineTravel, TravelProvider, provider_from_config
+from optimizer import Plan
+from optimizer.snapshot import solve_snapshot
+from optimizer.travel import TravelProvider, provider_from_config
 
 
 @dataclass(frozen=True)
@@ -28,21 +28,14 @@ class Proposal:
 
 def configured_travel() -> TravelProvider:
     """The travel provider the settings name (``REPAIROPS_TRAVEL_PROVIDER``, ``REPAIROPS_ROUTING_URL``)."""
-    settings = get_settings()
-    if settings.travel_provider.strip().lower() == "haversine":
-        return HaversineTravel(settings.travel_road_factor, settings.travel_speed_kmh)
-    return provider_from_config(settings.travel_provider, settings.routing_url)
+    return provider_from_config(**get_settings().travel_config())
 
 
 def propose(engine: Engine, actor: Actor, day: date, *, time_limit: float = 10.0, seed: int = 0,
             now: datetime | None = None) -> Proposal:
     """Solve the day's dispatch problem and store it as a proposed plan (nothing is booked yet)."""
     snap = planning.snapshot(UnitOfWork(engine, actor), day, now=now)
-    problem = problem_from_snapshot(snap, travel=configured_travel())
-    plan = solve(problem, time_limit=time_limit, seed=seed)
-    violations = check(plan)
-    base = baseline(problem)
-    kpis = {**kpis_dict(plan), "baseline": kpis_dict(base)}
-    saved = planning.save_proposed_plan(UnitOfWork(engine, actor), day, plan_items(plan, snap), kpis=kpis,
-                                        solver=plan.solver, time_limit=time_limit, seed=seed)
-    return Proposal(saved, plan, kpis["baseline"], violations, str(snap["time_zone"]))
+    solved = solve_snapshot(snap, travel=configured_travel(), time_limit=time_limit, seed=seed)
+    saved = planning.save_proposed_plan(UnitOfWork(engine, actor), day, solved.items, kpis=solved.kpis,
+                                        solver=solved.plan.solver, time_limit=time_limit, seed=seed)
+    return Proposal(saved, solved.plan, solved.kpis["baseline"], solved.violations, str(snap["time_zone"]))
