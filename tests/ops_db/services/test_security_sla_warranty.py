@@ -204,3 +204,29 @@ def test_a_signed_in_customer_writes_through_the_services_and_the_audit_chain_ho
     assert isinstance(auditor, Actor)
     report = verify_chain(UnitOfWork(shop.engine, auditor))
     assert report.ok and report.records > 0, report
+
+
+def test_nobody_grants_a_role_carrying_permissions_they_do_not_hold(shop: Shop) -> None:
+    from ops_db.identity.service import create_user, grant_roles
+    from ops_db.kit.errors import PermissionDenied
+
+    manager = shop.person("manager")
+    assert isinstance(manager, Actor) and not manager.can("identity.manage_roles")
+    with pytest.raises(PermissionDenied, match=r"identity\.manage_roles"):
+        create_user(UnitOfWork(shop.engine, manager), "new.admin@example.com", "New Admin", "long-pass-1",
+                    ["admin"])
+    clerk = create_user(UnitOfWork(shop.engine, manager), "clerk@example.com", "Clerk", "long-pass-1",
+                        ["inventory"])
+    with pytest.raises(PermissionDenied):
+        grant_roles(UnitOfWork(shop.engine, manager), clerk.id, ["admin"])
+    with pytest.raises(ValidationError, match="linked to a customer"):
+        grant_roles(UnitOfWork(shop.engine, manager), clerk.id, ["customer"])
+    with pytest.raises(ValidationError, match="at least one role"):
+        grant_roles(UnitOfWork(shop.engine, manager), clerk.id, [])
+    from ops_db.kit.db import admin_engine
+
+    with admin_engine(shop.url).connect() as conn:
+        roles = conn.execute(text("SELECT r.code FROM role_grants g JOIN roles r ON r.id = g.role_id"
+                                  " WHERE g.user_id = :u"), {"u": clerk.id}).scalars().all()
+        admins = conn.execute(text("SELECT count(*) FROM users WHERE email = 'new.admin@example.com'")).scalar()
+    assert roles == ["inventory"] and admins == 0
