@@ -289,10 +289,10 @@ def _grant(uow: UnitOfWork, user_id: int, roles: list[str]) -> None:
     if "customer" in roles and (user is None or user.customer_id is None):
         raise ValidationError("Only a login linked to a customer can have the customer role.")
     # Nobody hands out more than they hold: a manager cannot mint an admin (who may change roles).
-    beyond = sorted(code for (code,) in uow.session.execute(text(
+    granted: list[str] = list(uow.session.execute(text(
         "SELECT DISTINCT p.code FROM role_permissions rp JOIN permissions p ON p.id = rp.permission_id"
-        " WHERE rp.role_id = ANY(:roles)"), {"roles": list(found.values())}).all()
-        if not uow.actor.can(code))
+        " WHERE rp.role_id = ANY(:roles)"), {"roles": list(found.values())}).scalars())
+    beyond = sorted(code for code in granted if not uow.actor.can(code))
     if beyond:
         raise PermissionDenied(f"You cannot grant a role with permissions you do not hold ({beyond[0]}).")
     for code in roles:
