@@ -1,6 +1,9 @@
-"""Public tracking: order number and code show the stage, the timeline and what is owed."""
+"""Public tracking: order number and code show the stage, who is coming and when, the estimate to approve
+or decline, and the invoice with what is still due."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import streamlit as st
 
@@ -8,7 +11,45 @@ from dashboards.session import DEFAULT_TENANT, TENANT_KEY, engine
 from ops_db.identity.service import resolve_tenant
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import Actor, UnitOfWork
-from ops_db.orders.service import track
+from ops_db.orders.service import decide_estimate, track
+
+FOUND_KEY = "tracked"
+
+
+def _look_up(company: str, number: str, code: str) -> dict[str, Any]:
+    tenant_id = resolve_tenant(engine(), company.strip().lower())
+    found = track(UnitOfWork(engine(), Actor.public(tenant_id)), number.strip(), code.strip())
+    return {**found, "tenant_id": tenant_id, "code": code.strip(), "company": company}
+
+
+def _show(found: dict[str, Any]) -> None:
+    st.subheader(f"{found['order_number']}: {found['stage'].replace('_', ' ')}")
+    cols = st.columns(4)
+    cols[0].metric("Received", f"{found['received_at']:%Y-%m-%d}")
+    cols[1].metric("Total so far", f"{found['total']:,.2f}")
+    cols[2].metric("Technician", found["technician"] or "not yet")
+    cols[3].metric("Expected", f"{found['eta']:%Y-%m-%d %H:%M}" if found["eta"] else "to be planned")
+    invoice = found["invoice"]
+    if invoice:
+        status = invoice["status"].replace("_", " ")
+        st.info(f"Invoice {invoice['number']}: {status}; total {invoice['total']:,.2f}, "
+                f"due {invoice['due']:,.2f}.")
+    if found["estimate_status"] == "pending" and found["estimate_amount"] is not None:
+        st.warning(f"Estimate waiting for your decision: {found['estimate_amount']:,.2f}")
+        left, right = st.columns(2)
+        for column, approve, label in ((left, True, "Approve the estimate"), (right, False, "Decline")):
+            if column.button(label, key=f"estimate_{'yes' if approve else 'no'}"):
+                try:
+                    decide_estimate(UnitOfWork(engine(), Actor.public(found["tenant_id"])), found["order_id"],
+                                    approve, tracking_code=found["code"])
+                    st.session_state[FOUND_KEY] = _look_up(found["company"], found["order_number"], found["code"])
+                except RepairOpsError as error:
+                    st.error(error.message)
+                else:
+                    st.rerun()
+    st.dataframe([{"stage": e["stage"].replace("_", " "), "at": e["at"]} for e in found["timeline"]],
+                 hide_index=True)
+
 
 st.title("Track a repair")
 with st.form("track"):
@@ -17,18 +58,10 @@ with st.form("track"):
     code = st.text_input("Tracking code (from your receipt)", max_chars=64)
     submitted = st.form_submit_button("Track", type="primary")
 if submitted:
+    st.session_state.pop(FOUND_KEY, None)
     try:
-        tenant_id = resolve_tenant(engine(), company.strip().lower())
-        found = track(UnitOfWork(engine(), Actor.public(tenant_id)), number.strip(), code.strip())
+        st.session_state[FOUND_KEY] = _look_up(company, number, code)
     except RepairOpsError as error:
         st.error(error.message)
-    else:
-        st.subheader(f"{found['order_number']}: {found['stage'].replace('_', ' ')}")
-        cols = st.columns(3)
-        cols[0].metric("Received", f"{found['received_at']:%Y-%m-%d}")
-        cols[1].metric("Total", f"{found['total']:,.2f}")
-        invoice = found["invoice"]
-        status = f"{invoice['number']} ({invoice['status'].replace('_', ' ')})" if invoice else "none yet"
-        cols[2].metric("Invoice", status)
-        st.dataframe([{"stage": e["stage"].replace("_", " "), "at": e["at"]} for e in found["timeline"]],
-                     hide_index=True)
+if FOUND_KEY in st.session_state:
+    _show(st.session_state[FOUND_KEY])

@@ -918,12 +918,23 @@ def track(uow: UnitOfWork, order_number: str, code: str) -> dict[str, Any]:
         totals = order_totals(uow, order.id)
         invoice = uow.session.execute(select(Invoice).where(Invoice.order_id == order.id,
                                                             Invoice.status != InvoiceStatus.VOID)).scalar()
+        from ops_db.billing.service import balance  # billing builds on orders; imported late to avoid a cycle
+
+        # The customer sees who is coming and when, by first name only.
+        visit = uow.session.execute(text(
+            "SELECT split_part(t.name, ' ', 1) AS technician, lower(b.planned) AS eta FROM bookings b"
+            " JOIN technicians t ON t.id = b.technician_id WHERE b.order_id = :o"
+            " AND b.status IN ('confirmed', 'in_progress') ORDER BY lower(b.planned) LIMIT 1"),
+            {"o": order.id}).first()
         return {
+            "order_id": order.id, "technician": visit.technician if visit else None,
+            "eta": visit.eta if visit else None,
             "order_number": order.order_number, "stage": order.stage.value, "received_at": order.received_at,
             "promised_at": order.promised_at, "completed_at": order.completed_at,
             "estimate_amount": order.estimate_amount, "estimate_status": order.estimate_status.value,
             "total": totals["total"],
-            "invoice": {"number": invoice.invoice_number, "status": invoice.status.value, "total": invoice.total}
+            "invoice": {"number": invoice.invoice_number, "status": invoice.status.value, "total": invoice.total,
+                        "due": balance(uow, invoice)["due"]}
             if invoice else None,
             "timeline": [{"stage": e["to_stage"], "at": e["at"]} for e in timeline(uow, order.id)
                          if e["to_stage"] is not None],
