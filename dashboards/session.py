@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import streamlit as st
 from sqlalchemy import Engine
 
@@ -32,25 +35,72 @@ def sign_out() -> None:
     st.session_state.pop(ACTOR_KEY, None)
 
 
-def _page(path: str, title: str, icon: str, *, default: bool = False) -> st.Page:
-    return st.Page(path, title=title, icon=icon, default=default)
+@dataclass(frozen=True)
+class PageSpec:
+    """One page of the app: where it sits in the navigation and who gets it."""
+
+    path: str
+    title: str
+    icon: str
+    section: str
+    shown_to: Callable[[Actor], bool]
+
+
+def _staff(permission: str) -> Callable[[Actor], bool]:
+    """Staff with this permission (customers never; technicians only where they also need it)."""
+    return lambda actor: not actor.is_customer and actor.can(permission)
+
+
+def _office(permission: str) -> Callable[[Actor], bool]:
+    """Office staff with this permission: technicians read orders and stock too, but these pages would show
+    their colleagues' pay, every van's stock and the company's numbers."""
+    return lambda actor: not actor.is_customer and not actor.is_technician_only and actor.can(permission)
+
+
+def _any_analytics(actor: Actor) -> bool:
+    from dashboards.data.analytics import AREA_PERMISSION
+
+    return any(_office(p)(actor) for p in AREA_PERMISSION.values())
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("app_pages/home.py", "Home", ":material/home:", "Work", lambda actor: not actor.is_customer),
+    PageSpec("app_pages/intake.py", "Intake", ":material/add_box:", "Work", _staff("orders.create")),
+    PageSpec("app_pages/orders_board.py", "Orders board", ":material/view_kanban:", "Work", _staff("orders.read")),
+    PageSpec("app_pages/order_detail.py", "Order", ":material/description:", "Work", _staff("orders.read")),
+    PageSpec("app_pages/dispatch.py", "Dispatch", ":material/route:", "Work", _office("plans.read")),
+    PageSpec("app_pages/my_day.py", "My day", ":material/today:", "Work",
+             lambda actor: actor.technician_id is not None and actor.can("workforce.clock")),
+    PageSpec("app_pages/inventory.py", "Inventory", ":material/inventory_2:", "Stock and money",
+             _office("inventory.read")),
+    PageSpec("app_pages/billing.py", "Billing", ":material/payments:", "Stock and money", _office("billing.read")),
+    PageSpec("app_pages/analytics.py", "Analytics", ":material/monitoring:", "Insight", _any_analytics),
+    PageSpec("app_pages/admin.py", "Admin", ":material/admin_panel_settings:", "Admin", _office("identity.read")),
+    PageSpec("app_pages/portal.py", "My repairs", ":material/devices:", "Customers", lambda actor: actor.is_customer),
+    PageSpec("app_pages/request.py", "Request a repair", ":material/build:", "Customers",
+             lambda actor: actor.can("requests.submit")),
+    PageSpec("app_pages/track.py", "Track a repair", ":material/search:", "Customers", lambda actor: True),
+)
+PUBLIC_PAGES: tuple[PageSpec, ...] = (
+    PageSpec("app_pages/sign_in.py", "Sign in", ":material/login:", "RepairOps", lambda actor: True),
+    PageSpec("app_pages/request.py", "Request a repair", ":material/build:", "RepairOps", lambda actor: True),
+    PageSpec("app_pages/track.py", "Track a repair", ":material/search:", "RepairOps", lambda actor: True),
+)
+
+
+def visible_pages(actor: Actor | None) -> list[PageSpec]:
+    """The pages this person gets, in navigation order (the public ones when signed out)."""
+    if actor is None:
+        return list(PUBLIC_PAGES)
+    return [spec for spec in PAGES if spec.shown_to(actor)]
 
 
 def pages_for(actor: Actor | None) -> dict[str, list[st.Page]]:
-    """The navigation of this person: public pages when signed out, then what their permissions open."""
-    if actor is None:
-        return {"RepairOps": [_page("app_pages/sign_in.py", "Sign in", ":material/login:", default=True),
-                              _page("app_pages/track.py", "Track a repair", ":material/search:")]}
-    work = [_page("app_pages/home.py", "Home", ":material/home:", default=True)]
-    if actor.can("orders.read"):
-        work.append(_page("app_pages/orders_board.py", "Orders board", ":material/view_kanban:"))
-    sections = {"Work": work}
-    from dashboards.data.analytics import AREA_PERMISSION
-
-    # Technicians read orders and stock too, but the marts would show their colleagues' pay and numbers.
-    if not actor.is_customer and not actor.is_technician_only and any(actor.can(p) for p in AREA_PERMISSION.values()):
-        sections["Insight"] = [_page("app_pages/analytics.py", "Analytics", ":material/monitoring:")]
-    sections["Customers"] = [_page("app_pages/track.py", "Track a repair", ":material/search:")]
+    """The navigation of this person, grouped by section; the first page is the default."""
+    sections: dict[str, list[st.Page]] = {}
+    for index, spec in enumerate(visible_pages(actor)):
+        page = st.Page(spec.path, title=spec.title, icon=spec.icon, default=index == 0)
+        sections.setdefault(spec.section, []).append(page)
     return sections
 
 

@@ -1,27 +1,39 @@
-"""Home: the numbers this person acts on today."""
+"""Home: the numbers and alerts this person acts on today, by role."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from dashboards.data.home import alerts_for
 from dashboards.data.orders import open_orders, stage_counts
 from dashboards.session import current_actor, engine
 
 actor = current_actor()
 assert actor is not None
 st.title("Today")
-if not actor.can("orders.read"):
-    st.info("Nothing to act on here yet for your role.")
-    st.stop()
-with st.spinner("Loading open orders…"):
-    orders = open_orders(engine(), actor)
-counts = stage_counts(orders)
-cols = st.columns(4)
-cols[0].metric("Open orders", f"{len(orders):,}")
-cols[1].metric("Ready, not collected", f"{counts['ready']:,}")
-cols[2].metric("SLA at risk", f"{int((orders['sla'] == 'at risk').sum()):,}")
-cols[3].metric("SLA breached", f"{int((orders['sla'] == 'breached').sum()):,}")
-unassigned = orders[orders["technician"].isna() & orders["stage"].isin(["received", "diagnostics"])]
-st.subheader(f"Waiting for a technician ({len(unassigned):,})")
-st.dataframe(unassigned[["order_number", "priority", "customer", "device", "received_at", "sla"]].head(50),
-             hide_index=True)
+if actor.technician_id is not None:
+    st.page_link("app_pages/my_day.py", label="Open my day: jobs in route order, parts to bring",
+                 icon=":material/today:")
+if actor.can("orders.read") and not actor.is_technician_only:
+    with st.spinner("Loading open orders…"):
+        orders = open_orders(engine(), actor)
+    counts = stage_counts(orders)
+    cols = st.columns(4)
+    cols[0].metric("Open orders", f"{len(orders):,}")
+    cols[1].metric("Ready, not collected", f"{counts['ready']:,}")
+    cols[2].metric("SLA at risk", f"{int((orders['sla'] == 'at risk').sum()):,}")
+    cols[3].metric("SLA breached", f"{int((orders['sla'] == 'breached').sum()):,}")
+    unassigned = orders[orders["technician"].isna() & orders["stage"].isin(["received", "diagnostics"])]
+    st.subheader(f"Waiting for a technician ({len(unassigned):,})")
+    st.dataframe(unassigned[["order_number", "priority", "customer", "device", "received_at", "sla"]].head(50),
+                 hide_index=True)
+with st.spinner("Checking what needs attention…"):
+    alerts = [] if actor.is_technician_only else alerts_for(engine(), actor)
+for title, table in alerts:
+    with st.expander(f"{title} ({len(table):,})", expanded=0 < len(table) <= 10):
+        if table.empty:
+            st.caption("Nothing here.")
+        else:
+            st.dataframe(table, hide_index=True)
+if not alerts and actor.technician_id is None and not actor.can("orders.read"):
+    st.info("Nothing to act on here for your role.")

@@ -13,6 +13,15 @@ from pipelines.extract import run_extract
 from tests.pipelines.conftest import dbt_build
 
 
+def _forget_cached_settings() -> None:
+    """Each test module has its own database: drop the settings and the app's cached engine and reads."""
+    import streamlit as st
+
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
 @pytest.fixture(scope="module")
 def ui_env(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The demo company and its built warehouse, configured as this process's RepairOps."""
@@ -23,8 +32,21 @@ def ui_env(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
     patch = pytest.MonkeyPatch()
     patch.setenv("DATABASE_URL", demo_db)
     patch.setenv("REPAIROPS_DATA_DIR", str(data))
-    get_settings.cache_clear()
+    _forget_cached_settings()
     yield data
     patch.undo()
-    get_settings.cache_clear()
+    _forget_cached_settings()
     shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def ops_env(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The demo company configured as this process's RepairOps, without a warehouse (operational pages)."""
+    data = tmp_path_factory.mktemp("ops") / ".repairops"
+    patch = pytest.MonkeyPatch()
+    patch.setenv("DATABASE_URL", demo_db)
+    patch.setenv("REPAIROPS_DATA_DIR", str(data))
+    _forget_cached_settings()
+    yield data
+    patch.undo()
+    _forget_cached_settings()

@@ -1,0 +1,37 @@
+"""Small building blocks every page shares: running a service call the same way everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import streamlit as st
+
+from ops_db.kit.errors import RepairOpsError
+
+
+def run_action(action: Callable[[], Any], done: str, *, busy: str = "Saving…") -> bool:
+    """Run one service call with a spinner. On failure show the service's one sentence and change nothing
+    more; on success show ``done`` and redraw the page with the new state."""
+    try:
+        with st.spinner(busy):
+            action()
+    except RepairOpsError as error:
+        st.error(error.message)
+        return False
+    st.toast(done)
+    st.rerun()
+    return True  # not reached: st.rerun() ends this run
+
+
+def parse_decimal(value: str, what: str) -> Decimal | None:
+    """A typed amount ("12,50" and "12.50" both work), or None after saying in one sentence why not."""
+    try:
+        amount = Decimal(value.strip().replace(",", "."))
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        st.error(f"The {what} must be a number.")
+        return None
+    return amount
