@@ -1,0 +1,53 @@
+"""Front desk intake: customer, device, warranty and problem on one screen; the receipt at once."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from dashboards.data.catalog import equipment_models
+from dashboards.session import current_actor, engine
+from ops_db.customers.service import CustomerIn
+from ops_db.kit.errors import RepairOpsError
+from ops_db.kit.uow import UnitOfWork
+from ops_db.orders.service import IntakeIn, register_intake
+
+PRIORITIES = ("normal", "high", "emergency", "low")
+
+actor = current_actor()
+assert actor is not None
+st.title("Intake")
+models = equipment_models(engine(), actor)
+with st.form("intake", clear_on_submit=False):
+    st.subheader("Customer")
+    left, middle, right = st.columns(3)
+    name = left.text_input("Name", max_chars=200, key="customer_name")
+    email = middle.text_input("Email", max_chars=254, key="customer_email")
+    phone = right.text_input("Phone", max_chars=40, key="customer_phone")
+    st.subheader("Device")
+    left, middle, right = st.columns(3)
+    model_label = left.selectbox("Model", ["(not listed)", *models], key="model")
+    serial = middle.text_input("Serial number", max_chars=100, key="serial")
+    purchased = right.date_input("Purchase date", value=None, max_value=date.today(), key="purchased")
+    warranty_until = left.date_input("Manufacturer warranty until", value=None, key="warranty_until")
+    st.subheader("Problem")
+    problem = st.text_area("What is wrong", max_chars=4000, key="problem")
+    left, right = st.columns(2)
+    priority = left.selectbox("Priority", PRIORITIES, key="priority")
+    location = right.radio("Where", ("workshop", "field"), horizontal=True, key="location")
+    submitted = st.form_submit_button("Open the order", type="primary")
+if submitted:
+    data = IntakeIn(
+        customer=CustomerIn(name=name, email=email or None, phone=phone or None),
+        problem_description=problem, model_id=models.get(model_label), serial_number=serial or None,
+        purchase_date=purchased, manufacturer_warranty_until=warranty_until, priority=priority, location=location)
+    try:
+        with st.spinner("Opening the order…"):
+            receipt = register_intake(UnitOfWork(engine(), actor), data)
+    except RepairOpsError as error:
+        st.error(error.message)
+    else:
+        st.success(f"Order **{receipt.order_number}** opened. Tracking code for the customer: "
+                   f"`{receipt.tracking_code}`")
+        st.session_state["order_number"] = receipt.order_number

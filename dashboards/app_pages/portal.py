@@ -1,0 +1,81 @@
+"""The customer's own page: repairs in progress and past, estimates to decide, invoices, ratings, devices
+and warranties, and the message thread with the shop."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards.data import portal
+from dashboards.session import current_actor, engine
+from ops_db.comms.service import list_messages, post_message
+from ops_db.kit.errors import RepairOpsError
+from ops_db.kit.uow import UnitOfWork
+from ops_db.orders.service import decide_estimate, rate_order, timeline
+
+actor = current_actor()
+assert actor is not None
+st.title("My repairs")
+repairs_tab, devices_tab = st.tabs(["Repairs", "Devices and warranties"])
+
+def _repairs() -> None:
+    """The repairs tab: the list, then one order's decisions, invoice, timeline, rating and messages."""
+    assert actor is not None
+    orders = portal.my_orders(engine(), actor)
+    if orders.empty:
+        st.info("No repairs yet: use **Request a repair** to send one.")
+        return
+    st.dataframe(orders.drop(columns=["id"]), hide_index=True)
+    number = st.selectbox("Order", list(orders["order_number"]), key="portal_order")
+    order = orders[orders["order_number"] == number].iloc[0]
+    order_id = int(order["id"])
+    st.subheader(f"{number}: {order['stage'].replace('_', ' ')}")
+    if order["estimate_status"] == "pending" and order["estimate_amount"] is not None:
+        st.warning(f"Estimate waiting for your decision: {order['estimate_amount']:,.2f}")
+        left, right = st.columns(2)
+        for column, approve, label in ((left, True, "Approve the estimate"), (right, False, "Decline")):
+            if column.button(label, key=f"portal_estimate_{'yes' if approve else 'no'}"):
+                try:
+                    decide_estimate(UnitOfWork(engine(), actor), order_id, approve)
+                except RepairOpsError as error:
+                    st.error(error.message)
+                else:
+                    st.rerun()
+    if isinstance(order["invoice_number"], str):
+        st.info(f"Invoice {order['invoice_number']}: {order['invoice_status'].replace('_', ' ')}, "
+                f"total {order['invoice_total']:,.2f}.")
+    with UnitOfWork(engine(), actor) as uow:
+        events = timeline(uow, order_id)
+    st.dataframe([{"stage": e["to_stage"].replace("_", " "), "at": e["at"]} for e in events if e["to_stage"]],
+                 hide_index=True)
+    if order["stage"] in ("ready", "closed") and order["my_rating"] is None:
+        with st.form("rate"):
+            score = st.select_slider("Your rating", options=[1, 2, 3, 4, 5], value=5,
+                                     format_func=lambda n: "★" * n, key="portal_score")
+            comment = st.text_area("Anything to tell us?", max_chars=5000, key="portal_comment")
+            if st.form_submit_button("Rate the repair", key="portal_rate"):
+                try:
+                    rate_order(UnitOfWork(engine(), actor), order_id, int(score), comment or None)
+                except RepairOpsError as error:
+                    st.error(error.message)
+                else:
+                    st.success("Thank you for your rating.")
+    st.markdown("**Messages**")
+    for message in list_messages(UnitOfWork(engine(), actor), order_id):
+        st.chat_message("user" if message["author_customer_id"] else "assistant").write(message["body"])
+    body = st.chat_input("Write to the shop", max_chars=4000, key="portal_message")
+    if body:
+        try:
+            post_message(UnitOfWork(engine(), actor), order_id, body)
+        except RepairOpsError as error:
+            st.error(error.message)
+        else:
+            st.rerun()
+
+with repairs_tab:
+    _repairs()
+
+with devices_tab:
+    st.subheader("Devices")
+    st.dataframe(portal.my_devices(engine(), actor), hide_index=True)
+    st.subheader("Warranties")
+    st.dataframe(portal.my_warranties(engine(), actor), hide_index=True)

@@ -1,0 +1,47 @@
+"""Request a repair online: item, problem, photos and contact; the order number and tracking code at once."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards.session import DEFAULT_TENANT, TENANT_KEY, current_actor, engine
+from ops_db.identity.service import resolve_tenant
+from ops_db.kit.errors import RepairOpsError
+from ops_db.kit.uow import Actor, UnitOfWork
+from ops_db.orders.service import FileIn, RequestIn, submit_request
+
+ITEM_TYPES = ("Phone", "Laptop", "Tablet", "Desktop computer", "Printer", "Home appliance", "HVAC unit", "Other")
+
+actor = current_actor()
+st.title("Request a repair")
+st.caption("Tell us what needs fixing; you get an order number and a tracking code straight away.")
+with st.form("request", clear_on_submit=False):
+    company = st.text_input("Company", value=st.session_state.get(TENANT_KEY, DEFAULT_TENANT), max_chars=64,
+                            key="request_company", disabled=actor is not None)
+    left, right = st.columns(2)
+    item = left.selectbox("What needs repair", ITEM_TYPES, key="request_item")
+    details = right.text_input("Make and model (if you know it)", max_chars=2000, key="request_details")
+    problem = st.text_area("What is wrong", max_chars=10000, key="request_problem")
+    photos = st.file_uploader("Photos (up to 10)", type=["jpg", "jpeg", "png", "webp", "heic"],
+                              accept_multiple_files=True, key="request_photos")
+    left, middle, right = st.columns(3)
+    name = left.text_input("Your name", max_chars=200, key="request_name")
+    email = middle.text_input("Email", max_chars=254, key="request_email")
+    phone = right.text_input("Phone", max_chars=40, key="request_phone")
+    preferred = st.text_input("When suits you (optional)", max_chars=500, key="request_preferred")
+    submitted = st.form_submit_button("Send the request", type="primary", key="request_submit")
+if submitted:
+    files = tuple(FileIn(p.name, p.type or "application/octet-stream", p.getvalue()) for p in photos or [])
+    try:
+        who = actor or Actor.public(resolve_tenant(engine(), company.strip().lower()))
+        with st.spinner("Sending your request…"):
+            receipt = submit_request(UnitOfWork(engine(), who), RequestIn(
+                contact_name=name, contact_email=email or None, contact_phone=phone or None, item_type=item,
+                item_description=details or None, problem_description=problem, preferred_time=preferred or None,
+                photos=files))
+    except RepairOpsError as error:
+        st.error(error.message)
+    else:
+        st.success(f"Thank you. Your order number is **{receipt.order_number}** and your tracking code is "
+                   f"`{receipt.tracking_code}`: keep them to follow the repair on **Track a repair**.")
+        st.session_state["order_number"] = receipt.order_number

@@ -1,0 +1,81 @@
+"""Widget-level tests of the key forms (AppTest): intake opens an order, bad input is one sentence, stage moves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from ops_db.identity.service import authenticate, resolve_tenant
+from ops_db.kit import db
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
+
+
+def _as(demo_db: str, email: str) -> AppTest:
+    engine = db.app_engine(demo_db)
+    actor = authenticate(engine, resolve_tenant(engine, "riverside"), email, "demo-pass-2026").actor
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.session_state["actor"] = actor
+    return app.run()
+
+
+def _orders(demo_db: str) -> int:
+    with db.admin_engine(demo_db).connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM service_orders")).scalar_one())
+
+
+def test_intake_opens_an_order_and_shows_the_receipt(ops_env: Path, demo_db: str) -> None:
+    app = _as(demo_db, "frontdesk@riverside.example")
+    app.switch_page("app_pages/intake.py").run()
+    before = _orders(demo_db)
+    app.text_input(key="customer_name").input("Зоя Иванова")
+    app.text_input(key="customer_phone").input("+1 312 555 0199")
+    app.text_input(key="serial").input("SN-INTAKE-1")
+    app.text_area(key="problem").input("Screen flickers after a drop; 屏幕闪烁")
+    app.selectbox(key="priority").select("high")
+    app.button[0].click().run()
+    assert not app.exception and not app.error
+    assert app.success[0].value.startswith("Order **RO-")
+    assert _orders(demo_db) == before + 1
+    number = app.session_state["order_number"]
+    with db.admin_engine(demo_db).connect() as conn:
+        row = conn.execute(text("SELECT o.priority, c.name FROM service_orders o JOIN customers c "
+                                "ON c.id = o.customer_id WHERE o.order_number = :n"), {"n": number}).one()
+    assert tuple(row) == ("high", "Зоя Иванова")
+
+
+def test_intake_with_no_problem_described_says_so_and_opens_nothing(ops_env: Path, demo_db: str) -> None:
+    app = _as(demo_db, "frontdesk@riverside.example")
+    app.switch_page("app_pages/intake.py").run()
+    before = _orders(demo_db)
+    app.text_input(key="customer_name").input("Empty Problem")
+    app.button[0].click().run()
+    assert not app.exception
+    assert len(app.error) == 1 and app.error[0].value.endswith(".") and "\n" not in app.error[0].value
+    assert _orders(demo_db) == before
+
+
+def test_the_order_page_moves_an_order_to_an_allowed_stage(ops_env: Path, demo_db: str) -> None:
+    with db.admin_engine(demo_db).connect() as conn:
+        number = conn.execute(text("SELECT order_number FROM service_orders WHERE stage = 'received' "
+                                   "ORDER BY id LIMIT 1")).scalar_one()
+    app = _as(demo_db, "manager@riverside.example")
+    app.session_state["order_number"] = number
+    app.switch_page("app_pages/order_detail.py").run()
+    assert not app.exception
+    assert app.subheader[0].value.startswith(f"{number} · received")
+    app.button(key="to_diagnostics").click().run()
+    assert not app.exception and not app.error
+    with db.admin_engine(demo_db).connect() as conn:
+        stage = conn.execute(text("SELECT stage FROM service_orders WHERE order_number = :n"), {"n": number}).scalar()
+    assert stage == "diagnostics"
+
+
+def test_an_unknown_order_number_is_one_sentence(ops_env: Path, demo_db: str) -> None:
+    app = _as(demo_db, "manager@riverside.example")
+    app.switch_page("app_pages/order_detail.py").run()
+    app.text_input(key="order_number_input").input("RO-0000-NOPE").run()
+    assert not app.exception
+    assert app.error[0].value == "No order with that number is visible to you."
