@@ -1,0 +1,178 @@
+"""Dispatch: the waiting queue, every technician's day, the map, and the optimizer's proposal as a diff."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboards.data import dispatch
+from dashboards.session import current_actor, engine
+from ops_db.kit.errors import RepairOpsError
+from ops_db.kit.uow import UnitOfWork
+from ops_db.workforce import planning
+
+CHANGE_ORDER = ("new", "moved", "reassigned", "dropped", "unassigned", "unchanged")
+ACTIONABLE = ("new", "moved", "reassigned", "dropped")
+
+actor = current_actor()
+assert actor is not None
+zone = dispatch.tenant_zone(engine(), actor)
+now = datetime.now(zone)
+st.title("Dispatch")
+day = st.date_input("Day", value=now.date() + timedelta(days=1), key="dispatch_day")
+queue_tab, timeline_tab, map_tab, plan_tab, replan_tab = st.tabs(
+    ["Queue", "Timeline", "Map", "Proposal", "Re-plan"])
+
+
+def _propose(pins: dict[int, int] | None = None, *, replan_now: bool = False) -> None:
+    """Run the optimizer with a spinner and say what it did (or the one sentence why it could not)."""
+    assert actor is not None
+    seconds = float(st.session_state.get("plan_seconds", 10))
+    try:
+        with st.spinner(f"Optimising {day} for up to {seconds:g} s…"):
+            done = dispatch.propose_plan(engine(), actor, day, time_limit=seconds, pins=pins,
+                                         now=now if replan_now and day == now.date() else None)
+    except RepairOpsError as error:
+        st.error(error.message)
+        return
+    if done.violations:
+        st.error(f"The checker found {len(done.violations)} broken constraints: {done.violations[0]}")
+    st.success(f"Proposal {done.plan_id}: {done.assigned} jobs placed, {done.unassigned} left unassigned.")
+
+
+with queue_tab:
+    with st.spinner("Ranking the waiting jobs…"):
+        queue = dispatch.waiting_queue(engine(), actor, now)
+    st.caption("Score = urgency (emergency 40, high 25, normal 10) + SLA (breached 30, at risk 20, due within "
+               "a day 10) + 5 per customer tier rank + ¼ point per hour waited (at most 30).")
+    st.metric("Waiting for a technician", f"{len(queue):,}")
+    st.dataframe(queue[["order_number", "score", "priority", "sla_state", "tier", "waiting_hours", "stage",
+                        "location", "skill", "customer", "device"]].head(500), hide_index=True)
+
+with timeline_tab:
+    bookings = dispatch.day_bookings(engine(), actor, day)
+    if bookings.empty:
+        st.info(f"No bookings on {day} yet.")
+    else:
+        gantt = alt.Chart(bookings).mark_bar(cornerRadius=3).encode(
+            x=alt.X("start:T", title=None), x2="end:T", y=alt.Y("technician:N", title=None),
+            color=alt.Color("status:N"), tooltip=["order_number", "technician", "start:T", "end:T", "status"])
+        st.altair_chart(gantt, width="stretch")
+
+with map_tab:
+    points = dispatch.map_points(engine(), actor)
+    if points.empty:
+        st.info("No field jobs or technician home bases have coordinates.")
+    else:
+        st.caption(":red[●] field jobs waiting or booked · :blue[●] technicians' home bases")
+        st.map(points, latitude="lat", longitude="lon", color="color", size=40)
+
+with plan_tab:
+    if actor.can("plans.propose"):
+        left, right = st.columns([3, 1])
+        left.slider("Optimiser time (seconds)", 2, 60, 10, key="plan_seconds")
+        if right.button("Run the optimizer", type="primary", key="run_optimizer"):
+            _propose()
+    plan = dispatch.latest_plan(engine(), actor, day)
+    if plan is None:
+        st.info(f"No proposal for {day} yet.")
+    else:
+        kpis, base = plan["kpis"], plan["kpis"].get("baseline", {})
+        st.subheader(f"Proposal {plan['id']} · {plan['status'].replace('_', ' ')}")
+        cols = st.columns(3)
+        cols[0].metric("Jobs placed", kpis.get("served", 0), delta=kpis.get("served", 0) - base.get("served", 0))
+        cols[1].metric("Travel (km)", round(kpis.get("travel_meters", 0) / 1000, 1),
+                       delta=round((kpis.get("travel_meters", 0) - base.get("travel_meters", 0)) / 1000, 1),
+                       delta_color="inverse")
+        cols[2].metric("Overtime (min)", kpis.get("overtime_seconds", 0) // 60,
+                       delta=(kpis.get("overtime_seconds", 0) - base.get("overtime_seconds", 0)) // 60,
+                       delta_color="inverse")
+        st.caption("Deltas compare with the greedy plan a dispatcher would make by hand.")
+        changes = dispatch.plan_changes(engine(), actor, int(plan["id"]))
+        counts = changes["change"].value_counts()
+        st.write(" · ".join(f"**{counts.get(c, 0)}** {c}" for c in CHANGE_ORDER))
+        st.dataframe(changes.drop(columns=["order_id"]), hide_index=True)
+        if actor.can("plans.accept") and plan["status"] in ("proposed", "partially_accepted"):
+            actionable = changes[changes["change"].isin(ACTIONABLE)]
+            chosen = st.multiselect("Orders to accept", list(actionable["order_number"]), key="accept_orders")
+            left, right = st.columns(2)
+            ids: list[int] | None = None
+            if left.button("Accept all", type="primary", key="accept_all"):
+                ids = list(changes["order_id"])
+            if right.button("Accept selected", key="accept_selected"):
+                ids = list(actionable[actionable["order_number"].isin(chosen)]["order_id"])
+                if not ids:
+                    st.error("Choose at least one order to accept.")
+                    ids = None
+            if ids is not None:
+                try:
+                    with st.spinner("Booking the accepted jobs…"):
+                        result = planning.accept_plan(UnitOfWork(engine(), actor), int(plan["id"]),
+                                                      [int(i) for i in ids])
+                except RepairOpsError as error:
+                    st.error(error.message)
+                else:
+                    st.success(f"{len(result.booked)} booked, {len(result.cancelled)} earlier bookings "
+                               f"released; the plan is {result.status.replace('_', ' ')}.")
+                    for order_id, reason in result.failed.items():
+                        st.warning(f"Order {order_id}: {reason}")
+        if actor.can("plans.propose") and plan["status"] == "proposed":
+            st.subheader("Edit and re-check")
+            st.caption("Choose a technician for any job; the optimizer keeps your choices, re-plans the rest "
+                       "and the checker verifies every constraint.")
+            names = dispatch.technicians(engine(), actor)
+            edits = pd.DataFrame({"order_number": changes["order_number"], "technician": changes["technician"],
+                                  "pin to": pd.Series([None] * len(changes), dtype="object")})
+            edited = st.data_editor(edits, hide_index=True, disabled=["order_number", "technician"],
+                                    column_config={"pin to": st.column_config.SelectboxColumn(
+                                        options=sorted(names.values()))}, key="pins")
+            if st.button("Re-check with my changes", key="recheck"):
+                by_name = {n: i for i, n in names.items()}
+                ids_by_number = dict(zip(changes["order_number"], changes["order_id"], strict=True))
+                pins = {int(ids_by_number[number]): by_name[pin]
+                        for number, pin in zip(edited["order_number"], edited["pin to"], strict=True)
+                        if isinstance(pin, str) and pin in by_name}
+                if not pins:
+                    st.error("Choose a technician in the “pin to” column first.")
+                else:
+                    _propose(pins)
+
+with replan_tab:
+    st.caption("Something changed? Record it, and the optimizer re-plans the day from now.")
+    names = dispatch.technicians(engine(), actor)
+    if actor.can("workforce.manage") and names:
+        left, right = st.columns([3, 1])
+        sick = left.selectbox("Technician off (sick or called away)", list(names.values()), key="tech_off")
+        if right.button("Mark off and re-plan", key="mark_off"):
+            tech_id = next(i for i, n in names.items() if n == sick)
+            start_of_day = datetime.combine(day, datetime.min.time(), zone)
+            try:
+                off_from = now if day == now.date() else start_of_day  # another day: off the whole day
+                freed = planning.technician_off_sick(UnitOfWork(engine(), actor), tech_id, off_from)
+            except RepairOpsError as error:
+                st.error(error.message)
+            else:
+                st.info(f"{sick} is off; {len(freed)} jobs go back to planning.")
+                _propose(replan_now=True)
+    late = dispatch.active_bookings(engine(), actor, day)
+    if actor.can("workforce.book") and not late.empty:
+        labels = {f"{r.order_number} · {r.technician} · ends {r.end:%H:%M}": int(r.id) for r in late.itertuples()}
+        left, middle, right = st.columns([3, 1, 1])
+        chosen_label = left.selectbox("Job running late", list(labels), key="late_booking")
+        minutes = middle.number_input("Minutes late", min_value=5, max_value=600, value=30, step=5,
+                                      key="late_minutes")
+        if right.button("Extend and re-plan", key="run_late"):
+            booking = late[late["id"] == labels[chosen_label]].iloc[0]
+            try:
+                freed = planning.job_running_late(UnitOfWork(engine(), actor), labels[chosen_label],
+                                                  booking["end"] + timedelta(minutes=int(minutes)))
+            except RepairOpsError as error:
+                st.error(error.message)
+            else:
+                st.info(f"The booking now ends {int(minutes)} minutes later; {len(freed)} later jobs are re-planned.")
+                _propose(replan_now=True)
+    if actor.can("plans.propose") and st.button("An urgent job arrived: re-plan now", key="replan_now"):
+        _propose(replan_now=True)

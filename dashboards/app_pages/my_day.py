@@ -1,0 +1,110 @@
+"""A technician's day: jobs in route order with the map, the parts to bring, and each visit from
+"on my way" through check-in, parts used, notes, photos and the customer's sign-off to check-out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from dashboards.data import my_day
+from dashboards.data.dispatch import tenant_zone
+from dashboards.session import current_actor, engine
+from dashboards.widgets import run_action
+from ops_db.kit.uow import Actor, UnitOfWork
+from ops_db.orders.service import FileIn, add_attachment, add_note, sign_off, transition
+from ops_db.workforce.service import check_in, check_out, clock, respond, start_travel
+
+signed_in = current_actor()
+assert signed_in is not None
+actor: Actor = signed_in  # typed once, so the callbacks below see a definite actor
+zone = tenant_zone(engine(), actor)
+st.title("My day")
+
+
+
+
+left, right = st.columns([3, 1])
+day = left.date_input("Day", value=datetime.now(zone).date(), key="my_day")
+since = my_day.clocked_in_since(engine(), actor)
+if since is None:
+    if right.button("Clock in", type="primary", key="clock_in"):
+        run_action(lambda: clock(UnitOfWork(engine(), actor), True), "Clocked in.")
+else:
+    right.caption(f"Clocked in since {since.astimezone(zone):%H:%M}")
+    if right.button("Clock out", key="clock_out"):
+        run_action(lambda: clock(UnitOfWork(engine(), actor), False), "Clocked out.")
+
+with st.spinner("Loading your jobs…"):
+    jobs = my_day.jobs(engine(), actor, day)
+if jobs.empty:
+    st.info(f"No jobs booked for you on {day}.")
+    st.stop()
+route = jobs.dropna(subset=["latitude", "longitude"])
+if not route.empty:
+    st.map(route, latitude="latitude", longitude="longitude", size=60)
+st.subheader("Parts to bring")
+parts = my_day.parts_to_bring(engine(), actor, [int(i) for i in jobs["order_id"]])
+if parts.empty:
+    st.caption("Nothing reserved for today's jobs.")
+else:
+    st.dataframe(parts[["order_number", "sku", "part", "quantity", "pick_up_at"]], hide_index=True)
+
+st.subheader(f"{len(jobs)} jobs")
+for job in jobs.itertuples():
+    booking, order_id = int(job.booking_id), int(job.order_id)
+    title = (f"{job.start.astimezone(zone):%H:%M}–{job.end.astimezone(zone):%H:%M} · {job.order_number} · "
+             f"{job.customer} · {job.status.replace('_', ' ')}")
+    with st.expander(title, expanded=job.status == "in_progress"):
+        st.write(f"**{job.device or 'Device'}** {job.serial_number or ''} · {job.priority} · {job.location}")
+        st.write(job.problem_description)
+        if isinstance(job.address, str):
+            st.caption(f"{job.address} · {job.phone or ''}")
+        if pd.notna(job.equipment_id):
+            history = my_day.device_history(engine(), actor, int(job.equipment_id), order_id)
+            if not history.empty:
+                st.caption("Earlier repairs of this device")
+                st.dataframe(history, hide_index=True)
+        if job.status in ("tentative", "confirmed"):
+            cols = st.columns(4)
+            if job.technician_response is None and cols[0].button("Accept", key=f"accept_{booking}"):
+                run_action(partial(respond, UnitOfWork(engine(), actor), booking, True), "Accepted.")
+            if job.technician_response is None and cols[1].button("Decline", key=f"decline_{booking}"):
+                run_action(partial(respond, UnitOfWork(engine(), actor), booking, False), "Declined; dispatch is told.")
+            if job.location == "field" and cols[2].button("On my way", key=f"travel_{booking}"):
+                run_action(partial(start_travel, UnitOfWork(engine(), actor), booking), "The customer is told.")
+            if cols[3].button("Check in", type="primary", key=f"check_in_{booking}"):
+                run_action(partial(check_in, UnitOfWork(engine(), actor), booking), "Checked in; the clock runs.")
+        if job.status != "in_progress":
+            continue
+        own_parts = parts[parts["order_number"] == job.order_number]
+        if not own_parts.empty:
+            labels = {f"{p.sku} · {p.part} × {p.quantity:g}": p for p in own_parts.itertuples()}
+            left, right = st.columns([3, 1])
+            chosen = left.selectbox("Part used", list(labels), key=f"part_{booking}")
+            if right.button("Record part", key=f"consume_{booking}"):
+                part = labels[chosen]
+                run_action(partial(my_day.record_part_used, engine(), actor, order_id, int(part.reservation_id),
+                            int(part.part_id), Decimal(str(part.quantity))), "Part recorded.")
+        note = st.text_area("Note", max_chars=5000, key=f"note_{booking}")
+        if st.button("Add note", key=f"add_note_{booking}"):
+            run_action(partial(add_note, UnitOfWork(engine(), actor), order_id, note), "Note added.")
+        photo = st.file_uploader("Photo", type=["jpg", "jpeg", "png", "webp"], key=f"photo_{booking}")
+        if photo is not None and st.button("Attach photo", key=f"attach_{booking}"):
+            upload = FileIn(photo.name, photo.type or "image/jpeg", photo.getvalue())
+            run_action(partial(add_attachment, UnitOfWork(engine(), actor), order_id, upload), "Photo attached.")
+        st.markdown("**Finish the visit**")
+        left, right = st.columns(2)
+        signer = left.text_input("Customer's name (sign-off)", max_chars=200, key=f"signer_{booking}")
+        outcome = right.text_input("What was done", max_chars=2000, key=f"outcome_{booking}")
+        if st.button("Complete with sign-off", type="primary", key=f"complete_{booking}"):
+            def _complete(b: int = booking, o: int = order_id, who: str = signer, what: str = outcome,
+                          stage: str = str(job.stage)) -> None:
+                sign_off(UnitOfWork(engine(), actor), o, "completion", who, what or None)
+                check_out(UnitOfWork(engine(), actor), b, note=what or None)
+                if stage == "repair":  # the work is done: the order goes on to the quality check
+                    transition(UnitOfWork(engine(), actor), o, "quality_check")
+            run_action(_complete, "Job completed and signed off.")

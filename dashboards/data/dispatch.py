@@ -1,0 +1,184 @@
+"""What the dispatcher looks at: the waiting queue by priority score, the day's bookings, the map, proposals.
+
+Reads run under the actor's row-level security; the optimizer runs in this process on a snapshot the
+database service writes (``ops_db.workforce.planning``), and its proposal is stored through that
+service too, so the page never writes SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import Engine, text
+
+from ops_db.kit.uow import Actor, UnitOfWork
+from ops_db.settings import get_settings
+from ops_db.workforce import planning
+from optimizer.snapshot import solve_snapshot
+from optimizer.travel import provider_from_config
+
+# The priority score orders the queue: urgency first, then the SLA, the customer's tier and how long the
+# job has waited. Points are additive so the dispatcher can read why one job sits above another.
+URGENCY_POINTS = {"emergency": 40, "high": 25, "normal": 10, "low": 0}
+SLA_POINTS = {"breached": 30, "at_risk": 20}
+SLA_SOON_POINTS = 10  # a running clock due within SLA_SOON
+SLA_SOON = timedelta(hours=24)
+TIER_POINTS_PER_RANK = 5
+WAIT_POINTS_PER_HOUR = 0.25
+WAIT_POINTS_CAP = 30
+
+_QUEUE_SQL = """
+SELECT o.id, o.order_number, o.stage, o.priority, o.location, o.received_at, o.estimated_minutes,
+       c.name AS customer, coalesce(ct.rank, 0) AS tier_rank, ct.name AS tier, m.name AS device,
+       k.state AS sla_state, k.due_at AS sla_due, s.code AS skill
+FROM service_orders o
+JOIN customers c ON c.id = o.customer_id
+LEFT JOIN customer_tiers ct ON ct.id = c.tier_id
+LEFT JOIN equipment e ON e.id = o.equipment_id
+LEFT JOIN equipment_models m ON m.id = e.model_id
+LEFT JOIN skills s ON s.id = o.required_skill_id
+LEFT JOIN sla_clocks k ON k.order_id = o.id AND k.kind = 'resolution'
+WHERE o.stage = ANY(:stages)
+  AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.order_id = o.id
+                  AND b.status IN ('tentative', 'confirmed', 'in_progress'))
+LIMIT :limit
+"""
+
+
+def priority_score(priority: str, sla_state: str | None, sla_due: datetime | None, tier_rank: int,
+                   received_at: datetime, now: datetime) -> float:
+    """The queue's ordering score (higher goes first); see the module constants for the points."""
+    score = float(URGENCY_POINTS.get(priority, 10))
+    if sla_state in SLA_POINTS:
+        score += SLA_POINTS[sla_state]
+    elif sla_state == "running" and sla_due is not None and sla_due - now <= SLA_SOON:
+        score += SLA_SOON_POINTS
+    score += TIER_POINTS_PER_RANK * max(tier_rank, 0)
+    waited_hours = max((now - received_at).total_seconds() / 3600, 0.0)
+    return round(score + min(waited_hours * WAIT_POINTS_PER_HOUR, WAIT_POINTS_CAP), 1)
+
+
+def waiting_queue(engine: Engine, actor: Actor, now: datetime, *, limit: int = 20000) -> pd.DataFrame:
+    """Plannable orders with no active booking, highest priority score first."""
+    with UnitOfWork(engine, actor) as uow:
+        rows = uow.session.execute(text(_QUEUE_SQL), {"stages": list(planning.PLANNABLE_STAGES),
+                                                      "limit": limit}).mappings().all()
+    frame = pd.DataFrame([dict(r) for r in rows], columns=[
+        "id", "order_number", "stage", "priority", "location", "received_at", "estimated_minutes", "customer",
+        "tier_rank", "tier", "device", "sla_state", "sla_due", "skill"])
+    frame["score"] = [priority_score(r.priority, r.sla_state, r.sla_due, int(r.tier_rank), r.received_at, now)
+                      for r in frame.itertuples()]
+    frame["waiting_hours"] = [round((now - r).total_seconds() / 3600, 1) for r in frame["received_at"]]
+    return frame.sort_values(["score", "received_at"], ascending=[False, True]).reset_index(drop=True)
+
+
+def tenant_zone(engine: Engine, actor: Actor) -> ZoneInfo:
+    """The tenant's time zone (days and shifts are in local time)."""
+    with UnitOfWork(engine, actor) as uow:
+        name: str = uow.session.execute(text("SELECT time_zone FROM tenants WHERE id = :t"),
+                                   {"t": actor.tenant_id}).scalar_one()
+    return ZoneInfo(str(name))
+
+
+def technicians(engine: Engine, actor: Actor) -> dict[int, str]:
+    """Active technicians, id → name."""
+    with UnitOfWork(engine, actor) as uow:
+        rows = uow.session.execute(text("SELECT id, name FROM technicians WHERE is_active ORDER BY name")).mappings()
+        return {int(r["id"]): str(r["name"]) for r in rows}
+
+
+def day_bookings(engine: Engine, actor: Actor, day: date) -> pd.DataFrame:
+    """Every technician's bookings of the day (the Gantt), with the shift they sit in."""
+    rows: list[dict[str, Any]] = []
+    names = technicians(engine, actor)
+    for tech in planning.current_plan_summary(UnitOfWork(engine, actor), day):
+        for b in tech["bookings"]:
+            rows.append({"technician": names.get(tech["technician_id"], str(tech["technician_id"])),
+                         "order_number": b["order_number"], "start": b["start"], "end": b["end"],
+                         "status": str(b["status"])})
+    return pd.DataFrame(rows, columns=["technician", "order_number", "start", "end", "status"])
+
+
+def active_bookings(engine: Engine, actor: Actor, day: date) -> pd.DataFrame:
+    """The day's confirmed or running bookings (the ones that can run late), with their ids."""
+    zone = tenant_zone(engine, actor)
+    start = datetime.combine(day, time(0), zone)
+    with UnitOfWork(engine, actor) as uow:
+        rows = uow.session.execute(text(
+            "SELECT b.id, t.name AS technician, o.order_number, lower(b.planned) AS start, upper(b.planned) AS end"
+            " FROM bookings b JOIN technicians t ON t.id = b.technician_id JOIN service_orders o ON o.id = b.order_id"
+            " WHERE b.status IN ('confirmed', 'in_progress') AND b.planned && tstzrange(:s, :e)"
+            " ORDER BY lower(b.planned)"), {"s": start, "e": start + timedelta(days=1)}).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows], columns=["id", "technician", "order_number", "start", "end"])
+
+
+def map_points(engine: Engine, actor: Actor) -> pd.DataFrame:
+    """Field jobs waiting or booked (red) and technicians' home bases (blue), as lat/lon points."""
+    with UnitOfWork(engine, actor) as uow:
+        rows = uow.session.execute(text(
+            "SELECT 'job' AS kind, o.order_number AS label, s.latitude AS lat, s.longitude AS lon"
+            " FROM service_orders o JOIN customer_sites s ON s.id = o.site_id"
+            " WHERE o.location = 'field' AND o.stage = ANY(:stages) AND s.latitude IS NOT NULL"
+            " UNION ALL SELECT 'technician', name, home_latitude, home_longitude FROM technicians"
+            " WHERE is_active AND home_latitude IS NOT NULL"),
+            {"stages": list(planning.PLANNABLE_STAGES)}).mappings().all()
+    frame = pd.DataFrame([dict(r) for r in rows], columns=["kind", "label", "lat", "lon"])
+    frame[["lat", "lon"]] = frame[["lat", "lon"]].astype(float)
+    frame["color"] = frame["kind"].map({"job": "#d62728", "technician": "#1f77b4"})
+    return frame
+
+
+@dataclass(frozen=True)
+class Proposed:
+    """A proposal just stored, and what the independent checker said about it."""
+
+    plan_id: int
+    assigned: int
+    unassigned: int
+    violations: list[str]
+
+
+def propose_plan(engine: Engine, actor: Actor, day: date, *, time_limit: float = 10.0,
+                 pins: dict[int, int] | None = None, now: datetime | None = None) -> Proposed:
+    """Run the optimizer on the day and store its proposal; ``pins`` keeps orders with a chosen technician
+    (the dispatcher's edits), and the plan is re-checked by the independent feasibility checker."""
+    snap = planning.snapshot(UnitOfWork(engine, actor), day, now=now)
+    for job in snap["jobs"]:
+        chosen = (pins or {}).get(int(job["id"]))
+        if chosen is not None and not job.get("fixed"):
+            job["pinned_technician"] = str(chosen)
+    travel = provider_from_config(**get_settings().travel_config())
+    solved = solve_snapshot(snap, travel=travel, time_limit=time_limit)
+    saved = planning.save_proposed_plan(UnitOfWork(engine, actor), day, solved.items, kpis=solved.kpis,
+                                        solver=solved.plan.solver, time_limit=time_limit, seed=0)
+    return Proposed(saved.plan_id, saved.assigned, saved.unassigned, solved.violations)
+
+
+def latest_plan(engine: Engine, actor: Actor, day: date) -> dict[str, Any] | None:
+    """The newest proposal for the day (proposed, partly or fully accepted), if any."""
+    with UnitOfWork(engine, actor) as uow:
+        row = uow.session.execute(text(
+            "SELECT id, status, solver, kpis, created_at FROM optimizer_plans WHERE plan_date = :d"
+            " AND status <> 'superseded' ORDER BY id DESC LIMIT 1"), {"d": day}).mappings().first()
+    return None if row is None else dict(row)
+
+
+def plan_changes(engine: Engine, actor: Actor, plan_id: int) -> pd.DataFrame:
+    """The proposal against the current bookings, one row per order, with each job's explanation."""
+    names = technicians(engine, actor)
+    rows = planning.plan_diff(UnitOfWork(engine, actor), plan_id)
+
+    def who(tech: int | None) -> str | None:
+        return None if tech is None else names.get(tech, str(tech))
+
+    return pd.DataFrame([{
+        "order_id": r.order_id, "order_number": r.order_number, "change": r.change,
+        "technician": who(r.technician_id), "start": r.start, "end": r.end,
+        "now_technician": who(r.current_technician_id), "now_start": r.current_start,
+        "why": r.explanation.get("text") or r.unassigned_reason or ""} for r in rows],
+        columns=["order_id", "order_number", "change", "technician", "start", "end", "now_technician",
+                 "now_start", "why"])
