@@ -1,0 +1,207 @@
+"""Inventory: stock by location, reservations, transfers, reorder suggestions, and purchase orders from draft
+to delivery."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards.data import inventory
+from dashboards.data.exports import to_csv
+from dashboards.data.orders import MAX_SEARCH
+from dashboards.session import current_actor, engine
+from ops_db.inventory.service import (
+    PurchaseLineIn,
+    create_purchase_order,
+    receive,
+    send_purchase_order,
+    transfer,
+)
+from ops_db.kit.errors import RepairOpsError
+from ops_db.kit.uow import UnitOfWork
+
+FLASH_KEY = "inventory_flash"
+PO_LINE_ROWS = 4
+QTY = st.column_config.NumberColumn(format="%g")
+MONEY = st.column_config.NumberColumn(format="%.2f")
+STOCK_FORMAT = {"quantity": QTY, "reserved": QTY, "available": QTY, "reorder_point": QTY}
+
+
+def _done(message: str, *reset: str) -> None:
+    """Rerun so every tab shows the change, say what happened at the top, and empty the form's inputs."""
+    for key in reset:
+        st.session_state.pop(key, None)
+    st.session_state[FLASH_KEY] = message
+    st.rerun()
+
+
+actor = current_actor()
+assert actor is not None
+st.title("Inventory")
+if flash := st.session_state.pop(FLASH_KEY, None):
+    st.success(flash)
+places = inventory.locations(engine(), actor)
+part_labels = inventory.parts(engine(), actor)
+
+
+def place(location_id: int) -> str:
+    """A location's label for the selectboxes."""
+    return places.get(location_id, f"location {location_id}")
+
+
+def part_label(part_id: int) -> str:
+    """A part's label for the selectboxes."""
+    return part_labels.get(part_id, f"part {part_id}")
+
+
+names = ["Stock", "Reservations", *(["Transfer"] if actor.can("inventory.transfer") else []), "Reorder",
+         "Purchase orders"]
+tabs = dict(zip(names, st.tabs(names), strict=True))
+
+with tabs["Stock"]:
+    left, right = st.columns(2)
+    where = left.selectbox("Location", list(places), index=None, format_func=place, placeholder="All locations",
+                           key="stock_location")
+    search = right.text_input("Search part SKU or name", max_chars=MAX_SEARCH, key="stock_search")
+    with st.spinner("Loading stock…"):
+        levels = inventory.stock(engine(), actor, location_id=where, search=search)
+    shown = levels.drop(columns=["part_id", "location_id"])
+    if len(shown) == inventory.STOCK_LIMIT:
+        st.caption(f"Showing the first {inventory.STOCK_LIMIT:,} rows; choose a location or search to narrow.")
+    st.dataframe(shown, hide_index=True, column_config=STOCK_FORMAT)
+    st.download_button("Download CSV", to_csv(shown), "stock.csv", "text/csv", key="stock_csv")
+
+with tabs["Reservations"]:
+    with st.spinner("Loading reservations…"):
+        held = inventory.active_reservations(engine(), actor)
+    st.caption(f"{len(held):,} active reservations: parts held for orders, not yet used or released.")
+    st.dataframe(held, hide_index=True, column_config={"quantity": QTY})
+
+if "Transfer" in tabs:
+    with tabs["Transfer"]:
+        with st.form("transfer"):
+            left, right = st.columns(2)
+            source = left.selectbox("From", list(places), format_func=place, key="transfer_from")
+            target = right.selectbox("To", list(places), index=None, format_func=place,
+                                     placeholder="Choose a location", key="transfer_to")
+            left, right = st.columns([3, 1])
+            part = left.selectbox("Part", list(part_labels), index=None, format_func=part_label,
+                                  placeholder="Choose a part", key="transfer_part")
+            quantity = right.number_input("Quantity", value=1.0, step=1.0, format="%g", key="transfer_qty")
+            moved = st.form_submit_button("Move the stock", type="primary", key="transfer_submit")
+        if moved:
+            if source is None or target is None or part is None:
+                st.error("Choose both locations and the part to move.")
+            else:
+                try:
+                    with st.spinner("Moving the stock…"):
+                        transfer(UnitOfWork(engine(), actor), source, target,
+                                 [(part, inventory.decimal_input(quantity))])
+                except RepairOpsError as error:
+                    st.error(error.message)
+                else:
+                    _done(f"Moved {quantity:g} × {part_label(part)} from {place(source)} to {place(target)}.",
+                          "transfer_part", "transfer_qty")
+
+with tabs["Reorder"]:
+    with st.spinner("Working out what to reorder…"):
+        suggestions = inventory.reorder(engine(), actor)
+    st.caption("Free stock (on hand − reserved + already on order) at or below the reorder point; the suggestion "
+               "brings it back above the point by the reorder quantity.")
+    st.dataframe(suggestions, hide_index=True, column_config={
+        c: QTY for c in ("quantity", "reserved", "on_order", "reorder_point", "suggested")})
+
+with tabs["Purchase orders"]:
+    with st.spinner("Loading purchase orders…"):
+        orders = inventory.purchase_orders(engine(), actor)
+    st.dataframe(orders.drop(columns=["id"]), hide_index=True, column_config={"total": MONEY})
+
+    if actor.can("inventory.purchase"):
+        st.subheader("New purchase order")
+        sources = inventory.suppliers(engine(), actor)
+        with st.form("new_po"):
+            left, middle, right = st.columns(3)
+            supplier = left.selectbox("Supplier", list(sources), format_func=lambda i: sources.get(i, str(i)),
+                                      key="po_supplier")
+            deliver_to = middle.selectbox("Deliver to", list(places), format_func=place, key="po_location")
+            expected = right.date_input("Expected on", value=None, key="po_expected")
+            st.caption("Leave a unit cost empty to use the part's catalogue cost; rows without a part are skipped.")
+            rows = []
+            for row in range(PO_LINE_ROWS):
+                left, middle, right = st.columns([3, 1, 1])
+                rows.append((
+                    left.selectbox(f"Part {row + 1}", list(part_labels), index=None, format_func=part_label,
+                                   placeholder="(no part)", key=f"po_part_{row}"),
+                    middle.number_input(f"Quantity {row + 1}", value=1.0, step=1.0, format="%g",
+                                        key=f"po_qty_{row}"),
+                    right.number_input(f"Unit cost {row + 1}", value=None, step=0.01, format="%.2f",
+                                       placeholder="catalogue cost", key=f"po_cost_{row}")))
+            drafted = st.form_submit_button("Draft the purchase order", type="primary", key="po_create")
+        if drafted:
+            lines = [PurchaseLineIn(p, inventory.decimal_input(q), inventory.decimal_input(c))
+                     for p, q, c in rows if p is not None]
+            if supplier is None or deliver_to is None:
+                st.error("Choose the supplier and where the goods go.")
+            else:
+                try:
+                    with st.spinner("Drafting the purchase order…"):
+                        po = create_purchase_order(UnitOfWork(engine(), actor), supplier, deliver_to, lines,
+                                                   expected_on=expected)
+                except RepairOpsError as error:
+                    st.error(error.message)
+                else:
+                    _done(f"Purchase order {po.po_number} drafted for {po.total:,.2f}; send it when it is right.",
+                          *(f"po_{field}_{r}" for field in ("part", "qty", "cost") for r in range(PO_LINE_ROWS)))
+
+        st.subheader("Send a draft")
+        drafts = inventory.po_choices(orders, inventory.SENDABLE, keep=st.session_state.get("po_send"))
+        if not drafts:
+            st.info("No draft purchase order to send.")
+        else:
+            left, right = st.columns([3, 1], vertical_alignment="bottom")
+            to_send = left.selectbox("Draft", list(drafts), index=None, format_func=lambda i: drafts.get(i, str(i)),
+                                     placeholder="Choose a purchase order", key="po_send")
+            if right.button("Send to the supplier", key="send_po"):
+                if to_send is None:
+                    st.error("Choose a purchase order to send.")
+                else:
+                    try:
+                        with st.spinner("Sending…"):
+                            sent = send_purchase_order(UnitOfWork(engine(), actor), to_send)
+                    except RepairOpsError as error:
+                        st.error(error.message)
+                    else:
+                        _done(f"Purchase order {sent.po_number} is sent.", "po_send")
+
+    if actor.can("inventory.receive"):
+        st.subheader("Receive a delivery")
+        waiting = inventory.po_choices(orders, inventory.RECEIVABLE, keep=st.session_state.get("po_receive"))
+        if not waiting:
+            st.info("No sent purchase order is waiting for goods.")
+        else:
+            po_id = st.selectbox("Purchase order", list(waiting), index=None,
+                                 format_func=lambda i: waiting.get(i, str(i)), placeholder="Choose a purchase order",
+                                 key="po_receive")
+            if po_id is not None:
+                lines_in = inventory.purchase_order_lines(engine(), actor, po_id)
+                qty_keys = {int(line.line_id): f"receive_qty_{line.line_id}" for line in lines_in.itertuples()}
+                with st.form("receive"):
+                    st.caption("What arrived of each line (0 when nothing came).")
+                    for line in lines_in.itertuples():
+                        st.number_input(f"{line.sku} · {line.part} — ordered {inventory.plain(line.quantity)}, "
+                                        f"still to come {inventory.plain(line.outstanding)}",
+                                        value=float(line.outstanding), step=1.0, format="%g",
+                                        key=qty_keys[int(line.line_id)])
+                    booked = st.form_submit_button("Book the delivery in", type="primary", key="receive_po")
+                if booked:
+                    amounts = [(line_id, inventory.decimal_input(st.session_state[key]))
+                               for line_id, key in qty_keys.items()]
+                    # A zero line means nothing of it came; anything else (even negative) is the service's to judge.
+                    arrived = [(line_id, qty) for line_id, qty in amounts if qty is not None and qty != 0]
+                    try:
+                        with st.spinner("Booking the delivery in…"):
+                            receive(UnitOfWork(engine(), actor), po_id, arrived)
+                    except RepairOpsError as error:
+                        st.error(error.message)
+                    else:
+                        _done(f"Delivery on {waiting[po_id]} booked in at its location.", "po_receive",
+                              *qty_keys.values())
