@@ -399,6 +399,31 @@ def transition(uow: UnitOfWork, order_id: int, to_stage: str, *, reason: str | N
         return order
 
 
+def set_priority(uow: UnitOfWork, order_id: int, priority: str, *, reason: str | None = None) -> ServiceOrder:
+    """Triage: change how urgent an open order is. The SLA policy for the new priority (and the customer's
+    tier) takes over and the open clocks are re-targeted from when they started; the change is audited."""
+    with uow:
+        uow.actor.require("orders.transition")
+        target = _enum(Priority, priority, "priority")
+        reason = _clean_text(reason, "reason", 2000, required=False)
+        order = load_order(uow, order_id, lock=True)
+        if order.stage in (Stage.CLOSED, Stage.CANCELLED):
+            raise Conflict(f"Order {order.order_number} is {order.stage.value}; its priority no longer matters.")
+        if order.priority == target:
+            raise Conflict(f"Order {order.order_number} is already {target.value} priority.")
+        before = order.priority
+        customer = uow.session.get(Customer, order.customer_id)
+        policy = sla.choose_policy(uow, target, customer.tier_id if customer else None)
+        order.priority = target
+        if policy is not None:
+            order.sla_policy_id = policy.id
+            sla.retarget_clocks(uow, order.id, policy)
+        uow.audit("order.priority", "service_orders", order.id, before={"priority": before},
+                  after={"priority": target, "sla_policy_id": order.sla_policy_id, "reason": reason})
+        uow.commit()
+        return order
+
+
 def _apply_transition(uow: UnitOfWork, order: ServiceOrder, target: Stage, reason: str | None) -> None:
     allowed = allowed_transitions(order)
     if target not in allowed:
@@ -920,15 +945,19 @@ def track(uow: UnitOfWork, order_number: str, code: str) -> dict[str, Any]:
                                                             Invoice.status != InvoiceStatus.VOID)).scalar()
         from ops_db.billing.service import balance  # billing builds on orders; imported late to avoid a cycle
 
-        # The customer sees who is coming and when, by first name only.
+        # The customer sees who is coming and when (or who did the work), by first name only.
         visit = uow.session.execute(text(
-            "SELECT split_part(t.name, ' ', 1) AS technician, lower(b.planned) AS eta FROM bookings b"
-            " JOIN technicians t ON t.id = b.technician_id WHERE b.order_id = :o"
-            " AND b.status IN ('confirmed', 'in_progress') ORDER BY lower(b.planned) LIMIT 1"),
+            "SELECT split_part(t.name, ' ', 1) AS technician, lower(b.planned) AS eta, b.status = 'done' AS done"
+            " FROM bookings b JOIN technicians t ON t.id = b.technician_id WHERE b.order_id = :o"
+            " AND b.status IN ('confirmed', 'in_progress', 'done')"
+            " ORDER BY b.status = 'done', CASE WHEN b.status = 'done' THEN -extract(epoch FROM lower(b.planned))"
+            " ELSE extract(epoch FROM lower(b.planned)) END LIMIT 1"),
             {"o": order.id}).first()
+        tenant = uow.session.get(Tenant, order.tenant_id)
         return {
             "order_id": order.id, "technician": visit.technician if visit else None,
-            "eta": visit.eta if visit else None,
+            "eta": visit.eta if visit and not visit.done else None,
+            "time_zone": tenant.time_zone if tenant else "UTC",
             "order_number": order.order_number, "stage": order.stage.value, "received_at": order.received_at,
             "promised_at": order.promised_at, "completed_at": order.completed_at,
             "estimate_amount": order.estimate_amount, "estimate_status": order.estimate_status.value,

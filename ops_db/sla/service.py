@@ -85,6 +85,18 @@ def stop_clock(uow: UnitOfWork, order_id: int, kind: ClockKind, at: datetime) ->
         clock.stopped_at = at
 
 
+def retarget_clocks(uow: UnitOfWork, order_id: int, policy: SlaPolicy) -> None:
+    """The order's priority changed: its open clocks now answer to ``policy``, due from when they started
+    (plus the working time they spent paused). An at-risk clock runs again until the next evaluation says."""
+    cal = _calendar(uow, policy)
+    for clock in _clocks(uow, order_id, (ClockKind.RESPONSE, ClockKind.RESOLUTION)):
+        minutes = policy.response_minutes if clock.kind == ClockKind.RESPONSE else policy.resolution_minutes
+        clock.policy_id = policy.id
+        clock.due_at = cal.add_seconds(clock.started_at, minutes * 60 + clock.paused_seconds)
+        if clock.state == ClockState.AT_RISK:
+            clock.state = ClockState.RUNNING
+
+
 def cancel_clocks(uow: UnitOfWork, order_id: int, at: datetime) -> None:
     """A cancelled order keeps no promise: open clocks stop where they are."""
     for clock in _clocks(uow, order_id, (ClockKind.RESPONSE, ClockKind.RESOLUTION)):

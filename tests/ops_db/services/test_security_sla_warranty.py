@@ -12,7 +12,7 @@ from sqlalchemy import text
 from ops_db.customers.service import CustomerIn, create_customer
 from ops_db.identity.service import AuthenticationFailed, authenticate, confirm_totp, enroll_totp
 from ops_db.inventory import service as inventory
-from ops_db.kit.errors import Conflict, ValidationError
+from ops_db.kit.errors import Conflict, PermissionDenied, ValidationError
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.orders import service as orders
 from ops_db.sla.service import evaluate_clocks
@@ -140,6 +140,43 @@ def test_sla_clocks_start_on_intake_pause_for_the_customer_and_go_at_risk_then_b
         sent = uow.session.execute(text("SELECT event FROM notification_outbox WHERE event LIKE 'sla_%'"
                                         " ORDER BY id")).scalars().all()
     assert sent[:1] == ["sla_at_risk"] and "sla_breached" in sent
+
+
+def _clocks_due(shop: Shop, order_id: int) -> dict[str, object]:
+    with shop.uow() as uow:
+        rows = uow.session.execute(text("SELECT kind, due_at FROM sla_clocks WHERE order_id = :o"),
+                                   {"o": order_id}).all()
+    return {r.kind: r.due_at for r in rows}
+
+
+def test_triage_raises_the_priority_retargets_the_sla_clocks_and_is_audited(shop: Shop) -> None:
+    _, order_id = _order(shop, "Tia")
+    before = _clocks_due(shop, order_id)
+    desk = shop.person("front_desk")
+    order = orders.set_priority(shop.uow(desk), order_id, "emergency", reason="Customer's only phone")
+    assert order.priority == "emergency"
+    after = _clocks_due(shop, order_id)
+    assert after["response"] < before["response"] and after["resolution"] < before["resolution"]
+    with shop.uow() as uow:
+        audited = uow.session.execute(text(
+            "SELECT before->>'priority', after->>'priority' FROM audit_log"
+            " WHERE action = 'order.priority' AND entity_id = :o"), {"o": order_id}).one()
+    assert tuple(audited) == ("normal", "emergency")
+
+
+def test_triage_refuses_bad_input_and_changes_nothing(shop: Shop) -> None:
+    _, order_id = _order(shop, "Uma")
+    before = _clocks_due(shop, order_id)
+    with pytest.raises(ValidationError, match="priority must be one of"):
+        orders.set_priority(shop.uow(), order_id, "whenever")
+    with pytest.raises(Conflict, match="already normal priority"):
+        orders.set_priority(shop.uow(), order_id, "normal")
+    with pytest.raises(PermissionDenied):
+        orders.set_priority(shop.uow(shop.person("finance")), order_id, "high")
+    orders.transition(shop.uow(), order_id, "cancelled")
+    with pytest.raises(Conflict, match="no longer matters"):
+        orders.set_priority(shop.uow(), order_id, "high")
+    assert _clocks_due(shop, order_id) == before
 
 
 def _device_order(shop: Shop, customer_id: int, model_id: int) -> int:
