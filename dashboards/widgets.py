@@ -35,3 +35,14 @@ def parse_decimal(value: str, what: str) -> Decimal | None:
         st.error(f"The {what} must be a number.")
         return None
     return amount
+
+
+def chosen_id(key: str) -> int | None:
+    """The id a selectbox of ids held on the last run, read before the widget is drawn (None if none).
+
+    At that point the value comes from the browser; once the chosen option has left the list (the order was
+    just invoiced, the purchase order received) the browser sends the old label instead of an id, which must
+    not reach SQL as a key.
+    """
+    value = st.session_state.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

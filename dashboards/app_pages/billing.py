@@ -12,6 +12,7 @@ from dashboards.data import billing
 from dashboards.data.inventory import decimal_input
 from dashboards.data.orders import MAX_SEARCH
 from dashboards.session import current_actor, engine
+from dashboards.widgets import chosen_id
 from ops_db.billing.models import InvoiceStatus, PaymentMethod
 from ops_db.billing.service import create_invoice, record_payment, refund
 from ops_db.kit.errors import RepairOpsError
@@ -51,8 +52,9 @@ def money(value: object) -> str:
 actor = current_actor()
 assert actor is not None
 st.title("Billing")
+flash_slot = st.empty()  # always drawn, so the tabs below keep their place (and the open tab) across reruns
 if flash := st.session_state.pop(FLASH_KEY, None):
-    st.success(flash)
+    flash_slot.success(flash)
 zone = billing.tenant_zone(engine(), actor)
 today = datetime.now(zone).date()
 invoices_tab, payments_tab, aging_tab, drawer_tab = st.tabs(["Invoices", "Payments", "Receivables", "Cash drawer"])
@@ -71,7 +73,7 @@ with invoices_tab:
 
     if actor.can("billing.invoice"):
         st.subheader("Invoice a finished order")
-        ready = billing.uninvoiced_orders(engine(), actor, keep=st.session_state.get("invoice_order"))
+        ready = billing.uninvoiced_orders(engine(), actor, keep=chosen_id("invoice_order"))
         with st.form("new_invoice"):
             left, right = st.columns([3, 1])
             order_id = left.selectbox("Ready or closed order without an invoice", list(ready), index=None,
@@ -95,7 +97,7 @@ with invoices_tab:
 with payments_tab:
     if actor.can("billing.pay"):
         st.subheader("Record a payment")
-        payable = billing.payable_invoices(engine(), actor, keep=st.session_state.get("pay_invoice"))
+        payable = billing.payable_invoices(engine(), actor, keep=chosen_id("pay_invoice"))
         invoice_id = st.selectbox("Invoice", list(payable), index=None, format_func=lambda i: payable.get(i, str(i)),
                                   placeholder="Choose an open invoice", key="pay_invoice")
         chosen = billing.invoice(engine(), actor, zone, invoice_id) if invoice_id is not None else None
@@ -129,7 +131,7 @@ with payments_tab:
         find = left.text_input("Find payments by invoice number or customer", max_chars=MAX_SEARCH,
                                key="refund_search")
         refundable = billing.refundable_payments(engine(), actor, zone, search=find,
-                                                 keep=st.session_state.get("refund_payment"))
+                                                 keep=chosen_id("refund_payment"))
         labels = {int(row.id): billing.payment_label(row) for row in refundable.itertuples()}
         payment_id = right.selectbox("Payment (newest first)", list(labels), index=None,
                                      format_func=lambda i: labels.get(i, str(i)), placeholder="Choose a payment",

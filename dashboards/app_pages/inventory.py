@@ -9,6 +9,7 @@ from dashboards.data import inventory
 from dashboards.data.exports import to_csv
 from dashboards.data.orders import MAX_SEARCH
 from dashboards.session import current_actor, engine
+from dashboards.widgets import chosen_id
 from ops_db.inventory.service import (
     PurchaseLineIn,
     create_purchase_order,
@@ -37,8 +38,9 @@ def _done(message: str, *reset: str) -> None:
 actor = current_actor()
 assert actor is not None
 st.title("Inventory")
+flash_slot = st.empty()  # always drawn, so the tabs below keep their place (and the open tab) across reruns
 if flash := st.session_state.pop(FLASH_KEY, None):
-    st.success(flash)
+    flash_slot.success(flash)
 places = inventory.locations(engine(), actor)
 part_labels = inventory.parts(engine(), actor)
 
@@ -153,7 +155,7 @@ with tabs["Purchase orders"]:
                           *(f"po_{field}_{r}" for field in ("part", "qty", "cost") for r in range(PO_LINE_ROWS)))
 
         st.subheader("Send a draft")
-        drafts = inventory.po_choices(orders, inventory.SENDABLE, keep=st.session_state.get("po_send"))
+        drafts = inventory.po_choices(orders, inventory.SENDABLE, keep=chosen_id("po_send"))
         if not drafts:
             st.info("No draft purchase order to send.")
         else:
@@ -174,7 +176,7 @@ with tabs["Purchase orders"]:
 
     if actor.can("inventory.receive"):
         st.subheader("Receive a delivery")
-        waiting = inventory.po_choices(orders, inventory.RECEIVABLE, keep=st.session_state.get("po_receive"))
+        waiting = inventory.po_choices(orders, inventory.RECEIVABLE, keep=chosen_id("po_receive"))
         if not waiting:
             st.info("No sent purchase order is waiting for goods.")
         else:
