@@ -405,7 +405,8 @@ def ui(
     console.print(f"RepairOps UI on http://{host}:{port}  (Ctrl+C stops it)")
     subprocess.run([sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
                     "--server.address", host, "--server.headless", "true",
-                    "--browser.gatherUsageStats", "false"], check=False)
+                    "--browser.gatherUsageStats", "false",
+                    "--client.toolbarMode", "minimal"], check=False)  # no "Deploy" button for a shop's staff
 
 
 @app.command("api")

@@ -94,7 +94,7 @@ with plan_tab:
         changes = dispatch.plan_changes(engine(), actor, int(plan["id"]))
         counts = changes["change"].value_counts()
         st.write(" · ".join(f"**{counts.get(c, 0)}** {c}" for c in CHANGE_ORDER))
-        st.dataframe(changes.drop(columns=["order_id"]), hide_index=True)
+        st.dataframe(changes.drop(columns=["order_id"]).fillna(""), hide_index=True)
         if actor.can("plans.accept") and plan["status"] in ("proposed", "partially_accepted"):
             actionable = changes[changes["change"].isin(ACTIONABLE)]
             chosen = st.multiselect("Orders to accept", list(actionable["order_number"]), key="accept_orders")

@@ -18,15 +18,17 @@ from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.orders.service import FileIn, add_attachment, add_note, sign_off, transition
 from ops_db.workforce.service import check_in, check_out, clock, respond, start_travel
 
+
+def _text(value: object) -> str:
+    """A text cell of the jobs table, empty when missing (pandas gives NaN, which must not print as "nan")."""
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
 signed_in = current_actor()
 assert signed_in is not None
 actor: Actor = signed_in  # typed once, so the callbacks below see a definite actor
 zone = tenant_zone(engine(), actor)
 st.title("My day")
-
-
-
-
 left, right = st.columns([3, 1])
 day = left.date_input("Day", value=datetime.now(zone).date(), key="my_day")
 since = my_day.clocked_in_since(engine(), actor)
@@ -53,16 +55,16 @@ if parts.empty:
 else:
     st.dataframe(parts[["order_number", "sku", "part", "quantity", "pick_up_at"]], hide_index=True)
 
-st.subheader(f"{len(jobs)} jobs")
+st.subheader(f"{len(jobs)} job{'' if len(jobs) == 1 else 's'}")
 for job in jobs.itertuples():
     booking, order_id = int(job.booking_id), int(job.order_id)
     title = (f"{job.start.astimezone(zone):%H:%M}–{job.end.astimezone(zone):%H:%M} · {job.order_number} · "
              f"{job.customer} · {job.status.replace('_', ' ')}")
     with st.expander(title, expanded=job.status == "in_progress"):
-        st.write(f"**{job.device or 'Device'}** {job.serial_number or ''} · {job.priority} · {job.location}")
+        st.write(f"**{_text(job.device) or 'Device'}** {_text(job.serial_number)} · {job.priority} · {job.location}")
         st.write(job.problem_description)
-        if isinstance(job.address, str):
-            st.caption(f"{job.address} · {job.phone or ''}")
+        if _text(job.address):
+            st.caption(f"{job.address} · {_text(job.phone)}")
         if pd.notna(job.equipment_id):
             history = my_day.device_history(engine(), actor, int(job.equipment_id), order_id)
             if not history.empty:

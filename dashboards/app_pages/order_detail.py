@@ -23,19 +23,16 @@ from ops_db.orders.service import (
     add_note,
     get_order,
     send_estimate,
+    set_priority,
     transition,
 )
 
 LINE_KINDS = ("service", "labour", "part", "goods", "consumable", "discount")
+PRIORITIES = ("emergency", "high", "normal", "low")
 
 signed_in = current_actor()
 assert signed_in is not None
 actor: Actor = signed_in
-
-
-
-
-
 
 st.title("Order")
 number = st.text_input("Order number", value=st.session_state.get("order_number", ""), max_chars=32,
@@ -57,7 +54,7 @@ st.subheader(f"{order['order_number']} · {order['stage'].replace('_', ' ')} · 
 st.write(order["problem_description"])
 totals = order["totals"]
 cols = st.columns(5)
-cols[0].metric("Received", f"{order['received_at']:%Y-%m-%d %H:%M}")
+cols[0].metric("Received", f"{order['received_at']:%d %b %H:%M}")
 cols[1].metric("Net", f"{totals['subtotal']:,.2f}")
 cols[2].metric("Tax", f"{totals['tax']:,.2f}")
 cols[3].metric("Total", f"{totals['total']:,.2f}")
@@ -70,6 +67,16 @@ if actor.can("orders.transition") and order["allowed_transitions"]:
             run_action(partial(transition, UnitOfWork(engine(), actor), order_id, target,
                         reason="set on hold from the order page" if target == "on_hold" else None),
                 f"Moved to {target.replace('_', ' ')}.")
+
+if actor.can("orders.transition") and order["stage"] not in ("closed", "cancelled"):
+    with st.expander("Triage: priority and SLA"):
+        left, middle, right = st.columns([1, 2, 1])
+        chosen = left.selectbox("Priority", PRIORITIES, index=PRIORITIES.index(order["priority"]),
+                                key=f"triage_priority_{order_id}")
+        why = middle.text_input("Why (optional)", max_chars=2000, key=f"triage_reason_{order_id}")
+        if right.button("Change priority", key=f"triage_submit_{order_id}"):
+            run_action(partial(set_priority, UnitOfWork(engine(), actor), order_id, chosen, reason=why or None),
+                       f"Priority set to {chosen}; the SLA clocks follow the new policy.")
 
 extras = catalog.order_extras(engine(), actor, order_id)
 lines_tab, parts_tab, notes_tab, messages_tab, money_tab, timeline_tab = st.tabs(

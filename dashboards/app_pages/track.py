@@ -4,6 +4,7 @@ or decline, and the invoice with what is still due."""
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 
@@ -16,6 +17,15 @@ from ops_db.orders.service import decide_estimate, track
 FOUND_KEY = "tracked"
 
 
+def _expected(found: dict[str, Any], zone: ZoneInfo) -> str:
+    """What the customer waits for next: the visit, the pickup, or nothing."""
+    if found["stage"] == "ready":
+        return "ready for pickup"
+    if found["stage"] in ("closed", "cancelled"):
+        return found["stage"]
+    return f"{found['eta'].astimezone(zone):%Y-%m-%d %H:%M}" if found["eta"] else "to be planned"
+
+
 def _look_up(company: str, number: str, code: str) -> dict[str, Any]:
     tenant_id = resolve_tenant(engine(), company.strip().lower())
     found = track(UnitOfWork(engine(), Actor.public(tenant_id)), number.strip(), code.strip())
@@ -23,12 +33,13 @@ def _look_up(company: str, number: str, code: str) -> dict[str, Any]:
 
 
 def _show(found: dict[str, Any]) -> None:
+    zone = ZoneInfo(found["time_zone"])
     st.subheader(f"{found['order_number']}: {found['stage'].replace('_', ' ')}")
     cols = st.columns(4)
-    cols[0].metric("Received", f"{found['received_at']:%Y-%m-%d}")
+    cols[0].metric("Received", f"{found['received_at'].astimezone(zone):%Y-%m-%d}")
     cols[1].metric("Total so far", f"{found['total']:,.2f}")
     cols[2].metric("Technician", found["technician"] or "not yet")
-    cols[3].metric("Expected", f"{found['eta']:%Y-%m-%d %H:%M}" if found["eta"] else "to be planned")
+    cols[3].metric("Expected", _expected(found, zone))
     invoice = found["invoice"]
     if invoice:
         status = invoice["status"].replace("_", " ")
@@ -47,8 +58,8 @@ def _show(found: dict[str, Any]) -> None:
                     st.error(error.message)
                 else:
                     st.rerun()
-    st.dataframe([{"stage": e["stage"].replace("_", " "), "at": e["at"]} for e in found["timeline"]],
-                 hide_index=True)
+    st.dataframe([{"stage": e["stage"].replace("_", " "), "at": f"{e['at'].astimezone(zone):%Y-%m-%d %H:%M}"}
+                  for e in found["timeline"]], hide_index=True)
 
 
 st.title("Track a repair")

@@ -170,15 +170,20 @@ def latest_plan(engine: Engine, actor: Actor, day: date) -> dict[str, Any] | Non
 def plan_changes(engine: Engine, actor: Actor, plan_id: int) -> pd.DataFrame:
     """The proposal against the current bookings, one row per order, with each job's explanation."""
     names = technicians(engine, actor)
+    zone = tenant_zone(engine, actor)
     rows = planning.plan_diff(UnitOfWork(engine, actor), plan_id)
 
     def who(tech: int | None) -> str | None:
         return None if tech is None else names.get(tech, str(tech))
 
+    def local(at: datetime | None) -> str | None:
+        """Times as the dispatcher's wall clock shows them (the tenant's zone), not UTC."""
+        return None if at is None else f"{at.astimezone(zone):%Y-%m-%d %H:%M}"
+
     return pd.DataFrame([{
         "order_id": r.order_id, "order_number": r.order_number, "change": r.change,
-        "technician": who(r.technician_id), "start": r.start, "end": r.end,
-        "now_technician": who(r.current_technician_id), "now_start": r.current_start,
+        "technician": who(r.technician_id), "start": local(r.start), "end": local(r.end),
+        "now_technician": who(r.current_technician_id), "now_start": local(r.current_start),
         "why": r.explanation.get("text") or r.unassigned_reason or ""} for r in rows],
         columns=["order_id", "order_number", "change", "technician", "start", "end", "now_technician",
                  "now_start", "why"])

@@ -79,3 +79,22 @@ def test_an_unknown_order_number_is_one_sentence(ops_env: Path, demo_db: str) ->
     app.text_input(key="order_number_input").input("RO-0000-NOPE").run()
     assert not app.exception
     assert app.error[0].value == "No order with that number is visible to you."
+
+
+def test_triage_on_the_order_page_raises_the_priority_and_says_so_when_unchanged(ops_env: Path,
+                                                                                demo_db: str) -> None:
+    with db.admin_engine(demo_db).connect() as conn:
+        order_id, number = conn.execute(text(
+            "SELECT id, order_number FROM service_orders WHERE stage = 'received' AND priority = 'normal'"
+            " ORDER BY id DESC LIMIT 1")).one()
+    app = _as(demo_db, "frontdesk@riverside.example")
+    app.session_state["order_number"] = number
+    app.switch_page("app_pages/order_detail.py").run()
+    app.button(key=f"triage_submit_{order_id}").click().run()  # still "normal": nothing to change
+    assert not app.exception
+    assert [e.value for e in app.error] == [f"Order {number} is already normal priority."]
+    app.selectbox(key=f"triage_priority_{order_id}").select("emergency")
+    app.text_input(key=f"triage_reason_{order_id}").input("Only phone of a care worker")
+    app.button(key=f"triage_submit_{order_id}").click().run()
+    assert not app.exception and not app.error
+    assert app.subheader[0].value.startswith(f"{number} · received · emergency")
