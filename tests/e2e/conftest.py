@@ -1,3 +1,72 @@
-"""Browser tests share the UI fixtures (demo company + built warehouse)."""
+"""Browser tests: the demo company seeded as of today (so shifts and bookings fall on real dates), served by
+``repairops ui`` on a free loopback port, and driven by Debian's chromium through Playwright."""
 
-from tests.dashboards.conftest import ui_env  # noqa: F401  (a fixture, used by name)
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ops_db import migrate
+from tests.conftest import _temporary_database
+from tests.dashboards.conftest import ops_env, ui_env  # noqa: F401  (fixtures, used by name)
+
+DEMO_TIME_ZONE = ZoneInfo("America/Chicago")  # the demo company's time zone
+
+
+@pytest.fixture(scope="module")
+def demo_db(server_url: str) -> Iterator[str]:
+    """The small demo company as of today in its own time zone: the UI runs on the real clock, so the demo's
+    shifts, bookings and open orders must be around today, not around the pinned day other suites use."""
+    from ops_db.demo.generator import Scale, seed
+
+    for url in _temporary_database(server_url):
+        migrate.upgrade(url)
+        seed(url, Scale.SMALL, seed_value=7, as_of=datetime.now(DEMO_TIME_ZONE).date())
+        yield url
+
+
+def _serve(data_dir: Path, database_url: str) -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": database_url, "REPAIROPS_DATA_DIR": str(data_dir)}
+    server = subprocess.Popen([sys.executable, "-m", "repairops.cli", "ui", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            time.sleep(1)
+    else:
+        os.killpg(server.pid, signal.SIGTERM)
+        pytest.fail("the UI did not answer /_stcore/health within 90 s")
+    yield url
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def ui_url(ui_env: Path, demo_db: str) -> Iterator[str]:  # noqa: F811
+    """``repairops ui`` over the demo company with its built warehouse (every page, analytics included)."""
+    yield from _serve(ui_env, demo_db)
+
+
+@pytest.fixture(scope="module")
+def ops_ui_url(ops_env: Path, demo_db: str) -> Iterator[str]:  # noqa: F811
+    """``repairops ui`` over the demo company without a warehouse (the operational pages)."""
+    yield from _serve(ops_env, demo_db)
