@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards.data.home import alerts_for
-from dashboards.data.orders import open_orders, stage_counts
+from dashboards.data.orders import open_order_counts, open_orders
 from dashboards.session import current_actor, engine
 
 actor = current_actor()
@@ -16,15 +16,15 @@ if actor.technician_id is not None:
                  icon=":material/today:")
 if actor.can("orders.read") and not actor.is_technician_only:
     with st.spinner("Loading open orders…"):
-        orders = open_orders(engine(), actor)
-    counts = stage_counts(orders)
+        counts = open_order_counts(engine(), actor)
+        waiting = open_orders(engine(), actor, stages=("received", "diagnostics"), limit=5000)
     cols = st.columns(4)
-    cols[0].metric("Open orders", f"{len(orders):,}")
+    cols[0].metric("Open orders", f"{counts['total']:,}")
     cols[1].metric("Ready, not collected", f"{counts['ready']:,}")
-    cols[2].metric("SLA at risk", f"{int((orders['sla'] == 'at risk').sum()):,}")
-    cols[3].metric("SLA breached", f"{int((orders['sla'] == 'breached').sum()):,}")
-    unassigned = orders[orders["technician"].isna() & orders["stage"].isin(["received", "diagnostics"])]
-    st.subheader(f"Waiting for a technician ({len(unassigned):,})")
+    cols[2].metric("SLA at risk", f"{counts['at_risk']:,}")
+    cols[3].metric("SLA breached", f"{counts['breached']:,}")
+    unassigned = waiting[waiting["technician"].isna()]
+    st.subheader(f"Waiting for a technician ({len(unassigned):,}{'+' if len(waiting) == 5000 else ''})")
     st.dataframe(unassigned[["order_number", "priority", "customer", "device", "received_at", "sla"]].head(50),
                  hide_index=True)
 with st.spinner("Checking what needs attention…"):

@@ -28,8 +28,16 @@ LEFT JOIN sla_clocks k ON k.order_id = o.id AND k.kind = 'resolution'
 WHERE o.stage = ANY(:stages)
   AND (:q = '' OR o.order_number ILIKE :like OR c.name ILIKE :like OR c.phone ILIKE :like
        OR e.serial_number ILIKE :like)
-ORDER BY o.received_at
-LIMIT :limit
+"""
+_TABLE_SQL = _BOARD_SQL + "ORDER BY o.received_at LIMIT :limit"
+# The kanban shows the oldest few cards of every column, whatever the table's limit cut off.
+_CARDS_SQL = f"""
+SELECT * FROM (SELECT b.*, row_number() OVER (PARTITION BY b.stage ORDER BY b.received_at) AS rn
+               FROM ({_BOARD_SQL}) b) ranked
+WHERE rn <= :per_stage ORDER BY received_at
+"""
+_COUNTS_SQL = f"""
+SELECT b.stage, b.sla_state, count(*) AS n FROM ({_BOARD_SQL}) b GROUP BY b.stage, b.sla_state
 """
 
 
@@ -39,22 +47,46 @@ def clean_search(value: str | None) -> str:
     return text_value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def open_orders(engine: Engine, actor: Actor, *, search: str = "", stages: tuple[str, ...] = BOARD_STAGES,
-                limit: int = 2000) -> pd.DataFrame:
-    """Open orders the actor may see (tenant; own orders for customers, own jobs' for technicians), oldest first."""
+COLUMNS = ["id", "order_number", "stage", "priority", "location", "customer", "phone", "device", "serial_number",
+           "technician", "received_at", "due_at", "sla_state"]
+
+
+def _params(search: str, stages: tuple[str, ...]) -> dict[str, Any]:
     q = clean_search(search)
-    params: dict[str, Any] = {"stages": list(stages), "q": q, "like": f"%{q}%", "limit": limit}
+    return {"stages": list(stages), "q": q, "like": f"%{q}%"}
+
+
+def _frame(engine: Engine, actor: Actor, sql: str, params: dict[str, Any]) -> pd.DataFrame:
     # A unit of work sets the actor's full row-level-security context (tenant, customer, technician scope).
     with UnitOfWork(engine, actor) as uow:
-        rows = uow.session.execute(text(_BOARD_SQL), params).mappings().all()
-    frame = pd.DataFrame([dict(r) for r in rows], columns=[
-        "id", "order_number", "stage", "priority", "location", "customer", "phone", "device", "serial_number",
-        "technician", "received_at", "due_at", "sla_state"])
+        rows = uow.session.execute(text(sql), params).mappings().all()
+    frame = pd.DataFrame([{k: r[k] for k in COLUMNS} for r in rows], columns=COLUMNS)
     frame["sla"] = frame["sla_state"].map(lambda s: SLA_BADGE.get(s, s))
     return frame
 
 
-def stage_counts(frame: pd.DataFrame) -> dict[str, int]:
-    """How many open orders sit in each board column (every column present, zero when empty)."""
-    counts = frame["stage"].value_counts().to_dict() if not frame.empty else {}
-    return {stage: int(counts.get(stage, 0)) for stage in BOARD_STAGES}
+def open_orders(engine: Engine, actor: Actor, *, search: str = "", stages: tuple[str, ...] = BOARD_STAGES,
+                limit: int = 2000) -> pd.DataFrame:
+    """Open orders the actor may see (tenant; own orders for customers, own jobs' for technicians), oldest
+    first, at most ``limit`` of them (:func:`open_order_counts` gives the true totals)."""
+    return _frame(engine, actor, _TABLE_SQL, {**_params(search, stages), "limit": limit})
+
+
+def board_cards(engine: Engine, actor: Actor, *, search: str = "", per_stage: int = 8) -> pd.DataFrame:
+    """The oldest ``per_stage`` open orders of every board column (the kanban's cards)."""
+    return _frame(engine, actor, _CARDS_SQL, {**_params(search, BOARD_STAGES), "per_stage": per_stage})
+
+
+def open_order_counts(engine: Engine, actor: Actor, *, search: str = "") -> dict[str, int]:
+    """True totals over every open order the actor may see: one entry per board column, plus ``total``,
+    ``at_risk`` and ``breached`` (SLA states of the resolution clock)."""
+    with UnitOfWork(engine, actor) as uow:
+        rows = uow.session.execute(text(_COUNTS_SQL), _params(search, BOARD_STAGES)).all()
+    counts = dict.fromkeys((*BOARD_STAGES, "total", "at_risk", "breached"), 0)
+    for row in rows:
+        stage, sla_state, n = str(row.stage), row.sla_state, int(row.n)
+        counts[stage] += n
+        counts["total"] += n
+        if sla_state in ("at_risk", "breached"):
+            counts[str(sla_state)] += n
+    return counts

@@ -115,3 +115,22 @@ def test_a_technician_sees_only_the_customers_of_their_own_jobs(ui_env: Path, de
             "SELECT DISTINCT c.name FROM service_orders o JOIN customers c ON c.id = o.customer_id "
             "WHERE o.assigned_technician_id = :t"), {"t": tech.technician_id})}
     assert set(own["customer"]) <= allowed
+
+
+def test_the_board_counts_every_open_order_not_only_the_ones_it_lists(ui_env: Path, demo_db: str) -> None:
+    from dashboards.data.orders import BOARD_STAGES, board_cards, open_order_counts, open_orders
+
+    engine = db.app_engine(demo_db)
+    manager = authenticate(engine, resolve_tenant(engine, "riverside"), "manager@riverside.example",
+                           "demo-pass-2026").actor
+    counts = open_order_counts(engine, manager)
+    with db.admin_engine(demo_db).connect() as conn:
+        direct = dict(conn.execute(text(
+            "SELECT stage, count(*) FROM service_orders WHERE stage = ANY(:s) GROUP BY stage"),
+            {"s": list(BOARD_STAGES)}).all())
+    assert {s: counts[s] for s in BOARD_STAGES} == {s: direct.get(s, 0) for s in BOARD_STAGES}
+    assert counts["total"] == sum(direct.values()) > 5
+    assert len(open_orders(engine, manager, limit=5)) == 5  # the table is capped, the counts are not
+    cards = board_cards(engine, manager, per_stage=2)
+    assert cards.groupby("stage").size().max() <= 2
+    assert set(cards["stage"]) == {s for s in BOARD_STAGES if counts[s]}
