@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from functools import partial
 
 import pandas as pd
@@ -14,6 +13,7 @@ from dashboards.data import my_day
 from dashboards.data.dispatch import tenant_zone
 from dashboards.session import current_actor, engine
 from dashboards.widgets import run_action
+from ops_db.inventory.service import use_on_order
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.orders.service import FileIn, add_attachment, add_note, sign_off, transition
 from ops_db.workforce.service import check_in, check_out, clock, respond, start_travel
@@ -89,8 +89,8 @@ for job in jobs.itertuples():
             chosen = left.selectbox("Part used", list(labels), key=f"part_{booking}")
             if right.button("Record part", key=f"consume_{booking}"):
                 part = labels[chosen]
-                run_action(partial(my_day.record_part_used, engine(), actor, order_id, int(part.reservation_id),
-                            int(part.part_id), Decimal(str(part.quantity))), "Part recorded.")
+                run_action(partial(use_on_order, UnitOfWork(engine(), actor), int(part.reservation_id)),
+                           "Part recorded.")
         note = st.text_area("Note", max_chars=5000, key=f"note_{booking}")
         if st.button("Add note", key=f"add_note_{booking}"):
             run_action(partial(add_note, UnitOfWork(engine(), actor), order_id, note), "Note added.")

@@ -7,15 +7,12 @@ are visible whatever the query asks for.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from ops_db.inventory.service import consume
 from ops_db.kit.uow import Actor, UnitOfWork
-from ops_db.orders.service import LineIn, add_line
 
 _JOBS_SQL = """
 SELECT b.id AS booking_id, b.order_id, b.status, b.technician_response, lower(b.planned) AS start,
@@ -92,15 +89,3 @@ def clocked_in_since(engine: Engine, actor: Actor) -> datetime | None:
             "SELECT started_at FROM time_entries WHERE technician_id = :t AND kind = 'shift' AND ended_at IS NULL"),
             {"t": actor.technician_id}).scalar()
     return since
-
-
-def record_part_used(engine: Engine, actor: Actor, order_id: int, reservation_id: int, part_id: int,
-                     quantity: Decimal) -> None:
-    """The reserved part went into the device: stock goes down, and the order is charged for it unless a
-    line for that part is already on the order (the estimate may have priced it)."""
-    consume(UnitOfWork(engine, actor), reservation_id)
-    with UnitOfWork(engine, actor) as uow:
-        charged = uow.session.execute(text("SELECT 1 FROM order_lines WHERE order_id = :o AND part_id = :p"),
-                                      {"o": order_id, "p": part_id}).first()
-    if charged is None:
-        add_line(UnitOfWork(engine, actor), order_id, LineIn(kind="part", part_id=part_id, quantity=quantity))

@@ -35,8 +35,8 @@ from ops_db.inventory.models import (
 from ops_db.kit.errors import Conflict, NotFound, ValidationError
 from ops_db.kit.numbers import next_number
 from ops_db.kit.uow import UnitOfWork
-from ops_db.orders.models import OPEN_STAGES, EventType
-from ops_db.orders.service import load_order, record_event
+from ops_db.orders.models import OPEN_STAGES, EventType, OrderLine
+from ops_db.orders.service import LineIn, append_line, load_order, record_event
 
 MAX_QTY = Decimal(1_000_000)
 
@@ -138,17 +138,38 @@ def consume(uow: UnitOfWork, reservation_id: int) -> StockReservation:
     """The reserved parts were used on the order: stock goes down and the ledger records it."""
     with uow:
         uow.actor.require("inventory.consume")
-        res = _reservation(uow, reservation_id)
-        part = _part(uow, res.part_id)
-        level = _level(uow, res.part_id, res.location_id)
-        assert level is not None
-        level.reserved -= res.quantity
-        level.quantity -= res.quantity
-        _move(uow, part, res.location_id, -res.quantity, MovementReason.CONSUME, order_id=res.order_id)
-        res.status = ReservationStatus.CONSUMED
-        uow.audit("stock.consume", "stock_reservations", res.id, after={"quantity": res.quantity})
+        res = _consume(uow, reservation_id)
         uow.commit()
         return res
+
+
+def use_on_order(uow: UnitOfWork, reservation_id: int) -> StockReservation:
+    """The technician fitted the reserved part: stock goes down and the order is charged for it, unless a
+    line for that part is already on the order (the estimate priced it), all in one transaction."""
+    with uow:
+        uow.actor.require("inventory.consume")
+        uow.actor.require("orders.edit_lines")
+        res = _consume(uow, reservation_id)
+        charged = uow.session.execute(select(OrderLine.id).where(
+            OrderLine.order_id == res.order_id, OrderLine.part_id == res.part_id).limit(1)).first()
+        if charged is None:
+            append_line(uow, load_order(uow, res.order_id, lock=True),
+                        LineIn(kind="part", part_id=res.part_id, quantity=res.quantity))
+        uow.commit()
+        return res
+
+
+def _consume(uow: UnitOfWork, reservation_id: int) -> StockReservation:
+    res = _reservation(uow, reservation_id)
+    part = _part(uow, res.part_id)
+    level = _level(uow, res.part_id, res.location_id)
+    assert level is not None
+    level.reserved -= res.quantity
+    level.quantity -= res.quantity
+    _move(uow, part, res.location_id, -res.quantity, MovementReason.CONSUME, order_id=res.order_id)
+    res.status = ReservationStatus.CONSUMED
+    uow.audit("stock.consume", "stock_reservations", res.id, after={"quantity": res.quantity})
+    return res
 
 
 def release(uow: UnitOfWork, reservation_id: int) -> StockReservation:

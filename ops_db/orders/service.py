@@ -615,16 +615,20 @@ def add_line(uow: UnitOfWork, order_id: int, line: LineIn) -> OrderLine:
     """Add a charge to an order, priced from the catalogue unless a price is given; tax from the tenant's rate."""
     with uow:
         uow.actor.require("orders.edit_lines")
-        order = load_order(uow, order_id, lock=True)
-        _editable(uow, order)
-        row = _build_line(uow, order, line)
-        uow.session.add(row)
-        uow.flush()
-        uow.audit("order.add_line", "order_lines", row.id,
-                  after={"order_id": order.id, "kind": row.kind, "quantity": row.quantity,
-                         "unit_price": row.unit_price})
+        row = append_line(uow, load_order(uow, order_id, lock=True), line)
         uow.commit()
         return row
+
+
+def append_line(uow: UnitOfWork, order: ServiceOrder, line: LineIn) -> OrderLine:
+    """Add a charge inside the caller's open unit of work (the caller checked ``orders.edit_lines``)."""
+    _editable(uow, order)
+    row = _build_line(uow, order, line)
+    uow.session.add(row)
+    uow.flush()
+    uow.audit("order.add_line", "order_lines", row.id,
+              after={"order_id": order.id, "kind": row.kind, "quantity": row.quantity, "unit_price": row.unit_price})
+    return row
 
 
 def _build_line(uow: UnitOfWork, order: ServiceOrder, line: LineIn) -> OrderLine:

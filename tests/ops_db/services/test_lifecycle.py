@@ -89,3 +89,21 @@ def test_bad_input_changes_nothing(shop: Shop) -> None:
         counts = uow.session.execute(text(
             "SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM service_orders)")).one()
     assert tuple(counts) == (0, 0)
+
+
+def test_a_fitted_part_is_consumed_and_charged_once_in_one_transaction(shop: Shop) -> None:
+    _tech_id, part_id, _location = _setup(shop)
+    receipt = orders.register_intake(shop.uow(), orders.IntakeIn(
+        customer=CustomerIn("Part User", email="parts@example.com"), problem_description="Dead screen"))
+    first = inventory.reserve(shop.uow(), receipt.order_id, part_id, 1)
+    inventory.use_on_order(shop.uow(), first.id)
+    second = inventory.reserve(shop.uow(), receipt.order_id, part_id, 1)
+    inventory.use_on_order(shop.uow(), second.id)  # the part already has a line: not charged twice
+    with pytest.raises(Conflict, match="already consumed"):
+        inventory.use_on_order(shop.uow(), second.id)
+    with shop.uow() as uow:
+        lines = uow.session.execute(text("SELECT count(*) FROM order_lines WHERE order_id = :o AND part_id = :p"),
+                                    {"o": receipt.order_id, "p": part_id}).scalar_one()
+        stock = uow.session.execute(text("SELECT quantity, reserved FROM stock_levels WHERE part_id = :p"),
+                                    {"p": part_id}).one()
+    assert lines == 1 and tuple(stock) == (3, 0)
