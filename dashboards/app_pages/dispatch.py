@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.data import dispatch
+from dashboards.data.catalog import tenant_zone
 from dashboards.session import current_actor, engine
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
@@ -19,7 +20,7 @@ ACTIONABLE = ("new", "moved", "reassigned", "dropped")
 
 actor = current_actor()
 assert actor is not None
-zone = dispatch.tenant_zone(engine(), actor)
+zone = tenant_zone(engine(), actor)
 now = datetime.now(zone)
 st.title("Dispatch")
 day = st.date_input("Day", value=now.date() + timedelta(days=1), key="dispatch_day")

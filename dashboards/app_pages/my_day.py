@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.data import my_day
-from dashboards.data.dispatch import tenant_zone
+from dashboards.data.catalog import tenant_zone
 from dashboards.session import current_actor, engine
 from dashboards.widgets import run_action
 from ops_db.inventory.service import use_on_order

@@ -106,14 +106,6 @@ def _rows(engine: Engine, actor: Actor, sql: str, params: dict[str, Any]) -> lis
         return [dict(r) for r in uow.session.execute(text(sql), params).mappings().all()]
 
 
-def tenant_zone(engine: Engine, actor: Actor) -> ZoneInfo:
-    """The tenant's time zone: "today" and the days invoices were issued on are local days."""
-    with UnitOfWork(engine, actor) as uow:
-        name: str = uow.session.execute(text("SELECT time_zone FROM tenants WHERE id = :t"),
-                                        {"t": actor.tenant_id}).scalar_one()
-    return ZoneInfo(str(name))
-
-
 def invoices(engine: Engine, actor: Actor, zone: ZoneInfo, *, status: str | None = None, search: str = "",
              invoice_id: int | None = None, limit: int = INVOICE_LIMIT) -> pd.DataFrame:
     """Invoices newest first with paid (net of refunds) and due (net of credit notes), filtered by status and by

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import Engine, text
 
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -65,3 +67,11 @@ def order_extras(engine: Engine, actor: Actor, order_id: int) -> dict[str, list[
     with UnitOfWork(engine, actor) as uow:
         return {name: [dict(r) for r in uow.session.execute(text(sql), {"o": order_id}).mappings()]
                 for name, sql in queries.items()}
+
+
+def tenant_zone(engine: Engine, actor: Actor) -> ZoneInfo:
+    """The tenant's time zone: days, shifts, "today" and the times people read are local."""
+    with UnitOfWork(engine, actor) as uow:
+        name: str = uow.session.execute(text("SELECT time_zone FROM tenants WHERE id = :t"),
+                                   {"t": actor.tenant_id}).scalar_one()
+    return ZoneInfo(str(name))

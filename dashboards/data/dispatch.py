@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Engine, text
 
+from dashboards.data.catalog import tenant_zone
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.settings import get_settings
 from ops_db.workforce import planning
@@ -74,14 +74,6 @@ def waiting_queue(engine: Engine, actor: Actor, now: datetime, *, limit: int = 2
                       for r in frame.itertuples()]
     frame["waiting_hours"] = [round((now - r).total_seconds() / 3600, 1) for r in frame["received_at"]]
     return frame.sort_values(["score", "received_at"], ascending=[False, True]).reset_index(drop=True)
-
-
-def tenant_zone(engine: Engine, actor: Actor) -> ZoneInfo:
-    """The tenant's time zone (days and shifts are in local time)."""
-    with UnitOfWork(engine, actor) as uow:
-        name: str = uow.session.execute(text("SELECT time_zone FROM tenants WHERE id = :t"),
-                                   {"t": actor.tenant_id}).scalar_one()
-    return ZoneInfo(str(name))
 
 
 def technicians(engine: Engine, actor: Actor) -> dict[int, str]:

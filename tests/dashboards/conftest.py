@@ -7,10 +7,30 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from ops_db.identity.service import authenticate, resolve_tenant
+from ops_db.kit import db
+from ops_db.kit.uow import Actor
 from ops_db.settings import get_settings
 from pipelines.extract import run_extract
 from tests.pipelines.conftest import dbt_build
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
+DEMO_PASSWORD = "demo-pass-2026"
+
+
+def demo_actor(demo_db: str, email: str) -> Actor:
+    """A demo company login, signed in with its password."""
+    engine = db.app_engine(demo_db)
+    return authenticate(engine, resolve_tenant(engine, "riverside"), email, DEMO_PASSWORD).actor
+
+
+def signed_in(demo_db: str, email: str, *, timeout: float = 120) -> AppTest:
+    """The app, run once as this demo login (the Home page)."""
+    app = AppTest.from_file(APP, default_timeout=timeout)
+    app.session_state["actor"] = demo_actor(demo_db, email)
+    return app.run()
 
 
 def _forget_cached_settings() -> None:

@@ -17,21 +17,15 @@ from ops_db.identity.service import AuthenticationFailed, authenticate, create_u
 from ops_db.kit import db
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.workforce.service import set_skill
+from tests.dashboards.conftest import signed_in
 
-APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
 PAGE = "app_pages/admin.py"
 
 
-def _as(demo_db: str, email: str) -> AppTest:
-    engine = db.app_engine(demo_db)
-    actor = authenticate(engine, resolve_tenant(engine, "riverside"), email, "demo-pass-2026").actor
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.session_state["actor"] = actor
-    return app.run()
 
 
 def _admin_page(demo_db: str, email: str = "admin@riverside.example") -> AppTest:
-    app = _as(demo_db, email)
+    app = signed_in(demo_db, email)
     app.switch_page(PAGE).run()
     assert not app.exception, app.exception
     assert app.title[0].value == "Admin"
@@ -241,7 +235,7 @@ def test_the_auditor_sees_the_page_but_no_forms(ops_env: Path, demo_db: str) -> 
 
 
 def test_front_desk_does_not_get_the_admin_page(ops_env: Path, demo_db: str) -> None:
-    app = _as(demo_db, "frontdesk@riverside.example")
+    app = signed_in(demo_db, "frontdesk@riverside.example")
     assert not app.exception
     assert "app_pages/admin.py" not in {p.path for p in visible_pages(app.session_state["actor"])}
 

@@ -9,21 +9,15 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from dashboards.data.dispatch import priority_score
-from ops_db.identity.service import authenticate, resolve_tenant
 from ops_db.kit import db
 from tests.conftest import DEMO_AS_OF
+from tests.dashboards.conftest import signed_in
 
-APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
 PLAN_DAY = DEMO_AS_OF + timedelta(days=1)
 
 
 def _dispatcher(demo_db: str) -> AppTest:
-    engine = db.app_engine(demo_db)
-    actor = authenticate(engine, resolve_tenant(engine, "riverside"), "dispatcher@riverside.example",
-                         "demo-pass-2026").actor
-    app = AppTest.from_file(APP, default_timeout=180)
-    app.session_state["actor"] = actor
-    app.run()
+    app = signed_in(demo_db, "dispatcher@riverside.example", timeout=180)
     app.switch_page("app_pages/dispatch.py").run()
     app.date_input(key="dispatch_day").set_value(PLAN_DAY).run()
     return app

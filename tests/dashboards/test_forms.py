@@ -5,20 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import text
-from streamlit.testing.v1 import AppTest
 
-from ops_db.identity.service import authenticate, resolve_tenant
 from ops_db.kit import db
-
-APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
-
-
-def _as(demo_db: str, email: str) -> AppTest:
-    engine = db.app_engine(demo_db)
-    actor = authenticate(engine, resolve_tenant(engine, "riverside"), email, "demo-pass-2026").actor
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.session_state["actor"] = actor
-    return app.run()
+from tests.dashboards.conftest import signed_in
 
 
 def _orders(demo_db: str) -> int:
@@ -27,7 +16,7 @@ def _orders(demo_db: str) -> int:
 
 
 def test_intake_opens_an_order_and_shows_the_receipt(ops_env: Path, demo_db: str) -> None:
-    app = _as(demo_db, "frontdesk@riverside.example")
+    app = signed_in(demo_db, "frontdesk@riverside.example")
     app.switch_page("app_pages/intake.py").run()
     before = _orders(demo_db)
     app.text_input(key="customer_name").input("Зоя Иванова")
@@ -47,7 +36,7 @@ def test_intake_opens_an_order_and_shows_the_receipt(ops_env: Path, demo_db: str
 
 
 def test_intake_with_no_problem_described_says_so_and_opens_nothing(ops_env: Path, demo_db: str) -> None:
-    app = _as(demo_db, "frontdesk@riverside.example")
+    app = signed_in(demo_db, "frontdesk@riverside.example")
     app.switch_page("app_pages/intake.py").run()
     before = _orders(demo_db)
     app.text_input(key="customer_name").input("Empty Problem")
@@ -61,7 +50,7 @@ def test_the_order_page_moves_an_order_to_an_allowed_stage(ops_env: Path, demo_d
     with db.admin_engine(demo_db).connect() as conn:
         number = conn.execute(text("SELECT order_number FROM service_orders WHERE stage = 'received' "
                                    "ORDER BY id LIMIT 1")).scalar_one()
-    app = _as(demo_db, "manager@riverside.example")
+    app = signed_in(demo_db, "manager@riverside.example")
     app.session_state["order_number"] = number
     app.switch_page("app_pages/order_detail.py").run()
     assert not app.exception
@@ -74,7 +63,7 @@ def test_the_order_page_moves_an_order_to_an_allowed_stage(ops_env: Path, demo_d
 
 
 def test_an_unknown_order_number_is_one_sentence(ops_env: Path, demo_db: str) -> None:
-    app = _as(demo_db, "manager@riverside.example")
+    app = signed_in(demo_db, "manager@riverside.example")
     app.switch_page("app_pages/order_detail.py").run()
     app.text_input(key="order_number_input").input("RO-0000-NOPE").run()
     assert not app.exception
@@ -87,7 +76,7 @@ def test_triage_on_the_order_page_raises_the_priority_and_says_so_when_unchanged
         order_id, number = conn.execute(text(
             "SELECT id, order_number FROM service_orders WHERE stage = 'received' AND priority = 'normal'"
             " ORDER BY id DESC LIMIT 1")).one()
-    app = _as(demo_db, "frontdesk@riverside.example")
+    app = signed_in(demo_db, "frontdesk@riverside.example")
     app.session_state["order_number"] = number
     app.switch_page("app_pages/order_detail.py").run()
     app.button(key=f"triage_submit_{order_id}").click().run()  # still "normal": nothing to change

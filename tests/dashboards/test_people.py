@@ -13,16 +13,7 @@ from ops_db.identity.service import authenticate, resolve_tenant
 from ops_db.kit import db
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.service import send_estimate
-
-APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
-
-
-def _as(demo_db: str, email: str) -> AppTest:
-    engine = db.app_engine(demo_db)
-    actor = authenticate(engine, resolve_tenant(engine, "riverside"), email, "demo-pass-2026").actor
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.session_state["actor"] = actor
-    return app.run()
+from tests.dashboards.conftest import APP, signed_in
 
 
 def _scalar(demo_db: str, sql: str, **params: object) -> object:
@@ -86,7 +77,7 @@ def test_a_customer_sees_only_their_own_repairs_and_rates_a_finished_one(ops_env
             "SELECT u.email, u.customer_id, o.order_number FROM users u JOIN service_orders o"
             " ON o.customer_id = u.customer_id WHERE o.stage IN ('ready', 'closed') AND NOT EXISTS"
             " (SELECT 1 FROM order_ratings r WHERE r.order_id = o.id) ORDER BY o.id LIMIT 1")).one()
-    app = _as(demo_db, email)
+    app = signed_in(demo_db, email)
     assert not app.exception
     assert app.title[0].value == "My repairs"  # a customer's first page
     orders = app.dataframe[0].value
@@ -109,7 +100,7 @@ def test_a_technician_checks_in_and_completes_only_with_a_signature(ops_env: Pat
             " FROM bookings b JOIN technicians t ON t.id = b.technician_id JOIN users u ON u.id = t.user_id"
             " JOIN tenants n ON n.id = b.tenant_id JOIN service_orders o ON o.id = b.order_id"
             " WHERE b.status = 'confirmed' AND o.stage = 'repair' ORDER BY lower(b.planned) LIMIT 1")).one()
-    app = _as(demo_db, email)
+    app = signed_in(demo_db, email)
     app.switch_page("app_pages/my_day.py").run()
     app.date_input(key="my_day").set_value(day).run()
     assert not app.exception, app.exception
