@@ -25,6 +25,33 @@ def run_action(action: Callable[[], Any], done: str, *, busy: str = "Saving…")
     return True  # not reached: st.rerun() ends this run
 
 
+FLASH_KEY = "flash"
+
+
+def done_and_rerun(message: str, *reset: str) -> None:
+    """Rerun so every tab shows the change, say ``message`` at the top (see :func:`show_flash`), and empty
+    the named inputs."""
+    for key in reset:
+        st.session_state.pop(key, None)
+    st.session_state[FLASH_KEY] = message
+    st.rerun()
+
+
+def show_flash() -> None:
+    """Where :func:`done_and_rerun`'s message appears. The slot is drawn on every run, so the tabs below keep
+    their place (and the open tab) whether or not there is a message."""
+    slot = st.empty()
+    if message := st.session_state.pop(FLASH_KEY, None):
+        slot.success(message)
+
+
+def typed_amount(raw: str) -> str | None:
+    """Money as typed (text, never a float), for the service to check: "12,50" and "12.50" are the same,
+    an empty field is None."""
+    value = raw.strip().replace(",", ".")
+    return value or None
+
+
 def parse_decimal(value: str, what: str) -> Decimal | None:
     """A typed amount ("12,50" and "12.50" both work), or None after saying in one sentence why not."""
     try:

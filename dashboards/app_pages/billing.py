@@ -9,28 +9,19 @@ from uuid import uuid4
 import streamlit as st
 
 from dashboards.data import billing
-from dashboards.data.inventory import decimal_input
+from dashboards.data.catalog import tenant_zone
 from dashboards.data.orders import MAX_SEARCH
 from dashboards.session import current_actor, engine
-from dashboards.widgets import chosen_id
+from dashboards.widgets import chosen_id, done_and_rerun, show_flash, typed_amount
 from ops_db.billing.models import InvoiceStatus, PaymentMethod
 from ops_db.billing.service import create_invoice, record_payment, refund
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
 
-FLASH_KEY = "billing_flash"
 PAYMENT_KEY = "payment_idempotency_key"
 REFUND_KEY = "refund_idempotency_key"
 MONEY = st.column_config.NumberColumn(format="%.2f")
 ALL = "all"
-
-
-def _done(message: str, *reset: str) -> None:
-    """Rerun so every tab shows the change, say what happened at the top, and empty the form's inputs."""
-    for key in reset:
-        st.session_state.pop(key, None)
-    st.session_state[FLASH_KEY] = message
-    st.rerun()
 
 
 def _submission_key(name: str) -> str:
@@ -52,10 +43,8 @@ def money(value: object) -> str:
 actor = current_actor()
 assert actor is not None
 st.title("Billing")
-flash_slot = st.empty()  # always drawn, so the tabs below keep their place (and the open tab) across reruns
-if flash := st.session_state.pop(FLASH_KEY, None):
-    flash_slot.success(flash)
-zone = billing.tenant_zone(engine(), actor)
+show_flash()
+zone = tenant_zone(engine(), actor)
 today = datetime.now(zone).date()
 invoices_tab, payments_tab, aging_tab, drawer_tab = st.tabs(["Invoices", "Payments", "Receivables", "Cash drawer"])
 
@@ -91,7 +80,7 @@ with invoices_tab:
                 except RepairOpsError as error:
                     st.error(error.message)
                 else:
-                    _done(f"Invoice {issued.invoice_number} issued for {money(issued.total)}, due on "
+                    done_and_rerun(f"Invoice {issued.invoice_number} issued for {money(issued.total)}, due on "
                           f"{issued.due_on}.", "invoice_order")
 
 with payments_tab:
@@ -106,8 +95,7 @@ with payments_tab:
                        f"{money(chosen['paid'])} · **due {money(chosen['due'])}** by {chosen['due_on']}")
         with st.form("payment"):
             left, right = st.columns(2)
-            amount = left.number_input("Amount", value=None, step=0.01, format="%.2f", placeholder="0.00",
-                                       key="pay_amount")
+            amount = left.text_input("Amount", placeholder="0.00", max_chars=20, key="pay_amount")
             method = right.selectbox("Method", [m.value for m in PaymentMethod],
                                      format_func=lambda m: m.replace("_", " "), key="pay_method")
             pay = st.form_submit_button("Record the payment", type="primary", key="record_payment")
@@ -117,12 +105,12 @@ with payments_tab:
             else:
                 try:
                     with st.spinner("Recording the payment…"):
-                        payment = record_payment(UnitOfWork(engine(), actor), invoice_id, decimal_input(amount),
+                        payment = record_payment(UnitOfWork(engine(), actor), invoice_id, typed_amount(amount),
                                                  method, _submission_key(PAYMENT_KEY))
                 except RepairOpsError as error:
                     st.error(error.message)
                 else:
-                    _done(f"Payment of {money(payment.amount)} ({method.replace('_', ' ')}) recorded on "
+                    done_and_rerun(f"Payment of {money(payment.amount)} ({method.replace('_', ' ')}) recorded on "
                           f"{payable.get(invoice_id, 'the invoice')}.", PAYMENT_KEY, "pay_amount", "pay_invoice")
 
     if actor.can("billing.refund"):
@@ -142,8 +130,7 @@ with payments_tab:
                        f"**refundable {money(paid_row['refundable'])}**")
         with st.form("refund"):
             left, right = st.columns([1, 2])
-            back = left.number_input("Amount", value=None, step=0.01, format="%.2f", placeholder="0.00",
-                                     key="refund_amount")
+            back = left.text_input("Amount", placeholder="0.00", max_chars=20, key="refund_amount")
             reason = right.text_input("Why", max_chars=2000, key="refund_reason")
             give_back = st.form_submit_button("Refund", type="primary", key="refund_submit")
         if give_back:
@@ -152,13 +139,13 @@ with payments_tab:
             else:
                 try:
                     with st.spinner("Refunding…"):
-                        done = refund(UnitOfWork(engine(), actor), payment_id, decimal_input(back), reason,
+                        done = refund(UnitOfWork(engine(), actor), payment_id, typed_amount(back), reason,
                                       _submission_key(REFUND_KEY))
                 except RepairOpsError as error:
                     st.error(error.message)
                 else:
-                    _done(f"Refunded {money(done.amount)} of payment #{payment_id}.", REFUND_KEY, "refund_amount",
-                          "refund_reason", "refund_payment")
+                    done_and_rerun(f"Refunded {money(done.amount)} of payment #{payment_id}.", REFUND_KEY,
+                                   "refund_amount", "refund_reason", "refund_payment")
 
     if not (actor.can("billing.pay") or actor.can("billing.refund")):
         st.info("Payments are recorded by finance and the front desk; the cash drawer tab shows today's.")

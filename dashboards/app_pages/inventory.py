@@ -9,7 +9,7 @@ from dashboards.data import inventory
 from dashboards.data.exports import to_csv
 from dashboards.data.orders import MAX_SEARCH
 from dashboards.session import current_actor, engine
-from dashboards.widgets import chosen_id
+from dashboards.widgets import chosen_id, done_and_rerun, show_flash, typed_amount
 from ops_db.inventory.service import (
     PurchaseLineIn,
     create_purchase_order,
@@ -20,27 +20,16 @@ from ops_db.inventory.service import (
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
 
-FLASH_KEY = "inventory_flash"
 PO_LINE_ROWS = 4
 QTY = st.column_config.NumberColumn(format="%g")
 MONEY = st.column_config.NumberColumn(format="%.2f")
 STOCK_FORMAT = {"quantity": QTY, "reserved": QTY, "available": QTY, "reorder_point": QTY}
 
 
-def _done(message: str, *reset: str) -> None:
-    """Rerun so every tab shows the change, say what happened at the top, and empty the form's inputs."""
-    for key in reset:
-        st.session_state.pop(key, None)
-    st.session_state[FLASH_KEY] = message
-    st.rerun()
-
-
 actor = current_actor()
 assert actor is not None
 st.title("Inventory")
-flash_slot = st.empty()  # always drawn, so the tabs below keep their place (and the open tab) across reruns
-if flash := st.session_state.pop(FLASH_KEY, None):
-    flash_slot.success(flash)
+show_flash()
 places = inventory.locations(engine(), actor)
 part_labels = inventory.parts(engine(), actor)
 
@@ -101,7 +90,7 @@ if "Transfer" in tabs:
                 except RepairOpsError as error:
                     st.error(error.message)
                 else:
-                    _done(f"Moved {quantity:g} × {part_label(part)} from {place(source)} to {place(target)}.",
+                    done_and_rerun(f"Moved {quantity:g} × {part_label(part)} from {place(source)} to {place(target)}.",
                           "transfer_part", "transfer_qty")
 
 with tabs["Reorder"]:
@@ -135,11 +124,11 @@ with tabs["Purchase orders"]:
                                    placeholder="(no part)", key=f"po_part_{row}"),
                     middle.number_input(f"Quantity {row + 1}", value=1.0, step=1.0, format="%g",
                                         key=f"po_qty_{row}"),
-                    right.number_input(f"Unit cost {row + 1}", value=None, step=0.01, format="%.2f",
-                                       placeholder="catalogue cost", key=f"po_cost_{row}")))
+                    right.text_input(f"Unit cost {row + 1}", placeholder="catalogue cost", max_chars=20,
+                                     key=f"po_cost_{row}")))
             drafted = st.form_submit_button("Draft the purchase order", type="primary", key="po_create")
         if drafted:
-            lines = [PurchaseLineIn(p, inventory.decimal_input(q), inventory.decimal_input(c))
+            lines = [PurchaseLineIn(p, inventory.decimal_input(q), typed_amount(c))
                      for p, q, c in rows if p is not None]
             if supplier is None or deliver_to is None:
                 st.error("Choose the supplier and where the goods go.")
@@ -151,8 +140,9 @@ with tabs["Purchase orders"]:
                 except RepairOpsError as error:
                     st.error(error.message)
                 else:
-                    _done(f"Purchase order {po.po_number} drafted for {po.total:,.2f}; send it when it is right.",
-                          *(f"po_{field}_{r}" for field in ("part", "qty", "cost") for r in range(PO_LINE_ROWS)))
+                    done_and_rerun(
+                        f"Purchase order {po.po_number} drafted for {po.total:,.2f}; send it when it is right.",
+                        *(f"po_{field}_{r}" for field in ("part", "qty", "cost") for r in range(PO_LINE_ROWS)))
 
         st.subheader("Send a draft")
         drafts = inventory.po_choices(orders, inventory.SENDABLE, keep=chosen_id("po_send"))
@@ -172,7 +162,7 @@ with tabs["Purchase orders"]:
                     except RepairOpsError as error:
                         st.error(error.message)
                     else:
-                        _done(f"Purchase order {sent.po_number} is sent.", "po_send")
+                        done_and_rerun(f"Purchase order {sent.po_number} is sent.", "po_send")
 
     if actor.can("inventory.receive"):
         st.subheader("Receive a delivery")
@@ -205,5 +195,5 @@ with tabs["Purchase orders"]:
                     except RepairOpsError as error:
                         st.error(error.message)
                     else:
-                        _done(f"Delivery on {waiting[po_id]} booked in at its location.", "po_receive",
+                        done_and_rerun(f"Delivery on {waiting[po_id]} booked in at its location.", "po_receive",
                               *qty_keys.values())

@@ -308,7 +308,10 @@ def create_purchase_order(uow: UnitOfWork, supplier_id: int, deliver_to_location
         total = Decimal(0)
         for line in lines:
             part, qty = _part(uow, line.part_id), _qty(line.quantity)
-            cost = Decimal(str(line.unit_cost)) if line.unit_cost is not None else part.unit_cost
+            try:
+                cost = Decimal(str(line.unit_cost)) if line.unit_cost is not None else part.unit_cost
+            except ArithmeticError:
+                raise ValidationError("A unit cost must be a number.") from None
             if not cost.is_finite() or cost < 0:
                 raise ValidationError("A unit cost cannot be negative.")
             cost = cost.quantize(Decimal("0.01"))

@@ -107,3 +107,17 @@ def test_a_fitted_part_is_consumed_and_charged_once_in_one_transaction(shop: Sho
         stock = uow.session.execute(text("SELECT quantity, reserved FROM stock_levels WHERE part_id = :p"),
                                     {"p": part_id}).one()
     assert lines == 1 and tuple(stock) == (3, 0)
+
+
+def test_a_purchase_order_with_a_unit_cost_that_is_not_a_number_is_one_sentence(shop: Shop) -> None:
+    _tech_id, part_id, location = _setup(shop)
+    with shop.uow() as uow:
+        supplier = uow.session.execute(text(
+            "INSERT INTO suppliers (tenant_id, name) VALUES (current_setting('app.tenant_id')::bigint, 'PartsCo')"
+            " RETURNING id")).scalar_one()
+        uow.commit()
+    with pytest.raises(ValidationError, match="^A unit cost must be a number.$"):
+        inventory.create_purchase_order(shop.uow(), supplier, location,
+                                        [inventory.PurchaseLineIn(part_id, 2, "twelve")])
+    with shop.uow() as uow:
+        assert uow.session.execute(text("SELECT count(*) FROM purchase_orders")).scalar_one() == 0
