@@ -64,6 +64,17 @@ def parse_decimal(value: str, what: str) -> Decimal | None:
     return amount
 
 
+def stepper_decimal(value: float | None) -> Decimal | None:
+    """A number widget's float (a quantity) as a Decimal for the services (None stays None for them to refuse).
+
+    The browser's stepper adds float noise (0.1 + 0.2 = 0.30000000000000004), which would trip the services'
+    "at most N decimals" rule; rounding at 9 places drops the noise but keeps a real third or fourth decimal,
+    so such input is still refused rather than silently rounded. Money never comes from a stepper: see
+    ``typed_amount``.
+    """
+    return None if value is None else Decimal(str(round(value, 9)))
+
+
 def chosen_id(key: str) -> int | None:
     """The id a selectbox of ids held on the last run, read before the widget is drawn (None if none).
 

@@ -9,7 +9,7 @@ from dashboards.data import inventory
 from dashboards.data.exports import to_csv
 from dashboards.data.orders import MAX_SEARCH
 from dashboards.session import current_actor, engine
-from dashboards.widgets import chosen_id, done_and_rerun, show_flash, typed_amount
+from dashboards.widgets import chosen_id, done_and_rerun, show_flash, stepper_decimal, typed_amount
 from ops_db.inventory.service import (
     PurchaseLineIn,
     create_purchase_order,
@@ -86,7 +86,7 @@ if "Transfer" in tabs:
                 try:
                     with st.spinner("Moving the stock…"):
                         transfer(UnitOfWork(engine(), actor), source, target,
-                                 [(part, inventory.decimal_input(quantity))])
+                                 [(part, stepper_decimal(quantity))])
                 except RepairOpsError as error:
                     st.error(error.message)
                 else:
@@ -128,7 +128,7 @@ with tabs["Purchase orders"]:
                                      key=f"po_cost_{row}")))
             drafted = st.form_submit_button("Draft the purchase order", type="primary", key="po_create")
         if drafted:
-            lines = [PurchaseLineIn(p, inventory.decimal_input(q), typed_amount(c))
+            lines = [PurchaseLineIn(p, stepper_decimal(q), typed_amount(c))
                      for p, q, c in rows if p is not None]
             if supplier is None or deliver_to is None:
                 st.error("Choose the supplier and where the goods go.")
@@ -185,7 +185,7 @@ with tabs["Purchase orders"]:
                                         key=qty_keys[int(line.line_id)])
                     booked = st.form_submit_button("Book the delivery in", type="primary", key="receive_po")
                 if booked:
-                    amounts = [(line_id, inventory.decimal_input(st.session_state[key]))
+                    amounts = [(line_id, stepper_decimal(st.session_state[key]))
                                for line_id, key in qty_keys.items()]
                     # A zero line means nothing of it came; anything else (even negative) is the service's to judge.
                     arrived = [(line_id, qty) for line_id, qty in amounts if qty is not None and qty != 0]

@@ -78,16 +78,6 @@ def _frame(engine: Engine, actor: Actor, sql: str, params: dict[str, Any], colum
     return pd.DataFrame([dict(r) for r in rows], columns=columns)
 
 
-def decimal_input(value: float | None) -> Decimal | None:
-    """A number widget's float as a Decimal for the services (None stays None for the service to refuse).
-
-    The browser's stepper adds float noise (0.1 + 0.2 = 0.30000000000000004), which would trip the services'
-    "at most N decimals" rule; rounding at 9 places drops the noise but keeps a real third or fourth decimal,
-    so such input is still refused rather than silently rounded.
-    """
-    return None if value is None else Decimal(str(round(value, 9)))
-
-
 def plain(quantity: Decimal) -> str:
     """A stored quantity as people write it: 5, 2.5 (not 5.000)."""
     return f"{Decimal(quantity).normalize():f}"
