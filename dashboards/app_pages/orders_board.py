@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+import pandas as pd
 import streamlit as st
 
 from dashboards.data.exports import to_csv
 from dashboards.data.orders import BOARD_STAGES, MAX_SEARCH, board_cards, open_order_counts, open_orders
 from dashboards.session import current_actor, engine
+from dashboards.widgets import run_action
+from ops_db.kit.uow import UnitOfWork
+from ops_db.orders.models import Priority, Stage
+from ops_db.orders.service import MAX_BULK, bulk_set_priority, bulk_transition
 
 BADGE_COLOR = {"on track": "green", "at risk": "orange", "breached": "red", "paused": "gray", "met": "blue",
                "no SLA": "gray"}
 
 TABLE_LIMIT = 2000
+
+
+def bulk_actions(listed: pd.DataFrame) -> None:
+    """Move or triage several listed orders at once; all or none, and the refusal names its order."""
+    assert actor is not None
+    numbers = dict(zip(listed["id"].astype(int), listed["order_number"], strict=True))
+    with st.expander("Bulk actions"):
+        picked = st.multiselect("Orders", list(numbers), format_func=numbers.__getitem__, key="bulk_orders",
+                                max_selections=MAX_BULK, placeholder="Choose orders from the table")
+        what = st.radio("Action", ["Move to stage", "Set priority"], horizontal=True, key="bulk_action")
+        if what == "Move to stage":
+            target = st.selectbox("Stage", [s.value for s in Stage if s != Stage.RECEIVED], key="bulk_stage")
+        else:
+            target = st.selectbox("Priority", [p.value for p in Priority], key="bulk_priority")
+        reason = st.text_input("Reason (optional, kept with the change)", max_chars=2000, key="bulk_reason")
+        if st.button(f"Apply to {len(picked)} orders", key="bulk_apply", disabled=not picked):
+            service = bulk_transition if what == "Move to stage" else bulk_set_priority
+            run_action(partial(service, UnitOfWork(engine(), actor), picked, target, reason=reason or None),
+                       f"{what} for {len(picked)} orders: done.")
+
 
 actor = current_actor()
 assert actor is not None
@@ -35,3 +62,5 @@ if counts["total"] > len(orders):
     st.caption(f"The table lists the oldest {len(orders):,} of {counts['total']:,} open orders; search to narrow it.")
 st.dataframe(table, hide_index=True)
 st.download_button("Download CSV", to_csv(table), "orders.csv", "text/csv", key="orders_csv")
+if actor.can("orders.transition") and not orders.empty:
+    bulk_actions(orders[orders["stage"].isin(chosen)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,7 +21,7 @@ from ops_db.customers.models import Customer, CustomerTier
 from ops_db.customers.service import CustomerIn, find_or_create, page_bounds
 from ops_db.identity.models import Tenant
 from ops_db.inventory.models import Part
-from ops_db.kit.errors import Conflict, NotFound, ValidationError
+from ops_db.kit.errors import Conflict, NotFound, RepairOpsError, ValidationError
 from ops_db.kit.numbers import next_number
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import (
@@ -407,21 +408,75 @@ def set_priority(uow: UnitOfWork, order_id: int, priority: str, *, reason: str |
         target = _enum(Priority, priority, "priority")
         reason = _clean_text(reason, "reason", 2000, required=False)
         order = load_order(uow, order_id, lock=True)
-        if order.stage in (Stage.CLOSED, Stage.CANCELLED):
-            raise Conflict(f"Order {order.order_number} is {order.stage.value}; its priority no longer matters.")
-        if order.priority == target:
-            raise Conflict(f"Order {order.order_number} is already {target.value} priority.")
-        before = order.priority
-        customer = uow.session.get(Customer, order.customer_id)
-        policy = sla.choose_policy(uow, target, customer.tier_id if customer else None)
-        order.priority = target
-        if policy is not None:
-            order.sla_policy_id = policy.id
-            sla.retarget_clocks(uow, order.id, policy)
-        uow.audit("order.priority", "service_orders", order.id, before={"priority": before},
-                  after={"priority": target, "sla_policy_id": order.sla_policy_id, "reason": reason})
+        _apply_priority(uow, order, target, reason)
         uow.commit()
         return order
+
+
+MAX_BULK = 500
+
+
+def _bulk_ids(order_ids: list[int]) -> list[int]:
+    """The distinct orders of a bulk action, in a fixed order (locks taken in id order cannot deadlock)."""
+    ids = sorted(set(order_ids))
+    if not ids:
+        raise ValidationError("Choose at least one order.")
+    if len(ids) > MAX_BULK:
+        raise ValidationError(f"A bulk action takes at most {MAX_BULK} orders at a time; {len(ids)} were chosen.")
+    return ids
+
+
+def _each_order(uow: UnitOfWork, order_ids: list[int], change: Callable[[ServiceOrder], None]) -> list[str]:
+    """Apply ``change`` to every order; the first refusal names its order and nothing is written."""
+    done: list[str] = []
+    for order_id in _bulk_ids(order_ids):
+        order = load_order(uow, order_id, lock=True)
+        try:
+            change(order)
+        except RepairOpsError as error:
+            named = error.message if order.order_number in error.message else f"{order.order_number}: {error.message}"
+            raise type(error)(f"{named} Nothing was changed.") from error
+        done.append(order.order_number)
+    return done
+
+
+def bulk_transition(uow: UnitOfWork, order_ids: list[int], to_stage: str, *, reason: str | None = None
+                    ) -> list[str]:
+    """Move several orders to one stage, all or none (one transaction); returns their order numbers."""
+    with uow:
+        uow.actor.require("orders.transition")
+        target = _enum(Stage, to_stage, "stage")
+        done = _each_order(uow, order_ids, lambda order: _apply_transition(uow, order, target, reason))
+        uow.commit()
+        return done
+
+
+def bulk_set_priority(uow: UnitOfWork, order_ids: list[int], priority: str, *, reason: str | None = None
+                      ) -> list[str]:
+    """Triage several orders at once, all or none (one transaction); returns their order numbers."""
+    with uow:
+        uow.actor.require("orders.transition")
+        target = _enum(Priority, priority, "priority")
+        reason = _clean_text(reason, "reason", 2000, required=False)
+        done = _each_order(uow, order_ids, lambda order: _apply_priority(uow, order, target, reason))
+        uow.commit()
+        return done
+
+
+def _apply_priority(uow: UnitOfWork, order: ServiceOrder, target: Priority, reason: str | None) -> None:
+    if order.stage in (Stage.CLOSED, Stage.CANCELLED):
+        raise Conflict(f"Order {order.order_number} is {order.stage.value}; its priority no longer matters.")
+    if order.priority == target:
+        raise Conflict(f"Order {order.order_number} is already {target.value} priority.")
+    before = order.priority
+    customer = uow.session.get(Customer, order.customer_id)
+    policy = sla.choose_policy(uow, target, customer.tier_id if customer else None)
+    order.priority = target
+    if policy is not None:
+        order.sla_policy_id = policy.id
+        sla.retarget_clocks(uow, order.id, policy)
+    uow.audit("order.priority", "service_orders", order.id, before={"priority": before},
+              after={"priority": target, "sla_policy_id": order.sla_policy_id, "reason": reason})
 
 
 def _apply_transition(uow: UnitOfWork, order: ServiceOrder, target: Stage, reason: str | None) -> None:

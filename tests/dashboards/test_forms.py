@@ -87,3 +87,36 @@ def test_triage_on_the_order_page_raises_the_priority_and_says_so_when_unchanged
     app.button(key=f"triage_submit_{order_id}").click().run()
     assert not app.exception and not app.error
     assert app.subheader[0].value.startswith(f"{number} · received · emergency")
+
+
+def _stages_of(demo_db: str, ids: list[int]) -> list[str]:
+    with db.admin_engine(demo_db).connect() as conn:
+        return list(conn.execute(text("SELECT stage FROM service_orders WHERE id = ANY(:ids) ORDER BY id"),
+                                 {"ids": ids}).scalars())
+
+
+def test_board_bulk_action_moves_the_chosen_orders_or_none(ops_env: Path, demo_db: str) -> None:
+    with db.admin_engine(demo_db).connect() as conn:
+        received = list(conn.execute(text("SELECT id FROM service_orders WHERE stage = 'received' "
+                                          "ORDER BY received_at, id LIMIT 2")).scalars())
+    app = signed_in(demo_db, "frontdesk@riverside.example")
+    app.switch_page("app_pages/orders_board.py").run()
+    app.multiselect(key="bulk_orders").set_value(received).run()
+    app.radio(key="bulk_action").set_value("Move to stage").run()
+    app.selectbox(key="bulk_stage").select("closed").run()
+    app.button(key="bulk_apply").click().run()
+    assert not app.exception
+    assert len(app.error) == 1 and app.error[0].value.endswith("Nothing was changed.")
+    assert _stages_of(demo_db, received) == ["received", "received"]
+
+    app.selectbox(key="bulk_stage").select("diagnostics").run()
+    app.button(key="bulk_apply").click().run()
+    assert not app.exception and not app.error
+    assert _stages_of(demo_db, received) == ["diagnostics", "diagnostics"]
+
+
+def test_board_has_no_bulk_actions_for_a_read_only_role(ops_env: Path, demo_db: str) -> None:
+    app = signed_in(demo_db, "auditor@riverside.example")
+    app.switch_page("app_pages/orders_board.py").run()
+    assert not app.exception
+    assert "bulk_orders" not in [m.key for m in app.multiselect]

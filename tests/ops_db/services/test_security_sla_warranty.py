@@ -179,6 +179,44 @@ def test_triage_refuses_bad_input_and_changes_nothing(shop: Shop) -> None:
     assert _clocks_due(shop, order_id) == before
 
 
+def _stages(shop: Shop, order_ids: list[int]) -> dict[int, tuple[str, str]]:
+    with shop.uow() as uow:
+        rows = uow.session.execute(text("SELECT id, stage, priority FROM service_orders WHERE id = ANY(:ids)"),
+                                   {"ids": order_ids}).all()
+    return {r.id: (r.stage, r.priority) for r in rows}
+
+
+def test_bulk_actions_change_every_chosen_order_in_one_transaction(shop: Shop) -> None:
+    ids = [_order(shop, name)[1] for name in ("Vic", "Wes", "Xia")]
+    desk = shop.person("front_desk")
+    moved = orders.bulk_transition(shop.uow(desk), [*ids, ids[0]], "diagnostics")
+    assert len(moved) == 3
+    assert orders.bulk_set_priority(shop.uow(desk), ids, "high", reason="storm week") == moved
+    assert set(_stages(shop, ids).values()) == {("diagnostics", "high")}
+    with shop.uow() as uow:
+        events = uow.session.execute(text(
+            "SELECT count(*) FROM order_events WHERE order_id = ANY(:ids) AND to_stage = 'diagnostics'"),
+            {"ids": ids}).scalar_one()
+    assert events == 3
+
+
+def test_bulk_action_refused_for_one_order_changes_none(shop: Shop) -> None:
+    ids = [_order(shop, name)[1] for name in ("Yan", "Zoe")]
+    orders.transition(shop.uow(), ids[1], "cancelled")
+    before = _stages(shop, ids)
+    with pytest.raises(Conflict, match=r"Nothing was changed\.$"):
+        orders.bulk_transition(shop.uow(), ids, "diagnostics")
+    with pytest.raises(Conflict, match="no longer matters"):
+        orders.bulk_set_priority(shop.uow(), ids, "emergency")
+    with pytest.raises(ValidationError, match="at least one order"):
+        orders.bulk_transition(shop.uow(), [], "diagnostics")
+    with pytest.raises(ValidationError, match="at most 500 orders"):
+        orders.bulk_set_priority(shop.uow(), list(range(1, 502)), "high")
+    with pytest.raises(PermissionDenied):
+        orders.bulk_transition(shop.uow(shop.person("finance")), ids[:1], "diagnostics")
+    assert _stages(shop, ids) == before
+
+
 def _device_order(shop: Shop, customer_id: int, model_id: int) -> int:
     receipt = orders.register_intake(shop.uow(), orders.IntakeIn(
         customer=None, customer_id=customer_id, problem_description="Dead", model_id=model_id,
