@@ -9,6 +9,9 @@ from typing import Any
 import streamlit as st
 
 from ops_db.kit.errors import RepairOpsError
+from ops_db.orders.service import FileIn
+
+PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic"]
 
 
 def run_action(action: Callable[[], Any], done: str, *, busy: str = "Saving…") -> bool:
@@ -73,6 +76,14 @@ def stepper_decimal(value: float | None) -> Decimal | None:
     ``typed_amount``.
     """
     return None if value is None else Decimal(str(round(value, 9)))
+
+
+def as_files(uploads: Any) -> tuple[FileIn, ...]:
+    """What ``st.file_uploader`` returned (nothing, one file or a list) as the services' ``FileIn``s."""
+    if uploads is None:
+        return ()
+    items = uploads if isinstance(uploads, list) else [uploads]
+    return tuple(FileIn(u.name, u.type or "application/octet-stream", u.getvalue()) for u in items)
 
 
 def chosen_id(key: str) -> int | None:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import streamlit as st
 
 from dashboards.data.catalog import equipment_models
 from dashboards.session import current_actor, engine
+from dashboards.widgets import PHOTO_TYPES, as_files
 from ops_db.customers.service import CustomerIn
+from ops_db.documents.receipts import intake_receipt
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.service import IntakeIn, register_intake
 
 PRIORITIES = ("normal", "high", "emergency", "low")
+RECEIPT_KEY = "intake_receipt"  # (order id, number) of the last order opened here, for its printable receipt
 
 actor = current_actor()
 assert actor is not None
@@ -33,6 +37,8 @@ with st.form("intake", clear_on_submit=False):
     warranty_until = left.date_input("Manufacturer warranty until", value=None, key="warranty_until")
     st.subheader("Problem")
     problem = st.text_area("What is wrong", max_chars=4000, key="problem")
+    photos = st.file_uploader("Photos of the device (up to 10)", type=PHOTO_TYPES, accept_multiple_files=True,
+                              key="intake_photos")
     left, right = st.columns(2)
     priority = left.selectbox("Priority", PRIORITIES, key="priority")
     location = right.radio("Where", ("workshop", "field"), horizontal=True, key="location")
@@ -41,7 +47,8 @@ if submitted:
     data = IntakeIn(
         customer=CustomerIn(name=name, email=email or None, phone=phone or None),
         problem_description=problem, model_id=models.get(model_label), serial_number=serial or None,
-        purchase_date=purchased, manufacturer_warranty_until=warranty_until, priority=priority, location=location)
+        purchase_date=purchased, manufacturer_warranty_until=warranty_until, priority=priority, location=location,
+        photos=as_files(photos))
     try:
         with st.spinner("Opening the order…"):
             receipt = register_intake(UnitOfWork(engine(), actor), data)
@@ -51,3 +58,11 @@ if submitted:
         st.success(f"Order **{receipt.order_number}** opened. Tracking code for the customer: "
                    f"`{receipt.tracking_code}`")
         st.session_state["order_number"] = receipt.order_number
+        st.session_state[RECEIPT_KEY] = (receipt.order_id, receipt.order_number)
+if RECEIPT_KEY in st.session_state:
+    order_id, number = st.session_state[RECEIPT_KEY]
+    st.download_button(f"Print the intake receipt of {number} (PDF)",
+                       partial(intake_receipt, UnitOfWork(engine(), actor), order_id),
+                       f"intake-receipt-{number}.pdf", "application/pdf", key="intake_receipt_pdf",
+                       icon=":material/print:")
+    st.caption("The customer was also sent the order number and tracking code by their preferred channel.")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards.session import DEFAULT_TENANT, TENANT_KEY, current_actor, engine
+from dashboards.widgets import PHOTO_TYPES, as_files
 from ops_db.identity.service import resolve_tenant
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import Actor, UnitOfWork
-from ops_db.orders.service import FileIn, RequestIn, submit_request
+from ops_db.orders.service import RequestIn, submit_request
 
 ITEM_TYPES = ("Phone", "Laptop", "Tablet", "Desktop computer", "Printer", "Home appliance", "HVAC unit", "Other")
 
@@ -22,7 +23,7 @@ with st.form("request", clear_on_submit=False):
     item = left.selectbox("What needs repair", ITEM_TYPES, key="request_item")
     details = right.text_input("Make and model (if you know it)", max_chars=2000, key="request_details")
     problem = st.text_area("What is wrong", max_chars=10000, key="request_problem")
-    photos = st.file_uploader("Photos (up to 10)", type=["jpg", "jpeg", "png", "webp", "heic"],
+    photos = st.file_uploader("Photos (up to 10)", type=PHOTO_TYPES,
                               accept_multiple_files=True, key="request_photos")
     left, middle, right = st.columns(3)
     name = left.text_input("Your name", max_chars=200, key="request_name")
@@ -31,7 +32,7 @@ with st.form("request", clear_on_submit=False):
     preferred = st.text_input("When suits you (optional)", max_chars=500, key="request_preferred")
     submitted = st.form_submit_button("Send the request", type="primary", key="request_submit")
 if submitted:
-    files = tuple(FileIn(p.name, p.type or "application/octet-stream", p.getvalue()) for p in photos or [])
+    files = as_files(photos)
     try:
         who = actor or Actor.public(resolve_tenant(engine(), company.strip().lower()))
         with st.spinner("Sending your request…"):

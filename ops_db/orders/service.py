@@ -127,6 +127,14 @@ def _clean_text(value: str | None, what: str, max_len: int, *, required: bool = 
     return value
 
 
+MAX_PHOTOS = 10
+
+
+def _check_photo_count(photos: tuple[FileIn, ...]) -> None:
+    if len(photos) > MAX_PHOTOS:
+        raise ValidationError(f"Attach at most {MAX_PHOTOS} photos.")
+
+
 def submit_request(uow: UnitOfWork, data: RequestIn) -> Receipt:
     """A customer's online request: recorded, turned into an order, number and tracking code returned at once."""
     with uow:
@@ -136,8 +144,7 @@ def submit_request(uow: UnitOfWork, data: RequestIn) -> Receipt:
         item = _clean_text(data.item_type, "item type", 100)
         problem = _clean_text(data.problem_description, "problem description", 10000)
         assert item is not None and problem is not None
-        if len(data.photos) > 10:
-            raise ValidationError("Attach at most 10 photos.")
+        _check_photo_count(data.photos)
         customer, _ = find_or_create(uow, CustomerIn(data.contact_name, data.contact_email, data.contact_phone))
         if uow.actor.is_customer and customer.id != uow.actor.customer_id:
             own = uow.session.get(Customer, uow.actor.customer_id)
@@ -238,6 +245,7 @@ def register_intake(uow: UnitOfWork, data: IntakeIn) -> Receipt:
         assert problem is not None
         priority = _enum(Priority, data.priority, "priority")
         location = _enum(ServiceLocation, data.location, "location")
+        _check_photo_count(data.photos)
         if data.estimated_minutes is not None and not 1 <= data.estimated_minutes <= 10000:
             raise ValidationError("The estimated time must be between 1 and 10,000 minutes.")
         if data.customer_id is not None:

@@ -33,6 +33,8 @@ def test_intake_opens_an_order_and_shows_the_receipt(ops_env: Path, demo_db: str
         row = conn.execute(text("SELECT o.priority, c.name FROM service_orders o JOIN customers c "
                                 "ON c.id = o.customer_id WHERE o.order_number = :n"), {"n": number}).one()
     assert tuple(row) == ("high", "Зоя Иванова")
+    receipt_buttons = [b for b in app.get("download_button") if "intake receipt" in b.proto.label]
+    assert len(receipt_buttons) == 1 and number in receipt_buttons[0].proto.label
 
 
 def test_intake_with_no_problem_described_says_so_and_opens_nothing(ops_env: Path, demo_db: str) -> None:
