@@ -3,11 +3,15 @@ and warranties, and the message thread with the shop."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from dashboards.data import portal
+from dashboards.data.catalog import tenant_zone
 from dashboards.session import current_actor, engine
 from ops_db.comms.service import list_messages, post_message
+from ops_db.documents.receipts import intake_receipt
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.service import decide_estimate, rate_order, timeline
@@ -16,6 +20,7 @@ actor = current_actor()
 assert actor is not None
 st.title("My repairs")
 repairs_tab, devices_tab = st.tabs(["Repairs", "Devices and warranties"])
+
 
 def _repairs() -> None:
     """The repairs tab: the list, then one order's decisions, invoice, timeline, rating and messages."""
@@ -29,6 +34,9 @@ def _repairs() -> None:
     order = orders[orders["order_number"] == number].iloc[0]
     order_id = int(order["id"])
     st.subheader(f"{number}: {order['stage'].replace('_', ' ')}")
+    st.download_button("Intake receipt (PDF)", partial(intake_receipt, UnitOfWork(engine(), actor), order_id),
+                       f"intake-receipt-{number}.pdf", "application/pdf", key="portal_receipt",
+                       icon=":material/receipt_long:")
     if order["estimate_status"] == "pending" and order["estimate_amount"] is not None:
         st.warning(f"Estimate waiting for your decision: {order['estimate_amount']:,.2f}")
         left, right = st.columns(2)
@@ -45,8 +53,9 @@ def _repairs() -> None:
                 f"total {order['invoice_total']:,.2f}.")
     with UnitOfWork(engine(), actor) as uow:
         events = timeline(uow, order_id)
-    st.dataframe([{"stage": e["to_stage"].replace("_", " "), "at": e["at"]} for e in events if e["to_stage"]],
-                 hide_index=True)
+    zone = tenant_zone(engine(), actor)
+    st.dataframe([{"stage": e["to_stage"].replace("_", " "), "at": f"{e['at'].astimezone(zone):%Y-%m-%d %H:%M}"}
+                  for e in events if e["to_stage"]], hide_index=True)
     if order["stage"] in ("ready", "closed") and order["my_rating"] is None:
         with st.form("rate"):
             score = st.select_slider("Your rating", options=[1, 2, 3, 4, 5], value=5,

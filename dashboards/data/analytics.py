@@ -3,41 +3,73 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from dashboards.data.warehouse import query
+from ops_db.documents.pdf import Brand, TableSection, report_pdf
+
+PDF_ROWS = 200  # rows per table in an area's PDF; the CSV/XLSX has them all
 
 
 @dataclass(frozen=True)
 class Table:
-    """One mart table as the page lists it: title, relation, and the columns it orders by."""
+    """One mart table as the page lists it: title, relation, the columns it orders by, and its time axis (the
+    column the page's period filter applies to; None for a snapshot such as stock value)."""
 
     title: str
     relation: str
     order_by: str
+    period: str | None = None
+
+
+@dataclass(frozen=True)
+class Period:
+    """Months ``since`` up to and including the month that starts ``until``."""
+
+    since: date
+    until: date
+
+    @property
+    def end(self) -> date:
+        """The first day after the period (exclusive bound)."""
+        return date(self.until.year + self.until.month // 12, self.until.month % 12 + 1, 1)
+
+    def label(self) -> str:
+        """"2026-01 to 2026-11"."""
+        return f"{self.since:%Y-%m} to {self.until:%Y-%m}"
+
+
+def recent_months(today: date, count: int = 24) -> list[date]:
+    """The first days of the last ``count`` months, oldest first, ending with this month."""
+    months, year, month = [], today.year, today.month
+    for _ in range(count):
+        months.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months[::-1]
 
 
 AREAS: dict[str, tuple[Table, ...]] = {
     "Finance": (
-        Table("Monthly summary", "finance.finance_monthly_summary", "month_start"),
+        Table("Monthly summary", "finance.finance_monthly_summary", "month_start", "month_start"),
         Table("Receivables aging", "finance.finance_receivables_aging_summary", "bucket_order"),
-        Table("Cash flow", "finance.finance_cash_flow", "month_start"),
-        Table("Expenses by category", "finance.finance_expenses_by_category", "month_start"),
-        Table("Order margin", "finance.finance_order_margin", "order_id"),
+        Table("Cash flow", "finance.finance_cash_flow", "month_start", "month_start"),
+        Table("Expenses by category", "finance.finance_expenses_by_category", "month_start", "month_start"),
+        Table("Order margin", "finance.finance_order_margin", "order_id", "first_issued_date"),
     ),
     "SLA": (
-        Table("Compliance by month", "sla.sla_compliance_monthly", "month"),
-        Table("Breaches", "sla.sla_breaches", "due_at"),
+        Table("Compliance by month", "sla.sla_compliance_monthly", "month", "month"),
+        Table("Breaches", "sla.sla_breaches", "due_at", "due_at"),
     ),
     "Reliability": (
         Table("Per equipment model", "reliability.reliability_model_metrics", "model_id"),
-        Table("Failures by fault", "reliability.reliability_failures_by_fault", "month"),
+        Table("Failures by fault", "reliability.reliability_failures_by_fault", "month", "month"),
     ),
     "Workforce": (
-        Table("Technicians by month", "workforce.workforce_technician_monthly", "month"),
-        Table("Technicians by day", "workforce.workforce_technician_daily", "work_date"),
+        Table("Technicians by month", "workforce.workforce_technician_monthly", "month", "month"),
+        Table("Technicians by day", "workforce.workforce_technician_daily", "work_date", "work_date"),
     ),
     "Inventory": (
         Table("Stock value", "inventory.inventory_stock_value", "location_id"),
@@ -47,7 +79,7 @@ AREAS: dict[str, tuple[Table, ...]] = {
     "Customers": (
         Table("Customers", "customers.dim_customers", "customer_id"),
         Table("Devices awaiting pickup", "customers.customers_devices_awaiting_pickup", "ready_at"),
-        Table("Ratings by month", "customers.customers_ratings", "month"),
+        Table("Ratings by month", "customers.customers_ratings", "month", "month"),
     ),
 }
 
@@ -56,24 +88,101 @@ AREA_PERMISSION = {"Finance": "billing.read", "SLA": "sla.read", "Reliability": 
                    "Workforce": "workforce.read", "Inventory": "inventory.read", "Customers": "customers.read"}
 
 
-def table(tenant_id: int, spec: Table, *, limit: int = 5000, path: Path | None = None) -> pd.DataFrame:
-    """The tenant's rows of one mart, newest first where the mart has a time axis."""
-    frame = query(f"SELECT * FROM {spec.relation} WHERE tenant_id = ? ORDER BY {spec.order_by} DESC LIMIT ?",
-                  [tenant_id, limit], path=path)
+def table(tenant_id: int, spec: Table, period: Period | None = None, *, limit: int = 5000,
+          path: Path | None = None) -> pd.DataFrame:
+    """The tenant's rows of one mart, newest first where the mart has a time axis (within ``period`` if given;
+    a snapshot table ignores the period)."""
+    where, params = "tenant_id = ?", list[object]([tenant_id])
+    if period is not None and spec.period is not None:
+        where += f" AND {spec.period} >= ? AND {spec.period} < ?"
+        params += [period.since, period.end]
+    frame = query(f"SELECT * FROM {spec.relation} WHERE {where} ORDER BY {spec.order_by} DESC LIMIT ?",
+                  [*params, limit], path=path)
     return frame.drop(columns=["tenant_id"])
 
 
-def monthly_finance(tenant_id: int, *, path: Path | None = None) -> pd.DataFrame:
+def monthly_finance(tenant_id: int, period: Period | None = None, *, path: Path | None = None) -> pd.DataFrame:
     """Invoiced, paid and receivables per month: the finance chart."""
     return query("SELECT strftime(month_start, '%Y-%m') AS month, invoiced_total, payments_received, refunds_paid, "
                  "receivables_end "
-                 "FROM finance.finance_monthly_summary WHERE tenant_id = ? ORDER BY month_start",
-                 [tenant_id], path=path)
+                 "FROM finance.finance_monthly_summary WHERE tenant_id = ? AND month_start >= ? AND month_start < ? "
+                 "ORDER BY month_start", [tenant_id, *_bounds(period)], path=path)
 
 
-def sla_compliance(tenant_id: int, *, path: Path | None = None) -> pd.DataFrame:
+def sla_compliance(tenant_id: int, period: Period | None = None, *, path: Path | None = None) -> pd.DataFrame:
     """Compliance % per month and priority: the SLA chart."""
     return query("SELECT strftime(month, '%Y-%m') AS month, priority, sum(met) AS met, sum(breached) AS breached, "
                  "round(100.0 * sum(met) / nullif(sum(met) + sum(breached), 0), 1) AS compliance_pct "
-                 "FROM sla.sla_compliance_monthly WHERE tenant_id = ? GROUP BY ALL ORDER BY 1, 2",
-                 [tenant_id], path=path)
+                 "FROM sla.sla_compliance_monthly WHERE tenant_id = ? AND month >= ? AND month < ? "
+                 "GROUP BY ALL ORDER BY 1, 2", [tenant_id, *_bounds(period)], path=path)
+
+
+def _bounds(period: Period | None) -> list[date]:
+    return [period.since, period.end] if period else [date(1900, 1, 1), date(9999, 1, 1)]
+
+
+@dataclass(frozen=True)
+class Drill:
+    """From an area's figures down to the orders behind them: pick one ``label`` value (from ``choices``, a
+    query of (value, label) rows for the tenant, or fixed pairs), get the orders of the period that have it.
+    ``orders`` takes the parameters tenant, value, period start, period end (exclusive)."""
+
+    label: str
+    choices: str | dict[object, str]
+    orders: str
+
+
+DRILLS: dict[str, Drill] = {
+    "Finance": Drill(
+        "Margin", {0: "Loss-making orders (margin below 0 %)", 0.2: "Margin below 20 %", 10: "All invoiced orders"},
+        "SELECT order_number, first_issued_date, revenue_net, parts_cost, labour_cost, gross_margin, "
+        "round(100 * margin_pct, 1) AS margin_pct FROM finance.finance_order_margin "
+        "WHERE tenant_id = ? AND margin_pct < ? AND first_issued_date >= ? AND first_issued_date < ? "
+        "ORDER BY margin_pct, order_number LIMIT 1000"),
+    "SLA": Drill(
+        "Resolution outcome",
+        "SELECT DISTINCT resolution_outcome, replace(resolution_outcome, '_', ' ') FROM sla.sla_order_compliance "
+        "WHERE tenant_id = ? ORDER BY 1",
+        "SELECT order_number, priority, customer_tier, current_stage, received_at, resolution_due_at, resolved_at, "
+        "resolution_outcome FROM sla.sla_order_compliance WHERE tenant_id = ? AND resolution_outcome = ? "
+        "AND received_month >= ? AND received_month < ? ORDER BY received_at DESC LIMIT 1000"),
+    "Reliability": Drill(
+        "Equipment model",
+        "SELECT model_id, manufacturer_name || ' · ' || model_name FROM reliability.reliability_model_metrics "
+        "WHERE tenant_id = ? ORDER BY failures DESC, model_id",
+        "SELECT order_number, fault_type, received_at, completed_at, repair_hours, is_first_time_fix, "
+        "is_repeat_within_30d, repair_cost FROM reliability.fct_repairs WHERE tenant_id = ? AND model_id = ? "
+        "AND received_month >= ? AND received_month < ? ORDER BY received_at DESC LIMIT 1000"),
+    "Workforce": Drill(
+        "Technician",
+        "SELECT technician_id, name FROM workforce.dim_technicians WHERE tenant_id = ? ORDER BY name",
+        "SELECT order_number, first_issued_date, revenue_net, labour_hours, labour_cost, gross_margin "
+        "FROM finance.finance_order_margin WHERE tenant_id = ? AND technician_id = ? "
+        "AND first_issued_date >= ? AND first_issued_date < ? ORDER BY first_issued_date DESC LIMIT 1000"),
+}
+
+
+def drill_choices(tenant_id: int, drill: Drill, *, path: Path | None = None) -> dict[object, str]:
+    """Value → label of what one can drill into."""
+    if isinstance(drill.choices, dict):
+        return drill.choices
+    rows = query(drill.choices, [tenant_id], path=path).itertuples(index=False)
+    return {row[0]: str(row[1]) for row in rows}
+
+
+def drill_orders(tenant_id: int, drill: Drill, value: object, period: Period, *,
+                 path: Path | None = None) -> pd.DataFrame:
+    """The orders of the period behind one drill value (at most 1,000)."""
+    return query(drill.orders, [tenant_id, value, period.since, period.end], path=path)
+
+
+def area_report(tenant_id: int, area: str, period: Period, brand: Brand, *, path: Path | None = None) -> bytes:
+    """An area's tables (the first ``PDF_ROWS`` rows of each) as a landscape PDF."""
+    sections = []
+    for spec in AREAS[area]:
+        frame = table(tenant_id, spec, period, path=path)
+        note = f"First {PDF_ROWS:,} of {len(frame):,} rows." if len(frame) > PDF_ROWS else None
+        sections.append(TableSection(spec.title, list(frame.columns),
+                                     list(frame.head(PDF_ROWS).itertuples(index=False)), note))
+    subtitle = f"Period {period.label()} (snapshot tables as of the last warehouse refresh)."
+    return report_pdf(brand, f"{area} analytics", subtitle, sections)

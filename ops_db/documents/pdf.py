@@ -18,6 +18,8 @@ from fpdf import FPDF
 from fpdf.enums import TableCellFillMode, XPos, YPos
 
 from ops_db.identity.models import Tenant
+from ops_db.kit.errors import NotFound
+from ops_db.kit.uow import UnitOfWork
 
 FONT_DIR = Path(__file__).parent / "fonts"
 FONT = "DejaVu"
@@ -49,6 +51,15 @@ class Brand:
         return cls(tenant.name, tenant.legal_name, tenant.tax_number, color)
 
 
+def tenant_brand(uow: UnitOfWork) -> Brand:
+    """The branding of the actor's company."""
+    with uow:
+        tenant = uow.session.get(Tenant, uow.actor.tenant_id)
+        if tenant is None:
+            raise NotFound("The company does not exist.")
+        return Brand.of(tenant)
+
+
 @dataclass(frozen=True)
 class TableSection:
     """One titled table of a report."""
@@ -68,7 +79,8 @@ def cell_text(value: Any) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, datetime):
-        text = value.strftime("%Y-%m-%d %H:%M")
+        midnight = (value.hour, value.minute, value.second) == (0, 0, 0)
+        text = value.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M")
     elif isinstance(value, float):
         text = f"{value:,.2f}"
     elif isinstance(value, Decimal):
@@ -161,7 +173,9 @@ class BrandedPdf(FPDF):
             self.paragraph("No rows.")
             return
         self.set_font(FONT, "", 7)
-        with self.table(headings_style=_heading_style(self.brand.color), line_height=4,
+        first = list(section.rows[0])[: len(columns)]
+        align = tuple("RIGHT" if _is_number(value) else "LEFT" for value in first)
+        with self.table(headings_style=_heading_style(self.brand.color), line_height=4, text_align=align,
                         cell_fill_mode=TableCellFillMode.ROWS, cell_fill_color=(245, 245, 245),
                         borders_layout="HORIZONTAL_LINES") as table:
             header = table.row()
@@ -176,6 +190,10 @@ class BrandedPdf(FPDF):
     def to_bytes(self) -> bytes:
         """The finished file."""
         return bytes(self.output())
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
 def _heading_style(color: str) -> Any:

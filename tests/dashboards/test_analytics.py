@@ -1,0 +1,66 @@
+"""Analytics: the period filter narrows every time-based table, drill-down reaches the orders behind a figure
+and opens one, and each area downloads as a PDF that holds its tables."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from dashboards.data import analytics
+from ops_db.documents.pdf import Brand
+from ops_db.identity.service import resolve_tenant
+from ops_db.kit import db
+from tests.dashboards.conftest import signed_in
+from tests.ops_db.documents.test_receipts import pdf_text
+
+
+def _analytics(demo_db: str) -> AppTest:
+    app = signed_in(demo_db, "manager@riverside.example")
+    app.switch_page("app_pages/analytics.py").run()
+    assert not app.exception
+    return app
+
+
+def _monthly_summary(app: AppTest) -> pd.DataFrame:
+    frame = app.dataframe[0].value  # Finance is the first tab, its monthly summary the first table
+    assert "month_start" in frame.columns
+    return frame
+
+
+def test_the_period_filter_narrows_the_time_based_tables(ui_env: Path, demo_db: str) -> None:
+    app = _analytics(demo_db)
+    since, until = app.select_slider(key="analytics_period").value
+    everything = _monthly_summary(app)
+    assert len(everything) >= 3
+    assert everything["month_start"].min().date() >= since and everything["month_start"].max().date() <= until
+    previous = (until - timedelta(days=1)).replace(day=1)
+    app.select_slider(key="analytics_period").set_range(previous, until).run()
+    assert not app.exception
+    narrowed = _monthly_summary(app)
+    assert 1 <= len(narrowed) <= 2 < len(everything)
+
+
+def test_drill_down_lists_a_models_repairs_and_opens_one(ui_env: Path, demo_db: str) -> None:
+    app = _analytics(demo_db)
+    model = app.selectbox(key="drill_Reliability")
+    assert model.value is not None
+    number = app.selectbox(key="drill_order_Reliability").value
+    assert number and number.startswith("RO-")
+    app.button(key="drill_open_Reliability").click().run()
+    assert not app.exception
+    assert app.subheader[0].value.startswith(f"{number} · ")  # the Order page, showing that order
+
+
+def test_an_area_as_pdf_holds_its_tables_for_the_period(ui_env: Path, demo_db: str) -> None:
+    tenant_id = resolve_tenant(db.app_engine(demo_db), "riverside")
+    period = analytics.Period(date(2000, 1, 1), date(2100, 1, 1))
+    data = analytics.area_report(tenant_id, "Finance", period, Brand("Riverside Repair Co."),
+                                 path=ui_env / "warehouse.duckdb")
+    text = pdf_text(data)
+    assert "Finance analytics" in text and "Period 2000-01 to 2100-01" in text
+    for spec in analytics.AREAS["Finance"]:
+        assert spec.title in text
+    assert "month start" in text  # column headings
