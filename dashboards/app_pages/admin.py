@@ -2,7 +2,8 @@
 branding, technicians' skills, and the audit trail with its hash-chain check.
 
 Reads come from ``dashboards.data.admin``; every change goes through a service (users: identity, skills:
-workforce, chain check: audit). Sections without a service to change them are read-only.
+workforce, company and tax rates: settings, SLA targets: sla, texts: comms, chain check: audit). Role
+permissions follow the built-in catalogue and are read-only.
 """
 
 from __future__ import annotations
@@ -11,14 +12,20 @@ import re
 from collections.abc import Callable
 from functools import partial
 
+import pandas as pd
 import streamlit as st
 
 from dashboards.data import admin
 from dashboards.session import current_actor, engine
+from dashboards.widgets import done_and_rerun, show_flash, typed_amount
 from ops_db.audit.service import verify_chain
+from ops_db.billing.service import save_tax_rate
+from ops_db.comms.service import DEFAULT_TEMPLATES, TEMPLATE_CHANNELS, save_template, template_fields
 from ops_db.identity.service import create_user, grant_roles, unlock_user
+from ops_db.identity.tenants import CompanyIn, update_company
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
+from ops_db.sla.service import update_policy
 from ops_db.workforce.service import set_skill
 
 ANY = "(any)"
@@ -27,6 +34,7 @@ HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 actor = current_actor()
 assert actor is not None
 st.title("Admin")
+show_flash()
 (users_tab, roles_tab, sla_tab, tax_tab, templates_tab, branding_tab, skills_tab,
  audit_tab) = st.tabs(["Users", "Roles and permissions", "SLA policies", "Tax rates", "Notification templates",
                        "Branding", "Technicians and skills", "Audit log"])
@@ -49,6 +57,91 @@ def _no_access(what: str) -> None:
 
 def _read_only(reason: str) -> None:
     st.caption(f":material/lock: Read-only: {reason}")
+
+
+def _sla_form(policies: pd.DataFrame) -> None:
+    """Change one policy's targets: new orders get them, running clocks keep their promise."""
+    assert actor is not None
+    labels = {int(r.id): f"{r.name} ({r.priority}{', ' + str(r.tier) if r.tier else ''})"
+              for r in policies.itertuples()}
+    with st.form("sla_edit"):
+        st.markdown("**Change a policy**")
+        policy_id = st.selectbox("Policy", list(labels), format_func=labels.__getitem__, key="sla_policy")
+        row = policies[policies["id"] == policy_id].iloc[0]
+        left, middle, right = st.columns(3)
+        response = left.number_input("Response target (business minutes)", min_value=1, step=15,
+                                     value=int(row["response_minutes"]), key="sla_response")
+        resolution = middle.number_input("Resolution target (business minutes)", min_value=1, step=60,
+                                         value=int(row["resolution_minutes"]), key="sla_resolution")
+        at_risk = right.number_input("At risk from (% of the target)", min_value=1, max_value=99,
+                                     value=int(row["at_risk_pct"]), key="sla_at_risk")
+        active = st.checkbox("Active", value=bool(row["active"]), key="sla_active")
+        st.caption("New orders get the new targets; orders already running keep the promise made at intake.")
+        if st.form_submit_button("Save the policy") and _attempt(partial(
+                update_policy, UnitOfWork(engine(), actor), int(policy_id), response_minutes=int(response),
+                resolution_minutes=int(resolution), at_risk_pct=int(at_risk), is_active=active), "Saving…"):
+            done_and_rerun(f"SLA policy {labels[int(policy_id)]} saved.")
+
+
+def _tax_form() -> None:
+    """Add a rate or change one by its code; one rate is the default for new lines."""
+    assert actor is not None
+    with st.form("tax_edit"):
+        st.markdown("**Add or change a rate** (an existing code is changed)")
+        left, middle, right = st.columns(3)
+        code = left.text_input("Code", max_chars=32, placeholder="VAT20", key="tax_code")
+        name = middle.text_input("Name", max_chars=100, placeholder="VAT standard", key="tax_name")
+        rate = right.text_input("Rate (%)", max_chars=12, placeholder="20", key="tax_rate")
+        default = st.checkbox("Make it the default for new order lines", key="tax_default")
+        if st.form_submit_button("Save the rate") and _attempt(partial(
+                save_tax_rate, UnitOfWork(engine(), actor), code, name, typed_amount(rate) or "",
+                is_default=True if default else None), "Saving…"):
+            done_and_rerun(f"Tax rate {code.strip().upper()} saved.", "tax_code", "tax_name", "tax_rate")
+
+
+def _template_form() -> None:
+    """The company's own text for one event, channel and language."""
+    assert actor is not None
+    with st.form("template_edit"):
+        st.markdown("**Write the company's own text**")
+        left, middle, right = st.columns(3)
+        event = left.selectbox("Event", sorted(DEFAULT_TEMPLATES), key="template_event")
+        channel = middle.selectbox("Channel", [c.value for c in TEMPLATE_CHANNELS], key="template_channel")
+        locale = right.text_input("Language", value="en", max_chars=5, key="template_locale",
+                                  help="en, ru, pt_BR, zh_CN …")
+        subject = st.text_input("Subject (email)", max_chars=300, key="template_subject")
+        body = st.text_area("Text", max_chars=5000, key="template_body")
+        st.caption("Fields this event can use: " + ", ".join(f"`{{{f}}}`" for f in template_fields(str(event))))
+        if st.form_submit_button("Save the text") and _attempt(partial(
+                save_template, UnitOfWork(engine(), actor), str(event), str(channel), locale.strip(), subject,
+                body), "Saving…"):
+            done_and_rerun(f"Text for {event} by {channel} ({locale.strip()}) saved.", "template_body",
+                           "template_subject")
+
+
+def _company_form(brand: admin.Branding) -> None:
+    """Name, legal details, colour and logo text, and the sign-in rules."""
+    assert actor is not None
+    with st.form("company_edit"):
+        st.markdown("**Change the company's settings**")
+        left, right = st.columns(2)
+        name = left.text_input("Name", value=brand.name, max_chars=200, key="company_name")
+        legal = right.text_input("Legal name", value=brand.legal_name or "", max_chars=200, key="company_legal")
+        tax_number = left.text_input("Tax number", value=brand.tax_number or "", max_chars=64, key="company_tax")
+        logo = right.text_input("Logo text", value=str(brand.branding.get("logo_text", "")), max_chars=40,
+                                key="company_logo")
+        current = str(brand.branding.get("primary_color", "#0f766e"))
+        colour = left.color_picker("Primary colour", value=current if HEX_COLOUR.match(current) else "#0f766e",
+                                   key="company_colour")
+        lockout = right.number_input("Lock an account after this many failed sign-ins", min_value=3, max_value=20,
+                                     value=int(brand.max_failed_logins), key="company_lockout")
+        totp = st.checkbox("Require a second factor (TOTP) for every staff sign-in", value=brand.require_totp,
+                           key="company_totp")
+        if st.form_submit_button("Save the settings") and _attempt(partial(
+                update_company, UnitOfWork(engine(), actor), CompanyIn(
+                    name, legal_name=legal, tax_number=tax_number, primary_color=colour, logo_text=logo,
+                    require_totp=totp, max_failed_logins=int(lockout))), "Saving…"):
+            done_and_rerun("The company's settings are saved.")
 
 
 with users_tab:
@@ -133,12 +226,16 @@ with sla_tab:
         if policies.empty:
             st.info("No SLA policy is set up, so orders get no response or resolution targets.")
         else:
-            st.dataframe(policies, hide_index=True, column_config={
-                "at_risk_pct": st.column_config.NumberColumn("at risk from", format="%d %%"),
-                "business_hours": st.column_config.TextColumn("business hours")})
+            st.dataframe(policies.drop(columns=["id", "response_minutes", "resolution_minutes"]), hide_index=True,
+                         column_config={
+                             "at_risk_pct": st.column_config.NumberColumn("at risk from", format="%d %%"),
+                             "business_hours": st.column_config.TextColumn("business hours")})
         st.caption("Targets count business time only: the clock runs within the calendar's hours and stops on "
                    "holidays.")
-        _read_only("there is no service to edit SLA policies.")
+        if actor.can("sla.manage") and not policies.empty:
+            _sla_form(policies)
+        else:
+            _read_only("changing SLA targets needs the SLA management permission.")
 
 with tax_tab:
     if not actor.can("billing.read"):
@@ -150,7 +247,10 @@ with tax_tab:
         else:
             st.dataframe(rates, hide_index=True, column_config={
                 "rate_pct": st.column_config.NumberColumn("rate", format="%.3f %%")})
-        _read_only("there is no service to edit tax rates.")
+        if actor.can("settings.manage"):
+            _tax_form()
+        else:
+            _read_only("changing tax rates needs the company settings permission.")
 
 with templates_tab:
     if not actor.can("comms.read"):
@@ -165,7 +265,10 @@ with templates_tab:
             st.code(str(template["body"]), language="text", wrap_lines=True)
         st.caption("Built-in texts apply wherever the company has no text of its own; `{fields}` are filled in "
                    "when a notification is sent.")
-        _read_only("there is no service to edit notification templates.")
+        if actor.can("comms.templates"):
+            _template_form()
+        else:
+            _read_only("changing notification texts needs the template permission.")
 
 with branding_tab:
     brand = admin.branding(engine(), actor)
@@ -187,14 +290,18 @@ with branding_tab:
                    if ("color" in k or "colour" in k) and HEX_COLOUR.match(str(v))}
         for column, (name, value) in zip(st.columns(max(len(colours), 1)), colours.items(), strict=False):
             column.color_picker(name.replace("_", " ").capitalize(), value=value, disabled=True,
-                                key=f"brand_{name}")
+                                key=f"brand_shown_{name}")
         others = {k: v for k, v in brand.branding.items() if k not in colours}
         if others:
             st.dataframe([{"setting": k.replace("_", " "), "value": str(v)} for k, v in sorted(others.items())],
                          hide_index=True)
         elif not colours:
             st.info("No logo or colours are set; the portal uses the RepairOps defaults.")
-        _read_only("there is no service to change the company's name, logo or colours.")
+        if actor.can("settings.manage"):
+            _company_form(brand)
+        else:
+            _read_only("changing the company's name, logo, colours or sign-in rules needs the company settings "
+                       "permission.")
 
 with skills_tab:
     if not actor.can("workforce.read"):

@@ -172,8 +172,8 @@ def sla_policies(engine: Engine, actor: Actor) -> pd.DataFrame:
     frame["response"] = frame["response_minutes"].map(format_minutes)
     frame["resolution"] = frame["resolution_minutes"].map(format_minutes)
     frame["business_hours"] = frame["weekly_hours"].map(business_hours_label)
-    return frame[["name", "priority", "tier", "response", "resolution", "at_risk_pct", "business_hours",
-                  "time_zone", "holidays", "calendar", "active"]]
+    return frame[["id", "name", "priority", "tier", "response", "resolution", "at_risk_pct", "business_hours",
+                  "time_zone", "holidays", "calendar", "active", "response_minutes", "resolution_minutes"]]
 
 
 def tax_rates(engine: Engine, actor: Actor) -> pd.DataFrame:
@@ -208,6 +208,7 @@ class Branding:
 
     name: str
     legal_name: str | None
+    tax_number: str | None
     slug: str
     locale: str
     time_zone: str
@@ -224,8 +225,9 @@ def branding(engine: Engine, actor: Actor) -> Branding | None:
     """The actor's tenant as the brand customers see, if visible."""
     with UnitOfWork(engine, actor) as uow:
         row = uow.session.execute(text(
-            "SELECT name, legal_name, slug, locale, time_zone, currency, prices_include_tax, order_number_prefix, "
-            "invoice_number_prefix, require_totp, max_failed_logins, branding FROM tenants WHERE id = :t"),
+            "SELECT name, legal_name, tax_number, slug, locale, time_zone, currency, prices_include_tax, "
+            "order_number_prefix, invoice_number_prefix, require_totp, max_failed_logins, branding "
+            "FROM tenants WHERE id = :t"),
             {"t": actor.tenant_id}).mappings().first()
     if row is None:
         return None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -17,6 +18,7 @@ from ops_db.billing.models import (
     PaymentMethod,
     PaymentStatus,
     Refund,
+    TaxRate,
 )
 from ops_db.comms.service import notify_customer
 from ops_db.identity.models import Tenant
@@ -310,3 +312,50 @@ def receivables(uow: UnitOfWork, as_of: date | None = None) -> list[dict[str, An
                       else "61-90" if days <= 90 else "90+")
             out.append({**dict(r), "bucket": bucket, "due": Decimal(r["due"]).quantize(CENT, ROUND_HALF_UP)})
         return out
+
+
+TAX_CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}")
+
+
+def save_tax_rate(uow: UnitOfWork, code: str, name: str, rate_pct: Any, *, is_default: bool | None = None,
+                  valid_from: date | None = None) -> TaxRate:
+    """Add a tax rate or change one (by code); ``is_default`` None leaves that as it is. Making a rate the default
+    unsets the previous default, so new order lines always get exactly one; lines already written keep the rate
+    they were priced with. Audited."""
+    with uow:
+        uow.actor.require("settings.manage")
+        code = (code or "").strip().upper()
+        if not TAX_CODE.fullmatch(code):
+            raise ValidationError("The tax code must be 1-32 letters, digits, '-' or '_' (e.g. VAT20).")
+        name = (name or "").strip()
+        if not name or len(name) > 100:
+            raise ValidationError("The tax rate needs a name of at most 100 characters.")
+        try:
+            rate = Decimal(str(rate_pct).strip().replace(",", "."))
+        except InvalidOperation:
+            raise ValidationError("The tax rate must be a number of percent, such as 20 or 7.5.") from None
+        if not rate.is_finite() or not 0 <= rate <= 100 or rate != rate.quantize(Decimal("0.001")):
+            raise ValidationError("The tax rate must be between 0 and 100 percent, with at most 3 decimals.")
+        existing = uow.session.execute(
+            select(TaxRate).where(TaxRate.code == code).with_for_update()).scalar_one_or_none()
+        if is_default is None:
+            is_default = existing.is_default if existing else False
+        if existing is None and not is_default and uow.session.execute(
+                select(func.count()).select_from(TaxRate)).scalar_one() == 0:
+            is_default = True  # the first rate is the default: lines must get one
+        if existing is not None and existing.is_default and not is_default:
+            raise Conflict(f"{code} is the default rate; make another rate the default instead.")
+        before = None if existing is None else {"name": existing.name, "rate_pct": existing.rate_pct,
+                                                 "is_default": existing.is_default}
+        if is_default:
+            uow.session.execute(text("UPDATE tax_rates SET is_default = false WHERE is_default AND code <> :c"),
+                                {"c": code})
+        rate_row = existing or TaxRate(tenant_id=uow.actor.tenant_id, code=code)
+        rate_row.name, rate_row.rate_pct, rate_row.is_default = name, rate, is_default
+        rate_row.valid_from = valid_from or (existing.valid_from if existing else uow.now().date())
+        uow.session.add(rate_row)
+        uow.session.flush()
+        uow.audit("tax_rate.saved", "tax_rates", rate_row.id, before=before,
+                  after={"code": code, "name": name, "rate_pct": rate, "is_default": is_default})
+        uow.commit()
+        return rate_row

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import string
 import uuid
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -210,3 +212,61 @@ def list_messages(uow: UnitOfWork, order_id: int) -> list[dict[str, Any]]:
             " JOIN message_threads t ON t.id = m.thread_id WHERE t.order_id = :o ORDER BY m.created_at, m.id"),
             {"o": order_id}).mappings().all()
         return [dict(r) for r in rows]
+
+
+TEMPLATE_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.WHATSAPP, Channel.IN_APP)
+LOCALE_CODE = re.compile(r"[a-z]{2}(_[A-Z]{2})?")
+
+
+def _fields_of(text_: str) -> set[str]:
+    """The ``{merge_fields}`` a text uses; a stray brace is one sentence, not a broken message later."""
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(text_) if name is not None}
+    except ValueError:
+        raise ValidationError("The text has an unmatched { or }; write {{ or }} for a literal brace.") from None
+
+
+def template_fields(event: str) -> list[str]:
+    """The merge fields an event's messages can use (those its built-in text uses)."""
+    subject, body = DEFAULT_TEMPLATES[event]
+    return sorted(_fields_of(subject) | _fields_of(body))
+
+
+def save_template(uow: UnitOfWork, event: str, channel: str, locale: str, subject: str | None,
+                  body: str) -> NotificationTemplate:
+    """The company's own text for one event, channel and locale (replacing the built-in one there); every
+    ``{field}`` must be one the event provides. Audited."""
+    with uow:
+        uow.actor.require("comms.templates")
+        if event not in DEFAULT_TEMPLATES:
+            raise ValidationError(f"There is no notification event called {event!r}.")
+        if channel not in {c.value for c in TEMPLATE_CHANNELS}:
+            raise ValidationError("The channel must be email, sms, whatsapp or in_app.")
+        if not LOCALE_CODE.fullmatch(locale or ""):
+            raise ValidationError("The language must be a code such as en, ru, pt_BR or zh_CN.")
+        body = (body or "").strip()
+        subject = (subject or "").strip() or None
+        if not body or len(body) > 5000:
+            raise ValidationError("The message text must have 1 to 5,000 characters.")
+        if subject is not None and len(subject) > 300:
+            raise ValidationError("The subject is too long (at most 300 characters).")
+        allowed = set(template_fields(event))
+        used = _fields_of(body) | (_fields_of(subject) if subject else set())
+        unknown = sorted(used - allowed)
+        if unknown:
+            raise ValidationError(f"This message cannot use {{{unknown[0]}}}; it can use "
+                                  f"{', '.join('{' + f + '}' for f in sorted(allowed))}.")
+        template = uow.session.execute(select(NotificationTemplate).where(
+            NotificationTemplate.event == event, NotificationTemplate.channel == channel,
+            NotificationTemplate.locale == locale).with_for_update()).scalar_one_or_none()
+        before = None if template is None else {"subject": template.subject, "body": template.body}
+        if template is None:
+            template = NotificationTemplate(tenant_id=uow.actor.tenant_id, event=event, channel=channel,
+                                            locale=locale)
+            uow.session.add(template)
+        template.subject, template.body, template.merge_fields = subject, body, sorted(used)
+        uow.session.flush()
+        uow.audit("template.saved", "notification_templates", template.id, before=before,
+                  after={"event": event, "channel": channel, "locale": locale, "subject": subject, "body": body})
+        uow.commit()
+        return template

@@ -53,6 +53,7 @@ PERMISSIONS: dict[str, str] = {
     "plans.read": "See optimizer plans",
     "plans.propose": "Run the optimizer",
     "plans.accept": "Accept optimizer proposals",
+    "settings.manage": "Change company settings: name, branding, security and tax rates",
     "identity.read": "See users and roles",
     "identity.manage_users": "Create users and grant roles",
     "identity.manage_roles": "Change what roles may do",

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine, text
 
-from ops_db.identity.models import RoleCode
+from ops_db.identity.models import RoleCode, Tenant
 from ops_db.identity.permissions import ROLE_PERMISSIONS
 from ops_db.identity.service import hash_password
 from ops_db.kit.errors import ValidationError
@@ -101,3 +101,62 @@ def provision_tenant(engine: Engine, data: TenantIn) -> int:
         uow.audit("tenant.create", "tenants", int(new_id), after={"slug": slug})
         uow.commit()
     return int(new_id)
+
+
+HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+@dataclass(frozen=True)
+class CompanyIn:
+    """The company settings an admin edits: how documents and the portal present it, and sign-in security."""
+
+    name: str
+    legal_name: str | None = None
+    tax_number: str | None = None
+    primary_color: str = "#0f766e"
+    logo_text: str | None = None
+    require_totp: bool = False
+    max_failed_logins: int = 5
+
+
+def _setting_text(value: str | None, what: str, max_len: int, *, required: bool = False) -> str | None:
+    cleaned = (value or "").strip()
+    if not cleaned:
+        if required:
+            raise ValidationError(f"The {what} cannot be empty.")
+        return None
+    if len(cleaned) > max_len:
+        raise ValidationError(f"The {what} is too long (at most {max_len} characters).")
+    return cleaned
+
+
+def update_company(uow: UnitOfWork, data: CompanyIn) -> None:
+    """Change the company's name, legal details, colour and logo text, and its sign-in rules; audited."""
+    with uow:
+        uow.actor.require("settings.manage")
+        name = _setting_text(data.name, "company name", 200, required=True)
+        legal = _setting_text(data.legal_name, "legal name", 200)
+        tax_number = _setting_text(data.tax_number, "tax number", 64)
+        logo = _setting_text(data.logo_text, "logo text", 40)
+        if not HEX_COLOR.fullmatch(data.primary_color or ""):
+            raise ValidationError("The colour must be a hex colour such as #0f766e.")
+        if isinstance(data.max_failed_logins, bool) or not 3 <= data.max_failed_logins <= 20:
+            raise ValidationError("Accounts must lock after between 3 and 20 failed sign-ins.")
+        tenant = uow.session.get(Tenant, uow.actor.tenant_id, with_for_update=True)
+        if tenant is None:
+            raise ValidationError("The company does not exist.")
+        before = {"name": tenant.name, "legal_name": tenant.legal_name, "tax_number": tenant.tax_number,
+                  "branding": dict(tenant.branding or {}), "require_totp": tenant.require_totp,
+                  "max_failed_logins": tenant.max_failed_logins}
+        tenant.name, tenant.legal_name, tenant.tax_number = str(name), legal, tax_number
+        branding = {**(tenant.branding or {}), "primary_color": data.primary_color.lower()}
+        if logo:
+            branding["logo_text"] = logo
+        else:
+            branding.pop("logo_text", None)
+        tenant.branding = branding
+        tenant.require_totp, tenant.max_failed_logins = bool(data.require_totp), data.max_failed_logins
+        after = {"name": tenant.name, "legal_name": legal, "tax_number": tax_number, "branding": branding,
+                 "require_totp": tenant.require_totp, "max_failed_logins": tenant.max_failed_logins}
+        uow.audit("company.settings", "tenants", tenant.id, before=before, after=after)
+        uow.commit()

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from ops_db.comms.service import notify_user
+from ops_db.kit.errors import NotFound, ValidationError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import ServiceOrder
 from ops_db.sla.calendar import Calendar
@@ -154,3 +155,41 @@ def _escalation_users(uow: UnitOfWork, order: ServiceOrder) -> list[int]:
     ).scalars().all())
     users = [order.created_by] if order.created_by else []
     return list(dict.fromkeys([*users, *managers]))
+
+
+MAX_TARGET_MINUTES = 90 * 24 * 60  # a quarter of a year of business minutes is already no promise
+
+
+def _whole_minutes(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TARGET_MINUTES:
+        raise ValidationError(f"The {what} target must be a whole number of minutes from 1 to "
+                              f"{MAX_TARGET_MINUTES:,}.")
+    return value
+
+
+def update_policy(uow: UnitOfWork, policy_id: int, *, response_minutes: int, resolution_minutes: int,
+                  at_risk_pct: int, is_active: bool = True) -> SlaPolicy:
+    """Change an SLA policy's targets (business minutes), its at-risk threshold, or switch it off.
+
+    New orders get the new targets; clocks already running keep the promise made when their order came in.
+    Audited."""
+    with uow:
+        uow.actor.require("sla.manage")
+        response = _whole_minutes(response_minutes, "response")
+        resolution = _whole_minutes(resolution_minutes, "resolution")
+        if resolution < response:
+            raise ValidationError("The resolution target cannot be shorter than the response target.")
+        if isinstance(at_risk_pct, bool) or not isinstance(at_risk_pct, int) or not 1 <= at_risk_pct <= 99:
+            raise ValidationError("A clock turns at risk at between 1 and 99 percent of its target.")
+        policy = uow.session.get(SlaPolicy, policy_id, with_for_update=True)
+        if policy is None:
+            raise NotFound(f"SLA policy {policy_id} does not exist.")
+        before = {"response_minutes": policy.response_minutes, "resolution_minutes": policy.resolution_minutes,
+                  "at_risk_pct": policy.at_risk_pct, "is_active": policy.is_active}
+        policy.response_minutes, policy.resolution_minutes = response, resolution
+        policy.at_risk_pct, policy.is_active = at_risk_pct, bool(is_active)
+        uow.audit("sla_policy.updated", "sla_policies", policy.id, before=before,
+                  after={"response_minutes": response, "resolution_minutes": resolution,
+                         "at_risk_pct": at_risk_pct, "is_active": policy.is_active})
+        uow.commit()
+        return policy

@@ -277,3 +277,61 @@ def test_a_skill_level_out_of_range_is_one_sentence_and_changes_nothing(ops_env:
     _skill_form(app, "hvac", 7)
     assert _one_sentence(app) == "A skill level is from 1 to 5."
     assert _level(demo_db, tech, "hvac") == before
+
+
+def _submit(app: AppTest, label: str) -> None:
+    [button] = [b for b in app.button if b.label == label]
+    button.click().run()
+    assert not app.exception, app.exception
+
+
+def test_the_admin_adds_a_tax_rate_and_a_bad_rate_is_one_sentence(ops_env: Path, demo_db: str) -> None:
+    app = _admin_page(demo_db)
+    app.text_input(key="tax_code").input("red5")
+    app.text_input(key="tax_name").input("Reduced")
+    app.text_input(key="tax_rate").input("abc")
+    _submit(app, "Save the rate")
+    assert "number of percent" in _one_sentence(app)
+    assert _scalar(demo_db, "SELECT count(*) FROM tax_rates WHERE code = 'RED5'") == 0
+    app.text_input(key="tax_rate").input("5,5")
+    _submit(app, "Save the rate")
+    assert not app.error
+    assert app.success[0].value == "Tax rate RED5 saved."
+    assert str(_scalar(demo_db, "SELECT rate_pct FROM tax_rates WHERE code = 'RED5'")) == "5.500"
+
+
+def test_the_admin_changes_the_colour_and_an_sla_target(ops_env: Path, demo_db: str) -> None:
+    app = _admin_page(demo_db)
+    app.color_picker(key="company_colour").pick("#123456")
+    app.text_input(key="company_logo").input("RIVER")
+    _submit(app, "Save the settings")
+    assert not app.error
+    assert _scalar(demo_db, "SELECT branding->>'primary_color' || ' ' || (branding->>'logo_text') FROM tenants") \
+        == "#123456 RIVER"
+    policy = app.selectbox(key="sla_policy").value
+    app.number_input(key="sla_response").set_value(45)
+    _submit(app, "Save the policy")
+    assert not app.error
+    assert _scalar(demo_db, "SELECT response_minutes FROM sla_policies WHERE id = :p", p=policy) == 45
+
+
+def test_a_notification_text_with_an_unknown_field_is_refused_then_saved(ops_env: Path, demo_db: str) -> None:
+    app = _admin_page(demo_db)
+    app.selectbox(key="template_event").select("ready_for_pickup")
+    app.selectbox(key="template_channel").select("sms")
+    app.text_input(key="template_locale").input("ru")
+    app.text_area(key="template_body").input("{customer} заберите заказ")
+    _submit(app, "Save the text")
+    assert "cannot use {customer}" in _one_sentence(app)
+    app.text_area(key="template_body").input("Заказ {order_number} готов к выдаче.")
+    _submit(app, "Save the text")
+    assert not app.error
+    assert _scalar(demo_db, "SELECT body FROM notification_templates WHERE event = 'ready_for_pickup' "
+                            "AND channel = 'sms' AND locale = 'ru'") == "Заказ {order_number} готов к выдаче."
+
+
+def test_the_auditor_gets_no_settings_forms(ops_env: Path, demo_db: str) -> None:
+    app = _admin_page(demo_db, "auditor@riverside.example")
+    keys = {t.key for t in app.text_input}
+    assert not keys & {"tax_code", "company_name", "template_locale"}
+    assert "sla_policy" not in {s.key for s in app.selectbox}
