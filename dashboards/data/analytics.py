@@ -98,7 +98,16 @@ def table(tenant_id: int, spec: Table, period: Period | None = None, *, limit: i
         params += [period.since, period.end]
     frame = query(f"SELECT * FROM {spec.relation} WHERE {where} ORDER BY {spec.order_by} DESC LIMIT ?",
                   [*params, limit], path=path)
-    return frame.drop(columns=["tenant_id"])
+    return _dates_as_dates(frame.drop(columns=["tenant_id"]))
+
+
+def _dates_as_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """DuckDB DATE columns arrive as midnight timestamps; show them as the dates they are."""
+    for column in frame.select_dtypes(include="datetime64").columns:
+        values = frame[column]
+        if (values.dropna() == values.dropna().dt.normalize()).all():
+            frame[column] = values.dt.date
+    return frame
 
 
 def monthly_finance(tenant_id: int, period: Period | None = None, *, path: Path | None = None) -> pd.DataFrame:
