@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
+from ops_db.identity.service import resolve_tenant
 from ops_db.kit import db
-from ops_db.kit.uow import Actor
+from ops_db.kit.errors import RepairOpsError
+from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.settings import get_settings
 
 ACTOR_KEY = "actor"
@@ -114,3 +118,59 @@ def sidebar(actor: Actor | None) -> None:
         if st.button("Sign out", key="sign_out"):
             sign_out()
             st.rerun()
+
+
+@dataclass(frozen=True)
+class Look:
+    """How the app presents a company (white label): its name, colour and logo text."""
+
+    name: str
+    color: str
+    logo_text: str
+
+
+DEFAULT_LOOK_COLOR = "#0f766e"
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def company_look(tenant_id: int) -> Look:
+    """The company's name and branding, read as its public portal would (cached for a minute, so an Admin
+    change shows within one)."""
+    with UnitOfWork(engine(), Actor.public(tenant_id)) as uow:
+        row = uow.session.execute(text("SELECT name, branding FROM tenants WHERE id = :t"),
+                                  {"t": tenant_id}).one()
+    branding = dict(row.branding or {})
+    color = str(branding.get("primary_color", DEFAULT_LOOK_COLOR))
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
+        color = DEFAULT_LOOK_COLOR
+    return Look(str(row.name), color, str(branding.get("logo_text") or row.name))
+
+
+def _tenant_shown(actor: Actor | None) -> int | None:
+    """Whose look to wear: the signed-in person's company, else the portal's (``?company=slug`` or the last
+    one typed), else none."""
+    if actor is not None:
+        return actor.tenant_id
+    asked = st.query_params.get("company")
+    if asked:
+        st.session_state[TENANT_KEY] = asked.strip().lower()[:64]
+    try:
+        return resolve_tenant(engine(), st.session_state.get(TENANT_KEY, DEFAULT_TENANT))
+    except RepairOpsError:
+        return None
+
+
+def wear_branding(actor: Actor | None) -> None:
+    """The company's logo text in its colour above the navigation, and its colour on titles and primary
+    buttons (Streamlit's theme is per server, so the per-company colour is a small stylesheet)."""
+    tenant_id = _tenant_shown(actor)
+    if tenant_id is None:
+        return
+    look = company_look(tenant_id)
+    width = 24 + 11 * len(look.logo_text)
+    st.logo(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="32" viewBox="0 0 {width} 32">'
+            f'<text x="0" y="23" font-family="sans-serif" font-size="20" font-weight="700" fill="{look.color}">'
+            f"{html.escape(look.logo_text)}</text></svg>", size="large")
+    primary = f"background-color: {look.color} !important; border-color: {look.color} !important;"
+    st.html(f'<style>h1 {{ color: {look.color} !important; }} [data-testid="stBaseButton-primary"] {{ {primary} }}'
+            "</style>")

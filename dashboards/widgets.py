@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pandas as pd
 import streamlit as st
 
 from ops_db.kit.errors import RepairOpsError
@@ -84,6 +86,14 @@ def as_files(uploads: Any) -> tuple[FileIn, ...]:
         return ()
     items = uploads if isinstance(uploads, list) else [uploads]
     return tuple(FileIn(u.name, u.type or "application/octet-stream", u.getvalue()) for u in items)
+
+
+def local_times(frame: pd.DataFrame, zone: ZoneInfo) -> pd.DataFrame:
+    """Every timestamp column as the company's wall-clock time ("2026-11-21 09:00"), not UTC with an offset."""
+    shown = frame.copy()
+    for column in shown.select_dtypes(include=["datetimetz"]).columns:
+        shown[column] = shown[column].dt.tz_convert(zone).dt.strftime("%Y-%m-%d %H:%M")
+    return shown
 
 
 def chosen_id(key: str) -> int | None:

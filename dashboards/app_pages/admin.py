@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.data import admin
-from dashboards.session import current_actor, engine
+from dashboards.session import company_look, current_actor, engine
 from dashboards.widgets import done_and_rerun, show_flash, typed_amount
 from ops_db.audit.service import verify_chain
 from ops_db.billing.service import save_tax_rate
@@ -141,6 +141,7 @@ def _company_form(brand: admin.Branding) -> None:
                 update_company, UnitOfWork(engine(), actor), CompanyIn(
                     name, legal_name=legal, tax_number=tax_number, primary_color=colour, logo_text=logo,
                     require_totp=totp, max_failed_logins=int(lockout))), "Saving…"):
+            company_look.clear()  # the new name and colour show at once, not after the cache's minute
             done_and_rerun("The company's settings are saved.")
 
 

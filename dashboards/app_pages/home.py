@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboards.data.catalog import tenant_zone
 from dashboards.data.home import alerts_for
 from dashboards.data.orders import open_order_counts, open_orders
 from dashboards.session import current_actor, engine
+from dashboards.widgets import local_times
 
 actor = current_actor()
 assert actor is not None
+zone = tenant_zone(engine(), actor)
 st.title("Today")
 if actor.technician_id is not None:
     st.page_link("app_pages/my_day.py", label="Open my day: jobs in route order, parts to bring",
@@ -25,8 +28,8 @@ if actor.can("orders.read") and not actor.is_technician_only:
     cols[3].metric("SLA breached", f"{counts['breached']:,}")
     unassigned = waiting[waiting["technician"].isna()]
     st.subheader(f"Waiting for a technician ({len(unassigned):,}{'+' if len(waiting) == 5000 else ''})")
-    st.dataframe(unassigned[["order_number", "priority", "customer", "device", "received_at", "sla"]].head(50),
-                 hide_index=True)
+    st.dataframe(local_times(unassigned[["order_number", "priority", "customer", "device", "received_at", "sla"]]
+                             .head(50), zone), hide_index=True)
 with st.spinner("Checking what needs attention…"):
     alerts = [] if actor.is_technician_only else alerts_for(engine(), actor)
 for title, table in alerts:
@@ -34,6 +37,6 @@ for title, table in alerts:
         if table.empty:
             st.caption("Nothing here.")
         else:
-            st.dataframe(table, hide_index=True)
+            st.dataframe(local_times(table, zone), hide_index=True)
 if not alerts and actor.technician_id is None and not actor.can("orders.read"):
     st.info("Nothing to act on here for your role.")

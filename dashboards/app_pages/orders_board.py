@@ -7,10 +7,11 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
+from dashboards.data.catalog import tenant_zone
 from dashboards.data.exports import to_csv
 from dashboards.data.orders import BOARD_STAGES, MAX_SEARCH, board_cards, open_order_counts, open_orders
 from dashboards.session import current_actor, engine
-from dashboards.widgets import run_action
+from dashboards.widgets import local_times, run_action
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import Priority, Stage
 from ops_db.orders.service import MAX_BULK, bulk_set_priority, bulk_transition
@@ -42,6 +43,7 @@ def bulk_actions(listed: pd.DataFrame) -> None:
 
 actor = current_actor()
 assert actor is not None
+zone = tenant_zone(engine(), actor)
 st.title("Orders board")
 search = st.text_input("Search by order number, customer, phone or serial", max_chars=MAX_SEARCH, key="search")
 with st.spinner("Loading orders…"):
@@ -60,7 +62,7 @@ chosen = st.multiselect("Stages", BOARD_STAGES, default=list(BOARD_STAGES), key=
 table = orders[orders["stage"].isin(chosen)].drop(columns=["id", "sla_state"])
 if counts["total"] > len(orders):
     st.caption(f"The table lists the oldest {len(orders):,} of {counts['total']:,} open orders; search to narrow it.")
-st.dataframe(table, hide_index=True)
+st.dataframe(local_times(table, zone), hide_index=True)
 st.download_button("Download CSV", to_csv(table), "orders.csv", "text/csv", key="orders_csv")
 if actor.can("orders.transition") and not orders.empty:
     bulk_actions(orders[orders["stage"].isin(chosen)])

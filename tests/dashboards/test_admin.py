@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from dashboards.session import visible_pages
+from dashboards.session import company_look, visible_pages
 from ops_db.identity.service import AuthenticationFailed, authenticate, create_user, resolve_tenant
 from ops_db.kit import db
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -308,6 +308,8 @@ def test_the_admin_changes_the_colour_and_an_sla_target(ops_env: Path, demo_db: 
     assert not app.error
     assert _scalar(demo_db, "SELECT branding->>'primary_color' || ' ' || (branding->>'logo_text') FROM tenants") \
         == "#123456 RIVER"
+    look = company_look(resolve_tenant(db.app_engine(demo_db), "riverside"))  # what every page now wears
+    assert (look.color, look.logo_text) == ("#123456", "RIVER")
     policy = app.selectbox(key="sla_policy").value
     app.number_input(key="sla_response").set_value(45)
     _submit(app, "Save the policy")
