@@ -1,7 +1,8 @@
 """PDF layout kit with the tenant's branding: a header and footer, label/value fields, paragraphs and tables.
 
-Built on fpdf2 with DejaVu Sans shipped in ``fonts/`` (Latin, Cyrillic, Greek, accents), so a fresh machine
-renders the same documents without system fonts. A CJK font found on the system is added as a fallback.
+Built on fpdf2 with the fonts shipped in ``fonts/``: DejaVu Sans (Latin, Cyrillic, Greek, accents) and, as the
+fallback for every glyph DejaVu lacks, Droid Sans Fallback (Chinese, Japanese, Korean). A fresh machine renders
+the same documents without any system font.
 """
 
 from __future__ import annotations
@@ -23,12 +24,7 @@ from ops_db.kit.uow import UnitOfWork
 
 FONT_DIR = Path(__file__).parent / "fonts"
 FONT = "DejaVu"
-# Where Debian/Ubuntu put a CJK font (fonts-noto-cjk, fonts-wqy-microhei); used only as a fallback.
-CJK_FONT_CANDIDATES = (
-    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-    Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),
-)
+CJK_FONT = "DroidFallback"
 DEFAULT_COLOR = "#1f2937"
 MAX_CELL_CHARS = 120  # a table cell longer than this is cut with an ellipsis (the CSV/XLSX has it whole)
 
@@ -98,10 +94,8 @@ class BrandedPdf(FPDF):
         self.brand, self.doc_title = brand, title
         self.add_font(FONT, "", FONT_DIR / "DejaVuSans.ttf")
         self.add_font(FONT, "B", FONT_DIR / "DejaVuSans-Bold.ttf")
-        cjk = next((path for path in CJK_FONT_CANDIDATES if path.exists()), None)
-        if cjk is not None:
-            self.add_font("CJK", "", cjk)
-            self.set_fallback_fonts(["CJK"], exact_match=False)
+        self.add_font(CJK_FONT, "", FONT_DIR / "DroidSansFallbackFull.ttf")
+        self.set_fallback_fonts([CJK_FONT], exact_match=False)
         self.set_title(title)
         self.set_author(brand.name)
         self.set_creator("RepairOps")

@@ -1,4 +1,4 @@
-"""The intake receipt: a real PDF whose text holds the order's key fields, in Cyrillic and accents too."""
+"""The intake receipt and reports: real PDFs whose text holds the key fields, in Cyrillic, accents and Chinese."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def pdf_text(data: bytes) -> str:
 def _intake(shop: Shop) -> tuple[int, orders.Receipt]:
     customer = create_customer(shop.uow(), CustomerIn("Зоя Иванова", email="zoya@example.com", phone="+7 900 1"))
     return customer.id, orders.register_intake(shop.uow(), orders.IntakeIn(
-        customer=None, customer_id=customer.id, problem_description="Tela não liga após queda", priority="high"))
+        customer=None, customer_id=customer.id, problem_description="Tela não liga após queda; 屏幕不亮", priority="high"))
 
 
 def test_intake_receipt_holds_the_number_code_customer_and_problem(shop: Shop) -> None:
@@ -33,7 +33,7 @@ def test_intake_receipt_holds_the_number_code_customer_and_problem(shop: Shop) -
     assert data.startswith(b"%PDF-")
     text = pdf_text(data)
     for expected in ("Acme Repairs", f"Intake receipt {receipt.order_number}", receipt.tracking_code,
-                     "Зоя Иванова", "Tela não liga após queda", "high", "Customer signature"):
+                     "Зоя Иванова", "Tela não liga após queda; 屏幕不亮", "high", "Customer signature"):
         assert expected in text
 
 
@@ -51,7 +51,7 @@ def test_intake_receipt_is_for_those_who_may_see_the_order(shop: Shop) -> None:
 def test_report_pdf_lists_each_table_and_says_what_it_left_out() -> None:
     wide = TableSection("Wide", [f"c{i}" for i in range(14)], [list(range(14))] * 3)
     empty = TableSection("Nothing here", ["a"], [])
-    text = pdf_text(report_pdf(Brand("Ремонт & Co"), "Finance", "Period 2026-01 to 2026-11", [wide, empty]))
-    assert "Ремонт & Co" in text and "Period 2026-01 to 2026-11" in text
+    text = pdf_text(report_pdf(Brand("Ремонт & Co 维修"), "Finance", "Period 2026-01 to 2026-11", [wide, empty]))
+    assert "Ремонт & Co 维修" in text and "Period 2026-01 to 2026-11" in text
     assert "First 10 of 14 columns" in text and "No rows." in text
     assert "c9" in text and "c10" not in text
