@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy import Engine
 
 from ops_db.kit.errors import RepairOpsError
+from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.orders.service import FileIn
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic"]
@@ -94,6 +97,18 @@ def local_times(frame: pd.DataFrame, zone: ZoneInfo) -> pd.DataFrame:
     for column in shown.select_dtypes(include=["datetimetz"]).columns:
         shown[column] = shown[column].dt.tz_convert(zone).dt.strftime("%Y-%m-%d %H:%M")
     return shown
+
+
+def document_buttons(engine: Engine, actor: Actor, kind: str, record_id: int, label: str, *, key: str,
+                     locale: str | None = None, formats: tuple[str, ...] = ("pdf", "docx")) -> None:
+    """Download buttons for one document; the file is rendered only when someone clicks."""
+    from ops_db.documents.render import MEDIA_TYPES, render
+
+    for column, fmt in zip(st.columns(len(formats)), formats, strict=True):
+        column.download_button(f"{label} · {fmt.upper()}",
+                               partial(render, UnitOfWork(engine, actor), kind, record_id, fmt, locale),
+                               f"{kind.replace('_', '-')}-{record_id}.{fmt}", MEDIA_TYPES[fmt],
+                               key=f"{key}_{fmt}", icon=":material/download:")
 
 
 def chosen_id(key: str) -> int | None:

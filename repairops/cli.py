@@ -211,6 +211,39 @@ def audit_verify(
     _fail(f"The audit chain is broken at {where}: {report.problem}.")
 
 
+documents_app = typer.Typer(help="Documents: receipts, estimates, invoices, certificates as PDF, DOCX, XLSX.",
+                             no_args_is_help=True)
+app.add_typer(documents_app, name="documents")
+
+
+@documents_app.command("render")
+def documents_render(
+    kind: Annotated[str, typer.Argument(help="intake_receipt, estimate, work_order, release_act, invoice, "
+                                             "refund_note, warranty_certificate or purchase_order.")],
+    record_id: Annotated[int, typer.Argument(metavar="ID", help="The order, invoice, refund, warranty or "
+                                                               "purchase order id.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the file.")],
+    fmt: Annotated[str, typer.Option("--format", help="pdf, docx or xlsx.")] = "pdf",
+    locale: Annotated[str | None, typer.Option(help="en, ru, pt_BR or zh_CN (default: the company's).")] = None,
+    tenant: Annotated[str, typer.Option(help="The company's slug.")] = "riverside",
+) -> None:
+    """Render one document to a file."""
+    from ops_db.documents.render import render
+    from ops_db.identity.service import resolve_tenant
+    from ops_db.kit.uow import Actor, UnitOfWork
+
+    if output.exists() and output.is_dir():
+        _fail(f"{output} is a directory; give a file name.")
+        return
+    engine = db.app_engine(db.server_url(get_settings()))
+    actor = Actor.system(resolve_tenant(engine, tenant), "repairops documents")
+    with console.status(f"Rendering the {kind.replace('_', ' ')} {record_id}…"):
+        data = render(UnitOfWork(engine, actor), kind, record_id, fmt, locale)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(data)
+    console.print(f"Wrote {output} ({len(data):,} bytes).")
+
+
 DEMO_TENANT = "riverside"
 DEMO_PLAN_SECONDS = 10.0
 

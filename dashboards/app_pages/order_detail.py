@@ -10,8 +10,9 @@ import streamlit as st
 
 from dashboards.data import catalog
 from dashboards.session import current_actor, engine
-from dashboards.widgets import parse_decimal, run_action
+from dashboards.widgets import document_buttons, parse_decimal, run_action
 from ops_db.comms.service import list_messages, post_message
+from ops_db.i18n import LOCALES
 from ops_db.inventory.service import reserve
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -79,8 +80,8 @@ if actor.can("orders.transition") and order["stage"] not in ("closed", "cancelle
                        f"Priority set to {chosen}; the SLA clocks follow the new policy.")
 
 extras = catalog.order_extras(engine(), actor, order_id)
-lines_tab, parts_tab, notes_tab, messages_tab, money_tab, timeline_tab = st.tabs(
-    ["Lines", "Parts", "Notes and files", "Messages", "Invoice and payments", "Timeline"])
+lines_tab, parts_tab, notes_tab, messages_tab, money_tab, documents_tab, timeline_tab = st.tabs(
+    ["Lines", "Parts", "Notes and files", "Messages", "Invoice and payments", "Documents", "Timeline"])
 
 with lines_tab:
     st.dataframe(pd.DataFrame(order["lines"]).drop(columns=["id", "part_id"], errors="ignore"), hide_index=True)
@@ -147,11 +148,30 @@ with messages_tab:
             run_action(partial(post_message, UnitOfWork(engine(), actor), order_id, message_body), "Message sent.")
 
 with money_tab:
-    st.dataframe(pd.DataFrame(extras["invoices"]), hide_index=True)
+    st.dataframe(pd.DataFrame(extras["invoices"]).drop(columns=["id"], errors="ignore"), hide_index=True)
     st.dataframe(pd.DataFrame(extras["payments"]), hide_index=True)
     st.caption("Invoices are issued and payments taken on the Billing page.")
     st.subheader("Warranty")
-    st.dataframe(pd.DataFrame(extras["warranties"]), hide_index=True)
+    st.dataframe(pd.DataFrame(extras["warranties"]).drop(columns=["id"], errors="ignore"), hide_index=True)
+
+with documents_tab:
+    language = st.selectbox("Language", LOCALES, index=None, placeholder="The company's language",
+                            key="document_locale")
+    for kind, label in (("intake_receipt", "Intake receipt"), ("estimate", "Estimate"),
+                        ("work_order", "Work order"), ("release_act", "Release certificate")):
+        document_buttons(engine(), actor, kind, order_id, label, key=f"doc_{kind}", locale=language)
+    if actor.can("billing.read"):
+        for row in extras["invoices"]:
+            document_buttons(engine(), actor, "invoice", int(str(row["id"])), f"Invoice {row['invoice_number']}",
+                             key=f"doc_invoice_{row['id']}", locale=language, formats=("pdf", "docx", "xlsx"))
+        for row in extras["refunds"]:
+            document_buttons(engine(), actor, "refund_note", int(str(row["id"])), f"Refund note {row['id']}",
+                             key=f"doc_refund_{row['id']}", locale=language)
+    if actor.can("warranty.read"):
+        for row in extras["warranties"]:
+            document_buttons(engine(), actor, "warranty_certificate", int(str(row["id"])),
+                             f"Warranty certificate ({row['kind']}, until {row['ends_on']})",
+                             key=f"doc_warranty_{row['id']}", locale=language)
 
 with timeline_tab:
     st.dataframe(pd.DataFrame(order["events"]), hide_index=True)

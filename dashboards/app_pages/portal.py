@@ -3,15 +3,14 @@ and warranties, and the message thread with the shop."""
 
 from __future__ import annotations
 
-from functools import partial
-
+import pandas as pd
 import streamlit as st
 
 from dashboards.data import portal
 from dashboards.data.catalog import tenant_zone
 from dashboards.session import current_actor, engine
+from dashboards.widgets import document_buttons
 from ops_db.comms.service import list_messages, post_message
-from ops_db.documents.receipts import intake_receipt
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.service import decide_estimate, rate_order, timeline
@@ -29,14 +28,23 @@ def _repairs() -> None:
     if orders.empty:
         st.info("No repairs yet: use **Request a repair** to send one.")
         return
-    st.dataframe(orders.drop(columns=["id"]), hide_index=True)
+    st.dataframe(orders.drop(columns=["id", "invoice_id"]), hide_index=True)
     number = st.selectbox("Order", list(orders["order_number"]), key="portal_order")
     order = orders[orders["order_number"] == number].iloc[0]
     order_id = int(order["id"])
     st.subheader(f"{number}: {order['stage'].replace('_', ' ')}")
-    st.download_button("Intake receipt (PDF)", partial(intake_receipt, UnitOfWork(engine(), actor), order_id),
-                       f"intake-receipt-{number}.pdf", "application/pdf", key="portal_receipt",
-                       icon=":material/receipt_long:")
+    with st.expander("Documents"):
+        document_buttons(engine(), actor, "intake_receipt", order_id, "Intake receipt", key="portal_receipt",
+                         formats=("pdf",))
+        if order["estimate_status"] != "none":
+            document_buttons(engine(), actor, "estimate", order_id, "Estimate", key="portal_estimate_doc",
+                             formats=("pdf",))
+        if order["stage"] == "closed":
+            document_buttons(engine(), actor, "release_act", order_id, "Release certificate",
+                             key="portal_release", formats=("pdf",))
+        if pd.notna(order["invoice_id"]):
+            document_buttons(engine(), actor, "invoice", int(order["invoice_id"]), f"Invoice {order['invoice_number']}",
+                             key="portal_invoice", formats=("pdf",))
     if order["estimate_status"] == "pending" and order["estimate_amount"] is not None:
         st.warning(f"Estimate waiting for your decision: {order['estimate_amount']:,.2f}")
         left, right = st.columns(2)

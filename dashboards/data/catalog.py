@@ -58,11 +58,14 @@ def order_extras(engine: Engine, actor: Actor, order_id: int) -> dict[str, list[
                         " ON l.id = r.location_id WHERE r.order_id = :o ORDER BY r.id",
         "notes": "SELECT created_at, body, is_internal FROM order_notes WHERE order_id = :o ORDER BY created_at",
         "attachments": "SELECT filename, content_type, size_bytes FROM attachments WHERE order_id = :o ORDER BY id",
-        "invoices": "SELECT invoice_number, status, total, due_on FROM invoices WHERE order_id = :o ORDER BY id",
+        "invoices": "SELECT id, invoice_number, status, total, due_on FROM invoices WHERE order_id = :o ORDER BY id",
         "payments": "SELECT p.received_at, p.method, p.amount, p.refunded_amount, p.status FROM payments p"
                     " JOIN invoices i ON i.id = p.invoice_id WHERE i.order_id = :o ORDER BY p.id",
-        "warranties": "SELECT w.kind, w.coverage, w.starts_on, w.ends_on FROM warranties w JOIN service_orders o"
+        "warranties": "SELECT w.id, w.kind, w.coverage, w.starts_on, w.ends_on FROM warranties w JOIN service_orders o"
                       " ON o.equipment_id = w.equipment_id WHERE o.id = :o ORDER BY w.ends_on DESC",
+        "refunds": "SELECT r.id, r.amount, r.refunded_at, r.reason FROM refunds r"
+                   " JOIN payments p ON p.id = r.payment_id JOIN invoices i ON i.id = p.invoice_id"
+                   " WHERE i.order_id = :o ORDER BY r.id",
     }
     with UnitOfWork(engine, actor) as uow:
         return {name: [dict(r) for r in uow.session.execute(text(sql), {"o": order_id}).mappings()]

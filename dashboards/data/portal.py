@@ -12,7 +12,7 @@ from ops_db.kit.uow import Actor, UnitOfWork
 
 _ORDERS_SQL = """
 SELECT o.id, o.order_number, o.stage, o.received_at, o.completed_at, o.estimate_status, o.estimate_amount,
-       m.name AS device, i.invoice_number, i.status AS invoice_status, i.total AS invoice_total,
+       m.name AS device, i.id AS invoice_id, i.invoice_number, i.status AS invoice_status, i.total AS invoice_total,
        r.score AS my_rating
 FROM service_orders o
 LEFT JOIN equipment e ON e.id = o.equipment_id
@@ -31,7 +31,7 @@ def my_orders(engine: Engine, actor: Actor) -> pd.DataFrame:
         rows = uow.session.execute(text(_ORDERS_SQL), {"c": actor.customer_id}).mappings()
         return pd.DataFrame([dict(r) for r in rows], columns=[
             "id", "order_number", "stage", "received_at", "completed_at", "estimate_status", "estimate_amount",
-            "device", "invoice_number", "invoice_status", "invoice_total", "my_rating"])
+            "device", "invoice_id", "invoice_number", "invoice_status", "invoice_total", "my_rating"])
 
 
 def my_devices(engine: Engine, actor: Actor) -> pd.DataFrame:

@@ -66,7 +66,8 @@ class TableSection:
     note: str | None = None
 
 
-def _rgb(color: str) -> tuple[int, int, int]:
+def rgb(color: str) -> tuple[int, int, int]:
+    """``#0f766e`` as (15, 118, 110)."""
     return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
 
 
@@ -89,9 +90,10 @@ def cell_text(value: Any) -> str:
 class BrandedPdf(FPDF):
     """An A4 page with the company's name in its colour, the document title, and numbered pages."""
 
-    def __init__(self, brand: Brand, title: str, *, landscape: bool = False) -> None:
+    def __init__(self, brand: Brand, title: str, *, landscape: bool = False,
+                 page_label: str = "page {page} of {pages}") -> None:
         super().__init__(orientation="L" if landscape else "P", unit="mm", format="A4")
-        self.brand, self.doc_title = brand, title
+        self.brand, self.doc_title, self.page_label = brand, title, page_label
         self.add_font(FONT, "", FONT_DIR / "DejaVuSans.ttf")
         self.add_font(FONT, "B", FONT_DIR / "DejaVuSans-Bold.ttf")
         self.add_font(CJK_FONT, "", FONT_DIR / "DroidSansFallbackFull.ttf")
@@ -103,9 +105,25 @@ class BrandedPdf(FPDF):
         self.alias_nb_pages()
         self.add_page()
 
+    def cell(self, *args: Any, **kwargs: Any) -> Any:
+        drawn = super().cell(*args, **kwargs)
+        self._reselect_font()
+        return drawn
+
+    def multi_cell(self, *args: Any, **kwargs: Any) -> Any:
+        drawn = super().multi_cell(*args, **kwargs)
+        self._reselect_font()
+        return drawn
+
+    def _reselect_font(self) -> None:
+        # fpdf2 2.8 does not select the main font again after the fallback font drew part of a text, so the
+        # next text is drawn with the wrong font's glyph ids (garbage); selecting it before every text is
+        # cheap and always right.
+        self.current_font_is_set_on_page = False
+
     def header(self) -> None:
         self.set_font(FONT, "B", 15)
-        self.set_text_color(*_rgb(self.brand.color))
+        self.set_text_color(*rgb(self.brand.color))
         self.cell(0, 8, self.brand.name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font(FONT, "", 8)
         self.set_text_color(90, 90, 90)
@@ -113,7 +131,7 @@ class BrandedPdf(FPDF):
                                           f"Tax no. {self.brand.tax_number}") if p)
         if details:
             self.cell(0, 4, details, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_draw_color(*_rgb(self.brand.color))
+        self.set_draw_color(*rgb(self.brand.color))
         self.set_line_width(0.6)
         self.line(self.l_margin, self.get_y() + 2, self.w - self.r_margin, self.get_y() + 2)
         self.ln(5)
@@ -126,7 +144,7 @@ class BrandedPdf(FPDF):
         self.set_y(-12)
         self.set_font(FONT, "", 7)
         self.set_text_color(120, 120, 120)
-        self.cell(0, 5, f"{self.doc_title} · page {self.page_no()} of {{nb}}", align="C")
+        self.cell(0, 5, f"{self.doc_title} · {self.page_label.format(page=self.page_no(), pages='{nb}')}", align="C")
 
     def fields(self, pairs: Sequence[tuple[str, Any]], *, label_width: float = 42) -> None:
         """Label/value lines (the values wrap); empty values are left out."""
@@ -144,7 +162,7 @@ class BrandedPdf(FPDF):
         """A section title in the company's colour."""
         self.ln(1)
         self.set_font(FONT, "B", 11)
-        self.set_text_color(*_rgb(self.brand.color))
+        self.set_text_color(*rgb(self.brand.color))
         self.cell(0, 7, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_text_color(0, 0, 0)
 
@@ -169,7 +187,7 @@ class BrandedPdf(FPDF):
         self.set_font(FONT, "", 7)
         first = list(section.rows[0])[: len(columns)]
         align = tuple("RIGHT" if _is_number(value) else "LEFT" for value in first)
-        with self.table(headings_style=_heading_style(self.brand.color), line_height=4, text_align=align,
+        with self.table(headings_style=heading_style(self.brand.color), line_height=4, text_align=align,
                         cell_fill_mode=TableCellFillMode.ROWS, cell_fill_color=(245, 245, 245),
                         borders_layout="HORIZONTAL_LINES") as table:
             header = table.row()
@@ -190,10 +208,11 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
-def _heading_style(color: str) -> Any:
+def heading_style(color: str) -> Any:
+    """Table headings: bold white on the company's colour."""
     from fpdf.fonts import FontFace
 
-    return FontFace(family=FONT, emphasis="BOLD", color=(255, 255, 255), fill_color=_rgb(color))
+    return FontFace(family=FONT, emphasis="BOLD", color=(255, 255, 255), fill_color=rgb(color))
 
 
 def report_pdf(brand: Brand, title: str, subtitle: str, sections: Sequence[TableSection]) -> bytes:

@@ -122,3 +122,18 @@ def test_board_has_no_bulk_actions_for_a_read_only_role(ops_env: Path, demo_db: 
     app.switch_page("app_pages/orders_board.py").run()
     assert not app.exception
     assert "bulk_orders" not in [m.key for m in app.multiselect]
+
+
+def test_the_order_page_offers_every_document_of_the_order(ops_env: Path, demo_db: str) -> None:
+    with db.admin_engine(demo_db).connect() as conn:
+        number, invoice = conn.execute(text(
+            "SELECT o.order_number, i.invoice_number FROM service_orders o JOIN invoices i ON i.order_id = o.id "
+            "ORDER BY o.id LIMIT 1")).one()
+    app = signed_in(demo_db, "manager@riverside.example")
+    app.session_state["order_number"] = number
+    app.switch_page("app_pages/order_detail.py").run()
+    assert not app.exception
+    labels = {b.proto.label for b in app.get("download_button")}
+    for expected in ("Intake receipt · PDF", "Estimate · DOCX", "Work order · PDF", "Release certificate · PDF",
+                     f"Invoice {invoice} · XLSX"):
+        assert expected in labels

@@ -1,0 +1,113 @@
+"""Languages: gettext catalogs (Babel) for what RepairOps writes to people, and locale-aware formatting.
+
+Catalogs live in ``locales/<locale>/LC_MESSAGES/repairops.po`` and are read directly (no compile step), so a
+fresh checkout works as is. English is the source language: a message id is its English text.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+from babel.support import NullTranslations, Translations
+
+from ops_db.kit.errors import ValidationError
+
+LOCALES = ("en", "ru", "pt_BR", "zh_CN")
+LOCALE_DIR = Path(__file__).parent / "locales"
+DOMAIN = "repairops"
+
+
+def check_locale(locale: str | None, default: str = "en") -> str:
+    """A supported locale (``None`` → ``default``; ``pt-BR`` and ``zh_cn`` are accepted spellings)."""
+    if locale is None or not locale.strip():
+        locale = default
+    wanted = locale.strip().replace("-", "_").lower()
+    for known in LOCALES:
+        if known.lower() == wanted:
+            return known
+    raise ValidationError(f"The language must be one of {', '.join(LOCALES)}.")
+
+
+def catalog_path(locale: str) -> Path:
+    """Where a locale's catalog lives."""
+    return LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@lru_cache(maxsize=len(LOCALES))
+def translations(locale: str) -> NullTranslations:
+    """The locale's catalog (English needs none)."""
+    path = catalog_path(locale)
+    if locale == "en" or not path.exists():
+        return NullTranslations()
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=locale, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, domain=DOMAIN)
+
+
+def gettext_for(locale: str) -> Callable[[str], str]:
+    """``t("Invoice")`` in that language."""
+    return translations(check_locale(locale)).gettext
+
+
+def untranslated(locale: str, message_ids: set[str]) -> list[str]:
+    """The message ids that have no translation in the locale's catalog (English has nothing to translate)."""
+    if locale == "en":
+        return []
+    with catalog_path(locale).open("rb") as po:
+        catalog = read_po(po, locale=locale, domain=DOMAIN)
+    return sorted(m for m in message_ids if not (catalog.get(m) and catalog.get(m).string))  # type: ignore[union-attr]
+
+
+TRANSLATED_SOURCES = (Path(__file__).parents[1] / "documents",)
+KEYWORDS = {"t": None, "N_": None}  # t("…") translates now, N_("…") marks a message translated where drawn
+
+
+def source_messages() -> set[str]:
+    """Every message id the translated sources use (what each catalog must translate)."""
+    from babel.messages.extract import extract_from_file
+
+    found: set[str] = set()
+    for folder in TRANSLATED_SOURCES:
+        for path in sorted(folder.glob("*.py")):
+            for _, message, _, _ in extract_from_file("python", str(path), keywords=KEYWORDS):
+                if isinstance(message, str):
+                    found.add(message)
+    return found
+
+
+def babel_locale(locale: str) -> str:
+    """Babel's spelling of a locale (``pt_BR`` stays, ``en`` → ``en_US`` for US-style dates)."""
+    return "en_US" if locale == "en" else locale
+
+
+def money(amount: Decimal | int | float, currency: str, locale: str) -> str:
+    """``$1,234.50``, ``1 234,50 ₽``, ``R$ 1.234,50``, ``¥1,234.50``."""
+    return format_currency(Decimal(amount), currency, locale=babel_locale(locale))
+
+
+def number(value: Decimal | int | float, locale: str) -> str:
+    """A quantity or rate as that locale writes it (2.5 / 2,5)."""
+    return format_decimal(Decimal(value).normalize(), locale=babel_locale(locale))
+
+
+def day(value: date, locale: str) -> str:
+    """A date in the locale's medium form (Dec 2, 2026 / 2 дек. 2026 г. / 2 de dez. de 2026 / 2026年12月2日)."""
+    return format_date(value, format="medium", locale=babel_locale(locale))
+
+
+def moment(value: datetime, zone: ZoneInfo, locale: str) -> str:
+    """A point in time as local wall-clock time in the locale's short form."""
+    return format_datetime(value, format="short", tzinfo=zone, locale=babel_locale(locale))
