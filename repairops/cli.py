@@ -392,18 +392,20 @@ app.add_typer(notify_app, name="notify")
 @notify_app.command("run")
 def notify_run() -> None:
     """Send every due outbox message once (the Dagster sensor does this every 30 seconds)."""
-    from ops_db.comms.delivery import configured_senders, deliver_due
+    from ops_db.comms.delivery import configured_senders, deliver_due, tenant_channels
     from pipelines.resources import OpsDatabase
 
     settings = get_settings()
     senders = configured_senders(settings)
-    if not senders:
-        _fail("No delivery channel is configured; set REPAIROPS_SMTP_HOST (and REPAIROPS_SMTP_PORT) for email.")
     resource = OpsDatabase()
+    own = tenant_channels(db.admin_engine(resource.admin_url()))
+    if not senders and not own:
+        _fail("No delivery channel is configured; set REPAIROPS_SMTP_HOST (and REPAIROPS_SMTP_PORT) for email, "
+              "or give a company its own channel on the Admin page.")
     with console.status("Delivering notifications…"):
         report = deliver_due(resource.app_engine(), resource.active_tenants(), senders)
     console.print(f"{report.sent} sent, {report.failed} to retry later, {report.dead} given up "
-                  f"({', '.join(sorted(senders))}).")
+                  f"({', '.join(sorted(set(senders) | set(own)))}).")
     for error in report.errors[:10]:
         console.print(f"  [yellow]{error}[/yellow]")
 

@@ -16,6 +16,7 @@ run claims them again. Channels without a configured sender stay ``pending`` unt
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from sqlalchemy import Engine, text
 
@@ -92,6 +94,47 @@ class SmtpEmailSender:
         if refused:
             raise DeliveryFailed(f"recipient refused: {refused}")
         return {"smtp": f"{self.host}:{self.port}", "message_id": email["Message-ID"]}
+
+
+@dataclass(frozen=True)
+class AppriseSender:
+    """Any channel apprise supports (SMS and WhatsApp providers, chat, email): the company's apprise URL with
+    the recipient in place of ``{address}``."""
+
+    url_template: str
+
+    def url_for(self, address: str) -> str:
+        return self.url_template.replace("{address}", quote(address, safe="+@"))
+
+    def send(self, message: OutgoingMessage) -> dict[str, Any]:
+        import apprise
+
+        notifier = apprise.Apprise()
+        url = self.url_for(message.address)
+        scheme = url.split("://", 1)[0]
+        if not notifier.add(url):
+            raise DeliveryFailed(f"the {scheme} URL of this channel is not one apprise understands")
+        with apprise.LogCapture(level=logging.WARNING) as log:
+            delivered = notifier.notify(body=message.body, title=message.subject or "")
+        if not delivered:
+            reason = " ".join(str(log.getvalue()).split())[:500] or "no reason given"
+            raise DeliveryFailed(f"{scheme}: {reason}")
+        return {"apprise": scheme}  # never the URL itself: it holds the provider's credentials
+
+
+def tenant_senders(app_engine: Engine, tenant_id: int) -> dict[str, Sender]:
+    """The company's own senders (``notification_channels``), by channel."""
+    with UnitOfWork(app_engine, Actor.system(tenant_id, "notification delivery")) as uow:
+        rows = uow.session.execute(text(
+            "SELECT channel, apprise_url FROM notification_channels WHERE is_active")).all()
+    return {str(row.channel): AppriseSender(str(row.apprise_url)) for row in rows}
+
+
+def tenant_channels(admin_engine: Engine) -> list[str]:
+    """Channels some company has configured for itself (``admin_engine`` must bypass RLS)."""
+    with admin_engine.connect() as conn:
+        return sorted(conn.execute(text(
+            "SELECT DISTINCT channel FROM notification_channels WHERE is_active")).scalars())
 
 
 def configured_senders(settings: Settings) -> dict[str, Sender]:
@@ -165,19 +208,21 @@ def _mark(engine: Engine, message: OutgoingMessage, answer: dict[str, Any] | Non
 
 def deliver_due(app_engine: Engine, tenant_ids: Sequence[int], senders: Mapping[str, Sender], *,
                 now: datetime | None = None, batch: int = BATCH) -> DeliveryReport:
-    """Send every due message of the channels in ``senders`` for ``tenant_ids``; see the module notes."""
+    """Send every due message for ``tenant_ids`` through ``senders`` (server-wide) or, where a company has
+    configured its own channel, through that; see the module notes."""
     report = DeliveryReport()
-    channels = sorted(senders)
-    if not channels:
-        return report
     for tenant_id in tenant_ids:
+        chosen = {**senders, **tenant_senders(app_engine, tenant_id)}
+        channels = sorted(chosen)
+        if not channels:
+            continue
         while True:
             claimed = _claim(app_engine, tenant_id, channels, now, batch)
             report.claimed += len(claimed)
             for message in claimed:
                 answer, error = None, None
                 try:
-                    answer = senders[message.channel].send(message)
+                    answer = chosen[message.channel].send(message)
                 except DeliveryFailed as failure:
                     error = str(failure)
                     report.errors.append(f"message {message.id}: {error}")

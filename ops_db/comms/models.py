@@ -144,3 +144,20 @@ class InAppNotification(IdMixin, TenantMixin, Base):
     link: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
+
+
+class NotificationChannel(IdMixin, TenantMixin, TimestampMixin, Base):
+    """How one company sends one channel: an apprise URL with ``{address}`` where the recipient goes
+    (``twilio://SID:TOKEN@+15550001111/{address}`` for SMS, ``whatsapp://TOKEN@PHONE_ID/{address}``,
+    ``mailtos://user:pass@smtp.example.com?to={address}`` for email through the company's own server)."""
+
+    __tablename__ = "notification_channels"
+
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, "configured_channel"))
+    apprise_url: Mapped[str] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "channel"),
+        CheckConstraint("position('{address}' in apprise_url) > 0", name="url_has_address"),
+    )

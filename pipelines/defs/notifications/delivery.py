@@ -2,7 +2,8 @@
 
 The sending itself is ``ops_db.comms.delivery.deliver_due`` (claim with a lease, send, record the
 attempt, back off or give up); this module only decides when it runs. Channels come from the
-settings (email when ``REPAIROPS_SMTP_HOST`` is set); SMS and WhatsApp senders join them later.
+settings (email when ``REPAIROPS_SMTP_HOST`` is set) and from each company's own apprise channels
+(``notification_channels``: SMS, WhatsApp, its own email server).
 """
 
 # No `from __future__ import annotations`: Dagster inspects these type hints at definition time.
@@ -11,7 +12,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from ops_db.comms.delivery import configured_senders, deliver_due, due_count
+from ops_db.comms.delivery import configured_senders, deliver_due, due_count, tenant_channels
 from ops_db.kit import db
 from ops_db.settings import get_settings
 from pipelines.resources import OpsDatabase
@@ -29,7 +30,7 @@ def deliver_notifications(context: dg.OpExecutionContext, ops_db: OpsDatabase) -
     return {"claimed": report.claimed, "sent": report.sent, "failed": report.failed, "dead": report.dead}
 
 
-@dg.job(description="Deliver due notifications from the outbox (email; more channels as they are configured).")
+@dg.job(description="Deliver due notifications from the outbox (server email and each company's own channels).")
 def deliver_notifications_job() -> None:
     deliver_notifications()
 
@@ -39,10 +40,12 @@ def deliver_notifications_job() -> None:
            description="Every 30 seconds, if messages are due on a configured channel, run the delivery job.")
 def notification_delivery_sensor(context: dg.SensorEvaluationContext,
                                  ops_db: OpsDatabase) -> dg.RunRequest | dg.SkipReason:
-    channels = sorted(configured_senders(get_settings()))
+    admin = db.admin_engine(ops_db.admin_url())
+    channels = sorted(set(configured_senders(get_settings())) | set(tenant_channels(admin)))
     if not channels:
-        return dg.SkipReason("No delivery channel is configured (set REPAIROPS_SMTP_HOST for email).")
-    due = due_count(db.admin_engine(ops_db.admin_url()), channels)
+        return dg.SkipReason("No delivery channel is configured (set REPAIROPS_SMTP_HOST for email, or a "
+                             "company's own channel on the Admin page).")
+    due = due_count(admin, channels)
     if not due:
         return dg.SkipReason("No message is due.")
     bucket = int(datetime.now(UTC).timestamp()) // DELIVERY_CHECK_EVERY_SECONDS
