@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 
+from ops_db import i18n
 from ops_db.comms.delivery import AppriseSender
 from ops_db.comms.models import (
     InAppNotification,
@@ -21,34 +22,38 @@ from ops_db.comms.models import (
     OutboxMessage,
 )
 from ops_db.customers.models import Channel, Customer, CustomerPreference
+from ops_db.i18n import N_
 from ops_db.identity.models import Tenant, User
 from ops_db.kit.errors import NotFound, ValidationError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import ServiceOrder
 
-# Built-in English texts; a tenant overrides them per event, channel and locale in notification_templates.
+# Built-in texts, English as the message ids and translated into the recipient's language through the
+# catalogs (ops_db/i18n); a tenant overrides them per event, channel and locale in notification_templates.
 DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
-    "request_received": ("We received your repair request {order_number}",
-                         "Hello {customer_name}, we received your request {order_number}. Track it with code "
-                         "{tracking_code}."),
-    "order_assigned": ("Technician assigned to {order_number}",
-                       "{technician_name} will handle your order {order_number}."),
-    "technician_en_route": ("Your technician is on the way",
-                            "{technician_name} is on the way for order {order_number}."),
-    "estimate_ready": ("Estimate for {order_number}: {estimate_amount}",
-                       "The estimate for order {order_number} is {estimate_amount}. Please approve or decline it."),
-    "estimate_decided": ("Estimate {decision} for {order_number}",
-                         "The customer {decision} the estimate for order {order_number}."),
-    "ready_for_pickup": ("Your device is ready: {order_number}",
-                         "Order {order_number} is ready for pickup."),
-    "stage_changed": ("Order {order_number}: {stage}", "Order {order_number} is now {stage}."),
-    "payment_received": ("Payment received for {invoice_number}",
-                         "We received {amount} for invoice {invoice_number}. Thank you."),
-    "warranty_expiring": ("Warranty ends on {ends_on}",
-                          "The warranty on your {device} ends on {ends_on}."),
-    "sla_at_risk": ("SLA at risk: {order_number}", "Order {order_number} is at risk of missing its {kind} target."),
-    "sla_breached": ("SLA breached: {order_number}", "Order {order_number} missed its {kind} target."),
-    "message_received": ("New message on {order_number}", "{author}: {body}"),
+    "request_received": (N_("We received your repair request {order_number}"),
+                         N_("Hello {customer_name}, we received your request {order_number}. Track it with code "
+                            "{tracking_code}.")),
+    "order_assigned": (N_("Technician assigned to {order_number}"),
+                       N_("{technician_name} will handle your order {order_number}.")),
+    "technician_en_route": (N_("Your technician is on the way"),
+                            N_("{technician_name} is on the way for order {order_number}.")),
+    "estimate_ready": (N_("Estimate for {order_number}: {estimate_amount}"),
+                       N_("The estimate for order {order_number} is {estimate_amount}. Please approve or decline "
+                          "it.")),
+    "estimate_decided": (N_("Estimate {decision} for {order_number}"),
+                         N_("The customer {decision} the estimate for order {order_number}.")),
+    "ready_for_pickup": (N_("Your device is ready: {order_number}"),
+                         N_("Order {order_number} is ready for pickup.")),
+    "stage_changed": (N_("Order {order_number}: {stage}"), N_("Order {order_number} is now {stage}.")),
+    "payment_received": (N_("Payment received for {invoice_number}"),
+                         N_("We received {amount} for invoice {invoice_number}. Thank you.")),
+    "warranty_expiring": (N_("Warranty ends on {ends_on}"),
+                          N_("The warranty on your {device} ends on {ends_on}.")),
+    "sla_at_risk": (N_("SLA at risk: {order_number}"),
+                    N_("Order {order_number} is at risk of missing its {kind} target.")),
+    "sla_breached": (N_("SLA breached: {order_number}"), N_("Order {order_number} missed its {kind} target.")),
+    "message_received": (N_("New message on {order_number}"), N_("{author}: {body}")),
 }
 
 
@@ -67,6 +72,16 @@ def render(template: str, fields: dict[str, Any]) -> str:
         return template
 
 
+def built_in_text(event: str, locale: str) -> tuple[str, str]:
+    """The built-in subject and body of an event in ``locale`` (English where the language is unsupported)."""
+    subject, body = DEFAULT_TEMPLATES.get(event, (event, event))
+    try:
+        t = i18n.gettext_for(locale)
+    except ValidationError:
+        return subject, body
+    return t(subject), t(body)
+
+
 def _template(uow: UnitOfWork, event: str, channel: str, locale: str) -> tuple[str | None, str]:
     for loc in dict.fromkeys((locale, locale.split("_")[0], "en")):
         row = uow.session.execute(
@@ -76,7 +91,7 @@ def _template(uow: UnitOfWork, event: str, channel: str, locale: str) -> tuple[s
         ).first()
         if row is not None:
             return row.subject, row.body
-    return DEFAULT_TEMPLATES.get(event, (event, event))
+    return built_in_text(event, locale)
 
 
 def _quiet_until(now: datetime, start: time | None, end: time | None, tz: str) -> datetime:

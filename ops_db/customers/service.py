@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import time
 from decimal import Decimal
 from typing import Any
 
@@ -139,3 +140,39 @@ def page_bounds(limit: int, offset: int) -> tuple[int, int]:
     if offset < 0:
         raise ValidationError("The offset cannot be negative.")
     return limit, offset
+
+
+CONTACT_CHANNELS = ("email", "sms", "whatsapp")
+
+
+def set_preferences(uow: UnitOfWork, customer_id: int, *, channel: str, language: str,
+                    quiet_from: time | None = None, quiet_until: time | None = None) -> CustomerPreference:
+    """How a customer wants to hear from the shop: channel, language (en, ru, pt_BR, zh_CN) and quiet hours
+    (both or neither). Staff with ``customers.write`` set it, and a customer sets their own. Audited."""
+    from ops_db.i18n import check_locale
+
+    with uow:
+        actor = uow.actor
+        if actor.customer_id != customer_id:
+            actor.require("customers.write")
+        if channel not in CONTACT_CHANNELS:
+            raise ValidationError("The channel must be email, sms or whatsapp.")
+        language = check_locale(language)
+        if (quiet_from is None) != (quiet_until is None):
+            raise ValidationError("Give both ends of the quiet hours, or neither.")
+        if quiet_from is not None and quiet_from == quiet_until:
+            raise ValidationError("Quiet hours must start and end at different times.")
+        customer = uow.session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound(f"Customer {customer_id} does not exist.")
+        preference = uow.session.get(CustomerPreference, customer_id, with_for_update=True)
+        if preference is None:
+            preference = CustomerPreference(tenant_id=actor.tenant_id, customer_id=customer_id)
+            uow.session.add(preference)
+        preference.channel, preference.language = channel, language  # type: ignore[assignment]
+        preference.quiet_hours_start, preference.quiet_hours_end = quiet_from, quiet_until
+        uow.audit("customer.preferences", "customer_preferences", customer_id,
+                  after={"channel": channel, "language": language, "quiet_from": quiet_from,
+                         "quiet_until": quiet_until})
+        uow.commit()
+        return preference

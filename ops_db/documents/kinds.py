@@ -23,6 +23,7 @@ from ops_db.billing.service import balance
 from ops_db.customers.models import Customer
 from ops_db.documents.model import Block, Document, Grid
 from ops_db.documents.pdf import Brand
+from ops_db.i18n import N_
 from ops_db.identity.models import Tenant
 from ops_db.inventory.models import Part, PurchaseOrder, PurchaseOrderLine, StockLocation, Supplier
 from ops_db.kit.errors import NotFound
@@ -31,12 +32,6 @@ from ops_db.orders.models import OrderLine, OrderSignoff, ServiceOrder
 from ops_db.orders.service import line_amounts, load_order, order_totals
 from ops_db.warranty.models import Warranty
 from ops_db.workforce.models import Booking, Technician
-
-
-def N_(message: str) -> str:  # noqa: N802 (gettext's name for "translate later")
-    """Mark a message for the catalog without translating it here."""
-    return message
-
 
 # Stored values shown to people, in English (the message ids); translated where they are drawn.
 VALUE_LABELS = {

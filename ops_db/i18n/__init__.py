@@ -27,6 +27,11 @@ LOCALE_DIR = Path(__file__).parent / "locales"
 DOMAIN = "repairops"
 
 
+def N_(message: str) -> str:  # noqa: N802 (gettext's name for "translate later")
+    """Mark a message for the catalogs without translating it here (it is translated where it is drawn)."""
+    return message
+
+
 def check_locale(locale: str | None, default: str = "en") -> str:
     """A supported locale (``None`` → ``default``; ``pt-BR`` and ``zh_cn`` are accepted spellings)."""
     if locale is None or not locale.strip():
@@ -71,7 +76,7 @@ def untranslated(locale: str, message_ids: set[str]) -> list[str]:
     return sorted(m for m in message_ids if not (catalog.get(m) and catalog.get(m).string))  # type: ignore[union-attr]
 
 
-TRANSLATED_SOURCES = (Path(__file__).parents[1] / "documents",)
+TRANSLATED_SOURCES = (Path(__file__).parents[1] / "documents", Path(__file__).parents[1] / "comms")
 KEYWORDS = {"t": None, "N_": None}  # t("…") translates now, N_("…") marks a message translated where drawn
 
 

@@ -1,0 +1,82 @@
+"""Notifications in the customer's language, the catalogs' merge fields, and customer preferences."""
+
+from __future__ import annotations
+
+import string
+from datetime import time
+
+import pytest
+from babel.messages.pofile import read_po
+from sqlalchemy import text
+
+from ops_db import i18n
+from ops_db.comms.service import DEFAULT_TEMPLATES, built_in_text, notify_customer
+from ops_db.customers.service import CustomerIn, create_customer, set_preferences
+from ops_db.kit.db import admin_engine
+from ops_db.kit.errors import PermissionDenied, ValidationError
+from tests.conftest import Shop
+
+
+def _fields(message: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(message) if name}
+
+
+@pytest.mark.parametrize("locale", [loc for loc in i18n.LOCALES if loc != "en"])
+def test_every_translation_keeps_exactly_the_merge_fields_of_its_message(locale: str) -> None:
+    with i18n.catalog_path(locale).open("rb") as po:
+        catalog = read_po(po, locale=locale)
+    for message in catalog:
+        if message.id and message.string:
+            assert _fields(str(message.string)) == _fields(str(message.id)), (locale, message.id)
+
+
+def test_built_in_notifications_exist_in_every_language() -> None:
+    for event in DEFAULT_TEMPLATES:
+        english = built_in_text(event, "en")
+        for locale in ("ru", "pt_BR", "zh_CN"):
+            assert built_in_text(event, locale) != english, (event, locale)
+    assert built_in_text("ready_for_pickup", "de") == built_in_text("ready_for_pickup", "en")  # unsupported
+
+
+def _ready_message(shop: Shop, customer_id: int) -> tuple[str, str, str]:
+    uow = shop.uow()
+    with uow:  # type: ignore[attr-defined]
+        message = notify_customer(uow, "ready_for_pickup", customer_id, {"order_number": "RO-9"})  # type: ignore[arg-type]
+        uow.commit()  # type: ignore[attr-defined]
+    assert message is not None
+    return message.channel, str(message.subject), message.body
+
+
+def test_a_customer_hears_from_the_shop_in_their_language_on_their_channel(shop: Shop) -> None:
+    customer = create_customer(shop.uow(), CustomerIn("Ли Вэй", email="li@mail.example", phone="+8613800000000"))
+    own = shop.person("customer", customer_id=customer.id)
+    set_preferences(shop.uow(own), customer.id, channel="sms", language="zh-CN",
+                    quiet_from=time(22, 0), quiet_until=time(7, 0))
+    channel, subject, body = _ready_message(shop, customer.id)
+    assert (channel, subject, body) == ("sms", "您的设备已修好：RO-9", "订单 RO-9 已可取件。")
+    set_preferences(shop.uow(shop.person("front_desk")), customer.id, channel="email", language="ru")
+    assert _ready_message(shop, customer.id) == ("email", "Ваше устройство готово: RO-9",
+                                                 "Заказ RO-9 готов к выдаче.")
+
+
+def test_bad_preferences_are_one_sentence_and_change_nothing(shop: Shop) -> None:
+    customer = create_customer(shop.uow(), CustomerIn("Pat", email="pat@mail.example"))
+    other = create_customer(shop.uow(), CustomerIn("Sam", email="sam@mail.example"))
+    before = _preferences(shop)
+    for kwargs, message in (({"channel": "fax", "language": "en"}, "email, sms or whatsapp"),
+                            ({"channel": "sms", "language": "klingon"}, "language must be one of"),
+                            ({"channel": "sms", "language": "en", "quiet_from": time(22)}, "both ends"),
+                            ({"channel": "sms", "language": "en", "quiet_from": time(9), "quiet_until": time(9)},
+                             "different times")):
+        with pytest.raises(ValidationError, match=message):
+            set_preferences(shop.uow(), customer.id, **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(PermissionDenied):  # a customer sets only their own
+        set_preferences(shop.uow(shop.person("customer", customer_id=other.id)), customer.id, channel="sms",
+                        language="en")
+    assert _preferences(shop) == before
+
+
+def _preferences(shop: Shop) -> list[tuple[object, ...]]:
+    with admin_engine(shop.url).connect() as conn:
+        return [tuple(r) for r in conn.execute(text(
+            "SELECT customer_id, channel, language, quiet_hours_start FROM customer_preferences ORDER BY 1"))]
