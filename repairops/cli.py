@@ -244,6 +244,35 @@ def documents_render(
     console.print(f"Wrote {output} ({len(data):,} bytes).")
 
 
+@app.command("import")
+def import_file(
+    kind: Annotated[str, typer.Argument(help="customers, devices or parts.")],
+    file: Annotated[Path, typer.Argument(help="A UTF-8 CSV file with a header row.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row and write nothing.")] = False,
+    tenant: Annotated[str, typer.Option(help="The company's slug.")] = "riverside",
+) -> None:
+    """Import customers, devices or parts from CSV: all rows or none, every problem listed by row and column."""
+    from ops_db.identity.service import resolve_tenant
+    from ops_db.imports import describe, import_csv
+    from ops_db.kit.uow import Actor, UnitOfWork
+
+    if not file.is_file():
+        _fail(f"There is no file {file}.")
+        return
+    engine = db.app_engine(db.server_url(get_settings()))
+    actor = Actor.system(resolve_tenant(engine, tenant), f"repairops import {kind}")
+    with console.status(f"{'Checking' if dry_run else 'Importing'} {file.name}…"):
+        report = import_csv(UnitOfWork(engine, actor), kind, file.read_bytes(), dry_run=dry_run)
+    if report.errors:
+        table = Table("row", "column", "problem", title=f"{file.name}: {len(report.errors):,} problems")
+        for error in report.errors[:200]:
+            table.add_row(str(error.row), error.column, error.reason)
+        err.print(table)
+        _fail(describe(report))
+        return
+    console.print(describe(report))
+
+
 DEMO_TENANT = "riverside"
 DEMO_PLAN_SECONDS = 10.0
 

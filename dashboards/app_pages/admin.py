@@ -23,6 +23,7 @@ from ops_db.billing.service import save_tax_rate
 from ops_db.comms.service import DEFAULT_TEMPLATES, TEMPLATE_CHANNELS, save_template, template_fields
 from ops_db.identity.service import create_user, grant_roles, unlock_user
 from ops_db.identity.tenants import CompanyIn, update_company
+from ops_db.imports import KINDS, describe, import_csv
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.sla.service import update_policy
@@ -35,9 +36,9 @@ actor = current_actor()
 assert actor is not None
 st.title("Admin")
 show_flash()
-(users_tab, roles_tab, sla_tab, tax_tab, templates_tab, branding_tab, skills_tab,
+(users_tab, roles_tab, sla_tab, tax_tab, templates_tab, branding_tab, skills_tab, import_tab,
  audit_tab) = st.tabs(["Users", "Roles and permissions", "SLA policies", "Tax rates", "Notification templates",
-                       "Branding", "Technicians and skills", "Audit log"])
+                       "Branding", "Technicians and skills", "Import", "Audit log"])
 
 
 def _attempt(call: Callable[[], object], working: str) -> bool:
@@ -334,6 +335,35 @@ with skills_tab:
             st.dataframe(admin.skill_matrix(engine(), actor).drop(columns=["id"]), hide_index=True)
             st.caption("Levels run from 1 (junior) to 5 (expert); an empty cell means the technician lacks "
                        "the skill.")
+
+with import_tab:
+    importable = [k for k, spec in KINDS.items() if actor.can(spec.permission)]
+    if not importable:
+        _no_access("imports")
+    else:
+        st.caption("Customers, devices or parts from a UTF-8 CSV with a header row. Every row is checked; if "
+                   "any is wrong nothing is written and each problem is listed by row and column. Columns: "
+                   "customers `name, email, phone, kind, language, address, city`; devices `customer_email` or "
+                   "`customer_phone, manufacturer, model, category, serial_number, purchase_date, "
+                   "warranty_until`; parts `sku, name, category, unit_cost, sale_price, warranty_months`.")
+        left, right = st.columns([1, 3])
+        what = left.selectbox("What", importable, key="import_kind")
+        upload = right.file_uploader("CSV file", type=["csv"], key="import_file")
+        check_col, write_col = st.columns(2)
+        checking = check_col.button("Check (dry run)", key="import_check", disabled=upload is None)
+        writing = write_col.button("Import", type="primary", key="import_write", disabled=upload is None)
+        if upload is not None and (checking or writing):
+            try:
+                with st.spinner("Checking every row…" if checking else "Importing…"):
+                    outcome = import_csv(UnitOfWork(engine(), actor), str(what), upload.getvalue(),
+                                         dry_run=checking)
+            except RepairOpsError as error:
+                st.error(error.message)
+            else:
+                (st.error if outcome.errors else st.success)(describe(outcome))
+                if outcome.errors:
+                    st.dataframe([{"row": e.row, "column": e.column, "problem": e.reason}
+                                  for e in outcome.errors], hide_index=True)
 
 with audit_tab:
     if not actor.can("audit.read"):

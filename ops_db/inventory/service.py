@@ -427,24 +427,34 @@ def create_part(uow: UnitOfWork, sku: str, name: str, *, category: str = "genera
     """Add a part to the catalogue."""
     with uow:
         uow.actor.require("inventory.adjust")
-        sku, name = (sku or "").strip(), (name or "").strip()
-        if not sku or len(sku) > 64:
-            raise ValidationError("Give a SKU of 1 to 64 characters.")
-        if not name or len(name) > 200:
-            raise ValidationError("Give a part name of 1 to 200 characters.")
-        try:
-            cost, price = Decimal(str(unit_cost)), Decimal(str(sale_price))
-        except ArithmeticError:
-            raise ValidationError("Prices must be numbers.") from None
-        if not (cost.is_finite() and price.is_finite()) or cost < 0 or price < 0:
-            raise ValidationError("Prices cannot be negative.")
-        if uow.session.execute(select(Part.id).where(Part.sku == sku)).first():
-            raise Conflict(f"A part with SKU {sku} already exists.")
-        part = Part(tenant_id=uow.actor.tenant_id, sku=sku, name=name, category=category[:64],
-                    unit_cost=cost.quantize(Decimal("0.01")), sale_price=price.quantize(Decimal("0.01")),
-                    warranty_months=warranty_months)
-        uow.session.add(part)
-        uow.flush()
-        uow.audit("part.create", "parts", part.id, after={"sku": sku})
+        part = add_part(uow, sku, name, category=category, unit_cost=unit_cost, sale_price=sale_price,
+                        warranty_months=warranty_months)
         uow.commit()
         return part
+
+
+def add_part(uow: UnitOfWork, sku: str, name: str, *, category: str = "general", unit_cost: Any = 0,
+             sale_price: Any = 0, warranty_months: int = 3) -> Part:
+    """The checks and the new catalogue row of :func:`create_part`, inside the caller's open unit of work."""
+    sku, name = (sku or "").strip(), (name or "").strip()
+    if not sku or len(sku) > 64:
+        raise ValidationError("Give a SKU of 1 to 64 characters.")
+    if not name or len(name) > 200:
+        raise ValidationError("Give a part name of 1 to 200 characters.")
+    try:
+        cost, price = Decimal(str(unit_cost)), Decimal(str(sale_price))
+    except ArithmeticError:
+        raise ValidationError("Prices must be numbers.") from None
+    if not (cost.is_finite() and price.is_finite()) or cost < 0 or price < 0:
+        raise ValidationError("Prices cannot be negative.")
+    if isinstance(warranty_months, bool) or not isinstance(warranty_months, int) or not 0 <= warranty_months <= 120:
+        raise ValidationError("The warranty must be 0 to 120 months.")
+    if uow.session.execute(select(Part.id).where(Part.sku == sku)).first():
+        raise Conflict(f"A part with SKU {sku} already exists.")
+    part = Part(tenant_id=uow.actor.tenant_id, sku=sku, name=name, category=(category or "general")[:64],
+                unit_cost=cost.quantize(Decimal("0.01")), sale_price=price.quantize(Decimal("0.01")),
+                warranty_months=warranty_months)
+    uow.session.add(part)
+    uow.flush()
+    uow.audit("part.create", "parts", part.id, after={"sku": sku})
+    return part

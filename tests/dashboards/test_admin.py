@@ -68,7 +68,7 @@ def test_the_page_has_every_section_as_a_tab(ops_env: Path, demo_db: str) -> Non
     app = _admin_page(demo_db)
     assert [t.label for t in app.tabs] == ["Users", "Roles and permissions", "SLA policies", "Tax rates",
                                            "Notification templates", "Branding", "Technicians and skills",
-                                           "Audit log"]
+                                           "Import", "Audit log"]
     assert not app.error
     users = app.dataframe[0].value
     assert "admin@riverside.example" in set(users["email"])
@@ -225,7 +225,7 @@ def test_verify_the_audit_chain_reports_ok(ops_env: Path, demo_db: str) -> None:
 def test_the_auditor_sees_the_page_but_no_forms(ops_env: Path, demo_db: str) -> None:
     app = _admin_page(demo_db, "auditor@riverside.example")
     assert not app.error
-    assert len(app.tabs) == 8
+    assert len(app.tabs) == 9
     assert "admin@riverside.example" in set(app.dataframe[0].value["email"])
     buttons = {b.key for b in app.button}
     assert "create_user_submit" not in buttons and "grant_submit" not in buttons

@@ -45,3 +45,22 @@ def test_bad_requests_are_one_sentence_and_write_nothing(demo_db: str, tmp_path:
         assert done.returncode == 1, done.stdout
         assert message in done.stderr and "Traceback" not in done.stderr
     assert not target.exists()
+
+
+def test_import_checks_with_a_dry_run_then_writes(demo_db: str, tmp_path: Path) -> None:
+    env = {"DATABASE_URL": demo_db}
+    good = tmp_path / "parts.csv"
+    good.write_text("sku,name,unit_cost,sale_price\nIMP-1,Шлейф 排线,3.50,9.90\nIMP-2,Screw kit,0.40,1.00\n",
+                    encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sku,name,unit_cost\nIMP-3,,1\nIMP-4,Fan,-2\n", encoding="utf-8")
+    checked = run(tmp_path / ".repairops", "import", "parts", str(good), "--dry-run", env=env)
+    assert checked.returncode == 0, checked.stderr
+    assert "All 2 rows are valid" in checked.stdout
+    assert _first(demo_db, "SELECT count(*) FROM parts WHERE sku LIKE 'IMP-%'") == 0
+    refused = run(tmp_path / ".repairops", "import", "parts", str(bad), env=env)
+    assert refused.returncode == 1
+    assert "2 problems in 2 rows; nothing was written." in refused.stderr and "Traceback" not in refused.stderr
+    done = run(tmp_path / ".repairops", "import", "parts", str(good), env=env)
+    assert done.returncode == 0 and "Imported 2 rows: 2 new" in done.stdout
+    assert _first(demo_db, "SELECT count(*) FROM parts WHERE sku LIKE 'IMP-%'") == 2
