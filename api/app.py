@@ -10,10 +10,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.ratelimit import RateLimited, TokenBucket
-from api.routes import operations, orders, public
+from api.routes import operations, orders, public, webhooks
+from ops_db.billing.stripe_payments import StripeConfig, stripe_config
 from ops_db.identity.service import AuthenticationFailed
 from ops_db.kit.db import app_engine
 from ops_db.kit.errors import Conflict, DatabaseUnavailable, NotFound, PermissionDenied, RepairOpsError
+from ops_db.settings import get_settings
 
 STATUS = [(RateLimited, 429), (AuthenticationFailed, 401), (PermissionDenied, 403), (NotFound, 404),
           (Conflict, 409), (DatabaseUnavailable, 503)]
@@ -43,14 +45,17 @@ def _validation_sentence(exc: RequestValidationError) -> str:
     return f"{where}: {message}."
 
 
-def create_app(database_url: str, *, public_burst: int = 30, public_per_second: float = 1.0) -> FastAPI:
-    """The REST API over the services of the database at ``database_url``."""
+def create_app(database_url: str, *, public_burst: int = 30, public_per_second: float = 1.0,
+               stripe: StripeConfig | None = None) -> FastAPI:
+    """The REST API over the services of the database at ``database_url`` (Stripe keys from the settings unless
+    ``stripe`` is given)."""
     app = FastAPI(title="RepairOps API", version="1.0",
                   description="Repair requests, service orders, dispatch, stock and billing. Errors are "
                               '`{"error": code, "message": one plain sentence}`.')
     app.state.engine = app_engine(database_url)
     app.state.public_bucket = TokenBucket(public_burst, public_per_second)
-    for module in (public, orders, operations):
+    app.state.stripe = stripe or stripe_config(get_settings())
+    for module in (public, orders, operations, webhooks):
         app.include_router(module.router)
 
     @app.exception_handler(RepairOpsError)

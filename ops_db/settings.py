@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     smtp_username: str | None = Field(default=None, description="SMTP login (optional).")
     smtp_password: str | None = Field(default=None, description="SMTP password (optional).")
 
+    stripe_secret_key: str | None = Field(default=None, description="Stripe secret key (unset: no online payment).")
+    stripe_webhook_secret: str | None = Field(default=None,
+                                              description="Signing secret of the Stripe webhook endpoint.")
+    public_url: str = Field(default="http://127.0.0.1:8501", description="Where customers reach the portal.")
+    stripe_api_base: str | None = Field(default=None, description="Another Stripe API address (a proxy; tests).")
+
     travel_provider: str = Field(
         default="haversine",
         description="Travel times for dispatch: haversine (straight line x road factor), osrm or valhalla.",

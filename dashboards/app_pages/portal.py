@@ -10,15 +10,36 @@ from dashboards.data import portal
 from dashboards.data.catalog import tenant_zone
 from dashboards.session import current_actor, engine
 from dashboards.widgets import document_buttons
+from ops_db.billing.stripe_payments import checkout_url, stripe_config
 from ops_db.comms.service import list_messages, post_message
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.service import decide_estimate, rate_order, timeline
+from ops_db.settings import get_settings
 
 actor = current_actor()
 assert actor is not None
 st.title("My repairs")
 repairs_tab, devices_tab = st.tabs(["Repairs", "Devices and warranties"])
+
+
+def _pay_now(invoice_id: int) -> None:
+    """A card payment through Stripe's secure page, when the shop has online payment set up."""
+    assert actor is not None
+    config = stripe_config(get_settings())
+    if config is None:
+        st.caption("Pay at the counter or by bank transfer; online payment is not set up.")
+        return
+    if st.button("Pay now", type="primary", key="portal_pay", icon=":material/credit_card:"):
+        base = get_settings().public_url.rstrip("/")
+        try:
+            with st.spinner("Opening the secure payment page…"):
+                url = checkout_url(UnitOfWork(engine(), actor), config, invoice_id, success_url=f"{base}/?paid=1",
+                                   cancel_url=base)
+        except RepairOpsError as error:
+            st.error(error.message)
+        else:
+            st.link_button("Continue to the secure payment page", url, type="primary")
 
 
 def _repairs() -> None:
@@ -59,6 +80,8 @@ def _repairs() -> None:
     if isinstance(order["invoice_number"], str):
         st.info(f"Invoice {order['invoice_number']}: {order['invoice_status'].replace('_', ' ')}, "
                 f"total {order['invoice_total']:,.2f}.")
+        if order["invoice_status"] in ("issued", "partially_paid"):
+            _pay_now(int(order["invoice_id"]))
     with UnitOfWork(engine(), actor) as uow:
         events = timeline(uow, order_id)
     zone = tenant_zone(engine(), actor)

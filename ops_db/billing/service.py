@@ -175,8 +175,10 @@ def record_payment(uow: UnitOfWork, invoice_id: int, amount: Any, method: str, i
         return payment
 
 
-def refund(uow: UnitOfWork, payment_id: int, amount: Any, reason: str, idempotency_key: str) -> Refund:
-    """Give money back, partly or fully, never more than what remains of the payment."""
+def refund(uow: UnitOfWork, payment_id: int, amount: Any, reason: str, idempotency_key: str, *,
+           provider_reference: str | None = None) -> Refund:
+    """Give money back, partly or fully, never more than what remains of the payment (``provider_reference``:
+    the payment provider's id of a refund it has made)."""
     with uow:
         uow.actor.require("billing.refund")
         key = _key(idempotency_key)
@@ -196,7 +198,8 @@ def refund(uow: UnitOfWork, payment_id: int, amount: Any, reason: str, idempoten
         if value > remaining:
             raise Conflict(f"A refund cannot exceed what was paid: at most {remaining} remains of this payment.")
         row = Refund(tenant_id=payment.tenant_id, payment_id=payment.id, amount=value, reason=why[:2000],
-                     idempotency_key=key, refunded_at=uow.now(), created_by=uow.actor.user_id)
+                     idempotency_key=key, refunded_at=uow.now(), created_by=uow.actor.user_id,
+                     provider_reference=provider_reference)
         uow.session.add(row)
         uow.flush()  # the trigger adds to payments.refunded_amount, capped by its CHECK
         uow.session.refresh(payment)

@@ -1,0 +1,29 @@
+"""Incoming webhooks from payment providers (signed; no bearer token)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import EngineDep
+from api.schemas import ERRORS
+from ops_db.billing.stripe_payments import handle_webhook
+from ops_db.kit.errors import ValidationError
+
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=ERRORS)
+
+MAX_EVENT_BYTES = 512 * 1024
+
+
+@router.post("/stripe", summary="Stripe events: a paid Checkout session records the payment")
+async def stripe_event(request: Request, eng: EngineDep,
+                       stripe_signature: Annotated[str | None, Header()] = None) -> dict[str, str]:
+    """Verifies the ``Stripe-Signature`` header against the endpoint secret; the same event sent twice records
+    one payment."""
+    payload = await request.body()
+    if len(payload) > MAX_EVENT_BYTES:
+        raise ValidationError("The webhook body is too large.")
+    outcome = await run_in_threadpool(handle_webhook, eng, request.app.state.stripe, payload, stripe_signature)
+    return {"status": outcome}

@@ -1,0 +1,188 @@
+"""Stripe: a Checkout page for an open invoice, the signed webhook that records the payment once however often
+it is delivered, and refunds through the provider. Signatures are real HMAC-SHA256; Stripe's API is a small
+loopback server (no card network runs here)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from api.app import create_app
+from ops_db.billing import service as billing
+from ops_db.billing.stripe_payments import StripeConfig, checkout_url, refund_online
+from ops_db.customers.service import CustomerIn, create_customer
+from ops_db.kit.db import admin_engine
+from ops_db.kit.errors import Conflict, NotFound
+from ops_db.orders import service as orders
+from tests.conftest import Shop
+
+SECRET = "whsec_test_secret"
+
+
+@dataclass
+class FakeStripe:
+    """Stripe's API on loopback: answers Checkout sessions and refunds, keeps what it was sent."""
+
+    port: int = 0
+    calls: list[tuple[str, dict[str, list[str]]]] = field(default_factory=list)
+
+
+@pytest.fixture
+def fake_stripe() -> Iterator[FakeStripe]:
+    state = FakeStripe()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode())
+            state.calls.append((self.path, form))
+            if self.path == "/v1/checkout/sessions":
+                answer = {"id": "cs_test_1", "object": "checkout.session", "url": "https://checkout.stripe.test/1"}
+            else:
+                answer = {"id": f"re_test_{len(state.calls)}", "object": "refund", "status": "succeeded"}
+            body = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield state
+    server.shutdown()
+
+
+def _config(fake: FakeStripe) -> StripeConfig:
+    return StripeConfig("sk_test_123", SECRET, f"http://127.0.0.1:{fake.port}")
+
+
+def _invoice(shop: Shop) -> tuple[int, int]:
+    customer = create_customer(shop.uow(), CustomerIn("Зоя Иванова", email="zoya@mail.example"))
+    receipt = orders.register_intake(shop.uow(), orders.IntakeIn(customer=None, customer_id=customer.id,
+                                                                 problem_description="Screen"))
+    orders.transition(shop.uow(), receipt.order_id, "diagnostics")
+    orders.add_line(shop.uow(), receipt.order_id, orders.LineIn(kind="labour", description="Fit screen",
+                                                                unit_price=Decimal("100")))
+    orders.send_estimate(shop.uow(), receipt.order_id)
+    orders.decide_estimate(shop.uow(), receipt.order_id, True, tracking_code=receipt.tracking_code)
+    for stage in ("quality_check", "ready"):
+        orders.transition(shop.uow(), receipt.order_id, stage)
+    return customer.id, billing.create_invoice(shop.uow(), receipt.order_id).id
+
+
+def _event(shop: Shop, invoice_id: int, *, event_id: str = "evt_1", intent: str = "pi_1", cents: int = 11000) -> bytes:
+    session = {"id": "cs_test_1", "object": "checkout.session", "payment_status": "paid", "amount_total": cents,
+               "currency": "usd", "payment_intent": intent,
+               "metadata": {"tenant_id": str(shop.tenant_id), "invoice_id": str(invoice_id)}}
+    return json.dumps({"id": event_id, "object": "event", "type": "checkout.session.completed",
+                       "data": {"object": session}}).encode()
+
+
+def _sign(payload: bytes, secret: str = SECRET, at: int | None = None) -> str:
+    stamp = int(time.time()) if at is None else at
+    digest = hmac.new(secret.encode(), f"{stamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return f"t={stamp},v1={digest}"
+
+
+def _payments(shop: Shop) -> list[tuple[object, ...]]:
+    with admin_engine(shop.url).connect() as conn:
+        return [tuple(r) for r in conn.execute(text(
+            "SELECT amount, method, provider, provider_reference FROM payments ORDER BY id"))]
+
+
+def test_pay_now_opens_a_checkout_for_what_is_due(shop: Shop, fake_stripe: FakeStripe) -> None:
+    customer_id, invoice_id = _invoice(shop)
+    own = shop.person("customer", customer_id=customer_id)
+    url = checkout_url(shop.uow(own), _config(fake_stripe), invoice_id, success_url="https://shop/ok",
+                       cancel_url="https://shop/back")
+    assert url == "https://checkout.stripe.test/1"
+    [(path, form)] = fake_stripe.calls
+    assert path == "/v1/checkout/sessions"
+    assert form["line_items[0][price_data][unit_amount]"] == ["11000"]  # 100.00 + 10 % tax, in cents
+    assert form["metadata[invoice_id]"] == [str(invoice_id)] and form["mode"] == ["payment"]
+    stranger = create_customer(shop.uow(), CustomerIn("Other", email="other@mail.example"))
+    with pytest.raises(NotFound):
+        checkout_url(shop.uow(shop.person("customer", customer_id=stranger.id)), _config(fake_stripe), invoice_id,
+                     success_url="https://shop/ok", cancel_url="https://shop/back")
+
+
+def test_the_signed_webhook_records_the_payment_once(shop: Shop, fake_stripe: FakeStripe) -> None:
+    _, invoice_id = _invoice(shop)
+    payload = _event(shop, invoice_id)
+    with TestClient(create_app(shop.url, stripe=_config(fake_stripe))) as client:
+        for _ in range(2):  # Stripe retries; a replay must not record a second payment
+            reply = client.post("/api/v1/webhooks/stripe", content=payload,
+                                headers={"Stripe-Signature": _sign(payload)})
+            assert reply.status_code == 200, reply.text
+            assert reply.json()["status"].endswith("recorded")
+        refused = [
+            client.post("/api/v1/webhooks/stripe", content=payload.replace(b"11000", b"1"),
+                        headers={"Stripe-Signature": _sign(payload)}),
+            client.post("/api/v1/webhooks/stripe", content=payload,
+                        headers={"Stripe-Signature": _sign(payload, at=int(time.time()) - 3600)}),
+            client.post("/api/v1/webhooks/stripe", content=payload,
+                        headers={"Stripe-Signature": _sign(payload, secret="whsec_other")}),
+            client.post("/api/v1/webhooks/stripe", content=payload),
+        ]
+        assert [r.status_code for r in refused] == [403, 403, 403, 403]
+        assert all(r.json()["message"] == "The Stripe signature is missing, wrong or too old." for r in refused)
+    assert _payments(shop) == [(Decimal("110.00"), "online", "stripe", "pi_1")]
+    with admin_engine(shop.url).connect() as conn:
+        assert conn.execute(text("SELECT status FROM invoices WHERE id = :i"), {"i": invoice_id}).scalar() == "paid"
+
+
+def test_a_refund_goes_through_stripe_first(shop: Shop, fake_stripe: FakeStripe) -> None:
+    _, invoice_id = _invoice(shop)
+    payload = _event(shop, invoice_id)
+    with TestClient(create_app(shop.url, stripe=_config(fake_stripe))) as client:
+        client.post("/api/v1/webhooks/stripe", content=payload, headers={"Stripe-Signature": _sign(payload)})
+    with admin_engine(shop.url).connect() as conn:
+        payment_id = conn.execute(text("SELECT id FROM payments")).scalar_one()
+    refund_online(shop.uow(shop.person("finance")), _config(fake_stripe), payment_id, "10.00", "Late", "rf-1")
+    [(path, form)] = fake_stripe.calls
+    assert path == "/v1/refunds" and form["amount"] == ["1000"] and form["payment_intent"] == ["pi_1"]
+    with admin_engine(shop.url).connect() as conn:
+        row = conn.execute(text("SELECT amount, provider_reference FROM refunds")).one()
+    assert tuple(row) == (Decimal("10.00"), "re_test_1")
+    cash = billing.record_payment(shop.uow(), billing.create_invoice(shop.uow(), _order_for_cash(shop)).id,
+                                  "50", "cash", "cash-1")
+    with pytest.raises(Conflict, match="not made through Stripe"):
+        refund_online(shop.uow(), _config(fake_stripe), cash.id, "5", "x", "rf-2")
+
+
+def _order_for_cash(shop: Shop) -> int:
+    customer = create_customer(shop.uow(), CustomerIn("Cash Payer", email="cash@mail.example"))
+    receipt = orders.register_intake(shop.uow(), orders.IntakeIn(customer=None, customer_id=customer.id,
+                                                                 problem_description="Battery"))
+    orders.transition(shop.uow(), receipt.order_id, "diagnostics")
+    orders.add_line(shop.uow(), receipt.order_id, orders.LineIn(kind="labour", description="Battery",
+                                                                unit_price=Decimal("50")))
+    orders.send_estimate(shop.uow(), receipt.order_id)
+    orders.decide_estimate(shop.uow(), receipt.order_id, True, tracking_code=receipt.tracking_code)
+    for stage in ("quality_check", "ready"):
+        orders.transition(shop.uow(), receipt.order_id, stage)
+    return receipt.order_id
+
+
+def test_without_stripe_keys_the_webhook_says_so(shop: Shop) -> None:
+    with TestClient(create_app(shop.url)) as client:
+        reply = client.post("/api/v1/webhooks/stripe", content=b"{}", headers={"Stripe-Signature": "t=1,v1=x"})
+    assert reply.status_code == 409
+    assert reply.json()["message"] == "Online payment is not set up on this server."
