@@ -422,12 +422,17 @@ app.add_typer(notify_app, name="notify")
 def notify_run() -> None:
     """Send every due outbox message once (the Dagster sensor does this every 30 seconds)."""
     from ops_db.comms.delivery import configured_senders, deliver_due, tenant_channels
+    from ops_db.comms.webhooks import deliver_webhooks
     from pipelines.resources import OpsDatabase
 
     settings = get_settings()
     senders = configured_senders(settings)
     resource = OpsDatabase()
     own = tenant_channels(db.admin_engine(resource.admin_url()))
+    with console.status("Delivering webhooks…"):
+        hooks = deliver_webhooks(resource.app_engine(), resource.active_tenants())
+    if hooks.sent or hooks.failed or hooks.dead:
+        console.print(f"Webhooks: {hooks.sent} sent, {hooks.failed} to retry later, {hooks.dead} given up.")
     if not senders and not own:
         _fail("No delivery channel is configured; set REPAIROPS_SMTP_HOST (and REPAIROPS_SMTP_PORT) for email, "
               "or give a company its own channel on the Admin page.")

@@ -161,3 +161,38 @@ class NotificationChannel(IdMixin, TenantMixin, TimestampMixin, Base):
         UniqueConstraint("tenant_id", "channel"),
         CheckConstraint("position('{address}' in apprise_url) > 0", name="url_has_address"),
     )
+
+
+class WebhookEndpoint(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A company's integration that wants its order events: where to POST them and the secret that signs them."""
+
+    __tablename__ = "webhook_endpoints"
+
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(100))
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+
+    __table_args__ = (CheckConstraint("url ~ '^https?://'", name="url_is_http"),)
+
+
+class WebhookDelivery(IdMixin, TenantMixin, Base):
+    """One order event for one endpoint: sent at least once (receivers dedupe on ``event_id``)."""
+
+    __tablename__ = "webhook_deliveries"
+
+    endpoint_id: Mapped[int] = fk("webhook_endpoints.id", ondelete="CASCADE")
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(16), server_default="pending")
+    attempts: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    not_before: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'dead')", name="status_known"),
+        Index("ix_webhook_deliveries_due", "tenant_id", "not_before",
+              postgresql_where=text("status IN ('pending', 'failed', 'sending')")),
+    )

@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select, text
 from ops_db.assets.models import Equipment, EquipmentModel
 from ops_db.billing.models import Invoice, InvoiceStatus, TaxRate
 from ops_db.comms.service import notify_customer, notify_user
+from ops_db.comms.webhooks import enqueue_order_event
 from ops_db.customers.models import Customer, CustomerTier
 from ops_db.customers.service import CustomerIn, find_or_create, page_bounds
 from ops_db.identity.models import Tenant
@@ -358,6 +359,9 @@ def _event(uow: UnitOfWork, order: ServiceOrder, kind: EventType, at: datetime, 
     uow.session.add(OrderEvent(tenant_id=order.tenant_id, order_id=order.id, event_type=kind, from_stage=from_stage,
                                to_stage=to_stage, actor_user_id=uow.actor.user_id, actor_label=uow.actor.label[:200],
                                occurred_at=at, payload=payload or {}))
+    enqueue_order_event(uow, order.id, order.order_number, str(kind), {
+        "from_stage": from_stage.value if from_stage else None, "to_stage": to_stage.value if to_stage else None,
+        "occurred_at": at.isoformat(), "details": payload or {}})
 
 
 def record_event(uow: UnitOfWork, order: ServiceOrder, kind: EventType, payload: dict[str, Any] | None = None

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from ops_db.comms.delivery import configured_senders, deliver_due, due_count, tenant_channels
+from ops_db.comms.webhooks import deliver_webhooks, webhooks_due
 from ops_db.kit import db
 from ops_db.settings import get_settings
 from pipelines.resources import OpsDatabase
@@ -24,10 +25,13 @@ DELIVERY_CHECK_EVERY_SECONDS = 30
 def deliver_notifications(context: dg.OpExecutionContext, ops_db: OpsDatabase) -> dict[str, int]:
     senders = configured_senders(get_settings())
     report = deliver_due(ops_db.app_engine(), ops_db.active_tenants(), senders)
-    for error in report.errors[:20]:
+    hooks = deliver_webhooks(ops_db.app_engine(), ops_db.active_tenants())
+    for error in (report.errors + hooks.errors)[:20]:
         context.log.warning(error)
-    context.log.info(f"notifications: {report.sent} sent, {report.failed} to retry, {report.dead} given up")
-    return {"claimed": report.claimed, "sent": report.sent, "failed": report.failed, "dead": report.dead}
+    context.log.info(f"notifications: {report.sent} sent, {report.failed} to retry, {report.dead} given up; "
+                     f"webhooks: {hooks.sent} sent, {hooks.failed} to retry, {hooks.dead} given up")
+    return {"claimed": report.claimed, "sent": report.sent, "failed": report.failed, "dead": report.dead,
+            "webhooks_sent": hooks.sent}
 
 
 @dg.job(description="Deliver due notifications from the outbox (server email and each company's own channels).")
@@ -42,10 +46,7 @@ def notification_delivery_sensor(context: dg.SensorEvaluationContext,
                                  ops_db: OpsDatabase) -> dg.RunRequest | dg.SkipReason:
     admin = db.admin_engine(ops_db.admin_url())
     channels = sorted(set(configured_senders(get_settings())) | set(tenant_channels(admin)))
-    if not channels:
-        return dg.SkipReason("No delivery channel is configured (set REPAIROPS_SMTP_HOST for email, or a "
-                             "company's own channel on the Admin page).")
-    due = due_count(admin, channels)
+    due = (due_count(admin, channels) if channels else 0) + webhooks_due(admin)
     if not due:
         return dg.SkipReason("No message is due.")
     bucket = int(datetime.now(UTC).timestamp()) // DELIVERY_CHECK_EVERY_SECONDS
