@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import streamlit as st
 from sqlalchemy import Engine, text
 
+from dashboards.i18n import _, language_picker
+from ops_db.i18n import N_
 from ops_db.identity.service import resolve_tenant
 from ops_db.kit import db
 from ops_db.kit.errors import RepairOpsError
@@ -68,27 +70,32 @@ def _any_analytics(actor: Actor) -> bool:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("app_pages/home.py", "Home", ":material/home:", "Work", lambda actor: not actor.is_customer),
-    PageSpec("app_pages/intake.py", "Intake", ":material/add_box:", "Work", _staff("orders.create")),
-    PageSpec("app_pages/orders_board.py", "Orders board", ":material/view_kanban:", "Work", _staff("orders.read")),
-    PageSpec("app_pages/order_detail.py", "Order", ":material/description:", "Work", _staff("orders.read")),
-    PageSpec("app_pages/dispatch.py", "Dispatch", ":material/route:", "Work", _office("plans.read")),
-    PageSpec("app_pages/my_day.py", "My day", ":material/today:", "Work",
+    PageSpec("app_pages/home.py", N_("Home"), ":material/home:", N_("Work"),
+             lambda actor: not actor.is_customer),
+    PageSpec("app_pages/intake.py", N_("Intake"), ":material/add_box:", N_("Work"), _staff("orders.create")),
+    PageSpec("app_pages/orders_board.py", N_("Orders board"), ":material/view_kanban:", N_("Work"),
+             _staff("orders.read")),
+    PageSpec("app_pages/order_detail.py", N_("Order"), ":material/description:", N_("Work"), _staff("orders.read")),
+    PageSpec("app_pages/dispatch.py", N_("Dispatch"), ":material/route:", N_("Work"), _office("plans.read")),
+    PageSpec("app_pages/my_day.py", N_("My day"), ":material/today:", N_("Work"),
              lambda actor: actor.technician_id is not None and actor.can("workforce.clock")),
-    PageSpec("app_pages/inventory.py", "Inventory", ":material/inventory_2:", "Stock and money",
+    PageSpec("app_pages/inventory.py", N_("Inventory"), ":material/inventory_2:", N_("Stock and money"),
              _office("inventory.read")),
-    PageSpec("app_pages/billing.py", "Billing", ":material/payments:", "Stock and money", _office("billing.read")),
-    PageSpec("app_pages/analytics.py", "Analytics", ":material/monitoring:", "Insight", _any_analytics),
-    PageSpec("app_pages/admin.py", "Admin", ":material/admin_panel_settings:", "Admin", _office("identity.read")),
-    PageSpec("app_pages/portal.py", "My repairs", ":material/devices:", "Customers", lambda actor: actor.is_customer),
-    PageSpec("app_pages/request.py", "Request a repair", ":material/build:", "Customers",
+    PageSpec("app_pages/billing.py", N_("Billing"), ":material/payments:", N_("Stock and money"),
+             _office("billing.read")),
+    PageSpec("app_pages/analytics.py", N_("Analytics"), ":material/monitoring:", N_("Insight"), _any_analytics),
+    PageSpec("app_pages/admin.py", N_("Admin"), ":material/admin_panel_settings:", N_("Admin"),
+             _office("identity.read")),
+    PageSpec("app_pages/portal.py", N_("My repairs"), ":material/devices:", N_("Customers"),
+             lambda actor: actor.is_customer),
+    PageSpec("app_pages/request.py", N_("Request a repair"), ":material/build:", N_("Customers"),
              lambda actor: actor.can("requests.submit")),
-    PageSpec("app_pages/track.py", "Track a repair", ":material/search:", "Customers", lambda actor: True),
+    PageSpec("app_pages/track.py", N_("Track a repair"), ":material/search:", N_("Customers"), lambda actor: True),
 )
 PUBLIC_PAGES: tuple[PageSpec, ...] = (
-    PageSpec("app_pages/sign_in.py", "Sign in", ":material/login:", "RepairOps", lambda actor: True),
-    PageSpec("app_pages/request.py", "Request a repair", ":material/build:", "RepairOps", lambda actor: True),
-    PageSpec("app_pages/track.py", "Track a repair", ":material/search:", "RepairOps", lambda actor: True),
+    PageSpec("app_pages/sign_in.py", N_("Sign in"), ":material/login:", N_("RepairOps"), lambda actor: True),
+    PageSpec("app_pages/request.py", N_("Request a repair"), ":material/build:", N_("RepairOps"), lambda actor: True),
+    PageSpec("app_pages/track.py", N_("Track a repair"), ":material/search:", N_("RepairOps"), lambda actor: True),
 )
 
 
@@ -103,8 +110,8 @@ def pages_for(actor: Actor | None) -> dict[str, list[st.Page]]:
     """The navigation of this person, grouped by section; the first page is the default."""
     sections: dict[str, list[st.Page]] = {}
     for index, spec in enumerate(visible_pages(actor)):
-        page = st.Page(spec.path, title=spec.title, icon=spec.icon, default=index == 0)
-        sections.setdefault(spec.section, []).append(page)
+        page = st.Page(spec.path, title=_(spec.title), icon=spec.icon, default=index == 0)
+        sections.setdefault(_(spec.section), []).append(page)
     return sections
 
 
@@ -112,10 +119,11 @@ def sidebar(actor: Actor | None) -> None:
     """Who is signed in and the way out."""
     with st.sidebar:
         if actor is None:
-            st.caption("Not signed in")
+            st.caption(_("Not signed in"))
             return
-        st.caption(f"Signed in as **{actor.label}** · {', '.join(sorted(actor.roles)) or 'no role'}")
-        if st.button("Sign out", key="sign_out"):
+        st.caption(_("Signed in as **{name}** · {roles}").format(
+            name=actor.label, roles=", ".join(sorted(actor.roles)) or _("no role")))
+        if st.button(_("Sign out"), key="sign_out"):
             sign_out()
             st.rerun()
 
@@ -127,6 +135,7 @@ class Look:
     name: str
     color: str
     logo_text: str
+    locale: str = "en"
 
 
 DEFAULT_LOOK_COLOR = "#0f766e"
@@ -137,13 +146,13 @@ def company_look(tenant_id: int) -> Look:
     """The company's name and branding, read as its public portal would (cached for a minute, so an Admin
     change shows within one)."""
     with UnitOfWork(engine(), Actor.public(tenant_id)) as uow:
-        row = uow.session.execute(text("SELECT name, branding FROM tenants WHERE id = :t"),
+        row = uow.session.execute(text("SELECT name, branding, locale FROM tenants WHERE id = :t"),
                                   {"t": tenant_id}).one()
     branding = dict(row.branding or {})
     color = str(branding.get("primary_color", DEFAULT_LOOK_COLOR))
     if not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
         color = DEFAULT_LOOK_COLOR
-    return Look(str(row.name), color, str(branding.get("logo_text") or row.name))
+    return Look(str(row.name), color, str(branding.get("logo_text") or row.name), str(row.locale or "en"))
 
 
 def _tenant_shown(actor: Actor | None) -> int | None:
@@ -164,9 +173,10 @@ def wear_branding(actor: Actor | None) -> None:
     """The company's logo text in its colour above the navigation, and its colour on titles and primary
     buttons (Streamlit's theme is per server, so the per-company colour is a small stylesheet)."""
     tenant_id = _tenant_shown(actor)
-    if tenant_id is None:
+    look = company_look(tenant_id) if tenant_id is not None else None
+    language_picker(look.locale if look else None)
+    if look is None:
         return
-    look = company_look(tenant_id)
     width = 24 + 11 * len(look.logo_text)
     st.logo(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="32" viewBox="0 0 {width} 32">'
             f'<text x="0" y="23" font-family="sans-serif" font-size="20" font-weight="700" fill="{look.color}">'

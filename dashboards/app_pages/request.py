@@ -4,38 +4,42 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboards.i18n import _
 from dashboards.session import DEFAULT_TENANT, TENANT_KEY, current_actor, engine
 from dashboards.widgets import PHOTO_TYPES, as_files
+from ops_db.i18n import N_
 from ops_db.identity.service import resolve_tenant
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.orders.service import RequestIn, submit_request
 
-ITEM_TYPES = ("Phone", "Laptop", "Tablet", "Desktop computer", "Printer", "Home appliance", "HVAC unit", "Other")
+# Stored in English (the request's item type); shown in the reader's language.
+ITEM_TYPES = (N_("Phone"), N_("Laptop"), N_("Tablet"), N_("Desktop computer"), N_("Printer"), N_("Home appliance"),
+              N_("HVAC unit"), N_("Other"))
 
 actor = current_actor()
-st.title("Request a repair")
-st.caption("Tell us what needs fixing; you get an order number and a tracking code straight away.")
+st.title(_("Request a repair"))
+st.caption(_("Tell us what needs fixing; you get an order number and a tracking code straight away."))
 with st.form("request", clear_on_submit=False):
-    company = st.text_input("Company", value=st.session_state.get(TENANT_KEY, DEFAULT_TENANT), max_chars=64,
+    company = st.text_input(_("Company"), value=st.session_state.get(TENANT_KEY, DEFAULT_TENANT), max_chars=64,
                             key="request_company", disabled=actor is not None)
     left, right = st.columns(2)
-    item = left.selectbox("What needs repair", ITEM_TYPES, key="request_item")
-    details = right.text_input("Make and model (if you know it)", max_chars=2000, key="request_details")
-    problem = st.text_area("What is wrong", max_chars=10000, key="request_problem")
-    photos = st.file_uploader("Photos (up to 10)", type=PHOTO_TYPES,
+    item = left.selectbox(_("What needs repair"), ITEM_TYPES, format_func=_, key="request_item")
+    details = right.text_input(_("Make and model (if you know it)"), max_chars=2000, key="request_details")
+    problem = st.text_area(_("What is wrong"), max_chars=10000, key="request_problem")
+    photos = st.file_uploader(_("Photos (up to 10)"), type=PHOTO_TYPES,
                               accept_multiple_files=True, key="request_photos")
     left, middle, right = st.columns(3)
-    name = left.text_input("Your name", max_chars=200, key="request_name")
-    email = middle.text_input("Email", max_chars=254, key="request_email")
-    phone = right.text_input("Phone", max_chars=40, key="request_phone")
-    preferred = st.text_input("When suits you (optional)", max_chars=500, key="request_preferred")
-    submitted = st.form_submit_button("Send the request", type="primary", key="request_submit")
+    name = left.text_input(_("Your name"), max_chars=200, key="request_name")
+    email = middle.text_input(_("Email"), max_chars=254, key="request_email")
+    phone = right.text_input(_("Phone"), max_chars=40, key="request_phone")
+    preferred = st.text_input(_("When suits you (optional)"), max_chars=500, key="request_preferred")
+    submitted = st.form_submit_button(_("Send the request"), type="primary", key="request_submit")
 if submitted:
     files = as_files(photos)
     try:
         who = actor or Actor.public(resolve_tenant(engine(), company.strip().lower()))
-        with st.spinner("Sending your request…"):
+        with st.spinner(_("Sending your request…")):
             receipt = submit_request(UnitOfWork(engine(), who), RequestIn(
                 contact_name=name, contact_email=email or None, contact_phone=phone or None, item_type=item,
                 item_description=details or None, problem_description=problem, preferred_time=preferred or None,
@@ -43,6 +47,7 @@ if submitted:
     except RepairOpsError as error:
         st.error(error.message)
     else:
-        st.success(f"Thank you. Your order number is **{receipt.order_number}** and your tracking code is "
-                   f"`{receipt.tracking_code}`: keep them to follow the repair on **Track a repair**.")
+        st.success(_("Thank you. Your order number is **{number}** and your tracking code is `{code}`: keep "
+                     "them to follow the repair on **Track a repair**.").format(number=receipt.order_number,
+                                                                              code=receipt.tracking_code))
         st.session_state["order_number"] = receipt.order_number

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboards.i18n import _
 from dashboards.session import ACTOR_KEY, DEFAULT_TENANT, TENANT_KEY, engine
 from ops_db.identity.service import authenticate, resolve_tenant
 from ops_db.kit.errors import RepairOpsError
 
-st.title("Sign in to RepairOps")
+st.title(_("Sign in to RepairOps"))
 with st.form("sign_in"):
-    company = st.text_input("Company", value=st.session_state.get(TENANT_KEY, DEFAULT_TENANT), max_chars=64)
-    email = st.text_input("Email", max_chars=254)
-    password = st.text_input("Password", type="password", max_chars=200)
-    code = st.text_input("Authenticator code (if your company requires one)", max_chars=6)
-    submitted = st.form_submit_button("Sign in", type="primary")
+    company = st.text_input(_("Company"), value=st.session_state.get(TENANT_KEY, DEFAULT_TENANT), max_chars=64)
+    email = st.text_input(_("Email"), max_chars=254)
+    password = st.text_input(_("Password"), type="password", max_chars=200)
+    code = st.text_input(_("Authenticator code (if your company requires one)"), max_chars=6)
+    submitted = st.form_submit_button(_("Sign in"), type="primary")
 if submitted:
     try:
         tenant_id = resolve_tenant(engine(), company.strip().lower())
@@ -25,4 +26,4 @@ if submitted:
         st.session_state[ACTOR_KEY] = signed.actor
         st.session_state[TENANT_KEY] = company.strip().lower()
         st.rerun()
-st.caption("Customers can follow a repair without an account: **Track a repair**.")
+st.caption(_("Customers can follow a repair without an account: **Track a repair**."))

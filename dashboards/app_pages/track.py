@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
+from dashboards.i18n import _, stage_words
 from dashboards.session import DEFAULT_TENANT, TENANT_KEY, engine
 from ops_db.identity.service import resolve_tenant
 from ops_db.kit.errors import RepairOpsError
@@ -20,10 +21,10 @@ FOUND_KEY = "tracked"
 def _expected(found: dict[str, Any], zone: ZoneInfo) -> str:
     """What the customer waits for next: the visit, the pickup, or nothing."""
     if found["stage"] == "ready":
-        return "ready for pickup"
+        return _("ready for pickup")
     if found["stage"] in ("closed", "cancelled"):
-        return found["stage"]
-    return f"{found['eta'].astimezone(zone):%Y-%m-%d %H:%M}" if found["eta"] else "to be planned"
+        return stage_words(found["stage"])
+    return f"{found['eta'].astimezone(zone):%Y-%m-%d %H:%M}" if found["eta"] else _("to be planned")
 
 
 def _look_up(company: str, number: str, code: str) -> dict[str, Any]:
@@ -34,21 +35,22 @@ def _look_up(company: str, number: str, code: str) -> dict[str, Any]:
 
 def _show(found: dict[str, Any]) -> None:
     zone = ZoneInfo(found["time_zone"])
-    st.subheader(f"{found['order_number']}: {found['stage'].replace('_', ' ')}")
+    st.subheader(f"{found['order_number']}: {stage_words(found['stage'])}")
     cols = st.columns(4)
-    cols[0].metric("Received", f"{found['received_at'].astimezone(zone):%Y-%m-%d}")
-    cols[1].metric("Total so far", f"{found['total']:,.2f}")
-    cols[2].metric("Technician", found["technician"] or "not yet")
-    cols[3].metric("Expected", _expected(found, zone))
+    cols[0].metric(_("Received"), f"{found['received_at'].astimezone(zone):%Y-%m-%d}")
+    cols[1].metric(_("Total so far"), f"{found['total']:,.2f}")
+    cols[2].metric(_("Technician"), found["technician"] or _("not yet"))
+    cols[3].metric(_("Expected"), _expected(found, zone))
     invoice = found["invoice"]
     if invoice:
-        status = invoice["status"].replace("_", " ")
-        st.info(f"Invoice {invoice['number']}: {status}; total {invoice['total']:,.2f}, "
-                f"due {invoice['due']:,.2f}.")
+        st.info(_("Invoice {number}: {status}; total {total}, due {due}.").format(
+            number=invoice["number"], status=stage_words(invoice["status"]), total=f"{invoice['total']:,.2f}",
+            due=f"{invoice['due']:,.2f}"))
     if found["estimate_status"] == "pending" and found["estimate_amount"] is not None:
-        st.warning(f"Estimate waiting for your decision: {found['estimate_amount']:,.2f}")
+        st.warning(_("Estimate waiting for your decision: {amount}").format(
+            amount=f"{found['estimate_amount']:,.2f}"))
         left, right = st.columns(2)
-        for column, approve, label in ((left, True, "Approve the estimate"), (right, False, "Decline")):
+        for column, approve, label in ((left, True, _("Approve the estimate")), (right, False, _("Decline"))):
             if column.button(label, key=f"estimate_{'yes' if approve else 'no'}"):
                 try:
                     decide_estimate(UnitOfWork(engine(), Actor.public(found["tenant_id"])), found["order_id"],
@@ -58,16 +60,16 @@ def _show(found: dict[str, Any]) -> None:
                     st.error(error.message)
                 else:
                     st.rerun()
-    st.dataframe([{"stage": e["stage"].replace("_", " "), "at": f"{e['at'].astimezone(zone):%Y-%m-%d %H:%M}"}
+    st.dataframe([{_("Stage"): stage_words(e["stage"]), _("When"): f"{e['at'].astimezone(zone):%Y-%m-%d %H:%M}"}
                   for e in found["timeline"]], hide_index=True)
 
 
-st.title("Track a repair")
+st.title(_("Track a repair"))
 with st.form("track"):
-    company = st.text_input("Company", value=st.session_state.get(TENANT_KEY, DEFAULT_TENANT), max_chars=64)
-    number = st.text_input("Order number", placeholder="RO-2026-000123", max_chars=32)
-    code = st.text_input("Tracking code (from your receipt)", max_chars=64)
-    submitted = st.form_submit_button("Track", type="primary")
+    company = st.text_input(_("Company"), value=st.session_state.get(TENANT_KEY, DEFAULT_TENANT), max_chars=64)
+    number = st.text_input(_("Order number"), placeholder="RO-2026-000123", max_chars=32)
+    code = st.text_input(_("Tracking code (from your receipt)"), max_chars=64)
+    submitted = st.form_submit_button(_("Track"), type="primary")
 if submitted:
     st.session_state.pop(FOUND_KEY, None)
     try:

@@ -23,7 +23,7 @@ from ops_db.billing.service import balance
 from ops_db.customers.models import Customer
 from ops_db.documents.model import Block, Document, Grid
 from ops_db.documents.pdf import Brand
-from ops_db.i18n import N_
+from ops_db.i18n import N_, VALUE_LABELS
 from ops_db.identity.models import Tenant
 from ops_db.inventory.models import Part, PurchaseOrder, PurchaseOrderLine, StockLocation, Supplier
 from ops_db.kit.errors import NotFound
@@ -32,22 +32,6 @@ from ops_db.orders.models import OrderLine, OrderSignoff, ServiceOrder
 from ops_db.orders.service import line_amounts, load_order, order_totals
 from ops_db.warranty.models import Warranty
 from ops_db.workforce.models import Booking, Technician
-
-# Stored values shown to people, in English (the message ids); translated where they are drawn.
-VALUE_LABELS = {
-    "emergency": N_("emergency"), "high": N_("high"), "normal": N_("normal"), "low": N_("low"),
-    "received": N_("received"), "diagnostics": N_("diagnostics"), "awaiting_approval": N_("awaiting approval"),
-    "awaiting_parts": N_("awaiting parts"), "repair": N_("repair"), "quality_check": N_("quality check"),
-    "ready": N_("ready"), "closed": N_("closed"), "on_hold": N_("on hold"), "cancelled": N_("cancelled"),
-    "draft": N_("draft"), "issued": N_("issued"), "partially_paid": N_("partially paid"), "paid": N_("paid"),
-    "written_off": N_("written off"), "void": N_("void"), "cash": N_("cash"), "card": N_("card"),
-    "bank_transfer": N_("bank transfer"), "online": N_("online"), "sent": N_("sent"),
-    "partially_received": N_("partially received"), "manufacturer": N_("manufacturer"),
-    "extended": N_("extended"), "parts": N_("parts"), "labour": N_("labour"), "full": N_("full"),
-    "service": N_("service"), "part": N_("part"), "goods": N_("goods"), "discount": N_("discount"),
-    "consumable": N_("consumable"), "none": N_("none"), "pending": N_("pending"), "approved": N_("approved"),
-    "declined": N_("declined"),
-}
 
 KIND_TITLES = {
     "intake_receipt": N_("Intake receipt"), "estimate": N_("Estimate"), "work_order": N_("Work order"),

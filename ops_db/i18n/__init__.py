@@ -32,6 +32,22 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's name for "translate later"
     return message
 
 
+# Stored values shown to people, in English (the message ids); translated where they are drawn.
+VALUE_LABELS = {
+    "emergency": N_("emergency"), "high": N_("high"), "normal": N_("normal"), "low": N_("low"),
+    "received": N_("received"), "diagnostics": N_("diagnostics"), "awaiting_approval": N_("awaiting approval"),
+    "awaiting_parts": N_("awaiting parts"), "repair": N_("repair"), "quality_check": N_("quality check"),
+    "ready": N_("ready"), "closed": N_("closed"), "on_hold": N_("on hold"), "cancelled": N_("cancelled"),
+    "draft": N_("draft"), "issued": N_("issued"), "partially_paid": N_("partially paid"), "paid": N_("paid"),
+    "written_off": N_("written off"), "void": N_("void"), "cash": N_("cash"), "card": N_("card"),
+    "bank_transfer": N_("bank transfer"), "online": N_("online"), "sent": N_("sent"),
+    "partially_received": N_("partially received"), "manufacturer": N_("manufacturer"),
+    "extended": N_("extended"), "parts": N_("parts"), "labour": N_("labour"), "full": N_("full"),
+    "service": N_("service"), "part": N_("part"), "goods": N_("goods"), "discount": N_("discount"),
+    "consumable": N_("consumable"), "none": N_("none"), "pending": N_("pending"), "approved": N_("approved"),
+    "declined": N_("declined"),
+}
+
 def check_locale(locale: str | None, default: str = "en") -> str:
     """A supported locale (``None`` → ``default``; ``pt-BR`` and ``zh_cn`` are accepted spellings)."""
     if locale is None or not locale.strip():
@@ -76,8 +92,11 @@ def untranslated(locale: str, message_ids: set[str]) -> list[str]:
     return sorted(m for m in message_ids if not (catalog.get(m) and catalog.get(m).string))  # type: ignore[union-attr]
 
 
-TRANSLATED_SOURCES = (Path(__file__).parents[1] / "documents", Path(__file__).parents[1] / "comms")
-KEYWORDS = {"t": None, "N_": None}  # t("…") translates now, N_("…") marks a message translated where drawn
+_ROOT = Path(__file__).parents[2]
+TRANSLATED_SOURCES = (_ROOT / "ops_db" / "documents", _ROOT / "ops_db" / "comms", _ROOT / "ops_db" / "i18n",
+                      _ROOT / "dashboards", _ROOT / "dashboards" / "app_pages")
+# t("…") and _("…") translate now, N_("…") marks a message that is translated where it is drawn.
+KEYWORDS = {"t": None, "_": None, "N_": None}
 
 
 def source_messages() -> set[str]:
