@@ -182,5 +182,5 @@ def wear_branding(actor: Actor | None) -> None:
             f'<text x="0" y="23" font-family="sans-serif" font-size="20" font-weight="700" fill="{look.color}">'
             f"{html.escape(look.logo_text)}</text></svg>", size="large")
     primary = f"background-color: {look.color} !important; border-color: {look.color} !important;"
-    st.html(f'<style>h1 {{ color: {look.color} !important; }} [data-testid="stBaseButton-primary"] {{ {primary} }}'
+    st.html(f'<style>h1 {{ color: {look.color} !important; }} [data-testid^="stBaseButton-primary"] {{ {primary} }}'
             "</style>")

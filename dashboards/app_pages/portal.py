@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboards.data import portal
 from dashboards.data.catalog import tenant_zone
+from dashboards.i18n import _, stage_words, ui_locale
 from dashboards.session import current_actor, engine
 from dashboards.widgets import document_buttons
 from ops_db.billing.stripe_payments import checkout_url, stripe_config
@@ -19,8 +20,8 @@ from ops_db.settings import get_settings
 
 actor = current_actor()
 assert actor is not None
-st.title("My repairs")
-repairs_tab, devices_tab = st.tabs(["Repairs", "Devices and warranties"])
+st.title(_("My repairs"))
+repairs_tab, devices_tab = st.tabs([_("Repairs"), _("Devices and warranties")])
 
 
 def _pay_now(invoice_id: int) -> None:
@@ -28,18 +29,18 @@ def _pay_now(invoice_id: int) -> None:
     assert actor is not None
     config = stripe_config(get_settings())
     if config is None:
-        st.caption("Pay at the counter or by bank transfer; online payment is not set up.")
+        st.caption(_("Pay at the counter or by bank transfer; online payment is not set up."))
         return
-    if st.button("Pay now", type="primary", key="portal_pay", icon=":material/credit_card:"):
+    if st.button(_("Pay now"), type="primary", key="portal_pay", icon=":material/credit_card:"):
         base = get_settings().public_url.rstrip("/")
         try:
-            with st.spinner("Opening the secure payment page…"):
+            with st.spinner(_("Opening the secure payment page…")):
                 url = checkout_url(UnitOfWork(engine(), actor), config, invoice_id, success_url=f"{base}/?paid=1",
                                    cancel_url=base)
         except RepairOpsError as error:
             st.error(error.message)
         else:
-            st.link_button("Continue to the secure payment page", url, type="primary")
+            st.link_button(_("Continue to the secure payment page"), url, type="primary")
 
 
 def _repairs() -> None:
@@ -47,29 +48,31 @@ def _repairs() -> None:
     assert actor is not None
     orders = portal.my_orders(engine(), actor)
     if orders.empty:
-        st.info("No repairs yet: use **Request a repair** to send one.")
+        st.info(_("No repairs yet: use **Request a repair** to send one."))
         return
     st.dataframe(orders.drop(columns=["id", "invoice_id"]), hide_index=True)
-    number = st.selectbox("Order", list(orders["order_number"]), key="portal_order")
+    number = st.selectbox(_("Order"), list(orders["order_number"]), key="portal_order")
     order = orders[orders["order_number"] == number].iloc[0]
     order_id = int(order["id"])
-    st.subheader(f"{number}: {order['stage'].replace('_', ' ')}")
-    with st.expander("Documents"):
-        document_buttons(engine(), actor, "intake_receipt", order_id, "Intake receipt", key="portal_receipt",
-                         formats=("pdf",))
+    st.subheader(f"{number}: {stage_words(order['stage'])}")
+    with st.expander(_("Documents")):
+        document_buttons(engine(), actor, "intake_receipt", order_id, _("Intake receipt"), key="portal_receipt",
+                         locale=ui_locale(), formats=("pdf",))
         if order["estimate_status"] != "none":
-            document_buttons(engine(), actor, "estimate", order_id, "Estimate", key="portal_estimate_doc",
-                             formats=("pdf",))
+            document_buttons(engine(), actor, "estimate", order_id, _("Estimate"), key="portal_estimate_doc",
+                             locale=ui_locale(), formats=("pdf",))
         if order["stage"] == "closed":
-            document_buttons(engine(), actor, "release_act", order_id, "Release certificate",
-                             key="portal_release", formats=("pdf",))
+            document_buttons(engine(), actor, "release_act", order_id, _("Release certificate"),
+                             key="portal_release", locale=ui_locale(), formats=("pdf",))
         if pd.notna(order["invoice_id"]):
-            document_buttons(engine(), actor, "invoice", int(order["invoice_id"]), f"Invoice {order['invoice_number']}",
-                             key="portal_invoice", formats=("pdf",))
+            document_buttons(engine(), actor, "invoice", int(order["invoice_id"]),
+                             _("Invoice") + f" {order['invoice_number']}", key="portal_invoice", locale=ui_locale(),
+                             formats=("pdf",))
     if order["estimate_status"] == "pending" and order["estimate_amount"] is not None:
-        st.warning(f"Estimate waiting for your decision: {order['estimate_amount']:,.2f}")
+        st.warning(_("Estimate waiting for your decision: {amount}").format(
+            amount=f"{order['estimate_amount']:,.2f}"))
         left, right = st.columns(2)
-        for column, approve, label in ((left, True, "Approve the estimate"), (right, False, "Decline")):
+        for column, approve, label in ((left, True, _("Approve the estimate")), (right, False, _("Decline"))):
             if column.button(label, key=f"portal_estimate_{'yes' if approve else 'no'}"):
                 try:
                     decide_estimate(UnitOfWork(engine(), actor), order_id, approve)
@@ -78,31 +81,32 @@ def _repairs() -> None:
                 else:
                     st.rerun()
     if isinstance(order["invoice_number"], str):
-        st.info(f"Invoice {order['invoice_number']}: {order['invoice_status'].replace('_', ' ')}, "
-                f"total {order['invoice_total']:,.2f}.")
+        st.info(_("Invoice {number}: {status}, total {total}.").format(
+            number=order["invoice_number"], status=stage_words(order["invoice_status"]),
+            total=f"{order['invoice_total']:,.2f}"))
         if order["invoice_status"] in ("issued", "partially_paid"):
             _pay_now(int(order["invoice_id"]))
     with UnitOfWork(engine(), actor) as uow:
         events = timeline(uow, order_id)
     zone = tenant_zone(engine(), actor)
-    st.dataframe([{"stage": e["to_stage"].replace("_", " "), "at": f"{e['at'].astimezone(zone):%Y-%m-%d %H:%M}"}
+    st.dataframe([{_("Stage"): stage_words(e["to_stage"]), _("When"): f"{e['at'].astimezone(zone):%Y-%m-%d %H:%M}"}
                   for e in events if e["to_stage"]], hide_index=True)
     if order["stage"] in ("ready", "closed") and order["my_rating"] is None:
         with st.form("rate"):
-            score = st.select_slider("Your rating", options=[1, 2, 3, 4, 5], value=5,
+            score = st.select_slider(_("Your rating"), options=[1, 2, 3, 4, 5], value=5,
                                      format_func=lambda n: "★" * n, key="portal_score")
-            comment = st.text_area("Anything to tell us?", max_chars=5000, key="portal_comment")
-            if st.form_submit_button("Rate the repair", key="portal_rate"):
+            comment = st.text_area(_("Anything to tell us?"), max_chars=5000, key="portal_comment")
+            if st.form_submit_button(_("Rate the repair"), key="portal_rate"):
                 try:
                     rate_order(UnitOfWork(engine(), actor), order_id, int(score), comment or None)
                 except RepairOpsError as error:
                     st.error(error.message)
                 else:
-                    st.success("Thank you for your rating.")
-    st.markdown("**Messages**")
+                    st.success(_("Thank you for your rating."))
+    st.markdown("**" + _("Messages") + "**")
     for message in list_messages(UnitOfWork(engine(), actor), order_id):
         st.chat_message("user" if message["author_customer_id"] else "assistant").write(message["body"])
-    body = st.chat_input("Write to the shop", max_chars=4000, key="portal_message")
+    body = st.chat_input(_("Write to the shop"), max_chars=4000, key="portal_message")
     if body:
         try:
             post_message(UnitOfWork(engine(), actor), order_id, body)
@@ -115,7 +119,7 @@ with repairs_tab:
     _repairs()
 
 with devices_tab:
-    st.subheader("Devices")
+    st.subheader(_("Devices"))
     st.dataframe(portal.my_devices(engine(), actor), hide_index=True)
-    st.subheader("Warranties")
+    st.subheader(_("Warranties"))
     st.dataframe(portal.my_warranties(engine(), actor), hide_index=True)

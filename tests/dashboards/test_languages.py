@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from ops_db import i18n
 from ops_db.kit import db
-from tests.dashboards.conftest import APP
+from tests.dashboards.conftest import APP, demo_actor
 
 PUBLIC_PAGES = {"app_pages/sign_in.py": "Sign in to RepairOps", "app_pages/request.py": "Request a repair",
                 "app_pages/track.py": "Track a repair"}
@@ -49,3 +49,15 @@ def test_tracking_reads_in_russian(ops_env: Path, demo_db: str) -> None:
     assert app.subheader[0].value == f"{number}: готов"
     labels = {m.label: m.value for m in app.metric}
     assert labels["Ожидается"] == "готов к выдаче" and "Сумма на сейчас" in labels
+
+
+@pytest.mark.parametrize("locale", i18n.LOCALES)
+def test_a_customers_own_page_renders_in_every_language(ops_env: Path, demo_db: str, locale: str) -> None:
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.session_state["actor"] = demo_actor(demo_db, "customer1@mail.example")
+    app.session_state["ui_locale"] = locale
+    app.run()
+    assert not app.exception
+    t = i18n.gettext_for(locale)
+    assert app.title[0].value == t("My repairs")
+    assert [tab.label for tab in app.tabs] == [t("Repairs"), t("Devices and warranties")]
