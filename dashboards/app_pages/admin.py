@@ -20,7 +20,14 @@ from dashboards.session import company_look, current_actor, engine
 from dashboards.widgets import done_and_rerun, show_flash, typed_amount
 from ops_db.audit.service import verify_chain
 from ops_db.billing.service import save_tax_rate
-from ops_db.comms.service import DEFAULT_TEMPLATES, TEMPLATE_CHANNELS, save_template, template_fields
+from ops_db.comms.service import (
+    DEFAULT_TEMPLATES,
+    TEMPLATE_CHANNELS,
+    configure_channel,
+    save_template,
+    template_fields,
+)
+from ops_db.comms.webhooks import add_endpoint
 from ops_db.identity.service import create_user, grant_roles, unlock_user
 from ops_db.identity.tenants import CompanyIn, update_company
 from ops_db.imports import KINDS, describe, import_csv
@@ -36,9 +43,9 @@ actor = current_actor()
 assert actor is not None
 st.title("Admin")
 show_flash()
-(users_tab, roles_tab, sla_tab, tax_tab, templates_tab, branding_tab, skills_tab, import_tab,
+(users_tab, roles_tab, sla_tab, tax_tab, templates_tab, channels_tab, branding_tab, skills_tab, import_tab,
  audit_tab) = st.tabs(["Users", "Roles and permissions", "SLA policies", "Tax rates", "Notification templates",
-                       "Branding", "Technicians and skills", "Import", "Audit log"])
+                       "Channels and webhooks", "Branding", "Technicians and skills", "Import", "Audit log"])
 
 
 def _attempt(call: Callable[[], object], working: str) -> bool:
@@ -271,6 +278,41 @@ with templates_tab:
             _template_form()
         else:
             _read_only("changing notification texts needs the template permission.")
+
+with channels_tab:
+    if not actor.can("settings.manage"):
+        _no_access("the company's channels and webhooks")
+    else:
+        st.subheader("Own channels")
+        st.dataframe(admin.channels(engine(), actor), hide_index=True)
+        st.caption("Messages go out on the server's email unless the company has its own sender here: any "
+                   "apprise URL with `{address}` where the recipient goes, e.g. "
+                   "`twilio://SID:TOKEN@+15550001111/{address}` for SMS.")
+        with st.form("channel_edit"):
+            left, right = st.columns([1, 3])
+            channel = left.selectbox("Channel", ["sms", "whatsapp", "email"], key="channel_kind")
+            url = right.text_input("Apprise URL", max_chars=2000, type="password", key="channel_url")
+            active = st.checkbox("Active", value=True, key="channel_active")
+            if st.form_submit_button("Save the channel") and _attempt(partial(
+                    configure_channel, UnitOfWork(engine(), actor), str(channel), url, is_active=active),
+                    "Checking the URL…"):
+                done_and_rerun(f"The {channel} channel is saved.", "channel_url")
+        st.subheader("Webhooks")
+        st.dataframe(admin.webhook_endpoints(engine(), actor), hide_index=True)
+        st.caption("Every order event is POSTed as JSON, signed `X-RepairOps-Signature: t=…,v1=…` "
+                   "(HMAC-SHA256 of `t.body`), with `X-RepairOps-Event-Id` to drop duplicates.")
+        with st.form("webhook_add"):
+            hook_url = st.text_input("Endpoint URL", max_chars=2000, placeholder="https://example.com/repairops",
+                                     key="webhook_url")
+            if st.form_submit_button("Add the endpoint"):
+                try:
+                    _, secret = add_endpoint(UnitOfWork(engine(), actor), hook_url)
+                except RepairOpsError as error:
+                    st.error(error.message)
+                else:
+                    st.success("Endpoint added. Its signing secret is shown once; keep it in the receiving "
+                               "system:")
+                    st.code(secret, language="text")
 
 with branding_tab:
     brand = admin.branding(engine(), actor)

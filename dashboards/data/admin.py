@@ -329,3 +329,25 @@ def audit_log(engine: Engine, actor: Actor, *, table: str | None = None, action:
 
 def _compact_json(value: Any) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def channels(engine: Engine, actor: Actor) -> pd.DataFrame:
+    """The company's own senders: channel, provider (the URL's scheme, never its credentials), active."""
+    with UnitOfWork(engine, actor) as uow:
+        rows = uow.session.execute(text(
+            "SELECT channel, split_part(apprise_url, '://', 1) AS provider, is_active AS active, updated_at "
+            "FROM notification_channels ORDER BY channel")).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows], columns=["channel", "provider", "active", "updated_at"])
+
+
+def webhook_endpoints(engine: Engine, actor: Actor) -> pd.DataFrame:
+    """The company's webhook endpoints with what was delivered to each."""
+    with UnitOfWork(engine, actor) as uow:
+        rows = uow.session.execute(text(
+            "SELECT e.url, e.is_active AS active, count(d.id) FILTER (WHERE d.status = 'sent') AS sent, "
+            "count(d.id) FILTER (WHERE d.status IN ('pending', 'sending', 'failed')) AS waiting, "
+            "count(d.id) FILTER (WHERE d.status = 'dead') AS given_up, max(d.delivered_at) AS last_delivered "
+            "FROM webhook_endpoints e LEFT JOIN webhook_deliveries d ON d.endpoint_id = e.id "
+            "GROUP BY e.id ORDER BY e.id")).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows],
+                        columns=["url", "active", "sent", "waiting", "given_up", "last_delivered"])

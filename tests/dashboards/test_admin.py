@@ -67,8 +67,8 @@ def _fill_new_user(app: AppTest, email: str, name: str, password: str, roles: li
 def test_the_page_has_every_section_as_a_tab(ops_env: Path, demo_db: str) -> None:
     app = _admin_page(demo_db)
     assert [t.label for t in app.tabs] == ["Users", "Roles and permissions", "SLA policies", "Tax rates",
-                                           "Notification templates", "Branding", "Technicians and skills",
-                                           "Import", "Audit log"]
+                                           "Notification templates", "Channels and webhooks", "Branding",
+                                           "Technicians and skills", "Import", "Audit log"]
     assert not app.error
     users = app.dataframe[0].value
     assert "admin@riverside.example" in set(users["email"])
@@ -225,7 +225,7 @@ def test_verify_the_audit_chain_reports_ok(ops_env: Path, demo_db: str) -> None:
 def test_the_auditor_sees_the_page_but_no_forms(ops_env: Path, demo_db: str) -> None:
     app = _admin_page(demo_db, "auditor@riverside.example")
     assert not app.error
-    assert len(app.tabs) == 9
+    assert len(app.tabs) == 10
     assert "admin@riverside.example" in set(app.dataframe[0].value["email"])
     buttons = {b.key for b in app.button}
     assert "create_user_submit" not in buttons and "grant_submit" not in buttons
@@ -337,3 +337,19 @@ def test_the_auditor_gets_no_settings_forms(ops_env: Path, demo_db: str) -> None
     keys = {t.key for t in app.text_input}
     assert not keys & {"tax_code", "company_name", "template_locale"}
     assert "sla_policy" not in {s.key for s in app.selectbox}
+
+
+def test_the_admin_sets_an_sms_channel_and_adds_a_webhook(ops_env: Path, demo_db: str) -> None:
+    app = _admin_page(demo_db)
+    app.text_input(key="channel_url").input("nonsense://gateway/{address}")
+    _submit(app, "Save the channel")
+    assert "Apprise does not understand" in _one_sentence(app)
+    app.text_input(key="channel_url").input("json://127.0.0.1:9/sms/{address}")
+    _submit(app, "Save the channel")
+    assert not app.error
+    assert _scalar(demo_db, "SELECT channel || ' ' || split_part(apprise_url, '://', 1) FROM notification_channels") \
+        == "sms json"
+    app.text_input(key="webhook_url").input("https://erp.example/repairops")
+    _submit(app, "Add the endpoint")
+    assert not app.error and any(c.value.startswith("whsec_") for c in app.code)
+    assert _scalar(demo_db, "SELECT url FROM webhook_endpoints") == "https://erp.example/repairops"
