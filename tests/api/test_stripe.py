@@ -45,7 +45,7 @@ def fake_stripe() -> Iterator[FakeStripe]:
     state = FakeStripe()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode())
             state.calls.append((self.path, form))
             if self.path == "/v1/checkout/sessions":

@@ -46,11 +46,13 @@ class Papers:
 
 def _papers(shop: Shop) -> Papers:
     with shop.uow() as uow:
-        maker = uow.session.execute(text("INSERT INTO manufacturers (tenant_id, name) VALUES "
-                                         "(current_setting('app.tenant_id')::bigint, 'Fairphone') RETURNING id")).scalar()
+        maker = uow.session.execute(text(
+            "INSERT INTO manufacturers (tenant_id, name) VALUES "
+            "(current_setting('app.tenant_id')::bigint, 'Fairphone') RETURNING id")).scalar()
         model = uow.session.execute(text(
             "INSERT INTO equipment_models (tenant_id, manufacturer_id, name, category) VALUES "
-            "(current_setting('app.tenant_id')::bigint, :m, 'Fairphone 5', 'phone') RETURNING id"), {"m": maker}).scalar()
+            "(current_setting('app.tenant_id')::bigint, :m, 'Fairphone 5', 'phone') RETURNING id"),
+            {"m": maker}).scalar()
         location = uow.session.execute(text("SELECT id FROM stock_locations WHERE code = 'WH1'")).scalar_one()
         supplier = uow.session.execute(text("INSERT INTO suppliers (tenant_id, name, email) VALUES "
                                             "(current_setting('app.tenant_id')::bigint, 'Запчасти ООО', "

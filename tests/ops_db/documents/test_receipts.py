@@ -24,7 +24,8 @@ def pdf_text(data: bytes) -> str:
 def _intake(shop: Shop) -> tuple[int, orders.Receipt]:
     customer = create_customer(shop.uow(), CustomerIn("Зоя Иванова", email="zoya@example.com", phone="+7 900 1"))
     return customer.id, orders.register_intake(shop.uow(), orders.IntakeIn(
-        customer=None, customer_id=customer.id, problem_description="Tela não liga após queda; 屏幕不亮", priority="high"))
+        customer=None, customer_id=customer.id, problem_description="Tela não liga após queda; 屏幕不亮",
+        priority="high"))
 
 
 def test_intake_receipt_holds_the_number_code_customer_and_problem(shop: Shop) -> None:

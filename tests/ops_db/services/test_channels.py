@@ -35,7 +35,7 @@ def gateway() -> Iterator[Gateway]:
     state = Gateway()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             state.received.append((self.path, json.loads(body)))
             self.send_response(state.status)

@@ -42,12 +42,12 @@ def test_a_valid_file_imports_every_row_once(shop: Shop) -> None:
 
 
 def test_one_bad_row_means_nothing_is_written_and_every_problem_is_listed(shop: Shop) -> None:
-    parts = ("sku,name,unit_cost,sale_price,warranty_months\n"
-             "SCR-1,Screen,40,90,6\n"
-             "BAT-1,,12,30,6\n"
-             "SCR-1,Screen again,40,90,6\n"
-             "CAM-1,Camera,-5,30,6\n"
-             "KEY-1,Keyboard,10,20,many\n").encode()
+    parts = (b"sku,name,unit_cost,sale_price,warranty_months\n"
+             b"SCR-1,Screen,40,90,6\n"
+             b"BAT-1,,12,30,6\n"
+             b"SCR-1,Screen again,40,90,6\n"
+             b"CAM-1,Camera,-5,30,6\n"
+             b"KEY-1,Keyboard,10,20,many\n")
     before = _count(shop, "parts")
     report = import_csv(shop.uow(), "parts", parts)
     assert report.errors == [
@@ -62,11 +62,11 @@ def test_one_bad_row_means_nothing_is_written_and_every_problem_is_listed(shop: 
 
 def test_devices_attach_to_existing_customers_and_create_models(shop: Shop) -> None:
     import_csv(shop.uow(), "customers", CUSTOMERS)
-    devices = ("customer_email,customer_phone,manufacturer,model,category,serial_number,purchase_date,warranty_until\n"
-               "zoya@mail.example,,Fairphone,Fairphone 5,phone,FP5-1,2026-01-10,2028-01-10\n"
-               ",+55 11 91234 5678,Fairphone,fairphone 5,phone,FP5-2,,\n"
-               "nobody@mail.example,,Fairphone,Fairphone 5,phone,FP5-3,,\n"
-               "wang@mail.example,,Fairphone,Fairphone 5,phone,FP5-4,10/01/2026,\n").encode()
+    devices = (b"customer_email,customer_phone,manufacturer,model,category,serial_number,purchase_date,warranty_until\n"
+               b"zoya@mail.example,,Fairphone,Fairphone 5,phone,FP5-1,2026-01-10,2028-01-10\n"
+               b",+55 11 91234 5678,Fairphone,fairphone 5,phone,FP5-2,,\n"
+               b"nobody@mail.example,,Fairphone,Fairphone 5,phone,FP5-3,,\n"
+               b"wang@mail.example,,Fairphone,Fairphone 5,phone,FP5-4,10/01/2026,\n")
     report = import_csv(shop.uow(), "devices", devices)
     assert [(e.row, e.column) for e in report.errors] == [(4, "customer_email"), (5, "purchase_date")]
     assert _count(shop, "equipment") == 0
