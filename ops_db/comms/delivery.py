@@ -187,14 +187,18 @@ def _claim(engine: Engine, tenant_id: int, channels: Sequence[str], now: datetim
                   key=lambda m: m.id)
 
 
+def after_attempt(attempts: int, error: str | None, now: datetime) -> tuple[str, datetime | None]:
+    """The state after an attempt: sent; failed with the next try after the backoff; or dead after the last."""
+    if error is None:
+        return "sent", None
+    if attempts >= MAX_ATTEMPTS:
+        return "dead", None
+    return "failed", now + BACKOFF[min(attempts, len(BACKOFF)) - 1]
+
+
 def _mark(engine: Engine, message: OutgoingMessage, answer: dict[str, Any] | None, error: str | None,
           now: datetime) -> str:
-    if error is None:
-        status, next_try = "sent", None
-    elif message.attempts >= MAX_ATTEMPTS:
-        status, next_try = "dead", None
-    else:
-        status, next_try = "failed", now + BACKOFF[min(message.attempts, len(BACKOFF)) - 1]
+    status, next_try = after_attempt(message.attempts, error, now)
     with UnitOfWork(engine, Actor.system(message.tenant_id, "notification delivery")) as uow:
         uow.session.add(DeliveryAttempt(tenant_id=message.tenant_id, outbox_id=message.id, attempted_at=now,
                                         succeeded=error is None, error=error, provider_response=answer))

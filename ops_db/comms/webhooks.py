@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select, text
 
-from ops_db.comms.delivery import BACKOFF, LEASE, MAX_ATTEMPTS
+from ops_db.comms.delivery import LEASE, after_attempt
 from ops_db.comms.models import WebhookDelivery, WebhookEndpoint
 from ops_db.kit.errors import ValidationError
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -125,12 +125,7 @@ def _post(item: _Claimed) -> str | None:
 
 
 def _mark(engine: Engine, item: _Claimed, error: str | None, now: datetime) -> str:
-    if error is None:
-        status, next_try = "sent", None
-    elif item.attempts >= MAX_ATTEMPTS:
-        status, next_try = "dead", None
-    else:
-        status, next_try = "failed", now + BACKOFF[min(item.attempts, len(BACKOFF)) - 1]
+    status, next_try = after_attempt(item.attempts, error, now)
     with UnitOfWork(engine, Actor.system(item.tenant_id, "webhook delivery")) as uow:
         uow.session.execute(text(
             "UPDATE webhook_deliveries SET status = :s, last_error = :e, "

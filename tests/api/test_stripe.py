@@ -7,12 +7,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -28,49 +25,31 @@ from ops_db.kit.db import admin_engine
 from ops_db.kit.errors import Conflict, NotFound
 from ops_db.orders import service as orders
 from tests.conftest import Shop
+from tests.loopback import Loopback, loopback_server
 
 SECRET = "whsec_test_secret"
 
 
-@dataclass
-class FakeStripe:
-    """Stripe's API on loopback: answers Checkout sessions and refunds, keeps what it was sent."""
-
-    port: int = 0
-    calls: list[tuple[str, dict[str, list[str]]]] = field(default_factory=list)
+def _stripe_answer(path: str) -> dict[str, Any]:
+    """What Stripe's API answers: a Checkout session, or a refund."""
+    if path == "/v1/checkout/sessions":
+        return {"id": "cs_test_1", "object": "checkout.session", "url": "https://checkout.stripe.test/1"}
+    return {"id": "re_test_1", "object": "refund", "status": "succeeded"}
 
 
 @pytest.fixture
-def fake_stripe() -> Iterator[FakeStripe]:
-    state = FakeStripe()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode())
-            state.calls.append((self.path, form))
-            if self.path == "/v1/checkout/sessions":
-                answer = {"id": "cs_test_1", "object": "checkout.session", "url": "https://checkout.stripe.test/1"}
-            else:
-                answer = {"id": f"re_test_{len(state.calls)}", "object": "refund", "status": "succeeded"}
-            body = json.dumps(answer).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield state
-    server.shutdown()
+def fake_stripe() -> Iterator[Loopback]:
+    with loopback_server() as server:
+        server.reply = _stripe_answer
+        yield server
 
 
-def _config(fake: FakeStripe) -> StripeConfig:
-    return StripeConfig("sk_test_123", SECRET, f"http://127.0.0.1:{fake.port}")
+def _form(body: bytes) -> dict[str, list[str]]:
+    return parse_qs(body.decode())
+
+
+def _config(fake: Loopback) -> StripeConfig:
+    return StripeConfig("sk_test_123", SECRET, fake.base)
 
 
 def _invoice(shop: Shop) -> tuple[int, int]:
@@ -107,14 +86,15 @@ def _payments(shop: Shop) -> list[tuple[object, ...]]:
             "SELECT amount, method, provider, provider_reference FROM payments ORDER BY id"))]
 
 
-def test_pay_now_opens_a_checkout_for_what_is_due(shop: Shop, fake_stripe: FakeStripe) -> None:
+def test_pay_now_opens_a_checkout_for_what_is_due(shop: Shop, fake_stripe: Loopback) -> None:
     customer_id, invoice_id = _invoice(shop)
     own = shop.person("customer", customer_id=customer_id)
     url = checkout_url(shop.uow(own), _config(fake_stripe), invoice_id, success_url="https://shop/ok",
                        cancel_url="https://shop/back")
     assert url == "https://checkout.stripe.test/1"
-    [(path, form)] = fake_stripe.calls
-    assert path == "/v1/checkout/sessions"
+    [call] = fake_stripe.received
+    form = _form(call.body)
+    assert call.path == "/v1/checkout/sessions"
     assert form["line_items[0][price_data][unit_amount]"] == ["11000"]  # 100.00 + 10 % tax, in cents
     assert form["metadata[invoice_id]"] == [str(invoice_id)] and form["mode"] == ["payment"]
     stranger = create_customer(shop.uow(), CustomerIn("Other", email="other@mail.example"))
@@ -123,7 +103,7 @@ def test_pay_now_opens_a_checkout_for_what_is_due(shop: Shop, fake_stripe: FakeS
                      success_url="https://shop/ok", cancel_url="https://shop/back")
 
 
-def test_the_signed_webhook_records_the_payment_once(shop: Shop, fake_stripe: FakeStripe) -> None:
+def test_the_signed_webhook_records_the_payment_once(shop: Shop, fake_stripe: Loopback) -> None:
     _, invoice_id = _invoice(shop)
     payload = _event(shop, invoice_id)
     with TestClient(create_app(shop.url, stripe=_config(fake_stripe))) as client:
@@ -148,7 +128,7 @@ def test_the_signed_webhook_records_the_payment_once(shop: Shop, fake_stripe: Fa
         assert conn.execute(text("SELECT status FROM invoices WHERE id = :i"), {"i": invoice_id}).scalar() == "paid"
 
 
-def test_a_refund_goes_through_stripe_first(shop: Shop, fake_stripe: FakeStripe) -> None:
+def test_a_refund_goes_through_stripe_first(shop: Shop, fake_stripe: Loopback) -> None:
     _, invoice_id = _invoice(shop)
     payload = _event(shop, invoice_id)
     with TestClient(create_app(shop.url, stripe=_config(fake_stripe))) as client:
@@ -156,8 +136,9 @@ def test_a_refund_goes_through_stripe_first(shop: Shop, fake_stripe: FakeStripe)
     with admin_engine(shop.url).connect() as conn:
         payment_id = conn.execute(text("SELECT id FROM payments")).scalar_one()
     refund_online(shop.uow(shop.person("finance")), _config(fake_stripe), payment_id, "10.00", "Late", "rf-1")
-    [(path, form)] = fake_stripe.calls
-    assert path == "/v1/refunds" and form["amount"] == ["1000"] and form["payment_intent"] == ["pi_1"]
+    [call] = fake_stripe.received
+    form = _form(call.body)
+    assert call.path == "/v1/refunds" and form["amount"] == ["1000"] and form["payment_intent"] == ["pi_1"]
     with admin_engine(shop.url).connect() as conn:
         row = conn.execute(text("SELECT amount, provider_reference FROM refunds")).one()
     assert tuple(row) == (Decimal("10.00"), "re_test_1")

@@ -4,11 +4,7 @@ service, which posts the message as JSON): delivered, refused then retried, bad 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -19,37 +15,13 @@ from ops_db.customers.service import CustomerIn, create_customer
 from ops_db.kit.db import admin_engine
 from ops_db.kit.errors import PermissionDenied, ValidationError
 from tests.conftest import Shop
-
-
-@dataclass
-class Gateway:
-    """What the loopback SMS gateway received; ``status`` is what it answers."""
-
-    port: int = 0
-    received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    status: int = 200
+from tests.loopback import Loopback, loopback_server
 
 
 @pytest.fixture
-def gateway() -> Iterator[Gateway]:
-    state = Gateway()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            state.received.append((self.path, json.loads(body)))
-            self.send_response(state.status)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
+def gateway() -> Iterator[Loopback]:
+    with loopback_server() as server:
+        yield server
 
 
 def _sms_to(shop: Shop, phone: str) -> int:
@@ -69,14 +41,15 @@ def _status(shop: Shop, message_id: int) -> tuple[str, int]:
     return str(row.status), int(row.attempts)
 
 
-def test_an_sms_goes_through_the_companys_apprise_channel(shop: Shop, gateway: Gateway) -> None:
+def test_an_sms_goes_through_the_companys_apprise_channel(shop: Shop, gateway: Loopback) -> None:
     configure_channel(shop.uow(shop.person("admin")), "sms",
                       f"json://127.0.0.1:{gateway.port}/sms/{{address}}")
     message_id = _sms_to(shop, "+15551234567")
     report = deliver_due(shop.engine, [shop.tenant_id], {})  # no server-wide sender: the company's own
     assert (report.sent, report.failed) == (1, 0)
-    [(path, payload)] = gateway.received
-    assert path == "/sms/+15551234567"
+    [request] = gateway.received
+    payload = json.loads(request.body)
+    assert request.path == "/sms/+15551234567"
     assert payload["title"] == "Your device is ready: RO-7" and "RO-7 is ready for pickup" in payload["message"]
     assert _status(shop, message_id) == ("sent", 1)
     with admin_engine(shop.url).connect() as conn:
@@ -84,7 +57,7 @@ def test_an_sms_goes_through_the_companys_apprise_channel(shop: Shop, gateway: G
     assert '"provider": "json"' in str(audit) and "127.0.0.1" not in str(audit)  # no URL, no secrets
 
 
-def test_a_refusing_gateway_means_a_retry_later(shop: Shop, gateway: Gateway) -> None:
+def test_a_refusing_gateway_means_a_retry_later(shop: Shop, gateway: Loopback) -> None:
     configure_channel(shop.uow(), "sms", f"json://127.0.0.1:{gateway.port}/sms/{{address}}")
     message_id = _sms_to(shop, "+15557654321")
     gateway.status = 503

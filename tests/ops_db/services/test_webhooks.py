@@ -6,10 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -21,34 +18,13 @@ from ops_db.kit.db import admin_engine
 from ops_db.kit.errors import Conflict, PermissionDenied, ValidationError
 from ops_db.orders import service as orders
 from tests.conftest import Shop
-
-
-@dataclass
-class Receiver:
-    port: int = 0
-    status: int = 200
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+from tests.loopback import Loopback, loopback_server
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            state.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(state.status)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield state
-    server.shutdown()
+def receiver() -> Iterator[Loopback]:
+    with loopback_server() as server:
+        yield server
 
 
 def _verified(secret: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -72,20 +48,20 @@ def _statuses(shop: Shop) -> list[tuple[str, int]]:
             "SELECT status, attempts FROM webhook_deliveries ORDER BY id"))]
 
 
-def test_order_events_arrive_signed_once(shop: Shop, receiver: Receiver) -> None:
+def test_order_events_arrive_signed_once(shop: Shop, receiver: Loopback) -> None:
     _, secret = add_endpoint(shop.uow(shop.person("admin")), f"http://127.0.0.1:{receiver.port}/hooks")
     order_id = _order(shop)
     orders.transition(shop.uow(), order_id, "diagnostics")
     report = deliver_webhooks(shop.engine, [shop.tenant_id])
     assert (report.sent, report.failed) == (2, 0)
-    events = [_verified(secret, headers, body) for headers, body in receiver.received]
+    events = [_verified(secret, r.headers, r.body) for r in receiver.received]
     assert [e["type"] for e in events] == ["order.created", "order.stage_changed"]
     assert events[1]["data"]["to_stage"] == "diagnostics" and events[1]["data"]["order_id"] == order_id
     assert deliver_webhooks(shop.engine, [shop.tenant_id]).sent == 0  # nothing twice
     assert _statuses(shop) == [("sent", 1), ("sent", 1)]
 
 
-def test_a_failing_receiver_gets_the_event_again_later(shop: Shop, receiver: Receiver) -> None:
+def test_a_failing_receiver_gets_the_event_again_later(shop: Shop, receiver: Loopback) -> None:
     add_endpoint(shop.uow(), f"http://127.0.0.1:{receiver.port}/hooks")
     _order(shop)
     receiver.status = 500
@@ -98,11 +74,11 @@ def test_a_failing_receiver_gets_the_event_again_later(shop: Shop, receiver: Rec
     receiver.status = 204
     assert deliver_webhooks(shop.engine, [shop.tenant_id]).sent == 1
     assert _statuses(shop) == [("sent", 2)]
-    first, second = (json.loads(body)["id"] for _, body in receiver.received)
+    first, second = (json.loads(r.body)["id"] for r in receiver.received)
     assert first == second  # the same event id, so the receiver can drop a duplicate
 
 
-def test_a_refused_change_queues_no_event(shop: Shop, receiver: Receiver) -> None:
+def test_a_refused_change_queues_no_event(shop: Shop, receiver: Loopback) -> None:
     add_endpoint(shop.uow(), f"http://127.0.0.1:{receiver.port}/hooks")
     order_id = _order(shop)
     before = _statuses(shop)
