@@ -111,6 +111,15 @@ def document_buttons(engine: Engine, actor: Actor, kind: str, record_id: int, la
                                key=f"{key}_{fmt}", icon=":material/download:")
 
 
+def document_picker(engine: Engine, actor: Actor, kind: str, choices: dict[int, str], label: str, *,
+                    key: str) -> None:
+    """Choose one listed record and get its document as PDF, DOCX or XLSX ("Print or send: Invoice")."""
+    picked = st.selectbox(f"Print or send: {label}", list(choices), index=None, key=f"print_{key}",
+                          format_func=lambda i: choices.get(i, str(i)), placeholder="Choose one from the list")
+    if picked in choices:
+        document_buttons(engine, actor, kind, int(picked), label, key=f"{key}_doc", formats=("pdf", "docx", "xlsx"))
+
+
 def chosen_id(key: str) -> int | None:
     """The id a selectbox of ids held on the last run, read before the widget is drawn (None if none).
 

@@ -12,7 +12,7 @@ from dashboards.data import billing
 from dashboards.data.catalog import tenant_zone
 from dashboards.data.orders import MAX_SEARCH
 from dashboards.session import current_actor, engine
-from dashboards.widgets import chosen_id, document_buttons, done_and_rerun, show_flash, typed_amount
+from dashboards.widgets import chosen_id, document_picker, done_and_rerun, show_flash, typed_amount
 from ops_db.billing.models import InvoiceStatus, PaymentMethod
 from ops_db.billing.service import create_invoice, record_payment, refund
 from ops_db.kit.errors import RepairOpsError
@@ -59,12 +59,9 @@ with invoices_tab:
         st.caption(f"Showing the newest {billing.INVOICE_LIMIT:,}; filter or search to find older ones.")
     st.dataframe(listed.drop(columns=["id"]), hide_index=True,
                  column_config={"total": MONEY, "paid": MONEY, "due": MONEY})
-    printable = {int(r.id): f"{r.invoice_number} · {r.customer}" for r in listed.head(500).itertuples()}
-    to_print = st.selectbox("Print or send an invoice", list(printable), index=None, key="print_invoice",
-                            format_func=lambda i: printable.get(i, str(i)), placeholder="Choose a listed invoice")
-    if to_print in printable:
-        document_buttons(engine(), actor, "invoice", int(to_print), "Invoice", key="invoice_doc",
-                         formats=("pdf", "docx", "xlsx"))
+    document_picker(engine(), actor, "invoice",
+                    {int(r.id): f"{r.invoice_number} · {r.customer}" for r in listed.head(500).itertuples()},
+                    "Invoice", key="invoice")
 
     if actor.can("billing.invoice"):
         st.subheader("Invoice a finished order")

@@ -11,7 +11,7 @@ from dashboards.data.orders import MAX_SEARCH
 from dashboards.session import current_actor, engine
 from dashboards.widgets import (
     chosen_id,
-    document_buttons,
+    document_picker,
     done_and_rerun,
     show_flash,
     stepper_decimal,
@@ -112,12 +112,9 @@ with tabs["Purchase orders"]:
     with st.spinner("Loading purchase orders…"):
         orders = inventory.purchase_orders(engine(), actor)
     st.dataframe(orders.drop(columns=["id"]), hide_index=True, column_config={"total": MONEY})
-    printable = {int(r.id): f"{r.po_number} · {r.supplier}" for r in orders.head(500).itertuples()}
-    to_print = st.selectbox("Print or send a purchase order", list(printable), index=None, key="print_po",
-                            format_func=lambda i: printable.get(i, str(i)), placeholder="Choose a purchase order")
-    if to_print in printable:
-        document_buttons(engine(), actor, "purchase_order", int(to_print), "Purchase order", key="po_doc",
-                         formats=("pdf", "docx", "xlsx"))
+    document_picker(engine(), actor, "purchase_order",
+                    {int(r.id): f"{r.po_number} · {r.supplier}" for r in orders.head(500).itertuples()},
+                    "Purchase order", key="po")
 
     if actor.can("inventory.purchase"):
         st.subheader("New purchase order")

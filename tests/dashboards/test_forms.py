@@ -137,3 +137,15 @@ def test_the_order_page_offers_every_document_of_the_order(ops_env: Path, demo_d
     for expected in ("Intake receipt · PDF", "Estimate · DOCX", "Work order · PDF", "Release certificate · PDF",
                      f"Invoice {invoice} · XLSX"):
         assert expected in labels
+
+
+def test_billing_prints_a_chosen_invoice(ops_env: Path, demo_db: str) -> None:
+    app = signed_in(demo_db, "manager@riverside.example")
+    app.switch_page("app_pages/billing.py").run()
+    with db.admin_engine(demo_db).connect() as conn:
+        invoice_id = conn.execute(text("SELECT id FROM invoices ORDER BY issued_at DESC NULLS LAST, id DESC "
+                                       "LIMIT 1")).scalar_one()
+    app.selectbox(key="print_invoice").set_value(invoice_id).run()
+    assert not app.exception
+    labels = {b.proto.label for b in app.get("download_button")}
+    assert {"Invoice · PDF", "Invoice · DOCX", "Invoice · XLSX"} <= labels
