@@ -52,13 +52,15 @@ def _config(fake: Loopback) -> StripeConfig:
     return StripeConfig("sk_test_123", SECRET, fake.base)
 
 
-def _invoice(shop: Shop) -> tuple[int, int]:
-    customer = create_customer(shop.uow(), CustomerIn("Зоя Иванова", email="zoya@mail.example"))
+def _invoice(shop: Shop, name: str = "Зоя Иванова", email: str = "zoya@mail.example",
+             price: str = "100") -> tuple[int, int]:
+    """A finished repair of ``price`` (plus 10 % tax) for a new customer, invoiced: (customer id, invoice id)."""
+    customer = create_customer(shop.uow(), CustomerIn(name, email=email))
     receipt = orders.register_intake(shop.uow(), orders.IntakeIn(customer=None, customer_id=customer.id,
                                                                  problem_description="Screen"))
     orders.transition(shop.uow(), receipt.order_id, "diagnostics")
     orders.add_line(shop.uow(), receipt.order_id, orders.LineIn(kind="labour", description="Fit screen",
-                                                                unit_price=Decimal("100")))
+                                                                unit_price=Decimal(price)))
     orders.send_estimate(shop.uow(), receipt.order_id)
     orders.decide_estimate(shop.uow(), receipt.order_id, True, tracking_code=receipt.tracking_code)
     for stage in ("quality_check", "ready"):
@@ -142,24 +144,10 @@ def test_a_refund_goes_through_stripe_first(shop: Shop, fake_stripe: Loopback) -
     with admin_engine(shop.url).connect() as conn:
         row = conn.execute(text("SELECT amount, provider_reference FROM refunds")).one()
     assert tuple(row) == (Decimal("10.00"), "re_test_1")
-    cash = billing.record_payment(shop.uow(), billing.create_invoice(shop.uow(), _order_for_cash(shop)).id,
-                                  "50", "cash", "cash-1")
+    _, cash_invoice = _invoice(shop, "Cash Payer", "cash@mail.example", price="50")
+    cash = billing.record_payment(shop.uow(), cash_invoice, "50", "cash", "cash-1")
     with pytest.raises(Conflict, match="not made through Stripe"):
         refund_online(shop.uow(), _config(fake_stripe), cash.id, "5", "x", "rf-2")
-
-
-def _order_for_cash(shop: Shop) -> int:
-    customer = create_customer(shop.uow(), CustomerIn("Cash Payer", email="cash@mail.example"))
-    receipt = orders.register_intake(shop.uow(), orders.IntakeIn(customer=None, customer_id=customer.id,
-                                                                 problem_description="Battery"))
-    orders.transition(shop.uow(), receipt.order_id, "diagnostics")
-    orders.add_line(shop.uow(), receipt.order_id, orders.LineIn(kind="labour", description="Battery",
-                                                                unit_price=Decimal("50")))
-    orders.send_estimate(shop.uow(), receipt.order_id)
-    orders.decide_estimate(shop.uow(), receipt.order_id, True, tracking_code=receipt.tracking_code)
-    for stage in ("quality_check", "ready"):
-        orders.transition(shop.uow(), receipt.order_id, stage)
-    return receipt.order_id
 
 
 def test_without_stripe_keys_the_webhook_says_so(shop: Shop) -> None:
