@@ -12,6 +12,10 @@ At-least-once and crash-safe:
 
 A worker that dies between claim and mark leaves ``sending`` rows whose lease expires; the next
 run claims them again. Channels without a configured sender stay ``pending`` untouched.
+
+**Digests**: several emails due at once for the same staff member (SLA alerts on a busy morning) go out as
+one email with every message under its own subject; each message still records its own attempt and state.
+Customer messages always go one by one.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class OutgoingMessage:
     body: str
     dedupe_key: str
     attempts: int
+    to_staff: bool = False
 
 
 class Sender(Protocol):
@@ -179,11 +184,12 @@ def _claim(engine: Engine, tenant_id: int, channels: Sequence[str], now: datetim
                             WHERE channel = ANY(:c) AND status IN ('pending', 'failed', 'sending')
                               AND not_before <= coalesce(CAST(:now AS timestamptz), now())
                             ORDER BY not_before, id LIMIT :n FOR UPDATE SKIP LOCKED)
-               RETURNING id, tenant_id, channel, address, subject, body, dedupe_key, attempts"""),
+               RETURNING id, tenant_id, channel, address, subject, body, dedupe_key, attempts,
+                         recipient_user_id IS NOT NULL AS to_staff"""),
             {"c": list(channels), "now": now, "lease": LEASE, "n": limit}).all()
         uow.commit()
     return sorted((OutgoingMessage(int(r.id), int(r.tenant_id), str(r.channel), str(r.address), r.subject,
-                                   str(r.body), str(r.dedupe_key), int(r.attempts)) for r in rows),
+                                   str(r.body), str(r.dedupe_key), int(r.attempts), bool(r.to_staff)) for r in rows),
                   key=lambda m: m.id)
 
 
@@ -210,6 +216,28 @@ def _mark(engine: Engine, message: OutgoingMessage, answer: dict[str, Any] | Non
     return status
 
 
+def digest_groups(messages: Sequence[OutgoingMessage]) -> list[list[OutgoingMessage]]:
+    """Messages to send together: several emails due at once for the same staff address become one digest
+    (alerts pile up for managers); everything else, and every customer message, goes alone."""
+    groups: dict[tuple[str, str], list[OutgoingMessage]] = {}
+    alone: list[list[OutgoingMessage]] = []
+    for message in messages:
+        if message.to_staff and message.channel == "email":
+            groups.setdefault((message.channel, message.address.lower()), []).append(message)
+        else:
+            alone.append([message])
+    return alone + list(groups.values())
+
+
+def digest_of(messages: Sequence[OutgoingMessage]) -> OutgoingMessage:
+    """One email that carries every message of the group, each under its own subject."""
+    first = messages[0]
+    body = "\n\n".join(f"{m.subject or ''}\n{m.body}".strip() for m in messages)
+    return OutgoingMessage(first.id, first.tenant_id, first.channel, first.address,
+                           f"{len(messages)} updates from RepairOps", body,
+                           "digest:" + ".".join(str(m.id) for m in messages), first.attempts, True)
+
+
 def deliver_due(app_engine: Engine, tenant_ids: Sequence[int], senders: Mapping[str, Sender], *,
                 now: datetime | None = None, batch: int = BATCH) -> DeliveryReport:
     """Send every due message for ``tenant_ids`` through ``senders`` (server-wide) or, where a company has
@@ -223,15 +251,17 @@ def deliver_due(app_engine: Engine, tenant_ids: Sequence[int], senders: Mapping[
         while True:
             claimed = _claim(app_engine, tenant_id, channels, now, batch)
             report.claimed += len(claimed)
-            for message in claimed:
+            for group in digest_groups(claimed):
+                sending = group[0] if len(group) == 1 else digest_of(group)
                 answer, error = None, None
                 try:
-                    answer = chosen[message.channel].send(message)
+                    answer = chosen[sending.channel].send(sending)
                 except DeliveryFailed as failure:
                     error = str(failure)
-                    report.errors.append(f"message {message.id}: {error}")
-                status = _mark(app_engine, message, answer, error, now or datetime.now(UTC))
-                setattr(report, status, getattr(report, status) + 1)
+                    report.errors.append(f"message {sending.id}: {error}")
+                for message in group:  # each message keeps its own attempts and state
+                    status = _mark(app_engine, message, answer, error, now or datetime.now(UTC))
+                    setattr(report, status, getattr(report, status) + 1)
             if len(claimed) < batch:
                 break
     return report

@@ -149,3 +149,24 @@ def test_the_dagster_sensor_and_job_deliver_through_the_configured_smtp(
         assert len(inbox.messages) == 1
     finally:
         get_settings.cache_clear()
+
+
+def test_alerts_due_together_for_one_staff_member_arrive_as_one_digest(shop: Shop, smtp: tuple[Inbox, int]) -> None:
+    from ops_db.comms.service import notify_user
+
+    inbox, port = smtp
+    manager = shop.person("manager")
+    uow = shop.uow()
+    with uow:  # type: ignore[attr-defined]
+        for n in range(3):
+            notify_user(uow, "sla_at_risk", manager.user_id, {"order_number": f"RO-{n}", "kind": "resolution"},  # type: ignore[arg-type, attr-defined]
+                        dedupe_key=f"risk-{n}")
+        uow.commit()  # type: ignore[attr-defined]
+    customer_ids = _queue(shop, ["Ana", "Bo"])  # customers still get one message each
+    report = deliver_due(shop.engine, [shop.tenant_id], {"email": SmtpEmailSender("127.0.0.1", port)})
+    assert (report.sent, report.failed) == (5, 0)
+    digests = [m for m in inbox.messages if m["Subject"] == "3 updates from RepairOps"]
+    assert len(digests) == 1 and len(inbox.messages) == 3
+    text_of = digests[0].get_payload()
+    assert all(f"SLA at risk: RO-{n}" in text_of for n in range(3))
+    assert all(status == "sent" for status, _, _ in _rows(shop).values()) and len(customer_ids) == 2
