@@ -15,8 +15,8 @@ from dashboards.session import current_actor, engine
 from dashboards.widgets import run_action
 from ops_db.inventory.service import use_on_order
 from ops_db.kit.uow import Actor, UnitOfWork
-from ops_db.orders.service import FileIn, add_attachment, add_note, sign_off, transition
-from ops_db.workforce.service import check_in, check_out, clock, respond, start_travel
+from ops_db.orders.service import FileIn, add_attachment, add_note
+from ops_db.workforce.service import check_in, clock, complete_visit, respond, start_travel
 
 
 def _text(value: object) -> str:
@@ -103,10 +103,5 @@ for job in jobs.itertuples():
         signer = left.text_input("Customer's name (sign-off)", max_chars=200, key=f"signer_{booking}")
         outcome = right.text_input("What was done", max_chars=2000, key=f"outcome_{booking}")
         if st.button("Complete with sign-off", type="primary", key=f"complete_{booking}"):
-            def _complete(b: int = booking, o: int = order_id, who: str = signer, what: str = outcome,
-                          stage: str = str(job.stage)) -> None:
-                sign_off(UnitOfWork(engine(), actor), o, "completion", who, what or None)
-                check_out(UnitOfWork(engine(), actor), b, note=what or None)
-                if stage == "repair":  # the work is done: the order goes on to the quality check
-                    transition(UnitOfWork(engine(), actor), o, "quality_check")
-            run_action(_complete, "Job completed and signed off.")
+            run_action(partial(complete_visit, UnitOfWork(engine(), actor), booking, signer, outcome or None),
+                       "Job completed and signed off.")

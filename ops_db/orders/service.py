@@ -887,19 +887,30 @@ def sign_off(uow: UnitOfWork, order_id: int, kind: str, signed_by_name: str, com
     """Record the customer's signature at intake, completion or release."""
     with uow:
         uow.actor.require("orders.note")
-        order = load_order(uow, order_id)
-        if kind not in ("intake", "completion", "release"):
-            raise ValidationError("A sign-off is for intake, completion or release.")
-        if kind == "release" and order.stage not in (Stage.READY, Stage.CLOSED):
-            raise Conflict(f"Order {order.order_number} is not ready for release.")
-        name = _clean_text(signed_by_name, "signer's name", 200)
-        signoff = OrderSignoff(tenant_id=order.tenant_id, order_id=order.id, kind=kind, signed_by_name=name,
-                               comment=_clean_text(comment, "comment", 2000, required=False), signed_at=uow.now())
-        uow.session.add(signoff)
-        uow.flush()
-        uow.audit("order.sign_off", "order_signoffs", signoff.id, after={"order_id": order.id, "kind": kind})
+        signoff = record_signoff(uow, load_order(uow, order_id), kind, signed_by_name, comment)
         uow.commit()
         return signoff
+
+
+def record_signoff(uow: UnitOfWork, order: ServiceOrder, kind: str, signed_by_name: str,
+                   comment: str | None = None) -> OrderSignoff:
+    """The checks and the row of :func:`sign_off`, inside the caller's open unit of work."""
+    if kind not in ("intake", "completion", "release"):
+        raise ValidationError("A sign-off is for intake, completion or release.")
+    if kind == "release" and order.stage not in (Stage.READY, Stage.CLOSED):
+        raise Conflict(f"Order {order.order_number} is not ready for release.")
+    name = _clean_text(signed_by_name, "signer's name", 200)
+    signoff = OrderSignoff(tenant_id=order.tenant_id, order_id=order.id, kind=kind, signed_by_name=name,
+                           comment=_clean_text(comment, "comment", 2000, required=False), signed_at=uow.now())
+    uow.session.add(signoff)
+    uow.flush()
+    uow.audit("order.sign_off", "order_signoffs", signoff.id, after={"order_id": order.id, "kind": kind})
+    return signoff
+
+
+def move(uow: UnitOfWork, order: ServiceOrder, to_stage: str, reason: str | None = None) -> None:
+    """The stage change of :func:`transition` (guards, event, SLA clocks), inside the caller's unit of work."""
+    _apply_transition(uow, order, _enum(Stage, to_stage, "stage"), reason)
 
 
 def rate_order(uow: UnitOfWork, order_id: int, score: int, comment: str | None = None) -> OrderRating:

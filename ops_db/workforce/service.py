@@ -14,7 +14,7 @@ from ops_db.comms.service import notify_customer
 from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import OPEN_STAGES, ServiceOrder
-from ops_db.orders.service import assign, load_order
+from ops_db.orders.service import assign, load_order, move, record_signoff
 from ops_db.workforce.models import (
     ACTIVE_BOOKING_STATUSES,
     Booking,
@@ -315,13 +315,33 @@ def check_out(uow: UnitOfWork, booking_id: int, latitude: Decimal | None = None,
     with uow:
         uow.actor.require("workforce.clock")
         booking = _own_booking(uow, booking_id)
-        if booking.status != BookingStatus.IN_PROGRESS:
-            raise Conflict(f"Booking {booking_id} is {booking.status.value}; check in first.")
         _check_location(latitude, longitude)
-        now = uow.now()
-        _close_open_entries(uow, booking, now, note)
-        booking.status, booking.finished_at = BookingStatus.DONE, now
-        uow.audit("booking.check_out", "bookings", booking.id, after={"lat": latitude, "lon": longitude})
+        _finish(uow, booking, note, {"lat": latitude, "lon": longitude})
+        uow.commit()
+        return booking
+
+
+def _finish(uow: UnitOfWork, booking: Booking, note: str | None, where: dict[str, Any]) -> None:
+    if booking.status != BookingStatus.IN_PROGRESS:
+        raise Conflict(f"Booking {booking.id} is {booking.status.value}; check in first.")
+    now = uow.now()
+    _close_open_entries(uow, booking, now, note)
+    booking.status, booking.finished_at = BookingStatus.DONE, now
+    uow.audit("booking.check_out", "bookings", booking.id, after=where)
+
+
+def complete_visit(uow: UnitOfWork, booking_id: int, signed_by_name: str, outcome: str | None = None) -> Booking:
+    """The end of a visit in one transaction: the customer's completion sign-off, check-out, and, when the
+    order was in repair, on to the quality check. Nothing of it is written if any part is refused."""
+    with uow:
+        uow.actor.require("workforce.clock")
+        uow.actor.require("orders.note")
+        booking = _own_booking(uow, booking_id)
+        order = load_order(uow, booking.order_id, lock=True)
+        record_signoff(uow, order, "completion", signed_by_name, outcome)
+        _finish(uow, booking, outcome, {"signed_by": signed_by_name})
+        if order.stage == "repair":
+            move(uow, order, "quality_check")
         uow.commit()
         return booking
 

@@ -121,3 +121,30 @@ def test_a_purchase_order_with_a_unit_cost_that_is_not_a_number_is_one_sentence(
                                         [inventory.PurchaseLineIn(part_id, 2, "twelve")])
     with shop.uow() as uow:
         assert uow.session.execute(text("SELECT count(*) FROM purchase_orders")).scalar_one() == 0
+
+
+def test_completing_a_visit_is_one_transaction(shop: Shop) -> None:
+    tech_id, _part_id, _location = _setup(shop)
+    receipt = orders.register_intake(shop.uow(), orders.IntakeIn(
+        customer=CustomerIn("Lena", email="lena@example.com"), problem_description="Fridge warm"))
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    booking = workforce.book(shop.uow(), receipt.order_id, tech_id, start, start + timedelta(hours=1))
+    for stage in ("diagnostics", "repair"):
+        orders.transition(shop.uow(), receipt.order_id, stage)
+
+    def signoffs() -> int:
+        with shop.uow() as uow:
+            return int(uow.session.execute(text("SELECT count(*) FROM order_signoffs")).scalar_one())
+
+    with pytest.raises(Conflict, match="check in first"):  # not started: the signature is not kept either
+        workforce.complete_visit(shop.uow(), booking.id, "Lena", "Relay replaced")
+    assert signoffs() == 0
+    workforce.check_in(shop.uow(), booking.id)
+    with pytest.raises(ValidationError):
+        workforce.complete_visit(shop.uow(), booking.id, "  ", "Relay replaced")
+    workforce.complete_visit(shop.uow(), booking.id, "Lena", "Relay replaced")
+    with shop.uow() as uow:
+        row = uow.session.execute(text(
+            "SELECT b.status, o.stage FROM bookings b JOIN service_orders o ON o.id = b.order_id WHERE b.id = :b"),
+            {"b": booking.id}).one()
+    assert tuple(row) == ("done", "quality_check") and signoffs() == 1
