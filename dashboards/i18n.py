@@ -1,8 +1,8 @@
 """The UI's language: what this browser session reads, and ``_()`` to translate a message into it.
 
-The customer-facing pages (sign in, request a repair, track a repair, my repairs) and the navigation are
-translated; staff pages are in English for now. The choice is made in the sidebar and starts from the
-company's language.
+The customer-facing pages (sign in, request a repair, track a repair, my repairs), the technician's My day
+and the navigation are translated; the other staff pages are English for now. The choice is made in the
+sidebar and starts from the company's language.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboards.data import my_day
 from dashboards.data.catalog import tenant_zone
+from dashboards.i18n import _, stage_words
 from dashboards.session import current_actor, engine
 from dashboards.widgets import run_action
 from ops_db.inventory.service import use_on_order
@@ -28,80 +29,82 @@ signed_in = current_actor()
 assert signed_in is not None
 actor: Actor = signed_in  # typed once, so the callbacks below see a definite actor
 zone = tenant_zone(engine(), actor)
-st.title("My day")
+st.title(_("My day"))
 left, right = st.columns([3, 1])
-day = left.date_input("Day", value=datetime.now(zone).date(), key="my_day")
+day = left.date_input(_("Day"), value=datetime.now(zone).date(), key="my_day")
 since = my_day.clocked_in_since(engine(), actor)
 if since is None:
-    if right.button("Clock in", type="primary", key="clock_in"):
-        run_action(lambda: clock(UnitOfWork(engine(), actor), True), "Clocked in.")
+    if right.button(_("Clock in"), type="primary", key="clock_in"):
+        run_action(lambda: clock(UnitOfWork(engine(), actor), True), _("Clocked in."))
 else:
-    right.caption(f"Clocked in since {since.astimezone(zone):%H:%M}")
-    if right.button("Clock out", key="clock_out"):
-        run_action(lambda: clock(UnitOfWork(engine(), actor), False), "Clocked out.")
+    right.caption(_("Clocked in since {time}").format(time=f"{since.astimezone(zone):%H:%M}"))
+    if right.button(_("Clock out"), key="clock_out"):
+        run_action(lambda: clock(UnitOfWork(engine(), actor), False), _("Clocked out."))
 
-with st.spinner("Loading your jobs…"):
+with st.spinner(_("Loading your jobs…")):
     jobs = my_day.jobs(engine(), actor, day)
 if jobs.empty:
-    st.info(f"No jobs booked for you on {day}.")
+    st.info(_("No jobs booked for you on {day}.").format(day=day))
     st.stop()
 route = jobs.dropna(subset=["latitude", "longitude"])
 if not route.empty:
     st.map(route, latitude="latitude", longitude="longitude", size=60)
-st.subheader("Parts to bring")
+st.subheader(_("Parts to bring"))
 parts = my_day.parts_to_bring(engine(), actor, [int(i) for i in jobs["order_id"]])
 if parts.empty:
-    st.caption("Nothing reserved for today's jobs.")
+    st.caption(_("Nothing reserved for today's jobs."))
 else:
     st.dataframe(parts[["order_number", "sku", "part", "quantity", "pick_up_at"]], hide_index=True)
 
-st.subheader(f"{len(jobs)} job{'' if len(jobs) == 1 else 's'}")
+st.subheader(_("Jobs: {n}").format(n=len(jobs)))
 for job in jobs.itertuples():
     booking, order_id = int(job.booking_id), int(job.order_id)
     title = (f"{job.start.astimezone(zone):%H:%M}–{job.end.astimezone(zone):%H:%M} · {job.order_number} · "
-             f"{job.customer} · {job.status.replace('_', ' ')}")
+             f"{job.customer} · {stage_words(job.status)}")
     with st.expander(title, expanded=job.status == "in_progress"):
-        st.write(f"**{_text(job.device) or 'Device'}** {_text(job.serial_number)} · {job.priority} · {job.location}")
+        st.write(f"**{_text(job.device) or _('Device')}** {_text(job.serial_number)} · {stage_words(job.priority)} · "
+                 f"{stage_words(job.location)}")
         st.write(job.problem_description)
         if _text(job.address):
             st.caption(f"{job.address} · {_text(job.phone)}")
         if pd.notna(job.equipment_id):
             history = my_day.device_history(engine(), actor, int(job.equipment_id), order_id)
             if not history.empty:
-                st.caption("Earlier repairs of this device")
+                st.caption(_("Earlier repairs of this device"))
                 st.dataframe(history, hide_index=True)
         if job.status in ("tentative", "confirmed"):
             cols = st.columns(4)
-            if job.technician_response is None and cols[0].button("Accept", key=f"accept_{booking}"):
-                run_action(partial(respond, UnitOfWork(engine(), actor), booking, True), "Accepted.")
-            if job.technician_response is None and cols[1].button("Decline", key=f"decline_{booking}"):
-                run_action(partial(respond, UnitOfWork(engine(), actor), booking, False), "Declined; dispatch is told.")
-            if job.location == "field" and cols[2].button("On my way", key=f"travel_{booking}"):
-                run_action(partial(start_travel, UnitOfWork(engine(), actor), booking), "The customer is told.")
-            if cols[3].button("Check in", type="primary", key=f"check_in_{booking}"):
-                run_action(partial(check_in, UnitOfWork(engine(), actor), booking), "Checked in; the clock runs.")
+            if job.technician_response is None and cols[0].button(_("Accept"), key=f"accept_{booking}"):
+                run_action(partial(respond, UnitOfWork(engine(), actor), booking, True), _("Accepted."))
+            if job.technician_response is None and cols[1].button(_("Decline"), key=f"decline_{booking}"):
+                run_action(partial(respond, UnitOfWork(engine(), actor), booking, False),
+                           _("Declined; dispatch is told."))
+            if job.location == "field" and cols[2].button(_("On my way"), key=f"travel_{booking}"):
+                run_action(partial(start_travel, UnitOfWork(engine(), actor), booking), _("The customer is told."))
+            if cols[3].button(_("Check in"), type="primary", key=f"check_in_{booking}"):
+                run_action(partial(check_in, UnitOfWork(engine(), actor), booking), _("Checked in; the clock runs."))
         if job.status != "in_progress":
             continue
         own_parts = parts[parts["order_number"] == job.order_number]
         if not own_parts.empty:
             labels = {f"{p.sku} · {p.part} × {p.quantity:g}": p for p in own_parts.itertuples()}
             left, right = st.columns([3, 1])
-            chosen = left.selectbox("Part used", list(labels), key=f"part_{booking}")
-            if right.button("Record part", key=f"consume_{booking}"):
+            chosen = left.selectbox(_("Part used"), list(labels), key=f"part_{booking}")
+            if right.button(_("Record part"), key=f"consume_{booking}"):
                 part = labels[chosen]
                 run_action(partial(use_on_order, UnitOfWork(engine(), actor), int(part.reservation_id)),
-                           "Part recorded.")
-        note = st.text_area("Note", max_chars=5000, key=f"note_{booking}")
-        if st.button("Add note", key=f"add_note_{booking}"):
-            run_action(partial(add_note, UnitOfWork(engine(), actor), order_id, note), "Note added.")
-        photo = st.file_uploader("Photo", type=["jpg", "jpeg", "png", "webp"], key=f"photo_{booking}")
-        if photo is not None and st.button("Attach photo", key=f"attach_{booking}"):
+                           _("Part recorded."))
+        note = st.text_area(_("Note"), max_chars=5000, key=f"note_{booking}")
+        if st.button(_("Add note"), key=f"add_note_{booking}"):
+            run_action(partial(add_note, UnitOfWork(engine(), actor), order_id, note), _("Note added."))
+        photo = st.file_uploader(_("Photo"), type=["jpg", "jpeg", "png", "webp"], key=f"photo_{booking}")
+        if photo is not None and st.button(_("Attach photo"), key=f"attach_{booking}"):
             upload = FileIn(photo.name, photo.type or "image/jpeg", photo.getvalue())
-            run_action(partial(add_attachment, UnitOfWork(engine(), actor), order_id, upload), "Photo attached.")
-        st.markdown("**Finish the visit**")
+            run_action(partial(add_attachment, UnitOfWork(engine(), actor), order_id, upload), _("Photo attached."))
+        st.markdown("**" + _("Finish the visit") + "**")
         left, right = st.columns(2)
-        signer = left.text_input("Customer's name (sign-off)", max_chars=200, key=f"signer_{booking}")
-        outcome = right.text_input("What was done", max_chars=2000, key=f"outcome_{booking}")
-        if st.button("Complete with sign-off", type="primary", key=f"complete_{booking}"):
+        signer = left.text_input(_("Customer's name (sign-off)"), max_chars=200, key=f"signer_{booking}")
+        outcome = right.text_input(_("What was done"), max_chars=2000, key=f"outcome_{booking}")
+        if st.button(_("Complete with sign-off"), type="primary", key=f"complete_{booking}"):
             run_action(partial(complete_visit, UnitOfWork(engine(), actor), booking, signer, outcome or None),
-                       "Job completed and signed off.")
+                       _("Job completed and signed off."))

@@ -45,7 +45,8 @@ VALUE_LABELS = {
     "extended": N_("extended"), "parts": N_("parts"), "labour": N_("labour"), "full": N_("full"),
     "service": N_("service"), "part": N_("part"), "goods": N_("goods"), "discount": N_("discount"),
     "consumable": N_("consumable"), "none": N_("none"), "pending": N_("pending"), "approved": N_("approved"),
-    "declined": N_("declined"),
+    "declined": N_("declined"), "tentative": N_("tentative"), "confirmed": N_("confirmed"),
+    "in_progress": N_("in progress"), "done": N_("done"), "field": N_("field"), "workshop": N_("workshop"),
 }
 
 def check_locale(locale: str | None, default: str = "en") -> str:

@@ -61,3 +61,14 @@ def test_a_customers_own_page_renders_in_every_language(ops_env: Path, demo_db: 
     t = i18n.gettext_for(locale)
     assert app.title[0].value == t("My repairs")
     assert [tab.label for tab in app.tabs] == [t("Repairs"), t("Devices and warranties")]
+
+
+@pytest.mark.parametrize("locale", i18n.LOCALES)
+def test_a_technicians_day_renders_in_every_language(ops_env: Path, demo_db: str, locale: str) -> None:
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.session_state["actor"] = demo_actor(demo_db, "tech1@riverside.example")
+    app.session_state["ui_locale"] = locale
+    app.run()
+    app.switch_page("app_pages/my_day.py").run()
+    assert not app.exception
+    assert app.title[0].value == i18n.gettext_for(locale)("My day")
