@@ -1,6 +1,6 @@
 """The UI's language: what this browser session reads, and ``_()`` to translate a message into it.
 
-The customer-facing pages (sign in, request a repair, track a repair, my repairs), the technician's My day
+The customer-facing pages (sign in, request a repair, track a repair, my repairs), Home, the technician's My day
 and the navigation are translated; the other staff pages are English for now. The choice is made in the
 sidebar and starts from the company's language.
 """

@@ -7,36 +7,38 @@ import streamlit as st
 from dashboards.data.catalog import tenant_zone
 from dashboards.data.home import alerts_for
 from dashboards.data.orders import open_order_counts, open_orders
+from dashboards.i18n import _
 from dashboards.session import current_actor, engine
 from dashboards.widgets import local_times
 
 actor = current_actor()
 assert actor is not None
 zone = tenant_zone(engine(), actor)
-st.title("Today")
+st.title(_("Today"))
 if actor.technician_id is not None:
-    st.page_link("app_pages/my_day.py", label="Open my day: jobs in route order, parts to bring",
+    st.page_link("app_pages/my_day.py", label=_("Open my day: jobs in route order, parts to bring"),
                  icon=":material/today:")
 if actor.can("orders.read") and not actor.is_technician_only:
-    with st.spinner("Loading open orders…"):
+    with st.spinner(_("Loading open orders…")):
         counts = open_order_counts(engine(), actor)
         waiting = open_orders(engine(), actor, stages=("received", "diagnostics"), limit=5000)
     cols = st.columns(4)
-    cols[0].metric("Open orders", f"{counts['total']:,}")
-    cols[1].metric("Ready, not collected", f"{counts['ready']:,}")
-    cols[2].metric("SLA at risk", f"{counts['at_risk']:,}")
-    cols[3].metric("SLA breached", f"{counts['breached']:,}")
+    cols[0].metric(_("Open orders"), f"{counts['total']:,}")
+    cols[1].metric(_("Ready, not collected"), f"{counts['ready']:,}")
+    cols[2].metric(_("SLA at risk"), f"{counts['at_risk']:,}")
+    cols[3].metric(_("SLA breached"), f"{counts['breached']:,}")
     unassigned = waiting[waiting["technician"].isna()]
-    st.subheader(f"Waiting for a technician ({len(unassigned):,}{'+' if len(waiting) == 5000 else ''})")
+    shown = f"{len(unassigned):,}{'+' if len(waiting) == 5000 else ''}"
+    st.subheader(_("Waiting for a technician ({count})").format(count=shown))
     st.dataframe(local_times(unassigned[["order_number", "priority", "customer", "device", "received_at", "sla"]]
                              .head(50), zone), hide_index=True)
-with st.spinner("Checking what needs attention…"):
+with st.spinner(_("Checking what needs attention…")):
     alerts = [] if actor.is_technician_only else alerts_for(engine(), actor)
 for title, table in alerts:
-    with st.expander(f"{title} ({len(table):,})", expanded=0 < len(table) <= 10):
+    with st.expander(f"{_(title)} ({len(table):,})", expanded=0 < len(table) <= 10):
         if table.empty:
-            st.caption("Nothing here.")
+            st.caption(_("Nothing here."))
         else:
             st.dataframe(local_times(table, zone), hide_index=True)
 if not alerts and actor.technician_id is None and not actor.can("orders.read"):
-    st.info("Nothing to act on here for your role.")
+    st.info(_("Nothing to act on here for your role."))

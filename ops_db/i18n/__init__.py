@@ -95,7 +95,7 @@ def untranslated(locale: str, message_ids: set[str]) -> list[str]:
 
 _ROOT = Path(__file__).parents[2]
 TRANSLATED_SOURCES = (_ROOT / "ops_db" / "documents", _ROOT / "ops_db" / "comms", _ROOT / "ops_db" / "i18n",
-                      _ROOT / "dashboards", _ROOT / "dashboards" / "app_pages")
+                      _ROOT / "dashboards", _ROOT / "dashboards" / "app_pages", _ROOT / "dashboards" / "data")
 # t("…") and _("…") translate now, N_("…") marks a message that is translated where it is drawn.
 KEYWORDS = {"t": None, "_": None, "N_": None}
 

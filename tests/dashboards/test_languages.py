@@ -72,3 +72,15 @@ def test_a_technicians_day_renders_in_every_language(ops_env: Path, demo_db: str
     app.switch_page("app_pages/my_day.py").run()
     assert not app.exception
     assert app.title[0].value == i18n.gettext_for(locale)("My day")
+
+
+@pytest.mark.parametrize("locale", i18n.LOCALES)
+def test_the_managers_home_renders_in_every_language(ops_env: Path, demo_db: str, locale: str) -> None:
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.session_state["actor"] = demo_actor(demo_db, "manager@riverside.example")
+    app.session_state["ui_locale"] = locale
+    app.run()
+    assert not app.exception
+    t = i18n.gettext_for(locale)
+    assert app.title[0].value == t("Today")
+    assert app.expander[0].label.startswith(t("Ready but not collected"))
