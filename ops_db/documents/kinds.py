@@ -142,7 +142,8 @@ class Context:
 
     def document(self, kind: str, number: str, fields: list[tuple[str, str]], **parts: Any) -> Document:
         title = f"{self.writer.t(KIND_TITLES[kind])} {number}"
-        return Document(kind, number, title, self.locale, self.brand, fields, **parts)
+        return Document(kind, number, title, self.locale, self.brand, fields, company_slug=self.tenant.slug,
+                        **parts)
 
 
 # ------------------------------------------------------------------------------------------ order documents

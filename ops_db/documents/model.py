@@ -40,6 +40,7 @@ class Document:
     totals: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     signatures: list[str] = field(default_factory=list)
+    company_slug: str = ""  # whose own DOCX template to look for
 
     def text(self) -> str:
         """Every word of the document, one piece per line (search, tests, plain-text delivery)."""

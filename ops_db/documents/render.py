@@ -20,7 +20,6 @@ from docx import Document as DocxFile
 from docx.shared import Pt, RGBColor
 from docxtpl import DocxTemplate
 from fpdf.enums import TableCellFillMode, XPos, YPos
-from sqlalchemy import text
 
 from ops_db import i18n
 from ops_db.documents.kinds import BUILDERS, Context
@@ -54,7 +53,7 @@ def render(uow: UnitOfWork, kind: str, record_id: int, fmt: str = "pdf", locale:
     if fmt == "pdf":
         return to_pdf(document)
     if fmt == "docx":
-        return to_docx(document, _tenant_template(uow, kind))
+        return to_docx(document, company_template(document.company_slug, kind))
     return to_xlsx(document)
 
 
@@ -113,14 +112,11 @@ def _pdf_grid(pdf: BrandedPdf, grid: Grid) -> None:
 
 # ----------------------------------------------------------------------------------------------------- DOCX
 
-def _tenant_template(uow: UnitOfWork, kind: str) -> Path | None:
+def company_template(slug: str, kind: str) -> Path | None:
     """The shop's own template for this kind, if it has put one in place."""
-    with uow:
-        slug = uow.session.execute(text("SELECT slug FROM tenants WHERE id = :t"),
-                                   {"t": uow.actor.tenant_id}).scalar_one_or_none()
-    if slug is None:
+    if not slug:
         return None
-    folder = get_settings().data_path / "templates" / str(slug)
+    folder = get_settings().data_path / "templates" / slug
     for name in (f"{kind}.docx", "document.docx"):
         if (folder / name).is_file():
             return folder / name
