@@ -163,8 +163,14 @@ def _tenant_shown(actor: Actor | None) -> int | None:
     asked = st.query_params.get("company")
     if asked:
         st.session_state[TENANT_KEY] = asked.strip().lower()[:64]
+    return _portal_tenant(str(st.session_state.get(TENANT_KEY, DEFAULT_TENANT)))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _portal_tenant(slug: str) -> int | None:
+    """The company a public portal slug names (cached: every rerun of a visitor's page asks)."""
     try:
-        return resolve_tenant(engine(), st.session_state.get(TENANT_KEY, DEFAULT_TENANT))
+        return resolve_tenant(engine(), slug)
     except RepairOpsError:
         return None
 

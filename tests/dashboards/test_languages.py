@@ -17,6 +17,14 @@ PUBLIC_PAGES = {"app_pages/sign_in.py": "Sign in to RepairOps", "app_pages/reque
                 "app_pages/track.py": "Track a repair"}
 
 
+def _as(demo_db: str, email: str, locale: str) -> AppTest:
+    """The app run once as this demo login, reading ``locale``."""
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.session_state["actor"] = demo_actor(demo_db, email)
+    app.session_state["ui_locale"] = locale
+    return app.run()
+
+
 def _visitor(locale: str) -> AppTest:
     app = AppTest.from_file(APP, default_timeout=120)
     app.session_state["ui_locale"] = locale
@@ -53,10 +61,7 @@ def test_tracking_reads_in_russian(ops_env: Path, demo_db: str) -> None:
 
 @pytest.mark.parametrize("locale", i18n.LOCALES)
 def test_a_customers_own_page_renders_in_every_language(ops_env: Path, demo_db: str, locale: str) -> None:
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.session_state["actor"] = demo_actor(demo_db, "customer1@mail.example")
-    app.session_state["ui_locale"] = locale
-    app.run()
+    app = _as(demo_db, "customer1@mail.example", locale)
     assert not app.exception
     t = i18n.gettext_for(locale)
     assert app.title[0].value == t("My repairs")
@@ -65,10 +70,7 @@ def test_a_customers_own_page_renders_in_every_language(ops_env: Path, demo_db: 
 
 @pytest.mark.parametrize("locale", i18n.LOCALES)
 def test_a_technicians_day_renders_in_every_language(ops_env: Path, demo_db: str, locale: str) -> None:
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.session_state["actor"] = demo_actor(demo_db, "tech1@riverside.example")
-    app.session_state["ui_locale"] = locale
-    app.run()
+    app = _as(demo_db, "tech1@riverside.example", locale)
     app.switch_page("app_pages/my_day.py").run()
     assert not app.exception
     assert app.title[0].value == i18n.gettext_for(locale)("My day")
@@ -76,10 +78,7 @@ def test_a_technicians_day_renders_in_every_language(ops_env: Path, demo_db: str
 
 @pytest.mark.parametrize("locale", i18n.LOCALES)
 def test_the_managers_home_renders_in_every_language(ops_env: Path, demo_db: str, locale: str) -> None:
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.session_state["actor"] = demo_actor(demo_db, "manager@riverside.example")
-    app.session_state["ui_locale"] = locale
-    app.run()
+    app = _as(demo_db, "manager@riverside.example", locale)
     assert not app.exception
     t = i18n.gettext_for(locale)
     assert app.title[0].value == t("Today")
