@@ -1,15 +1,19 @@
 """The UI's language: what this browser session reads, and ``_()`` to translate a message into it.
 
-The customer-facing pages (sign in, request a repair, track a repair, my repairs), Home, the technician's My day
-and the navigation are translated; the other staff pages are English for now. The choice is made in the
-sidebar and starts from the company's language.
+Every page is translated (English, Russian, Brazilian Portuguese, Simplified Chinese): its words through
+``_()``, table headings and stored codes through ``dashboards.widgets.table``, money, numbers and dates through
+``money_text``/``number_text``/``day_text``. The choice is made in the sidebar and starts from the company's
+language.
 """
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 import streamlit as st
 
-from ops_db.i18n import LOCALES, VALUE_LABELS, gettext_for
+from ops_db.i18n import LOCALES, VALUE_LABELS, day, gettext_for, money, number
 
 LOCALE_KEY = "ui_locale"
 NATIVE_NAMES = {"en": "English", "ru": "Русский", "pt_BR": "Português (Brasil)", "zh_CN": "简体中文"}
@@ -37,3 +41,31 @@ def language_picker(company_locale: str | None) -> None:
 def stage_words(value: str) -> str:
     """A stored stage or status ("awaiting_parts", "partially_paid") as words in the session's language."""
     return _(VALUE_LABELS.get(value, value.replace("_", " ")))
+
+
+def humanized(name: str) -> str:
+    """A data column's name as English words ("order_number" → "Order number")."""
+    words = name.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def column_label(name: str) -> str:
+    """A table column's heading in the session's language."""
+    from dashboards.columns import COLUMN_LABELS
+
+    return _(COLUMN_LABELS.get(name, humanized(name)))
+
+
+def money_text(amount: Decimal | int | float, currency: str) -> str:
+    """An amount as the reader's language writes money ("$1,234.50", "1 234,50 $")."""
+    return money(amount, currency, ui_locale())
+
+
+def number_text(value: Decimal | int | float) -> str:
+    """A quantity or rate as the reader's language writes it ("2.5", "2,5"; "1,234" / "1 234")."""
+    return number(value, ui_locale())
+
+
+def day_text(value: date) -> str:
+    """A date in the reader's language ("Dec 2, 2026", "2 дек. 2026 г.")."""
+    return day(value, ui_locale())

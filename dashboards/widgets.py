@@ -1,4 +1,5 @@
-"""Small building blocks every page shares: running a service call the same way everywhere."""
+"""Small building blocks every page shares: running a service call the same way everywhere, and tables and
+document buttons in the reader's language."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from dashboards.columns import VALUE_COLUMNS
+from dashboards.i18n import _, column_label, stage_words
+from ops_db.i18n import VALUE_LABELS
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.orders.service import FileIn
@@ -19,11 +23,11 @@ from ops_db.orders.service import FileIn
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic"]
 
 
-def run_action(action: Callable[[], Any], done: str, *, busy: str = "Saving…") -> bool:
+def run_action(action: Callable[[], Any], done: str, *, busy: str | None = None) -> bool:
     """Run one service call with a spinner. On failure show the service's one sentence and change nothing
     more; on success show ``done`` and redraw the page with the new state."""
     try:
-        with st.spinner(busy):
+        with st.spinner(busy or _("Saving…")):
             action()
     except RepairOpsError as error:
         st.error(error.message)
@@ -60,14 +64,15 @@ def typed_amount(raw: str) -> str | None:
     return value or None
 
 
-def parse_decimal(value: str, what: str) -> Decimal | None:
-    """A typed amount ("12,50" and "12.50" both work), or None after saying in one sentence why not."""
+def parse_decimal(value: str, refusal: str) -> Decimal | None:
+    """A typed amount ("12,50" and "12.50" both work), or None after showing ``refusal`` (the one sentence
+    that says which field must be a number, already in the reader's language)."""
     try:
         amount = Decimal(value.strip().replace(",", "."))
     except InvalidOperation:
         amount = None
     if amount is None or not amount.is_finite():
-        st.error(f"The {what} must be a number.")
+        st.error(refusal)
         return None
     return amount
 
@@ -99,6 +104,38 @@ def local_times(frame: pd.DataFrame, zone: ZoneInfo) -> pd.DataFrame:
     return shown
 
 
+def shown_values(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as a table shows it: stored codes in the ``VALUE_COLUMNS`` ("awaiting_parts") as words in the
+    reader's language; every other cell as it is."""
+    shown = frame.copy()
+    for column in shown.columns:
+        if column in VALUE_COLUMNS and shown[column].dtype == object:
+            shown[column] = shown[column].map(
+                lambda v: stage_words(v) if isinstance(v, str) and v in VALUE_LABELS else v)
+    return shown
+
+
+def labelled_config(frame: pd.DataFrame, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``column_config`` that heads every column in the reader's language; a column's own config (a number
+    format, a checkbox) is kept, and its label is the translated heading unless the caller gave one."""
+    labelled: dict[str, Any] = {str(c): column_label(str(c)) for c in frame.columns}
+    for column, own in (config or {}).items():
+        if isinstance(own, dict):
+            labelled[column] = {**own, "label": own.get("label") or column_label(column)}
+        else:
+            labelled[column] = own
+    return labelled
+
+
+def table(data: pd.DataFrame | list[dict[str, Any]], *, column_config: dict[str, Any] | None = None,
+          **kwargs: Any) -> None:
+    """A read-only table in the reader's language (headings and stored codes); the data keeps its own
+    column names, so downloads and tests read ``order_number``, not a translated heading."""
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    kwargs.setdefault("hide_index", True)
+    st.dataframe(shown_values(frame), column_config=labelled_config(frame, column_config), **kwargs)
+
+
 def document_buttons(engine: Engine, actor: Actor, kind: str, record_id: int, label: str, *, key: str,
                      locale: str | None = None, formats: tuple[str, ...] = ("pdf", "docx")) -> None:
     """Download buttons for one document; the file is rendered only when someone clicks."""
@@ -114,8 +151,9 @@ def document_buttons(engine: Engine, actor: Actor, kind: str, record_id: int, la
 def document_picker(engine: Engine, actor: Actor, kind: str, choices: dict[int, str], label: str, *,
                     key: str) -> None:
     """Choose one listed record and get its document as PDF, DOCX or XLSX ("Print or send: Invoice")."""
-    picked = st.selectbox(f"Print or send: {label}", list(choices), index=None, key=f"print_{key}",
-                          format_func=lambda i: choices.get(i, str(i)), placeholder="Choose one from the list")
+    picked = st.selectbox(_("Print or send: {document}").format(document=label), list(choices), index=None,
+                          key=f"print_{key}", format_func=lambda i: choices.get(i, str(i)),
+                          placeholder=_("Choose one from the list"))
     if picked in choices:
         document_buttons(engine, actor, kind, int(picked), label, key=f"{key}_doc", formats=("pdf", "docx", "xlsx"))
 

@@ -78,3 +78,11 @@ def tenant_zone(engine: Engine, actor: Actor) -> ZoneInfo:
         name: str = uow.session.execute(text("SELECT time_zone FROM tenants WHERE id = :t"),
                                    {"t": actor.tenant_id}).scalar_one()
     return ZoneInfo(str(name))
+
+
+def tenant_currency(engine: Engine, actor: Actor) -> str:
+    """The tenant's currency (ISO 4217 code): money on the pages is formatted in it, per the reader's language."""
+    with UnitOfWork(engine, actor) as uow:
+        code: str = uow.session.execute(text("SELECT currency FROM tenants WHERE id = :t"),
+                                        {"t": actor.tenant_id}).scalar_one()
+    return str(code)

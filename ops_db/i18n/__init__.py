@@ -47,6 +47,43 @@ VALUE_LABELS = {
     "consumable": N_("consumable"), "none": N_("none"), "pending": N_("pending"), "approved": N_("approved"),
     "declined": N_("declined"), "tentative": N_("tentative"), "confirmed": N_("confirmed"),
     "in_progress": N_("in progress"), "done": N_("done"), "field": N_("field"), "workshop": N_("workshop"),
+    # equipment, payments, outbox
+    "active": N_("active"), "in_repair": N_("in repair"), "retired": N_("retired"), "lost": N_("lost"),
+    "succeeded": N_("succeeded"), "failed": N_("failed"), "sending": N_("sending"), "dead": N_("dead"),
+    "suppressed": N_("suppressed"),
+    # customers and channels
+    "person": N_("person"), "company": N_("company"), "email": N_("email"), "sms": N_("SMS"),
+    "whatsapp": N_("WhatsApp"), "in_app": N_("in the app"), "phone": N_("phone"),
+    # roles
+    "admin": N_("admin"), "manager": N_("manager"), "dispatcher": N_("dispatcher"), "front_desk": N_("front desk"),
+    "technician": N_("technician"), "inventory": N_("inventory"), "finance": N_("finance"),
+    "customer": N_("customer"), "auditor": N_("auditor"),
+    # stock
+    "warehouse": N_("warehouse"), "van": N_("van"), "initial": N_("initial stock"), "receipt": N_("receipt"),
+    "consume": N_("used on an order"), "sale": N_("sale"), "transfer_out": N_("transfer out"),
+    "transfer_in": N_("transfer in"), "adjustment": N_("adjustment"), "return": N_("return"),
+    "consumed": N_("consumed"), "released": N_("released"), "in_transit": N_("in transit"),
+    # requests and order events
+    "web": N_("web"), "walk_in": N_("walk-in"), "messaging": N_("messaging"), "new": N_("new"),
+    "converted": N_("converted"), "rejected": N_("rejected"), "created": N_("created"),
+    "stage_changed": N_("stage changed"), "assigned": N_("assigned"), "estimate_sent": N_("estimate sent"),
+    "estimate_approved": N_("estimate approved"), "estimate_declined": N_("estimate declined"),
+    "parts_reserved": N_("parts reserved"), "note_added": N_("note added"), "invoiced": N_("invoiced"),
+    "payment_received": N_("payment received"),
+    # time, plans and their changes
+    "shift": N_("shift"), "travel": N_("travel"), "on_site": N_("on site"), "break": N_("break"),
+    "proposed": N_("proposed"), "accepted": N_("accepted"), "partially_accepted": N_("partially accepted"),
+    "superseded": N_("superseded"), "discarded": N_("discarded"), "moved": N_("moved"),
+    "reassigned": N_("reassigned"), "dropped": N_("dropped"), "unassigned": N_("unassigned"),
+    "unchanged": N_("unchanged"),
+    # SLA clocks and warranty claims
+    "response": N_("response"), "resolution": N_("resolution"), "running": N_("running"), "paused": N_("paused"),
+    "at_risk": N_("at risk"), "breached": N_("breached"), "met": N_("met"), "on track": N_("on track"),
+    "at risk": N_("at risk"), "no SLA": N_("no SLA"), "submitted": N_("submitted"),
+    # receivables buckets and the optimizer's reasons for leaving a job out
+    "current": N_("current"), "no_skill": N_("no technician has the skill"),
+    "parts_unavailable": N_("parts unavailable"), "no_window": N_("no time window fits"),
+    "capacity": N_("no capacity left"),
 }
 
 def check_locale(locale: str | None, default: str = "en") -> str:
