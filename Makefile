@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck imports clean stop
+.PHONY: demo test install lint typecheck imports clean stop catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,16 @@ imports: $(STAMP)
 
 test: $(STAMP) lint typecheck imports
 	$(BIN)/python -m pytest -q
+
+# The translation catalogs: every message the UI, documents, notifications and errors use (see ops_db/i18n).
+catalogs: $(STAMP)
+	mkdir -p .repairops
+	$(BIN)/pybabel extract -k t -k _ -k N_ -k ValidationError -k NotFound -k Conflict -k PermissionDenied \
+	  -k RepairOpsError -k DatabaseUnavailable -k AuthenticationFailed -k PaymentsUnavailable -k RateLimited \
+	  --ignore-dirs "migrations demo .* _*" --no-location --sort-output \
+	  -o .repairops/repairops.pot ops_db dashboards api
+	$(BIN)/pybabel update -i .repairops/repairops.pot -d ops_db/i18n/locales -D repairops --no-fuzzy-matching \
+	  --ignore-obsolete -w 120
 
 stop: $(STAMP)
 	$(BIN)/repairops db stop

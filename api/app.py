@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.ratelimit import RateLimited, TokenBucket
 from api.routes import operations, orders, public, webhooks
 from ops_db.billing.stripe_payments import StripeConfig, stripe_config
+from ops_db.i18n import error_in, negotiate
 from ops_db.identity.service import AuthenticationFailed
 from ops_db.kit.db import app_engine
 from ops_db.kit.errors import Conflict, DatabaseUnavailable, NotFound, PermissionDenied, RepairOpsError
@@ -51,7 +52,8 @@ def create_app(database_url: str, *, public_burst: int = 30, public_per_second: 
     ``stripe`` is given)."""
     app = FastAPI(title="RepairOps API", version="1.0",
                   description="Repair requests, service orders, dispatch, stock and billing. Errors are "
-                              '`{"error": code, "message": one plain sentence}`.')
+                              '`{"error": code, "message": one plain sentence}`, the sentence in the language '
+                              "of `Accept-Language` (en, ru, pt-BR, zh-CN).")
     app.state.engine = app_engine(database_url)
     app.state.public_bucket = TokenBucket(public_burst, public_per_second)
     app.state.stripe = stripe or stripe_config(get_settings())
@@ -59,9 +61,10 @@ def create_app(database_url: str, *, public_burst: int = 30, public_per_second: 
         app.include_router(module.router)
 
     @app.exception_handler(RepairOpsError)
-    async def domain_error(_request: Request, exc: RepairOpsError) -> JSONResponse:
+    async def domain_error(request: Request, exc: RepairOpsError) -> JSONResponse:
+        # The sentence follows the caller's Accept-Language (en, ru, pt-BR, zh-CN); the code stays the same.
         status = next((s for kind, s in STATUS if isinstance(exc, kind)), 422)
-        return _error(status, exc.code, exc.message)
+        return _error(status, exc.code, error_in(exc, negotiate(request.headers.get("accept-language"))))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from ops_db import embedded, migrate
+from ops_db.i18n import N_
 from ops_db.kit.errors import ValidationError
 from ops_db.settings import Settings
 
@@ -21,7 +22,7 @@ def _tool(name: str) -> str:
         return str(candidate)
     found = shutil.which(name)
     if not found:
-        raise ValidationError(f"The PostgreSQL tool {name} is not available.")
+        raise ValidationError("The PostgreSQL tool {tool} is not available.", tool=name)
     return found
 
 
@@ -39,9 +40,9 @@ def backup(url: str, target: Path) -> Path:
     """Write a compressed custom-format dump of the database to ``target``."""
     target = target.expanduser().resolve()
     if target.is_dir():
-        raise ValidationError(f"{target} is a directory; give a file name for the backup.")
+        raise ValidationError("{path} is a directory; give a file name for the backup.", path=target)
     if not target.parent.exists():
-        raise ValidationError(f"The folder {target.parent} does not exist.")
+        raise ValidationError("The folder {path} does not exist.", path=target.parent)
     _run([_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={target}", _libpq(url)])
     return target
 
@@ -50,10 +51,10 @@ def restore(url: str, source: Path) -> None:
     """Replace the database's contents with those of a dump made by :func:`backup`."""
     source = source.expanduser().resolve()
     if not source.is_file():
-        raise ValidationError(f"The backup file {source} does not exist.")
+        raise ValidationError("The backup file {path} does not exist.", path=source)
     with source.open("rb") as fh:
         if fh.read(5) != b"PGDMP":
-            raise ValidationError(f"{source} is not a RepairOps backup (pg_dump custom format).")
+            raise ValidationError("{path} is not a RepairOps backup (pg_dump custom format).", path=source)
     _run([_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
           f"--dbname={_libpq(url)}", str(source)])
 
@@ -63,4 +64,5 @@ def _run(cmd: list[str]) -> None:
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if result.returncode != 0:
         lines = (result.stderr or result.stdout).strip().splitlines()
-        raise ValidationError(f"{Path(cmd[0]).name} failed: {lines[-1] if lines else 'no output'}.")
+        raise ValidationError("{tool} failed: {output}.", tool=Path(cmd[0]).name,
+                              output=lines[-1] if lines else N_("no output"))

@@ -54,21 +54,22 @@ def bin_dir() -> Path:
 def _check_data_dir(pgdata: Path) -> None:
     """Refuse, in one sentence, a data directory we must not touch."""
     if pgdata.exists() and not pgdata.is_dir():
-        raise DatabaseUnavailable(f"The database path {pgdata} is a file, not a directory; move it away.")
+        raise DatabaseUnavailable("The database path {path} is a file, not a directory; move it away.", path=pgdata)
     if not pgdata.parent.exists():
         pgdata.parent.mkdir(parents=True, exist_ok=True)
     version_file = pgdata / "PG_VERSION"
     if pgdata.is_dir() and any(pgdata.iterdir()) and not version_file.exists():
         raise DatabaseUnavailable(
-            f"The directory {pgdata} is not empty but holds no Postgres data (no PG_VERSION); "
-            "move it away or set REPAIROPS_PG_DIR to another directory."
+            "The directory {path} is not empty but holds no Postgres data (no PG_VERSION); "
+            "move it away or set REPAIROPS_PG_DIR to another directory.", path=pgdata
         )
     if version_file.exists():
         found = version_file.read_text().strip()
         if found != str(POSTGRES_VERSION):
             raise DatabaseUnavailable(
-                f"The data directory {pgdata} was made by PostgreSQL {found}, but RepairOps runs "
-                f"PostgreSQL {POSTGRES_VERSION}; back it up with that version and start from a new directory."
+                "The data directory {path} was made by PostgreSQL {found}, but RepairOps runs "
+                "PostgreSQL {version}; back it up with that version and start from a new directory.",
+                path=pgdata, found=found, version=POSTGRES_VERSION,
             )
 
 
@@ -95,11 +96,12 @@ def status(pgdata: Path) -> ServerStatus:
 
 
 def _log_tail(pgdata: Path, lines: int = 8) -> str:
+    """The server log's last lines joined with `` | `` ("" when there is no log or it is empty)."""
     log = pgdata / "log"
     if not log.exists():
         return ""
     tail = log.read_text(errors="replace").strip().splitlines()[-lines:]
-    return " Last server log lines: " + " | ".join(tail)
+    return " | ".join(tail)
 
 
 def start(pgdata: Path) -> ServerStatus:
@@ -110,13 +112,23 @@ def start(pgdata: Path) -> ServerStatus:
     except DatabaseUnavailable:
         raise
     except (subprocess.SubprocessError, OSError, RuntimeError, AssertionError) as exc:
+        log = _log_tail(pgdata)
+        if log:
+            raise DatabaseUnavailable(
+                "The embedded Postgres in {path} could not start ({error}). Last server log lines: {log} "
+                "Remove or repair the directory, or set DATABASE_URL.", path=pgdata, error=type(exc).__name__, log=log,
+            ) from None
         raise DatabaseUnavailable(
-            f"The embedded Postgres in {pgdata} could not start ({type(exc).__name__})."
-            f"{_log_tail(pgdata)} Remove or repair the directory, or set DATABASE_URL."
+            "The embedded Postgres in {path} could not start ({error}). Remove or repair the directory, or set "
+            "DATABASE_URL.", path=pgdata, error=type(exc).__name__,
         ) from None
     current = status(pgdata)
     if not current.running:
-        raise DatabaseUnavailable(f"The embedded Postgres in {pgdata} did not come up.{_log_tail(pgdata)}")
+        log = _log_tail(pgdata)
+        if log:
+            raise DatabaseUnavailable("The embedded Postgres in {path} did not come up. Last server log lines: {log}",
+                                      path=pgdata, log=log)
+        raise DatabaseUnavailable("The embedded Postgres in {path} did not come up.", path=pgdata)
     return current
 
 
@@ -131,7 +143,8 @@ def stop(pgdata: Path) -> bool:
     try:
         pgexec("pg_ctl", ("-w", "-D", str(pgdata), "stop", "-m", "fast"), bin_path=bin_dir(), user=user)
     except subprocess.SubprocessError as exc:
-        raise DatabaseUnavailable(f"The embedded Postgres in {pgdata} did not stop: {exc}.") from None
+        raise DatabaseUnavailable("The embedded Postgres in {path} did not stop: {problem}.", path=pgdata,
+                                  problem=exc) from None
     return True
 
 

@@ -30,9 +30,9 @@ from sqlalchemy.exc import DBAPIError
 from ops_db.assets.models import Equipment, EquipmentModel, Manufacturer
 from ops_db.customers.models import Customer
 from ops_db.customers.service import CustomerIn, find_or_create
-from ops_db.i18n import check_locale
+from ops_db.i18n import N_, check_locale
 from ops_db.inventory.service import add_part
-from ops_db.kit.errors import RepairOpsError, ValidationError
+from ops_db.kit.errors import RepairOpsError, ValidationError, Verbatim
 from ops_db.kit.uow import UnitOfWork
 from ops_db.warranty.models import Warranty
 
@@ -42,11 +42,13 @@ MAX_ROWS = 50_000
 
 @dataclass(frozen=True)
 class RowError:
-    """One problem: the spreadsheet row (header = 1), the column, and why."""
+    """One problem: the spreadsheet row (header = 1), the column, and why (in English; ``error``, when known, is
+    the error the reason came from, so a screen can show it in the reader's language with ``error_in``)."""
 
     row: int
     column: str
     reason: str
+    error: RepairOpsError | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -83,14 +85,14 @@ def _date(row: dict[str, str], column: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise _ColumnError(column, f"{value!r} is not a date like 2026-03-31.") from None
+        raise _ColumnError(column, N_("{value} is not a date like 2026-03-31."), value=repr(value)) from None
 
 
 class _ColumnError(ValidationError):
-    """A row problem that knows its column."""
+    """A row problem that knows its column (the sentence is a template with fields, marked with ``N_``)."""
 
-    def __init__(self, column: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, column: str, message: str, /, **fields: object) -> None:
+        super().__init__(message, **fields)
         self.column = column
 
 
@@ -100,7 +102,7 @@ def _customer(uow: UnitOfWork, row: dict[str, str]) -> bool:
         try:
             language = check_locale(language)
         except ValidationError as error:
-            raise _ColumnError("language", error.message) from None
+            raise _ColumnError("language", error.template, **error.fields) from None
     _, created = find_or_create(uow, CustomerIn(
         name=_text(row, "name") or "", email=_text(row, "email"), phone=_text(row, "phone"),
         kind=_text(row, "kind") or "person", language=language, address_line1=_text(row, "address"),
@@ -130,28 +132,30 @@ def _model(uow: UnitOfWork, maker_name: str, model_name: str, category: str) -> 
 def _device(uow: UnitOfWork, row: dict[str, str]) -> bool:
     email, phone = _text(row, "customer_email"), _text(row, "customer_phone")
     if not email and not phone:
-        raise _ColumnError("customer_email", "Give the customer's email or phone.")
+        raise _ColumnError("customer_email", N_("Give the customer's email or phone."))
     conditions = ([func.lower(Customer.email) == email.lower()] if email else []) + (
         [Customer.phone == phone] if phone else [])
     customer = uow.session.execute(select(Customer).where(or_(*conditions)).order_by(Customer.id).limit(1)
                                    ).scalar_one_or_none()
     if customer is None:
-        raise _ColumnError("customer_email" if email else "customer_phone", "No customer has that email or phone.")
+        raise _ColumnError("customer_email" if email else "customer_phone",
+                           N_("No customer has that email or phone."))
     maker, model_name = _text(row, "manufacturer"), _text(row, "model")
     if not maker or not model_name:
-        raise _ColumnError("manufacturer" if not maker else "model", "Give the manufacturer and the model.")
+        raise _ColumnError("manufacturer" if not maker else "model", N_("Give the manufacturer and the model."))
     model = _model(uow, maker, model_name, _text(row, "category") or "other")
     serial, bought, until = _text(row, "serial_number"), _date(row, "purchase_date"), _date(row, "warranty_until")
     if serial and len(serial) > 100:
-        raise _ColumnError("serial_number", "A serial number has at most 100 characters.")
+        raise _ColumnError("serial_number", N_("A serial number has at most 100 characters."))
     if bought and bought > date.today():
-        raise _ColumnError("purchase_date", "The purchase date is in the future.")
+        raise _ColumnError("purchase_date", N_("The purchase date is in the future."))
     if serial:
         existing = uow.session.execute(select(Equipment).where(
             Equipment.model_id == model.id, Equipment.serial_number == serial)).scalar_one_or_none()
         if existing is not None:
             if existing.customer_id != customer.id:
-                raise _ColumnError("serial_number", f"Serial {serial} is registered to another customer.")
+                raise _ColumnError("serial_number", N_("Serial {serial} is registered to another customer."),
+                                   serial=serial)
             return False
     equipment = Equipment(tenant_id=uow.actor.tenant_id, customer_id=customer.id, model_id=model.id,
                           serial_number=serial, purchase_date=bought)
@@ -160,7 +164,7 @@ def _device(uow: UnitOfWork, row: dict[str, str]) -> bool:
     if until is not None:
         starts = bought or min(until, date.today())
         if until < starts:
-            raise _ColumnError("warranty_until", "The warranty cannot end before the device was bought.")
+            raise _ColumnError("warranty_until", N_("The warranty cannot end before the device was bought."))
         uow.session.add(Warranty(tenant_id=uow.actor.tenant_id, equipment_id=equipment.id, kind="manufacturer",
                                  coverage="full", starts_on=starts, ends_on=until))
     uow.audit("equipment.import", "equipment", equipment.id, after={"serial_number": serial})
@@ -172,7 +176,8 @@ def _part(uow: UnitOfWork, row: dict[str, str]) -> bool:
     try:
         months = int(months_text)
     except ValueError:
-        raise _ColumnError("warranty_months", f"{months_text!r} is not a whole number of months.") from None
+        raise _ColumnError("warranty_months", N_("{value} is not a whole number of months."),
+                           value=repr(months_text)) from None
     add_part(uow, _text(row, "sku") or "", _text(row, "name") or "", category=_text(row, "category") or "general",
              unit_cost=(_text(row, "unit_cost") or "0").replace(",", "."),
              sale_price=(_text(row, "sale_price") or "0").replace(",", "."), warranty_months=months)
@@ -204,7 +209,7 @@ def _column_of(error: RepairOpsError, kind: str) -> str:
 def read_rows(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
     """Header and rows of a UTF-8 CSV (comma or semicolon separated; a spreadsheet's BOM is fine)."""
     if len(data) > MAX_BYTES:
-        raise ValidationError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it.")
+        raise ValidationError("The file is larger than {limit} MB; split it.", limit=MAX_BYTES // (1024 * 1024))
     try:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -220,7 +225,7 @@ def read_rows(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
     for row in reader:
         rows.append({k: v for k, v in row.items() if isinstance(k, str) and isinstance(v, str)})
         if len(rows) > MAX_ROWS:
-            raise ValidationError(f"The file has more than {MAX_ROWS:,} rows; split it.")
+            raise ValidationError("The file has more than {limit} rows; split it.", limit=format(MAX_ROWS, ","))
     return header, rows
 
 
@@ -228,13 +233,15 @@ def import_csv(uow: UnitOfWork, kind: str, data: bytes, *, dry_run: bool = False
     """Check every row of a CSV of ``kind`` and, if all are right and this is not a dry run, write them all in
     one transaction; otherwise write nothing. See the module notes for the columns."""
     if kind not in KINDS:
-        raise ValidationError(f"RepairOps imports {', '.join(KINDS)}; not {kind!r}.")
+        raise ValidationError("RepairOps imports {kinds}; not {kind}.", kinds=", ".join(KINDS), kind=repr(kind))
     spec = KINDS[kind]
     header, rows = read_rows(data)
     report = ImportReport(kind, rows=len(rows), dry_run=dry_run)
     missing = [c for c in spec.required if c not in header]
     if missing:
-        report.errors.append(RowError(1, missing[0], f"The header has no {missing[0]!r} column."))
+        # The required columns are plain lowercase names, so repr() quoted them with '…'.
+        problem = ValidationError("The header has no '{column}' column.", column=Verbatim(missing[0]))
+        report.errors.append(RowError(1, missing[0], problem.message, problem))
         return report
     with uow:
         uow.actor.require(spec.permission)
@@ -245,12 +252,13 @@ def import_csv(uow: UnitOfWork, kind: str, data: bytes, *, dry_run: bool = False
                 savepoint.commit()
             except RepairOpsError as error:
                 savepoint.rollback()
-                report.errors.append(RowError(number, _column_of(error, kind), error.message))
+                report.errors.append(RowError(number, _column_of(error, kind), error.message, error))
                 continue
             except DBAPIError as error:
                 savepoint.rollback()
-                reason = str(error.orig).splitlines()[0] if error.orig else "the database refused the row"
-                report.errors.append(RowError(number, spec.required[0], f"The database refused the row: {reason}."))
+                reason = str(error.orig).splitlines()[0] if error.orig else N_("the database refused the row")
+                refused = ValidationError("The database refused the row: {reason}.", reason=reason)
+                report.errors.append(RowError(number, spec.required[0], refused.message, refused))
                 continue
             report.created += created
             report.existing += not created
@@ -271,11 +279,18 @@ def report_lines(report: ImportReport, *, limit: int = 200) -> list[str]:
     return lines
 
 
-def describe(report: ImportReport) -> str:
-    """One sentence on the outcome."""
+def _same(message: str) -> str:
+    return message
+
+
+def describe(report: ImportReport, t: Callable[[str], str] = _same) -> str:
+    """One sentence on the outcome (in English, or through ``t``, a catalog's ``gettext``)."""
+    rows, created, existing = f"{report.rows:,}", f"{report.created:,}", f"{report.existing:,}"
     if report.errors:
-        return (f"{len(report.errors):,} problems in {report.rows:,} rows; nothing was written. Fix them and "
-                f"import again.")
+        return t("{problems} problems in {rows} rows; nothing was written. Fix them and import again.").format(
+            problems=f"{len(report.errors):,}", rows=rows)
     if report.dry_run:
-        return f"All {report.rows:,} rows are valid ({report.created:,} new, {report.existing:,} already there)."
-    return f"Imported {report.rows:,} rows: {report.created:,} new, {report.existing:,} already there."
+        return t("All {rows} rows are valid ({created} new, {existing} already there).").format(
+            rows=rows, created=created, existing=existing)
+    return t("Imported {rows} rows: {created} new, {existing} already there.").format(
+        rows=rows, created=created, existing=existing)

@@ -22,7 +22,7 @@ from api.schemas import (
 )
 from ops_db.customers import service as customers
 from ops_db.inventory import service as inventory
-from ops_db.kit.errors import ValidationError
+from ops_db.kit.errors import ValidationError, Verbatim
 from ops_db.orders import service as orders
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -139,9 +139,10 @@ def parts(order_id: Id, body: PartsIn, eng: EngineDep, actor: ActorDep) -> dict[
         res = inventory.reserve(uow(eng, actor), order_id, body.part_id, body.quantity, body.location_id)
     else:
         if body.reservation_id is None:
-            raise ValidationError(f"To {body.action}, give reservation_id.")
+            raise ValidationError("To {action}, give reservation_id.", action=Verbatim(body.action))
         if body.reservation_id not in {r["id"] for r in inventory.reservations(uow(eng, actor), order_id)}:
-            raise ValidationError(f"Reservation {body.reservation_id} does not belong to order {order_id}.")
+            raise ValidationError("Reservation {reservation} does not belong to order {order}.",
+                                  reservation=body.reservation_id, order=order_id)
         action = inventory.consume if body.action == "consume" else inventory.release
         res = action(uow(eng, actor), body.reservation_id)
     return {"id": res.id, "order_id": res.order_id, "part_id": res.part_id, "location_id": res.location_id,

@@ -12,7 +12,7 @@ from api.deps import EngineDep, PublicDep, uow
 from api.ratelimit import limit_public
 from api.schemas import ERRORS, ReceiptOut, RequestIn, TokenIn, TokenOut
 from ops_db.identity.service import authenticate, resolve_tenant
-from ops_db.kit.errors import ValidationError
+from ops_db.kit.errors import ValidationError, Verbatim
 from ops_db.orders import service as orders
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(limit_public)], responses=ERRORS)
@@ -38,7 +38,7 @@ def submit_request(body: RequestIn, eng: EngineDep, actor: PublicDep) -> Receipt
         try:
             content = base64.b64decode(photo.content_base64, validate=True)
         except (binascii.Error, ValueError):
-            raise ValidationError(f"The photo {photo.filename} is not valid base64.") from None
+            raise ValidationError("The photo {name} is not valid base64.", name=Verbatim(photo.filename)) from None
         photos.append(orders.FileIn(photo.filename, photo.content_type, content))
     receipt = orders.submit_request(uow(eng, actor), orders.RequestIn(
         contact_name=body.contact_name, item_type=body.item_type, problem_description=body.problem_description,

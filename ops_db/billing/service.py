@@ -21,6 +21,7 @@ from ops_db.billing.models import (
     TaxRate,
 )
 from ops_db.comms.service import notify_customer
+from ops_db.i18n import N_
 from ops_db.identity.models import Tenant
 from ops_db.kit.errors import Conflict, NotFound, ValidationError
 from ops_db.kit.numbers import next_number
@@ -31,17 +32,17 @@ from ops_db.orders.service import line_amounts, load_order, record_event
 CENT = Decimal("0.01")
 
 
-def _amount(value: Any, what: str = "amount") -> Decimal:
+def _amount(value: Any, what: str = N_("amount")) -> Decimal:
     try:
         amount = Decimal(str(value))
     except ArithmeticError:
-        raise ValidationError(f"The {what} must be a number.") from None
+        raise ValidationError("The {what} must be a number.", what=what) from None
     if not amount.is_finite() or amount <= 0:
-        raise ValidationError(f"The {what} must be more than 0.")
+        raise ValidationError("The {what} must be more than 0.", what=what)
     if amount >= Decimal("10000000000"):
-        raise ValidationError(f"The {what} is too large.")
+        raise ValidationError("The {what} is too large.", what=what)
     if amount != amount.quantize(CENT):
-        raise ValidationError(f"The {what} can have at most 2 decimals.")
+        raise ValidationError("The {what} can have at most 2 decimals.", what=what)
     return amount
 
 
@@ -60,15 +61,16 @@ def create_invoice(uow: UnitOfWork, order_id: int, *, due_days: int = 14) -> Inv
             raise ValidationError("Payment terms must be between 0 and 365 days.")
         order = load_order(uow, order_id, lock=True)
         if order.stage == Stage.CANCELLED:
-            raise Conflict(f"Order {order.order_number} is cancelled; there is nothing to invoice.")
+            raise Conflict("Order {number} is cancelled; there is nothing to invoice.", number=order.order_number)
         existing = uow.session.execute(select(Invoice.invoice_number).where(
             Invoice.order_id == order.id, Invoice.status != InvoiceStatus.VOID)).scalar()
         if existing is not None:
-            raise Conflict(f"Order {order.order_number} is already invoiced ({existing}).")
+            raise Conflict("Order {number} is already invoiced ({invoice}).", number=order.order_number,
+                           invoice=existing)
         lines = uow.session.execute(select(OrderLine).where(OrderLine.order_id == order.id)
                                     .order_by(OrderLine.line_no)).scalars().all()
         if not lines:
-            raise Conflict(f"Order {order.order_number} has no lines to invoice.")
+            raise Conflict("Order {number} has no lines to invoice.", number=order.order_number)
         tenant = uow.session.get(Tenant, order.tenant_id)
         assert tenant is not None
         now = uow.now()
@@ -104,7 +106,7 @@ def create_invoice(uow: UnitOfWork, order_id: int, *, due_days: int = 14) -> Inv
 def _invoice(uow: UnitOfWork, invoice_id: int, *, lock: bool = False) -> Invoice:
     invoice = uow.session.get(Invoice, invoice_id, with_for_update=lock)
     if invoice is None:
-        raise NotFound(f"Invoice {invoice_id} does not exist.")
+        raise NotFound("Invoice {invoice} does not exist.", invoice=invoice_id)
     return invoice
 
 
@@ -141,21 +143,23 @@ def record_payment(uow: UnitOfWork, invoice_id: int, amount: Any, method: str, i
         try:
             pay_method = PaymentMethod(method)
         except ValueError:
-            raise ValidationError(f"The method must be one of: {', '.join(m.value for m in PaymentMethod)}.") \
-                from None
+            raise ValidationError("The method must be one of: {choices}.",
+                                  choices=", ".join(m.value for m in PaymentMethod)) from None
         invoice = _invoice(uow, invoice_id, lock=True)  # serialises payments on one invoice
         if actor.is_customer and invoice.customer_id != actor.customer_id:
-            raise NotFound(f"Invoice {invoice_id} does not exist.")
+            raise NotFound("Invoice {invoice} does not exist.", invoice=invoice_id)
         existing = uow.session.execute(select(Payment).where(Payment.idempotency_key == key)).scalar_one_or_none()
         if existing is not None:
             if existing.invoice_id != invoice.id or existing.amount != value:
                 raise Conflict("That idempotency key was already used for a different payment.")
             return existing
         if invoice.status in (InvoiceStatus.VOID, InvoiceStatus.WRITTEN_OFF, InvoiceStatus.DRAFT):
-            raise Conflict(f"Invoice {invoice.invoice_number} is {invoice.status.value}; it cannot take payments.")
+            raise Conflict("Invoice {invoice} is {status}; it cannot take payments.", invoice=invoice.invoice_number,
+                           status=invoice.status.value)
         due = balance(uow, invoice)["due"]
         if value > due:
-            raise Conflict(f"Invoice {invoice.invoice_number} has {due} left to pay; {value} is too much.")
+            raise Conflict("Invoice {invoice} has {due} left to pay; {amount} is too much.",
+                           invoice=invoice.invoice_number, due=due, amount=value)
         now = uow.now()
         payment = Payment(tenant_id=invoice.tenant_id, invoice_id=invoice.id, customer_id=invoice.customer_id,
                           method=pay_method, status=PaymentStatus.SUCCEEDED, provider=provider,
@@ -188,7 +192,7 @@ def refund(uow: UnitOfWork, payment_id: int, amount: Any, reason: str, idempoten
             raise ValidationError("Say why the money is refunded.")
         payment = uow.session.get(Payment, payment_id, with_for_update=True)
         if payment is None:
-            raise NotFound(f"Payment {payment_id} does not exist.")
+            raise NotFound("Payment {payment} does not exist.", payment=payment_id)
         existing = uow.session.execute(select(Refund).where(Refund.idempotency_key == key)).scalar_one_or_none()
         if existing is not None:
             if existing.payment_id != payment.id or existing.amount != value:
@@ -196,7 +200,8 @@ def refund(uow: UnitOfWork, payment_id: int, amount: Any, reason: str, idempoten
             return existing
         remaining = payment.amount - payment.refunded_amount
         if value > remaining:
-            raise Conflict(f"A refund cannot exceed what was paid: at most {remaining} remains of this payment.")
+            raise Conflict("A refund cannot exceed what was paid: at most {limit} remains of this payment.",
+                           limit=remaining)
         row = Refund(tenant_id=payment.tenant_id, payment_id=payment.id, amount=value, reason=why[:2000],
                      idempotency_key=key, refunded_at=uow.now(), created_by=uow.actor.user_id,
                      provider_reference=provider_reference)
@@ -221,7 +226,8 @@ def issue_credit_note(uow: UnitOfWork, invoice_id: int, amount: Any, reason: str
         invoice = _invoice(uow, invoice_id, lock=True)
         b = balance(uow, invoice)
         if value > invoice.total - b["credited"]:
-            raise Conflict(f"Credit notes cannot exceed the invoice total; at most {invoice.total - b['credited']}.")
+            raise Conflict("Credit notes cannot exceed the invoice total; at most {limit}.",
+                           limit=invoice.total - b["credited"])
         now = uow.now()
         note = CreditNote(tenant_id=invoice.tenant_id, credit_note_number=next_number(
             uow.session, invoice.tenant_id, "credit", "CN", now), invoice_id=invoice.id, amount=value,
@@ -240,7 +246,8 @@ def write_off(uow: UnitOfWork, invoice_id: int, reason: str) -> Invoice:
         uow.actor.require("billing.write_off")
         invoice = _invoice(uow, invoice_id, lock=True)
         if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID):
-            raise Conflict(f"Invoice {invoice.invoice_number} is {invoice.status.value}; nothing to write off.")
+            raise Conflict("Invoice {invoice} is {status}; nothing to write off.", invoice=invoice.invoice_number,
+                           status=invoice.status.value)
         if not (reason or "").strip():
             raise ValidationError("Say why the invoice is written off.")
         invoice.status, invoice.written_off_at = InvoiceStatus.WRITTEN_OFF, uow.now()
@@ -284,8 +291,8 @@ def list_invoices(uow: UnitOfWork, *, status: str | None = None, customer_id: in
             try:
                 query = query.where(Invoice.status == InvoiceStatus(status))
             except ValueError:
-                raise ValidationError(f"The status must be one of: {', '.join(s.value for s in InvoiceStatus)}.") \
-                    from None
+                raise ValidationError("The status must be one of: {choices}.",
+                                      choices=", ".join(s.value for s in InvoiceStatus)) from None
         if customer_id is not None:
             query = query.where(Invoice.customer_id == customer_id)
         total = uow.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
@@ -347,7 +354,7 @@ def save_tax_rate(uow: UnitOfWork, code: str, name: str, rate_pct: Any, *, is_de
                 select(func.count()).select_from(TaxRate)).scalar_one() == 0:
             is_default = True  # the first rate is the default: lines must get one
         if existing is not None and existing.is_default and not is_default:
-            raise Conflict(f"{code} is the default rate; make another rate the default instead.")
+            raise Conflict("{code} is the default rate; make another rate the default instead.", code=code)
         before = None if existing is None else {"name": existing.name, "rate_pct": existing.rate_pct,
                                                  "is_default": existing.is_default}
         if is_default:

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 
 from ops_db.billing.models import Invoice, InvoiceStatus, Payment
 from ops_db.billing.service import balance, record_payment, refund
+from ops_db.i18n import N_
 from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.settings import Settings
@@ -76,9 +77,10 @@ def checkout_url(uow: UnitOfWork, config: StripeConfig | None, invoice_id: int, 
         actor.require("billing.pay")
         invoice = uow.session.get(Invoice, invoice_id)
         if invoice is None or (actor.is_customer and invoice.customer_id != actor.customer_id):
-            raise NotFound(f"Invoice {invoice_id} does not exist.")
+            raise NotFound("Invoice {invoice} does not exist.", invoice=invoice_id)
         if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID):
-            raise Conflict(f"Invoice {invoice.invoice_number} is {invoice.status.value}; there is nothing to pay.")
+            raise Conflict("Invoice {invoice} is {status}; there is nothing to pay.", invoice=invoice.invoice_number,
+                           status=invoice.status.value)
         due = balance(uow, invoice)["due"]
         number, currency, tenant_id = invoice.invoice_number, invoice.currency, invoice.tenant_id
     metadata = {"tenant_id": str(tenant_id), "invoice_id": str(invoice_id), "invoice_number": number}
@@ -92,8 +94,9 @@ def checkout_url(uow: UnitOfWork, config: StripeConfig | None, invoice_id: int, 
                 "product_data": {"name": f"Invoice {number}"}}}],
         }, options={"idempotency_key": f"checkout-{tenant_id}-{invoice_id}-{minor_units(due, currency)}"})
     except stripe.StripeError as error:
-        why = error.user_message or "Stripe did not answer"
-        raise PaymentsUnavailable(f"The payment page could not be opened ({why}); try again in a minute.") from error
+        why = error.user_message or N_("Stripe did not answer")
+        raise PaymentsUnavailable("The payment page could not be opened ({reason}); try again in a minute.",
+                                  reason=why) from error
     return str(session.url)
 
 
@@ -133,7 +136,7 @@ def refund_online(uow: UnitOfWork, config: StripeConfig | None, payment_id: int,
         uow.actor.require("billing.refund")
         payment = uow.session.get(Payment, payment_id)
         if payment is None:
-            raise NotFound(f"Payment {payment_id} does not exist.")
+            raise NotFound("Payment {payment} does not exist.", payment=payment_id)
         if payment.provider != "stripe" or not payment.provider_reference:
             raise Conflict("That payment was not made through Stripe; refund it at the counter.")
         invoice = uow.session.get(Invoice, payment.invoice_id)
@@ -150,6 +153,6 @@ def refund_online(uow: UnitOfWork, config: StripeConfig | None, payment_id: int,
             "payment_intent": reference, "amount": minor_units(value, currency), "reason": "requested_by_customer",
             "metadata": {"repairops_reason": reason[:500]}}, options={"idempotency_key": idempotency_key})
     except stripe.StripeError as error:
-        raise Conflict(f"Stripe refused the refund: {error.user_message or error}.") from error
+        raise Conflict("Stripe refused the refund: {reason}.", reason=error.user_message or str(error)) from error
     made = refund(uow, payment_id, value, reason, idempotency_key, provider_reference=str(answer.id))
     return made.id

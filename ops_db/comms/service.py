@@ -200,7 +200,7 @@ def post_message(uow: UnitOfWork, order_id: int, body: str) -> Message:
             raise ValidationError("A message can be at most 20,000 characters.")
         order = uow.session.get(ServiceOrder, order_id)
         if order is None:
-            raise NotFound(f"Order {order_id} does not exist.")
+            raise NotFound("Order {order} does not exist.", order=order_id)
         thread = uow.session.execute(select(MessageThread).where(MessageThread.order_id == order_id)).scalar()
         if thread is None:
             thread = MessageThread(tenant_id=actor.tenant_id, order_id=order_id, subject=f"Order {order.order_number}")
@@ -246,7 +246,8 @@ def _fields_of(text_: str) -> set[str]:
     try:
         return {name for _, name, _, _ in string.Formatter().parse(text_) if name is not None}
     except ValueError:
-        raise ValidationError("The text has an unmatched { or }; write {{ or }} for a literal brace.") from None
+        raise ValidationError("The text has an unmatched {open} or {close}; write {open}{open} or {close}{close} for a "
+                              "literal brace.", open="{", close="}") from None
 
 
 def template_fields(event: str) -> list[str]:
@@ -262,7 +263,7 @@ def save_template(uow: UnitOfWork, event: str, channel: str, locale: str, subjec
     with uow:
         uow.actor.require("comms.templates")
         if event not in DEFAULT_TEMPLATES:
-            raise ValidationError(f"There is no notification event called {event!r}.")
+            raise ValidationError("There is no notification event called {event}.", event=repr(event))
         if channel not in {c.value for c in TEMPLATE_CHANNELS}:
             raise ValidationError("The channel must be email, sms, whatsapp or in_app.")
         if not LOCALE_CODE.fullmatch(locale or ""):
@@ -277,8 +278,9 @@ def save_template(uow: UnitOfWork, event: str, channel: str, locale: str, subjec
         used = _fields_of(body) | (_fields_of(subject) if subject else set())
         unknown = sorted(used - allowed)
         if unknown:
-            raise ValidationError(f"This message cannot use {{{unknown[0]}}}; it can use "
-                                  f"{', '.join('{' + f + '}' for f in sorted(allowed))}.")
+            offered = ", ".join("{" + f + "}" for f in sorted(allowed))
+            raise ValidationError("This message cannot use {field}; it can use {allowed}.",
+                                  field="{" + unknown[0] + "}", allowed=offered)
         template = uow.session.execute(select(NotificationTemplate).where(
             NotificationTemplate.event == event, NotificationTemplate.channel == channel,
             NotificationTemplate.locale == locale).with_for_update()).scalar_one_or_none()

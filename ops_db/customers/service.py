@@ -57,7 +57,7 @@ def find_or_create(uow: UnitOfWork, data: CustomerIn) -> tuple[Customer, bool]:
     """The customer with this email or phone, or a new one (inside the caller's unit of work)."""
     name, email, phone = clean_contact(data.name, data.email, data.phone)
     if data.kind not in {k.value for k in CustomerKind}:
-        raise ValidationError(f"A customer is one of: {', '.join(k.value for k in CustomerKind)}.")
+        raise ValidationError("A customer is one of: {choices}.", choices=", ".join(k.value for k in CustomerKind))
     conditions = []
     if email:
         conditions.append(func.lower(Customer.email) == email.lower())
@@ -108,7 +108,7 @@ def get_customer(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
         uow.actor.require("customers.read")
         customer = uow.session.get(Customer, customer_id)
         if customer is None:
-            raise NotFound(f"Customer {customer_id} does not exist.")
+            raise NotFound("Customer {customer} does not exist.", customer=customer_id)
         return customer_dict(customer)
 
 
@@ -164,7 +164,7 @@ def set_preferences(uow: UnitOfWork, customer_id: int, *, channel: str, language
             raise ValidationError("Quiet hours must start and end at different times.")
         customer = uow.session.get(Customer, customer_id)
         if customer is None:
-            raise NotFound(f"Customer {customer_id} does not exist.")
+            raise NotFound("Customer {customer} does not exist.", customer=customer_id)
         preference = uow.session.get(CustomerPreference, customer_id, with_for_update=True)
         if preference is None:
             preference = CustomerPreference(tenant_id=actor.tenant_id, customer_id=customer_id)

@@ -233,7 +233,7 @@ def _invoice(ctx: Context, invoice_id: int) -> Invoice:
     ctx.uow.actor.require("billing.read")
     invoice = ctx.uow.session.get(Invoice, invoice_id)
     if invoice is None:
-        raise NotFound(f"Invoice {invoice_id} does not exist.")
+        raise NotFound("Invoice {invoice} does not exist.", invoice=invoice_id)
     return invoice
 
 
@@ -275,7 +275,7 @@ def refund_note(ctx: Context, refund_id: int) -> Document:
     refund = ctx.uow.session.get(Refund, refund_id)
     payment = ctx.uow.session.get(Payment, refund.payment_id) if refund else None
     if refund is None or payment is None:
-        raise NotFound(f"Refund {refund_id} does not exist.")
+        raise NotFound("Refund {refund} does not exist.", refund=refund_id)
     inv = _invoice(ctx, payment.invoice_id)
     w, t = ctx.writer, ctx.writer.t
     w.currency = inv.currency
@@ -297,7 +297,7 @@ def warranty_certificate(ctx: Context, warranty_id: int) -> Document:
     warranty = ctx.uow.session.get(Warranty, warranty_id)
     equipment = ctx.uow.session.get(Equipment, warranty.equipment_id) if warranty else None
     if warranty is None or equipment is None:
-        raise NotFound(f"Warranty {warranty_id} does not exist.")
+        raise NotFound("Warranty {warranty} does not exist.", warranty=warranty_id)
     w, t = ctx.writer, ctx.writer.t
     device, serial = _device(ctx.uow, equipment.id)
     order = ctx.uow.session.get(ServiceOrder, warranty.order_id) if warranty.order_id else None
@@ -319,7 +319,7 @@ def purchase_order(ctx: Context, po_id: int) -> Document:
     ctx.uow.actor.require("inventory.read")
     po = ctx.uow.session.get(PurchaseOrder, po_id)
     if po is None:
-        raise NotFound(f"Purchase order {po_id} does not exist.")
+        raise NotFound("Purchase order {po} does not exist.", po=po_id)
     w, t = ctx.writer, ctx.writer.t
     supplier = ctx.uow.session.get(Supplier, po.supplier_id)
     location = ctx.uow.session.get(StockLocation, po.deliver_to_location_id)

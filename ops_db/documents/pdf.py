@@ -8,7 +8,7 @@ the same documents without any system font.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -91,9 +91,9 @@ class BrandedPdf(FPDF):
     """An A4 page with the company's name in its colour, the document title, and numbered pages."""
 
     def __init__(self, brand: Brand, title: str, *, landscape: bool = False,
-                 page_label: str = "page {page} of {pages}") -> None:
+                 page_label: str = "page {page} of {pages}", t: Callable[[str], str] = str) -> None:
         super().__init__(orientation="L" if landscape else "P", unit="mm", format="A4")
-        self.brand, self.doc_title, self.page_label = brand, title, page_label
+        self.brand, self.doc_title, self.page_label, self.t = brand, title, page_label, t
         self.add_font(FONT, "", FONT_DIR / "DejaVuSans.ttf")
         self.add_font(FONT, "B", FONT_DIR / "DejaVuSans-Bold.ttf")
         self.add_font(CJK_FONT, "", FONT_DIR / "DroidSansFallbackFull.ttf")
@@ -178,11 +178,12 @@ class BrandedPdf(FPDF):
         columns = list(section.columns)[:max_columns]
         notes = [section.note] if section.note else []
         if len(section.columns) > max_columns:
-            notes.append(f"First {max_columns} of {len(section.columns)} columns; the CSV/XLSX export has all.")
+            notes.append(self.t("First {shown} of {total} columns; the CSV/XLSX export has all.").format(
+                shown=max_columns, total=len(section.columns)))
         if notes:
             self.paragraph(" ".join(notes), size=7.5)
         if not section.rows:
-            self.paragraph("No rows.")
+            self.paragraph(self.t("No rows."))
             return
         self.set_font(FONT, "", 7)
         first = list(section.rows[0])[: len(columns)]
@@ -215,9 +216,11 @@ def heading_style(color: str) -> Any:
     return FontFace(family=FONT, emphasis="BOLD", color=(255, 255, 255), fill_color=rgb(color))
 
 
-def report_pdf(brand: Brand, title: str, subtitle: str, sections: Sequence[TableSection]) -> bytes:
-    """A landscape report: a subtitle line (what and when) and one table per section."""
-    pdf = BrandedPdf(brand, title, landscape=True)
+def report_pdf(brand: Brand, title: str, subtitle: str, sections: Sequence[TableSection], *,
+               t: Callable[[str], str] = str) -> bytes:
+    """A landscape report: a subtitle line (what and when) and one table per section; ``t`` translates the
+    report's own words (page numbers, notes), the caller gives title, subtitle and headings already translated."""
+    pdf = BrandedPdf(brand, title, landscape=True, page_label=t("page {page} of {pages}"), t=t)
     pdf.paragraph(subtitle)
     for section in sections:
         pdf.table_section(section)

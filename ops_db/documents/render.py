@@ -38,7 +38,8 @@ MEDIA_TYPES = {"pdf": "application/pdf",
 def build(uow: UnitOfWork, kind: str, record_id: int, locale: str | None = None) -> Document:
     """The document ``kind`` of one record, in ``locale`` (default: the company's language)."""
     if kind not in BUILDERS:
-        raise ValidationError(f"There is no document called {kind!r}; choose one of {', '.join(BUILDERS)}.")
+        raise ValidationError("There is no document called {kind}; choose one of {kinds}.", kind=repr(kind),
+                              kinds=", ".join(BUILDERS))
     if isinstance(record_id, bool) or not isinstance(record_id, int) or record_id <= 0:
         raise ValidationError("The record id must be a positive whole number.")
     with uow:
@@ -48,7 +49,7 @@ def build(uow: UnitOfWork, kind: str, record_id: int, locale: str | None = None)
 def render(uow: UnitOfWork, kind: str, record_id: int, fmt: str = "pdf", locale: str | None = None) -> bytes:
     """The file of one document: ``fmt`` is pdf, docx or xlsx."""
     if fmt not in FORMATS:
-        raise ValidationError(f"The format must be one of {', '.join(FORMATS)}.")
+        raise ValidationError("The format must be one of {formats}.", formats=", ".join(FORMATS))
     document = build(uow, kind, record_id, locale)
     if fmt == "pdf":
         return to_pdf(document)

@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 
-from ops_db.kit.errors import ValidationError
+from ops_db.kit.errors import RepairOpsError, ValidationError
 
 LOCALES = ("en", "ru", "pt_BR", "zh_CN")
 LOCALE_DIR = Path(__file__).parent / "locales"
@@ -81,6 +81,7 @@ VALUE_LABELS = {
     "at_risk": N_("at risk"), "breached": N_("breached"), "met": N_("met"), "on track": N_("on track"),
     "at risk": N_("at risk"), "no SLA": N_("no SLA"), "submitted": N_("submitted"),
     # receivables buckets and the optimizer's reasons for leaving a job out
+    "open": N_("open"), "open_breached": N_("open, breached"),
     "current": N_("current"), "no_skill": N_("no technician has the skill"),
     "parts_unavailable": N_("parts unavailable"), "no_window": N_("no time window fits"),
     "capacity": N_("no capacity left"),
@@ -94,7 +95,33 @@ def check_locale(locale: str | None, default: str = "en") -> str:
     for known in LOCALES:
         if known.lower() == wanted:
             return known
-    raise ValidationError(f"The language must be one of {', '.join(LOCALES)}.")
+    raise ValidationError("The language must be one of {locales}.", locales=", ".join(LOCALES))
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The supported locale an ``Accept-Language`` header prefers most ("ru-RU,ru;q=0.9" → ru, "pt-BR" → pt_BR,
+    "zh" → zh_CN); English when it names none of ours."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate((accept_language or "").split(",")):
+        tag, _, quality = part.strip().partition(";q=")
+        try:
+            weight = float(quality) if quality else 1.0
+        except ValueError:
+            continue
+        ranked.append((-weight, index, tag.strip().replace("-", "_").lower()))
+    for _, _, tag in sorted(ranked):
+        for known in LOCALES:
+            if tag == known.lower() or tag.split("_")[0] == known.split("_")[0].lower():
+                return known
+    return "en"
+
+
+def error_in(error: RepairOpsError, locale: str) -> str:
+    """A domain error's sentence in ``locale`` (English: its own message), stored codes in it as words."""
+    if locale == "en":
+        return error.message
+    t = gettext_for(locale)
+    return error.in_language(t, lambda value: t(VALUE_LABELS[value]) if value in VALUE_LABELS else t(value))
 
 
 def catalog_path(locale: str) -> Path:
@@ -131,10 +158,20 @@ def untranslated(locale: str, message_ids: set[str]) -> list[str]:
 
 
 _ROOT = Path(__file__).parents[2]
-TRANSLATED_SOURCES = (_ROOT / "ops_db" / "documents", _ROOT / "ops_db" / "comms", _ROOT / "ops_db" / "i18n",
-                      _ROOT / "dashboards", _ROOT / "dashboards" / "app_pages", _ROOT / "dashboards" / "data")
-# t("…") and _("…") translate now, N_("…") marks a message that is translated where it is drawn.
-KEYWORDS = {"t": None, "_": None, "N_": None}
+# The UI, the API and every domain package whose errors reach a person (the demo generator and migrations do not).
+TRANSLATED_SOURCES = (_ROOT / "ops_db", _ROOT / "dashboards", _ROOT / "api")
+UNTRANSLATED_FOLDERS = ("migrations", "demo")
+# t("…") and _("…") translate now, N_("…") marks a message that is translated where it is drawn, and an error's
+# first argument is its sentence (``ops_db.kit.errors``).
+ERROR_CLASSES = ("RepairOpsError", "ValidationError", "PermissionDenied", "NotFound", "Conflict",
+                 "DatabaseUnavailable", "AuthenticationFailed", "PaymentsUnavailable", "RateLimited")
+KEYWORDS: dict[str, None] = {"t": None, "_": None, "N_": None, **dict.fromkeys(ERROR_CLASSES)}
+
+
+def translated_files() -> list[Path]:
+    """The Python files whose messages the catalogs hold."""
+    return sorted(path for folder in TRANSLATED_SOURCES for path in folder.rglob("*.py")
+                  if not set(path.relative_to(folder).parts[:-1]) & set(UNTRANSLATED_FOLDERS))
 
 
 def source_messages() -> set[str]:
@@ -142,11 +179,10 @@ def source_messages() -> set[str]:
     from babel.messages.extract import extract_from_file
 
     found: set[str] = set()
-    for folder in TRANSLATED_SOURCES:
-        for path in sorted(folder.glob("*.py")):
-            for _, message, _, _ in extract_from_file("python", str(path), keywords=KEYWORDS):
-                if isinstance(message, str):
-                    found.add(message)
+    for path in translated_files():
+        for _, message, _, _ in extract_from_file("python", str(path), keywords=KEYWORDS):
+            if isinstance(message, str):
+                found.add(message)
     return found
 
 

@@ -114,8 +114,8 @@ def authenticate(
         uow.commit()
     if failure in ("locked", "locked_now"):
         assert locked_until is not None
-        raise AuthenticationFailed(
-            f"This account is locked until {locked_until:%H:%M} UTC after too many failed sign-ins.")
+        raise AuthenticationFailed("This account is locked until {time} UTC after too many failed sign-ins.",
+                                   time=locked_until.strftime("%H:%M"))
     if failure == "totp_required":
         raise AuthenticationFailed("Enter the 6-digit code from your authenticator app.")
     if failure == "totp_setup_required":
@@ -272,7 +272,7 @@ def grant_roles(uow: UnitOfWork, user_id: int, roles: list[str]) -> None:
     with uow:
         uow.actor.require("identity.manage_users")
         if uow.session.get(User, user_id) is None:
-            raise NotFound(f"User {user_id} does not exist.")
+            raise NotFound("User {user} does not exist.", user=user_id)
         _grant(uow, user_id, roles)
         uow.audit("user.grant", "users", user_id, after={"roles": sorted(roles)})
         uow.commit()
@@ -284,7 +284,7 @@ def _grant(uow: UnitOfWork, user_id: int, roles: list[str]) -> None:
     found = dict(uow.session.execute(select(Role.code, Role.id).where(Role.code.in_(roles))).tuples().all())
     unknown = sorted(set(roles) - set(found))
     if unknown:
-        raise ValidationError(f"Unknown role: {', '.join(unknown)}.")
+        raise ValidationError("Unknown role: {roles}.", roles=", ".join(unknown))
     user = uow.session.get(User, user_id)
     if "customer" in roles and (user is None or user.customer_id is None):
         raise ValidationError("Only a login linked to a customer can have the customer role.")
@@ -294,7 +294,8 @@ def _grant(uow: UnitOfWork, user_id: int, roles: list[str]) -> None:
         " WHERE rp.role_id = ANY(:roles)"), {"roles": list(found.values())}).scalars())
     beyond = sorted(code for code in granted if not uow.actor.can(code))
     if beyond:
-        raise PermissionDenied(f"You cannot grant a role with permissions you do not hold ({beyond[0]}).")
+        raise PermissionDenied("You cannot grant a role with permissions you do not hold ({permission}).",
+                               permission=beyond[0])
     for code in roles:
         exists = uow.session.get(RoleGrant, (user_id, found[code]))
         if exists is None:
@@ -308,7 +309,7 @@ def unlock_user(uow: UnitOfWork, user_id: int) -> None:
         uow.actor.require("identity.manage_users")
         user = uow.session.get(User, user_id)
         if user is None:
-            raise NotFound(f"User {user_id} does not exist.")
+            raise NotFound("User {user} does not exist.", user=user_id)
         user.locked_until, user.failed_logins = None, 0
         uow.audit("user.unlock", "users", user_id)
         uow.commit()

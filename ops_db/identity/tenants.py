@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine, text
 
+from ops_db.i18n import N_
 from ops_db.identity.models import RoleCode, Tenant
 from ops_db.identity.permissions import ROLE_PERMISSIONS
 from ops_db.identity.service import hash_password
@@ -55,7 +56,7 @@ def provision_tenant(engine: Engine, data: TenantIn) -> int:
     try:
         ZoneInfo(data.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"Unknown time zone {data.time_zone!r}.") from None
+        raise ValidationError("Unknown time zone {zone}.", zone=repr(data.time_zone)) from None
     if not re.fullmatch(r"[A-Z]{3}", data.currency):
         raise ValidationError("The currency is a three-letter ISO code such as USD.")
     if not Decimal(0) <= data.tax_pct <= Decimal(100):
@@ -67,7 +68,7 @@ def provision_tenant(engine: Engine, data: TenantIn) -> int:
     if taken is not None:
         from ops_db.kit.errors import Conflict
 
-        raise Conflict(f"The company slug {slug!r} is taken.")
+        raise Conflict("The company slug '{slug}' is taken.", slug=slug)
     uow = UnitOfWork(engine, Actor.system(int(new_id), "provisioning"))
     with uow:
         s = uow.session
@@ -123,10 +124,10 @@ def _setting_text(value: str | None, what: str, max_len: int, *, required: bool 
     cleaned = (value or "").strip()
     if not cleaned:
         if required:
-            raise ValidationError(f"The {what} cannot be empty.")
+            raise ValidationError("The {what} cannot be empty.", what=what)
         return None
     if len(cleaned) > max_len:
-        raise ValidationError(f"The {what} is too long (at most {max_len} characters).")
+        raise ValidationError("The {what} is too long (at most {limit} characters).", what=what, limit=max_len)
     return cleaned
 
 
@@ -134,10 +135,10 @@ def update_company(uow: UnitOfWork, data: CompanyIn) -> None:
     """Change the company's name, legal details, colour and logo text, and its sign-in rules; audited."""
     with uow:
         uow.actor.require("settings.manage")
-        name = _setting_text(data.name, "company name", 200, required=True)
-        legal = _setting_text(data.legal_name, "legal name", 200)
-        tax_number = _setting_text(data.tax_number, "tax number", 64)
-        logo = _setting_text(data.logo_text, "logo text", 40)
+        name = _setting_text(data.name, N_("company name"), 200, required=True)
+        legal = _setting_text(data.legal_name, N_("legal name"), 200)
+        tax_number = _setting_text(data.tax_number, N_("tax number"), 64)
+        logo = _setting_text(data.logo_text, N_("logo text"), 40)
         if not HEX_COLOR.fullmatch(data.primary_color or ""):
             raise ValidationError("The colour must be a hex colour such as #0f766e.")
         if isinstance(data.max_failed_logins, bool) or not 3 <= data.max_failed_logins <= 20:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from ops_db.i18n import N_
 from ops_db.inventory.models import (
     MovementReason,
     Part,
@@ -41,31 +42,36 @@ from ops_db.orders.service import LineIn, append_line, load_order, record_event
 MAX_QTY = Decimal(1_000_000)
 
 
-def _qty(value: Any, what: str = "quantity") -> Decimal:
+def _plain(quantity: Decimal) -> str:
+    """A quantity as people write it in a sentence ("2", "0.5"; never "2.000" or "5E+1")."""
+    return format(quantity.normalize(), "f")
+
+
+def _qty(value: Any, what: str = N_("quantity")) -> Decimal:
     try:
         qty = Decimal(str(value))
     except ArithmeticError:
-        raise ValidationError(f"The {what} must be a number.") from None
+        raise ValidationError("The {what} must be a number.", what=what) from None
     if not qty.is_finite() or qty <= 0:
-        raise ValidationError(f"The {what} must be more than 0.")
+        raise ValidationError("The {what} must be more than 0.", what=what)
     if qty > MAX_QTY:
-        raise ValidationError(f"The {what} can be at most 1,000,000.")
+        raise ValidationError("The {what} can be at most 1,000,000.", what=what)
     if qty != qty.quantize(Decimal("0.001")):
-        raise ValidationError(f"The {what} can have at most 3 decimals.")
+        raise ValidationError("The {what} can have at most 3 decimals.", what=what)
     return qty
 
 
 def _part(uow: UnitOfWork, part_id: int) -> Part:
     part = uow.session.get(Part, part_id)
     if part is None:
-        raise NotFound(f"Part {part_id} does not exist.")
+        raise NotFound("Part {part} does not exist.", part=part_id)
     return part
 
 
 def _location(uow: UnitOfWork, location_id: int) -> StockLocation:
     loc = uow.session.get(StockLocation, location_id)
     if loc is None:
-        raise NotFound(f"Stock location {location_id} does not exist.")
+        raise NotFound("Stock location {location} does not exist.", location=location_id)
     return loc
 
 
@@ -96,21 +102,22 @@ def reserve(uow: UnitOfWork, order_id: int, part_id: int, quantity: Any, locatio
         qty = _qty(quantity)
         order = load_order(uow, order_id, lock=True)
         if order.stage not in OPEN_STAGES:
-            raise Conflict(f"Order {order.order_number} is {order.stage.value}; parts cannot be reserved for it.")
+            raise Conflict("Order {number} is {stage}; parts cannot be reserved for it.", number=order.order_number,
+                           stage=order.stage.value)
         part = _part(uow, part_id)
         if location_id is None:
             location_id = uow.session.execute(text(
                 "SELECT location_id FROM stock_levels WHERE part_id = :p ORDER BY quantity - reserved DESC,"
                 " location_id LIMIT 1"), {"p": part.id}).scalar()
             if location_id is None:
-                raise Conflict(f"There is no stock of {part.sku} anywhere.")
+                raise Conflict("There is no stock of {sku} anywhere.", sku=part.sku)
         else:
             _location(uow, location_id)
         level = _level(uow, part.id, location_id)
         free = (level.quantity - level.reserved) if level else Decimal(0)
         if free < qty:
-            raise Conflict(f"Only {free.normalize():f} of {part.sku} free at that location; {qty.normalize():f} "
-                           f"asked.")
+            raise Conflict("Only {free} of {sku} free at that location; {quantity} asked.",
+                           free=_plain(free), sku=part.sku, quantity=_plain(qty))
         assert level is not None
         level.reserved += qty
         reservation = StockReservation(tenant_id=order.tenant_id, order_id=order.id, part_id=part.id,
@@ -127,10 +134,11 @@ def reserve(uow: UnitOfWork, order_id: int, part_id: int, quantity: Any, locatio
 def _reservation(uow: UnitOfWork, reservation_id: int) -> StockReservation:
     row = uow.session.get(StockReservation, reservation_id, with_for_update=True)
     if row is None:
-        raise NotFound(f"Reservation {reservation_id} does not exist.")
+        raise NotFound("Reservation {reservation} does not exist.", reservation=reservation_id)
     load_order(uow, row.order_id)  # technicians may touch only their own orders' parts
     if row.status != ReservationStatus.ACTIVE:
-        raise Conflict(f"Reservation {reservation_id} was already {row.status.value}.")
+        raise Conflict("Reservation {reservation} was already {status}.", reservation=reservation_id,
+                       status=row.status.value)
     return row
 
 
@@ -236,8 +244,8 @@ def transfer(uow: UnitOfWork, from_location_id: int, to_location_id: int, lines:
                 level = _level(uow, part.id, loc, create=True)
                 assert level is not None
                 if delta < 0 and level.quantity - level.reserved < -delta:
-                    raise Conflict(f"Only {(level.quantity - level.reserved).normalize():f} of {part.sku} free to "
-                                   "transfer.")
+                    raise Conflict("Only {free} of {sku} free to transfer.",
+                                   free=_plain(level.quantity - level.reserved), sku=part.sku)
                 level.quantity += delta
                 reason = MovementReason.TRANSFER_IN if delta > 0 else MovementReason.TRANSFER_OUT
                 _move(uow, part, loc, delta, reason, transfer_id=move.id)
@@ -266,8 +274,8 @@ def adjust(uow: UnitOfWork, part_id: int, location_id: int, counted: Any, reason
         level = _level(uow, part.id, location_id, create=True)
         assert level is not None
         if new < level.reserved:
-            raise Conflict(f"{level.reserved.normalize():f} of {part.sku} are reserved there; the count cannot be "
-                           "lower.")
+            raise Conflict("{reserved} of {sku} are reserved there; the count cannot be lower.",
+                           reserved=_plain(level.reserved), sku=part.sku)
         delta = new - level.quantity
         if delta != 0:
             level.quantity = new
@@ -294,7 +302,7 @@ def create_purchase_order(uow: UnitOfWork, supplier_id: int, deliver_to_location
         uow.actor.require("inventory.purchase")
         supplier = uow.session.get(Supplier, supplier_id)
         if supplier is None:
-            raise NotFound(f"Supplier {supplier_id} does not exist.")
+            raise NotFound("Supplier {supplier} does not exist.", supplier=supplier_id)
         _location(uow, deliver_to_location_id)
         if not lines:
             raise ValidationError("Add at least one part to the purchase order.")
@@ -330,9 +338,9 @@ def send_purchase_order(uow: UnitOfWork, po_id: int) -> PurchaseOrder:
         uow.actor.require("inventory.purchase")
         po = uow.session.get(PurchaseOrder, po_id, with_for_update=True)
         if po is None:
-            raise NotFound(f"Purchase order {po_id} does not exist.")
+            raise NotFound("Purchase order {po} does not exist.", po=po_id)
         if po.status != PurchaseOrderStatus.DRAFT:
-            raise Conflict(f"Purchase order {po.po_number} is {po.status.value}, not a draft.")
+            raise Conflict("Purchase order {po} is {status}, not a draft.", po=po.po_number, status=po.status.value)
         po.status, po.ordered_at = PurchaseOrderStatus.SENT, uow.now()
         uow.audit("po.send", "purchase_orders", po.id)
         uow.commit()
@@ -345,9 +353,10 @@ def receive(uow: UnitOfWork, po_id: int, lines: list[tuple[int, Any]]) -> Purcha
         uow.actor.require("inventory.receive")
         po = uow.session.get(PurchaseOrder, po_id, with_for_update=True)
         if po is None:
-            raise NotFound(f"Purchase order {po_id} does not exist.")
+            raise NotFound("Purchase order {po} does not exist.", po=po_id)
         if po.status not in (PurchaseOrderStatus.SENT, PurchaseOrderStatus.PARTIALLY_RECEIVED):
-            raise Conflict(f"Purchase order {po.po_number} is {po.status.value}; it cannot receive goods.")
+            raise Conflict("Purchase order {po} is {status}; it cannot receive goods.", po=po.po_number,
+                           status=po.status.value)
         if not lines:
             raise ValidationError("Say what arrived.")
         receipt = PurchaseReceipt(tenant_id=po.tenant_id, purchase_order_id=po.id,
@@ -359,10 +368,10 @@ def receive(uow: UnitOfWork, po_id: int, lines: list[tuple[int, Any]]) -> Purcha
             qty = _qty(quantity)
             line = uow.session.get(PurchaseOrderLine, line_id, with_for_update=True)
             if line is None or line.purchase_order_id != po.id:
-                raise NotFound(f"Line {line_id} is not on purchase order {po.po_number}.")
+                raise NotFound("Line {line} is not on purchase order {po}.", line=line_id, po=po.po_number)
             if line.received_quantity + qty > line.quantity:
-                raise Conflict(f"Only {(line.quantity - line.received_quantity).normalize():f} more of that line "
-                               "were ordered.")
+                raise Conflict("Only {quantity} more of that line were ordered.",
+                               quantity=_plain(line.quantity - line.received_quantity))
             line.received_quantity += qty
             part = _part(uow, line.part_id)
             level = _level(uow, part.id, po.deliver_to_location_id, create=True)
@@ -450,7 +459,7 @@ def add_part(uow: UnitOfWork, sku: str, name: str, *, category: str = "general",
     if isinstance(warranty_months, bool) or not isinstance(warranty_months, int) or not 0 <= warranty_months <= 120:
         raise ValidationError("The warranty must be 0 to 120 months.")
     if uow.session.execute(select(Part.id).where(Part.sku == sku)).first():
-        raise Conflict(f"A part with SKU {sku} already exists.")
+        raise Conflict("A part with SKU {sku} already exists.", sku=sku)
     part = Part(tenant_id=uow.actor.tenant_id, sku=sku, name=name, category=(category or "general")[:64],
                 unit_cost=cost.quantize(Decimal("0.01")), sale_price=price.quantize(Decimal("0.01")),
                 warranty_months=warranty_months)

@@ -28,7 +28,7 @@ def _driver_url(url: str) -> str:
     if parsed.drivername in ("postgres", "postgresql", "postgresql+psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.drivername != "postgresql+psycopg":
-        raise DatabaseUnavailable(f"DATABASE_URL must point at PostgreSQL, not {parsed.drivername}.")
+        raise DatabaseUnavailable("DATABASE_URL must point at PostgreSQL, not {driver}.", driver=parsed.drivername)
     return parsed.render_as_string(hide_password=False)
 
 

@@ -23,7 +23,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, RepairOpsError, ValidationError
+from ops_db.i18n import N_
+from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, RepairOpsError, ValidationError, Verbatim
 
 GENESIS_HASH = "0" * 64
 
@@ -72,7 +73,9 @@ class Actor:
         """Raise :class:`PermissionDenied` unless the actor holds ``permission``."""
         if permission not in self.permissions:
             area, _, action = permission.partition(".")
-            raise PermissionDenied(f"You are not allowed to {action.replace('_', ' ')} {area}.")
+            # The permission's own words (orders, edit lines) stay as they are: they name a code, not a thing.
+            raise PermissionDenied("You are not allowed to {action} {area}.",
+                                   action=Verbatim(action.replace("_", " ")), area=Verbatim(area))
 
 
 @dataclass
@@ -241,30 +244,30 @@ def _dump(value: Any) -> str | None:
 
 # Friendly sentences for the constraints people run into; anything else gets a generic sentence.
 CONSTRAINT_MESSAGES: dict[str, tuple[type[RepairOpsError], str]] = {
-    "ex_bookings_no_overlap": (Conflict, "The technician is already booked at that time."),
-    "ck_stock_levels_quantity_nonnegative": (Conflict, "There is not enough stock for that."),
-    "ck_stock_levels_reserved_within_quantity": (Conflict, "There is not enough free stock for that."),
-    "ck_payments_refunds_within_amount": (Conflict, "A refund cannot exceed what was paid."),
-    "uq_payments_tenant_id": (Conflict, "That payment was already recorded."),
-    "uq_service_orders_tenant_id": (Conflict, "That order number is already taken."),
-    "uq_users_tenant_email": (Conflict, "A user with that email already exists."),
-    "ck_service_requests_has_contact": (ValidationError, "Give an email address or a phone number."),
-    "ck_service_requests_problem_length": (ValidationError, "Describe the problem in 1 to 10,000 characters."),
+    "ex_bookings_no_overlap": (Conflict, N_("The technician is already booked at that time.")),
+    "ck_stock_levels_quantity_nonnegative": (Conflict, N_("There is not enough stock for that.")),
+    "ck_stock_levels_reserved_within_quantity": (Conflict, N_("There is not enough free stock for that.")),
+    "ck_payments_refunds_within_amount": (Conflict, N_("A refund cannot exceed what was paid.")),
+    "uq_payments_tenant_id": (Conflict, N_("That payment was already recorded.")),
+    "uq_service_orders_tenant_id": (Conflict, N_("That order number is already taken.")),
+    "uq_users_tenant_email": (Conflict, N_("A user with that email already exists.")),
+    "ck_service_requests_has_contact": (ValidationError, N_("Give an email address or a phone number.")),
+    "ck_service_requests_problem_length": (ValidationError, N_("Describe the problem in 1 to 10,000 characters.")),
 }
 
 _SQLSTATE_MESSAGES: dict[str, tuple[type[RepairOpsError], str]] = {
-    "40001": (Conflict, "Someone else changed this at the same moment; try again."),
-    "40P01": (Conflict, "Someone else changed this at the same moment; try again."),
-    "55P03": (Conflict, "This record is being changed by someone else; try again."),
-    "42501": (PermissionDenied, "You are not allowed to change that record."),
-    "22001": (ValidationError, "A value is too long."),
-    "22003": (ValidationError, "A number is out of range."),
-    "22P02": (ValidationError, "A value has the wrong format."),
-    "23502": (ValidationError, "A required value is missing."),
-    "23503": (NotFound, "A referenced record does not exist."),
-    "23505": (Conflict, "That record already exists."),
-    "23514": (ValidationError, "A value breaks one of the business rules."),
-    "23P01": (Conflict, "That clashes with an existing record."),
+    "40001": (Conflict, N_("Someone else changed this at the same moment; try again.")),
+    "40P01": (Conflict, N_("Someone else changed this at the same moment; try again.")),
+    "55P03": (Conflict, N_("This record is being changed by someone else; try again.")),
+    "42501": (PermissionDenied, N_("You are not allowed to change that record.")),
+    "22001": (ValidationError, N_("A value is too long.")),
+    "22003": (ValidationError, N_("A number is out of range.")),
+    "22P02": (ValidationError, N_("A value has the wrong format.")),
+    "23502": (ValidationError, N_("A required value is missing.")),
+    "23503": (NotFound, N_("A referenced record does not exist.")),
+    "23505": (Conflict, N_("That record already exists.")),
+    "23514": (ValidationError, N_("A value breaks one of the business rules.")),
+    "23P01": (Conflict, N_("That clashes with an existing record.")),
 }
 
 
@@ -281,6 +284,6 @@ def translate_db_error(error: DBAPIError) -> RepairOpsError:
     if state in _SQLSTATE_MESSAGES:
         kind, message = _SQLSTATE_MESSAGES[state]
         if state == "23514" and constraint:
-            message = f"A value breaks the rule {constraint.removeprefix('ck_')}."
+            return kind(N_("A value breaks the rule {rule}."), rule=constraint.removeprefix("ck_"))
         return kind(message)
     return RepairOpsError("The database refused the change.")

@@ -22,7 +22,7 @@ def create_plan(uow: UnitOfWork, equipment_id: int, name: str, task: str, interv
         uow.actor.require("maintenance.manage")
         equipment = uow.session.get(Equipment, equipment_id)
         if equipment is None:
-            raise NotFound(f"Device {equipment_id} does not exist.")
+            raise NotFound("Device {device} does not exist.", device=equipment_id)
         if not 1 <= interval_days <= 3660:
             raise ValidationError("The interval must be between 1 and 3,660 days.")
         if not (name or "").strip() or not (task or "").strip():

@@ -20,6 +20,7 @@ from ops_db.comms.service import notify_customer, notify_user
 from ops_db.comms.webhooks import enqueue_order_event
 from ops_db.customers.models import Customer, CustomerTier
 from ops_db.customers.service import CustomerIn, find_or_create, page_bounds
+from ops_db.i18n import N_
 from ops_db.identity.models import Tenant
 from ops_db.inventory.models import Part
 from ops_db.kit.errors import Conflict, NotFound, RepairOpsError, ValidationError
@@ -121,10 +122,11 @@ def _clean_text(value: str | None, what: str, max_len: int, *, required: bool = 
     value = (value or "").strip()
     if not value:
         if required:
-            raise ValidationError(f"Give the {what}.")
+            raise ValidationError("Give the {what}.", what=what)
         return None
     if len(value) > max_len:
-        raise ValidationError(f"The {what} can be at most {max_len:,} characters.")
+        limit = f"{max_len:,}"
+        raise ValidationError("The {what} can be at most {limit} characters.", what=what, limit=limit)
     return value
 
 
@@ -133,7 +135,7 @@ MAX_PHOTOS = 10
 
 def _check_photo_count(photos: tuple[FileIn, ...]) -> None:
     if len(photos) > MAX_PHOTOS:
-        raise ValidationError(f"Attach at most {MAX_PHOTOS} photos.")
+        raise ValidationError("Attach at most {limit} photos.", limit=MAX_PHOTOS)
 
 
 def submit_request(uow: UnitOfWork, data: RequestIn) -> Receipt:
@@ -141,9 +143,10 @@ def submit_request(uow: UnitOfWork, data: RequestIn) -> Receipt:
     with uow:
         uow.actor.require("requests.submit")
         if data.channel not in {c.value for c in RequestChannel}:
-            raise ValidationError(f"The channel must be one of: {', '.join(c.value for c in RequestChannel)}.")
-        item = _clean_text(data.item_type, "item type", 100)
-        problem = _clean_text(data.problem_description, "problem description", 10000)
+            raise ValidationError("The channel must be one of: {choices}.",
+                                  choices=", ".join(c.value for c in RequestChannel))
+        item = _clean_text(data.item_type, N_("item type"), 100)
+        problem = _clean_text(data.problem_description, N_("problem description"), 10000)
         assert item is not None and problem is not None
         _check_photo_count(data.photos)
         customer, _ = find_or_create(uow, CustomerIn(data.contact_name, data.contact_email, data.contact_phone))
@@ -157,9 +160,10 @@ def submit_request(uow: UnitOfWork, data: RequestIn) -> Receipt:
             customer_id=customer.id, contact_name=data.contact_name.strip()[:200],
             contact_email=(data.contact_email or "").strip() or None,
             contact_phone=(data.contact_phone or "").strip() or None, item_type=item,
-            item_description=_clean_text(data.item_description, "item description", 2000, required=False),
+            item_description=_clean_text(data.item_description, N_("item description"), 2000, required=False),
             problem_description=problem,
-            preferred_time=_clean_text(data.preferred_time, "preferred time", 500, required=False), submitted_at=now)
+            preferred_time=_clean_text(data.preferred_time, N_("preferred time"), 500, required=False),
+            submitted_at=now)
         uow.session.add(request)
         uow.flush()
         for photo in data.photos:
@@ -176,8 +180,8 @@ def record_request(uow: UnitOfWork, data: RequestIn) -> int:
     """Staff record a request that came by phone or message, for triage later (no order yet)."""
     with uow:
         uow.actor.require("requests.read")
-        problem = _clean_text(data.problem_description, "problem description", 10000)
-        item = _clean_text(data.item_type, "item type", 100)
+        problem = _clean_text(data.problem_description, N_("problem description"), 10000)
+        item = _clean_text(data.item_type, N_("item type"), 100)
         customer, _ = find_or_create(uow, CustomerIn(data.contact_name, data.contact_email, data.contact_phone))
         request = ServiceRequest(
             tenant_id=uow.actor.tenant_id, channel=data.channel, customer_id=customer.id,
@@ -200,16 +204,16 @@ def convert_request(uow: UnitOfWork, request_id: int, *, priority: str = "normal
         uow.actor.require("requests.convert")
         request = uow.session.get(ServiceRequest, request_id, with_for_update=True)
         if request is None:
-            raise NotFound(f"Request {request_id} does not exist.")
+            raise NotFound("Request {request} does not exist.", request=request_id)
         if request.status != RequestStatus.NEW:
-            raise Conflict(f"Request {request_id} was already {request.status.value}.")
+            raise Conflict("Request {request} was already {status}.", request=request_id, status=request.status.value)
         customer = uow.session.get(Customer, request.customer_id) if request.customer_id else None
         if customer is None:
             customer, _ = find_or_create(uow, CustomerIn(request.contact_name, request.contact_email,
                                                          request.contact_phone))
         order = _open_order(uow, customer, problem=f"{request.item_type}: {request.problem_description}",
-                            priority=_enum(Priority, priority, "priority"),
-                            location=_enum(ServiceLocation, location, "location"), request_id=request.id,
+                            priority=_enum(Priority, priority, N_("priority")),
+                            location=_enum(ServiceLocation, location, N_("location")), request_id=request.id,
                             now=uow.now())
         request.status = RequestStatus.CONVERTED
         _carry_attachments(uow, request.id, order.id)
@@ -242,17 +246,17 @@ def register_intake(uow: UnitOfWork, data: IntakeIn) -> Receipt:
     """Register customer, device, warranty and problem in one transaction and open the order."""
     with uow:
         uow.actor.require("orders.create")
-        problem = _clean_text(data.problem_description, "problem description", 10000)
+        problem = _clean_text(data.problem_description, N_("problem description"), 10000)
         assert problem is not None
-        priority = _enum(Priority, data.priority, "priority")
-        location = _enum(ServiceLocation, data.location, "location")
+        priority = _enum(Priority, data.priority, N_("priority"))
+        location = _enum(ServiceLocation, data.location, N_("location"))
         _check_photo_count(data.photos)
         if data.estimated_minutes is not None and not 1 <= data.estimated_minutes <= 10000:
             raise ValidationError("The estimated time must be between 1 and 10,000 minutes.")
         if data.customer_id is not None:
             customer = uow.session.get(Customer, data.customer_id)
             if customer is None:
-                raise NotFound(f"Customer {data.customer_id} does not exist.")
+                raise NotFound("Customer {customer} does not exist.", customer=data.customer_id)
         elif data.customer is not None:
             customer, _ = find_or_create(uow, data.customer)
         else:
@@ -276,14 +280,14 @@ def _intake_equipment(uow: UnitOfWork, customer: Customer, data: IntakeIn) -> Eq
     if data.equipment_id is not None:
         equipment = session.get(Equipment, data.equipment_id)
         if equipment is None or equipment.customer_id != customer.id:
-            raise NotFound(f"Device {data.equipment_id} does not belong to this customer.")
+            raise NotFound("Device {device} does not belong to this customer.", device=data.equipment_id)
         return equipment
     if data.model_id is None:
         return None
     model = session.get(EquipmentModel, data.model_id)
     if model is None:
-        raise NotFound(f"Device model {data.model_id} does not exist.")
-    serial = _clean_text(data.serial_number, "serial number", 100, required=False)
+        raise NotFound("Device model {model} does not exist.", model=data.model_id)
+    serial = _clean_text(data.serial_number, N_("serial number"), 100, required=False)
     if data.purchase_date is not None and data.purchase_date > date.today() + timedelta(days=1):
         raise ValidationError("The purchase date cannot be in the future.")
     equipment = None
@@ -291,7 +295,7 @@ def _intake_equipment(uow: UnitOfWork, customer: Customer, data: IntakeIn) -> Eq
         equipment = session.execute(select(Equipment).where(
             Equipment.model_id == model.id, Equipment.serial_number == serial)).scalar_one_or_none()
         if equipment is not None and equipment.customer_id != customer.id:
-            raise Conflict(f"A device with serial {serial} is registered to another customer.")
+            raise Conflict("A device with serial {serial} is registered to another customer.", serial=serial)
     if equipment is None:
         equipment = Equipment(tenant_id=uow.actor.tenant_id, customer_id=customer.id, model_id=model.id,
                               serial_number=serial, purchase_date=data.purchase_date)
@@ -374,7 +378,8 @@ def _enum(enum_cls: Any, value: str, what: str) -> Any:
     try:
         return enum_cls(value)
     except ValueError:
-        raise ValidationError(f"The {what} must be one of: {', '.join(e.value for e in enum_cls)}.") from None
+        raise ValidationError("The {what} must be one of: {choices}.", what=what,
+                              choices=", ".join(e.value for e in enum_cls)) from None
 
 
 # ---------------------------------------------------------------------------------------------- lifecycle
@@ -383,7 +388,7 @@ def load_order(uow: UnitOfWork, order_id: int, *, lock: bool = False) -> Service
     """The order, refusing technicians who are not assigned to it (NotFound, so nothing leaks)."""
     order = uow.session.get(ServiceOrder, order_id, with_for_update=lock)
     if order is None or not _may_see(uow, order):
-        raise NotFound(f"Order {order_id} does not exist.")
+        raise NotFound("Order {order} does not exist.", order=order_id)
     return order
 
 
@@ -403,10 +408,11 @@ def transition(uow: UnitOfWork, order_id: int, to_stage: str, *, reason: str | N
     """Move an order to another stage if the stage machine and its guards allow it; the change is an event."""
     with uow:
         uow.actor.require("orders.transition")
-        target = _enum(Stage, to_stage, "stage")
+        target = _enum(Stage, to_stage, N_("stage"))
         order = load_order(uow, order_id, lock=True)
         if expected_stage is not None and order.stage != expected_stage:
-            raise Conflict(f"Order {order.order_number} is now {order.stage.value}, not {expected_stage}; reload it.")
+            raise Conflict("Order {number} is now {stage}, not {expected}; reload it.", number=order.order_number,
+                           stage=order.stage.value, expected=expected_stage)
         _apply_transition(uow, order, target, reason)
         uow.commit()
         return order
@@ -417,8 +423,8 @@ def set_priority(uow: UnitOfWork, order_id: int, priority: str, *, reason: str |
     tier) takes over and the open clocks are re-targeted from when they started; the change is audited."""
     with uow:
         uow.actor.require("orders.transition")
-        target = _enum(Priority, priority, "priority")
-        reason = _clean_text(reason, "reason", 2000, required=False)
+        target = _enum(Priority, priority, N_("priority"))
+        reason = _clean_text(reason, N_("reason"), 2000, required=False)
         order = load_order(uow, order_id, lock=True)
         _apply_priority(uow, order, target, reason)
         uow.commit()
@@ -434,7 +440,8 @@ def _bulk_ids(order_ids: list[int]) -> list[int]:
     if not ids:
         raise ValidationError("Choose at least one order.")
     if len(ids) > MAX_BULK:
-        raise ValidationError(f"A bulk action takes at most {MAX_BULK} orders at a time; {len(ids)} were chosen.")
+        raise ValidationError("A bulk action takes at most {limit} orders at a time; {count} were chosen.",
+                              limit=MAX_BULK, count=len(ids))
     return ids
 
 
@@ -446,8 +453,10 @@ def _each_order(uow: UnitOfWork, order_ids: list[int], change: Callable[[Service
         try:
             change(order)
         except RepairOpsError as error:
-            named = error.message if order.order_number in error.message else f"{order.order_number}: {error.message}"
-            raise type(error)(f"{named} Nothing was changed.") from error
+            if order.order_number in error.message:
+                raise type(error)(N_("{problem} Nothing was changed."), problem=error) from error
+            raise type(error)(N_("{number}: {problem} Nothing was changed."), number=order.order_number,
+                              problem=error) from error
         done.append(order.order_number)
     return done
 
@@ -457,7 +466,7 @@ def bulk_transition(uow: UnitOfWork, order_ids: list[int], to_stage: str, *, rea
     """Move several orders to one stage, all or none (one transaction); returns their order numbers."""
     with uow:
         uow.actor.require("orders.transition")
-        target = _enum(Stage, to_stage, "stage")
+        target = _enum(Stage, to_stage, N_("stage"))
         done = _each_order(uow, order_ids, lambda order: _apply_transition(uow, order, target, reason))
         uow.commit()
         return done
@@ -468,8 +477,8 @@ def bulk_set_priority(uow: UnitOfWork, order_ids: list[int], priority: str, *, r
     """Triage several orders at once, all or none (one transaction); returns their order numbers."""
     with uow:
         uow.actor.require("orders.transition")
-        target = _enum(Priority, priority, "priority")
-        reason = _clean_text(reason, "reason", 2000, required=False)
+        target = _enum(Priority, priority, N_("priority"))
+        reason = _clean_text(reason, N_("reason"), 2000, required=False)
         done = _each_order(uow, order_ids, lambda order: _apply_priority(uow, order, target, reason))
         uow.commit()
         return done
@@ -477,9 +486,11 @@ def bulk_set_priority(uow: UnitOfWork, order_ids: list[int], priority: str, *, r
 
 def _apply_priority(uow: UnitOfWork, order: ServiceOrder, target: Priority, reason: str | None) -> None:
     if order.stage in (Stage.CLOSED, Stage.CANCELLED):
-        raise Conflict(f"Order {order.order_number} is {order.stage.value}; its priority no longer matters.")
+        raise Conflict("Order {number} is {stage}; its priority no longer matters.", number=order.order_number,
+                       stage=order.stage.value)
     if order.priority == target:
-        raise Conflict(f"Order {order.order_number} is already {target.value} priority.")
+        raise Conflict("Order {number} is already {priority} priority.", number=order.order_number,
+                       priority=target.value)
     before = order.priority
     customer = uow.session.get(Customer, order.customer_id)
     policy = sla.choose_policy(uow, target, customer.tier_id if customer else None)
@@ -494,13 +505,13 @@ def _apply_priority(uow: UnitOfWork, order: ServiceOrder, target: Priority, reas
 def _apply_transition(uow: UnitOfWork, order: ServiceOrder, target: Stage, reason: str | None) -> None:
     allowed = allowed_transitions(order)
     if target not in allowed:
-        names = ", ".join(s.value for s in allowed) or "none (the order is finished)"
-        raise Conflict(f"Order {order.order_number} cannot go from {order.stage.value} to {target.value}; "
-                       f"allowed: {names}.")
+        names: list[str] | str = [s.value for s in allowed] or N_("none (the order is finished)")
+        raise Conflict("Order {number} cannot go from {stage} to {target}; allowed: {allowed}.",
+                       number=order.order_number, stage=order.stage.value, target=target.value, allowed=names)
     _guard(uow, order, target)
     now, source = uow.now(), order.stage
     if target == Stage.ON_HOLD:
-        reason = _clean_text(reason, "reason for the hold", 2000)
+        reason = _clean_text(reason, N_("reason for the hold"), 2000)
         order.stage_before_hold, order.hold_reason = source, reason
     elif source == Stage.ON_HOLD:
         order.stage_before_hold, order.hold_reason = None, None
@@ -533,12 +544,13 @@ def _apply_transition(uow: UnitOfWork, order: ServiceOrder, target: Stage, reaso
 def _guard(uow: UnitOfWork, order: ServiceOrder, target: Stage) -> None:
     number = order.order_number
     if target == Stage.AWAITING_APPROVAL and order.estimate_status != EstimateStatus.PENDING:
-        raise Conflict(f"Send an estimate for order {number} before waiting for approval.")
+        raise Conflict("Send an estimate for order {number} before waiting for approval.", number=number)
     if target in (Stage.REPAIR, Stage.AWAITING_PARTS) and needs_approval(uow, order):
-        raise Conflict(f"Order {number} needs the customer's approval of the estimate before repair.")
+        raise Conflict("Order {number} needs the customer's approval of the estimate before repair.", number=number)
     if target == Stage.QUALITY_CHECK and order.stage == Stage.AWAITING_APPROVAL \
             and order.estimate_status != EstimateStatus.DECLINED:
-        raise Conflict(f"Order {number} can skip repair only when the customer declined the estimate.")
+        raise Conflict("Order {number} can skip repair only when the customer declined the estimate.",
+                       number=number)
     if target == Stage.CLOSED:
         _guard_settled(uow, order)
 
@@ -559,9 +571,11 @@ def _guard_settled(uow: UnitOfWork, order: ServiceOrder) -> None:
         Invoice.order_id == order.id, Invoice.status != InvoiceStatus.VOID)).all()
     unsettled = [n for s, n in invoices if s not in (InvoiceStatus.PAID, InvoiceStatus.WRITTEN_OFF)]
     if unsettled:
-        raise Conflict(f"Order {order.order_number} cannot close while invoice {unsettled[0]} is unpaid.")
+        raise Conflict("Order {number} cannot close while invoice {invoice} is unpaid.", number=order.order_number,
+                       invoice=unsettled[0])
     if not invoices and order_totals(uow, order.id)["total"] > 0:
-        raise Conflict(f"Order {order.order_number} has charges but no invoice; invoice it before closing.")
+        raise Conflict("Order {number} has charges but no invoice; invoice it before closing.",
+                       number=order.order_number)
 
 
 def _release_on_cancel(uow: UnitOfWork, order: ServiceOrder) -> None:
@@ -580,11 +594,11 @@ def send_estimate(uow: UnitOfWork, order_id: int, amount: Decimal | None = None)
         uow.actor.require("orders.estimate")
         order = load_order(uow, order_id, lock=True)
         if order.stage not in (Stage.DIAGNOSTICS, Stage.AWAITING_APPROVAL):
-            raise Conflict(f"Estimates are sent during diagnostics; order {order.order_number} is "
-                           f"{order.stage.value}.")
+            raise Conflict("Estimates are sent during diagnostics; order {number} is {stage}.",
+                           number=order.order_number, stage=order.stage.value)
         if amount is None:
             amount = order_totals(uow, order.id)["total"]
-        amount = _money(amount, "estimate")
+        amount = _money(amount, N_("estimate"))
         now = uow.now()
         order.estimate_amount, order.estimate_status, order.estimate_sent_at = amount, EstimateStatus.PENDING, now
         order.estimate_decided_at = None
@@ -610,14 +624,15 @@ def decide_estimate(uow: UnitOfWork, order_id: int, approve: bool, *, tracking_c
         if actor.is_customer:
             actor.require("orders.approve")
             if order.customer_id != actor.customer_id:
-                raise NotFound(f"Order {order_id} does not exist.")
+                raise NotFound("Order {order} does not exist.", order=order_id)
         elif tracking_code is not None:
             if not hmac.compare_digest(order.tracking_code, tracking_code):
-                raise NotFound(f"Order {order_id} does not exist.")
+                raise NotFound("Order {order} does not exist.", order=order_id)
         else:
             actor.require("orders.estimate")  # staff recording the customer's answer given by phone
         if order.estimate_status != EstimateStatus.PENDING:
-            raise Conflict(f"There is no estimate waiting for a decision on order {order.order_number}.")
+            raise Conflict("There is no estimate waiting for a decision on order {number}.",
+                           number=order.order_number)
         now = uow.now()
         order.estimate_status = EstimateStatus.APPROVED if approve else EstimateStatus.DECLINED
         order.estimate_decided_at = now
@@ -659,23 +674,25 @@ def _money(value: Any, what: str, *, allow_negative: bool = False) -> Decimal:
     try:
         amount = Decimal(str(value))
     except ArithmeticError:
-        raise ValidationError(f"The {what} must be a number.") from None
+        raise ValidationError("The {what} must be a number.", what=what) from None
     if not amount.is_finite():
-        raise ValidationError(f"The {what} must be a number.")
+        raise ValidationError("The {what} must be a number.", what=what)
     if amount < 0 and not allow_negative:
-        raise ValidationError(f"The {what} cannot be negative.")
+        raise ValidationError("The {what} cannot be negative.", what=what)
     if abs(amount) >= Decimal("10000000000"):
-        raise ValidationError(f"The {what} is too large.")
+        raise ValidationError("The {what} is too large.", what=what)
     return amount.quantize(CENT, ROUND_HALF_UP)
 
 
 def _editable(uow: UnitOfWork, order: ServiceOrder) -> None:
     if order.stage not in OPEN_STAGES or order.stage == Stage.READY:
-        raise Conflict(f"Order {order.order_number} is {order.stage.value}; its lines can no longer change.")
+        raise Conflict("Order {number} is {stage}; its lines can no longer change.", number=order.order_number,
+                       stage=order.stage.value)
     issued = uow.session.execute(select(Invoice.invoice_number).where(
         Invoice.order_id == order.id, Invoice.status != InvoiceStatus.VOID)).scalar()
     if issued is not None:
-        raise Conflict(f"Order {order.order_number} is already invoiced ({issued}); its lines can no longer change.")
+        raise Conflict("Order {number} is already invoiced ({invoice}); its lines can no longer change.",
+                       number=order.order_number, invoice=issued)
 
 
 def add_line(uow: UnitOfWork, order_id: int, line: LineIn) -> OrderLine:
@@ -699,7 +716,7 @@ def append_line(uow: UnitOfWork, order: ServiceOrder, line: LineIn) -> OrderLine
 
 
 def _build_line(uow: UnitOfWork, order: ServiceOrder, line: LineIn) -> OrderLine:
-    kind = _enum(LineKind, line.kind, "line kind")
+    kind = _enum(LineKind, line.kind, N_("line kind"))
     try:
         quantity = Decimal(str(line.quantity))
     except ArithmeticError:
@@ -712,7 +729,7 @@ def _build_line(uow: UnitOfWork, order: ServiceOrder, line: LineIn) -> OrderLine
     if kind in (LineKind.PART, LineKind.GOODS, LineKind.CONSUMABLE) and line.part_id is not None:
         part = uow.session.get(Part, line.part_id)
         if part is None:
-            raise NotFound(f"Part {line.part_id} does not exist.")
+            raise NotFound("Part {part} does not exist.", part=line.part_id)
         description = description or part.name
         price = part.sale_price if price is None else price
         cost = part.unit_cost if cost is None else cost
@@ -722,14 +739,14 @@ def _build_line(uow: UnitOfWork, order: ServiceOrder, line: LineIn) -> OrderLine
     if kind == LineKind.SERVICE and line.service_item_id is not None:
         item = uow.session.get(ServiceCatalogItem, line.service_item_id)
         if item is None:
-            raise NotFound(f"Service {line.service_item_id} does not exist.")
+            raise NotFound("Service {service} does not exist.", service=line.service_item_id)
         description = description or item.name
         price = item.default_price if price is None else price
         months = item.warranty_months if months is None else months
-    description = _clean_text(description, "line description", 300)
+    description = _clean_text(description, N_("line description"), 300)
     if price is None:
         raise ValidationError("Give a unit price.")
-    price = _money(price, "unit price", allow_negative=kind == LineKind.DISCOUNT)
+    price = _money(price, N_("unit price"), allow_negative=kind == LineKind.DISCOUNT)
     if kind == LineKind.DISCOUNT:
         price = -abs(price)
     if months is not None and not 0 <= months <= 120:
@@ -740,7 +757,7 @@ def _build_line(uow: UnitOfWork, order: ServiceOrder, line: LineIn) -> OrderLine
     return OrderLine(
         tenant_id=order.tenant_id, order_id=order.id, line_no=next_no, kind=kind, description=description,
         service_item_id=line.service_item_id, part_id=line.part_id, technician_id=line.technician_id,
-        quantity=quantity, unit_price=price, unit_cost=_money(cost or 0, "unit cost"),
+        quantity=quantity, unit_price=price, unit_cost=_money(cost or 0, N_("unit cost")),
         tax_rate_id=tax.id if tax else None, tax_rate_pct=tax.rate_pct if tax else Decimal(0),
         warranty_months=months or 0)
 
@@ -757,7 +774,7 @@ def remove_line(uow: UnitOfWork, order_id: int, line_id: int) -> None:
         _editable(uow, order)
         line = uow.session.get(OrderLine, line_id)
         if line is None or line.order_id != order.id:
-            raise NotFound(f"Line {line_id} is not on order {order.order_number}.")
+            raise NotFound("Line {line} is not on order {number}.", line=line_id, number=order.order_number)
         before = {"kind": line.kind, "description": line.description, "quantity": line.quantity,
                   "unit_price": line.unit_price}
         uow.session.delete(line)
@@ -829,7 +846,7 @@ def add_note(uow: UnitOfWork, order_id: int, body: str, *, internal: bool = True
     with uow:
         uow.actor.require("orders.note")
         order = load_order(uow, order_id)
-        text_ = _clean_text(body, "note", 20000)
+        text_ = _clean_text(body, N_("note"), 20000)
         note = OrderNote(tenant_id=order.tenant_id, order_id=order.id, author_id=uow.actor.user_id, body=text_,
                          is_internal=internal, created_at=uow.now())
         uow.session.add(note)
@@ -855,7 +872,11 @@ def add_attachment(uow: UnitOfWork, order_id: int, upload: FileIn) -> Attachment
 def _store_attachment(uow: UnitOfWork, upload: FileIn, *, order_id: int | None = None,
                       request_id: int | None = None) -> Attachment:
     if not upload.content:
-        raise ValidationError(f"The file {upload.filename or ''} is empty.".replace("  ", " "))
+        if not upload.filename:
+            raise ValidationError("The file is empty.")
+        # The sentence always collapsed double spaces, the file name's included: same text as before.
+        name = f" {upload.filename} ".replace("  ", " ")[1:-1]
+        raise ValidationError("The file {name} is empty.", name=name)
     if len(upload.content) > MAX_ATTACHMENT_BYTES:
         raise ValidationError("A file can be at most 20 MB.")
     if upload.content_type not in ALLOWED_CONTENT_TYPES:
@@ -898,10 +919,10 @@ def record_signoff(uow: UnitOfWork, order: ServiceOrder, kind: str, signed_by_na
     if kind not in ("intake", "completion", "release"):
         raise ValidationError("A sign-off is for intake, completion or release.")
     if kind == "release" and order.stage not in (Stage.READY, Stage.CLOSED):
-        raise Conflict(f"Order {order.order_number} is not ready for release.")
-    name = _clean_text(signed_by_name, "signer's name", 200)
+        raise Conflict("Order {number} is not ready for release.", number=order.order_number)
+    name = _clean_text(signed_by_name, N_("signer's name"), 200)
     signoff = OrderSignoff(tenant_id=order.tenant_id, order_id=order.id, kind=kind, signed_by_name=name,
-                           comment=_clean_text(comment, "comment", 2000, required=False), signed_at=uow.now())
+                           comment=_clean_text(comment, N_("comment"), 2000, required=False), signed_at=uow.now())
     uow.session.add(signoff)
     uow.flush()
     uow.audit("order.sign_off", "order_signoffs", signoff.id, after={"order_id": order.id, "kind": kind})
@@ -910,7 +931,7 @@ def record_signoff(uow: UnitOfWork, order: ServiceOrder, kind: str, signed_by_na
 
 def move(uow: UnitOfWork, order: ServiceOrder, to_stage: str, reason: str | None = None) -> None:
     """The stage change of :func:`transition` (guards, event, SLA clocks), inside the caller's unit of work."""
-    _apply_transition(uow, order, _enum(Stage, to_stage, "stage"), reason)
+    _apply_transition(uow, order, _enum(Stage, to_stage, N_("stage")), reason)
 
 
 def rate_order(uow: UnitOfWork, order_id: int, score: int, comment: str | None = None) -> OrderRating:
@@ -919,15 +940,15 @@ def rate_order(uow: UnitOfWork, order_id: int, score: int, comment: str | None =
         uow.actor.require("orders.rate")
         order = load_order(uow, order_id, lock=True)
         if uow.actor.is_customer and order.customer_id != uow.actor.customer_id:
-            raise NotFound(f"Order {order_id} does not exist.")
+            raise NotFound("Order {order} does not exist.", order=order_id)
         if order.stage not in (Stage.READY, Stage.CLOSED):
             raise Conflict("You can rate an order once the work is finished.")
         if not isinstance(score, int) or not 1 <= score <= 5:
             raise ValidationError("Give a score from 1 to 5.")
         if uow.session.execute(select(OrderRating.id).where(OrderRating.order_id == order.id)).first():
-            raise Conflict(f"Order {order.order_number} was already rated.")
+            raise Conflict("Order {number} was already rated.", number=order.order_number)
         rating = OrderRating(tenant_id=order.tenant_id, order_id=order.id, score=score,
-                             comment=_clean_text(comment, "comment", 5000, required=False), created_at=uow.now())
+                             comment=_clean_text(comment, N_("comment"), 5000, required=False), created_at=uow.now())
         uow.session.add(rating)
         uow.flush()
         uow.audit("order.rate", "order_ratings", rating.id, after={"order_id": order.id, "score": score})
@@ -995,7 +1016,7 @@ def list_orders(uow: UnitOfWork, *, stage: str | None = None, customer_id: int |
         actor.require("orders.read")
         query = select(ServiceOrder)
         if stage:
-            query = query.where(ServiceOrder.stage == _enum(Stage, stage, "stage"))
+            query = query.where(ServiceOrder.stage == _enum(Stage, stage, N_("stage")))
         if customer_id is not None:
             query = query.where(ServiceOrder.customer_id == customer_id)
         if actor.is_technician_only:
@@ -1039,7 +1060,7 @@ def track(uow: UnitOfWork, order_number: str, code: str) -> dict[str, Any]:
         return {
             "order_id": order.id, "technician": visit.technician if visit else None,
             "eta": visit.eta if visit and not visit.done else None,
-            "time_zone": tenant.time_zone if tenant else "UTC",
+            "time_zone": tenant.time_zone if tenant else "UTC", "currency": tenant.currency if tenant else "USD",
             "order_number": order.order_number, "stage": order.stage.value, "received_at": order.received_at,
             "promised_at": order.promised_at, "completed_at": order.completed_at,
             "estimate_amount": order.estimate_amount, "estimate_status": order.estimate_status.value,

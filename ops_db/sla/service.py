@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from ops_db.comms.service import notify_user
+from ops_db.i18n import N_
 from ops_db.kit.errors import NotFound, ValidationError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import ServiceOrder
@@ -162,8 +163,8 @@ MAX_TARGET_MINUTES = 90 * 24 * 60  # a quarter of a year of business minutes is 
 
 def _whole_minutes(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TARGET_MINUTES:
-        raise ValidationError(f"The {what} target must be a whole number of minutes from 1 to "
-                              f"{MAX_TARGET_MINUTES:,}.")
+        raise ValidationError("The {what} target must be a whole number of minutes from 1 to {limit}.", what=what,
+                              limit=format(MAX_TARGET_MINUTES, ","))
     return value
 
 
@@ -175,15 +176,15 @@ def update_policy(uow: UnitOfWork, policy_id: int, *, response_minutes: int, res
     Audited."""
     with uow:
         uow.actor.require("sla.manage")
-        response = _whole_minutes(response_minutes, "response")
-        resolution = _whole_minutes(resolution_minutes, "resolution")
+        response = _whole_minutes(response_minutes, N_("response"))
+        resolution = _whole_minutes(resolution_minutes, N_("resolution"))
         if resolution < response:
             raise ValidationError("The resolution target cannot be shorter than the response target.")
         if isinstance(at_risk_pct, bool) or not isinstance(at_risk_pct, int) or not 1 <= at_risk_pct <= 99:
             raise ValidationError("A clock turns at risk at between 1 and 99 percent of its target.")
         policy = uow.session.get(SlaPolicy, policy_id, with_for_update=True)
         if policy is None:
-            raise NotFound(f"SLA policy {policy_id} does not exist.")
+            raise NotFound("SLA policy {policy} does not exist.", policy=policy_id)
         before = {"response_minutes": policy.response_minutes, "resolution_minutes": policy.resolution_minutes,
                   "at_risk_pct": policy.at_risk_pct, "is_active": policy.is_active}
         policy.response_minutes, policy.resolution_minutes = response, resolution

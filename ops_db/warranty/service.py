@@ -74,13 +74,13 @@ def file_claim(uow: UnitOfWork, warranty_id: int, order_id: int, amount: Any, re
         warranty = uow.session.get(Warranty, warranty_id)
         order = uow.session.get(ServiceOrder, order_id)
         if warranty is None:
-            raise NotFound(f"Warranty {warranty_id} does not exist.")
+            raise NotFound("Warranty {warranty} does not exist.", warranty=warranty_id)
         if order is None:
-            raise NotFound(f"Order {order_id} does not exist.")
+            raise NotFound("Order {order} does not exist.", order=order_id)
         if order.equipment_id != warranty.equipment_id:
             raise Conflict("That warranty is for another device.")
         if not warranty.starts_on <= order.received_at.date() <= warranty.ends_on:
-            raise Conflict(f"The warranty ended on {warranty.ends_on}, before the order came in.")
+            raise Conflict("The warranty ended on {date}, before the order came in.", date=warranty.ends_on)
         try:
             value = Decimal(str(amount))
         except ArithmeticError:
@@ -104,9 +104,9 @@ def decide_claim(uow: UnitOfWork, claim_id: int, approve: bool, approved_amount:
         uow.actor.require("warranty.manage")
         claim = uow.session.get(WarrantyClaim, claim_id, with_for_update=True)
         if claim is None:
-            raise NotFound(f"Claim {claim_id} does not exist.")
+            raise NotFound("Claim {claim} does not exist.", claim=claim_id)
         if claim.status != ClaimStatus.SUBMITTED:
-            raise Conflict(f"Claim {claim_id} was already {claim.status.value}.")
+            raise Conflict("Claim {claim} was already {status}.", claim=claim_id, status=claim.status.value)
         if approve:
             value = claim.claimed_amount if approved_amount is None else Decimal(str(approved_amount))
             if not value.is_finite() or value < 0 or value > claim.claimed_amount:

@@ -239,7 +239,7 @@ def _diff(uow: UnitOfWork, plan_id: int) -> list[DiffRow]:
     session = uow.session
     plan = session.get(OptimizerPlan, plan_id)
     if plan is None:
-        raise NotFound(f"Plan {plan_id} does not exist.")
+        raise NotFound("Plan {plan} does not exist.", plan=plan_id)
     tenant = session.get(Tenant, plan.tenant_id)
     assert tenant is not None
     tz = ZoneInfo(tenant.time_zone)
@@ -309,14 +309,15 @@ def accept_plan(uow: UnitOfWork, plan_id: int, order_ids: list[int] | None = Non
         session = uow.session
         plan = session.get(OptimizerPlan, plan_id, with_for_update=True)
         if plan is None:
-            raise NotFound(f"Plan {plan_id} does not exist.")
+            raise NotFound("Plan {plan} does not exist.", plan=plan_id)
         if plan.status not in (PlanStatus.PROPOSED, PlanStatus.PARTIALLY_ACCEPTED):
-            raise Conflict(f"Plan {plan_id} is {plan.status.value}; only a current proposal can be accepted.")
+            raise Conflict("Plan {plan} is {status}; only a current proposal can be accepted.", plan=plan_id,
+                           status=plan.status.value)
         diff = {row.order_id: row for row in _diff(uow, plan_id)}
         chosen = set(diff) if order_ids is None else set(order_ids)
         unknown = chosen - set(diff)
         if unknown:
-            raise ValidationError(f"Orders {sorted(unknown)} are not part of plan {plan_id}.")
+            raise ValidationError("Orders {orders} are not part of plan {plan}.", orders=sorted(unknown), plan=plan_id)
         actionable = {oid for oid in chosen if diff[oid].change in ("new", "moved", "reassigned", "dropped")}
         cancelled: list[int] = []
         for oid in sorted(actionable):
@@ -378,7 +379,7 @@ def technician_off_sick(uow: UnitOfWork, technician_id: int, from_time: datetime
             raise ValidationError("Give the time with a time zone.")
         session = uow.session
         if session.get(Technician, technician_id) is None:
-            raise NotFound(f"There is no technician {technician_id}.")
+            raise NotFound("There is no technician {technician}.", technician=technician_id)
         end = from_time.replace(hour=23, minute=59, second=59)
         freed: list[int] = list(session.execute(text(
             "UPDATE bookings SET status = 'cancelled' WHERE technician_id = :t AND status IN ('tentative', 'confirmed')"
@@ -402,9 +403,10 @@ def job_running_late(uow: UnitOfWork, booking_id: int, new_end: datetime) -> lis
         session = uow.session
         booking = session.get(Booking, booking_id, with_for_update=True)
         if booking is None:
-            raise NotFound(f"Booking {booking_id} does not exist.")
+            raise NotFound("Booking {booking} does not exist.", booking=booking_id)
         if booking.status not in (BookingStatus.CONFIRMED, BookingStatus.IN_PROGRESS):
-            raise Conflict(f"Booking {booking_id} is {booking.status.value}; it cannot run late.")
+            raise Conflict("Booking {booking} is {status}; it cannot run late.", booking=booking_id,
+                           status=booking.status.value)
         planned_start, planned_end = _bounds(booking.planned)
         if new_end <= planned_end:
             raise ValidationError("The new end must be later than the planned end.")

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import Range
 
 from ops_db.comms.service import notify_customer
+from ops_db.i18n import N_
 from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import OPEN_STAGES, ServiceOrder
@@ -104,7 +105,7 @@ def add_shift(uow: UnitOfWork, technician_id: int, starts_at: datetime, ends_at:
     with uow:
         uow.actor.require("workforce.manage")
         tech = _technician(uow, technician_id)
-        _check_span(starts_at, ends_at, "shift")
+        _check_span(starts_at, ends_at, N_("shift"))
         shift = Shift(tenant_id=tech.tenant_id, technician_id=tech.id, shift_date=starts_at.date(),
                       starts_at=starts_at, ends_at=ends_at)
         uow.session.add(shift)
@@ -135,7 +136,8 @@ def add_time_off(uow: UnitOfWork, technician_id: int, starts_at: datetime, ends_
             " ('tentative','confirmed','in_progress') AND planned && tstzrange(:a, :b)"),
             {"t": tech.id, "a": starts_at, "b": ends_at}).scalar_one()
         if clash:
-            raise Conflict(f"{tech.name} has {clash} booking(s) in that time; re-plan them first.")
+            raise Conflict("{technician} has {count} booking(s) in that time; re-plan them first.",
+                           technician=tech.name, count=clash)
         row = TimeOff(tenant_id=tech.tenant_id, technician_id=tech.id, period=Range(starts_at, ends_at),
                       reason=(reason or "leave")[:32], approved=True)
         uow.session.add(row)
@@ -148,17 +150,17 @@ def add_time_off(uow: UnitOfWork, technician_id: int, starts_at: datetime, ends_
 def _technician(uow: UnitOfWork, technician_id: int) -> Technician:
     tech = uow.session.get(Technician, technician_id)
     if tech is None:
-        raise NotFound(f"Technician {technician_id} does not exist.")
+        raise NotFound("Technician {technician} does not exist.", technician=technician_id)
     return tech
 
 
 def _check_span(start: datetime, end: datetime, what: str) -> None:
     if start.tzinfo is None or end.tzinfo is None:
-        raise ValidationError(f"Give the {what} times with a time zone.")
+        raise ValidationError("Give the {what} times with a time zone.", what=what)
     if end <= start:
-        raise ValidationError(f"The {what} must end after it starts.")
+        raise ValidationError("The {what} must end after it starts.", what=what)
     if end - start > MAX_BOOKING:
-        raise ValidationError(f"A {what} can last at most 16 hours.")
+        raise ValidationError("A {what} can last at most 16 hours.", what=what)
 
 
 def book(uow: UnitOfWork, order_id: int, technician_id: int, starts_at: datetime, ends_at: datetime, *,
@@ -175,13 +177,14 @@ def book(uow: UnitOfWork, order_id: int, technician_id: int, starts_at: datetime
 def book_in(uow: UnitOfWork, order_id: int, technician_id: int, starts_at: datetime, ends_at: datetime, *,
             source: str = "manual", plan_item_id: int | None = None, travel_minutes: int = 0) -> Booking:
     """``book`` inside the caller's unit of work (the optimizer's accept books many at once)."""
-    _check_span(starts_at, ends_at, "booking")
+    _check_span(starts_at, ends_at, N_("booking"))
     order = load_order(uow, order_id, lock=True)
     if order.stage not in OPEN_STAGES:
-        raise Conflict(f"Order {order.order_number} is {order.stage.value}; it cannot be booked.")
+        raise Conflict("Order {number} is {stage}; it cannot be booked.", number=order.order_number,
+                       stage=order.stage.value)
     tech = _technician(uow, technician_id)
     if not tech.is_active:
-        raise Conflict(f"{tech.name} is not active.")
+        raise Conflict("{technician} is not active.", technician=tech.name)
     _check_availability(uow, tech, starts_at, ends_at)
     booking = Booking(tenant_id=tech.tenant_id, technician_id=tech.id, order_id=order.id,
                       planned=Range(starts_at, ends_at), status=BookingStatus.CONFIRMED, source=source,
@@ -199,14 +202,14 @@ def _check_availability(uow: UnitOfWork, tech: Technician, start: datetime, end:
         "SELECT reason FROM time_off WHERE technician_id = :t AND period && tstzrange(:a, :b) LIMIT 1"),
         {"t": tech.id, "a": start, "b": end}).scalar()
     if off is not None:
-        raise Conflict(f"{tech.name} is off ({off}) at that time.")
+        raise Conflict("{technician} is off ({reason}) at that time.", technician=tech.name, reason=off)
     shifts = uow.session.execute(select(Shift).where(
         Shift.technician_id == tech.id, Shift.starts_at < end, Shift.ends_at > start)).scalars().all()
     if not any(s.starts_at <= start and end <= s.ends_at for s in shifts):
         has_any = uow.session.execute(select(func.count()).select_from(Shift).where(
             Shift.technician_id == tech.id)).scalar_one()
         if has_any:  # technicians without any shift plan are booked freely (small shops)
-            raise Conflict(f"{tech.name} is not on shift for the whole of that time.")
+            raise Conflict("{technician} is not on shift for the whole of that time.", technician=tech.name)
 
 
 def unbook(uow: UnitOfWork, booking_id: int) -> None:
@@ -215,9 +218,10 @@ def unbook(uow: UnitOfWork, booking_id: int) -> None:
         uow.actor.require("workforce.book")
         booking = uow.session.get(Booking, booking_id, with_for_update=True)
         if booking is None:
-            raise NotFound(f"Booking {booking_id} does not exist.")
+            raise NotFound("Booking {booking} does not exist.", booking=booking_id)
         if booking.status not in (BookingStatus.TENTATIVE, BookingStatus.CONFIRMED):
-            raise Conflict(f"Booking {booking_id} is {booking.status.value}; only planned bookings can be cancelled.")
+            raise Conflict("Booking {booking} is {status}; only planned bookings can be cancelled.", booking=booking_id,
+                           status=booking.status.value)
         booking.status = BookingStatus.CANCELLED
         order = uow.session.get(ServiceOrder, booking.order_id)
         if order is not None and order.assigned_technician_id == booking.technician_id:
@@ -242,7 +246,7 @@ def cancel_bookings_for_order(uow: UnitOfWork, order_id: int) -> int:
 def _own_booking(uow: UnitOfWork, booking_id: int) -> Booking:
     booking = uow.session.get(Booking, booking_id, with_for_update=True)
     if booking is None:
-        raise NotFound(f"Booking {booking_id} does not exist.")
+        raise NotFound("Booking {booking} does not exist.", booking=booking_id)
     actor = uow.actor
     if actor.technician_id != booking.technician_id and not actor.can("workforce.book"):
         raise PermissionDenied("Only the booked technician or a dispatcher can do that.")
@@ -255,7 +259,8 @@ def respond(uow: UnitOfWork, booking_id: int, accept: bool) -> Booking:
         uow.actor.require("workforce.respond")
         booking = _own_booking(uow, booking_id)
         if booking.status not in (BookingStatus.TENTATIVE, BookingStatus.CONFIRMED):
-            raise Conflict(f"Booking {booking_id} is {booking.status.value}; it can no longer be answered.")
+            raise Conflict("Booking {booking} is {status}; it can no longer be answered.", booking=booking_id,
+                           status=booking.status.value)
         booking.technician_response = "accepted" if accept else "declined"
         if not accept:
             booking.status = BookingStatus.CANCELLED
@@ -273,7 +278,7 @@ def start_travel(uow: UnitOfWork, booking_id: int) -> None:
         uow.actor.require("workforce.clock")
         booking = _own_booking(uow, booking_id)
         if booking.status != BookingStatus.CONFIRMED:
-            raise Conflict(f"Booking {booking_id} is {booking.status.value}.")
+            raise Conflict("Booking {booking} is {status}.", booking=booking_id, status=booking.status.value)
         order = uow.session.get(ServiceOrder, booking.order_id)
         tech = uow.session.get(Technician, booking.technician_id)
         assert order is not None and tech is not None
@@ -294,7 +299,8 @@ def check_in(uow: UnitOfWork, booking_id: int, latitude: Decimal | None = None,
         uow.actor.require("workforce.clock")
         booking = _own_booking(uow, booking_id)
         if booking.status != BookingStatus.CONFIRMED:
-            raise Conflict(f"Booking {booking_id} is {booking.status.value}; it cannot be started.")
+            raise Conflict("Booking {booking} is {status}; it cannot be started.", booking=booking_id,
+                           status=booking.status.value)
         _check_location(latitude, longitude)
         now = uow.now()
         _close_open_entries(uow, booking, now)
@@ -323,7 +329,8 @@ def check_out(uow: UnitOfWork, booking_id: int, latitude: Decimal | None = None,
 
 def _finish(uow: UnitOfWork, booking: Booking, note: str | None, where: dict[str, Any]) -> None:
     if booking.status != BookingStatus.IN_PROGRESS:
-        raise Conflict(f"Booking {booking.id} is {booking.status.value}; check in first.")
+        raise Conflict("Booking {booking} is {status}; check in first.", booking=booking.id,
+                       status=booking.status.value)
     now = uow.now()
     _close_open_entries(uow, booking, now, note)
     booking.status, booking.finished_at = BookingStatus.DONE, now

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
+from ops_db import i18n
 from ops_db.customers.service import CustomerIn, create_customer
 from ops_db.inventory import service as inventory
 from ops_db.orders import service as orders
@@ -42,7 +43,7 @@ def _assert_error(reply: Any, status: int, code: str | None = None) -> dict[str,
     assert reply.status_code == status, reply.text
     body = reply.json()
     assert set(body) == {"error", "message"}
-    assert body["message"].endswith(".") and "\n" not in body["message"] and len(body["message"]) < 300
+    assert body["message"].endswith((".", "。")) and "\n" not in body["message"] and len(body["message"]) < 300
     if code:
         assert body["error"] == code
     return body  # type: ignore[no-any-return]
@@ -295,3 +296,24 @@ def test_openapi_lists_the_endpoints(client: TestClient) -> None:
                  "/api/v1/orders/{order_id}/parts", "/api/v1/bookings", "/api/v1/invoices", "/api/v1/payments",
                  "/api/v1/refunds", "/api/v1/technicians", "/api/v1/stock"):
         assert path in paths, path
+
+
+def test_errors_speak_the_callers_language(client: TestClient) -> None:
+    admin = _token(client, ADMIN["email"], ADMIN["password"])
+    order = client.post("/api/v1/orders", headers=admin, json={
+        "customer": {"name": "Wang Fang", "phone": "+8613800000000"}, "problem_description": "屏幕不亮"}).json()
+    refused = f"/api/v1/orders/{order['order_id']}/transitions"
+    english = _assert_error(client.post(refused, headers=admin, json={"to_stage": "ready"}), 409)["message"]
+    assert english.startswith(f"Order {order['order_number']} cannot go from received to ready")
+    for header, locale in (("ru-RU,ru;q=0.9,en;q=0.5", "ru"), ("pt-BR", "pt_BR"), ("zh-CN,zh;q=0.9", "zh_CN")):
+        t = i18n.gettext_for(locale)
+        reply = client.post(refused, headers={**admin, "Accept-Language": header}, json={"to_stage": "ready"})
+        message = _assert_error(reply, 409, "conflict")["message"]
+        # The order number stays, the stages are the language's words, the sentence is the catalog's.
+        assert order["order_number"] in message and message != english
+        assert t("received") in message and t("ready") in message and "received" not in message, (locale, message)
+        missing = client.get(f"/api/v1/track/{order['order_number']}", params={"code": "wrong", "tenant": "acme"},
+                             headers={"Accept-Language": header})
+        assert _assert_error(missing, 404)["message"] == t("No order matches that number and code.")
+    unknown = client.post(refused, headers={**admin, "Accept-Language": "fr-FR"}, json={"to_stage": "ready"})
+    assert _assert_error(unknown, 409)["message"] == english  # a language we do not have gets English

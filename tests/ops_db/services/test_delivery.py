@@ -126,6 +126,29 @@ def test_a_worker_that_dies_after_claiming_leaves_messages_that_are_sent_later(
     assert _rows(shop)[message_id][:2] == ("sent", 2)
 
 
+def test_a_worker_that_dies_between_sending_and_marking_sends_again_with_the_same_message_id(
+    shop: Shop, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    (message_id,) = _queue(shop, ["Sent Then Crashed"])
+    real = SmtpEmailSender("127.0.0.1", port)
+
+    class SendsThenDies:
+        def send(self, message: Any) -> dict[str, Any]:
+            real.send(message)  # the customer has it ...
+            raise KeyboardInterrupt  # ... and the process dies before the outbox row says so
+
+    now = datetime.now(UTC)
+    with pytest.raises(KeyboardInterrupt):
+        deliver_due(shop.engine, [shop.tenant_id], {"email": SendsThenDies()}, now=now)  # type: ignore[dict-item]
+    assert len(inbox.messages) == 1 and _rows(shop)[message_id][0] == "sending"
+    later = deliver_due(shop.engine, [shop.tenant_id], {"email": real}, now=now + timedelta(minutes=11))
+    assert later.sent == 1 and _rows(shop)[message_id][0] == "sent"
+    # At least once, never lost: the copy carries the same Message-ID, so a mail client shows one message.
+    first, again = inbox.messages
+    assert first["Message-ID"] == again["Message-ID"] and first["Subject"] == again["Subject"]
+
+
 def test_the_dagster_sensor_and_job_deliver_through_the_configured_smtp(
     shop: Shop, smtp: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:

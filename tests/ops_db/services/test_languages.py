@@ -80,3 +80,19 @@ def _preferences(shop: Shop) -> list[tuple[object, ...]]:
     with admin_engine(shop.url).connect() as conn:
         return [tuple(r) for r in conn.execute(text(
             "SELECT customer_id, channel, language, quiet_hours_start FROM customer_preferences ORDER BY 1"))]
+
+
+def test_every_stored_code_has_words_to_show_it_in() -> None:
+    """Each value of every enum the models store reads as a word in tables, choices and error sentences."""
+    import enum
+    import importlib
+
+    areas = ("assets", "billing", "comms", "customers", "identity", "inventory", "orders", "workforce", "sla",
+             "warranty", "maintenance")
+    missing = []
+    for area in areas:
+        module = importlib.import_module(f"ops_db.{area}.models")
+        for kind in vars(module).values():
+            if isinstance(kind, type) and issubclass(kind, enum.Enum) and kind.__module__ == module.__name__:
+                missing += [f"{kind.__name__}.{m.value}" for m in kind if m.value not in i18n.VALUE_LABELS]
+    assert missing == []
