@@ -14,6 +14,7 @@ from decimal import Decimal
 import streamlit as st
 
 from ops_db.i18n import LOCALES, VALUE_LABELS, day, gettext_for, money, number
+from ops_db.kit.errors import RepairOpsError
 
 LOCALE_KEY = "ui_locale"
 NATIVE_NAMES = {"en": "English", "ru": "Русский", "pt_BR": "Português (Brasil)", "zh_CN": "简体中文"}
@@ -69,3 +70,12 @@ def number_text(value: Decimal | int | float) -> str:
 def day_text(value: date) -> str:
     """A date in the reader's language ("Dec 2, 2026", "2 дек. 2026 г.")."""
     return day(value, ui_locale())
+
+
+def error_text(error: RepairOpsError) -> str:
+    """A service's refusal in the reader's language: its sentence from the catalogs, stored codes in it as words."""
+
+    def words(value: str) -> str:
+        return stage_words(value) if value in VALUE_LABELS else _(value)
+
+    return error.in_language(_, words)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import streamlit as st
 from sqlalchemy import Engine, text
 
-from dashboards.i18n import _, language_picker
+from dashboards.i18n import _, language_picker, stage_words
 from ops_db.i18n import N_
 from ops_db.identity.service import resolve_tenant
 from ops_db.kit import db
@@ -122,7 +122,7 @@ def sidebar(actor: Actor | None) -> None:
             st.caption(_("Not signed in"))
             return
         st.caption(_("Signed in as **{name}** · {roles}").format(
-            name=actor.label, roles=", ".join(sorted(actor.roles)) or _("no role")))
+            name=actor.label, roles=", ".join(stage_words(r) for r in sorted(actor.roles)) or _("no role")))
         if st.button(_("Sign out"), key="sign_out"):
             sign_out()
             st.rerun()

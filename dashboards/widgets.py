@@ -14,7 +14,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from dashboards.columns import VALUE_COLUMNS
-from dashboards.i18n import _, column_label, stage_words
+from dashboards.i18n import _, column_label, error_text, stage_words
 from ops_db.i18n import VALUE_LABELS
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -30,7 +30,7 @@ def run_action(action: Callable[[], Any], done: str, *, busy: str | None = None)
         with st.spinner(busy or _("Saving…")):
             action()
     except RepairOpsError as error:
-        st.error(error.message)
+        st.error(error_text(error))
         return False
     st.toast(done)
     st.rerun()
@@ -109,7 +109,7 @@ def shown_values(frame: pd.DataFrame) -> pd.DataFrame:
     reader's language; every other cell as it is."""
     shown = frame.copy()
     for column in shown.columns:
-        if column in VALUE_COLUMNS and shown[column].dtype == object:
+        if column in VALUE_COLUMNS and (shown[column].dtype == object or pd.api.types.is_string_dtype(shown[column])):
             shown[column] = shown[column].map(
                 lambda v: stage_words(v) if isinstance(v, str) and v in VALUE_LABELS else v)
     return shown

@@ -16,8 +16,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.data import admin
+from dashboards.i18n import _, error_text, number_text, stage_words
 from dashboards.session import company_look, current_actor, engine
-from dashboards.widgets import done_and_rerun, show_flash, typed_amount
+from dashboards.widgets import done_and_rerun, show_flash, table, typed_amount
 from ops_db.audit.service import verify_chain
 from ops_db.billing.service import save_tax_rate
 from ops_db.comms.service import (
@@ -28,6 +29,7 @@ from ops_db.comms.service import (
     template_fields,
 )
 from ops_db.comms.webhooks import add_endpoint
+from ops_db.i18n import LOCALES, N_
 from ops_db.identity.service import create_user, grant_roles, unlock_user
 from ops_db.identity.tenants import CompanyIn, update_company
 from ops_db.imports import KINDS, describe, import_csv
@@ -36,16 +38,52 @@ from ops_db.kit.uow import UnitOfWork
 from ops_db.sla.service import update_policy
 from ops_db.workforce.service import set_skill
 
-ANY = "(any)"
+ANY = ""  # the audit filters' "(any)" choice
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+EXAMPLE_ENDPOINT = "https://example.com/repairops"  # a placeholder URL, not language
+# The tabs in order, keyed by id; only the label is translated.
+TABS = {"users": N_("Users"), "roles": N_("Roles and permissions"), "sla": N_("SLA policies"),
+        "tax": N_("Tax rates"), "templates": N_("Notification templates"), "channels": N_("Channels and webhooks"),
+        "branding": N_("Branding"), "skills": N_("Technicians and skills"), "import": N_("Import"),
+        "audit": N_("Audit log")}
+# Notification events (the codes of ``DEFAULT_TEMPLATES``) as words.
+EVENT_WORDS = {
+    "request_received": N_("request received"), "order_assigned": N_("order assigned"),
+    "technician_en_route": N_("technician on the way"), "estimate_ready": N_("estimate ready"),
+    "estimate_decided": N_("estimate decided"), "ready_for_pickup": N_("ready for pickup"),
+    "stage_changed": N_("stage changed"), "payment_received": N_("payment received"),
+    "warranty_expiring": N_("warranty expiring"), "sla_at_risk": N_("SLA at risk"),
+    "sla_breached": N_("SLA breached"), "message_received": N_("message received"),
+}
+# Where a notification text comes from, and the built-in texts' channel.
+SOURCE_WORDS = {"tenant": N_("tenant"), "built-in": N_("built-in"), "any": N_("any")}
+IMPORT_KINDS = {"customers": N_("customers"), "devices": N_("devices"), "parts": N_("parts")}
+# Branding settings the company form writes, as words (other keys show as they are stored).
+BRAND_SETTINGS = {"primary_color": N_("Primary colour"), "logo_text": N_("Logo text")}
 
 actor = current_actor()
 assert actor is not None
-st.title("Admin")
+st.title(_("Admin"))
 show_flash()
 (users_tab, roles_tab, sla_tab, tax_tab, templates_tab, channels_tab, branding_tab, skills_tab, import_tab,
- audit_tab) = st.tabs(["Users", "Roles and permissions", "SLA policies", "Tax rates", "Notification templates",
-                       "Channels and webhooks", "Branding", "Technicians and skills", "Import", "Audit log"])
+ audit_tab) = st.tabs([_(label) for label in TABS.values()])
+
+
+def _event_words(event: str) -> str:
+    return _(EVENT_WORDS.get(event, event.replace("_", " ")))
+
+
+def _source_words(value: str) -> str:
+    return _(SOURCE_WORDS[value]) if value in SOURCE_WORDS else stage_words(value)
+
+
+def _roles_words(codes: object) -> str:
+    """A user's roles ("finance, inventory") as words."""
+    return ", ".join(stage_words(code) for code in str(codes or "").split(", ") if code)
+
+
+def _brand_setting(key: str) -> str:
+    return _(BRAND_SETTINGS[key]) if key in BRAND_SETTINGS else key.replace("_", " ")
 
 
 def _attempt(call: Callable[[], object], working: str) -> bool:
@@ -54,398 +92,432 @@ def _attempt(call: Callable[[], object], working: str) -> bool:
         with st.spinner(working):
             call()
     except RepairOpsError as error:
-        st.error(error.message)
+        st.error(error_text(error))
         return False
     return True
 
 
-def _no_access(what: str) -> None:
-    st.info(f"You do not have access to {what}.")
-
-
 def _read_only(reason: str) -> None:
-    st.caption(f":material/lock: Read-only: {reason}")
+    """``reason`` is already in the reader's language."""
+    st.caption(":material/lock: " + _("Read-only: {reason}").format(reason=reason))
 
 
 def _sla_form(policies: pd.DataFrame) -> None:
     """Change one policy's targets: new orders get them, running clocks keep their promise."""
     assert actor is not None
-    labels = {int(r.id): f"{r.name} ({r.priority}{', ' + str(r.tier) if r.tier else ''})"
+    labels = {int(r.id): f"{r.name} ({stage_words(str(r.priority))}{', ' + str(r.tier) if r.tier else ''})"
               for r in policies.itertuples()}
     with st.form("sla_edit"):
-        st.markdown("**Change a policy**")
-        policy_id = st.selectbox("Policy", list(labels), format_func=labels.__getitem__, key="sla_policy")
+        st.markdown(_("**Change a policy**"))
+        policy_id = st.selectbox(_("Policy"), list(labels), format_func=labels.__getitem__, key="sla_policy")
         row = policies[policies["id"] == policy_id].iloc[0]
         left, middle, right = st.columns(3)
-        response = left.number_input("Response target (business minutes)", min_value=1, step=15,
+        response = left.number_input(_("Response target (business minutes)"), min_value=1, step=15,
                                      value=int(row["response_minutes"]), key="sla_response")
-        resolution = middle.number_input("Resolution target (business minutes)", min_value=1, step=60,
+        resolution = middle.number_input(_("Resolution target (business minutes)"), min_value=1, step=60,
                                          value=int(row["resolution_minutes"]), key="sla_resolution")
-        at_risk = right.number_input("At risk from (% of the target)", min_value=1, max_value=99,
+        at_risk = right.number_input(_("At risk from (% of the target)"), min_value=1, max_value=99,
                                      value=int(row["at_risk_pct"]), key="sla_at_risk")
-        active = st.checkbox("Active", value=bool(row["active"]), key="sla_active")
-        st.caption("New orders get the new targets; orders already running keep the promise made at intake.")
-        if st.form_submit_button("Save the policy") and _attempt(partial(
+        active = st.checkbox(_("Active"), value=bool(row["active"]), key="sla_active")
+        st.caption(_("New orders get the new targets; orders already running keep the promise made at intake."))
+        if st.form_submit_button(_("Save the policy")) and _attempt(partial(
                 update_policy, UnitOfWork(engine(), actor), int(policy_id), response_minutes=int(response),
-                resolution_minutes=int(resolution), at_risk_pct=int(at_risk), is_active=active), "Saving…"):
-            done_and_rerun(f"SLA policy {labels[int(policy_id)]} saved.")
+                resolution_minutes=int(resolution), at_risk_pct=int(at_risk), is_active=active), _("Saving…")):
+            done_and_rerun(_("SLA policy {policy} saved.").format(policy=labels[int(policy_id)]))
 
 
 def _tax_form() -> None:
     """Add a rate or change one by its code; one rate is the default for new lines."""
     assert actor is not None
     with st.form("tax_edit"):
-        st.markdown("**Add or change a rate** (an existing code is changed)")
+        st.markdown(_("**Add or change a rate** (an existing code is changed)"))
         left, middle, right = st.columns(3)
-        code = left.text_input("Code", max_chars=32, placeholder="VAT20", key="tax_code")
-        name = middle.text_input("Name", max_chars=100, placeholder="VAT standard", key="tax_name")
-        rate = right.text_input("Rate (%)", max_chars=12, placeholder="20", key="tax_rate")
-        default = st.checkbox("Make it the default for new order lines", key="tax_default")
-        if st.form_submit_button("Save the rate") and _attempt(partial(
+        code = left.text_input(_("Code"), max_chars=32, placeholder="VAT20", key="tax_code")
+        name = middle.text_input(_("Name"), max_chars=100, placeholder=_("VAT standard"), key="tax_name")
+        rate = right.text_input(_("Rate (%)"), max_chars=12, placeholder="20", key="tax_rate")
+        default = st.checkbox(_("Make it the default for new order lines"), key="tax_default")
+        if st.form_submit_button(_("Save the rate")) and _attempt(partial(
                 save_tax_rate, UnitOfWork(engine(), actor), code, name, typed_amount(rate) or "",
-                is_default=True if default else None), "Saving…"):
-            done_and_rerun(f"Tax rate {code.strip().upper()} saved.", "tax_code", "tax_name", "tax_rate")
+                is_default=True if default else None), _("Saving…")):
+            done_and_rerun(_("Tax rate {code} saved.").format(code=code.strip().upper()), "tax_code", "tax_name",
+                           "tax_rate")
 
 
 def _template_form() -> None:
     """The company's own text for one event, channel and language."""
     assert actor is not None
     with st.form("template_edit"):
-        st.markdown("**Write the company's own text**")
+        st.markdown(_("**Write the company's own text**"))
         left, middle, right = st.columns(3)
-        event = left.selectbox("Event", sorted(DEFAULT_TEMPLATES), key="template_event")
-        channel = middle.selectbox("Channel", [c.value for c in TEMPLATE_CHANNELS], key="template_channel")
-        locale = right.text_input("Language", value="en", max_chars=5, key="template_locale",
-                                  help="en, ru, pt_BR, zh_CN …")
-        subject = st.text_input("Subject (email)", max_chars=300, key="template_subject")
-        body = st.text_area("Text", max_chars=5000, key="template_body")
-        st.caption("Fields this event can use: " + ", ".join(f"`{{{f}}}`" for f in template_fields(str(event))))
-        if st.form_submit_button("Save the text") and _attempt(partial(
+        event = left.selectbox(_("Event"), sorted(DEFAULT_TEMPLATES), key="template_event", format_func=_event_words)
+        channel = middle.selectbox(_("Channel"), [c.value for c in TEMPLATE_CHANNELS], key="template_channel",
+                                   format_func=stage_words)
+        locale = right.text_input(_("Language"), value="en", max_chars=5, key="template_locale",
+                                  help=", ".join(LOCALES) + " …")
+        subject = st.text_input(_("Subject (email)"), max_chars=300, key="template_subject")
+        body = st.text_area(_("Text"), max_chars=5000, key="template_body")
+        st.caption(_("Fields this event can use: {fields}").format(
+            fields=", ".join(f"`{{{f}}}`" for f in template_fields(str(event)))))
+        if st.form_submit_button(_("Save the text")) and _attempt(partial(
                 save_template, UnitOfWork(engine(), actor), str(event), str(channel), locale.strip(), subject,
-                body), "Saving…"):
-            done_and_rerun(f"Text for {event} by {channel} ({locale.strip()}) saved.", "template_body",
-                           "template_subject")
+                body), _("Saving…")):
+            done_and_rerun(_("Text for {event} by {channel} ({locale}) saved.").format(
+                event=_event_words(str(event)), channel=stage_words(str(channel)), locale=locale.strip()),
+                "template_body", "template_subject")
 
 
 def _company_form(brand: admin.Branding) -> None:
     """Name, legal details, colour and logo text, and the sign-in rules."""
     assert actor is not None
     with st.form("company_edit"):
-        st.markdown("**Change the company's settings**")
+        st.markdown(_("**Change the company's settings**"))
         left, right = st.columns(2)
-        name = left.text_input("Name", value=brand.name, max_chars=200, key="company_name")
-        legal = right.text_input("Legal name", value=brand.legal_name or "", max_chars=200, key="company_legal")
-        tax_number = left.text_input("Tax number", value=brand.tax_number or "", max_chars=64, key="company_tax")
-        logo = right.text_input("Logo text", value=str(brand.branding.get("logo_text", "")), max_chars=40,
+        name = left.text_input(_("Name"), value=brand.name, max_chars=200, key="company_name")
+        legal = right.text_input(_("Legal name"), value=brand.legal_name or "", max_chars=200, key="company_legal")
+        tax_number = left.text_input(_("Tax number"), value=brand.tax_number or "", max_chars=64,
+                                     key="company_tax")
+        logo = right.text_input(_("Logo text"), value=str(brand.branding.get("logo_text", "")), max_chars=40,
                                 key="company_logo")
         current = str(brand.branding.get("primary_color", "#0f766e"))
-        colour = left.color_picker("Primary colour", value=current if HEX_COLOUR.match(current) else "#0f766e",
+        colour = left.color_picker(_("Primary colour"), value=current if HEX_COLOUR.match(current) else "#0f766e",
                                    key="company_colour")
-        lockout = right.number_input("Lock an account after this many failed sign-ins", min_value=3, max_value=20,
-                                     value=int(brand.max_failed_logins), key="company_lockout")
-        totp = st.checkbox("Require a second factor (TOTP) for every staff sign-in", value=brand.require_totp,
+        lockout = right.number_input(_("Lock an account after this many failed sign-ins"), min_value=3,
+                                     max_value=20, value=int(brand.max_failed_logins), key="company_lockout")
+        totp = st.checkbox(_("Require a second factor (TOTP) for every staff sign-in"), value=brand.require_totp,
                            key="company_totp")
-        if st.form_submit_button("Save the settings") and _attempt(partial(
+        if st.form_submit_button(_("Save the settings")) and _attempt(partial(
                 update_company, UnitOfWork(engine(), actor), CompanyIn(
                     name, legal_name=legal, tax_number=tax_number, primary_color=colour, logo_text=logo,
-                    require_totp=totp, max_failed_logins=int(lockout))), "Saving…"):
+                    require_totp=totp, max_failed_logins=int(lockout))), _("Saving…")):
             company_look.clear()  # the new name and colour show at once, not after the cache's minute
-            done_and_rerun("The company's settings are saved.")
+            done_and_rerun(_("The company's settings are saved."))
 
 
 with users_tab:
     listing = st.container()
-    include_customers = listing.checkbox("Include customer portal logins", value=False, key="show_customer_logins")
-    with st.spinner("Loading roles…"):
+    include_customers = listing.checkbox(_("Include customer portal logins"), value=False,
+                                         key="show_customer_logins")
+    with st.spinner(_("Loading roles…")):
         matrix = admin.role_matrix(engine(), actor)
     if actor.can("identity.manage_users"):
         offered = admin.grantable_roles(matrix, actor)
-        st.subheader("Create a user")
+        st.subheader(_("Create a user"))
         with st.form("create_user_form"):
             left, right = st.columns(2)
-            email = left.text_input("Email", max_chars=254, key="new_user_email")
-            full_name = right.text_input("Full name", max_chars=200, key="new_user_name")
-            password = left.text_input("Initial password (at least 8 characters)", type="password", max_chars=1024,
-                                       key="new_user_password")
-            chosen = right.multiselect("Roles", offered, key="new_user_roles")
-            create = st.form_submit_button("Create the user", type="primary", key="create_user_submit")
+            email = left.text_input(_("Email"), max_chars=254, key="new_user_email")
+            full_name = right.text_input(_("Full name"), max_chars=200, key="new_user_name")
+            password = left.text_input(_("Initial password (at least 8 characters)"), type="password",
+                                       max_chars=1024, key="new_user_password")
+            chosen = right.multiselect(_("Roles"), offered, key="new_user_roles", format_func=stage_words)
+            create = st.form_submit_button(_("Create the user"), type="primary", key="create_user_submit")
         if create and _attempt(partial(create_user, UnitOfWork(engine(), actor), email, full_name, password,
-                                       list(chosen)), "Creating the user…"):
-            st.success(f"{email.strip()} can now sign in with the roles {', '.join(sorted(chosen))}.")
-        st.caption("Customer portal logins belong to a customer record and are not created here; roles that "
-                   "carry a permission you lack are not offered.")
+                                       list(chosen)), _("Creating the user…")):
+            st.success(_("{email} can now sign in with the roles {roles}.").format(
+                email=email.strip(), roles=", ".join(stage_words(r) for r in sorted(chosen))))
+        st.caption(_("Customer portal logins belong to a customer record and are not created here; roles that "
+                     "carry a permission you lack are not offered."))
 
         people = admin.users(engine(), actor)  # read after a creation, so the new user can be chosen below
         staff = people[~people["customer_login"].astype(bool)]
-        user_labels = {f"{r.email} · {r.name}": int(r.id) for r in staff.itertuples()}
-        st.subheader("Grant more roles")
+        user_labels = {int(r.id): f"{r.email} · {r.name}" for r in staff.itertuples()}
+        st.subheader(_("Grant more roles"))
         with st.form("grant_roles_form"):
             left, right = st.columns(2)
-            grantee = left.selectbox("User", list(user_labels), key="grant_user")
-            more = right.multiselect("Roles to add", offered, key="grant_roles")
-            grant = st.form_submit_button("Grant the roles", key="grant_submit")
+            grantee = left.selectbox(_("User"), list(user_labels), key="grant_user",
+                                     format_func=lambda i: user_labels.get(i, str(i)))
+            more = right.multiselect(_("Roles to add"), offered, key="grant_roles", format_func=stage_words)
+            grant = st.form_submit_button(_("Grant the roles"), key="grant_submit")
         if grant:
-            if grantee is None:
-                st.error("Choose a user first.")
+            if grantee not in user_labels:
+                st.error(_("Choose a user first."))
             elif not more:
-                st.error("Choose at least one role to grant.")
-            elif _attempt(partial(grant_roles, UnitOfWork(engine(), actor), user_labels[str(grantee)], list(more)),
-                          "Granting the roles…"):
-                st.success(f"{str(grantee).split(' · ')[0]} now also has {', '.join(sorted(more))}.")
+                st.error(_("Choose at least one role to grant."))
+            elif _attempt(partial(grant_roles, UnitOfWork(engine(), actor), int(grantee), list(more)),
+                          _("Granting the roles…")):
+                st.success(_("{user} now also has {roles}.").format(
+                    user=user_labels[int(grantee)].split(" · ")[0],
+                    roles=", ".join(stage_words(r) for r in sorted(more))))
 
-        st.subheader("Unlock an account")
+        st.subheader(_("Unlock an account"))
         locked = people[people["locked"].astype(bool)]
         if locked.empty:
-            st.caption("No account is locked right now.")
+            st.caption(_("No account is locked right now."))
         else:
-            locked_labels = {f"{r.email} · locked until {r.locked_until:%Y-%m-%d %H:%M} UTC": int(r.id)
-                             for r in locked.itertuples()}
+            locked_labels = {int(r.id): f"{r.email} · " + _("locked until {time} UTC").format(
+                time=f"{r.locked_until:%Y-%m-%d %H:%M}") for r in locked.itertuples()}
+            locked_emails = {int(r.id): str(r.email) for r in locked.itertuples()}
             left, right = st.columns([3, 1])
-            to_unlock = left.selectbox("Locked account", list(locked_labels), key="unlock_user")
-            if right.button("Unlock", key="unlock_submit") and to_unlock is not None and _attempt(
-                    partial(unlock_user, UnitOfWork(engine(), actor), locked_labels[str(to_unlock)]),
-                    "Unlocking…"):
-                st.success(f"{str(to_unlock).split(' · ')[0]} can sign in again.")
-    with listing, st.spinner("Loading users…"):
+            to_unlock = left.selectbox(_("Locked account"), list(locked_labels), key="unlock_user",
+                                       format_func=lambda i: locked_labels.get(i, str(i)))
+            if right.button(_("Unlock"), key="unlock_submit") and to_unlock in locked_labels and _attempt(
+                    partial(unlock_user, UnitOfWork(engine(), actor), int(to_unlock)), _("Unlocking…")):
+                st.success(_("{email} can sign in again.").format(email=locked_emails[int(to_unlock)]))
+    with listing, st.spinner(_("Loading users…")):
         shown = admin.users(engine(), actor, include_customers=include_customers)
-        st.dataframe(shown.drop(columns=["id"]), hide_index=True, column_config={
-            "locked_until": st.column_config.DatetimeColumn("locked until"),
-            "last_login_at": st.column_config.DatetimeColumn("last login"),
-            "totp_enrolled": st.column_config.CheckboxColumn("TOTP set up"),
-            "customer_login": st.column_config.CheckboxColumn("customer login")})
-        st.caption(f"{len(shown):,} users · {int(shown['locked'].sum())} locked · "
-                   f"{int(shown['totp_enrolled'].sum())} with a second factor")
+        table(shown.drop(columns=["id"]).assign(roles=shown["roles"].map(_roles_words)), column_config={
+            "locked_until": st.column_config.DatetimeColumn(),
+            "last_login_at": st.column_config.DatetimeColumn(),
+            "totp_enrolled": st.column_config.CheckboxColumn(_("TOTP set up")),
+            "customer_login": st.column_config.CheckboxColumn()})
+        st.caption(_("{users} users · {locked} locked · {totp} with a second factor").format(
+            users=number_text(len(shown)), locked=number_text(int(shown["locked"].sum())),
+            totp=number_text(int(shown["totp_enrolled"].sum()))))
 
 with roles_tab:
-    st.subheader("Roles")
-    st.dataframe(admin.roles(engine(), actor), hide_index=True)
-    st.subheader("Permissions per role")
-    st.dataframe(matrix, hide_index=True)
+    st.subheader(_("Roles"))
+    table(admin.roles(engine(), actor))
+    st.subheader(_("Permissions per role"))
+    role_columns = [c for c in matrix.columns if c not in ("permission", "description")]
+    table(matrix, column_config={role: stage_words(role) for role in role_columns})
     drifted = admin.matrix_drift(matrix)
     if drifted:
-        st.warning(f"These built-in roles differ from the permission catalogue: {', '.join(drifted)}.")
-    _read_only("what each role may do follows the built-in permission catalogue; there is no service to change it.")
+        st.warning(_("These built-in roles differ from the permission catalogue: {roles}.").format(
+            roles=", ".join(stage_words(r) for r in drifted)))
+    _read_only(_("what each role may do follows the built-in permission catalogue; there is no service to "
+                 "change it."))
 
 with sla_tab:
     if not actor.can("sla.read"):
-        _no_access("SLA policies")
+        st.info(_("You do not have access to SLA policies."))
     else:
-        with st.spinner("Loading SLA policies…"):
-            policies = admin.sla_policies(engine(), actor)
+        with st.spinner(_("Loading SLA policies…")):
+            policies = admin.sla_policies(engine(), actor, _)
         if policies.empty:
-            st.info("No SLA policy is set up, so orders get no response or resolution targets.")
+            st.info(_("No SLA policy is set up, so orders get no response or resolution targets."))
         else:
-            st.dataframe(policies.drop(columns=["id", "response_minutes", "resolution_minutes"]), hide_index=True,
-                         column_config={
-                             "at_risk_pct": st.column_config.NumberColumn("at risk from", format="%d %%"),
-                             "business_hours": st.column_config.TextColumn("business hours")})
-        st.caption("Targets count business time only: the clock runs within the calendar's hours and stops on "
-                   "holidays.")
+            table(policies.drop(columns=["id", "response_minutes", "resolution_minutes"]), column_config={
+                "at_risk_pct": st.column_config.NumberColumn(_("At risk from"), format="%d %%")})
+        st.caption(_("Targets count business time only: the clock runs within the calendar's hours and stops on "
+                     "holidays."))
         if actor.can("sla.manage") and not policies.empty:
             _sla_form(policies)
         else:
-            _read_only("changing SLA targets needs the SLA management permission.")
+            _read_only(_("changing SLA targets needs the SLA management permission."))
 
 with tax_tab:
     if not actor.can("billing.read"):
-        _no_access("tax rates")
+        st.info(_("You do not have access to tax rates."))
     else:
         rates = admin.tax_rates(engine(), actor)
         if rates.empty:
-            st.info("No tax rate is set up.")
+            st.info(_("No tax rate is set up."))
         else:
-            st.dataframe(rates, hide_index=True, column_config={
-                "rate_pct": st.column_config.NumberColumn("rate", format="%.3f %%")})
+            table(rates, column_config={"rate_pct": st.column_config.NumberColumn(_("Rate"), format="%.3f %%")})
         if actor.can("settings.manage"):
             _tax_form()
         else:
-            _read_only("changing tax rates needs the company settings permission.")
+            _read_only(_("changing tax rates needs the company settings permission."))
 
 with templates_tab:
     if not actor.can("comms.read"):
-        _no_access("notification templates")
+        st.info(_("You do not have access to notification templates."))
     else:
         templates = admin.notification_templates(engine(), actor)
-        st.dataframe(templates.drop(columns=["body", "label"]), hide_index=True)
-        picked = st.selectbox("Show the text of", list(templates["label"]), key="template_choice")
-        if picked is not None:
-            template = templates[templates["label"] == picked].iloc[0]
-            st.markdown(f"**Subject:** {template['subject'] or '(none)'}")
+        table(templates.drop(columns=["body"]).assign(
+            event=templates["event"].map(_event_words), channel=templates["channel"].map(_source_words),
+            source=templates["source"].map(_source_words)))
+        template_labels = {int(i): f"{_event_words(r.event)} · {_source_words(r.channel)} · {r.locale} "
+                                   f"({_source_words(r.source)})" for i, r in templates.iterrows()}
+        picked = st.selectbox(_("Show the text of"), list(template_labels), key="template_choice",
+                              format_func=lambda i: template_labels.get(i, str(i)))
+        if picked in template_labels:
+            template = templates.loc[int(picked)]
+            st.markdown(_("**Subject:** {subject}").format(subject=template["subject"] or _("(none)")))
             st.code(str(template["body"]), language="text", wrap_lines=True)
-        st.caption("Built-in texts apply wherever the company has no text of its own; `{fields}` are filled in "
-                   "when a notification is sent.")
+        st.caption(_("Built-in texts apply wherever the company has no text of its own; `{fields}` are filled in "
+                     "when a notification is sent."))
         if actor.can("comms.templates"):
             _template_form()
         else:
-            _read_only("changing notification texts needs the template permission.")
+            _read_only(_("changing notification texts needs the template permission."))
 
 with channels_tab:
     if not actor.can("settings.manage"):
-        _no_access("the company's channels and webhooks")
+        st.info(_("You do not have access to the company's channels and webhooks."))
     else:
-        st.subheader("Own channels")
-        st.dataframe(admin.channels(engine(), actor), hide_index=True)
-        st.caption("Messages go out on the server's email unless the company has its own sender here: any "
-                   "apprise URL with `{address}` where the recipient goes, e.g. "
-                   "`twilio://SID:TOKEN@+15550001111/{address}` for SMS.")
+        st.subheader(_("Own channels"))
+        table(admin.channels(engine(), actor))
+        st.caption(_("Messages go out on the server's email unless the company has its own sender here: any "
+                     "apprise URL with `{address}` where the recipient goes, e.g. "
+                     "`twilio://SID:TOKEN@+15550001111/{address}` for SMS."))
         with st.form("channel_edit"):
             left, right = st.columns([1, 3])
-            channel = left.selectbox("Channel", ["sms", "whatsapp", "email"], key="channel_kind")
-            url = right.text_input("Apprise URL", max_chars=2000, type="password", key="channel_url")
-            active = st.checkbox("Active", value=True, key="channel_active")
-            if st.form_submit_button("Save the channel") and _attempt(partial(
+            channel = left.selectbox(_("Channel"), ["sms", "whatsapp", "email"], key="channel_kind",
+                                     format_func=stage_words)
+            url = right.text_input(_("Apprise URL"), max_chars=2000, type="password", key="channel_url")
+            active = st.checkbox(_("Active"), value=True, key="channel_active")
+            if st.form_submit_button(_("Save the channel")) and _attempt(partial(
                     configure_channel, UnitOfWork(engine(), actor), str(channel), url, is_active=active),
-                    "Checking the URL…"):
-                done_and_rerun(f"The {channel} channel is saved.", "channel_url")
-        st.subheader("Webhooks")
-        st.dataframe(admin.webhook_endpoints(engine(), actor), hide_index=True)
-        st.caption("Every order event is POSTed as JSON, signed `X-RepairOps-Signature: t=…,v1=…` "
-                   "(HMAC-SHA256 of `t.body`), with `X-RepairOps-Event-Id` to drop duplicates.")
+                    _("Checking the URL…")):
+                done_and_rerun(_("The {channel} channel is saved.").format(channel=stage_words(str(channel))),
+                               "channel_url")
+        st.subheader(_("Webhooks"))
+        table(admin.webhook_endpoints(engine(), actor))
+        st.caption(_("Every order event is POSTed as JSON, signed `X-RepairOps-Signature: t=…,v1=…` "
+                     "(HMAC-SHA256 of `t.body`), with `X-RepairOps-Event-Id` to drop duplicates."))
         with st.form("webhook_add"):
-            hook_url = st.text_input("Endpoint URL", max_chars=2000, placeholder="https://example.com/repairops",
+            hook_url = st.text_input(_("Endpoint URL"), max_chars=2000, placeholder=EXAMPLE_ENDPOINT,
                                      key="webhook_url")
-            if st.form_submit_button("Add the endpoint"):
+            if st.form_submit_button(_("Add the endpoint")):
                 try:
-                    _, secret = add_endpoint(UnitOfWork(engine(), actor), hook_url)
+                    _token, secret = add_endpoint(UnitOfWork(engine(), actor), hook_url)
                 except RepairOpsError as error:
-                    st.error(error.message)
+                    st.error(error_text(error))
                 else:
-                    st.success("Endpoint added. Its signing secret is shown once; keep it in the receiving "
-                               "system:")
+                    st.success(_("Endpoint added. Its signing secret is shown once; keep it in the receiving "
+                                 "system:"))
                     st.code(secret, language="text")
 
 with branding_tab:
     brand = admin.branding(engine(), actor)
     if brand is None:
-        st.info("The company's settings are not visible to you.")
+        st.info(_("The company's settings are not visible to you."))
     else:
         st.subheader(brand.name)
         if brand.legal_name:
             st.caption(brand.legal_name)
         cols = st.columns(4)
-        cols[0].metric("Locale", brand.locale)
-        cols[1].metric("Time zone", brand.time_zone)
-        cols[2].metric("Currency", brand.currency)
-        cols[3].metric("Order / invoice prefix", f"{brand.order_number_prefix} / {brand.invoice_number_prefix}")
-        st.write(f"Prices {'include' if brand.prices_include_tax else 'exclude'} tax · second factor "
-                 f"{'required' if brand.require_totp else 'optional'} · accounts lock after "
-                 f"{brand.max_failed_logins} failed sign-ins · portal address slug `{brand.slug}`")
+        cols[0].metric(_("Locale"), brand.locale)
+        cols[1].metric(_("Time zone"), brand.time_zone)
+        cols[2].metric(_("Currency"), brand.currency)
+        cols[3].metric(_("Order / invoice prefix"), f"{brand.order_number_prefix} / {brand.invoice_number_prefix}")
+        st.write(" · ".join([
+            _("Prices include tax") if brand.prices_include_tax else _("Prices exclude tax"),
+            _("second factor required") if brand.require_totp else _("second factor optional"),
+            _("accounts lock after {count} failed sign-ins").format(count=number_text(brand.max_failed_logins)),
+            _("portal address slug `{slug}`").format(slug=brand.slug)]))
         colours = {k: str(v) for k, v in brand.branding.items()
                    if ("color" in k or "colour" in k) and HEX_COLOUR.match(str(v))}
         for column, (name, value) in zip(st.columns(max(len(colours), 1)), colours.items(), strict=False):
-            column.color_picker(name.replace("_", " ").capitalize(), value=value, disabled=True,
+            column.color_picker(_brand_setting(name).capitalize(), value=value, disabled=True,
                                 key=f"brand_shown_{name}")
         others = {k: v for k, v in brand.branding.items() if k not in colours}
         if others:
-            st.dataframe([{"setting": k.replace("_", " "), "value": str(v)} for k, v in sorted(others.items())],
-                         hide_index=True)
+            table([{"setting": _brand_setting(k), "value": str(v)} for k, v in sorted(others.items())])
         elif not colours:
-            st.info("No logo or colours are set; the portal uses the RepairOps defaults.")
+            st.info(_("No logo or colours are set; the portal uses the RepairOps defaults."))
         if actor.can("settings.manage"):
             _company_form(brand)
         else:
-            _read_only("changing the company's name, logo, colours or sign-in rules needs the company settings "
-                       "permission.")
+            _read_only(_("changing the company's name, logo, colours or sign-in rules needs the company settings "
+                         "permission."))
 
 with skills_tab:
     if not actor.can("workforce.read"):
-        _no_access("technicians")
+        st.info(_("You do not have access to technicians."))
     else:
         skill_listing = st.container()
-        names = admin.technicians(engine(), actor)
+        names = admin.technicians(engine(), actor, _)
         known_skills = admin.skills(engine(), actor)
         if actor.can("workforce.manage") and names:
-            st.subheader("Set a skill level")
-            labels = {label: tech_id for tech_id, label in names.items()}
+            st.subheader(_("Set a skill level"))
             with st.form("set_skill_form"):
                 left, middle, right = st.columns(3)
-                tech_label = left.selectbox("Technician", list(labels), key="skill_technician")
-                skill_code = middle.selectbox("Skill", list(known_skills), key="skill_code",
+                tech_id = left.selectbox(_("Technician"), list(names), key="skill_technician",
+                                         format_func=lambda i: names.get(i, str(i)))
+                skill_code = middle.selectbox(_("Skill"), list(known_skills), key="skill_code",
                                               format_func=lambda c: f"{known_skills.get(c, c)} ({c})")
-                new_code = middle.text_input("…or a new skill code", max_chars=64, key="skill_new_code")
-                level = right.number_input("Level (1 = junior … 5 = expert)", value=3, step=1, key="skill_level")
-                save = st.form_submit_button("Save the level", type="primary", key="skill_submit")
+                new_code = middle.text_input(_("…or a new skill code"), max_chars=64, key="skill_new_code")
+                level = right.number_input(_("Level (1 = junior … 5 = expert)"), value=3, step=1,
+                                           key="skill_level")
+                save = st.form_submit_button(_("Save the level"), type="primary", key="skill_submit")
             if save:
                 code = (new_code or "").strip() or (skill_code or "")
-                if tech_label is None:
-                    st.error("Choose a technician first.")
-                elif _attempt(partial(set_skill, UnitOfWork(engine(), actor), labels[str(tech_label)], code,
-                                      int(level) if level is not None else 0), "Saving the level…"):
-                    st.success(f"{str(tech_label).split(' (#')[0]} is now at level {int(level or 0)} in "
-                               f"{code.strip().lower()}.")
-        with skill_listing, st.spinner("Loading technicians…"):
-            st.dataframe(admin.skill_matrix(engine(), actor).drop(columns=["id"]), hide_index=True)
-            st.caption("Levels run from 1 (junior) to 5 (expert); an empty cell means the technician lacks "
-                       "the skill.")
+                if tech_id not in names:
+                    st.error(_("Choose a technician first."))
+                elif _attempt(partial(set_skill, UnitOfWork(engine(), actor), int(tech_id), code,
+                                      int(level) if level is not None else 0), _("Saving the level…")):
+                    st.success(_("{technician} is now at level {level} in {skill}.").format(
+                        technician=names[int(tech_id)].split(" (#")[0], level=int(level or 0),
+                        skill=code.strip().lower()))
+        with skill_listing, st.spinner(_("Loading technicians…")):
+            skill_table = admin.skill_matrix(engine(), actor).drop(columns=["id"])
+            # one column per skill, headed by its code (tenant data, as the form above names it)
+            table(skill_table, column_config={c: c for c in skill_table.columns if c in known_skills})
+            st.caption(_("Levels run from 1 (junior) to 5 (expert); an empty cell means the technician lacks "
+                         "the skill."))
 
 with import_tab:
     importable = [k for k, spec in KINDS.items() if actor.can(spec.permission)]
     if not importable:
-        _no_access("imports")
+        st.info(_("You do not have access to imports."))
     else:
-        st.caption("Customers, devices or parts from a UTF-8 CSV with a header row. Every row is checked; if "
-                   "any is wrong nothing is written and each problem is listed by row and column. Columns: "
-                   "customers `name, email, phone, kind, language, address, city`; devices `customer_email` or "
-                   "`customer_phone, manufacturer, model, category, serial_number, purchase_date, "
-                   "warranty_until`; parts `sku, name, category, unit_cost, sale_price, warranty_months`.")
+        st.caption(_("Customers, devices or parts from a UTF-8 CSV with a header row. Every row is checked; if "
+                     "any is wrong nothing is written and each problem is listed by row and column. Columns: "
+                     "customers `name, email, phone, kind, language, address, city`; devices `customer_email` or "
+                     "`customer_phone, manufacturer, model, category, serial_number, purchase_date, "
+                     "warranty_until`; parts `sku, name, category, unit_cost, sale_price, warranty_months`."))
         left, right = st.columns([1, 3])
-        what = left.selectbox("What", importable, key="import_kind")
-        upload = right.file_uploader("CSV file", type=["csv"], key="import_file")
+        what = left.selectbox(_("What"), importable, key="import_kind",
+                              format_func=lambda k: _(IMPORT_KINDS.get(str(k), str(k))))
+        upload = right.file_uploader(_("CSV file"), type=["csv"], key="import_file")
         check_col, write_col = st.columns(2)
-        checking = check_col.button("Check (dry run)", key="import_check", disabled=upload is None)
-        writing = write_col.button("Import", type="primary", key="import_write", disabled=upload is None)
+        checking = check_col.button(_("Check (dry run)"), key="import_check", disabled=upload is None)
+        writing = write_col.button(_("Import"), type="primary", key="import_write", disabled=upload is None)
         if upload is not None and (checking or writing):
             try:
-                with st.spinner("Checking every row…" if checking else "Importing…"):
+                with st.spinner(_("Checking every row…") if checking else _("Importing…")):
                     outcome = import_csv(UnitOfWork(engine(), actor), str(what), upload.getvalue(),
                                          dry_run=checking)
             except RepairOpsError as error:
-                st.error(error.message)
+                st.error(error_text(error))
             else:
-                (st.error if outcome.errors else st.success)(describe(outcome))
+                (st.error if outcome.errors else st.success)(describe(outcome, _))
                 if outcome.errors:
-                    st.dataframe([{"row": e.row, "column": e.column, "problem": e.reason}
-                                  for e in outcome.errors], hide_index=True)
+                    table([{"row": e.row, "column": e.column,
+                            "problem": error_text(e.error) if e.error is not None else e.reason}
+                           for e in outcome.errors])
 
 with audit_tab:
     if not actor.can("audit.read"):
-        _no_access("the audit trail")
+        st.info(_("You do not have access to the audit trail."))
     else:
-        if actor.can("audit.verify") and st.button("Verify the audit chain", key="verify_chain"):
+        if actor.can("audit.verify") and st.button(_("Verify the audit chain"), key="verify_chain"):
             try:
-                with st.spinner("Recomputing every audit record's hash…"):
+                with st.spinner(_("Recomputing every audit record's hash…")):
                     report = verify_chain(UnitOfWork(engine(), actor))
             except RepairOpsError as error:
-                st.error(error.message)
+                st.error(error_text(error))
             else:
                 if report.ok:
-                    st.success(f"The audit chain is intact: {report.records:,} records checked.")
+                    st.success(_("The audit chain is intact: {count} records checked.").format(
+                        count=number_text(report.records)))
                 elif report.first_bad_id is not None:
-                    st.error(f"The audit chain is broken at record {report.first_bad_id}: {report.problem}.")
+                    st.error(_("The audit chain is broken at record {record}: {problem}.").format(
+                        record=report.first_bad_id, problem=report.problem))
                 else:
-                    st.error(f"The audit chain is broken: {report.problem}.")
+                    st.error(_("The audit chain is broken: {problem}.").format(problem=report.problem))
         choices = admin.audit_choices(engine(), actor)
+
+        def _any_or(value: str) -> str:
+            return value if value != ANY else _("(any)")
+
         filters = st.columns(5)
-        table = filters[0].selectbox("Table", [ANY, *choices.tables], key="audit_table")
-        action = filters[1].selectbox("Action", [ANY, *choices.actions], key="audit_action")
-        who = filters[2].selectbox("Actor", [ANY, *choices.actors], key="audit_actor")
-        since = filters[3].date_input("From", value=None, key="audit_from")
-        until = filters[4].date_input("To", value=None, key="audit_to")
+        entity = filters[0].selectbox(_("Table"), [ANY, *[c for c in choices.tables if c]], key="audit_table",
+                                      format_func=_any_or)
+        action = filters[1].selectbox(_("Action"), [ANY, *[c for c in choices.actions if c]], key="audit_action",
+                                      format_func=_any_or)
+        who = filters[2].selectbox(_("Actor"), [ANY, *[c for c in choices.actors if c]], key="audit_actor",
+                                   format_func=_any_or)
+        since = filters[3].date_input(_("From"), value=None, key="audit_from")
+        until = filters[4].date_input(_("To"), value=None, key="audit_to")
         if since is not None and until is not None and since > until:
-            st.error("The “From” day is after the “To” day.")
+            st.error(_("The “From” day is after the “To” day."))
         else:
-            with st.spinner("Reading the audit trail…"):
-                records = admin.audit_log(engine(), actor, table=None if table == ANY else table,
-                                          action=None if action == ANY else action,
-                                          actor_label=None if who == ANY else who,
+            with st.spinner(_("Reading the audit trail…")):
+                records = admin.audit_log(engine(), actor, table=entity or None, action=action or None,
+                                          actor_label=who or None,
                                           since=since if not isinstance(since, tuple) else None,
                                           until=until if not isinstance(until, tuple) else None)
             if records.empty:
-                st.info("No audit record matches.")
+                st.info(_("No audit record matches."))
             else:
-                st.dataframe(records, hide_index=True, column_config={
-                    "occurred_local": st.column_config.DatetimeColumn("when (company time)"),
-                    "row_id": st.column_config.NumberColumn("row", format="%d")})
-            limit_note = " (the newest only; narrow the filters for older ones)" if len(records) >= \
-                admin.AUDIT_LIMIT else ""
-            st.caption(f"{len(records):,} records, newest first, at most {admin.AUDIT_LIMIT}{limit_note}.")
+                table(records, column_config={
+                    "occurred_local": st.column_config.DatetimeColumn(_("When (company time)")),
+                    "row_id": st.column_config.NumberColumn(format="%d")})
+            counts = {"count": number_text(len(records)), "limit": number_text(admin.AUDIT_LIMIT)}
+            if len(records) >= admin.AUDIT_LIMIT:
+                st.caption(_("{count} records, newest first, at most {limit} (the newest only; narrow the filters "
+                             "for older ones).").format(**counts))
+            else:
+                st.caption(_("{count} records, newest first, at most {limit}.").format(**counts))

@@ -3,6 +3,7 @@ behind the figures, and each area as a PDF."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import partial
 
@@ -14,15 +15,18 @@ from dashboards.data.analytics import Period
 from dashboards.data.catalog import tenant_zone
 from dashboards.data.exports import to_csv, to_xlsx
 from dashboards.data.warehouse import WarehouseMissing
+from dashboards.i18n import _, column_label, number_text, stage_words, ui_locale
 from dashboards.session import current_actor, engine
+from dashboards.widgets import table
 from ops_db.documents.pdf import tenant_brand
+from ops_db.i18n import gettext_for, number
 from ops_db.kit.uow import UnitOfWork
 
 actor = current_actor()
 assert actor is not None
 
 
-@st.cache_data(ttl=300, show_spinner="Reading the warehouse…")
+@st.cache_data(ttl=300, show_spinner=_("Reading the warehouse…"))
 def _table(tenant_id: int, title: str, relation: str, order_by: str, period_column: str | None,
            since: date, until: date) -> pd.DataFrame:
     return analytics.table(tenant_id, analytics.Table(title, relation, order_by, period_column), Period(since, until))
@@ -33,72 +37,103 @@ def _area_table(spec: analytics.Table, period: Period) -> pd.DataFrame:
     return _table(actor.tenant_id, spec.title, spec.relation, spec.order_by, spec.period, period.since, period.until)
 
 
-def _area_pdf(area: str, period: Period) -> bytes:
-    """Built only when someone downloads it."""
+def _area_pdf(area: str, period: Period, locale: str, headings: dict[str, str]) -> bytes:
+    """Built only when someone downloads it (outside the page's run, so the language and the column headings
+    are the ones the page had)."""
     assert actor is not None
-    return analytics.area_report(actor.tenant_id, area, period, tenant_brand(UnitOfWork(engine(), actor)))
+    return analytics.area_report(actor.tenant_id, area, period, tenant_brand(UnitOfWork(engine(), actor)),
+                                 t=gettext_for(locale), headings=lambda name: headings.get(name, name),
+                                 number=partial(number, locale=locale))
+
+
+def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """A chart's data with its columns named in the reader's language (axis and legend titles)."""
+    return frame.rename(columns={c: column_label(str(c)) for c in frame.columns})
 
 
 def _chart(area: str, period: Period) -> None:
     assert actor is not None
     if area == "Finance":
         monthly = analytics.monthly_finance(actor.tenant_id, period)
-        st.bar_chart(monthly, x="month", y=["invoiced_total", "payments_received", "receivables_end"], stack=False)
+        st.bar_chart(_labelled(monthly), x=column_label("month"),
+                     y=[column_label(c) for c in ("invoiced_total", "payments_received", "receivables_end")],
+                     stack=False)
     if area == "SLA":
         sla = analytics.sla_compliance(actor.tenant_id, period)
-        st.bar_chart(sla, x="month", y="compliance_pct", color="priority", stack=False)
+        sla = sla.assign(priority=sla["priority"].map(stage_words))
+        st.bar_chart(_labelled(sla), x=column_label("month"), y=column_label("compliance_pct"),
+                     color=column_label("priority"), stack=False)
 
 
-def _tables(area: str, period: Period) -> None:
+def _tables(area: str, period: Period) -> dict[str, str]:
+    """The area's tables with their downloads; returns the headings of their columns (for the PDF)."""
+    headings: dict[str, str] = {}
     for spec in analytics.AREAS[area]:
         frame = _area_table(spec, period)
-        st.subheader(spec.title)
-        st.dataframe(frame, hide_index=True)
+        headings |= {str(c): column_label(str(c)) for c in frame.columns}
+        st.subheader(_(spec.title))
+        table(frame)
         name = spec.relation.replace(".", "_")
         left, right = st.columns(2)
         left.download_button("CSV", to_csv(frame), f"{name}.csv", "text/csv", key=f"{name}_csv")
         right.download_button("XLSX", to_xlsx(frame, spec.title), f"{name}.xlsx",
                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                               key=f"{name}_xlsx")
+    return headings
+
+
+def _choice_label(drill: analytics.Drill, choices: dict[object, str]) -> Callable[[object], str]:
+    """How a drill's choice reads: stored codes as words, fixed choices translated, names as they are."""
+    def label(value: object) -> str:
+        if drill.codes:
+            return stage_words(str(value))
+        shown = choices.get(value, str(value))
+        return _(shown) if isinstance(drill.choices, dict) else shown
+    return label
 
 
 def _drill(area: str, period: Period) -> None:
     """Pick one value of the area's dimension, see the orders behind it, open one."""
     assert actor is not None
     drill = analytics.DRILLS[area]
-    st.subheader("Drill down to orders")
+    st.subheader(_("Drill down to orders"))
     choices = analytics.drill_choices(actor.tenant_id, drill)
-    value = st.selectbox(drill.label, list(choices), format_func=choices.__getitem__, key=f"drill_{area}")
+    value = st.selectbox(_(drill.label), list(choices), format_func=_choice_label(drill, choices),
+                         key=f"drill_{area}")
     if value is None:
         return
     found = analytics.drill_orders(actor.tenant_id, drill, value, period)
-    capped = " (the first 1,000)" if len(found) >= 1000 else ""
-    st.caption(f"{len(found):,} orders{capped} in {period.label()}.")
-    st.dataframe(found, hide_index=True)
+    if len(found) >= 1000:
+        st.caption(_("{count} orders (the first {limit}) in {period}.").format(
+            count=number_text(len(found)), limit=number_text(1000), period=period.label(_)))
+    else:
+        st.caption(_("{count} orders in {period}.").format(count=number_text(len(found)), period=period.label(_)))
+    table(found)
     if actor.can("orders.read") and not found.empty:
         left, right = st.columns([3, 1], vertical_alignment="bottom")
-        number = left.selectbox("Order", found["order_number"], key=f"drill_order_{area}")
-        if right.button("Open the order", key=f"drill_open_{area}"):
-            st.session_state["order_number"] = number
+        chosen = left.selectbox(_("Order"), found["order_number"], key=f"drill_order_{area}")
+        if right.button(_("Open the order"), key=f"drill_open_{area}"):
+            st.session_state["order_number"] = chosen
             st.switch_page("app_pages/order_detail.py")
 
 
-st.title("Analytics")
+st.title(_("Analytics"))
 months = analytics.recent_months(datetime.now(tenant_zone(engine(), actor)).date())
-since, until = st.select_slider("Period", options=months, value=(months[-12], months[-1]),
+since, until = st.select_slider(_("Period"), options=months, value=(months[-12], months[-1]),
                                 format_func=lambda month: f"{month:%Y-%m}", key="analytics_period")
 period = Period(since, until)
 areas = [a for a, permission in analytics.AREA_PERMISSION.items() if actor.can(permission)]
 try:
-    tabs = st.tabs(areas)
+    tabs = st.tabs([_(area) for area in areas])
     for tab, area in zip(tabs, areas, strict=True):
         with tab:
             _chart(area, period)
-            _tables(area, period)
+            headings = _tables(area, period)
             if area in analytics.DRILLS:
                 _drill(area, period)
-            st.download_button(f"{area} as PDF", partial(_area_pdf, area, period),
+            st.download_button(_("{area} as PDF").format(area=_(area)),
+                               partial(_area_pdf, area, period, ui_locale(), headings),
                                f"{area.lower()}-{period.since:%Y-%m}-{period.until:%Y-%m}.pdf", "application/pdf",
                                key=f"{area}_pdf", icon=":material/picture_as_pdf:")
 except WarehouseMissing as missing:
-    st.warning(str(missing))
+    st.warning(_(str(missing)))

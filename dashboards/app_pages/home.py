@@ -9,7 +9,7 @@ from dashboards.data.home import alerts_for
 from dashboards.data.orders import open_order_counts, open_orders
 from dashboards.i18n import _
 from dashboards.session import current_actor, engine
-from dashboards.widgets import local_times
+from dashboards.widgets import local_times, table
 
 actor = current_actor()
 assert actor is not None
@@ -30,15 +30,15 @@ if actor.can("orders.read") and not actor.is_technician_only:
     unassigned = waiting[waiting["technician"].isna()]
     shown = f"{len(unassigned):,}{'+' if len(waiting) == 5000 else ''}"
     st.subheader(_("Waiting for a technician ({count})").format(count=shown))
-    st.dataframe(local_times(unassigned[["order_number", "priority", "customer", "device", "received_at", "sla"]]
-                             .head(50), zone), hide_index=True)
+    table(local_times(unassigned[["order_number", "priority", "customer", "device", "received_at", "sla"]].head(50),
+                      zone))
 with st.spinner(_("Checking what needs attention…")):
     alerts = [] if actor.is_technician_only else alerts_for(engine(), actor)
-for title, table in alerts:
-    with st.expander(f"{_(title)} ({len(table):,})", expanded=0 < len(table) <= 10):
-        if table.empty:
+for title, rows in alerts:
+    with st.expander(f"{_(title)} ({len(rows):,})", expanded=0 < len(rows) <= 10):
+        if rows.empty:
             st.caption(_("Nothing here."))
         else:
-            st.dataframe(local_times(table, zone), hide_index=True)
+            table(local_times(rows, zone))
 if not alerts and actor.technician_id is None and not actor.can("orders.read"):
     st.info(_("Nothing to act on here for your role."))

@@ -8,6 +8,7 @@ from functools import partial
 import streamlit as st
 
 from dashboards.data.catalog import equipment_models
+from dashboards.i18n import _, error_text, stage_words
 from dashboards.session import current_actor, engine
 from dashboards.widgets import PHOTO_TYPES, as_files
 from ops_db.customers.service import CustomerIn
@@ -17,32 +18,35 @@ from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.service import IntakeIn, register_intake
 
 PRIORITIES = ("normal", "high", "emergency", "low")
+LOCATIONS = ("workshop", "field")
+NOT_LISTED = ""  # the "(not listed)" model choice (no model label is empty)
 RECEIPT_KEY = "intake_receipt"  # (order id, number) of the last order opened here, for its printable receipt
 
 actor = current_actor()
 assert actor is not None
-st.title("Intake")
+st.title(_("Intake"))
 models = equipment_models(engine(), actor)
 with st.form("intake", clear_on_submit=False):
-    st.subheader("Customer")
+    st.subheader(_("Customer"))
     left, middle, right = st.columns(3)
-    name = left.text_input("Name", max_chars=200, key="customer_name")
-    email = middle.text_input("Email", max_chars=254, key="customer_email")
-    phone = right.text_input("Phone", max_chars=40, key="customer_phone")
-    st.subheader("Device")
+    name = left.text_input(_("Name"), max_chars=200, key="customer_name")
+    email = middle.text_input(_("Email"), max_chars=254, key="customer_email")
+    phone = right.text_input(_("Phone"), max_chars=40, key="customer_phone")
+    st.subheader(_("Device"))
     left, middle, right = st.columns(3)
-    model_label = left.selectbox("Model", ["(not listed)", *models], key="model")
-    serial = middle.text_input("Serial number", max_chars=100, key="serial")
-    purchased = right.date_input("Purchase date", value=None, max_value=date.today(), key="purchased")
-    warranty_until = left.date_input("Manufacturer warranty until", value=None, key="warranty_until")
-    st.subheader("Problem")
-    problem = st.text_area("What is wrong", max_chars=4000, key="problem")
-    photos = st.file_uploader("Photos of the device (up to 10)", type=PHOTO_TYPES, accept_multiple_files=True,
+    model_label = left.selectbox(_("Model"), [NOT_LISTED, *models],
+                                 format_func=lambda label: label or _("(not listed)"), key="model")
+    serial = middle.text_input(_("Serial number"), max_chars=100, key="serial")
+    purchased = right.date_input(_("Purchase date"), value=None, max_value=date.today(), key="purchased")
+    warranty_until = left.date_input(_("Manufacturer warranty until"), value=None, key="warranty_until")
+    st.subheader(_("Problem"))
+    problem = st.text_area(_("What is wrong"), max_chars=4000, key="problem")
+    photos = st.file_uploader(_("Photos of the device (up to 10)"), type=PHOTO_TYPES, accept_multiple_files=True,
                               key="intake_photos")
     left, right = st.columns(2)
-    priority = left.selectbox("Priority", PRIORITIES, key="priority")
-    location = right.radio("Where", ("workshop", "field"), horizontal=True, key="location")
-    submitted = st.form_submit_button("Open the order", type="primary")
+    priority = left.selectbox(_("Priority"), PRIORITIES, format_func=stage_words, key="priority")
+    location = right.radio(_("Where"), LOCATIONS, format_func=stage_words, horizontal=True, key="location")
+    submitted = st.form_submit_button(_("Open the order"), type="primary")
 if submitted:
     data = IntakeIn(
         customer=CustomerIn(name=name, email=email or None, phone=phone or None),
@@ -50,19 +54,19 @@ if submitted:
         purchase_date=purchased, manufacturer_warranty_until=warranty_until, priority=priority, location=location,
         photos=as_files(photos))
     try:
-        with st.spinner("Opening the order…"):
+        with st.spinner(_("Opening the order…")):
             receipt = register_intake(UnitOfWork(engine(), actor), data)
     except RepairOpsError as error:
-        st.error(error.message)
+        st.error(error_text(error))
     else:
-        st.success(f"Order **{receipt.order_number}** opened. Tracking code for the customer: "
-                   f"`{receipt.tracking_code}`")
+        st.success(_("Order **{number}** opened. Tracking code for the customer: `{code}`").format(
+            number=receipt.order_number, code=receipt.tracking_code))
         st.session_state["order_number"] = receipt.order_number
         st.session_state[RECEIPT_KEY] = (receipt.order_id, receipt.order_number)
 if RECEIPT_KEY in st.session_state:
     order_id, number = st.session_state[RECEIPT_KEY]
-    st.download_button(f"Print the intake receipt of {number} (PDF)",
+    st.download_button(_("Print the intake receipt of {number} (PDF)").format(number=number),
                        partial(intake_receipt, UnitOfWork(engine(), actor), order_id),
                        f"intake-receipt-{number}.pdf", "application/pdf", key="intake_receipt_pdf",
                        icon=":material/print:")
-    st.caption("The customer was also sent the order number and tracking code by their preferred channel.")
+    st.caption(_("The customer was also sent the order number and tracking code by their preferred channel."))

@@ -6,8 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards.data import inventory
+from dashboards.data.catalog import tenant_currency
 from dashboards.data.exports import to_csv
 from dashboards.data.orders import MAX_SEARCH
+from dashboards.i18n import _, error_text, money_text, number_text
 from dashboards.session import current_actor, engine
 from dashboards.widgets import (
     chosen_id,
@@ -15,6 +17,7 @@ from dashboards.widgets import (
     done_and_rerun,
     show_flash,
     stepper_decimal,
+    table,
     typed_amount,
 )
 from ops_db.inventory.service import (
@@ -35,175 +38,187 @@ STOCK_FORMAT = {"quantity": QTY, "reserved": QTY, "available": QTY, "reorder_poi
 
 actor = current_actor()
 assert actor is not None
-st.title("Inventory")
+st.title(_("Inventory"))
 show_flash()
+currency = tenant_currency(engine(), actor)
 places = inventory.locations(engine(), actor)
 part_labels = inventory.parts(engine(), actor)
 
 
 def place(location_id: int) -> str:
     """A location's label for the selectboxes."""
-    return places.get(location_id, f"location {location_id}")
+    return places.get(location_id) or _("location {id}").format(id=location_id)
 
 
 def part_label(part_id: int) -> str:
     """A part's label for the selectboxes."""
-    return part_labels.get(part_id, f"part {part_id}")
+    return part_labels.get(part_id) or _("part {id}").format(id=part_id)
 
 
-names = ["Stock", "Reservations", *(["Transfer"] if actor.can("inventory.transfer") else []), "Reorder",
-         "Purchase orders"]
-tabs = dict(zip(names, st.tabs(names), strict=True))
+# Tabs are keyed by a fixed id; only their labels are in the reader's language.
+tab_labels = {"stock": _("Stock"), "reservations": _("Reservations"), "transfer": _("Transfer"),
+              "reorder": _("Reorder"), "purchase_orders": _("Purchase orders")}
+tab_ids = ["stock", "reservations", *(["transfer"] if actor.can("inventory.transfer") else []), "reorder",
+           "purchase_orders"]
+tabs = dict(zip(tab_ids, st.tabs([tab_labels[i] for i in tab_ids]), strict=True))
 
-with tabs["Stock"]:
+with tabs["stock"]:
     left, right = st.columns(2)
-    where = left.selectbox("Location", list(places), index=None, format_func=place, placeholder="All locations",
-                           key="stock_location")
-    search = right.text_input("Search part SKU or name", max_chars=MAX_SEARCH, key="stock_search")
-    with st.spinner("Loading stock…"):
+    where = left.selectbox(_("Location"), list(places), index=None, format_func=place,
+                           placeholder=_("All locations"), key="stock_location")
+    search = right.text_input(_("Search part SKU or name"), max_chars=MAX_SEARCH, key="stock_search")
+    with st.spinner(_("Loading stock…")):
         levels = inventory.stock(engine(), actor, location_id=where, search=search)
     shown = levels.drop(columns=["part_id", "location_id"])
     if len(shown) == inventory.STOCK_LIMIT:
-        st.caption(f"Showing the first {inventory.STOCK_LIMIT:,} rows; choose a location or search to narrow.")
-    st.dataframe(shown, hide_index=True, column_config=STOCK_FORMAT)
-    st.download_button("Download CSV", to_csv(shown), "stock.csv", "text/csv", key="stock_csv")
+        st.caption(_("Showing the first {count} rows; choose a location or search to narrow.")
+                   .format(count=number_text(inventory.STOCK_LIMIT)))
+    table(shown, column_config=STOCK_FORMAT)
+    st.download_button(_("Download CSV"), to_csv(shown), "stock.csv", "text/csv", key="stock_csv")
 
-with tabs["Reservations"]:
-    with st.spinner("Loading reservations…"):
+with tabs["reservations"]:
+    with st.spinner(_("Loading reservations…")):
         held = inventory.active_reservations(engine(), actor)
-    st.caption(f"{len(held):,} active reservations: parts held for orders, not yet used or released.")
-    st.dataframe(held, hide_index=True, column_config={"quantity": QTY})
+    st.caption(_("{count} active reservations: parts held for orders, not yet used or released.")
+               .format(count=number_text(len(held))))
+    table(held, column_config={"quantity": QTY})
 
-if "Transfer" in tabs:
-    with tabs["Transfer"]:
+if "transfer" in tabs:
+    with tabs["transfer"]:
         with st.form("transfer"):
             left, right = st.columns(2)
-            source = left.selectbox("From", list(places), format_func=place, key="transfer_from")
-            target = right.selectbox("To", list(places), index=None, format_func=place,
-                                     placeholder="Choose a location", key="transfer_to")
+            source = left.selectbox(_("From"), list(places), format_func=place, key="transfer_from")
+            target = right.selectbox(_("To"), list(places), index=None, format_func=place,
+                                     placeholder=_("Choose a location"), key="transfer_to")
             left, right = st.columns([3, 1])
-            part = left.selectbox("Part", list(part_labels), index=None, format_func=part_label,
-                                  placeholder="Choose a part", key="transfer_part")
-            quantity = right.number_input("Quantity", value=1.0, step=1.0, format="%g", key="transfer_qty")
-            moved = st.form_submit_button("Move the stock", type="primary", key="transfer_submit")
+            part = left.selectbox(_("Part"), list(part_labels), index=None, format_func=part_label,
+                                  placeholder=_("Choose a part"), key="transfer_part")
+            quantity = right.number_input(_("Quantity"), value=1.0, step=1.0, format="%g", key="transfer_qty")
+            moved = st.form_submit_button(_("Move the stock"), type="primary", key="transfer_submit")
         if moved:
             if source is None or target is None or part is None:
-                st.error("Choose both locations and the part to move.")
+                st.error(_("Choose both locations and the part to move."))
             else:
                 try:
-                    with st.spinner("Moving the stock…"):
+                    with st.spinner(_("Moving the stock…")):
                         transfer(UnitOfWork(engine(), actor), source, target,
                                  [(part, stepper_decimal(quantity))])
                 except RepairOpsError as error:
-                    st.error(error.message)
+                    st.error(error_text(error))
                 else:
-                    done_and_rerun(f"Moved {quantity:g} × {part_label(part)} from {place(source)} to {place(target)}.",
-                          "transfer_part", "transfer_qty")
+                    done_and_rerun(_("Moved {quantity} × {part} from {source} to {target}.").format(
+                        quantity=number_text(quantity), part=part_label(part), source=place(source),
+                        target=place(target)), "transfer_part", "transfer_qty")
 
-with tabs["Reorder"]:
-    with st.spinner("Working out what to reorder…"):
-        suggestions = inventory.reorder(engine(), actor)
-    st.caption("Free stock (on hand − reserved + already on order) at or below the reorder point; the suggestion "
-               "brings it back above the point by the reorder quantity.")
-    st.dataframe(suggestions, hide_index=True, column_config={
+with tabs["reorder"]:
+    with st.spinner(_("Working out what to reorder…")):
+        suggestions = inventory.reorder(engine(), actor, t=_)
+    st.caption(_("Free stock (on hand − reserved + already on order) at or below the reorder point; the suggestion "
+                 "brings it back above the point by the reorder quantity."))
+    table(suggestions, column_config={
         c: QTY for c in ("quantity", "reserved", "on_order", "reorder_point", "suggested")})
 
-with tabs["Purchase orders"]:
-    with st.spinner("Loading purchase orders…"):
+with tabs["purchase_orders"]:
+    with st.spinner(_("Loading purchase orders…")):
         orders = inventory.purchase_orders(engine(), actor)
-    st.dataframe(orders.drop(columns=["id"]), hide_index=True, column_config={"total": MONEY})
+    table(orders.drop(columns=["id"]), column_config={"total": MONEY})
     document_picker(engine(), actor, "purchase_order",
                     {int(r.id): f"{r.po_number} · {r.supplier}" for r in orders.head(500).itertuples()},
-                    "Purchase order", key="po")
+                    _("Purchase order"), key="po")
 
     if actor.can("inventory.purchase"):
-        st.subheader("New purchase order")
+        st.subheader(_("New purchase order"))
         sources = inventory.suppliers(engine(), actor)
         with st.form("new_po"):
             left, middle, right = st.columns(3)
-            supplier = left.selectbox("Supplier", list(sources), format_func=lambda i: sources.get(i, str(i)),
+            supplier = left.selectbox(_("Supplier"), list(sources), format_func=lambda i: sources.get(i, str(i)),
                                       key="po_supplier")
-            deliver_to = middle.selectbox("Deliver to", list(places), format_func=place, key="po_location")
-            expected = right.date_input("Expected on", value=None, key="po_expected")
-            st.caption("Leave a unit cost empty to use the part's catalogue cost; rows without a part are skipped.")
+            deliver_to = middle.selectbox(_("Deliver to"), list(places), format_func=place, key="po_location")
+            expected = right.date_input(_("Expected on"), value=None, key="po_expected")
+            st.caption(_("Leave a unit cost empty to use the part's catalogue cost; rows without a part are "
+                         "skipped."))
             rows = []
             for row in range(PO_LINE_ROWS):
                 left, middle, right = st.columns([3, 1, 1])
                 rows.append((
-                    left.selectbox(f"Part {row + 1}", list(part_labels), index=None, format_func=part_label,
-                                   placeholder="(no part)", key=f"po_part_{row}"),
-                    middle.number_input(f"Quantity {row + 1}", value=1.0, step=1.0, format="%g",
-                                        key=f"po_qty_{row}"),
-                    right.text_input(f"Unit cost {row + 1}", placeholder="catalogue cost", max_chars=20,
-                                     key=f"po_cost_{row}")))
-            drafted = st.form_submit_button("Draft the purchase order", type="primary", key="po_create")
+                    left.selectbox(_("Part {number}").format(number=row + 1), list(part_labels), index=None,
+                                   format_func=part_label, placeholder=_("(no part)"), key=f"po_part_{row}"),
+                    middle.number_input(_("Quantity {number}").format(number=row + 1), value=1.0, step=1.0,
+                                        format="%g", key=f"po_qty_{row}"),
+                    right.text_input(_("Unit cost {number}").format(number=row + 1),
+                                     placeholder=_("catalogue cost"), max_chars=20, key=f"po_cost_{row}")))
+            drafted = st.form_submit_button(_("Draft the purchase order"), type="primary", key="po_create")
         if drafted:
             lines = [PurchaseLineIn(p, stepper_decimal(q), typed_amount(c))
                      for p, q, c in rows if p is not None]
             if supplier is None or deliver_to is None:
-                st.error("Choose the supplier and where the goods go.")
+                st.error(_("Choose the supplier and where the goods go."))
             else:
                 try:
-                    with st.spinner("Drafting the purchase order…"):
+                    with st.spinner(_("Drafting the purchase order…")):
                         po = create_purchase_order(UnitOfWork(engine(), actor), supplier, deliver_to, lines,
                                                    expected_on=expected)
                 except RepairOpsError as error:
-                    st.error(error.message)
+                    st.error(error_text(error))
                 else:
                     done_and_rerun(
-                        f"Purchase order {po.po_number} drafted for {po.total:,.2f}; send it when it is right.",
+                        _("Purchase order {number} drafted for {total}; send it when it is right.").format(
+                            number=po.po_number, total=money_text(po.total, currency)),
                         *(f"po_{field}_{r}" for field in ("part", "qty", "cost") for r in range(PO_LINE_ROWS)))
 
-        st.subheader("Send a draft")
+        st.subheader(_("Send a draft"))
         drafts = inventory.po_choices(orders, inventory.SENDABLE, keep=chosen_id("po_send"))
         if not drafts:
-            st.info("No draft purchase order to send.")
+            st.info(_("No draft purchase order to send."))
         else:
             left, right = st.columns([3, 1], vertical_alignment="bottom")
-            to_send = left.selectbox("Draft", list(drafts), index=None, format_func=lambda i: drafts.get(i, str(i)),
-                                     placeholder="Choose a purchase order", key="po_send")
-            if right.button("Send to the supplier", key="send_po"):
+            to_send = left.selectbox(_("Draft"), list(drafts), index=None,
+                                     format_func=lambda i: drafts.get(i, str(i)),
+                                     placeholder=_("Choose a purchase order"), key="po_send")
+            if right.button(_("Send to the supplier"), key="send_po"):
                 if to_send is None:
-                    st.error("Choose a purchase order to send.")
+                    st.error(_("Choose a purchase order to send."))
                 else:
                     try:
-                        with st.spinner("Sending…"):
+                        with st.spinner(_("Sending…")):
                             sent = send_purchase_order(UnitOfWork(engine(), actor), to_send)
                     except RepairOpsError as error:
-                        st.error(error.message)
+                        st.error(error_text(error))
                     else:
-                        done_and_rerun(f"Purchase order {sent.po_number} is sent.", "po_send")
+                        done_and_rerun(_("Purchase order {number} is sent.").format(number=sent.po_number),
+                                       "po_send")
 
     if actor.can("inventory.receive"):
-        st.subheader("Receive a delivery")
+        st.subheader(_("Receive a delivery"))
         waiting = inventory.po_choices(orders, inventory.RECEIVABLE, keep=chosen_id("po_receive"))
         if not waiting:
-            st.info("No sent purchase order is waiting for goods.")
+            st.info(_("No sent purchase order is waiting for goods."))
         else:
-            po_id = st.selectbox("Purchase order", list(waiting), index=None,
-                                 format_func=lambda i: waiting.get(i, str(i)), placeholder="Choose a purchase order",
-                                 key="po_receive")
+            po_id = st.selectbox(_("Purchase order"), list(waiting), index=None,
+                                 format_func=lambda i: waiting.get(i, str(i)),
+                                 placeholder=_("Choose a purchase order"), key="po_receive")
             if po_id is not None:
                 lines_in = inventory.purchase_order_lines(engine(), actor, po_id)
                 qty_keys = {int(line.line_id): f"receive_qty_{line.line_id}" for line in lines_in.itertuples()}
                 with st.form("receive"):
-                    st.caption("What arrived of each line (0 when nothing came).")
+                    st.caption(_("What arrived of each line (0 when nothing came)."))
                     for line in lines_in.itertuples():
-                        st.number_input(f"{line.sku} · {line.part} — ordered {inventory.plain(line.quantity)}, "
-                                        f"still to come {inventory.plain(line.outstanding)}",
+                        st.number_input(_("{sku} · {part} — ordered {ordered}, still to come {outstanding}").format(
+                                            sku=line.sku, part=line.part, ordered=number_text(line.quantity),
+                                            outstanding=number_text(line.outstanding)),
                                         value=float(line.outstanding), step=1.0, format="%g",
                                         key=qty_keys[int(line.line_id)])
-                    booked = st.form_submit_button("Book the delivery in", type="primary", key="receive_po")
+                    booked = st.form_submit_button(_("Book the delivery in"), type="primary", key="receive_po")
                 if booked:
                     amounts = [(line_id, stepper_decimal(st.session_state[key]))
                                for line_id, key in qty_keys.items()]
                     # A zero line means nothing of it came; anything else (even negative) is the service's to judge.
                     arrived = [(line_id, qty) for line_id, qty in amounts if qty is not None and qty != 0]
                     try:
-                        with st.spinner("Booking the delivery in…"):
+                        with st.spinner(_("Booking the delivery in…")):
                             receive(UnitOfWork(engine(), actor), po_id, arrived)
                     except RepairOpsError as error:
-                        st.error(error.message)
+                        st.error(error_text(error))
                     else:
-                        done_and_rerun(f"Delivery on {waiting[po_id]} booked in at its location.", "po_receive",
-                              *qty_keys.values())
+                        done_and_rerun(_("Delivery on {order} booked in at its location.").format(
+                            order=waiting[po_id]), "po_receive", *qty_keys.values())

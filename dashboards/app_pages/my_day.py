@@ -11,9 +11,9 @@ import streamlit as st
 
 from dashboards.data import my_day
 from dashboards.data.catalog import tenant_zone
-from dashboards.i18n import _, stage_words
+from dashboards.i18n import _, day_text, stage_words
 from dashboards.session import current_actor, engine
-from dashboards.widgets import run_action
+from dashboards.widgets import run_action, table
 from ops_db.inventory.service import use_on_order
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.orders.service import FileIn, add_attachment, add_note
@@ -44,7 +44,7 @@ else:
 with st.spinner(_("Loading your jobs…")):
     jobs = my_day.jobs(engine(), actor, day)
 if jobs.empty:
-    st.info(_("No jobs booked for you on {day}.").format(day=day))
+    st.info(_("No jobs booked for you on {day}.").format(day=day_text(day)))
     st.stop()
 route = jobs.dropna(subset=["latitude", "longitude"])
 if not route.empty:
@@ -54,7 +54,7 @@ parts = my_day.parts_to_bring(engine(), actor, [int(i) for i in jobs["order_id"]
 if parts.empty:
     st.caption(_("Nothing reserved for today's jobs."))
 else:
-    st.dataframe(parts[["order_number", "sku", "part", "quantity", "pick_up_at"]], hide_index=True)
+    table(parts[["order_number", "sku", "part", "quantity", "pick_up_at"]])
 
 st.subheader(_("Jobs: {n}").format(n=len(jobs)))
 for job in jobs.itertuples():
@@ -71,7 +71,7 @@ for job in jobs.itertuples():
             history = my_day.device_history(engine(), actor, int(job.equipment_id), order_id)
             if not history.empty:
                 st.caption(_("Earlier repairs of this device"))
-                st.dataframe(history, hide_index=True)
+                table(history)
         if job.status in ("tentative", "confirmed"):
             cols = st.columns(4)
             if job.technician_response is None and cols[0].button(_("Accept"), key=f"accept_{booking}"):

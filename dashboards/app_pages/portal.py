@@ -7,10 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.data import portal
-from dashboards.data.catalog import tenant_zone
-from dashboards.i18n import _, stage_words, ui_locale
+from dashboards.data.catalog import tenant_currency, tenant_zone
+from dashboards.i18n import _, error_text, money_text, stage_words, ui_locale
 from dashboards.session import current_actor, engine
-from dashboards.widgets import document_buttons
+from dashboards.widgets import document_buttons, table
 from ops_db.billing.stripe_payments import checkout_url, stripe_config
 from ops_db.comms.service import list_messages, post_message
 from ops_db.kit.errors import RepairOpsError
@@ -21,6 +21,7 @@ from ops_db.settings import get_settings
 actor = current_actor()
 assert actor is not None
 st.title(_("My repairs"))
+currency = tenant_currency(engine(), actor)
 repairs_tab, devices_tab = st.tabs([_("Repairs"), _("Devices and warranties")])
 
 
@@ -38,7 +39,7 @@ def _pay_now(invoice_id: int) -> None:
                 url = checkout_url(UnitOfWork(engine(), actor), config, invoice_id, success_url=f"{base}/?paid=1",
                                    cancel_url=base)
         except RepairOpsError as error:
-            st.error(error.message)
+            st.error(error_text(error))
         else:
             st.link_button(_("Continue to the secure payment page"), url, type="primary")
 
@@ -50,7 +51,9 @@ def _repairs() -> None:
     if orders.empty:
         st.info(_("No repairs yet: use **Request a repair** to send one."))
         return
-    st.dataframe(orders.drop(columns=["id", "invoice_id"]), hide_index=True)
+    table(orders.drop(columns=["id", "invoice_id"]), column_config={
+        "estimate_amount": st.column_config.NumberColumn(format="%.2f"),
+        "invoice_total": st.column_config.NumberColumn(format="%.2f")})
     number = st.selectbox(_("Order"), list(orders["order_number"]), key="portal_order")
     order = orders[orders["order_number"] == number].iloc[0]
     order_id = int(order["id"])
@@ -70,27 +73,27 @@ def _repairs() -> None:
                              formats=("pdf",))
     if order["estimate_status"] == "pending" and order["estimate_amount"] is not None:
         st.warning(_("Estimate waiting for your decision: {amount}").format(
-            amount=f"{order['estimate_amount']:,.2f}"))
+            amount=money_text(order["estimate_amount"], currency)))
         left, right = st.columns(2)
         for column, approve, label in ((left, True, _("Approve the estimate")), (right, False, _("Decline"))):
             if column.button(label, key=f"portal_estimate_{'yes' if approve else 'no'}"):
                 try:
                     decide_estimate(UnitOfWork(engine(), actor), order_id, approve)
                 except RepairOpsError as error:
-                    st.error(error.message)
+                    st.error(error_text(error))
                 else:
                     st.rerun()
     if isinstance(order["invoice_number"], str):
         st.info(_("Invoice {number}: {status}, total {total}.").format(
             number=order["invoice_number"], status=stage_words(order["invoice_status"]),
-            total=f"{order['invoice_total']:,.2f}"))
+            total=money_text(order["invoice_total"], currency)))
         if order["invoice_status"] in ("issued", "partially_paid"):
             _pay_now(int(order["invoice_id"]))
     with UnitOfWork(engine(), actor) as uow:
         events = timeline(uow, order_id)
     zone = tenant_zone(engine(), actor)
-    st.dataframe([{_("Stage"): stage_words(e["to_stage"]), _("When"): f"{e['at'].astimezone(zone):%Y-%m-%d %H:%M}"}
-                  for e in events if e["to_stage"]], hide_index=True)
+    table([{"stage": e["to_stage"], "when": f"{e['at'].astimezone(zone):%Y-%m-%d %H:%M}"}
+           for e in events if e["to_stage"]])
     if order["stage"] in ("ready", "closed") and order["my_rating"] is None:
         with st.form("rate"):
             score = st.select_slider(_("Your rating"), options=[1, 2, 3, 4, 5], value=5,
@@ -100,7 +103,7 @@ def _repairs() -> None:
                 try:
                     rate_order(UnitOfWork(engine(), actor), order_id, int(score), comment or None)
                 except RepairOpsError as error:
-                    st.error(error.message)
+                    st.error(error_text(error))
                 else:
                     st.success(_("Thank you for your rating."))
     st.markdown("**" + _("Messages") + "**")
@@ -111,7 +114,7 @@ def _repairs() -> None:
         try:
             post_message(UnitOfWork(engine(), actor), order_id, body)
         except RepairOpsError as error:
-            st.error(error.message)
+            st.error(error_text(error))
         else:
             st.rerun()
 
@@ -120,6 +123,6 @@ with repairs_tab:
 
 with devices_tab:
     st.subheader(_("Devices"))
-    st.dataframe(portal.my_devices(engine(), actor), hide_index=True)
+    table(portal.my_devices(engine(), actor))
     st.subheader(_("Warranties"))
-    st.dataframe(portal.my_warranties(engine(), actor), hide_index=True)
+    table(portal.my_warranties(engine(), actor))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards.i18n import _
+from dashboards.i18n import _, error_text
 from dashboards.session import DEFAULT_TENANT, TENANT_KEY, current_actor, engine
 from dashboards.widgets import PHOTO_TYPES, as_files
 from ops_db.i18n import N_
@@ -45,7 +45,7 @@ if submitted:
                 item_description=details or None, problem_description=problem, preferred_time=preferred or None,
                 photos=files))
     except RepairOpsError as error:
-        st.error(error.message)
+        st.error(error_text(error))
     else:
         st.success(_("Thank you. Your order number is **{number}** and your tracking code is `{code}`: keep "
                      "them to follow the repair on **Track a repair**.").format(number=receipt.order_number,

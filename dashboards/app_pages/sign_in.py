@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards.i18n import _
+from dashboards.i18n import _, error_text
 from dashboards.session import ACTOR_KEY, DEFAULT_TENANT, TENANT_KEY, engine
 from ops_db.identity.service import authenticate, resolve_tenant
 from ops_db.kit.errors import RepairOpsError
@@ -21,7 +21,7 @@ if submitted:
         tenant_id = resolve_tenant(engine(), company.strip().lower())
         signed = authenticate(engine(), tenant_id, email, password, code.strip() or None)
     except RepairOpsError as error:
-        st.error(error.message)
+        st.error(error_text(error))
     else:
         st.session_state[ACTOR_KEY] = signed.actor
         st.session_state[TENANT_KEY] = company.strip().lower()

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from dashboards.i18n import _, stage_words
+from dashboards.i18n import _, day_text, error_text, money_text, stage_words
 from dashboards.session import DEFAULT_TENANT, TENANT_KEY, engine
+from dashboards.widgets import table
 from ops_db.identity.service import resolve_tenant
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -34,21 +35,21 @@ def _look_up(company: str, number: str, code: str) -> dict[str, Any]:
 
 
 def _show(found: dict[str, Any]) -> None:
-    zone = ZoneInfo(found["time_zone"])
+    zone, currency = ZoneInfo(found["time_zone"]), found["currency"]
     st.subheader(f"{found['order_number']}: {stage_words(found['stage'])}")
     cols = st.columns(4)
-    cols[0].metric(_("Received"), f"{found['received_at'].astimezone(zone):%Y-%m-%d}")
-    cols[1].metric(_("Total so far"), f"{found['total']:,.2f}")
+    cols[0].metric(_("Received"), day_text(found["received_at"].astimezone(zone).date()))
+    cols[1].metric(_("Total so far"), money_text(found["total"], currency))
     cols[2].metric(_("Technician"), found["technician"] or _("not yet"))
     cols[3].metric(_("Expected"), _expected(found, zone))
     invoice = found["invoice"]
     if invoice:
         st.info(_("Invoice {number}: {status}; total {total}, due {due}.").format(
-            number=invoice["number"], status=stage_words(invoice["status"]), total=f"{invoice['total']:,.2f}",
-            due=f"{invoice['due']:,.2f}"))
+            number=invoice["number"], status=stage_words(invoice["status"]),
+            total=money_text(invoice["total"], currency), due=money_text(invoice["due"], currency)))
     if found["estimate_status"] == "pending" and found["estimate_amount"] is not None:
         st.warning(_("Estimate waiting for your decision: {amount}").format(
-            amount=f"{found['estimate_amount']:,.2f}"))
+            amount=money_text(found["estimate_amount"], currency)))
         left, right = st.columns(2)
         for column, approve, label in ((left, True, _("Approve the estimate")), (right, False, _("Decline"))):
             if column.button(label, key=f"estimate_{'yes' if approve else 'no'}"):
@@ -57,11 +58,10 @@ def _show(found: dict[str, Any]) -> None:
                                     approve, tracking_code=found["code"])
                     st.session_state[FOUND_KEY] = _look_up(found["company"], found["order_number"], found["code"])
                 except RepairOpsError as error:
-                    st.error(error.message)
+                    st.error(error_text(error))
                 else:
                     st.rerun()
-    st.dataframe([{_("Stage"): stage_words(e["stage"]), _("When"): f"{e['at'].astimezone(zone):%Y-%m-%d %H:%M}"}
-                  for e in found["timeline"]], hide_index=True)
+    table([{"stage": e["stage"], "when": f"{e['at'].astimezone(zone):%Y-%m-%d %H:%M}"} for e in found["timeline"]])
 
 
 st.title(_("Track a repair"))
@@ -75,6 +75,6 @@ if submitted:
     try:
         st.session_state[FOUND_KEY] = _look_up(company, number, code)
     except RepairOpsError as error:
-        st.error(error.message)
+        st.error(error_text(error))
 if FOUND_KEY in st.session_state:
     _show(st.session_state[FOUND_KEY])

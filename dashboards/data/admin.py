@@ -9,6 +9,7 @@ selected: the user list says only whether a second factor is set up.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,14 +18,24 @@ import pandas as pd
 from sqlalchemy import Engine, text
 
 from ops_db.comms.service import DEFAULT_TEMPLATES
+from ops_db.i18n import N_
 from ops_db.identity.permissions import PERMISSIONS, ROLE_PERMISSIONS
 from ops_db.kit.uow import Actor, UnitOfWork
 
 AUDIT_LIMIT = 500
 SKILL_LEVELS = (1, 2, 3, 4, 5)
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+ANY_TIER = N_("any tier")
+NO_HOURS = N_("no working hours")
 # Customer logins are linked to a customer record; the portal creates them, not this page.
 NOT_GRANTABLE_HERE = frozenset({"customer"})
+
+
+
+def _english(message: str) -> str:
+    """The default ``t``: the English message as it is (pages pass their ``_`` to read in the reader's language)."""
+    return message
+
 
 USER_COLUMNS = ["id", "email", "name", "roles", "active", "locked", "locked_until", "failed_logins",
                 "totp_enrolled", "last_login_at", "customer_login"]
@@ -55,7 +66,7 @@ JOIN permissions p ON p.id = rp.permission_id
 """
 
 _SLA_SQL = """
-SELECT p.id, p.name, p.priority, coalesce(t.name, 'any tier') AS tier, p.response_minutes,
+SELECT p.id, p.name, p.priority, coalesce(t.name, :any_tier) AS tier, p.response_minutes,
        p.resolution_minutes, p.at_risk_pct, p.is_active AS active, c.name AS calendar, c.time_zone,
        c.weekly_hours, coalesce(cardinality(c.holidays), 0) AS holidays
 FROM sla_policies p
@@ -136,18 +147,19 @@ def grantable_roles(matrix: pd.DataFrame, actor: Actor) -> list[str]:
                   if role not in NOT_GRANTABLE_HERE and perms <= actor.permissions)
 
 
-def format_minutes(minutes: int) -> str:
-    """Business minutes as hours and minutes ("1 h", "72 h", "1 h 30 min")."""
+def format_minutes(minutes: int, t: Callable[[str], str] = _english) -> str:
+    """Business minutes as hours and minutes ("1 h", "72 h", "1 h 30 min"), in ``t``'s language."""
     hours, rest = divmod(int(minutes), 60)
     if hours and rest:
-        return f"{hours} h {rest} min"
-    return f"{hours} h" if hours else f"{rest} min"
+        return t(N_("{hours} h {minutes} min")).format(hours=hours, minutes=rest)
+    return t(N_("{hours} h")).format(hours=hours) if hours else t(N_("{minutes} min")).format(minutes=rest)
 
 
-def business_hours_label(weekly_hours: dict[str, Any] | None) -> str:
-    """Weekly opening hours compactly ("Mon–Fri 08:00–18:00"), consecutive days with equal hours merged."""
+def business_hours_label(weekly_hours: dict[str, Any] | None, t: Callable[[str], str] = _english) -> str:
+    """Weekly opening hours compactly ("Mon–Fri 08:00–18:00"), consecutive days with equal hours merged, with
+    the days in ``t``'s language."""
     if not weekly_hours:
-        return "no working hours"
+        return t(NO_HOURS)
     spans: list[tuple[int, int, str]] = []
     for day in range(7):
         hours = weekly_hours.get(str(day))
@@ -158,20 +170,22 @@ def business_hours_label(weekly_hours: dict[str, Any] | None) -> str:
             spans[-1] = (spans[-1][0], day, label)
         else:
             spans.append((day, day, label))
-    parts = [(WEEKDAYS[a] if a == b else f"{WEEKDAYS[a]}–{WEEKDAYS[b]}") + f" {label}" for a, b, label in spans]
-    return ", ".join(parts) or "no working hours"
+    days = [t(d) for d in WEEKDAYS]
+    parts = [(days[a] if a == b else f"{days[a]}–{days[b]}") + f" {label}" for a, b, label in spans]
+    return ", ".join(parts) or t(NO_HOURS)
 
 
-def sla_policies(engine: Engine, actor: Actor) -> pd.DataFrame:
-    """SLA policies with their tier, targets (business time) and the calendar's hours, most urgent first."""
+def sla_policies(engine: Engine, actor: Actor, t: Callable[[str], str] = _english) -> pd.DataFrame:
+    """SLA policies with their tier, targets (business time) and the calendar's hours, most urgent first; the
+    targets, hours and "any tier" in ``t``'s language."""
     with UnitOfWork(engine, actor) as uow:
-        rows = uow.session.execute(text(_SLA_SQL)).mappings().all()
+        rows = uow.session.execute(text(_SLA_SQL), {"any_tier": t(ANY_TIER)}).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows], columns=[
         "id", "name", "priority", "tier", "response_minutes", "resolution_minutes", "at_risk_pct", "active",
         "calendar", "time_zone", "weekly_hours", "holidays"])
-    frame["response"] = frame["response_minutes"].map(format_minutes)
-    frame["resolution"] = frame["resolution_minutes"].map(format_minutes)
-    frame["business_hours"] = frame["weekly_hours"].map(business_hours_label)
+    frame["response"] = frame["response_minutes"].map(lambda m: format_minutes(m, t))
+    frame["resolution"] = frame["resolution_minutes"].map(lambda m: format_minutes(m, t))
+    frame["business_hours"] = frame["weekly_hours"].map(lambda h: business_hours_label(h, t))
     return frame[["id", "name", "priority", "tier", "response", "resolution", "at_risk_pct", "business_hours",
                   "time_zone", "holidays", "calendar", "active", "response_minutes", "resolution_minutes"]]
 
@@ -186,7 +200,8 @@ def tax_rates(engine: Engine, actor: Actor) -> pd.DataFrame:
 
 
 def notification_templates(engine: Engine, actor: Actor) -> pd.DataFrame:
-    """Every event's template: the tenant's own texts, then the built-in English ones no text overrides."""
+    """Every event's template: the tenant's own texts (source "tenant"), then the built-in English ones no text
+    overrides (source "built-in", channel "any"); the codes are shown as words by the page."""
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(
             "SELECT event, channel, locale, subject, body, merge_fields FROM notification_templates "
@@ -198,7 +213,6 @@ def notification_templates(engine: Engine, actor: Actor) -> pd.DataFrame:
                 for event, (subject, body) in DEFAULT_TEMPLATES.items() if event not in overridden]
     frame = pd.DataFrame(own + built_in, columns=["event", "channel", "locale", "subject", "body", "merge_fields",
                                                   "source"])
-    frame["label"] = [f"{r.event} · {r.channel} · {r.locale} ({r.source})" for r in frame.itertuples()]
     return frame.sort_values(["event", "source", "channel"]).reset_index(drop=True)
 
 
@@ -236,12 +250,13 @@ def branding(engine: Engine, actor: Actor) -> Branding | None:
     return Branding(**values)
 
 
-def technicians(engine: Engine, actor: Actor) -> dict[int, str]:
-    """Technician id → "name (#id)" for every technician, active ones first, then by name."""
+def technicians(engine: Engine, actor: Actor, t: Callable[[str], str] = _english) -> dict[int, str]:
+    """Technician id → "name (#id)" for every technician ("name (#id) · inactive", in ``t``'s language, for one
+    who left), active ones first, then by name."""
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(
             "SELECT id, name, is_active FROM technicians ORDER BY is_active DESC, name, id")).all()
-    return {int(r.id): f"{r.name} (#{r.id})" + ("" if r.is_active else " · inactive") for r in rows}
+    return {int(r.id): f"{r.name} (#{r.id})" + ("" if r.is_active else f" · {t(N_('inactive'))}") for r in rows}
 
 
 def skills(engine: Engine, actor: Actor) -> dict[str, str]:

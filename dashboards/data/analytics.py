@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -10,14 +11,21 @@ import pandas as pd
 
 from dashboards.data.warehouse import query
 from ops_db.documents.pdf import Brand, TableSection, report_pdf
+from ops_db.i18n import N_
 
 PDF_ROWS = 200  # rows per table in an area's PDF; the CSV/XLSX has them all
 
 
+def _same(message: str) -> str:
+    """English: a message (or a column's name) as it is."""
+    return message
+
+
 @dataclass(frozen=True)
 class Table:
-    """One mart table as the page lists it: title, relation, the columns it orders by, and its time axis (the
-    column the page's period filter applies to; None for a snapshot such as stock value)."""
+    """One mart table as the page lists it: title (English, marked for the catalogs; translated where it is
+    drawn), relation, the columns it orders by, and its time axis (the column the page's period filter applies
+    to; None for a snapshot such as stock value)."""
 
     title: str
     relation: str
@@ -37,9 +45,9 @@ class Period:
         """The first day after the period (exclusive bound)."""
         return date(self.until.year + self.until.month // 12, self.until.month % 12 + 1, 1)
 
-    def label(self) -> str:
-        """"2026-01 to 2026-11"."""
-        return f"{self.since:%Y-%m} to {self.until:%Y-%m}"
+    def label(self, t: Callable[[str], str] = _same) -> str:
+        """"2026-01 to 2026-11", in the reader's language (``t``)."""
+        return t("{since} to {until}").format(since=f"{self.since:%Y-%m}", until=f"{self.until:%Y-%m}")
 
 
 def recent_months(today: date, count: int = 24) -> list[date]:
@@ -51,35 +59,36 @@ def recent_months(today: date, count: int = 24) -> list[date]:
     return months[::-1]
 
 
+# Areas are keyed by their English names (marked for the catalogs); the page translates them only for display.
 AREAS: dict[str, tuple[Table, ...]] = {
-    "Finance": (
-        Table("Monthly summary", "finance.finance_monthly_summary", "month_start", "month_start"),
-        Table("Receivables aging", "finance.finance_receivables_aging_summary", "bucket_order"),
-        Table("Cash flow", "finance.finance_cash_flow", "month_start", "month_start"),
-        Table("Expenses by category", "finance.finance_expenses_by_category", "month_start", "month_start"),
-        Table("Order margin", "finance.finance_order_margin", "order_id", "first_issued_date"),
+    N_("Finance"): (
+        Table(N_("Monthly summary"), "finance.finance_monthly_summary", "month_start", "month_start"),
+        Table(N_("Receivables aging"), "finance.finance_receivables_aging_summary", "bucket_order"),
+        Table(N_("Cash flow"), "finance.finance_cash_flow", "month_start", "month_start"),
+        Table(N_("Expenses by category"), "finance.finance_expenses_by_category", "month_start", "month_start"),
+        Table(N_("Order margin"), "finance.finance_order_margin", "order_id", "first_issued_date"),
     ),
-    "SLA": (
-        Table("Compliance by month", "sla.sla_compliance_monthly", "month", "month"),
-        Table("Breaches", "sla.sla_breaches", "due_at", "due_at"),
+    N_("SLA"): (
+        Table(N_("Compliance by month"), "sla.sla_compliance_monthly", "month", "month"),
+        Table(N_("Breaches"), "sla.sla_breaches", "due_at", "due_at"),
     ),
-    "Reliability": (
-        Table("Per equipment model", "reliability.reliability_model_metrics", "model_id"),
-        Table("Failures by fault", "reliability.reliability_failures_by_fault", "month", "month"),
+    N_("Reliability"): (
+        Table(N_("Per equipment model"), "reliability.reliability_model_metrics", "model_id"),
+        Table(N_("Failures by fault"), "reliability.reliability_failures_by_fault", "month", "month"),
     ),
-    "Workforce": (
-        Table("Technicians by month", "workforce.workforce_technician_monthly", "month", "month"),
-        Table("Technicians by day", "workforce.workforce_technician_daily", "work_date", "work_date"),
+    N_("Workforce"): (
+        Table(N_("Technicians by month"), "workforce.workforce_technician_monthly", "month", "month"),
+        Table(N_("Technicians by day"), "workforce.workforce_technician_daily", "work_date", "work_date"),
     ),
-    "Inventory": (
-        Table("Stock value", "inventory.inventory_stock_value", "location_id"),
-        Table("Reorder suggestions", "inventory.inventory_reorder_suggestions", "part_id"),
-        Table("Part turns", "inventory.inventory_part_turns", "part_id"),
+    N_("Inventory"): (
+        Table(N_("Stock value"), "inventory.inventory_stock_value", "location_id"),
+        Table(N_("Reorder suggestions"), "inventory.inventory_reorder_suggestions", "part_id"),
+        Table(N_("Part turns"), "inventory.inventory_part_turns", "part_id"),
     ),
-    "Customers": (
-        Table("Customers", "customers.dim_customers", "customer_id"),
-        Table("Devices awaiting pickup", "customers.customers_devices_awaiting_pickup", "ready_at"),
-        Table("Ratings by month", "customers.customers_ratings", "month", "month"),
+    N_("Customers"): (
+        Table(N_("Customers"), "customers.dim_customers", "customer_id"),
+        Table(N_("Devices awaiting pickup"), "customers.customers_devices_awaiting_pickup", "ready_at"),
+        Table(N_("Ratings by month"), "customers.customers_ratings", "month", "month"),
     ),
 }
 
@@ -134,36 +143,42 @@ def _bounds(period: Period | None) -> list[date]:
 class Drill:
     """From an area's figures down to the orders behind them: pick one ``label`` value (from ``choices``, a
     query of (value, label) rows for the tenant, or fixed pairs), get the orders of the period that have it.
-    ``orders`` takes the parameters tenant, value, period start, period end (exclusive)."""
+    ``orders`` takes the parameters tenant, value, period start, period end (exclusive).
+
+    The ``label`` and fixed choices are English messages (marked for the catalogs, translated where they are
+    drawn); a query's labels are data (names), unless ``codes`` says its values are stored codes to show as
+    words (``VALUE_LABELS``)."""
 
     label: str
     choices: str | dict[object, str]
     orders: str
+    codes: bool = False
 
 
 DRILLS: dict[str, Drill] = {
     "Finance": Drill(
-        "Margin", {0: "Loss-making orders (margin below 0 %)", 0.2: "Margin below 20 %", 10: "All invoiced orders"},
+        N_("Margin"), {0: N_("Loss-making orders (margin below 0 %)"), 0.2: N_("Margin below 20 %"),
+                       10: N_("All invoiced orders")},
         "SELECT order_number, first_issued_date, revenue_net, parts_cost, labour_cost, gross_margin, "
         "round(100 * margin_pct, 1) AS margin_pct FROM finance.finance_order_margin "
         "WHERE tenant_id = ? AND margin_pct < ? AND first_issued_date >= ? AND first_issued_date < ? "
         "ORDER BY margin_pct, order_number LIMIT 1000"),
     "SLA": Drill(
-        "Resolution outcome",
+        N_("Resolution outcome"),
         "SELECT DISTINCT resolution_outcome, replace(resolution_outcome, '_', ' ') FROM sla.sla_order_compliance "
         "WHERE tenant_id = ? ORDER BY 1",
         "SELECT order_number, priority, customer_tier, current_stage, received_at, resolution_due_at, resolved_at, "
         "resolution_outcome FROM sla.sla_order_compliance WHERE tenant_id = ? AND resolution_outcome = ? "
-        "AND received_month >= ? AND received_month < ? ORDER BY received_at DESC LIMIT 1000"),
+        "AND received_month >= ? AND received_month < ? ORDER BY received_at DESC LIMIT 1000", codes=True),
     "Reliability": Drill(
-        "Equipment model",
+        N_("Equipment model"),
         "SELECT model_id, manufacturer_name || ' · ' || model_name FROM reliability.reliability_model_metrics "
         "WHERE tenant_id = ? ORDER BY failures DESC, model_id",
         "SELECT order_number, fault_type, received_at, completed_at, repair_hours, is_first_time_fix, "
         "is_repeat_within_30d, repair_cost FROM reliability.fct_repairs WHERE tenant_id = ? AND model_id = ? "
         "AND received_month >= ? AND received_month < ? ORDER BY received_at DESC LIMIT 1000"),
     "Workforce": Drill(
-        "Technician",
+        N_("Technician"),
         "SELECT technician_id, name FROM workforce.dim_technicians WHERE tenant_id = ? ORDER BY name",
         "SELECT order_number, first_issued_date, revenue_net, labour_hours, labour_cost, gross_margin "
         "FROM finance.finance_order_margin WHERE tenant_id = ? AND technician_id = ? "
@@ -185,13 +200,19 @@ def drill_orders(tenant_id: int, drill: Drill, value: object, period: Period, *,
     return query(drill.orders, [tenant_id, value, period.since, period.end], path=path)
 
 
-def area_report(tenant_id: int, area: str, period: Period, brand: Brand, *, path: Path | None = None) -> bytes:
-    """An area's tables (the first ``PDF_ROWS`` rows of each) as a landscape PDF."""
+def area_report(tenant_id: int, area: str, period: Period, brand: Brand, *, t: Callable[[str], str] = _same,
+                headings: Callable[[str], str] = _same, number: Callable[[int], str] = "{:,}".format,
+                path: Path | None = None) -> bytes:
+    """An area's tables (the first ``PDF_ROWS`` rows of each) as a landscape PDF, in the reader's language:
+    ``t`` translates the title, subtitle, section titles and notes, ``headings`` gives a column's heading
+    (by default its data name) and ``number`` writes a count."""
     sections = []
     for spec in AREAS[area]:
         frame = table(tenant_id, spec, period, path=path)
-        note = f"First {PDF_ROWS:,} of {len(frame):,} rows." if len(frame) > PDF_ROWS else None
-        sections.append(TableSection(spec.title, list(frame.columns),
+        note = (t("First {shown} of {total} rows.").format(shown=number(PDF_ROWS), total=number(len(frame)))
+                if len(frame) > PDF_ROWS else None)
+        sections.append(TableSection(t(spec.title), [headings(str(c)) for c in frame.columns],
                                      list(frame.head(PDF_ROWS).itertuples(index=False)), note))
-    subtitle = f"Period {period.label()} (snapshot tables as of the last warehouse refresh)."
-    return report_pdf(brand, f"{area} analytics", subtitle, sections)
+    subtitle = t("Period {period} (snapshot tables as of the last warehouse refresh).").format(
+        period=period.label(t))
+    return report_pdf(brand, t("{area} analytics").format(area=t(area)), subtitle, sections, t=t)

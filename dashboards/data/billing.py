@@ -7,6 +7,7 @@ Every read runs in a unit of work, so the actor's row-level security applies; wr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy import Engine, text
 from dashboards.data.orders import clean_search
 from ops_db.billing.models import PaymentMethod
 from ops_db.billing.service import receivables
+from ops_db.i18n import VALUE_LABELS
 from ops_db.kit.uow import Actor, UnitOfWork
 
 INVOICE_LIMIT = 1000
@@ -152,9 +154,11 @@ def refundable_payments(engine: Engine, actor: Actor, zone: ZoneInfo, *, search:
                                        "customer", "received"])
 
 
-def payment_label(row: Any) -> str:
-    """How a payment reads in the refund form (nothing that changes when it is refunded: see payable_invoices)."""
-    return f"#{row.id} · {row.invoice_number} · {row.customer} · {row.method.replace('_', ' ')} · {row.received}"
+def payment_label(row: Any, t: Callable[[str], str], day: Callable[[date], str] = date.isoformat) -> str:
+    """How a payment reads in the refund form (nothing that changes when it is refunded: see payable_invoices);
+    ``t`` translates the method's words and ``day`` writes the date in the reader's language."""
+    method = t(VALUE_LABELS.get(row.method, row.method.replace("_", " ")))
+    return f"#{row.id} · {row.invoice_number} · {row.customer} · {method} · {day(row.received)}"
 
 
 def aging(engine: Engine, actor: Actor, today: date) -> pd.DataFrame:
@@ -193,12 +197,13 @@ def drawer_refunds(engine: Engine, actor: Actor, zone: ZoneInfo, day: date) -> p
 
 
 def drawer_by_method(payments: pd.DataFrame, refunds: pd.DataFrame) -> pd.DataFrame:
-    """Per payment method: how many payments, received, refunded and net (every method listed, zero when none)."""
+    """Per payment method (its stored code: tables show it as words): how many payments, received, refunded and
+    net (every method listed, zero when none)."""
     out = []
     for method in PaymentMethod:
         got = payments[payments["method"] == method.value]
         back = refunds[refunds["method"] == method.value]
         received, refunded = sum(got["amount"], ZERO), sum(back["amount"], ZERO)
-        out.append({"method": method.value.replace("_", " "), "payments": len(got), "received": received,
+        out.append({"method": method.value, "payments": len(got), "received": received,
                     "refunded": refunded, "net": received - refunded})
     return pd.DataFrame(out, columns=["method", "payments", "received", "refunded", "net"])

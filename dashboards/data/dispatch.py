@@ -7,19 +7,28 @@ service too, so the page never writes SQL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Engine, text
 
 from dashboards.data.catalog import tenant_zone
+from ops_db.i18n import N_, VALUE_LABELS
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.settings import get_settings
 from ops_db.workforce import planning
 from optimizer.snapshot import solve_snapshot
 from optimizer.travel import provider_from_config
+
+
+def _same(message: str) -> str:
+    """English: a message as it is."""
+    return message
+
 
 # The priority score orders the queue: urgency first, then the SLA, the customer's tier and how long the
 # job has waited. Points are additive so the dispatcher can read why one job sits above another.
@@ -159,9 +168,59 @@ def latest_plan(engine: Engine, actor: Actor, day: date) -> dict[str, Any] | Non
     return None if row is None else dict(row)
 
 
-def plan_changes(engine: Engine, actor: Actor, plan_id: int) -> pd.DataFrame:
-    """The proposal against the current bookings, one row per order, with each job's explanation."""
+# Why a job is left out of the plan, as the optimizer and the diff store it (``VALUE_LABELS`` words the codes).
+NOT_IN_PLAN = "not in plan"
+REASON_LABELS = {**{code: VALUE_LABELS[code] for code in ("no_skill", "parts_unavailable", "no_window", "capacity")},
+                 NOT_IN_PLAN: N_("not in plan")}
+
+
+def _minutes(seconds: object) -> str:
+    """Travel seconds as whole minutes ("7")."""
+    return str(round(float(seconds) / 60)) if isinstance(seconds, int | float) else "?"
+
+
+def explanation_text(explanation: dict[str, Any], reason: str | None, *, names: dict[int, str],
+                     warehouses: dict[int, str], zone: ZoneInfo, t: Callable[[str], str] = _same) -> str:
+    """Why the optimizer put a job where it is (or left it out), in the reader's language (``t``): the skills
+    that matched, the travel it adds, where the parts are picked up and what the next-best technician would
+    add. Rows stored before the explanation had these fields keep their stored English sentence."""
+    if "added_travel_seconds" not in explanation:
+        if explanation.get("text"):
+            return str(explanation["text"])
+        return t(REASON_LABELS.get(reason, reason.replace("_", " "))) if reason else ""
+    skills = explanation.get("skills_matched") or {}
+    parts = [t("skills {skills}").format(skills=", ".join(
+        t("{skill} level {have} (needs {need})").format(skill=skill, have=have, need=need)
+        for skill, (need, have) in skills.items())) if skills else t("no special skill needed"),
+        t("adds {minutes} min of travel").format(minutes=_minutes(explanation.get("added_travel_seconds")))]
+    pickup = explanation.get("pickup")
+    if isinstance(pickup, dict) and pickup.get("warehouse_id") is not None:
+        house = int(pickup["warehouse_id"])
+        at = datetime.fromisoformat(str(pickup["start"])).astimezone(zone) if pickup.get("start") else None
+        parts.append(t("picks up the parts at {warehouse} at {time}").format(
+            warehouse=warehouses.get(house, str(house)), time=f"{at:%H:%M}" if at else "?"))
+    other = explanation.get("next_best_technician")
+    if other is not None:
+        who = names.get(int(other), str(other)) if str(other).isdigit() else str(other)
+        parts.append(t("next best {technician} would add {minutes} min").format(
+            technician=who, minutes=_minutes(explanation.get("next_best_added_travel_seconds"))))
+    else:
+        parts.append(t("no other technician could take it"))
+    return "; ".join(parts)
+
+
+def _warehouses(engine: Engine, actor: Actor) -> dict[int, str]:
+    """Warehouse id → name (where the optimizer sends a technician to pick parts up)."""
+    with UnitOfWork(engine, actor) as uow:
+        rows = uow.session.execute(text("SELECT id, name FROM stock_locations WHERE kind = 'warehouse'")).mappings()
+        return {int(r["id"]): str(r["name"]) for r in rows}
+
+
+def plan_changes(engine: Engine, actor: Actor, plan_id: int, *, t: Callable[[str], str] = _same) -> pd.DataFrame:
+    """The proposal against the current bookings, one row per order, with each job's explanation in the
+    reader's language (``t`` translates a message)."""
     names = technicians(engine, actor)
+    warehouses = _warehouses(engine, actor)
     zone = tenant_zone(engine, actor)
     rows = planning.plan_diff(UnitOfWork(engine, actor), plan_id)
 
@@ -176,6 +235,7 @@ def plan_changes(engine: Engine, actor: Actor, plan_id: int) -> pd.DataFrame:
         "order_id": r.order_id, "order_number": r.order_number, "change": r.change,
         "technician": who(r.technician_id), "start": local(r.start), "end": local(r.end),
         "now_technician": who(r.current_technician_id), "now_start": local(r.current_start),
-        "why": r.explanation.get("text") or r.unassigned_reason or ""} for r in rows],
+        "why": explanation_text(r.explanation or {}, r.unassigned_reason, names=names, warehouses=warehouses,
+                                zone=zone, t=t)} for r in rows],
         columns=["order_id", "order_number", "change", "technician", "start", "end", "now_technician",
                  "now_start", "why"])

@@ -6,7 +6,7 @@ Every read runs in a unit of work, so the actor's row-level security applies; wr
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -78,11 +78,6 @@ def _frame(engine: Engine, actor: Actor, sql: str, params: dict[str, Any], colum
     return pd.DataFrame([dict(r) for r in rows], columns=columns)
 
 
-def plain(quantity: Decimal) -> str:
-    """A stored quantity as people write it: 5, 2.5 (not 5.000)."""
-    return f"{Decimal(quantity).normalize():f}"
-
-
 def locations(engine: Engine, actor: Actor) -> dict[int, str]:
     """Id → label ("WH1 · Main warehouse") of the active stock locations, warehouses first."""
     with UnitOfWork(engine, actor) as uow:
@@ -121,8 +116,13 @@ def active_reservations(engine: Engine, actor: Actor, *, limit: int = 2000) -> p
     return _frame(engine, actor, _RESERVATIONS_SQL, {"limit": limit}, RESERVATION_COLUMNS)
 
 
-def reorder(engine: Engine, actor: Actor) -> pd.DataFrame:
-    """The service's reorder suggestions with location and preferred supplier named, most short first."""
+def _same(message: str) -> str:
+    return message
+
+
+def reorder(engine: Engine, actor: Actor, *, t: Callable[[str], str] = _same) -> pd.DataFrame:
+    """The service's reorder suggestions with location and preferred supplier named, most short first
+    (``t`` translates the stand-in label of a location that is no longer active)."""
     rows = reorder_suggestions(UnitOfWork(engine, actor))
     places, sources = locations(engine, actor), suppliers(engine, actor)
     frame = pd.DataFrame(rows, columns=["part_id", "sku", "name", "location_id", "quantity", "reserved",
@@ -130,7 +130,7 @@ def reorder(engine: Engine, actor: Actor) -> pd.DataFrame:
                                         "preferred_supplier_id"])
     frame["part"] = frame["name"]
     # Inactive locations are not in the label map; show their id rather than hide the suggestion.
-    frame["location"] = [places.get(int(i), f"location {i}") for i in frame["location_id"]]
+    frame["location"] = [places.get(int(i)) or t("location {id}").format(id=i) for i in frame["location_id"]]
     frame["supplier"] = [sources.get(int(i)) if pd.notna(i) else None for i in frame["preferred_supplier_id"]]
     return frame[REORDER_COLUMNS]
 

@@ -11,6 +11,7 @@ from ops_db.kit.uow import Actor, UnitOfWork
 
 BOARD_STAGES = ("received", "diagnostics", "awaiting_approval", "awaiting_parts", "repair", "quality_check",
                 "ready", "on_hold")
+# The SLA badge as stored English words (keys of ops_db.i18n.VALUE_LABELS): pages show them with stage_words.
 SLA_BADGE = {"running": "on track", "paused": "paused", "at_risk": "at risk", "breached": "breached",
              "met": "met", None: "no SLA"}
 MAX_SEARCH = 100

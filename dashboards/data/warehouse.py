@@ -11,11 +11,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ops_db.i18n import N_
 from ops_db.settings import get_settings
 
 
 class WarehouseMissing(Exception):
-    """The warehouse has not been built yet."""
+    """The warehouse has not been built yet (its one sentence is an English message id; pages translate it)."""
 
 
 def warehouse_path() -> Path:
@@ -27,11 +28,11 @@ def query(sql: str, params: list[object] | None = None, *, path: Path | None = N
     """Run a read-only query on the marts; one plain sentence when the warehouse is not there yet."""
     target = path or warehouse_path()
     if not target.exists():
-        raise WarehouseMissing("The analytics warehouse is not built yet; run `repairops pipelines run`.")
+        raise WarehouseMissing(N_("The analytics warehouse is not built yet; run `repairops pipelines run`."))
     try:
         con = duckdb.connect(str(target), read_only=True)
     except duckdb.IOException as error:
-        raise WarehouseMissing("The warehouse is being refreshed right now; try again in a minute.") from error
+        raise WarehouseMissing(N_("The warehouse is being refreshed right now; try again in a minute.")) from error
     try:
         return con.execute(sql, params or []).df()
     finally:

@@ -125,7 +125,7 @@ def test_bad_user_input_is_one_sentence_and_changes_nothing(ops_env: Path, demo_
 def test_roles_carrying_permissions_the_manager_lacks_are_not_offered(ops_env: Path, demo_db: str) -> None:
     app = _admin_page(demo_db, "manager@riverside.example")
     offered = set(app.multiselect(key="new_user_roles").options)
-    assert "front_desk" in offered and "manager" in offered
+    assert "front desk" in offered and "manager" in offered  # the options read as words
     assert "admin" not in offered  # admin carries identity.manage_roles, which a manager lacks
     assert "customer" not in offered  # customer logins belong to a customer record
 

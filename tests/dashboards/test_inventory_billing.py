@@ -162,7 +162,7 @@ def test_a_purchase_order_is_drafted_sent_and_received_and_stock_rises(ops_env: 
     po_id, number, status, total = _one(demo_db, "SELECT id, po_number, status, total FROM purchase_orders "
                                                  "ORDER BY id DESC LIMIT 1")
     assert (status, total) == ("draft", Decimal("62.50"))
-    assert app.success[0].value.startswith(f"Purchase order {number} drafted for 62.50")
+    assert app.success[0].value.startswith(f"Purchase order {number} drafted for $62.50")
     assert app.selectbox(key="po_part_0").value is None  # the lines are emptied for the next order
 
     app.selectbox(key="po_send").select(po_id)
@@ -301,7 +301,7 @@ def test_finance_records_a_payment_and_the_invoice_balance_changes(ops_env: Path
     app = _page(demo_db, FINANCE, "billing")
     _pay(app, invoice_id, 10.0, "card")
     assert not app.exception and not app.error, [e.value for e in app.error]
-    assert app.success[0].value.startswith(f"Payment of 10.00 (card) recorded on {number}")
+    assert app.success[0].value.startswith(f"Payment of $10.00 (card) recorded on {number}")
     assert _payments(demo_db, invoice_id) == [(Decimal("10.00"), "card", "succeeded")]
     assert _scalar(demo_db, "SELECT status FROM invoices WHERE id = :i", i=invoice_id) == "partially_paid"
     key = _scalar(demo_db, "SELECT idempotency_key FROM payments WHERE invoice_id = :i", i=invoice_id)
@@ -312,7 +312,7 @@ def test_finance_records_a_payment_and_the_invoice_balance_changes(ops_env: Path
     row = _frame_with(app, "invoice_number", "customer", "order_number", "issued", "due_on", "total", "paid", "due",
                       "status").iloc[0]
     assert (row["invoice_number"], row["paid"], row["due"], row["status"]) == (
-        number, Decimal("10.00"), total - 10, "partially_paid")
+        number, Decimal("10.00"), total - 10, "partially paid")  # the table shows the status as words
     # A second payment on the same form gets a new key: it is recorded, not taken for a replay.
     _pay(app, invoice_id, 5.0, "cash")
     assert not app.error, [e.value for e in app.error]
@@ -344,7 +344,7 @@ def test_paying_an_invoice_written_off_meanwhile_is_refused(ops_env: Path, demo_
     write_off(UnitOfWork(db.app_engine(demo_db), demo_actor(demo_db, MANAGER)), invoice_id, "Customer went bust")
     app.text_input(key="pay_amount").input("5.00")
     app.button(key="record_payment").click().run()
-    assert _one_sentence(app) == f"Invoice {number} is written_off; it cannot take payments."
+    assert _one_sentence(app) == f"Invoice {number} is written off; it cannot take payments."
     assert _payments(demo_db, invoice_id) == []
     assert _scalar(demo_db, "SELECT count(*) FROM payments") == payments
 
@@ -407,7 +407,7 @@ def test_a_refund_gives_back_part_of_a_payment(ops_env: Path, demo_db: str) -> N
     app.text_input(key="refund_reason").input("Scratched the case")
     app.button(key="refund_submit").click().run()
     assert not app.exception and not app.error, [e.value for e in app.error]
-    assert app.success[0].value == f"Refunded 7.50 of payment #{payment_id}."
+    assert app.success[0].value == f"Refunded $7.50 of payment #{payment_id}."
     assert _scalar(demo_db, "SELECT refunded_amount FROM payments WHERE id = :p", p=payment_id) == Decimal("7.50")
     assert _scalar(demo_db, "SELECT status FROM invoices WHERE id = :i", i=invoice_id) == "partially_paid"
     refunds = _frame_with(app, "at", "invoice_number", "method", "amount", "reason")
@@ -445,7 +445,7 @@ def test_the_cash_drawer_shows_todays_payments_by_method_in_local_time(ops_env: 
     for method in ("cash", "card", "bank_transfer", "online"):
         assert by_method.loc[method.replace("_", " "), "received"] == expected.get(method, Decimal(0))
     received = next(m for m in app.metric if m.label == "Received today")
-    assert received.value == f"{sum(expected.values(), Decimal(0)):,.2f}"
+    assert received.value == f"${sum(expected.values(), Decimal(0)):,.2f}"  # the tenant's currency, USD
 
 
 def test_the_receivables_aging_adds_up_to_what_is_owed(ops_env: Path, demo_db: str) -> None:
@@ -467,7 +467,7 @@ def test_the_invoice_list_filters_by_status_and_searches(ops_env: Path, demo_db:
     app = _page(demo_db, AUDITOR, "billing")
     app.selectbox(key="invoice_status").select("partially_paid").run()
     listed = _frame_with(app, "invoice_number", "status", "paid", "due")
-    assert set(listed["status"]) == {"partially_paid"} and (listed["paid"] > 0).all() and (listed["due"] > 0).all()
+    assert set(listed["status"]) == {"partially paid"} and (listed["paid"] > 0).all() and (listed["due"] > 0).all()
     assert len(listed) == _scalar(demo_db, "SELECT count(*) FROM invoices WHERE status = 'partially_paid'")
     customer = _scalar(demo_db, "SELECT c.name FROM invoices i JOIN customers c ON c.id = i.customer_id "
                                 "WHERE i.status = 'partially_paid' ORDER BY i.id LIMIT 1")

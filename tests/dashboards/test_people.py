@@ -64,7 +64,7 @@ def test_tracking_shows_the_estimate_and_the_customer_approves_it_with_the_code(
     app.text_input[2].input(code)
     app.button[0].click().run()
     assert not app.exception
-    assert app.warning[0].value == "Estimate waiting for your decision: 149.90"
+    assert app.warning[0].value == "Estimate waiting for your decision: $149.90"
     app.button(key="estimate_yes").click().run()
     assert not app.exception and not app.error
     assert _scalar(demo_db, "SELECT estimate_status FROM service_orders WHERE id = :o", o=order_id) == "approved"

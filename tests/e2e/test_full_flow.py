@@ -176,7 +176,7 @@ def test_a_repair_goes_from_online_request_to_paid_and_ready(ops_ui_url: str, de
     customer.see("ready for pickup")
     assert customer.page.get_by_text("not yet").count() == 0  # the technician who did the work is named
     paid = customer.see(f"Invoice {invoice.invoice_number}")
-    assert "paid" in paid and "due 0.00" in paid, paid
+    assert "paid" in paid and "due $0.00" in paid, paid
     customer.no_error("tracking")
     customer.shot("flow-9-customer-tracking")
     assert booking.start > datetime.now(DEMO_TIME_ZONE) - timedelta(days=1)  # planned on a real, current day
