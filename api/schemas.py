@@ -53,6 +53,14 @@ class RequestIn(Strict):
     photos: Annotated[list[PhotoIn], Field(max_length=10)] = []
 
 
+class LanguageIn(Strict):
+    locale: Annotated[str, Field(min_length=1, max_length=16)]
+
+
+class ReadIn(Strict):
+    ids: Annotated[list[Annotated[int, Field(ge=1, le=2**62)]] | None, Field(max_length=500)] = None
+
+
 class ReceiptOut(BaseModel):
     order_id: int
     order_number: str

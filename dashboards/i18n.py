@@ -3,11 +3,13 @@
 Every page is translated (English, Russian, Brazilian Portuguese, Simplified Chinese): its words through
 ``_()``, table headings and stored codes through ``dashboards.widgets.table``, money, numbers and dates through
 ``money_text``/``number_text``/``day_text``. The choice is made in the sidebar and starts from the company's
-language.
+language; a signed-in person's pick is kept on their account (``users.locale``) and is where their next
+sign-in starts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -17,6 +19,7 @@ from ops_db.i18n import LOCALES, VALUE_LABELS, day, gettext_for, money, number
 from ops_db.kit.errors import RepairOpsError
 
 LOCALE_KEY = "ui_locale"
+NEXT_LOCALE_KEY = "ui_locale_next"  # the language the next run starts in (a widget's own key is set only before it)
 NATIVE_NAMES = {"en": "English", "ru": "Русский", "pt_BR": "Português (Brasil)", "zh_CN": "简体中文"}
 
 
@@ -31,12 +34,15 @@ def _(message: str) -> str:
     return gettext_for(ui_locale())(message)
 
 
-def language_picker(company_locale: str | None) -> None:
-    """The sidebar's language choice, starting from the company's language."""
+def language_picker(company_locale: str | None, on_change: Callable[[], None] | None = None) -> None:
+    """The sidebar's language choice, starting from the company's language (``on_change`` runs when the
+    reader picks another: a signed-in person's choice is kept on their account)."""
     if LOCALE_KEY not in st.session_state:
         st.session_state[LOCALE_KEY] = company_locale if company_locale in LOCALES else "en"
+    if (wanted := st.session_state.pop(NEXT_LOCALE_KEY, None)) in LOCALES:  # set before the widget exists
+        st.session_state[LOCALE_KEY] = wanted
     st.sidebar.selectbox("Language · Язык · Idioma · 语言", LOCALES, format_func=NATIVE_NAMES.__getitem__,
-                         key=LOCALE_KEY)
+                         key=LOCALE_KEY, on_change=on_change)
 
 
 def stage_words(value: str) -> str:

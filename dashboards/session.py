@@ -5,14 +5,16 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import streamlit as st
 from sqlalchemy import Engine, text
 
-from dashboards.i18n import _, language_picker, stage_words
-from ops_db.i18n import N_
-from ops_db.identity.service import resolve_tenant
+from dashboards.data.catalog import tenant_zone
+from dashboards.i18n import LOCALE_KEY, NEXT_LOCALE_KEY, _, error_text, language_picker, stage_words, ui_locale
+from ops_db.comms.service import inbox, mark_read, unread_count
+from ops_db.i18n import LOCALES, N_, moment
+from ops_db.identity.service import resolve_tenant, set_language
 from ops_db.kit import db
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -91,6 +93,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/request.py", N_("Request a repair"), ":material/build:", N_("Customers"),
              lambda actor: actor.can("requests.submit")),
     PageSpec("app_pages/track.py", N_("Track a repair"), ":material/search:", N_("Customers"), lambda actor: True),
+    PageSpec("app_pages/my_settings.py", N_("My settings"), ":material/manage_accounts:", N_("Account"),
+             lambda actor: actor.user_id is not None),
 )
 PUBLIC_PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/sign_in.py", N_("Sign in"), ":material/login:", N_("RepairOps"), lambda actor: True),
@@ -116,16 +120,48 @@ def pages_for(actor: Actor | None) -> dict[str, list[st.Page]]:
 
 
 def sidebar(actor: Actor | None) -> None:
-    """Who is signed in and the way out."""
+    """Who is signed in, their notifications (staff), and the way out."""
     with st.sidebar:
         if actor is None:
             st.caption(_("Not signed in"))
             return
         st.caption(_("Signed in as **{name}** · {roles}").format(
             name=actor.label, roles=", ".join(stage_words(r) for r in sorted(actor.roles)) or _("no role")))
+        if actor.user_id is not None and not actor.is_customer:
+            inbox_bell(actor)
         if st.button(_("Sign out"), key="sign_out"):
             sign_out()
             st.rerun()
+
+
+INBOX_SHOWN = 15
+
+
+def inbox_bell(actor: Actor) -> None:
+    """The bell: how many notifications are unread, and the newest ones; each opens the order it is about."""
+    unread = unread_count(UnitOfWork(engine(), actor))
+    label = _("Notifications: {count} new").format(count=unread) if unread else _("Notifications")
+    icon = ":material/notifications_active:" if unread else ":material/notifications:"
+    with st.popover(label, icon=icon, width="stretch"):
+        items = inbox(UnitOfWork(engine(), actor), limit=INBOX_SHOWN)
+        if not items:
+            st.caption(_("Nothing yet: SLA alerts, estimate decisions and customers' messages arrive here."))
+            return
+        if unread and st.button(_("Mark all as read"), key="inbox_read_all", icon=":material/done_all:"):
+            mark_read(UnitOfWork(engine(), actor))
+            st.rerun()
+        zone = tenant_zone(engine(), actor)
+        for item in items:
+            new = _("new") if item["read_at"] is None else ""
+            st.markdown(f"**{item['title']}**" + (f" :blue-badge[{new}]" if new else ""))
+            st.caption(f"{moment(item['created_at'], zone, ui_locale())} · {item['body']}")
+            number = item["order_number"]
+            if number and actor.can("orders.read") and st.button(
+                    _("Open {order}").format(order=number), key=f"inbox_open_{item['id']}"):
+                if item["read_at"] is None:
+                    mark_read(UnitOfWork(engine(), actor), [int(item["id"])])
+                st.session_state["order_number"] = number
+                st.switch_page("app_pages/order_detail.py")
 
 
 @dataclass(frozen=True)
@@ -175,12 +211,33 @@ def _portal_tenant(slug: str) -> int | None:
         return None
 
 
+def signed_in(actor: Actor) -> None:
+    """Start this browser session as ``actor``, in their own language when they have chosen one."""
+    st.session_state[ACTOR_KEY] = actor
+    if actor.locale in LOCALES:
+        st.session_state[NEXT_LOCALE_KEY] = actor.locale
+
+
+def _remember_language() -> None:
+    """Keep the language just picked in the sidebar on the signed-in person's account."""
+    actor = current_actor()
+    chosen = st.session_state.get(LOCALE_KEY)
+    if actor is None or chosen == actor.locale:
+        return
+    try:
+        kept = set_language(UnitOfWork(engine(), actor), str(chosen))
+    except RepairOpsError as error:
+        st.toast(error_text(error))
+    else:
+        st.session_state[ACTOR_KEY] = replace(actor, locale=kept)
+
+
 def wear_branding(actor: Actor | None) -> None:
     """The company's logo text in its colour above the navigation, and its colour on titles and primary
     buttons (Streamlit's theme is per server, so the per-company colour is a small stylesheet)."""
     tenant_id = _tenant_shown(actor)
     look = company_look(tenant_id) if tenant_id is not None else None
-    language_picker(look.locale if look else None)
+    language_picker(look.locale if look else None, _remember_language if actor is not None else None)
     if look is None:
         return
     width = 24 + 11 * len(look.logo_text)

@@ -23,6 +23,7 @@ from ops_db.audit.service import verify_chain
 from ops_db.billing.service import save_tax_rate
 from ops_db.comms.service import (
     DEFAULT_TEMPLATES,
+    EVENT_LABELS,
     TEMPLATE_CHANNELS,
     configure_channel,
     save_template,
@@ -46,15 +47,6 @@ TABS = {"users": N_("Users"), "roles": N_("Roles and permissions"), "sla": N_("S
         "tax": N_("Tax rates"), "templates": N_("Notification templates"), "channels": N_("Channels and webhooks"),
         "branding": N_("Branding"), "skills": N_("Technicians and skills"), "import": N_("Import"),
         "audit": N_("Audit log")}
-# Notification events (the codes of ``DEFAULT_TEMPLATES``) as words.
-EVENT_WORDS = {
-    "request_received": N_("request received"), "order_assigned": N_("order assigned"),
-    "technician_en_route": N_("technician on the way"), "estimate_ready": N_("estimate ready"),
-    "estimate_decided": N_("estimate decided"), "ready_for_pickup": N_("ready for pickup"),
-    "stage_changed": N_("stage changed"), "payment_received": N_("payment received"),
-    "warranty_expiring": N_("warranty expiring"), "sla_at_risk": N_("SLA at risk"),
-    "sla_breached": N_("SLA breached"), "message_received": N_("message received"),
-}
 # Where a notification text comes from, and the built-in texts' channel.
 SOURCE_WORDS = {"tenant": N_("tenant"), "built-in": N_("built-in"), "any": N_("any")}
 IMPORT_KINDS = {"customers": N_("customers"), "devices": N_("devices"), "parts": N_("parts")}
@@ -70,7 +62,7 @@ show_flash()
 
 
 def _event_words(event: str) -> str:
-    return _(EVENT_WORDS.get(event, event.replace("_", " ")))
+    return _(EVENT_LABELS.get(event, event.replace("_", " ")))
 
 
 def _source_words(value: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards.i18n import _, error_text
-from dashboards.session import ACTOR_KEY, DEFAULT_TENANT, TENANT_KEY, engine
+from dashboards.session import DEFAULT_TENANT, TENANT_KEY, engine, signed_in
 from ops_db.identity.service import authenticate, resolve_tenant
 from ops_db.kit.errors import RepairOpsError
 
@@ -23,7 +23,7 @@ if submitted:
     except RepairOpsError as error:
         st.error(error_text(error))
     else:
-        st.session_state[ACTOR_KEY] = signed.actor
+        signed_in(signed.actor)
         st.session_state[TENANT_KEY] = company.strip().lower()
         st.rerun()
 st.caption(_("Customers can follow a repair without an account: **Track a repair**."))

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
+from ops_db import i18n
 from ops_db.billing.models import (
     CreditNote,
     Invoice,
@@ -171,7 +172,7 @@ def record_payment(uow: UnitOfWork, invoice_id: int, amount: Any, method: str, i
         if order is not None:
             record_event(uow, order, EventType.PAYMENT_RECEIVED, {"amount": str(value), "payment_id": payment.id})
         notify_customer(uow, "payment_received", invoice.customer_id,
-                        {"amount": f"{value} {invoice.currency}", "invoice_number": invoice.invoice_number},
+                        {"amount": i18n.Money(value, invoice.currency), "invoice_number": invoice.invoice_number},
                         order_id=invoice.order_id, dedupe_key=f"payment_received:{payment.id}")
         uow.audit("payment.record", "payments", payment.id,
                   after={"invoice_id": invoice.id, "amount": value, "method": pay_method, "key": key})

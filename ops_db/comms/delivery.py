@@ -26,13 +26,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formataddr, formatdate, parseaddr
 from typing import Any, Protocol
 from urllib.parse import quote
 
 from sqlalchemy import Engine, text
 
 from ops_db.comms.models import DeliveryAttempt
+from ops_db.i18n import N_, gettext_for
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.settings import Settings
 
@@ -60,6 +61,8 @@ class OutgoingMessage:
     dedupe_key: str
     attempts: int
     to_staff: bool = False
+    locale: str = "en"
+    company: str = ""  # the company's name: the sender's name people see (white label)
 
 
 class Sender(Protocol):
@@ -80,10 +83,15 @@ class SmtpEmailSender:
     password: str | None = None
     timeout: float = 30.0
 
+    def from_header(self, company: str) -> str:
+        """The configured sender address under the company's name, so customers see who writes to them."""
+        name, address = parseaddr(self.sender)
+        return formataddr((company or name, address)) if address else self.sender
+
     def send(self, message: OutgoingMessage) -> dict[str, Any]:
         email = EmailMessage()
-        email["From"], email["To"] = self.sender, message.address
-        email["Subject"] = message.subject or "RepairOps"
+        email["From"], email["To"] = self.from_header(message.company), message.address
+        email["Subject"] = message.subject or message.company or "RepairOps"
         email["Date"] = formatdate(localtime=False)
         email["Message-ID"] = f"<{message.dedupe_key.replace(':', '.')}.{message.id}@repairops>"
         email.set_content(message.body)
@@ -185,11 +193,13 @@ def _claim(engine: Engine, tenant_id: int, channels: Sequence[str], now: datetim
                               AND not_before <= coalesce(CAST(:now AS timestamptz), now())
                             ORDER BY not_before, id LIMIT :n FOR UPDATE SKIP LOCKED)
                RETURNING id, tenant_id, channel, address, subject, body, dedupe_key, attempts,
-                         recipient_user_id IS NOT NULL AS to_staff"""),
+                         recipient_user_id IS NOT NULL AS to_staff, locale"""),
             {"c": list(channels), "now": now, "lease": LEASE, "n": limit}).all()
+        company = uow.session.execute(text("SELECT name FROM tenants WHERE id = :t"), {"t": tenant_id}).scalar()
         uow.commit()
     return sorted((OutgoingMessage(int(r.id), int(r.tenant_id), str(r.channel), str(r.address), r.subject,
-                                   str(r.body), str(r.dedupe_key), int(r.attempts), bool(r.to_staff)) for r in rows),
+                                   str(r.body), str(r.dedupe_key), int(r.attempts), bool(r.to_staff), str(r.locale),
+                                   str(company or "")) for r in rows),
                   key=lambda m: m.id)
 
 
@@ -230,12 +240,15 @@ def digest_groups(messages: Sequence[OutgoingMessage]) -> list[list[OutgoingMess
 
 
 def digest_of(messages: Sequence[OutgoingMessage]) -> OutgoingMessage:
-    """One email that carries every message of the group, each under its own subject."""
+    """One email that carries every message of the group, each under its own subject, headed in the reader's
+    language with the company's name."""
     first = messages[0]
     body = "\n\n".join(f"{m.subject or ''}\n{m.body}".strip() for m in messages)
-    return OutgoingMessage(first.id, first.tenant_id, first.channel, first.address,
-                           f"{len(messages)} updates from RepairOps", body,
-                           "digest:" + ".".join(str(m.id) for m in messages), first.attempts, True)
+    subject = gettext_for(first.locale)(N_("Updates from {company} ({count})")).format(
+        count=len(messages), company=first.company or "RepairOps")
+    return OutgoingMessage(first.id, first.tenant_id, first.channel, first.address, subject, body,
+                           "digest:" + ".".join(str(m.id) for m in messages), first.attempts, True, first.locale,
+                           first.company)
 
 
 def deliver_due(app_engine: Engine, tenant_ids: Sequence[int], senders: Mapping[str, Sender], *,

@@ -142,8 +142,11 @@ class InAppNotification(IdMixin, TenantMixin, Base):
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(String(500))
+    order_id: Mapped[int | None] = fk("service_orders.id", nullable=True, ondelete="SET NULL", index=False)
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_in_app_notifications_inbox", "user_id", "created_at"),)
 
 
 class NotificationChannel(IdMixin, TenantMixin, TimestampMixin, Base):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import string
 import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +26,7 @@ from ops_db.comms.models import (
 from ops_db.customers.models import Channel, Customer, CustomerPreference
 from ops_db.i18n import N_
 from ops_db.identity.models import Tenant, User
-from ops_db.kit.errors import NotFound, ValidationError
+from ops_db.kit.errors import NotFound, ValidationError, Verbatim
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import ServiceOrder
 
@@ -56,6 +58,16 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
     "message_received": (N_("New message on {order_number}"), N_("{author}: {body}")),
 }
 
+# Each notification event as words (translated where they are drawn).
+EVENT_LABELS = {
+    "request_received": N_("request received"), "order_assigned": N_("order assigned"),
+    "technician_en_route": N_("technician on the way"), "estimate_ready": N_("estimate ready"),
+    "estimate_decided": N_("estimate decided"), "ready_for_pickup": N_("ready for pickup"),
+    "stage_changed": N_("stage changed"), "payment_received": N_("payment received"),
+    "warranty_expiring": N_("warranty expiring"), "sla_at_risk": N_("SLA at risk"),
+    "sla_breached": N_("SLA breached"), "message_received": N_("message received"),
+}
+
 
 class _SafeFields(dict[str, Any]):
     """Merge fields; a missing one renders as empty rather than failing the business action."""
@@ -64,10 +76,11 @@ class _SafeFields(dict[str, Any]):
         return ""
 
 
-def render(template: str, fields: dict[str, Any]) -> str:
-    """Fill ``{merge_fields}`` in a template; unknown fields render empty."""
+def render(template: str, fields: dict[str, Any], locale: str = "en") -> str:
+    """Fill ``{merge_fields}`` in a template, written for a reader of ``locale`` (stored codes as words, money and
+    dates in its form: :func:`ops_db.i18n.field_text`); unknown fields render empty."""
     try:
-        return template.format_map(_SafeFields(fields))
+        return template.format_map(_SafeFields({k: i18n.field_text(v, locale) for k, v in fields.items()}))
     except (ValueError, IndexError, AttributeError):
         return template
 
@@ -94,19 +107,22 @@ def _template(uow: UnitOfWork, event: str, channel: str, locale: str) -> tuple[s
     return built_in_text(event, locale)
 
 
+def _next_local(now: datetime, at: time, tz: str) -> datetime:
+    """The next moment, from ``now`` on, that the company's clock shows ``at``."""
+    local = now.astimezone(ZoneInfo(tz))
+    moment = local.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
+    if moment < local:
+        moment += timedelta(days=1)
+    return moment
+
+
 def _quiet_until(now: datetime, start: time | None, end: time | None, tz: str) -> datetime:
     """When the message may go out: now, or the end of the recipient's quiet hours."""
     if start is None or end is None or start == end:
         return now
-    local = now.astimezone(ZoneInfo(tz))
-    t = local.time()
+    t = now.astimezone(ZoneInfo(tz)).time()
     inside = (start <= t < end) if start < end else (t >= start or t < end)
-    if not inside:
-        return now
-    release = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
-    if release <= local:
-        release += timedelta(days=1)
-    return release
+    return _next_local(now, end, tz) if inside else now
 
 
 def notify_customer(
@@ -141,22 +157,139 @@ def notify_user(
     uow: UnitOfWork, event: str, user_id: int, fields: dict[str, Any], *,
     order_id: int | None = None, link: str | None = None, dedupe_key: str | None = None,
 ) -> None:
-    """Tell a staff member: always in the app, and by email unless they turned it off."""
-    subject, body = _template(uow, event, "in_app", "en")
+    """Tell a staff member in their language: always in the app, and by email unless they turned that event
+    off; with a daily digest time set, the email waits for it and goes out with the day's others as one."""
+    tenant = uow.session.get(Tenant, uow.actor.tenant_id)
+    assert tenant is not None
+    # A customer's session cannot read staff rows (contact details, language): the company's language then.
+    user = None if uow.actor.is_customer else uow.session.get(User, user_id)
+    locale = (user.locale if user is not None else None) or tenant.locale or "en"
+    subject, body = _template(uow, event, "in_app", locale)
     uow.session.add(InAppNotification(
-        tenant_id=uow.actor.tenant_id, user_id=user_id, title=render(subject or event, fields),
-        body=render(body, fields), link=link, created_at=uow.now()))
-    if uow.actor.is_customer:  # a customer's session cannot see staff contact details; in-app is enough
-        return
-    user = uow.session.get(User, user_id)
+        tenant_id=uow.actor.tenant_id, user_id=user_id, title=render(subject or event, fields, locale),
+        body=render(body, fields, locale), link=link, order_id=order_id, created_at=uow.now()))
     if user is None or not user.is_active:
         return
     disabled = uow.session.execute(text(
         "SELECT 1 FROM notification_preferences WHERE user_id = :u AND event = :e AND channel = 'email'"
         " AND NOT enabled"), {"u": user_id, "e": event}).first()
     if disabled is None:
-        _enqueue(uow, event, Channel.EMAIL, user.locale or "en", user.email, fields, order_id=order_id,
-                 customer_id=None, user_id=user_id, not_before=uow.now(), dedupe_key=dedupe_key)
+        now = uow.now()
+        not_before = now if user.email_digest_at is None else _next_local(now, user.email_digest_at,
+                                                                          tenant.time_zone)
+        _enqueue(uow, event, Channel.EMAIL, locale, user.email, fields, order_id=order_id,
+                 customer_id=None, user_id=user_id, not_before=not_before, dedupe_key=dedupe_key)
+
+
+INBOX_LIMIT = 200
+
+
+def inbox(uow: UnitOfWork, *, limit: int = 20) -> list[dict[str, Any]]:
+    """The signed-in staff member's newest in-app notifications (at most ``limit``, up to 200), each with the
+    order number it is about and whether it has been read."""
+    if not 1 <= limit <= INBOX_LIMIT:
+        raise ValidationError("Ask for 1 to {limit} notifications.", limit=INBOX_LIMIT)
+    with uow:
+        user_id = _staff_self(uow)
+        rows = uow.session.execute(text(
+            "SELECT n.id, n.title, n.body, n.created_at, n.read_at, o.order_number FROM in_app_notifications n"
+            " LEFT JOIN service_orders o ON o.id = n.order_id WHERE n.user_id = :u"
+            " ORDER BY n.created_at DESC, n.id DESC LIMIT :n"), {"u": user_id, "n": limit}).mappings().all()
+        return [dict(row) for row in rows]
+
+
+def unread_count(uow: UnitOfWork) -> int:
+    """How many of the signed-in staff member's in-app notifications are unread."""
+    with uow:
+        return int(uow.session.execute(text(
+            "SELECT count(*) FROM in_app_notifications WHERE user_id = :u AND read_at IS NULL"),
+            {"u": _staff_self(uow)}).scalar_one())
+
+
+def mark_read(uow: UnitOfWork, notification_ids: Collection[int] | None = None) -> int:
+    """Mark the signed-in staff member's notifications read: the given ones (each must be theirs) or, with
+    ``None``, all of them. Returns how many were unread."""
+    with uow:
+        user_id = _staff_self(uow)
+        if notification_ids is not None:
+            wanted = sorted({int(i) for i in notification_ids})
+            if not wanted:
+                raise ValidationError("Choose the notifications to mark as read.")
+            own = {int(row.id) for row in uow.session.execute(text(
+                "SELECT id FROM in_app_notifications WHERE user_id = :u AND id = ANY(:ids)"),
+                {"u": user_id, "ids": wanted})}
+            if missing := [i for i in wanted if i not in own]:
+                raise NotFound("Notification {notification} is not one of yours.", notification=missing[0])
+        # Reading is personal state, not a business change: it is not written to the audit trail.
+        changed = uow.session.execute(text(
+            "UPDATE in_app_notifications SET read_at = :now WHERE user_id = :u AND read_at IS NULL"
+            " AND (CAST(:ids AS bigint[]) IS NULL OR id = ANY(CAST(:ids AS bigint[]))) RETURNING id"),
+            {"now": uow.now(), "u": user_id, "ids": None if notification_ids is None else wanted}).all()
+        uow.commit()
+        return len(changed)
+
+
+# The events that reach staff (the rest go to customers); each can be emailed or not, per person.
+STAFF_EVENTS = ("estimate_decided", "message_received", "sla_at_risk", "sla_breached")
+
+
+@dataclass(frozen=True)
+class EmailChoices:
+    """Which notifications a staff member gets by email, and when: as they happen or in one daily digest."""
+
+    emailed: frozenset[str]
+    digest_at: time | None
+
+
+def email_choices(uow: UnitOfWork) -> EmailChoices:
+    """The signed-in staff member's email choices (every staff event is emailed until they turn it off)."""
+    with uow:
+        user_id = _staff_self(uow)
+        user = uow.session.get(User, user_id)
+        assert user is not None
+        return EmailChoices(frozenset(STAFF_EVENTS) - _muted(uow, user_id), user.email_digest_at)
+
+
+def set_email_choices(uow: UnitOfWork, emailed: Collection[str], digest_at: time | None) -> EmailChoices:
+    """A staff member chooses, for themself, which notifications also come by email (the app shows them all)
+    and whether emails go out as they happen (``digest_at=None``) or together once a day at ``digest_at``,
+    the company's local time. Audited."""
+    with uow:
+        user_id = _staff_self(uow)
+        unknown = sorted(set(emailed) - set(STAFF_EVENTS))
+        if unknown:
+            raise ValidationError("There is no staff notification called {event}.", event=Verbatim(unknown[0]))
+        user = uow.session.get(User, user_id, with_for_update=True)
+        assert user is not None
+        before = {"digest_at": user.email_digest_at, "muted": sorted(_muted(uow, user_id))}
+        for event in STAFF_EVENTS:
+            uow.session.execute(text(
+                "INSERT INTO notification_preferences (tenant_id, user_id, event, channel, enabled)"
+                " VALUES (:t, :u, :e, 'email', :on) ON CONFLICT (user_id, event, channel)"
+                " DO UPDATE SET enabled = EXCLUDED.enabled"),
+                {"t": uow.actor.tenant_id, "u": user_id, "e": event, "on": event in emailed})
+        user.email_digest_at = digest_at.replace(second=0, microsecond=0) if digest_at is not None else None
+        chosen = EmailChoices(frozenset(emailed), user.email_digest_at)
+        uow.audit("user.email_choices", "users", user_id, before=before,
+                  after={"digest_at": chosen.digest_at, "muted": sorted(set(STAFF_EVENTS) - chosen.emailed)})
+        uow.commit()
+        return chosen
+
+
+def _muted(uow: UnitOfWork, user_id: int) -> set[str]:
+    """The events this person turned email off for."""
+    rows = uow.session.execute(text(
+        "SELECT event FROM notification_preferences WHERE user_id = :u AND channel = 'email' AND NOT enabled"),
+        {"u": user_id}).all()
+    return {str(row.event) for row in rows}
+
+
+def _staff_self(uow: UnitOfWork) -> int:
+    """The acting staff member's user id; customers and the system have no staff email choices."""
+    actor = uow.actor
+    if actor.user_id is None or actor.is_customer:
+        raise ValidationError("Only signed-in staff have notification choices and an inbox.")
+    return actor.user_id
 
 
 def _address(channel: str, email: str | None, phone: str | None) -> str | None:
@@ -180,7 +313,8 @@ def _enqueue(
     message = OutboxMessage(
         tenant_id=uow.actor.tenant_id, event=event, channel=channel if channel != Channel.PHONE else Channel.SMS,
         recipient_user_id=user_id, recipient_customer_id=customer_id, address=address or "", locale=locale,
-        subject=render(subject, fields) if subject else None, body=render(body, fields), order_id=order_id,
+        subject=render(subject, fields, locale) if subject else None, body=render(body, fields, locale),
+        order_id=order_id,
         dedupe_key=key, status="pending" if address else "suppressed", not_before=not_before,
         created_at=uow.now(),
     )

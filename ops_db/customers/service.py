@@ -145,6 +145,17 @@ def page_bounds(limit: int, offset: int) -> tuple[int, int]:
 CONTACT_CHANNELS = ("email", "sms", "whatsapp")
 
 
+def preferences(uow: UnitOfWork, customer_id: int) -> CustomerPreference | None:
+    """How a customer has asked to hear from the shop (None: email, in the company's language, any time)."""
+    with uow:
+        if uow.actor.customer_id != customer_id:
+            uow.actor.require("customers.read")
+        preference = uow.session.get(CustomerPreference, customer_id)
+        if preference is not None:
+            uow.session.expunge(preference)
+        return preference
+
+
 def set_preferences(uow: UnitOfWork, customer_id: int, *, channel: str, language: str,
                     quiet_from: time | None = None, quiet_until: time | None = None) -> CustomerPreference:
     """How a customer wants to hear from the shop: channel, language (en, ru, pt_BR, zh_CN) and quiet hours

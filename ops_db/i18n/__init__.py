@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -209,3 +210,30 @@ def day(value: date, locale: str) -> str:
 def moment(value: datetime, zone: ZoneInfo, locale: str) -> str:
     """A point in time as local wall-clock time in the locale's short form."""
     return format_datetime(value, format="short", tzinfo=zone, locale=babel_locale(locale))
+
+
+class Word(str):
+    """A stored code that a message shows as a word in the reader's language ("approved", "resolution"): mark a
+    merge field with it so a notification translates it where its language is known."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in a currency, written the reader's way when a notification is rendered."""
+
+    amount: Decimal
+    currency: str
+
+
+def field_text(value: object, locale: str) -> object:
+    """A notification's merge field as the reader reads it: a :class:`Word` translated, :class:`Money` and dates
+    in the locale's form; anything else (names, numbers, codes customers quote) as it is."""
+    if isinstance(value, Word):
+        return gettext_for(locale)(VALUE_LABELS.get(value, value.replace("_", " ")))
+    if isinstance(value, Money):
+        return money(value.amount, value.currency, locale)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return day(value, locale)
+    return value

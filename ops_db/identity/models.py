@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import (
@@ -77,6 +77,8 @@ class User(IdMixin, TenantMixin, TimestampMixin, Base):
     locale: Mapped[str | None] = mapped_column(String(16))
     time_zone: Mapped[str | None] = mapped_column(String(64))
     phone: Mapped[str | None] = mapped_column(String(32))
+    # Local time (company zone) at which the day's emails go out as one digest; None sends each at once.
+    email_digest_at: Mapped[time | None]
     customer_id: Mapped[int | None] = fk("customers.id", nullable=True, ondelete="SET NULL")
     is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     failed_logins: Mapped[int] = mapped_column(SmallInteger, server_default="0")

@@ -43,6 +43,11 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def fernet() -> Fernet:
+    """The cipher for secrets kept at rest (second factors, payment keys), from the server's secret key."""
+    return _fernet()
+
+
 def _fernet() -> Fernet:
     key = hashlib.sha256(get_settings().secret_key.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))
@@ -174,8 +179,18 @@ def enroll_totp(uow: UnitOfWork) -> str:
         existing.secret_encrypted = _fernet().encrypt(raw.encode())
         existing.confirmed_at = None
         uow.audit("totp.enroll", "users", user.id)
+        tenant = uow.session.get(Tenant, actor.tenant_id)
         uow.commit()
-        return pyotp.TOTP(raw).provisioning_uri(name=user.email, issuer_name="RepairOps")
+        # The authenticator app lists the account under the company's name (white label).
+        return pyotp.TOTP(raw).provisioning_uri(name=user.email, issuer_name=tenant.name if tenant else "RepairOps")
+
+
+def has_second_factor(uow: UnitOfWork) -> bool:
+    """Whether the signed-in person's sign-in asks for an authenticator code (set up and confirmed)."""
+    with uow:
+        user_id = uow.actor.user_id
+        secret = uow.session.get(TotpSecret, user_id) if user_id is not None else None
+        return secret is not None and secret.confirmed_at is not None
 
 
 def confirm_totp(uow: UnitOfWork, code: str) -> None:
@@ -208,7 +223,7 @@ def load_actor(engine: Engine, tenant_id: int, user_id: int) -> Actor:
         return Actor(
             tenant_id=tenant_id, user_id=user.id, label=user.full_name,
             permissions=frozenset(r.perm for r in rows if r.perm), roles=frozenset(r.code for r in rows),
-            customer_id=user.customer_id, technician_id=technician,
+            customer_id=user.customer_id, technician_id=technician, locale=user.locale,
         )
 
 
@@ -301,6 +316,29 @@ def _grant(uow: UnitOfWork, user_id: int, roles: list[str]) -> None:
         if exists is None:
             uow.session.add(RoleGrant(tenant_id=uow.actor.tenant_id, user_id=user_id, role_id=found[code],
                                       granted_by=uow.actor.user_id))
+
+
+def set_language(uow: UnitOfWork, locale: str) -> str:
+    """The signed-in person's own language (en, ru, pt_BR, zh_CN): the UI opens in it and their notifications
+    are written in it. Anyone signed in sets their own; audited. Returns the language as stored."""
+    from ops_db.i18n import check_locale
+
+    with uow:
+        actor = uow.actor
+        if actor.user_id is None:
+            raise ValidationError("Only a signed-in person has a language of their own.")
+        if not (locale or "").strip():
+            raise ValidationError("Choose a language.")
+        chosen = check_locale(locale)
+        user = uow.session.get(User, actor.user_id, with_for_update=True)
+        if user is None:
+            raise NotFound("User {user} does not exist.", user=actor.user_id)
+        before = user.locale
+        if before != chosen:
+            user.locale = chosen
+            uow.audit("user.language", "users", user.id, before={"locale": before}, after={"locale": chosen})
+        uow.commit()
+        return chosen
 
 
 def unlock_user(uow: UnitOfWork, user_id: int) -> None:

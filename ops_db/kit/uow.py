@@ -40,6 +40,7 @@ class Actor:
     roles: frozenset[str] = frozenset()
     customer_id: int | None = None
     technician_id: int | None = None
+    locale: str | None = None  # the person's own language (None: the company's)
 
     @classmethod
     def system(cls, tenant_id: int, label: str = "system") -> Actor:

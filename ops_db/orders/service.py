@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, text
 
+from ops_db import i18n
 from ops_db.assets.models import Equipment, EquipmentModel
 from ops_db.billing.models import Invoice, InvoiceStatus, TaxRate
 from ops_db.comms.service import notify_customer, notify_user
@@ -608,7 +609,7 @@ def send_estimate(uow: UnitOfWork, order_id: int, amount: Decimal | None = None)
         tenant = uow.session.get(Tenant, order.tenant_id)
         notify_customer(uow, "estimate_ready", order.customer_id,
                         {"order_number": order.order_number,
-                         "estimate_amount": f"{amount} {tenant.currency if tenant else ''}".strip()},
+                         "estimate_amount": i18n.Money(amount, tenant.currency) if tenant else str(amount)},
                         order_id=order.id)
         uow.audit("order.estimate", "service_orders", order.id, after={"estimate_amount": amount})
         uow.commit()
@@ -645,7 +646,8 @@ def decide_estimate(uow: UnitOfWork, order_id: int, approve: bool, *, tracking_c
                        to_stage=Stage.REPAIR, payload={"reason": "estimate approved"})
         if order.created_by is not None:
             notify_user(uow, "estimate_decided", order.created_by,
-                        {"order_number": order.order_number, "decision": "approved" if approve else "declined"},
+                        {"order_number": order.order_number,
+                         "decision": i18n.Word("approved" if approve else "declined")},
                         order_id=order.id)
         uow.audit("order.estimate_decision", "service_orders", order.id,
                   after={"estimate_status": order.estimate_status})

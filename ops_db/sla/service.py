@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from ops_db import i18n
 from ops_db.comms.service import notify_user
 from ops_db.i18n import N_
 from ops_db.kit.errors import NotFound, ValidationError
@@ -128,7 +129,7 @@ def evaluate_clocks(uow: UnitOfWork, now: datetime | None = None) -> dict[str, i
             if order is None:
                 continue
             event = "sla_breached" if new_state == ClockState.BREACHED else "sla_at_risk"
-            fields: dict[str, Any] = {"order_number": order.order_number, "kind": clock.kind.value}
+            fields: dict[str, Any] = {"order_number": order.order_number, "kind": i18n.Word(clock.kind.value)}
             for user_id in _escalation_users(uow, order):
                 notify_user(uow, event, user_id, fields, order_id=order.id,
                             dedupe_key=f"{event}:{clock.id}:{user_id}")

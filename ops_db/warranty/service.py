@@ -133,7 +133,7 @@ def remind_expiring(uow: UnitOfWork, within_days: int = 30) -> int:
         sent = 0
         for warranty, equipment in rows:
             message = notify_customer(uow, "warranty_expiring", equipment.customer_id,
-                                      {"ends_on": warranty.ends_on.isoformat(),
+                                      {"ends_on": warranty.ends_on,
                                        "device": equipment.serial_number or "device"},
                                       dedupe_key=f"warranty_expiring:{warranty.id}")
             sent += message is not None

@@ -317,3 +317,22 @@ def test_errors_speak_the_callers_language(client: TestClient) -> None:
         assert _assert_error(missing, 404)["message"] == t("No order matches that number and code.")
     unknown = client.post(refused, headers={**admin, "Accept-Language": "fr-FR"}, json={"to_stage": "ready"})
     assert _assert_error(unknown, 409)["message"] == english  # a language we do not have gets English
+
+
+def test_my_language_and_inbox_over_the_api(client: TestClient, shop: Shop) -> None:
+    from ops_db.comms.service import notify_user
+
+    manager = shop.person("manager")
+    headers = _token(client, f"manager{shop._users}@acme.example")
+    uow = shop.uow()
+    with uow:  # type: ignore[attr-defined]
+        notify_user(uow, "sla_at_risk", manager.user_id, {"order_number": "RO-1", "kind": i18n.Word("response")})  # type: ignore[arg-type, attr-defined]
+        uow.commit()  # type: ignore[attr-defined]
+    got = client.get("/api/v1/me/notifications", headers=headers).json()
+    assert got["unread"] == 1 and got["items"][0]["title"] == "SLA at risk: RO-1"
+    assert client.put("/api/v1/me/language", json={"locale": "pt-BR"}, headers=headers).json() == {"locale": "pt_BR"}
+    refused = _assert_error(client.put("/api/v1/me/language", json={"locale": "xx"}, headers=headers), 422)
+    assert refused["message"] == "The language must be one of en, ru, pt_BR, zh_CN."
+    assert client.post("/api/v1/me/notifications/read", json={}, headers=headers).json() == {"marked": 1}
+    assert client.get("/api/v1/me/notifications", headers=headers).json()["unread"] == 0
+    _assert_error(client.post("/api/v1/me/notifications/read", json={"ids": [10**9]}, headers=headers), 404)

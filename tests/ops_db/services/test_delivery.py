@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.header
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
+from ops_db import i18n
 from ops_db.comms.delivery import MAX_ATTEMPTS, SmtpEmailSender, deliver_due
 from ops_db.comms.service import notify_customer
 from ops_db.customers.service import CustomerIn, create_customer
@@ -188,8 +190,64 @@ def test_alerts_due_together_for_one_staff_member_arrive_as_one_digest(shop: Sho
     customer_ids = _queue(shop, ["Ana", "Bo"])  # customers still get one message each
     report = deliver_due(shop.engine, [shop.tenant_id], {"email": SmtpEmailSender("127.0.0.1", port)})
     assert (report.sent, report.failed) == (5, 0)
-    digests = [m for m in inbox.messages if m["Subject"] == "3 updates from RepairOps"]
+    digests = [m for m in inbox.messages if m["Subject"] == "Updates from Acme Repairs (3)"]
     assert len(digests) == 1 and len(inbox.messages) == 3
+    assert all(m["From"] == "Acme Repairs <no-reply@localhost>" for m in inbox.messages)  # the company writes
     text_of = digests[0].get_payload()
     assert all(f"SLA at risk: RO-{n}" in text_of for n in range(3))
     assert all(status == "sent" for status, _, _ in _rows(shop).values()) and len(customer_ids) == 2
+
+
+def test_a_staff_member_with_a_digest_time_gets_the_days_emails_together_then_in_their_language(
+        shop: Shop, smtp: tuple[Inbox, int]) -> None:
+    from datetime import time
+
+    from ops_db.comms.service import email_choices, notify_user, set_email_choices
+    from ops_db.identity.service import set_language
+
+    inbox, port = smtp
+    manager = shop.person("manager")
+    set_language(shop.uow(manager), "ru")
+    set_email_choices(shop.uow(manager), {"sla_at_risk", "sla_breached"}, time(7, 30))
+    assert email_choices(shop.uow(manager)).digest_at == time(7, 30)  # type: ignore[arg-type]
+    alerts = [("sla_at_risk", "resolution"), ("sla_breached", "response"), ("message_received", None)]
+    uow = shop.uow()
+    with uow:  # type: ignore[attr-defined]
+        for n, (event, kind) in enumerate(alerts):
+            fields = {"order_number": f"RO-{n}", "kind": i18n.Word(kind or ""), "author": "Ана", "body": "?"}
+            notify_user(uow, event, manager.user_id, fields, dedupe_key=f"alert-{n}")  # type: ignore[arg-type, attr-defined]
+        uow.commit()  # type: ignore[attr-defined]
+    sender = {"email": SmtpEmailSender("127.0.0.1", port)}
+    with admin_engine(shop.url).connect() as conn:
+        due = conn.execute(text("SELECT DISTINCT not_before FROM notification_outbox")).scalars().all()
+        in_app = conn.execute(text("SELECT title FROM in_app_notifications ORDER BY id")).scalars().all()
+    assert len(due) == 1 and due[0].astimezone(UTC).time() == time(7, 30)  # the company's zone is UTC
+    assert in_app == ["Угроза нарушения SLA: RO-0", "SLA нарушен: RO-1",  # the app: at once, in Russian
+                      "Новое сообщение по заказу RO-2"]
+    assert deliver_due(shop.engine, [shop.tenant_id], sender, now=due[0] - timedelta(minutes=1)).claimed == 0
+    report = deliver_due(shop.engine, [shop.tenant_id], sender, now=due[0])
+    assert (report.claimed, report.sent) == (2, 2) and len(inbox.messages) == 1  # the muted event: no email
+    digest = inbox.messages[0]
+    assert str(email.header.make_header(email.header.decode_header(digest["Subject"]))) == \
+        "Обновления от Acme Repairs (2)"
+    body = digest.get_payload(decode=True).decode()
+    assert "Заказ RO-0 может не уложиться в срок (решение)." in body
+    assert "Заказ RO-1 не уложился в срок (реакция)." in body
+    assert "resolution" not in body and "response" not in body  # the SLA kind is a word, not a code
+
+
+def test_email_choices_refuse_unknown_events_and_customers_and_change_nothing(shop: Shop) -> None:
+    from datetime import time
+
+    from ops_db.comms.service import STAFF_EVENTS, email_choices, set_email_choices
+    from ops_db.kit.errors import ValidationError
+
+    manager = shop.person("manager")
+    with pytest.raises(ValidationError, match="no staff notification called nonsense"):
+        set_email_choices(shop.uow(manager), {"sla_breached", "nonsense"}, time(8, 0))
+    assert email_choices(shop.uow(manager)).emailed == frozenset(STAFF_EVENTS)  # type: ignore[arg-type]
+    assert email_choices(shop.uow(manager)).digest_at is None  # type: ignore[arg-type]
+    customer = create_customer(shop.uow(), CustomerIn(name="Ana", email="ana@mail.example"))  # type: ignore[arg-type]
+    own = shop.person("customer", customer_id=customer.id)
+    with pytest.raises(ValidationError, match="Only signed-in staff"):
+        set_email_choices(shop.uow(own), set(), None)

@@ -96,3 +96,22 @@ def test_every_stored_code_has_words_to_show_it_in() -> None:
             if isinstance(kind, type) and issubclass(kind, enum.Enum) and kind.__module__ == module.__name__:
                 missing += [f"{kind.__name__}.{m.value}" for m in kind if m.value not in i18n.VALUE_LABELS]
     assert missing == []
+
+
+def test_a_person_keeps_their_own_language_and_bad_choices_change_nothing(shop: Shop) -> None:
+    from ops_db.identity.service import load_actor, set_language
+
+    technician = shop.person("technician")
+    assert set_language(shop.uow(technician), "zh-cn") == "zh_CN"
+    assert load_actor(shop.engine, shop.tenant_id, technician.user_id).locale == "zh_CN"  # type: ignore[attr-defined]
+    for bad, sentence in (("", "Choose a language."), ("klingon", "The language must be one of en, ru, pt_BR, "
+                                                                    "zh_CN.")):
+        with pytest.raises(ValidationError) as refused:
+            set_language(shop.uow(technician), bad)
+        assert refused.value.message == sentence
+    with pytest.raises(ValidationError, match="Only a signed-in person"):
+        set_language(shop.uow(), "ru")  # the system itself has no language of its own
+    with admin_engine(shop.url).connect() as conn:
+        assert conn.execute(text("SELECT locale FROM users WHERE id = :u"),
+                            {"u": technician.user_id}).scalar() == "zh_CN"  # type: ignore[attr-defined]
+        assert conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'user.language'")).scalar() == 1
