@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 
 from api.deps import ActorDep, EngineDep, uow
 from api.schemas import ERRORS, BookingIn, Id, InvoiceIn, PaymentIn, RefundIn, TechnicianIn, page
 from ops_db.billing import service as billing
+from ops_db.billing.stripe_payments import refund_payment, stripe_config_for
 from ops_db.inventory import service as inventory
 from ops_db.kit.errors import ValidationError
 from ops_db.workforce import service as workforce
@@ -103,7 +104,8 @@ def create_payment(body: PaymentIn, eng: EngineDep, actor: ActorDep,
 
 
 @router.post("/refunds", tags=["billing"], status_code=201, summary="Refund (part of) a payment")
-def create_refund(body: RefundIn, eng: EngineDep, actor: ActorDep) -> dict[str, Any]:
-    """Never more than what remains of the payment."""
-    row = billing.refund(uow(eng, actor), body.payment_id, body.amount, body.reason, body.idempotency_key)
+def create_refund(body: RefundIn, request: Request, eng: EngineDep, actor: ActorDep) -> dict[str, Any]:
+    """Never more than what remains of the payment; a payment made through Stripe is refunded through Stripe."""
+    config = stripe_config_for(eng, actor.tenant_id, request.app.state.stripe)
+    row = refund_payment(uow(eng, actor), config, body.payment_id, body.amount, body.reason, body.idempotency_key)
     return {"id": row.id, "payment_id": row.payment_id, "amount": row.amount}

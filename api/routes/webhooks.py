@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep
 from api.schemas import ERRORS
-from ops_db.billing.stripe_payments import handle_webhook
+from ops_db.billing.stripe_payments import handle_webhook, stripe_config_for
+from ops_db.identity.service import resolve_tenant
 from ops_db.kit.errors import ValidationError
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=ERRORS)
@@ -27,3 +28,21 @@ async def stripe_event(request: Request, eng: EngineDep,
         raise ValidationError("The webhook body is too large.")
     outcome = await run_in_threadpool(handle_webhook, eng, request.app.state.stripe, payload, stripe_signature)
     return {"status": outcome}
+
+
+@router.post("/stripe/{company}", summary="A company's own Stripe account: a paid Checkout session records the payment")
+async def company_stripe_event(company: Annotated[str, Path(min_length=1, max_length=64)], request: Request,
+                               eng: EngineDep,
+                               stripe_signature: Annotated[str | None, Header()] = None) -> dict[str, str]:
+    """For a company with its own Stripe account (Admin → Channels and webhooks): verified with that account's
+    signing secret, and only payments for that company's invoices are recorded."""
+    payload = await request.body()
+    if len(payload) > MAX_EVENT_BYTES:
+        raise ValidationError("The webhook body is too large.")
+
+    def apply() -> str:
+        tenant_id = resolve_tenant(eng, company.strip().lower())
+        config = stripe_config_for(eng, tenant_id, request.app.state.stripe)
+        return handle_webhook(eng, config, payload, stripe_signature, tenant_id=tenant_id)
+
+    return {"status": await run_in_threadpool(apply)}

@@ -21,6 +21,7 @@ from dashboards.session import company_look, current_actor, engine
 from dashboards.widgets import done_and_rerun, show_flash, table, typed_amount
 from ops_db.audit.service import verify_chain
 from ops_db.billing.service import save_tax_rate
+from ops_db.billing.stripe_payments import configure_stripe, stripe_account
 from ops_db.comms.service import (
     DEFAULT_TEMPLATES,
     EVENT_LABELS,
@@ -42,6 +43,7 @@ from ops_db.workforce.service import set_skill
 ANY = ""  # the audit filters' "(any)" choice
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 EXAMPLE_ENDPOINT = "https://example.com/repairops"  # a placeholder URL, not language
+STRIPE_KEY_FORM, STRIPE_SIGNING_FORM = "sk_live_…", "whsec_…"  # how Stripe's keys begin, not language
 # The tabs in order, keyed by id; only the label is translated.
 TABS = {"users": N_("Users"), "roles": N_("Roles and permissions"), "sla": N_("SLA policies"),
         "tax": N_("Tax rates"), "templates": N_("Notification templates"), "channels": N_("Channels and webhooks"),
@@ -92,6 +94,34 @@ def _attempt(call: Callable[[], object], working: str) -> bool:
 def _read_only(reason: str) -> None:
     """``reason`` is already in the reader's language."""
     st.caption(":material/lock: " + _("Read-only: {reason}").format(reason=reason))
+
+
+def _online_payments() -> None:
+    """The company's own Stripe account: money paid online lands there instead of the server's account."""
+    assert actor is not None
+    st.subheader(_("Online payments (Stripe)"))
+    account = stripe_account(UnitOfWork(engine(), actor))
+    company = admin.branding(engine(), actor)
+    slug = company.slug if company is not None else "…"
+    if account is None:
+        st.caption(_("Customers pay online into the server's Stripe account, if the server has one. Enter the "
+                     "company's own keys to take payments into its own account."))
+    else:
+        state = _("active") if account.is_active else _("switched off")
+        st.caption(_("The company's own account, key {key} ({state}).").format(key=f"`{account.key_hint}`",
+                                                                                 state=state))
+    st.caption(_("In Stripe, send the event checkout.session.completed to {path} on the RepairOps API and copy "
+                 "that endpoint's signing secret here.").format(path=f"`POST /api/v1/webhooks/stripe/{slug}`"))
+    with st.form("stripe_edit"):
+        left, right = st.columns(2)
+        key = left.text_input(_("Secret key"), max_chars=250, type="password", placeholder=STRIPE_KEY_FORM,
+                              key="stripe_key")
+        signing = right.text_input(_("Webhook signing secret"), max_chars=250, type="password",
+                                   placeholder=STRIPE_SIGNING_FORM, key="stripe_signing")
+        active = st.checkbox(_("Take online payments into this account"), value=True, key="stripe_active")
+        if st.form_submit_button(_("Save the Stripe account"), key="stripe_submit") and _attempt(partial(
+                configure_stripe, UnitOfWork(engine(), actor), key, signing, is_active=active), _("Saving…")):
+            done_and_rerun(_("The company's Stripe account is saved."), "stripe_key", "stripe_signing")
 
 
 def _sla_form(policies: pd.DataFrame) -> None:
@@ -359,6 +389,7 @@ with channels_tab:
                     st.success(_("Endpoint added. Its signing secret is shown once; keep it in the receiving "
                                  "system:"))
                     st.code(secret, language="text")
+        _online_payments()
 
 with branding_tab:
     brand = admin.branding(engine(), actor)

@@ -4,6 +4,7 @@ and today's cash drawer."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from uuid import uuid4
 
 import pandas as pd
@@ -16,9 +17,11 @@ from dashboards.i18n import _, day_text, error_text, money_text, number_text, st
 from dashboards.session import current_actor, engine
 from dashboards.widgets import chosen_id, document_picker, done_and_rerun, show_flash, table, typed_amount
 from ops_db.billing.models import InvoiceStatus, PaymentMethod
-from ops_db.billing.service import create_invoice, record_payment, refund
+from ops_db.billing.service import create_invoice, record_payment
+from ops_db.billing.stripe_payments import refund_payment, stripe_for_company
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
+from ops_db.settings import get_settings
 
 PAYMENT_KEY = "payment_idempotency_key"
 REFUND_KEY = "refund_idempotency_key"
@@ -35,6 +38,15 @@ def _submission_key(name: str) -> str:
     """
     key: str = st.session_state.setdefault(name, str(uuid4()))
     return key
+
+
+def _give_back(payment_id: int, amount: str, reason: str, online: bool) -> Decimal:
+    """Refund the way the money came (a card paid online back through Stripe); returns the amount refunded."""
+    assert actor is not None
+    config = stripe_for_company(engine(), actor.tenant_id, get_settings()) if online else None
+    done = refund_payment(UnitOfWork(engine(), actor), config, payment_id, typed_amount(amount), reason,
+                          _submission_key(REFUND_KEY))
+    return done.amount
 
 
 def _day(value: date | None) -> str:
@@ -139,12 +151,17 @@ with payments_tab:
         payment_id = right.selectbox(_("Payment (newest first)"), list(labels), index=None,
                                      format_func=lambda i: labels.get(i, str(i)),
                                      placeholder=_("Choose a payment"), key="refund_payment")
+        through_stripe = False
         if payment_id is not None:
             paid_row = refundable[refundable["id"] == payment_id].iloc[0]
             st.caption(_("paid {paid} · refunded {refunded} · **refundable {refundable}**").format(
                 paid=money_text(paid_row["amount"], currency),
                 refunded=money_text(paid_row["refunded_amount"], currency),
                 refundable=money_text(paid_row["refundable"], currency)))
+            through_stripe = paid_row["provider"] == "stripe"
+            if through_stripe:
+                st.caption(":material/credit_card: " + _("Paid online: the money goes back to the customer's card "
+                                                         "through Stripe, then the refund is recorded."))
         with st.form("refund"):
             left, right = st.columns([1, 2])
             back = left.text_input(_("Amount"), placeholder="0.00", max_chars=20, key="refund_amount")
@@ -156,13 +173,12 @@ with payments_tab:
             else:
                 try:
                     with st.spinner(_("Refunding…")):
-                        done = refund(UnitOfWork(engine(), actor), payment_id, typed_amount(back), reason,
-                                      _submission_key(REFUND_KEY))
+                        given = _give_back(payment_id, back, reason, through_stripe)
                 except RepairOpsError as error:
                     st.error(error_text(error))
                 else:
                     done_and_rerun(_("Refunded {amount} of payment #{payment}.").format(
-                        amount=money_text(done.amount, currency), payment=payment_id), REFUND_KEY,
+                        amount=money_text(given, currency), payment=payment_id), REFUND_KEY,
                         "refund_amount", "refund_reason", "refund_payment")
 
     if not (actor.can("billing.pay") or actor.can("billing.refund")):

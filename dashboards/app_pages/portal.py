@@ -11,7 +11,7 @@ from dashboards.data.catalog import tenant_currency, tenant_zone
 from dashboards.i18n import _, error_text, money_text, stage_words, ui_locale
 from dashboards.session import current_actor, engine
 from dashboards.widgets import document_buttons, table
-from ops_db.billing.stripe_payments import checkout_url, stripe_config
+from ops_db.billing.stripe_payments import checkout_url, stripe_for_company
 from ops_db.comms.service import list_messages, post_message
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
@@ -28,7 +28,7 @@ repairs_tab, devices_tab = st.tabs([_("Repairs"), _("Devices and warranties")])
 def _pay_now(invoice_id: int) -> None:
     """A card payment through Stripe's secure page, when the shop has online payment set up."""
     assert actor is not None
-    config = stripe_config(get_settings())
+    config = stripe_for_company(engine(), actor.tenant_id, get_settings())
     if config is None:
         st.caption(_("Pay at the counter or by bank transfer; online payment is not set up."))
         return

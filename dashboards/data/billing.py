@@ -75,7 +75,8 @@ LIMIT :limit
 
 _REFUNDABLE_SQL = """
 SELECT p.id, p.amount, p.refunded_amount, p.amount - p.refunded_amount AS refundable, p.method::text AS method,
-       i.invoice_number, c.name AS customer, CAST(p.received_at AT TIME ZONE :tz AS date) AS received
+       i.invoice_number, c.name AS customer, CAST(p.received_at AT TIME ZONE :tz AS date) AS received,
+       coalesce(p.provider, '') AS provider
 FROM payments p JOIN invoices i ON i.id = p.invoice_id JOIN customers c ON c.id = p.customer_id
 WHERE (p.status = 'succeeded' AND p.amount > p.refunded_amount
        AND (:q = '' OR i.invoice_number ILIKE :like OR c.name ILIKE :like))
@@ -151,7 +152,7 @@ def refundable_payments(engine: Engine, actor: Actor, zone: ZoneInfo, *, search:
     rows = _rows(engine, actor, _REFUNDABLE_SQL, {"tz": zone.key, "q": q, "like": f"%{q}%", "keep": keep,
                                                   "limit": limit})
     return pd.DataFrame(rows, columns=["id", "amount", "refunded_amount", "refundable", "method", "invoice_number",
-                                       "customer", "received"])
+                                       "customer", "received", "provider"])
 
 
 def payment_label(row: Any, t: Callable[[str], str], day: Callable[[date], str] = date.isoformat) -> str:

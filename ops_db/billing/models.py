@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    LargeBinary,
     Numeric,
     SmallInteger,
     String,
@@ -181,6 +182,23 @@ class Payment(IdMixin, TenantMixin, TimestampMixin, Base):
         UniqueConstraint("tenant_id", "idempotency_key"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refunds_within_amount"),
+    )
+
+
+class PaymentProvider(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A company's own online-payment account (Stripe): its keys, encrypted at rest; staff only."""
+
+    __tablename__ = "payment_providers"
+
+    provider: Mapped[str] = mapped_column(String(32))
+    secret_key_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    webhook_secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    key_hint: Mapped[str] = mapped_column(String(32))  # "sk_live_…4242": enough to recognise, never to use
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "provider"),
+        CheckConstraint("provider IN ('stripe')", name="provider_known"),
     )
 
 

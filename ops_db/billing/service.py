@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -34,6 +35,7 @@ CENT = Decimal("0.01")
 
 
 def _amount(value: Any, what: str = N_("amount")) -> Decimal:
+    """A positive amount of money with at most two decimals, or one sentence saying what is wrong."""
     try:
         amount = Decimal(str(value))
     except ArithmeticError:
@@ -180,29 +182,51 @@ def record_payment(uow: UnitOfWork, invoice_id: int, amount: Any, method: str, i
         return payment
 
 
+@dataclass(frozen=True)
+class RefundAsked:
+    """A refund request that passed every check, with the payment it is against."""
+
+    payment: Payment
+    amount: Decimal
+    reason: str
+    key: str
+    already: Refund | None  # the same request, already recorded (a retry)
+
+
+def check_refund(uow: UnitOfWork, payment_id: int, amount: Any, reason: str, idempotency_key: str) -> RefundAsked:
+    """Inside an open unit: the checks a refund must pass (permission, amount, reason, key, never more than
+    what remains), with the payment locked. Online refunds run them before asking the provider, so the
+    provider never returns money the books would then refuse to record."""
+    uow.actor.require("billing.refund")
+    key = _key(idempotency_key)
+    value = _amount(amount)
+    why = (reason or "").strip()
+    if not why:
+        raise ValidationError("Say why the money is refunded.")
+    payment = uow.session.get(Payment, payment_id, with_for_update=True)
+    if payment is None:
+        raise NotFound("Payment {payment} does not exist.", payment=payment_id)
+    existing = uow.session.execute(select(Refund).where(Refund.idempotency_key == key)).scalar_one_or_none()
+    if existing is not None:
+        if existing.payment_id != payment.id or existing.amount != value:
+            raise Conflict("That idempotency key was already used for a different refund.")
+        return RefundAsked(payment, value, why, key, existing)
+    remaining = payment.amount - payment.refunded_amount
+    if value > remaining:
+        raise Conflict("A refund cannot exceed what was paid: at most {limit} remains of this payment.",
+                       limit=remaining)
+    return RefundAsked(payment, value, why, key, None)
+
+
 def refund(uow: UnitOfWork, payment_id: int, amount: Any, reason: str, idempotency_key: str, *,
            provider_reference: str | None = None) -> Refund:
     """Give money back, partly or fully, never more than what remains of the payment (``provider_reference``:
     the payment provider's id of a refund it has made)."""
     with uow:
-        uow.actor.require("billing.refund")
-        key = _key(idempotency_key)
-        value = _amount(amount)
-        why = (reason or "").strip()
-        if not why:
-            raise ValidationError("Say why the money is refunded.")
-        payment = uow.session.get(Payment, payment_id, with_for_update=True)
-        if payment is None:
-            raise NotFound("Payment {payment} does not exist.", payment=payment_id)
-        existing = uow.session.execute(select(Refund).where(Refund.idempotency_key == key)).scalar_one_or_none()
-        if existing is not None:
-            if existing.payment_id != payment.id or existing.amount != value:
-                raise Conflict("That idempotency key was already used for a different refund.")
-            return existing
-        remaining = payment.amount - payment.refunded_amount
-        if value > remaining:
-            raise Conflict("A refund cannot exceed what was paid: at most {limit} remains of this payment.",
-                           limit=remaining)
+        asked = check_refund(uow, payment_id, amount, reason, idempotency_key)
+        if asked.already is not None:
+            return asked.already
+        payment, value, why, key = asked.payment, asked.amount, asked.reason, asked.key
         row = Refund(tenant_id=payment.tenant_id, payment_id=payment.id, amount=value, reason=why[:2000],
                      idempotency_key=key, refunded_at=uow.now(), created_by=uow.actor.user_id,
                      provider_reference=provider_reference)

@@ -155,3 +155,74 @@ def test_without_stripe_keys_the_webhook_says_so(shop: Shop) -> None:
         reply = client.post("/api/v1/webhooks/stripe", content=b"{}", headers={"Stripe-Signature": "t=1,v1=x"})
     assert reply.status_code == 409
     assert reply.json()["message"] == "Online payment is not set up on this server."
+
+
+COMPANY_SECRET = "whsec_companyOwnSecret1"
+
+
+def test_a_company_takes_payments_into_its_own_stripe_account(shop: Shop, fake_stripe: Loopback) -> None:
+    from ops_db.billing.stripe_payments import configure_stripe, stripe_account, stripe_config_for
+    from ops_db.kit.errors import PermissionDenied, ValidationError
+
+    admin = shop.person("admin")
+    for key, signing, sentence in (("pk_live_123456789", COMPANY_SECRET, "starts with sk_live_"),
+                                   ("sk_live_abcdefgh1234", "secret", "starts with whsec_"),
+                                   ("", "", "starts with sk_live_")):
+        with pytest.raises(ValidationError, match=sentence):
+            configure_stripe(shop.uow(admin), key, signing)
+    with pytest.raises(PermissionDenied):
+        configure_stripe(shop.uow(shop.person("front_desk")), "sk_live_abcdefgh1234", COMPANY_SECRET)
+    assert stripe_account(shop.uow(admin)) is None
+    assert configure_stripe(shop.uow(admin), " sk_live_abcdefgh1234 ", COMPANY_SECRET) == "sk_live_…1234"
+    own = stripe_config_for(shop.engine, shop.tenant_id, _config(fake_stripe))
+    assert own is not None and (own.secret_key, own.webhook_secret) == ("sk_live_abcdefgh1234", COMPANY_SECRET)
+    with admin_engine(shop.url).connect() as conn:
+        stored = conn.execute(text("SELECT secret_key_encrypted, key_hint FROM payment_providers")).one()
+        audit = conn.execute(text("SELECT after::text FROM audit_log WHERE action = 'payments.configured'")).scalar()
+    assert b"abcdefgh" not in bytes(stored[0]) and "abcdefgh" not in str(audit)  # kept encrypted, never logged
+    customer_id, invoice_id = _invoice(shop)
+    payer = shop.person("customer", customer_id=customer_id)
+    with pytest.raises(PermissionDenied):  # a customer's login cannot see the company's account
+        stripe_account(shop.uow(payer))
+    payload = _event(shop, invoice_id, intent="pi_own")
+    with TestClient(create_app(shop.url, stripe=_config(fake_stripe))) as client:
+        server_signed = client.post(f"/api/v1/webhooks/stripe/{shop.slug}", content=payload,
+                                    headers={"Stripe-Signature": _sign(payload)})
+        assert server_signed.status_code == 403  # the company's endpoint takes its own account's signature only
+        other = Shop(shop.url, slug="other")
+        foreign = _event(other, 999, intent="pi_foreign")
+        refused = client.post(f"/api/v1/webhooks/stripe/{shop.slug}", content=foreign,
+                              headers={"Stripe-Signature": _sign(foreign, COMPANY_SECRET)})
+        assert refused.status_code == 403 and refused.json()["message"] == \
+            "That payment is for another company's invoice."
+        unknown = client.post("/api/v1/webhooks/stripe/nobody", content=payload,
+                              headers={"Stripe-Signature": _sign(payload, COMPANY_SECRET)})
+        assert unknown.status_code == 404
+        for _ in range(2):
+            paid = client.post(f"/api/v1/webhooks/stripe/{shop.slug}", content=payload,
+                               headers={"Stripe-Signature": _sign(payload, COMPANY_SECRET)})
+            assert paid.status_code == 200, paid.text
+    assert _payments(shop) == [(Decimal("110.00"), "online", "stripe", "pi_own")]
+
+
+def test_the_api_refunds_a_card_payment_through_stripe_and_checks_before_asking(shop: Shop,
+                                                                                fake_stripe: Loopback) -> None:
+    _, invoice_id = _invoice(shop)
+    payload = _event(shop, invoice_id, intent="pi_api")
+    shop.person("finance")
+    with TestClient(create_app(shop.url, stripe=_config(fake_stripe))) as client:
+        client.post("/api/v1/webhooks/stripe", content=payload, headers={"Stripe-Signature": _sign(payload)})
+        with admin_engine(shop.url).connect() as conn:
+            payment_id = conn.execute(text("SELECT id FROM payments")).scalar_one()
+        token = client.post("/api/v1/auth/token", json={"tenant": "acme", "email": f"finance{shop._users}@acme.example",
+                                                        "password": "person-pass-1"}).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        too_much = client.post("/api/v1/refunds", headers=headers, json={
+            "payment_id": payment_id, "amount": "110.01", "reason": "x", "idempotency_key": "rf-api-0"})
+        assert too_much.status_code == 409 and fake_stripe.received == []  # refused before Stripe is asked
+        done = client.post("/api/v1/refunds", headers=headers, json={
+            "payment_id": payment_id, "amount": "20.00", "reason": "Late", "idempotency_key": "rf-api-1"})
+        assert done.status_code == 201, done.text
+    [call] = fake_stripe.received
+    assert call.path == "/v1/refunds" and _form(call.body)["amount"] == ["2000"]
+    assert call.headers["idempotency-key"] == "rf-api-1"
