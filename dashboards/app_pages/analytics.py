@@ -46,6 +46,14 @@ def _area_pdf(area: str, period: Period, locale: str, headings: dict[str, str]) 
                                  number=partial(number, locale=locale))
 
 
+def _table_pdf(spec: analytics.Table, period: Period, locale: str, headings: dict[str, str]) -> bytes:
+    """One table as a PDF, built only when someone downloads it."""
+    assert actor is not None
+    return analytics.table_report(actor.tenant_id, spec, period, tenant_brand(UnitOfWork(engine(), actor)),
+                                  t=gettext_for(locale), headings=lambda name: headings.get(name, name),
+                                  number=partial(number, locale=locale))
+
+
 def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
     """A chart's data with its columns named in the reader's language (axis and legend titles)."""
     return frame.rename(columns={c: column_label(str(c)) for c in frame.columns})
@@ -70,15 +78,18 @@ def _tables(area: str, period: Period) -> dict[str, str]:
     headings: dict[str, str] = {}
     for spec in analytics.AREAS[area]:
         frame = _area_table(spec, period)
-        headings |= {str(c): column_label(str(c)) for c in frame.columns}
+        own = {str(c): column_label(str(c)) for c in frame.columns}
+        headings |= own
         st.subheader(_(spec.title))
         table(frame)
         name = spec.relation.replace(".", "_")
-        left, right = st.columns(2)
+        left, middle, right = st.columns(3)
         left.download_button("CSV", to_csv(frame), f"{name}.csv", "text/csv", key=f"{name}_csv")
-        right.download_button("XLSX", to_xlsx(frame, spec.title), f"{name}.xlsx",
-                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                              key=f"{name}_xlsx")
+        middle.download_button("XLSX", to_xlsx(frame, spec.title), f"{name}.xlsx",
+                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                               key=f"{name}_xlsx")
+        right.download_button("PDF", partial(_table_pdf, spec, period, ui_locale(), own), f"{name}.pdf",
+                              "application/pdf", key=f"{name}_pdf")
     return headings
 
 

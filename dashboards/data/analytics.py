@@ -206,13 +206,29 @@ def area_report(tenant_id: int, area: str, period: Period, brand: Brand, *, t: C
     """An area's tables (the first ``PDF_ROWS`` rows of each) as a landscape PDF, in the reader's language:
     ``t`` translates the title, subtitle, section titles and notes, ``headings`` gives a column's heading
     (by default its data name) and ``number`` writes a count."""
-    sections = []
-    for spec in AREAS[area]:
-        frame = table(tenant_id, spec, period, path=path)
-        note = (t("First {shown} of {total} rows.").format(shown=number(PDF_ROWS), total=number(len(frame)))
-                if len(frame) > PDF_ROWS else None)
-        sections.append(TableSection(t(spec.title), [headings(str(c)) for c in frame.columns],
-                                     list(frame.head(PDF_ROWS).itertuples(index=False)), note))
-    subtitle = t("Period {period} (snapshot tables as of the last warehouse refresh).").format(
-        period=period.label(t))
-    return report_pdf(brand, t("{area} analytics").format(area=t(area)), subtitle, sections, t=t)
+    sections = [_section(tenant_id, spec, period, t=t, headings=headings, number=number, path=path)
+                for spec in AREAS[area]]
+    return report_pdf(brand, t("{area} analytics").format(area=t(area)), _subtitle(period, t), sections, t=t)
+
+
+def table_report(tenant_id: int, spec: Table, period: Period, brand: Brand, *, t: Callable[[str], str] = _same,
+                 headings: Callable[[str], str] = _same, number: Callable[[int], str] = "{:,}".format,
+                 path: Path | None = None) -> bytes:
+    """One analytics table (its first ``PDF_ROWS`` rows) as a landscape PDF, in the reader's language, as
+    :func:`area_report` writes each of an area's tables."""
+    section = _section(tenant_id, spec, period, t=t, headings=headings, number=number, path=path)
+    return report_pdf(brand, t(spec.title), _subtitle(period, t), [section], t=t)
+
+
+def _subtitle(period: Period, t: Callable[[str], str]) -> str:
+    return t("Period {period} (snapshot tables as of the last warehouse refresh).").format(period=period.label(t))
+
+
+def _section(tenant_id: int, spec: Table, period: Period, *, t: Callable[[str], str],
+             headings: Callable[[str], str], number: Callable[[int], str], path: Path | None) -> TableSection:
+    """One table of a PDF report: its title, headings and first rows, and a note when rows were left out."""
+    frame = table(tenant_id, spec, period, path=path)
+    note = (t("First {shown} of {total} rows.").format(shown=number(PDF_ROWS), total=number(len(frame)))
+            if len(frame) > PDF_ROWS else None)
+    return TableSection(t(spec.title), [headings(str(c)) for c in frame.columns],
+                        list(frame.head(PDF_ROWS).itertuples(index=False)), note)

@@ -64,3 +64,29 @@ def test_an_area_as_pdf_holds_its_tables_for_the_period(ui_env: Path, demo_db: s
     for spec in analytics.AREAS["Finance"]:
         assert spec.title in text
     assert "month start" in text  # column headings
+
+
+def test_one_table_as_pdf_in_russian_holds_its_rows(ui_env: Path, demo_db: str) -> None:
+    from ops_db.i18n import gettext_for
+
+    tenant_id = resolve_tenant(db.app_engine(demo_db), "riverside")
+    period = analytics.Period(date(2000, 1, 1), date(2100, 1, 1))
+    spec = analytics.AREAS["Finance"][0]
+    frame = analytics.table(tenant_id, spec, period, path=ui_env / "warehouse.duckdb")
+    ru = gettext_for("ru")
+    data = analytics.table_report(tenant_id, spec, period, Brand("Ремонт «Риверсайд»"), t=ru,
+                                  headings=lambda name: ru(name.replace("_", " ")), path=ui_env / "warehouse.duckdb")
+    text = pdf_text(data)
+    assert ru(spec.title) in text and ru(spec.title) != spec.title and "Ремонт «Риверсайд»" in text
+    other_titles = [s.title for s in analytics.AREAS["Finance"][1:]]
+    assert not any(ru(title) in text for title in other_titles)  # just this table
+    assert str(frame.iloc[0, 0])[:7] in text  # its first row's first value
+
+
+def test_every_analytics_table_offers_csv_xlsx_and_pdf(ui_env: Path, demo_db: str) -> None:
+    app = _analytics(demo_db)
+    keys = {button.key for button in app.get("download_button")}
+    for specs in analytics.AREAS.values():
+        for spec in specs:
+            name = spec.relation.replace(".", "_")
+            assert {f"{name}_csv", f"{name}_xlsx", f"{name}_pdf"} <= keys, name
