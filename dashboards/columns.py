@@ -12,6 +12,7 @@ from ops_db.i18n import N_
 COLUMN_LABELS: dict[str, str] = {
     "action": N_("Action"), "active": N_("Active"), "actor": N_("By"),
     "actual_to_estimated_ratio": N_("Actual / estimated time"), "address": N_("Address"), "after": N_("After"),
+    "attempts": N_("Attempts"), "last_error": N_("Last error"), "next_try": N_("Next try"),
     "aging_bucket": N_("Age band"), "amount": N_("Amount"), "amount_incurred": N_("Incurred"),
     "amount_paid": N_("Paid"), "annualised_inventory_turns": N_("Turns per year"), "as_of_date": N_("As of"),
     "at": N_("When"), "at_risk_pct": N_("At risk from"), "available": N_("Available"),

@@ -11,14 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from dashboards.data import admin
+from dashboards.data.catalog import tenant_zone
 from dashboards.i18n import _, error_text, number_text, stage_words
 from dashboards.session import company_look, current_actor, engine
-from dashboards.widgets import done_and_rerun, show_flash, table, typed_amount
+from dashboards.widgets import done_and_rerun, local_times, show_flash, table, typed_amount
 from ops_db.audit.service import verify_chain
 from ops_db.billing.service import save_tax_rate
 from ops_db.billing.stripe_payments import configure_stripe, stripe_account
@@ -27,10 +29,11 @@ from ops_db.comms.service import (
     EVENT_LABELS,
     TEMPLATE_CHANNELS,
     configure_channel,
+    retry_messages,
     save_template,
     template_fields,
 )
-from ops_db.comms.webhooks import add_endpoint
+from ops_db.comms.webhooks import add_endpoint, retry_webhooks
 from ops_db.i18n import LOCALES, N_
 from ops_db.identity.service import create_user, grant_roles, unlock_user
 from ops_db.identity.tenants import CompanyIn, update_company
@@ -47,6 +50,7 @@ STRIPE_KEY_FORM, STRIPE_SIGNING_FORM = "sk_live_…", "whsec_…"  # how Stripe'
 # The tabs in order, keyed by id; only the label is translated.
 TABS = {"users": N_("Users"), "roles": N_("Roles and permissions"), "sla": N_("SLA policies"),
         "tax": N_("Tax rates"), "templates": N_("Notification templates"), "channels": N_("Channels and webhooks"),
+        "delivery": N_("Delivery"),
         "branding": N_("Branding"), "skills": N_("Technicians and skills"), "import": N_("Import"),
         "audit": N_("Audit log")}
 # Where a notification text comes from, and the built-in texts' channel.
@@ -59,8 +63,8 @@ actor = current_actor()
 assert actor is not None
 st.title(_("Admin"))
 show_flash()
-(users_tab, roles_tab, sla_tab, tax_tab, templates_tab, channels_tab, branding_tab, skills_tab, import_tab,
- audit_tab) = st.tabs([_(label) for label in TABS.values()])
+(users_tab, roles_tab, sla_tab, tax_tab, templates_tab, channels_tab, delivery_tab, branding_tab, skills_tab,
+ import_tab, audit_tab) = st.tabs([_(label) for label in TABS.values()])
 
 
 def _event_words(event: str) -> str:
@@ -390,6 +394,43 @@ with channels_tab:
                                  "system:"))
                     st.code(secret, language="text")
         _online_payments()
+
+def _send_again(frame: pd.DataFrame, what: str, describe: Callable[[Any], str],
+                retry: Callable[[UnitOfWork, list[int]], int]) -> None:
+    """Choose failed or given-up items of ``frame`` and put them back in the queue."""
+    assert actor is not None
+    labels = {int(row.id): describe(row) for row in frame.itertuples()}
+    chosen = st.multiselect(_("Send these again"), list(labels), format_func=labels.__getitem__,
+                            key=f"retry_{what}", placeholder=_("Choose what to send again"))
+    if st.button(_("Send again"), key=f"retry_{what}_submit", icon=":material/replay:") and _attempt(
+            partial(retry, UnitOfWork(engine(), actor), chosen), _("Queuing…")):
+        done_and_rerun(_("{count} queued again; the next delivery run sends them.").format(
+            count=number_text(len(chosen))), f"retry_{what}")
+
+
+with delivery_tab:
+    if not actor.can("settings.manage"):
+        st.info(_("You do not have access to the company's channels and webhooks."))
+    else:
+        st.caption(_("Every message is kept: a failed one is tried again after 1, 5 and 30 minutes, 2 and 6 hours, "
+                     "then given up. Once the channel or the receiving system works again, send it again here."))
+        messages = admin.undelivered_messages(engine(), actor)
+        st.subheader(_("Notifications not delivered ({count})").format(count=number_text(len(messages))))
+        if messages.empty:
+            st.caption(_("Nothing here."))
+        else:
+            table(local_times(messages, tenant_zone(engine(), actor)))
+            _send_again(messages, "messages",
+                        lambda r: f"#{r.id} · {stage_words(r.channel)} · {r.address} · {_event_words(r.event)}",
+                        retry_messages)
+        hooks = admin.undelivered_webhooks(engine(), actor)
+        st.subheader(_("Webhooks not delivered ({count})").format(count=number_text(len(hooks))))
+        if hooks.empty:
+            st.caption(_("Nothing here."))
+        else:
+            table(local_times(hooks, tenant_zone(engine(), actor)))
+            _send_again(hooks, "webhooks",
+                        lambda r: f"#{r.id} · {r.url} · {stage_words(r.event)}", retry_webhooks)
 
 with branding_tab:
     brand = admin.branding(engine(), actor)

@@ -33,7 +33,8 @@ from urllib.parse import quote
 from sqlalchemy import Engine, text
 
 from ops_db.comms.models import DeliveryAttempt
-from ops_db.i18n import N_, gettext_for
+from ops_db.i18n import N_, Word, gettext_for
+from ops_db.kit.errors import Conflict, NotFound, ValidationError
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.settings import Settings
 
@@ -278,3 +279,33 @@ def deliver_due(app_engine: Engine, tenant_ids: Sequence[int], senders: Mapping[
             if len(claimed) < batch:
                 break
     return report
+
+
+RETRIABLE = ("failed", "dead")
+REQUEUE_LIMIT = 500
+
+
+def requeue(uow: UnitOfWork, table: str, ids: Sequence[int], entity: str) -> int:
+    """Inside an open unit: put given-up (``dead``) or waiting-to-retry (``failed``) rows of ``table`` (the
+    outbox or webhook deliveries) back in the queue, due now with a fresh run of attempts; the attempts so far
+    stay in the history. All or nothing: an unknown id or one in another state is one sentence."""
+    assert table in ("notification_outbox", "webhook_deliveries")
+    uow.actor.require("settings.manage")
+    wanted = sorted({int(i) for i in ids})
+    if not wanted:
+        raise ValidationError("Choose what to send again.")
+    if len(wanted) > REQUEUE_LIMIT:
+        raise ValidationError("Send at most {limit} again at once.", limit=REQUEUE_LIMIT)
+    found: dict[int, str] = {int(row.id): str(row.status) for row in uow.session.execute(text(
+        f"SELECT id, status FROM {table} WHERE id = ANY(:ids) FOR UPDATE"), {"ids": wanted})}
+    for item in wanted:
+        if item not in found:
+            raise NotFound("There is no message {id} to send again.", id=item)
+        if found[item] not in RETRIABLE:
+            raise Conflict("Message {id} is {status}; only failed or given-up messages are sent again.", id=item,
+                           status=Word(str(found[item])))
+    uow.session.execute(text(
+        f"UPDATE {table} SET status = 'pending', attempts = 0, not_before = :now WHERE id = ANY(:ids)"),
+        {"now": uow.now(), "ids": wanted})
+    uow.audit("delivery.requeued", entity, None, after={"ids": wanted})
+    return len(wanted)

@@ -91,6 +91,8 @@ class OutboxMessage(IdMixin, TenantMixin, Base):
         CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
         Index("ix_notification_outbox_due", "status", "not_before",
               postgresql_where=text("status IN ('pending', 'failed')")),
+        Index("ix_notification_outbox_undelivered", "tenant_id", "created_at",
+              postgresql_where=text("status IN ('failed', 'dead')")),
     )
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 
 from ops_db import i18n
-from ops_db.comms.delivery import AppriseSender
+from ops_db.comms.delivery import AppriseSender, requeue
 from ops_db.comms.models import (
     InAppNotification,
     Message,
@@ -182,6 +182,15 @@ def notify_user(
 
 
 INBOX_LIMIT = 200
+
+
+def retry_messages(uow: UnitOfWork, outbox_ids: Collection[int]) -> int:
+    """Send given-up (or waiting) notifications again now, with a fresh run of attempts: after the company
+    fixed a channel, say. Needs ``settings.manage``; all or nothing; audited. Returns how many."""
+    with uow:
+        count = requeue(uow, "notification_outbox", list(outbox_ids), "notification_outbox")
+        uow.commit()
+        return count
 
 
 def inbox(uow: UnitOfWork, *, limit: int = 20) -> list[dict[str, Any]]:

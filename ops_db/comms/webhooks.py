@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select, text
 
-from ops_db.comms.delivery import LEASE, after_attempt
+from ops_db.comms.delivery import LEASE, after_attempt, requeue
 from ops_db.comms.models import WebhookDelivery, WebhookEndpoint
 from ops_db.kit.errors import ValidationError
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -57,6 +57,15 @@ def add_endpoint(uow: UnitOfWork, url: str) -> tuple[int, str]:
         uow.audit("webhook.added", "webhook_endpoints", endpoint.id, after={"url": url})
         uow.commit()
         return endpoint.id, secret
+
+
+def retry_webhooks(uow: UnitOfWork, delivery_ids: Sequence[int]) -> int:
+    """POST given-up (or waiting) webhook deliveries again now, with a fresh run of attempts: after the
+    receiving system is back, say. Needs ``settings.manage``; all or nothing; audited. Returns how many."""
+    with uow:
+        count = requeue(uow, "webhook_deliveries", list(delivery_ids), "webhook_deliveries")
+        uow.commit()
+        return count
 
 
 def enqueue_order_event(uow: UnitOfWork, order_id: int, order_number: str, event: str,

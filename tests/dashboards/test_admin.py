@@ -67,7 +67,7 @@ def _fill_new_user(app: AppTest, email: str, name: str, password: str, roles: li
 def test_the_page_has_every_section_as_a_tab(ops_env: Path, demo_db: str) -> None:
     app = _admin_page(demo_db)
     assert [t.label for t in app.tabs] == ["Users", "Roles and permissions", "SLA policies", "Tax rates",
-                                           "Notification templates", "Channels and webhooks", "Branding",
+                                           "Notification templates", "Channels and webhooks", "Delivery", "Branding",
                                            "Technicians and skills", "Import", "Audit log"]
     assert not app.error
     users = app.dataframe[0].value
@@ -225,7 +225,7 @@ def test_verify_the_audit_chain_reports_ok(ops_env: Path, demo_db: str) -> None:
 def test_the_auditor_sees_the_page_but_no_forms(ops_env: Path, demo_db: str) -> None:
     app = _admin_page(demo_db, "auditor@riverside.example")
     assert not app.error
-    assert len(app.tabs) == 10
+    assert len(app.tabs) == 11
     assert "admin@riverside.example" in set(app.dataframe[0].value["email"])
     buttons = {b.key for b in app.button}
     assert "create_user_submit" not in buttons and "grant_submit" not in buttons
@@ -353,3 +353,31 @@ def test_the_admin_sets_an_sms_channel_and_adds_a_webhook(ops_env: Path, demo_db
     _submit(app, "Add the endpoint")
     assert not app.error and any(c.value.startswith("whsec_") for c in app.code)
     assert _scalar(demo_db, "SELECT url FROM webhook_endpoints") == "https://erp.example/repairops"
+
+
+def test_a_given_up_message_is_listed_with_its_error_and_sent_again(ops_env: Path, demo_db: str) -> None:
+    from datetime import UTC, datetime
+
+    from ops_db.comms.service import notify_customer
+
+    uow, _actor = _system(demo_db)
+    customer_id = int(str(_scalar(demo_db, "SELECT id FROM customers WHERE email IS NOT NULL ORDER BY id LIMIT 1")))
+    with uow:
+        message = notify_customer(uow, "ready_for_pickup", customer_id, {"order_number": "RO-DEAD-1"})
+        uow.commit()
+        assert message is not None
+        message_id = message.id
+    with db.admin_engine(demo_db).begin() as conn:
+        conn.execute(text("UPDATE notification_outbox SET status = 'dead', attempts = 6 WHERE id = :m"),
+                     {"m": message_id})
+        conn.execute(text("INSERT INTO delivery_attempts (tenant_id, outbox_id, attempted_at, succeeded, error)"
+                          " SELECT tenant_id, id, :at, false, '550 mailbox unavailable' FROM notification_outbox"
+                          " WHERE id = :m"), {"m": message_id, "at": datetime.now(UTC)})
+    app = _admin_page(demo_db)
+    undelivered = next(f.value for f in app.dataframe if "last_error" in f.value.columns)
+    assert "550 mailbox unavailable" in set(undelivered["last_error"])
+    app.multiselect(key="retry_messages").select(message_id)
+    app.button(key="retry_messages_submit").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert _scalar(demo_db, "SELECT status FROM notification_outbox WHERE id = :m", m=message_id) == "pending"
+    assert _scalar(demo_db, "SELECT count(*) FROM audit_log WHERE action = 'delivery.requeued'") == 1

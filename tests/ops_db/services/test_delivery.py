@@ -105,6 +105,28 @@ def test_a_refusing_server_means_retries_with_backoff_then_dead(shop: Shop, smtp
         deliver_due(shop.engine, [shop.tenant_id], {"email": sender}, now=now + timedelta(hours=7 * hours))
     assert _rows(shop)[message_id][:2] == ("dead", MAX_ATTEMPTS)
     assert not inbox.messages
+    # The mail server works again: an admin sends the given-up message again, and it goes out.
+    from ops_db.comms.service import retry_messages
+    from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
+
+    with pytest.raises(PermissionDenied):
+        retry_messages(shop.uow(shop.person("front_desk")), [message_id])  # type: ignore[arg-type]
+    with pytest.raises(NotFound, match=r"There is no message 999999 to send again\."):
+        retry_messages(shop.uow(shop.person("admin")), [message_id, 999999])  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"Choose what to send again\."):
+        retry_messages(shop.uow(shop.person("admin")), [])  # type: ignore[arg-type]
+    assert _rows(shop)[message_id][:2] == ("dead", MAX_ATTEMPTS)  # refusals changed nothing
+    assert retry_messages(shop.uow(shop.person("admin")), [message_id]) == 1  # type: ignore[arg-type]
+    assert _rows(shop)[message_id][:2] == ("pending", 0)
+    inbox.refuse = False
+    assert deliver_due(shop.engine, [shop.tenant_id], {"email": sender}).sent == 1
+    assert _rows(shop)[message_id][0] == "sent" and len(inbox.messages) == 1
+    with pytest.raises(Conflict, match=f"Message {message_id} is sent; only failed or given-up"):
+        retry_messages(shop.uow(shop.person("admin")), [message_id])  # type: ignore[arg-type]
+    with admin_engine(shop.url).connect() as conn:
+        attempts = conn.execute(text("SELECT count(*) FROM delivery_attempts WHERE outbox_id = :m"),
+                                {"m": message_id}).scalar()
+    assert attempts == MAX_ATTEMPTS + 1  # the history keeps every try
 
 
 def test_a_worker_that_dies_after_claiming_leaves_messages_that_are_sent_later(

@@ -99,3 +99,24 @@ def test_bad_endpoints_and_the_wrong_person_are_refused(shop: Shop) -> None:
     with uow:  # type: ignore[attr-defined]
         seen = uow.session.execute(text("SELECT count(*) FROM webhook_endpoints")).scalar()  # type: ignore[attr-defined]
     assert seen == 0  # secrets stay with staff
+
+
+def test_a_given_up_delivery_is_sent_again_when_the_receiver_is_back(shop: Shop, receiver: Loopback) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ops_db.comms.delivery import MAX_ATTEMPTS
+    from ops_db.comms.webhooks import retry_webhooks
+
+    add_endpoint(shop.uow(), f"http://127.0.0.1:{receiver.port}/hooks")
+    _order(shop)
+    receiver.status = 503
+    now = datetime.now(UTC)
+    for hours in range(MAX_ATTEMPTS + 1):
+        deliver_webhooks(shop.engine, [shop.tenant_id], now=now + timedelta(hours=7 * hours))
+    assert _statuses(shop) == [("dead", MAX_ATTEMPTS)]
+    with admin_engine(shop.url).connect() as conn:
+        delivery_id = conn.execute(text("SELECT id FROM webhook_deliveries")).scalar_one()
+    assert retry_webhooks(shop.uow(), [delivery_id]) == 1
+    receiver.status = 204
+    assert deliver_webhooks(shop.engine, [shop.tenant_id]).sent == 1
+    assert _statuses(shop) == [("sent", 1)]
