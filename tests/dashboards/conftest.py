@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ops_db import migrate
+from ops_db.demo.generator import Scale, seed
 from ops_db.identity.service import authenticate, resolve_tenant
 from ops_db.kit import db
 from ops_db.kit.uow import Actor
 from ops_db.settings import get_settings
 from pipelines.extract import run_extract
+from tests.conftest import DEMO_AS_OF, _temporary_database
 from tests.pipelines.conftest import dbt_build
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
@@ -42,31 +45,43 @@ def _forget_cached_settings() -> None:
     st.cache_data.clear()
 
 
-@pytest.fixture(scope="module")
-def ui_env(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The demo company and its built warehouse, configured as this process's RepairOps."""
-    data = tmp_path_factory.mktemp("ui") / ".repairops"
-    warehouse = data / "warehouse.duckdb"
-    run_extract(warehouse, demo_db, full=True)
-    dbt_build(warehouse, data / "dbt")
+@pytest.fixture(scope="session")
+def demo_warehouse(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo company's warehouse, extracted and built by dbt once for the whole run. Every module's demo
+    database is seeded the same way (same seed, same day), so each module's UI reads a copy of this one."""
+    built = tmp_path_factory.mktemp("demo-warehouse")
+    for url in _temporary_database(server_url):
+        migrate.upgrade(url)
+        seed(url, Scale.SMALL, seed_value=7, as_of=DEMO_AS_OF)
+        run_extract(built / "warehouse.duckdb", url, full=True)
+    dbt_build(built / "warehouse.duckdb", built / "dbt")
+    return built / "warehouse.duckdb"
+
+
+def configured(database_url: str, data: Path) -> Iterator[Path]:
+    """This process's RepairOps pointed at ``database_url`` and the data folder ``data`` until the generator
+    is closed."""
     patch = pytest.MonkeyPatch()
-    patch.setenv("DATABASE_URL", demo_db)
+    patch.setenv("DATABASE_URL", database_url)
     patch.setenv("REPAIROPS_DATA_DIR", str(data))
     _forget_cached_settings()
     yield data
     patch.undo()
     _forget_cached_settings()
+
+
+@pytest.fixture(scope="module")
+def ui_env(demo_db: str, demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The demo company and its built warehouse (a copy of the run's one), configured as this process's
+    RepairOps."""
+    data = tmp_path_factory.mktemp("ui") / ".repairops"
+    data.mkdir(parents=True)
+    shutil.copyfile(demo_warehouse, data / "warehouse.duckdb")
+    yield from configured(demo_db, data)
     shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def ops_env(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The demo company configured as this process's RepairOps, without a warehouse (operational pages)."""
-    data = tmp_path_factory.mktemp("ops") / ".repairops"
-    patch = pytest.MonkeyPatch()
-    patch.setenv("DATABASE_URL", demo_db)
-    patch.setenv("REPAIROPS_DATA_DIR", str(data))
-    _forget_cached_settings()
-    yield data
-    patch.undo()
-    _forget_cached_settings()
+    yield from configured(demo_db, tmp_path_factory.mktemp("ops") / ".repairops")

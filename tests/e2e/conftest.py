@@ -18,8 +18,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ops_db import migrate
+from pipelines.extract import run_extract
 from tests.conftest import _temporary_database
-from tests.dashboards.conftest import ops_env, ui_env  # noqa: F401  (fixtures, used by name)
+from tests.dashboards.conftest import configured, ops_env  # noqa: F401  (a fixture, used by name)
+from tests.pipelines.conftest import dbt_build
 
 DEMO_TIME_ZONE = ZoneInfo("America/Chicago")  # the demo company's time zone
 
@@ -34,6 +36,15 @@ def demo_db(server_url: str) -> Iterator[str]:
         migrate.upgrade(url)
         seed(url, Scale.SMALL, seed_value=7, as_of=datetime.now(DEMO_TIME_ZONE).date())
         yield url
+
+
+@pytest.fixture(scope="module")
+def ui_env(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """This module's demo company (as of today) with a warehouse built from it, configured as RepairOps."""
+    data = tmp_path_factory.mktemp("ui") / ".repairops"
+    run_extract(data / "warehouse.duckdb", demo_db, full=True)
+    dbt_build(data / "warehouse.duckdb", data / "dbt")
+    yield from configured(demo_db, data)
 
 
 def _serve(data_dir: Path, database_url: str) -> Iterator[str]:
@@ -61,7 +72,7 @@ def _serve(data_dir: Path, database_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def ui_url(ui_env: Path, demo_db: str) -> Iterator[str]:  # noqa: F811
+def ui_url(ui_env: Path, demo_db: str) -> Iterator[str]:
     """``repairops ui`` over the demo company with its built warehouse (every page, analytics included)."""
     yield from _serve(ui_env, demo_db)
 
