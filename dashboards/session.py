@@ -96,6 +96,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/my_settings.py", N_("My settings"), ":material/manage_accounts:", N_("Account"),
              lambda actor: actor.user_id is not None),
 )
+SETTINGS_PAGE = "app_pages/my_settings.py"
 PUBLIC_PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/sign_in.py", N_("Sign in"), ":material/login:", N_("RepairOps"), lambda actor: True),
     PageSpec("app_pages/request.py", N_("Request a repair"), ":material/build:", N_("RepairOps"), lambda actor: True),
@@ -107,6 +108,8 @@ def visible_pages(actor: Actor | None) -> list[PageSpec]:
     """The pages this person gets, in navigation order (the public ones when signed out)."""
     if actor is None:
         return list(PUBLIC_PAGES)
+    if actor.second_factor_pending:  # nothing but setting up the second factor the company requires
+        return [spec for spec in PAGES if spec.path == SETTINGS_PAGE]
     return [spec for spec in PAGES if spec.shown_to(actor)]
 
 
@@ -127,7 +130,7 @@ def sidebar(actor: Actor | None) -> None:
             return
         st.caption(_("Signed in as **{name}** · {roles}").format(
             name=actor.label, roles=", ".join(stage_words(r) for r in sorted(actor.roles)) or _("no role")))
-        if actor.user_id is not None and not actor.is_customer:
+        if actor.user_id is not None and not actor.is_customer and not actor.second_factor_pending:
             inbox_bell(actor)
         if st.button(_("Sign out"), key="sign_out"):
             sign_out()

@@ -13,12 +13,12 @@ import segno
 import streamlit as st
 
 from dashboards.i18n import NATIVE_NAMES, _, stage_words, ui_locale
-from dashboards.session import current_actor, engine
+from dashboards.session import current_actor, engine, signed_in
 from dashboards.widgets import run_action, show_flash
 from ops_db.comms.service import EVENT_LABELS, STAFF_EVENTS, email_choices, set_email_choices
 from ops_db.customers.service import CONTACT_CHANNELS, preferences, set_preferences
 from ops_db.i18n import LOCALES
-from ops_db.identity.service import confirm_totp, enroll_totp, has_second_factor
+from ops_db.identity.service import confirm_totp, enroll_totp, has_second_factor, load_actor
 from ops_db.kit.uow import UnitOfWork
 
 TOTP_URI_KEY = "totp_setup_uri"  # the set-up in progress: shown until the first code is confirmed
@@ -44,6 +44,8 @@ def _second_factor() -> None:
     """Start, show and confirm an authenticator app (TOTP); once confirmed, sign-in asks for its code."""
     assert actor is not None
     st.subheader(_("Authenticator app"))
+    if actor.second_factor_pending:
+        st.warning(_("Your company requires a second sign-in step. Set up an authenticator app to continue."))
     if has_second_factor(UnitOfWork(engine(), actor)):
         st.success(_("Your sign-in asks for a 6-digit code from your authenticator app."))
         return
@@ -63,8 +65,11 @@ def _second_factor() -> None:
         code = st.text_input(_("The 6-digit code your app shows"), max_chars=8, key="totp_code")
         if st.form_submit_button(_("Confirm"), type="primary", key="totp_confirm_submit"):
             def confirm() -> None:
+                assert actor is not None and actor.user_id is not None
                 confirm_totp(UnitOfWork(engine(), actor), code)
                 st.session_state.pop(TOTP_URI_KEY, None)  # set up: the page now says so
+                if actor.second_factor_pending:  # the code proved the second factor: the whole app opens
+                    signed_in(load_actor(engine(), actor.tenant_id, actor.user_id))
 
             run_action(confirm, _("Done: your next sign-in asks for a code."))
 
@@ -119,6 +124,8 @@ def _customer_contact() -> None:
 
 
 _second_factor()
+if actor.second_factor_pending:
+    st.stop()  # the rest waits until the second factor is set up
 if actor.is_customer:
     _customer_contact()
 else:

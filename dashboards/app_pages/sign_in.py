@@ -19,7 +19,7 @@ with st.form("sign_in"):
 if submitted:
     try:
         tenant_id = resolve_tenant(engine(), company.strip().lower())
-        signed = authenticate(engine(), tenant_id, email, password, code.strip() or None)
+        signed = authenticate(engine(), tenant_id, email, password, code.strip() or None, allow_enrolment=True)
     except RepairOpsError as error:
         st.error(error_text(error))
     else:

@@ -8,7 +8,7 @@ import hmac
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pyotp
@@ -74,9 +74,13 @@ class SignIn:
 
 def authenticate(
     engine: Engine, tenant_id: int, email: str, password: str, totp_code: str | None = None, *,
-    ip_address: str | None = None, user_agent: str | None = None,
+    ip_address: str | None = None, user_agent: str | None = None, allow_enrolment: bool = False,
 ) -> SignIn:
-    """Check email, password and (when required) a TOTP code; lock the account after repeated failures."""
+    """Check email, password and (when required) a TOTP code; lock the account after repeated failures.
+
+    When the company requires a second factor and this person has none yet, ``allow_enrolment`` (the web app)
+    lets the right password through as an actor who may do nothing but set one up
+    (``second_factor_pending``, no permissions, no API token); the API refuses instead."""
     email = (email or "").strip().lower()
     failure: str | None = None
     user_id: int | None = None
@@ -124,7 +128,11 @@ def authenticate(
     if failure == "totp_required":
         raise AuthenticationFailed("Enter the 6-digit code from your authenticator app.")
     if failure == "totp_setup_required":
-        raise AuthenticationFailed("Your company requires a second factor; ask an admin to set up your TOTP.")
+        if allow_enrolment and user_id is not None:
+            full = load_actor(engine, tenant_id, user_id)
+            return SignIn(replace(full, permissions=frozenset(), roles=frozenset(), second_factor_pending=True), "")
+        raise AuthenticationFailed("Your company requires a second sign-in step; sign in to the web app and set up "
+                                   "an authenticator app on My settings first.")
     if failure is not None:
         raise AuthenticationFailed("The email, password or code is not correct.")
     assert user_id is not None

@@ -41,6 +41,9 @@ class Actor:
     customer_id: int | None = None
     technician_id: int | None = None
     locale: str | None = None  # the person's own language (None: the company's)
+    # Signed in with the right password at a company that requires a second factor this person has not set up
+    # yet: no permissions until they have (see identity.authenticate).
+    second_factor_pending: bool = False
 
     @classmethod
     def system(cls, tenant_id: int, label: str = "system") -> Actor:

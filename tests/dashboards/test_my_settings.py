@@ -149,3 +149,34 @@ def test_the_bell_counts_new_notifications_and_opens_the_order_they_are_about(op
     assert app.title[0].value == "Order" and app.text_input(key="order_number_input").value == number
     assert _row(demo_db, "SELECT count(*) FROM in_app_notifications WHERE user_id = :u AND read_at IS NULL",
                 u=user_id) == (0,)
+
+
+def test_a_company_that_requires_a_second_factor_has_newcomers_set_it_up_at_their_first_sign_in(
+        ops_env: Path, demo_db: str) -> None:
+    from ops_db.identity.tenants import TenantIn, provision_tenant
+
+    engine = db.app_engine(demo_db)
+    provision_tenant(engine, TenantIn(slug="strict", name="Strict Repairs", admin_email="admin@strict.example",
+                                      admin_password=PASSWORD, require_totp=True))
+    with pytest.raises(AuthenticationFailed, match="set up an authenticator app on My settings first"):
+        authenticate(engine, resolve_tenant(engine, "strict"), "admin@strict.example", PASSWORD)  # the API's way
+    app = AppTest.from_file(APP, default_timeout=120).run()
+    app.text_input[0].input("strict")
+    app.text_input[1].input("admin@strict.example")
+    app.text_input[2].input(PASSWORD)
+    app.button[0].click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    from dashboards.session import visible_pages
+
+    assert [p.title for p in visible_pages(app.session_state["actor"])] == ["My settings"]  # nothing else yet
+    assert app.title[0].value == "My settings" and app.warning[0].value.startswith("Your company requires")
+    app.button(key="totp_start").click().run()
+    secret = parse_qs(urlparse(app.session_state["totp_setup_uri"]).query)["secret"][0]
+    app.text_input(key="totp_code").input(pyotp.TOTP(secret).now())
+    app.button(key="totp_confirm_submit").click().run()
+    assert not app.exception and not app.error
+    actor = app.session_state["actor"]
+    assert not actor.second_factor_pending and "Admin" in [p.title for p in visible_pages(actor)]
+    signed = authenticate(engine, resolve_tenant(engine, "strict"), "admin@strict.example", PASSWORD,
+                          pyotp.TOTP(secret).at(time.time() + 30))
+    assert signed.token and signed.actor.can("identity.manage_users")

@@ -105,8 +105,15 @@ def test_tenant_requiring_totp_refuses_users_without_it(shop: Shop) -> None:
     with shop.uow() as uow:
         uow.session.execute(text("UPDATE tenants SET require_totp = true"))
         uow.commit()
-    with pytest.raises(AuthenticationFailed, match="requires a second factor"):
+    with pytest.raises(AuthenticationFailed, match="requires a second sign-in step"):
         authenticate(shop.engine, shop.tenant_id, "admin@acme.example", "admin-pass-1")
+    # The web app lets the right password through to set one up, and to nothing else.
+    pending = authenticate(shop.engine, shop.tenant_id, "admin@acme.example", "admin-pass-1", allow_enrolment=True)
+    assert pending.token == "" and pending.actor.second_factor_pending and not pending.actor.permissions
+    with pytest.raises(PermissionDenied):
+        create_customer(shop.uow(pending.actor), CustomerIn("Sneaky", email="sneaky@mail.example"))
+    with pytest.raises(AuthenticationFailed, match="not correct"):
+        authenticate(shop.engine, shop.tenant_id, "admin@acme.example", "wrong-pass", allow_enrolment=True)
 
 
 def _clock_states(shop: Shop, order_id: int) -> dict[str, str]:
