@@ -137,15 +137,22 @@ def table(data: pd.DataFrame | list[dict[str, Any]], *, column_config: dict[str,
 
 
 def document_buttons(engine: Engine, actor: Actor, kind: str, record_id: int, label: str, *, key: str,
-                     locale: str | None = None, formats: tuple[str, ...] = ("pdf", "docx")) -> None:
-    """Download buttons for one document; the file is rendered only when someone clicks."""
+                     locale: str | None = None, formats: tuple[str, ...] = ("pdf", "docx"),
+                     send: bool = False) -> None:
+    """Download buttons for one document (the file is rendered only when someone clicks) and, with ``send``,
+    one that emails the PDF to whom it is for (in their language unless ``locale`` is chosen)."""
     from ops_db.documents.render import MEDIA_TYPES, render
+    from ops_db.documents.send import send_document
 
-    for column, fmt in zip(st.columns(len(formats)), formats, strict=True):
+    columns = st.columns(len(formats) + (1 if send else 0))
+    for column, fmt in zip(columns, formats, strict=False):
         column.download_button(f"{label} · {fmt.upper()}",
                                partial(render, UnitOfWork(engine, actor), kind, record_id, fmt, locale),
                                f"{kind.replace('_', '-')}-{record_id}.{fmt}", MEDIA_TYPES[fmt],
                                key=f"{key}_{fmt}", icon=":material/download:")
+    if send and columns[-1].button(_("Send by email"), key=f"{key}_send", icon=":material/forward_to_inbox:"):
+        run_action(partial(send_document, UnitOfWork(engine, actor), kind, record_id, locale=locale),
+                   _("{document} is on its way by email.").format(document=label), busy=_("Sending…"))
 
 
 def document_picker(engine: Engine, actor: Actor, kind: str, choices: dict[int, str], label: str, *,
@@ -155,7 +162,8 @@ def document_picker(engine: Engine, actor: Actor, kind: str, choices: dict[int, 
                           key=f"print_{key}", format_func=lambda i: choices.get(i, str(i)),
                           placeholder=_("Choose one from the list"))
     if picked in choices:
-        document_buttons(engine, actor, kind, int(picked), label, key=f"{key}_doc", formats=("pdf", "docx", "xlsx"))
+        document_buttons(engine, actor, kind, int(picked), label, key=f"{key}_doc", formats=("pdf", "docx", "xlsx"),
+                         send=True)
 
 
 def chosen_id(key: str) -> int | None:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import email
 import os
+import socket
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date
+from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy.engine import make_url
 
 from ops_db import embedded, migrate
@@ -137,3 +143,36 @@ class Shop:
 def shop(migrated_db: str) -> Shop:
     """A fresh tenant ("acme", 10% tax) on a fresh database."""
     return Shop(migrated_db)
+
+
+# ---- a real SMTP server on loopback ------------------------------------------------------------------------
+
+
+@dataclass
+class Inbox:
+    """What the loopback SMTP server received; ``refuse`` makes it answer 550 to every recipient."""
+
+    messages: list[Message] = field(default_factory=list)
+    refuse: bool = False
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+        if self.refuse:
+            return "550 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()

@@ -10,9 +10,10 @@ import streamlit as st
 from dashboards.data.catalog import equipment_models
 from dashboards.i18n import _, error_text, stage_words
 from dashboards.session import current_actor, engine
-from dashboards.widgets import PHOTO_TYPES, as_files
+from dashboards.widgets import PHOTO_TYPES, as_files, run_action
 from ops_db.customers.service import CustomerIn
 from ops_db.documents.receipts import intake_receipt
+from ops_db.documents.send import send_document
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.service import IntakeIn, register_intake
@@ -65,8 +66,13 @@ if submitted:
         st.session_state[RECEIPT_KEY] = (receipt.order_id, receipt.order_number)
 if RECEIPT_KEY in st.session_state:
     order_id, number = st.session_state[RECEIPT_KEY]
-    st.download_button(_("Print the intake receipt of {number} (PDF)").format(number=number),
-                       partial(intake_receipt, UnitOfWork(engine(), actor), order_id),
-                       f"intake-receipt-{number}.pdf", "application/pdf", key="intake_receipt_pdf",
-                       icon=":material/print:")
+    left, right = st.columns(2)
+    left.download_button(_("Print the intake receipt of {number} (PDF)").format(number=number),
+                         partial(intake_receipt, UnitOfWork(engine(), actor), order_id),
+                         f"intake-receipt-{number}.pdf", "application/pdf", key="intake_receipt_pdf",
+                         icon=":material/print:")
+    if right.button(_("Email the receipt to the customer"), key="intake_receipt_send",
+                    icon=":material/forward_to_inbox:"):
+        run_action(partial(send_document, UnitOfWork(engine(), actor), "intake_receipt", order_id),
+                   _("The receipt of {number} is on its way by email.").format(number=number), busy=_("Sending…"))
     st.caption(_("The customer was also sent the order number and tracking code by their preferred channel."))

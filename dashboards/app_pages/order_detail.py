@@ -190,25 +190,27 @@ with money_tab:
 
 with documents_tab:
     language = st.selectbox(_("Language"), LOCALES, index=None, format_func=NATIVE_NAMES.__getitem__,
-                            placeholder=_("The company's language"), key="document_locale")
+                            placeholder=_("The company's language (emails: the customer's)"),
+                            key="document_locale")
     for kind, label in (("intake_receipt", _("Intake receipt")), ("estimate", _("Estimate")),
                         ("work_order", _("Work order")), ("release_act", _("Release certificate"))):
-        document_buttons(engine(), actor, kind, order_id, label, key=f"doc_{kind}", locale=language)
+        document_buttons(engine(), actor, kind, order_id, label, key=f"doc_{kind}", locale=language, send=True)
     if actor.can("billing.read"):
         for row in extras["invoices"]:
             document_buttons(engine(), actor, "invoice", int(str(row["id"])),
                              _("Invoice {number}").format(number=row["invoice_number"]),
-                             key=f"doc_invoice_{row['id']}", locale=language, formats=("pdf", "docx", "xlsx"))
+                             key=f"doc_invoice_{row['id']}", locale=language, formats=("pdf", "docx", "xlsx"),
+                             send=True)
         for row in extras["refunds"]:
             document_buttons(engine(), actor, "refund_note", int(str(row["id"])),
                              _("Refund note {number}").format(number=row["id"]),
-                             key=f"doc_refund_{row['id']}", locale=language)
+                             key=f"doc_refund_{row['id']}", locale=language, send=True)
     if actor.can("warranty.read"):
         for row in extras["warranties"]:
             document_buttons(engine(), actor, "warranty_certificate", int(str(row["id"])),
                              _("Warranty certificate ({kind}, until {day})").format(
                                  kind=stage_words(str(row["kind"])), day=_day(row["ends_on"])),
-                             key=f"doc_warranty_{row['id']}", locale=language)
+                             key=f"doc_warranty_{row['id']}", locale=language, send=True)
 
 with timeline_tab:
     table(pd.DataFrame(order["events"]))

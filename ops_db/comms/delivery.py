@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -50,6 +52,15 @@ class DeliveryFailed(Exception):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a message."""
+
+    filename: str
+    media_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     """One claimed outbox message, as a sender sees it."""
 
@@ -64,6 +75,7 @@ class OutgoingMessage:
     to_staff: bool = False
     locale: str = "en"
     company: str = ""  # the company's name: the sender's name people see (white label)
+    attachments: tuple[Attachment, ...] = ()
 
 
 class Sender(Protocol):
@@ -96,6 +108,10 @@ class SmtpEmailSender:
         email["Date"] = formatdate(localtime=False)
         email["Message-ID"] = f"<{message.dedupe_key.replace(':', '.')}.{message.id}@repairops>"
         email.set_content(message.body)
+        for item in message.attachments:
+            maintype, _, subtype = item.media_type.partition("/")
+            email.add_attachment(item.content, maintype=maintype, subtype=subtype or "octet-stream",
+                                 filename=item.filename)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:
@@ -128,8 +144,13 @@ class AppriseSender:
         scheme = url.split("://", 1)[0]
         if not notifier.add(url):
             raise DeliveryFailed(f"the {scheme} URL of this channel is not one apprise understands")
-        with apprise.LogCapture(level=logging.WARNING) as log:
-            delivered = notifier.notify(body=message.body, title=message.subject or "")
+        with tempfile.TemporaryDirectory() as folder, apprise.LogCapture(level=logging.WARNING) as log:
+            files = []
+            for item in message.attachments:  # apprise attaches files by path
+                path = Path(folder) / Path(item.filename).name
+                path.write_bytes(item.content)
+                files.append(str(path))
+            delivered = notifier.notify(body=message.body, title=message.subject or "", attach=files or None)
         if not delivered:
             reason = " ".join(str(log.getvalue()).split())[:500] or "no reason given"
             raise DeliveryFailed(f"{scheme}: {reason}")
@@ -197,10 +218,16 @@ def _claim(engine: Engine, tenant_id: int, channels: Sequence[str], now: datetim
                          recipient_user_id IS NOT NULL AS to_staff, locale"""),
             {"c": list(channels), "now": now, "lease": LEASE, "n": limit}).all()
         company = uow.session.execute(text("SELECT name FROM tenants WHERE id = :t"), {"t": tenant_id}).scalar()
+        files: dict[int, list[Attachment]] = {}
+        for row in uow.session.execute(text(
+                "SELECT outbox_id, filename, media_type, content FROM notification_attachments"
+                " WHERE outbox_id = ANY(:ids) ORDER BY id"), {"ids": [int(r.id) for r in rows]}):
+            files.setdefault(int(row.outbox_id), []).append(
+                Attachment(str(row.filename), str(row.media_type), bytes(row.content)))
         uow.commit()
     return sorted((OutgoingMessage(int(r.id), int(r.tenant_id), str(r.channel), str(r.address), r.subject,
                                    str(r.body), str(r.dedupe_key), int(r.attempts), bool(r.to_staff), str(r.locale),
-                                   str(company or "")) for r in rows),
+                                   str(company or ""), tuple(files.get(int(r.id), ()))) for r in rows),
                   key=lambda m: m.id)
 
 
@@ -233,7 +260,7 @@ def digest_groups(messages: Sequence[OutgoingMessage]) -> list[list[OutgoingMess
     groups: dict[tuple[str, str], list[OutgoingMessage]] = {}
     alone: list[list[OutgoingMessage]] = []
     for message in messages:
-        if message.to_staff and message.channel == "email":
+        if message.to_staff and message.channel == "email" and not message.attachments:
             groups.setdefault((message.channel, message.address.lower()), []).append(message)
         else:
             alone.append([message])

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Index,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -94,6 +95,17 @@ class OutboxMessage(IdMixin, TenantMixin, Base):
         Index("ix_notification_outbox_undelivered", "tenant_id", "created_at",
               postgresql_where=text("status IN ('failed', 'dead')")),
     )
+
+
+class OutboxAttachment(IdMixin, TenantMixin, Base):
+    """A file that goes with an outgoing message (a document sent by email), kept exactly as it was sent."""
+
+    __tablename__ = "notification_attachments"
+
+    outbox_id: Mapped[int] = fk("notification_outbox.id", ondelete="CASCADE")
+    filename: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class DeliveryAttempt(IdMixin, TenantMixin, Base):

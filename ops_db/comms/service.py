@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import string
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 
 from ops_db import i18n
-from ops_db.comms.delivery import AppriseSender, requeue
+from ops_db.comms.delivery import AppriseSender, Attachment, requeue
 from ops_db.comms.models import (
     InAppNotification,
     Message,
     MessageThread,
     NotificationChannel,
     NotificationTemplate,
+    OutboxAttachment,
     OutboxMessage,
 )
 from ops_db.customers.models import Channel, Customer, CustomerPreference
@@ -56,6 +57,9 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
                     N_("Order {order_number} is at risk of missing its {kind} target.")),
     "sla_breached": (N_("SLA breached: {order_number}"), N_("Order {order_number} missed its {kind} target.")),
     "message_received": (N_("New message on {order_number}"), N_("{author}: {body}")),
+    "document_sent": (N_("{document} · {company}"),
+                      N_("Hello {recipient_name}, {company} sends you {document}: you will find it attached as a "
+                         "PDF.")),
 }
 
 # Each notification event as words (translated where they are drawn).
@@ -66,6 +70,7 @@ EVENT_LABELS = {
     "stage_changed": N_("stage changed"), "payment_received": N_("payment received"),
     "warranty_expiring": N_("warranty expiring"), "sla_at_risk": N_("SLA at risk"),
     "sla_breached": N_("SLA breached"), "message_received": N_("message received"),
+    "document_sent": N_("document sent"),
 }
 
 
@@ -299,6 +304,21 @@ def _staff_self(uow: UnitOfWork) -> int:
     if actor.user_id is None or actor.is_customer:
         raise ValidationError("Only signed-in staff have notification choices and an inbox.")
     return actor.user_id
+
+
+def queue_email(uow: UnitOfWork, event: str, address: str, locale: str, fields: dict[str, Any], *,
+                attachments: Sequence[Attachment] = (), customer_id: int | None = None,
+                order_id: int | None = None) -> OutboxMessage:
+    """Inside an open unit: one email to ``address`` in ``locale`` from the event's text, with files attached
+    (a document sent to a customer or a supplier); delivered by the worker like every message."""
+    message = _enqueue(uow, event, Channel.EMAIL, locale, address, fields, order_id=order_id,
+                       customer_id=customer_id, user_id=None, not_before=uow.now(), dedupe_key=None)
+    assert message is not None  # a fresh key: never a duplicate
+    uow.flush()
+    for item in attachments:
+        uow.session.add(OutboxAttachment(tenant_id=uow.actor.tenant_id, outbox_id=message.id,
+                                         filename=item.filename, media_type=item.media_type, content=item.content))
+    return message
 
 
 def _address(channel: str, email: str | None, phone: str | None) -> str | None:

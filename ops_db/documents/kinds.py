@@ -21,7 +21,7 @@ from ops_db.assets.models import Equipment, EquipmentModel, Manufacturer
 from ops_db.billing.models import Invoice, InvoiceLine, Payment, Refund
 from ops_db.billing.service import balance
 from ops_db.customers.models import Customer
-from ops_db.documents.model import Block, Document, Grid
+from ops_db.documents.model import Block, Document, Grid, Recipient
 from ops_db.documents.pdf import Brand
 from ops_db.i18n import N_, VALUE_LABELS
 from ops_db.identity.models import Tenant
@@ -78,6 +78,10 @@ def _tenant(uow: UnitOfWork) -> Tenant:
     if tenant is None:
         raise NotFound("The company does not exist.")
     return tenant
+
+
+def _to(customer: Customer | None, order_id: int | None = None) -> Recipient | None:
+    return None if customer is None else Recipient(customer.name, customer.email, customer.id, order_id)
 
 
 def _customer_block(w: Writer, customer: Customer | None) -> Block:
@@ -174,7 +178,7 @@ def intake_receipt(ctx: Context, order_id: int) -> Document:
         notes=[t("Keep this receipt: the order number and tracking code let you follow the repair online and "
                  "are asked for when you collect the device. We contact you with an estimate before any work "
                  "that needs your approval. Please back up your data; we are not responsible for data loss.")],
-        signatures=[t("Customer signature"), t("Received by")])
+        signatures=[t("Customer signature"), t("Received by")], recipient=_to(customer, order.id))
 
 
 def estimate(ctx: Context, order_id: int) -> Document:
@@ -192,7 +196,7 @@ def estimate(ctx: Context, order_id: int) -> Document:
                 (t("Estimated total"), w.money(amount))],
         notes=[t("Approve or decline this estimate when tracking your order online, or tell the front desk. "
                  "Work that needs approval starts once you approve.")],
-        signatures=[t("Customer approval")])
+        signatures=[t("Customer approval")], recipient=_to(customer, order.id))
 
 
 def work_order(ctx: Context, order_id: int) -> Document:
@@ -205,7 +209,7 @@ def work_order(ctx: Context, order_id: int) -> Document:
         (t("Technician"), _technicians(ctx.uow, order))],
         blocks=[_customer_block(w, customer), _device_block(ctx, order, diagnosis=True)],
         grids=[_order_lines_grid(w, _lines(ctx.uow, order.id), with_prices=False)],
-        signatures=[t("Technician"), t("Quality check")])
+        signatures=[t("Technician"), t("Quality check")], recipient=_to(customer, order.id))
 
 
 def release_act(ctx: Context, order_id: int) -> Document:
@@ -224,7 +228,7 @@ def release_act(ctx: Context, order_id: int) -> Document:
         grids=[_order_lines_grid(w, lines, with_prices=False)],
         notes=[t("The customer received the device in working order, checked it and has no complaints about "
                  "its appearance or completeness.")],
-        signatures=[t("Customer signature"), t("Issued by")])
+        signatures=[t("Customer signature"), t("Issued by")], recipient=_to(customer, order.id))
 
 
 # ------------------------------------------------------------------------------------------------ billing
@@ -252,11 +256,12 @@ def invoice(ctx: Context, invoice_id: int) -> Document:
         net_tax[1] += line.tax_amount
     owed = balance(ctx.uow, inv)
     seller = [(t("Seller"), ctx.brand.legal_name or ctx.brand.name), (t("Tax number"), ctx.brand.tax_number or "")]
+    customer = ctx.uow.session.get(Customer, inv.customer_id)
     return ctx.document("invoice", inv.invoice_number, [
         (t("Invoice number"), inv.invoice_number), (t("Issued"), w.day(inv.issued_at)),
         (t("Due"), w.day(inv.due_on)), (t("Order number"), order.order_number if order else ""),
         (t("Status"), w.value(inv.status))],
-        blocks=[Block(t("Seller"), seller), _customer_block(w, ctx.uow.session.get(Customer, inv.customer_id))],
+        blocks=[Block(t("Seller"), seller), _customer_block(w, customer)], recipient=_to(customer, inv.order_id),
         grids=[Grid(t("Lines"), [t("Description"), t("Quantity"), t("Unit price"), t("Net"), t("Tax"), t("Amount")],
                     [[line.description, w.number(line.quantity), w.money(line.unit_price), w.money(line.net_amount),
                       w.money(line.tax_amount), w.money(line.total_amount)] for line in lines],
@@ -280,11 +285,12 @@ def refund_note(ctx: Context, refund_id: int) -> Document:
     w, t = ctx.writer, ctx.writer.t
     w.currency = inv.currency
     number = f"RF-{refund.id:06d}"
+    customer = ctx.uow.session.get(Customer, payment.customer_id)
     return ctx.document("refund_note", number, [
         (t("Refund number"), number), (t("Refunded"), w.moment(refund.refunded_at)),
         (t("Invoice number"), inv.invoice_number), (t("Payment method"), w.value(payment.method)),
         (t("Payment received"), w.moment(payment.received_at)), (t("Reason"), refund.reason)],
-        blocks=[_customer_block(w, ctx.uow.session.get(Customer, payment.customer_id))],
+        blocks=[_customer_block(w, customer)], recipient=_to(customer, inv.order_id),
         totals=[(t("Payment"), w.money(payment.amount)), (t("Refunded amount"), w.money(refund.amount))],
         signatures=[t("Customer signature"), t("Issued by")])
 
@@ -302,13 +308,15 @@ def warranty_certificate(ctx: Context, warranty_id: int) -> Document:
     device, serial = _device(ctx.uow, equipment.id)
     order = ctx.uow.session.get(ServiceOrder, warranty.order_id) if warranty.order_id else None
     number = f"W-{warranty.id:06d}"
+    customer = ctx.uow.session.get(Customer, equipment.customer_id)
     return ctx.document("warranty_certificate", number, [
         (t("Certificate number"), number), (t("Kind"), w.value(warranty.kind)),
         (t("Coverage"), w.value(warranty.coverage)), (t("Valid from"), w.day(warranty.starts_on)),
         (t("Valid until"), w.day(warranty.ends_on)), (t("Provider"), warranty.provider or ctx.brand.name),
         (t("Order number"), order.order_number if order else "")],
-        blocks=[_customer_block(w, ctx.uow.session.get(Customer, equipment.customer_id)),
+        blocks=[_customer_block(w, customer),
                 Block(t("Device"), [(t("Device"), device), (t("Serial number"), serial)])],
+        recipient=_to(customer, warranty.order_id),
         notes=[warranty.terms or t("The warranty covers defects of the work and parts listed, under normal use. "
                                    "It does not cover damage from drops, liquid, or repairs by others.")],
         signatures=[t("Issued by")])
@@ -339,7 +347,8 @@ def purchase_order(ctx: Context, po_id: int) -> Document:
                     [False, False, True, True, True])],
         totals=[(t("Total"), w.money(po.total))],
         notes=[po.notes] if po.notes else [],
-        signatures=[t("Approved by")])
+        signatures=[t("Approved by")],
+        recipient=Recipient(supplier.name, supplier.email) if supplier else None)
 
 
 BUILDERS: dict[str, Callable[[Context, int], Document]] = {

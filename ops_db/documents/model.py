@@ -26,6 +26,16 @@ class Grid:
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """Whom a document is for, to send it to them: the customer, or a purchase order's supplier."""
+
+    name: str
+    email: str | None
+    customer_id: int | None = None
+    order_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Document:
     """One document, in one language, ready to draw."""
 
@@ -41,6 +51,7 @@ class Document:
     notes: list[str] = field(default_factory=list)
     signatures: list[str] = field(default_factory=list)
     company_slug: str = ""  # whose own DOCX template to look for
+    recipient: Recipient | None = None
 
     def text(self) -> str:
         """Every word of the document, one piece per line (search, tests, plain-text delivery)."""

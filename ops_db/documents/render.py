@@ -35,13 +35,18 @@ MEDIA_TYPES = {"pdf": "application/pdf",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def build(uow: UnitOfWork, kind: str, record_id: int, locale: str | None = None) -> Document:
-    """The document ``kind`` of one record, in ``locale`` (default: the company's language)."""
+def check_request(kind: str, record_id: int) -> None:
+    """Refuse, in one sentence, a document kind that does not exist or a record id that cannot be one."""
     if kind not in BUILDERS:
         raise ValidationError("There is no document called {kind}; choose one of {kinds}.", kind=repr(kind),
                               kinds=", ".join(BUILDERS))
     if isinstance(record_id, bool) or not isinstance(record_id, int) or record_id <= 0:
         raise ValidationError("The record id must be a positive whole number.")
+
+
+def build(uow: UnitOfWork, kind: str, record_id: int, locale: str | None = None) -> Document:
+    """The document ``kind`` of one record, in ``locale`` (default: the company's language)."""
+    check_request(kind, record_id)
     with uow:
         return BUILDERS[kind](Context(uow, locale), record_id)
 

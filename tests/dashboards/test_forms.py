@@ -149,3 +149,20 @@ def test_billing_prints_a_chosen_invoice(ops_env: Path, demo_db: str) -> None:
     assert not app.exception
     labels = {b.proto.label for b in app.get("download_button")}
     assert {"Invoice · PDF", "Invoice · DOCX", "Invoice · XLSX"} <= labels
+
+
+def test_the_order_page_emails_a_document_to_the_customer(ops_env: Path, demo_db: str) -> None:
+    with db.admin_engine(demo_db).connect() as conn:
+        order_id, number, email = conn.execute(text(
+            "SELECT o.id, o.order_number, c.email FROM service_orders o JOIN customers c ON c.id = o.customer_id"
+            " WHERE c.email IS NOT NULL ORDER BY o.id LIMIT 1")).one()
+    app = signed_in(demo_db, "frontdesk@riverside.example")
+    app.session_state["order_number"] = number
+    app.switch_page("app_pages/order_detail.py").run()
+    app.button(key="doc_release_act_send").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    with db.admin_engine(demo_db).connect() as conn:
+        sent = conn.execute(text(
+            "SELECT m.address, m.order_id, a.filename, octet_length(a.content) FROM notification_outbox m"
+            " JOIN notification_attachments a ON a.outbox_id = m.id WHERE m.event = 'document_sent'")).one()
+    assert sent[:3] == (email, order_id, f"release-act-{number}.pdf") and sent[3] > 1000

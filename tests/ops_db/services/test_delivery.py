@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import email
 import email.header
-import socket
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.message import Message
 from typing import Any
 
 import dagster as dg
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
 from ops_db import i18n
@@ -21,37 +16,7 @@ from ops_db.comms.delivery import MAX_ATTEMPTS, SmtpEmailSender, deliver_due
 from ops_db.comms.service import notify_customer
 from ops_db.customers.service import CustomerIn, create_customer
 from ops_db.kit.db import admin_engine
-from tests.conftest import Shop
-
-
-@dataclass
-class Inbox:
-    """What the loopback SMTP server received; ``refuse`` makes it answer 550 to every recipient."""
-
-    messages: list[Message] = field(default_factory=list)
-    refuse: bool = False
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
-        if self.refuse:
-            return "550 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 Message accepted"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
+from tests.conftest import Inbox, Shop
 
 
 def _queue(shop: Shop, names: list[str]) -> list[int]:
