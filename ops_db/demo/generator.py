@@ -156,6 +156,7 @@ class _Generator:
         self.response_minutes: dict[str, int] = {}
         self.calendar = Calendar.from_row("America/Chicago", {str(d): ["08:00", "18:00"] for d in range(5)})
         self._cursors: dict[date, dict[int, int]] = {}  # per repair day: minute each technician is free
+        self._shift_days: set[tuple[int, date]] = set()  # (technician, day) that has a shift
         self.epoch = _ts(as_of - timedelta(days=spec.days + 1), 0)
 
     def new_id(self, table: str) -> int:
@@ -326,11 +327,7 @@ class _Generator:
         for t, _ in self.techs:
             tech_cursor[t] = 8 * 60
             if day.weekday() < 5 or day >= self.as_of:
-                sid = self.new_id("shifts")
-                self.add("shifts", ("id", "technician_id", "shift_date", "starts_at", "ends_at"), sid, t, day,
-                         _ts(day, 8 * 60), _ts(day, 17 * 60))
-                self.add("shift_breaks", ("id", "shift_id", "earliest_start", "latest_end", "duration_minutes"),
-                         sid, sid, _ts(day, 12 * 60), _ts(day, 14 * 60), 30)
+                self._shift(t, day)
         if day > self.as_of:
             return
         self.expenses(day)
@@ -555,6 +552,17 @@ class _Generator:
                          "consumed" if consume else "active", at, at)
         return ids
 
+    def _shift(self, tech: int, day: date) -> None:
+        """The technician's 08:00-17:00 shift with a 30-minute break on ``day`` (once)."""
+        if (tech, day) in self._shift_days:
+            return
+        self._shift_days.add((tech, day))
+        sid = self.new_id("shifts")
+        self.add("shifts", ("id", "technician_id", "shift_date", "starts_at", "ends_at"), sid, tech, day,
+                 _ts(day, 8 * 60), _ts(day, 17 * 60))
+        self.add("shift_breaks", ("id", "shift_id", "earliest_start", "latest_end", "duration_minutes"),
+                 sid, sid, _ts(day, 12 * 60), _ts(day, 14 * 60), 30)
+
     def _booking(self, oid: int, tech: int, repair_at: datetime, minutes: int, stage: str,
                  cursor: dict[int, int], field_job: bool) -> None:
         """Book the technician on the repair day, sequentially, so bookings never overlap."""
@@ -568,8 +576,12 @@ class _Generator:
                 break
             day, start_min = day + timedelta(days=1), 8 * 60 + travel
         cur[tech] = start_min + minutes
+        # A busy technician's backlog can run past the days the calendar was laid out for: give them that shift.
+        self._shift(tech, day)
         start, end = _ts(day, start_min), _ts(day, start_min + minutes)
-        status = "done" if stage in ("quality_check", "ready", "closed") else "confirmed"
+        # Work is done only if it happened by the as-of day; a job pushed later is still just planned.
+        finished = stage in ("quality_check", "ready", "closed") and day <= self.as_of
+        status = "done" if finished else "confirmed"
         self.add("bookings", ("id", "technician_id", "order_id", "planned", "status", "source", "travel_minutes",
                               "created_at", "updated_at"),
                  self.new_id("bookings"), tech, oid, Range(start, end, "[)"), status, "manual", travel,
