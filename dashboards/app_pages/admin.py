@@ -395,10 +395,15 @@ with channels_tab:
                     st.code(secret, language="text")
         _online_payments()
 
-def _send_again(frame: pd.DataFrame, what: str, describe: Callable[[Any], str],
-                retry: Callable[[UnitOfWork, list[int]], int]) -> None:
-    """Choose failed or given-up items of ``frame`` and put them back in the queue."""
+def _undelivered(title: str, frame: pd.DataFrame, what: str, describe: Callable[[Any], str],
+                 retry: Callable[[UnitOfWork, list[int]], int]) -> None:
+    """One list of what did not go out (``title`` has a ``{count}``), and the way to send it again."""
     assert actor is not None
+    st.subheader(title.format(count=number_text(len(frame))))
+    if frame.empty:
+        st.caption(_("Nothing here."))
+        return
+    table(local_times(frame, tenant_zone(engine(), actor)))
     labels = {int(row.id): describe(row) for row in frame.itertuples()}
     chosen = st.multiselect(_("Send these again"), list(labels), format_func=labels.__getitem__,
                             key=f"retry_{what}", placeholder=_("Choose what to send again"))
@@ -414,23 +419,11 @@ with delivery_tab:
     else:
         st.caption(_("Every message is kept: a failed one is tried again after 1, 5 and 30 minutes, 2 and 6 hours, "
                      "then given up. Once the channel or the receiving system works again, send it again here."))
-        messages = admin.undelivered_messages(engine(), actor)
-        st.subheader(_("Notifications not delivered ({count})").format(count=number_text(len(messages))))
-        if messages.empty:
-            st.caption(_("Nothing here."))
-        else:
-            table(local_times(messages, tenant_zone(engine(), actor)))
-            _send_again(messages, "messages",
-                        lambda r: f"#{r.id} · {stage_words(r.channel)} · {r.address} · {_event_words(r.event)}",
-                        retry_messages)
-        hooks = admin.undelivered_webhooks(engine(), actor)
-        st.subheader(_("Webhooks not delivered ({count})").format(count=number_text(len(hooks))))
-        if hooks.empty:
-            st.caption(_("Nothing here."))
-        else:
-            table(local_times(hooks, tenant_zone(engine(), actor)))
-            _send_again(hooks, "webhooks",
-                        lambda r: f"#{r.id} · {r.url} · {stage_words(r.event)}", retry_webhooks)
+        _undelivered(_("Notifications not delivered ({count})"), admin.undelivered_messages(engine(), actor),
+                     "messages", lambda r: f"#{r.id} · {stage_words(r.channel)} · {r.address} · "
+                                           f"{_event_words(r.event)}", retry_messages)
+        _undelivered(_("Webhooks not delivered ({count})"), admin.undelivered_webhooks(engine(), actor),
+                     "webhooks", lambda r: f"#{r.id} · {r.url} · {stage_words(r.event)}", retry_webhooks)
 
 with branding_tab:
     brand = admin.branding(engine(), actor)
