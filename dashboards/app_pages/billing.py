@@ -17,8 +17,9 @@ from dashboards.i18n import _, day_text, error_text, money_text, number_text, st
 from dashboards.session import current_actor, engine
 from dashboards.widgets import chosen_id, document_picker, done_and_rerun, show_flash, table, typed_amount
 from ops_db.billing.models import InvoiceStatus, PaymentMethod
-from ops_db.billing.service import create_invoice, record_payment
+from ops_db.billing.service import create_invoice, issue_credit_note, record_payment, void_invoice, write_off
 from ops_db.billing.stripe_payments import refund_payment, stripe_for_company
+from ops_db.i18n import N_
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.settings import get_settings
@@ -27,6 +28,10 @@ PAYMENT_KEY = "payment_idempotency_key"
 REFUND_KEY = "refund_idempotency_key"
 MONEY = st.column_config.NumberColumn(format="%.2f")
 ALL = "all"
+# Corrections of an issued invoice, with the permission each needs.
+CORRECTIONS = {"credit": (N_("Credit note: lower what it asks for"), "billing.refund"),
+               "write_off": (N_("Write off what is still owed"), "billing.write_off"),
+               "void": (N_("Void it: issued in error, nothing paid"), "billing.write_off")}
 
 
 def _submission_key(name: str) -> str:
@@ -47,6 +52,46 @@ def _give_back(payment_id: int, amount: str, reason: str, online: bool) -> Decim
     done = refund_payment(UnitOfWork(engine(), actor), config, payment_id, typed_amount(amount), reason,
                           _submission_key(REFUND_KEY))
     return done.amount
+
+
+def _correct_invoice() -> None:
+    """Credit note, write-off or void of an open invoice, each with its reason (and a credit note's amount)."""
+    assert actor is not None
+    allowed = [kind for kind, (_label, permission) in CORRECTIONS.items() if actor.can(permission)]
+    st.subheader(_("Correct an invoice"))
+    open_ones = billing.payable_invoices(engine(), actor, keep=chosen_id("correct_invoice"))
+    with st.form("correct_invoice_form"):
+        invoice_id = st.selectbox(_("Invoice"), list(open_ones), index=None,
+                                  format_func=lambda i: open_ones.get(i, str(i)),
+                                  placeholder=_("Choose an open invoice"), key="correct_invoice")
+        kind = st.radio(_("Correction"), allowed, format_func=lambda k: _(CORRECTIONS[k][0]), key="correct_kind")
+        left, right = st.columns([1, 2])
+        amount = left.text_input(_("Amount (credit note)"), placeholder="0.00", max_chars=20, key="correct_amount")
+        reason = right.text_input(_("Why"), max_chars=2000, key="correct_reason")
+        apply = st.form_submit_button(_("Apply the correction"), key="correct_submit")
+    if not apply:
+        return
+    if invoice_id is None:
+        st.error(_("Choose the invoice to correct."))
+        return
+    uow = UnitOfWork(engine(), actor)
+    label = open_ones.get(invoice_id, str(invoice_id))
+    try:
+        with st.spinner(_("Saving…")):
+            if kind == "credit":
+                note = issue_credit_note(uow, invoice_id, typed_amount(amount) or "", reason)
+                done = _("Credit note {number} of {amount} issued on {invoice}.").format(
+                    number=note.credit_note_number, amount=money_text(note.amount, currency), invoice=label)
+            elif kind == "write_off":
+                write_off(uow, invoice_id, reason)
+                done = _("What was still owed on {invoice} is written off.").format(invoice=label)
+            else:
+                void_invoice(uow, invoice_id, reason)
+                done = _("{invoice} is void; its order can be invoiced again.").format(invoice=label)
+    except RepairOpsError as error:
+        st.error(error_text(error))
+    else:
+        done_and_rerun(done, "correct_invoice", "correct_amount", "correct_reason")
 
 
 def _day(value: date | None) -> str:
@@ -104,6 +149,9 @@ with invoices_tab:
                     done_and_rerun(_("Invoice {number} issued for {total}, due on {due_on}.").format(
                         number=issued.invoice_number, total=money_text(issued.total, currency),
                         due_on=_day(issued.due_on)), "invoice_order")
+
+    if any(actor.can(permission) for _label, permission in CORRECTIONS.values()):
+        _correct_invoice()
 
 with payments_tab:
     if actor.can("billing.pay"):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 
@@ -23,7 +24,7 @@ from ops_db.billing.models import (
     TaxRate,
 )
 from ops_db.comms.service import notify_customer
-from ops_db.i18n import N_
+from ops_db.i18n import N_, Word
 from ops_db.identity.models import Tenant
 from ops_db.kit.errors import Conflict, NotFound, ValidationError
 from ops_db.kit.numbers import next_number
@@ -80,7 +81,7 @@ def create_invoice(uow: UnitOfWork, order_id: int, *, due_days: int = 14) -> Inv
         invoice = Invoice(tenant_id=tenant.id, invoice_number=next_number(
             uow.session, tenant.id, "invoice", tenant.invoice_number_prefix, now), order_id=order.id,
             customer_id=order.customer_id, status=InvoiceStatus.ISSUED, currency=tenant.currency, issued_at=now,
-            due_on=now.date() + timedelta(days=due_days), subtotal=Decimal(0), tax_total=Decimal(0),
+            due_on=_local_day(now, tenant) + timedelta(days=due_days), subtotal=Decimal(0), tax_total=Decimal(0),
             total=Decimal(0))
         uow.session.add(invoice)
         uow.flush()
@@ -104,6 +105,11 @@ def create_invoice(uow: UnitOfWork, order_id: int, *, due_days: int = 14) -> Inv
                   after={"number": invoice.invoice_number, "subtotal": subtotal, "tax": tax, "total": invoice.total})
         uow.commit()
         return invoice
+
+
+def _local_day(moment: datetime, tenant: Tenant) -> date:
+    """The calendar day at the company at ``moment`` (due dates and aging are the company's days, not UTC's)."""
+    return moment.astimezone(ZoneInfo(tenant.time_zone)).date()
 
 
 def _invoice(uow: UnitOfWork, invoice_id: int, *, lock: bool = False) -> Invoice:
@@ -281,6 +287,30 @@ def write_off(uow: UnitOfWork, invoice_id: int, reason: str) -> Invoice:
         return invoice
 
 
+def void_invoice(uow: UnitOfWork, invoice_id: int, reason: str) -> Invoice:
+    """Cancel an invoice issued in error: only while nothing is paid on it (refund first). Its number stays
+    used and the record stays, marked void; the order can be invoiced again. Audited with the reason."""
+    with uow:
+        uow.actor.require("billing.write_off")
+        invoice = _invoice(uow, invoice_id, lock=True)
+        if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID):
+            raise Conflict("Invoice {invoice} is {status}; it cannot be voided.", invoice=invoice.invoice_number,
+                           status=Word(invoice.status.value))
+        why = (reason or "").strip()
+        if not why:
+            raise ValidationError("Say why the invoice is voided.")
+        paid = balance(uow, invoice)["paid"]
+        if paid > 0:
+            raise Conflict("{paid} is paid on invoice {invoice}; refund it before voiding the invoice.",
+                           paid=paid, invoice=invoice.invoice_number)
+        before = invoice.status.value
+        invoice.status = InvoiceStatus.VOID
+        uow.audit("invoice.void", "invoices", invoice.id, before={"status": before},
+                  after={"status": "void", "reason": why[:500]})
+        uow.commit()
+        return invoice
+
+
 def invoice_dict(uow: UnitOfWork, invoice: Invoice) -> dict[str, Any]:
     """An invoice with its balance."""
     return {"id": invoice.id, "invoice_number": invoice.invoice_number, "order_id": invoice.order_id,
@@ -329,7 +359,9 @@ def receivables(uow: UnitOfWork, as_of: date | None = None) -> list[dict[str, An
     """Open invoices with what is owed and the aging bucket (current, 1-30, 31-60, 61-90, 90+ days overdue)."""
     with uow:
         uow.actor.require("billing.read")
-        as_of = as_of or uow.now().date()
+        if as_of is None:
+            tenant = uow.session.get(Tenant, uow.actor.tenant_id)
+            as_of = _local_day(uow.now(), tenant) if tenant is not None else uow.now().date()
         rows = uow.session.execute(text(
             """
             SELECT i.id, i.invoice_number, i.customer_id, c.name AS customer, i.due_on, i.total,

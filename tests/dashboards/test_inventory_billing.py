@@ -492,3 +492,27 @@ def test_the_billing_page_renders_for_each_office_role(ops_env: Path, demo_db: s
     if not buttons:
         assert not app.number_input  # no form at all
         assert not {t.key for t in app.text_input} & {"pay_amount", "refund_amount"}
+
+
+def test_finance_corrects_invoices_with_a_credit_note_and_a_void(ops_env: Path, demo_db: str) -> None:
+    invoice_id, number, _total = _open_invoice(demo_db)
+    app = _page(demo_db, FINANCE, "billing")
+    app.selectbox(key="correct_invoice").select(invoice_id)
+    app.radio(key="correct_kind").set_value("credit")
+    app.text_input(key="correct_amount").input("5")
+    app.text_input(key="correct_reason").input("Goodwill for the wait")
+    app.button(key="correct_submit").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert _scalar(demo_db, "SELECT sum(amount) FROM credit_notes WHERE invoice_id = :i", i=invoice_id) == Decimal(5)
+    app.selectbox(key="correct_invoice").select(invoice_id)
+    app.radio(key="correct_kind").set_value("void")
+    app.text_input(key="correct_reason").input("")
+    app.button(key="correct_submit").click().run()
+    assert _one_sentence(app) == "Say why the invoice is voided."
+    app.text_input(key="correct_reason").input("Issued to the wrong customer")
+    app.button(key="correct_submit").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert _scalar(demo_db, "SELECT status FROM invoices WHERE id = :i", i=invoice_id) == "void"
+    assert number in app.success[0].value
+    front_desk = _page(demo_db, FRONT_DESK, "billing")  # issuing invoices, not correcting them
+    assert "correct_submit" not in {b.key for b in front_desk.button}
