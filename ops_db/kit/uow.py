@@ -29,6 +29,9 @@ from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, RepairOpsErr
 GENESIS_HASH = "0" * 64
 
 
+NO_TECHNICIAN = 0  # ids start at 1: no technician's jobs
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who is acting: a staff user, a customer login, the public portal, or the system itself."""
@@ -66,8 +69,15 @@ class Actor:
 
     @property
     def is_technician_only(self) -> bool:
-        """A technician without broader staff roles sees only the customers of their own jobs."""
-        return self.technician_id is not None and self.roles <= {"technician"}
+        """A login whose only role is technician sees only the orders and customers of its own jobs (none while
+        it is not linked to a technician record)."""
+        return "technician" in self.roles and self.roles <= {"technician"}
+
+    @property
+    def own_technician(self) -> int:
+        """The technician whose jobs a technician-only login sees; :data:`NO_TECHNICIAN` when it is not linked
+        to one (so a filter on it matches nothing, where ``None`` would match every unassigned order)."""
+        return self.technician_id if self.technician_id is not None else NO_TECHNICIAN
 
     def can(self, permission: str) -> bool:
         """Whether the actor holds ``permission``."""
@@ -119,7 +129,7 @@ class UnitOfWork:
         self._audit = []
         self._committed = False
         actor = self.actor
-        technician = actor.technician_id if actor.is_technician_only else None
+        technician = actor.own_technician if actor.is_technician_only else None
         self._session.execute(
             text(
                 "SELECT set_config('app.tenant_id', :t, true), set_config('app.customer_id', :c, true),"

@@ -396,11 +396,11 @@ def load_order(uow: UnitOfWork, order_id: int, *, lock: bool = False) -> Service
 def _may_see(uow: UnitOfWork, order: ServiceOrder) -> bool:
     actor = uow.actor
     if actor.is_technician_only:
-        if order.assigned_technician_id == actor.technician_id:
+        if order.assigned_technician_id == actor.own_technician:
             return True
         return uow.session.execute(text(
             "SELECT 1 FROM bookings WHERE order_id = :o AND technician_id = :t"),
-            {"o": order.id, "t": actor.technician_id}).first() is not None
+            {"o": order.id, "t": actor.own_technician}).first() is not None
     return True
 
 
@@ -1022,9 +1022,9 @@ def list_orders(uow: UnitOfWork, *, stage: str | None = None, customer_id: int |
         if customer_id is not None:
             query = query.where(ServiceOrder.customer_id == customer_id)
         if actor.is_technician_only:
-            query = query.where(or_(ServiceOrder.assigned_technician_id == actor.technician_id, text(
+            query = query.where(or_(ServiceOrder.assigned_technician_id == actor.own_technician, text(
                 "EXISTS (SELECT 1 FROM bookings b WHERE b.order_id = service_orders.id AND b.technician_id = :tech)"
-            ).bindparams(tech=actor.technician_id)))
+            ).bindparams(tech=actor.own_technician)))
         if q:
             like = f"%{q.strip()[:100]}%"
             query = query.where(or_(

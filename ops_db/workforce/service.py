@@ -448,7 +448,7 @@ def list_bookings(uow: UnitOfWork, *, technician_id: int | None = None, day: dat
         uow.actor.require("workforce.read")
         query = select(Booking)
         if uow.actor.is_technician_only:
-            technician_id = uow.actor.technician_id
+            technician_id = uow.actor.own_technician
         if technician_id is not None:
             query = query.where(Booking.technician_id == technician_id)
         if day is not None:

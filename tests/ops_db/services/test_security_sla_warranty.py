@@ -12,7 +12,7 @@ from sqlalchemy import text
 from ops_db.customers.service import CustomerIn, create_customer
 from ops_db.identity.service import AuthenticationFailed, authenticate, confirm_totp, enroll_totp
 from ops_db.inventory import service as inventory
-from ops_db.kit.errors import Conflict, PermissionDenied, ValidationError
+from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.orders import service as orders
 from ops_db.sla.service import evaluate_clocks
@@ -64,6 +64,14 @@ def test_a_technician_sees_only_customers_of_jobs_assigned_to_them(shop: Shop) -
     assert _rows(shop, tia, "SELECT id FROM customers") == [ann_id]
     assert bob_id not in _rows(shop, tia, "SELECT id FROM customers")
     assert other.id > 0
+    # A login with the technician role that nobody linked to a technician record sees no one's jobs (it used to
+    # count as office staff and see every order).
+    loose = shop.person("technician")
+    assert isinstance(loose, Actor) and loose.technician_id is None and loose.is_technician_only
+    assert _rows(shop, loose, "SELECT id FROM customers") == []
+    assert orders.list_orders(shop.uow(loose)) == ([], 0)
+    with pytest.raises(NotFound):
+        orders.get_order(shop.uow(loose), ann_order)
 
 
 def test_tenants_are_walled_off_even_for_raw_sql(shop: Shop) -> None:
