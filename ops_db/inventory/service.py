@@ -68,10 +68,15 @@ def _part(uow: UnitOfWork, part_id: int) -> Part:
     return part
 
 
-def _location(uow: UnitOfWork, location_id: int) -> StockLocation:
+def _location(uow: UnitOfWork, location_id: int, *, in_use: bool = False) -> StockLocation:
+    """A stock location; with ``in_use`` (stock goes there, or is reserved there) it must still be active. Stock
+    may always leave a closed location (emptying a retired van), and be counted there."""
     loc = uow.session.get(StockLocation, location_id)
     if loc is None:
         raise NotFound("Stock location {location} does not exist.", location=location_id)
+    if in_use and not loc.is_active:
+        shown = f"{loc.code} · {loc.name}"
+        raise Conflict("{location} is closed; choose an active location.", location=shown)
     return loc
 
 
@@ -107,12 +112,13 @@ def reserve(uow: UnitOfWork, order_id: int, part_id: int, quantity: Any, locatio
         part = _part(uow, part_id)
         if location_id is None:
             location_id = uow.session.execute(text(
-                "SELECT location_id FROM stock_levels WHERE part_id = :p ORDER BY quantity - reserved DESC,"
-                " location_id LIMIT 1"), {"p": part.id}).scalar()
+                "SELECT s.location_id FROM stock_levels s JOIN stock_locations l ON l.id = s.location_id"
+                " WHERE s.part_id = :p AND l.is_active ORDER BY s.quantity - s.reserved DESC, s.location_id"
+                " LIMIT 1"), {"p": part.id}).scalar()
             if location_id is None:
                 raise Conflict("There is no stock of {sku} anywhere.", sku=part.sku)
         else:
-            _location(uow, location_id)
+            _location(uow, location_id, in_use=True)
         level = _level(uow, part.id, location_id)
         free = (level.quantity - level.reserved) if level else Decimal(0)
         if free < qty:
@@ -229,7 +235,7 @@ def transfer(uow: UnitOfWork, from_location_id: int, to_location_id: int, lines:
         if not lines:
             raise ValidationError("Add at least one part to transfer.")
         _location(uow, from_location_id)
-        _location(uow, to_location_id)
+        _location(uow, to_location_id, in_use=True)
         parsed = [(_part(uow, pid), _qty(q)) for pid, q in lines]
         now = uow.now()
         move = StockTransfer(tenant_id=uow.actor.tenant_id, from_location_id=from_location_id,
@@ -303,7 +309,7 @@ def create_purchase_order(uow: UnitOfWork, supplier_id: int, deliver_to_location
         supplier = uow.session.get(Supplier, supplier_id)
         if supplier is None:
             raise NotFound("Supplier {supplier} does not exist.", supplier=supplier_id)
-        _location(uow, deliver_to_location_id)
+        _location(uow, deliver_to_location_id, in_use=True)
         if not lines:
             raise ValidationError("Add at least one part to the purchase order.")
         now = uow.now()
