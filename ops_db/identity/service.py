@@ -353,9 +353,11 @@ def unlock_user(uow: UnitOfWork, user_id: int) -> None:
     """Lift a lockout before it expires."""
     with uow:
         uow.actor.require("identity.manage_users")
-        user = uow.session.get(User, user_id)
+        user = uow.session.get(User, user_id, with_for_update=True)
         if user is None:
             raise NotFound("User {user} does not exist.", user=user_id)
+        if user.locked_until is None or user.locked_until <= uow.now():
+            raise Conflict("{email} is not locked; they can sign in.", email=user.email)
         user.locked_until, user.failed_logins = None, 0
         uow.audit("user.unlock", "users", user_id)
         uow.commit()

@@ -168,6 +168,13 @@ def test_the_admin_unlocks_a_locked_account(ops_env: Path, demo_db: str) -> None
     assert app.success[0].value == f"{email} can sign in again."
     assert _scalar(demo_db, "SELECT locked_until FROM users WHERE id = :u", u=user.id) is None
     assert authenticate(engine, actor.tenant_id, email, "right-pass-1").actor.user_id == user.id
+    from ops_db.identity.service import unlock_user
+    from ops_db.kit.errors import Conflict
+
+    audits = _scalar(demo_db, "SELECT count(*) FROM audit_log WHERE action = 'user.unlock'")
+    with pytest.raises(Conflict, match="is not locked; they can sign in"):
+        unlock_user(_system(demo_db)[0], user.id)  # unlocking again changes nothing and is not audited
+    assert _scalar(demo_db, "SELECT count(*) FROM audit_log WHERE action = 'user.unlock'") == audits
 
 
 def test_the_audit_viewer_lists_rows_newest_first_and_filters_by_table(ops_env: Path, demo_db: str) -> None:
