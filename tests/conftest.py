@@ -150,10 +150,18 @@ def shop(migrated_db: str) -> Shop:
 
 @dataclass
 class Inbox:
-    """What the loopback SMTP server received; ``refuse`` makes it answer 550 to every recipient."""
+    """What the loopback SMTP server received, and how many sessions (EHLOs) it saw; ``refuse`` makes it answer
+    550 to every recipient."""
 
     messages: list[Message] = field(default_factory=list)
     refuse: bool = False
+    sessions: int = 0
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,  # noqa: N802
+                          responses: list[str]) -> list[str]:
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
         if self.refuse:
@@ -166,11 +174,17 @@ class Inbox:
         return "250 Message accepted"
 
 
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
+def free_port() -> int:
+    """A TCP port on loopback nobody listens on right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on loopback: (what it received, its port)."""
+    port = free_port()
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()

@@ -20,6 +20,7 @@ Customer messages always go one by one.
 
 from __future__ import annotations
 
+import json
 import logging
 import smtplib
 import tempfile
@@ -34,7 +35,6 @@ from urllib.parse import quote
 
 from sqlalchemy import Engine, text
 
-from ops_db.comms.models import DeliveryAttempt
 from ops_db.i18n import N_, Word, gettext_for
 from ops_db.kit.errors import Conflict, NotFound, ValidationError
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -79,14 +79,16 @@ class OutgoingMessage:
 
 
 class Sender(Protocol):
-    """Delivers one message on one channel; returns the provider's answer, raises ``DeliveryFailed``."""
+    """Delivers one message on one channel; returns the provider's answer, raises ``DeliveryFailed``. A sender
+    that holds a connection also has ``close()``, called at the end of each delivery run."""
 
     def send(self, message: OutgoingMessage) -> dict[str, Any]: ...
 
 
-@dataclass(frozen=True)
+@dataclass
 class SmtpEmailSender:
-    """Email through an SMTP server (STARTTLS and login when configured)."""
+    """Email through an SMTP server (STARTTLS and login when configured). One connection serves a whole
+    delivery run (:meth:`close` ends it); a connection the server dropped is opened again once."""
 
     host: str
     port: int = 25
@@ -95,6 +97,36 @@ class SmtpEmailSender:
     username: str | None = None
     password: str | None = None
     timeout: float = 30.0
+    _smtp: smtplib.SMTP | None = field(default=None, init=False, repr=False, compare=False)
+
+    def _connect(self) -> smtplib.SMTP:
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        if self.starttls:
+            smtp.starttls()
+        if self.username:
+            smtp.login(self.username, self.password or "")
+        self._smtp = smtp
+        return smtp
+
+    def close(self) -> None:
+        """End the connection (at the end of a delivery run, or after an error)."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+
+    def _transmit(self, email: EmailMessage) -> dict[str, tuple[int, bytes]]:
+        reused = self._smtp is not None
+        smtp = self._smtp or self._connect()
+        try:
+            return smtp.send_message(email)
+        except smtplib.SMTPServerDisconnected:
+            self.close()
+            if not reused:
+                raise
+            return self._connect().send_message(email)  # the server ended an idle connection: once more
 
     def from_header(self, company: str) -> str:
         """The configured sender address under the company's name, so customers see who writes to them."""
@@ -113,13 +145,9 @@ class SmtpEmailSender:
             email.add_attachment(item.content, maintype=maintype, subtype=subtype or "octet-stream",
                                  filename=item.filename)
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls()
-                if self.username:
-                    smtp.login(self.username, self.password or "")
-                refused = smtp.send_message(email)
+            refused = self._transmit(email)
         except (OSError, smtplib.SMTPException) as error:
+            self.close()  # whatever state the session is in, the next message starts a clean one
             raise DeliveryFailed(f"{type(error).__name__}: {error}") from error
         if refused:
             raise DeliveryFailed(f"recipient refused: {refused}")
@@ -244,12 +272,15 @@ def _mark(engine: Engine, message: OutgoingMessage, answer: dict[str, Any] | Non
           now: datetime) -> str:
     status, next_try = after_attempt(message.attempts, error, now)
     with UnitOfWork(engine, Actor.system(message.tenant_id, "notification delivery")) as uow:
-        uow.session.add(DeliveryAttempt(tenant_id=message.tenant_id, outbox_id=message.id, attempted_at=now,
-                                        succeeded=error is None, error=error, provider_response=answer))
+        # The attempt and the message's new state in one statement: one round trip per message.
         uow.session.execute(text(
-            "UPDATE notification_outbox SET status = :s, sent_at = CAST(:sent_at AS timestamptz), "
+            "WITH attempt AS (INSERT INTO delivery_attempts (tenant_id, outbox_id, attempted_at, succeeded, error,"
+            " provider_response) VALUES (:t, :id, :at, :ok, :error, CAST(:answer AS jsonb)))"
+            " UPDATE notification_outbox SET status = :s, sent_at = CAST(:sent_at AS timestamptz), "
             "not_before = coalesce(CAST(:next AS timestamptz), not_before) WHERE id = :id"),
-            {"s": status, "sent_at": now if status == "sent" else None, "next": next_try, "id": message.id})
+            {"t": message.tenant_id, "at": now, "ok": error is None, "error": error,
+             "answer": json.dumps(answer) if answer is not None else None, "s": status,
+             "sent_at": now if status == "sent" else None, "next": next_try, "id": message.id})
         uow.commit()
     return status
 
@@ -289,23 +320,32 @@ def deliver_due(app_engine: Engine, tenant_ids: Sequence[int], senders: Mapping[
         channels = sorted(chosen)
         if not channels:
             continue
-        while True:
-            claimed = _claim(app_engine, tenant_id, channels, now, batch)
-            report.claimed += len(claimed)
-            for group in digest_groups(claimed):
-                sending = group[0] if len(group) == 1 else digest_of(group)
-                answer, error = None, None
-                try:
-                    answer = chosen[sending.channel].send(sending)
-                except DeliveryFailed as failure:
-                    error = str(failure)
-                    report.errors.append(f"message {sending.id}: {error}")
-                for message in group:  # each message keeps its own attempts and state
-                    status = _mark(app_engine, message, answer, error, now or datetime.now(UTC))
-                    setattr(report, status, getattr(report, status) + 1)
-            if len(claimed) < batch:
-                break
+        try:
+            _deliver_tenant(app_engine, tenant_id, chosen, channels, now, batch, report)
+        finally:
+            for sender in chosen.values():
+                getattr(sender, "close", lambda: None)()
     return report
+
+
+def _deliver_tenant(app_engine: Engine, tenant_id: int, chosen: Mapping[str, Sender], channels: list[str],
+                    now: datetime | None, batch: int, report: DeliveryReport) -> None:
+    while True:
+        claimed = _claim(app_engine, tenant_id, channels, now, batch)
+        report.claimed += len(claimed)
+        for group in digest_groups(claimed):
+            sending = group[0] if len(group) == 1 else digest_of(group)
+            answer, error = None, None
+            try:
+                answer = chosen[sending.channel].send(sending)
+            except DeliveryFailed as failure:
+                error = str(failure)
+                report.errors.append(f"message {sending.id}: {error}")
+            for message in group:  # each message keeps its own attempts and state
+                status = _mark(app_engine, message, answer, error, now or datetime.now(UTC))
+                setattr(report, status, getattr(report, status) + 1)
+        if len(claimed) < batch:
+            return
 
 
 RETRIABLE = ("failed", "dead")

@@ -45,6 +45,7 @@ def test_due_messages_are_sent_once_with_their_rendered_text(shop: Shop, smtp: t
     sender = SmtpEmailSender("127.0.0.1", port, "Acme <desk@acme.example>")
     report = deliver_due(shop.engine, [shop.tenant_id], {"email": sender})
     assert (report.sent, report.failed, report.claimed) == (2, 0, 2)
+    assert inbox.sessions == 1  # one SMTP session carries the whole run
     assert sorted(m["To"] for m in inbox.messages) == ["c0@mail.example", "c1@mail.example"]
     assert {m["Subject"] for m in inbox.messages} == {"Your device is ready: RO-0000", "Your device is ready: RO-0001"}
     rows = _rows(shop)
@@ -238,3 +239,28 @@ def test_email_choices_refuse_unknown_events_and_customers_and_change_nothing(sh
     own = shop.person("customer", customer_id=customer.id)
     with pytest.raises(ValidationError, match="Only signed-in staff"):
         set_email_choices(shop.uow(own), set(), None)
+
+
+def test_a_connection_the_server_dropped_is_opened_again_once() -> None:
+    from aiosmtpd.controller import Controller
+
+    from ops_db.comms.delivery import OutgoingMessage
+    from tests.conftest import free_port
+
+    port = free_port()
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    sender = SmtpEmailSender("127.0.0.1", port)
+    first = OutgoingMessage(1, 1, "email", "a@mail.example", "One", "first", "k:1", 1)
+    second = OutgoingMessage(2, 1, "email", "b@mail.example", "Two", "second", "k:2", 1)
+    try:
+        sender.send(first)
+        server.stop()  # the server restarts: the open connection is gone
+        server = Controller(inbox, hostname="127.0.0.1", port=port)
+        server.start()
+        sender.send(second)
+    finally:
+        sender.close()
+        server.stop()
+    assert [m["Subject"] for m in inbox.messages] == ["One", "Two"] and inbox.sessions == 2
