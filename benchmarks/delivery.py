@@ -19,12 +19,10 @@ from __future__ import annotations
 import argparse
 import smtplib
 import socket
-import tempfile
 import time
 from dataclasses import dataclass
 from decimal import Decimal
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -120,11 +118,8 @@ def main() -> None:
     port = _free_port()
     controller = Controller(counter, hostname="127.0.0.1", port=port)
     controller.start()
-    with tempfile.TemporaryDirectory(prefix="repairops-delivery-") as tmp:
-        pgdata = Path(tmp) / "pg"
-        state = embedded.start(pgdata)
-        assert state.socket_dir is not None
-        url = embedded.sqlalchemy_url(state.socket_dir, "postgres")
+    with embedded.scratch_server("repairops-delivery-") as server:
+        url = server.url
         try:
             migrate.upgrade(url)
             tenant_id = provision_tenant(app_engine(url), TenantIn(
@@ -143,7 +138,6 @@ def main() -> None:
             with console.status("Sending them again with bare smtplib…"):
                 bare_count, bare_seconds = _bare_smtp(url, port)
         finally:
-            embedded.stop(pgdata)
             controller.stop()
     outbox_rate, bare_rate = total / outbox_seconds, bare_count / bare_seconds
     table = Table(title=f"{total:,} emails ({args.documents:,} with a PDF) to an SMTP server on loopback")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -69,18 +68,11 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="Keep the seeded Postgres in this directory and reuse it.")
     parser.add_argument("--dbt", action="store_true", help="Also time dbt build on the full warehouse.")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="repairops-elt-") as tmp:
-        pgdata = (args.keep or Path(tmp)) / "pg"
-        state = embedded.start(pgdata)
-        assert state.socket_dir is not None
-        url = embedded.sqlalchemy_url(state.socket_dir, "postgres")
-        try:
-            migrate.upgrade(url)
-            if is_empty(url):
-                seed(url, Scale(args.scale), seed_value=42, as_of=date(2026, 11, 24), progress=True)
-            _run(url, Path(tmp), args.dbt)
-        finally:
-            embedded.stop(pgdata)
+    with embedded.scratch_server("repairops-elt-", args.keep) as server:
+        migrate.upgrade(server.url)
+        if is_empty(server.url):
+            seed(server.url, Scale(args.scale), seed_value=42, as_of=date(2026, 11, 24), progress=True)
+        _run(server.url, server.folder, args.dbt)
 
 
 def _run(url: str, tmp: Path, with_dbt: bool) -> None:

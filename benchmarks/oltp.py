@@ -17,7 +17,6 @@ import multiprocessing
 import re
 import statistics
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -144,41 +143,35 @@ def main() -> None:
     table = Table(title="Service lifecycle vs pgbench simple-update (same server)")
     for column in ("N", "ops/s", "lifecycles/s", "p50 ms", "p95 ms", "pgbench TPS", "ops/s ÷ TPS"):
         table.add_column(column, justify="right")
-    with tempfile.TemporaryDirectory(prefix="repairops-oltp-") as tmp:
-        pgdata = Path(tmp) / "pg"
-        state = embedded.start(pgdata)
-        assert state.socket_dir is not None
-        admin = embedded.sqlalchemy_url(state.socket_dir, "postgres")
-        try:
-            migrate.upgrade(admin)
-            tenant_id, technicians, part_id = _prepare(admin, max(args.workers))
-            subprocess.run([str(embedded.bin_dir() / "createdb"), "-h", str(state.socket_dir), "-U",
-                            embedded.ADMIN_USER, "pgbench"], check=True)
-            subprocess.run([str(embedded.bin_dir() / "pgbench"), "-i", "-s", "10", "-q",
-                            embedded.libpq_url(state.socket_dir, "pgbench")], check=True, capture_output=True)
-            ctx = multiprocessing.get_context("spawn")
-            for n in args.workers:
-                with console.status(f"N={n}: running lifecycles for {args.seconds:.0f} s…"):
-                    jobs = [Job(admin, tenant_id, technicians[i], part_id, i + 1000 * n, args.seconds)
-                            for i in range(n)]
-                    with ctx.Pool(n) as pool:
-                        results = pool.map(run_worker, jobs)
-                    wall = statistics.fmean(elapsed for _, _, elapsed in results)  # excludes process start-up
-                with console.status(f"N={n}: pgbench -N for {args.seconds:.0f} s…"):
-                    tps = _pgbench(state.socket_dir, n, int(args.seconds))
-                timings = [t for _, ts, _ in results for t in ts]
-                lifecycles = sum(done for done, _, _ in results)
-                ops = len(timings) / wall
-                row = (str(n), f"{ops:,.0f}", f"{lifecycles / wall:,.1f}",
-                       f"{_percentile(timings, 50) * 1000:.1f}", f"{_percentile(timings, 95) * 1000:.1f}",
-                       f"{tps:,.0f}", f"{ops / tps:.3f}")
-                table.add_row(*row)
-                print(f"N={n} ops_per_s={ops:.0f} lifecycles_per_s={lifecycles / wall:.2f} "
-                      f"p50_ms={_percentile(timings, 50) * 1000:.1f} p95_ms={_percentile(timings, 95) * 1000:.1f} "
-                      f"mean_ms={statistics.fmean(timings) * 1000:.1f} pgbench_tps={tps:.0f} "
-                      f"ratio={ops / tps:.3f}", flush=True)
-        finally:
-            embedded.stop(pgdata)
+    with embedded.scratch_server("repairops-oltp-") as server:
+        admin, socket_dir = server.url, server.socket_dir
+        migrate.upgrade(admin)
+        tenant_id, technicians, part_id = _prepare(admin, max(args.workers))
+        subprocess.run([str(embedded.bin_dir() / "createdb"), "-h", str(socket_dir), "-U",
+                        embedded.ADMIN_USER, "pgbench"], check=True)
+        subprocess.run([str(embedded.bin_dir() / "pgbench"), "-i", "-s", "10", "-q",
+                        embedded.libpq_url(socket_dir, "pgbench")], check=True, capture_output=True)
+        ctx = multiprocessing.get_context("spawn")
+        for n in args.workers:
+            with console.status(f"N={n}: running lifecycles for {args.seconds:.0f} s…"):
+                jobs = [Job(admin, tenant_id, technicians[i], part_id, i + 1000 * n, args.seconds)
+                        for i in range(n)]
+                with ctx.Pool(n) as pool:
+                    results = pool.map(run_worker, jobs)
+                wall = statistics.fmean(elapsed for _, _, elapsed in results)  # excludes process start-up
+            with console.status(f"N={n}: pgbench -N for {args.seconds:.0f} s…"):
+                tps = _pgbench(socket_dir, n, int(args.seconds))
+            timings = [t for _, ts, _ in results for t in ts]
+            lifecycles = sum(done for done, _, _ in results)
+            ops = len(timings) / wall
+            row = (str(n), f"{ops:,.0f}", f"{lifecycles / wall:,.1f}",
+                   f"{_percentile(timings, 50) * 1000:.1f}", f"{_percentile(timings, 95) * 1000:.1f}",
+                   f"{tps:,.0f}", f"{ops / tps:.3f}")
+            table.add_row(*row)
+            print(f"N={n} ops_per_s={ops:.0f} lifecycles_per_s={lifecycles / wall:.2f} "
+                  f"p50_ms={_percentile(timings, 50) * 1000:.1f} p95_ms={_percentile(timings, 95) * 1000:.1f} "
+                  f"mean_ms={statistics.fmean(timings) * 1000:.1f} pgbench_tps={tps:.0f} "
+                  f"ratio={ops / tps:.3f}", flush=True)
     console.print(table)
     console.print(f"One lifecycle = {OPS_PER_LIFECYCLE} service calls, each its own transaction with "
                   "audit and outbox writes; pgbench -N is 5 statements per transaction.")

@@ -7,9 +7,7 @@ in a temporary directory, so it never touches ``.repairops/``.
 from __future__ import annotations
 
 import argparse
-import tempfile
 from datetime import date
-from pathlib import Path
 
 from ops_db import embedded, migrate
 from ops_db.demo.generator import Scale, seed
@@ -21,16 +19,9 @@ def main() -> None:
     parser.add_argument("--scale", default="large", choices=[s.value for s in Scale])
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="repairops-bench-") as tmp:
-        pgdata = Path(tmp) / "pg"
-        state = embedded.start(pgdata)
-        assert state.socket_dir is not None
-        url = embedded.sqlalchemy_url(state.socket_dir, "postgres")
-        try:
-            migrate.upgrade(url)
-            stats = seed(url, Scale(args.scale), seed_value=args.seed, as_of=date(2026, 11, 24), progress=True)
-        finally:
-            embedded.stop(pgdata)
+    with embedded.scratch_server("repairops-bench-") as server:
+        migrate.upgrade(server.url)
+        stats = seed(server.url, Scale(args.scale), seed_value=args.seed, as_of=date(2026, 11, 24), progress=True)
     print(f"scale={args.scale} orders={stats.orders} events={stats.events} rows={stats.rows} "
           f"seconds={stats.seconds:.1f}")
     print(f"orders_per_s={stats.orders / stats.seconds:,.0f} events_per_s={stats.events / stats.seconds:,.0f} "

@@ -23,7 +23,6 @@ import argparse
 import logging
 import os
 import statistics
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -143,24 +142,18 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="Keep the seeded Postgres in this directory and reuse it.")
     args = parser.parse_args()
     _quiet_bare_mode_warnings()
-    with tempfile.TemporaryDirectory(prefix="repairops-ui-") as tmp:
-        pgdata = (args.keep or Path(tmp)) / "pg"
-        state = embedded.start(pgdata)
-        assert state.socket_dir is not None
-        url = embedded.sqlalchemy_url(state.socket_dir, "postgres")
-        try:
-            migrate.upgrade(url)
-            if is_empty(url):
-                seed(url, Scale.MEDIUM, seed_value=42, as_of=datetime.now(DEMO_TIME_ZONE).date(), progress=True)
-            added = top_up(url, args.open_orders)
-            settle(url)
-            print(f"open_orders={open_orders(url):,} (added {added:,} for the benchmark)")
-            for page, (seconds, shown) in render_seconds(url, Path(tmp) / ".repairops", args.runs).items():
-                print(f"{page.removeprefix('app_pages/').removesuffix('.py')}: runs={len(seconds)} "
-                      f"min={min(seconds):.2f}s median={statistics.median(seconds):.2f}s max={max(seconds):.2f}s"
-                      f" | shows: {shown}")
-        finally:
-            embedded.stop(pgdata)
+    with embedded.scratch_server("repairops-ui-", args.keep) as server:
+        url = server.url
+        migrate.upgrade(url)
+        if is_empty(url):
+            seed(url, Scale.MEDIUM, seed_value=42, as_of=datetime.now(DEMO_TIME_ZONE).date(), progress=True)
+        added = top_up(url, args.open_orders)
+        settle(url)
+        print(f"open_orders={open_orders(url):,} (added {added:,} for the benchmark)")
+        for page, (seconds, shown) in render_seconds(url, server.folder / ".repairops", args.runs).items():
+            print(f"{page.removeprefix('app_pages/').removesuffix('.py')}: runs={len(seconds)} "
+                  f"min={min(seconds):.2f}s median={statistics.median(seconds):.2f}s max={max(seconds):.2f}s"
+                  f" | shows: {shown}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -156,3 +159,28 @@ def libpq_url(socket_dir: Path, database: str, user: str = ADMIN_USER) -> str:
 def sqlalchemy_url(socket_dir: Path, database: str, user: str = ADMIN_USER) -> str:
     """The same connection as a SQLAlchemy URL using the psycopg 3 driver."""
     return f"postgresql+psycopg://{user}@/{database}?host={quote(str(socket_dir), safe='/')}"
+
+
+@dataclass(frozen=True)
+class Scratch:
+    """A started scratch server: its data directory, socket, admin URL, and a temporary folder beside it."""
+
+    pgdata: Path
+    socket_dir: Path
+    url: str
+    folder: Path
+
+
+@contextmanager
+def scratch_server(prefix: str, keep: Path | None = None) -> Iterator[Scratch]:
+    """An embedded Postgres for a benchmark or a one-off run, never ``.repairops/``: in a temporary directory
+    that is deleted afterwards or, with ``keep``, in that directory (reused by the next run). Stopped when the
+    block ends. Not migrated: callers run ``migrate.upgrade(scratch.url)``."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        pgdata = (keep or Path(tmp)) / "pg"
+        state = start(pgdata)
+        assert state.socket_dir is not None
+        try:
+            yield Scratch(pgdata, state.socket_dir, sqlalchemy_url(state.socket_dir, "postgres"), Path(tmp))
+        finally:
+            stop(pgdata)
