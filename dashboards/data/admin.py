@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, text
 
+from dashboards.data import read_frame
 from ops_db.comms.service import DEFAULT_TEMPLATES
 from ops_db.i18n import N_
 from ops_db.identity.permissions import PERMISSIONS, ROLE_PERMISSIONS
@@ -374,24 +375,18 @@ UNDELIVERED_SHOWN = 200
 def undelivered_messages(engine: Engine, actor: Actor) -> pd.DataFrame:
     """Notifications that did not go out: waiting for their next try (failed) or given up (dead), newest first,
     with the last error the provider gave."""
-    with UnitOfWork(engine, actor) as uow:
-        rows = uow.session.execute(text(
-            "SELECT m.id, m.created_at, m.channel, m.event, m.address, m.status, m.attempts, m.not_before AS next_try,"
-            " a.error AS last_error FROM notification_outbox m LEFT JOIN LATERAL (SELECT error FROM delivery_attempts"
-            " WHERE outbox_id = m.id ORDER BY attempted_at DESC LIMIT 1) a ON true"
-            " WHERE m.status IN ('failed', 'dead') ORDER BY m.created_at DESC LIMIT :n"),
-            {"n": UNDELIVERED_SHOWN}).mappings().all()
-    return pd.DataFrame([dict(r) for r in rows], columns=[
-        "id", "created_at", "channel", "event", "address", "status", "attempts", "next_try", "last_error"])
+    return read_frame(engine, actor, (
+        "SELECT m.id, m.created_at, m.channel, m.event, m.address, m.status, m.attempts, m.not_before AS next_try,"
+        " a.error AS last_error FROM notification_outbox m LEFT JOIN LATERAL (SELECT error FROM delivery_attempts"
+        " WHERE outbox_id = m.id ORDER BY attempted_at DESC LIMIT 1) a ON true"
+        " WHERE m.status IN ('failed', 'dead') ORDER BY m.created_at DESC LIMIT :n"), {"n": UNDELIVERED_SHOWN},
+        ["id", "created_at", "channel", "event", "address", "status", "attempts", "next_try", "last_error"])
 
 
 def undelivered_webhooks(engine: Engine, actor: Actor) -> pd.DataFrame:
     """Webhook deliveries that did not go through (failed, waiting to retry, or given up), newest first."""
-    with UnitOfWork(engine, actor) as uow:
-        rows = uow.session.execute(text(
-            "SELECT d.id, d.created_at, e.url, d.event, d.status, d.attempts, d.not_before AS next_try, d.last_error"
-            " FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id"
-            " WHERE d.status IN ('failed', 'dead') ORDER BY d.created_at DESC LIMIT :n"),
-            {"n": UNDELIVERED_SHOWN}).mappings().all()
-    return pd.DataFrame([dict(r) for r in rows], columns=[
-        "id", "created_at", "url", "event", "status", "attempts", "next_try", "last_error"])
+    return read_frame(engine, actor, (
+        "SELECT d.id, d.created_at, e.url, d.event, d.status, d.attempts, d.not_before AS next_try, d.last_error"
+        " FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id"
+        " WHERE d.status IN ('failed', 'dead') ORDER BY d.created_at DESC LIMIT :n"), {"n": UNDELIVERED_SHOWN},
+        ["id", "created_at", "url", "event", "status", "attempts", "next_try", "last_error"])

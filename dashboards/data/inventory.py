@@ -7,11 +7,11 @@ Every read runs in a unit of work, so the actor's row-level security applies; wr
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, text
 
+from dashboards.data import read_frame
 from dashboards.data.orders import clean_search
 from ops_db.inventory.service import reorder_suggestions
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -71,13 +71,6 @@ ORDER BY pl.id
 """
 
 
-def _frame(engine: Engine, actor: Actor, sql: str, params: dict[str, Any], columns: list[str]) -> pd.DataFrame:
-    """Run one read under the actor's row-level security and return it with fixed columns (even when empty)."""
-    with UnitOfWork(engine, actor) as uow:
-        rows = uow.session.execute(text(sql), params).mappings().all()
-    return pd.DataFrame([dict(r) for r in rows], columns=columns)
-
-
 def locations(engine: Engine, actor: Actor) -> dict[int, str]:
     """Id → label ("WH1 · Main warehouse") of the active stock locations, warehouses first."""
     with UnitOfWork(engine, actor) as uow:
@@ -107,13 +100,13 @@ def stock(engine: Engine, actor: Actor, *, location_id: int | None = None, searc
     """Stock levels with what is free (quantity − reserved), by SKU then location; filtered by location and
     by a search in the part's SKU or name."""
     q = clean_search(search)
-    return _frame(engine, actor, _STOCK_SQL, {"location": location_id, "q": q, "like": f"%{q}%", "limit": limit},
+    return read_frame(engine, actor, _STOCK_SQL, {"location": location_id, "q": q, "like": f"%{q}%", "limit": limit},
                   STOCK_COLUMNS)
 
 
 def active_reservations(engine: Engine, actor: Actor, *, limit: int = 2000) -> pd.DataFrame:
     """Parts held for orders and not yet used or released, oldest first."""
-    return _frame(engine, actor, _RESERVATIONS_SQL, {"limit": limit}, RESERVATION_COLUMNS)
+    return read_frame(engine, actor, _RESERVATIONS_SQL, {"limit": limit}, RESERVATION_COLUMNS)
 
 
 def _same(message: str) -> str:
@@ -137,12 +130,12 @@ def reorder(engine: Engine, actor: Actor, *, t: Callable[[str], str] = _same) ->
 
 def purchase_orders(engine: Engine, actor: Actor, *, limit: int = 500) -> pd.DataFrame:
     """Purchase orders, newest first."""
-    return _frame(engine, actor, _PO_SQL, {"limit": limit}, PO_COLUMNS)
+    return read_frame(engine, actor, _PO_SQL, {"limit": limit}, PO_COLUMNS)
 
 
 def purchase_order_lines(engine: Engine, actor: Actor, po_id: int) -> pd.DataFrame:
     """The lines of one purchase order with what has arrived and what is still outstanding."""
-    return _frame(engine, actor, _PO_LINES_SQL, {"po": po_id}, PO_LINE_COLUMNS)
+    return read_frame(engine, actor, _PO_LINES_SQL, {"po": po_id}, PO_LINE_COLUMNS)
 
 
 def po_choices(orders: pd.DataFrame, statuses: tuple[str, ...], keep: int | None = None) -> dict[int, str]:
