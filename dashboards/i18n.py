@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import streamlit as st
 
-from ops_db.i18n import LOCALES, VALUE_LABELS, day, gettext_for, money, number
+from ops_db.i18n import LOCALES, day, error_in, gettext_for, money, number, value_words
 from ops_db.kit.errors import RepairOpsError
 
 LOCALE_KEY = "ui_locale"
@@ -47,7 +47,7 @@ def language_picker(company_locale: str | None, on_change: Callable[[], None] | 
 
 def stage_words(value: str) -> str:
     """A stored stage or status ("awaiting_parts", "partially_paid") as words in the session's language."""
-    return _(VALUE_LABELS.get(value, value.replace("_", " ")))
+    return value_words(value, _)
 
 
 def humanized(name: str) -> str:
@@ -80,8 +80,4 @@ def day_text(value: date) -> str:
 
 def error_text(error: RepairOpsError) -> str:
     """A service's refusal in the reader's language: its sentence from the catalogs, stored codes in it as words."""
-
-    def words(value: str) -> str:
-        return stage_words(value) if value in VALUE_LABELS else _(value)
-
-    return error.in_language(_, words)
+    return error_in(error, ui_locale())

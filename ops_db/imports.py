@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from ops_db.assets.models import Equipment, EquipmentModel, Manufacturer
 from ops_db.customers.models import Customer
 from ops_db.customers.service import CustomerIn, find_or_create
-from ops_db.i18n import N_, check_locale
+from ops_db.i18n import N_, as_is, check_locale
 from ops_db.inventory.service import add_part
 from ops_db.kit.errors import RepairOpsError, ValidationError, Verbatim
 from ops_db.kit.uow import UnitOfWork
@@ -279,11 +279,8 @@ def report_lines(report: ImportReport, *, limit: int = 200) -> list[str]:
     return lines
 
 
-def _same(message: str) -> str:
-    return message
 
-
-def describe(report: ImportReport, t: Callable[[str], str] = _same) -> str:
+def describe(report: ImportReport, t: Callable[[str], str] = as_is) -> str:
     """One sentence on the outcome (in English, or through ``t``, a catalog's ``gettext``)."""
     rows, created, existing = f"{report.rows:,}", f"{report.created:,}", f"{report.existing:,}"
     if report.errors:

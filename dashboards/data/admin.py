@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 
 from dashboards.data import read_frame
 from ops_db.comms.service import DEFAULT_TEMPLATES
-from ops_db.i18n import N_
+from ops_db.i18n import N_, as_is
 from ops_db.identity.permissions import PERMISSIONS, ROLE_PERMISSIONS
 from ops_db.kit.uow import Actor, UnitOfWork
 
@@ -32,10 +32,6 @@ NO_HOURS = N_("no working hours")
 NOT_GRANTABLE_HERE = frozenset({"customer"})
 
 
-
-def _english(message: str) -> str:
-    """The default ``t``: the English message as it is (pages pass their ``_`` to read in the reader's language)."""
-    return message
 
 
 USER_COLUMNS = ["id", "email", "name", "roles", "active", "locked", "locked_until", "failed_logins",
@@ -148,7 +144,7 @@ def grantable_roles(matrix: pd.DataFrame, actor: Actor) -> list[str]:
                   if role not in NOT_GRANTABLE_HERE and perms <= actor.permissions)
 
 
-def format_minutes(minutes: int, t: Callable[[str], str] = _english) -> str:
+def format_minutes(minutes: int, t: Callable[[str], str] = as_is) -> str:
     """Business minutes as hours and minutes ("1 h", "72 h", "1 h 30 min"), in ``t``'s language."""
     hours, rest = divmod(int(minutes), 60)
     if hours and rest:
@@ -156,7 +152,7 @@ def format_minutes(minutes: int, t: Callable[[str], str] = _english) -> str:
     return t(N_("{hours} h")).format(hours=hours) if hours else t(N_("{minutes} min")).format(minutes=rest)
 
 
-def business_hours_label(weekly_hours: dict[str, Any] | None, t: Callable[[str], str] = _english) -> str:
+def business_hours_label(weekly_hours: dict[str, Any] | None, t: Callable[[str], str] = as_is) -> str:
     """Weekly opening hours compactly ("Mon–Fri 08:00–18:00"), consecutive days with equal hours merged, with
     the days in ``t``'s language."""
     if not weekly_hours:
@@ -176,7 +172,7 @@ def business_hours_label(weekly_hours: dict[str, Any] | None, t: Callable[[str],
     return ", ".join(parts) or t(NO_HOURS)
 
 
-def sla_policies(engine: Engine, actor: Actor, t: Callable[[str], str] = _english) -> pd.DataFrame:
+def sla_policies(engine: Engine, actor: Actor, t: Callable[[str], str] = as_is) -> pd.DataFrame:
     """SLA policies with their tier, targets (business time) and the calendar's hours, most urgent first; the
     targets, hours and "any tier" in ``t``'s language."""
     with UnitOfWork(engine, actor) as uow:
@@ -251,7 +247,7 @@ def branding(engine: Engine, actor: Actor) -> Branding | None:
     return Branding(**values)
 
 
-def technicians(engine: Engine, actor: Actor, t: Callable[[str], str] = _english) -> dict[int, str]:
+def technicians(engine: Engine, actor: Actor, t: Callable[[str], str] = as_is) -> dict[int, str]:
     """Technician id → "name (#id)" for every technician ("name (#id) · inactive", in ``t``'s language, for one
     who left), active ones first, then by name."""
     with UnitOfWork(engine, actor) as uow:

@@ -11,14 +11,10 @@ import pandas as pd
 
 from dashboards.data.warehouse import query
 from ops_db.documents.pdf import Brand, TableSection, report_pdf
-from ops_db.i18n import N_
+from ops_db.i18n import N_, as_is
 
 PDF_ROWS = 200  # rows per table in an area's PDF; the CSV/XLSX has them all
 
-
-def _same(message: str) -> str:
-    """English: a message (or a column's name) as it is."""
-    return message
 
 
 @dataclass(frozen=True)
@@ -45,7 +41,7 @@ class Period:
         """The first day after the period (exclusive bound)."""
         return date(self.until.year + self.until.month // 12, self.until.month % 12 + 1, 1)
 
-    def label(self, t: Callable[[str], str] = _same) -> str:
+    def label(self, t: Callable[[str], str] = as_is) -> str:
         """"2026-01 to 2026-11", in the reader's language (``t``)."""
         return t("{since} to {until}").format(since=f"{self.since:%Y-%m}", until=f"{self.until:%Y-%m}")
 
@@ -200,8 +196,8 @@ def drill_orders(tenant_id: int, drill: Drill, value: object, period: Period, *,
     return query(drill.orders, [tenant_id, value, period.since, period.end], path=path)
 
 
-def area_report(tenant_id: int, area: str, period: Period, brand: Brand, *, t: Callable[[str], str] = _same,
-                headings: Callable[[str], str] = _same, number: Callable[[int], str] = "{:,}".format,
+def area_report(tenant_id: int, area: str, period: Period, brand: Brand, *, t: Callable[[str], str] = as_is,
+                headings: Callable[[str], str] = as_is, number: Callable[[int], str] = "{:,}".format,
                 path: Path | None = None) -> bytes:
     """An area's tables (the first ``PDF_ROWS`` rows of each) as a landscape PDF, in the reader's language:
     ``t`` translates the title, subtitle, section titles and notes, ``headings`` gives a column's heading
@@ -211,8 +207,8 @@ def area_report(tenant_id: int, area: str, period: Period, brand: Brand, *, t: C
     return report_pdf(brand, t("{area} analytics").format(area=t(area)), _subtitle(period, t), sections, t=t)
 
 
-def table_report(tenant_id: int, spec: Table, period: Period, brand: Brand, *, t: Callable[[str], str] = _same,
-                 headings: Callable[[str], str] = _same, number: Callable[[int], str] = "{:,}".format,
+def table_report(tenant_id: int, spec: Table, period: Period, brand: Brand, *, t: Callable[[str], str] = as_is,
+                 headings: Callable[[str], str] = as_is, number: Callable[[int], str] = "{:,}".format,
                  path: Path | None = None) -> bytes:
     """One analytics table (its first ``PDF_ROWS`` rows) as a landscape PDF, in the reader's language, as
     :func:`area_report` writes each of an area's tables."""

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 from dashboards.data.orders import clean_search
 from ops_db.billing.models import PaymentMethod
 from ops_db.billing.service import receivables
-from ops_db.i18n import VALUE_LABELS
+from ops_db.i18n import value_words
 from ops_db.kit.uow import Actor, UnitOfWork
 
 INVOICE_LIMIT = 1000
@@ -158,7 +158,7 @@ def refundable_payments(engine: Engine, actor: Actor, zone: ZoneInfo, *, search:
 def payment_label(row: Any, t: Callable[[str], str], day: Callable[[date], str] = date.isoformat) -> str:
     """How a payment reads in the refund form (nothing that changes when it is refunded: see payable_invoices);
     ``t`` translates the method's words and ``day`` writes the date in the reader's language."""
-    method = t(VALUE_LABELS.get(row.method, row.method.replace("_", " ")))
+    method = value_words(row.method, t)
     return f"#{row.id} · {row.invoice_number} · {row.customer} · {method} · {day(row.received)}"
 
 

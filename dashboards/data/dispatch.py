@@ -17,18 +17,12 @@ import pandas as pd
 from sqlalchemy import Engine, text
 
 from dashboards.data.catalog import tenant_zone
-from ops_db.i18n import N_, VALUE_LABELS
+from ops_db.i18n import N_, VALUE_LABELS, as_is
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.settings import get_settings
 from ops_db.workforce import planning
 from optimizer.snapshot import solve_snapshot
 from optimizer.travel import provider_from_config
-
-
-def _same(message: str) -> str:
-    """English: a message as it is."""
-    return message
-
 
 # The priority score orders the queue: urgency first, then the SLA, the customer's tier and how long the
 # job has waited. Points are additive so the dispatcher can read why one job sits above another.
@@ -180,7 +174,7 @@ def _minutes(seconds: object) -> str:
 
 
 def explanation_text(explanation: dict[str, Any], reason: str | None, *, names: dict[int, str],
-                     warehouses: dict[int, str], zone: ZoneInfo, t: Callable[[str], str] = _same) -> str:
+                     warehouses: dict[int, str], zone: ZoneInfo, t: Callable[[str], str] = as_is) -> str:
     """Why the optimizer put a job where it is (or left it out), in the reader's language (``t``): the skills
     that matched, the travel it adds, where the parts are picked up and what the next-best technician would
     add. Rows stored before the explanation had these fields keep their stored English sentence."""
@@ -216,7 +210,7 @@ def _warehouses(engine: Engine, actor: Actor) -> dict[int, str]:
         return {int(r["id"]): str(r["name"]) for r in rows}
 
 
-def plan_changes(engine: Engine, actor: Actor, plan_id: int, *, t: Callable[[str], str] = _same) -> pd.DataFrame:
+def plan_changes(engine: Engine, actor: Actor, plan_id: int, *, t: Callable[[str], str] = as_is) -> pd.DataFrame:
     """The proposal against the current bookings, one row per order, with each job's explanation in the
     reader's language (``t`` translates a message)."""
     names = technicians(engine, actor)

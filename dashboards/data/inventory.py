@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 
 from dashboards.data import read_frame
 from dashboards.data.orders import clean_search
+from ops_db.i18n import as_is
 from ops_db.inventory.service import reorder_suggestions
 from ops_db.kit.uow import Actor, UnitOfWork
 
@@ -109,11 +110,8 @@ def active_reservations(engine: Engine, actor: Actor, *, limit: int = 2000) -> p
     return read_frame(engine, actor, _RESERVATIONS_SQL, {"limit": limit}, RESERVATION_COLUMNS)
 
 
-def _same(message: str) -> str:
-    return message
 
-
-def reorder(engine: Engine, actor: Actor, *, t: Callable[[str], str] = _same) -> pd.DataFrame:
+def reorder(engine: Engine, actor: Actor, *, t: Callable[[str], str] = as_is) -> pd.DataFrame:
     """The service's reorder suggestions with location and preferred supplier named, most short first
     (``t`` translates the stand-in label of a location that is no longer active)."""
     rows = reorder_suggestions(UnitOfWork(engine, actor))

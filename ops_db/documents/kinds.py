@@ -23,7 +23,7 @@ from ops_db.billing.service import balance
 from ops_db.customers.models import Customer
 from ops_db.documents.model import Block, Document, Grid, Recipient
 from ops_db.documents.pdf import Brand
-from ops_db.i18n import N_, VALUE_LABELS
+from ops_db.i18n import N_, value_words
 from ops_db.identity.models import Tenant
 from ops_db.inventory.models import Part, PurchaseOrder, PurchaseOrderLine, StockLocation, Supplier
 from ops_db.kit.errors import NotFound
@@ -54,7 +54,7 @@ class Writer:
     def value(self, stored: Any) -> str:
         """A stored enum value as words in this language."""
         raw = str(getattr(stored, "value", stored))
-        return self.t(VALUE_LABELS.get(raw, raw.replace("_", " ")))
+        return value_words(raw, self.t)
 
     def money(self, amount: Decimal | None) -> str:
         return "" if amount is None else i18n.money(amount, self.currency, self.locale)

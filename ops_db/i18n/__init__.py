@@ -33,6 +33,11 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's name for "translate later"
     return message
 
 
+def as_is(message: str) -> str:
+    """English, the source language: a message as it is (the default ``t`` of functions that write words)."""
+    return message
+
+
 # Stored values shown to people, in English (the message ids); translated where they are drawn.
 VALUE_LABELS = {
     "emergency": N_("emergency"), "high": N_("high"), "normal": N_("normal"), "low": N_("low"),
@@ -88,6 +93,12 @@ VALUE_LABELS = {
     "capacity": N_("no capacity left"),
 }
 
+def value_words(code: str, t: Callable[[str], str] = as_is) -> str:
+    """A stored code ("awaiting_parts", "bank_transfer") as words through ``t``, a catalog's gettext; a code with
+    no label reads with its underscores as spaces."""
+    return t(VALUE_LABELS.get(code, code.replace("_", " ")))
+
+
 def check_locale(locale: str | None, default: str = "en") -> str:
     """A supported locale (``None`` → ``default``; ``pt-BR`` and ``zh_cn`` are accepted spellings)."""
     if locale is None or not locale.strip():
@@ -122,7 +133,7 @@ def error_in(error: RepairOpsError, locale: str) -> str:
     if locale == "en":
         return error.message
     t = gettext_for(locale)
-    return error.in_language(t, lambda value: t(VALUE_LABELS[value]) if value in VALUE_LABELS else t(value))
+    return error.in_language(t, lambda value: value_words(value, t) if value in VALUE_LABELS else t(value))
 
 
 def catalog_path(locale: str) -> Path:
@@ -231,7 +242,7 @@ def field_text(value: object, locale: str) -> object:
     """A notification's merge field as the reader reads it: a :class:`Word` translated, :class:`Money` and dates
     in the locale's form; anything else (names, numbers, codes customers quote) as it is."""
     if isinstance(value, Word):
-        return gettext_for(locale)(VALUE_LABELS.get(value, value.replace("_", " ")))
+        return value_words(value, gettext_for(locale))
     if isinstance(value, Money):
         return money(value.amount, value.currency, locale)
     if isinstance(value, date) and not isinstance(value, datetime):
