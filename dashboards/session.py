@@ -6,13 +6,13 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 from sqlalchemy import Engine, text
 
-from dashboards.data.catalog import tenant_zone
 from dashboards.i18n import LOCALE_KEY, NEXT_LOCALE_KEY, _, error_text, language_picker, stage_words, ui_locale
-from ops_db.comms.service import inbox, mark_read, unread_count
+from ops_db.comms.service import inbox, mark_read
 from ops_db.i18n import LOCALES, N_, moment
 from ops_db.identity.service import resolve_tenant, set_language
 from ops_db.kit import db
@@ -142,19 +142,18 @@ INBOX_SHOWN = 15
 
 def inbox_bell(actor: Actor) -> None:
     """The bell: how many notifications are unread, and the newest ones; each opens the order it is about."""
-    unread = unread_count(UnitOfWork(engine(), actor))
-    label = _("Notifications: {count} new").format(count=unread) if unread else _("Notifications")
-    icon = ":material/notifications_active:" if unread else ":material/notifications:"
+    box = inbox(UnitOfWork(engine(), actor), limit=INBOX_SHOWN)  # every rerun of every page: one read
+    label = _("Notifications: {count} new").format(count=box.unread) if box.unread else _("Notifications")
+    icon = ":material/notifications_active:" if box.unread else ":material/notifications:"
     with st.popover(label, icon=icon, width="stretch"):
-        items = inbox(UnitOfWork(engine(), actor), limit=INBOX_SHOWN)
-        if not items:
+        if not box.items:
             st.caption(_("Nothing yet: SLA alerts, estimate decisions and customers' messages arrive here."))
             return
-        if unread and st.button(_("Mark all as read"), key="inbox_read_all", icon=":material/done_all:"):
+        if box.unread and st.button(_("Mark all as read"), key="inbox_read_all", icon=":material/done_all:"):
             mark_read(UnitOfWork(engine(), actor))
             st.rerun()
-        zone = tenant_zone(engine(), actor)
-        for item in items:
+        zone = ZoneInfo(company_look(actor.tenant_id).time_zone)  # cached: no query per rerun
+        for item in box.items:
             new = _("new") if item["read_at"] is None else ""
             st.markdown(f"**{item['title']}**" + (f" :blue-badge[{new}]" if new else ""))
             st.caption(f"{moment(item['created_at'], zone, ui_locale())} · {item['body']}")
@@ -175,6 +174,7 @@ class Look:
     color: str
     logo_text: str
     locale: str = "en"
+    time_zone: str = "UTC"
 
 
 DEFAULT_LOOK_COLOR = "#0f766e"
@@ -185,13 +185,14 @@ def company_look(tenant_id: int) -> Look:
     """The company's name and branding, read as its public portal would (cached for a minute, so an Admin
     change shows within one)."""
     with UnitOfWork(engine(), Actor.public(tenant_id)) as uow:
-        row = uow.session.execute(text("SELECT name, branding, locale FROM tenants WHERE id = :t"),
+        row = uow.session.execute(text("SELECT name, branding, locale, time_zone FROM tenants WHERE id = :t"),
                                   {"t": tenant_id}).one()
     branding = dict(row.branding or {})
     color = str(branding.get("primary_color", DEFAULT_LOOK_COLOR))
     if not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
         color = DEFAULT_LOOK_COLOR
-    return Look(str(row.name), color, str(branding.get("logo_text") or row.name), str(row.locale or "en"))
+    return Look(str(row.name), color, str(branding.get("logo_text") or row.name), str(row.locale or "en"),
+                str(row.time_zone or "UTC"))
 
 
 def _tenant_shown(actor: Actor | None) -> int | None:

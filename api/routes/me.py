@@ -24,8 +24,8 @@ def set_language(body: LanguageIn, eng: EngineDep, actor: ActorDep) -> dict[str,
 def notifications(eng: EngineDep, actor: ActorDep,
                   limit: Annotated[int, Query(ge=1, le=comms.INBOX_LIMIT)] = 20) -> dict[str, Any]:
     """A staff member's in-app notifications, newest first, with how many are unread."""
-    items = comms.inbox(uow(eng, actor), limit=limit)
-    return {"items": items, "unread": comms.unread_count(uow(eng, actor))}
+    box = comms.inbox(uow(eng, actor), limit=limit)
+    return {"items": box.items, "unread": box.unread}
 
 
 @router.post("/notifications/read", summary="Mark my notifications read")

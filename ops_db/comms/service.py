@@ -198,9 +198,17 @@ def retry_messages(uow: UnitOfWork, outbox_ids: Collection[int]) -> int:
         return count
 
 
-def inbox(uow: UnitOfWork, *, limit: int = 20) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Inbox:
+    """A staff member's newest in-app notifications and how many of all of theirs are unread."""
+
+    items: list[dict[str, Any]]
+    unread: int
+
+
+def inbox(uow: UnitOfWork, *, limit: int = 20) -> Inbox:
     """The signed-in staff member's newest in-app notifications (at most ``limit``, up to 200), each with the
-    order number it is about and whether it has been read."""
+    order number it is about and whether it has been read, and the unread count: one read for the bell."""
     if not 1 <= limit <= INBOX_LIMIT:
         raise ValidationError("Ask for 1 to {limit} notifications.", limit=INBOX_LIMIT)
     with uow:
@@ -209,15 +217,19 @@ def inbox(uow: UnitOfWork, *, limit: int = 20) -> list[dict[str, Any]]:
             "SELECT n.id, n.title, n.body, n.created_at, n.read_at, o.order_number FROM in_app_notifications n"
             " LEFT JOIN service_orders o ON o.id = n.order_id WHERE n.user_id = :u"
             " ORDER BY n.created_at DESC, n.id DESC LIMIT :n"), {"u": user_id, "n": limit}).mappings().all()
-        return [dict(row) for row in rows]
+        return Inbox([dict(row) for row in rows], _unread(uow, user_id))
 
 
 def unread_count(uow: UnitOfWork) -> int:
     """How many of the signed-in staff member's in-app notifications are unread."""
     with uow:
-        return int(uow.session.execute(text(
-            "SELECT count(*) FROM in_app_notifications WHERE user_id = :u AND read_at IS NULL"),
-            {"u": _staff_self(uow)}).scalar_one())
+        return _unread(uow, _staff_self(uow))
+
+
+def _unread(uow: UnitOfWork, user_id: int) -> int:
+    return int(uow.session.execute(text(
+        "SELECT count(*) FROM in_app_notifications WHERE user_id = :u AND read_at IS NULL"), {"u": user_id}
+    ).scalar_one())
 
 
 def mark_read(uow: UnitOfWork, notification_ids: Collection[int] | None = None) -> int:

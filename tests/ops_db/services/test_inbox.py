@@ -23,13 +23,13 @@ def test_a_staff_member_reads_their_own_notifications_newest_first(shop: Shop) -
     for number in ("RO-1", "RO-2", "RO-3"):
         _alert(shop, manager.user_id, number)  # type: ignore[attr-defined]
     _alert(shop, dispatcher.user_id, "RO-9")  # type: ignore[attr-defined]
-    mine = inbox(shop.uow(manager))  # type: ignore[arg-type]
+    mine = inbox(shop.uow(manager)).items  # type: ignore[arg-type]
     assert [n["title"] for n in mine] == ["New message on RO-3", "New message on RO-2", "New message on RO-1"]
     assert mine[0]["body"] == "Ана: Привет" and all(n["read_at"] is None for n in mine)
     assert unread_count(shop.uow(manager)) == 3  # type: ignore[arg-type]
     assert mark_read(shop.uow(manager), [int(mine[0]["id"])]) == 1  # type: ignore[arg-type]
     assert unread_count(shop.uow(manager)) == 2  # type: ignore[arg-type]
-    others = inbox(shop.uow(dispatcher))  # type: ignore[arg-type]
+    others = inbox(shop.uow(dispatcher)).items  # type: ignore[arg-type]
     with pytest.raises(NotFound, match=f"Notification {others[0]['id']} is not one of yours."):
         mark_read(shop.uow(manager), [int(mine[1]["id"]), int(others[0]["id"])])  # type: ignore[arg-type]
     assert unread_count(shop.uow(manager)) == 2 and unread_count(shop.uow(dispatcher)) == 1  # type: ignore[arg-type]
