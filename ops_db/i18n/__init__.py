@@ -129,9 +129,7 @@ def negotiate(accept_language: str | None) -> str:
 
 
 def error_in(error: RepairOpsError, locale: str) -> str:
-    """A domain error's sentence in ``locale`` (English: its own message), stored codes in it as words."""
-    if locale == "en":
-        return error.message
+    """A domain error's sentence in ``locale``, stored codes in it as words (in English too: "written off")."""
     t = gettext_for(locale)
     return error.in_language(t, lambda value: value_words(value, t) if value in VALUE_LABELS else t(value))
 
