@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -106,6 +107,6 @@ def create_payment(body: PaymentIn, eng: EngineDep, actor: ActorDep,
 @router.post("/refunds", tags=["billing"], status_code=201, summary="Refund (part of) a payment")
 def create_refund(body: RefundIn, request: Request, eng: EngineDep, actor: ActorDep) -> dict[str, Any]:
     """Never more than what remains of the payment; a payment made through Stripe is refunded through Stripe."""
-    config = stripe_config_for(eng, actor.tenant_id, request.app.state.stripe)
-    row = refund_payment(uow(eng, actor), config, body.payment_id, body.amount, body.reason, body.idempotency_key)
+    row = refund_payment(uow(eng, actor), partial(stripe_config_for, eng, actor.tenant_id, request.app.state.stripe),
+                         body.payment_id, body.amount, body.reason, body.idempotency_key)
     return {"id": row.id, "payment_id": row.payment_id, "amount": row.amount}

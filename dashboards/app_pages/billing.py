@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from uuid import uuid4
 
 import pandas as pd
@@ -45,12 +46,12 @@ def _submission_key(name: str) -> str:
     return key
 
 
-def _give_back(payment_id: int, amount: str, reason: str, online: bool) -> Decimal:
+def _give_back(payment_id: int, amount: str, reason: str) -> Decimal:
     """Refund the way the money came (a card paid online back through Stripe); returns the amount refunded."""
     assert actor is not None
-    config = stripe_for_company(engine(), actor.tenant_id, get_settings()) if online else None
-    done = refund_payment(UnitOfWork(engine(), actor), config, payment_id, typed_amount(amount), reason,
-                          _submission_key(REFUND_KEY))
+    done = refund_payment(UnitOfWork(engine(), actor), partial(stripe_for_company, engine(), actor.tenant_id,
+                                                               get_settings()),
+                          payment_id, typed_amount(amount), reason, _submission_key(REFUND_KEY))
     return done.amount
 
 
@@ -199,15 +200,13 @@ with payments_tab:
         payment_id = right.selectbox(_("Payment (newest first)"), list(labels), index=None,
                                      format_func=lambda i: labels.get(i, str(i)),
                                      placeholder=_("Choose a payment"), key="refund_payment")
-        through_stripe = False
         if payment_id is not None:
             paid_row = refundable[refundable["id"] == payment_id].iloc[0]
             st.caption(_("paid {paid} · refunded {refunded} · **refundable {refundable}**").format(
                 paid=money_text(paid_row["amount"], currency),
                 refunded=money_text(paid_row["refunded_amount"], currency),
                 refundable=money_text(paid_row["refundable"], currency)))
-            through_stripe = paid_row["provider"] == "stripe"
-            if through_stripe:
+            if paid_row["provider"] == "stripe":
                 st.caption(":material/credit_card: " + _("Paid online: the money goes back to the customer's card "
                                                          "through Stripe, then the refund is recorded."))
         with st.form("refund"):
@@ -221,7 +220,7 @@ with payments_tab:
             else:
                 try:
                     with st.spinner(_("Refunding…")):
-                        given = _give_back(payment_id, back, reason, through_stripe)
+                        given = _give_back(payment_id, back, reason)
                 except RepairOpsError as error:
                     st.error(error_text(error))
                 else:

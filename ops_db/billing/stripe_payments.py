@@ -17,6 +17,7 @@ records the payment, and refunds through the provider.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -238,14 +239,15 @@ def refund_online(uow: UnitOfWork, config: StripeConfig | None, payment_id: int,
     return refund(uow, payment_id, value, asked.reason, asked.key, provider_reference=str(answer.id))
 
 
-def refund_payment(uow: UnitOfWork, config: StripeConfig | None, payment_id: int, amount: Any, reason: str,
-                   idempotency_key: str) -> Refund:
+def refund_payment(uow: UnitOfWork, stripe_for: Callable[[], StripeConfig | None], payment_id: int, amount: Any,
+                   reason: str, idempotency_key: str) -> Refund:
     """Give money back the way it came: a payment made through Stripe is refunded through Stripe
-    (:func:`refund_online`), any other is recorded as refunded at the counter."""
+    (:func:`refund_online`, with the keys ``stripe_for`` gives: only then are they looked up and decrypted),
+    any other is recorded as refunded at the counter."""
     with uow:
         uow.actor.require("billing.refund")
         payment = uow.session.get(Payment, payment_id)
         online = payment is not None and payment.provider == "stripe"
     if online:
-        return refund_online(uow, config, payment_id, amount, reason, idempotency_key)
+        return refund_online(uow, stripe_for(), payment_id, amount, reason, idempotency_key)
     return refund(uow, payment_id, amount, reason, idempotency_key)
