@@ -352,7 +352,7 @@ RETRIABLE = ("failed", "dead")
 REQUEUE_LIMIT = 500
 
 
-def requeue(uow: UnitOfWork, table: str, ids: Sequence[int], entity: str) -> int:
+def requeue(uow: UnitOfWork, table: str, ids: Sequence[int]) -> int:
     """Inside an open unit: put given-up (``dead``) or waiting-to-retry (``failed``) rows of ``table`` (the
     outbox or webhook deliveries) back in the queue, due now with a fresh run of attempts; the attempts so far
     stay in the history. All or nothing: an unknown id or one in another state is one sentence."""
@@ -374,5 +374,5 @@ def requeue(uow: UnitOfWork, table: str, ids: Sequence[int], entity: str) -> int
     uow.session.execute(text(
         f"UPDATE {table} SET status = 'pending', attempts = 0, not_before = :now WHERE id = ANY(:ids)"),
         {"now": uow.now(), "ids": wanted})
-    uow.audit("delivery.requeued", entity, None, after={"ids": wanted})
+    uow.audit("delivery.requeued", table, None, after={"ids": wanted})
     return len(wanted)

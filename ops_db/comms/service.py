@@ -193,7 +193,7 @@ def retry_messages(uow: UnitOfWork, outbox_ids: Collection[int]) -> int:
     """Send given-up (or waiting) notifications again now, with a fresh run of attempts: after the company
     fixed a channel, say. Needs ``settings.manage``; all or nothing; audited. Returns how many."""
     with uow:
-        count = requeue(uow, "notification_outbox", list(outbox_ids), "notification_outbox")
+        count = requeue(uow, "notification_outbox", list(outbox_ids))
         uow.commit()
         return count
 

@@ -63,7 +63,7 @@ def retry_webhooks(uow: UnitOfWork, delivery_ids: Sequence[int]) -> int:
     """POST given-up (or waiting) webhook deliveries again now, with a fresh run of attempts: after the
     receiving system is back, say. Needs ``settings.manage``; all or nothing; audited. Returns how many."""
     with uow:
-        count = requeue(uow, "webhook_deliveries", list(delivery_ids), "webhook_deliveries")
+        count = requeue(uow, "webhook_deliveries", list(delivery_ids))
         uow.commit()
         return count
 

@@ -24,14 +24,16 @@ def send_document(uow: UnitOfWork, kind: str, record_id: int, *, locale: str | N
     with uow:
         if uow.actor.is_customer or "public" in uow.actor.roles:
             raise PermissionDenied("Only staff send documents.")
-        document = BUILDERS[kind](Context(uow, None), record_id)  # the permission and visibility checks
+        # Built once, with the permission and visibility checks; again only when the recipient reads another
+        # language than the company's and none was chosen.
+        document = BUILDERS[kind](Context(uow, locale), record_id)
         recipient = document.recipient
         if recipient is None:
             raise ValidationError("{document} has nobody to send it to.", document=document.title)
         if not recipient.email:
             raise ValidationError("{name} has no email address; add one, or print the document.",
                                   name=recipient.name)
-        language = check_locale(locale) if locale else _language_of(uow, recipient.customer_id, document.locale)
+        language = document.locale if locale else _language_of(uow, recipient.customer_id, document.locale)
         if language != document.locale:
             document = BUILDERS[kind](Context(uow, language), record_id)
         message = queue_email(

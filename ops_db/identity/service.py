@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Engine, func, select, text
 
+from ops_db.i18n import check_locale
 from ops_db.identity.models import LoginAttempt, Role, RoleGrant, Tenant, TotpSecret, User
 from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -45,10 +46,6 @@ def hash_password(password: str) -> str:
 
 def fernet() -> Fernet:
     """The cipher for secrets kept at rest (second factors, payment keys), from the server's secret key."""
-    return _fernet()
-
-
-def _fernet() -> Fernet:
     key = hashlib.sha256(get_settings().secret_key.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))
 
@@ -154,7 +151,7 @@ def _check_second_factor(uow: UnitOfWork, tenant: Tenant, user: User, code: str 
 def _accept_totp(secret: TotpSecret, code: str) -> bool:
     """Verify a code within one step of drift and refuse a code already used (replay)."""
     try:
-        raw = _fernet().decrypt(secret.secret_encrypted).decode()
+        raw = fernet().decrypt(secret.secret_encrypted).decode()
     except InvalidToken:
         return False
     totp = pyotp.TOTP(raw)
@@ -184,7 +181,7 @@ def enroll_totp(uow: UnitOfWork) -> str:
         if existing is None:
             existing = TotpSecret(tenant_id=actor.tenant_id, user_id=user.id, secret_encrypted=b"")
             uow.session.add(existing)
-        existing.secret_encrypted = _fernet().encrypt(raw.encode())
+        existing.secret_encrypted = fernet().encrypt(raw.encode())
         existing.confirmed_at = None
         uow.audit("totp.enroll", "users", user.id)
         tenant = uow.session.get(Tenant, actor.tenant_id)
@@ -329,8 +326,6 @@ def _grant(uow: UnitOfWork, user_id: int, roles: list[str]) -> None:
 def set_language(uow: UnitOfWork, locale: str) -> str:
     """The signed-in person's own language (en, ru, pt_BR, zh_CN): the UI opens in it and their notifications
     are written in it. Anyone signed in sets their own; audited. Returns the language as stored."""
-    from ops_db.i18n import check_locale
-
     with uow:
         actor = uow.actor
         if actor.user_id is None:

@@ -24,7 +24,7 @@ from ops_db.customers.service import CustomerIn, find_or_create, page_bounds
 from ops_db.i18n import N_
 from ops_db.identity.models import Tenant
 from ops_db.inventory.models import Part
-from ops_db.kit.errors import Conflict, NotFound, RepairOpsError, ValidationError
+from ops_db.kit.errors import Conflict, NotFound, RepairOpsError, ValidationError, Verbatim
 from ops_db.kit.numbers import next_number
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import (
@@ -876,9 +876,7 @@ def _store_attachment(uow: UnitOfWork, upload: FileIn, *, order_id: int | None =
     if not upload.content:
         if not upload.filename:
             raise ValidationError("The file is empty.")
-        # The sentence always collapsed double spaces, the file name's included: same text as before.
-        name = f" {upload.filename} ".replace("  ", " ")[1:-1]
-        raise ValidationError("The file {name} is empty.", name=name)
+        raise ValidationError("The file {name} is empty.", name=Verbatim(upload.filename))
     if len(upload.content) > MAX_ATTACHMENT_BYTES:
         raise ValidationError("A file can be at most 20 MB.")
     if upload.content_type not in ALLOWED_CONTENT_TYPES:
