@@ -55,12 +55,11 @@ def _give_back(payment_id: int, amount: str, reason: str) -> Decimal:
     return done.amount
 
 
-def _correct_invoice() -> None:
+def _correct_invoice(open_ones: dict[int, str]) -> None:
     """Credit note, write-off or void of an open invoice, each with its reason (and a credit note's amount)."""
     assert actor is not None
     allowed = [kind for kind, (_label, permission) in CORRECTIONS.items() if actor.can(permission)]
     st.subheader(_("Correct an invoice"))
-    open_ones = billing.payable_invoices(engine(), actor, keep=chosen_id("correct_invoice"))
     with st.form("correct_invoice_form"):
         invoice_id = st.selectbox(_("Invoice"), list(open_ones), index=None,
                                   format_func=lambda i: open_ones.get(i, str(i)),
@@ -109,6 +108,10 @@ currency = tenant_currency(engine(), actor)
 today = datetime.now(zone).date()
 invoices_tab, payments_tab, aging_tab, drawer_tab = st.tabs(
     [_("Invoices"), _("Payments"), _("Receivables"), _("Cash drawer")])
+corrects = any(actor.can(permission) for _label, permission in CORRECTIONS.values())
+# The open invoices, read once for both forms that choose one (each keeps its own choice listed).
+payable = (billing.payable_invoices(engine(), actor, keep=(chosen_id("pay_invoice"), chosen_id("correct_invoice")))
+           if corrects or actor.can("billing.pay") else {})
 
 
 with invoices_tab:
@@ -151,13 +154,12 @@ with invoices_tab:
                         number=issued.invoice_number, total=money_text(issued.total, currency),
                         due_on=_day(issued.due_on)), "invoice_order")
 
-    if any(actor.can(permission) for _label, permission in CORRECTIONS.values()):
-        _correct_invoice()
+    if corrects:
+        _correct_invoice(payable)
 
 with payments_tab:
     if actor.can("billing.pay"):
         st.subheader(_("Record a payment"))
-        payable = billing.payable_invoices(engine(), actor, keep=chosen_id("pay_invoice"))
         invoice_id = st.selectbox(_("Invoice"), list(payable), index=None,
                                   format_func=lambda i: payable.get(i, str(i)),
                                   placeholder=_("Choose an open invoice"), key="pay_invoice")

@@ -7,7 +7,7 @@ Every read runs in a unit of work, so the actor's row-level security applies; wr
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -57,7 +57,7 @@ LIMIT :limit
 _PAYABLE_SQL = """
 SELECT i.id, i.invoice_number || ' · ' || c.name AS label
 FROM invoices i JOIN customers c ON c.id = i.customer_id
-WHERE i.status IN ('issued', 'partially_paid') OR i.id = :keep
+WHERE i.status IN ('issued', 'partially_paid') OR i.id = ANY(:keep)
 ORDER BY i.due_on, i.id
 LIMIT :limit
 """
@@ -125,14 +125,16 @@ def invoice(engine: Engine, actor: Actor, zone: ZoneInfo, invoice_id: int) -> di
     return None if frame.empty else dict(frame.iloc[0])
 
 
-def payable_invoices(engine: Engine, actor: Actor, *, keep: int | None = None, limit: int = 2000) -> dict[int, str]:
+def payable_invoices(engine: Engine, actor: Actor, *, keep: Collection[int | None] = (),
+                     limit: int = 2000) -> dict[int, str]:
     """Id → label ("INV-2026-000017 · Jane Doe") of the invoices that take payments, the oldest due first.
 
-    ``keep`` (the one already chosen) stays listed after it was paid or voided meanwhile, so the choice
-    cannot silently fall back to another invoice, and the service's refusal says what happened. The label
-    leaves out the balance on purpose: a label that changes under the browser resets the choice.
+    ``keep`` (the ones already chosen in the page's forms) stay listed after they were paid or voided meanwhile,
+    so a choice cannot silently fall back to another invoice, and the service's refusal says what happened.
+    The label leaves out the balance on purpose: a label that changes under the browser resets the choice.
     """
-    rows = _rows(engine, actor, _PAYABLE_SQL, {"keep": keep, "limit": limit})
+    kept = [i for i in keep if i is not None]
+    rows = _rows(engine, actor, _PAYABLE_SQL, {"keep": kept, "limit": limit})
     return {int(r["id"]): str(r["label"]) for r in rows}
 
 
