@@ -84,8 +84,9 @@ def _tables(area: str, period: Period) -> dict[str, str]:
         table(frame)
         name = spec.relation.replace(".", "_")
         left, middle, right = st.columns(3)
-        left.download_button("CSV", to_csv(frame), f"{name}.csv", "text/csv", key=f"{name}_csv")
-        middle.download_button("XLSX", to_xlsx(frame, spec.title), f"{name}.xlsx",
+        # Every export is built when someone clicks, not on each rerun for every table.
+        left.download_button("CSV", partial(to_csv, frame), f"{name}.csv", "text/csv", key=f"{name}_csv")
+        middle.download_button("XLSX", partial(to_xlsx, frame, spec.title), f"{name}.xlsx",
                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                                key=f"{name}_xlsx")
         right.download_button("PDF", partial(_table_pdf, spec, period, ui_locale(), own), f"{name}.pdf",
