@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
@@ -63,6 +64,7 @@ actor = current_actor()
 assert actor is not None
 st.title(_("Admin"))
 show_flash()
+brand = admin.branding(engine(), actor)  # read once: several tabs show parts of it (None: not visible to them)
 (users_tab, roles_tab, sla_tab, tax_tab, templates_tab, channels_tab, delivery_tab, branding_tab, skills_tab,
  import_tab, audit_tab) = st.tabs([_(label) for label in TABS.values()])
 
@@ -105,8 +107,7 @@ def _online_payments() -> None:
     assert actor is not None
     st.subheader(_("Online payments (Stripe)"))
     account = stripe_account(UnitOfWork(engine(), actor))
-    company = admin.branding(engine(), actor)
-    slug = company.slug if company is not None else "…"
+    slug = brand.slug if brand is not None else "…"
     if account is None:
         st.caption(_("Customers pay online into the server's Stripe account, if the server has one. Enter the "
                      "company's own keys to take payments into its own account."))
@@ -403,7 +404,7 @@ def _undelivered(title: str, frame: pd.DataFrame, what: str, describe: Callable[
     if frame.empty:
         st.caption(_("Nothing here."))
         return
-    table(local_times(frame, tenant_zone(engine(), actor)))
+    table(local_times(frame, ZoneInfo(brand.time_zone) if brand else tenant_zone(engine(), actor)))
     labels = {int(row.id): describe(row) for row in frame.itertuples()}
     chosen = st.multiselect(_("Send these again"), list(labels), format_func=labels.__getitem__,
                             key=f"retry_{what}", placeholder=_("Choose what to send again"))
@@ -426,7 +427,6 @@ with delivery_tab:
                      "webhooks", lambda r: f"#{r.id} · {r.url} · {stage_words(r.event)}", retry_webhooks)
 
 with branding_tab:
-    brand = admin.branding(engine(), actor)
     if brand is None:
         st.info(_("The company's settings are not visible to you."))
     else:
