@@ -1,4 +1,4 @@
-"""Sign-in throttling, one customer per normalised email, and a sealed audit chain.
+"""Sign-in throttling per account and address, and one customer per normalised email per company.
 
 Revision ID: 0013
 Revises: 0012

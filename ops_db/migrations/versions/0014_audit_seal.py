@@ -1,4 +1,4 @@
-"""Sign-in throttling, one customer per normalised email, and a sealed audit chain.
+"""The audit chain grows only through its append path; checkpoints are signed.
 
 Revision ID: 0014
 Revises: 0013
