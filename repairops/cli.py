@@ -194,21 +194,87 @@ def demo_seed(
 @audit_app.command("verify")
 def audit_verify(
     tenant: Annotated[str, typer.Option(help="The company's slug.")] = "riverside",
+    checkpoints: Annotated[Path | None, typer.Option(
+        help="A folder of signed checkpoints the chain must still match "
+             "(default: DATA_DIR/audit-checkpoints, when it exists).")] = None,
+    public_key: Annotated[Path | None, typer.Option(
+        help="The audit public key that signed them (default: this installation's own key).")] = None,
 ) -> None:
-    """Recompute the audit hash chain of a company and report the first tampered record, if any."""
+    """Recompute the audit hash chain of a company in one snapshot, check it against the signed checkpoints,
+    and report the first tampered record, if any."""
+    from ops_db.audit.checkpoints import trusted_checkpoints
     from ops_db.audit.service import verify_chain
     from ops_db.identity.service import resolve_tenant
     from ops_db.kit.uow import Actor, UnitOfWork
 
+    sealed = trusted_checkpoints(checkpoints, public_key)
     engine = db.app_engine(db.server_url(get_settings()))
     tenant_id = resolve_tenant(engine, tenant)
     with console.status("Verifying the audit chain…"):
-        report = verify_chain(UnitOfWork(engine, Actor.system(tenant_id, "audit verify")))
+        report = verify_chain(UnitOfWork(engine, Actor.system(tenant_id, "audit verify")), sealed)
     if report.ok:
-        console.print(f"Audit chain intact: {report.records:,} records verified.")
+        matched = f", matching {report.checkpoints} signed checkpoints" if report.checkpoints else ""
+        console.print(f"Audit chain intact: {report.records:,} records verified{matched}.")
         return
     where = f"record {report.first_bad_id}" if report.first_bad_id else "the chain head"
     _fail(f"The audit chain is broken at {where}: {report.problem}.")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    tenant: Annotated[str, typer.Option(help="The company's slug.")] = "riverside",
+    every_company: Annotated[bool, typer.Option("--all", help="Every active company, one file each.")] = False,
+    out: Annotated[Path | None, typer.Option(
+        help="The folder to write to (default: DATA_DIR/audit-checkpoints); copy it off this machine.")] = None,
+) -> None:
+    """Check a company's audit chain and write a signed checkpoint of its head to a file outside the database."""
+    from sqlalchemy import text
+
+    from ops_db.audit import checkpoints as seals
+    from ops_db.audit.service import seal_chain
+    from ops_db.identity.service import resolve_tenant
+    from ops_db.kit.uow import Actor, UnitOfWork
+
+    settings = get_settings()
+    url = db.server_url(settings)
+    directory = (out or seals.default_directory(settings)).expanduser().resolve()
+    key = seals.signing_key(seals.key_path(settings))
+    # The chain must still match every earlier checkpoint: a rewritten history is never signed anew.
+    earlier = seals.read_checkpoints(directory, key.public_key()) if directory.is_dir() else []
+    if every_company:
+        with db.admin_engine(url).connect() as conn:
+            slugs = list(conn.execute(text("SELECT slug FROM tenants WHERE is_active ORDER BY id")).scalars())
+    else:
+        slugs = [tenant]
+    engine = db.app_engine(url)
+    for slug in slugs:
+        tenant_id = resolve_tenant(engine, slug)
+        with console.status(f"Checking the audit chain of {slug}…"):
+            report, seal = seal_chain(UnitOfWork(engine, Actor.system(tenant_id, "audit checkpoint")), earlier)
+        if seal is None:
+            where = f"record {report.first_bad_id}" if report.first_bad_id else "the chain head"
+            _fail(f"The audit chain of {slug} is broken at {where}: {report.problem}; no checkpoint was written.")
+            return
+        path = seals.write_checkpoint(seal, key, directory)
+        console.print(f"Checkpoint of {slug} written to {path} (record {seal.last_id}, {seal.records:,} records).")
+
+
+@audit_app.command("public-key")
+def audit_public_key(
+    out: Annotated[Path | None, typer.Option(help="Write it to this file instead of printing it.")] = None,
+) -> None:
+    """Show the public half of the audit key, so checkpoints can be checked where the private key is not."""
+    from ops_db.audit import checkpoints as seals
+
+    pem = seals.public_key_pem(seals.signing_key(seals.key_path(get_settings())).public_key())
+    if out is None:
+        console.print(pem, end="", markup=False, highlight=False)
+        return
+    try:
+        out.expanduser().resolve().write_text(pem, encoding="ascii")
+    except OSError:
+        _fail(f"The audit public key could not be written to {out}.")
+    console.print(f"Audit public key written to {out}.")
 
 
 documents_app = typer.Typer(help="Documents: receipts, estimates, invoices, certificates as PDF, DOCX, XLSX.",

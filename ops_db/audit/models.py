@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, SmallInteger, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -13,7 +13,7 @@ from ops_db.kit.base import Base, IdMixin, TenantMixin, fk
 
 
 class AuditRecord(IdMixin, TenantMixin, Base):
-    """One change made through a service (append-only; a trigger refuses UPDATE and DELETE)."""
+    """One change made through a service (append-only: only ``repairops_audit_append`` writes it, migration 0014)."""
 
     __tablename__ = "audit_log"
 
@@ -27,12 +27,18 @@ class AuditRecord(IdMixin, TenantMixin, Base):
     occurred_at: Mapped[datetime]
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
+    # 1: hashed by the application (before migration 0014); 2: hashed by the database's append function.
+    hash_format: Mapped[int] = mapped_column(SmallInteger, server_default="1")
 
-    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),
+                      CheckConstraint("hash_format IN (1, 2)", name="hash_format_known"))
 
 
 class AuditChainHead(Base):
-    """The newest audit record's hash per tenant; its row lock serialises appends so the chain never forks."""
+    """The newest audit record's hash per tenant; its row lock serialises appends so the chain never forks.
+
+    Only ``repairops_audit_append`` moves it: the application role may read it, not write it.
+    """
 
     __tablename__ = "audit_chain_heads"
 

@@ -10,7 +10,6 @@ failure) are translated into the typed errors of :mod:`ops_db.kit.errors` on the
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -25,9 +24,6 @@ from sqlalchemy.orm import Session
 
 from ops_db.i18n import N_
 from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, RepairOpsError, ValidationError, Verbatim
-
-GENESIS_HASH = "0" * 64
-
 
 NO_TECHNICIAN = 0  # ids start at 1: no technician's jobs
 
@@ -99,7 +95,6 @@ class _AuditEntry:
     entity_id: int | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
-    occurred_at: datetime
 
 
 @dataclass
@@ -108,6 +103,9 @@ class UnitOfWork:
 
     engine: Engine
     actor: Actor
+    # Read only, in one snapshot (REPEATABLE READ): every statement sees the database as the first one did, so a
+    # long read such as the whole audit chain and its head is never torn by writers committing meanwhile.
+    snapshot: bool = False
     _session: Session | None = field(default=None, init=False, repr=False)
     _audit: list[_AuditEntry] = field(default_factory=list, init=False, repr=False)
     _committed: bool = field(default=False, init=False, repr=False)
@@ -126,6 +124,9 @@ class UnitOfWork:
 
         self._session = Session(self.engine, expire_on_commit=False, autoflush=True)
         self._session.begin()
+        if self.snapshot:
+            self._session.connection(execution_options={"isolation_level": "REPEATABLE READ",
+                                                        "postgresql_readonly": True})
         self._audit = []
         self._committed = False
         actor = self.actor
@@ -168,7 +169,7 @@ class UnitOfWork:
         before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
     ) -> None:
         """Record that this call changed ``entity`` (written, hash-chained, when the unit commits)."""
-        self._audit.append(_AuditEntry(action, entity, entity_id, _jsonable(before), _jsonable(after), self.now()))
+        self._audit.append(_AuditEntry(action, entity, entity_id, _jsonable(before), _jsonable(after)))
 
     def flush(self) -> None:
         """Send pending changes to the database (so ids exist and constraints fire now)."""
@@ -184,51 +185,18 @@ class UnitOfWork:
     def _append_audit(self) -> None:
         if not self._audit:
             return
-        session, tenant = self.session, self.actor.tenant_id
-        session.execute(
-            text("INSERT INTO audit_chain_heads (tenant_id, last_id, last_hash) VALUES (:t, 0, :g)"
-                 " ON CONFLICT DO NOTHING"), {"t": tenant, "g": GENESIS_HASH})
-        # The row lock serialises appends per tenant: two transactions can never chain onto one hash.
-        prev: str = session.execute(
-            text("SELECT last_hash FROM audit_chain_heads WHERE tenant_id = :t FOR UPDATE"), {"t": tenant}
-        ).scalar_one()
-        last_id = 0
-        for entry in self._audit:
-            record = audit_payload(tenant, self.actor.user_id, self.actor.label, entry.action, entry.entity,
-                                   entry.entity_id, entry.before, entry.after, entry.occurred_at)
-            digest = chain_hash(prev, record)
-            # No RETURNING: a customer may append to the audit log but not read it back (row-level security).
-            session.execute(
-                text("INSERT INTO audit_log (tenant_id, actor_user_id, actor_label, action, entity, entity_id,"
-                     " before, after, occurred_at, prev_hash, hash) VALUES (:tenant_id, :actor_user_id,"
-                     " :actor_label, :action, :entity, :entity_id, CAST(:before AS jsonb), CAST(:after AS jsonb),"
-                     " :occurred_at, :prev, :hash)"),
-                {**record, "before": _dump(entry.before), "after": _dump(entry.after),
-                 "occurred_at": entry.occurred_at, "prev": prev, "hash": digest},
-            )
-            last_id = session.execute(text("SELECT currval(pg_get_serial_sequence('audit_log', 'id'))")).scalar_one()
-            prev = digest
-        session.execute(text("UPDATE audit_chain_heads SET last_id = :i, last_hash = :h WHERE tenant_id = :t"),
-                        {"i": last_id, "h": prev, "t": tenant})
+        # One statement per commit. The database locks the company's chain head, hashes each entry onto it and
+        # moves the head itself (repairops_audit_append, migration 0014): the application role may not write
+        # audit rows or the head directly, so it can never choose a hash. Company and time come from the
+        # transaction (app.tenant_id, now()), as for every other row this unit writes.
+        entries = [{"action": e.action, "entity": e.entity, "entity_id": e.entity_id, "before": e.before,
+                    "after": e.after} for e in self._audit]
+        self.session.execute(
+            text("SELECT repairops_audit_append(:user, :label, CAST(:entries AS jsonb))"),
+            {"user": self.actor.user_id, "label": self.actor.label,
+             "entries": json.dumps(entries, sort_keys=True, ensure_ascii=False)},
+        )
         self._audit = []
-
-
-def audit_payload(
-    tenant_id: int, actor_user_id: int | None, actor_label: str, action: str, entity: str,
-    entity_id: int | None, before: Any, after: Any, occurred_at: datetime,
-) -> dict[str, Any]:
-    """The fields of an audit record that its hash covers, in canonical form."""
-    return {
-        "tenant_id": tenant_id, "actor_user_id": actor_user_id, "actor_label": actor_label, "action": action,
-        "entity": entity, "entity_id": entity_id, "before": before, "after": after,
-        "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
-    }
-
-
-def chain_hash(prev_hash: str, record: dict[str, Any]) -> str:
-    """SHA-256 over the previous hash and the canonical JSON of the record."""
-    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 
 def _opt(value: int | None) -> str:
@@ -250,10 +218,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal | float | date):
         return str(value)
     return str(value)
-
-
-def _dump(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 # Friendly sentences for the constraints people run into; anything else gets a generic sentence.
