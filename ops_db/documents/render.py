@@ -26,6 +26,7 @@ from ops_db.documents.kinds import BUILDERS, Context
 from ops_db.documents.model import Document, Grid
 from ops_db.documents.pdf import FONT, BrandedPdf, heading_style, rgb
 from ops_db.kit.errors import ValidationError
+from ops_db.kit.spreadsheets import XLSX_OPTIONS, safe_cell
 from ops_db.kit.uow import UnitOfWork
 from ops_db.settings import get_settings
 
@@ -193,41 +194,52 @@ def to_docx(document: Document, template: Path | None = None) -> bytes:
 # ----------------------------------------------------------------------------------------------------- XLSX
 
 def to_xlsx(document: Document) -> bytes:
-    """One sheet: title, fields, blocks, each table, totals (for a spreadsheet or an accounting import)."""
+    """One sheet: title, fields, blocks, each table, totals (for a spreadsheet or an accounting import).
+
+    Every cell is written as text: names and notes through ``safe_cell`` (a customer named ``=HYPERLINK(…)``
+    stays that text), the amounts we formatted ourselves (totals, numeric columns) as they are."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, **XLSX_OPTIONS})
     sheet = book.add_worksheet(document.kind[:31])
     bold = book.add_format({"bold": True})
     title = book.add_format({"bold": True, "font_size": 14, "font_color": document.brand.color})
     header = book.add_format({"bold": True, "font_color": "#ffffff", "bg_color": document.brand.color})
+
+    def text(row: int, column: int, value: object, style: Any = None, *, ours: bool = False) -> None:
+        shown = "" if value is None else str(value)
+        sheet.write_string(row, column, shown if ours else str(safe_cell(shown)), style)
+
     row = 0
-    sheet.write(row, 0, document.brand.name, bold)
-    sheet.write(row + 1, 0, document.title, title)
+    text(row, 0, document.brand.name, bold)
+    text(row + 1, 0, document.title, title)
     row += 3
     for label, value in document.fields:
-        sheet.write(row, 0, label, bold)
-        sheet.write(row, 1, value)
+        text(row, 0, label, bold)
+        text(row, 1, value)
         row += 1
     for block in document.blocks:
         row += 1
-        sheet.write(row, 0, block.heading, bold)
+        text(row, 0, block.heading, bold)
         row += 1
         for label, value in block.fields:
-            sheet.write(row, 0, label)
-            sheet.write(row, 1, value)
+            text(row, 0, label)
+            text(row, 1, value)
             row += 1
     for grid in document.grids:
         row += 1
-        sheet.write(row, 0, grid.heading, bold)
+        text(row, 0, grid.heading, bold)
         row += 1
-        sheet.write_row(row, 0, grid.columns, header)
+        for column, heading in enumerate(grid.columns):
+            text(row, column, heading, header)
         for values in grid.rows:
             row += 1
-            sheet.write_row(row, 0, values)
+            for column, value in enumerate(values):
+                numeric = column < len(grid.numeric) and grid.numeric[column]
+                text(row, column, value, ours=numeric)
         row += 1
     for label, value in document.totals:
-        sheet.write(row, 0, label, bold)
-        sheet.write(row, 1, value, bold)
+        text(row, 0, label, bold)
+        text(row, 1, value, bold, ours=True)
         row += 1
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, 6, 22)
