@@ -231,7 +231,7 @@ def audit_checkpoint(
     from sqlalchemy import text
 
     from ops_db.audit import checkpoints as seals
-    from ops_db.audit.service import seal_chain
+    from ops_db.audit.service import verify_chain
     from ops_db.identity.service import resolve_tenant
     from ops_db.kit.uow import Actor, UnitOfWork
 
@@ -250,7 +250,8 @@ def audit_checkpoint(
     for slug in slugs:
         tenant_id = resolve_tenant(engine, slug)
         with console.status(f"Checking the audit chain of {slug}…"):
-            report, seal = seal_chain(UnitOfWork(engine, Actor.system(tenant_id, "audit checkpoint")), earlier)
+            report = verify_chain(UnitOfWork(engine, Actor.system(tenant_id, "audit checkpoint")), earlier)
+        seal = report.head
         if seal is None:
             where = f"record {report.first_bad_id}" if report.first_bad_id else "the chain head"
             _fail(f"The audit chain of {slug} is broken at {where}: {report.problem}; no checkpoint was written.")

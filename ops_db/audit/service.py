@@ -59,30 +59,19 @@ class ChainReport:
     first_bad_id: int | None = None
     problem: str | None = None
     checkpoints: int = 0  # signed checkpoints the chain was found to match
+    # When the chain holds: its head as a checkpoint to sign, read in the same snapshot as the records checked.
+    head: Checkpoint | None = None
 
 
 def verify_chain(uow: UnitOfWork, checkpoints: Iterable[Checkpoint] = (), batch: int = 5000) -> ChainReport:
     """Recompute every audit record's hash in order, in one snapshot; report the first record that does not
     match, or the first signed checkpoint (of this company) that the chain no longer matches."""
-    report, _ = _check(uow, checkpoints, batch)
-    return report
-
-
-def seal_chain(
-    uow: UnitOfWork, checkpoints: Iterable[Checkpoint] = (), batch: int = 5000
-) -> tuple[ChainReport, Checkpoint | None]:
-    """Check the chain as :func:`verify_chain` does and, when it holds, describe its head as a checkpoint to sign
-    (read in the same snapshot, so the checkpoint vouches only for records that were checked)."""
-    return _check(uow, checkpoints, batch)
-
-
-def _check(uow: UnitOfWork, checkpoints: Iterable[Checkpoint], batch: int) -> tuple[ChainReport, Checkpoint | None]:
     pending = {c.last_id: c for c in checkpoints if c.tenant_id == uow.actor.tenant_id}
     # A repeatable-read snapshot: the records and the head are seen as of one instant, however long this takes.
     with replace(uow, snapshot=True) as snap:
         snap.actor.require("audit.verify")
         session = snap.session
-        head = session.execute(_HEAD).one()
+        top = session.execute(_HEAD).one()
         prev, count, matched, after_id = GENESIS_HASH, 0, 0, 0
         if pending.pop(0, None) is not None:
             matched += 1  # a checkpoint of an empty chain holds for every chain
@@ -90,22 +79,22 @@ def _check(uow: UnitOfWork, checkpoints: Iterable[Checkpoint], batch: int) -> tu
             for row in rows:
                 count += 1
                 if row.prev_hash != prev:
-                    return ChainReport(count, False, row.id, BROKEN_LINK), None
+                    return ChainReport(count, False, row.id, BROKEN_LINK)
                 if _record_hash(prev, row) != row.hash:
-                    return ChainReport(count, False, row.id, WRONG_HASH), None
+                    return ChainReport(count, False, row.id, WRONG_HASH)
                 prev = row.hash
                 sealed = pending.pop(row.id, None)
                 if sealed is not None:
                     if sealed.head_hash != row.hash:
-                        return ChainReport(count, False, row.id, CHECKPOINT_DIFFERS), None
+                        return ChainReport(count, False, row.id, CHECKPOINT_DIFFERS)
                     matched += 1
             after_id = rows[-1].id
         if pending:
-            return ChainReport(count, False, min(pending), CHECKPOINT_MISSING), None
-        if head.last_hash is not None and (head.last_hash != prev or (count and head.last_id != after_id)):
-            return ChainReport(count, False, None, HEAD_MOVED), None
-        seal = Checkpoint(head.tenant_id, head.slug, after_id, prev, count, head.at.astimezone(UTC))
-        return ChainReport(count, True, checkpoints=matched), seal
+            return ChainReport(count, False, min(pending), CHECKPOINT_MISSING)
+        if top.last_hash is not None and (top.last_hash != prev or (count and top.last_id != after_id)):
+            return ChainReport(count, False, None, HEAD_MOVED)
+        head = Checkpoint(top.tenant_id, top.slug, after_id, prev, count, top.at.astimezone(UTC))
+        return ChainReport(count, True, checkpoints=matched, head=head)
 
 
 def _record_hash(prev: str, row: Any) -> str:
