@@ -231,9 +231,7 @@ def audit_checkpoint(
     from sqlalchemy import text
 
     from ops_db.audit import checkpoints as seals
-    from ops_db.audit.service import verify_chain
     from ops_db.identity.service import resolve_tenant
-    from ops_db.kit.uow import Actor, UnitOfWork
 
     settings = get_settings()
     url = db.server_url(settings)
@@ -246,18 +244,18 @@ def audit_checkpoint(
             slugs = list(conn.execute(text("SELECT slug FROM tenants WHERE is_active ORDER BY id")).scalars())
     else:
         slugs = [tenant]
-    engine = db.app_engine(url)
+    engine, broken = db.app_engine(url), 0
     for slug in slugs:
-        tenant_id = resolve_tenant(engine, slug)
-        with console.status(f"Checking the audit chain of {slug}…"):
-            report = verify_chain(UnitOfWork(engine, Actor.system(tenant_id, "audit checkpoint")), earlier)
-        seal = report.head
-        if seal is None:
-            where = f"record {report.first_bad_id}" if report.first_bad_id else "the chain head"
-            _fail(f"The audit chain of {slug} is broken at {where}: {report.problem}; no checkpoint was written.")
-            return
-        path = seals.write_checkpoint(seal, key, directory)
+        try:
+            with console.status(f"Checking the audit chain of {slug}…"):
+                seal, path = seals.seal_company(engine, resolve_tenant(engine, slug), slug, key, directory, earlier)
+        except RepairOpsError as exc:  # one broken company does not stop the others' checkpoints
+            err.print(f"[red]Error:[/red] {exc.message}")
+            broken += 1
+            continue
         console.print(f"Checkpoint of {slug} written to {path} (record {seal.last_id}, {seal.records:,} records).")
+    if broken:
+        raise typer.Exit(code=1)
 
 
 @audit_app.command("public-key")

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +23,10 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import Engine
 
-from ops_db.kit.errors import ValidationError, Verbatim
+from ops_db.kit.errors import Conflict, ValidationError, Verbatim
+from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.settings import Settings, get_settings
 
 FORMAT = "repairops-audit-checkpoint/1"
@@ -199,3 +202,21 @@ def trusted_checkpoints(
                                   path=Verbatim(str(private)))
         key = signing_key(private).public_key()
     return read_checkpoints(folder, key)
+
+
+def seal_company(
+    engine: Engine, tenant_id: int, company: str, key: Ed25519PrivateKey, directory: Path,
+    earlier: Sequence[Checkpoint] = (), *, label: str = "audit checkpoint",
+) -> tuple[Checkpoint, Path]:
+    """Check a company's audit chain (against the ``earlier`` checkpoints too, so a rewritten history is never
+    signed anew) and write a signed checkpoint of its head to ``directory``; one sentence when it is broken."""
+    from ops_db.audit.service import verify_chain  # the service imports this module
+
+    report = verify_chain(UnitOfWork(engine, Actor.system(tenant_id, label)), earlier)
+    if report.head is not None:
+        return report.head, write_checkpoint(report.head, key, directory)
+    if report.first_bad_id is None:
+        raise Conflict("The audit chain of {company} is broken at its head: {problem}; no checkpoint was written.",
+                       company=Verbatim(company), problem=report.problem or "")
+    raise Conflict("The audit chain of {company} is broken at record {record}: {problem}; no checkpoint was written.",
+                   company=Verbatim(company), record=report.first_bad_id, problem=report.problem or "")

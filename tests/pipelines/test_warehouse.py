@@ -153,7 +153,8 @@ def test_definitions_load_with_jobs_schedules_sensors_and_mart_groups() -> None:
 
     repo = defs.get_repository_def()
     assert {"warehouse_job", "daily_plan_job", "sla_escalation_job", "deliver_notifications_job"} <= set(repo.job_names)
-    assert {s.name for s in repo.schedule_defs} == {"hourly_warehouse_schedule", "nightly_plan_schedule"}
+    assert {s.name for s in repo.schedule_defs} == {"hourly_warehouse_schedule", "nightly_plan_schedule",
+                                                    "daily_audit_checkpoint_schedule"}
     assert {s.name for s in repo.sensor_defs} == {"sla_clock_sensor", "notification_delivery_sensor"}
     graph = repo.asset_graph
     assert graph.get(dg.AssetKey(["finance", "fct_invoice_lines"])).group_name == "finance"

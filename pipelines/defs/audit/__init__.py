@@ -1,0 +1,1 @@
+"""Daily signed checkpoints of every company's audit chain."""
