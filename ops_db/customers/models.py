@@ -7,10 +7,8 @@ from datetime import datetime, time
 from decimal import Decimal
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
-    ForeignKey,
     Numeric,
     SmallInteger,
     String,
@@ -129,9 +127,7 @@ class CustomerPreference(TenantMixin, TimestampMixin, Base):
 
     __tablename__ = "customer_preferences"
 
-    customer_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
-    )
+    customer_id: Mapped[int] = fk("customers.id", ondelete="CASCADE", primary_key=True, index=False)
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, "preferred_channel"), server_default="email")
     language: Mapped[str] = mapped_column(String(16), server_default="en")
     quiet_hours_start: Mapped[time | None] = mapped_column(Time)

@@ -120,7 +120,7 @@ class RolePermission(TenantMixin, Base):
 
     __tablename__ = "role_permissions"
 
-    role_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True)
+    role_id: Mapped[int] = fk("roles.id", ondelete="CASCADE", primary_key=True, index=False)
     permission_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("permissions.id", ondelete="CASCADE"), primary_key=True
     )
@@ -131,8 +131,8 @@ class RoleGrant(TenantMixin, Base):
 
     __tablename__ = "role_grants"
 
-    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    role_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = fk("users.id", ondelete="CASCADE", primary_key=True, index=False)
+    role_id: Mapped[int] = fk("roles.id", ondelete="CASCADE", primary_key=True, index=False)
     granted_by: Mapped[int | None] = fk("users.id", nullable=True, ondelete="SET NULL", index=False)
     granted_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
@@ -156,7 +156,7 @@ class TotpSecret(TenantMixin, Base):
 
     __tablename__ = "totp_secrets"
 
-    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = fk("users.id", ondelete="CASCADE", primary_key=True, index=False)
     secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     confirmed_at: Mapped[datetime | None]
     last_used_step: Mapped[int | None] = mapped_column(BigInteger)

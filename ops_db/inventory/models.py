@@ -10,11 +10,9 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
-    ForeignKey,
     Index,
     Numeric,
     SmallInteger,
@@ -140,10 +138,8 @@ class StockLevel(TenantMixin, Base):
 
     __tablename__ = "stock_levels"
 
-    part_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("parts.id", ondelete="CASCADE"), primary_key=True)
-    location_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("stock_locations.id", ondelete="CASCADE"), primary_key=True
-    )
+    part_id: Mapped[int] = fk("parts.id", ondelete="CASCADE", primary_key=True, index=False)
+    location_id: Mapped[int] = fk("stock_locations.id", ondelete="CASCADE", primary_key=True, index=False)
     quantity: Mapped[Quantity] = mapped_column(Numeric(12, 3), server_default="0")
     reserved: Mapped[Quantity] = mapped_column(Numeric(12, 3), server_default="0")
     reorder_point: Mapped[Quantity] = mapped_column(Numeric(12, 3), server_default="0")

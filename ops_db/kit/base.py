@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -12,12 +13,17 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     MetaData,
     Numeric,
+    Table,
+    UniqueConstraint,
+    event,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.sql.elements import conv
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -83,6 +89,69 @@ class TenantMixin:
         )
 
 
-def fk(target: str, *, nullable: bool = False, ondelete: str | None = None, index: bool = True) -> Any:
-    """A bigint foreign key column to ``target`` (``"table.id"``)."""
-    return mapped_column(BigInteger, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index)
+# Tables every company shares (no tenant_id): a reference to one of them is a plain single-column key.
+SHARED_TABLES = frozenset({"tenants", "permissions"})
+_TENANT_REFERENCE = "repairops_tenant_reference"
+_TENANT_KEY_TABLES = "repairops_tenant_key_tables"
+
+
+@dataclass(frozen=True)
+class _TenantReference:
+    """What :func:`fk` remembers about a reference to a company table until the table is complete."""
+
+    table: str
+    column: str
+    ondelete: str | None
+    use_alter: bool
+
+
+def fk(target: str, *, nullable: bool = False, ondelete: str | None = None, index: bool = True,
+       primary_key: bool = False, use_alter: bool = False) -> Any:
+    """A bigint foreign key column to ``target`` (``"table.id"``).
+
+    A reference to another company table becomes the composite key ``(tenant_id, column) → table (tenant_id,
+    id)``, so the database refuses a row that points at another company's row even where row-level security is
+    bypassed (the owner connection, a foreign key check); the referenced table gets ``UNIQUE (tenant_id, id)``.
+    References to the shared tables (:data:`SHARED_TABLES`) stay single-column.
+    """
+    table, _, column = target.partition(".")
+    if table in SHARED_TABLES:
+        return mapped_column(BigInteger, ForeignKey(target, ondelete=ondelete, use_alter=use_alter),
+                             nullable=nullable, index=index, primary_key=primary_key)
+    return mapped_column(BigInteger, nullable=nullable, index=index, primary_key=primary_key,
+                         info={_TENANT_REFERENCE: _TenantReference(table, column, ondelete, use_alter)})
+
+
+def _keep_tenant(ondelete: str | None, column: str) -> str | None:
+    """``SET NULL`` on a composite key clears only the referencing column (PostgreSQL 15+), never tenant_id."""
+    if ondelete is not None and ondelete.upper() in ("SET NULL", "SET DEFAULT"):
+        return f"{ondelete.upper()} ({column})"
+    return ondelete
+
+
+@event.listens_for(Table, "after_parent_attach")
+def _scope_references_to_tenant(table: Table, metadata: MetaData) -> None:
+    """Once a table is complete: its references to company tables become composite keys, and every table
+    referenced that way (before or after this one) carries ``UNIQUE (tenant_id, id)``."""
+    targets: set[str] = metadata.info.setdefault(_TENANT_KEY_TABLES, set())
+    for column in list(table.columns):
+        reference = column.info.get(_TENANT_REFERENCE)
+        if not isinstance(reference, _TenantReference):
+            continue
+        table.append_constraint(ForeignKeyConstraint(
+            ["tenant_id", column.name], [f"{reference.table}.tenant_id", f"{reference.table}.{reference.column}"],
+            name=conv(f"fk_{table.name}_{column.name}_{reference.table}"),
+            ondelete=_keep_tenant(reference.ondelete, column.name), use_alter=reference.use_alter))
+        targets.add(reference.table)
+        if reference.table in metadata.tables:
+            _add_tenant_key(metadata.tables[reference.table])
+    if table.name in targets:
+        _add_tenant_key(table)
+
+
+def _add_tenant_key(table: Table) -> None:
+    """``UNIQUE (tenant_id, id)``: what a composite reference points at (once per table)."""
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint) and [c.name for c in constraint.columns] == ["tenant_id", "id"]:
+            return
+    table.append_constraint(UniqueConstraint("tenant_id", "id"))

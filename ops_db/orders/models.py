@@ -11,7 +11,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    ForeignKey,
     Index,
     Integer,
     Numeric,
@@ -200,9 +199,7 @@ class ServiceOrder(IdMixin, TenantMixin, TimestampMixin, Base):
     estimate_decided_at: Mapped[datetime | None]
     is_warranty_repair: Mapped[bool] = mapped_column(Boolean, server_default="false")
     # use_alter: warranties also point at the order that created them (a cycle Alembic must break).
-    warranty_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("warranties.id", use_alter=True), nullable=True
-    )
+    warranty_id: Mapped[int | None] = fk("warranties.id", nullable=True, index=False, use_alter=True)
     hold_reason: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime]
     promised_at: Mapped[datetime | None]

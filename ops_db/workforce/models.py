@@ -13,11 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
-    ForeignKey,
     Integer,
     Numeric,
     SmallInteger,
@@ -116,10 +114,8 @@ class TechnicianSkill(TenantMixin, Base):
 
     __tablename__ = "technician_skills"
 
-    technician_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("technicians.id", ondelete="CASCADE"), primary_key=True
-    )
-    skill_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True)
+    technician_id: Mapped[int] = fk("technicians.id", ondelete="CASCADE", primary_key=True, index=False)
+    skill_id: Mapped[int] = fk("skills.id", ondelete="CASCADE", primary_key=True, index=False)
     level: Mapped[int] = mapped_column(SmallInteger)
 
     __table_args__ = (CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),)
