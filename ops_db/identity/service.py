@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Engine, func, select, text
 
+from ops_db.customers.models import Customer
 from ops_db.i18n import check_locale
 from ops_db.identity.models import LoginAttempt, Role, RoleGrant, Tenant, TotpSecret, User
 from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -277,6 +278,9 @@ def create_user(
             raise ValidationError("Give a name of 1 to 200 characters.")
         if not roles:
             raise ValidationError("Give the user at least one role.")
+        # Another company's customer is hidden by row-level security: the same sentence as one that does not exist.
+        if customer_id is not None and uow.session.get(Customer, customer_id) is None:
+            raise NotFound("Customer {customer} does not exist.", customer=customer_id)
         user = User(tenant_id=uow.actor.tenant_id, email=email, full_name=full_name,
                     password_hash=hash_password(password), customer_id=customer_id, phone=phone)
         uow.session.add(user)

@@ -310,6 +310,8 @@ def create_purchase_order(uow: UnitOfWork, supplier_id: int, deliver_to_location
         if supplier is None:
             raise NotFound("Supplier {supplier} does not exist.", supplier=supplier_id)
         _location(uow, deliver_to_location_id, in_use=True)
+        if for_order_id is not None:
+            load_order(uow, for_order_id)  # another company's order reads as one that does not exist
         if not lines:
             raise ValidationError("Add at least one part to the purchase order.")
         now = uow.now()

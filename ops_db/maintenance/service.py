@@ -12,7 +12,7 @@ from ops_db.kit.errors import NotFound, ValidationError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.maintenance.models import MaintenancePlan
 from ops_db.orders.models import OPEN_STAGES, Priority, ServiceLocation, ServiceOrder
-from ops_db.orders.service import _open_order
+from ops_db.orders.service import _open_order, check_required_skill
 
 
 def create_plan(uow: UnitOfWork, equipment_id: int, name: str, task: str, interval_days: int, first_due: date,
@@ -23,6 +23,7 @@ def create_plan(uow: UnitOfWork, equipment_id: int, name: str, task: str, interv
         equipment = uow.session.get(Equipment, equipment_id)
         if equipment is None:
             raise NotFound("Device {device} does not exist.", device=equipment_id)
+        check_required_skill(uow, required_skill_id)
         if not 1 <= interval_days <= 3660:
             raise ValidationError("The interval must be between 1 and 3,660 days.")
         if not (name or "").strip() or not (task or "").strip():

@@ -51,6 +51,7 @@ from ops_db.settings import get_settings
 from ops_db.sla import service as sla
 from ops_db.sla.models import ClockKind
 from ops_db.warranty.models import Warranty
+from ops_db.workforce.models import Skill, Technician
 
 CENT = Decimal("0.01")
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -262,6 +263,7 @@ def register_intake(uow: UnitOfWork, data: IntakeIn) -> Receipt:
             customer, _ = find_or_create(uow, data.customer)
         else:
             raise ValidationError("Choose a customer or enter a new one.")
+        check_required_skill(uow, data.required_skill_id)
         equipment = _intake_equipment(uow, customer, data)
         now = uow.now()
         order = _open_order(uow, customer, problem=problem, priority=priority, location=location, request_id=None,
@@ -274,6 +276,12 @@ def register_intake(uow: UnitOfWork, data: IntakeIn) -> Receipt:
                          "equipment_id": equipment.id if equipment else None})
         uow.commit()
         return Receipt(order.id, order.order_number, order.tracking_code)
+
+
+def check_required_skill(uow: UnitOfWork, skill_id: int | None) -> None:
+    """Refuse a required skill that does not exist; another company's skill gets the same sentence."""
+    if skill_id is not None and uow.session.get(Skill, skill_id) is None:
+        raise NotFound("Skill {skill} does not exist.", skill=skill_id)
 
 
 def _intake_equipment(uow: UnitOfWork, customer: Customer, data: IntakeIn) -> Equipment | None:
@@ -717,6 +725,24 @@ def append_line(uow: UnitOfWork, order: ServiceOrder, line: LineIn) -> OrderLine
     return row
 
 
+def _line_references(uow: UnitOfWork, line: LineIn) -> tuple[Part | None, ServiceCatalogItem | None]:
+    """The part and service item a line names, and its technician, each looked up whatever the line's kind.
+
+    Row-level security hides another company's rows, so an id of theirs gets the same sentence as an id that
+    does not exist (a difference would tell the caller which ids exist elsewhere); the composite foreign keys
+    refuse it again should a lookup ever be missed."""
+    session = uow.session
+    part = session.get(Part, line.part_id) if line.part_id is not None else None
+    if line.part_id is not None and part is None:
+        raise NotFound("Part {part} does not exist.", part=line.part_id)
+    item = session.get(ServiceCatalogItem, line.service_item_id) if line.service_item_id is not None else None
+    if line.service_item_id is not None and item is None:
+        raise NotFound("Service {service} does not exist.", service=line.service_item_id)
+    if line.technician_id is not None and session.get(Technician, line.technician_id) is None:
+        raise NotFound("Technician {technician} does not exist.", technician=line.technician_id)
+    return part, item
+
+
 def _build_line(uow: UnitOfWork, order: ServiceOrder, line: LineIn) -> OrderLine:
     kind = _enum(LineKind, line.kind, N_("line kind"))
     try:
@@ -728,20 +754,15 @@ def _build_line(uow: UnitOfWork, order: ServiceOrder, line: LineIn) -> OrderLine
     if quantity != quantity.quantize(Decimal("0.001")):
         raise ValidationError("The quantity can have at most 3 decimals.")
     description, price, cost, months = line.description, line.unit_price, line.unit_cost, line.warranty_months
-    if kind in (LineKind.PART, LineKind.GOODS, LineKind.CONSUMABLE) and line.part_id is not None:
-        part = uow.session.get(Part, line.part_id)
-        if part is None:
-            raise NotFound("Part {part} does not exist.", part=line.part_id)
+    part, item = _line_references(uow, line)
+    if kind in (LineKind.PART, LineKind.GOODS, LineKind.CONSUMABLE) and part is not None:
         description = description or part.name
         price = part.sale_price if price is None else price
         cost = part.unit_cost if cost is None else cost
         months = part.warranty_months if months is None else months
     elif kind == LineKind.PART:
         raise ValidationError("Choose the part for a part line.")
-    if kind == LineKind.SERVICE and line.service_item_id is not None:
-        item = uow.session.get(ServiceCatalogItem, line.service_item_id)
-        if item is None:
-            raise NotFound("Service {service} does not exist.", service=line.service_item_id)
+    if kind == LineKind.SERVICE and item is not None:
         description = description or item.name
         price = item.default_price if price is None else price
         months = item.warranty_months if months is None else months
