@@ -96,15 +96,15 @@ def test_verify_never_false_alarms_while_people_write(shop: Shop) -> None:
     reports = []
 
     def write(index: int) -> None:
-        verifying.wait()  # writes start only once the checks run, so they overlap whatever the machine's speed
+        verifying.wait()  # writes start once the checks run, so they overlap whatever the machine's speed
         for n in range(WRITES_EACH):
             _intake(shop, people[index], index * 100 + n)
 
     def check_until_writers_finish() -> None:
         while True:
             finished = writers_done.is_set()
-            verifying.set()
             reports.append(verify_chain(_uow(shop), batch=1))
+            verifying.set()  # after the first check: it sees the chain before any write, the last one after all
             if finished:
                 return
 
