@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 
+from ops_db.kit.db import ensure_app_login
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -23,13 +25,15 @@ def alembic_config(url: str, app_role: str = "repairops_app") -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Upgrade the database to ``revision`` (default: the newest)."""
-    command.upgrade(alembic_config(url), revision)
+    """Upgrade the database to ``revision`` (default: the newest), granting ``repairops_app`` its rights."""
+    upgrade_with_role(url, "repairops_app", revision)
 
 
 def upgrade_with_role(url: str, app_role: str, revision: str = "head") -> None:
-    """Upgrade, granting the named application role its rights."""
+    """Upgrade, first making ``app_role`` the application's login role (the migrations grant it its rights)."""
+    ensure_app_login(url, app_role)
     command.upgrade(alembic_config(url, app_role), revision)
+    ensure_app_login(url, app_role)  # and check, now that the tables exist, that it owns none
 
 
 def downgrade(url: str, revision: str = "base") -> None:

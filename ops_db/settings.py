@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,10 +23,23 @@ class Settings(BaseSettings):
     )
     pg_dir: Path | None = Field(default=None, description="Embedded Postgres data directory (default DATA_DIR/pg).")
     database_name: str = Field(default="repairops", description="Database created on the embedded server.")
-    app_role: str = Field(default="repairops_app", description="Non-owner role the application runs as (RLS).")
-    secret_key: str = Field(
-        default="dev-only-change-me-0123456789abcdef",
-        description="Key material for encrypting secrets at rest (TOTP). Set it in production.",
+    app_role: str = Field(
+        default="repairops_app",
+        description="Login role the application connects as: not a superuser, not the tables' owner (RLS applies).",
+    )
+    app_database_password: SecretStr | None = Field(
+        default=None,
+        description="Password of the application's login role on a DATABASE_URL server (unset: no password, "
+                    "as on the embedded server, whose Unix socket trusts local users).",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="The server's secret key (at least 32 random characters): encrypts secrets at rest and signs "
+                    "API tokens. Unset: a key generated at first start into DATA_DIR/secret.key (mode 0600).",
+    )
+    new_secret_key: SecretStr | None = Field(
+        default=None,
+        description="Only for `repairops secrets rotate` while REPAIROPS_SECRET_KEY is set: the key to move to.",
     )
 
     warehouse_file: Path | None = Field(
@@ -81,6 +94,11 @@ class Settings(BaseSettings):
     def data_path(self) -> Path:
         """Absolute path of the runtime data directory."""
         return self.data_dir.expanduser().resolve()
+
+    @property
+    def secret_key_file(self) -> Path:
+        """Where the generated secret key lives when REPAIROPS_SECRET_KEY is unset."""
+        return self.data_path / "secret.key"
 
 
 @lru_cache(maxsize=1)

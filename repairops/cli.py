@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ops_db import admin, embedded
+from ops_db import admin, embedded, migrate
 from ops_db.kit import db
 from ops_db.kit.errors import RepairOpsError
 from ops_db.settings import get_settings
@@ -63,8 +63,6 @@ def db_stop() -> None:
 @db_app.command("status")
 def db_status() -> None:
     """Show whether the database runs, where its data lives, and the schema revision."""
-    from ops_db import migrate
-
     settings = get_settings()
     if not settings.embedded:
         url = db.server_url(settings)
@@ -97,15 +95,53 @@ def db_migrate() -> None:
 @db_app.command("backup")
 def db_backup(file: Annotated[Path, typer.Argument(help="Where to write the dump.")]) -> None:
     """Dump the database to FILE (pg_dump custom format)."""
-    target = admin.backup(db.server_url(get_settings()), file)
+    settings = get_settings()
+    target = admin.backup(db.server_url(settings), file)
     console.print(f"Backup written to {target} ({target.stat().st_size:,} bytes).")
+    if not settings.secret_key:
+        console.print(f"Its stored secrets are encrypted with the key in {settings.secret_key_file}: keep a copy "
+                      "of that file too, apart from the backup.")
 
 
 @db_app.command("restore")
 def db_restore(file: Annotated[Path, typer.Argument(help="A dump made by `repairops db backup`.")]) -> None:
-    """Replace the database's contents with the dump in FILE."""
-    admin.restore(db.server_url(get_settings()), file)
-    console.print(f"Restored from {file}.")
+    """Replace the database's contents with the dump in FILE and migrate it (a new data directory is fine)."""
+    settings = get_settings()
+    problem = admin.restore(db.server_url(settings), file, settings)
+    console.print(f"Restored from {file}; schema at revision {migrate.head_revision()}.")
+    if problem is not None:
+        err.print(f"[yellow]Warning:[/yellow] {problem.message}")
+
+
+secrets_app = typer.Typer(help="The server's secret key (encrypts stored secrets, signs API tokens).",
+                          no_args_is_help=True)
+app.add_typer(secrets_app, name="secrets")
+
+
+@secrets_app.command("rotate")
+def secrets_rotate(
+    from_built_in_key: Annotated[bool, typer.Option(
+        "--from-built-in-key",
+        help="Also read secrets stored under the old built-in development key (databases from before keys were "
+             "generated).")] = False,
+) -> None:
+    """Replace the secret key: re-encrypt every stored secret in one transaction, then switch the key."""
+    settings = get_settings()
+    url = db.server_url(settings)
+    migrate.upgrade_with_role(url, settings.app_role)
+    done = admin.rotate_secrets(url, settings, from_built_in_key=from_built_in_key)
+    what = ", ".join(f"{count:,} {kind}" for kind, count in done.reencrypted.items())
+    if done.finished_interrupted:
+        console.print(f"Finished the interrupted rotation: {what} were already under the new key.")
+    else:
+        console.print(f"Re-encrypted {what} under the new key.")
+    if done.key_in_environment:
+        console.print("Now set REPAIROPS_SECRET_KEY to the value of REPAIROPS_NEW_SECRET_KEY wherever RepairOps "
+                      "runs, and remove REPAIROPS_NEW_SECRET_KEY, before starting it again.")
+    else:
+        console.print(f"The new key is in {settings.secret_key_file} (mode 0600); keep a copy with your backups.")
+    console.print("Every API token was signed with the previous key: everyone signs in again. "
+                  "Take a new backup now: older backups hold the secrets under the previous key.")
 
 
 @demo_app.callback()

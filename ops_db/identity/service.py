@@ -20,9 +20,9 @@ from sqlalchemy import Engine, func, select, text
 from ops_db.customers.models import Customer
 from ops_db.i18n import check_locale
 from ops_db.identity.models import LoginAttempt, Role, RoleGrant, Tenant, TotpSecret, User
+from ops_db.kit import keys
 from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ops_db.kit.uow import Actor, UnitOfWork
-from ops_db.settings import get_settings
 
 _hasher = PasswordHasher()
 LOCKOUT = timedelta(minutes=15)
@@ -47,8 +47,7 @@ def hash_password(password: str) -> str:
 
 def fernet() -> Fernet:
     """The cipher for secrets kept at rest (second factors, payment keys), from the server's secret key."""
-    key = hashlib.sha256(get_settings().secret_key.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+    return keys.cipher(keys.secret_key())
 
 
 def resolve_tenant(engine: Engine, slug: str) -> int:
@@ -243,7 +242,7 @@ def issue_token(actor: Actor, ttl_seconds: int = TOKEN_TTL_SECONDS) -> str:
 
 
 def _sign(body: bytes) -> bytes:
-    key = hashlib.sha256(b"token:" + get_settings().secret_key.encode()).digest()
+    key = hashlib.sha256(b"token:" + keys.secret_key().encode()).digest()
     return hmac.new(key, body, hashlib.sha256).digest()
 
 

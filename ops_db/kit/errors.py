@@ -85,3 +85,9 @@ class DatabaseUnavailable(RepairOpsError):
     """The database cannot be started or reached."""
 
     code = "database_unavailable"
+
+
+class ConfigurationError(RepairOpsError):
+    """The installation is set up unsafely or inconsistently (a weak secret key, a key file others can read)."""
+
+    code = "configuration_error"
