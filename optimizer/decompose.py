@@ -63,8 +63,12 @@ def restrict(problem: Problem, techs: Sequence[int], jobs: Sequence[int], plan: 
 
 
 def improve(problem: Problem, elig: Eligibility, start: Plan, *, deadline: float, seed: int, round_seconds: float,
-            max_rounds: int, solutions_per_round: int) -> Plan:
-    """Re-solve neighbourhoods until ``deadline`` (monotonic clock) or ``max_rounds``; the best plan found."""
+            max_rounds: int, solutions_per_round: int, by_work: bool = False) -> Plan:
+    """Re-solve neighbourhoods until ``deadline`` (monotonic clock) or ``max_rounds``; the best plan found.
+
+    ``by_work``: each round ends at ``solutions_per_round``, not after ``round_seconds`` (only ``deadline``
+    still cuts it), so the rounds and the plan are the same on a busy machine as on an idle one.
+    """
     rng = random.Random(seed)
     plan, cost = start, start.cost()
     order: list[int] = []
@@ -78,8 +82,9 @@ def improve(problem: Problem, elig: Eligibility, start: Plan, *, deadline: float
         hood = neighbourhood(problem, elig, plan, order.pop())
         if not hood.jobs:
             continue
+        seconds = left - 0.1 if by_work else min(round_seconds, left - 0.1)
         candidate = _resolve(problem, plan, hood, SearchSettings(
-            time_limit=min(round_seconds, left - 0.1), solution_limit=solutions_per_round), seed + round_no)
+            time_limit=seconds, solution_limit=solutions_per_round, by_work=by_work), seed + round_no)
         if candidate is None:
             continue
         candidate_cost = candidate.cost()

@@ -68,6 +68,9 @@ class SearchSettings:
     time_limit: float = 1.0
     solution_limit: int | None = None
     first_solution_only: bool = False
+    # Bounded by work: the solution limit ends the search, and no step inside it is cut short by the clock
+    # (``time_limit`` stays a hard cap), so a busy machine finds the same plan as an idle one, only later.
+    by_work: bool = False
 
 
 class RoutingModel:
@@ -284,6 +287,8 @@ class RoutingModel:
         params.first_solution_strategy = settings.first_solution
         params.local_search_metaheuristic = settings.metaheuristic
         params.time_limit.FromMilliseconds(max(1, int(settings.time_limit * 1000)))
+        if settings.by_work:  # an LNS completion is otherwise cut at 100 ms, which a busy machine may need
+            params.lns_time_limit.FromMilliseconds(max(1, int(settings.time_limit * 1000)))
         if settings.first_solution_only:
             params.solution_limit = 1
         elif settings.solution_limit is not None:
@@ -305,8 +310,9 @@ class RoutingModel:
             left = settings.time_limit - (time.monotonic() - began)
             if solution is not None and left > 0.01 and not settings.first_solution_only:
                 params.time_limit.FromMilliseconds(max(1, int(left * 1000)))
-                # completing each new solution costs about what completing the first did
-                completion = min(left, max(0.1, 2 * (settings.time_limit - left)))
+                # completing each new solution costs about what completing the first did; bounded by work, a
+                # completion may take what it needs, or a slow machine would drop neighbours a fast one keeps
+                completion = left if settings.by_work else min(left, max(0.1, 2 * (settings.time_limit - left)))
                 params.lns_time_limit.FromMilliseconds(int(completion * 1000))
                 solution = self.routing.SolveFromAssignmentWithParameters(solution, params)
         if solution is None:  # read values only from a solution the solver vouches for

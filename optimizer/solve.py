@@ -41,8 +41,9 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, *, max_solu
     Days of up to ``EXACT_UP_TO`` servable jobs are searched in one OR-Tools model warm-started
     from the greedy plan; larger days are improved neighbourhood by neighbourhood
     (``optimizer.decompose``). ``max_solutions`` (per search) and ``max_rounds`` (neighbourhoods)
-    bound the search by work rather than time; when they end it, two calls with the same seed
-    return the same plan.
+    bound the search by work rather than time: then no step of it is cut short by the clock (no
+    per-round time slice, no LNS completion limit), so two calls with the same seed return the same
+    plan on a busy machine as on an idle one, as long as both finish within ``time_limit``.
     """
     if time_limit <= 0:
         raise ValueError("time_limit must be positive")
@@ -53,16 +54,17 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, *, max_solu
     if not elig.servable():
         return _finish(greedy, elig, with_explanations)
     reserve = _reserve(problem, time_limit)
+    by_work = max_solutions is not None or max_rounds is not None
     if len(elig.servable()) > EXACT_UP_TO:
         plan = improve(problem, elig, greedy, deadline=deadline - reserve, seed=seed,
                        round_seconds=ROUND_SECONDS, max_rounds=max_rounds or 10 * len(problem.technicians) + 20,
-                       solutions_per_round=max_solutions or 200 * NEIGHBOURHOOD_JOBS)
+                       solutions_per_round=max_solutions or 200 * NEIGHBOURHOOD_JOBS, by_work=by_work)
         return _finish(plan, elig, with_explanations) if not check(plan) else \
             _finish(replace(greedy, solver="baseline (solver plan failed the check)"), elig, with_explanations)
     model = RoutingModel(problem, elig, seed)
     limit = max_solutions if max_solutions is not None else 200 * len(problem.jobs) + 2000
     settings = SearchSettings(FSS.PARALLEL_CHEAPEST_INSERTION, LSM.GUIDED_LOCAL_SEARCH,
-                              deadline - time.monotonic() - reserve, solution_limit=limit)
+                              deadline - time.monotonic() - reserve, solution_limit=limit, by_work=by_work)
     raw = None
     if settings.time_limit > 0.05:
         raw = _search_before(model, settings, raw_from_plan(problem, greedy), deadline - reserve / 2)

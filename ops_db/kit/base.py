@@ -133,11 +133,11 @@ def _keep_tenant(ondelete: str | None, column: str) -> str | None:
 def _scope_references_to_tenant(table: Table, metadata: MetaData) -> None:
     """Once a table is complete: its references to company tables become composite keys, and every table
     referenced that way (before or after this one) carries ``UNIQUE (tenant_id, id)``."""
+    references = [(c, c.info[_TENANT_REFERENCE]) for c in table.columns if _TENANT_REFERENCE in c.info]
+    if not references and table.name not in metadata.info.get(_TENANT_KEY_TABLES, ()):
+        return  # not ours (Alembic's, a reflected table) or nothing to do: leave its metadata untouched
     targets: set[str] = metadata.info.setdefault(_TENANT_KEY_TABLES, set())
-    for column in list(table.columns):
-        reference = column.info.get(_TENANT_REFERENCE)
-        if not isinstance(reference, _TenantReference):
-            continue
+    for column, reference in references:
         table.append_constraint(ForeignKeyConstraint(
             ["tenant_id", column.name], [f"{reference.table}.tenant_id", f"{reference.table}.{reference.column}"],
             name=conv(f"fk_{table.name}_{column.name}_{reference.table}"),

@@ -9,14 +9,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ops_db import migrate
-from ops_db.demo.generator import Scale, seed
 from ops_db.identity.service import authenticate, resolve_tenant
 from ops_db.kit import db
 from ops_db.kit.uow import Actor
 from ops_db.settings import get_settings
 from pipelines.extract import run_extract
-from tests.conftest import DEMO_AS_OF, _temporary_database
+from tests.conftest import DEMO_AS_OF, Templates, _temporary_database
 from tests.pipelines.conftest import dbt_build
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
@@ -46,13 +44,11 @@ def _forget_cached_settings() -> None:
 
 
 @pytest.fixture(scope="session")
-def demo_warehouse(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_warehouse(server_url: str, templates: Templates, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo company's warehouse, extracted and built by dbt once for the whole run. Every module's demo
-    database is seeded the same way (same seed, same day), so each module's UI reads a copy of this one."""
+    database is a copy of the same seeded company, so each module's UI reads a copy of this one."""
     built = tmp_path_factory.mktemp("demo-warehouse")
-    for url in _temporary_database(server_url):
-        migrate.upgrade(url)
-        seed(url, Scale.SMALL, seed_value=7, as_of=DEMO_AS_OF)
+    for url in _temporary_database(server_url, templates.demo(7, DEMO_AS_OF)):
         run_extract(built / "warehouse.duckdb", url, full=True)
     dbt_build(built / "warehouse.duckdb", built / "dbt")
     return built / "warehouse.duckdb"

@@ -17,9 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ops_db import migrate
 from pipelines.extract import run_extract
-from tests.conftest import _temporary_database
+from tests.conftest import Templates, _temporary_database
 from tests.dashboards.conftest import configured, ops_env  # noqa: F401  (a fixture, used by name)
 from tests.pipelines.conftest import dbt_build
 
@@ -27,15 +26,10 @@ DEMO_TIME_ZONE = ZoneInfo("America/Chicago")  # the demo company's time zone
 
 
 @pytest.fixture(scope="module")
-def demo_db(server_url: str) -> Iterator[str]:
+def demo_db(server_url: str, templates: Templates) -> Iterator[str]:
     """The small demo company as of today in its own time zone: the UI runs on the real clock, so the demo's
     shifts, bookings and open orders must be around today, not around the pinned day other suites use."""
-    from ops_db.demo.generator import Scale, seed
-
-    for url in _temporary_database(server_url):
-        migrate.upgrade(url)
-        seed(url, Scale.SMALL, seed_value=7, as_of=datetime.now(DEMO_TIME_ZONE).date())
-        yield url
+    yield from _temporary_database(server_url, templates.demo(7, datetime.now(DEMO_TIME_ZONE).date()))
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import psycopg
@@ -10,7 +11,7 @@ import pytest
 from ops_db import migrate
 from ops_db.demo.generator import Scale, seed
 from ops_db.kit.errors import Conflict
-from tests.conftest import conninfo
+from tests.conftest import Templates, _temporary_database, conninfo
 
 AS_OF = date(2026, 11, 24)
 VALID_NEXT = {
@@ -63,11 +64,13 @@ RULES = {
 }
 
 
-@pytest.fixture
-def seeded(migrated_db: str) -> str:
-    stats = seed(migrated_db, Scale.SMALL, seed_value=7, as_of=AS_OF)
-    assert stats.orders > 2500 and stats.events > 20000
-    return migrated_db
+@pytest.fixture(scope="module")
+def seeded(server_url: str, templates: Templates) -> Iterator[str]:
+    """Seeded once for the module: the rules only read it, and seeding it again is refused."""
+    for url in _temporary_database(server_url, templates.schema()):
+        stats = seed(url, Scale.SMALL, seed_value=7, as_of=AS_OF)
+        assert stats.orders > 2500 and stats.events > 20000
+        yield url
 
 
 @pytest.mark.parametrize("rule", list(RULES))

@@ -6,13 +6,13 @@ import math
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from ops_db.demo.generator import Scale, seed
 from ops_db.identity.service import resolve_tenant
 from ops_db.kit.db import app_engine
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -20,16 +20,17 @@ from ops_db.workforce import planning
 from optimizer import baseline, check
 from optimizer.snapshot import problem_from_snapshot
 from pipelines.planning import propose
+from tests.conftest import Templates, _temporary_database
 
 AS_OF = date(2026, 11, 24)
 DAY = AS_OF + timedelta(days=1)
 
 
 @pytest.fixture
-def demo(migrated_db: str) -> tuple[str, Actor]:
-    seed(migrated_db, Scale.SMALL, seed_value=42, as_of=AS_OF)
-    engine = app_engine(migrated_db)
-    return migrated_db, Actor.system(resolve_tenant(engine, "riverside"), "test")
+def demo(server_url: str, templates: Templates) -> Iterator[tuple[str, Actor]]:
+    """A copy of the demo company seeded with 42 as of AS_OF (seeded once for the run)."""
+    for url in _temporary_database(server_url, templates.demo(42, AS_OF)):
+        yield url, Actor.system(resolve_tenant(app_engine(url), "riverside"), "test")
 
 
 def _road_seconds(a: list[float] | None, b: list[float] | None) -> int:
