@@ -123,3 +123,17 @@ def test_the_database_url_may_not_be_the_app_role_itself(migrated_db: str) -> No
     as_app = make_url(migrated_db).set(username="repairops_app").render_as_string(hide_password=False)
     with pytest.raises(ConfigurationError, match="signs in as the application role repairops_app"):
         ensure_app_login(as_app)
+
+
+def test_the_app_refuses_a_connection_whose_role_bypasses_row_level_security(migrated_db: str) -> None:
+    with psycopg.connect(conninfo(migrated_db), autocommit=True) as conn:
+        conn.execute("ALTER ROLE repairops_app BYPASSRLS")
+        try:
+            engine = app_engine(migrated_db)
+            engine.dispose()
+            with pytest.raises(ConfigurationError, match="can bypass row-level security; it must not"):
+                engine.connect()
+        finally:
+            conn.execute("ALTER ROLE repairops_app NOBYPASSRLS")
+    with app_engine(migrated_db).connect() as ok:
+        assert ok.execute(text("SELECT current_user")).scalar_one() == "repairops_app"
