@@ -23,6 +23,9 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
+from functools import partial
+from typing import TypeVar
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import DBAPIError
@@ -32,6 +35,7 @@ from ops_db.customers.models import Customer
 from ops_db.customers.service import CustomerIn, find_or_create
 from ops_db.i18n import N_, as_is, check_locale
 from ops_db.inventory.service import add_part
+from ops_db.kit import bounds
 from ops_db.kit.errors import RepairOpsError, ValidationError, Verbatim
 from ops_db.kit.uow import UnitOfWork
 from ops_db.warranty.models import Warranty
@@ -83,9 +87,26 @@ def _date(row: dict[str, str], column: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise _ColumnError(column, N_("{value} is not a date like 2026-03-31."), value=repr(value)) from None
+    return _in_column(column, lambda: bounds.day(day, Verbatim(column)))
+
+
+def _price(row: dict[str, str], column: str, what: str) -> Decimal:
+    value = _text(row, column) or "0"
+    return _in_column(column, lambda: bounds.price(value, what))
+
+
+T = TypeVar("T")
+
+
+def _in_column(column: str, parse: Callable[[], T]) -> T:
+    """What ``parse`` returns; if it refuses, its sentence is about ``column``."""
+    try:
+        return parse()
+    except ValidationError as error:
+        raise _ColumnError(column, error.template, **error.fields) from None
 
 
 class _ColumnError(ValidationError):
@@ -179,8 +200,8 @@ def _part(uow: UnitOfWork, row: dict[str, str]) -> bool:
         raise _ColumnError("warranty_months", N_("{value} is not a whole number of months."),
                            value=repr(months_text)) from None
     add_part(uow, _text(row, "sku") or "", _text(row, "name") or "", category=_text(row, "category") or "general",
-             unit_cost=(_text(row, "unit_cost") or "0").replace(",", "."),
-             sale_price=(_text(row, "sale_price") or "0").replace(",", "."), warranty_months=months)
+             unit_cost=_price(row, "unit_cost", N_("unit cost")),
+             sale_price=_price(row, "sale_price", N_("sale price")), warranty_months=months)
     return True
 
 
@@ -206,6 +227,13 @@ def _column_of(error: RepairOpsError, kind: str) -> str:
     return KINDS[kind].required[0]
 
 
+def _refuse_nul(row: dict[str, str]) -> None:
+    """A NUL character cannot be stored in any text column: say which column holds one."""
+    for column, value in row.items():
+        if bounds.NUL in value:
+            _in_column(column, partial(bounds.no_nul, value, Verbatim(column)))
+
+
 def read_rows(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
     """Header and rows of a UTF-8 CSV (comma or semicolon separated; a spreadsheet's BOM is fine)."""
     if len(data) > MAX_BYTES:
@@ -222,10 +250,14 @@ def read_rows(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
     header = [(name or "").strip().lower() for name in reader.fieldnames or []]
     reader.fieldnames = header
     rows = []
-    for row in reader:
-        rows.append({k: v for k, v in row.items() if isinstance(k, str) and isinstance(v, str)})
-        if len(rows) > MAX_ROWS:
-            raise ValidationError("The file has more than {limit} rows; split it.", limit=format(MAX_ROWS, ","))
+    try:
+        for row in reader:
+            rows.append({k: v for k, v in row.items() if isinstance(k, str) and isinstance(v, str)})
+            if len(rows) > MAX_ROWS:
+                raise ValidationError("The file has more than {limit} rows; split it.", limit=format(MAX_ROWS, ","))
+    except csv.Error:  # a cell longer than the csv module takes (128 KB), a broken quote
+        raise ValidationError("Row {row} cannot be read as CSV; save the file again as CSV UTF-8.",
+                              row=len(rows) + 2) from None
     return header, rows
 
 
@@ -248,6 +280,7 @@ def import_csv(uow: UnitOfWork, kind: str, data: bytes, *, dry_run: bool = False
         for number, row in enumerate(rows, start=2):
             savepoint = uow.session.begin_nested()
             try:
+                _refuse_nul(row)
                 created = spec.write(uow, row)
                 savepoint.commit()
             except RepairOpsError as error:

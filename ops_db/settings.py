@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     stripe_webhook_secret: str | None = Field(default=None,
                                               description="Signing secret of the Stripe webhook endpoint.")
     public_url: str = Field(default="http://127.0.0.1:8501", description="Where customers reach the portal.")
+    max_request_bytes: int = Field(
+        default=30 * 1024 * 1024, ge=64 * 1024,
+        description="Largest API request body, uploads included (a 20 MB photo is about 27 MB as base64); "
+                    "a larger one is refused with 413 before it is read.",
+    )
     stripe_api_base: str | None = Field(default=None, description="Another Stripe API address (a proxy; tests).")
 
     travel_provider: str = Field(

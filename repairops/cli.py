@@ -8,9 +8,11 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+import psycopg
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import DBAPIError
 
 from ops_db import admin, embedded, migrate
 from ops_db.kit import db
@@ -576,6 +578,8 @@ def ui(
     subprocess.run([sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
                     "--server.address", host, "--server.headless", "true",
                     "--browser.gatherUsageStats", "false",
+                    # Streamlit takes 200 MB per file by default; no service takes more than 20 MB (a photo, a CSV).
+                    "--server.maxUploadSize", "20",
                     "--client.toolbarMode", "minimal"], check=False)  # no "Deploy" button for a shop's staff
 
 
@@ -616,6 +620,13 @@ def main() -> None:
         sys.exit(1)
     except RoutingServiceError as exc:  # travel times from a configured OSRM/Valhalla server
         err.print(f"[red]Error:[/red] {exc}")
+        sys.exit(1)
+    except (DBAPIError, psycopg.Error) as exc:  # the database is down, or refused outside a unit of work
+        from ops_db.kit.uow import translate_db_error
+
+        wrapped = exc if isinstance(exc, DBAPIError) else DBAPIError.instance(None, None, exc, psycopg.Error)
+        sentence = translate_db_error(wrapped).message if isinstance(wrapped, DBAPIError) else str(exc)
+        err.print(f"[red]Error:[/red] {sentence}")
         sys.exit(1)
 
 

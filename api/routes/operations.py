@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date
 from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 
 from api.deps import ActorDep, EngineDep, uow
-from api.schemas import ERRORS, BookingIn, Id, InvoiceIn, PaymentIn, RefundIn, TechnicianIn, page
+from api.schemas import (
+    ERRORS,
+    BookingIn,
+    Day,
+    Id,
+    InvoiceIn,
+    InvoiceStatusName,
+    PaymentIn,
+    RefundIn,
+    TechnicianIn,
+    page,
+)
 from ops_db.billing import service as billing
 from ops_db.billing.stripe_payments import refund_payment, stripe_config_for
 from ops_db.inventory import service as inventory
@@ -39,7 +49,7 @@ def create_technician(body: TechnicianIn, eng: EngineDep, actor: ActorDep) -> di
 
 @router.get("/bookings", tags=["workforce"], summary="List bookings")
 def list_bookings(eng: EngineDep, actor: ActorDep, technician_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
-                  day: date | None = None, limit: Limit = 200, offset: Offset = 0) -> dict[str, Any]:
+                  day: Day | None = None, limit: Limit = 200, offset: Offset = 0) -> dict[str, Any]:
     """Bookings, for one technician and/or one day."""
     items = workforce.list_bookings(uow(eng, actor), technician_id=technician_id, day=day, limit=limit,
                                     offset=offset)
@@ -70,7 +80,7 @@ def stock(eng: EngineDep, actor: ActorDep, location_id: Annotated[int | None, Qu
 
 
 @router.get("/invoices", tags=["billing"], summary="List invoices")
-def list_invoices(eng: EngineDep, actor: ActorDep, status: Annotated[str | None, Query(max_length=32)] = None,
+def list_invoices(eng: EngineDep, actor: ActorDep, status: InvoiceStatusName | None = None,
                   customer_id: Annotated[int | None, Query(ge=1, le=2**62)] = None, limit: Limit = 50,
                   offset: Offset = 0) -> dict[str, Any]:
     """A page of invoices with what is paid and due."""

@@ -17,6 +17,7 @@ from api.schemas import (
     LineIn,
     PartsIn,
     ReceiptOut,
+    StageName,
     TransitionIn,
     page,
 )
@@ -57,7 +58,7 @@ def get_customer(customer_id: Id, eng: EngineDep, actor: ActorDep) -> dict[str, 
 
 
 @router.get("/orders", tags=["orders"], summary="List orders")
-def list_orders(eng: EngineDep, actor: ActorDep, stage: Annotated[str | None, Query(max_length=32)] = None,
+def list_orders(eng: EngineDep, actor: ActorDep, stage: StageName | None = None,
                 customer_id: Annotated[int | None, Query(ge=1, le=2**62)] = None, q: Search = None,
                 limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
     """A page of orders, newest first, filtered by stage, customer or a search."""

@@ -26,6 +26,7 @@ from ops_db.billing.models import (
 from ops_db.comms.service import notify_customer
 from ops_db.i18n import N_, Word
 from ops_db.identity.models import Tenant
+from ops_db.kit import bounds
 from ops_db.kit.errors import Conflict, NotFound, ValidationError
 from ops_db.kit.numbers import next_number
 from ops_db.kit.uow import UnitOfWork
@@ -37,17 +38,7 @@ CENT = Decimal("0.01")
 
 def _amount(value: Any, what: str = N_("amount")) -> Decimal:
     """A positive amount of money with at most two decimals, or one sentence saying what is wrong."""
-    try:
-        amount = Decimal(str(value))
-    except ArithmeticError:
-        raise ValidationError("The {what} must be a number.", what=what) from None
-    if not amount.is_finite() or amount <= 0:
-        raise ValidationError("The {what} must be more than 0.", what=what)
-    if amount >= Decimal("10000000000"):
-        raise ValidationError("The {what} is too large.", what=what)
-    if amount != amount.quantize(CENT):
-        raise ValidationError("The {what} can have at most 2 decimals.", what=what)
-    return amount
+    return bounds.money(value, what, positive=True, exact=True)
 
 
 def _key(value: str | None) -> str:

@@ -202,12 +202,15 @@ def handle_webhook(engine: Engine, config: StripeConfig | None, payload: bytes, 
     metadata = session.get("metadata") or {}
     try:
         paid_tenant, invoice_id = int(metadata["tenant_id"]), int(metadata["invoice_id"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):  # OverflowError: 1e400 is an infinite float
         raise ValidationError("The checkout session does not name a RepairOps invoice.") from None
     if tenant_id is not None and paid_tenant != tenant_id:
         raise PermissionDenied("That payment is for another company's invoice.")
     reference = str(session.get("payment_intent") or session.get("id"))
-    amount = from_minor_units(int(session.get("amount_total") or 0), str(session.get("currency") or "usd"))
+    minor = session.get("amount_total")
+    if isinstance(minor, bool) or not isinstance(minor, int):  # Stripe counts in whole cents; 1e400 is no count
+        raise ValidationError("The checkout session's amount is not a whole number of cents.")
+    amount = from_minor_units(minor, str(session.get("currency") or "usd"))
     payment = record_payment(UnitOfWork(engine, Actor.system(paid_tenant, "stripe webhook")), invoice_id, amount,
                              "online", f"stripe:{reference}", provider="stripe", provider_reference=reference)
     return f"payment {payment.id} recorded"

@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from ops_db.customers.models import Customer, CustomerKind, CustomerPreference, CustomerSite
+from ops_db.i18n import N_
+from ops_db.kit import bounds
 from ops_db.kit.errors import NotFound, ValidationError
 from ops_db.kit.uow import UnitOfWork
 
@@ -68,10 +70,10 @@ def find_or_create(uow: UnitOfWork, data: CustomerIn) -> tuple[Customer, bool]:
     ).scalar_one_or_none()
     if existing is not None:
         return existing, False
-    if data.approval_threshold is not None and data.approval_threshold < 0:
-        raise ValidationError("The approval threshold cannot be negative.")
+    threshold = None if data.approval_threshold is None else bounds.money(data.approval_threshold,
+                                                                          N_("approval threshold"))
     customer = Customer(tenant_id=uow.actor.tenant_id, kind=data.kind, name=name, email=email, phone=phone,
-                        approval_threshold=data.approval_threshold)
+                        approval_threshold=threshold)
     uow.session.add(customer)
     uow.flush()
     uow.session.add(CustomerPreference(tenant_id=uow.actor.tenant_id, customer_id=customer.id,

@@ -8,6 +8,7 @@ import hmac
 import json
 import re
 import time
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -20,7 +21,7 @@ from sqlalchemy import Engine, func, select, text
 from ops_db.customers.models import Customer
 from ops_db.i18n import check_locale
 from ops_db.identity.models import LoginAttempt, Role, RoleGrant, Tenant, TotpSecret, User
-from ops_db.kit import keys
+from ops_db.kit import bounds, keys
 from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ops_db.kit.uow import Actor, UnitOfWork
 
@@ -52,7 +53,7 @@ def fernet() -> Fernet:
 
 def resolve_tenant(engine: Engine, slug: str) -> int:
     """The id of the active tenant with ``slug`` (public portals and sign-in know only the slug)."""
-    if not slug or len(slug) > 64:
+    if not slug or len(slug) > 64 or bounds.NUL in slug:  # Postgres cannot even compare text holding NUL
         raise NotFound("That company does not exist.")
     with engine.connect() as conn:
         found = conn.execute(text("SELECT repairops_tenant_id(:s)"), {"s": slug}).scalar()
@@ -156,7 +157,11 @@ def _accept_totp(secret: TotpSecret, code: str) -> bool:
         return False
     totp = pyotp.TOTP(raw)
     now_step = int(time.time()) // totp.interval
-    code = code.strip().replace(" ", "")
+    # Full-width digits (a phone keyboard in CJK mode) are the same digits; anything else that is not ASCII is
+    # simply a wrong code (hmac refuses to compare such text).
+    code = unicodedata.normalize("NFKC", code).strip().replace(" ", "")
+    if not code.isascii():
+        return False
     for step in (now_step - 1, now_step, now_step + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):
             if secret.last_used_step is not None and step <= secret.last_used_step:

@@ -33,13 +33,14 @@ from ops_db.inventory.models import (
     Supplier,
     TransferStatus,
 )
+from ops_db.kit import bounds
 from ops_db.kit.errors import Conflict, NotFound, ValidationError
 from ops_db.kit.numbers import next_number
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import OPEN_STAGES, EventType, OrderLine
 from ops_db.orders.service import LineIn, append_line, load_order, record_event
 
-MAX_QTY = Decimal(1_000_000)
+MAX_QTY = bounds.MAX_STOCK  # what one location can hold of one part (a count, a transfer)
 
 
 def _plain(quantity: Decimal) -> str:
@@ -47,18 +48,8 @@ def _plain(quantity: Decimal) -> str:
     return format(quantity.normalize(), "f")
 
 
-def _qty(value: Any, what: str = N_("quantity")) -> Decimal:
-    try:
-        qty = Decimal(str(value))
-    except ArithmeticError:
-        raise ValidationError("The {what} must be a number.", what=what) from None
-    if not qty.is_finite() or qty <= 0:
-        raise ValidationError("The {what} must be more than 0.", what=what)
-    if qty > MAX_QTY:
-        raise ValidationError("The {what} can be at most 1,000,000.", what=what)
-    if qty != qty.quantize(Decimal("0.001")):
-        raise ValidationError("The {what} can have at most 3 decimals.", what=what)
-    return qty
+def _qty(value: Any, what: str = N_("quantity"), limit: Decimal = bounds.MAX_QUANTITY) -> Decimal:
+    return bounds.quantity(value, what, limit=limit)
 
 
 def _part(uow: UnitOfWork, part_id: int) -> Part:
@@ -236,7 +227,7 @@ def transfer(uow: UnitOfWork, from_location_id: int, to_location_id: int, lines:
             raise ValidationError("Add at least one part to transfer.")
         _location(uow, from_location_id)
         _location(uow, to_location_id, in_use=True)
-        parsed = [(_part(uow, pid), _qty(q)) for pid, q in lines]
+        parsed = [(_part(uow, pid), _qty(q, limit=MAX_QTY)) for pid, q in lines]
         now = uow.now()
         move = StockTransfer(tenant_id=uow.actor.tenant_id, from_location_id=from_location_id,
                              to_location_id=to_location_id, status=TransferStatus.RECEIVED, shipped_at=now,
@@ -269,12 +260,7 @@ def adjust(uow: UnitOfWork, part_id: int, location_id: int, counted: Any, reason
     with uow:
         uow.actor.require("inventory.adjust")
         part, _ = _part(uow, part_id), _location(uow, location_id)
-        try:
-            new = Decimal(str(counted))
-        except ArithmeticError:
-            raise ValidationError("The counted quantity must be a number.") from None
-        if not new.is_finite() or new < 0 or new > MAX_QTY:
-            raise ValidationError("The counted quantity must be between 0 and 1,000,000.")
+        new = bounds.quantity(counted, N_("counted quantity"), limit=MAX_QTY, zero=True)
         if not (reason or "").strip():
             raise ValidationError("Say why the stock is corrected.")
         level = _level(uow, part.id, location_id, create=True)
@@ -324,17 +310,11 @@ def create_purchase_order(uow: UnitOfWork, supplier_id: int, deliver_to_location
         total = Decimal(0)
         for line in lines:
             part, qty = _part(uow, line.part_id), _qty(line.quantity)
-            try:
-                cost = Decimal(str(line.unit_cost)) if line.unit_cost is not None else part.unit_cost
-            except ArithmeticError:
-                raise ValidationError("A unit cost must be a number.") from None
-            if not cost.is_finite() or cost < 0:
-                raise ValidationError("A unit cost cannot be negative.")
-            cost = cost.quantize(Decimal("0.01"))
+            cost = bounds.price(line.unit_cost if line.unit_cost is not None else part.unit_cost, N_("unit cost"))
             uow.session.add(PurchaseOrderLine(tenant_id=po.tenant_id, purchase_order_id=po.id, part_id=part.id,
                                               quantity=qty, unit_cost=cost))
-            total += (qty * cost).quantize(Decimal("0.01"))
-        po.total = total
+            total += bounds.line_total(qty, cost)
+        po.total = bounds.money(total, N_("purchase order total"))
         uow.audit("po.create", "purchase_orders", po.id, after={"supplier_id": supplier.id, "total": total})
         uow.commit()
         return po
@@ -458,18 +438,13 @@ def add_part(uow: UnitOfWork, sku: str, name: str, *, category: str = "general",
         raise ValidationError("Give a SKU of 1 to 64 characters.")
     if not name or len(name) > 200:
         raise ValidationError("Give a part name of 1 to 200 characters.")
-    try:
-        cost, price = Decimal(str(unit_cost)), Decimal(str(sale_price))
-    except ArithmeticError:
-        raise ValidationError("Prices must be numbers.") from None
-    if not (cost.is_finite() and price.is_finite()) or cost < 0 or price < 0:
-        raise ValidationError("Prices cannot be negative.")
+    cost, price = bounds.price(unit_cost, N_("unit cost")), bounds.price(sale_price, N_("sale price"))
     if isinstance(warranty_months, bool) or not isinstance(warranty_months, int) or not 0 <= warranty_months <= 120:
         raise ValidationError("The warranty must be 0 to 120 months.")
     if uow.session.execute(select(Part.id).where(Part.sku == sku)).first():
         raise Conflict("A part with SKU {sku} already exists.", sku=sku)
     part = Part(tenant_id=uow.actor.tenant_id, sku=sku, name=name, category=(category or "general")[:64],
-                unit_cost=cost.quantize(Decimal("0.01")), sale_price=price.quantize(Decimal("0.01")),
+                unit_cost=cost, sale_price=price,
                 warranty_months=warranty_months)
     uow.session.add(part)
     uow.flush()

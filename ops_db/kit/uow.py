@@ -11,6 +11,7 @@ failure) are translated into the typed errors of :mod:`ops_db.kit.errors` on the
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -18,12 +19,20 @@ from enum import Enum
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from ops_db.i18n import N_
-from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, RepairOpsError, ValidationError, Verbatim
+from ops_db.kit.errors import (
+    Conflict,
+    DatabaseUnavailable,
+    NotFound,
+    PermissionDenied,
+    RepairOpsError,
+    ValidationError,
+    Verbatim,
+)
 
 NO_TECHNICIAN = 0  # ids start at 1: no technician's jobs
 
@@ -175,6 +184,13 @@ class UnitOfWork:
         """Send pending changes to the database (so ids exist and constraints fire now)."""
         self.session.flush()
 
+    def on_commit(self, action: Callable[[], object], *, undo: Callable[[], object]) -> None:
+        """Run ``action`` once this transaction has committed, or ``undo`` when it rolls back instead: for what
+        lives beside the rows (a file moved into place only when its row exists). ``undo`` must be harmless
+        after ``action`` (a later rollback of an idle transaction still calls it)."""
+        event.listen(self.session, "after_commit", lambda _session: action(), once=True)
+        event.listen(self.session, "after_rollback", lambda _session: undo(), once=True)
+
     def commit(self) -> None:
         """Append the audit records to the tenant's hash chain and commit the transaction."""
         self.session.flush()
@@ -231,6 +247,10 @@ CONSTRAINT_MESSAGES: dict[str, tuple[type[RepairOpsError], str]] = {
     "uq_users_tenant_email": (Conflict, N_("A user with that email already exists.")),
     "ck_service_requests_has_contact": (ValidationError, N_("Give an email address or a phone number.")),
     "ck_service_requests_problem_length": (ValidationError, N_("Describe the problem in 1 to 10,000 characters.")),
+    # Business limits (migration 0012, ops_db.kit.bounds): the services say it first, in more words.
+    "ck_stock_levels_within_limit": (Conflict, N_("A location can hold at most 1,000,000 of one part.")),
+    "ck_order_lines_order_total_within_limit": (ValidationError,
+                                                N_("An order can come to at most 10,000,000.00 before tax.")),
 }
 
 _SQLSTATE_MESSAGES: dict[str, tuple[type[RepairOpsError], str]] = {
@@ -241,6 +261,8 @@ _SQLSTATE_MESSAGES: dict[str, tuple[type[RepairOpsError], str]] = {
     "22001": (ValidationError, N_("A value is too long.")),
     "22003": (ValidationError, N_("A number is out of range.")),
     "22P02": (ValidationError, N_("A value has the wrong format.")),
+    "22P05": (ValidationError, N_("A text contains a character that cannot be stored.")),
+    "22008": (ValidationError, N_("A date or time is out of range.")),
     "23502": (ValidationError, N_("A required value is missing.")),
     "23503": (NotFound, N_("A referenced record does not exist.")),
     "23505": (Conflict, N_("That record already exists.")),
@@ -249,9 +271,27 @@ _SQLSTATE_MESSAGES: dict[str, tuple[type[RepairOpsError], str]] = {
 }
 
 
+NUL_REFUSED = "cannot contain NUL (0x00)"
+# Connection failures, the server shutting down or starting up, too many connections.
+_UNREACHABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def _unreachable(error: DBAPIError) -> bool:
+    """Whether the error says the database cannot be reached (rather than refusing what was asked)."""
+    state = getattr(error.orig, "sqlstate", None) or ""
+    if error.connection_invalidated or state.startswith(_UNREACHABLE_STATES):
+        return True
+    # A connection that could not be opened has no SQLSTATE at all.
+    return not state and isinstance(error, OperationalError | InterfaceError)
+
+
 def translate_db_error(error: DBAPIError) -> RepairOpsError:
     """Turn a database error into the typed error a person can read."""
     orig = error.orig
+    if _unreachable(error):
+        return DatabaseUnavailable("The database cannot be reached; try again in a minute.")
+    if NUL_REFUSED in str(orig):  # psycopg refuses it before sending: Postgres text cannot hold NUL
+        return ValidationError("A text contains a NUL character, which cannot be stored.")
     diag = getattr(orig, "diag", None)
     constraint = getattr(diag, "constraint_name", None)
     if constraint:

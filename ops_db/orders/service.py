@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from ops_db.customers.service import CustomerIn, find_or_create, page_bounds
 from ops_db.i18n import N_
 from ops_db.identity.models import Tenant
 from ops_db.inventory.models import Part
+from ops_db.kit import bounds
 from ops_db.kit.errors import Conflict, NotFound, RepairOpsError, ValidationError, Verbatim
 from ops_db.kit.numbers import next_number
 from ops_db.kit.uow import UnitOfWork
@@ -121,15 +125,7 @@ class Receipt:
 
 
 def _clean_text(value: str | None, what: str, max_len: int, *, required: bool = True) -> str | None:
-    value = (value or "").strip()
-    if not value:
-        if required:
-            raise ValidationError("Give the {what}.", what=what)
-        return None
-    if len(value) > max_len:
-        limit = f"{max_len:,}"
-        raise ValidationError("The {what} can be at most {limit} characters.", what=what, limit=limit)
-    return value
+    return bounds.text(value, what, max_len, required=required)
 
 
 MAX_PHOTOS = 10
@@ -297,6 +293,8 @@ def _intake_equipment(uow: UnitOfWork, customer: Customer, data: IntakeIn) -> Eq
     if model is None:
         raise NotFound("Device model {model} does not exist.", model=data.model_id)
     serial = _clean_text(data.serial_number, N_("serial number"), 100, required=False)
+    bounds.day(data.purchase_date, N_("purchase date"))
+    bounds.day(data.manufacturer_warranty_until, N_("warranty end"))
     if data.purchase_date is not None and data.purchase_date > date.today() + timedelta(days=1):
         raise ValidationError("The purchase date cannot be in the future.")
     equipment = None
@@ -635,7 +633,8 @@ def decide_estimate(uow: UnitOfWork, order_id: int, approve: bool, *, tracking_c
             if order.customer_id != actor.customer_id:
                 raise NotFound("Order {order} does not exist.", order=order_id)
         elif tracking_code is not None:
-            if not hmac.compare_digest(order.tracking_code, tracking_code):
+            # Bytes: hmac refuses to compare text that is not ASCII (a full-width code must be a plain no).
+            if not hmac.compare_digest(order.tracking_code.encode(), tracking_code.encode()):
                 raise NotFound("Order {order} does not exist.", order=order_id)
         else:
             actor.require("orders.estimate")  # staff recording the customer's answer given by phone
@@ -681,17 +680,7 @@ class LineIn:
 
 
 def _money(value: Any, what: str, *, allow_negative: bool = False) -> Decimal:
-    try:
-        amount = Decimal(str(value))
-    except ArithmeticError:
-        raise ValidationError("The {what} must be a number.", what=what) from None
-    if not amount.is_finite():
-        raise ValidationError("The {what} must be a number.", what=what)
-    if amount < 0 and not allow_negative:
-        raise ValidationError("The {what} cannot be negative.", what=what)
-    if abs(amount) >= Decimal("10000000000"):
-        raise ValidationError("The {what} is too large.", what=what)
-    return amount.quantize(CENT, ROUND_HALF_UP)
+    return bounds.money(value, what, negative=allow_negative)
 
 
 def _editable(uow: UnitOfWork, order: ServiceOrder) -> None:
@@ -745,14 +734,7 @@ def _line_references(uow: UnitOfWork, line: LineIn) -> tuple[Part | None, Servic
 
 def _build_line(uow: UnitOfWork, order: ServiceOrder, line: LineIn) -> OrderLine:
     kind = _enum(LineKind, line.kind, N_("line kind"))
-    try:
-        quantity = Decimal(str(line.quantity))
-    except ArithmeticError:
-        raise ValidationError("The quantity must be a number.") from None
-    if not quantity.is_finite() or quantity <= 0 or quantity > 100000:
-        raise ValidationError("The quantity must be more than 0 and at most 100,000.")
-    if quantity != quantity.quantize(Decimal("0.001")):
-        raise ValidationError("The quantity can have at most 3 decimals.")
+    quantity = bounds.quantity(line.quantity, N_("quantity"))
     description, price, cost, months = line.description, line.unit_price, line.unit_cost, line.warranty_months
     part, item = _line_references(uow, line)
     if kind in (LineKind.PART, LineKind.GOODS, LineKind.CONSUMABLE) and part is not None:
@@ -769,9 +751,10 @@ def _build_line(uow: UnitOfWork, order: ServiceOrder, line: LineIn) -> OrderLine
     description = _clean_text(description, N_("line description"), 300)
     if price is None:
         raise ValidationError("Give a unit price.")
-    price = _money(price, N_("unit price"), allow_negative=kind == LineKind.DISCOUNT)
+    price = bounds.price(price, N_("unit price"), negative=kind == LineKind.DISCOUNT)
     if kind == LineKind.DISCOUNT:
         price = -abs(price)
+    _check_totals(uow, order, bounds.line_total(quantity, price))
     if months is not None and not 0 <= months <= 120:
         raise ValidationError("A warranty period must be between 0 and 120 months.")
     tax = _default_tax(uow)
@@ -780,9 +763,16 @@ def _build_line(uow: UnitOfWork, order: ServiceOrder, line: LineIn) -> OrderLine
     return OrderLine(
         tenant_id=order.tenant_id, order_id=order.id, line_no=next_no, kind=kind, description=description,
         service_item_id=line.service_item_id, part_id=line.part_id, technician_id=line.technician_id,
-        quantity=quantity, unit_price=price, unit_cost=_money(cost or 0, N_("unit cost")),
+        quantity=quantity, unit_price=price, unit_cost=bounds.price(cost or 0, N_("unit cost")),
         tax_rate_id=tax.id if tax else None, tax_rate_pct=tax.rate_pct if tax else Decimal(0),
         warranty_months=months or 0)
+
+
+def _check_totals(uow: UnitOfWork, order: ServiceOrder, net: Decimal) -> None:
+    """Refuse a line that would take the order's net past the limit (its invoice must fit, tax included)."""
+    current: Decimal = uow.session.execute(select(func.coalesce(func.sum(func.round(
+        OrderLine.quantity * OrderLine.unit_price, 2)), 0)).where(OrderLine.order_id == order.id)).scalar_one()
+    bounds.order_total(Decimal(current) + net)
 
 
 def _default_tax(uow: UnitOfWork) -> TaxRate | None:
@@ -902,21 +892,36 @@ def _store_attachment(uow: UnitOfWork, upload: FileIn, *, order_id: int | None =
         raise ValidationError("A file can be at most 20 MB.")
     if upload.content_type not in ALLOWED_CONTENT_TYPES:
         raise ValidationError("Attach photos (JPEG, PNG, WebP, HEIC), PDF or MP4 files only.")
+    bounds.no_nul(upload.filename, N_("file name"))
     name = Path((upload.filename or "file").replace("\\", "/")).name.strip()[:255] or "file"
     digest = hashlib.sha256(upload.content).hexdigest()
-    root = get_settings().data_path / "attachments" / digest[:2]
-    path = root / digest
-    if not path.exists():
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(upload.content)
-        tmp.replace(path)
+    path = _write_when_committed(uow, get_settings().data_path / "attachments" / digest[:2] / digest,
+                                 upload.content)
     attachment = Attachment(tenant_id=uow.actor.tenant_id, order_id=order_id, request_id=request_id, sha256=digest,
                             filename=name, content_type=upload.content_type, size_bytes=len(upload.content),
                             storage_path=str(path), uploaded_by=uow.actor.user_id, created_at=uow.now())
     uow.session.add(attachment)
     uow.flush()
     return attachment
+
+
+def _write_when_committed(uow: UnitOfWork, path: Path, content: bytes) -> Path:
+    """Store content-addressed ``content`` at ``path`` only if the transaction commits: it is written to a
+    temporary file beside ``path`` now (so a full disk refuses the call) and moved into place after the commit;
+    a rollback deletes it, so a refused or failed call leaves nothing on disk."""
+    if path.exists():  # the same content, stored before
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:12]}-", suffix=".part")
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    uow.on_commit(partial(temporary.replace, path), undo=partial(temporary.unlink, missing_ok=True))
+    return path
 
 
 def _carry_attachments(uow: UnitOfWork, request_id: int, order_id: int) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 
 from ops_db.assets.models import Equipment
 from ops_db.comms.service import notify_customer
+from ops_db.i18n import N_
+from ops_db.kit import bounds
 from ops_db.kit.errors import Conflict, NotFound, ValidationError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import OrderLine, ServiceOrder
@@ -81,14 +82,9 @@ def file_claim(uow: UnitOfWork, warranty_id: int, order_id: int, amount: Any, re
             raise Conflict("That warranty is for another device.")
         if not warranty.starts_on <= order.received_at.date() <= warranty.ends_on:
             raise Conflict("The warranty ended on {date}, before the order came in.", date=warranty.ends_on)
-        try:
-            value = Decimal(str(amount))
-        except ArithmeticError:
-            raise ValidationError("The claimed amount must be a number.") from None
-        if not value.is_finite() or value < 0 or value >= Decimal("1e10"):
-            raise ValidationError("The claimed amount must be zero or more.")
+        value = bounds.money(amount, N_("claimed amount"))
         claim = WarrantyClaim(tenant_id=order.tenant_id, warranty_id=warranty.id, order_id=order.id,
-                              claimed_amount=value.quantize(Decimal("0.01")), reason=(reason or "").strip()[:2000],
+                              claimed_amount=value, reason=(reason or "").strip()[:2000],
                               submitted_at=uow.now())
         uow.session.add(claim)
         uow.flush()
@@ -108,8 +104,9 @@ def decide_claim(uow: UnitOfWork, claim_id: int, approve: bool, approved_amount:
         if claim.status != ClaimStatus.SUBMITTED:
             raise Conflict("Claim {claim} was already {status}.", claim=claim_id, status=claim.status.value)
         if approve:
-            value = claim.claimed_amount if approved_amount is None else Decimal(str(approved_amount))
-            if not value.is_finite() or value < 0 or value > claim.claimed_amount:
+            value = claim.claimed_amount if approved_amount is None else bounds.money(approved_amount,
+                                                                                      N_("approved amount"))
+            if value > claim.claimed_amount:
                 raise ValidationError("The approved amount must be between 0 and the claimed amount.")
             claim.status, claim.approved_amount = ClaimStatus.APPROVED, value
         else:

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import Range
 from ops_db.comms.service import notify_customer
 from ops_db.i18n import N_
 from ops_db.identity.models import User
+from ops_db.kit import bounds
 from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import OPEN_STAGES, ServiceOrder
@@ -59,15 +60,14 @@ def create_technician(uow: UnitOfWork, data: TechnicianIn) -> Technician:
         name = (data.name or "").strip()
         if not name or len(name) > 200:
             raise ValidationError("Give the technician's name (at most 200 characters).")
-        if data.hourly_cost < 0:
-            raise ValidationError("The hourly cost cannot be negative.")
+        hourly_cost = bounds.price(data.hourly_cost, N_("hourly cost"))
         if not 1 <= data.max_daily_minutes <= 1440 or not 0 <= data.max_travel_minutes <= 1440:
             raise ValidationError("Daily limits must be within one day.")
         # Another company's user is hidden by row-level security: the same sentence as one that does not exist.
         if data.user_id is not None and uow.session.get(User, data.user_id) is None:
             raise NotFound("User {user} does not exist.", user=data.user_id)
         tech = Technician(tenant_id=uow.actor.tenant_id, name=name, email=data.email, phone=data.phone,
-                          hourly_cost=data.hourly_cost, home_latitude=data.home_latitude,
+                          hourly_cost=hourly_cost, home_latitude=data.home_latitude,
                           home_longitude=data.home_longitude, user_id=data.user_id,
                           max_daily_minutes=data.max_daily_minutes, max_travel_minutes=data.max_travel_minutes,
                           works_in_field=data.works_in_field)
@@ -162,6 +162,8 @@ def _technician(uow: UnitOfWork, technician_id: int) -> Technician:
 def _check_span(start: datetime, end: datetime, what: str) -> None:
     if start.tzinfo is None or end.tzinfo is None:
         raise ValidationError("Give the {what} times with a time zone.", what=what)
+    bounds.moment(start, what)
+    bounds.moment(end, what)
     if end <= start:
         raise ValidationError("The {what} must end after it starts.", what=what)
     if end - start > MAX_BOOKING:
@@ -458,6 +460,7 @@ def list_bookings(uow: UnitOfWork, *, technician_id: int | None = None, day: dat
             technician_id = uow.actor.own_technician
         if technician_id is not None:
             query = query.where(Booking.technician_id == technician_id)
+        bounds.day(day, N_("day"))
         if day is not None:
             query = query.where(text("planned && tstzrange(:a, :b)").bindparams(
                 a=datetime.combine(day, datetime.min.time()).astimezone(),

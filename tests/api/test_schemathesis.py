@@ -1,8 +1,11 @@
 """Schemathesis drives every operation of /openapi.json with generated valid and invalid input.
 
 The API runs on a real database holding a small shop (an order, a part in stock, an invoice), and every
-request is signed in as the admin, so generated ids sometimes hit real rows. No response may be a 500,
-and every response must match the documented schema and status codes.
+request is signed in as the admin, so generated ids sometimes hit real rows. The schema declares enums and the
+business limits of decimals and dates, so valid bodies are meaningful ones. No response may be a 5xx, and every
+response must match the documented schema and status codes. Slow (``-m slow``): a bounded number of examples
+per operation and mode keeps the whole run near a minute and a half on two cores; every failure is listed at
+the end, by operation.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from ops_db.orders import service as orders
 from tests.conftest import Shop, _temporary_database
 
 pytestmark = pytest.mark.slow
-EXAMPLES = 30
+EXAMPLES = 20  # per operation and generation mode
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
@@ -77,15 +80,16 @@ def test_no_server_errors_and_responses_match_the_schema(
     app, headers = api_app
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 20
-    exercised = 0
+    assert len(operations) >= 30
+    failures: list[str] = []
     for operation in operations:
         try:
             _exercise(operation, mode, headers)
-            exercised += 1
         except Unsatisfiable:
-            # Nothing about this operation can be made invalid (e.g. no parameters but an optional header).
-            assert mode is GenerationMode.NEGATIVE, operation.path
-        except Exception as exc:  # name the operation that failed
-            raise AssertionError(f"{operation.method.upper()} {operation.path} ({mode.value}): {exc}") from exc
-    assert exercised >= len(operations) - 3
+            # Nothing about this operation can be made invalid (no parameters, no body): nothing to send.
+            if mode is not GenerationMode.NEGATIVE:
+                failures.append(f"{operation.method.upper()} {operation.path}: no valid input can be generated")
+        except Exception as exc:  # every operation runs; the failures are named together at the end
+            failures.append(f"{operation.method.upper()} {operation.path}: {str(exc).strip()[:2000]}")
+    assert not failures, f"{len(failures)} of {len(operations)} operations failed ({mode.value}):\n" + "\n\n".join(
+        failures)

@@ -184,7 +184,7 @@ def test_a_purchase_order_is_drafted_sent_and_received_and_stock_rises(ops_env: 
 @pytest.mark.parametrize(("case", "expected"), [
     ("no_lines", "Add at least one part to the purchase order."),
     ("negative_quantity", "The quantity must be more than 0."),
-    ("negative_cost", "A unit cost cannot be negative."),
+    ("negative_cost", "The unit cost cannot be negative."),
 ])
 def test_a_bad_purchase_order_says_one_sentence_and_drafts_nothing(ops_env: Path, demo_db: str, case: str,
                                                                    expected: str) -> None:
@@ -329,7 +329,8 @@ def test_a_bad_payment_says_one_sentence_and_records_nothing(ops_env: Path, demo
     message = _one_sentence(app)
     expected = {"more_than_due": f"Invoice {number} has {total} left to pay; {total + 1} is too much.",
                 "negative": "The amount must be more than 0.", "empty": "The amount must be a number.",
-                "three_decimals": "The amount can have at most 2 decimals.", "huge": "The amount is too large."}
+                "three_decimals": "The amount can have at most 2 decimals.",
+                "huge": "The amount can be at most 100,000,000.00."}
     assert message == expected[case]
     assert _payments(demo_db, invoice_id) == []
     assert _scalar(demo_db, "SELECT status FROM invoices WHERE id = :i", i=invoice_id) == "issued"

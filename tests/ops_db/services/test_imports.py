@@ -53,7 +53,7 @@ def test_one_bad_row_means_nothing_is_written_and_every_problem_is_listed(shop: 
     assert report.errors == [
         RowError(3, "name", "Give a part name of 1 to 200 characters."),
         RowError(4, "sku", "A part with SKU SCR-1 already exists."),
-        RowError(5, "unit_cost", "Prices cannot be negative."),
+        RowError(5, "unit_cost", "The unit cost cannot be negative."),
         RowError(6, "warranty_months", "'many' is not a whole number of months."),
     ]
     assert not report.written and _count(shop, "parts") == before

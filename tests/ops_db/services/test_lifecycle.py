@@ -116,7 +116,7 @@ def test_a_purchase_order_with_a_unit_cost_that_is_not_a_number_is_one_sentence(
             "INSERT INTO suppliers (tenant_id, name) VALUES (current_setting('app.tenant_id')::bigint, 'PartsCo')"
             " RETURNING id")).scalar_one()
         uow.commit()
-    with pytest.raises(ValidationError, match=r"^A unit cost must be a number\.$"):
+    with pytest.raises(ValidationError, match=r"^The unit cost must be a number\.$"):
         inventory.create_purchase_order(shop.uow(), supplier, location,
                                         [inventory.PurchaseLineIn(part_id, 2, "twelve")])
     with shop.uow() as uow:
