@@ -222,6 +222,10 @@ def demo_seed(
     except ValueError:
         _fail(f"--as-of must be a date like 2026-11-24, not {as_of!r}.")
         return
+    from ops_db.kit.bounds import EARLIEST_DAY, LATEST_DAY
+
+    if not EARLIEST_DAY <= day <= LATEST_DAY:  # the demo's history and plans are computed from it
+        _fail(f"--as-of must be between {EARLIEST_DAY} and {LATEST_DAY}.")
     settings = get_settings()
     url = db.server_url(settings)
     admin.migrate_to_head(url, settings)

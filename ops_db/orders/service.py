@@ -251,6 +251,7 @@ def register_intake(uow: UnitOfWork, data: IntakeIn) -> Receipt:
         _check_photo_count(data.photos)
         if data.estimated_minutes is not None and not 1 <= data.estimated_minutes <= 10000:
             raise ValidationError("The estimated time must be between 1 and 10,000 minutes.")
+        bounds.moment(data.promised_at, N_("promised time"))
         if data.customer_id is not None:
             customer = uow.session.get(Customer, data.customer_id)
             if customer is None:

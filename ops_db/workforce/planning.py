@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import Range
 
+from ops_db.i18n import N_
 from ops_db.identity.models import Tenant
+from ops_db.kit import bounds
 from ops_db.kit.errors import Conflict, NotFound, RepairOpsError, ValidationError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.workforce.models import (
@@ -50,6 +52,7 @@ def snapshot(uow: UnitOfWork, day: date, *, now: datetime | None = None) -> dict
     """Everything the optimizer needs for one day, as plain JSON-ready data (see module docstring)."""
     with uow:
         uow.actor.require("plans.read")
+        bounds.day(day, N_("day"))  # a day's arithmetic in the company's zone stays inside the calendar
         session = uow.session
         tenant = session.get(Tenant, uow.actor.tenant_id)
         assert tenant is not None

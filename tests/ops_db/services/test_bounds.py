@@ -177,6 +177,25 @@ def _scalar(shop: Shop, sql: str, **params: Any) -> Any:
         return conn.execute(text(sql), params).scalar_one()
 
 
+def test_days_and_moments_outside_the_calendar_are_one_sentence_in_the_services(shop: Shop) -> None:
+    from datetime import UTC, date, datetime, timedelta, timezone
+
+    from ops_db.workforce import planning
+
+    plus14 = timezone(timedelta(hours=14))
+    for promised in (datetime(1, 1, 1, tzinfo=plus14), datetime(9999, 12, 31, 23, tzinfo=UTC)):
+        with pytest.raises(ValidationError, match=r"^The promised time must be between 1900-01-01 and 2199-12-31"):
+            orders.register_intake(shop.uow(), orders.IntakeIn(customer=CustomerIn("Ana", email="ana@example.com"),
+                                                               problem_description="x", promised_at=promised))
+    with pytest.raises(ValidationError, match=r"^Give the promised time with a time zone\.$"):
+        orders.register_intake(shop.uow(), orders.IntakeIn(customer=CustomerIn("Ana", email="ana@example.com"),
+                                                           problem_description="x", promised_at=datetime(2026, 1, 1)))
+    for day in (date(1, 1, 1), date(9999, 12, 31)):
+        with pytest.raises(ValidationError, match=r"^The day must be between 1900-01-01 and 2199-12-31\.$"):
+            planning.snapshot(shop.uow(), day)
+    assert _count(shop, "service_orders") == 0
+
+
 # ---- the database holds the same limits ------------------------------------------------------------------------
 
 
