@@ -144,6 +144,8 @@ def document_buttons(engine: Engine, actor: Actor, kind: str, record_id: int, la
     from ops_db.documents.render import MEDIA_TYPES, render
     from ops_db.documents.send import send_document
 
+    # Reading a document is not sending it (an auditor reads all); the matrix says who sends what.
+    send = send and actor.can("inventory.purchase" if kind == "purchase_order" else "documents.send")
     columns = st.columns(len(formats) + (1 if send else 0))
     for column, fmt in zip(columns, formats, strict=False):
         column.download_button(f"{label} · {fmt.upper()}",

@@ -20,28 +20,29 @@ from dashboards.session import current_actor, engine
 from dashboards.widgets import table
 from ops_db.documents.pdf import tenant_brand
 from ops_db.i18n import gettext_for, number
-from ops_db.kit.uow import UnitOfWork
+from ops_db.kit.uow import Actor, UnitOfWork
 
 actor = current_actor()
 assert actor is not None
 
 
 @st.cache_data(ttl=300, show_spinner=_("Reading the warehouse…"))
-def _table(tenant_id: int, title: str, relation: str, order_by: str, period_column: str | None,
+def _table(reader: Actor, title: str, relation: str, order_by: str, period_column: str | None,
            since: date, until: date) -> pd.DataFrame:
-    return analytics.table(tenant_id, analytics.Table(title, relation, order_by, period_column), Period(since, until))
+    # The reader is part of the cache key: one person's permitted figures are never served to another.
+    return analytics.table(reader, analytics.Table(title, relation, order_by, period_column), Period(since, until))
 
 
 def _area_table(spec: analytics.Table, period: Period) -> pd.DataFrame:
     assert actor is not None
-    return _table(actor.tenant_id, spec.title, spec.relation, spec.order_by, spec.period, period.since, period.until)
+    return _table(actor, spec.title, spec.relation, spec.order_by, spec.period, period.since, period.until)
 
 
 def _area_pdf(area: str, period: Period, locale: str, headings: dict[str, str]) -> bytes:
     """Built only when someone downloads it (outside the page's run, so the language and the column headings
     are the ones the page had)."""
     assert actor is not None
-    return analytics.area_report(actor.tenant_id, area, period, tenant_brand(UnitOfWork(engine(), actor)),
+    return analytics.area_report(actor, area, period, tenant_brand(UnitOfWork(engine(), actor)),
                                  t=gettext_for(locale), headings=lambda name: headings.get(name, name),
                                  number=partial(number, locale=locale))
 
@@ -49,7 +50,7 @@ def _area_pdf(area: str, period: Period, locale: str, headings: dict[str, str]) 
 def _table_pdf(spec: analytics.Table, period: Period, locale: str, headings: dict[str, str]) -> bytes:
     """One table as a PDF, built only when someone downloads it."""
     assert actor is not None
-    return analytics.table_report(actor.tenant_id, spec, period, tenant_brand(UnitOfWork(engine(), actor)),
+    return analytics.table_report(actor, spec, period, tenant_brand(UnitOfWork(engine(), actor)),
                                   t=gettext_for(locale), headings=lambda name: headings.get(name, name),
                                   number=partial(number, locale=locale))
 
@@ -62,12 +63,12 @@ def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
 def _chart(area: str, period: Period) -> None:
     assert actor is not None
     if area == "Finance":
-        monthly = analytics.monthly_finance(actor.tenant_id, period)
+        monthly = analytics.monthly_finance(actor, period)
         st.bar_chart(_labelled(monthly), x=column_label("month"),
                      y=[column_label(c) for c in ("invoiced_total", "payments_received", "receivables_end")],
                      stack=False)
     if area == "SLA":
-        sla = analytics.sla_compliance(actor.tenant_id, period)
+        sla = analytics.sla_compliance(actor, period)
         sla = sla.assign(priority=sla["priority"].map(stage_words))
         st.bar_chart(_labelled(sla), x=column_label("month"), y=column_label("compliance_pct"),
                      color=column_label("priority"), stack=False)
@@ -109,12 +110,12 @@ def _drill(area: str, period: Period) -> None:
     assert actor is not None
     drill = analytics.DRILLS[area]
     st.subheader(_("Drill down to orders"))
-    choices = analytics.drill_choices(actor.tenant_id, drill)
+    choices = analytics.drill_choices(actor, area)
     value = st.selectbox(_(drill.label), list(choices), format_func=_choice_label(drill, choices),
                          key=f"drill_{area}")
     if value is None:
         return
-    found = analytics.drill_orders(actor.tenant_id, drill, value, period)
+    found = analytics.drill_orders(actor, area, value, period)
     if len(found) >= 1000:
         st.caption(_("{count} orders (the first {limit}) in {period}.").format(
             count=number_text(len(found)), limit=number_text(1000), period=period.label(_)))
@@ -134,14 +135,14 @@ months = analytics.recent_months(datetime.now(tenant_zone(engine(), actor)).date
 since, until = st.select_slider(_("Period"), options=months, value=(months[-12], months[-1]),
                                 format_func=lambda month: f"{month:%Y-%m}", key="analytics_period")
 period = Period(since, until)
-areas = [a for a, permission in analytics.AREA_PERMISSION.items() if actor.can(permission)]
+areas = [a for a in analytics.AREA_PERMISSION if analytics.may_read(actor, a)]
 try:
     tabs = st.tabs([_(area) for area in areas])
     for tab, area in zip(tabs, areas, strict=True):
         with tab:
             _chart(area, period)
             headings = _tables(area, period)
-            if area in analytics.DRILLS:
+            if analytics.may_drill(actor, area):
                 _drill(area, period)
             st.download_button(_("{area} as PDF").format(area=_(area)),
                                partial(_area_pdf, area, period, ui_locale(), headings),

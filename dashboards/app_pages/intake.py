@@ -8,15 +8,16 @@ from functools import partial
 import streamlit as st
 
 from dashboards.data.catalog import equipment_models
+from dashboards.data.orders import requests_to_link
 from dashboards.i18n import _, error_text, stage_words
 from dashboards.session import current_actor, engine
-from dashboards.widgets import PHOTO_TYPES, as_files, run_action
+from dashboards.widgets import PHOTO_TYPES, as_files, run_action, table
 from ops_db.customers.service import CustomerIn
 from ops_db.documents.receipts import intake_receipt
 from ops_db.documents.send import send_document
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
-from ops_db.orders.service import IntakeIn, register_intake
+from ops_db.orders.service import IntakeIn, link_request, register_intake
 
 PRIORITIES = ("normal", "high", "emergency", "low")
 LOCATIONS = ("workshop", "field")
@@ -76,3 +77,21 @@ if RECEIPT_KEY in st.session_state:
         run_action(partial(send_document, UnitOfWork(engine(), actor), "intake_receipt", order_id),
                    _("The receipt of {number} is on its way by email.").format(number=number), busy=_("Sending…"))
     st.caption(_("The customer was also sent the order number and tracking code by their preferred channel."))
+
+# Anonymous portal requests never join an existing customer by themselves (someone typing a customer's email
+# proves nothing); staff who know it is them link the request here.
+if actor.can("requests.convert") and actor.can("customers.write"):
+    to_link = requests_to_link(engine(), actor)
+    if not to_link.empty:
+        with st.expander(_("Portal requests that may belong to a customer ({count})").format(count=len(to_link))):
+            st.caption(_("These were sent without signing in, with the email or phone of an existing customer, so "
+                         "they were kept apart. Link one once you know it is that customer."))
+            table(to_link.drop(columns=["request_id", "customer_id"]))
+            rows = list(to_link.itertuples())
+            picked = st.selectbox(_("Request"), range(len(rows)), key="link_request_pick", format_func=lambda i: (
+                f"{rows[i].order_number or rows[i].request_id} · {rows[i].contact_name} → {rows[i].customer}"))
+            if picked is not None and st.button(_("Link it to that customer"), key="link_request"):
+                row = rows[picked]
+                run_action(partial(link_request, UnitOfWork(engine(), actor), int(row.request_id),
+                                   int(row.customer_id)),
+                           _("The request now belongs to that customer."))

@@ -15,7 +15,7 @@ from ops_db.billing.stripe_payments import checkout_url, stripe_for_company
 from ops_db.comms.service import list_messages, post_message
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
-from ops_db.orders.service import decide_estimate, rate_order, timeline
+from ops_db.orders.service import decide_estimate, rate_order
 from ops_db.settings import get_settings
 
 actor = current_actor()
@@ -89,11 +89,9 @@ def _repairs() -> None:
             total=money_text(order["invoice_total"], currency)))
         if order["invoice_status"] in ("issued", "partially_paid"):
             _pay_now(int(order["invoice_id"]))
-    with UnitOfWork(engine(), actor) as uow:
-        events = timeline(uow, order_id)
     zone = tenant_zone(engine(), actor)
-    table([{"stage": e["to_stage"], "when": f"{e['at'].astimezone(zone):%Y-%m-%d %H:%M}"}
-           for e in events if e["to_stage"]])
+    table([{"stage": e["stage"], "when": f"{e['at'].astimezone(zone):%Y-%m-%d %H:%M}"}
+           for e in portal.order_timeline(engine(), actor, order_id)])
     if order["stage"] in ("ready", "closed") and order["my_rating"] is None:
         with st.form("rate"):
             score = st.select_slider(_("Your rating"), options=[1, 2, 3, 4, 5], value=5,

@@ -86,6 +86,7 @@ LIMIT :limit
 
 def users(engine: Engine, actor: Actor, *, include_customers: bool = False) -> pd.DataFrame:
     """The tenant's users with their roles and sign-in state (no password hash, no TOTP secret), by email."""
+    actor.require("identity.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(_USERS_SQL)).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows], columns=USER_COLUMNS)
@@ -96,6 +97,7 @@ def users(engine: Engine, actor: Actor, *, include_customers: bool = False) -> p
 
 def roles(engine: Engine, actor: Actor) -> pd.DataFrame:
     """The tenant's roles (code, name, built-in or not, how many users hold each), by code."""
+    actor.require("identity.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(
             "SELECT r.code, r.name, r.is_system AS built_in, count(g.user_id) AS users FROM roles r "
@@ -105,6 +107,7 @@ def roles(engine: Engine, actor: Actor) -> pd.DataFrame:
 
 def role_matrix(engine: Engine, actor: Actor) -> pd.DataFrame:
     """One row per permission (catalogue order) and one boolean column per role, as the database grants it."""
+    actor.require("identity.read")
     with UnitOfWork(engine, actor) as uow:
         pairs = uow.session.execute(text(_MATRIX_SQL)).all()
         role_codes = [str(r.code) for r in uow.session.execute(text("SELECT code FROM roles ORDER BY id"))]
@@ -175,6 +178,7 @@ def business_hours_label(weekly_hours: dict[str, Any] | None, t: Callable[[str],
 def sla_policies(engine: Engine, actor: Actor, t: Callable[[str], str] = as_is) -> pd.DataFrame:
     """SLA policies with their tier, targets (business time) and the calendar's hours, most urgent first; the
     targets, hours and "any tier" in ``t``'s language."""
+    actor.require("sla.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(_SLA_SQL), {"any_tier": t(ANY_TIER)}).mappings().all()
     frame = pd.DataFrame([dict(r) for r in rows], columns=[
@@ -189,6 +193,7 @@ def sla_policies(engine: Engine, actor: Actor, t: Callable[[str], str] = as_is) 
 
 def tax_rates(engine: Engine, actor: Actor) -> pd.DataFrame:
     """The tenant's tax rates, newest validity first."""
+    actor.require("billing.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(
             "SELECT code, name, rate_pct, is_default AS \"default\", valid_from FROM tax_rates "
@@ -199,6 +204,7 @@ def tax_rates(engine: Engine, actor: Actor) -> pd.DataFrame:
 def notification_templates(engine: Engine, actor: Actor) -> pd.DataFrame:
     """Every event's template: the tenant's own texts (source "tenant"), then the built-in English ones no text
     overrides (source "built-in", channel "any"); the codes are shown as words by the page."""
+    actor.require("comms.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(
             "SELECT event, channel, locale, subject, body, merge_fields FROM notification_templates "
@@ -234,6 +240,7 @@ class Branding:
 
 def branding(engine: Engine, actor: Actor) -> Branding | None:
     """The actor's tenant as the brand customers see, if visible."""
+    actor.require("identity.read")
     with UnitOfWork(engine, actor) as uow:
         row = uow.session.execute(text(
             "SELECT name, legal_name, tax_number, slug, locale, time_zone, currency, prices_include_tax, "
@@ -250,6 +257,7 @@ def branding(engine: Engine, actor: Actor) -> Branding | None:
 def technicians(engine: Engine, actor: Actor, t: Callable[[str], str] = as_is) -> dict[int, str]:
     """Technician id → "name (#id)" for every technician ("name (#id) · inactive", in ``t``'s language, for one
     who left), active ones first, then by name."""
+    actor.require("workforce.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(
             "SELECT id, name, is_active FROM technicians ORDER BY is_active DESC, name, id")).all()
@@ -258,6 +266,7 @@ def technicians(engine: Engine, actor: Actor, t: Callable[[str], str] = as_is) -
 
 def skills(engine: Engine, actor: Actor) -> dict[str, str]:
     """Skill code → name, by code."""
+    actor.require("workforce.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text("SELECT code, name FROM skills ORDER BY code")).all()
     return {str(r.code): str(r.name) for r in rows}
@@ -265,6 +274,7 @@ def skills(engine: Engine, actor: Actor) -> dict[str, str]:
 
 def skill_matrix(engine: Engine, actor: Actor) -> pd.DataFrame:
     """One row per technician (name, active, field work) and one column per skill code holding the level."""
+    actor.require("workforce.read")
     with UnitOfWork(engine, actor) as uow:
         techs = uow.session.execute(text(
             "SELECT id, name, is_active AS active, works_in_field AS field FROM technicians "
@@ -282,6 +292,7 @@ def skill_matrix(engine: Engine, actor: Actor) -> pd.DataFrame:
 
 def skill_level(engine: Engine, actor: Actor, technician_id: int, skill_code: str) -> int | None:
     """A technician's current level in a skill, if they have it."""
+    actor.require("workforce.read")
     with UnitOfWork(engine, actor) as uow:
         found = uow.session.execute(text(
             "SELECT ts.level FROM technician_skills ts JOIN skills s ON s.id = ts.skill_id "
@@ -300,6 +311,7 @@ class AuditChoices:
 
 def audit_choices(engine: Engine, actor: Actor) -> AuditChoices:
     """Distinct tables, actions and actors in the audit trail, sorted."""
+    actor.require("audit.read")
     with UnitOfWork(engine, actor) as uow:
         def distinct(column: str) -> list[str]:
             found = uow.session.execute(text(f"SELECT DISTINCT {column} AS value FROM audit_log ORDER BY 1"))
@@ -312,6 +324,7 @@ def audit_log(engine: Engine, actor: Actor, *, table: str | None = None, action:
               actor_label: str | None = None, since: date | None = None, until: date | None = None,
               limit: int = AUDIT_LIMIT) -> pd.DataFrame:
     """Audit records matching the filters (days in the tenant's time zone, inclusive), newest first."""
+    actor.require("audit.read")
     clauses = ["true"]
     params: dict[str, Any] = {"limit": max(1, min(int(limit), AUDIT_LIMIT))}
     if table:
@@ -345,6 +358,7 @@ def _compact_json(value: Any) -> str:
 
 def channels(engine: Engine, actor: Actor) -> pd.DataFrame:
     """The company's own senders: channel, provider (the URL's scheme, never its credentials), active."""
+    actor.require("comms.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(
             "SELECT channel, split_part(apprise_url, '://', 1) AS provider, is_active AS active, updated_at "
@@ -354,6 +368,7 @@ def channels(engine: Engine, actor: Actor) -> pd.DataFrame:
 
 def webhook_endpoints(engine: Engine, actor: Actor) -> pd.DataFrame:
     """The company's webhook endpoints with what was delivered to each."""
+    actor.require("comms.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(
             "SELECT e.url, e.is_active AS active, count(d.id) FILTER (WHERE d.status = 'sent') AS sent, "
@@ -371,6 +386,7 @@ UNDELIVERED_SHOWN = 200
 def undelivered_messages(engine: Engine, actor: Actor) -> pd.DataFrame:
     """Notifications that did not go out: waiting for their next try (failed) or given up (dead), newest first,
     with the last error the provider gave."""
+    actor.require("comms.read")
     return read_frame(engine, actor, (
         "SELECT m.id, m.created_at, m.channel, m.event, m.address, m.status, m.attempts, m.not_before AS next_try,"
         " a.error AS last_error FROM notification_outbox m LEFT JOIN LATERAL (SELECT error FROM delivery_attempts"
@@ -381,6 +397,7 @@ def undelivered_messages(engine: Engine, actor: Actor) -> pd.DataFrame:
 
 def undelivered_webhooks(engine: Engine, actor: Actor) -> pd.DataFrame:
     """Webhook deliveries that did not go through (failed, waiting to retry, or given up), newest first."""
+    actor.require("comms.read")
     return read_frame(engine, actor, (
         "SELECT d.id, d.created_at, e.url, d.event, d.status, d.attempts, d.not_before AS next_try, d.last_error"
         " FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id"

@@ -12,6 +12,9 @@ import pandas as pd
 from dashboards.data.warehouse import query
 from ops_db.documents.pdf import Brand, TableSection, report_pdf
 from ops_db.i18n import N_, as_is
+from ops_db.identity.permissions import ANALYTICS_AREAS, ANALYTICS_DRILLS
+from ops_db.kit.errors import PermissionDenied, ValidationError
+from ops_db.kit.uow import Actor
 
 PDF_ROWS = 200  # rows per table in an area's PDF; the CSV/XLSX has them all
 
@@ -88,16 +91,44 @@ AREAS: dict[str, tuple[Table, ...]] = {
     ),
 }
 
-# Which permission opens which area (the marts hold the same facts the operational pages guard).
-AREA_PERMISSION = {"Finance": "billing.read", "SLA": "sla.read", "Reliability": "orders.read",
-                   "Workforce": "workforce.read", "Inventory": "inventory.read", "Customers": "customers.read"}
+# Which permission opens which area (the marts hold the same facts the operational pages guard); declared with
+# the rest of the matrix in ops_db.identity.permissions.
+AREA_PERMISSION = ANALYTICS_AREAS
 
 
-def table(tenant_id: int, spec: Table, period: Period | None = None, *, limit: int = 5000,
+def require_area(actor: Actor, area: str) -> None:
+    """Refuse unless ``actor`` may read the area: its read permission, and a login that row-level security does
+    not narrow. The warehouse holds the whole company's rows, so a customer or a technician-only login (whom
+    Postgres shows only their own) would see everyone's there."""
+    actor.require(AREA_PERMISSION[area])
+    if actor.is_customer or actor.is_technician_only or "public" in actor.roles:
+        raise PermissionDenied("The analytics figures are for office staff.")
+
+
+def may_read(actor: Actor, area: str) -> bool:
+    """Whether ``actor`` may read the area (see :func:`require_area`)."""
+    try:
+        require_area(actor, area)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def area_of(spec: Table) -> str:
+    """The area whose list holds this table (only those tables can be read: the relation goes into SQL)."""
+    for area, specs in AREAS.items():
+        if any(known.relation == spec.relation and known.order_by == spec.order_by
+               and known.period == spec.period for known in specs):
+            return area
+    raise ValidationError("There is no analytics table called {table}.", table=spec.relation)
+
+
+def table(actor: Actor, spec: Table, period: Period | None = None, *, limit: int = 5000,
           path: Path | None = None) -> pd.DataFrame:
-    """The tenant's rows of one mart, newest first where the mart has a time axis (within ``period`` if given;
+    """The company's rows of one mart, newest first where the mart has a time axis (within ``period`` if given;
     a snapshot table ignores the period)."""
-    where, params = "tenant_id = ?", list[object]([tenant_id])
+    require_area(actor, area_of(spec))
+    where, params = "tenant_id = ?", list[object]([actor.tenant_id])
     if period is not None and spec.period is not None:
         where += f" AND {spec.period} >= ? AND {spec.period} < ?"
         params += [period.since, period.end]
@@ -115,20 +146,22 @@ def _dates_as_dates(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def monthly_finance(tenant_id: int, period: Period | None = None, *, path: Path | None = None) -> pd.DataFrame:
+def monthly_finance(actor: Actor, period: Period | None = None, *, path: Path | None = None) -> pd.DataFrame:
     """Invoiced, paid and receivables per month: the finance chart."""
+    require_area(actor, "Finance")
     return query("SELECT strftime(month_start, '%Y-%m') AS month, invoiced_total, payments_received, refunds_paid, "
                  "receivables_end "
                  "FROM finance.finance_monthly_summary WHERE tenant_id = ? AND month_start >= ? AND month_start < ? "
-                 "ORDER BY month_start", [tenant_id, *_bounds(period)], path=path)
+                 "ORDER BY month_start", [actor.tenant_id, *_bounds(period)], path=path)
 
 
-def sla_compliance(tenant_id: int, period: Period | None = None, *, path: Path | None = None) -> pd.DataFrame:
+def sla_compliance(actor: Actor, period: Period | None = None, *, path: Path | None = None) -> pd.DataFrame:
     """Compliance % per month and priority: the SLA chart."""
+    require_area(actor, "SLA")
     return query("SELECT strftime(month, '%Y-%m') AS month, priority, sum(met) AS met, sum(breached) AS breached, "
                  "round(100.0 * sum(met) / nullif(sum(met) + sum(breached), 0), 1) AS compliance_pct "
                  "FROM sla.sla_compliance_monthly WHERE tenant_id = ? AND month >= ? AND month < ? "
-                 "GROUP BY ALL ORDER BY 1, 2", [tenant_id, *_bounds(period)], path=path)
+                 "GROUP BY ALL ORDER BY 1, 2", [actor.tenant_id, *_bounds(period)], path=path)
 
 
 def _bounds(period: Period | None) -> list[date]:
@@ -182,37 +215,59 @@ DRILLS: dict[str, Drill] = {
 }
 
 
-def drill_choices(tenant_id: int, drill: Drill, *, path: Path | None = None) -> dict[object, str]:
-    """Value → label of what one can drill into."""
+def require_drill(actor: Actor, area: str) -> Drill:
+    """The area's drill, if ``actor`` may read the area and what its orders show (``ANALYTICS_DRILLS``)."""
+    require_area(actor, area)
+    for permission in ANALYTICS_DRILLS[area]:
+        actor.require(permission)
+    return DRILLS[area]
+
+
+def may_drill(actor: Actor, area: str) -> bool:
+    """Whether the area has a drill ``actor`` may use."""
+    if area not in DRILLS:
+        return False
+    try:
+        require_drill(actor, area)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def drill_choices(actor: Actor, area: str, *, path: Path | None = None) -> dict[object, str]:
+    """Value → label of what one can drill into in the area."""
+    drill = require_drill(actor, area)
     if isinstance(drill.choices, dict):
         return drill.choices
-    rows = query(drill.choices, [tenant_id], path=path).itertuples(index=False)
+    rows = query(drill.choices, [actor.tenant_id], path=path).itertuples(index=False)
     return {row[0]: str(row[1]) for row in rows}
 
 
-def drill_orders(tenant_id: int, drill: Drill, value: object, period: Period, *,
+def drill_orders(actor: Actor, area: str, value: object, period: Period, *,
                  path: Path | None = None) -> pd.DataFrame:
-    """The orders of the period behind one drill value (at most 1,000)."""
-    return query(drill.orders, [tenant_id, value, period.since, period.end], path=path)
+    """The orders of the period behind one drill value of the area (at most 1,000)."""
+    drill = require_drill(actor, area)
+    return query(drill.orders, [actor.tenant_id, value, period.since, period.end], path=path)
 
 
-def area_report(tenant_id: int, area: str, period: Period, brand: Brand, *, t: Callable[[str], str] = as_is,
+def area_report(actor: Actor, area: str, period: Period, brand: Brand, *, t: Callable[[str], str] = as_is,
                 headings: Callable[[str], str] = as_is, number: Callable[[int], str] = "{:,}".format,
                 path: Path | None = None) -> bytes:
     """An area's tables (the first ``PDF_ROWS`` rows of each) as a landscape PDF, in the reader's language:
     ``t`` translates the title, subtitle, section titles and notes, ``headings`` gives a column's heading
     (by default its data name) and ``number`` writes a count."""
-    sections = [_section(tenant_id, spec, period, t=t, headings=headings, number=number, path=path)
+    require_area(actor, area)
+    sections = [_section(actor, spec, period, t=t, headings=headings, number=number, path=path)
                 for spec in AREAS[area]]
     return report_pdf(brand, t("{area} analytics").format(area=t(area)), _subtitle(period, t), sections, t=t)
 
 
-def table_report(tenant_id: int, spec: Table, period: Period, brand: Brand, *, t: Callable[[str], str] = as_is,
+def table_report(actor: Actor, spec: Table, period: Period, brand: Brand, *, t: Callable[[str], str] = as_is,
                  headings: Callable[[str], str] = as_is, number: Callable[[int], str] = "{:,}".format,
                  path: Path | None = None) -> bytes:
     """One analytics table (its first ``PDF_ROWS`` rows) as a landscape PDF, in the reader's language, as
     :func:`area_report` writes each of an area's tables."""
-    section = _section(tenant_id, spec, period, t=t, headings=headings, number=number, path=path)
+    section = _section(actor, spec, period, t=t, headings=headings, number=number, path=path)
     return report_pdf(brand, t(spec.title), _subtitle(period, t), [section], t=t)
 
 
@@ -220,10 +275,10 @@ def _subtitle(period: Period, t: Callable[[str], str]) -> str:
     return t("Period {period} (snapshot tables as of the last warehouse refresh).").format(period=period.label(t))
 
 
-def _section(tenant_id: int, spec: Table, period: Period, *, t: Callable[[str], str],
+def _section(actor: Actor, spec: Table, period: Period, *, t: Callable[[str], str],
              headings: Callable[[str], str], number: Callable[[int], str], path: Path | None) -> TableSection:
     """One table of a PDF report: its title, headings and first rows, and a note when rows were left out."""
-    frame = table(tenant_id, spec, period, path=path)
+    frame = table(actor, spec, period, path=path)
     note = (t("First {shown} of {total} rows.").format(shown=number(PDF_ROWS), total=number(len(frame)))
             if len(frame) > PDF_ROWS else None)
     return TableSection(t(spec.title), [headings(str(c)) for c in frame.columns],

@@ -113,6 +113,7 @@ def invoices(engine: Engine, actor: Actor, zone: ZoneInfo, *, status: str | None
              invoice_id: int | None = None, limit: int = INVOICE_LIMIT) -> pd.DataFrame:
     """Invoices newest first with paid (net of refunds) and due (net of credit notes), filtered by status and by
     a search in the invoice number or customer name."""
+    actor.require("billing.read")
     q = clean_search(search)
     rows = _rows(engine, actor, _INVOICES_SQL, {"tz": zone.key, "status": status, "id": invoice_id, "q": q,
                                                 "like": f"%{q}%", "limit": limit})
@@ -121,6 +122,7 @@ def invoices(engine: Engine, actor: Actor, zone: ZoneInfo, *, status: str | None
 
 def invoice(engine: Engine, actor: Actor, zone: ZoneInfo, invoice_id: int) -> dict[str, Any] | None:
     """One invoice with its balance, as a row of :func:`invoices`."""
+    actor.require("billing.read")
     frame = invoices(engine, actor, zone, invoice_id=invoice_id, limit=1)
     return None if frame.empty else dict(frame.iloc[0])
 
@@ -133,6 +135,7 @@ def payable_invoices(engine: Engine, actor: Actor, *, keep: Collection[int | Non
     so a choice cannot silently fall back to another invoice, and the service's refusal says what happened.
     The label leaves out the balance on purpose: a label that changes under the browser resets the choice.
     """
+    actor.require("billing.read")
     kept = [i for i in keep if i is not None]
     rows = _rows(engine, actor, _PAYABLE_SQL, {"keep": kept, "limit": limit})
     return {int(r["id"]): str(r["label"]) for r in rows}
@@ -142,6 +145,7 @@ def uninvoiced_orders(engine: Engine, actor: Actor, *, keep: int | None = None, 
                       ) -> dict[int, str]:
     """Id → label ("RO-2026-000123 · Jane Doe") of ready or closed orders with lines and no live invoice
     (``keep`` stays listed, as in :func:`payable_invoices`)."""
+    actor.require("billing.read")
     rows = _rows(engine, actor, _UNINVOICED_SQL, {"keep": keep, "limit": limit})
     return {int(r["id"]): str(r["label"]) for r in rows}
 
@@ -150,6 +154,7 @@ def refundable_payments(engine: Engine, actor: Actor, zone: ZoneInfo, *, search:
                         keep: int | None = None, limit: int = 500) -> pd.DataFrame:
     """Succeeded payments with something left to refund, newest first, searched by invoice number or customer
     (``keep`` stays listed, as in :func:`payable_invoices`)."""
+    actor.require("billing.read")
     q = clean_search(search)
     rows = _rows(engine, actor, _REFUNDABLE_SQL, {"tz": zone.key, "q": q, "like": f"%{q}%", "keep": keep,
                                                   "limit": limit})
@@ -166,6 +171,7 @@ def payment_label(row: Any, t: Callable[[str], str], day: Callable[[date], str] 
 
 def aging(engine: Engine, actor: Actor, today: date) -> pd.DataFrame:
     """Open invoices with what is owed, days overdue on ``today`` and their bucket (from the service)."""
+    actor.require("billing.read")
     rows = receivables(UnitOfWork(engine, actor), as_of=today)
     return pd.DataFrame(rows, columns=["id", "invoice_number", "customer_id", "customer", "due_on", "total", "due",
                                        "days_overdue", "bucket"])[AGING_COLUMNS]
@@ -187,6 +193,7 @@ def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
 
 def drawer_payments(engine: Engine, actor: Actor, zone: ZoneInfo, day: date) -> pd.DataFrame:
     """Succeeded payments received on a local day, in order."""
+    actor.require("billing.read")
     start, end = day_bounds(day, zone)
     rows = _rows(engine, actor, _DRAWER_PAYMENTS_SQL, {"tz": zone.key, "start": start, "end": end})
     return pd.DataFrame(rows, columns=DRAWER_PAYMENT_COLUMNS)
@@ -194,6 +201,7 @@ def drawer_payments(engine: Engine, actor: Actor, zone: ZoneInfo, day: date) -> 
 
 def drawer_refunds(engine: Engine, actor: Actor, zone: ZoneInfo, day: date) -> pd.DataFrame:
     """Refunds made on a local day, with the method of the payment they give back."""
+    actor.require("billing.read")
     start, end = day_bounds(day, zone)
     rows = _rows(engine, actor, _DRAWER_REFUNDS_SQL, {"tz": zone.key, "start": start, "end": end})
     return pd.DataFrame(rows, columns=DRAWER_REFUND_COLUMNS)

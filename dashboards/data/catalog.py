@@ -11,6 +11,7 @@ from ops_db.kit.uow import Actor, UnitOfWork
 
 def equipment_models(engine: Engine, actor: Actor) -> dict[str, int]:
     """Label → id of the tenant's equipment models ("Apple · iPhone 13 (phone)"), sorted by label."""
+    actor.require("orders.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(
             "SELECT m.id, mf.name || ' · ' || m.name || ' (' || m.category || ')' AS label "
@@ -20,6 +21,7 @@ def equipment_models(engine: Engine, actor: Actor) -> dict[str, int]:
 
 def order_id_by_number(engine: Engine, actor: Actor, number: str) -> int | None:
     """The id of the order with this number, if the actor may see it."""
+    actor.require("orders.read")
     with UnitOfWork(engine, actor) as uow:
         found = uow.session.execute(text("SELECT id FROM service_orders WHERE order_number = :n"),
                                     {"n": (number or "").strip().upper()[:32]}).scalar()
@@ -34,24 +36,30 @@ def _labels(engine: Engine, actor: Actor, sql: str) -> dict[str, int]:
 
 def services(engine: Engine, actor: Actor) -> dict[str, int]:
     """Label → id of the active catalogue services ("Screen replacement · 89.00")."""
+    actor.require("orders.read")
     return _labels(engine, actor, "SELECT id, name || ' · ' || default_price AS label FROM service_catalog_items"
                                   " WHERE is_active ORDER BY name")
 
 
 def parts(engine: Engine, actor: Actor) -> dict[str, int]:
     """Label → id of parts ("SCR-IP13 · iPhone 13 screen · 120.00")."""
+    actor.require("inventory.read")
     return _labels(engine, actor, "SELECT id, sku || ' · ' || name || ' · ' || sale_price AS label FROM parts"
                                   " ORDER BY sku")
 
 
 def stock_locations(engine: Engine, actor: Actor) -> dict[str, int]:
     """Label → id of active stock locations ("Main warehouse (warehouse)")."""
+    actor.require("inventory.read")
     return _labels(engine, actor, "SELECT id, name || ' (' || kind || ')' AS label FROM stock_locations"
                                   " WHERE is_active ORDER BY kind, name")
 
 
 def order_extras(engine: Engine, actor: Actor, order_id: int) -> dict[str, list[dict[str, object]]]:
-    """What hangs off an order besides lines and events: reservations, notes, attachments, invoices, payments."""
+    """What hangs off an order besides lines and events: reservations, notes, attachments, invoices, payments,
+    refunds and warranties. Each part needs its own read permission besides ``orders.read`` (a dispatcher sees
+    the order, not its money); a part the actor may not read comes back empty."""
+    actor.require("orders.read")
     queries = {
         "reservations": "SELECT p.sku, p.name AS part, r.quantity, l.name AS location, r.status FROM"
                         " stock_reservations r JOIN parts p ON p.id = r.part_id JOIN stock_locations l"
@@ -69,7 +77,12 @@ def order_extras(engine: Engine, actor: Actor, order_id: int) -> dict[str, list[
     }
     with UnitOfWork(engine, actor) as uow:
         return {name: [dict(r) for r in uow.session.execute(text(sql), {"o": order_id}).mappings()]
-                for name, sql in queries.items()}
+                if actor.can(EXTRA_PERMISSION.get(name, "orders.read")) else [] for name, sql in queries.items()}
+
+
+# What each part of :func:`order_extras` needs besides ``orders.read``.
+EXTRA_PERMISSION = {"reservations": "inventory.read", "invoices": "billing.read", "payments": "billing.read",
+                    "refunds": "billing.read", "warranties": "warranty.read"}
 
 
 def tenant_zone(engine: Engine, actor: Actor) -> ZoneInfo:

@@ -67,6 +67,7 @@ def priority_score(priority: str, sla_state: str | None, sla_due: datetime | Non
 
 def waiting_queue(engine: Engine, actor: Actor, now: datetime, *, limit: int = 20000) -> pd.DataFrame:
     """Plannable orders with no active booking, highest priority score first."""
+    actor.require("plans.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(_QUEUE_SQL), {"stages": list(planning.PLANNABLE_STAGES),
                                                       "limit": limit}).mappings().all()
@@ -81,6 +82,7 @@ def waiting_queue(engine: Engine, actor: Actor, now: datetime, *, limit: int = 2
 
 def technicians(engine: Engine, actor: Actor) -> dict[int, str]:
     """Active technicians, id → name."""
+    actor.require("workforce.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text("SELECT id, name FROM technicians WHERE is_active ORDER BY name")).mappings()
         return {int(r["id"]): str(r["name"]) for r in rows}
@@ -88,6 +90,7 @@ def technicians(engine: Engine, actor: Actor) -> dict[int, str]:
 
 def day_bookings(engine: Engine, actor: Actor, day: date) -> pd.DataFrame:
     """Every technician's bookings of the day (the Gantt), with the shift they sit in."""
+    actor.require("workforce.read")
     rows: list[dict[str, Any]] = []
     names = technicians(engine, actor)
     for tech in planning.current_plan_summary(UnitOfWork(engine, actor), day):
@@ -100,6 +103,7 @@ def day_bookings(engine: Engine, actor: Actor, day: date) -> pd.DataFrame:
 
 def active_bookings(engine: Engine, actor: Actor, day: date) -> pd.DataFrame:
     """The day's confirmed or running bookings (the ones that can run late), with their ids."""
+    actor.require("workforce.read")
     zone = tenant_zone(engine, actor)
     start = datetime.combine(day, time(0), zone)
     with UnitOfWork(engine, actor) as uow:
@@ -113,6 +117,7 @@ def active_bookings(engine: Engine, actor: Actor, day: date) -> pd.DataFrame:
 
 def map_points(engine: Engine, actor: Actor) -> pd.DataFrame:
     """Field jobs waiting or booked (red) and technicians' home bases (blue), as lat/lon points."""
+    actor.require("plans.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(
             "SELECT 'job' AS kind, o.order_number AS label, s.latitude AS lat, s.longitude AS lon"
@@ -141,6 +146,8 @@ def propose_plan(engine: Engine, actor: Actor, day: date, *, time_limit: float =
                  pins: dict[int, int] | None = None, now: datetime | None = None) -> Proposed:
     """Run the optimizer on the day and store its proposal; ``pins`` keeps orders with a chosen technician
     (the dispatcher's edits), and the plan is re-checked by the independent feasibility checker."""
+    actor.require("plans.read")
+    actor.require("plans.propose")  # before the optimizer runs, not after it has
     snap = planning.snapshot(UnitOfWork(engine, actor), day, now=now)
     for job in snap["jobs"]:
         chosen = (pins or {}).get(int(job["id"]))
@@ -155,6 +162,7 @@ def propose_plan(engine: Engine, actor: Actor, day: date, *, time_limit: float =
 
 def latest_plan(engine: Engine, actor: Actor, day: date) -> dict[str, Any] | None:
     """The newest proposal for the day (proposed, partly or fully accepted), if any."""
+    actor.require("plans.read")
     with UnitOfWork(engine, actor) as uow:
         row = uow.session.execute(text(
             "SELECT id, status, solver, kpis, created_at FROM optimizer_plans WHERE plan_date = :d"
@@ -213,6 +221,7 @@ def _warehouses(engine: Engine, actor: Actor) -> dict[int, str]:
 def plan_changes(engine: Engine, actor: Actor, plan_id: int, *, t: Callable[[str], str] = as_is) -> pd.DataFrame:
     """The proposal against the current bookings, one row per order, with each job's explanation in the
     reader's language (``t`` translates a message)."""
+    actor.require("plans.read")
     names = technicians(engine, actor)
     warehouses = _warehouses(engine, actor)
     zone = tenant_zone(engine, actor)

@@ -74,6 +74,7 @@ ORDER BY pl.id
 
 def locations(engine: Engine, actor: Actor) -> dict[int, str]:
     """Id → label ("WH1 · Main warehouse") of the active stock locations, warehouses first."""
+    actor.require("inventory.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(
             "SELECT id, code || ' · ' || name AS label FROM stock_locations WHERE is_active "
@@ -83,6 +84,7 @@ def locations(engine: Engine, actor: Actor) -> dict[int, str]:
 
 def parts(engine: Engine, actor: Actor) -> dict[int, str]:
     """Id → label ("PHO-00012 · Phone part 3") of the parts catalogue, by SKU."""
+    actor.require("inventory.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(
             "SELECT id, sku || ' · ' || name AS label FROM parts ORDER BY sku")).mappings().all()
@@ -91,6 +93,7 @@ def parts(engine: Engine, actor: Actor) -> dict[int, str]:
 
 def suppliers(engine: Engine, actor: Actor) -> dict[int, str]:
     """Id → name of the suppliers, by name."""
+    actor.require("inventory.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text("SELECT id, name FROM suppliers ORDER BY name, id")).mappings().all()
     return {int(r["id"]): str(r["name"]) for r in rows}
@@ -100,6 +103,7 @@ def stock(engine: Engine, actor: Actor, *, location_id: int | None = None, searc
           limit: int = STOCK_LIMIT) -> pd.DataFrame:
     """Stock levels with what is free (quantity − reserved), by SKU then location; filtered by location and
     by a search in the part's SKU or name."""
+    actor.require("inventory.read")
     q = clean_search(search)
     return read_frame(engine, actor, _STOCK_SQL, {"location": location_id, "q": q, "like": f"%{q}%", "limit": limit},
                   STOCK_COLUMNS)
@@ -107,6 +111,7 @@ def stock(engine: Engine, actor: Actor, *, location_id: int | None = None, searc
 
 def active_reservations(engine: Engine, actor: Actor, *, limit: int = 2000) -> pd.DataFrame:
     """Parts held for orders and not yet used or released, oldest first."""
+    actor.require("inventory.read")
     return read_frame(engine, actor, _RESERVATIONS_SQL, {"limit": limit}, RESERVATION_COLUMNS)
 
 
@@ -114,6 +119,7 @@ def active_reservations(engine: Engine, actor: Actor, *, limit: int = 2000) -> p
 def reorder(engine: Engine, actor: Actor, *, t: Callable[[str], str] = as_is) -> pd.DataFrame:
     """The service's reorder suggestions with location and preferred supplier named, most short first
     (``t`` translates the stand-in label of a location that is no longer active)."""
+    actor.require("inventory.read")
     rows = reorder_suggestions(UnitOfWork(engine, actor))
     places, sources = locations(engine, actor), suppliers(engine, actor)
     frame = pd.DataFrame(rows, columns=["part_id", "sku", "name", "location_id", "quantity", "reserved",
@@ -128,11 +134,13 @@ def reorder(engine: Engine, actor: Actor, *, t: Callable[[str], str] = as_is) ->
 
 def purchase_orders(engine: Engine, actor: Actor, *, limit: int = 500) -> pd.DataFrame:
     """Purchase orders, newest first."""
+    actor.require("inventory.read")
     return read_frame(engine, actor, _PO_SQL, {"limit": limit}, PO_COLUMNS)
 
 
 def purchase_order_lines(engine: Engine, actor: Actor, po_id: int) -> pd.DataFrame:
     """The lines of one purchase order with what has arrived and what is still outstanding."""
+    actor.require("inventory.read")
     return read_frame(engine, actor, _PO_LINES_SQL, {"po": po_id}, PO_LINE_COLUMNS)
 
 

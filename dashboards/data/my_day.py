@@ -52,6 +52,7 @@ def _day_bounds(engine: Engine, actor: Actor, day: date) -> tuple[datetime, date
 
 def jobs(engine: Engine, actor: Actor, day: date) -> pd.DataFrame:
     """The technician's bookings on the day in route order, with the order, customer, site and device."""
+    actor.require("workforce.read")
     start, end = _day_bounds(engine, actor, day)
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(_JOBS_SQL), {"tech": actor.technician_id, "s": start, "e": end}).mappings()
@@ -64,6 +65,7 @@ def jobs(engine: Engine, actor: Actor, day: date) -> pd.DataFrame:
 
 def device_history(engine: Engine, actor: Actor, equipment_id: int, before_order_id: int) -> pd.DataFrame:
     """Earlier orders on the same device (what was wrong, when, how it ended)."""
+    actor.require("orders.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(
             "SELECT order_number, received_at::date AS received, stage, problem_description FROM service_orders"
@@ -75,6 +77,7 @@ def device_history(engine: Engine, actor: Actor, equipment_id: int, before_order
 
 def parts_to_bring(engine: Engine, actor: Actor, order_ids: list[int]) -> pd.DataFrame:
     """Active reservations for these orders: what to pick up where (van stock is already on board)."""
+    actor.require("inventory.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(_PARTS_SQL), {"orders": order_ids}).mappings()
         return pd.DataFrame([dict(r) for r in rows], columns=[
@@ -84,6 +87,7 @@ def parts_to_bring(engine: Engine, actor: Actor, order_ids: list[int]) -> pd.Dat
 
 def clocked_in_since(engine: Engine, actor: Actor) -> datetime | None:
     """When the technician clocked in, if they are clocked in now."""
+    actor.require("workforce.read")
     with UnitOfWork(engine, actor) as uow:
         since: datetime | None = uow.session.execute(text(
             "SELECT started_at FROM time_entries WHERE technician_id = :t AND kind = 'shift' AND ended_at IS NULL"),

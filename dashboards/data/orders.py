@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, text
 
+from dashboards.data import read_frame
 from ops_db.kit.uow import Actor, UnitOfWork
 
 BOARD_STAGES = ("received", "diagnostics", "awaiting_approval", "awaiting_parts", "repair", "quality_check",
@@ -70,17 +71,20 @@ def open_orders(engine: Engine, actor: Actor, *, search: str = "", stages: tuple
                 limit: int = 2000) -> pd.DataFrame:
     """Open orders the actor may see (tenant; own orders for customers, own jobs' for technicians), oldest
     first, at most ``limit`` of them (:func:`open_order_counts` gives the true totals)."""
+    actor.require("orders.read")
     return _frame(engine, actor, _TABLE_SQL, {**_params(search, stages), "limit": limit})
 
 
 def board_cards(engine: Engine, actor: Actor, *, search: str = "", per_stage: int = 8) -> pd.DataFrame:
     """The oldest ``per_stage`` open orders of every board column (the kanban's cards)."""
+    actor.require("orders.read")
     return _frame(engine, actor, _CARDS_SQL, {**_params(search, BOARD_STAGES), "per_stage": per_stage})
 
 
 def open_order_counts(engine: Engine, actor: Actor, *, search: str = "") -> dict[str, int]:
     """True totals over every open order the actor may see: one entry per board column, plus ``total``,
     ``at_risk`` and ``breached`` (SLA states of the resolution clock)."""
+    actor.require("orders.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(_COUNTS_SQL), _params(search, BOARD_STAGES)).all()
     counts = dict.fromkeys((*BOARD_STAGES, "total", "at_risk", "breached"), 0)
@@ -91,3 +95,29 @@ def open_order_counts(engine: Engine, actor: Actor, *, search: str = "") -> dict
         if sla_state in ("at_risk", "breached"):
             counts[str(sla_state)] += n
     return counts
+
+
+# A request "to link": its typed email or phone belongs to another (active) customer than the one it is filed
+# under. Anonymous portal requests never join an existing customer by themselves (ops_db.orders.service
+# ._stranger); staff who recognise the person move them with ops_db.orders.service.link_request.
+_TO_LINK_SQL = """
+SELECT r.id AS request_id, r.submitted_at, r.contact_name, r.contact_email, r.contact_phone,
+       o.order_number, c.id AS customer_id, c.name AS customer
+FROM service_requests r
+JOIN customers c ON c.id <> r.customer_id AND c.is_active
+     AND ((r.contact_email IS NOT NULL AND lower(c.email) = lower(r.contact_email))
+          OR (r.contact_phone IS NOT NULL AND c.phone = r.contact_phone))
+LEFT JOIN service_orders o ON o.request_id = r.id
+WHERE NOT EXISTS (SELECT 1 FROM invoices i WHERE i.order_id = o.id AND i.status <> 'void')
+ORDER BY r.submitted_at DESC, r.id DESC, c.id
+LIMIT :limit
+"""
+TO_LINK_COLUMNS = ["request_id", "submitted_at", "contact_name", "contact_email", "contact_phone", "order_number",
+                   "customer_id", "customer"]
+
+
+def requests_to_link(engine: Engine, actor: Actor, *, limit: int = 200) -> pd.DataFrame:
+    """Requests filed under a customer of their own whose typed email or phone belongs to an existing customer
+    (one row per possible match), newest first: staff decide whether it is the same person and link it."""
+    actor.require("requests.read")
+    return read_frame(engine, actor, _TO_LINK_SQL, {"limit": limit}, TO_LINK_COLUMNS)

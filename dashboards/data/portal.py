@@ -5,10 +5,13 @@ Row-level security scopes every query to the customer's own rows; the queries st
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 from sqlalchemy import Engine, text
 
 from ops_db.kit.uow import Actor, UnitOfWork
+from ops_db.orders.service import load_order, timeline
 
 _ORDERS_SQL = """
 SELECT o.id, o.order_number, o.stage, o.received_at, o.completed_at, o.estimate_status, o.estimate_amount,
@@ -27,6 +30,7 @@ LIMIT 200
 
 def my_orders(engine: Engine, actor: Actor) -> pd.DataFrame:
     """The customer's orders, newest first, with the invoice and their rating if any."""
+    actor.require("orders.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(_ORDERS_SQL), {"c": actor.customer_id}).mappings()
         return pd.DataFrame([dict(r) for r in rows], columns=[
@@ -36,6 +40,7 @@ def my_orders(engine: Engine, actor: Actor) -> pd.DataFrame:
 
 def my_devices(engine: Engine, actor: Actor) -> pd.DataFrame:
     """The customer's registered devices with their latest warranty end."""
+    actor.require("customers.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(
             "SELECT m.name AS model, e.serial_number, e.purchase_date,"
@@ -48,6 +53,7 @@ def my_devices(engine: Engine, actor: Actor) -> pd.DataFrame:
 
 def my_warranties(engine: Engine, actor: Actor) -> pd.DataFrame:
     """Warranties on the customer's devices (manufacturer's and on our repairs), latest first."""
+    actor.require("warranty.read")
     with UnitOfWork(engine, actor) as uow:
         rows = uow.session.execute(text(
             "SELECT m.name AS device, e.serial_number, w.kind, w.coverage, w.starts_on, w.ends_on"
@@ -56,3 +62,12 @@ def my_warranties(engine: Engine, actor: Actor) -> pd.DataFrame:
             {"c": actor.customer_id}).mappings()
         return pd.DataFrame([dict(r) for r in rows], columns=["device", "serial_number", "kind", "coverage",
                                                               "starts_on", "ends_on"])
+
+
+def order_timeline(engine: Engine, actor: Actor, order_id: int) -> list[dict[str, Any]]:
+    """The stages an order went through, oldest first, as ``{"stage", "at"}`` (row-level security: a customer's
+    own orders only)."""
+    actor.require("orders.read")
+    with UnitOfWork(engine, actor) as uow:
+        order = load_order(uow, order_id)  # NotFound unless the actor may see it
+        return [{"stage": e["to_stage"], "at": e["at"]} for e in timeline(uow, order.id) if e["to_stage"]]

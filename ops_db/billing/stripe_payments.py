@@ -156,7 +156,7 @@ def checkout_url(uow: UnitOfWork, config: StripeConfig | None, invoice_id: int, 
         raise PaymentsUnavailable("Online payment is not set up; pay at the counter or by bank transfer.")
     with uow:
         actor = uow.actor
-        actor.require("billing.pay")
+        actor.require("billing.pay_online")  # paying through the provider, not recording money as received
         invoice = uow.session.get(Invoice, invoice_id)
         if invoice is None or (actor.is_customer and invoice.customer_id != actor.customer_id):
             raise NotFound("Invoice {invoice} does not exist.", invoice=invoice_id)

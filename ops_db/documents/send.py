@@ -18,12 +18,15 @@ from ops_db.kit.uow import UnitOfWork
 
 def send_document(uow: UnitOfWork, kind: str, record_id: int, *, locale: str | None = None) -> int:
     """Email one document as a PDF to its customer (in the customer's language unless ``locale`` is given) or,
-    for a purchase order, to the supplier. Staff who may read the document send it; the address is the one on
-    file, never typed in. Audited; returns the outbox message's id."""
-    check_request(kind, record_id)
+    for a purchase order, to the supplier; the address is the one on file, never typed in. Needs ``documents.send``
+    (``inventory.purchase`` for a purchase order) besides the read permission of the document: reading is not
+    sending (an auditor reads every document and sends none). Audited; returns the outbox message's id."""
     with uow:
         if uow.actor.is_customer or "public" in uow.actor.roles:
             raise PermissionDenied("Only staff send documents.")
+        # Who orders the parts sends the purchase order; a customer's documents need documents.send.
+        uow.actor.require("inventory.purchase" if kind == "purchase_order" else "documents.send")
+        check_request(kind, record_id)
         # Built once, with the permission and visibility checks; again only when the recipient reads another
         # language than the company's and none was chosen.
         document = BUILDERS[kind](Context(uow, locale), record_id)

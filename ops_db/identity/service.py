@@ -199,7 +199,9 @@ def has_second_factor(uow: UnitOfWork) -> bool:
     """Whether the signed-in person's sign-in asks for an authenticator code (set up and confirmed)."""
     with uow:
         user_id = uow.actor.user_id
-        secret = uow.session.get(TotpSecret, user_id) if user_id is not None else None
+        if user_id is None:  # own-account actions: only a signed-in person has one
+            raise ValidationError("Only a signed-in person can set up a second factor.")
+        secret = uow.session.get(TotpSecret, user_id)
         return secret is not None and secret.confirmed_at is not None
 
 
@@ -207,7 +209,9 @@ def confirm_totp(uow: UnitOfWork, code: str) -> None:
     """Finish TOTP set-up by proving the authenticator app produces valid codes."""
     with uow:
         actor = uow.actor
-        secret = uow.session.get(TotpSecret, actor.user_id) if actor.user_id else None
+        if actor.user_id is None:
+            raise ValidationError("Only a signed-in person can set up a second factor.")
+        secret = uow.session.get(TotpSecret, actor.user_id)
         if secret is None:
             raise NotFound("Start the second-factor set-up first.")
         if not _accept_totp(secret, code or ""):

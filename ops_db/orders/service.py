@@ -22,8 +22,8 @@ from ops_db.assets.models import Equipment, EquipmentModel
 from ops_db.billing.models import Invoice, InvoiceStatus, TaxRate
 from ops_db.comms.service import notify_customer, notify_user
 from ops_db.comms.webhooks import enqueue_order_event
-from ops_db.customers.models import Customer, CustomerTier
-from ops_db.customers.service import CustomerIn, find_or_create, page_bounds
+from ops_db.customers.models import Customer, CustomerPreference, CustomerTier
+from ops_db.customers.service import CustomerIn, clean_contact, find_or_create, page_bounds
 from ops_db.i18n import N_
 from ops_db.identity.models import Tenant
 from ops_db.inventory.models import Part
@@ -147,11 +147,7 @@ def submit_request(uow: UnitOfWork, data: RequestIn) -> Receipt:
         problem = _clean_text(data.problem_description, N_("problem description"), 10000)
         assert item is not None and problem is not None
         _check_photo_count(data.photos)
-        customer, _ = find_or_create(uow, CustomerIn(data.contact_name, data.contact_email, data.contact_phone))
-        if uow.actor.is_customer and customer.id != uow.actor.customer_id:
-            own = uow.session.get(Customer, uow.actor.customer_id)
-            assert own is not None
-            customer = own
+        customer = _requester(uow, CustomerIn(data.contact_name, data.contact_email, data.contact_phone))
         now = uow.now()
         request = ServiceRequest(
             tenant_id=uow.actor.tenant_id, channel=data.channel, status=RequestStatus.CONVERTED,
@@ -174,10 +170,99 @@ def submit_request(uow: UnitOfWork, data: RequestIn) -> Receipt:
         return Receipt(order.id, order.order_number, order.tracking_code, request.id)
 
 
+def _requester(uow: UnitOfWork, contact: CustomerIn) -> Customer:
+    """Whose request it is. A signed-in customer's is their own; staff (or the system) taking a request down
+    find the customer by email or phone, as at the counter. An anonymous visitor proves nothing by typing an
+    email or a phone, so their request never joins an existing customer's history and messages
+    (:func:`_stranger`)."""
+    actor = uow.actor
+    if actor.is_customer:
+        clean_contact(contact.name, contact.email, contact.phone)
+        own = uow.session.get(Customer, actor.customer_id)
+        if own is None:
+            raise NotFound("Customer {customer} does not exist.", customer=actor.customer_id)
+        return own
+    if "public" in actor.roles:
+        return _stranger(uow, contact)
+    return find_or_create(uow, contact)[0]
+
+
+def _stranger(uow: UnitOfWork, contact: CustomerIn) -> Customer:
+    """A customer record of its own for an anonymous portal request. It carries only the contact details no
+    other customer has (the request row keeps everything typed), so the stranger's order and messages never reach
+    an existing customer, nor theirs the stranger. Staff who recognise the person move the request to the right
+    customer with :func:`link_request`; requests whose typed contact belongs to another customer are the ones to
+    look at (``dashboards.data.orders.requests_to_link``)."""
+    name, email, phone = clean_contact(contact.name, contact.email, contact.phone)
+    session = uow.session
+    if email and session.execute(select(Customer.id).where(func.lower(Customer.email) == email.lower())
+                                 .limit(1)).first():
+        email = None
+    if phone and session.execute(select(Customer.id).where(Customer.phone == phone).limit(1)).first():
+        phone = None
+    tenant = session.get(Tenant, uow.actor.tenant_id)
+    customer = Customer(tenant_id=uow.actor.tenant_id, kind="person", name=name, email=email, phone=phone)
+    session.add(customer)
+    uow.flush()
+    session.add(CustomerPreference(tenant_id=uow.actor.tenant_id, customer_id=customer.id,
+                                   channel="email" if email else "sms",
+                                   language=tenant.locale if tenant is not None and tenant.locale else "en"))
+    uow.audit("customer.create", "customers", customer.id,
+              after={"name": name, "email": email, "phone": phone, "source": "portal request"})
+    return customer
+
+
+def link_request(uow: UnitOfWork, request_id: int, customer_id: int) -> ServiceRequest:
+    """Staff who recognise who sent a request move it, with the order opened from it, to that customer (an
+    anonymous portal request never joins an existing customer by itself). Only before the order is invoiced;
+    the portal's stand-in customer is deactivated when nothing else is theirs. Audited."""
+    with uow:
+        uow.actor.require("requests.convert")
+        uow.actor.require("customers.write")
+        request = uow.session.get(ServiceRequest, request_id, with_for_update=True)
+        if request is None:
+            raise NotFound("Request {request} does not exist.", request=request_id)
+        target = uow.session.get(Customer, customer_id)
+        if target is None:
+            raise NotFound("Customer {customer} does not exist.", customer=customer_id)
+        before = request.customer_id
+        if before == target.id:
+            raise Conflict("Request {request} already belongs to {name}.", request=request_id, name=target.name)
+        opened = uow.session.execute(select(ServiceOrder).where(ServiceOrder.request_id == request.id)
+                                     .with_for_update()).scalars().all()
+        invoiced = uow.session.execute(select(Invoice.invoice_number).where(
+            Invoice.order_id.in_([o.id for o in opened]), Invoice.status != InvoiceStatus.VOID)).scalar()
+        if invoiced is not None:
+            raise Conflict("Request {request} is already invoiced ({invoice}); it can no longer move to another "
+                           "customer.", request=request_id, invoice=invoiced)
+        request.customer_id = target.id
+        for order in opened:
+            order.customer_id = target.id
+        uow.flush()
+        if before is not None:
+            _retire_stand_in(uow, before)
+        uow.audit("request.link", "service_requests", request.id, before={"customer_id": before},
+                  after={"customer_id": target.id, "orders": [o.id for o in opened]})
+        uow.commit()
+        return request
+
+
+def _retire_stand_in(uow: UnitOfWork, customer_id: int) -> None:
+    """Deactivate a customer left with no request, order, device or login (the portal's stand-in)."""
+    still_used: bool = uow.session.execute(text(
+        "SELECT EXISTS (SELECT 1 FROM service_requests WHERE customer_id = :c)"
+        " OR EXISTS (SELECT 1 FROM service_orders WHERE customer_id = :c)"
+        " OR EXISTS (SELECT 1 FROM equipment WHERE customer_id = :c)"
+        " OR EXISTS (SELECT 1 FROM users WHERE customer_id = :c)"), {"c": customer_id}).scalar_one()
+    stand_in = uow.session.get(Customer, customer_id)
+    if not still_used and stand_in is not None and stand_in.is_active:
+        stand_in.is_active = False
+
+
 def record_request(uow: UnitOfWork, data: RequestIn) -> int:
     """Staff record a request that came by phone or message, for triage later (no order yet)."""
     with uow:
-        uow.actor.require("requests.read")
+        uow.actor.require("requests.convert")  # a write: never on a read permission (an auditor holds those)
         problem = _clean_text(data.problem_description, N_("problem description"), 10000)
         item = _clean_text(data.item_type, N_("item type"), 100)
         customer, _ = find_or_create(uow, CustomerIn(data.contact_name, data.contact_email, data.contact_phone))
@@ -625,20 +710,25 @@ def send_estimate(uow: UnitOfWork, order_id: int, amount: Decimal | None = None)
 
 def decide_estimate(uow: UnitOfWork, order_id: int, approve: bool, *, tracking_code: str | None = None
                     ) -> ServiceOrder:
-    """The customer approves or declines the estimate (signed in, or with the tracking code)."""
+    """The customer approves or declines the estimate (signed in, or with the tracking code), or staff with
+    ``orders.approve_for_customer`` record the answer the customer gave them."""
     with uow:
         actor = uow.actor
+        # The customer decides: signed in, or on the public portal holding the order's tracking code. Staff only
+        # record an answer the customer gave them, and that is a permission of its own (not orders.estimate: who
+        # prices the work does not also say the customer agreed; a read-only login holds neither).
+        for_customer = not actor.is_customer and "public" not in actor.roles
+        actor.require("orders.approve_for_customer" if for_customer else "orders.approve")
         order = load_order(uow, order_id, lock=True)
         if actor.is_customer:
-            actor.require("orders.approve")
-            if order.customer_id != actor.customer_id:
-                raise NotFound("Order {order} does not exist.", order=order_id)
-        elif tracking_code is not None:
+            theirs = order.customer_id == actor.customer_id
+        elif tracking_code is None and for_customer:
+            theirs = True
+        else:  # the public portal (or staff who give it): the code must be the order's
             # Bytes: hmac refuses to compare text that is not ASCII (a full-width code must be a plain no).
-            if not hmac.compare_digest(order.tracking_code.encode(), tracking_code.encode()):
-                raise NotFound("Order {order} does not exist.", order=order_id)
-        else:
-            actor.require("orders.estimate")  # staff recording the customer's answer given by phone
+            theirs = hmac.compare_digest(order.tracking_code.encode(), (tracking_code or "").encode())
+        if not theirs:
+            raise NotFound("Order {order} does not exist.", order=order_id)
         if order.estimate_status != EstimateStatus.PENDING:
             raise Conflict("There is no estimate waiting for a decision on order {number}.",
                            number=order.order_number)

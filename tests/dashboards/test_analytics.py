@@ -11,9 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards.data import analytics
 from ops_db.documents.pdf import Brand
-from ops_db.identity.service import resolve_tenant
-from ops_db.kit import db
-from tests.dashboards.conftest import signed_in
+from tests.dashboards.conftest import demo_actor, signed_in
 from tests.ops_db.documents.test_receipts import pdf_text
 
 
@@ -55,9 +53,9 @@ def test_drill_down_lists_a_models_repairs_and_opens_one(ui_env: Path, demo_db: 
 
 
 def test_an_area_as_pdf_holds_its_tables_for_the_period(ui_env: Path, demo_db: str) -> None:
-    tenant_id = resolve_tenant(db.app_engine(demo_db), "riverside")
+    manager = demo_actor(demo_db, "manager@riverside.example")
     period = analytics.Period(date(2000, 1, 1), date(2100, 1, 1))
-    data = analytics.area_report(tenant_id, "Finance", period, Brand("Riverside Repair Co."),
+    data = analytics.area_report(manager, "Finance", period, Brand("Riverside Repair Co."),
                                  path=ui_env / "warehouse.duckdb")
     text = pdf_text(data)
     assert "Finance analytics" in text and "Period 2000-01 to 2100-01" in text
@@ -69,12 +67,12 @@ def test_an_area_as_pdf_holds_its_tables_for_the_period(ui_env: Path, demo_db: s
 def test_one_table_as_pdf_in_russian_holds_its_rows(ui_env: Path, demo_db: str) -> None:
     from ops_db.i18n import gettext_for
 
-    tenant_id = resolve_tenant(db.app_engine(demo_db), "riverside")
+    finance = demo_actor(demo_db, "finance@riverside.example")
     period = analytics.Period(date(2000, 1, 1), date(2100, 1, 1))
     spec = analytics.AREAS["Finance"][0]
-    frame = analytics.table(tenant_id, spec, period, path=ui_env / "warehouse.duckdb")
+    frame = analytics.table(finance, spec, period, path=ui_env / "warehouse.duckdb")
     ru = gettext_for("ru")
-    data = analytics.table_report(tenant_id, spec, period, Brand("Ремонт «Риверсайд»"), t=ru,
+    data = analytics.table_report(finance, spec, period, Brand("Ремонт «Риверсайд»"), t=ru,
                                   headings=lambda name: ru(name.replace("_", " ")), path=ui_env / "warehouse.duckdb")
     text = pdf_text(data)
     assert ru(spec.title) in text and ru(spec.title) != spec.title and "Ремонт «Риверсайд»" in text

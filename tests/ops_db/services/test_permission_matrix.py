@@ -1,0 +1,514 @@
+"""The permission matrix, generated from its one declaration (``ops_db.identity.permissions.ACTIONS``) and tried
+for real: every service and every page read, as every built-in role and as the anonymous portal, against a
+real Postgres. An action the matrix refuses must be refused (before it touches anything); one it allows must get
+past every permission check (it may still find nothing: the ids below point at nothing on purpose).
+
+A scan of the source keeps the declaration complete: a new service or read that nobody declared fails here.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine
+
+from dashboards.data import admin, analytics, billing, catalog, dispatch, home, inventory, my_day, orders, portal
+from dashboards.data.warehouse import WarehouseMissing
+from ops_db import imports, migrate
+from ops_db.audit import service as audit
+from ops_db.billing import service as billing_service
+from ops_db.billing import stripe_payments as stripe
+from ops_db.comms import service as comms
+from ops_db.comms import webhooks
+from ops_db.customers import service as customers
+from ops_db.documents import pdf, receipts, render, send
+from ops_db.identity import service as identity
+from ops_db.identity import tenants
+from ops_db.identity.models import RoleCode
+from ops_db.identity.permissions import (
+    ACTIONS,
+    DOCUMENT_READ,
+    OPEN,
+    OWN_ACCOUNT,
+    OWN_INBOX,
+    PUBLIC,
+    allowed,
+    matrix,
+    permissions_of_role,
+)
+from ops_db.inventory import service as stock
+from ops_db.kit.errors import RepairOpsError
+from ops_db.kit.uow import Actor, UnitOfWork
+from ops_db.maintenance import service as maintenance
+from ops_db.orders import service as order_service
+from ops_db.sla import service as sla
+from ops_db.warranty import service as warranty
+from ops_db.workforce import planning
+from ops_db.workforce import service as workforce
+from tests.conftest import Shop, _temporary_database
+
+ROLES = (PUBLIC, *(role.value for role in RoleCode))
+NOTHING = 987_654_321  # an id no row has: allowed calls get past their checks and find nothing
+DAY = date(2026, 11, 2)
+AT = datetime(2026, 11, 2, 9, tzinfo=UTC)
+PERIOD = analytics.Period(date(2026, 1, 1), date(2026, 11, 1))
+STRIPE = stripe.StripeConfig("sk_test_matrix00", "whsec_matrix00", api_base="http://127.0.0.1:9")
+# The sentences with which the matrix turns someone away: a permission they lack, or not being who the action is
+# for (not signed in, not staff, not office staff). Any other answer came after the checks (a sentence about the
+# record: not found, not theirs, not a technician's own booking).
+REFUSALS = frozenset({
+    "You are not allowed to {action} {area}.",
+    "The analytics figures are for office staff.",
+    "Only staff send documents.",
+    "Only a signed-in person can set up a second factor.",
+    "Only a signed-in person has a language of their own.",
+    "Only a signed-in person has a password to change.",
+    "Only signed-in staff have notification choices and an inbox.",
+})
+
+
+@dataclass(frozen=True)
+class World:
+    """A company on a migrated database, with one person per built-in role and the anonymous portal."""
+
+    engine: Engine
+    actors: dict[str, Actor]
+    warehouse: Path  # never built: an allowed warehouse read answers "not built yet"
+
+    def uow(self, actor: Actor) -> UnitOfWork:
+        return UnitOfWork(self.engine, actor)
+
+
+@pytest.fixture(scope="module")
+def world(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    for url in _temporary_database(server_url):
+        migrate.upgrade(url)
+        shop = Shop(url)
+        system = Actor.system(shop.tenant_id)
+        customer = customers.create_customer(UnitOfWork(shop.engine, system),
+                                             customers.CustomerIn("Matrix Customer", email="matrix@example.com"))
+        tech = workforce.create_technician(UnitOfWork(shop.engine, system),
+                                           workforce.TechnicianIn("Matrix Tech", Decimal("30")))
+        actors: dict[str, Actor] = {PUBLIC: Actor.public(shop.tenant_id)}
+        for role in RoleCode:
+            person = shop.person(role.value, customer_id=customer.id if role == RoleCode.CUSTOMER else None,
+                                 technician_id=tech.id if role == RoleCode.TECHNICIAN else None)
+            assert isinstance(person, Actor)
+            actors[role.value] = person
+        yield World(shop.engine, actors, tmp_path_factory.mktemp("matrix") / "warehouse.duckdb")
+
+
+Call = Callable[[World, Actor], object]
+
+
+def _csv(header: str) -> bytes:
+    return f"{header}\n".encode()
+
+
+# How to call each declared action: shapes that are valid, ids that point at nothing, and (for changes) input
+# that fails right after the permission check, so an allowed call writes nothing.
+SERVICES: dict[str, Call] = {
+    "ops_db.audit.service:verify_chain": lambda w, a: audit.verify_chain(w.uow(a)),
+    "ops_db.billing.service:create_invoice": lambda w, a: billing_service.create_invoice(w.uow(a), NOTHING),
+    "ops_db.billing.service:record_payment": lambda w, a: billing_service.record_payment(
+        w.uow(a), NOTHING, "10.00", "cash", "matrix-key"),
+    "ops_db.billing.service:refund": lambda w, a: billing_service.refund(w.uow(a), NOTHING, "1.00", "why", "k"),
+    "ops_db.billing.service:issue_credit_note": lambda w, a: billing_service.issue_credit_note(
+        w.uow(a), NOTHING, "1.00", "why"),
+    "ops_db.billing.service:write_off": lambda w, a: billing_service.write_off(w.uow(a), NOTHING, "why"),
+    "ops_db.billing.service:void_invoice": lambda w, a: billing_service.void_invoice(w.uow(a), NOTHING, "why"),
+    "ops_db.billing.service:get_invoice": lambda w, a: billing_service.get_invoice(w.uow(a), NOTHING),
+    "ops_db.billing.service:list_invoices": lambda w, a: billing_service.list_invoices(w.uow(a)),
+    "ops_db.billing.service:receivables": lambda w, a: billing_service.receivables(w.uow(a), DAY),
+    "ops_db.billing.service:save_tax_rate": lambda w, a: billing_service.save_tax_rate(w.uow(a), "", "x", "1"),
+    "ops_db.billing.stripe_payments:configure_stripe": lambda w, a: stripe.configure_stripe(w.uow(a), "no", "no"),
+    "ops_db.billing.stripe_payments:stripe_account": lambda w, a: stripe.stripe_account(w.uow(a)),
+    "ops_db.billing.stripe_payments:checkout_url": lambda w, a: stripe.checkout_url(
+        w.uow(a), STRIPE, NOTHING, success_url="https://shop.example/ok", cancel_url="https://shop.example/"),
+    "ops_db.billing.stripe_payments:refund_online": lambda w, a: stripe.refund_online(
+        w.uow(a), STRIPE, NOTHING, "1.00", "why", "k"),
+    "ops_db.billing.stripe_payments:refund_payment": lambda w, a: stripe.refund_payment(
+        w.uow(a), lambda: STRIPE, NOTHING, "1.00", "why", "k"),
+    "ops_db.comms.service:retry_messages": lambda w, a: comms.retry_messages(w.uow(a), [NOTHING]),
+    "ops_db.comms.service:inbox": lambda w, a: comms.inbox(w.uow(a)),
+    "ops_db.comms.service:unread_count": lambda w, a: comms.unread_count(w.uow(a)),
+    "ops_db.comms.service:mark_read": lambda w, a: comms.mark_read(w.uow(a), [NOTHING]),
+    "ops_db.comms.service:email_choices": lambda w, a: comms.email_choices(w.uow(a)),
+    "ops_db.comms.service:set_email_choices": lambda w, a: comms.set_email_choices(w.uow(a), ["no_such"], None),
+    "ops_db.comms.service:post_message": lambda w, a: comms.post_message(w.uow(a), NOTHING, "Hello"),
+    "ops_db.comms.service:list_messages": lambda w, a: comms.list_messages(w.uow(a), NOTHING),
+    "ops_db.comms.service:save_template": lambda w, a: comms.save_template(w.uow(a), "no_such", "email", "en",
+                                                                           None, "x"),
+    "ops_db.comms.service:configure_channel": lambda w, a: comms.configure_channel(w.uow(a), "pigeon", "x"),
+    "ops_db.comms.webhooks:add_endpoint": lambda w, a: webhooks.add_endpoint(w.uow(a), "ftp://nowhere"),
+    "ops_db.comms.webhooks:retry_webhooks": lambda w, a: webhooks.retry_webhooks(w.uow(a), [NOTHING]),
+    "ops_db.customers.service:create_customer": lambda w, a: customers.create_customer(
+        w.uow(a), customers.CustomerIn("")),
+    "ops_db.customers.service:get_customer": lambda w, a: customers.get_customer(w.uow(a), NOTHING),
+    "ops_db.customers.service:list_customers": lambda w, a: customers.list_customers(w.uow(a)),
+    "ops_db.customers.service:preferences": lambda w, a: customers.preferences(w.uow(a), NOTHING),
+    "ops_db.customers.service:set_preferences": lambda w, a: customers.set_preferences(
+        w.uow(a), NOTHING, channel="pigeon", language="en"),
+    "ops_db.documents.pdf:tenant_brand": lambda w, a: pdf.tenant_brand(w.uow(a)),
+    "ops_db.documents.receipts:intake_receipt": lambda w, a: receipts.intake_receipt(w.uow(a), NOTHING),
+    "ops_db.identity.service:enroll_totp": lambda w, a: identity.has_second_factor(w.uow(a)) or identity.enroll_totp(
+        w.uow(a)),
+    "ops_db.identity.service:has_second_factor": lambda w, a: identity.has_second_factor(w.uow(a)),
+    "ops_db.identity.service:confirm_totp": lambda w, a: identity.confirm_totp(w.uow(a), "not a code"),
+    "ops_db.identity.service:set_language": lambda w, a: identity.set_language(w.uow(a), ""),
+    "ops_db.identity.service:change_password": lambda w, a: identity.change_password(w.uow(a), "wrong", "x"),
+    "ops_db.identity.service:reset_password": lambda w, a: identity.reset_password(w.uow(a), NOTHING, "x"),
+    "ops_db.identity.service:create_user": lambda w, a: identity.create_user(w.uow(a), "not-an-email", "X", "p",
+                                                                           ["auditor"]),
+    "ops_db.identity.service:grant_roles": lambda w, a: identity.grant_roles(w.uow(a), NOTHING, ["auditor"]),
+    "ops_db.identity.service:unlock_user": lambda w, a: identity.unlock_user(w.uow(a), NOTHING),
+    "ops_db.identity.tenants:update_company": lambda w, a: tenants.update_company(w.uow(a), tenants.CompanyIn("")),
+    "ops_db.imports:import_csv#customers": lambda w, a: imports.import_csv(w.uow(a), "customers", _csv("name"),
+                                                                           dry_run=True),
+    "ops_db.imports:import_csv#devices": lambda w, a: imports.import_csv(w.uow(a), "devices",
+                                                                         _csv("manufacturer,model"), dry_run=True),
+    "ops_db.imports:import_csv#parts": lambda w, a: imports.import_csv(w.uow(a), "parts", _csv("sku,name"),
+                                                                       dry_run=True),
+    "ops_db.inventory.service:reserve": lambda w, a: stock.reserve(w.uow(a), NOTHING, NOTHING, 1),
+    "ops_db.inventory.service:consume": lambda w, a: stock.consume(w.uow(a), NOTHING),
+    "ops_db.inventory.service:use_on_order": lambda w, a: stock.use_on_order(w.uow(a), NOTHING),
+    "ops_db.inventory.service:release": lambda w, a: stock.release(w.uow(a), NOTHING),
+    "ops_db.inventory.service:reservations": lambda w, a: stock.reservations(w.uow(a), NOTHING),
+    "ops_db.inventory.service:transfer": lambda w, a: stock.transfer(w.uow(a), NOTHING, NOTHING, [(NOTHING, 1)]),
+    "ops_db.inventory.service:adjust": lambda w, a: stock.adjust(w.uow(a), NOTHING, NOTHING, 1, "count"),
+    "ops_db.inventory.service:create_purchase_order": lambda w, a: stock.create_purchase_order(
+        w.uow(a), NOTHING, NOTHING, [stock.PurchaseLineIn(NOTHING, 1)]),
+    "ops_db.inventory.service:send_purchase_order": lambda w, a: stock.send_purchase_order(w.uow(a), NOTHING),
+    "ops_db.inventory.service:receive": lambda w, a: stock.receive(w.uow(a), NOTHING, [(NOTHING, 1)]),
+    "ops_db.inventory.service:reorder_suggestions": lambda w, a: stock.reorder_suggestions(w.uow(a)),
+    "ops_db.inventory.service:stock": lambda w, a: stock.stock(w.uow(a)),
+    "ops_db.inventory.service:create_part": lambda w, a: stock.create_part(w.uow(a), "", ""),
+    "ops_db.maintenance.service:create_plan": lambda w, a: maintenance.create_plan(w.uow(a), NOTHING, "x", "y", 30,
+                                                                                   DAY),
+    "ops_db.maintenance.service:generate_due_orders": lambda w, a: maintenance.generate_due_orders(w.uow(a), DAY),
+    "ops_db.orders.service:submit_request": lambda w, a: order_service.submit_request(
+        w.uow(a), order_service.RequestIn(contact_name="", item_type="phone", problem_description="broken")),
+    "ops_db.orders.service:record_request": lambda w, a: order_service.record_request(
+        w.uow(a), order_service.RequestIn(contact_name="", item_type="phone", problem_description="broken")),
+    "ops_db.orders.service:convert_request": lambda w, a: order_service.convert_request(w.uow(a), NOTHING),
+    "ops_db.orders.service:link_request": lambda w, a: order_service.link_request(w.uow(a), NOTHING, NOTHING),
+    "ops_db.orders.service:register_intake": lambda w, a: order_service.register_intake(
+        w.uow(a), order_service.IntakeIn(customer=None, problem_description="")),
+    "ops_db.orders.service:transition": lambda w, a: order_service.transition(w.uow(a), NOTHING, "repair"),
+    "ops_db.orders.service:set_priority": lambda w, a: order_service.set_priority(w.uow(a), NOTHING, "high"),
+    "ops_db.orders.service:bulk_transition": lambda w, a: order_service.bulk_transition(w.uow(a), [NOTHING],
+                                                                                        "repair"),
+    "ops_db.orders.service:bulk_set_priority": lambda w, a: order_service.bulk_set_priority(w.uow(a), [NOTHING],
+                                                                                            "high"),
+    "ops_db.orders.service:send_estimate": lambda w, a: order_service.send_estimate(w.uow(a), NOTHING),
+    "ops_db.orders.service:decide_estimate": lambda w, a: order_service.decide_estimate(
+        w.uow(a), NOTHING, True, tracking_code=None if a.user_id is not None else "some code"),
+    "ops_db.orders.service:add_line": lambda w, a: order_service.add_line(w.uow(a), NOTHING,
+                                                                          order_service.LineIn(kind="labour")),
+    "ops_db.orders.service:remove_line": lambda w, a: order_service.remove_line(w.uow(a), NOTHING, NOTHING),
+    "ops_db.orders.service:apply_loyalty_discount": lambda w, a: order_service.apply_loyalty_discount(w.uow(a),
+                                                                                                      NOTHING),
+    "ops_db.orders.service:add_note": lambda w, a: order_service.add_note(w.uow(a), NOTHING, "note"),
+    "ops_db.orders.service:add_attachment": lambda w, a: order_service.add_attachment(
+        w.uow(a), NOTHING, order_service.FileIn("a.png", "image/png", b"png")),
+    "ops_db.orders.service:sign_off": lambda w, a: order_service.sign_off(w.uow(a), NOTHING, "intake", "Name"),
+    "ops_db.orders.service:rate_order": lambda w, a: order_service.rate_order(w.uow(a), NOTHING, 5),
+    "ops_db.orders.service:get_order": lambda w, a: order_service.get_order(w.uow(a), NOTHING),
+    "ops_db.orders.service:list_orders": lambda w, a: order_service.list_orders(w.uow(a)),
+    "ops_db.orders.service:track": lambda w, a: order_service.track(w.uow(a), "RO-NONE", "no code"),
+    "ops_db.sla.service:evaluate_clocks": lambda w, a: sla.evaluate_clocks(w.uow(a), AT),
+    "ops_db.sla.service:update_policy": lambda w, a: sla.update_policy(w.uow(a), NOTHING, response_minutes=60,
+                                                                       resolution_minutes=120, at_risk_pct=80),
+    "ops_db.warranty.service:lookup": lambda w, a: warranty.lookup(w.uow(a), "SN-NONE"),
+    "ops_db.warranty.service:file_claim": lambda w, a: warranty.file_claim(w.uow(a), NOTHING, NOTHING, "1", "why"),
+    "ops_db.warranty.service:decide_claim": lambda w, a: warranty.decide_claim(w.uow(a), NOTHING, True),
+    "ops_db.warranty.service:remind_expiring": lambda w, a: warranty.remind_expiring(w.uow(a), 0),
+    "ops_db.workforce.planning:snapshot": lambda w, a: planning.snapshot(w.uow(a), DAY, now=AT),
+    "ops_db.workforce.planning:save_proposed_plan": lambda w, a: planning.save_proposed_plan(
+        w.uow(a), DAY, [{"order_id": NOTHING}], kpis={}, solver="matrix", time_limit=1, seed=0),
+    "ops_db.workforce.planning:plan_diff": lambda w, a: planning.plan_diff(w.uow(a), NOTHING),
+    "ops_db.workforce.planning:accept_plan": lambda w, a: planning.accept_plan(w.uow(a), NOTHING),
+    "ops_db.workforce.planning:technician_off_sick": lambda w, a: planning.technician_off_sick(w.uow(a), NOTHING,
+                                                                                               AT),
+    "ops_db.workforce.planning:job_running_late": lambda w, a: planning.job_running_late(w.uow(a), NOTHING, AT),
+    "ops_db.workforce.planning:current_plan_summary": lambda w, a: planning.current_plan_summary(w.uow(a), DAY),
+    "ops_db.workforce.service:create_technician": lambda w, a: workforce.create_technician(
+        w.uow(a), workforce.TechnicianIn("", Decimal("30"))),
+    "ops_db.workforce.service:set_skill": lambda w, a: workforce.set_skill(w.uow(a), NOTHING, "none", 1),
+    "ops_db.workforce.service:add_shift": lambda w, a: workforce.add_shift(w.uow(a), NOTHING, AT, AT),
+    "ops_db.workforce.service:add_time_off": lambda w, a: workforce.add_time_off(w.uow(a), NOTHING, AT, AT, "x"),
+    "ops_db.workforce.service:book": lambda w, a: workforce.book(w.uow(a), NOTHING, NOTHING, AT, AT),
+    "ops_db.workforce.service:unbook": lambda w, a: workforce.unbook(w.uow(a), NOTHING),
+    "ops_db.workforce.service:respond": lambda w, a: workforce.respond(w.uow(a), NOTHING, True),
+    "ops_db.workforce.service:start_travel": lambda w, a: workforce.start_travel(w.uow(a), NOTHING),
+    "ops_db.workforce.service:check_in": lambda w, a: workforce.check_in(w.uow(a), NOTHING),
+    "ops_db.workforce.service:check_out": lambda w, a: workforce.check_out(w.uow(a), NOTHING),
+    "ops_db.workforce.service:complete_visit": lambda w, a: workforce.complete_visit(w.uow(a), NOTHING, "Name"),
+    "ops_db.workforce.service:clock": lambda w, a: workforce.clock(w.uow(a), False),
+    "ops_db.workforce.service:commission": lambda w, a: workforce.commission(w.uow(a), NOTHING, DAY, DAY),
+    "ops_db.workforce.service:list_technicians": lambda w, a: workforce.list_technicians(w.uow(a)),
+    "ops_db.workforce.service:list_bookings": lambda w, a: workforce.list_bookings(w.uow(a)),
+}
+
+
+def _documents(kind: str) -> dict[str, Call]:
+    return {f"ops_db.documents.render:build#{kind}": lambda w, a: render.build(w.uow(a), kind, NOTHING),
+            f"ops_db.documents.render:render#{kind}": lambda w, a: render.render(w.uow(a), kind, NOTHING),
+            f"ops_db.documents.send:send_document#{kind}": lambda w, a: send.send_document(w.uow(a), kind, NOTHING)}
+
+
+for _kind in DOCUMENT_READ:
+    SERVICES.update(_documents(_kind))
+
+ZONE = ZoneInfo("UTC")
+
+READS: dict[str, Call] = {
+    "dashboards.data.admin:users": lambda w, a: admin.users(w.engine, a),
+    "dashboards.data.admin:roles": lambda w, a: admin.roles(w.engine, a),
+    "dashboards.data.admin:role_matrix": lambda w, a: admin.role_matrix(w.engine, a),
+    "dashboards.data.admin:branding": lambda w, a: admin.branding(w.engine, a),
+    "dashboards.data.admin:sla_policies": lambda w, a: admin.sla_policies(w.engine, a),
+    "dashboards.data.admin:tax_rates": lambda w, a: admin.tax_rates(w.engine, a),
+    "dashboards.data.admin:notification_templates": lambda w, a: admin.notification_templates(w.engine, a),
+    "dashboards.data.admin:channels": lambda w, a: admin.channels(w.engine, a),
+    "dashboards.data.admin:webhook_endpoints": lambda w, a: admin.webhook_endpoints(w.engine, a),
+    "dashboards.data.admin:undelivered_messages": lambda w, a: admin.undelivered_messages(w.engine, a),
+    "dashboards.data.admin:undelivered_webhooks": lambda w, a: admin.undelivered_webhooks(w.engine, a),
+    "dashboards.data.admin:technicians": lambda w, a: admin.technicians(w.engine, a),
+    "dashboards.data.admin:skills": lambda w, a: admin.skills(w.engine, a),
+    "dashboards.data.admin:skill_matrix": lambda w, a: admin.skill_matrix(w.engine, a),
+    "dashboards.data.admin:skill_level": lambda w, a: admin.skill_level(w.engine, a, NOTHING, "none"),
+    "dashboards.data.admin:audit_choices": lambda w, a: admin.audit_choices(w.engine, a),
+    "dashboards.data.admin:audit_log": lambda w, a: admin.audit_log(w.engine, a),
+    "dashboards.data.analytics:monthly_finance": lambda w, a: analytics.monthly_finance(a, PERIOD,
+                                                                                        path=w.warehouse),
+    "dashboards.data.analytics:sla_compliance": lambda w, a: analytics.sla_compliance(a, PERIOD, path=w.warehouse),
+    "dashboards.data.billing:invoices": lambda w, a: billing.invoices(w.engine, a, ZONE),
+    "dashboards.data.billing:invoice": lambda w, a: billing.invoice(w.engine, a, ZONE, NOTHING),
+    "dashboards.data.billing:payable_invoices": lambda w, a: billing.payable_invoices(w.engine, a),
+    "dashboards.data.billing:uninvoiced_orders": lambda w, a: billing.uninvoiced_orders(w.engine, a),
+    "dashboards.data.billing:refundable_payments": lambda w, a: billing.refundable_payments(
+        w.engine, a, ZONE),
+    "dashboards.data.billing:aging": lambda w, a: billing.aging(w.engine, a, DAY),
+    "dashboards.data.billing:drawer_payments": lambda w, a: billing.drawer_payments(w.engine, a,
+                                                                                    ZONE, DAY),
+    "dashboards.data.billing:drawer_refunds": lambda w, a: billing.drawer_refunds(w.engine, a,
+                                                                                  ZONE, DAY),
+    "dashboards.data.catalog:equipment_models": lambda w, a: catalog.equipment_models(w.engine, a),
+    "dashboards.data.catalog:order_id_by_number": lambda w, a: catalog.order_id_by_number(w.engine, a, "RO-NONE"),
+    "dashboards.data.catalog:services": lambda w, a: catalog.services(w.engine, a),
+    "dashboards.data.catalog:parts": lambda w, a: catalog.parts(w.engine, a),
+    "dashboards.data.catalog:stock_locations": lambda w, a: catalog.stock_locations(w.engine, a),
+    "dashboards.data.catalog:order_extras": lambda w, a: catalog.order_extras(w.engine, a, NOTHING),
+    "dashboards.data.catalog:tenant_zone": lambda w, a: catalog.tenant_zone(w.engine, a),
+    "dashboards.data.catalog:tenant_currency": lambda w, a: catalog.tenant_currency(w.engine, a),
+    "dashboards.data.dispatch:waiting_queue": lambda w, a: dispatch.waiting_queue(w.engine, a, AT),
+    "dashboards.data.dispatch:technicians": lambda w, a: dispatch.technicians(w.engine, a),
+    "dashboards.data.dispatch:day_bookings": lambda w, a: dispatch.day_bookings(w.engine, a, DAY),
+    "dashboards.data.dispatch:active_bookings": lambda w, a: dispatch.active_bookings(w.engine, a, DAY),
+    "dashboards.data.dispatch:map_points": lambda w, a: dispatch.map_points(w.engine, a),
+    # Allowed, it runs the optimizer on an empty day (no jobs, no shifts): a proposal with nothing in it.
+    "dashboards.data.dispatch:propose_plan": lambda w, a: dispatch.propose_plan(w.engine, a, DAY, time_limit=1,
+                                                                                now=AT),
+    "dashboards.data.dispatch:latest_plan": lambda w, a: dispatch.latest_plan(w.engine, a, DAY),
+    "dashboards.data.dispatch:plan_changes": lambda w, a: dispatch.plan_changes(w.engine, a, NOTHING),
+    "dashboards.data.home:alerts_for": lambda w, a: home.alerts_for(w.engine, a),
+    "dashboards.data.inventory:locations": lambda w, a: inventory.locations(w.engine, a),
+    "dashboards.data.inventory:parts": lambda w, a: inventory.parts(w.engine, a),
+    "dashboards.data.inventory:suppliers": lambda w, a: inventory.suppliers(w.engine, a),
+    "dashboards.data.inventory:stock": lambda w, a: inventory.stock(w.engine, a),
+    "dashboards.data.inventory:active_reservations": lambda w, a: inventory.active_reservations(w.engine, a),
+    "dashboards.data.inventory:reorder": lambda w, a: inventory.reorder(w.engine, a),
+    "dashboards.data.inventory:purchase_orders": lambda w, a: inventory.purchase_orders(w.engine, a),
+    "dashboards.data.inventory:purchase_order_lines": lambda w, a: inventory.purchase_order_lines(w.engine, a,
+                                                                                                  NOTHING),
+    "dashboards.data.my_day:jobs": lambda w, a: my_day.jobs(w.engine, a, DAY),
+    "dashboards.data.my_day:device_history": lambda w, a: my_day.device_history(w.engine, a, NOTHING, NOTHING),
+    "dashboards.data.my_day:parts_to_bring": lambda w, a: my_day.parts_to_bring(w.engine, a, [NOTHING]),
+    "dashboards.data.my_day:clocked_in_since": lambda w, a: my_day.clocked_in_since(w.engine, a),
+    "dashboards.data.orders:open_orders": lambda w, a: orders.open_orders(w.engine, a),
+    "dashboards.data.orders:board_cards": lambda w, a: orders.board_cards(w.engine, a),
+    "dashboards.data.orders:open_order_counts": lambda w, a: orders.open_order_counts(w.engine, a),
+    "dashboards.data.orders:requests_to_link": lambda w, a: orders.requests_to_link(w.engine, a),
+    "dashboards.data.portal:my_orders": lambda w, a: portal.my_orders(w.engine, a),
+    "dashboards.data.portal:my_devices": lambda w, a: portal.my_devices(w.engine, a),
+    "dashboards.data.portal:my_warranties": lambda w, a: portal.my_warranties(w.engine, a),
+    "dashboards.data.portal:order_timeline": lambda w, a: portal.order_timeline(w.engine, a, NOTHING),
+}
+BRAND = pdf.Brand("Matrix", None, None, "#000000")
+
+
+def _area(area: str) -> dict[str, Call]:
+    spec = analytics.AREAS[area][0]
+    calls: dict[str, Call] = {
+        f"dashboards.data.analytics:table#{area}": lambda w, a: analytics.table(a, spec, PERIOD, path=w.warehouse),
+        f"dashboards.data.analytics:area_report#{area}": lambda w, a: analytics.area_report(
+            a, area, PERIOD, BRAND, path=w.warehouse),
+        f"dashboards.data.analytics:table_report#{area}": lambda w, a: analytics.table_report(
+            a, spec, PERIOD, BRAND, path=w.warehouse)}
+    if area in analytics.DRILLS:
+        calls[f"dashboards.data.analytics:drill_choices#{area}"] = lambda w, a: analytics.drill_choices(
+            a, area, path=w.warehouse)
+        calls[f"dashboards.data.analytics:drill_orders#{area}"] = lambda w, a: analytics.drill_orders(
+            a, area, 1, PERIOD, path=w.warehouse)
+    return calls
+
+
+for _name in analytics.AREAS:
+    READS.update(_area(_name))
+
+CALLS: dict[str, Call] = {**SERVICES, **READS}
+
+
+def refused(error: BaseException) -> bool:
+    """Whether the matrix turned the call away (for who is asking, not for what they asked)."""
+    return isinstance(error, RepairOpsError) and error.template in REFUSALS
+
+
+def outcome(world: World, role: str, action: str) -> tuple[bool, str]:
+    """(allowed, what happened) of one call as one role."""
+    try:
+        CALLS[action](world, world.actors[role])
+    except (RepairOpsError, WarehouseMissing) as error:
+        return not refused(error), f"{type(error).__name__}: {error}"
+    return True, "done"
+
+
+def test_every_declared_action_is_called_here_and_every_call_is_declared() -> None:
+    assert set(CALLS) == set(ACTIONS), (sorted(set(ACTIONS) - set(CALLS)), sorted(set(CALLS) - set(ACTIONS)))
+
+
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_each_role_is_allowed_exactly_what_the_matrix_says(world: World, action: str) -> None:
+    wrong = []
+    for role in ROLES:
+        got, what = outcome(world, role, action)
+        if got != allowed(role, action):
+            wrong.append(f"{role}: matrix says {'allowed' if allowed(role, action) else 'refused'}, got {what}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_signed_in_people_hold_exactly_their_roles_permissions_from_the_database(world: World) -> None:
+    for role in ROLES:
+        assert world.actors[role].permissions == permissions_of_role(role), role
+
+
+# --------------------------------------------------------------------------------------------- the decisions
+
+def test_the_matrix_keeps_the_decisions_of_issue_17() -> None:
+    grid = matrix()
+    # A customer pays online; recording money as received (cash, a terminal) is the shop's word, not theirs.
+    assert grid["customer"]["ops_db.billing.stripe_payments:checkout_url"]
+    assert not grid["customer"]["ops_db.billing.service:record_payment"]
+    # A read-only auditor reads every document and the audit trail, and changes nothing.
+    assert not grid["auditor"]["ops_db.orders.service:decide_estimate"]
+    assert not any(grid["auditor"][f"ops_db.documents.send:send_document#{k}"] for k in ("invoice", "estimate"))
+    assert grid["auditor"]["ops_db.documents.render:render#invoice"]
+    assert grid["auditor"]["dashboards.data.admin:audit_log"]
+    # The estimate is the customer's to decide (or, holding its tracking code, the portal's); the front desk records
+    # an answer given by phone; who prices the work (a technician) does not also say the customer agreed.
+    decide = "ops_db.orders.service:decide_estimate"
+    assert grid["customer"][decide] and grid[PUBLIC][decide] and grid["front_desk"][decide]
+    assert not grid["technician"][decide]
+    # Nobody rates a repair on a customer's behalf.
+    assert [role for role in ROLES if grid[role]["ops_db.orders.service:rate_order"]] == ["customer"]
+    # Company-wide warehouse figures are for office staff: the warehouse cannot narrow rows as Postgres does.
+    assert not grid["technician"]["dashboards.data.analytics:table#Workforce"]
+    # A dispatcher sees the order, not its money.
+    assert not grid["dispatcher"]["dashboards.data.billing:invoices"]
+
+
+def test_the_auditor_may_only_read_besides_their_own_account() -> None:
+    """Every action an auditor may do needs nothing but read permissions (verifying the audit chain reads it),
+    or is their own account's, or open to anyone: no read permission opens a change."""
+    own = (OWN_ACCOUNT, OWN_INBOX, OPEN)
+    beyond = [a for a in ACTIONS if allowed("auditor", a) and ACTIONS[a] not in own
+              and not all(p.endswith(".read") or p == "audit.verify" for p in ACTIONS[a].all_of | ACTIONS[a].any_of)]
+    assert beyond == []
+
+
+# --------------------------------------------------------------------------------------------- completeness
+
+def _entry_points(module: Any, *, first: str) -> list[str]:
+    """Public functions of ``module`` whose first parameter is ``first`` (a unit of work, or the engine of a read)
+    and that are defined there."""
+    found = []
+    for name, function in inspect.getmembers(module, inspect.isfunction):
+        if name.startswith("_") or function.__module__ != module.__name__:
+            continue
+        parameters = list(inspect.signature(function).parameters)
+        if parameters[:1] == [first] or (first == "engine" and parameters[:1] == ["actor"]):
+            found.append(f"{module.__name__}:{name}")
+    return found
+
+
+# Functions that take a unit of work already open, inside a service that checked (each says so in its
+# docstring); pages and the API never call them on their own.
+INSIDE_A_SERVICE = frozenset({
+    "ops_db.billing.service:balance", "ops_db.billing.service:invoice_dict", "ops_db.billing.service:check_refund",
+    "ops_db.comms.delivery:requeue", "ops_db.comms.service:notify_customer", "ops_db.comms.service:notify_user",
+    "ops_db.comms.service:queue_email", "ops_db.comms.webhooks:enqueue_order_event",
+    "ops_db.customers.service:find_or_create", "ops_db.inventory.service:release_all_for_order",
+    "ops_db.inventory.service:add_part", "ops_db.orders.service:record_event", "ops_db.orders.service:load_order",
+    "ops_db.orders.service:needs_approval", "ops_db.orders.service:append_line",
+    "ops_db.orders.service:order_totals", "ops_db.orders.service:record_signoff", "ops_db.orders.service:move",
+    "ops_db.orders.service:assign", "ops_db.orders.service:order_dict", "ops_db.orders.service:timeline",
+    "ops_db.sla.service:choose_policy", "ops_db.sla.service:start_clocks", "ops_db.sla.service:pause_clocks",
+    "ops_db.sla.service:resume_clocks", "ops_db.sla.service:stop_clock", "ops_db.sla.service:retarget_clocks",
+    "ops_db.sla.service:cancel_clocks", "ops_db.warranty.service:create_repair_warranty",
+    "ops_db.workforce.service:book_in", "ops_db.workforce.service:cancel_bookings_for_order",
+    "ops_db.identity.service:actor_of", "ops_db.orders.service:check_required_skill",
+})
+SERVICE_MODULES = (audit, billing_service, stripe, comms, webhooks, customers, pdf, receipts, render, send,
+                   identity, tenants, imports, stock, maintenance, order_service, sla, warranty, planning, workforce,
+                   importlib.import_module("ops_db.comms.delivery"))
+READ_MODULES = (admin, analytics, billing, catalog, dispatch, home, inventory, my_day, orders, portal)
+
+
+def _declared(action: str) -> str:
+    return action.split("#")[0]
+
+
+def test_every_service_that_takes_a_unit_of_work_is_declared() -> None:
+    found = {f for module in SERVICE_MODULES for f in _entry_points(module, first="uow")}
+    declared = {_declared(a) for a in ACTIONS if a.startswith("ops_db.")}
+    assert sorted(found - declared - INSIDE_A_SERVICE) == []
+    assert sorted((declared | INSIDE_A_SERVICE) - found) == []
+
+
+def test_every_read_of_the_pages_is_declared() -> None:
+    found = {f for module in READ_MODULES for f in _entry_points(module, first="engine")}
+    found -= {"dashboards.data.analytics:require_area", "dashboards.data.analytics:may_read",
+              "dashboards.data.analytics:require_drill", "dashboards.data.analytics:may_drill"}
+    declared = {_declared(a) for a in ACTIONS if a.startswith("dashboards.")}
+    assert sorted(found - declared) == [] and sorted(declared - found) == []
+
+
+def _literal_requires(function: Callable[..., Any]) -> set[str]:
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    return {node.args[0].value for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "require"
+            and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)}
+
+
+def test_a_function_that_names_its_permission_names_the_declared_one() -> None:
+    wrong = []
+    for action, needs in ACTIONS.items():
+        module, name = _declared(action).split(":")
+        literal = _literal_requires(getattr(importlib.import_module(module), name))
+        declared = needs.all_of | needs.any_of
+        # A variant (a document kind) leaves part of the check to what it calls: it may name less, never other.
+        if literal and not (literal <= declared if "#" in action else literal == declared):
+            wrong.append(f"{action}: declares {sorted(declared)}, checks {sorted(literal)}")
+    assert not wrong, "\n".join(wrong)
