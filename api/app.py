@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.ratelimit import RateLimited, TokenBucket
-from api.routes import me, operations, orders, public, webhooks
+from api.routes import auth, me, operations, orders, public, webhooks
 from ops_db.billing.stripe_payments import StripeConfig, stripe_config
 from ops_db.i18n import error_in, negotiate
 from ops_db.identity.service import AuthenticationFailed
@@ -131,7 +131,7 @@ def create_app(database_url: str, *, public_burst: int = 30, public_per_second: 
     app.state.engine = app_engine(database_url)
     app.state.public_bucket = TokenBucket(public_burst, public_per_second)
     app.state.stripe = stripe or stripe_config(get_settings())
-    for module in (public, orders, operations, me, webhooks):
+    for module in (public, auth, orders, operations, me, webhooks):
         app.include_router(module.router)
     app.add_middleware(RequestGuard, limit=limit, narrower={webhooks.router.prefix: webhooks.MAX_EVENT_BYTES})
 

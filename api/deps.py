@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 from sqlalchemy import Engine
 
-from ops_db.identity.service import AuthenticationFailed, resolve_tenant, verify_token
+from ops_db.identity.service import AuthenticationFailed, resolve_tenant
+from ops_db.identity.sessions import verify_token
 from ops_db.kit.errors import ValidationError
 from ops_db.kit.uow import Actor, UnitOfWork
 
@@ -23,7 +24,7 @@ EngineDep = Annotated[Engine, Depends(engine)]
 
 
 def current_actor(eng: EngineDep, authorization: Annotated[str | None, Header()] = None) -> Actor:
-    """The signed-in person behind ``Authorization: Bearer <token>``."""
+    """The signed-in person behind ``Authorization: Bearer <access token>``, in the session the token names."""
     if not authorization or not authorization.lower().startswith("bearer "):
         raise AuthenticationFailed("Sign in first: send the token from /api/v1/auth/token as a Bearer header.")
     return verify_token(eng, authorization[7:].strip())

@@ -89,10 +89,27 @@ class TokenIn(Strict):
 
 
 class TokenOut(BaseModel):
-    access_token: str
+    access_token: str = Field(description="Send as `Authorization: Bearer …`; it works for `expires_in` seconds.")
     token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(ge=0, description="Seconds the access token works (15 minutes, less near the "
+                                               "session's end).")
+    refresh_token: str = Field(description="Trade it once at /api/v1/auth/refresh for a new pair; using it "
+                                           "twice ends the session.")
     user_id: int
     roles: list[str]
+
+
+class RefreshIn(Strict):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class PasswordIn(Strict):
+    current_password: Annotated[str, Field(min_length=1, max_length=1024)]
+    new_password: Annotated[str, Field(min_length=8, max_length=1024)]
+
+
+class SessionsEndedOut(BaseModel):
+    ended: int = Field(ge=0, description="How many sessions ended.")
 
 
 class PhotoIn(Strict):

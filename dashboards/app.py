@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards.session import current_actor, pages_for, sidebar, wear_branding
+from dashboards.session import checked_actor, pages_for, sidebar, wear_branding
 
 st.set_page_config(page_title="RepairOps", page_icon=":material/build:", layout="wide")
-actor = current_actor()
+actor = checked_actor()  # every rerun: a session ended elsewhere signs this browser out too
 navigation = st.navigation(pages_for(actor))
 wear_branding(actor)
 sidebar(actor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from collections.abc import Callable
@@ -14,7 +15,8 @@ from sqlalchemy import Engine, text
 from dashboards.i18n import LOCALE_KEY, NEXT_LOCALE_KEY, _, error_text, language_picker, stage_words, ui_locale
 from ops_db.comms.service import inbox, mark_read
 from ops_db.i18n import LOCALES, N_, moment
-from ops_db.identity.service import resolve_tenant, set_language
+from ops_db.identity import sessions
+from ops_db.identity.service import AuthenticationFailed, resolve_tenant, set_language
 from ops_db.kit import db
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -39,8 +41,29 @@ def current_actor() -> Actor | None:
 
 
 def sign_out() -> None:
-    """Forget the signed-in person."""
+    """End this browser's session (on the server too, so it cannot act again) and forget the signed-in person."""
+    actor = current_actor()
     st.session_state.pop(ACTOR_KEY, None)
+    if actor is not None and actor.session_id is not None:
+        # With the database out of reach this browser still forgets it; the session then ends when it expires.
+        with contextlib.suppress(RepairOpsError):
+            sessions.sign_out(UnitOfWork(engine(), actor))
+
+
+def checked_actor() -> Actor | None:
+    """The signed-in person, re-checked on every rerun with one query: when their session has ended (signed out
+    elsewhere, locked, switched off, a new password, the company switched off or now requiring a second factor),
+    this browser is signed out too and says why."""
+    actor = current_actor()
+    if actor is None:
+        return None
+    try:
+        sessions.check_session(engine(), actor)
+    except AuthenticationFailed as error:
+        st.session_state.pop(ACTOR_KEY, None)
+        st.warning(error_text(error))
+        return None
+    return actor
 
 
 @dataclass(frozen=True)

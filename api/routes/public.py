@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from api.deps import EngineDep, PublicDep, uow
 from api.ratelimit import limit_public
+from api.routes.auth import token_out
 from api.schemas import ERRORS, ReceiptOut, RequestIn, TokenIn, TokenOut
 from ops_db.identity.service import authenticate, resolve_tenant
 from ops_db.kit.errors import ValidationError, Verbatim
@@ -20,13 +21,13 @@ router = APIRouter(prefix="/api/v1", dependencies=[Depends(limit_public)], respo
 
 @router.post("/auth/token", tags=["auth"], summary="Sign in and get a bearer token", response_model=TokenOut)
 def token(body: TokenIn, request: Request, eng: EngineDep) -> TokenOut:
-    """Check email, password and (when required) a TOTP code; accounts lock after repeated failures."""
+    """Check email, password and (when required) a TOTP code; accounts lock after repeated failures. Opens a
+    session: an access token for 15 minutes and a one-use refresh token (see /api/v1/auth/refresh)."""
     tenant_id = resolve_tenant(eng, body.tenant)
     signed = authenticate(eng, tenant_id, body.email, body.password, body.totp,
                           ip_address=request.client.host if request.client else None,
                           user_agent=request.headers.get("user-agent"))
-    assert signed.actor.user_id is not None
-    return TokenOut(access_token=signed.token, user_id=signed.actor.user_id, roles=sorted(signed.actor.roles))
+    return token_out(signed)
 
 
 @router.post("/requests", tags=["portal"], status_code=201, response_model=ReceiptOut,

@@ -6,6 +6,7 @@ choose the channel, the language of messages and quiet hours."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import time
 from urllib.parse import parse_qs, urlparse
 
@@ -69,7 +70,9 @@ def _second_factor() -> None:
                 confirm_totp(UnitOfWork(engine(), actor), code)
                 st.session_state.pop(TOTP_URI_KEY, None)  # set up: the page now says so
                 if actor.second_factor_pending:  # the code proved the second factor: the whole app opens
-                    signed_in(load_actor(engine(), actor.tenant_id, actor.user_id))
+                    # Same session: confirming marked it as opened with the second factor.
+                    signed_in(replace(load_actor(engine(), actor.tenant_id, actor.user_id),
+                                      session_id=actor.session_id))
 
             run_action(confirm, _("Done: your next sign-in asks for a code."))
 

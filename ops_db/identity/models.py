@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import datetime, time
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ops_db.kit.base import Base, IdMixin, TenantMixin, TimestampMixin, fk
@@ -163,3 +164,20 @@ class TotpSecret(TenantMixin, Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
+class AuthSession(TenantMixin, Base):
+    """One sign-in (web app or API) until it expires or ends: signed out, or ended by the database when the
+    person is locked, switched off or changes password, or the company is switched off or starts requiring a
+    second factor (migration 0011). Its refresh token is one-use: ``refresh_generation`` counts rotations."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[int] = fk("users.id", ondelete="CASCADE", index=False)
+    second_factor: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    refresh_generation: Mapped[int] = mapped_column(server_default="0")
+    password_failures: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    refreshed_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))

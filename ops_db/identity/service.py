@@ -1,11 +1,9 @@
-"""Sign-in (argon2 passwords, TOTP, lockout), API tokens, users and roles, and turning a login into an Actor."""
+"""Sign-in (argon2 passwords, TOTP, lockout), password changes, users and roles, and turning a login into an Actor
+(its session and tokens: ``identity.sessions``)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import json
 import re
 import time
 import unicodedata
@@ -27,7 +25,6 @@ from ops_db.kit.uow import Actor, UnitOfWork
 
 _hasher = PasswordHasher()
 LOCKOUT = timedelta(minutes=15)
-TOKEN_TTL_SECONDS = 8 * 3600
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 
 
@@ -64,10 +61,13 @@ def resolve_tenant(engine: Engine, slug: str) -> int:
 
 @dataclass(frozen=True)
 class SignIn:
-    """A successful sign-in: the actor and a bearer token for the API."""
+    """A successful sign-in: the actor (bound to its session) and, for the API, a short access token, the
+    session's one-use refresh token and the access token's lifetime in seconds (``identity.sessions``)."""
 
     actor: Actor
     token: str
+    refresh_token: str = ""
+    expires_in: int = 0
 
 
 def authenticate(
@@ -128,14 +128,21 @@ def authenticate(
     if failure == "totp_setup_required":
         if allow_enrolment and user_id is not None:
             full = load_actor(engine, tenant_id, user_id)
-            return SignIn(replace(full, permissions=frozenset(), roles=frozenset(), second_factor_pending=True), "")
+            return _open_session(engine, replace(full, permissions=frozenset(), roles=frozenset(),
+                                                 second_factor_pending=True))
         raise AuthenticationFailed("Your company requires a second sign-in step; sign in to the web app and set up "
                                    "an authenticator app on My settings first.")
     if failure is not None:
         raise AuthenticationFailed("The email, password or code is not correct.")
     assert user_id is not None
     actor = load_actor(engine, tenant_id, user_id)
-    return SignIn(actor, issue_token(actor))
+    return _open_session(engine, actor)
+
+
+def _open_session(engine: Engine, actor: Actor) -> SignIn:
+    from ops_db.identity.sessions import open_session  # sessions builds on this module
+
+    return open_session(engine, actor)
 
 
 def _check_second_factor(uow: UnitOfWork, tenant: Tenant, user: User, code: str | None) -> str | None:
@@ -217,58 +224,36 @@ def confirm_totp(uow: UnitOfWork, code: str) -> None:
         if not _accept_totp(secret, code or ""):
             raise ValidationError("That code is not valid; check the time on your phone and try again.")
         secret.confirmed_at = uow.now()
+        if actor.session_id is not None:  # the code proved the factor in this session: it survives a requirement
+            uow.session.execute(text("UPDATE auth_sessions SET second_factor = true WHERE id = CAST(:s AS uuid)"),
+                                {"s": actor.session_id})
         uow.audit("totp.confirm", "users", actor.user_id)
         uow.commit()
 
 
 def load_actor(engine: Engine, tenant_id: int, user_id: int) -> Actor:
     """The actor for a user: their roles' permissions, and their customer or technician identity."""
-    uow = UnitOfWork(engine, Actor.system(tenant_id, "sign-in"))
-    with uow:
-        user = uow.session.get(User, user_id)
-        if user is None or not user.is_active:
-            raise AuthenticationFailed("This account is not active.")
-        rows = uow.session.execute(text(
-            "SELECT r.code, p.code AS perm FROM role_grants g JOIN roles r ON r.id = g.role_id"
-            " LEFT JOIN role_permissions rp ON rp.role_id = r.id LEFT JOIN permissions p ON p.id = rp.permission_id"
-            " WHERE g.user_id = :u"), {"u": user_id}).all()
-        technician = uow.session.execute(
-            text("SELECT id FROM technicians WHERE user_id = :u AND is_active"), {"u": user_id}).scalar()
-        return Actor(
-            tenant_id=tenant_id, user_id=user.id, label=user.full_name,
-            permissions=frozenset(r.perm for r in rows if r.perm), roles=frozenset(r.code for r in rows),
-            customer_id=user.customer_id, technician_id=technician, locale=user.locale,
-        )
+    with UnitOfWork(engine, Actor.system(tenant_id, "sign-in")) as uow:
+        return actor_of(uow, user_id)
 
 
-def issue_token(actor: Actor, ttl_seconds: int = TOKEN_TTL_SECONDS) -> str:
-    """A signed bearer token naming the tenant and user, valid for ``ttl_seconds``."""
-    assert actor.user_id is not None
-    payload = json.dumps({"t": actor.tenant_id, "u": actor.user_id, "exp": int(time.time()) + ttl_seconds},
-                         separators=(",", ":")).encode()
-    body = base64.urlsafe_b64encode(payload).rstrip(b"=")
-    return (body + b"." + base64.urlsafe_b64encode(_sign(body)).rstrip(b"=")).decode()
-
-
-def _sign(body: bytes) -> bytes:
-    key = hashlib.sha256(b"token:" + keys.secret_key().encode()).digest()
-    return hmac.new(key, body, hashlib.sha256).digest()
-
-
-def verify_token(engine: Engine, token: str) -> Actor:
-    """The actor a bearer token stands for; refuses forged, expired or disabled-user tokens."""
-    try:
-        body, sig = token.encode().split(b".", 1)
-        given = base64.urlsafe_b64decode(sig + b"=" * (-len(sig) % 4))
-        if not hmac.compare_digest(given, _sign(body)):
-            raise ValueError
-        data = json.loads(base64.urlsafe_b64decode(body + b"=" * (-len(body) % 4)))
-        tenant_id, user_id, expires = int(data["t"]), int(data["u"]), int(data["exp"])
-    except (ValueError, KeyError, TypeError, UnicodeError):
-        raise AuthenticationFailed("The sign-in token is not valid; sign in again.") from None
-    if expires < time.time():
-        raise AuthenticationFailed("The sign-in token has expired; sign in again.")
-    return load_actor(engine, tenant_id, user_id)
+def actor_of(uow: UnitOfWork, user_id: int) -> Actor:
+    """The actor for a user of the unit's company, read inside an open unit of work."""
+    tenant_id = uow.actor.tenant_id
+    user = uow.session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise AuthenticationFailed("This account is not active.")
+    rows = uow.session.execute(text(
+        "SELECT r.code, p.code AS perm FROM role_grants g JOIN roles r ON r.id = g.role_id"
+        " LEFT JOIN role_permissions rp ON rp.role_id = r.id LEFT JOIN permissions p ON p.id = rp.permission_id"
+        " WHERE g.user_id = :u"), {"u": user_id}).all()
+    technician = uow.session.execute(
+        text("SELECT id FROM technicians WHERE user_id = :u AND is_active"), {"u": user_id}).scalar()
+    return Actor(
+        tenant_id=tenant_id, user_id=user.id, label=user.full_name,
+        permissions=frozenset(r.perm for r in rows if r.perm), roles=frozenset(r.code for r in rows),
+        customer_id=user.customer_id, technician_id=technician, locale=user.locale,
+    )
 
 
 def create_user(
@@ -368,3 +353,80 @@ def unlock_user(uow: UnitOfWork, user_id: int) -> None:
         user.locked_until, user.failed_logins = None, 0
         uow.audit("user.unlock", "users", user_id)
         uow.commit()
+
+
+def change_password(uow: UnitOfWork, current_password: str, new_password: str) -> int:
+    """The signed-in person's new password, after proving the current one; audited. Their other sessions end
+    (the database ends them when the hash changes) and this one goes on. Too many wrong current passwords end
+    this session, so whoever took it over cannot go on guessing. Returns how many sessions ended."""
+    with uow:
+        actor = uow.actor
+        if actor.user_id is None:
+            raise ValidationError("Only a signed-in person has a password to change.")
+        user = uow.session.get(User, actor.user_id, with_for_update=True)
+        if user is None:
+            raise NotFound("User {user} does not exist.", user=actor.user_id)
+        try:
+            _hasher.verify(user.password_hash or "", current_password or "")
+        except (VerificationError, InvalidHashError):
+            _count_wrong_password(uow, actor, user)
+            uow.commit()
+            raise ValidationError("The current password is not correct.") from None
+        if new_password == current_password:
+            raise ValidationError("Choose a new password that differs from the current one.")
+        # The trigger that ends the person's sessions spares the one named here: the one making the change.
+        uow.session.execute(text("SELECT set_config('app.session_id', :s, true)"), {"s": actor.session_id or ""})
+        user.password_hash = hash_password(new_password)
+        ended = _sessions_ended_now(uow, user.id)
+        uow.audit("user.password", "users", user.id, after={"sessions_ended": ended})
+        uow.commit()
+        return ended
+
+
+def reset_password(uow: UnitOfWork, user_id: int, new_password: str) -> int:
+    """Give another person a new password (whoever manages users, never for someone holding more rights);
+    every session of theirs ends; audited. Returns how many sessions ended."""
+    with uow:
+        actor = uow.actor
+        actor.require("identity.manage_users")
+        if user_id == actor.user_id:
+            raise ValidationError("Change your own password with your current one.")
+        user = uow.session.get(User, user_id, with_for_update=True)
+        if user is None:
+            raise NotFound("User {user} does not exist.", user=user_id)
+        held: list[str] = list(uow.session.execute(text(
+            "SELECT DISTINCT p.code FROM role_grants g JOIN role_permissions rp ON rp.role_id = g.role_id"
+            " JOIN permissions p ON p.id = rp.permission_id WHERE g.user_id = :u"), {"u": user_id}).scalars())
+        beyond = sorted(code for code in held if not actor.can(code))
+        if beyond:  # whoever sets the password can act as that person
+            raise PermissionDenied("You cannot reset the password of someone with permissions you do not hold "
+                                   "({permission}).", permission=beyond[0])
+        user.password_hash = hash_password(new_password)
+        ended = _sessions_ended_now(uow, user.id)
+        uow.audit("user.password_reset", "users", user.id, after={"sessions_ended": ended})
+        uow.commit()
+        return ended
+
+
+def _count_wrong_password(uow: UnitOfWork, actor: Actor, user: User) -> None:
+    """A wrong current password counts against the session that gave it: after the company's
+    ``max_failed_logins`` the session ends, so whoever took it over cannot go on guessing (and the account's
+    owner is not locked out)."""
+    if actor.session_id is None:
+        return
+    failures = uow.session.execute(text(
+        "UPDATE auth_sessions SET password_failures = password_failures + 1 WHERE id = CAST(:s AS uuid)"
+        " RETURNING password_failures"), {"s": actor.session_id}).scalar()
+    tenant = uow.session.get(Tenant, user.tenant_id)
+    if failures is not None and tenant is not None and failures >= tenant.max_failed_logins:
+        uow.session.execute(text(
+            "UPDATE auth_sessions SET revoked_at = now(), revoked_reason = 'password_guessing'"
+            " WHERE id = CAST(:s AS uuid) AND revoked_at IS NULL"), {"s": actor.session_id})
+
+
+def _sessions_ended_now(uow: UnitOfWork, user_id: int) -> int:
+    """How many of the person's sessions the password change just ended (the trigger stamps them with now())."""
+    uow.flush()
+    return int(uow.session.execute(text(
+        "SELECT count(*) FROM auth_sessions WHERE user_id = :u AND revoked_reason = 'password_changed'"
+        " AND revoked_at = now()"), {"u": user_id}).scalar_one())

@@ -52,6 +52,9 @@ class Actor:
     # Signed in with the right password at a company that requires a second factor this person has not set up
     # yet: no permissions until they have (see identity.authenticate).
     second_factor_pending: bool = False
+    # The sign-in session this person acts in (``auth_sessions.id``); None for the system, the portal and actors
+    # built without signing in. Sign-out ends it; the web app re-checks it on every rerun.
+    session_id: str | None = None
 
     @classmethod
     def system(cls, tenant_id: int, label: str = "system") -> Actor:
