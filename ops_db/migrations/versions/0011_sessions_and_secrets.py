@@ -67,8 +67,10 @@ def _sessions_up() -> None:
         sa.CheckConstraint(f"revoked_reason IN ({reasons})", name=op.f("ck_auth_sessions_known_reason")),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_auth_sessions_tenant_id_tenants"),
                                 ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_auth_sessions_user_id_users"),
-                                ondelete="CASCADE"),
+        # Composite, as every reference between company tables is (migration 0010): a session's person is always
+        # of the session's company.
+        sa.ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"],
+                                name=op.f("fk_auth_sessions_user_id_users"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_sessions")),
     )
     op.create_index(op.f("ix_auth_sessions_tenant_id"), "auth_sessions", ["tenant_id"])
