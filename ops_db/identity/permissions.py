@@ -242,6 +242,9 @@ _SERVICES: dict[str, Needs] = {
     "ops_db.identity.service:set_language": OWN_ACCOUNT,
     "ops_db.identity.service:change_password": OWN_ACCOUNT,
     "ops_db.identity.service:reset_password": need("identity.manage_users"),
+    "ops_db.identity.sessions:sign_out": OWN_ACCOUNT,
+    "ops_db.identity.sessions:sign_out_everywhere": need(
+        "identity.manage_users", why="another person's sessions; anyone signed in ends their own without it"),
     "ops_db.identity.service:create_user": need("identity.manage_users"),
     "ops_db.identity.service:grant_roles": need("identity.manage_users"),
     "ops_db.identity.service:unlock_user": need("identity.manage_users"),
