@@ -9,14 +9,15 @@ sign-in starts.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
 import streamlit as st
 
-from ops_db.i18n import LOCALES, day, error_in, gettext_for, money, number, value_words
-from ops_db.kit.errors import RepairOpsError
+from ops_db.i18n import LOCALES, VALUE_LABELS, day, gettext_for, money, number, value_words
+from ops_db.kit.errors import RepairOpsError, Verbatim
 
 LOCALE_KEY = "ui_locale"
 NEXT_LOCALE_KEY = "ui_locale_next"  # the language the next run starts in (a widget's own key is set only before it)
@@ -79,5 +80,27 @@ def day_text(value: date) -> str:
 
 
 def error_text(error: RepairOpsError) -> str:
-    """A service's refusal in the reader's language: its sentence from the catalogs, stored codes in it as words."""
-    return error_in(error, ui_locale())
+    """A service's refusal in the reader's language: its sentence from the catalogs, stored codes in it as words.
+
+    Every screen shows it as markdown, so the fields it names (a customer's name, a file name someone uploaded)
+    are escaped with ``widgets.plain``: they read as typed, never as a link or an image."""
+    from dashboards.widgets import plain  # widgets imports this module
+
+    t = gettext_for(ui_locale())
+    return _escaped_fields(error, plain).in_language(
+        t, lambda value: plain(value_words(value, t) if value in VALUE_LABELS else t(value)))
+
+
+def _escaped_fields(error: RepairOpsError, escape: Callable[[str], str]) -> RepairOpsError:
+    """A copy of ``error`` whose fields that skip translation (verbatim text, nested errors) are escaped too."""
+
+    def field(value: object) -> object:
+        if isinstance(value, RepairOpsError):
+            return _escaped_fields(value, escape)
+        if isinstance(value, list | tuple):
+            return [field(item) for item in value]
+        return Verbatim(escape(value)) if isinstance(value, Verbatim) else value
+
+    escaped = copy.copy(error)
+    escaped.fields = {name: field(value) for name, value in error.fields.items()}
+    return escaped

@@ -13,6 +13,7 @@ import streamlit as st
 from sqlalchemy import Engine, text
 
 from dashboards.i18n import LOCALE_KEY, NEXT_LOCALE_KEY, _, error_text, language_picker, stage_words, ui_locale
+from dashboards.widgets import plain
 from ops_db.comms.service import inbox, mark_read
 from ops_db.i18n import LOCALES, N_, moment
 from ops_db.identity import sessions
@@ -152,7 +153,7 @@ def sidebar(actor: Actor | None) -> None:
             st.caption(_("Not signed in"))
             return
         st.caption(_("Signed in as **{name}** · {roles}").format(
-            name=actor.label, roles=", ".join(stage_words(r) for r in sorted(actor.roles)) or _("no role")))
+            name=plain(actor.label), roles=", ".join(stage_words(r) for r in sorted(actor.roles)) or _("no role")))
         if actor.user_id is not None and not actor.is_customer and not actor.second_factor_pending:
             inbox_bell(actor)
         if st.button(_("Sign out"), key="sign_out"):
@@ -168,7 +169,7 @@ def inbox_bell(actor: Actor) -> None:
     box = inbox(UnitOfWork(engine(), actor), limit=INBOX_SHOWN)  # every rerun of every page: one read
     label = _("Notifications: {count} new").format(count=box.unread) if box.unread else _("Notifications")
     icon = ":material/notifications_active:" if box.unread else ":material/notifications:"
-    with st.popover(label, icon=icon, width="stretch"):
+    with st.popover(label, icon=icon, width="stretch"):  # markdown: ours (a count)
         if not box.items:
             st.caption(_("Nothing yet: SLA alerts, estimate decisions and customers' messages arrive here."))
             return
@@ -178,11 +179,11 @@ def inbox_bell(actor: Actor) -> None:
         zone = ZoneInfo(company_look(actor.tenant_id).time_zone)  # cached: no query per rerun
         for item in box.items:
             new = _("new") if item["read_at"] is None else ""
-            st.markdown(f"**{item['title']}**" + (f" :blue-badge[{new}]" if new else ""))
-            st.caption(f"{moment(item['created_at'], zone, ui_locale())} · {item['body']}")
+            st.markdown(f"**{plain(item['title'])}**" + (f" :blue-badge[{new}]" if new else ""))  # markdown: ours
+            st.caption(f"{moment(item['created_at'], zone, ui_locale())} · {plain(item['body'])}")
             number = item["order_number"]
             if number and actor.can("orders.read") and st.button(
-                    _("Open {order}").format(order=number), key=f"inbox_open_{item['id']}"):
+                    _("Open {order}").format(order=plain(number)), key=f"inbox_open_{item['id']}"):
                 if item["read_at"] is None:
                     mark_read(UnitOfWork(engine(), actor), [int(item["id"])])
                 st.session_state["order_number"] = number

@@ -3,6 +3,7 @@ document buttons in the reader's language."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -22,17 +23,48 @@ from ops_db.orders.service import FileIn
 
 PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "heic"]
 
+# Markdown that user text could start anywhere: links and images ([), raw HTML and autolinks (<), code, emphasis,
+# strikethrough, tables, maths ($), Streamlit's directives and icons (:red[…], :material/…:).
+_MARKDOWN_ANYWHERE = re.compile(r"([\\`*_\[\]<>|~$:#])")
+# Block markup that only counts at the start of a line: headings, quotes, lists, setext rules.
+_LINE_START_MARK = re.compile(r"^([ \t]*)([-+=])", re.MULTILINE)
+_LINE_START_NUMBER = re.compile(r"^([ \t]*\d+)([.)])", re.MULTILINE)
+# Bare addresses that GFM links by themselves, escaped or not (it reads the text, not the source): break them
+# with an invisible word joiner, as Streamlit's icon shortcodes (:material/lock:).
+_AUTOLINKS = re.compile(r"(?i)(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=:)(?=[a-z_]+/)")
+WORD_JOINER = "\u2060"
+
+
+def plain(value: object) -> str:
+    """``value`` (a customer's name, a note, a message) as markdown that Streamlit shows as exactly that text:
+    never a link, an image, a heading, bold or an icon. Use it wherever user text goes into ``st.markdown``,
+    ``st.write``, ``st.caption``, an alert, a toast, a title or a widget's label; never in a selectbox option or
+    a table cell, which are not markdown (the backslashes would show)."""
+    text = _AUTOLINKS.sub(WORD_JOINER, "" if value is None else str(value))
+    text = _MARKDOWN_ANYWHERE.sub(r"\\\1", text)
+    text = _LINE_START_MARK.sub(r"\1\\\2", text)
+    return _LINE_START_NUMBER.sub(r"\1\\\2", text)
+
+
+def inline_code(value: object) -> str:
+    """``value`` as inline code in markdown (a tracking code, a key's last digits), whatever backticks it holds:
+    the fence is one backtick longer than the longest run inside, and nothing in a code span is markup."""
+    text = ("" if value is None else str(value)).replace("\n", " ")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
 
 def run_action(action: Callable[[], Any], done: str, *, busy: str | None = None) -> bool:
     """Run one service call with a spinner. On failure show the service's one sentence and change nothing
     more; on success show ``done`` and redraw the page with the new state."""
     try:
-        with st.spinner(busy or _("Saving…")):
+        with st.spinner(busy or _("Saving…")):  # markdown: ours (callers' texts are checked where written)
             action()
     except RepairOpsError as error:
         st.error(error_text(error))
         return False
-    st.toast(done)
+    st.toast(done)  # markdown: ours (checked at every call)
     st.rerun()
     return True  # not reached: st.rerun() ends this run
 
@@ -54,7 +86,7 @@ def show_flash() -> None:
     their place (and the open tab) whether or not there is a message."""
     slot = st.empty()
     if message := st.session_state.pop(FLASH_KEY, None):
-        slot.success(message)
+        slot.success(message)  # markdown: ours (done_and_rerun's callers are checked)
 
 
 def typed_amount(raw: str) -> str | None:
@@ -72,7 +104,7 @@ def parse_decimal(value: str, refusal: str) -> Decimal | None:
     except InvalidOperation:
         amount = None
     if amount is None or not amount.is_finite():
-        st.error(refusal)
+        st.error(refusal)  # markdown: ours (checked at every call)
         return None
     return amount
 
@@ -148,24 +180,26 @@ def document_buttons(engine: Engine, actor: Actor, kind: str, record_id: int, la
     send = send and actor.can("inventory.purchase" if kind == "purchase_order" else "documents.send")
     columns = st.columns(len(formats) + (1 if send else 0))
     for column, fmt in zip(columns, formats, strict=False):
-        column.download_button(f"{label} · {fmt.upper()}",
+        column.download_button(f"{label} · {fmt.upper()}",  # markdown: ours (label checked at every call)
                                partial(render, UnitOfWork(engine, actor), kind, record_id, fmt, locale),
                                f"{kind.replace('_', '-')}-{record_id}.{fmt}", MEDIA_TYPES[fmt],
                                key=f"{key}_{fmt}", icon=":material/download:")
     if send and columns[-1].button(_("Send by email"), key=f"{key}_send", icon=":material/forward_to_inbox:"):
         run_action(partial(send_document, UnitOfWork(engine, actor), kind, record_id, locale=locale),
-                   _("{document} is on its way by email.").format(document=label), busy=_("Sending…"))
+                   _("{document} is on its way by email.").format(document=label),  # markdown: ours (as above)
+                   busy=_("Sending…"))
 
 
 def document_picker(engine: Engine, actor: Actor, kind: str, choices: dict[int, str], label: str, *,
                     key: str) -> None:
     """Choose one listed record and get its document as PDF, DOCX or XLSX ("Print or send: Invoice")."""
-    picked = st.selectbox(_("Print or send: {document}").format(document=label), list(choices), index=None,
+    picked = st.selectbox(_("Print or send: {document}").format(document=label),  # markdown: ours (checked at calls)
+                          list(choices), index=None,
                           key=f"print_{key}", format_func=lambda i: choices.get(i, str(i)),
                           placeholder=_("Choose one from the list"))
     if picked in choices:
-        document_buttons(engine, actor, kind, int(picked), label, key=f"{key}_doc", formats=("pdf", "docx", "xlsx"),
-                         send=True)
+        document_buttons(engine, actor, kind, int(picked), label, key=f"{key}_doc",  # markdown: ours (as above)
+                         formats=("pdf", "docx", "xlsx"), send=True)
 
 
 def chosen_id(key: str) -> int | None:

@@ -21,7 +21,7 @@ from dashboards.data import admin
 from dashboards.data.catalog import tenant_zone
 from dashboards.i18n import _, error_text, number_text, stage_words
 from dashboards.session import company_look, current_actor, engine
-from dashboards.widgets import done_and_rerun, local_times, show_flash, table, typed_amount
+from dashboards.widgets import done_and_rerun, inline_code, local_times, plain, show_flash, table, typed_amount
 from ops_db.audit.service import verify_chain
 from ops_db.billing.service import save_tax_rate
 from ops_db.billing.stripe_payments import configure_stripe, stripe_account
@@ -89,7 +89,7 @@ def _brand_setting(key: str) -> str:
 def _attempt(call: Callable[[], object], working: str) -> bool:
     """Run one service call with a spinner; on refusal show its one sentence and report failure."""
     try:
-        with st.spinner(working):
+        with st.spinner(working):  # markdown: ours (every caller's text is checked where it is written)
             call()
     except RepairOpsError as error:
         st.error(error_text(error))
@@ -99,7 +99,7 @@ def _attempt(call: Callable[[], object], working: str) -> bool:
 
 def _read_only(reason: str) -> None:
     """``reason`` is already in the reader's language."""
-    st.caption(":material/lock: " + _("Read-only: {reason}").format(reason=reason))
+    st.caption(":material/lock: " + _("Read-only: {reason}").format(reason=reason))  # markdown: ours (callers')
 
 
 def _online_payments() -> None:
@@ -113,10 +113,11 @@ def _online_payments() -> None:
                      "company's own keys to take payments into its own account."))
     else:
         state = _("active") if account.is_active else _("switched off")
-        st.caption(_("The company's own account, key {key} ({state}).").format(key=f"`{account.key_hint}`",
-                                                                                 state=state))
+        st.caption(_("The company's own account, key {key} ({state}).").format(  # markdown: ours (state)
+            key=inline_code(account.key_hint), state=state))
     st.caption(_("In Stripe, send the event checkout.session.completed to {path} on the RepairOps API and copy "
-                 "that endpoint's signing secret here.").format(path=f"`POST /api/v1/webhooks/stripe/{slug}`"))
+                 "that endpoint's signing secret here.").format(
+        path=inline_code(f"POST /api/v1/webhooks/stripe/{slug}")))
     with st.form("stripe_edit"):
         left, right = st.columns(2)
         key = left.text_input(_("Secret key"), max_chars=250, type="password", placeholder=STRIPE_KEY_FORM,
@@ -150,7 +151,7 @@ def _sla_form(policies: pd.DataFrame) -> None:
         if st.form_submit_button(_("Save the policy")) and _attempt(partial(
                 update_policy, UnitOfWork(engine(), actor), int(policy_id), response_minutes=int(response),
                 resolution_minutes=int(resolution), at_risk_pct=int(at_risk), is_active=active), _("Saving…")):
-            done_and_rerun(_("SLA policy {policy} saved.").format(policy=labels[int(policy_id)]))
+            done_and_rerun(_("SLA policy {policy} saved.").format(policy=plain(labels[int(policy_id)])))
 
 
 def _tax_form() -> None:
@@ -166,7 +167,7 @@ def _tax_form() -> None:
         if st.form_submit_button(_("Save the rate")) and _attempt(partial(
                 save_tax_rate, UnitOfWork(engine(), actor), code, name, typed_amount(rate) or "",
                 is_default=True if default else None), _("Saving…")):
-            done_and_rerun(_("Tax rate {code} saved.").format(code=code.strip().upper()), "tax_code", "tax_name",
+            done_and_rerun(_("Tax rate {code} saved.").format(code=plain(code.strip().upper())), "tax_code", "tax_name",
                            "tax_rate")
 
 
@@ -184,12 +185,12 @@ def _template_form() -> None:
         subject = st.text_input(_("Subject (email)"), max_chars=300, key="template_subject")
         body = st.text_area(_("Text"), max_chars=5000, key="template_body")
         st.caption(_("Fields this event can use: {fields}").format(
-            fields=", ".join(f"`{{{f}}}`" for f in template_fields(str(event)))))
+            fields=", ".join(inline_code(f"{{{f}}}") for f in template_fields(str(event)))))
         if st.form_submit_button(_("Save the text")) and _attempt(partial(
                 save_template, UnitOfWork(engine(), actor), str(event), str(channel), locale.strip(), subject,
                 body), _("Saving…")):
             done_and_rerun(_("Text for {event} by {channel} ({locale}) saved.").format(
-                event=_event_words(str(event)), channel=stage_words(str(channel)), locale=locale.strip()),
+                event=_event_words(str(event)), channel=stage_words(str(channel)), locale=plain(locale.strip())),
                 "template_body", "template_subject")
 
 
@@ -240,7 +241,7 @@ with users_tab:
         if create and _attempt(partial(create_user, UnitOfWork(engine(), actor), email, full_name, password,
                                        list(chosen)), _("Creating the user…")):
             st.success(_("{email} can now sign in with the roles {roles}.").format(
-                email=email.strip(), roles=", ".join(stage_words(r) for r in sorted(chosen))))
+                email=plain(email.strip()), roles=", ".join(stage_words(r) for r in sorted(chosen))))
         st.caption(_("Customer portal logins belong to a customer record and are not created here; roles that "
                      "carry a permission you lack are not offered."))
 
@@ -262,7 +263,7 @@ with users_tab:
             elif _attempt(partial(grant_roles, UnitOfWork(engine(), actor), int(grantee), list(more)),
                           _("Granting the roles…")):
                 st.success(_("{user} now also has {roles}.").format(
-                    user=user_labels[int(grantee)].split(" · ")[0],
+                    user=plain(user_labels[int(grantee)].split(" · ")[0]),
                     roles=", ".join(stage_words(r) for r in sorted(more))))
 
         st.subheader(_("Unlock an account"))
@@ -278,7 +279,7 @@ with users_tab:
                                        format_func=lambda i: locked_labels.get(i, str(i)))
             if right.button(_("Unlock"), key="unlock_submit") and to_unlock in locked_labels and _attempt(
                     partial(unlock_user, UnitOfWork(engine(), actor), int(to_unlock)), _("Unlocking…")):
-                st.success(_("{email} can sign in again.").format(email=locked_emails[int(to_unlock)]))
+                st.success(_("{email} can sign in again.").format(email=plain(locked_emails[int(to_unlock)])))
     with listing, st.spinner(_("Loading users…")):
         shown = admin.users(engine(), actor, include_customers=include_customers)
         table(shown.drop(columns=["id"]).assign(roles=shown["roles"].map(_roles_words)), column_config={
@@ -349,7 +350,7 @@ with templates_tab:
                               format_func=lambda i: template_labels.get(i, str(i)))
         if picked in template_labels:
             template = templates.loc[int(picked)]
-            st.markdown(_("**Subject:** {subject}").format(subject=template["subject"] or _("(none)")))
+            st.markdown(_("**Subject:** {subject}").format(subject=plain(template["subject"]) or _("(none)")))
             st.code(str(template["body"]), language="text", wrap_lines=True)
         st.caption(_("Built-in texts apply wherever the company has no text of its own; `{fields}` are filled in "
                      "when a notification is sent."))
@@ -400,7 +401,7 @@ def _undelivered(title: str, frame: pd.DataFrame, what: str, describe: Callable[
                  retry: Callable[[UnitOfWork, list[int]], int]) -> None:
     """One list of what did not go out (``title`` has a ``{count}``), and the way to send it again."""
     assert actor is not None
-    st.subheader(title.format(count=number_text(len(frame))))
+    st.subheader(title.format(count=number_text(len(frame))))  # markdown: ours (the callers' titles)
     if frame.empty:
         st.caption(_("Nothing here."))
         return
@@ -430,9 +431,9 @@ with branding_tab:
     if brand is None:
         st.info(_("The company's settings are not visible to you."))
     else:
-        st.subheader(brand.name)
+        st.subheader(plain(brand.name))
         if brand.legal_name:
-            st.caption(brand.legal_name)
+            st.caption(plain(brand.legal_name))
         cols = st.columns(4)
         cols[0].metric(_("Locale"), brand.locale)
         cols[1].metric(_("Time zone"), brand.time_zone)
@@ -442,11 +443,11 @@ with branding_tab:
             _("Prices include tax") if brand.prices_include_tax else _("Prices exclude tax"),
             _("second factor required") if brand.require_totp else _("second factor optional"),
             _("accounts lock after {count} failed sign-ins").format(count=number_text(brand.max_failed_logins)),
-            _("portal address slug `{slug}`").format(slug=brand.slug)]))
+            _("portal address slug `{slug}`").format(slug=plain(brand.slug))]))  # slugs are [a-z0-9-]
         colours = {k: str(v) for k, v in brand.branding.items()
                    if ("color" in k or "colour" in k) and HEX_COLOUR.match(str(v))}
         for column, (name, value) in zip(st.columns(max(len(colours), 1)), colours.items(), strict=False):
-            column.color_picker(_brand_setting(name).capitalize(), value=value, disabled=True,
+            column.color_picker(plain(_brand_setting(name).capitalize()), value=value, disabled=True,
                                 key=f"brand_shown_{name}")
         others = {k: v for k, v in brand.branding.items() if k not in colours}
         if others:
@@ -485,8 +486,8 @@ with skills_tab:
                 elif _attempt(partial(set_skill, UnitOfWork(engine(), actor), int(tech_id), code,
                                       int(level) if level is not None else 0), _("Saving the level…")):
                     st.success(_("{technician} is now at level {level} in {skill}.").format(
-                        technician=names[int(tech_id)].split(" (#")[0], level=int(level or 0),
-                        skill=code.strip().lower()))
+                        technician=plain(names[int(tech_id)].split(" (#")[0]), level=int(level or 0),
+                        skill=plain(code.strip().lower())))
         with skill_listing, st.spinner(_("Loading technicians…")):
             skill_table = admin.skill_matrix(engine(), actor).drop(columns=["id"])
             # one column per skill, headed by its code (tenant data, as the form above names it)
@@ -541,9 +542,9 @@ with audit_tab:
                         count=number_text(report.records)))
                 elif report.first_bad_id is not None:
                     st.error(_("The audit chain is broken at record {record}: {problem}.").format(
-                        record=report.first_bad_id, problem=report.problem))
+                        record=plain(report.first_bad_id), problem=plain(report.problem)))
                 else:
-                    st.error(_("The audit chain is broken: {problem}.").format(problem=report.problem))
+                    st.error(_("The audit chain is broken: {problem}.").format(problem=plain(report.problem)))
         choices = admin.audit_choices(engine(), actor)
 
         def _any_or(value: str) -> str:
@@ -575,6 +576,6 @@ with audit_tab:
             counts = {"count": number_text(len(records)), "limit": number_text(admin.AUDIT_LIMIT)}
             if len(records) >= admin.AUDIT_LIMIT:
                 st.caption(_("{count} records, newest first, at most {limit} (the newest only; narrow the filters "
-                             "for older ones).").format(**counts))
+                             "for older ones).").format(**counts))  # markdown: ours (numbers)
             else:
-                st.caption(_("{count} records, newest first, at most {limit}.").format(**counts))
+                st.caption(_("{count} records, newest first, at most {limit}.").format(**counts))  # markdown: ours

@@ -118,9 +118,10 @@ def _drill(area: str, period: Period) -> None:
     found = analytics.drill_orders(actor, area, value, period)
     if len(found) >= 1000:
         st.caption(_("{count} orders (the first {limit}) in {period}.").format(
-            count=number_text(len(found)), limit=number_text(1000), period=period.label(_)))
+            count=number_text(len(found)), limit=number_text(1000), period=period.label(_)))  # markdown: ours
     else:
-        st.caption(_("{count} orders in {period}.").format(count=number_text(len(found)), period=period.label(_)))
+        st.caption(_("{count} orders in {period}.").format(count=number_text(len(found)),  # markdown: ours (dates)
+                                                           period=period.label(_)))
     table(found)
     if actor.can("orders.read") and not found.empty:
         left, right = st.columns([3, 1], vertical_alignment="bottom")

@@ -16,7 +16,7 @@ from dashboards.data.catalog import tenant_currency, tenant_zone
 from dashboards.data.orders import MAX_SEARCH
 from dashboards.i18n import _, day_text, error_text, money_text, number_text, stage_words
 from dashboards.session import current_actor, engine
-from dashboards.widgets import chosen_id, document_picker, done_and_rerun, show_flash, table, typed_amount
+from dashboards.widgets import chosen_id, document_picker, done_and_rerun, plain, show_flash, table, typed_amount
 from ops_db.billing.models import InvoiceStatus, PaymentMethod
 from ops_db.billing.service import create_invoice, issue_credit_note, record_payment, void_invoice, write_off
 from ops_db.billing.stripe_payments import refund_payment, stripe_for_company
@@ -75,13 +75,13 @@ def _correct_invoice(open_ones: dict[int, str]) -> None:
         st.error(_("Choose the invoice to correct."))
         return
     uow = UnitOfWork(engine(), actor)
-    label = open_ones.get(invoice_id, str(invoice_id))
+    label = plain(open_ones.get(invoice_id, str(invoice_id)))  # holds the customer's name
     try:
         with st.spinner(_("Saving…")):
             if kind == "credit":
                 note = issue_credit_note(uow, invoice_id, typed_amount(amount) or "", reason)
                 done = _("Credit note {number} of {amount} issued on {invoice}.").format(
-                    number=note.credit_note_number, amount=money_text(note.amount, currency), invoice=label)
+                    number=plain(note.credit_note_number), amount=money_text(note.amount, currency), invoice=label)
             elif kind == "write_off":
                 write_off(uow, invoice_id, reason)
                 done = _("What was still owed on {invoice} is written off.").format(invoice=label)
@@ -91,7 +91,7 @@ def _correct_invoice(open_ones: dict[int, str]) -> None:
     except RepairOpsError as error:
         st.error(error_text(error))
     else:
-        done_and_rerun(done, "correct_invoice", "correct_amount", "correct_reason")
+        done_and_rerun(done, "correct_invoice", "correct_amount", "correct_reason")  # markdown: ours (label plain)
 
 
 def _day(value: date | None) -> str:
@@ -151,7 +151,7 @@ with invoices_tab:
                     st.error(error_text(error))
                 else:
                     done_and_rerun(_("Invoice {number} issued for {total}, due on {due_on}.").format(
-                        number=issued.invoice_number, total=money_text(issued.total, currency),
+                        number=plain(issued.invoice_number), total=money_text(issued.total, currency),
                         due_on=_day(issued.due_on)), "invoice_order")
 
     if corrects:
@@ -188,7 +188,7 @@ with payments_tab:
                 else:
                     done_and_rerun(_("Payment of {amount} ({method}) recorded on {invoice}.").format(
                         amount=money_text(payment.amount, currency), method=stage_words(method),
-                        invoice=payable.get(invoice_id) or _("the invoice")),
+                        invoice=plain(payable.get(invoice_id)) or _("the invoice")),
                         PAYMENT_KEY, "pay_amount", "pay_invoice")
 
     if actor.can("billing.refund"):
@@ -227,7 +227,7 @@ with payments_tab:
                     st.error(error_text(error))
                 else:
                     done_and_rerun(_("Refunded {amount} of payment #{payment}.").format(
-                        amount=money_text(given, currency), payment=payment_id), REFUND_KEY,
+                        amount=money_text(given, currency), payment=plain(payment_id)), REFUND_KEY,
                         "refund_amount", "refund_reason", "refund_payment")
 
     if not (actor.can("billing.pay") or actor.can("billing.refund")):
@@ -240,7 +240,7 @@ with aging_tab:
     st.caption(_("Open invoices by days past their due date on {day}.").format(day=day_text(today)))
     for column, bucket in zip(st.columns(len(buckets)), buckets.itertuples(), strict=True):
         column.metric(stage_words(bucket.bucket) if bucket.bucket == "current"
-                      else _("{bucket} days").format(bucket=bucket.bucket), money_text(bucket.due, currency),
+                      else _("{bucket} days").format(bucket=plain(bucket.bucket)), money_text(bucket.due, currency),
                       _("{count} invoices").format(count=number_text(bucket.invoices)), delta_color="off",
                       delta_arrow="off")
     table(buckets, column_config={"due": MONEY})

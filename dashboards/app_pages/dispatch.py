@@ -12,7 +12,7 @@ from dashboards.data import dispatch
 from dashboards.data.catalog import tenant_zone
 from dashboards.i18n import _, column_label, day_text, error_text, number_text, stage_words
 from dashboards.session import current_actor, engine
-from dashboards.widgets import labelled_config, table
+from dashboards.widgets import labelled_config, plain, table
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.workforce import planning
@@ -44,9 +44,9 @@ def _propose(pins: dict[int, int] | None = None, *, replan_now: bool = False) ->
         return
     if done.violations:
         st.error(_("The checker found {count} broken constraints: {first}").format(
-            count=len(done.violations), first=done.violations[0]))
+            count=len(done.violations), first=plain(done.violations[0])))
     st.success(_("Proposal {plan}: {placed} jobs placed, {unassigned} left unassigned.").format(
-        plan=done.plan_id, placed=done.assigned, unassigned=done.unassigned))
+        plan=plain(done.plan_id), placed=number_text(done.assigned), unassigned=number_text(done.unassigned)))
 
 
 with queue_tab:
@@ -94,7 +94,7 @@ with plan_tab:
         st.info(_("No proposal for {day} yet.").format(day=day_text(day)))
     else:
         kpis, base = plan["kpis"], plan["kpis"].get("baseline", {})
-        st.subheader(_("Proposal {plan} · {status}").format(plan=plan["id"], status=stage_words(plan["status"])))
+        st.subheader(_("Proposal {plan} · {status}").format(plan=plain(plan["id"]), status=stage_words(plan["status"])))
         cols = st.columns(3)
         cols[0].metric(_("Jobs placed"), number_text(kpis.get("served", 0)),
                        delta=kpis.get("served", 0) - base.get("served", 0))
@@ -107,7 +107,7 @@ with plan_tab:
         st.caption(_("Deltas compare with the greedy plan a dispatcher would make by hand."))
         changes = dispatch.plan_changes(engine(), actor, int(plan["id"]), t=_)
         counts = changes["change"].value_counts()
-        st.write(" · ".join(f"**{counts.get(c, 0)}** {stage_words(c)}" for c in CHANGE_ORDER))
+        st.write(" · ".join(f"**{number_text(counts.get(c, 0))}** {stage_words(c)}" for c in CHANGE_ORDER))
         table(changes.drop(columns=["order_id"]).fillna(""))
         if actor.can("plans.accept") and plan["status"] in ("proposed", "partially_accepted"):
             actionable = changes[changes["change"].isin(ACTIONABLE)]
@@ -134,8 +134,8 @@ with plan_tab:
                                        status=stage_words(result.status)))
                     numbers = dict(zip(changes["order_id"], changes["order_number"], strict=True))
                     for order_id, reason in result.failed.items():
-                        st.warning(_("Order {order}: {reason}").format(order=numbers.get(order_id, order_id),
-                                                                        reason=reason))
+                        st.warning(_("Order {order}: {reason}").format(order=plain(numbers.get(order_id, order_id)),
+                                                                        reason=plain(reason)))
         if actor.can("plans.propose") and plan["status"] == "proposed":
             st.subheader(_("Edit and re-check"))
             st.caption(_("Choose a technician for any job; the optimizer keeps your choices, re-plans the rest "
@@ -173,7 +173,7 @@ with replan_tab:
             except RepairOpsError as error:
                 st.error(error_text(error))
             else:
-                st.info(_("{technician} is off; {count} jobs go back to planning.").format(technician=sick,
+                st.info(_("{technician} is off; {count} jobs go back to planning.").format(technician=plain(sick),
                                                                                            count=len(freed)))
                 _propose(replan_now=True)
     late = dispatch.active_bookings(engine(), actor, day)

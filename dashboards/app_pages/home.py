@@ -9,7 +9,7 @@ from dashboards.data.home import alerts_for
 from dashboards.data.orders import open_order_counts, open_orders
 from dashboards.i18n import _
 from dashboards.session import current_actor, engine
-from dashboards.widgets import local_times, table
+from dashboards.widgets import local_times, plain, table
 
 actor = current_actor()
 assert actor is not None
@@ -29,7 +29,7 @@ if actor.can("orders.read") and not actor.is_technician_only:
     cols[3].metric(_("SLA breached"), f"{counts['breached']:,}")
     unassigned = waiting[waiting["technician"].isna()]
     shown = f"{len(unassigned):,}{'+' if len(waiting) == 5000 else ''}"
-    st.subheader(_("Waiting for a technician ({count})").format(count=shown))
+    st.subheader(_("Waiting for a technician ({count})").format(count=plain(shown)))
     table(local_times(unassigned[["order_number", "priority", "customer", "device", "received_at", "sla"]].head(50),
                       zone))
 with st.spinner(_("Checking what needs attention…")):

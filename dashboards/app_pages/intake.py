@@ -11,7 +11,7 @@ from dashboards.data.catalog import equipment_models
 from dashboards.data.orders import requests_to_link
 from dashboards.i18n import _, error_text, stage_words
 from dashboards.session import current_actor, engine
-from dashboards.widgets import PHOTO_TYPES, as_files, run_action, table
+from dashboards.widgets import PHOTO_TYPES, as_files, plain, run_action, table
 from ops_db.customers.service import CustomerIn
 from ops_db.documents.receipts import intake_receipt
 from ops_db.documents.send import send_document
@@ -62,20 +62,21 @@ if submitted:
         st.error(error_text(error))
     else:
         st.success(_("Order **{number}** opened. Tracking code for the customer: `{code}`").format(
-            number=receipt.order_number, code=receipt.tracking_code))
+            number=plain(receipt.order_number), code=plain(receipt.tracking_code)))
         st.session_state["order_number"] = receipt.order_number
         st.session_state[RECEIPT_KEY] = (receipt.order_id, receipt.order_number)
 if RECEIPT_KEY in st.session_state:
     order_id, number = st.session_state[RECEIPT_KEY]
     left, right = st.columns(2)
-    left.download_button(_("Print the intake receipt of {number} (PDF)").format(number=number),
+    left.download_button(_("Print the intake receipt of {number} (PDF)").format(number=plain(number)),
                          partial(intake_receipt, UnitOfWork(engine(), actor), order_id),
                          f"intake-receipt-{number}.pdf", "application/pdf", key="intake_receipt_pdf",
                          icon=":material/print:")
     if right.button(_("Email the receipt to the customer"), key="intake_receipt_send",
                     icon=":material/forward_to_inbox:"):
         run_action(partial(send_document, UnitOfWork(engine(), actor), "intake_receipt", order_id),
-                   _("The receipt of {number} is on its way by email.").format(number=number), busy=_("Sending…"))
+                   _("The receipt of {number} is on its way by email.").format(number=plain(number)),
+                   busy=_("Sending…"))
     st.caption(_("The customer was also sent the order number and tracking code by their preferred channel."))
 
 # Anonymous portal requests never join an existing customer by themselves (someone typing a customer's email

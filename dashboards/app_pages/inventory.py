@@ -15,6 +15,7 @@ from dashboards.widgets import (
     chosen_id,
     document_picker,
     done_and_rerun,
+    plain,
     show_flash,
     stepper_decimal,
     table,
@@ -60,7 +61,7 @@ tab_labels = {"stock": _("Stock"), "reservations": _("Reservations"), "transfer"
               "reorder": _("Reorder"), "purchase_orders": _("Purchase orders")}
 tab_ids = ["stock", "reservations", *(["transfer"] if actor.can("inventory.transfer") else []), "reorder",
            "purchase_orders"]
-tabs = dict(zip(tab_ids, st.tabs([tab_labels[i] for i in tab_ids]), strict=True))
+tabs = dict(zip(tab_ids, st.tabs([tab_labels[i] for i in tab_ids]), strict=True))  # markdown: ours
 
 with tabs["stock"]:
     left, right = st.columns(2)
@@ -107,8 +108,8 @@ if "transfer" in tabs:
                     st.error(error_text(error))
                 else:
                     done_and_rerun(_("Moved {quantity} × {part} from {source} to {target}.").format(
-                        quantity=number_text(quantity), part=part_label(part), source=place(source),
-                        target=place(target)), "transfer_part", "transfer_qty")
+                        quantity=number_text(quantity), part=plain(part_label(part)), source=plain(place(source)),
+                        target=plain(place(target))), "transfer_part", "transfer_qty")
 
 with tabs["reorder"]:
     with st.spinner(_("Working out what to reorder…")):
@@ -163,7 +164,7 @@ with tabs["purchase_orders"]:
                 else:
                     done_and_rerun(
                         _("Purchase order {number} drafted for {total}; send it when it is right.").format(
-                            number=po.po_number, total=money_text(po.total, currency)),
+                            number=plain(po.po_number), total=money_text(po.total, currency)),
                         *(f"po_{field}_{r}" for field in ("part", "qty", "cost") for r in range(PO_LINE_ROWS)))
 
         st.subheader(_("Send a draft"))
@@ -185,7 +186,7 @@ with tabs["purchase_orders"]:
                     except RepairOpsError as error:
                         st.error(error_text(error))
                     else:
-                        done_and_rerun(_("Purchase order {number} is sent.").format(number=sent.po_number),
+                        done_and_rerun(_("Purchase order {number} is sent.").format(number=plain(sent.po_number)),
                                        "po_send")
 
     if actor.can("inventory.receive"):
@@ -204,7 +205,8 @@ with tabs["purchase_orders"]:
                     st.caption(_("What arrived of each line (0 when nothing came)."))
                     for line in lines_in.itertuples():
                         st.number_input(_("{sku} · {part} — ordered {ordered}, still to come {outstanding}").format(
-                                            sku=line.sku, part=line.part, ordered=number_text(line.quantity),
+                                            sku=plain(line.sku), part=plain(line.part),
+                                            ordered=number_text(line.quantity),
                                             outstanding=number_text(line.outstanding)),
                                         value=float(line.outstanding), step=1.0, format="%g",
                                         key=qty_keys[int(line.line_id)])
@@ -221,4 +223,4 @@ with tabs["purchase_orders"]:
                         st.error(error_text(error))
                     else:
                         done_and_rerun(_("Delivery on {order} booked in at its location.").format(
-                            order=waiting[po_id]), "po_receive", *qty_keys.values())
+                            order=plain(waiting[po_id])), "po_receive", *qty_keys.values())

@@ -13,7 +13,7 @@ from dashboards.data import my_day
 from dashboards.data.catalog import tenant_zone
 from dashboards.i18n import _, day_text, stage_words
 from dashboards.session import current_actor, engine
-from dashboards.widgets import run_action, table
+from dashboards.widgets import plain, run_action, table
 from ops_db.inventory.service import use_on_order
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.orders.service import FileIn, add_attachment, add_note
@@ -37,7 +37,7 @@ if since is None:
     if right.button(_("Clock in"), type="primary", key="clock_in"):
         run_action(lambda: clock(UnitOfWork(engine(), actor), True), _("Clocked in."))
 else:
-    right.caption(_("Clocked in since {time}").format(time=f"{since.astimezone(zone):%H:%M}"))
+    right.caption(_("Clocked in since {time}").format(time=f"{since.astimezone(zone):%H:%M}"))  # markdown: ours
     if right.button(_("Clock out"), key="clock_out"):
         run_action(lambda: clock(UnitOfWork(engine(), actor), False), _("Clocked out."))
 
@@ -59,14 +59,14 @@ else:
 st.subheader(_("Jobs: {n}").format(n=len(jobs)))
 for job in jobs.itertuples():
     booking, order_id = int(job.booking_id), int(job.order_id)
-    title = (f"{job.start.astimezone(zone):%H:%M}–{job.end.astimezone(zone):%H:%M} · {job.order_number} · "
-             f"{job.customer} · {stage_words(job.status)}")
-    with st.expander(title, expanded=job.status == "in_progress"):
-        st.write(f"**{_text(job.device) or _('Device')}** {_text(job.serial_number)} · {stage_words(job.priority)} · "
-                 f"{stage_words(job.location)}")
-        st.write(job.problem_description)
+    title = (f"{job.start.astimezone(zone):%H:%M}–{job.end.astimezone(zone):%H:%M} · {plain(job.order_number)} · "
+             f"{plain(job.customer)} · {stage_words(job.status)}")
+    with st.expander(title, expanded=job.status == "in_progress"):  # markdown: ours (times, escaped text)
+        st.write(f"**{plain(_text(job.device)) or _('Device')}** {plain(_text(job.serial_number))} · "
+                 f"{stage_words(job.priority)} · {stage_words(job.location)}")
+        st.write(plain(job.problem_description))
         if _text(job.address):
-            st.caption(f"{job.address} · {_text(job.phone)}")
+            st.caption(f"{plain(job.address)} · {plain(_text(job.phone))}")
         if pd.notna(job.equipment_id):
             history = my_day.device_history(engine(), actor, int(job.equipment_id), order_id)
             if not history.empty:

@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboards.i18n import NATIVE_NAMES, _, stage_words, ui_locale
 from dashboards.session import current_actor, engine, signed_in
-from dashboards.widgets import run_action, show_flash
+from dashboards.widgets import inline_code, run_action, show_flash
 from ops_db.comms.service import EVENT_LABELS, STAFF_EVENTS, email_choices, set_email_choices
 from ops_db.customers.service import CONTACT_CHANNELS, preferences, set_preferences
 from ops_db.i18n import LOCALES
@@ -61,7 +61,7 @@ def _second_factor() -> None:
     left, right = st.columns([1, 2])
     left.image(qr_png(str(uri)), width=220)
     key = parse_qs(urlparse(str(uri)).query).get("secret", [""])[0]
-    right.markdown(_("Scan the code with your app, or type this key into it: {key}").format(key=f"`{key}`"))
+    right.markdown(_("Scan the code with your app, or type this key into it: {key}").format(key=inline_code(key)))
     with right.form("totp_confirm"):
         code = st.text_input(_("The 6-digit code your app shows"), max_chars=8, key="totp_code")
         if st.form_submit_button(_("Confirm"), type="primary", key="totp_confirm_submit"):

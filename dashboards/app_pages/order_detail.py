@@ -12,7 +12,7 @@ import streamlit as st
 from dashboards.data import catalog
 from dashboards.i18n import NATIVE_NAMES, _, day_text, error_text, money_text, stage_words
 from dashboards.session import current_actor, engine
-from dashboards.widgets import document_buttons, parse_decimal, run_action, table
+from dashboards.widgets import document_buttons, parse_decimal, plain, run_action, table
 from ops_db.comms.service import list_messages, post_message
 from ops_db.i18n import LOCALES
 from ops_db.inventory.service import reserve
@@ -75,8 +75,8 @@ except RepairOpsError as error:
 currency = catalog.tenant_currency(engine(), actor)
 zone = catalog.tenant_zone(engine(), actor)
 st.session_state["order_number"] = order["order_number"]
-st.subheader(f"{order['order_number']} · {stage_words(order['stage'])} · {stage_words(order['priority'])}")
-st.write(order["problem_description"])
+st.subheader(f"{plain(order['order_number'])} · {stage_words(order['stage'])} · {stage_words(order['priority'])}")
+st.write(plain(order["problem_description"]))
 totals = order["totals"]
 received = order["received_at"].astimezone(zone)
 cols = st.columns(5)
@@ -156,8 +156,8 @@ with notes_tab:
         audience = _("internal") if note["is_internal"] else _("to customer")
         written = note["created_at"]
         when = f"{written.astimezone(zone):%Y-%m-%d %H:%M}" if isinstance(written, datetime) else str(written)
-        st.caption(f"{when} · {audience}")
-        st.write(note["body"])
+        st.caption(f"{when} · {audience}")  # markdown: ours (a time and our words)
+        st.write(plain(note["body"]))
     if actor.can("orders.note"):
         body = st.text_area(_("New note"), max_chars=20000, key="note_body")
         internal = st.checkbox(_("Internal (the customer does not see it)"), value=True, key="note_internal")
@@ -174,7 +174,7 @@ with notes_tab:
 with messages_tab:
     if actor.can("comms.read"):
         for message in list_messages(UnitOfWork(engine(), actor), order_id):
-            st.chat_message("user" if message["author_customer_id"] else "assistant").write(message["body"])
+            st.chat_message("user" if message["author_customer_id"] else "assistant").write(plain(message["body"]))
     if actor.can("comms.send"):
         message_body = st.text_area(_("Message to the customer"), max_chars=20000, key="message_body")
         if st.button(_("Send"), key="send_message"):
@@ -194,16 +194,17 @@ with documents_tab:
                             key="document_locale")
     for kind, label in (("intake_receipt", _("Intake receipt")), ("estimate", _("Estimate")),
                         ("work_order", _("Work order")), ("release_act", _("Release certificate"))):
-        document_buttons(engine(), actor, kind, order_id, label, key=f"doc_{kind}", locale=language, send=True)
+        document_buttons(engine(), actor, kind, order_id, label, key=f"doc_{kind}", locale=language,  # markdown: ours
+                         send=True)
     if actor.can("billing.read"):
         for row in extras["invoices"]:
             document_buttons(engine(), actor, "invoice", int(str(row["id"])),
-                             _("Invoice {number}").format(number=row["invoice_number"]),
+                             _("Invoice {number}").format(number=plain(row["invoice_number"])),
                              key=f"doc_invoice_{row['id']}", locale=language, formats=("pdf", "docx", "xlsx"),
                              send=True)
         for row in extras["refunds"]:
             document_buttons(engine(), actor, "refund_note", int(str(row["id"])),
-                             _("Refund note {number}").format(number=row["id"]),
+                             _("Refund note {number}").format(number=plain(row["id"])),
                              key=f"doc_refund_{row['id']}", locale=language, send=True)
     if actor.can("warranty.read"):
         for row in extras["warranties"]:

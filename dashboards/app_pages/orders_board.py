@@ -12,7 +12,7 @@ from dashboards.data.exports import to_csv
 from dashboards.data.orders import BOARD_STAGES, MAX_SEARCH, board_cards, open_order_counts, open_orders
 from dashboards.i18n import _, number_text, stage_words
 from dashboards.session import current_actor, engine
-from dashboards.widgets import local_times, run_action, table
+from dashboards.widgets import local_times, plain, run_action, table
 from ops_db.i18n import N_
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import Priority, Stage
@@ -52,7 +52,7 @@ def bulk_actions(listed: pd.DataFrame) -> None:
             done = _("Move to stage for {count} orders: done.") if what == MOVE else _(
                 "Set priority for {count} orders: done.")
             run_action(partial(service, UnitOfWork(engine(), actor), picked, target, reason=reason or None),
-                       done.format(count=len(picked)))
+                       done.format(count=len(picked)))  # markdown: ours (one of the two sentences above)
 
 
 actor = current_actor()
@@ -70,7 +70,7 @@ for column, stage in zip(columns, BOARD_STAGES, strict=True):
         st.markdown(f"**{_heading(stage)}** · {number_text(counts[stage])}")
         for card in cards[cards["stage"] == stage].itertuples():
             badge = f":{BADGE_COLOR.get(card.sla, 'gray')}-badge[{stage_words(card.sla)}]"  # Streamlit markdown
-            st.markdown(f"**{card.order_number}** {badge}  \n:small[{card.customer}]")
+            st.markdown(f"**{plain(card.order_number)}** {badge}  \n:small[{plain(card.customer)}]")  # markdown: ours
 st.divider()
 chosen = st.multiselect(_("Stages"), BOARD_STAGES, default=list(BOARD_STAGES), format_func=stage_words,
                         key="stages")

@@ -10,7 +10,7 @@ from dashboards.data import portal
 from dashboards.data.catalog import tenant_currency, tenant_zone
 from dashboards.i18n import _, error_text, money_text, stage_words, ui_locale
 from dashboards.session import current_actor, engine
-from dashboards.widgets import document_buttons, table
+from dashboards.widgets import document_buttons, plain, table
 from ops_db.billing.stripe_payments import checkout_url, stripe_for_company
 from ops_db.comms.service import list_messages, post_message
 from ops_db.kit.errors import RepairOpsError
@@ -57,7 +57,7 @@ def _repairs() -> None:
     number = st.selectbox(_("Order"), list(orders["order_number"]), key="portal_order")
     order = orders[orders["order_number"] == number].iloc[0]
     order_id = int(order["id"])
-    st.subheader(f"{number}: {stage_words(order['stage'])}")
+    st.subheader(f"{plain(number)}: {stage_words(order['stage'])}")
     with st.expander(_("Documents")):
         document_buttons(engine(), actor, "intake_receipt", order_id, _("Intake receipt"), key="portal_receipt",
                          locale=ui_locale(), formats=("pdf",))
@@ -69,14 +69,15 @@ def _repairs() -> None:
                              key="portal_release", locale=ui_locale(), formats=("pdf",))
         if pd.notna(order["invoice_id"]):
             document_buttons(engine(), actor, "invoice", int(order["invoice_id"]),
-                             _("Invoice") + f" {order['invoice_number']}", key="portal_invoice", locale=ui_locale(),
+                             _("Invoice") + f" {plain(order['invoice_number'])}", key="portal_invoice",
+                             locale=ui_locale(),
                              formats=("pdf",))
     if order["estimate_status"] == "pending" and order["estimate_amount"] is not None:
         st.warning(_("Estimate waiting for your decision: {amount}").format(
             amount=money_text(order["estimate_amount"], currency)))
         left, right = st.columns(2)
         for column, approve, label in ((left, True, _("Approve the estimate")), (right, False, _("Decline"))):
-            if column.button(label, key=f"portal_estimate_{'yes' if approve else 'no'}"):
+            if column.button(label, key=f"portal_estimate_{'yes' if approve else 'no'}"):  # markdown: ours
                 try:
                     decide_estimate(UnitOfWork(engine(), actor), order_id, approve)
                 except RepairOpsError as error:
@@ -85,7 +86,7 @@ def _repairs() -> None:
                     st.rerun()
     if isinstance(order["invoice_number"], str):
         st.info(_("Invoice {number}: {status}, total {total}.").format(
-            number=order["invoice_number"], status=stage_words(order["invoice_status"]),
+            number=plain(order["invoice_number"]), status=stage_words(order["invoice_status"]),
             total=money_text(order["invoice_total"], currency)))
         if order["invoice_status"] in ("issued", "partially_paid"):
             _pay_now(int(order["invoice_id"]))
@@ -106,7 +107,7 @@ def _repairs() -> None:
                     st.success(_("Thank you for your rating."))
     st.markdown("**" + _("Messages") + "**")
     for message in list_messages(UnitOfWork(engine(), actor), order_id):
-        st.chat_message("user" if message["author_customer_id"] else "assistant").write(message["body"])
+        st.chat_message("user" if message["author_customer_id"] else "assistant").write(plain(message["body"]))
     body = st.chat_input(_("Write to the shop"), max_chars=4000, key="portal_message")
     if body:
         try:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboards.i18n import _, day_text, error_text, money_text, stage_words
 from dashboards.session import DEFAULT_TENANT, TENANT_KEY, engine
-from dashboards.widgets import table
+from dashboards.widgets import plain, table
 from ops_db.identity.service import resolve_tenant
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -36,7 +36,7 @@ def _look_up(company: str, number: str, code: str) -> dict[str, Any]:
 
 def _show(found: dict[str, Any]) -> None:
     zone, currency = ZoneInfo(found["time_zone"]), found["currency"]
-    st.subheader(f"{found['order_number']}: {stage_words(found['stage'])}")
+    st.subheader(f"{plain(found['order_number'])}: {stage_words(found['stage'])}")
     cols = st.columns(4)
     cols[0].metric(_("Received"), day_text(found["received_at"].astimezone(zone).date()))
     cols[1].metric(_("Total so far"), money_text(found["total"], currency))
@@ -45,14 +45,14 @@ def _show(found: dict[str, Any]) -> None:
     invoice = found["invoice"]
     if invoice:
         st.info(_("Invoice {number}: {status}; total {total}, due {due}.").format(
-            number=invoice["number"], status=stage_words(invoice["status"]),
+            number=plain(invoice["number"]), status=stage_words(invoice["status"]),
             total=money_text(invoice["total"], currency), due=money_text(invoice["due"], currency)))
     if found["estimate_status"] == "pending" and found["estimate_amount"] is not None:
         st.warning(_("Estimate waiting for your decision: {amount}").format(
             amount=money_text(found["estimate_amount"], currency)))
         left, right = st.columns(2)
         for column, approve, label in ((left, True, _("Approve the estimate")), (right, False, _("Decline"))):
-            if column.button(label, key=f"estimate_{'yes' if approve else 'no'}"):
+            if column.button(label, key=f"estimate_{'yes' if approve else 'no'}"):  # markdown: ours
                 try:
                     decide_estimate(UnitOfWork(engine(), Actor.public(found["tenant_id"])), found["order_id"],
                                     approve, tracking_code=found["code"])
