@@ -18,15 +18,15 @@ from api.ratelimit import RateLimited, TokenBucket
 from api.routes import auth, me, operations, orders, public, webhooks
 from ops_db.billing.stripe_payments import StripeConfig, stripe_config
 from ops_db.i18n import error_in, negotiate
-from ops_db.identity.service import AuthenticationFailed
+from ops_db.identity.service import AuthenticationFailed, SignInThrottled
 from ops_db.kit import bounds
 from ops_db.kit.db import app_engine
 from ops_db.kit.errors import Conflict, DatabaseUnavailable, NotFound, PermissionDenied, RepairOpsError
 from ops_db.kit.uow import translate_db_error
 from ops_db.settings import get_settings
 
-STATUS = [(RateLimited, 429), (AuthenticationFailed, 401), (PermissionDenied, 403), (NotFound, 404),
-          (Conflict, 409), (DatabaseUnavailable, 503)]
+STATUS = [(RateLimited, 429), (SignInThrottled, 429), (AuthenticationFailed, 401), (PermissionDenied, 403),
+          (NotFound, 404), (Conflict, 409), (DatabaseUnavailable, 503)]
 HTTP_CODES = {400: "bad_request", 401: "authentication_failed", 403: "permission_denied", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
               422: "validation_error", 429: "rate_limited"}
@@ -176,4 +176,6 @@ def serve(database_url: str, *, host: str = "127.0.0.1", port: int = 8000) -> No
     """Run the API with uvicorn until interrupted."""
     import uvicorn
 
-    uvicorn.run(create_app(database_url), host=host, port=port, log_level="info")
+    # proxy_headers off: uvicorn would believe X-Forwarded-For from any loopback peer; api.ratelimit reads it,
+    # from REPAIROPS_TRUSTED_PROXIES only.
+    uvicorn.run(create_app(database_url), host=host, port=port, log_level="info", proxy_headers=False)

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     stripe_webhook_secret: str | None = Field(default=None,
                                               description="Signing secret of the Stripe webhook endpoint.")
     public_url: str = Field(default="http://127.0.0.1:8501", description="Where customers reach the portal.")
+    trusted_proxies: str = Field(
+        default="", description="Addresses or networks (CIDR), comma-separated, of the reverse proxies in front of the "
+        "API: only their X-Forwarded-For is believed (empty: none; the peer's address is the client's).")
     max_request_bytes: int = Field(
         default=30 * 1024 * 1024, ge=64 * 1024,
         description="Largest API request body, uploads included (a 20 MB photo is about 27 MB as base64); "

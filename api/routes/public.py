@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.deps import EngineDep, PublicDep, uow
-from api.ratelimit import limit_public
+from api.ratelimit import client_address, limit_public, limit_sign_in
 from api.routes.auth import token_out
 from api.schemas import ERRORS, ReceiptOut, RequestIn, TokenIn, TokenOut
 from ops_db.identity.service import authenticate, resolve_tenant
@@ -21,11 +21,12 @@ router = APIRouter(prefix="/api/v1", dependencies=[Depends(limit_public)], respo
 
 @router.post("/auth/token", tags=["auth"], summary="Sign in and get a bearer token", response_model=TokenOut)
 def token(body: TokenIn, request: Request, eng: EngineDep) -> TokenOut:
-    """Check email, password and (when required) a TOTP code; accounts lock after repeated failures. Opens a
-    session: an access token for 15 minutes and a one-use refresh token (see /api/v1/auth/refresh)."""
+    """Check email, password and (when required) a TOTP code; repeated failures are refused for a while (429),
+    counted per account and per client address. Opens a session: an access token for 15 minutes and a one-use
+    refresh token (see /api/v1/auth/refresh)."""
+    limit_sign_in(request, body.tenant, body.email)
     tenant_id = resolve_tenant(eng, body.tenant)
-    signed = authenticate(eng, tenant_id, body.email, body.password, body.totp,
-                          ip_address=request.client.host if request.client else None,
+    signed = authenticate(eng, tenant_id, body.email, body.password, body.totp, ip_address=client_address(request),
                           user_agent=request.headers.get("user-agent"))
     return token_out(signed)
 

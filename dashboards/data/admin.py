@@ -41,17 +41,21 @@ _USERS_SQL = """
 SELECT u.id, u.email, u.full_name AS name,
        coalesce(string_agg(r.code, ', ' ORDER BY r.code), '') AS roles,
        u.is_active AS active,
-       (u.locked_until IS NOT NULL AND u.locked_until > now()) AS locked,
-       CASE WHEN u.locked_until > now() THEN u.locked_until END AS locked_until,
+       coalesce(greatest(u.locked_until, th.held_until) > now(), false) AS locked,
+       CASE WHEN greatest(u.locked_until, th.held_until) > now() THEN greatest(u.locked_until, th.held_until)
+       END AS locked_until,
        u.failed_logins,
        EXISTS (SELECT 1 FROM totp_secrets s WHERE s.user_id = u.id AND s.confirmed_at IS NOT NULL)
            AS totp_enrolled,
        u.last_login_at,
        (u.customer_id IS NOT NULL) AS customer_login
 FROM users u
+-- sign-ins slowed down after failures (identity.authenticate), from any address: shown as locked until then
+LEFT JOIN LATERAL (SELECT max(s.blocked_until) AS held_until FROM sign_in_throttles s
+                   WHERE s.email = lower(u.email)) th ON true
 LEFT JOIN role_grants g ON g.user_id = u.id
 LEFT JOIN roles r ON r.id = g.role_id
-GROUP BY u.id
+GROUP BY u.id, th.held_until
 ORDER BY lower(u.email)
 """
 

@@ -174,7 +174,8 @@ UNTRANSLATED_FOLDERS = ("migrations", "demo")
 # t("…") and _("…") translate now, N_("…") marks a message that is translated where it is drawn, and an error's
 # first argument is its sentence (``ops_db.kit.errors``).
 ERROR_CLASSES = ("RepairOpsError", "ValidationError", "PermissionDenied", "NotFound", "Conflict",
-                 "DatabaseUnavailable", "AuthenticationFailed", "PaymentsUnavailable", "RateLimited")
+                 "DatabaseUnavailable", "AuthenticationFailed", "PaymentsUnavailable", "RateLimited",
+                 "SignInThrottled")
 KEYWORDS: dict[str, None] = {"t": None, "_": None, "N_": None, **dict.fromkeys(ERROR_CLASSES)}
 
 

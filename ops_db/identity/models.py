@@ -181,3 +181,24 @@ class AuthSession(TenantMixin, Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class SignInThrottle(Base):
+    """Recent failed sign-ins for one key: an account (``email``), a client ``address``, or an account from one
+    address (both); past its free failures a key is refused until ``blocked_until``; an hour without failures
+    starts it again (migration 0013, see ``identity.service.authenticate``)."""
+
+    __tablename__ = "sign_in_throttles"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), primary_key=True, server_default="")
+    address: Mapped[str] = mapped_column(String(64), primary_key=True, server_default="")
+    failures: Mapped[int] = mapped_column(server_default="0")
+    last_failure_at: Mapped[datetime]
+    blocked_until: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("failures >= 0", name="failures_nonnegative"),
+        CheckConstraint("email <> '' OR address <> ''", name="has_key"),
+        Index("ix_sign_in_throttles_last_failure_at", "tenant_id", "last_failure_at"),
+    )
