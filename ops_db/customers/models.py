@@ -9,11 +9,14 @@ from decimal import Decimal
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Index,
     Numeric,
     SmallInteger,
     String,
     Text,
     Time,
+    func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -83,6 +86,10 @@ class Customer(IdMixin, TenantMixin, TimestampMixin, Base):
         CheckConstraint("approval_threshold >= 0", name="approval_threshold_nonnegative"),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
         CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
+        # One customer per normalised email within a company (migration 0013): the database, not a lookup that
+        # two parallel requests both pass, keeps a second one out.
+        Index("uq_customers_tenant_email", "tenant_id", func.lower(func.btrim(text("email"))), unique=True,
+              postgresql_where=text("email IS NOT NULL")),
     )
 
 

@@ -9,15 +9,17 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from ops_db.customers.models import Customer, CustomerKind, CustomerPreference, CustomerSite
 from ops_db.i18n import N_
 from ops_db.kit import bounds
-from ops_db.kit.errors import NotFound, ValidationError
+from ops_db.kit.errors import Conflict, NotFound, ValidationError, Verbatim
 from ops_db.kit.uow import UnitOfWork
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9 ()\-.]{5,31}$")
+EMAIL_UNIQUE = "uq_customers_tenant_email"  # one customer per lower(btrim(email)) per company (migration 0013)
 
 
 @dataclass(frozen=True)
@@ -60,22 +62,20 @@ def find_or_create(uow: UnitOfWork, data: CustomerIn) -> tuple[Customer, bool]:
     name, email, phone = clean_contact(data.name, data.email, data.phone)
     if data.kind not in {k.value for k in CustomerKind}:
         raise ValidationError("A customer is one of: {choices}.", choices=", ".join(k.value for k in CustomerKind))
-    conditions = []
-    if email:
-        conditions.append(func.lower(Customer.email) == email.lower())
-    if phone:
-        conditions.append(Customer.phone == phone)
-    existing = uow.session.execute(
-        select(Customer).where(or_(*conditions)).order_by(Customer.id).limit(1)
-    ).scalar_one_or_none()
+    existing = _existing(uow, email, phone)
     if existing is not None:
         return existing, False
     threshold = None if data.approval_threshold is None else bounds.money(data.approval_threshold,
                                                                           N_("approval threshold"))
     customer = Customer(tenant_id=uow.actor.tenant_id, kind=data.kind, name=name, email=email, phone=phone,
                         approval_threshold=threshold)
-    uow.session.add(customer)
-    uow.flush()
+    if not _inserted(uow, customer):
+        # Someone created this customer between the look above and this insert (ten parallel requests with one
+        # email): the database let exactly one in, and that one is the customer.
+        winner = _existing(uow, email, phone)
+        if winner is None:  # theirs is not visible to this actor
+            raise Conflict(EMAIL_TAKEN, email=Verbatim(email or ""))
+        return winner, False
     uow.session.add(CustomerPreference(tenant_id=uow.actor.tenant_id, customer_id=customer.id,
                                        channel=data.channel or ("email" if email else "sms"),
                                        language=data.language or "en"))
@@ -86,6 +86,33 @@ def find_or_create(uow: UnitOfWork, data: CustomerIn) -> tuple[Customer, bool]:
                                      latitude=data.latitude, longitude=data.longitude))
     uow.audit("customer.create", "customers", customer.id, after={"name": name, "email": email, "phone": phone})
     return customer, True
+
+
+EMAIL_TAKEN = "A customer with the email {email} already exists."
+
+
+def _existing(uow: UnitOfWork, email: str | None, phone: str | None) -> Customer | None:
+    """The oldest customer with this email (as the unique index compares it: trimmed, any case) or phone."""
+    conditions = []
+    if email:
+        conditions.append(func.lower(func.btrim(Customer.email)) == email.lower())
+    if phone:
+        conditions.append(Customer.phone == phone)
+    return uow.session.execute(
+        select(Customer).where(or_(*conditions)).order_by(Customer.id).limit(1)
+    ).scalar_one_or_none()
+
+
+def _inserted(uow: UnitOfWork, customer: Customer) -> bool:
+    """Insert ``customer`` under a savepoint; False when the database refuses it because its email is taken."""
+    try:
+        with uow.session.begin_nested():
+            uow.session.add(customer)
+    except IntegrityError as error:
+        if getattr(getattr(error.orig, "diag", None), "constraint_name", None) != EMAIL_UNIQUE:
+            raise
+        return False
+    return True
 
 
 def _check_coordinates(lat: Decimal | None, lon: Decimal | None) -> None:

@@ -248,6 +248,7 @@ CONSTRAINT_MESSAGES: dict[str, tuple[type[RepairOpsError], str]] = {
     "uq_payments_tenant_id": (Conflict, N_("That payment was already recorded.")),
     "uq_service_orders_tenant_id": (Conflict, N_("That order number is already taken.")),
     "uq_users_tenant_email": (Conflict, N_("A user with that email already exists.")),
+    "uq_customers_tenant_email": (Conflict, N_("A customer with that email already exists.")),
     "ck_service_requests_has_contact": (ValidationError, N_("Give an email address or a phone number.")),
     "ck_service_requests_problem_length": (ValidationError, N_("Describe the problem in 1 to 10,000 characters.")),
     # Business limits (migration 0012, ops_db.kit.bounds): the services say it first, in more words.
