@@ -209,7 +209,7 @@ def _company_form(brand: admin.Branding) -> None:
         current = str(brand.branding.get("primary_color", "#0f766e"))
         colour = left.color_picker(_("Primary colour"), value=current if HEX_COLOUR.match(current) else "#0f766e",
                                    key="company_colour")
-        lockout = right.number_input(_("Lock an account after this many failed sign-ins"), min_value=3,
+        lockout = right.number_input(_("Slow down sign-ins after this many failures"), min_value=3,
                                      max_value=20, value=int(brand.max_failed_logins), key="company_lockout")
         totp = st.checkbox(_("Require a second factor (TOTP) for every staff sign-in"), value=brand.require_totp,
                            key="company_totp")
@@ -442,7 +442,7 @@ with branding_tab:
         st.write(" · ".join([
             _("Prices include tax") if brand.prices_include_tax else _("Prices exclude tax"),
             _("second factor required") if brand.require_totp else _("second factor optional"),
-            _("accounts lock after {count} failed sign-ins").format(count=number_text(brand.max_failed_logins)),
+            _("sign-ins slow down after {count} failures").format(count=number_text(brand.max_failed_logins)),
             _("portal address slug `{slug}`").format(slug=plain(brand.slug))]))  # slugs are [a-z0-9-]
         colours = {k: str(v) for k, v in brand.branding.items()
                    if ("color" in k or "colour" in k) and HEX_COLOUR.match(str(v))}

@@ -1,5 +1,5 @@
-"""Sign-in (argon2 passwords, TOTP, lockout), password changes, users and roles, and turning a login into an Actor
-(its session and tokens: ``identity.sessions``)."""
+"""Sign-in (argon2 passwords, TOTP, throttling per account and address), password changes, users and roles,
+and turning a login into an Actor (its session and tokens: ``identity.sessions``)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 
 
 class AuthenticationFailed(PermissionDenied):
-    """Sign-in refused (wrong credentials, locked account, missing second factor)."""
+    """Sign-in refused (wrong credentials, too many failures, missing second factor)."""
 
     code = "authentication_failed"
 

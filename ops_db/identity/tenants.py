@@ -142,7 +142,7 @@ def update_company(uow: UnitOfWork, data: CompanyIn) -> None:
         if not HEX_COLOR.fullmatch(data.primary_color or ""):
             raise ValidationError("The colour must be a hex colour such as #0f766e.")
         if isinstance(data.max_failed_logins, bool) or not 3 <= data.max_failed_logins <= 20:
-            raise ValidationError("Accounts must lock after between 3 and 20 failed sign-ins.")
+            raise ValidationError("Sign-ins must slow down after between 3 and 20 failures.")
         tenant = uow.session.get(Tenant, uow.actor.tenant_id, with_for_update=True)
         if tenant is None:
             raise ValidationError("The company does not exist.")
