@@ -93,6 +93,7 @@ def authenticate(
     (``second_factor_pending``, no permissions, no API token); the API refuses instead."""
     email = (email or "").strip().lower()
     address = _address_key(ip_address)
+    logged = email.replace(bounds.NUL, "")[:254]  # Postgres text cannot hold NUL; such an email is no account
     failure: str | None = None
     user_id: int | None = None
     blocked_until: datetime | None = None
@@ -103,8 +104,8 @@ def authenticate(
         if tenant is None or not tenant.is_active:
             raise AuthenticationFailed("That company does not exist.")
         now = clock() if clock is not None else uow.now()
-        counters = _lock_counters(uow, _throttle_keys(email[:254], address, tenant.max_failed_logins), now)
-        if _signed_in_from(uow, email[:254], address, now):  # the owner's own address: strangers elsewhere
+        counters = _lock_counters(uow, _throttle_keys(logged, address, tenant.max_failed_logins), now)
+        if _signed_in_from(uow, logged, address, now):  # the owner's own address: strangers elsewhere
             counters = [c for c in counters if c.row.address]  # do not hold them back
         blocked_until = max((c.row.blocked_until for c in counters if c.row.blocked_until is not None
                              and c.row.blocked_until > now), default=None)
@@ -130,9 +131,11 @@ def authenticate(
                     counter.forgive()
                 user.failed_logins = 0
                 user.last_login_at = now
-        session.add(LoginAttempt(tenant_id=tenant_id, user_id=user.id if user else None, email=email[:254],
-                                 succeeded=failure is None, reason=failure, ip_address=ip_address and ip_address[:64],
-                                 user_agent=(user_agent or "")[:500] or None, attempted_at=now))
+        session.add(LoginAttempt(tenant_id=tenant_id, user_id=user.id if user else None, email=logged,
+                                 succeeded=failure is None, reason=failure,
+                                 ip_address=None if address == UNKNOWN_ADDRESS else address,
+                                 user_agent=(user_agent or "").replace(bounds.NUL, "")[:500] or None,
+                                 attempted_at=now))
         uow.commit()
     if blocked_until is not None:
         raise SignInThrottled("Too many failed sign-ins; try again after {time} UTC.",
@@ -191,7 +194,7 @@ def _throttle_keys(email: str, address: str, max_failed_logins: int) -> list[Thr
     failures for a person at one address, more for an account from anywhere and for an address shared by many.
     An address that stands for everyone (unknown, or loopback: a local proxy nobody configured as trusted) gets
     no counter of its own, or one stranger could slow down everybody's sign-in."""
-    email = email.replace(bounds.NUL, "") or "?"
+    email = email or "?"
     keys = [ThrottleKey(email, "", 2 * max_failed_logins), ThrottleKey(email, address, max_failed_logins)]
     if not _shared_by_everyone(address):
         keys.append(ThrottleKey("", address, 4 * max_failed_logins))

@@ -217,3 +217,10 @@ def test_an_address_that_stands_for_everyone_slows_down_no_one_else(shop: Shop, 
         for i in range(8 * _max_failed(shop)):
             _attempt(shop, clock, f"stranger{i}@acme.example", "guess-pass-1", address)
         assert _attempt(shop, clock, "ana@acme.example", "right-pass-1", address) == "ok"
+
+
+def test_an_email_or_browser_holding_nul_is_just_a_wrong_sign_in(shop: Shop, clock: Clock) -> None:
+    _person(shop)
+    with pytest.raises(AuthenticationFailed, match=r"^The email, password or code is not correct\.$"):
+        authenticate(shop.engine, shop.tenant_id, "ana\x00@acme.example", "right-pass-1", ip_address=ATTACKER,
+                     user_agent="bot\x00", clock=clock)
