@@ -21,12 +21,19 @@ from ops_db.i18n import error_in, negotiate
 from ops_db.identity.service import AuthenticationFailed, SignInThrottled
 from ops_db.kit import bounds
 from ops_db.kit.db import app_engine
-from ops_db.kit.errors import Conflict, DatabaseUnavailable, NotFound, PermissionDenied, RepairOpsError
+from ops_db.kit.errors import (
+    ConfigurationError,
+    Conflict,
+    DatabaseUnavailable,
+    NotFound,
+    PermissionDenied,
+    RepairOpsError,
+)
 from ops_db.kit.uow import translate_db_error
 from ops_db.settings import get_settings
 
 STATUS = [(RateLimited, 429), (SignInThrottled, 429), (AuthenticationFailed, 401), (PermissionDenied, 403),
-          (NotFound, 404), (Conflict, 409), (DatabaseUnavailable, 503)]
+          (NotFound, 404), (Conflict, 409), (DatabaseUnavailable, 503), (ConfigurationError, 503)]
 HTTP_CODES = {400: "bad_request", 401: "authentication_failed", 403: "permission_denied", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
               422: "validation_error", 429: "rate_limited"}

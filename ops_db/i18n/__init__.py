@@ -175,7 +175,7 @@ UNTRANSLATED_FOLDERS = ("migrations", "demo")
 # first argument is its sentence (``ops_db.kit.errors``).
 ERROR_CLASSES = ("RepairOpsError", "ValidationError", "PermissionDenied", "NotFound", "Conflict",
                  "DatabaseUnavailable", "AuthenticationFailed", "PaymentsUnavailable", "RateLimited",
-                 "SignInThrottled")
+                 "SignInThrottled", "ConfigurationError")
 KEYWORDS: dict[str, None] = {"t": None, "_": None, "N_": None, **dict.fromkeys(ERROR_CLASSES)}
 
 
