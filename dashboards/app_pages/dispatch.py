@@ -107,7 +107,7 @@ with plan_tab:
         st.caption(_("Deltas compare with the greedy plan a dispatcher would make by hand."))
         changes = dispatch.plan_changes(engine(), actor, int(plan["id"]), t=_)
         counts = changes["change"].value_counts()
-        st.write(" · ".join(f"**{number_text(counts.get(c, 0))}** {stage_words(c)}" for c in CHANGE_ORDER))
+        st.write(" · ".join(f"**{number_text(int(counts.get(c, 0)))}** {stage_words(c)}" for c in CHANGE_ORDER))
         table(changes.drop(columns=["order_id"]).fillna(""))
         if actor.can("plans.accept") and plan["status"] in ("proposed", "partially_accepted"):
             actionable = changes[changes["change"].isin(ACTIONABLE)]
