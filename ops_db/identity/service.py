@@ -11,8 +11,9 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
+from zoneinfo import ZoneInfo
 
 import pyotp
 from argon2 import PasswordHasher
@@ -103,6 +104,7 @@ def authenticate(
         tenant = session.get(Tenant, tenant_id)
         if tenant is None or not tenant.is_active:
             raise AuthenticationFailed("That company does not exist.")
+        zone = ZoneInfo(tenant.time_zone)
         now = clock() if clock is not None else uow.now()
         counters = _lock_counters(uow, _throttle_keys(logged, address, tenant.max_failed_logins), now)
         if _signed_in_from(uow, logged, address, now):  # the owner's own address: strangers elsewhere
@@ -138,8 +140,9 @@ def authenticate(
                                  attempted_at=now))
         uow.commit()
     if blocked_until is not None:
-        raise SignInThrottled("Too many failed sign-ins; try again after {time} UTC.",
-                              time=Verbatim(blocked_until.astimezone(UTC).strftime("%H:%M:%S")))
+        # The company's clock, as everywhere people read a time (the sign-in page belongs to one company).
+        raise SignInThrottled("Too many failed sign-ins; try again after {time}.",
+                              time=Verbatim(blocked_until.astimezone(zone).strftime("%H:%M:%S")))
     if failure == "totp_required":
         raise AuthenticationFailed("Enter the 6-digit code from your authenticator app.")
     if failure == "totp_setup_required":

@@ -118,10 +118,13 @@ def test_guessing_is_throttled_the_same_for_unknown_and_known_accounts(shop: Sho
                                                                        clock: Clock) -> None:
     _person(shop)
     free = _max_failed(shop)
+    with UnitOfWork(shop.engine, Actor.system(shop.tenant_id)) as uow:  # the sentence tells the company's time
+        uow.session.execute(text("UPDATE tenants SET time_zone = 'Asia/Tokyo' WHERE id = :t"), {"t": shop.tenant_id})
+        uow.commit()
     for email in ("ana@acme.example", "nobody@acme.example"):
         answers = [_attempt(shop, clock, email, f"guess-{i}-pass", ATTACKER) for i in range(free + 1)]
         assert [a[0] for a in answers] == ["AuthenticationFailed"] * free + ["SignInThrottled"]
-        assert answers[-1][1] == "Too many failed sign-ins; try again after 09:00:30 UTC."
+        assert answers[-1][1] == "Too many failed sign-ins; try again after 18:00:30."  # 09:00:30 UTC
     # A throttled attempt checks no password at all: the guesser learns nothing, not even from timing.
     assert hasher.verifications == 2 * free
 
