@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -80,7 +80,9 @@ def file_claim(uow: UnitOfWork, warranty_id: int, order_id: int, amount: Any, re
             raise NotFound("Order {order} does not exist.", order=order_id)
         if order.equipment_id != warranty.equipment_id:
             raise Conflict("That warranty is for another device.")
-        if not warranty.starts_on <= order.received_at.date() <= warranty.ends_on:
+        # Warranty days are UTC days (they start on uow.now()'s date); the database hands received_at back in its
+        # own zone, the machine's, whose date differs from UTC's for hours every day.
+        if not warranty.starts_on <= order.received_at.astimezone(UTC).date() <= warranty.ends_on:
             raise Conflict("The warranty ended on {date}, before the order came in.", date=warranty.ends_on)
         value = bounds.money(amount, N_("claimed amount"))
         claim = WarrantyClaim(tenant_id=order.tenant_id, warranty_id=warranty.id, order_id=order.id,

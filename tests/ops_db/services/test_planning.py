@@ -65,7 +65,9 @@ def test_diff_classifies_every_change_and_accept_applies_it(shop: Shop) -> None:
         rows = uow.session.execute(text(
             "SELECT order_id, technician_id, lower(planned) FROM bookings WHERE status = 'confirmed'"
             " ORDER BY order_id")).all()
-    assert [(r[0], r[1], r[2].hour) for r in rows] == [(o1, a, 9), (o2, a, 15), (o3, a, 11), (o4, b, 9)]
+    # The hour in UTC, as the plan was made: the server hands timestamps back in its own zone (the machine's).
+    assert [(r[0], r[1], r[2].astimezone(UTC).hour) for r in rows] == [
+        (o1, a, 9), (o2, a, 15), (o3, a, 11), (o4, b, 9)]
     with pytest.raises(Conflict, match="only a current proposal"):
         planning.accept_plan(shop.uow(), saved.plan_id)
 
