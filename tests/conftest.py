@@ -42,6 +42,7 @@ CLOCK_SENSITIVE = (
     "tests/ops_db/services/test_delivery.py",
     "tests/ops_db/services/test_invoice_corrections.py",
     "tests/ops_db/services/test_lifecycle.py",
+    "tests/ops_db/services/test_planning.py",
     "tests/ops_db/services/test_security_sla_warranty.py",
     "tests/repairops/test_plan.py",
 )
@@ -59,7 +60,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     root = Path(str(config.rootpath))
     for item in items:
-        if Path(str(item.path)).relative_to(root).as_posix() in CLOCK_SENSITIVE:
+        path = Path(str(item.path))
+        if path.is_relative_to(root) and path.relative_to(root).as_posix() in CLOCK_SENSITIVE:
             item.add_marker(pytest.mark.clock)
 
 
