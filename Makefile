@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck imports clean stop catalogs
+.PHONY: demo test test-suite test-clock install lint typecheck imports clean stop catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,19 @@ typecheck: $(STAMP)
 imports: $(STAMP)
 	$(BIN)/lint-imports
 
-test: $(STAMP) lint typecheck imports
+test: $(STAMP) lint typecheck imports test-suite test-clock
+
+test-suite: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The tests that read the hour, the date or the time zone (marked `clock`), once more as if it were another hour
+# somewhere else: by default today at 02:00 UTC (the evening before in the demo company's Chicago) on a machine
+# in UTC+14. The database's clock moves too (libfaketime: apt-get install faketime); see tests/clock.py.
+# Another hour: make test-clock TEST_TZ=America/Chicago TEST_CLOCK="23:30 America/Chicago"
+TEST_TZ ?= Pacific/Kiritimati
+TEST_CLOCK ?= 02:00 UTC
+test-clock: $(STAMP)
+	TZ="$(TEST_TZ)" REPAIROPS_TEST_CLOCK="$(TEST_CLOCK)" $(BIN)/python -m pytest -q -m clock
 
 # The translation catalogs: every message the UI, documents, notifications and errors use (see ops_db/i18n).
 catalogs: $(STAMP)
