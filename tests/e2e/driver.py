@@ -36,7 +36,11 @@ class Screen:
     def see(self, text: str, timeout: int = RERUN_TIMEOUT_MS) -> str:
         """Wait for ``text`` to be visible; return the whole text of the element that shows it."""
         element = self.page.get_by_text(text).first
-        element.wait_for(timeout=timeout)
+        try:
+            element.wait_for(timeout=timeout)
+        except Exception:
+            self.shot(f"failed-{self.who}-see")  # what the page showed instead
+            raise
         return str(element.inner_text())
 
     def no_error(self, step: str) -> None:
@@ -103,11 +107,19 @@ class Screen:
         self.settle()
 
     def set_date(self, label: str, day: date) -> None:
-        """Type a day into a date input (its year, month and day segments, in Streamlit's YYYY/MM/DD order)."""
-        segments = self.page.get_by_role("group", name=label, exact=True).get_by_role("spinbutton")
-        for segment, value in zip(segments.all(), (f"{day:%Y}", f"{day:%m}", f"{day:%d}"), strict=True):
+        """Type a day into a date input: each segment found by what it holds (year, month, day), not by where it
+        sits (the order follows the format and the browser's locale), and checked before Streamlit gets it."""
+        field = self.page.get_by_role("group", name=label, exact=True)
+        wanted = {"year": day.year, "month": day.month, "day": day.day}
+        for kind, value in wanted.items():
+            segment = field.locator(f'[role="spinbutton"][data-type="{kind}"]')
             segment.click()
-            segment.press_sequentially(value)
+            segment.press_sequentially(f"{value:02d}")
+        shown = {kind: field.locator(f'[role="spinbutton"][data-type="{kind}"]').inner_text().strip()
+                 for kind in wanted}
+        if {kind: int(text) if text.isdigit() else text for kind, text in shown.items()} != wanted:
+            self.shot(f"failed-{self.who}-date-{label}")
+            raise AssertionError(f"the {label} field shows {shown}, not {day}")
         self.page.keyboard.press("Enter")
         self.page.get_by_role("heading").first.click()  # leaving the field hands the value to Streamlit
         self.settle()
