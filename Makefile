@@ -42,11 +42,11 @@ TEST_CLOCK ?= 02:00 UTC
 test-clock: $(STAMP)
 	TZ="$(TEST_TZ)" REPAIROPS_TEST_CLOCK="$(TEST_CLOCK)" $(BIN)/python -m pytest -q -m clock
 
-# The translation catalogs: every message the UI, documents, notifications and errors use (see ops_db/i18n).
+# The translation catalogs: every message the UI, documents, notifications and errors use (see ops_db/i18n). The
+# keywords are t, _, N_ and every error class (ops_db.i18n.KEYWORDS), so a new error class cannot be missed.
 catalogs: $(STAMP)
 	mkdir -p .repairops
-	$(BIN)/pybabel extract -k t -k _ -k N_ -k ValidationError -k NotFound -k Conflict -k PermissionDenied \
-	  -k RepairOpsError -k DatabaseUnavailable -k AuthenticationFailed -k PaymentsUnavailable -k RateLimited \
+	$(BIN)/pybabel extract $$($(BIN)/python -c "from ops_db.i18n import KEYWORDS; print(' '.join('-k ' + k for k in KEYWORDS))") \
 	  --ignore-dirs "migrations demo .* _*" --no-location --sort-output \
 	  -o .repairops/repairops.pot ops_db dashboards api
 	$(BIN)/pybabel update -i .repairops/repairops.pot -d ops_db/i18n/locales -D repairops --no-fuzzy-matching \
