@@ -23,11 +23,15 @@ def _dispatcher(demo_db: str) -> AppTest:
     return app
 
 
+# A booking's day is the company's (the demo is in Chicago), not the day in the database's zone (the machine's).
+COMPANY_DAY = "(lower(b.planned) AT TIME ZONE n.time_zone)::date"
+
+
 def _optimizer_bookings(demo_db: str) -> int:
     with db.admin_engine(demo_db).connect() as conn:
         return int(conn.execute(text(
-            "SELECT count(*) FROM bookings WHERE source = 'optimizer' AND status <> 'cancelled'"
-            " AND lower(planned)::date = :d"), {"d": PLAN_DAY}).scalar_one())
+            "SELECT count(*) FROM bookings b JOIN tenants n ON n.id = b.tenant_id WHERE b.source = 'optimizer'"
+            f" AND b.status <> 'cancelled' AND {COMPANY_DAY} = :d"), {"d": PLAN_DAY}).scalar_one())
 
 
 def test_the_priority_score_puts_urgent_breached_and_long_waiting_jobs_first() -> None:
@@ -92,7 +96,7 @@ def test_a_technician_off_sick_loses_the_days_bookings_and_the_day_is_replanned(
     with db.admin_engine(demo_db).connect() as conn:
         tech_id, name = conn.execute(text(
             "SELECT t.id, t.name FROM technicians t JOIN bookings b ON b.technician_id = t.id"
-            " WHERE b.status IN ('tentative', 'confirmed') AND lower(b.planned)::date = :d"
+            f" JOIN tenants n ON n.id = b.tenant_id WHERE b.status IN ('tentative', 'confirmed') AND {COMPANY_DAY} = :d"
             " GROUP BY t.id, t.name ORDER BY count(*) DESC LIMIT 1"), {"d": PLAN_DAY}).one()
     app = _dispatcher(demo_db)
     app.slider(key="plan_seconds").set_value(2)
@@ -101,8 +105,9 @@ def test_a_technician_off_sick_loses_the_days_bookings_and_the_day_is_replanned(
     assert not app.exception and not app.error, [e.value for e in app.error]
     with db.admin_engine(demo_db).connect() as conn:
         left = conn.execute(text(
-            "SELECT count(*) FROM bookings WHERE technician_id = :t AND status IN ('tentative', 'confirmed')"
-            " AND lower(planned)::date = :d"), {"t": tech_id, "d": PLAN_DAY}).scalar_one()
+            "SELECT count(*) FROM bookings b JOIN tenants n ON n.id = b.tenant_id WHERE b.technician_id = :t"
+            f" AND b.status IN ('tentative', 'confirmed') AND {COMPANY_DAY} = :d"),
+            {"t": tech_id, "d": PLAN_DAY}).scalar_one()
         planned_for_them = conn.execute(text(
             "SELECT count(*) FROM plan_items i JOIN optimizer_plans p ON p.id = i.plan_id"
             " WHERE p.status = 'proposed' AND p.plan_date = :d AND i.technician_id = :t"),
