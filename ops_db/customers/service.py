@@ -88,7 +88,7 @@ def find_or_create(uow: UnitOfWork, data: CustomerIn) -> tuple[Customer, bool]:
     return customer, True
 
 
-EMAIL_TAKEN = "A customer with the email {email} already exists."
+EMAIL_TAKEN = N_("A customer with the email {email} already exists.")
 
 
 def _existing(uow: UnitOfWork, email: str | None, phone: str | None) -> Customer | None:

@@ -22,7 +22,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Engine, func, select, text, tuple_
 
 from ops_db.customers.models import Customer
-from ops_db.i18n import check_locale
+from ops_db.i18n import N_, check_locale
 from ops_db.identity.models import LoginAttempt, Role, RoleGrant, SignInThrottle, Tenant, TotpSecret, User
 from ops_db.kit import bounds, keys
 from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, ValidationError, Verbatim
@@ -161,7 +161,7 @@ def authenticate(
 
 # ---- sign-in: the same work for every account, throttled per account and per address -----------------------
 
-NOT_CORRECT = "The email, password or code is not correct."
+NOT_CORRECT = N_("The email, password or code is not correct.")
 # Failures that count towards the throttle: every refusal a guesser could learn from, unknown accounts included.
 COUNTED_FAILURES = ("unknown_user", "inactive", "locked", "bad_password", "bad_totp")
 THROTTLE_WINDOW = timedelta(hours=1)  # a key's failures are forgotten after an hour without one

@@ -30,9 +30,29 @@ def _built_sentences(path: Path) -> list[str]:
     return found
 
 
+def _unmarked_constants(path: Path) -> list[str]:
+    """Errors raised with a module constant (``AuthenticationFailed(NOT_CORRECT)``) whose sentence is not marked
+    ``N_("…")`` where it is defined: the catalogs would never extract it, and it would stay English."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    marked = {target.id for node in tree.body if isinstance(node, ast.Assign | ast.AnnAssign)
+              for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+              if isinstance(target, ast.Name) and isinstance(node.value, ast.Call)
+              and getattr(node.value.func, "id", "") == "N_"}
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name)):
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        constant = node.args[0].id
+        if name in ERRORS and constant.isupper() and constant not in marked:
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno} {constant}")
+    return found
+
+
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_error_is_a_template_with_named_fields(path: Path) -> None:
     assert _built_sentences(path) == []
+    assert _unmarked_constants(path) == []
 
 
 def test_an_error_reads_in_english_and_in_another_language() -> None:
