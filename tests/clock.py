@@ -43,10 +43,10 @@ def pinned_instant(spec: str, now: datetime) -> datetime:
         try:
             zone = ZoneInfo(zone_name)
             hours, minutes = (int(p) for p in wall.split(":"))
+            today = now.astimezone(zone).date()
+            return datetime(today.year, today.month, today.day, hours, minutes, tzinfo=zone)
         except (ValueError, KeyError) as exc:
             raise ClockError(f"{CLOCK_ENV}={spec!r} is not 'HH:MM Zone' ({exc}).") from None
-        today = now.astimezone(zone).date()
-        return datetime(today.year, today.month, today.day, hours, minutes, tzinfo=zone)
     try:
         instant = datetime.fromisoformat(spec.replace("Z", "+00:00"))
     except ValueError:
@@ -77,7 +77,8 @@ def activate() -> int | None:
         return None
     import time_machine
 
-    time_machine.travel(time.time() + offset, tick=True).start()
+    if not time_machine.escape_hatch.is_travelling():  # a worker started by this run travels from its start
+        time_machine.travel(time.time() + offset, tick=True).start()
     paths = [str(HOOK_DIR), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     return offset

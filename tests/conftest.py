@@ -183,7 +183,9 @@ class Templates:
         def build(url: str) -> None:
             seed(url, Scale.SMALL, seed_value=seed_value, as_of=as_of)
 
-        return self._template(f"tmpl_demo_{seed_value}_{as_of:%Y%m%d}_{_sources_key(OPS_DB)}", build,
+        # The demo's stored secrets are encrypted with the session's key: a kept template must have used the same.
+        key = hashlib.sha256(_sources_key(OPS_DB).encode() + os.environ.get("REPAIROPS_SECRET_KEY", "").encode())
+        return self._template(f"tmpl_demo_{seed_value}_{as_of:%Y%m%d}_{key.hexdigest()[:12]}", build,
                               source=self.schema())
 
     def _template(self, name: str, build: Callable[[str], None], source: str | None) -> str:
