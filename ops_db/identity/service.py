@@ -557,11 +557,7 @@ def change_password(uow: UnitOfWork, current_password: str, new_password: str) -
             raise ValidationError("Choose a new password that differs from the current one.")
         # The trigger that ends the person's sessions spares the one named here: the one making the change.
         uow.session.execute(text("SELECT set_config('app.session_id', :s, true)"), {"s": actor.session_id or ""})
-        user.password_hash = hash_password(new_password)
-        ended = _sessions_ended_now(uow, user.id)
-        uow.audit("user.password", "users", user.id, after={"sessions_ended": ended})
-        uow.commit()
-        return ended
+        return _replace_password(uow, user, new_password, "user.password")
 
 
 def reset_password(uow: UnitOfWork, user_id: int, new_password: str) -> int:
@@ -582,11 +578,16 @@ def reset_password(uow: UnitOfWork, user_id: int, new_password: str) -> int:
         if beyond:  # whoever sets the password can act as that person
             raise PermissionDenied("You cannot reset the password of someone with permissions you do not hold "
                                    "({permission}).", permission=beyond[0])
-        user.password_hash = hash_password(new_password)
-        ended = _sessions_ended_now(uow, user.id)
-        uow.audit("user.password_reset", "users", user.id, after={"sessions_ended": ended})
-        uow.commit()
-        return ended
+        return _replace_password(uow, user, new_password, "user.password_reset")
+
+
+def _replace_password(uow: UnitOfWork, user: User, new_password: str, action: str) -> int:
+    """Store the new password, count the sessions its trigger ended, audit it as ``action`` and commit."""
+    user.password_hash = hash_password(new_password)
+    ended = _sessions_ended_now(uow, user.id)
+    uow.audit(action, "users", user.id, after={"sessions_ended": ended})
+    uow.commit()
+    return ended
 
 
 def _count_wrong_password(uow: UnitOfWork, actor: Actor, user: User) -> None:
