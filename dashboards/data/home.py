@@ -45,8 +45,9 @@ ALERTS: tuple[Alert, ...] = (
           " ORDER BY p.expected_on NULLS LAST LIMIT 200"),
     Alert(N_("Invoices overdue"), "billing.read",
           "SELECT i.invoice_number, c.name AS customer, i.due_on, i.total, i.status FROM invoices i"
-          " JOIN customers c ON c.id = i.customer_id WHERE i.status IN ('issued', 'partially_paid')"
-          " AND i.due_on < current_date ORDER BY i.due_on LIMIT 200"),
+          " JOIN customers c ON c.id = i.customer_id JOIN tenants t ON t.id = i.tenant_id"
+          " WHERE i.status IN ('issued', 'partially_paid')"  # overdue from the company's day, not the server's
+          " AND i.due_on < (now() AT TIME ZONE t.time_zone)::date ORDER BY i.due_on LIMIT 200"),
 )
 
 
