@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import html
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 import streamlit as st
-from sqlalchemy import Engine, text
 
 from dashboards.i18n import LOCALE_KEY, NEXT_LOCALE_KEY, _, error_text, language_picker, stage_words, ui_locale
 from dashboards.widgets import plain
 from ops_db.comms.service import inbox, mark_read
 from ops_db.i18n import LOCALES, N_, moment
 from ops_db.identity import sessions
+from ops_db.identity.queries import company_look as read_company_look
 from ops_db.identity.service import AuthenticationFailed, resolve_tenant, set_language
 from ops_db.kit import db
+from ops_db.kit.colors import hex_color_or
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.settings import get_settings
@@ -29,7 +29,7 @@ DEFAULT_TENANT = "riverside"
 
 
 @st.cache_resource(show_spinner="Connecting to the database…")
-def engine() -> Engine:
+def engine() -> db.Database:
     """The application engine (RLS applies), one per server process."""
     settings = get_settings()
     return db.app_engine(db.server_url(settings), settings.app_role)
@@ -208,13 +208,9 @@ DEFAULT_LOOK_COLOR = "#0f766e"
 def company_look(tenant_id: int) -> Look:
     """The company's name and branding, read as its public portal would (cached for a minute, so an Admin
     change shows within one)."""
-    with UnitOfWork(engine(), Actor.public(tenant_id)) as uow:
-        row = uow.session.execute(text("SELECT name, branding, locale, time_zone FROM tenants WHERE id = :t"),
-                                  {"t": tenant_id}).one()
-    branding = dict(row.branding or {})
-    color = str(branding.get("primary_color", DEFAULT_LOOK_COLOR))
-    if not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
-        color = DEFAULT_LOOK_COLOR
+    row = read_company_look(UnitOfWork(engine(), Actor.public(tenant_id)))
+    branding = row.branding
+    color = hex_color_or(str(branding.get("primary_color", DEFAULT_LOOK_COLOR)), DEFAULT_LOOK_COLOR)
     return Look(str(row.name), color, str(branding.get("logo_text") or row.name), str(row.locale or "en"),
                 str(row.time_zone or "UTC"))
 

@@ -7,7 +7,6 @@ the same documents without any system font.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from fpdf import FPDF
 from fpdf.enums import TableCellFillMode, XPos, YPos
 
 from ops_db.identity.models import Tenant
+from ops_db.kit.colors import hex_color_or
 from ops_db.kit.errors import NotFound
 from ops_db.kit.uow import UnitOfWork
 
@@ -41,9 +41,7 @@ class Brand:
     @classmethod
     def of(cls, tenant: Tenant) -> Brand:
         """The tenant's name, legal details and primary colour (a malformed colour falls back to slate)."""
-        color = str((tenant.branding or {}).get("primary_color", DEFAULT_COLOR))
-        if not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
-            color = DEFAULT_COLOR
+        color = hex_color_or(str((tenant.branding or {}).get("primary_color", DEFAULT_COLOR)), DEFAULT_COLOR)
         return cls(tenant.name, tenant.legal_name, tenant.tax_number, color)
 
 

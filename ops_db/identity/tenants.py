@@ -14,6 +14,7 @@ from ops_db.i18n import N_
 from ops_db.identity.models import RoleCode, Tenant
 from ops_db.identity.permissions import ROLE_PERMISSIONS
 from ops_db.identity.service import hash_password
+from ops_db.kit.colors import is_hex_color
 from ops_db.kit.errors import ValidationError
 from ops_db.kit.uow import Actor, UnitOfWork
 
@@ -104,9 +105,6 @@ def provision_tenant(engine: Engine, data: TenantIn) -> int:
     return int(new_id)
 
 
-HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
-
-
 @dataclass(frozen=True)
 class CompanyIn:
     """The company settings an admin edits: how documents and the portal present it, and sign-in security."""
@@ -139,7 +137,7 @@ def update_company(uow: UnitOfWork, data: CompanyIn) -> None:
         legal = _setting_text(data.legal_name, N_("legal name"), 200)
         tax_number = _setting_text(data.tax_number, N_("tax number"), 64)
         logo = _setting_text(data.logo_text, N_("logo text"), 40)
-        if not HEX_COLOR.fullmatch(data.primary_color or ""):
+        if not is_hex_color(data.primary_color):
             raise ValidationError("The colour must be a hex colour such as #0f766e.")
         if isinstance(data.max_failed_logins, bool) or not 3 <= data.max_failed_logins <= 20:
             raise ValidationError("Sign-ins must slow down after between 3 and 20 failures.")

@@ -11,21 +11,11 @@ from ops_db.assets.models import Equipment
 from ops_db.comms.service import notify_customer
 from ops_db.i18n import N_
 from ops_db.kit import bounds
+from ops_db.kit.dates import add_months
 from ops_db.kit.errors import Conflict, NotFound, ValidationError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import OrderLine, ServiceOrder
 from ops_db.warranty.models import ClaimStatus, Warranty, WarrantyClaim
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, d)
-        except ValueError:
-            continue
-    raise ValueError("unreachable")
 
 
 def create_repair_warranty(uow: UnitOfWork, order: ServiceOrder, at: datetime) -> Warranty | None:
@@ -44,7 +34,7 @@ def create_repair_warranty(uow: UnitOfWork, order: ServiceOrder, at: datetime) -
         return exists  # reopened and completed again: keep the first warranty
     starts = at.date()
     warranty = Warranty(tenant_id=order.tenant_id, equipment_id=order.equipment_id, order_id=order.id, kind="repair",
-                        coverage="full", starts_on=starts, ends_on=_add_months(starts, int(months)),
+                        coverage="full", starts_on=starts, ends_on=add_months(starts, int(months)),
                         terms=f"Repair warranty for order {order.order_number}")
     uow.session.add(warranty)
     uow.flush()
