@@ -25,6 +25,10 @@ from ops_db import embedded
 from ops_db.kit.errors import ConfigurationError, DatabaseUnavailable
 from ops_db.settings import Settings, get_settings
 
+# The handle entry points (pages, the command line) open units of work on; named here so they need not import
+# sqlalchemy themselves.
+Database = Engine
+
 # What the application's role must be: it may sign in, and nothing more.
 APP_ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION INHERIT"
 
