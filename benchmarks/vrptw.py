@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import itertools
 import math
 import sys
 import time
@@ -27,18 +26,10 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from rich.console import Console
 from rich.progress import Progress
 
-from optimizer import EuclideanTravel, Job, Location, Priority, Problem, Technician, TimeWindow, Weights, check, solve
+from optimizer import check, solve
+from optimizer.read import SCALE, SolomonInstance, read_solomon, solomon_distance, solomon_problem
 
-SCALE = 1000  # coordinates and times are multiplied by this to work in integers
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "vrptw"
-
-
-@dataclass(frozen=True)
-class Instance:
-    name: str
-    vehicles: int
-    capacity: int
-    rows: list[tuple[int, float, float, int, int, int, int]]  # id, x, y, demand, ready, due, service
 
 
 @dataclass(frozen=True)
@@ -49,51 +40,14 @@ class Result:
     feasible: bool
 
 
-def read_instance(path: Path) -> Instance:
-    """Parse the Solomon text format."""
-    lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
-    name = lines[0][0]
-    vehicle_row = next(i for i, ln in enumerate(lines) if ln[0].upper() == "VEHICLE") + 2
-    vehicles, capacity = int(lines[vehicle_row][0]), int(lines[vehicle_row][1])
-    rows = []
-    for ln in lines:
-        if len(ln) == 7 and all(part.replace(".", "").isdigit() for part in ln):
-            i, x, y, d, r, due, s = ln
-            rows.append((int(i), float(x), float(y), int(d), int(r), int(due), int(s)))
-    return Instance(name, vehicles, capacity, rows)
-
-
-def to_problem(inst: Instance) -> Problem:
-    """The instance as an optimizer Problem: vehicles are technicians, customers are jobs, distance only."""
-    depot = inst.rows[0]
-    home = Location(depot[2], depot[1])  # (lat, lon) = (y, x) for EuclideanTravel
-    horizon = depot[5] * SCALE
-    techs = tuple(Technician(f"v{k}", {}, 0, horizon, home, capacity=inst.capacity) for k in range(inst.vehicles))
-    jobs = tuple(Job(str(i), Location(y, x), s * SCALE, (TimeWindow(r * SCALE, due * SCALE),), demand=d,
-                     priority=Priority.NORMAL) for i, x, y, d, r, due, s in inst.rows[1:])
-    weights = Weights(travel_per_second=0, distance_per_metre=1, overtime_per_second=0,
-                      span_per_second_per_1000_cents=0, balance_per_second=0, sla_late_per_second=0)
-    return Problem(techs, jobs, EuclideanTravel(SCALE), weights, name=inst.name)
-
-
-def exact_distance(inst: Instance, routes: list[list[int]]) -> float:
-    """Total Euclidean distance in double precision; routes list customer ids, depot implied."""
-    xy = {i: (x, y) for i, x, y, *_ in inst.rows}
-    total = 0.0
-    for route in routes:
-        path = [0, *route, 0]
-        total += sum(math.dist(xy[a], xy[b]) for a, b in itertools.pairwise(path))
-    return total
-
-
-def solve_ours(inst: Instance, seconds: float) -> Result:
-    problem = to_problem(inst)
+def solve_ours(inst: SolomonInstance, seconds: float) -> Result:
+    problem = solomon_problem(inst)
     plan = solve(problem, time_limit=seconds, seed=0, with_explanations=False)
     routes = [[int(v.job_id) for v in r.visits] for r in plan.routes if r.visits]
-    return Result(len(routes), exact_distance(inst, routes), sum(len(r) for r in routes), not check(plan))
+    return Result(len(routes), solomon_distance(inst, routes), sum(len(r) for r in routes), not check(plan))
 
 
-def solve_ortools_default(inst: Instance, seconds: float) -> Result:
+def solve_ortools_default(inst: SolomonInstance, seconds: float) -> Result:
     """OR-Tools routing as its VRPTW guide sets it up: PATH_CHEAPEST_ARC, then guided local search."""
     n = len(inst.rows)
     xy = [(x, y) for _, x, y, *_ in inst.rows]
@@ -133,7 +87,7 @@ def solve_ortools_default(inst: Instance, seconds: float) -> Result:
         if route:
             routes.append(route)
     served = sum(len(r) for r in routes)
-    return Result(len(routes), exact_distance(inst, routes), served, served == n - 1)
+    return Result(len(routes), solomon_distance(inst, routes), served, served == n - 1)
 
 
 def load_bks(folder: Path) -> dict[str, tuple[int, float]]:
@@ -165,7 +119,7 @@ def main() -> None:
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Solomon instances", total=len(paths))
         for path in paths:
-            inst = read_instance(path)
+            inst = read_solomon(path)
             bks_vehicles, bks_distance = bks[inst.name]
             progress.update(task, description=f"{inst.name}: ours")
             started = time.monotonic()
