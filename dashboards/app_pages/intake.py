@@ -11,7 +11,7 @@ from dashboards.data.catalog import equipment_models
 from dashboards.data.orders import requests_to_link
 from dashboards.i18n import _, error_text, stage_words
 from dashboards.session import current_actor, engine
-from dashboards.widgets import PHOTO_TYPES, as_files, plain, run_action, table
+from dashboards.widgets import PHOTO_TYPES, as_files, inline_code, plain, run_action, table
 from ops_db.customers.service import CustomerIn
 from ops_db.documents.receipts import intake_receipt
 from ops_db.documents.send import send_document
@@ -61,8 +61,8 @@ if submitted:
     except RepairOpsError as error:
         st.error(error_text(error))
     else:
-        st.success(_("Order **{number}** opened. Tracking code for the customer: `{code}`").format(
-            number=plain(receipt.order_number), code=plain(receipt.tracking_code)))
+        st.success(_("Order **{number}** opened. Tracking code for the customer: {code}").format(
+            number=plain(receipt.order_number), code=inline_code(receipt.tracking_code)))
         st.session_state["order_number"] = receipt.order_number
         st.session_state[RECEIPT_KEY] = (receipt.order_id, receipt.order_number)
 if RECEIPT_KEY in st.session_state:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboards.i18n import _, error_text
 from dashboards.session import DEFAULT_TENANT, TENANT_KEY, current_actor, engine
-from dashboards.widgets import PHOTO_TYPES, as_files, plain
+from dashboards.widgets import PHOTO_TYPES, as_files, inline_code, plain
 from ops_db.i18n import N_
 from ops_db.identity.service import resolve_tenant
 from ops_db.kit.errors import RepairOpsError
@@ -47,7 +47,7 @@ if submitted:
     except RepairOpsError as error:
         st.error(error_text(error))
     else:
-        st.success(_("Thank you. Your order number is **{number}** and your tracking code is `{code}`: keep "
+        st.success(_("Thank you. Your order number is **{number}** and your tracking code is {code}: keep "
                      "them to follow the repair on **Track a repair**.").format(number=plain(receipt.order_number),
-                                                                              code=plain(receipt.tracking_code)))
+                                                                              code=inline_code(receipt.tracking_code)))
         st.session_state["order_number"] = receipt.order_number

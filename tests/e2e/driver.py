@@ -38,9 +38,11 @@ class Screen:
         element = self.page.get_by_text(text).first
         try:
             element.wait_for(timeout=timeout)
-        except Exception:
+        except Exception as error:
             self.shot(f"failed-{self.who}-see")  # what the page showed instead
-            raise
+            shown = self.page.get_by_test_id("stMain").inner_text(timeout=5_000) if self.page.get_by_test_id(
+                "stMain").count() else "(no page)"
+            raise AssertionError(f"{self.who} never saw {text!r}; the page showed:\n{shown[:2000]}") from error
         return str(element.inner_text())
 
     def no_error(self, step: str) -> None:

@@ -64,7 +64,9 @@ def test_a_repair_goes_from_online_request_to_paid_and_ready(ops_ui_url: str, de
     assert found, receipt
     number, code = found.groups()
     customer.shot("flow-1-customer-request")
-    order_id = _one(demo_db, "SELECT id FROM service_orders WHERE order_number = :n", n=number).id
+    order = _one(demo_db, "SELECT id, tracking_code FROM service_orders WHERE order_number = :n", n=number)
+    order_id = order.id
+    assert code == order.tracking_code, f"the receipt shows {code!r}, the order's code is {order.tracking_code!r}"
 
     # 2. The front desk triages it (emergency: the SLA tightens and the optimizer weighs it so), starts
     #    diagnostics, adds the service, reserves the part and sends it to repair.
