@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from email.message import Message
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
@@ -27,6 +27,9 @@ from sqlalchemy.engine import make_url
 
 from ops_db import embedded, migrate
 from tests import clock
+
+if TYPE_CHECKING:  # for annotations only: the methods import these late, after the settings below are in place
+    from ops_db.kit.uow import Actor, UnitOfWork
 
 # There is no built-in secret key: one random key for the session, inherited by every subprocess it starts.
 os.environ.setdefault("REPAIROPS_SECRET_KEY", os.urandom(32).hex())
@@ -274,19 +277,19 @@ class Shop:
             admin_password="admin-pass-1", time_zone="UTC", tax_pct=Decimal(tax_pct)))
         self._users = 0
 
-    def system(self) -> object:
+    def system(self) -> Actor:
         from ops_db.kit.uow import Actor
 
         return Actor.system(self.tenant_id)
 
-    def uow(self, actor: object | None = None) -> object:
+    def uow(self, actor: Actor | None = None) -> UnitOfWork:
         from ops_db.kit.uow import Actor, UnitOfWork
 
         chosen = actor if actor is not None else Actor.system(self.tenant_id)
         assert isinstance(chosen, Actor)
         return UnitOfWork(self.engine, chosen)
 
-    def person(self, role: str, *, customer_id: int | None = None, technician_id: int | None = None) -> object:
+    def person(self, role: str, *, customer_id: int | None = None, technician_id: int | None = None) -> Actor:
         """A new user with ``role`` (linked to a customer or technician) as an Actor."""
         from sqlalchemy import text
 
