@@ -2,10 +2,11 @@
 
 Usage: ``python benchmarks/vrptw.py [--instances DIR] [--time-limit S] [--only C101 R101 ...]``.
 
-DIR holds ``instances/NAME.txt`` (Solomon format) and ``bks.csv`` (``instance,vehicles,distance``);
-the default is ``../shared/benchmarks/vrptw``. Each instance is solved by ``optimizer.solve`` at the time
-limit on one core, then by OR-Tools' routing solver as a user would set it up from its documentation
-(default first solution strategy PATH_CHEAPEST_ARC + guided local search) with the same limit. Distances
+DIR holds ``instances/NAME.txt`` (Solomon format, read by ``optimizer.read``) and ``bks.csv``
+(``instance,vehicles,distance``); the default is ``benchmarks/data/vrptw`` (twelve public instances, see its
+README). Each instance is solved by ``optimizer.solve`` at the time limit on one core, then by OR-Tools'
+routing solver as a user would set it up from its documentation (default first solution strategy
+PATH_CHEAPEST_ARC + guided local search) with the same limit. Distances
 are recomputed from the routes in double precision. Prints per instance vehicles, distance and gap to
 the best-known distance for both, then ``mean_gap_pct=X`` (ours) and ``ortools_default_mean_gap_pct=Y``.
 The objective is total distance only, so using more vehicles than the best-known solution is allowed
@@ -29,7 +30,7 @@ from rich.progress import Progress
 from optimizer import check, solve
 from optimizer.read import SCALE, SolomonInstance, read_solomon, solomon_distance, solomon_problem
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "vrptw"
+DEFAULT_DIR = Path(__file__).resolve().parent / "data" / "vrptw"  # twelve public Solomon instances and their BKS
 
 
 @dataclass(frozen=True)

@@ -61,3 +61,17 @@ def test_the_solver_serves_every_customer_within_capacity_and_windows() -> None:
     routes = [[int(v.job_id) for v in r.visits] for r in plan.routes if r.visits]
     assert sorted(c for r in routes for c in r) == [1, 2, 3, 4]
     assert math.isfinite(solomon_distance(inst, routes))
+
+
+def test_every_shipped_benchmark_instance_reads_whole() -> None:
+    """The public instances in benchmarks/data/vrptw: 25 vehicles, a depot and 100 customers each, all in bks.csv."""
+    folder = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "vrptw"
+    paths = sorted((folder / "instances").glob("*.txt"))
+    names = {line.split(",")[0] for line in (folder / "bks.csv").read_text().splitlines()[1:]}
+    assert len(paths) == 12
+    for path in paths:
+        inst = read_solomon(path)
+        assert inst.name == path.stem and inst.name in names
+        assert inst.vehicles == 25 and inst.capacity > 0
+        assert [row[0] for row in inst.rows] == list(range(101))
+        assert len(solomon_problem(inst).jobs) == 100
