@@ -1,10 +1,11 @@
-# RepairOps: `make demo` installs everything and runs the demo; `make test` runs every check and test.
+# RepairOps: `make demo` installs everything and runs the demo; `make test` runs every check and test;
+# `make test-fast` is the quick loop before pushing; `make fmt` formats. See docs/development.md.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-suite test-clock install lint typecheck imports clean stop catalogs
+.PHONY: demo test test-fast test-suite test-clock install lint fmt typecheck imports clean stop catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +29,23 @@ typecheck: $(STAMP)
 imports: $(STAMP)
 	$(BIN)/lint-imports
 
+# Format the code the way it is kept: ruff's safe fixes first (unused imports, import order, modern syntax), then
+# ruff format. The pre-commit hooks (.pre-commit-config.yaml) do the same on the files of each commit.
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
 test: $(STAMP) lint typecheck imports test-suite test-clock
 
 test-suite: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The quick loop before pushing: the checks, then every test not marked `slow` (schemathesis, hypothesis action
+# sequences, the browser tests in tests/e2e, the full warehouse refresh), stopping at the first failure.
+# `make test` still runs everything. A narrower loop: make test-fast TESTS=tests/ops_db/services
+TESTS ?= tests
+test-fast: $(STAMP) lint typecheck imports
+	$(BIN)/python -m pytest -q -x -m "not slow" $(TESTS)
 
 # The tests that read the hour, the date or the time zone (marked `clock`), once more as if it were another hour
 # somewhere else: by default today at 02:00 UTC (the evening before in the demo company's Chicago) on a machine
