@@ -12,7 +12,7 @@ from ops_db.kit.errors import NotFound, ValidationError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.maintenance.models import MaintenancePlan
 from ops_db.orders.models import OPEN_STAGES, Priority, ServiceLocation, ServiceOrder
-from ops_db.orders.service import _open_order, check_required_skill
+from ops_db.orders.service import check_required_skill, open_order
 
 
 def create_plan(uow: UnitOfWork, equipment_id: int, name: str, task: str, interval_days: int, first_due: date,
@@ -51,19 +51,19 @@ def generate_due_orders(uow: UnitOfWork, today: date | None = None) -> list[str]
         created: list[str] = []
         for plan in plans:
             assert plan.next_due_on is not None and plan.interval_days is not None
-            open_order = uow.session.execute(select(ServiceOrder.id).where(
+            still_open = uow.session.execute(select(ServiceOrder.id).where(
                 ServiceOrder.maintenance_plan_id == plan.id, ServiceOrder.stage.in_(OPEN_STAGES))).first()
             while plan.next_due_on <= today:
                 plan.next_due_on += timedelta(days=plan.interval_days)
             plan.last_generated_at = now
-            if open_order is not None:
+            if still_open is not None:
                 continue
             customer = uow.session.get(Customer, plan.customer_id)
             equipment = uow.session.get(Equipment, plan.equipment_id)
             assert customer is not None
-            order = _open_order(uow, customer, problem=f"Preventive maintenance: {plan.task_description}",
-                                priority=plan.priority, location=ServiceLocation.FIELD, request_id=None, now=now,
-                                equipment=equipment, skill_id=plan.required_skill_id, maintenance_plan_id=plan.id)
+            order = open_order(uow, customer, problem=f"Preventive maintenance: {plan.task_description}",
+                               priority=plan.priority, location=ServiceLocation.FIELD, request_id=None, now=now,
+                               equipment=equipment, skill_id=plan.required_skill_id, maintenance_plan_id=plan.id)
             order.is_warranty_repair = False
             created.append(order.order_number)
             uow.audit("maintenance.generate", "service_orders", order.id, after={"plan_id": plan.id})

@@ -204,36 +204,36 @@ SERVICES: dict[str, Call] = {
     "ops_db.maintenance.service:create_plan": lambda w, a: maintenance.create_plan(w.uow(a), NOTHING, "x", "y", 30,
                                                                                    DAY),
     "ops_db.maintenance.service:generate_due_orders": lambda w, a: maintenance.generate_due_orders(w.uow(a), DAY),
-    "ops_db.orders.service:submit_request": lambda w, a: order_service.submit_request(
+    "ops_db.orders.intake:submit_request": lambda w, a: order_service.submit_request(
         w.uow(a), order_service.RequestIn(contact_name="", item_type="phone", problem_description="broken")),
-    "ops_db.orders.service:record_request": lambda w, a: order_service.record_request(
+    "ops_db.orders.intake:record_request": lambda w, a: order_service.record_request(
         w.uow(a), order_service.RequestIn(contact_name="", item_type="phone", problem_description="broken")),
-    "ops_db.orders.service:convert_request": lambda w, a: order_service.convert_request(w.uow(a), NOTHING),
-    "ops_db.orders.service:link_request": lambda w, a: order_service.link_request(w.uow(a), NOTHING, NOTHING),
-    "ops_db.orders.service:register_intake": lambda w, a: order_service.register_intake(
+    "ops_db.orders.intake:convert_request": lambda w, a: order_service.convert_request(w.uow(a), NOTHING),
+    "ops_db.orders.intake:link_request": lambda w, a: order_service.link_request(w.uow(a), NOTHING, NOTHING),
+    "ops_db.orders.intake:register_intake": lambda w, a: order_service.register_intake(
         w.uow(a), order_service.IntakeIn(customer=None, problem_description="")),
-    "ops_db.orders.service:transition": lambda w, a: order_service.transition(w.uow(a), NOTHING, "repair"),
-    "ops_db.orders.service:set_priority": lambda w, a: order_service.set_priority(w.uow(a), NOTHING, "high"),
-    "ops_db.orders.service:bulk_transition": lambda w, a: order_service.bulk_transition(w.uow(a), [NOTHING],
+    "ops_db.orders.lifecycle:transition": lambda w, a: order_service.transition(w.uow(a), NOTHING, "repair"),
+    "ops_db.orders.lifecycle:set_priority": lambda w, a: order_service.set_priority(w.uow(a), NOTHING, "high"),
+    "ops_db.orders.lifecycle:bulk_transition": lambda w, a: order_service.bulk_transition(w.uow(a), [NOTHING],
                                                                                         "repair"),
-    "ops_db.orders.service:bulk_set_priority": lambda w, a: order_service.bulk_set_priority(w.uow(a), [NOTHING],
+    "ops_db.orders.lifecycle:bulk_set_priority": lambda w, a: order_service.bulk_set_priority(w.uow(a), [NOTHING],
                                                                                             "high"),
-    "ops_db.orders.service:send_estimate": lambda w, a: order_service.send_estimate(w.uow(a), NOTHING),
-    "ops_db.orders.service:decide_estimate": lambda w, a: order_service.decide_estimate(
+    "ops_db.orders.estimates:send_estimate": lambda w, a: order_service.send_estimate(w.uow(a), NOTHING),
+    "ops_db.orders.estimates:decide_estimate": lambda w, a: order_service.decide_estimate(
         w.uow(a), NOTHING, True, tracking_code=None if a.user_id is not None else "some code"),
-    "ops_db.orders.service:add_line": lambda w, a: order_service.add_line(w.uow(a), NOTHING,
+    "ops_db.orders.lines:add_line": lambda w, a: order_service.add_line(w.uow(a), NOTHING,
                                                                           order_service.LineIn(kind="labour")),
-    "ops_db.orders.service:remove_line": lambda w, a: order_service.remove_line(w.uow(a), NOTHING, NOTHING),
-    "ops_db.orders.service:apply_loyalty_discount": lambda w, a: order_service.apply_loyalty_discount(w.uow(a),
+    "ops_db.orders.lines:remove_line": lambda w, a: order_service.remove_line(w.uow(a), NOTHING, NOTHING),
+    "ops_db.orders.lines:apply_loyalty_discount": lambda w, a: order_service.apply_loyalty_discount(w.uow(a),
                                                                                                       NOTHING),
-    "ops_db.orders.service:add_note": lambda w, a: order_service.add_note(w.uow(a), NOTHING, "note"),
-    "ops_db.orders.service:add_attachment": lambda w, a: order_service.add_attachment(
+    "ops_db.orders.notes:add_note": lambda w, a: order_service.add_note(w.uow(a), NOTHING, "note"),
+    "ops_db.orders.files:add_attachment": lambda w, a: order_service.add_attachment(
         w.uow(a), NOTHING, order_service.FileIn("a.png", "image/png", b"png")),
-    "ops_db.orders.service:sign_off": lambda w, a: order_service.sign_off(w.uow(a), NOTHING, "intake", "Name"),
-    "ops_db.orders.service:rate_order": lambda w, a: order_service.rate_order(w.uow(a), NOTHING, 5),
-    "ops_db.orders.service:get_order": lambda w, a: order_service.get_order(w.uow(a), NOTHING),
-    "ops_db.orders.service:list_orders": lambda w, a: order_service.list_orders(w.uow(a)),
-    "ops_db.orders.service:track": lambda w, a: order_service.track(w.uow(a), "RO-NONE", "no code"),
+    "ops_db.orders.notes:sign_off": lambda w, a: order_service.sign_off(w.uow(a), NOTHING, "intake", "Name"),
+    "ops_db.orders.notes:rate_order": lambda w, a: order_service.rate_order(w.uow(a), NOTHING, 5),
+    "ops_db.orders.queries:get_order": lambda w, a: order_service.get_order(w.uow(a), NOTHING),
+    "ops_db.orders.queries:list_orders": lambda w, a: order_service.list_orders(w.uow(a)),
+    "ops_db.orders.tracking:track": lambda w, a: order_service.track(w.uow(a), "RO-NONE", "no code"),
     "ops_db.sla.service:evaluate_clocks": lambda w, a: sla.evaluate_clocks(w.uow(a), AT),
     "ops_db.sla.service:update_policy": lambda w, a: sla.update_policy(w.uow(a), NOTHING, response_minutes=60,
                                                                        resolution_minutes=120, at_risk_pct=80),
@@ -419,17 +419,17 @@ def test_the_matrix_keeps_the_decisions_of_issue_17() -> None:
     assert grid["customer"]["ops_db.billing.stripe_payments:checkout_url"]
     assert not grid["customer"]["ops_db.billing.service:record_payment"]
     # A read-only auditor reads every document and the audit trail, and changes nothing.
-    assert not grid["auditor"]["ops_db.orders.service:decide_estimate"]
+    assert not grid["auditor"]["ops_db.orders.estimates:decide_estimate"]
     assert not any(grid["auditor"][f"ops_db.documents.send:send_document#{k}"] for k in ("invoice", "estimate"))
     assert grid["auditor"]["ops_db.documents.render:render#invoice"]
     assert grid["auditor"]["dashboards.data.admin:audit_log"]
     # The estimate is the customer's to decide (or, holding its tracking code, the portal's); the front desk records
     # an answer given by phone; who prices the work (a technician) does not also say the customer agreed.
-    decide = "ops_db.orders.service:decide_estimate"
+    decide = "ops_db.orders.estimates:decide_estimate"
     assert grid["customer"][decide] and grid[PUBLIC][decide] and grid["front_desk"][decide]
     assert not grid["technician"][decide]
     # Nobody rates a repair on a customer's behalf.
-    assert [role for role in ROLES if grid[role]["ops_db.orders.service:rate_order"]] == ["customer"]
+    assert [role for role in ROLES if grid[role]["ops_db.orders.notes:rate_order"]] == ["customer"]
     # Company-wide warehouse figures are for office staff: the warehouse cannot narrow rows as Postgres does.
     assert not grid["technician"]["dashboards.data.analytics:table#Workforce"]
     # A dispatcher sees the order, not its money.
@@ -467,15 +467,16 @@ INSIDE_A_SERVICE = frozenset({
     "ops_db.comms.delivery:requeue", "ops_db.comms.service:notify_customer", "ops_db.comms.service:notify_user",
     "ops_db.comms.service:queue_email", "ops_db.comms.webhooks:enqueue_order_event",
     "ops_db.customers.service:find_or_create", "ops_db.inventory.service:release_all_for_order",
-    "ops_db.inventory.service:add_part", "ops_db.orders.service:record_event", "ops_db.orders.service:load_order",
-    "ops_db.orders.service:needs_approval", "ops_db.orders.service:append_line",
-    "ops_db.orders.service:order_totals", "ops_db.orders.service:record_signoff", "ops_db.orders.service:move",
-    "ops_db.orders.service:assign", "ops_db.orders.service:order_dict", "ops_db.orders.service:timeline",
+    "ops_db.inventory.service:add_part", "ops_db.orders.common:record_event", "ops_db.orders.common:load_order",
+    "ops_db.orders.lifecycle:needs_approval", "ops_db.orders.lines:append_line",
+    "ops_db.orders.lines:order_totals", "ops_db.orders.notes:record_signoff", "ops_db.orders.lifecycle:move",
+    "ops_db.orders.lifecycle:assign", "ops_db.orders.queries:order_dict", "ops_db.orders.queries:timeline",
     "ops_db.sla.service:choose_policy", "ops_db.sla.service:start_clocks", "ops_db.sla.service:pause_clocks",
     "ops_db.sla.service:resume_clocks", "ops_db.sla.service:stop_clock", "ops_db.sla.service:retarget_clocks",
     "ops_db.sla.service:cancel_clocks", "ops_db.warranty.service:create_repair_warranty",
     "ops_db.workforce.service:book_in", "ops_db.workforce.service:cancel_bookings_for_order",
-    "ops_db.identity.service:actor_of", "ops_db.orders.service:check_required_skill",
+    "ops_db.identity.service:actor_of", "ops_db.orders.intake:check_required_skill",
+    "ops_db.orders.intake:open_order",
 })
 # Every module of ops_db (the migrations and the demo generator write as the owner and the system, not as people).
 SERVICE_MODULES = tuple(importlib.import_module(m.name) for m in pkgutil.walk_packages(ops_db.__path__, "ops_db.")

@@ -1,0 +1,84 @@
+"""Files on orders and requests: photos and documents, stored by content hash, written only on commit."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy import text
+
+from ops_db.i18n import N_
+from ops_db.kit import bounds
+from ops_db.kit.errors import ValidationError, Verbatim
+from ops_db.kit.uow import UnitOfWork
+from ops_db.orders.common import load_order
+from ops_db.orders.models import (
+    Attachment,
+)
+from ops_db.orders.schemas import FileIn
+from ops_db.settings import get_settings
+
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+ALLOWED_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "application/pdf", "video/mp4")
+
+
+def add_attachment(uow: UnitOfWork, order_id: int, upload: FileIn) -> Attachment:
+    """Attach a photo or document to an order (stored once per content hash)."""
+    with uow:
+        uow.actor.require("orders.note")
+        order = load_order(uow, order_id)
+        attachment = _store_attachment(uow, upload, order_id=order.id)
+        uow.audit("order.attach", "attachments", attachment.id,
+                  after={"order_id": order.id, "sha256": attachment.sha256})
+        uow.commit()
+        return attachment
+
+
+def _store_attachment(uow: UnitOfWork, upload: FileIn, *, order_id: int | None = None,
+                      request_id: int | None = None) -> Attachment:
+    if not upload.content:
+        if not upload.filename:
+            raise ValidationError("The file is empty.")
+        raise ValidationError("The file {name} is empty.", name=Verbatim(upload.filename))
+    if len(upload.content) > MAX_ATTACHMENT_BYTES:
+        raise ValidationError("A file can be at most 20 MB.")
+    if upload.content_type not in ALLOWED_CONTENT_TYPES:
+        raise ValidationError("Attach photos (JPEG, PNG, WebP, HEIC), PDF or MP4 files only.")
+    bounds.no_nul(upload.filename, N_("file name"))
+    name = Path((upload.filename or "file").replace("\\", "/")).name.strip()[:255] or "file"
+    digest = hashlib.sha256(upload.content).hexdigest()
+    path = _write_when_committed(uow, get_settings().data_path / "attachments" / digest[:2] / digest,
+                                 upload.content)
+    attachment = Attachment(tenant_id=uow.actor.tenant_id, order_id=order_id, request_id=request_id, sha256=digest,
+                            filename=name, content_type=upload.content_type, size_bytes=len(upload.content),
+                            storage_path=str(path), uploaded_by=uow.actor.user_id, created_at=uow.now())
+    uow.session.add(attachment)
+    uow.flush()
+    return attachment
+
+
+def _write_when_committed(uow: UnitOfWork, path: Path, content: bytes) -> Path:
+    """Store content-addressed ``content`` at ``path`` only if the transaction commits: it is written to a
+    temporary file beside ``path`` now (so a full disk refuses the call) and moved into place after the commit;
+    a rollback deletes it, so a refused or failed call leaves nothing on disk."""
+    if path.exists():  # the same content, stored before
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:12]}-", suffix=".part")
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    uow.on_commit(partial(temporary.replace, path), undo=partial(temporary.unlink, missing_ok=True))
+    return path
+
+
+def _carry_attachments(uow: UnitOfWork, request_id: int, order_id: int) -> None:
+    uow.session.execute(text("UPDATE attachments SET order_id = :o WHERE request_id = :r AND order_id IS NULL"),
+                        {"o": order_id, "r": request_id})
