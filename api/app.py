@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.ratelimit import RateLimited, TokenBucket
 from api.routes import auth, me, operations, orders, public, webhooks
+from api.schemas import StatusOut
 from ops_db.billing.stripe_payments import StripeConfig, stripe_config
 from ops_db.i18n import error_in, negotiate
 from ops_db.identity.service import AuthenticationFailed, SignInThrottled
@@ -171,10 +172,10 @@ def create_app(database_url: str, *, public_burst: int = 30, public_per_second: 
     async def unexpected(_request: Request, _exc: Exception) -> JSONResponse:
         return _error(500, "internal_error", "Something went wrong on our side; the change was not made.")
 
-    @app.get("/health", tags=["meta"], summary="Liveness")
-    def health() -> dict[str, str]:
+    @app.get("/health", tags=["meta"], summary="Liveness", response_model=StatusOut)
+    def health() -> StatusOut:
         """The API is up."""
-        return {"status": "ok"}
+        return StatusOut(status="ok")
 
     return app
 

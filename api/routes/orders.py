@@ -9,21 +9,22 @@ from fastapi import APIRouter, Query
 from api.deps import ActorDep, EngineDep, uow
 from api.schemas import (
     ERRORS,
-    CustomerIn,
     DecisionIn,
     EstimateIn,
-    Id,
     IntakeIn,
     LineIn,
-    PartsIn,
+    Page,
     ReceiptOut,
     StageName,
     TransitionIn,
     page,
 )
 from ops_db.customers import service as customers
+from ops_db.customers.schemas import CustomerIn, CustomerRow
 from ops_db.inventory import service as inventory
+from ops_db.inventory.schemas import PartsAction, PartsIn, ReservationOut, ReservationRow
 from ops_db.kit.errors import ValidationError, Verbatim
+from ops_db.kit.schemas import Id
 from ops_db.orders import service as orders
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -32,27 +33,23 @@ Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 Search = Annotated[str | None, Query(max_length=100)]
 
 
-def _customer_in(body: CustomerIn) -> customers.CustomerIn:
-    return customers.CustomerIn(name=body.name, email=body.email, phone=body.phone, kind=body.kind,
-                                language=body.language, approval_threshold=body.approval_threshold)
-
-
-@router.get("/customers", tags=["customers"], summary="List customers")
+@router.get("/customers", tags=["customers"], summary="List customers", response_model=Page[CustomerRow])
 def list_customers(eng: EngineDep, actor: ActorDep, q: Search = None, limit: Limit = 50,
-                   offset: Offset = 0) -> dict[str, Any]:
+                   offset: Offset = 0) -> Page[CustomerRow]:
     """A page of customers, searched by name, email or phone."""
     items, total = customers.list_customers(uow(eng, actor), q=q, limit=limit, offset=offset)
     return page(items, total, limit, offset)
 
 
-@router.post("/customers", tags=["customers"], status_code=201, summary="Create a customer")
-def create_customer(body: CustomerIn, eng: EngineDep, actor: ActorDep) -> dict[str, Any]:
+@router.post("/customers", tags=["customers"], status_code=201, summary="Create a customer",
+             response_model=CustomerRow)
+def create_customer(body: CustomerIn, eng: EngineDep, actor: ActorDep) -> CustomerRow:
     """Create a customer, or return the existing one with the same email or phone."""
-    return customers.customer_dict(customers.create_customer(uow(eng, actor), _customer_in(body)))
+    return customers.customer_dict(customers.create_customer(uow(eng, actor), body))
 
 
-@router.get("/customers/{customer_id}", tags=["customers"], summary="One customer")
-def get_customer(customer_id: Id, eng: EngineDep, actor: ActorDep) -> dict[str, Any]:
+@router.get("/customers/{customer_id}", tags=["customers"], summary="One customer", response_model=CustomerRow)
+def get_customer(customer_id: Id, eng: EngineDep, actor: ActorDep) -> CustomerRow:
     """A customer's details."""
     return customers.get_customer(uow(eng, actor), customer_id)
 
@@ -60,7 +57,7 @@ def get_customer(customer_id: Id, eng: EngineDep, actor: ActorDep) -> dict[str, 
 @router.get("/orders", tags=["orders"], summary="List orders")
 def list_orders(eng: EngineDep, actor: ActorDep, stage: StageName | None = None,
                 customer_id: Annotated[int | None, Query(ge=1, le=2**62)] = None, q: Search = None,
-                limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+                limit: Limit = 50, offset: Offset = 0) -> Page[dict[str, Any]]:
     """A page of orders, newest first, filtered by stage, customer or a search."""
     items, total = orders.list_orders(uow(eng, actor), stage=stage, customer_id=customer_id, q=q, limit=limit,
                                       offset=offset)
@@ -72,7 +69,7 @@ def list_orders(eng: EngineDep, actor: ActorDep, stage: StageName | None = None,
 def create_order(body: IntakeIn, eng: EngineDep, actor: ActorDep) -> ReceiptOut:
     """Open a service order."""
     receipt = orders.register_intake(uow(eng, actor), orders.IntakeIn(
-        customer=_customer_in(body.customer) if body.customer else None, customer_id=body.customer_id,
+        customer=body.customer, customer_id=body.customer_id,
         problem_description=body.problem_description, equipment_id=body.equipment_id, model_id=body.model_id,
         serial_number=body.serial_number, purchase_date=body.purchase_date, priority=body.priority,
         location=body.location, estimated_minutes=body.estimated_minutes))
@@ -124,17 +121,19 @@ def decide_estimate(order_id: Id, body: DecisionIn, eng: EngineDep, actor: Actor
     return {"id": order.id, "stage": order.stage.value, "estimate_status": order.estimate_status.value}
 
 
-@router.get("/orders/{order_id}/parts", tags=["inventory"], summary="An order's part reservations")
-def list_parts(order_id: Id, eng: EngineDep, actor: ActorDep) -> dict[str, Any]:
+@router.get("/orders/{order_id}/parts", tags=["inventory"], summary="An order's part reservations",
+            response_model=Page[ReservationRow])
+def list_parts(order_id: Id, eng: EngineDep, actor: ActorDep) -> Page[ReservationRow]:
     """Reservations held for the order."""
     items = inventory.reservations(uow(eng, actor), order_id)
     return page(items, len(items), len(items), 0)
 
 
-@router.post("/orders/{order_id}/parts", tags=["inventory"], summary="Reserve, consume or release parts")
-def parts(order_id: Id, body: PartsIn, eng: EngineDep, actor: ActorDep) -> dict[str, Any]:
+@router.post("/orders/{order_id}/parts", tags=["inventory"], summary="Reserve, consume or release parts",
+             response_model=ReservationOut)
+def parts(order_id: Id, body: PartsIn, eng: EngineDep, actor: ActorDep) -> ReservationOut:
     """Reserve parts for the order, or consume/release a reservation of it."""
-    if body.action == "reserve":
+    if body.action == PartsAction.RESERVE:
         if body.part_id is None or body.quantity is None:
             raise ValidationError("To reserve, give part_id and quantity.")
         res = inventory.reserve(uow(eng, actor), order_id, body.part_id, body.quantity, body.location_id)
@@ -144,7 +143,7 @@ def parts(order_id: Id, body: PartsIn, eng: EngineDep, actor: ActorDep) -> dict[
         if body.reservation_id not in {r["id"] for r in inventory.reservations(uow(eng, actor), order_id)}:
             raise ValidationError("Reservation {reservation} does not belong to order {order}.",
                                   reservation=body.reservation_id, order=order_id)
-        action = inventory.consume if body.action == "consume" else inventory.release
+        action = inventory.consume if body.action == PartsAction.CONSUME else inventory.release
         res = action(uow(eng, actor), body.reservation_id)
-    return {"id": res.id, "order_id": res.order_id, "part_id": res.part_id, "location_id": res.location_id,
-            "quantity": res.quantity, "status": res.status.value}
+    return ReservationOut(id=res.id, order_id=res.order_id, part_id=res.part_id, location_id=res.location_id,
+                          quantity=res.quantity, status=res.status.value)

@@ -23,6 +23,7 @@ from ops_db.billing.models import (
     Refund,
     TaxRate,
 )
+from ops_db.billing.schemas import InvoiceDetail, InvoiceLineRow, InvoiceRow
 from ops_db.comms.service import notify_customer
 from ops_db.i18n import N_, Word
 from ops_db.identity.models import Tenant
@@ -302,30 +303,31 @@ def void_invoice(uow: UnitOfWork, invoice_id: int, reason: str) -> Invoice:
         return invoice
 
 
-def invoice_dict(uow: UnitOfWork, invoice: Invoice) -> dict[str, Any]:
+def invoice_dict(uow: UnitOfWork, invoice: Invoice) -> InvoiceRow:
     """An invoice with its balance."""
-    return {"id": invoice.id, "invoice_number": invoice.invoice_number, "order_id": invoice.order_id,
-            "customer_id": invoice.customer_id, "status": invoice.status.value, "currency": invoice.currency,
-            "issued_at": invoice.issued_at, "due_on": invoice.due_on, "subtotal": invoice.subtotal,
-            "tax_total": invoice.tax_total, "total": invoice.total, **balance(uow, invoice)}
+    owed = balance(uow, invoice)
+    return InvoiceRow(id=invoice.id, invoice_number=invoice.invoice_number, order_id=invoice.order_id,
+                      customer_id=invoice.customer_id, status=invoice.status.value, currency=invoice.currency,
+                      issued_at=invoice.issued_at, due_on=invoice.due_on, subtotal=invoice.subtotal,
+                      tax_total=invoice.tax_total, total=invoice.total, paid=owed["paid"],
+                      credited=owed["credited"], due=owed["due"])
 
 
-def get_invoice(uow: UnitOfWork, invoice_id: int) -> dict[str, Any]:
+def get_invoice(uow: UnitOfWork, invoice_id: int) -> InvoiceDetail:
     """One invoice with lines and balance."""
     with uow:
         uow.actor.require("billing.read")
         invoice = _invoice(uow, invoice_id)
-        data = invoice_dict(uow, invoice)
-        data["lines"] = [{"line_no": ln.line_no, "description": ln.description, "kind": ln.kind,
-                          "quantity": ln.quantity, "unit_price": ln.unit_price, "tax_rate_pct": ln.tax_rate_pct,
-                          "net": ln.net_amount, "tax": ln.tax_amount, "total": ln.total_amount}
-                         for ln in uow.session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)
-                                                       .order_by(InvoiceLine.line_no)).scalars()]
-        return data
+        lines = [InvoiceLineRow(line_no=ln.line_no, description=ln.description, kind=ln.kind, quantity=ln.quantity,
+                                unit_price=ln.unit_price, tax_rate_pct=ln.tax_rate_pct, net=ln.net_amount,
+                                tax=ln.tax_amount, total=ln.total_amount)
+                 for ln in uow.session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)
+                                               .order_by(InvoiceLine.line_no)).scalars()]
+        return InvoiceDetail(**invoice_dict(uow, invoice), lines=lines)
 
 
 def list_invoices(uow: UnitOfWork, *, status: str | None = None, customer_id: int | None = None, limit: int = 50,
-                  offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+                  offset: int = 0) -> tuple[list[InvoiceRow], int]:
     """A page of invoices, newest first."""
     from ops_db.customers.service import page_bounds
 

@@ -24,6 +24,7 @@ from ops_db.comms.models import (
     OutboxAttachment,
     OutboxMessage,
 )
+from ops_db.comms.schemas import NotificationRow
 from ops_db.customers.models import Channel, Customer, CustomerPreference
 from ops_db.i18n import N_
 from ops_db.identity.models import Tenant, User
@@ -202,7 +203,7 @@ def retry_messages(uow: UnitOfWork, outbox_ids: Collection[int]) -> int:
 class Inbox:
     """A staff member's newest in-app notifications and how many of all of theirs are unread."""
 
-    items: list[dict[str, Any]]
+    items: list[NotificationRow]
     unread: int
 
 
@@ -217,7 +218,7 @@ def inbox(uow: UnitOfWork, *, limit: int = 20) -> Inbox:
             "SELECT n.id, n.title, n.body, n.created_at, n.read_at, o.order_number FROM in_app_notifications n"
             " LEFT JOIN service_orders o ON o.id = n.order_id WHERE n.user_id = :u"
             " ORDER BY n.created_at DESC, n.id DESC LIMIT :n"), {"u": user_id, "n": limit}).mappings().all()
-        return Inbox([dict(row) for row in rows], _unread(uow, user_id))
+        return Inbox([NotificationRow(**row) for row in rows], _unread(uow, user_id))  # type: ignore[typeddict-item]
 
 
 def unread_count(uow: UnitOfWork) -> int:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ops_db.customers.models import Customer, CustomerKind, CustomerPreference, CustomerSite
+from ops_db.customers.schemas import CustomerIn, CustomerRow
 from ops_db.i18n import N_
 from ops_db.kit import bounds
 from ops_db.kit.errors import Conflict, NotFound, ValidationError, Verbatim
@@ -20,23 +19,6 @@ from ops_db.kit.uow import UnitOfWork
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9 ()\-.]{5,31}$")
 EMAIL_UNIQUE = "uq_customers_tenant_email"  # one customer per lower(btrim(email)) per company (migration 0013)
-
-
-@dataclass(frozen=True)
-class CustomerIn:
-    """What the front desk (or the portal) knows about a customer."""
-
-    name: str
-    email: str | None = None
-    phone: str | None = None
-    kind: str = "person"
-    language: str | None = None
-    channel: str | None = None
-    address_line1: str | None = None
-    city: str | None = None
-    latitude: Decimal | None = None
-    longitude: Decimal | None = None
-    approval_threshold: Decimal | None = None
 
 
 def clean_contact(name: str, email: str | None, phone: str | None) -> tuple[str, str | None, str | None]:
@@ -131,7 +113,7 @@ def create_customer(uow: UnitOfWork, data: CustomerIn) -> Customer:
         return customer
 
 
-def get_customer(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
+def get_customer(uow: UnitOfWork, customer_id: int) -> CustomerRow:
     """One customer as a dict (row-level security hides other customers from a customer login)."""
     with uow:
         uow.actor.require("customers.read")
@@ -142,7 +124,7 @@ def get_customer(uow: UnitOfWork, customer_id: int) -> dict[str, Any]:
 
 
 def list_customers(uow: UnitOfWork, *, q: str | None = None, limit: int = 50, offset: int = 0
-                   ) -> tuple[list[dict[str, Any]], int]:
+                   ) -> tuple[list[CustomerRow], int]:
     """A page of customers matching a search on name, email or phone, and the total count."""
     limit, offset = page_bounds(limit, offset)
     with uow:
@@ -156,7 +138,7 @@ def list_customers(uow: UnitOfWork, *, q: str | None = None, limit: int = 50, of
         return [customer_dict(c) for c in rows], total
 
 
-def customer_dict(c: Customer) -> dict[str, Any]:
+def customer_dict(c: Customer) -> CustomerRow:
     """The public fields of a customer."""
     return {"id": c.id, "kind": c.kind, "name": c.name, "email": c.email, "phone": c.phone,
             "segment": c.segment, "tier_id": c.tier_id, "approval_threshold": c.approval_threshold}

@@ -7,12 +7,11 @@ the ledger. The CHECK constraints on ``stock_levels`` are the last line: stock c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from ops_db.i18n import N_
 from ops_db.inventory.models import (
@@ -33,6 +32,7 @@ from ops_db.inventory.models import (
     Supplier,
     TransferStatus,
 )
+from ops_db.inventory.schemas import PurchaseLineIn, ReservationRow, StockRow
 from ops_db.kit import bounds
 from ops_db.kit.errors import Conflict, NotFound, ValidationError
 from ops_db.kit.numbers import next_number
@@ -205,15 +205,15 @@ def release_all_for_order(uow: UnitOfWork, order_id: int) -> int:
     return len(rows)
 
 
-def reservations(uow: UnitOfWork, order_id: int) -> list[dict[str, Any]]:
+def reservations(uow: UnitOfWork, order_id: int) -> list[ReservationRow]:
     """An order's reservations."""
     with uow:
         uow.actor.require("inventory.read")
         load_order(uow, order_id)
         rows = uow.session.execute(select(StockReservation).where(StockReservation.order_id == order_id)
                                    .order_by(StockReservation.id)).scalars()
-        return [{"id": r.id, "part_id": r.part_id, "location_id": r.location_id, "quantity": r.quantity,
-                 "status": r.status.value} for r in rows]
+        return [ReservationRow(id=r.id, part_id=r.part_id, location_id=r.location_id, quantity=r.quantity,
+                               status=r.status.value) for r in rows]
 
 
 def transfer(uow: UnitOfWork, from_location_id: int, to_location_id: int, lines: list[tuple[int, Any]]
@@ -275,15 +275,6 @@ def adjust(uow: UnitOfWork, part_id: int, location_id: int, counted: Any, reason
         uow.audit("stock.adjust", "stock_levels", part.id,
                   after={"location_id": location_id, "quantity": new, "reason": reason.strip()[:500]})
         uow.commit()
-
-
-@dataclass(frozen=True)
-class PurchaseLineIn:
-    """A part to buy."""
-
-    part_id: int
-    quantity: Any
-    unit_cost: Any | None = None
 
 
 def create_purchase_order(uow: UnitOfWork, supplier_id: int, deliver_to_location_id: int,
@@ -403,8 +394,8 @@ def reorder_suggestions(uow: UnitOfWork) -> list[dict[str, Any]]:
 
 
 def stock(uow: UnitOfWork, *, location_id: int | None = None, part_id: int | None = None, limit: int = 200,
-          offset: int = 0) -> list[dict[str, Any]]:
-    """Stock levels with free quantity, filtered by location or part."""
+          offset: int = 0) -> tuple[list[StockRow], int]:
+    """A page of stock levels with free quantity, filtered by location or part, and how many match in all."""
     with uow:
         uow.actor.require("inventory.read")
         query = select(StockLevel, Part.sku, Part.name).join(Part, Part.id == StockLevel.part_id)
@@ -412,11 +403,12 @@ def stock(uow: UnitOfWork, *, location_id: int | None = None, part_id: int | Non
             query = query.where(StockLevel.location_id == location_id)
         if part_id is not None:
             query = query.where(StockLevel.part_id == part_id)
+        total = uow.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         rows = uow.session.execute(query.order_by(StockLevel.part_id, StockLevel.location_id)
                                    .limit(min(max(limit, 1), 500)).offset(max(offset, 0))).all()
-        return [{"part_id": s.part_id, "sku": sku, "name": name, "location_id": s.location_id,
-                 "quantity": s.quantity, "reserved": s.reserved, "free": s.quantity - s.reserved,
-                 "reorder_point": s.reorder_point} for s, sku, name in rows]
+        return [StockRow(part_id=s.part_id, sku=sku, name=name, location_id=s.location_id, quantity=s.quantity,
+                         reserved=s.reserved, free=s.quantity - s.reserved, reorder_point=s.reorder_point)
+                for s, sku, name in rows], total
 
 
 def create_part(uow: UnitOfWork, sku: str, name: str, *, category: str = "general", unit_cost: Any = 0,

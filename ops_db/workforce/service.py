@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -33,24 +32,9 @@ from ops_db.workforce.models import (
     TimeEntryKind,
     TimeOff,
 )
+from ops_db.workforce.schemas import BookingRow, TechnicianIn, TechnicianRow
 
 MAX_BOOKING = timedelta(hours=16)
-
-
-@dataclass(frozen=True)
-class TechnicianIn:
-    """A technician's record."""
-
-    name: str
-    hourly_cost: Decimal
-    email: str | None = None
-    phone: str | None = None
-    home_latitude: Decimal | None = None
-    home_longitude: Decimal | None = None
-    user_id: int | None = None
-    max_daily_minutes: int = 600
-    max_travel_minutes: int = 240
-    works_in_field: bool = True
 
 
 def create_technician(uow: UnitOfWork, data: TechnicianIn) -> Technician:
@@ -438,7 +422,7 @@ def commission(uow: UnitOfWork, technician_id: int, period_start: date, period_e
                 "share": share, "bonus": bonus, "total": base + share + bonus}
 
 
-def list_technicians(uow: UnitOfWork) -> list[dict[str, Any]]:
+def list_technicians(uow: UnitOfWork) -> list[TechnicianRow]:
     """Technicians with their skills."""
     with uow:
         uow.actor.require("workforce.read")
@@ -447,12 +431,12 @@ def list_technicians(uow: UnitOfWork) -> list[dict[str, Any]]:
             " COALESCE(json_object_agg(s.code, ts.level) FILTER (WHERE s.id IS NOT NULL), '{}') AS skills"
             " FROM technicians t LEFT JOIN technician_skills ts ON ts.technician_id = t.id"
             " LEFT JOIN skills s ON s.id = ts.skill_id GROUP BY t.id ORDER BY t.id")).mappings().all()
-        return [dict(r) for r in rows]
+        return [TechnicianRow(**r) for r in rows]  # type: ignore[typeddict-item]
 
 
 def list_bookings(uow: UnitOfWork, *, technician_id: int | None = None, day: date | None = None,
-                  limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
-    """Bookings, optionally for one technician and/or one day."""
+                  limit: int = 200, offset: int = 0) -> tuple[list[BookingRow], int]:
+    """A page of bookings, optionally for one technician and/or one day, and how many match in all."""
     with uow:
         uow.actor.require("workforce.read")
         query = select(Booking)
@@ -465,6 +449,7 @@ def list_bookings(uow: UnitOfWork, *, technician_id: int | None = None, day: dat
             query = query.where(text("planned && tstzrange(:a, :b)").bindparams(
                 a=datetime.combine(day, datetime.min.time()).astimezone(),
                 b=datetime.combine(day + timedelta(days=1), datetime.min.time()).astimezone()))
+        total = uow.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         rows = uow.session.execute(query.order_by(Booking.id).limit(min(limit, 500)).offset(max(offset, 0))).scalars()
-        return [{"id": b.id, "order_id": b.order_id, "technician_id": b.technician_id, "start": b.planned.lower,
-                 "end": b.planned.upper, "status": b.status.value, "source": b.source} for b in rows]
+        return [BookingRow(id=b.id, order_id=b.order_id, technician_id=b.technician_id, start=b.planned.lower,
+                           end=b.planned.upper, status=b.status.value, source=b.source) for b in rows], total
