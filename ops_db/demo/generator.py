@@ -26,6 +26,8 @@ from psycopg.types.range import Range
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ops_db.kit.db import psycopg_conninfo
+from ops_db.orders.models import Stage
+from ops_db.orders.stages import CUSTOMER_WAIT_STAGES, TRANSITIONS
 from ops_db.sla.calendar import Calendar
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -59,8 +61,9 @@ SPECS = {
     Scale.LARGE: ScaleSpec(technicians=400, customers=200_000, devices=400_000, days=730, orders_per_day=1660),
 }
 
-STAGE_PATH = ["received", "diagnostics", "awaiting_approval", "awaiting_parts", "repair", "quality_check",
-              "ready", "closed"]
+# The happy path in the order the model declares it. Every step and side exit (hold, cancel) the demo writes is one
+# the orders' own stage machine (ops_db.orders.stages.TRANSITIONS) allows: see _may_move.
+STAGE_PATH = [s.value for s in Stage if s not in (Stage.ON_HOLD, Stage.CANCELLED)]
 ROLES = ["admin", "manager", "dispatcher", "front_desk", "technician", "inventory", "finance", "customer",
          "auditor"]
 STAFF = [("admin", "Alex Admin"), ("manager", "Morgan Manager"), ("dispatcher", "Dana Dispatcher"),
@@ -397,6 +400,7 @@ class _Generator:
         stage_times: dict[str, datetime] = {"received": received}
         prev = "received"
         for stage in path[1:]:
+            assert _may_move(prev, stage), (prev, stage)
             at = at + timedelta(minutes=rng.randint(30, 20 * 60))
             if stage == "diagnostics":
                 events.append(("assigned", None, None, at))
@@ -411,11 +415,11 @@ class _Generator:
         stage = prev
         closed_at = cancelled_at = None
         before_hold = None
-        if side == "cancelled":
+        if side == "cancelled" and _may_move(stage, Stage.CANCELLED):
             at = at + timedelta(hours=2)
             events.append(("stage_changed", stage, "cancelled", at))
             cancelled_at, stage = at, "cancelled"
-        elif side == "on_hold" and stage not in ("ready", "closed"):
+        elif side == "on_hold" and _may_move(stage, Stage.ON_HOLD):
             at = at + timedelta(hours=1)
             events.append(("stage_changed", stage, "on_hold", at))
             before_hold, stage = stage, "on_hold"
@@ -499,9 +503,9 @@ class _Generator:
             if to == "cancelled" or (kind == "response" and frm == "received"):
                 clock.stop(cal, at)
                 continue
-            if to in CUSTOMER_WAIT and frm not in CUSTOMER_WAIT:
+            if to in CUSTOMER_WAIT_STAGES and frm not in CUSTOMER_WAIT_STAGES:
                 clock.state, clock.paused_at = "paused", at
-            elif frm in CUSTOMER_WAIT and to not in CUSTOMER_WAIT:
+            elif frm in CUSTOMER_WAIT_STAGES and to not in CUSTOMER_WAIT_STAGES:
                 clock.resume(cal, at)
             if kind == "resolution" and to == "ready":
                 clock.stop(cal, at)
@@ -654,7 +658,11 @@ class _Generator:
 
 
 EXPENSE_CATEGORIES = ("Rent", "Utilities", "Fuel")
-CUSTOMER_WAIT = frozenset({"awaiting_approval", "on_hold"})  # as ops_db.orders.service.CUSTOMER_WAIT_STAGES
+
+
+def _may_move(frm: str, to: str) -> bool:
+    """Whether the orders' stage machine lets an order go from stage ``frm`` to ``to``."""
+    return Stage(to) in TRANSITIONS[Stage(frm)]
 
 
 @dataclass

@@ -15,6 +15,7 @@ from ops_db.customers.service import CustomerIn, clean_contact, find_or_create
 from ops_db.i18n import N_
 from ops_db.identity.models import Tenant
 from ops_db.kit import bounds
+from ops_db.kit.dates import add_months
 from ops_db.kit.errors import Conflict, NotFound, ValidationError
 from ops_db.kit.numbers import next_number
 from ops_db.kit.uow import UnitOfWork
@@ -54,7 +55,8 @@ def submit_request(uow: UnitOfWork, data: RequestIn) -> Receipt:
         problem = _clean_text(data.problem_description, N_("problem description"), 10000)
         assert item is not None and problem is not None
         _check_photo_count(data.photos)
-        customer = _requester(uow, CustomerIn(data.contact_name, data.contact_email, data.contact_phone))
+        customer = _requester(uow, CustomerIn(name=data.contact_name, email=data.contact_email,
+                                              phone=data.contact_phone))
         now = uow.now()
         request = ServiceRequest(
             tenant_id=uow.actor.tenant_id, channel=data.channel, status=RequestStatus.CONVERTED,
@@ -172,7 +174,8 @@ def record_request(uow: UnitOfWork, data: RequestIn) -> int:
         uow.actor.require("requests.convert")  # a write: never on a read permission (an auditor holds those)
         problem = _clean_text(data.problem_description, N_("problem description"), 10000)
         item = _clean_text(data.item_type, N_("item type"), 100)
-        customer, _ = find_or_create(uow, CustomerIn(data.contact_name, data.contact_email, data.contact_phone))
+        customer, _ = find_or_create(uow, CustomerIn(name=data.contact_name, email=data.contact_email,
+                                                     phone=data.contact_phone))
         request = ServiceRequest(
             tenant_id=uow.actor.tenant_id, channel=data.channel, customer_id=customer.id,
             contact_name=data.contact_name.strip()[:200], contact_email=data.contact_email,
@@ -199,8 +202,8 @@ def convert_request(uow: UnitOfWork, request_id: int, *, priority: str = "normal
             raise Conflict("Request {request} was already {status}.", request=request_id, status=request.status.value)
         customer = uow.session.get(Customer, request.customer_id) if request.customer_id else None
         if customer is None:
-            customer, _ = find_or_create(uow, CustomerIn(request.contact_name, request.contact_email,
-                                                         request.contact_phone))
+            customer, _ = find_or_create(uow, CustomerIn(name=request.contact_name, email=request.contact_email,
+                                                         phone=request.contact_phone))
         order = open_order(uow, customer, problem=f"{request.item_type}: {request.problem_description}",
                            priority=_enum(Priority, priority, N_("priority")),
                            location=_enum(ServiceLocation, location, N_("location")), request_id=request.id,
@@ -283,7 +286,7 @@ def _intake_equipment(uow: UnitOfWork, customer: Customer, data: IntakeIn) -> Eq
         session.flush()
         ends = data.manufacturer_warranty_until
         if ends is None and data.purchase_date is not None and model.default_warranty_months:
-            ends = _add_months(data.purchase_date, model.default_warranty_months)
+            ends = add_months(data.purchase_date, model.default_warranty_months)
         if ends is not None:
             starts = data.purchase_date or min(ends, date.today())
             if ends < starts:
@@ -291,17 +294,6 @@ def _intake_equipment(uow: UnitOfWork, customer: Customer, data: IntakeIn) -> Eq
             session.add(Warranty(tenant_id=uow.actor.tenant_id, equipment_id=equipment.id, kind="manufacturer",
                                  coverage="full", starts_on=starts, ends_on=ends))
     return equipment
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, d)
-        except ValueError:
-            continue
-    raise ValueError("unreachable")
 
 
 def open_order(
