@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import Engine
 
 from dashboards.columns import VALUE_COLUMNS
 from dashboards.i18n import _, column_label, error_text, stage_words
 from ops_db.i18n import VALUE_LABELS
+from ops_db.kit.db import Database
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.orders.service import FileIn
@@ -168,7 +168,7 @@ def table(data: pd.DataFrame | list[dict[str, Any]], *, column_config: dict[str,
     st.dataframe(shown_values(frame), column_config=labelled_config(frame, column_config), **kwargs)
 
 
-def document_buttons(engine: Engine, actor: Actor, kind: str, record_id: int, label: str, *, key: str,
+def document_buttons(engine: Database, actor: Actor, kind: str, record_id: int, label: str, *, key: str,
                      locale: str | None = None, formats: tuple[str, ...] = ("pdf", "docx"),
                      send: bool = False) -> None:
     """Download buttons for one document (the file is rendered only when someone clicks) and, with ``send``,
@@ -190,7 +190,7 @@ def document_buttons(engine: Engine, actor: Actor, kind: str, record_id: int, la
                    busy=_("Sending…"))
 
 
-def document_picker(engine: Engine, actor: Actor, kind: str, choices: dict[int, str], label: str, *,
+def document_picker(engine: Database, actor: Actor, kind: str, choices: dict[int, str], label: str, *,
                     key: str) -> None:
     """Choose one listed record and get its document as PDF, DOCX or XLSX ("Print or send: Invoice")."""
     picked = st.selectbox(_("Print or send: {document}").format(document=label),  # markdown: ours (checked at calls)

@@ -14,10 +14,11 @@ from dashboards.data import analytics
 from dashboards.data.analytics import Period
 from dashboards.data.catalog import tenant_zone
 from dashboards.data.exports import to_csv, to_xlsx
-from dashboards.data.warehouse import WarehouseMissing
 from dashboards.i18n import _, column_label, number_text, stage_words, ui_locale
 from dashboards.session import current_actor, engine
 from dashboards.widgets import table
+from ops_db.analytics.queries import area_report, drill_choices, table_report
+from ops_db.analytics.warehouse import WarehouseMissing
 from ops_db.documents.pdf import tenant_brand
 from ops_db.i18n import gettext_for, number
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -42,17 +43,17 @@ def _area_pdf(area: str, period: Period, locale: str, headings: dict[str, str]) 
     """Built only when someone downloads it (outside the page's run, so the language and the column headings
     are the ones the page had)."""
     assert actor is not None
-    return analytics.area_report(actor, area, period, tenant_brand(UnitOfWork(engine(), actor)),
-                                 t=gettext_for(locale), headings=lambda name: headings.get(name, name),
-                                 number=partial(number, locale=locale))
+    return area_report(actor, area, period, tenant_brand(UnitOfWork(engine(), actor)),
+                       t=gettext_for(locale), headings=lambda name: headings.get(name, name),
+                       number=partial(number, locale=locale))
 
 
 def _table_pdf(spec: analytics.Table, period: Period, locale: str, headings: dict[str, str]) -> bytes:
     """One table as a PDF, built only when someone downloads it."""
     assert actor is not None
-    return analytics.table_report(actor, spec, period, tenant_brand(UnitOfWork(engine(), actor)),
-                                  t=gettext_for(locale), headings=lambda name: headings.get(name, name),
-                                  number=partial(number, locale=locale))
+    return table_report(actor, spec, period, tenant_brand(UnitOfWork(engine(), actor)),
+                        t=gettext_for(locale), headings=lambda name: headings.get(name, name),
+                        number=partial(number, locale=locale))
 
 
 def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
@@ -110,7 +111,7 @@ def _drill(area: str, period: Period) -> None:
     assert actor is not None
     drill = analytics.DRILLS[area]
     st.subheader(_("Drill down to orders"))
-    choices = analytics.drill_choices(actor, area)
+    choices = drill_choices(actor, area)
     value = st.selectbox(_(drill.label), list(choices), format_func=_choice_label(drill, choices),
                          key=f"drill_{area}")
     if value is None:

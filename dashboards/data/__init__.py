@@ -1,17 +1,13 @@
-"""Queries and calculations behind the pages, plain functions tested without Streamlit."""
+"""Frames for the pages: the reads of ``ops_db/<area>/queries.py`` (which check the actor and run under row-level
+security) turned into tables, and the calculations on them, plain functions tested without Streamlit."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
-from sqlalchemy import Engine, text
 
-from ops_db.kit.uow import Actor, UnitOfWork
+from ops_db.kit.rows import Rows
 
 
-def read_frame(engine: Engine, actor: Actor, sql: str, params: dict[str, Any], columns: list[str]) -> pd.DataFrame:
-    """Run one read under the actor's row-level security and return it with fixed columns (even when empty)."""
-    with UnitOfWork(engine, actor) as uow:
-        rows = uow.session.execute(text(sql), params).mappings().all()
-    return pd.DataFrame([dict(r) for r in rows], columns=columns)
+def frame(rows: Rows) -> pd.DataFrame:
+    """A read's rows as a table with its fixed columns (even when empty)."""
+    return pd.DataFrame(rows.records, columns=list(rows.columns))

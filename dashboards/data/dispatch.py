@@ -1,6 +1,7 @@
 """What the dispatcher looks at: the waiting queue by priority score, the day's bookings, the map, proposals.
 
-Reads run under the actor's row-level security; the optimizer runs in this process on a snapshot the
+The reads live in ``ops_db.workforce.queries`` (each checks the actor's permission and runs under row-level
+security); the optimizer runs in this process on a snapshot the
 database service writes (``ops_db.workforce.planning``), and its proposal is stored through that
 service too, so the page never writes SQL.
 """
@@ -9,18 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import Engine, text
 
+from dashboards.data import frame
 from dashboards.data.catalog import tenant_zone
 from ops_db.i18n import N_, VALUE_LABELS, as_is
+from ops_db.kit.db import Database
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.settings import get_settings
 from ops_db.workforce import planning
+from ops_db.workforce import queries as workforce_queries
 from optimizer.snapshot import solve_snapshot
 from optimizer.travel import provider_from_config
 
@@ -33,24 +36,6 @@ SLA_SOON = timedelta(hours=24)
 TIER_POINTS_PER_RANK = 5
 WAIT_POINTS_PER_HOUR = 0.25
 WAIT_POINTS_CAP = 30
-
-_QUEUE_SQL = """
-SELECT o.id, o.order_number, o.stage, o.priority, o.location, o.received_at, o.estimated_minutes,
-       c.name AS customer, coalesce(ct.rank, 0) AS tier_rank, ct.name AS tier, m.name AS device,
-       k.state AS sla_state, k.due_at AS sla_due, s.code AS skill
-FROM service_orders o
-JOIN customers c ON c.id = o.customer_id
-LEFT JOIN customer_tiers ct ON ct.id = c.tier_id
-LEFT JOIN equipment e ON e.id = o.equipment_id
-LEFT JOIN equipment_models m ON m.id = e.model_id
-LEFT JOIN skills s ON s.id = o.required_skill_id
-LEFT JOIN sla_clocks k ON k.order_id = o.id AND k.kind = 'resolution'
-WHERE o.stage = ANY(:stages)
-  AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.order_id = o.id
-                  AND b.status IN ('tentative', 'confirmed', 'in_progress'))
-LIMIT :limit
-"""
-
 
 def priority_score(priority: str, sla_state: str | None, sla_due: datetime | None, tier_rank: int,
                    received_at: datetime, now: datetime) -> float:
@@ -65,32 +50,22 @@ def priority_score(priority: str, sla_state: str | None, sla_due: datetime | Non
     return round(score + min(waited_hours * WAIT_POINTS_PER_HOUR, WAIT_POINTS_CAP), 1)
 
 
-def waiting_queue(engine: Engine, actor: Actor, now: datetime, *, limit: int = 20000) -> pd.DataFrame:
+def waiting_queue(engine: Database, actor: Actor, now: datetime, *, limit: int = 20000) -> pd.DataFrame:
     """Plannable orders with no active booking, highest priority score first."""
-    actor.require("plans.read")
-    with UnitOfWork(engine, actor) as uow:
-        rows = uow.session.execute(text(_QUEUE_SQL), {"stages": list(planning.PLANNABLE_STAGES),
-                                                      "limit": limit}).mappings().all()
-    frame = pd.DataFrame([dict(r) for r in rows], columns=[
-        "id", "order_number", "stage", "priority", "location", "received_at", "estimated_minutes", "customer",
-        "tier_rank", "tier", "device", "sla_state", "sla_due", "skill"])
-    frame["score"] = [priority_score(r.priority, r.sla_state, r.sla_due, int(r.tier_rank), r.received_at, now)
-                      for r in frame.itertuples()]
-    frame["waiting_hours"] = [round((now - r).total_seconds() / 3600, 1) for r in frame["received_at"]]
-    return frame.sort_values(["score", "received_at"], ascending=[False, True]).reset_index(drop=True)
+    queue = frame(workforce_queries.waiting_queue(UnitOfWork(engine, actor), limit=limit))
+    queue["score"] = [priority_score(r.priority, r.sla_state, r.sla_due, int(r.tier_rank), r.received_at, now)
+                      for r in queue.itertuples()]
+    queue["waiting_hours"] = [round((now - r).total_seconds() / 3600, 1) for r in queue["received_at"]]
+    return queue.sort_values(["score", "received_at"], ascending=[False, True]).reset_index(drop=True)
 
 
-def technicians(engine: Engine, actor: Actor) -> dict[int, str]:
+def technicians(engine: Database, actor: Actor) -> dict[int, str]:
     """Active technicians, id → name."""
-    actor.require("workforce.read")
-    with UnitOfWork(engine, actor) as uow:
-        rows = uow.session.execute(text("SELECT id, name FROM technicians WHERE is_active ORDER BY name")).mappings()
-        return {int(r["id"]): str(r["name"]) for r in rows}
+    return workforce_queries.active_technicians(UnitOfWork(engine, actor))
 
 
-def day_bookings(engine: Engine, actor: Actor, day: date) -> pd.DataFrame:
+def day_bookings(engine: Database, actor: Actor, day: date) -> pd.DataFrame:
     """Every technician's bookings of the day (the Gantt), with the shift they sit in."""
-    actor.require("workforce.read")
     rows: list[dict[str, Any]] = []
     names = technicians(engine, actor)
     for tech in planning.current_plan_summary(UnitOfWork(engine, actor), day):
@@ -101,35 +76,17 @@ def day_bookings(engine: Engine, actor: Actor, day: date) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["technician", "order_number", "start", "end", "status"])
 
 
-def active_bookings(engine: Engine, actor: Actor, day: date) -> pd.DataFrame:
+def active_bookings(engine: Database, actor: Actor, day: date) -> pd.DataFrame:
     """The day's confirmed or running bookings (the ones that can run late), with their ids."""
-    actor.require("workforce.read")
-    zone = tenant_zone(engine, actor)
-    start = datetime.combine(day, time(0), zone)
-    with UnitOfWork(engine, actor) as uow:
-        rows = uow.session.execute(text(
-            "SELECT b.id, t.name AS technician, o.order_number, lower(b.planned) AS start, upper(b.planned) AS end"
-            " FROM bookings b JOIN technicians t ON t.id = b.technician_id JOIN service_orders o ON o.id = b.order_id"
-            " WHERE b.status IN ('confirmed', 'in_progress') AND b.planned && tstzrange(:s, :e)"
-            " ORDER BY lower(b.planned)"), {"s": start, "e": start + timedelta(days=1)}).mappings().all()
-    return pd.DataFrame([dict(r) for r in rows], columns=["id", "technician", "order_number", "start", "end"])
+    return frame(workforce_queries.active_bookings(UnitOfWork(engine, actor), day))
 
 
-def map_points(engine: Engine, actor: Actor) -> pd.DataFrame:
+def map_points(engine: Database, actor: Actor) -> pd.DataFrame:
     """Field jobs waiting or booked (red) and technicians' home bases (blue), as lat/lon points."""
-    actor.require("plans.read")
-    with UnitOfWork(engine, actor) as uow:
-        rows = uow.session.execute(text(
-            "SELECT 'job' AS kind, o.order_number AS label, s.latitude AS lat, s.longitude AS lon"
-            " FROM service_orders o JOIN customer_sites s ON s.id = o.site_id"
-            " WHERE o.location = 'field' AND o.stage = ANY(:stages) AND s.latitude IS NOT NULL"
-            " UNION ALL SELECT 'technician', name, home_latitude, home_longitude FROM technicians"
-            " WHERE is_active AND home_latitude IS NOT NULL"),
-            {"stages": list(planning.PLANNABLE_STAGES)}).mappings().all()
-    frame = pd.DataFrame([dict(r) for r in rows], columns=["kind", "label", "lat", "lon"])
-    frame[["lat", "lon"]] = frame[["lat", "lon"]].astype(float)
-    frame["color"] = frame["kind"].map({"job": "#d62728", "technician": "#1f77b4"})
-    return frame
+    points = frame(workforce_queries.map_points(UnitOfWork(engine, actor)))
+    points[["lat", "lon"]] = points[["lat", "lon"]].astype(float)
+    points["color"] = points["kind"].map({"job": "#d62728", "technician": "#1f77b4"})
+    return points
 
 
 @dataclass(frozen=True)
@@ -142,7 +99,7 @@ class Proposed:
     violations: list[str]
 
 
-def propose_plan(engine: Engine, actor: Actor, day: date, *, time_limit: float = 10.0,
+def propose_plan(engine: Database, actor: Actor, day: date, *, time_limit: float = 10.0,
                  pins: dict[int, int] | None = None, now: datetime | None = None) -> Proposed:
     """Run the optimizer on the day and store its proposal; ``pins`` keeps orders with a chosen technician
     (the dispatcher's edits), and the plan is re-checked by the independent feasibility checker."""
@@ -160,14 +117,9 @@ def propose_plan(engine: Engine, actor: Actor, day: date, *, time_limit: float =
     return Proposed(saved.plan_id, saved.assigned, saved.unassigned, solved.violations)
 
 
-def latest_plan(engine: Engine, actor: Actor, day: date) -> dict[str, Any] | None:
+def latest_plan(engine: Database, actor: Actor, day: date) -> dict[str, Any] | None:
     """The newest proposal for the day (proposed, partly or fully accepted), if any."""
-    actor.require("plans.read")
-    with UnitOfWork(engine, actor) as uow:
-        row = uow.session.execute(text(
-            "SELECT id, status, solver, kpis, created_at FROM optimizer_plans WHERE plan_date = :d"
-            " AND status <> 'superseded' ORDER BY id DESC LIMIT 1"), {"d": day}).mappings().first()
-    return None if row is None else dict(row)
+    return workforce_queries.latest_plan(UnitOfWork(engine, actor), day)
 
 
 # Why a job is left out of the plan, as the optimizer and the diff store it (``VALUE_LABELS`` words the codes).
@@ -211,19 +163,11 @@ def explanation_text(explanation: dict[str, Any], reason: str | None, *, names: 
     return "; ".join(parts)
 
 
-def _warehouses(engine: Engine, actor: Actor) -> dict[int, str]:
-    """Warehouse id → name (where the optimizer sends a technician to pick parts up)."""
-    with UnitOfWork(engine, actor) as uow:
-        rows = uow.session.execute(text("SELECT id, name FROM stock_locations WHERE kind = 'warehouse'")).mappings()
-        return {int(r["id"]): str(r["name"]) for r in rows}
-
-
-def plan_changes(engine: Engine, actor: Actor, plan_id: int, *, t: Callable[[str], str] = as_is) -> pd.DataFrame:
+def plan_changes(engine: Database, actor: Actor, plan_id: int, *, t: Callable[[str], str] = as_is) -> pd.DataFrame:
     """The proposal against the current bookings, one row per order, with each job's explanation in the
     reader's language (``t`` translates a message)."""
-    actor.require("plans.read")
     names = technicians(engine, actor)
-    warehouses = _warehouses(engine, actor)
+    warehouses = workforce_queries.plan_warehouses(UnitOfWork(engine, actor))
     zone = tenant_zone(engine, actor)
     rows = planning.plan_diff(UnitOfWork(engine, actor), plan_id)
 

@@ -320,60 +320,49 @@ _SERVICES: dict[str, Needs] = {
     "ops_db.workforce.service:list_bookings": need("workforce.read"),
 }
 
-# The reads behind the pages (``dashboards/data``): each checks before it runs its SQL.
+# The reads (``ops_db/<area>/queries.py``, shared by the pages, the API and the command line): each checks before it
+# runs its SQL.
 _READS: dict[str, Needs] = {
-    **{f"dashboards.data.admin:{name}": need("identity.read") for name in ("users", "roles", "role_matrix",
-                                                                           "branding")},
-    "dashboards.data.admin:sla_policies": need("sla.read"),
-    "dashboards.data.admin:tax_rates": need("billing.read"),
-    **{f"dashboards.data.admin:{name}": need("comms.read") for name in (
-        "notification_templates", "channels", "webhook_endpoints", "undelivered_messages", "undelivered_webhooks")},
-    **{f"dashboards.data.admin:{name}": need("workforce.read") for name in ("technicians", "skills", "skill_matrix",
-                                                                           "skill_level")},
-    "dashboards.data.admin:audit_choices": need("audit.read"),
-    "dashboards.data.admin:audit_log": need("audit.read"),
-    **{f"dashboards.data.analytics:{name}#{area}": _office(permission)
-       for name in ("table", "area_report", "table_report") for area, permission in ANALYTICS_AREAS.items()},
-    "dashboards.data.analytics:monthly_finance": _office("billing.read"),
-    "dashboards.data.analytics:sla_compliance": _office("sla.read"),
-    **{f"dashboards.data.analytics:{name}#{area}": _office(*permissions)
-       for name in ("drill_choices", "drill_orders") for area, permissions in ANALYTICS_DRILLS.items()},
-    **{f"dashboards.data.billing:{name}": need("billing.read") for name in (
-        "invoices", "invoice", "payable_invoices", "uninvoiced_orders", "refundable_payments", "aging",
+    **{f"ops_db.identity.queries:{name}": need("identity.read") for name in ("users", "roles", "role_grants",
+                                                                             "branding")},
+    "ops_db.identity.queries:company_look": OPEN,
+    "ops_db.identity.queries:tenant_zone": OPEN,
+    "ops_db.identity.queries:tenant_currency": OPEN,
+    "ops_db.sla.queries:sla_policies": need("sla.read"),
+    **{f"ops_db.billing.queries:{name}": need("billing.read") for name in (
+        "tax_rates", "invoices", "invoice", "payable_invoices", "uninvoiced_orders", "refundable_payments",
         "drawer_payments", "drawer_refunds")},
-    "dashboards.data.catalog:equipment_models": need("orders.read"),
-    "dashboards.data.catalog:order_id_by_number": need("orders.read"),
-    "dashboards.data.catalog:services": need("orders.read"),
-    "dashboards.data.catalog:parts": need("inventory.read"),
-    "dashboards.data.catalog:stock_locations": need("inventory.read"),
-    "dashboards.data.catalog:order_extras": need(
+    **{f"ops_db.comms.queries:{name}": need("comms.read") for name in (
+        "notification_templates", "channels", "webhook_endpoints", "undelivered_messages", "undelivered_webhooks")},
+    **{f"ops_db.workforce.queries:{name}": need("workforce.read") for name in (
+        "technicians", "active_technicians", "skills", "skill_levels", "skill_level", "active_bookings", "my_jobs",
+        "clocked_in_since")},
+    **{f"ops_db.workforce.queries:{name}": need("plans.read") for name in (
+        "waiting_queue", "map_points", "latest_plan", "plan_warehouses")},
+    "ops_db.audit.queries:audit_choices": need("audit.read"),
+    "ops_db.audit.queries:audit_log": need("audit.read"),
+    **{f"ops_db.inventory.queries:{name}": need("inventory.read") for name in (
+        "locations", "parts", "priced_parts", "stock_locations", "suppliers", "stock", "active_reservations",
+        "purchase_orders", "purchase_order_lines", "parts_to_bring")},
+    "ops_db.customers.queries:my_devices": need("customers.read"),
+    "ops_db.warranty.queries:my_warranties": need("warranty.read"),
+    "ops_db.assets.queries:equipment_models": need("orders.read", why="what intake offers"),
+    **{f"ops_db.orders.queries:{name}": need("orders.read") for name in (
+        "open_orders", "board_cards", "open_order_counts", "my_orders", "stages_passed", "device_history",
+        "order_id_by_number", "catalog_services")},
+    "ops_db.orders.queries:order_extras": need(
         "orders.read", why="reservations, invoices and payments, warranties only with their own read permission"),
-    "dashboards.data.catalog:tenant_zone": OPEN,
-    "dashboards.data.catalog:tenant_currency": OPEN,
-    "dashboards.data.dispatch:waiting_queue": need("plans.read"),
-    "dashboards.data.dispatch:technicians": need("workforce.read"),
-    "dashboards.data.dispatch:day_bookings": need("workforce.read"),
-    "dashboards.data.dispatch:active_bookings": need("workforce.read"),
-    "dashboards.data.dispatch:map_points": need("plans.read"),
+    "ops_db.orders.queries:requests_to_link": need("requests.read"),
+    "ops_db.orders.queries:alerts": Needs(why="each list needs its own permission (ops_db.orders.queries.ALERTS)"),
+    **{f"ops_db.analytics.queries:{name}#{area}": _office(permission)
+       for name in ("table", "area_report", "table_report") for area, permission in ANALYTICS_AREAS.items()},
+    "ops_db.analytics.queries:monthly_finance": _office("billing.read"),
+    "ops_db.analytics.queries:sla_compliance": _office("sla.read"),
+    **{f"ops_db.analytics.queries:{name}#{area}": _office(*permissions)
+       for name in ("drill_choices", "drill_orders") for area, permissions in ANALYTICS_DRILLS.items()},
+    # The dispatcher's "propose a plan": the page runs the optimizer (ops_db may not import it) between two
+    # services, and checks both permissions before the optimizer runs.
     "dashboards.data.dispatch:propose_plan": need("plans.read", "plans.propose"),
-    "dashboards.data.dispatch:latest_plan": need("plans.read"),
-    "dashboards.data.dispatch:plan_changes": need("plans.read"),
-    "dashboards.data.home:alerts_for": Needs(why="each list needs its own permission (dashboards.data.home.ALERTS)"),
-    **{f"dashboards.data.inventory:{name}": need("inventory.read") for name in (
-        "locations", "parts", "suppliers", "stock", "active_reservations", "reorder", "purchase_orders",
-        "purchase_order_lines")},
-    "dashboards.data.my_day:jobs": need("workforce.read"),
-    "dashboards.data.my_day:device_history": need("orders.read"),
-    "dashboards.data.my_day:parts_to_bring": need("inventory.read"),
-    "dashboards.data.my_day:clocked_in_since": need("workforce.read"),
-    "dashboards.data.orders:open_orders": need("orders.read"),
-    "dashboards.data.orders:board_cards": need("orders.read"),
-    "dashboards.data.orders:open_order_counts": need("orders.read"),
-    "dashboards.data.orders:requests_to_link": need("requests.read"),
-    "dashboards.data.portal:my_orders": need("orders.read"),
-    "dashboards.data.portal:my_devices": need("customers.read"),
-    "dashboards.data.portal:my_warranties": need("warranty.read"),
-    "dashboards.data.portal:order_timeline": need("orders.read"),
 }
 
 ACTIONS: dict[str, Needs] = {**_SERVICES, **_READS}

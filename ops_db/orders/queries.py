@@ -1,7 +1,9 @@
-"""Reads of orders for staff: one order with its details, a filtered page of orders, the timeline."""
+"""Reads of orders: one order with its details, a filtered page of orders, the timeline; and the pages' reads
+(the board, the portal's own orders, the home page's alerts), each checking the actor first."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select, text
@@ -10,6 +12,7 @@ from ops_db.assets.models import Equipment
 from ops_db.customers.models import Customer
 from ops_db.customers.service import page_bounds
 from ops_db.i18n import N_
+from ops_db.kit.rows import Rows, clean_search, fetch, fetch_rows
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.common import _enum, load_order
 from ops_db.orders.lines import _lines, order_totals
@@ -85,3 +88,231 @@ def list_orders(uow: UnitOfWork, *, stage: str | None = None, customer_id: int |
         rows = uow.session.execute(query.order_by(ServiceOrder.received_at.desc(), ServiceOrder.id.desc())
                                    .limit(limit).offset(offset)).scalars().all()
         return [order_dict(uow, o) for o in rows], total
+
+
+# ------------------------------------------------------------------ the pages' reads (each checks the actor first)
+
+BOARD_STAGES = ("received", "diagnostics", "awaiting_approval", "awaiting_parts", "repair", "quality_check",
+                "ready", "on_hold")
+BOARD_COLUMNS = ("id", "order_number", "stage", "priority", "location", "customer", "phone", "device",
+                 "serial_number", "technician", "received_at", "due_at", "sla_state")
+MY_ORDER_COLUMNS = ("id", "order_number", "stage", "received_at", "completed_at", "estimate_status",
+                    "estimate_amount", "device", "invoice_id", "invoice_number", "invoice_status", "invoice_total",
+                    "my_rating")
+TO_LINK_COLUMNS = ("request_id", "submitted_at", "contact_name", "contact_email", "contact_phone", "order_number",
+                   "customer_id", "customer")
+
+_BOARD_SQL = """
+SELECT o.id, o.order_number, o.stage, o.priority, o.location, c.name AS customer, c.phone,
+       m.name AS device, e.serial_number, t.name AS technician, o.received_at, o.due_at,
+       k.state AS sla_state
+FROM service_orders o
+JOIN customers c ON c.id = o.customer_id
+LEFT JOIN equipment e ON e.id = o.equipment_id
+LEFT JOIN equipment_models m ON m.id = e.model_id
+LEFT JOIN technicians t ON t.id = o.assigned_technician_id
+LEFT JOIN sla_clocks k ON k.order_id = o.id AND k.kind = 'resolution'
+WHERE o.stage = ANY(:stages)
+  AND (:q = '' OR o.order_number ILIKE :like OR c.name ILIKE :like OR c.phone ILIKE :like
+       OR e.serial_number ILIKE :like)
+"""
+_TABLE_SQL = _BOARD_SQL + "ORDER BY o.received_at LIMIT :limit"
+# The kanban shows the oldest few cards of every column, whatever the table's limit cut off.
+_CARDS_SQL = f"""
+SELECT * FROM (SELECT b.*, row_number() OVER (PARTITION BY b.stage ORDER BY b.received_at) AS rn
+               FROM ({_BOARD_SQL}) b) ranked
+WHERE rn <= :per_stage ORDER BY received_at
+"""
+_COUNTS_SQL = f"""
+SELECT b.stage, b.sla_state, count(*) AS n FROM ({_BOARD_SQL}) b GROUP BY b.stage, b.sla_state
+"""
+
+# A request "to link": its typed email or phone belongs to another (active) customer than the one it is filed
+# under. Anonymous portal requests never join an existing customer by themselves (intake's stranger rule);
+# staff who recognise the person move them with link_request.
+_TO_LINK_SQL = """
+SELECT r.id AS request_id, r.submitted_at, r.contact_name, r.contact_email, r.contact_phone,
+       o.order_number, c.id AS customer_id, c.name AS customer
+FROM service_requests r
+JOIN customers c ON c.id <> r.customer_id AND c.is_active
+     AND ((r.contact_email IS NOT NULL AND lower(c.email) = lower(r.contact_email))
+          OR (r.contact_phone IS NOT NULL AND c.phone = r.contact_phone))
+LEFT JOIN service_orders o ON o.request_id = r.id
+WHERE NOT EXISTS (SELECT 1 FROM invoices i WHERE i.order_id = o.id AND i.status <> 'void')
+ORDER BY r.submitted_at DESC, r.id DESC, c.id
+LIMIT :limit
+"""
+
+_MY_ORDERS_SQL = """
+SELECT o.id, o.order_number, o.stage, o.received_at, o.completed_at, o.estimate_status, o.estimate_amount,
+       m.name AS device, i.id AS invoice_id, i.invoice_number, i.status AS invoice_status, i.total AS invoice_total,
+       r.score AS my_rating
+FROM service_orders o
+LEFT JOIN equipment e ON e.id = o.equipment_id
+LEFT JOIN equipment_models m ON m.id = e.model_id
+LEFT JOIN invoices i ON i.order_id = o.id AND i.status <> 'void'
+LEFT JOIN order_ratings r ON r.order_id = o.id
+WHERE o.customer_id = :c
+ORDER BY o.received_at DESC
+LIMIT 200
+"""
+
+# What hangs off an order besides lines and events, and what each part needs besides ``orders.read``.
+_EXTRAS_SQL = {
+    "reservations": "SELECT p.sku, p.name AS part, r.quantity, l.name AS location, r.status FROM"
+                    " stock_reservations r JOIN parts p ON p.id = r.part_id JOIN stock_locations l"
+                    " ON l.id = r.location_id WHERE r.order_id = :o ORDER BY r.id",
+    "notes": "SELECT created_at, body, is_internal FROM order_notes WHERE order_id = :o ORDER BY created_at",
+    "attachments": "SELECT filename, content_type, size_bytes FROM attachments WHERE order_id = :o ORDER BY id",
+    "invoices": "SELECT id, invoice_number, status, total, due_on FROM invoices WHERE order_id = :o ORDER BY id",
+    "payments": "SELECT p.received_at, p.method, p.amount, p.refunded_amount, p.status FROM payments p"
+                " JOIN invoices i ON i.id = p.invoice_id WHERE i.order_id = :o ORDER BY p.id",
+    "warranties": "SELECT w.id, w.kind, w.coverage, w.starts_on, w.ends_on FROM warranties w JOIN service_orders o"
+                  " ON o.equipment_id = w.equipment_id WHERE o.id = :o ORDER BY w.ends_on DESC",
+    "refunds": "SELECT r.id, r.amount, r.refunded_at, r.reason FROM refunds r"
+               " JOIN payments p ON p.id = r.payment_id JOIN invoices i ON i.id = p.invoice_id"
+               " WHERE i.order_id = :o ORDER BY r.id",
+}
+EXTRA_PERMISSION = {"reservations": "inventory.read", "invoices": "billing.read", "payments": "billing.read",
+                    "refunds": "billing.read", "warranties": "warranty.read"}
+
+
+def _board_params(search: str, stages: tuple[str, ...]) -> dict[str, Any]:
+    q = clean_search(search)
+    return {"stages": list(stages), "q": q, "like": f"%{q}%"}
+
+
+def open_orders(uow: UnitOfWork, *, search: str = "", stages: tuple[str, ...] = BOARD_STAGES,
+                limit: int = 2000) -> Rows:
+    """Open orders the actor may see (company; own orders for customers, own jobs' for technicians), oldest
+    first, at most ``limit`` of them (:func:`open_order_counts` gives the true totals)."""
+    uow.actor.require("orders.read")
+    return fetch_rows(uow, _TABLE_SQL, {**_board_params(search, stages), "limit": limit}, BOARD_COLUMNS)
+
+
+def board_cards(uow: UnitOfWork, *, search: str = "", per_stage: int = 8) -> Rows:
+    """The oldest ``per_stage`` open orders of every board column (the kanban's cards)."""
+    uow.actor.require("orders.read")
+    return fetch_rows(uow, _CARDS_SQL, {**_board_params(search, BOARD_STAGES), "per_stage": per_stage},
+                      BOARD_COLUMNS)
+
+
+def open_order_counts(uow: UnitOfWork, *, search: str = "") -> dict[str, int]:
+    """True totals over every open order the actor may see: one entry per board column, plus ``total``,
+    ``at_risk`` and ``breached`` (SLA states of the resolution clock)."""
+    uow.actor.require("orders.read")
+    counts = dict.fromkeys((*BOARD_STAGES, "total", "at_risk", "breached"), 0)
+    for row in fetch_rows(uow, _COUNTS_SQL, _board_params(search, BOARD_STAGES)):
+        stage, sla_state, n = str(row["stage"]), row["sla_state"], int(row["n"])
+        counts[stage] += n
+        counts["total"] += n
+        if sla_state in ("at_risk", "breached"):
+            counts[str(sla_state)] += n
+    return counts
+
+
+def requests_to_link(uow: UnitOfWork, *, limit: int = 200) -> Rows:
+    """Requests filed under a customer of their own whose typed email or phone belongs to an existing customer
+    (one row per possible match), newest first: staff decide whether it is the same person and link it."""
+    uow.actor.require("requests.read")
+    return fetch_rows(uow, _TO_LINK_SQL, {"limit": limit}, TO_LINK_COLUMNS)
+
+
+def my_orders(uow: UnitOfWork) -> Rows:
+    """The signed-in customer's orders, newest first, with the invoice and their rating if any."""
+    uow.actor.require("orders.read")
+    return fetch_rows(uow, _MY_ORDERS_SQL, {"c": uow.actor.customer_id}, MY_ORDER_COLUMNS)
+
+
+def stages_passed(uow: UnitOfWork, order_id: int) -> list[dict[str, Any]]:
+    """The stages an order went through, oldest first, as ``{"stage", "at"}`` (row-level security: a customer's
+    own orders only)."""
+    uow.actor.require("orders.read")
+    with uow:
+        order = load_order(uow, order_id)  # NotFound unless the actor may see it
+        return [{"stage": e["to_stage"], "at": e["at"]} for e in timeline(uow, order.id) if e["to_stage"]]
+
+
+def device_history(uow: UnitOfWork, equipment_id: int, before_order_id: int) -> Rows:
+    """Earlier orders on the same device (what was wrong, when, how it ended), newest first."""
+    uow.actor.require("orders.read")
+    return fetch_rows(uow, "SELECT order_number, received_at::date AS received, stage, problem_description"
+                           " FROM service_orders WHERE equipment_id = :e AND id <> :o"
+                           " ORDER BY received_at DESC LIMIT 20", {"e": equipment_id, "o": before_order_id},
+                      ("order_number", "received", "stage", "problem_description"))
+
+
+def order_id_by_number(uow: UnitOfWork, number: str) -> int | None:
+    """The id of the order with this number, if the actor may see it."""
+    uow.actor.require("orders.read")
+    found = fetch_rows(uow, "SELECT id FROM service_orders WHERE order_number = :n",
+                       {"n": (number or "").strip().upper()[:32]})
+    return int(found.records[0]["id"]) if found.records else None
+
+
+def catalog_services(uow: UnitOfWork) -> dict[str, int]:
+    """Label → id of the active catalogue services ("Screen replacement · 89.00"), by name."""
+    uow.actor.require("orders.read")
+    found = fetch_rows(uow, "SELECT id, name || ' · ' || default_price AS label FROM service_catalog_items"
+                            " WHERE is_active ORDER BY name")
+    return {str(r["label"]): int(r["id"]) for r in found}
+
+
+def order_extras(uow: UnitOfWork, order_id: int) -> dict[str, list[dict[str, Any]]]:
+    """What hangs off an order besides lines and events: reservations, notes, attachments, invoices, payments,
+    refunds and warranties. Each part needs its own read permission besides ``orders.read`` (a dispatcher sees
+    the order, not its money); a part the actor may not read comes back empty."""
+    uow.actor.require("orders.read")
+    actor = uow.actor
+    with uow:
+        return {name: fetch(uow, sql, {"o": order_id}).records
+                if actor.can(EXTRA_PERMISSION.get(name, "orders.read")) else [] for name, sql in _EXTRAS_SQL.items()}
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One list a role should work through today, with the permission that makes it theirs."""
+
+    title: str  # English; the page shows it in the reader's language
+    permission: str
+    sql: str
+
+
+ALERTS: tuple[Alert, ...] = (
+    Alert(N_("Ready but not collected"), "orders.read",
+          "SELECT o.order_number, c.name AS customer, c.phone, o.completed_at,"
+          " date_part('day', now() - coalesce(o.completed_at, o.received_at))::int AS days_waiting"
+          " FROM service_orders o JOIN customers c ON c.id = o.customer_id WHERE o.stage = 'ready'"
+          " ORDER BY o.completed_at NULLS FIRST LIMIT 200"),
+    Alert(N_("SLA at risk or breached"), "sla.read",
+          "SELECT o.order_number, o.stage, o.priority, k.kind, k.state, k.due_at FROM sla_clocks k"
+          " JOIN service_orders o ON o.id = k.order_id WHERE k.state IN ('at_risk', 'breached')"
+          " AND o.stage NOT IN ('closed', 'cancelled') ORDER BY k.due_at LIMIT 200"),
+    Alert(N_("Estimates waiting for the customer"), "orders.estimate",
+          "SELECT o.order_number, o.estimate_amount, o.estimate_sent_at FROM service_orders o"
+          " WHERE o.estimate_status = 'pending' ORDER BY o.estimate_sent_at LIMIT 200"),
+    Alert(N_("Approved orders waiting for parts with nothing reserved or ordered"), "inventory.purchase",
+          "SELECT o.order_number, o.received_at, o.problem_description FROM service_orders o"
+          " WHERE o.stage = 'awaiting_parts' AND NOT EXISTS (SELECT 1 FROM stock_reservations r"
+          " WHERE r.order_id = o.id AND r.status = 'active') AND NOT EXISTS (SELECT 1 FROM purchase_orders p"
+          " WHERE p.for_order_id = o.id AND p.status IN ('draft', 'sent', 'partially_received'))"
+          " ORDER BY o.received_at LIMIT 200"),
+    Alert(N_("Purchase orders due in"), "inventory.receive",
+          "SELECT p.po_number, s.name AS supplier, p.status, p.expected_on, p.total FROM purchase_orders p"
+          " JOIN suppliers s ON s.id = p.supplier_id WHERE p.status IN ('sent', 'partially_received')"
+          " ORDER BY p.expected_on NULLS LAST LIMIT 200"),
+    Alert(N_("Invoices overdue"), "billing.read",
+          "SELECT i.invoice_number, c.name AS customer, i.due_on, i.total, i.status FROM invoices i"
+          " JOIN customers c ON c.id = i.customer_id JOIN tenants t ON t.id = i.tenant_id"
+          " WHERE i.status IN ('issued', 'partially_paid')"  # overdue from the company's day, not the server's
+          " AND i.due_on < (now() AT TIME ZONE t.time_zone)::date ORDER BY i.due_on LIMIT 200"),
+)
+
+
+def alerts(uow: UnitOfWork) -> list[tuple[str, Rows]]:
+    """The alert lists this person acts on (each needs its own permission; none for customers), each as rows
+    (empty lists included: zero is news too)."""
+    actor = uow.actor
+    mine = [a for a in ALERTS if actor.can(a.permission) and not actor.is_customer]
+    with uow:
+        return [(alert.title, fetch(uow, alert.sql)) for alert in mine]

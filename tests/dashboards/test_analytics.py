@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from dashboards.data import analytics
+from ops_db.analytics import queries as analytics
 from ops_db.documents.pdf import Brand
 from tests.dashboards.conftest import demo_actor, signed_in
 from tests.ops_db.documents.test_receipts import pdf_text
@@ -70,7 +70,7 @@ def test_one_table_as_pdf_in_russian_holds_its_rows(ui_env: Path, demo_db: str) 
     finance = demo_actor(demo_db, "finance@riverside.example")
     period = analytics.Period(date(2000, 1, 1), date(2100, 1, 1))
     spec = analytics.AREAS["Finance"][0]
-    frame = analytics.table(finance, spec, period, path=ui_env / "warehouse.duckdb")
+    rows = analytics.table(finance, spec, period, path=ui_env / "warehouse.duckdb")
     ru = gettext_for("ru")
     data = analytics.table_report(finance, spec, period, Brand("Ремонт «Риверсайд»"), t=ru,
                                   headings=lambda name: ru(name.replace("_", " ")), path=ui_env / "warehouse.duckdb")
@@ -78,7 +78,7 @@ def test_one_table_as_pdf_in_russian_holds_its_rows(ui_env: Path, demo_db: str) 
     assert ru(spec.title) in text and ru(spec.title) != spec.title and "Ремонт «Риверсайд»" in text
     other_titles = [s.title for s in analytics.AREAS["Finance"][1:]]
     assert not any(ru(title) in text for title in other_titles)  # just this table
-    assert str(frame.iloc[0, 0])[:7] in text  # its first row's first value
+    assert str(rows.records[0][rows.columns[0]])[:7] in text  # its first row's first value
 
 
 def test_every_analytics_table_offers_csv_xlsx_and_pdf(ui_env: Path, demo_db: str) -> None:

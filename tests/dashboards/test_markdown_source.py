@@ -29,10 +29,10 @@ MARKDOWN_TEXT = {"markdown", "write", "caption", "info", "success", "warning", "
 TEXT_KEYWORDS = ("body", "label", "help", "caption", "done", "busy", "working", "refusal")
 # Our own helpers that hand a text on to one of those: which positional argument it is.
 OUR_SINKS = {"run_action": 1, "done_and_rerun": 0, "parse_decimal": 1, "document_buttons": 4,
-             "document_picker": 4, "_attempt": 1, "_read_only": 0, "_undelivered": 0}
+             "document_picker": 4, "attempt": 1, "read_only": 0, "_undelivered": 2}
 # Functions whose result holds only our own words, numbers and dates, or escaped text.
 SAFE_FUNCTIONS = {"_", "N_", "plain", "inline_code", "error_text", "number_text", "day_text", "money_text",
-                  "stage_words", "column_label", "moment", "_day", "_heading", "_event_words", "_source_words",
+                  "stage_words", "column_label", "moment", "_day", "_heading", "event_words", "source_words",
                   "len", "int", "float", "round", "abs", "min", "max", "sum"}
 SAFE_METHODS = {"format", "join", "upper", "lower", "strip", "capitalize", "title"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from ops_db.identity.service import authenticate, resolve_tenant
 from ops_db.kit import db
+from ops_db.kit.uow import UnitOfWork
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
 ROLES = ("admin", "manager", "dispatcher", "frontdesk", "inventory", "finance", "auditor", "technician",
@@ -104,35 +106,35 @@ def test_the_board_search_finds_an_order_by_number(ui_env: Path, demo_db: str) -
 
 
 def test_a_technician_sees_only_the_customers_of_their_own_jobs(ui_env: Path, demo_db: str) -> None:
-    from dashboards.data.orders import open_orders
+    from ops_db.orders.queries import open_orders
 
     engine = db.app_engine(demo_db)
     tenant = resolve_tenant(engine, "riverside")
     manager = authenticate(engine, tenant, "manager@riverside.example", "demo-pass-2026").actor
     tech = authenticate(engine, tenant, "tech1@riverside.example", "demo-pass-2026").actor
-    everything, own = open_orders(engine, manager), open_orders(engine, tech)
+    everything, own = open_orders(UnitOfWork(engine, manager)), open_orders(UnitOfWork(engine, tech))
     assert 0 < len(own) < len(everything)
     with db.admin_engine(demo_db).connect() as conn:
         allowed = {r[0] for r in conn.execute(text(
             "SELECT DISTINCT c.name FROM service_orders o JOIN customers c ON c.id = o.customer_id "
             "WHERE o.assigned_technician_id = :t"), {"t": tech.technician_id})}
-    assert set(own["customer"]) <= allowed
+    assert set(own.column("customer")) <= allowed
 
 
 def test_the_board_counts_every_open_order_not_only_the_ones_it_lists(ui_env: Path, demo_db: str) -> None:
-    from dashboards.data.orders import BOARD_STAGES, board_cards, open_order_counts, open_orders
+    from ops_db.orders.queries import BOARD_STAGES, board_cards, open_order_counts, open_orders
 
     engine = db.app_engine(demo_db)
     manager = authenticate(engine, resolve_tenant(engine, "riverside"), "manager@riverside.example",
                            "demo-pass-2026").actor
-    counts = open_order_counts(engine, manager)
+    counts = open_order_counts(UnitOfWork(engine, manager))
     with db.admin_engine(demo_db).connect() as conn:
         direct = dict(conn.execute(text(
             "SELECT stage, count(*) FROM service_orders WHERE stage = ANY(:s) GROUP BY stage"),
             {"s": list(BOARD_STAGES)}).all())
     assert {s: counts[s] for s in BOARD_STAGES} == {s: direct.get(s, 0) for s in BOARD_STAGES}
     assert counts["total"] == sum(direct.values()) > 5
-    assert len(open_orders(engine, manager, limit=5)) == 5  # the table is capped, the counts are not
-    cards = board_cards(engine, manager, per_stage=2)
-    assert cards.groupby("stage").size().max() <= 2
-    assert set(cards["stage"]) == {s for s in BOARD_STAGES if counts[s]}
+    assert len(open_orders(UnitOfWork(engine, manager), limit=5)) == 5  # the table is capped, the counts are not
+    stages = Counter(board_cards(UnitOfWork(engine, manager), per_stage=2).column("stage"))
+    assert max(stages.values()) <= 2
+    assert set(stages) == {s for s in BOARD_STAGES if counts[s]}

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2] / "dashboards"
-SOURCES = sorted([*ROOT.glob("app_pages/*.py"), ROOT / "widgets.py", ROOT / "session.py", ROOT / "app.py"])
+PAGES = sorted([*ROOT.glob("app_pages/*.py"), *ROOT.glob("admin_tabs/*.py")])  # admin_tabs: the Admin page's tabs
+SOURCES = sorted([*PAGES, ROOT / "widgets.py", ROOT / "session.py", ROOT / "app.py"])
 # Streamlit calls whose first argument (and these keywords) people read.
 TEXT_CALLS = {
     "title", "header", "subheader", "caption", "markdown", "write", "text", "info", "warning", "error", "success",
@@ -74,7 +75,7 @@ def test_no_page_shows_a_literal_english_text(path: Path) -> None:
     assert _offences(path) == []
 
 
-@pytest.mark.parametrize("path", sorted(ROOT.glob("app_pages/*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
 def test_pages_draw_read_only_tables_through_the_translating_table(path: Path) -> None:
     """``st.dataframe`` would head columns with their data names ("order_number") in every language."""
     tree = ast.parse(path.read_text(encoding="utf-8"))

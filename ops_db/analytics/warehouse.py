@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from ops_db.i18n import N_
+from ops_db.kit.rows import Rows
 from ops_db.settings import get_settings
 
 
@@ -24,8 +25,9 @@ def warehouse_path() -> Path:
     return get_settings().warehouse_path
 
 
-def query(sql: str, params: list[object] | None = None, *, path: Path | None = None) -> pd.DataFrame:
-    """Run a read-only query on the marts; one plain sentence when the warehouse is not there yet."""
+def query_frame(sql: str, params: list[object] | None = None, *, path: Path | None = None) -> pd.DataFrame:
+    """Run a read-only query on the marts (values as DuckDB hands them to pandas: decimals as floats, dates as
+    timestamps); one plain sentence when the warehouse is not there yet."""
     target = path or warehouse_path()
     if not target.exists():
         raise WarehouseMissing(N_("The analytics warehouse is not built yet; run `repairops pipelines run`."))
@@ -37,3 +39,14 @@ def query(sql: str, params: list[object] | None = None, *, path: Path | None = N
         return con.execute(sql, params or []).df()
     finally:
         con.close()
+
+
+def as_rows(frame: pd.DataFrame) -> Rows:
+    """A frame read from the marts as :class:`Rows` (the same values, column by column)."""
+    columns = tuple(str(c) for c in frame.columns)
+    return Rows(columns, [dict(zip(columns, values, strict=True)) for values in frame.itertuples(index=False)])
+
+
+def query(sql: str, params: list[object] | None = None, *, path: Path | None = None) -> Rows:
+    """Run a read-only query on the marts (see :func:`query_frame`)."""
+    return as_rows(query_frame(sql, params, path=path))
