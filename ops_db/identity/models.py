@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime, time
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ops_db.i18n import N_
 from ops_db.kit.base import Base, IdMixin, TenantMixin, TimestampMixin, fk
 
 
@@ -71,6 +72,7 @@ class User(IdMixin, TenantMixin, TimestampMixin, Base):
     """A person who signs in: staff member or customer (``customer_id`` set)."""
 
     __tablename__ = "users"
+    not_found: ClassVar[str] = N_("User {user} does not exist.")  # what uow.get says when there is none
 
     email: Mapped[str] = mapped_column(String(254))
     full_name: Mapped[str] = mapped_column(String(200))

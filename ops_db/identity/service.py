@@ -504,9 +504,7 @@ def set_language(uow: UnitOfWork, locale: str) -> str:
         if not (locale or "").strip():
             raise ValidationError("Choose a language.")
         chosen = check_locale(locale)
-        user = uow.session.get(User, actor.user_id, with_for_update=True)
-        if user is None:
-            raise NotFound("User {user} does not exist.", user=actor.user_id)
+        user = uow.get(User, actor.user_id, lock=True)
         before = user.locale
         if before != chosen:
             user.locale = chosen
@@ -520,9 +518,7 @@ def unlock_user(uow: UnitOfWork, user_id: int) -> None:
     address (see :func:`authenticate`), and lift a lock. The counters of an address shared with others stay."""
     with uow:
         uow.actor.require("identity.manage_users")
-        user = uow.session.get(User, user_id, with_for_update=True)
-        if user is None:
-            raise NotFound("User {user} does not exist.", user=user_id)
+        user = uow.get(User, user_id, lock=True)
         now = uow.now()
         counters = uow.session.execute(select(SignInThrottle).where(
             SignInThrottle.email == user.email.strip().lower()).with_for_update()).scalars().all()
@@ -544,9 +540,7 @@ def change_password(uow: UnitOfWork, current_password: str, new_password: str) -
         actor = uow.actor
         if actor.user_id is None:
             raise ValidationError("Only a signed-in person has a password to change.")
-        user = uow.session.get(User, actor.user_id, with_for_update=True)
-        if user is None:
-            raise NotFound("User {user} does not exist.", user=actor.user_id)
+        user = uow.get(User, actor.user_id, lock=True)
         try:
             _hasher.verify(user.password_hash or "", current_password or "")
         except (VerificationError, InvalidHashError):
@@ -568,9 +562,7 @@ def reset_password(uow: UnitOfWork, user_id: int, new_password: str) -> int:
         actor.require("identity.manage_users")
         if user_id == actor.user_id:
             raise ValidationError("Change your own password with your current one.")
-        user = uow.session.get(User, user_id, with_for_update=True)
-        if user is None:
-            raise NotFound("User {user} does not exist.", user=user_id)
+        user = uow.get(User, user_id, lock=True)
         held: list[str] = list(uow.session.execute(text(
             "SELECT DISTINCT p.code FROM role_grants g JOIN role_permissions rp ON rp.role_id = g.role_id"
             " JOIN permissions p ON p.id = rp.permission_id WHERE g.user_id = :u"), {"u": user_id}).scalars())

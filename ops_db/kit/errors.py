@@ -9,6 +9,7 @@ the catalogs and fills in the fields (the extraction step collects every templat
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from string import Formatter
 
 
 class Verbatim(str):
@@ -79,6 +80,16 @@ class Conflict(RepairOpsError):
     """The action clashes with the current state (double booking, stock short, wrong stage)."""
 
     code = "conflict"
+
+
+def not_found(entity: type, key: object) -> NotFound:
+    """What a lookup of ``entity`` (a model class) by id ``key`` raises when there is no such row: the model's own
+    ``not_found`` sentence (``"Invoice {invoice} does not exist."``, marked ``N_``) with its field set to ``key``."""
+    sentence = getattr(entity, "not_found", None)
+    if not isinstance(sentence, str):
+        raise TypeError(f"{entity.__name__} has no not_found sentence to name a missing row by")
+    fields = {name for _, name, _, _ in Formatter().parse(sentence) if name}
+    return NotFound(sentence, **dict.fromkeys(fields, key))
 
 
 class DatabaseUnavailable(RepairOpsError):

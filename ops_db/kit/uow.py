@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -32,9 +32,11 @@ from ops_db.kit.errors import (
     RepairOpsError,
     ValidationError,
     Verbatim,
+    not_found,
 )
 
 NO_TECHNICIAN = 0  # ids start at 1: no technician's jobs
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,17 @@ class UnitOfWork:
                 session.close()
         if isinstance(exc, DBAPIError):
             raise translate_db_error(exc) from exc
+
+    def get(self, model: type[Row], key: int, *, lock: bool = False) -> Row:
+        """The ``model`` row with id ``key``, locked ``FOR UPDATE`` until the transaction ends when ``lock``.
+
+        Raises :class:`NotFound` with the model's ``not_found`` sentence when there is no such row, or when
+        row-level security hides it: another company's row reads like one that does not exist.
+        """
+        row = self.session.get(model, key, with_for_update=lock)
+        if row is None:
+            raise not_found(model, key)
+        return row
 
     def now(self) -> datetime:
         """The transaction's clock (UTC); every row a service call writes shares it."""
