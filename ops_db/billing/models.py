@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -24,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ops_db.i18n import N_
 from ops_db.kit.base import (
     Base,
     IdMixin,
@@ -115,6 +117,7 @@ class Invoice(IdMixin, TenantMixin, TimestampMixin, Base):
     """An invoice, numbered per tenant, itemised in ``invoice_lines``."""
 
     __tablename__ = "invoices"
+    not_found: ClassVar[str] = N_("Invoice {invoice} does not exist.")  # what uow.get says when there is none
 
     invoice_number: Mapped[str] = mapped_column(String(32))
     order_id: Mapped[int | None] = fk("service_orders.id", nullable=True)
@@ -164,6 +167,7 @@ class Payment(IdMixin, TenantMixin, TimestampMixin, Base):
     """Money received against an invoice; idempotent by key."""
 
     __tablename__ = "payments"
+    not_found: ClassVar[str] = N_("Payment {payment} does not exist.")  # what uow.get says when there is none
 
     invoice_id: Mapped[int] = fk("invoices.id")
     customer_id: Mapped[int] = fk("customers.id", index=False)
@@ -206,6 +210,7 @@ class Refund(IdMixin, TenantMixin, Base):
     """Money returned against a payment (partial or full)."""
 
     __tablename__ = "refunds"
+    not_found: ClassVar[str] = N_("Refund {refund} does not exist.")  # what uow.get says when there is none
 
     payment_id: Mapped[int] = fk("payments.id")
     amount: Mapped[Money]

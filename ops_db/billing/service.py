@@ -105,9 +105,7 @@ def _local_day(moment: datetime, tenant: Tenant) -> date:
 
 
 def _invoice(uow: UnitOfWork, invoice_id: int, *, lock: bool = False) -> Invoice:
-    invoice = uow.session.get(Invoice, invoice_id, with_for_update=lock)
-    if invoice is None:
-        raise NotFound("Invoice {invoice} does not exist.", invoice=invoice_id)
+    invoice = uow.get(Invoice, invoice_id, lock=lock)
     return invoice
 
 
@@ -201,9 +199,7 @@ def check_refund(uow: UnitOfWork, payment_id: int, amount: Any, reason: str, ide
     why = (reason or "").strip()
     if not why:
         raise ValidationError("Say why the money is refunded.")
-    payment = uow.session.get(Payment, payment_id, with_for_update=True)
-    if payment is None:
-        raise NotFound("Payment {payment} does not exist.", payment=payment_id)
+    payment = uow.get(Payment, payment_id, lock=True)
     existing = uow.session.execute(select(Refund).where(Refund.idempotency_key == key)).scalar_one_or_none()
     if existing is not None:
         if existing.payment_id != payment.id or existing.amount != value:
