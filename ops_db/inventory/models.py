@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -22,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ops_db.i18n import N_
 from ops_db.kit.base import (
     Base,
     Coordinate,
@@ -87,6 +89,7 @@ class Supplier(IdMixin, TenantMixin, TimestampMixin, Base):
     """A parts supplier."""
 
     __tablename__ = "suppliers"
+    not_found: ClassVar[str] = N_("Supplier {supplier} does not exist.")  # what uow.get says when there is none
 
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
@@ -100,6 +103,7 @@ class Part(IdMixin, TenantMixin, TimestampMixin, Base):
     """A part, supply or item of goods in the catalogue."""
 
     __tablename__ = "parts"
+    not_found: ClassVar[str] = N_("Part {part} does not exist.")  # what uow.get says when there is none
 
     sku: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
@@ -122,6 +126,7 @@ class StockLocation(IdMixin, TenantMixin, TimestampMixin, Base):
     """A warehouse, a workshop shelf or a technician's van."""
 
     __tablename__ = "stock_locations"
+    not_found: ClassVar[str] = N_("Stock location {location} does not exist.")  # what uow.get says when there is none
 
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
@@ -180,6 +185,7 @@ class StockReservation(IdMixin, TenantMixin, TimestampMixin, Base):
     """Stock held for an order's part line."""
 
     __tablename__ = "stock_reservations"
+    not_found: ClassVar[str] = N_("Reservation {reservation} does not exist.")  # what uow.get says when there is none
 
     order_id: Mapped[int] = fk("service_orders.id", ondelete="CASCADE")
     order_line_id: Mapped[int | None] = fk("order_lines.id", nullable=True, ondelete="SET NULL", index=False)
@@ -224,6 +230,7 @@ class PurchaseOrder(IdMixin, TenantMixin, TimestampMixin, Base):
     """An order to a supplier."""
 
     __tablename__ = "purchase_orders"
+    not_found: ClassVar[str] = N_("Purchase order {po} does not exist.")  # what uow.get says when there is none
 
     po_number: Mapped[str] = mapped_column(String(32))
     supplier_id: Mapped[int] = fk("suppliers.id")

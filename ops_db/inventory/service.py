@@ -53,18 +53,14 @@ def _qty(value: Any, what: str = N_("quantity"), limit: Decimal = bounds.MAX_QUA
 
 
 def _part(uow: UnitOfWork, part_id: int) -> Part:
-    part = uow.session.get(Part, part_id)
-    if part is None:
-        raise NotFound("Part {part} does not exist.", part=part_id)
+    part = uow.get(Part, part_id)
     return part
 
 
 def _location(uow: UnitOfWork, location_id: int, *, in_use: bool = False) -> StockLocation:
     """A stock location; with ``in_use`` (stock goes there, or is reserved there) it must still be active. Stock
     may always leave a closed location (emptying a retired van), and be counted there."""
-    loc = uow.session.get(StockLocation, location_id)
-    if loc is None:
-        raise NotFound("Stock location {location} does not exist.", location=location_id)
+    loc = uow.get(StockLocation, location_id)
     if in_use and not loc.is_active:
         shown = f"{loc.code} · {loc.name}"
         raise Conflict("{location} is closed; choose an active location.", location=shown)
@@ -129,9 +125,7 @@ def reserve(uow: UnitOfWork, order_id: int, part_id: int, quantity: Any, locatio
 
 
 def _reservation(uow: UnitOfWork, reservation_id: int) -> StockReservation:
-    row = uow.session.get(StockReservation, reservation_id, with_for_update=True)
-    if row is None:
-        raise NotFound("Reservation {reservation} does not exist.", reservation=reservation_id)
+    row = uow.get(StockReservation, reservation_id, lock=True)
     load_order(uow, row.order_id)  # technicians may touch only their own orders' parts
     if row.status != ReservationStatus.ACTIVE:
         raise Conflict("Reservation {reservation} was already {status}.", reservation=reservation_id,
@@ -283,9 +277,7 @@ def create_purchase_order(uow: UnitOfWork, supplier_id: int, deliver_to_location
     """Draft a purchase order to a supplier (optionally for a customer's order waiting on parts)."""
     with uow:
         uow.actor.require("inventory.purchase")
-        supplier = uow.session.get(Supplier, supplier_id)
-        if supplier is None:
-            raise NotFound("Supplier {supplier} does not exist.", supplier=supplier_id)
+        supplier = uow.get(Supplier, supplier_id)
         _location(uow, deliver_to_location_id, in_use=True)
         if for_order_id is not None:
             load_order(uow, for_order_id)  # another company's order reads as one that does not exist
@@ -315,9 +307,7 @@ def send_purchase_order(uow: UnitOfWork, po_id: int) -> PurchaseOrder:
     """Mark a draft purchase order as sent to the supplier."""
     with uow:
         uow.actor.require("inventory.purchase")
-        po = uow.session.get(PurchaseOrder, po_id, with_for_update=True)
-        if po is None:
-            raise NotFound("Purchase order {po} does not exist.", po=po_id)
+        po = uow.get(PurchaseOrder, po_id, lock=True)
         if po.status != PurchaseOrderStatus.DRAFT:
             raise Conflict("Purchase order {po} is {status}, not a draft.", po=po.po_number, status=po.status.value)
         po.status, po.ordered_at = PurchaseOrderStatus.SENT, uow.now()
@@ -330,9 +320,7 @@ def receive(uow: UnitOfWork, po_id: int, lines: list[tuple[int, Any]]) -> Purcha
     """Book a delivery in: stock goes up at the delivery location; never more than was ordered."""
     with uow:
         uow.actor.require("inventory.receive")
-        po = uow.session.get(PurchaseOrder, po_id, with_for_update=True)
-        if po is None:
-            raise NotFound("Purchase order {po} does not exist.", po=po_id)
+        po = uow.get(PurchaseOrder, po_id, lock=True)
         if po.status not in (PurchaseOrderStatus.SENT, PurchaseOrderStatus.PARTIALLY_RECEIVED):
             raise Conflict("Purchase order {po} is {status}; it cannot receive goods.", po=po.po_number,
                            status=po.status.value)
