@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSTZRANGE, Range
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ops_db.i18n import N_
 from ops_db.kit.base import (
     Base,
     Coordinate,
@@ -76,6 +77,7 @@ class Skill(IdMixin, TenantMixin, TimestampMixin, Base):
     """A skill a job can require (``hvac``, ``laptop_board``, ``iphone_screen``)."""
 
     __tablename__ = "skills"
+    not_found: ClassVar[str] = N_("Skill {skill} does not exist.")  # what uow.get says when there is none
 
     code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
@@ -87,6 +89,7 @@ class Technician(IdMixin, TenantMixin, TimestampMixin, Base):
     """A technician: home base, costs, limits; optionally a user account and a van (stock location)."""
 
     __tablename__ = "technicians"
+    not_found: ClassVar[str] = N_("Technician {technician} does not exist.")  # what uow.get says when there is none
 
     user_id: Mapped[int | None] = fk("users.id", nullable=True, ondelete="SET NULL")
     name: Mapped[str] = mapped_column(String(200))
@@ -223,6 +226,7 @@ class Booking(IdMixin, TenantMixin, TimestampMixin, Base):
     """A technician reserved for an order over a planned time range."""
 
     __tablename__ = "bookings"
+    not_found: ClassVar[str] = N_("Booking {booking} does not exist.")  # what uow.get says when there is none
 
     technician_id: Mapped[int] = fk("technicians.id")
     order_id: Mapped[int] = fk("service_orders.id", ondelete="CASCADE")
@@ -248,6 +252,7 @@ class OptimizerPlan(IdMixin, TenantMixin, TimestampMixin, Base):
     """A proposal of the dispatch optimizer for one day, with its KPIs."""
 
     __tablename__ = "optimizer_plans"
+    not_found: ClassVar[str] = N_("Plan {plan} does not exist.")  # what uow.get says when there is none
 
     plan_date: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[PlanStatus] = mapped_column(str_enum(PlanStatus, "plan_status"), server_default="proposed")
@@ -263,6 +268,7 @@ class PlanItem(IdMixin, TenantMixin, Base):
     """One job in a proposal: assigned (technician, sequence, time) or unassigned with a reason."""
 
     __tablename__ = "plan_items"
+    not_found: ClassVar[str] = N_("Plan item {item} does not exist.")  # what uow.get says when there is none
 
     plan_id: Mapped[int] = fk("optimizer_plans.id", ondelete="CASCADE")
     order_id: Mapped[int] = fk("service_orders.id", ondelete="CASCADE")

@@ -240,9 +240,7 @@ def plan_diff(uow: UnitOfWork, plan_id: int) -> list[DiffRow]:
 
 def _diff(uow: UnitOfWork, plan_id: int) -> list[DiffRow]:
     session = uow.session
-    plan = session.get(OptimizerPlan, plan_id)
-    if plan is None:
-        raise NotFound("Plan {plan} does not exist.", plan=plan_id)
+    plan = uow.get(OptimizerPlan, plan_id)
     tenant = session.get(Tenant, plan.tenant_id)
     assert tenant is not None
     tz = ZoneInfo(tenant.time_zone)
@@ -310,9 +308,7 @@ def accept_plan(uow: UnitOfWork, plan_id: int, order_ids: list[int] | None = Non
     with uow:
         uow.actor.require("plans.accept")
         session = uow.session
-        plan = session.get(OptimizerPlan, plan_id, with_for_update=True)
-        if plan is None:
-            raise NotFound("Plan {plan} does not exist.", plan=plan_id)
+        plan = uow.get(OptimizerPlan, plan_id, lock=True)
         if plan.status not in (PlanStatus.PROPOSED, PlanStatus.PARTIALLY_ACCEPTED):
             raise Conflict("Plan {plan} is {status}; only a current proposal can be accepted.", plan=plan_id,
                            status=plan.status.value)
@@ -404,9 +400,7 @@ def job_running_late(uow: UnitOfWork, booking_id: int, new_end: datetime) -> lis
     with uow:
         uow.actor.require("workforce.book")
         session = uow.session
-        booking = session.get(Booking, booking_id, with_for_update=True)
-        if booking is None:
-            raise NotFound("Booking {booking} does not exist.", booking=booking_id)
+        booking = uow.get(Booking, booking_id, lock=True)
         if booking.status not in (BookingStatus.CONFIRMED, BookingStatus.IN_PROGRESS):
             raise Conflict("Booking {booking} is {status}; it cannot run late.", booking=booking_id,
                            status=booking.status.value)

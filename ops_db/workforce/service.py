@@ -137,9 +137,7 @@ def add_time_off(uow: UnitOfWork, technician_id: int, starts_at: datetime, ends_
 
 
 def _technician(uow: UnitOfWork, technician_id: int) -> Technician:
-    tech = uow.session.get(Technician, technician_id)
-    if tech is None:
-        raise NotFound("Technician {technician} does not exist.", technician=technician_id)
+    tech = uow.get(Technician, technician_id)
     return tech
 
 
@@ -209,9 +207,7 @@ def unbook(uow: UnitOfWork, booking_id: int) -> None:
     """Cancel a booking that has not started."""
     with uow:
         uow.actor.require("workforce.book")
-        booking = uow.session.get(Booking, booking_id, with_for_update=True)
-        if booking is None:
-            raise NotFound("Booking {booking} does not exist.", booking=booking_id)
+        booking = uow.get(Booking, booking_id, lock=True)
         if booking.status not in (BookingStatus.TENTATIVE, BookingStatus.CONFIRMED):
             raise Conflict("Booking {booking} is {status}; only planned bookings can be cancelled.", booking=booking_id,
                            status=booking.status.value)
@@ -237,9 +233,7 @@ def cancel_bookings_for_order(uow: UnitOfWork, order_id: int) -> int:
 
 
 def _own_booking(uow: UnitOfWork, booking_id: int) -> Booking:
-    booking = uow.session.get(Booking, booking_id, with_for_update=True)
-    if booking is None:
-        raise NotFound("Booking {booking} does not exist.", booking=booking_id)
+    booking = uow.get(Booking, booking_id, lock=True)
     actor = uow.actor
     if actor.technician_id != booking.technician_id and not actor.can("workforce.book"):
         raise PermissionDenied("Only the booked technician or a dispatcher can do that.")
