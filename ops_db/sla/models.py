@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     ARRAY,
@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ops_db.i18n import N_
 from ops_db.kit.base import Base, IdMixin, TenantMixin, TimestampMixin, fk, str_enum
 from ops_db.orders.models import Priority
 
@@ -55,6 +56,7 @@ class SlaPolicy(IdMixin, TenantMixin, TimestampMixin, Base):
     """Response and resolution targets (business minutes) for a priority and, optionally, a tier."""
 
     __tablename__ = "sla_policies"
+    not_found: ClassVar[str] = N_("SLA policy {policy} does not exist.")  # what uow.get says when there is none
 
     name: Mapped[str] = mapped_column(String(100))
     priority: Mapped[Priority] = mapped_column(str_enum(Priority, "sla_priority"))

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from ops_db import i18n
 from ops_db.comms.service import notify_user
 from ops_db.i18n import N_
-from ops_db.kit.errors import NotFound, ValidationError
+from ops_db.kit.errors import ValidationError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import ServiceOrder
 from ops_db.sla.calendar import Calendar
@@ -183,9 +183,7 @@ def update_policy(uow: UnitOfWork, policy_id: int, *, response_minutes: int, res
             raise ValidationError("The resolution target cannot be shorter than the response target.")
         if isinstance(at_risk_pct, bool) or not isinstance(at_risk_pct, int) or not 1 <= at_risk_pct <= 99:
             raise ValidationError("A clock turns at risk at between 1 and 99 percent of its target.")
-        policy = uow.session.get(SlaPolicy, policy_id, with_for_update=True)
-        if policy is None:
-            raise NotFound("SLA policy {policy} does not exist.", policy=policy_id)
+        policy = uow.get(SlaPolicy, policy_id, lock=True)
         before = {"response_minutes": policy.response_minutes, "resolution_minutes": policy.resolution_minutes,
                   "at_risk_pct": policy.at_risk_pct, "is_active": policy.is_active}
         policy.response_minutes, policy.resolution_minutes = response, resolution

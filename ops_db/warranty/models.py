@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, Date, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ops_db.i18n import N_
 from ops_db.kit.base import (
     Base,
     IdMixin,
@@ -48,6 +50,7 @@ class Warranty(IdMixin, TenantMixin, TimestampMixin, Base):
     """Coverage of one device, from the manufacturer or from one of our repairs."""
 
     __tablename__ = "warranties"
+    not_found: ClassVar[str] = N_("Warranty {warranty} does not exist.")  # what uow.get says when there is none
 
     equipment_id: Mapped[int] = fk("equipment.id", ondelete="CASCADE")
     order_id: Mapped[int | None] = fk("service_orders.id", nullable=True, ondelete="SET NULL")
@@ -68,6 +71,7 @@ class WarrantyClaim(IdMixin, TenantMixin, TimestampMixin, Base):
     """A claim that a repair is covered by a warranty."""
 
     __tablename__ = "warranty_claims"
+    not_found: ClassVar[str] = N_("Claim {claim} does not exist.")  # what uow.get says when there is none
 
     warranty_id: Mapped[int] = fk("warranties.id", ondelete="CASCADE")
     order_id: Mapped[int] = fk("service_orders.id", ondelete="CASCADE")

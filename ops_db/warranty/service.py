@@ -90,9 +90,7 @@ def decide_claim(uow: UnitOfWork, claim_id: int, approve: bool, approved_amount:
     """Approve (fully or partly) or reject a submitted claim."""
     with uow:
         uow.actor.require("warranty.manage")
-        claim = uow.session.get(WarrantyClaim, claim_id, with_for_update=True)
-        if claim is None:
-            raise NotFound("Claim {claim} does not exist.", claim=claim_id)
+        claim = uow.get(WarrantyClaim, claim_id, lock=True)
         if claim.status != ClaimStatus.SUBMITTED:
             raise Conflict("Claim {claim} was already {status}.", claim=claim_id, status=claim.status.value)
         if approve:
