@@ -15,6 +15,7 @@ from api.schemas import ERRORS, ReceiptOut, RequestIn, TokenIn, TokenOut
 from ops_db.identity.service import authenticate, resolve_tenant
 from ops_db.kit.errors import ValidationError, Verbatim
 from ops_db.orders import service as orders
+from ops_db.tracking import service as tracking
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(limit_public)], responses=ERRORS)
 
@@ -54,4 +55,4 @@ def submit_request(body: RequestIn, eng: EngineDep, actor: PublicDep) -> Receipt
 def track(order_number: str, code: Annotated[str, Query(min_length=1, max_length=64)], eng: EngineDep,
           actor: PublicDep) -> dict[str, Any]:
     """Stage, timeline, estimate and invoice of an order, for whoever holds its tracking code."""
-    return orders.track(uow(eng, actor), order_number[:32], code)
+    return tracking.track(uow(eng, actor), order_number[:32], code)

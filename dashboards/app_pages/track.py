@@ -14,7 +14,8 @@ from dashboards.widgets import plain, table
 from ops_db.identity.service import resolve_tenant
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import Actor, UnitOfWork
-from ops_db.orders.service import decide_estimate, track
+from ops_db.orders.service import decide_estimate
+from ops_db.tracking.service import track
 
 FOUND_KEY = "tracked"
 

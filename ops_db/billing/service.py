@@ -325,9 +325,7 @@ def get_invoice(uow: UnitOfWork, invoice_id: int) -> InvoiceDetail:
 def list_invoices(uow: UnitOfWork, *, status: str | None = None, customer_id: int | None = None, limit: int = 50,
                   offset: int = 0) -> tuple[list[InvoiceRow], int]:
     """A page of invoices, newest first."""
-    from ops_db.customers.service import page_bounds
-
-    limit, offset = page_bounds(limit, offset)
+    limit, offset = bounds.page(limit, offset)
     with uow:
         uow.actor.require("billing.read")
         query = select(Invoice)

@@ -126,7 +126,7 @@ def get_customer(uow: UnitOfWork, customer_id: int) -> CustomerRow:
 def list_customers(uow: UnitOfWork, *, q: str | None = None, limit: int = 50, offset: int = 0
                    ) -> tuple[list[CustomerRow], int]:
     """A page of customers matching a search on name, email or phone, and the total count."""
-    limit, offset = page_bounds(limit, offset)
+    limit, offset = bounds.page(limit, offset)
     with uow:
         uow.actor.require("customers.read")
         query = select(Customer)
@@ -142,15 +142,6 @@ def customer_dict(c: Customer) -> CustomerRow:
     """The public fields of a customer."""
     return {"id": c.id, "kind": c.kind, "name": c.name, "email": c.email, "phone": c.phone,
             "segment": c.segment, "tier_id": c.tier_id, "approval_threshold": c.approval_threshold}
-
-
-def page_bounds(limit: int, offset: int) -> tuple[int, int]:
-    """Validated paging: 1–500 rows from a non-negative offset."""
-    if not 1 <= limit <= 500:
-        raise ValidationError("Ask for between 1 and 500 rows at a time.")
-    if offset < 0:
-        raise ValidationError("The offset cannot be negative.")
-    return limit, offset
 
 
 CONTACT_CHANNELS = ("email", "sms", "whatsapp")

@@ -1,8 +1,9 @@
 """The permission matrix, declared once: the catalogue (``area.action``), what each built-in role holds, and
 what every action (each service and each read of the pages) needs.
 
-- :data:`PERMISSIONS` is the catalogue; a migration and ``sync_role_permissions_sql`` copy it, with
-  :data:`ROLE_PERMISSIONS`, into the ``permissions`` and ``role_permissions`` tables that sign-in reads.
+- :data:`PERMISSIONS` is the catalogue (kept in ``ops_db.kit.permissions``, below every area); a migration and
+  ``sync_role_permissions_sql`` copy it, with :data:`ROLE_PERMISSIONS`, into the ``permissions`` and
+  ``role_permissions`` tables that sign-in reads.
 - :data:`ACTIONS` names every way in (``module:function``, ``#variant`` where one function does several
   things, such as a document kind) and the :class:`Needs` it checks first. The code checks the same permission
   (``uow.actor.require(...)`` at the start of a service or a read); ``tests/ops_db/services/
@@ -19,64 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ops_db.identity.models import RoleCode
-
-PERMISSIONS: dict[str, str] = {
-    "customers.read": "See customers, their sites, contacts and devices",
-    "customers.write": "Create and edit customers, sites, contacts and devices",
-    "requests.submit": "Submit a repair request",
-    "requests.read": "See incoming repair requests",
-    "requests.convert": "Record requests taken by phone, turn requests into service orders or reject them, and "
-                        "link a portal request to the customer it belongs to",
-    "orders.read": "See service orders",
-    "orders.create": "Register devices and open service orders",
-    "orders.transition": "Move orders between stages",
-    "orders.edit_lines": "Add and remove services, labour, parts, goods and discounts",
-    "orders.estimate": "Prepare and send estimates",
-    "orders.approve": "Approve or decline an estimate (the customer, for their own order)",
-    "orders.approve_for_customer": "Record a customer's approval or refusal of an estimate given by phone or at "
-                                   "the counter",
-    "orders.note": "Add notes, attachments and sign-offs",
-    "orders.rate": "Rate a finished order (the customer)",
-    "workforce.read": "See technicians, shifts and bookings",
-    "workforce.manage": "Manage technicians, skills, shifts and time off",
-    "workforce.book": "Book and unbook technicians",
-    "workforce.respond": "Accept or decline an assignment (the technician)",
-    "workforce.clock": "Clock in and out, record time (the technician)",
-    "workforce.commissions": "See and compute commissions",
-    "inventory.read": "See stock and reservations",
-    "inventory.reserve": "Reserve and release parts for orders",
-    "inventory.consume": "Record parts used",
-    "inventory.transfer": "Move stock between locations",
-    "inventory.purchase": "Create and send purchase orders",
-    "inventory.receive": "Receive deliveries",
-    "inventory.adjust": "Correct stock counts",
-    "billing.read": "See invoices, payments and receivables",
-    "billing.invoice": "Create and issue invoices",
-    "billing.pay": "Record payments received (cash, card terminal, bank transfer)",
-    "billing.pay_online": "Pay an invoice online by card through the payment provider's page",
-    "billing.refund": "Refund payments and issue credit notes",
-    "billing.write_off": "Write off unpaid invoices",
-    "warranty.read": "See warranties and claims",
-    "warranty.manage": "Register warranties and decide claims",
-    "warranty.claim": "File warranty claims",
-    "sla.read": "See SLA clocks",
-    "sla.manage": "Manage SLA policies and evaluate clocks",
-    "maintenance.read": "See maintenance plans",
-    "maintenance.manage": "Create maintenance plans and generate due orders",
-    "comms.read": "See messages and notifications",
-    "comms.send": "Write messages in order threads",
-    "comms.templates": "Edit notification templates",
-    "documents.send": "Email a customer's documents (receipts, estimates, invoices) to them",
-    "plans.read": "See optimizer plans",
-    "plans.propose": "Run the optimizer",
-    "plans.accept": "Accept optimizer proposals",
-    "settings.manage": "Change company settings: name, branding, security and tax rates",
-    "identity.read": "See users and roles",
-    "identity.manage_users": "Create users and grant roles",
-    "identity.manage_roles": "Change what roles may do",
-    "audit.read": "Read the audit trail",
-    "audit.verify": "Verify the audit hash chain",
-}
+from ops_db.kit.permissions import PERMISSIONS as PERMISSIONS  # re-exported: the catalogue lives in kit
+from ops_db.kit.permissions import PUBLIC_PERMISSIONS as PUBLIC_PERMISSIONS
 
 _READ = frozenset(p for p in PERMISSIONS if p.endswith(".read"))
 _ALL = frozenset(PERMISSIONS)
@@ -125,9 +70,6 @@ ROLE_PERMISSIONS: dict[RoleCode, frozenset[str]] = {
     RoleCode.AUDITOR: _READ | {"audit.verify"},
 }
 
-# What an anonymous visitor of the public portal may do: submit a request, and, holding an order's tracking
-# code, approve or decline its estimate (tracking itself needs the number and the code, no permission).
-PUBLIC_PERMISSIONS = frozenset({"requests.submit", "orders.approve"})
 
 PUBLIC = "public"
 # Who acts, as the checks tell people apart besides their permissions: the anonymous portal, a customer login,
@@ -289,7 +231,7 @@ _SERVICES: dict[str, Needs] = {
     "ops_db.orders.notes:rate_order": need("orders.rate"),
     "ops_db.orders.queries:get_order": need("orders.read"),
     "ops_db.orders.queries:list_orders": need("orders.read"),
-    "ops_db.orders.tracking:track": OPEN,
+    "ops_db.tracking.service:track": OPEN,
     "ops_db.sla.service:evaluate_clocks": need("sla.manage"),
     "ops_db.sla.service:update_policy": need("sla.manage"),
     "ops_db.warranty.service:lookup": need("warranty.read"),

@@ -37,6 +37,7 @@ from ops_db.kit import bounds
 from ops_db.kit.errors import Conflict, NotFound, ValidationError
 from ops_db.kit.numbers import next_number
 from ops_db.kit.uow import UnitOfWork
+from ops_db.orders.events import OrderCancelled
 from ops_db.orders.models import OPEN_STAGES, EventType, OrderLine
 from ops_db.orders.service import LineIn, append_line, load_order, record_event
 
@@ -197,6 +198,11 @@ def release_all_for_order(uow: UnitOfWork, order_id: int) -> int:
     for res in rows:
         _release(uow, res)
     return len(rows)
+
+
+def release_for_cancelled_order(uow: UnitOfWork, cancelled: OrderCancelled) -> None:
+    """Subscriber (ops_db.wiring): a cancelled order's reservations go back to free stock, in the same transaction."""
+    release_all_for_order(uow, cancelled.order_id)
 
 
 def reservations(uow: UnitOfWork, order_id: int) -> list[ReservationRow]:

@@ -142,6 +142,15 @@ def text(value: str | None, what: str, max_length: int, *, required: bool = True
     return value
 
 
+def page(limit: int, offset: int) -> tuple[int, int]:
+    """Validated paging for every list: 1–500 rows from a non-negative offset."""
+    if not 1 <= limit <= 500:
+        raise ValidationError("Ask for between 1 and 500 rows at a time.")
+    if offset < 0:
+        raise ValidationError("The offset cannot be negative.")
+    return limit, offset
+
+
 def no_nul(value: str | None, what: str) -> str | None:
     """``value`` unchanged, refused when it holds a NUL character (which Postgres cannot store in text)."""
     if value is not None and NUL in value:

@@ -34,6 +34,8 @@ from ops_db.kit.errors import (
     Verbatim,
     not_found,
 )
+from ops_db.kit.events import DomainEvent, handlers_of
+from ops_db.kit.permissions import PERMISSIONS, PUBLIC_PERMISSIONS
 
 NO_TECHNICIAN = 0  # ids start at 1: no technician's jobs
 Row = TypeVar("Row")
@@ -61,15 +63,11 @@ class Actor:
     @classmethod
     def system(cls, tenant_id: int, label: str = "system") -> Actor:
         """The system itself (schedules, pipelines, the demo): every permission, no user."""
-        from ops_db.identity.permissions import PERMISSIONS
-
         return cls(tenant_id, None, label, frozenset(PERMISSIONS), frozenset({"system"}))
 
     @classmethod
     def public(cls, tenant_id: int) -> Actor:
         """An anonymous visitor of the customer portal."""
-        from ops_db.identity.permissions import PUBLIC_PERMISSIONS
-
         return cls(tenant_id, None, "public portal", PUBLIC_PERMISSIONS, frozenset({"public"}))
 
     @property
@@ -206,6 +204,14 @@ class UnitOfWork:
         after ``action`` (a later rollback of an idle transaction still calls it)."""
         event.listen(self.session, "after_commit", lambda _session: action(), once=True)
         event.listen(self.session, "after_rollback", lambda _session: undo(), once=True)
+
+    def publish(self, happened: DomainEvent) -> None:
+        """Tell the areas subscribed to ``happened`` (``ops_db.wiring``) what happened: each reacts now, in this
+        transaction, so what it writes commits or rolls back with this call, and its refusal refuses the call."""
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open; publish inside `with uow:`")
+        for handler in handlers_of(happened):
+            handler(self, happened)
 
     def commit(self) -> None:
         """Append the audit records to the tenant's hash chain and commit the transaction."""

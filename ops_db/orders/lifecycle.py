@@ -14,6 +14,7 @@ from ops_db.i18n import N_
 from ops_db.kit.errors import Conflict, RepairOpsError, ValidationError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.common import _clean_text, _enum, _event, load_order
+from ops_db.orders.events import OrderCancelled, OrderReady
 from ops_db.orders.lines import order_totals
 from ops_db.orders.models import (
     EstimateStatus,
@@ -142,7 +143,7 @@ def _apply_transition(uow: UnitOfWork, order: ServiceOrder, target: Stage, reaso
     order.stage = target
     if target == Stage.CANCELLED:
         order.cancelled_at = now
-        _release_on_cancel(uow, order)
+        uow.publish(OrderCancelled(order.id, now))  # stock and visits held for it are let go (ops_db.wiring)
         sla.cancel_clocks(uow, order.id, now)
     elif target == Stage.CLOSED:
         order.closed_at = now
@@ -155,9 +156,7 @@ def _apply_transition(uow: UnitOfWork, order: ServiceOrder, target: Stage, reaso
     if target == Stage.READY:
         order.completed_at = now
         sla.stop_clock(uow, order.id, ClockKind.RESOLUTION, now)
-        from ops_db.warranty.service import create_repair_warranty
-
-        create_repair_warranty(uow, order, now)
+        uow.publish(OrderReady(order.id, now))  # the repair comes under warranty (ops_db.wiring)
         notify_customer(uow, "ready_for_pickup", order.customer_id, {"order_number": order.order_number},
                         order_id=order.id, dedupe_key=f"ready_for_pickup:{order.id}:{now.isoformat()}")
     _event(uow, order, EventType.STAGE_CHANGED, now, from_stage=source, to_stage=target,
@@ -200,14 +199,6 @@ def _guard_settled(uow: UnitOfWork, order: ServiceOrder) -> None:
     if not invoices and order_totals(uow, order.id)["total"] > 0:
         raise Conflict("Order {number} has charges but no invoice; invoice it before closing.",
                        number=order.order_number)
-
-
-def _release_on_cancel(uow: UnitOfWork, order: ServiceOrder) -> None:
-    from ops_db.inventory.service import release_all_for_order
-    from ops_db.workforce.service import cancel_bookings_for_order
-
-    release_all_for_order(uow, order.id)
-    cancel_bookings_for_order(uow, order.id)
 
 
 def move(uow: UnitOfWork, order: ServiceOrder, to_stage: str, reason: str | None = None) -> None:

@@ -10,8 +10,8 @@ from sqlalchemy import func, or_, select, text
 
 from ops_db.assets.models import Equipment
 from ops_db.customers.models import Customer
-from ops_db.customers.service import page_bounds
 from ops_db.i18n import N_
+from ops_db.kit import bounds
 from ops_db.kit.rows import Rows, clean_search, fetch, fetch_rows
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.common import _enum, load_order
@@ -64,7 +64,7 @@ def get_order(uow: UnitOfWork, order_id: int) -> dict[str, Any]:
 def list_orders(uow: UnitOfWork, *, stage: str | None = None, customer_id: int | None = None,
                 q: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
     """A page of orders, newest first, filtered by stage, customer or a search on number, name, phone, serial."""
-    limit, offset = page_bounds(limit, offset)
+    limit, offset = bounds.page(limit, offset)
     with uow:
         actor = uow.actor
         actor.require("orders.read")

@@ -5,7 +5,7 @@ areas use of the orders area, re-exported from the modules that do the work.
 - ``stages``: the stage machine (pure); ``lifecycle``: stage changes with their guards, priority, bulk, assignment;
 - ``estimates``: price the repair, the customer decides; ``lines``: charges and totals;
 - ``notes``: notes, sign-offs, ratings; ``files``: photos and documents;
-- ``queries``: reads for staff; ``tracking``: the public tracking read;
+- ``queries``: reads for staff (public tracking by number and code is ``ops_db.tracking``, above billing);
 - ``schemas``: the shapes that go in and come back; ``common``: what the modules share (package-private).
 """
 
@@ -39,7 +39,6 @@ from ops_db.orders.notes import add_note, rate_order, record_signoff, sign_off
 from ops_db.orders.queries import get_order, list_orders, order_dict, timeline
 from ops_db.orders.schemas import FileIn, IntakeIn, LineIn, Receipt, RequestIn
 from ops_db.orders.stages import CUSTOMER_WAIT_STAGES, TRANSITIONS, allowed_transitions
-from ops_db.orders.tracking import track
 
 __all__ = [
     "ALLOWED_CONTENT_TYPES", "CENT", "CUSTOMER_WAIT_STAGES", "MAX_ATTACHMENT_BYTES", "MAX_BULK", "MAX_PHOTOS",
@@ -48,5 +47,5 @@ __all__ = [
     "check_required_skill", "convert_request", "decide_estimate", "get_order", "line_amounts", "link_request",
     "list_orders", "load_order", "move", "needs_approval", "open_order", "order_dict", "order_totals", "rate_order",
     "record_event", "record_request", "record_signoff", "register_intake", "remove_line", "send_estimate",
-    "set_priority", "sign_off", "submit_request", "timeline", "track", "transition",
+    "set_priority", "sign_off", "submit_request", "timeline", "transition",
 ]

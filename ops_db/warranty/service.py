@@ -14,6 +14,7 @@ from ops_db.kit import bounds
 from ops_db.kit.dates import add_months
 from ops_db.kit.errors import Conflict, NotFound, ValidationError
 from ops_db.kit.uow import UnitOfWork
+from ops_db.orders.events import OrderReady
 from ops_db.orders.models import OrderLine, ServiceOrder
 from ops_db.warranty.models import ClaimStatus, Warranty, WarrantyClaim
 
@@ -41,6 +42,13 @@ def create_repair_warranty(uow: UnitOfWork, order: ServiceOrder, at: datetime) -
     uow.audit("warranty.create", "warranties", warranty.id,
               after={"order_id": order.id, "ends_on": warranty.ends_on})
     return warranty
+
+
+def cover_finished_repair(uow: UnitOfWork, ready: OrderReady) -> None:
+    """Subscriber (ops_db.wiring): a finished repair gets its warranty (:func:`create_repair_warranty`)."""
+    order = uow.session.get(ServiceOrder, ready.order_id)  # the publisher's own row, from the session's identity map
+    if order is not None:
+        create_repair_warranty(uow, order, ready.at)
 
 
 def lookup(uow: UnitOfWork, serial_number: str, on: date | None = None) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from ops_db.identity.models import User
 from ops_db.kit import bounds
 from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ops_db.kit.uow import UnitOfWork
+from ops_db.orders.events import OrderCancelled
 from ops_db.orders.models import OPEN_STAGES, ServiceOrder
 from ops_db.orders.service import assign, load_order, move, record_signoff
 from ops_db.workforce.models import (
@@ -230,6 +231,11 @@ def cancel_bookings_for_order(uow: UnitOfWork, order_id: int) -> int:
         "UPDATE bookings SET status = 'cancelled' WHERE order_id = :o AND status IN ('tentative', 'confirmed')"),
         {"o": order_id})
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def cancel_visits_of_cancelled_order(uow: UnitOfWork, cancelled: OrderCancelled) -> None:
+    """Subscriber (ops_db.wiring): a cancelled order's planned visits are cancelled, in the same transaction."""
+    cancel_bookings_for_order(uow, cancelled.order_id)
 
 
 def _own_booking(uow: UnitOfWork, booking_id: int) -> Booking:

@@ -67,6 +67,7 @@ from ops_db.orders import queries as order_queries
 from ops_db.orders import service as order_service
 from ops_db.sla import queries as sla_queries
 from ops_db.sla import service as sla
+from ops_db.tracking import service as tracking
 from ops_db.warranty import queries as warranty_queries
 from ops_db.warranty import service as warranty
 from ops_db.workforce import planning
@@ -246,7 +247,7 @@ SERVICES: dict[str, Call] = {
     "ops_db.orders.notes:rate_order": lambda w, a: order_service.rate_order(w.uow(a), NOTHING, 5),
     "ops_db.orders.queries:get_order": lambda w, a: order_service.get_order(w.uow(a), NOTHING),
     "ops_db.orders.queries:list_orders": lambda w, a: order_service.list_orders(w.uow(a)),
-    "ops_db.orders.tracking:track": lambda w, a: order_service.track(w.uow(a), "RO-NONE", "no code"),
+    "ops_db.tracking.service:track": lambda w, a: tracking.track(w.uow(a), "RO-NONE", "no code"),
     "ops_db.sla.service:evaluate_clocks": lambda w, a: sla.evaluate_clocks(w.uow(a), AT),
     "ops_db.sla.service:update_policy": lambda w, a: sla.update_policy(w.uow(a), NOTHING, response_minutes=60,
                                                                        resolution_minutes=120, at_risk_pct=80),
@@ -483,6 +484,9 @@ INSIDE_A_SERVICE = frozenset({
     "ops_db.workforce.service:book_in", "ops_db.workforce.service:cancel_bookings_for_order",
     "ops_db.identity.service:actor_of", "ops_db.orders.intake:check_required_skill",
     "ops_db.orders.intake:open_order",
+    # Subscribers of domain events (ops_db.wiring): they run inside the publishing service's unit of work.
+    "ops_db.inventory.service:release_for_cancelled_order", "ops_db.workforce.service:cancel_visits_of_cancelled_order",
+    "ops_db.warranty.service:cover_finished_repair",
     # The plumbing of every query: it runs one statement for a query that has checked already.
     "ops_db.kit.rows:fetch", "ops_db.kit.rows:fetch_rows",
 })

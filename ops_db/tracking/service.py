@@ -1,4 +1,7 @@
-"""Public tracking: what anyone holding an order's number and code may see of it."""
+"""Public tracking: what anyone holding an order's number and code may see of the whole job.
+
+It reads across areas (the order's stage and lines, the coming visit, what is still owed on the invoice), so it
+sits above them, billing included, rather than inside orders (which billing builds on)."""
 
 from __future__ import annotations
 
@@ -8,14 +11,12 @@ from typing import Any
 from sqlalchemy import select, text
 
 from ops_db.billing.models import Invoice, InvoiceStatus
+from ops_db.billing.service import balance
 from ops_db.identity.models import Tenant
 from ops_db.kit.errors import NotFound
 from ops_db.kit.uow import UnitOfWork
-from ops_db.orders.lines import order_totals
-from ops_db.orders.models import (
-    ServiceOrder,
-)
-from ops_db.orders.queries import timeline
+from ops_db.orders.models import ServiceOrder
+from ops_db.orders.service import order_totals, timeline
 
 
 def track(uow: UnitOfWork, order_number: str, code: str) -> dict[str, Any]:
@@ -28,8 +29,6 @@ def track(uow: UnitOfWork, order_number: str, code: str) -> dict[str, Any]:
         totals = order_totals(uow, order.id)
         invoice = uow.session.execute(select(Invoice).where(Invoice.order_id == order.id,
                                                             Invoice.status != InvoiceStatus.VOID)).scalar()
-        from ops_db.billing.service import balance  # billing builds on orders; imported late to avoid a cycle
-
         # The customer sees who is coming and when (or who did the work), by first name only.
         visit = uow.session.execute(text(
             "SELECT split_part(t.name, ' ', 1) AS technician, lower(b.planned) AS eta, b.status = 'done' AS done"
