@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, time
 from decimal import Decimal
+from typing import ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -20,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ops_db.i18n import N_
 from ops_db.kit.base import (
     Base,
     Coordinate,
@@ -66,6 +68,7 @@ class Customer(IdMixin, TenantMixin, TimestampMixin, Base):
     """A customer of the repair company."""
 
     __tablename__ = "customers"
+    not_found: ClassVar[str] = N_("Customer {customer} does not exist.")  # what uow.get says when there is none
 
     kind: Mapped[CustomerKind] = mapped_column(str_enum(CustomerKind, "customer_kind"))
     name: Mapped[str] = mapped_column(String(200))

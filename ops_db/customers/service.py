@@ -13,7 +13,7 @@ from ops_db.customers.models import Customer, CustomerKind, CustomerPreference, 
 from ops_db.customers.schemas import CustomerIn, CustomerRow
 from ops_db.i18n import N_
 from ops_db.kit import bounds
-from ops_db.kit.errors import Conflict, NotFound, ValidationError, Verbatim
+from ops_db.kit.errors import Conflict, ValidationError, Verbatim
 from ops_db.kit.uow import UnitOfWork
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
@@ -117,9 +117,7 @@ def get_customer(uow: UnitOfWork, customer_id: int) -> CustomerRow:
     """One customer as a dict (row-level security hides other customers from a customer login)."""
     with uow:
         uow.actor.require("customers.read")
-        customer = uow.session.get(Customer, customer_id)
-        if customer is None:
-            raise NotFound("Customer {customer} does not exist.", customer=customer_id)
+        customer = uow.get(Customer, customer_id)
         return customer_dict(customer)
 
 
@@ -175,9 +173,7 @@ def set_preferences(uow: UnitOfWork, customer_id: int, *, channel: str, language
             raise ValidationError("Give both ends of the quiet hours, or neither.")
         if quiet_from is not None and quiet_from == quiet_until:
             raise ValidationError("Quiet hours must start and end at different times.")
-        customer = uow.session.get(Customer, customer_id)
-        if customer is None:
-            raise NotFound("Customer {customer} does not exist.", customer=customer_id)
+        uow.get(Customer, customer_id)  # an unknown customer is refused before anything changes
         preference = uow.session.get(CustomerPreference, customer_id, with_for_update=True)
         if preference is None:
             preference = CustomerPreference(tenant_id=actor.tenant_id, customer_id=customer_id)
