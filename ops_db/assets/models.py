@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import ClassVar
 
 from sqlalchemy import (
     CheckConstraint,
@@ -17,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ops_db.i18n import N_
 from ops_db.kit.base import (
     Base,
     IdMixin,
@@ -51,6 +53,7 @@ class EquipmentModel(IdMixin, TenantMixin, TimestampMixin, Base):
     """A product model (reliability marts aggregate per model)."""
 
     __tablename__ = "equipment_models"
+    not_found: ClassVar[str] = N_("Device model {model} does not exist.")  # what uow.get says when there is none
 
     manufacturer_id: Mapped[int] = fk("manufacturers.id", ondelete="CASCADE")
     name: Mapped[str] = mapped_column(String(200))
@@ -67,6 +70,7 @@ class Equipment(IdMixin, TenantMixin, TimestampMixin, Base):
     """A customer's device or installed unit, identified by serial number."""
 
     __tablename__ = "equipment"
+    not_found: ClassVar[str] = N_("Device {device} does not exist.")  # what uow.get says when there is none
 
     customer_id: Mapped[int] = fk("customers.id", ondelete="CASCADE")
     model_id: Mapped[int] = fk("equipment_models.id")

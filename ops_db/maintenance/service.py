@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ops_db.assets.models import Equipment
 from ops_db.customers.models import Customer
-from ops_db.kit.errors import NotFound, ValidationError
+from ops_db.kit.errors import ValidationError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.maintenance.models import MaintenancePlan
 from ops_db.orders.models import OPEN_STAGES, Priority, ServiceLocation, ServiceOrder
@@ -20,9 +20,7 @@ def create_plan(uow: UnitOfWork, equipment_id: int, name: str, task: str, interv
     """A recurring service for one device every ``interval_days`` from ``first_due``."""
     with uow:
         uow.actor.require("maintenance.manage")
-        equipment = uow.session.get(Equipment, equipment_id)
-        if equipment is None:
-            raise NotFound("Device {device} does not exist.", device=equipment_id)
+        equipment = uow.get(Equipment, equipment_id)
         check_required_skill(uow, required_skill_id)
         if not 1 <= interval_days <= 3660:
             raise ValidationError("The interval must be between 1 and 3,660 days.")
