@@ -374,9 +374,7 @@ def post_message(uow: UnitOfWork, order_id: int, body: str) -> Message:
             raise ValidationError("Write a message first.")
         if len(body) > 20000:
             raise ValidationError("A message can be at most 20,000 characters.")
-        order = uow.session.get(ServiceOrder, order_id)
-        if order is None:
-            raise NotFound("Order {order} does not exist.", order=order_id)
+        order = uow.get(ServiceOrder, order_id)
         thread = uow.session.execute(select(MessageThread).where(MessageThread.order_id == order_id)).scalar()
         if thread is None:
             thread = MessageThread(tenant_id=actor.tenant_id, order_id=order_id, subject=f"Order {order.order_number}")

@@ -170,13 +170,14 @@ class UnitOfWork:
         if isinstance(exc, DBAPIError):
             raise translate_db_error(exc) from exc
 
-    def get(self, model: type[Row], key: int, *, lock: bool = False) -> Row:
+    def get(self, model: type[Row], key: int | None, *, lock: bool = False) -> Row:
         """The ``model`` row with id ``key``, locked ``FOR UPDATE`` until the transaction ends when ``lock``.
 
-        Raises :class:`NotFound` with the model's ``not_found`` sentence when there is no such row, or when
-        row-level security hides it: another company's row reads like one that does not exist.
+        Raises :class:`NotFound` with the model's ``not_found`` sentence when there is no such row, when ``key`` is
+        None (no id given), or when row-level security hides it: another company's row reads like one that does
+        not exist.
         """
-        row = self.session.get(model, key, with_for_update=lock)
+        row = self.session.get(model, key, with_for_update=lock) if key is not None else None
         if row is None:
             raise not_found(model, key)
         return row

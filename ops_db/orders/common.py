@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from ops_db.comms.webhooks import enqueue_order_event
 from ops_db.kit import bounds
-from ops_db.kit.errors import NotFound, ValidationError
+from ops_db.kit.errors import ValidationError, not_found
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import (
     EventType,
@@ -42,9 +42,9 @@ def _enum(enum_cls: Any, value: str, what: str) -> Any:
 
 def load_order(uow: UnitOfWork, order_id: int, *, lock: bool = False) -> ServiceOrder:
     """The order, refusing technicians who are not assigned to it (NotFound, so nothing leaks)."""
-    order = uow.session.get(ServiceOrder, order_id, with_for_update=lock)
-    if order is None or not _may_see(uow, order):
-        raise NotFound("Order {order} does not exist.", order=order_id)
+    order = uow.get(ServiceOrder, order_id, lock=lock)
+    if not _may_see(uow, order):
+        raise not_found(ServiceOrder, order_id)
     return order
 
 

@@ -87,9 +87,7 @@ def _requester(uow: UnitOfWork, contact: CustomerIn) -> Customer:
     actor = uow.actor
     if actor.is_customer:
         clean_contact(contact.name, contact.email, contact.phone)
-        own = uow.session.get(Customer, actor.customer_id)
-        if own is None:
-            raise NotFound("Customer {customer} does not exist.", customer=actor.customer_id)
+        own = uow.get(Customer, actor.customer_id)
         return own
     if "public" in actor.roles:
         return _stranger(uow, contact)
@@ -128,12 +126,8 @@ def link_request(uow: UnitOfWork, request_id: int, customer_id: int) -> ServiceR
     with uow:
         uow.actor.require("requests.convert")
         uow.actor.require("customers.write")
-        request = uow.session.get(ServiceRequest, request_id, with_for_update=True)
-        if request is None:
-            raise NotFound("Request {request} does not exist.", request=request_id)
-        target = uow.session.get(Customer, customer_id)
-        if target is None:
-            raise NotFound("Customer {customer} does not exist.", customer=customer_id)
+        request = uow.get(ServiceRequest, request_id, lock=True)
+        target = uow.get(Customer, customer_id)
         before = request.customer_id
         if before == target.id:
             raise Conflict("Request {request} already belongs to {name}.", request=request_id, name=target.name)
@@ -195,9 +189,7 @@ def convert_request(uow: UnitOfWork, request_id: int, *, priority: str = "normal
     """Turn a new request into a service order; its photos come along."""
     with uow:
         uow.actor.require("requests.convert")
-        request = uow.session.get(ServiceRequest, request_id, with_for_update=True)
-        if request is None:
-            raise NotFound("Request {request} does not exist.", request=request_id)
+        request = uow.get(ServiceRequest, request_id, lock=True)
         if request.status != RequestStatus.NEW:
             raise Conflict("Request {request} was already {status}.", request=request_id, status=request.status.value)
         customer = uow.session.get(Customer, request.customer_id) if request.customer_id else None
@@ -228,9 +220,7 @@ def register_intake(uow: UnitOfWork, data: IntakeIn) -> Receipt:
             raise ValidationError("The estimated time must be between 1 and 10,000 minutes.")
         bounds.moment(data.promised_at, N_("promised time"))
         if data.customer_id is not None:
-            customer = uow.session.get(Customer, data.customer_id)
-            if customer is None:
-                raise NotFound("Customer {customer} does not exist.", customer=data.customer_id)
+            customer = uow.get(Customer, data.customer_id)
         elif data.customer is not None:
             customer, _ = find_or_create(uow, data.customer)
         else:
@@ -265,9 +255,7 @@ def _intake_equipment(uow: UnitOfWork, customer: Customer, data: IntakeIn) -> Eq
         return equipment
     if data.model_id is None:
         return None
-    model = session.get(EquipmentModel, data.model_id)
-    if model is None:
-        raise NotFound("Device model {model} does not exist.", model=data.model_id)
+    model = uow.get(EquipmentModel, data.model_id)
     serial = _clean_text(data.serial_number, N_("serial number"), 100, required=False)
     bounds.day(data.purchase_date, N_("purchase date"))
     bounds.day(data.manufacturer_warranty_until, N_("warranty end"))

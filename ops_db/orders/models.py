@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ops_db.i18n import N_
 from ops_db.kit.base import (
     Base,
     IdMixin,
@@ -147,6 +148,7 @@ class ServiceRequest(IdMixin, TenantMixin, TimestampMixin, Base):
     """A request as the customer sent it (web form, call, walk-in, message), before triage."""
 
     __tablename__ = "service_requests"
+    not_found: ClassVar[str] = N_("Request {request} does not exist.")  # what uow.get says when there is none
 
     channel: Mapped[RequestChannel] = mapped_column(str_enum(RequestChannel, "request_channel"))
     status: Mapped[RequestStatus] = mapped_column(str_enum(RequestStatus, "request_status"), server_default="new")
@@ -170,6 +172,7 @@ class ServiceOrder(IdMixin, TenantMixin, TimestampMixin, Base):
     """A repair job: the unit the front desk, technicians, dispatchers and finance work on."""
 
     __tablename__ = "service_orders"
+    not_found: ClassVar[str] = N_("Order {order} does not exist.")  # what uow.get says when there is none
 
     order_number: Mapped[str] = mapped_column(String(32))
     tracking_code: Mapped[str] = mapped_column(String(32), unique=True)

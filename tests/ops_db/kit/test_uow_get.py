@@ -67,3 +67,9 @@ def test_every_not_found_sentence_names_the_id_in_one_field() -> None:
     for name, sentence in declared.items():
         fields = [field for _, field, _, _ in string.Formatter().parse(sentence) if field]
         assert len(fields) == 1 and sentence.endswith("."), (name, sentence)
+
+
+def test_no_id_at_all_is_not_found_without_asking_the_database(shop: Shop) -> None:
+    with shop.uow() as uow, pytest.raises(NotFound) as caught:
+        uow.get(User, None)
+    assert str(caught.value) == "User None does not exist."  # as session.get's None (and a warning) used to say
