@@ -1,19 +1,24 @@
-"""The API's own shapes: sign-in tokens, the error body, the paging envelope and small answers. Every business
-input and output comes from its area's ``ops_db.<area>.schemas``, shared with the services."""
+"""The API's own shapes: sign-in tokens, the error body, the paging envelope, small answers, and the JSON form of
+the two inputs that carry files (base64). Every business input and output comes from its area's
+``ops_db.<area>.schemas``, shared with the services."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+import base64
+import binascii
+from collections.abc import Iterable
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
-from ops_db.customers.schemas import CustomerIn
-from ops_db.kit.schemas import Amount, Day, Email, Id, Name, Phone, Price, Qty, Shape
+from ops_db.kit.errors import ValidationError, Verbatim
+from ops_db.kit.schemas import Email, Shape
+from ops_db.orders import schemas as orders
+from ops_db.orders.intake import MAX_PHOTOS
+from ops_db.orders.models import RequestChannel
+from ops_db.orders.schemas import FileIn, PhotoIn
 
 Strict = Shape  # the API-only inputs below refuse unknown fields and NUL characters like every shared shape
-StageName = Literal["received", "diagnostics", "awaiting_approval", "awaiting_parts", "repair", "quality_check",
-                    "ready", "closed", "on_hold", "cancelled"]
 T = TypeVar("T")
 
 
@@ -48,21 +53,11 @@ class SessionsEndedOut(BaseModel):
     ended: int = Field(ge=0, description="How many sessions ended.")
 
 
-class PhotoIn(Strict):
-    filename: Annotated[str, Field(min_length=1, max_length=255)]
-    content_type: Annotated[str, Field(min_length=3, max_length=100)]
-    content_base64: Annotated[str, Field(min_length=1, max_length=28_000_000)]
+class RequestIn(orders.RequestIn):
+    """A portal request as JSON: its photos come base64-encoded, and it always comes through the web."""
 
-
-class RequestIn(Strict):
-    contact_name: Name
-    item_type: Annotated[str, Field(min_length=1, max_length=100)]
-    problem_description: Annotated[str, Field(min_length=1, max_length=10_000)]
-    contact_email: Email | None = None
-    contact_phone: Phone | None = None
-    item_description: Annotated[str | None, Field(max_length=2000)] = None
-    preferred_time: Annotated[str | None, Field(max_length=500)] = None
-    photos: Annotated[list[PhotoIn], Field(max_length=10)] = []
+    channel: Literal[RequestChannel.WEB] = RequestChannel.WEB  # type: ignore[assignment]
+    photos: Annotated[list[PhotoIn], Field(max_length=MAX_PHOTOS)] = []  # type: ignore[assignment]
 
 
 class ReceiptOut(BaseModel):
@@ -71,42 +66,22 @@ class ReceiptOut(BaseModel):
     tracking_code: str
 
 
-class IntakeIn(Strict):
-    problem_description: Annotated[str, Field(min_length=1, max_length=10_000)]
-    customer_id: Id | None = None
-    customer: CustomerIn | None = None
-    equipment_id: Id | None = None
-    model_id: Id | None = None
-    serial_number: Annotated[str | None, Field(max_length=100)] = None
-    purchase_date: Day | None = None
-    priority: Literal["emergency", "high", "normal", "low"] = "normal"
-    location: Literal["workshop", "field"] = "workshop"
-    estimated_minutes: Annotated[int | None, Field(ge=1, le=10_000)] = None
+class IntakeIn(orders.IntakeIn):
+    """Front-desk intake as JSON: its photos come base64-encoded."""
+
+    photos: Annotated[list[PhotoIn], Field(max_length=MAX_PHOTOS)] = []  # type: ignore[assignment]
 
 
-class TransitionIn(Strict):
-    to_stage: StageName
-    reason: Annotated[str | None, Field(max_length=2000)] = None
-    expected_stage: StageName | None = None
-
-
-class LineIn(Strict):
-    kind: Literal["service", "labour", "part", "goods", "consumable", "discount"]
-    quantity: Qty = Decimal(1)
-    description: Annotated[str | None, Field(max_length=300)] = None
-    unit_price: Price | None = None
-    service_item_id: Id | None = None
-    part_id: Id | None = None
-    technician_id: Id | None = None
-
-
-class EstimateIn(Strict):
-    amount: Amount | None = None
-
-
-class DecisionIn(Strict):
-    approve: bool
-    tracking_code: Annotated[str | None, Field(max_length=64)] = None
+def decoded(photos: Iterable[PhotoIn]) -> tuple[FileIn, ...]:
+    """The files a request's JSON carries, decoded; one that is not base64 is refused by its name."""
+    files = []
+    for photo in photos:
+        try:
+            content = base64.b64decode(photo.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError("The photo {name} is not valid base64.", name=Verbatim(photo.filename)) from None
+        files.append(FileIn(photo.filename, photo.content_type, content))
+    return tuple(files)
 
 
 class ErrorOut(BaseModel):

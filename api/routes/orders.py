@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from api.deps import ActorDep, EngineDep, uow
-from api.schemas import (
-    ERRORS,
-    DecisionIn,
-    EstimateIn,
-    IntakeIn,
-    LineIn,
-    Page,
-    ReceiptOut,
-    StageName,
-    TransitionIn,
-    page,
-)
+from api.schemas import ERRORS, IntakeIn, Page, ReceiptOut, decoded, page
 from ops_db.customers import service as customers
 from ops_db.customers.schemas import CustomerIn, CustomerRow
 from ops_db.inventory import service as inventory
@@ -26,6 +15,19 @@ from ops_db.inventory.schemas import PartsAction, PartsIn, ReservationOut, Reser
 from ops_db.kit.errors import ValidationError, Verbatim
 from ops_db.kit.schemas import Id
 from ops_db.orders import service as orders
+from ops_db.orders.models import Stage
+from ops_db.orders.schemas import (
+    DecisionIn,
+    DecisionOut,
+    EstimateIn,
+    EstimateOut,
+    LineIn,
+    LineOut,
+    OrderDetail,
+    OrderRow,
+    StageOut,
+    TransitionIn,
+)
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -54,10 +56,10 @@ def get_customer(customer_id: Id, eng: EngineDep, actor: ActorDep) -> CustomerRo
     return customers.get_customer(uow(eng, actor), customer_id)
 
 
-@router.get("/orders", tags=["orders"], summary="List orders")
-def list_orders(eng: EngineDep, actor: ActorDep, stage: StageName | None = None,
+@router.get("/orders", tags=["orders"], summary="List orders", response_model=Page[OrderRow])
+def list_orders(eng: EngineDep, actor: ActorDep, stage: Stage | None = None,
                 customer_id: Annotated[int | None, Query(ge=1, le=2**62)] = None, q: Search = None,
-                limit: Limit = 50, offset: Offset = 0) -> Page[dict[str, Any]]:
+                limit: Limit = 50, offset: Offset = 0) -> Page[OrderRow]:
     """A page of orders, newest first, filtered by stage, customer or a search."""
     items, total = orders.list_orders(uow(eng, actor), stage=stage, customer_id=customer_id, q=q, limit=limit,
                                       offset=offset)
@@ -68,37 +70,35 @@ def list_orders(eng: EngineDep, actor: ActorDep, stage: StageName | None = None,
              summary="Front-desk intake: customer, device, warranty and problem in one call")
 def create_order(body: IntakeIn, eng: EngineDep, actor: ActorDep) -> ReceiptOut:
     """Open a service order."""
-    receipt = orders.register_intake(uow(eng, actor), orders.IntakeIn(
-        customer=body.customer, customer_id=body.customer_id,
-        problem_description=body.problem_description, equipment_id=body.equipment_id, model_id=body.model_id,
-        serial_number=body.serial_number, purchase_date=body.purchase_date, priority=body.priority,
-        location=body.location, estimated_minutes=body.estimated_minutes))
+    receipt = orders.register_intake(uow(eng, actor), orders.IntakeIn(**{**dict(body),
+                                                                         "photos": decoded(body.photos)}))
     return ReceiptOut(order_id=receipt.order_id, order_number=receipt.order_number,
                       tracking_code=receipt.tracking_code)
 
 
-@router.get("/orders/{order_id}", tags=["orders"], summary="One order with lines, totals and timeline")
-def get_order(order_id: Id, eng: EngineDep, actor: ActorDep) -> dict[str, Any]:
+@router.get("/orders/{order_id}", tags=["orders"], summary="One order with lines, totals and timeline",
+            response_model=OrderDetail)
+def get_order(order_id: Id, eng: EngineDep, actor: ActorDep) -> OrderDetail:
     """An order in full."""
     return orders.get_order(uow(eng, actor), order_id)
 
 
-@router.post("/orders/{order_id}/transitions", tags=["orders"], summary="Move an order to another stage")
-def transition(order_id: Id, body: TransitionIn, eng: EngineDep, actor: ActorDep) -> dict[str, Any]:
+@router.post("/orders/{order_id}/transitions", tags=["orders"], summary="Move an order to another stage",
+             response_model=StageOut)
+def transition(order_id: Id, body: TransitionIn, eng: EngineDep, actor: ActorDep) -> StageOut:
     """Apply a stage change if the stage machine and its guards allow it."""
     order = orders.transition(uow(eng, actor), order_id, body.to_stage, reason=body.reason,
                               expected_stage=body.expected_stage)
-    return {"id": order.id, "order_number": order.order_number, "stage": order.stage.value}
+    return StageOut(id=order.id, order_number=order.order_number, stage=order.stage.value)
 
 
-@router.post("/orders/{order_id}/lines", tags=["orders"], status_code=201, summary="Add a line")
-def add_line(order_id: Id, body: LineIn, eng: EngineDep, actor: ActorDep) -> dict[str, Any]:
+@router.post("/orders/{order_id}/lines", tags=["orders"], status_code=201, summary="Add a line",
+             response_model=LineOut)
+def add_line(order_id: Id, body: LineIn, eng: EngineDep, actor: ActorDep) -> LineOut:
     """Add a service, labour, part, goods, consumable or discount line."""
-    line = orders.add_line(uow(eng, actor), order_id, orders.LineIn(
-        kind=body.kind, quantity=body.quantity, description=body.description, unit_price=body.unit_price,
-        service_item_id=body.service_item_id, part_id=body.part_id, technician_id=body.technician_id))
-    return {"id": line.id, "line_no": line.line_no, "kind": line.kind.value, "description": line.description,
-            "quantity": line.quantity, "unit_price": line.unit_price, "tax_rate_pct": line.tax_rate_pct}
+    line = orders.add_line(uow(eng, actor), order_id, body)
+    return LineOut(id=line.id, line_no=line.line_no, kind=line.kind.value, description=line.description,
+                   quantity=line.quantity, unit_price=line.unit_price, tax_rate_pct=line.tax_rate_pct)
 
 
 @router.delete("/orders/{order_id}/lines/{line_id}", tags=["orders"], status_code=204, summary="Remove a line")
@@ -107,18 +107,19 @@ def remove_line(order_id: Id, line_id: Id, eng: EngineDep, actor: ActorDep) -> N
     orders.remove_line(uow(eng, actor), order_id, line_id)
 
 
-@router.post("/orders/{order_id}/estimate", tags=["orders"], summary="Send an estimate")
-def send_estimate(order_id: Id, body: EstimateIn, eng: EngineDep, actor: ActorDep) -> dict[str, Any]:
+@router.post("/orders/{order_id}/estimate", tags=["orders"], summary="Send an estimate", response_model=EstimateOut)
+def send_estimate(order_id: Id, body: EstimateIn, eng: EngineDep, actor: ActorDep) -> EstimateOut:
     """Price the repair (default: current total) and ask the customer."""
     order = orders.send_estimate(uow(eng, actor), order_id, body.amount)
-    return {"id": order.id, "stage": order.stage.value, "estimate_amount": order.estimate_amount}
+    return EstimateOut(id=order.id, stage=order.stage.value, estimate_amount=order.estimate_amount)
 
 
-@router.post("/orders/{order_id}/estimate/decision", tags=["orders"], summary="Approve or decline the estimate")
-def decide_estimate(order_id: Id, body: DecisionIn, eng: EngineDep, actor: ActorDep) -> dict[str, Any]:
+@router.post("/orders/{order_id}/estimate/decision", tags=["orders"], summary="Approve or decline the estimate",
+             response_model=DecisionOut)
+def decide_estimate(order_id: Id, body: DecisionIn, eng: EngineDep, actor: ActorDep) -> DecisionOut:
     """The customer's answer (or staff recording it)."""
     order = orders.decide_estimate(uow(eng, actor), order_id, body.approve, tracking_code=body.tracking_code)
-    return {"id": order.id, "stage": order.stage.value, "estimate_status": order.estimate_status.value}
+    return DecisionOut(id=order.id, stage=order.stage.value, estimate_status=order.estimate_status.value)
 
 
 @router.get("/orders/{order_id}/parts", tags=["inventory"], summary="An order's part reservations",

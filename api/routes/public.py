@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,10 +9,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from api.deps import EngineDep, PublicDep, uow
 from api.ratelimit import client_address, limit_public, limit_sign_in
 from api.routes.auth import token_out
-from api.schemas import ERRORS, ReceiptOut, RequestIn, TokenIn, TokenOut
+from api.schemas import ERRORS, ReceiptOut, RequestIn, TokenIn, TokenOut, decoded
 from ops_db.identity.service import authenticate, resolve_tenant
-from ops_db.kit.errors import ValidationError, Verbatim
 from ops_db.orders import service as orders
+from ops_db.orders.schemas import Tracking
 from ops_db.tracking import service as tracking
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(limit_public)], responses=ERRORS)
@@ -36,22 +34,14 @@ def token(body: TokenIn, request: Request, eng: EngineDep) -> TokenOut:
              summary="Submit a repair request (no account needed)")
 def submit_request(body: RequestIn, eng: EngineDep, actor: PublicDep) -> ReceiptOut:
     """Record the request and open the order; the order number and tracking code come back at once."""
-    photos = []
-    for photo in body.photos:
-        try:
-            content = base64.b64decode(photo.content_base64, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValidationError("The photo {name} is not valid base64.", name=Verbatim(photo.filename)) from None
-        photos.append(orders.FileIn(photo.filename, photo.content_type, content))
-    receipt = orders.submit_request(uow(eng, actor), orders.RequestIn(
-        contact_name=body.contact_name, item_type=body.item_type, problem_description=body.problem_description,
-        contact_email=body.contact_email, contact_phone=body.contact_phone, item_description=body.item_description,
-        preferred_time=body.preferred_time, photos=tuple(photos)))
+    receipt = orders.submit_request(uow(eng, actor), orders.RequestIn(**{**dict(body),
+                                                                        "photos": decoded(body.photos)}))
     return ReceiptOut(order_id=receipt.order_id, order_number=receipt.order_number,
                       tracking_code=receipt.tracking_code)
 
 
-@router.get("/track/{order_number}", tags=["portal"], summary="Track an order by number and code")
+@router.get("/track/{order_number}", tags=["portal"], summary="Track an order by number and code",
+            response_model=Tracking)
 def track(order_number: str, code: Annotated[str, Query(min_length=1, max_length=64)], eng: EngineDep,
           actor: PublicDep) -> dict[str, Any]:
     """Stage, timeline, estimate and invoice of an order, for whoever holds its tracking code."""

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 from sqlalchemy import func, or_, select, text
 
@@ -21,40 +21,46 @@ from ops_db.orders.models import (
     ServiceOrder,
     Stage,
 )
+from ops_db.orders.schemas import EventRow, OrderDetail, OrderLineRow, OrderRow, Totals
 from ops_db.orders.stages import allowed_transitions
 
 
-def order_dict(uow: UnitOfWork, order: ServiceOrder, *, with_details: bool = False) -> dict[str, Any]:
+@overload
+def order_dict(uow: UnitOfWork, order: ServiceOrder, *, with_details: Literal[False] = False) -> OrderRow: ...
+@overload
+def order_dict(uow: UnitOfWork, order: ServiceOrder, *, with_details: Literal[True]) -> OrderDetail: ...
+def order_dict(uow: UnitOfWork, order: ServiceOrder, *, with_details: bool = False) -> OrderRow | OrderDetail:
     """An order as plain data (with lines, totals and timeline when asked)."""
-    data: dict[str, Any] = {
-        "id": order.id, "order_number": order.order_number, "stage": order.stage.value,
-        "priority": order.priority.value, "location": order.location.value, "customer_id": order.customer_id,
-        "equipment_id": order.equipment_id, "problem_description": order.problem_description,
-        "assigned_technician_id": order.assigned_technician_id, "estimate_amount": order.estimate_amount,
-        "estimate_status": order.estimate_status.value, "received_at": order.received_at,
-        "promised_at": order.promised_at, "completed_at": order.completed_at, "closed_at": order.closed_at,
-        "is_warranty_repair": order.is_warranty_repair, "allowed_transitions": [s.value for s in
-                                                                                allowed_transitions(order)],
-    }
-    if with_details:
-        data["lines"] = [{"id": ln.id, "line_no": ln.line_no, "kind": ln.kind.value, "description": ln.description,
-                          "quantity": ln.quantity, "unit_price": ln.unit_price, "tax_rate_pct": ln.tax_rate_pct,
-                          "part_id": ln.part_id} for ln in _lines(uow, order.id)]
-        data["totals"] = order_totals(uow, order.id)
-        data["events"] = timeline(uow, order.id)
-    return data
+    data = OrderRow(
+        id=order.id, order_number=order.order_number, stage=order.stage.value,
+        priority=order.priority.value, location=order.location.value, customer_id=order.customer_id,
+        equipment_id=order.equipment_id, problem_description=order.problem_description,
+        assigned_technician_id=order.assigned_technician_id, estimate_amount=order.estimate_amount,
+        estimate_status=order.estimate_status.value, received_at=order.received_at,
+        promised_at=order.promised_at, completed_at=order.completed_at, closed_at=order.closed_at,
+        is_warranty_repair=order.is_warranty_repair, allowed_transitions=[s.value for s in
+                                                                          allowed_transitions(order)],
+    )
+    if not with_details:
+        return data
+    lines = [OrderLineRow(id=ln.id, line_no=ln.line_no, kind=ln.kind.value, description=ln.description,
+                          quantity=ln.quantity, unit_price=ln.unit_price, tax_rate_pct=ln.tax_rate_pct,
+                          part_id=ln.part_id) for ln in _lines(uow, order.id)]
+    totals = order_totals(uow, order.id)
+    return OrderDetail(**data, lines=lines, totals=Totals(subtotal=totals["subtotal"], tax=totals["tax"],
+                                                          total=totals["total"]), events=timeline(uow, order.id))
 
 
-def timeline(uow: UnitOfWork, order_id: int) -> list[dict[str, Any]]:
+def timeline(uow: UnitOfWork, order_id: int) -> list[EventRow]:
     """The order's events, oldest first."""
     rows = uow.session.execute(select(OrderEvent).where(OrderEvent.order_id == order_id)
                                .order_by(OrderEvent.occurred_at, OrderEvent.id)).scalars()
-    return [{"event": e.event_type.value, "from_stage": e.from_stage.value if e.from_stage else None,
-             "to_stage": e.to_stage.value if e.to_stage else None, "at": e.occurred_at, "by": e.actor_label}
+    return [EventRow(event=e.event_type.value, from_stage=e.from_stage.value if e.from_stage else None,
+                     to_stage=e.to_stage.value if e.to_stage else None, at=e.occurred_at, by=e.actor_label)
             for e in rows]
 
 
-def get_order(uow: UnitOfWork, order_id: int) -> dict[str, Any]:
+def get_order(uow: UnitOfWork, order_id: int) -> OrderDetail:
     """One order with lines, totals and timeline."""
     with uow:
         uow.actor.require("orders.read")
@@ -62,7 +68,7 @@ def get_order(uow: UnitOfWork, order_id: int) -> dict[str, Any]:
 
 
 def list_orders(uow: UnitOfWork, *, stage: str | None = None, customer_id: int | None = None,
-                q: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+                q: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[OrderRow], int]:
     """A page of orders, newest first, filtered by stage, customer or a search on number, name, phone, serial."""
     limit, offset = bounds.page(limit, offset)
     with uow:

@@ -1,38 +1,59 @@
-"""The shapes that go into the orders services and come back: uploads, requests, intake, lines, receipts."""
+"""The shapes that go into the orders services and come back: uploads, requests, intake, lines, stage changes,
+estimates, receipts, and the order rows the API and the pages read (see ``ops_db.kit.schemas``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Annotated
 
-from ops_db.customers.service import CustomerIn
+from pydantic import ConfigDict, Field, with_config
+from typing_extensions import TypedDict
+
+from ops_db.customers.schemas import CustomerIn
+from ops_db.kit.schemas import Amount, Choice, Day, Email, Id, Instant, Moment, Money, Name, Phone, Price, Qty, Shape
 from ops_db.orders.models import (
+    EstimateStatus,
+    EventType,
+    LineKind,
+    Priority,
     RequestChannel,
+    ServiceLocation,
+    Stage,
 )
+
+Problem = Annotated[str, Field(min_length=1, max_length=10_000)]
 
 
 @dataclass(frozen=True)
 class FileIn:
-    """An uploaded file (photo of the damage, a receipt)."""
+    """An uploaded file (photo of the damage, a receipt); pages build it from an upload, the API from a
+    :class:`PhotoIn`."""
 
     filename: str
     content_type: str
     content: bytes
 
 
-@dataclass(frozen=True)
-class RequestIn:
+class PhotoIn(Shape):
+    """A file as JSON carries it: its bytes in base64."""
+
+    filename: Annotated[str, Field(min_length=1, max_length=255)]
+    content_type: Annotated[str, Field(min_length=3, max_length=100)]
+    content_base64: Annotated[str, Field(min_length=1, max_length=28_000_000)]
+
+
+class RequestIn(Shape):
     """A repair request from the public portal: no account needed."""
 
-    contact_name: str
-    item_type: str
-    problem_description: str
-    contact_email: str | None = None
-    contact_phone: str | None = None
-    item_description: str | None = None
-    preferred_time: str | None = None
-    channel: str = RequestChannel.WEB.value
+    contact_name: Name
+    item_type: Annotated[str, Field(min_length=1, max_length=100)]
+    problem_description: Problem
+    contact_email: Email | None = None
+    contact_phone: Phone | None = None
+    item_description: Annotated[str | None, Field(max_length=2000)] = None
+    preferred_time: Annotated[str | None, Field(max_length=500)] = None
+    channel: Choice[RequestChannel] = RequestChannel.WEB
     photos: tuple[FileIn, ...] = ()
 
 
@@ -46,36 +67,204 @@ class Receipt:
     request_id: int | None = None
 
 
-@dataclass(frozen=True)
-class IntakeIn:
-    """Front desk intake on one screen: customer, device, warranty and problem together."""
+class IntakeIn(Shape):
+    """Front desk intake on one screen: customer (a new one, or ``customer_id``), device, warranty and problem."""
 
-    customer: CustomerIn | None
-    problem_description: str
-    customer_id: int | None = None
-    equipment_id: int | None = None
-    model_id: int | None = None
-    serial_number: str | None = None
-    purchase_date: date | None = None
-    manufacturer_warranty_until: date | None = None
-    priority: str = "normal"
-    location: str = "workshop"
-    required_skill_id: int | None = None
-    estimated_minutes: int | None = None
-    promised_at: datetime | None = None
-    photos: tuple[FileIn, ...] = field(default_factory=tuple)
+    customer: CustomerIn | None = None
+    problem_description: Problem
+    customer_id: Id | None = None
+    equipment_id: Id | None = None
+    model_id: Id | None = None
+    serial_number: Annotated[str | None, Field(max_length=100)] = None
+    purchase_date: Day | None = None
+    manufacturer_warranty_until: Day | None = None
+    priority: Choice[Priority] = Priority.NORMAL
+    location: Choice[ServiceLocation] = ServiceLocation.WORKSHOP
+    required_skill_id: Id | None = None
+    estimated_minutes: Annotated[int | None, Field(ge=1, le=10_000)] = None
+    promised_at: Moment | None = None
+    photos: tuple[FileIn, ...] = ()
 
 
-@dataclass(frozen=True)
-class LineIn:
+class LineIn(Shape):
     """A charge to add: a catalogue service, labour, a part, goods, a consumable, or a discount."""
 
-    kind: str
-    quantity: Decimal = Decimal(1)
-    description: str | None = None
-    unit_price: Decimal | None = None
-    service_item_id: int | None = None
-    part_id: int | None = None
-    technician_id: int | None = None
-    unit_cost: Decimal | None = None
-    warranty_months: int | None = None
+    kind: Choice[LineKind]
+    quantity: Qty = Decimal(1)
+    description: Annotated[str | None, Field(max_length=300)] = None
+    unit_price: Price | None = None
+    service_item_id: Id | None = None
+    part_id: Id | None = None
+    technician_id: Id | None = None
+    unit_cost: Price | None = None
+    warranty_months: Annotated[int | None, Field(ge=0, le=120)] = None
+
+
+class TransitionIn(Shape):
+    """Move an order to another stage (``expected_stage``: only if it is still there)."""
+
+    to_stage: Choice[Stage]
+    reason: Annotated[str | None, Field(max_length=2000)] = None
+    expected_stage: Choice[Stage] | None = None
+
+
+class EstimateIn(Shape):
+    """The price to ask the customer to approve (none: the order's current total)."""
+
+    amount: Amount | None = None
+
+
+class DecisionIn(Shape):
+    """The customer's answer to an estimate (the tracking code when the customer answers)."""
+
+    approve: bool
+    tracking_code: Annotated[str | None, Field(max_length=64)] = None
+
+
+# ---- outputs ----------------------------------------------------------------------------------------------------
+EXACT = ConfigDict(extra="forbid")  # an output row has exactly its declared keys
+
+
+@with_config(EXACT)
+class OrderLineRow(TypedDict):
+    """A line of an order."""
+
+    id: int
+    line_no: int
+    kind: Choice[LineKind]
+    description: str
+    quantity: Money
+    unit_price: Money
+    tax_rate_pct: Money
+    part_id: int | None
+
+
+@with_config(EXACT)
+class Totals(TypedDict):
+    """An order's lines added up (a discount can't push the tax below zero)."""
+
+    subtotal: Money
+    tax: Money
+    total: Money
+
+
+@with_config(EXACT)
+class EventRow(TypedDict):
+    """One event of an order's timeline."""
+
+    event: Choice[EventType]
+    from_stage: Choice[Stage] | None
+    to_stage: Choice[Stage] | None
+    at: Instant
+    by: str | None
+
+
+@with_config(EXACT)
+class OrderRow(TypedDict):
+    """An order as a list shows it."""
+
+    id: int
+    order_number: str
+    stage: Choice[Stage]
+    priority: Choice[Priority]
+    location: Choice[ServiceLocation]
+    customer_id: int
+    equipment_id: int | None
+    problem_description: str
+    assigned_technician_id: int | None
+    estimate_amount: Money | None
+    estimate_status: Choice[EstimateStatus]
+    received_at: Instant
+    promised_at: Instant | None
+    completed_at: Instant | None
+    closed_at: Instant | None
+    is_warranty_repair: bool
+    allowed_transitions: list[Choice[Stage]]
+
+
+@with_config(EXACT)
+class OrderDetail(OrderRow):
+    """An order in full: its lines, their totals and its timeline."""
+
+    lines: list[OrderLineRow]
+    totals: Totals
+    events: list[EventRow]
+
+
+@with_config(EXACT)
+class StageOut(TypedDict):
+    """An order after a stage change."""
+
+    id: int
+    order_number: str
+    stage: Choice[Stage]
+
+
+@with_config(EXACT)
+class LineOut(TypedDict):
+    """A line just added."""
+
+    id: int
+    line_no: int
+    kind: Choice[LineKind]
+    description: str
+    quantity: Money
+    unit_price: Money
+    tax_rate_pct: Money
+
+
+@with_config(EXACT)
+class EstimateOut(TypedDict):
+    """An order whose estimate was just sent."""
+
+    id: int
+    stage: Choice[Stage]
+    estimate_amount: Money | None
+
+
+@with_config(EXACT)
+class DecisionOut(TypedDict):
+    """An order after the customer's answer to the estimate."""
+
+    id: int
+    stage: Choice[Stage]
+    estimate_status: Choice[EstimateStatus]
+
+
+@with_config(EXACT)
+class TrackedInvoice(TypedDict):
+    """The invoice of a tracked order: what it comes to and what is still due."""
+
+    number: str
+    status: str  # billing's InvoiceStatus: orders sits below billing and does not import it
+    total: Money
+    due: Money
+
+
+@with_config(EXACT)
+class TrackedStage(TypedDict):
+    """A stage the tracked order reached, and when."""
+
+    stage: Choice[Stage]
+    at: Instant
+
+
+@with_config(EXACT)
+class Tracking(TypedDict):
+    """What whoever holds an order's tracking code sees: stage, visit, estimate, invoice and timeline."""
+
+    order_id: int
+    technician: str | None
+    eta: Instant | None
+    time_zone: str
+    currency: str
+    order_number: str
+    stage: Choice[Stage]
+    received_at: Instant
+    promised_at: Instant | None
+    completed_at: Instant | None
+    estimate_amount: Money | None
+    estimate_status: Choice[EstimateStatus]
+    total: Money
+    invoice: TrackedInvoice | None
+    timeline: list[TrackedStage]

@@ -1,5 +1,5 @@
-"""What the API promises in OpenAPI: inputs take their enums from the models, and a page's ``total`` counts every
-matching row, not just the rows of the page."""
+"""What the API promises in OpenAPI: every answer has a declared, typed shape; inputs take their enums from the
+models; and a page's ``total`` counts every matching row, not just the rows of the page."""
 
 from __future__ import annotations
 
@@ -42,6 +42,33 @@ def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in schema:
         schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
     return schema
+
+
+def _typed(spec: dict[str, Any], schema: dict[str, Any]) -> bool:
+    """An object with named properties (or a list of such), not ``{}`` or a free-form object."""
+    schema = _resolve(spec, schema)
+    if schema.get("type") == "array":
+        return _typed(spec, schema.get("items", {}))
+    return schema.get("type") == "object" and bool(schema.get("properties"))
+
+
+def test_every_route_declares_a_typed_success_response() -> None:
+    spec = create_app("postgresql+psycopg://nobody@127.0.0.1:1/none").openapi()
+    untyped, operations = [], 0
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            operations += 1
+            success = {code: r for code, r in operation["responses"].items() if code.startswith("2")}
+            assert success, f"{method.upper()} {path} declares no success response"
+            for code, response in success.items():
+                if code == "204":
+                    assert "content" not in response, f"{method.upper()} {path}: a 204 has no body"
+                    continue
+                schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+                if not _typed(spec, schema):
+                    untyped.append(f"{method.upper()} {path} {code}: {schema}")
+    assert operations >= 30
+    assert untyped == []
 
 
 def test_input_enums_are_the_models_enums() -> None:
