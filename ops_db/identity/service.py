@@ -446,8 +446,8 @@ def create_user(
         if not roles:
             raise ValidationError("Give the user at least one role.")
         # Another company's customer is hidden by row-level security: the same sentence as one that does not exist.
-        if customer_id is not None and uow.session.get(Customer, customer_id) is None:
-            raise NotFound("Customer {customer} does not exist.", customer=customer_id)
+        if customer_id is not None:
+            uow.get(Customer, customer_id)
         user = User(tenant_id=uow.actor.tenant_id, email=email, full_name=full_name,
                     password_hash=hash_password(password), customer_id=customer_id, phone=phone)
         uow.session.add(user)
@@ -462,8 +462,7 @@ def grant_roles(uow: UnitOfWork, user_id: int, roles: list[str]) -> None:
     """Give a user more roles."""
     with uow:
         uow.actor.require("identity.manage_users")
-        if uow.session.get(User, user_id) is None:
-            raise NotFound("User {user} does not exist.", user=user_id)
+        uow.get(User, user_id)
         _grant(uow, user_id, roles)
         uow.audit("user.grant", "users", user_id, after={"roles": sorted(roles)})
         uow.commit()

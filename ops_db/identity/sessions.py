@@ -29,7 +29,7 @@ from ops_db.i18n import N_
 from ops_db.identity.models import User
 from ops_db.identity.service import AuthenticationFailed, SignIn, actor_of
 from ops_db.kit import keys
-from ops_db.kit.errors import NotFound, ValidationError
+from ops_db.kit.errors import ValidationError
 from ops_db.kit.uow import Actor, UnitOfWork
 
 ACCESS_TTL = timedelta(minutes=15)
@@ -258,8 +258,7 @@ def sign_out_everywhere(uow: UnitOfWork, user_id: int | None = None) -> int:
         own = target == actor.user_id
         if not own:
             actor.require("identity.manage_users")
-            if uow.session.get(User, target) is None:
-                raise NotFound("User {user} does not exist.", user=target)
+            uow.get(User, target)
         ended = _end(uow, "user_id = :u", {"u": target}, "signed_out_everywhere" if own else "signed_out_by_admin")
         uow.audit("user.sign_out_everywhere", "users", target, after={"sessions_ended": ended})
         uow.commit()
