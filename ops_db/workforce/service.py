@@ -13,7 +13,7 @@ from ops_db.comms.service import notify_customer
 from ops_db.i18n import N_
 from ops_db.identity.models import User
 from ops_db.kit import bounds
-from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from ops_db.kit.errors import Conflict, PermissionDenied, ValidationError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.events import OrderCancelled
 from ops_db.orders.models import OPEN_STAGES, ServiceOrder
@@ -49,8 +49,8 @@ def create_technician(uow: UnitOfWork, data: TechnicianIn) -> Technician:
         if not 1 <= data.max_daily_minutes <= 1440 or not 0 <= data.max_travel_minutes <= 1440:
             raise ValidationError("Daily limits must be within one day.")
         # Another company's user is hidden by row-level security: the same sentence as one that does not exist.
-        if data.user_id is not None and uow.session.get(User, data.user_id) is None:
-            raise NotFound("User {user} does not exist.", user=data.user_id)
+        if data.user_id is not None:
+            uow.get(User, data.user_id)
         tech = Technician(tenant_id=uow.actor.tenant_id, name=name, email=data.email, phone=data.phone,
                           hourly_cost=hourly_cost, home_latitude=data.home_latitude,
                           home_longitude=data.home_longitude, user_id=data.user_id,
@@ -176,8 +176,8 @@ def book_in(uow: UnitOfWork, order_id: int, technician_id: int, starts_at: datet
     if not tech.is_active:
         raise Conflict("{technician} is not active.", technician=tech.name)
     _check_availability(uow, tech, starts_at, ends_at)
-    if plan_item_id is not None and uow.session.get(PlanItem, plan_item_id) is None:
-        raise NotFound("Plan item {item} does not exist.", item=plan_item_id)
+    if plan_item_id is not None:
+        uow.get(PlanItem, plan_item_id)
     booking = Booking(tenant_id=tech.tenant_id, technician_id=tech.id, order_id=order.id,
                       planned=Range(starts_at, ends_at), status=BookingStatus.CONFIRMED, source=source,
                       plan_item_id=plan_item_id, travel_minutes=max(0, travel_minutes))
