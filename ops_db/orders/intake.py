@@ -242,8 +242,8 @@ def register_intake(uow: UnitOfWork, data: IntakeIn) -> Receipt:
 
 def check_required_skill(uow: UnitOfWork, skill_id: int | None) -> None:
     """Refuse a required skill that does not exist; another company's skill gets the same sentence."""
-    if skill_id is not None and uow.session.get(Skill, skill_id) is None:
-        raise NotFound("Skill {skill} does not exist.", skill=skill_id)
+    if skill_id is not None:
+        uow.get(Skill, skill_id)
 
 
 def _intake_equipment(uow: UnitOfWork, customer: Customer, data: IntakeIn) -> Equipment | None:

@@ -63,15 +63,10 @@ def _line_references(uow: UnitOfWork, line: LineIn) -> tuple[Part | None, Servic
     Row-level security hides another company's rows, so an id of theirs gets the same sentence as an id that
     does not exist (a difference would tell the caller which ids exist elsewhere); the composite foreign keys
     refuse it again should a lookup ever be missed."""
-    session = uow.session
-    part = session.get(Part, line.part_id) if line.part_id is not None else None
-    if line.part_id is not None and part is None:
-        raise NotFound("Part {part} does not exist.", part=line.part_id)
-    item = session.get(ServiceCatalogItem, line.service_item_id) if line.service_item_id is not None else None
-    if line.service_item_id is not None and item is None:
-        raise NotFound("Service {service} does not exist.", service=line.service_item_id)
-    if line.technician_id is not None and session.get(Technician, line.technician_id) is None:
-        raise NotFound("Technician {technician} does not exist.", technician=line.technician_id)
+    part = uow.get(Part, line.part_id) if line.part_id is not None else None
+    item = uow.get(ServiceCatalogItem, line.service_item_id) if line.service_item_id is not None else None
+    if line.technician_id is not None:
+        uow.get(Technician, line.technician_id)
     return part, item
 
 

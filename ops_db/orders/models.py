@@ -127,6 +127,7 @@ class ServiceCatalogItem(IdMixin, TenantMixin, TimestampMixin, Base):
     """A service the company sells (diagnostics, screen replacement, boiler service)."""
 
     __tablename__ = "service_catalog_items"
+    not_found: ClassVar[str] = N_("Service {service} does not exist.")  # what uow.get says when there is none
 
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
