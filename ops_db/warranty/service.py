@@ -12,7 +12,7 @@ from ops_db.comms.service import notify_customer
 from ops_db.i18n import N_
 from ops_db.kit import bounds
 from ops_db.kit.dates import add_months
-from ops_db.kit.errors import Conflict, NotFound, ValidationError
+from ops_db.kit.errors import Conflict, ValidationError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.events import OrderReady
 from ops_db.orders.models import OrderLine, ServiceOrder
@@ -70,12 +70,8 @@ def file_claim(uow: UnitOfWork, warranty_id: int, order_id: int, amount: Any, re
     """Claim the cost of a repair against a warranty that covered the device when the order came in."""
     with uow:
         uow.actor.require("warranty.claim")
-        warranty = uow.session.get(Warranty, warranty_id)
-        order = uow.session.get(ServiceOrder, order_id)
-        if warranty is None:
-            raise NotFound("Warranty {warranty} does not exist.", warranty=warranty_id)
-        if order is None:
-            raise NotFound("Order {order} does not exist.", order=order_id)
+        warranty = uow.get(Warranty, warranty_id)
+        order = uow.get(ServiceOrder, order_id)
         if order.equipment_id != warranty.equipment_id:
             raise Conflict("That warranty is for another device.")
         # Warranty days are UTC days (they start on uow.now()'s date); the database hands received_at back in its
