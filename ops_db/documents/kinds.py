@@ -235,9 +235,7 @@ def release_act(ctx: Context, order_id: int) -> Document:
 
 def _invoice(ctx: Context, invoice_id: int) -> Invoice:
     ctx.uow.actor.require("billing.read")
-    invoice = ctx.uow.session.get(Invoice, invoice_id)
-    if invoice is None:
-        raise NotFound("Invoice {invoice} does not exist.", invoice=invoice_id)
+    invoice = ctx.uow.get(Invoice, invoice_id)
     return invoice
 
 
@@ -325,9 +323,7 @@ def warranty_certificate(ctx: Context, warranty_id: int) -> Document:
 def purchase_order(ctx: Context, po_id: int) -> Document:
     """What we order from a supplier, where to deliver it, at what cost."""
     ctx.uow.actor.require("inventory.read")
-    po = ctx.uow.session.get(PurchaseOrder, po_id)
-    if po is None:
-        raise NotFound("Purchase order {po} does not exist.", po=po_id)
+    po = ctx.uow.get(PurchaseOrder, po_id)
     w, t = ctx.writer, ctx.writer.t
     supplier = ctx.uow.session.get(Supplier, po.supplier_id)
     location = ctx.uow.session.get(StockLocation, po.deliver_to_location_id)
