@@ -28,7 +28,7 @@ from ops_db.comms.service import notify_customer
 from ops_db.i18n import N_, Word
 from ops_db.identity.models import Tenant
 from ops_db.kit import bounds
-from ops_db.kit.errors import Conflict, NotFound, ValidationError
+from ops_db.kit.errors import Conflict, ValidationError, not_found
 from ops_db.kit.numbers import next_number
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import EventType, OrderLine, ServiceOrder, Stage
@@ -146,7 +146,7 @@ def record_payment(uow: UnitOfWork, invoice_id: int, amount: Any, method: str, i
                                   choices=", ".join(m.value for m in PaymentMethod)) from None
         invoice = _invoice(uow, invoice_id, lock=True)  # serialises payments on one invoice
         if actor.is_customer and invoice.customer_id != actor.customer_id:
-            raise NotFound("Invoice {invoice} does not exist.", invoice=invoice_id)
+            raise not_found(Invoice, invoice_id)  # another customer's invoice reads like none
         existing = uow.session.execute(select(Payment).where(Payment.idempotency_key == key)).scalar_one_or_none()
         if existing is not None:
             if existing.invoice_id != invoice.id or existing.amount != value:

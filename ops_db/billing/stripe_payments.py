@@ -31,7 +31,7 @@ from ops_db.billing.models import Invoice, InvoiceStatus, Payment, PaymentProvid
 from ops_db.billing.service import balance, check_refund, record_payment, refund
 from ops_db.i18n import N_
 from ops_db.identity.service import fernet
-from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from ops_db.kit.errors import Conflict, PermissionDenied, ValidationError, not_found
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.settings import Settings
 
@@ -157,9 +157,9 @@ def checkout_url(uow: UnitOfWork, config: StripeConfig | None, invoice_id: int, 
     with uow:
         actor = uow.actor
         actor.require("billing.pay_online")  # paying through the provider, not recording money as received
-        invoice = uow.session.get(Invoice, invoice_id)
-        if invoice is None or (actor.is_customer and invoice.customer_id != actor.customer_id):
-            raise NotFound("Invoice {invoice} does not exist.", invoice=invoice_id)
+        invoice = uow.get(Invoice, invoice_id)
+        if actor.is_customer and invoice.customer_id != actor.customer_id:
+            raise not_found(Invoice, invoice_id)  # another customer's invoice reads like none
         if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID):
             raise Conflict("Invoice {invoice} is {status}; there is nothing to pay.", invoice=invoice.invoice_number,
                            status=invoice.status.value)
