@@ -9,7 +9,7 @@ from ops_db import i18n
 from ops_db.comms.service import notify_customer, notify_user
 from ops_db.i18n import N_
 from ops_db.identity.models import Tenant
-from ops_db.kit.errors import Conflict, NotFound
+from ops_db.kit.errors import Conflict, not_found
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.common import _event, _money, load_order
 from ops_db.orders.lifecycle import _apply_transition
@@ -70,7 +70,7 @@ def decide_estimate(uow: UnitOfWork, order_id: int, approve: bool, *, tracking_c
             # Bytes: hmac refuses to compare text that is not ASCII (a full-width code must be a plain no).
             theirs = hmac.compare_digest(order.tracking_code.encode(), (tracking_code or "").encode())
         if not theirs:
-            raise NotFound("Order {order} does not exist.", order=order_id)
+            raise not_found(ServiceOrder, order_id)  # a wrong code or another customer's order reads like none
         if order.estimate_status != EstimateStatus.PENDING:
             raise Conflict("There is no estimate waiting for a decision on order {number}.",
                            number=order.order_number)

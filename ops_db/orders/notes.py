@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ops_db.i18n import N_
-from ops_db.kit.errors import Conflict, NotFound, ValidationError
+from ops_db.kit.errors import Conflict, ValidationError, not_found
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.common import _clean_text, _event, load_order
 from ops_db.orders.models import (
@@ -66,7 +66,7 @@ def rate_order(uow: UnitOfWork, order_id: int, score: int, comment: str | None =
         uow.actor.require("orders.rate")
         order = load_order(uow, order_id, lock=True)
         if uow.actor.is_customer and order.customer_id != uow.actor.customer_id:
-            raise NotFound("Order {order} does not exist.", order=order_id)
+            raise not_found(ServiceOrder, order_id)  # another customer's order reads like none
         if order.stage not in (Stage.READY, Stage.CLOSED):
             raise Conflict("You can rate an order once the work is finished.")
         if not isinstance(score, int) or not 1 <= score <= 5:
