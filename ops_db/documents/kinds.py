@@ -26,7 +26,7 @@ from ops_db.documents.pdf import Brand
 from ops_db.i18n import N_, value_words
 from ops_db.identity.models import Tenant
 from ops_db.inventory.models import Part, PurchaseOrder, PurchaseOrderLine, StockLocation, Supplier
-from ops_db.kit.errors import NotFound
+from ops_db.kit.errors import NotFound, not_found
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import OrderLine, OrderSignoff, ServiceOrder
 from ops_db.orders.service import line_amounts, load_order, order_totals
@@ -275,10 +275,10 @@ def invoice(ctx: Context, invoice_id: int) -> Document:
 def refund_note(ctx: Context, refund_id: int) -> Document:
     """Money given back: which payment, how much and why."""
     ctx.uow.actor.require("billing.read")
-    refund = ctx.uow.session.get(Refund, refund_id)
-    payment = ctx.uow.session.get(Payment, refund.payment_id) if refund else None
-    if refund is None or payment is None:
-        raise NotFound("Refund {refund} does not exist.", refund=refund_id)
+    refund = ctx.uow.get(Refund, refund_id)
+    payment = ctx.uow.session.get(Payment, refund.payment_id)
+    if payment is None:  # a payment the reader may not see: the refund reads like none
+        raise not_found(Refund, refund_id)
     inv = _invoice(ctx, payment.invoice_id)
     w, t = ctx.writer, ctx.writer.t
     w.currency = inv.currency
@@ -298,10 +298,10 @@ def refund_note(ctx: Context, refund_id: int) -> Document:
 def warranty_certificate(ctx: Context, warranty_id: int) -> Document:
     """What is covered, for which device, until when."""
     ctx.uow.actor.require("warranty.read")
-    warranty = ctx.uow.session.get(Warranty, warranty_id)
-    equipment = ctx.uow.session.get(Equipment, warranty.equipment_id) if warranty else None
-    if warranty is None or equipment is None:
-        raise NotFound("Warranty {warranty} does not exist.", warranty=warranty_id)
+    warranty = ctx.uow.get(Warranty, warranty_id)
+    equipment = ctx.uow.session.get(Equipment, warranty.equipment_id)
+    if equipment is None:  # a device the reader may not see: the warranty reads like none
+        raise not_found(Warranty, warranty_id)
     w, t = ctx.writer, ctx.writer.t
     device, serial = _device(ctx.uow, equipment.id)
     order = ctx.uow.session.get(ServiceOrder, warranty.order_id) if warranty.order_id else None
