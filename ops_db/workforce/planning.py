@@ -1,6 +1,6 @@
 """Dispatch planning on the database side: the day's snapshot, proposed plans, their diff, accepting, re-planning.
 
-``ops_db`` does not know the optimizer (ARCHITECTURE.md keeps the two apart). They meet on a plain,
+``ops_db`` does not know the optimizer (docs/architecture.md keeps the two apart). They meet on a plain,
 JSON-ready *snapshot* of a dispatch day (``snapshot``) and a list of plain plan items
 (``save_proposed_plan``); ``optimizer.snapshot`` turns the one into a ``Problem`` and a ``Plan``
 back into items.
