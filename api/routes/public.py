@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -12,8 +12,8 @@ from api.routes.auth import token_out
 from api.schemas import ERRORS, ReceiptOut, RequestIn, TokenIn, TokenOut, decoded
 from ops_db.identity.service import authenticate, resolve_tenant
 from ops_db.orders import service as orders
-from ops_db.orders.schemas import Tracking
 from ops_db.tracking import service as tracking
+from ops_db.tracking.schemas import Tracking
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(limit_public)], responses=ERRORS)
 
@@ -43,6 +43,6 @@ def submit_request(body: RequestIn, eng: EngineDep, actor: PublicDep) -> Receipt
 @router.get("/track/{order_number}", tags=["portal"], summary="Track an order by number and code",
             response_model=Tracking)
 def track(order_number: str, code: Annotated[str, Query(min_length=1, max_length=64)], eng: EngineDep,
-          actor: PublicDep) -> dict[str, Any]:
+          actor: PublicDep) -> Tracking:
     """Stage, timeline, estimate and invoice of an order, for whoever holds its tracking code."""
     return tracking.track(uow(eng, actor), order_number[:32], code)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, with_config
+from pydantic import Field, with_config
 from typing_extensions import TypedDict
 
 from ops_db.billing.models import InvoiceStatus, PaymentMethod
-from ops_db.kit.schemas import Choice, Id, Instant, Money, PositiveAmount, Shape
+from ops_db.kit.schemas import EXACT, Choice, Id, Instant, Money, PositiveAmount, Shape
 
-EXACT = ConfigDict(extra="forbid")  # an output row has exactly its declared keys
 Key = Annotated[str, Field(min_length=1, max_length=128)]
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, with_config
+from pydantic import Field, with_config
 from typing_extensions import TypedDict
 
-from ops_db.kit.schemas import Id, Instant, Shape
-
-EXACT = ConfigDict(extra="forbid")  # an output row has exactly its declared keys
+from ops_db.kit.schemas import EXACT, Id, Instant, Shape
 
 
 class ReadIn(Shape):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, with_config
 from typing_extensions import TypedDict
 
 from ops_db.customers.models import Channel, CustomerKind
 from ops_db.identity.schemas import Locale
-from ops_db.kit.schemas import Amount, Choice, Email, Latitude, Longitude, Money, Name, Phone, Shape
+from ops_db.kit.schemas import EXACT, Amount, Choice, Email, Latitude, Longitude, Money, Name, Phone, Shape
 
 
 class CustomerIn(Shape):
@@ -28,11 +28,12 @@ class CustomerIn(Shape):
     approval_threshold: Amount | None = None
 
 
+@with_config(EXACT)
 class CustomerRow(TypedDict):
     """The public fields of a customer."""
 
     id: int
-    kind: CustomerKind
+    kind: Choice[CustomerKind]
     name: str
     email: str | None
     phone: str | None

@@ -6,13 +6,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ConfigDict, with_config
+from pydantic import with_config
 from typing_extensions import TypedDict
 
 from ops_db.inventory.models import ReservationStatus
-from ops_db.kit.schemas import Choice, Id, Money, Qty, Shape
-
-EXACT = ConfigDict(extra="forbid")  # an output row has exactly its declared keys
+from ops_db.kit.schemas import EXACT, Choice, Id, Money, Qty, Shape
 
 
 class PartsAction(StrEnum):

@@ -128,6 +128,10 @@ class Shape(BaseModel):
 
 # ---- outputs ----------------------------------------------------------------------------------------------------
 
+EXACT = ConfigDict(extra="forbid")
+"""An output row's config (``@with_config(EXACT)``): exactly its declared keys, so a key a service adds without
+declaring it fails the API's tests instead of vanishing from the answer."""
+
 
 def _number(value: Decimal) -> int | float:
     # What the API has always sent for a decimal: a whole number as an integer, anything else as a float.

@@ -7,11 +7,26 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, with_config
+from pydantic import Field, with_config
 from typing_extensions import TypedDict
 
 from ops_db.customers.schemas import CustomerIn
-from ops_db.kit.schemas import Amount, Choice, Day, Email, Id, Instant, Moment, Money, Name, Phone, Price, Qty, Shape
+from ops_db.kit.schemas import (
+    EXACT,
+    Amount,
+    Choice,
+    Day,
+    Email,
+    Id,
+    Instant,
+    Moment,
+    Money,
+    Name,
+    Phone,
+    Price,
+    Qty,
+    Shape,
+)
 from ops_db.orders.models import (
     EstimateStatus,
     EventType,
@@ -122,7 +137,6 @@ class DecisionIn(Shape):
 
 
 # ---- outputs ----------------------------------------------------------------------------------------------------
-EXACT = ConfigDict(extra="forbid")  # an output row has exactly its declared keys
 
 
 @with_config(EXACT)
@@ -229,42 +243,3 @@ class DecisionOut(TypedDict):
     id: int
     stage: Choice[Stage]
     estimate_status: Choice[EstimateStatus]
-
-
-@with_config(EXACT)
-class TrackedInvoice(TypedDict):
-    """The invoice of a tracked order: what it comes to and what is still due."""
-
-    number: str
-    status: str  # billing's InvoiceStatus: orders sits below billing and does not import it
-    total: Money
-    due: Money
-
-
-@with_config(EXACT)
-class TrackedStage(TypedDict):
-    """A stage the tracked order reached, and when."""
-
-    stage: Choice[Stage]
-    at: Instant
-
-
-@with_config(EXACT)
-class Tracking(TypedDict):
-    """What whoever holds an order's tracking code sees: stage, visit, estimate, invoice and timeline."""
-
-    order_id: int
-    technician: str | None
-    eta: Instant | None
-    time_zone: str
-    currency: str
-    order_number: str
-    stage: Choice[Stage]
-    received_at: Instant
-    promised_at: Instant | None
-    completed_at: Instant | None
-    estimate_amount: Money | None
-    estimate_status: Choice[EstimateStatus]
-    total: Money
-    invoice: TrackedInvoice | None
-    timeline: list[TrackedStage]

@@ -6,7 +6,6 @@ sits above them, billing included, rather than inside orders (which billing buil
 from __future__ import annotations
 
 import hmac
-from typing import Any
 
 from sqlalchemy import select, text
 
@@ -17,9 +16,10 @@ from ops_db.kit.errors import NotFound
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import ServiceOrder
 from ops_db.orders.service import order_totals, timeline
+from ops_db.tracking.schemas import Tracking
 
 
-def track(uow: UnitOfWork, order_number: str, code: str) -> dict[str, Any]:
+def track(uow: UnitOfWork, order_number: str, code: str) -> Tracking:
     """Public tracking by order number and code: stage, timeline, estimate, what is owed; nothing else."""
     with uow:
         order = uow.session.execute(select(ServiceOrder).where(

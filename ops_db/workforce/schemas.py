@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, with_config
+from pydantic import Field, with_config
 from typing_extensions import TypedDict
 
-from ops_db.kit.schemas import Choice, Email, Id, Instant, Latitude, Longitude, Moment, Money, Name, Phone, Price, Shape
+from ops_db.kit.schemas import (
+    EXACT,
+    Choice,
+    Email,
+    Id,
+    Instant,
+    Latitude,
+    Longitude,
+    Moment,
+    Money,
+    Name,
+    Phone,
+    Price,
+    Shape,
+)
 from ops_db.workforce.models import BookingStatus
-
-EXACT = ConfigDict(extra="forbid")  # an output row has exactly its declared keys
 
 
 class TechnicianIn(Shape):
