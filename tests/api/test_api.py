@@ -170,7 +170,7 @@ def test_a_whole_repair_through_the_api(client: TestClient, shop: Shop) -> None:
 
 
 def _order_for(shop: Shop, name: str, email: str) -> tuple[int, int]:
-    customer = create_customer(shop.uow(), CustomerIn(name, email=email))
+    customer = create_customer(shop.uow(), CustomerIn(name=name, email=email))
     receipt = orders.register_intake(shop.uow(), orders.IntakeIn(customer=None, customer_id=customer.id,
                                                                  problem_description="x"))
     return customer.id, receipt.order_id
@@ -189,7 +189,7 @@ def test_customers_technicians_and_tenants_see_only_their_own(client: TestClient
     _assert_error(client.post(f"/api/v1/orders/{other}/transitions", headers=ann, json={"to_stage": "cancelled"}),
                   403)
 
-    tech = workforce.create_technician(shop.uow(), workforce.TechnicianIn("Tia", Decimal("30")))
+    tech = workforce.create_technician(shop.uow(), workforce.TechnicianIn(name="Tia", hourly_cost=Decimal("30")))
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
     workforce.book(shop.uow(), mine, tech.id, start, start + timedelta(hours=1))
     tia = _person(client, shop, "technician", technician_id=tech.id)

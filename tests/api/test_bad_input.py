@@ -71,7 +71,7 @@ def _one_sentence(reply: Any, status: int, code: str | None = None) -> str:
 
 
 def _open_order(shop: Shop) -> orders.Receipt:
-    customer = create_customer(shop.uow(), CustomerIn("Ana", email="ana@example.com"))
+    customer = create_customer(shop.uow(), CustomerIn(name="Ana", email="ana@example.com"))
     return orders.register_intake(shop.uow(), orders.IntakeIn(customer=None, customer_id=customer.id,
                                                               problem_description="Cracked screen"))
 
@@ -118,7 +118,7 @@ def test_a_service_refuses_nul_itself_and_the_database_error_reads_as_a_sentence
     with pytest.raises(ValidationError, match=r"^The note contains a NUL character, which cannot be stored\.$"):
         orders.add_note(shop.uow(), receipt.order_id, "bad\x00note")
     with pytest.raises(ValidationError, match=r"^A text contains a NUL character, which cannot be stored\.$"):
-        create_customer(shop.uow(), CustomerIn("Nul\x00Name", email="nul@example.com"))  # caught by the database
+        create_customer(shop.uow(), CustomerIn(name="Nul\x00Name", email="nul@example.com"))  # caught by the database
     from ops_db.kit.errors import NotFound
 
     with pytest.raises(NotFound):  # the slug lookup takes a NUL for an unknown company

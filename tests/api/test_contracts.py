@@ -90,7 +90,7 @@ def test_input_enums_are_the_models_enums() -> None:
 def test_stock_total_counts_every_matching_row_not_the_page(client: TestClient, admin: dict[str, str],
                                                              shop: Shop) -> None:
     with shop.uow() as uow:
-        location = uow.session.execute(text("SELECT id FROM stock_locations WHERE code = 'WH1'")).scalar_one()
+        location: int = uow.session.execute(text("SELECT id FROM stock_locations WHERE code = 'WH1'")).scalar_one()
     parts = [inventory.create_part(shop.uow(), f"P-{n}", f"Part {n}", unit_cost="1", sale_price="2").id
              for n in range(3)]
     for part in parts:

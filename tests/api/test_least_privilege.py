@@ -49,7 +49,7 @@ def _refused(reply: Any) -> None:
 
 def _customer_with_invoice(shop: Shop, email: str) -> tuple[int, int]:
     """A customer whose finished repair is invoiced: (customer id, invoice id)."""
-    customer = create_customer(shop.uow(), CustomerIn("Zoya", email=email))  # type: ignore[arg-type]
+    customer = create_customer(shop.uow(), CustomerIn(name="Zoya", email=email))  # type: ignore[arg-type]
     receipt = orders.register_intake(shop.uow(), orders.IntakeIn(  # type: ignore[arg-type]
         customer=None, customer_id=customer.id, problem_description="Screen"))
     orders.add_line(shop.uow(), receipt.order_id, orders.LineIn(  # type: ignore[arg-type]
@@ -61,7 +61,7 @@ def _customer_with_invoice(shop: Shop, email: str) -> tuple[int, int]:
 
 
 def _order_waiting_for_approval(shop: Shop, email: str) -> orders.Receipt:
-    customer = create_customer(shop.uow(), CustomerIn("Ivo", email=email))  # type: ignore[arg-type]
+    customer = create_customer(shop.uow(), CustomerIn(name="Ivo", email=email))  # type: ignore[arg-type]
     receipt = orders.register_intake(shop.uow(), orders.IntakeIn(  # type: ignore[arg-type]
         customer=None, customer_id=customer.id, problem_description="No power"))
     orders.transition(shop.uow(), receipt.order_id, "diagnostics")  # type: ignore[arg-type]
@@ -151,7 +151,7 @@ def test_read_routes_check_the_readers_permission(client: TestClient, shop: Shop
 
 def test_an_anonymous_request_with_a_customers_email_does_not_join_their_account(client: TestClient,
                                                                                 shop: Shop) -> None:
-    known = create_customer(shop.uow(), CustomerIn("Ann Known", email="ann@mail.example",  # type: ignore[arg-type]
+    known = create_customer(shop.uow(), CustomerIn(name="Ann Known", email="ann@mail.example",  # type: ignore[arg-type]
                                                    phone="+1 555 0100"))
     ann = _login(client, shop, "customer", customer_id=known.id)
     stranger = client.post("/api/v1/requests", headers={"X-Tenant": "acme"}, json={

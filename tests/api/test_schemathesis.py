@@ -53,7 +53,7 @@ def api_app(server_url: str) -> Iterator[tuple[FastAPI, Callable[[], dict[str, s
         migrate.upgrade(url)
         shop = Shop(url)
         receipt = orders.register_intake(shop.uow(), orders.IntakeIn(
-            customer=CustomerIn("Ana", email="ana@example.com"), problem_description="Broken hinge"))
+            customer=CustomerIn(name="Ana", email="ana@example.com"), problem_description="Broken hinge"))
         part = inventory.create_part(shop.uow(), "HNG-1", "Hinge", unit_cost="4", sale_price="12")
         inventory.adjust(shop.uow(), part.id, 1, 50, "count")
         orders.add_line(shop.uow(), receipt.order_id, orders.LineIn(kind="labour", description="Fix",

@@ -55,7 +55,7 @@ def _config(fake: Loopback) -> StripeConfig:
 def _invoice(shop: Shop, name: str = "Зоя Иванова", email: str = "zoya@mail.example",
              price: str = "100") -> tuple[int, int]:
     """A finished repair of ``price`` (plus 10 % tax) for a new customer, invoiced: (customer id, invoice id)."""
-    customer = create_customer(shop.uow(), CustomerIn(name, email=email))
+    customer = create_customer(shop.uow(), CustomerIn(name=name, email=email))
     receipt = orders.register_intake(shop.uow(), orders.IntakeIn(customer=None, customer_id=customer.id,
                                                                  problem_description="Screen"))
     orders.transition(shop.uow(), receipt.order_id, "diagnostics")
@@ -99,7 +99,7 @@ def test_pay_now_opens_a_checkout_for_what_is_due(shop: Shop, fake_stripe: Loopb
     assert call.path == "/v1/checkout/sessions"
     assert form["line_items[0][price_data][unit_amount]"] == ["11000"]  # 100.00 + 10 % tax, in cents
     assert form["metadata[invoice_id]"] == [str(invoice_id)] and form["mode"] == ["payment"]
-    stranger = create_customer(shop.uow(), CustomerIn("Other", email="other@mail.example"))
+    stranger = create_customer(shop.uow(), CustomerIn(name="Other", email="other@mail.example"))
     with pytest.raises(NotFound):
         checkout_url(shop.uow(shop.person("customer", customer_id=stranger.id)), _config(fake_stripe), invoice_id,
                      success_url="https://shop/ok", cancel_url="https://shop/back")
