@@ -33,16 +33,37 @@ from ops_db.kit.errors import (
 from ops_db.kit.uow import translate_db_error
 from ops_db.settings import get_settings
 
-STATUS = [(RateLimited, 429), (SignInThrottled, 429), (AuthenticationFailed, 401), (PermissionDenied, 403),
-          (NotFound, 404), (Conflict, 409), (DatabaseUnavailable, 503), (ConfigurationError, 503)]
-HTTP_CODES = {400: "bad_request", 401: "authentication_failed", 403: "permission_denied", 404: "not_found",
-              405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-              422: "validation_error", 429: "rate_limited"}
+STATUS = [
+    (RateLimited, 429),
+    (SignInThrottled, 429),
+    (AuthenticationFailed, 401),
+    (PermissionDenied, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (DatabaseUnavailable, 503),
+    (ConfigurationError, 503),
+]
+HTTP_CODES = {
+    400: "bad_request",
+    401: "authentication_failed",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
 
 
-HTTP_SENTENCES = {404: "There is no such endpoint.", 405: "That method is not allowed on this endpoint.",
-                  413: "The request is too large.", 415: "Send the body as JSON.",
-                  400: "The request is malformed."}
+HTTP_SENTENCES = {
+    404: "There is no such endpoint.",
+    405: "That method is not allowed on this endpoint.",
+    413: "The request is too large.",
+    415: "Send the body as JSON.",
+    400: "The request is malformed.",
+}
 
 
 def _error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
@@ -127,15 +148,24 @@ class RequestGuard:
         return None
 
 
-def create_app(database_url: str, *, public_burst: int = 30, public_per_second: float = 1.0,
-               stripe: StripeConfig | None = None, max_body_bytes: int | None = None) -> FastAPI:
+def create_app(
+    database_url: str,
+    *,
+    public_burst: int = 30,
+    public_per_second: float = 1.0,
+    stripe: StripeConfig | None = None,
+    max_body_bytes: int | None = None,
+) -> FastAPI:
     """The REST API over the services of the database at ``database_url`` (Stripe keys from the settings unless
     ``stripe`` is given; request bodies up to ``max_body_bytes``, by default the setting)."""
     limit = max_body_bytes or get_settings().max_request_bytes
-    app = FastAPI(title="RepairOps API", version="1.0",
-                  description="Repair requests, service orders, dispatch, stock and billing. Errors are "
-                              '`{"error": code, "message": one plain sentence}`, the sentence in the language '
-                              "of `Accept-Language` (en, ru, pt-BR, zh-CN).")
+    app = FastAPI(
+        title="RepairOps API",
+        version="1.0",
+        description="Repair requests, service orders, dispatch, stock and billing. Errors are "
+        '`{"error": code, "message": one plain sentence}`, the sentence in the language '
+        "of `Accept-Language` (en, ru, pt-BR, zh-CN).",
+    )
     app.state.engine = app_engine(database_url)
     app.state.public_bucket = TokenBucket(public_burst, public_per_second)
     app.state.stripe = stripe or stripe_config(get_settings())

@@ -64,8 +64,10 @@ class SignInLimits:
     def within(cls, public: TokenBucket) -> SignInLimits:
         """Sign-in's share of the public budget: half the burst per address at a fifth of the pace, and a few
         tries a minute for one account from one address."""
-        return cls(TokenBucket(max(5, public.burst // 2), public.per_second / 5, public.clock),
-                   TokenBucket(max(3, public.burst // 6), public.per_second / 10, public.clock))
+        return cls(
+            TokenBucket(max(5, public.burst // 2), public.per_second / 5, public.clock),
+            TokenBucket(max(3, public.burst // 6), public.per_second / 10, public.clock),
+        )
 
 
 _setup = threading.Lock()

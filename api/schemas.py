@@ -32,10 +32,12 @@ class TokenIn(Strict):
 class TokenOut(BaseModel):
     access_token: str = Field(description="Send as `Authorization: Bearer …`; it works for `expires_in` seconds.")
     token_type: Literal["bearer"] = "bearer"
-    expires_in: int = Field(ge=0, description="Seconds the access token works (15 minutes, less near the "
-                                               "session's end).")
-    refresh_token: str = Field(description="Trade it once at /api/v1/auth/refresh for a new pair; using it "
-                                           "twice ends the session.")
+    expires_in: int = Field(
+        ge=0, description="Seconds the access token works (15 minutes, less near the session's end)."
+    )
+    refresh_token: str = Field(
+        description="Trade it once at /api/v1/auth/refresh for a new pair; using it twice ends the session."
+    )
     user_id: int
     roles: list[str]
 
@@ -90,12 +92,19 @@ class ErrorOut(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut, "description": what} for status, what in (
-        (400, "Malformed request"), (401, "Not signed in or the token is not valid"),
-        (403, "Not allowed for this user"), (404, "No such thing (or not visible to this user)"),
-        (409, "Clashes with the current state"), (413, "The request body is larger than the server takes"),
+    status: {"model": ErrorOut, "description": what}
+    for status, what in (
+        (400, "Malformed request"),
+        (401, "Not signed in or the token is not valid"),
+        (403, "Not allowed for this user"),
+        (404, "No such thing (or not visible to this user)"),
+        (409, "Clashes with the current state"),
+        (413, "The request body is larger than the server takes"),
         (422, "The input is not valid"),
-        (429, "Too many requests"), (503, "The database is unavailable"))}
+        (429, "Too many requests"),
+        (503, "The database is unavailable"),
+    )
+}
 """The error responses every endpoint documents: all share ``{"error", "message"}``."""
 
 

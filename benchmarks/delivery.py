@@ -75,10 +75,15 @@ def _queue(url: str, tenant_id: int, messages: int, documents: int, progress: Pr
         progress.advance(task)
     task = progress.add_task("Issuing and sending invoices", total=documents)
     for _ in range(documents):
-        receipt = orders.register_intake(UnitOfWork(engine, system), orders.IntakeIn(
-            customer=None, customer_id=customer.id, problem_description="Screen"))
-        orders.add_line(UnitOfWork(engine, system), receipt.order_id, orders.LineIn(
-            kind="labour", description="Fit screen", unit_price=Decimal("80")))
+        receipt = orders.register_intake(
+            UnitOfWork(engine, system),
+            orders.IntakeIn(customer=None, customer_id=customer.id, problem_description="Screen"),
+        )
+        orders.add_line(
+            UnitOfWork(engine, system),
+            receipt.order_id,
+            orders.LineIn(kind="labour", description="Fit screen", unit_price=Decimal("80")),
+        )
         invoice = billing.create_invoice(UnitOfWork(engine, system), receipt.order_id)
         send_document(UnitOfWork(engine, system), "invoice", invoice.id)
         progress.advance(task)
@@ -87,9 +92,12 @@ def _queue(url: str, tenant_id: int, messages: int, documents: int, progress: Pr
 def _bare_smtp(url: str, port: int) -> tuple[int, float]:
     """The same rendered messages (with their attachments) over plain smtplib, no database in the loop."""
     with admin_engine(url).connect() as conn:
-        rows = conn.execute(text(
-            "SELECT m.address, m.subject, m.body, a.filename, a.content FROM notification_outbox m"
-            " LEFT JOIN notification_attachments a ON a.outbox_id = m.id WHERE m.channel = 'email'")).all()
+        rows = conn.execute(
+            text(
+                "SELECT m.address, m.subject, m.body, a.filename, a.content FROM notification_outbox m"
+                " LEFT JOIN notification_attachments a ON a.outbox_id = m.id WHERE m.channel = 'email'"
+            )
+        ).all()
     built = []
     for row in rows:
         message = EmailMessage()
@@ -122,8 +130,12 @@ def main() -> None:
         url = server.url
         try:
             migrate.upgrade(url)
-            tenant_id = provision_tenant(app_engine(url), TenantIn(
-                slug="bench", name="Bench Repairs", admin_email="admin@bench.example", admin_password="bench-pass-1"))
+            tenant_id = provision_tenant(
+                app_engine(url),
+                TenantIn(
+                    slug="bench", name="Bench Repairs", admin_email="admin@bench.example", admin_password="bench-pass-1"
+                ),
+            )
             with Progress(console=console) as progress:
                 _queue(url, tenant_id, args.messages, args.documents, progress)
             with admin_engine(url).connect() as conn:  # intake itself notifies the customer too
@@ -146,9 +158,12 @@ def main() -> None:
     table.add_row("RepairOps outbox (claim, send, record, mark)", f"{outbox_seconds:.1f}", f"{outbox_rate:,.0f}")
     table.add_row("peer: bare smtplib, no database", f"{bare_seconds:.1f}", f"{bare_rate:,.0f}")
     console.print(table)
-    print(f"emails={total} documents={args.documents} outbox_s={outbox_seconds:.2f} outbox_per_s={outbox_rate:.0f} "
-          f"bare_smtplib_per_s={bare_rate:.0f} ratio={outbox_rate / bare_rate:.2f} "
-          f"mean_bytes={mean_bytes:.0f}", flush=True)
+    print(
+        f"emails={total} documents={args.documents} outbox_s={outbox_seconds:.2f} outbox_per_s={outbox_rate:.0f} "
+        f"bare_smtplib_per_s={bare_rate:.0f} ratio={outbox_rate / bare_rate:.2f} "
+        f"mean_bytes={mean_bytes:.0f}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -66,9 +66,19 @@ def generate(size: Size, seed: int) -> Problem:
         start = rng.choice((7, 8, 8, 9)) * H
         skills = {s: rng.choice((1, 2, 2, 3)) for s in rng.sample(SKILLS, rng.choice((2, 3)))}
         van = {p: rng.choice((1, 2)) for p in rng.sample(PARTS, 4)}
-        techs.append(Technician(f"T{k:03d}", skills, start, start + 9 * H, _point(rng),
-                                lunch=Break(12 * H, 13 * H + 30 * 60, 30 * 60), max_overtime=H,
-                                hourly_cost_cents=rng.randint(2800, 4500), van_stock=van))
+        techs.append(
+            Technician(
+                f"T{k:03d}",
+                skills,
+                start,
+                start + 9 * H,
+                _point(rng),
+                lunch=Break(12 * H, 13 * H + 30 * 60, 30 * 60),
+                max_overtime=H,
+                hourly_cost_cents=rng.randint(2800, 4500),
+                van_stock=van,
+            )
+        )
     jobs = []
     for n in range(size.jobs):
         skill = rng.choice(SKILLS)
@@ -84,11 +94,25 @@ def generate(size: Size, seed: int) -> Problem:
         else:
             windows = (TimeWindow(8 * H, 17 * H),)
         priority = rng.choices(list(Priority), weights=(3, 17, 60, 20))[0]
-        sla = windows[0].start + (2 * H if priority == Priority.EMERGENCY else 5 * H) \
-            if priority <= Priority.HIGH else None
+        sla = (
+            windows[0].start + (2 * H if priority == Priority.EMERGENCY else 5 * H)
+            if priority <= Priority.HIGH
+            else None
+        )
         parts = {rng.choice(PARTS): 1} if rng.random() < 0.2 else {}
-        jobs.append(Job(f"J{n:04d}", _point(rng), minutes * 60, windows, {skill: rng.choice((1, 1, 2, 3))},
-                        priority, sla, parts, duration_by_level={3: minutes * 60 * 4 // 5}))
+        jobs.append(
+            Job(
+                f"J{n:04d}",
+                _point(rng),
+                minutes * 60,
+                windows,
+                {skill: rng.choice((1, 1, 2, 3))},
+                priority,
+                sla,
+                parts,
+                duration_by_level={3: minutes * 60 * 4 // 5},
+            )
+        )
     per_part = max(1, size.jobs // 5 // len(PARTS) // 2)  # each warehouse: about half the day's demand per part
     houses = tuple(
         Warehouse(name, Location(CENTRE[0] + dlat, CENTRE[1] + dlon), {p: rng.randint(0, 2 * per_part) for p in PARTS})
@@ -100,18 +124,21 @@ def generate(size: Size, seed: int) -> Problem:
 def _row(label: str, plan: Plan, seconds: float) -> str:
     k = plan.kpis()
     by = "/".join(str(k.served_by_priority[p.name.lower()]) for p in Priority)
-    return (f"{label:9} solve_s={seconds:6.1f} served={k.served:5d} (E/H/N/L {by}) travel_h={k.travel_time / H:7.1f} "
-            f"overtime_h={k.overtime / H:5.1f} sla_late_h={k.sla_lateness / H:6.1f} "
-            f"pickups={sum(1 for r in plan.routes for v in r.visits if v.pickup is not None):4d} "
-            f"feasible={not check(plan)}")
+    return (
+        f"{label:9} solve_s={seconds:6.1f} served={k.served:5d} (E/H/N/L {by}) travel_h={k.travel_time / H:7.1f} "
+        f"overtime_h={k.overtime / H:5.1f} sla_late_h={k.sla_lateness / H:6.1f} "
+        f"pickups={sum(1 for r in plan.routes for v in r.visits if v.pickup is not None):4d} "
+        f"feasible={not check(plan)}"
+    )
 
 
 def main() -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="+", default=["50x500", "200x2000"])
-    parser.add_argument("--time-limit", type=float, nargs="+", default=[30.0, 120.0],
-                        help="one per size (the last repeats)")
+    parser.add_argument(
+        "--time-limit", type=float, nargs="+", default=[30.0, 120.0], help="one per size (the last repeats)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     console = Console(stderr=True)
@@ -132,8 +159,11 @@ def main() -> None:
         print(_row("baseline", greedy, greedy_s))
         less = 100 * (base.travel_time - ours.travel_time) / max(1, base.travel_time)
         per_job = 100 * (1 - (ours.travel_time / max(1, ours.served)) / (base.travel_time / max(1, base.served)))
-        print(f"travel_reduction_pct={less:.1f} travel_per_served_job_reduction_pct={per_job:.1f} "
-              f"served_delta={ours.served - base.served:+d} within_time_limit={solve_s <= limit}", flush=True)
+        print(
+            f"travel_reduction_pct={less:.1f} travel_per_served_job_reduction_pct={per_job:.1f} "
+            f"served_delta={ours.served - base.served:+d} within_time_limit={solve_s <= limit}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

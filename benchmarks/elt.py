@@ -55,9 +55,20 @@ def _dbt_seconds(warehouse: Path) -> float:
     from pipelines.defs.dbt.resources import DBT_PROJECT_DIR, WAREHOUSE_ENV, dbt_executable
 
     started = time.perf_counter()
-    subprocess.run([dbt_executable(), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-                    str(DBT_PROJECT_DIR), "--quiet"], env={**os.environ, WAREHOUSE_ENV: str(warehouse)},
-                   check=True, cwd=DBT_PROJECT_DIR)
+    subprocess.run(
+        [
+            dbt_executable(),
+            "build",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--quiet",
+        ],
+        env={**os.environ, WAREHOUSE_ENV: str(warehouse)},
+        check=True,
+        cwd=DBT_PROJECT_DIR,
+    )
     return time.perf_counter() - started
 
 
@@ -78,14 +89,18 @@ def main() -> None:
 def _run(url: str, tmp: Path, with_dbt: bool) -> None:
     warehouse = tmp / "warehouse.duckdb"
     full = run_extract(warehouse, url, full=True)
-    print(f"full_refresh tables={len(full.tables)} rows={full.rows_read:,} seconds={full.seconds:.1f} "
-          f"rows_per_s={full.rows_read / full.seconds:,.0f}")
+    print(
+        f"full_refresh tables={len(full.tables)} rows={full.rows_read:,} seconds={full.seconds:.1f} "
+        f"rows_per_s={full.rows_read / full.seconds:,.0f}"
+    )
     with psycopg.connect(psycopg_conninfo(url), autocommit=True) as conn:
         conn.execute(CHANGE_ONE_PERCENT)
         changed = conn.execute("SELECT count(*) FROM service_orders WHERE id % 100 = 0").fetchone()
     incremental = run_extract(warehouse, url)
-    print(f"incremental_refresh changed_orders={changed[0] if changed else 0:,} rows_read={incremental.rows_read:,} "
-          f"seconds={incremental.seconds:.1f} (full/incremental={full.seconds / incremental.seconds:.1f}x)")
+    print(
+        f"incremental_refresh changed_orders={changed[0] if changed else 0:,} rows_read={incremental.rows_read:,} "
+        f"seconds={incremental.seconds:.1f} (full/incremental={full.seconds / incremental.seconds:.1f}x)"
+    )
     copy_rows, copy_seconds = _copy_rate(url, tmp / "scratch.duckdb")
     print(f"copy_to_stdout rows={copy_rows:,} seconds={copy_seconds:.1f} rows_per_s={copy_rows / copy_seconds:,.0f}")
     print(f"ratio extract/COPY (rows/s) = {(full.rows_read / full.seconds) / (copy_rows / copy_seconds):.2f}")

@@ -56,9 +56,15 @@ def _lifecycle(uow: callable, job: Job, n: int, timings: list[float]) -> None:  
         timings.append(time.perf_counter() - started)
         return result
 
-    receipt = timed(lambda: orders.register_intake(uow(), orders.IntakeIn(
-        customer=CustomerIn(f"Bench {job.worker}-{n}", phone=f"+1{job.worker:03d}{n:08d}"),
-        problem_description="Does not charge")))
+    receipt = timed(
+        lambda: orders.register_intake(
+            uow(),
+            orders.IntakeIn(
+                customer=CustomerIn(f"Bench {job.worker}-{n}", phone=f"+1{job.worker:03d}{n:08d}"),
+                problem_description="Does not charge",
+            ),
+        )
+    )
     order_id = receipt.order_id  # type: ignore[attr-defined]
     # Each run (N) books its own stretch of the calendar so technicians reused across runs never clash.
     start = datetime(2027, 1, 1, tzinfo=UTC) + timedelta(days=400 * (job.worker // 1000), hours=2 * n)
@@ -66,15 +72,25 @@ def _lifecycle(uow: callable, job: Job, n: int, timings: list[float]) -> None:  
     timed(lambda: orders.transition(uow(), order_id, "diagnostics"))
     reservation = timed(lambda: inventory.reserve(uow(), order_id, job.part_id, 1))
     timed(lambda: orders.add_line(uow(), order_id, orders.LineIn(kind="part", part_id=job.part_id)))
-    timed(lambda: orders.add_line(uow(), order_id, orders.LineIn(kind="labour", description="Replace port",
-                                                                 unit_price=Decimal("20"))))
+    timed(
+        lambda: orders.add_line(
+            uow(), order_id, orders.LineIn(kind="labour", description="Replace port", unit_price=Decimal("20"))
+        )
+    )
     timed(lambda: orders.transition(uow(), order_id, "repair"))
     timed(lambda: inventory.consume(uow(), reservation.id))  # type: ignore[attr-defined]
     timed(lambda: orders.transition(uow(), order_id, "quality_check"))
     timed(lambda: orders.transition(uow(), order_id, "ready"))
     invoice = timed(lambda: billing.create_invoice(uow(), order_id))
-    timed(lambda: billing.record_payment(uow(), invoice.id, invoice.total, "card",  # type: ignore[attr-defined]
-                                         f"bench-{job.worker}-{n}"))
+    timed(
+        lambda: billing.record_payment(
+            uow(),
+            invoice.id,
+            invoice.total,
+            "card",  # type: ignore[attr-defined]
+            f"bench-{job.worker}-{n}",
+        )
+    )
     timed(lambda: orders.transition(uow(), order_id, "closed"))
 
 
@@ -99,14 +115,23 @@ def run_worker(job: Job) -> tuple[int, list[float], float]:
 
 def _prepare(url: str, workers: int) -> tuple[int, list[int], int]:
     engine = app_engine(url)
-    tenant_id = provision_tenant(engine, TenantIn(slug="bench", name="Bench Repairs", admin_email="a@bench.example",
-                                                  admin_password="bench-pass-1", time_zone="UTC",
-                                                  tax_pct=Decimal("20")))
+    tenant_id = provision_tenant(
+        engine,
+        TenantIn(
+            slug="bench",
+            name="Bench Repairs",
+            admin_email="a@bench.example",
+            admin_password="bench-pass-1",
+            time_zone="UTC",
+            tax_pct=Decimal("20"),
+        ),
+    )
     system = Actor.system(tenant_id)
-    technicians = [workforce.create_technician(UnitOfWork(engine, system), workforce.TechnicianIn(
-        f"Tech {i}", Decimal("30"))).id for i in range(workers)]
-    part = inventory.create_part(UnitOfWork(engine, system), "PORT-1", "Charging port", unit_cost="3",
-                                 sale_price="12")
+    technicians = [
+        workforce.create_technician(UnitOfWork(engine, system), workforce.TechnicianIn(f"Tech {i}", Decimal("30"))).id
+        for i in range(workers)
+    ]
+    part = inventory.create_part(UnitOfWork(engine, system), "PORT-1", "Charging port", unit_cost="3", sale_price="12")
     with UnitOfWork(engine, system) as uow:
         from sqlalchemy import text
 
@@ -118,8 +143,12 @@ def _prepare(url: str, workers: int) -> tuple[int, list[int], int]:
 def _pgbench(socket_dir: Path, clients: int, seconds: int) -> float:
     url = embedded.libpq_url(socket_dir, "pgbench")
     tool = str(embedded.bin_dir() / "pgbench")
-    out = subprocess.run([tool, "-N", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds), "-n", url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [tool, "-N", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds), "-n", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     found = re.search(r"tps = ([0-9.]+)", out)
     if not found:
         raise RuntimeError(f"pgbench printed no TPS: {out[-300:]}")
@@ -147,15 +176,19 @@ def main() -> None:
         admin, socket_dir = server.url, server.socket_dir
         migrate.upgrade(admin)
         tenant_id, technicians, part_id = _prepare(admin, max(args.workers))
-        subprocess.run([str(embedded.bin_dir() / "createdb"), "-h", str(socket_dir), "-U",
-                        embedded.ADMIN_USER, "pgbench"], check=True)
-        subprocess.run([str(embedded.bin_dir() / "pgbench"), "-i", "-s", "10", "-q",
-                        embedded.libpq_url(socket_dir, "pgbench")], check=True, capture_output=True)
+        subprocess.run(
+            [str(embedded.bin_dir() / "createdb"), "-h", str(socket_dir), "-U", embedded.ADMIN_USER, "pgbench"],
+            check=True,
+        )
+        subprocess.run(
+            [str(embedded.bin_dir() / "pgbench"), "-i", "-s", "10", "-q", embedded.libpq_url(socket_dir, "pgbench")],
+            check=True,
+            capture_output=True,
+        )
         ctx = multiprocessing.get_context("spawn")
         for n in args.workers:
             with console.status(f"N={n}: running lifecycles for {args.seconds:.0f} s…"):
-                jobs = [Job(admin, tenant_id, technicians[i], part_id, i + 1000 * n, args.seconds)
-                        for i in range(n)]
+                jobs = [Job(admin, tenant_id, technicians[i], part_id, i + 1000 * n, args.seconds) for i in range(n)]
                 with ctx.Pool(n) as pool:
                     results = pool.map(run_worker, jobs)
                 wall = statistics.fmean(elapsed for _, _, elapsed in results)  # excludes process start-up
@@ -164,17 +197,28 @@ def main() -> None:
             timings = [t for _, ts, _ in results for t in ts]
             lifecycles = sum(done for done, _, _ in results)
             ops = len(timings) / wall
-            row = (str(n), f"{ops:,.0f}", f"{lifecycles / wall:,.1f}",
-                   f"{_percentile(timings, 50) * 1000:.1f}", f"{_percentile(timings, 95) * 1000:.1f}",
-                   f"{tps:,.0f}", f"{ops / tps:.3f}")
+            row = (
+                str(n),
+                f"{ops:,.0f}",
+                f"{lifecycles / wall:,.1f}",
+                f"{_percentile(timings, 50) * 1000:.1f}",
+                f"{_percentile(timings, 95) * 1000:.1f}",
+                f"{tps:,.0f}",
+                f"{ops / tps:.3f}",
+            )
             table.add_row(*row)
-            print(f"N={n} ops_per_s={ops:.0f} lifecycles_per_s={lifecycles / wall:.2f} "
-                  f"p50_ms={_percentile(timings, 50) * 1000:.1f} p95_ms={_percentile(timings, 95) * 1000:.1f} "
-                  f"mean_ms={statistics.fmean(timings) * 1000:.1f} pgbench_tps={tps:.0f} "
-                  f"ratio={ops / tps:.3f}", flush=True)
+            print(
+                f"N={n} ops_per_s={ops:.0f} lifecycles_per_s={lifecycles / wall:.2f} "
+                f"p50_ms={_percentile(timings, 50) * 1000:.1f} p95_ms={_percentile(timings, 95) * 1000:.1f} "
+                f"mean_ms={statistics.fmean(timings) * 1000:.1f} pgbench_tps={tps:.0f} "
+                f"ratio={ops / tps:.3f}",
+                flush=True,
+            )
     console.print(table)
-    console.print(f"One lifecycle = {OPS_PER_LIFECYCLE} service calls, each its own transaction with "
-                  "audit and outbox writes; pgbench -N is 5 statements per transaction.")
+    console.print(
+        f"One lifecycle = {OPS_PER_LIFECYCLE} service calls, each its own transaction with "
+        "audit and outbox writes; pgbench -N is 5 statements per transaction."
+    )
 
 
 if __name__ == "__main__":

@@ -22,10 +22,13 @@ def main() -> None:
     with embedded.scratch_server("repairops-bench-") as server:
         migrate.upgrade(server.url)
         stats = seed(server.url, Scale(args.scale), seed_value=args.seed, as_of=date(2026, 11, 24), progress=True)
-    print(f"scale={args.scale} orders={stats.orders} events={stats.events} rows={stats.rows} "
-          f"seconds={stats.seconds:.1f}")
-    print(f"orders_per_s={stats.orders / stats.seconds:,.0f} events_per_s={stats.events / stats.seconds:,.0f} "
-          f"rows_per_s={stats.rows / stats.seconds:,.0f}")
+    print(
+        f"scale={args.scale} orders={stats.orders} events={stats.events} rows={stats.rows} seconds={stats.seconds:.1f}"
+    )
+    print(
+        f"orders_per_s={stats.orders / stats.seconds:,.0f} events_per_s={stats.events / stats.seconds:,.0f} "
+        f"rows_per_s={stats.rows / stats.seconds:,.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -108,8 +108,9 @@ def render_seconds(url: str, data_dir: Path, runs: int) -> dict[str, tuple[list[
     from ops_db.kit import db
 
     engine = db.app_engine(url)
-    actor = authenticate(engine, resolve_tenant(engine, "riverside"), "manager@riverside.example",
-                         "demo-pass-2026").actor
+    actor = authenticate(
+        engine, resolve_tenant(engine, "riverside"), "manager@riverside.example", "demo-pass-2026"
+    ).actor
     timings: dict[str, tuple[list[float], str]] = {}
     for page in PAGES:
         seconds_per_run: list[float] = []
@@ -151,9 +152,11 @@ def main() -> None:
         settle(url)
         print(f"open_orders={open_orders(url):,} (added {added:,} for the benchmark)")
         for page, (seconds, shown) in render_seconds(url, server.folder / ".repairops", args.runs).items():
-            print(f"{page.removeprefix('app_pages/').removesuffix('.py')}: runs={len(seconds)} "
-                  f"min={min(seconds):.2f}s median={statistics.median(seconds):.2f}s max={max(seconds):.2f}s"
-                  f" | shows: {shown}")
+            print(
+                f"{page.removeprefix('app_pages/').removesuffix('.py')}: runs={len(seconds)} "
+                f"min={min(seconds):.2f}s median={statistics.median(seconds):.2f}s max={max(seconds):.2f}s"
+                f" | shows: {shown}"
+            )
 
 
 if __name__ == "__main__":

@@ -56,12 +56,10 @@ def solve_ortools_default(inst: SolomonInstance, seconds: float) -> Result:
     service = [row[6] * SCALE for row in inst.rows]
     manager = pywrapcp.RoutingIndexManager(n, inst.vehicles, 0)
     routing = pywrapcp.RoutingModel(manager)
-    dist_cb = routing.RegisterTransitCallback(
-        lambda i, j: dist[manager.IndexToNode(i)][manager.IndexToNode(j)])
+    dist_cb = routing.RegisterTransitCallback(lambda i, j: dist[manager.IndexToNode(i)][manager.IndexToNode(j)])
     routing.SetArcCostEvaluatorOfAllVehicles(dist_cb)
     travel = [[math.ceil(math.dist(xy[a], xy[b]) * SCALE - 1e-9) + service[a] for b in range(n)] for a in range(n)]
-    time_cb = routing.RegisterTransitCallback(
-        lambda i, j: travel[manager.IndexToNode(i)][manager.IndexToNode(j)])
+    time_cb = routing.RegisterTransitCallback(lambda i, j: travel[manager.IndexToNode(i)][manager.IndexToNode(j)])
     horizon = inst.rows[0][5] * SCALE
     routing.AddDimension(time_cb, horizon, horizon, False, "time")
     time_dim = routing.GetDimensionOrDie("time")
@@ -115,8 +113,11 @@ def main() -> None:
     console = Console(stderr=True)  # progress on stderr; the figures go to stdout
     ours_gaps: list[float] = []
     peer_gaps: list[float] = []
-    print(f"{'instance':10} {'bks_veh':>7} {'bks_dist':>9} | {'veh':>3} {'dist':>9} {'gap%':>6} {'ok':>3} | "
-          f"{'or_veh':>6} {'or_dist':>9} {'or_gap%':>7}  time_limit={args.time_limit:g}s", flush=True)
+    print(
+        f"{'instance':10} {'bks_veh':>7} {'bks_dist':>9} | {'veh':>3} {'dist':>9} {'gap%':>6} {'ok':>3} | "
+        f"{'or_veh':>6} {'or_dist':>9} {'or_gap%':>7}  time_limit={args.time_limit:g}s",
+        flush=True,
+    )
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Solomon instances", total=len(paths))
         for path in paths:
@@ -133,20 +134,30 @@ def main() -> None:
             all_served = ours.served == len(inst.rows) - 1
             ours_gaps.append(gap if all_served else math.inf)
             peer_gaps.append(peer_gap if peer.feasible else math.inf)
-            peer_text = f"{peer.vehicles:6d} {peer.distance:9.2f} {peer_gap:7.2f}" if peer.feasible else \
-                f"{'no solution found':>24}"
-            print(f"{inst.name:10} {bks_vehicles:7d} {bks_distance:9.2f} | {ours.vehicles:3d} {ours.distance:9.2f} "
-                  f"{gap:6.2f} {'yes' if ours.feasible and all_served else 'NO':>3} | {peer_text}  "
-                  f"({ours_time:.1f}s)", flush=True)
+            peer_text = (
+                f"{peer.vehicles:6d} {peer.distance:9.2f} {peer_gap:7.2f}"
+                if peer.feasible
+                else f"{'no solution found':>24}"
+            )
+            print(
+                f"{inst.name:10} {bks_vehicles:7d} {bks_distance:9.2f} | {ours.vehicles:3d} {ours.distance:9.2f} "
+                f"{gap:6.2f} {'yes' if ours.feasible and all_served else 'NO':>3} | {peer_text}  "
+                f"({ours_time:.1f}s)",
+                flush=True,
+            )
             progress.advance(task)
     solved = [g for g in peer_gaps if math.isfinite(g)]
     pairs = [(o, p) for o, p in zip(ours_gaps, peer_gaps, strict=True) if math.isfinite(p)]
     print(f"instances={len(paths)} time_limit_s={args.time_limit:g}")
-    print(f"ortools_default_solved={len(solved)}/{len(paths)} (PATH_CHEAPEST_ARC finds no first solution serving "
-          "every customer on the others)")
+    print(
+        f"ortools_default_solved={len(solved)}/{len(paths)} (PATH_CHEAPEST_ARC finds no first solution serving "
+        "every customer on the others)"
+    )
     if pairs:
-        print(f"ortools_default_mean_gap_pct={sum(p for _, p in pairs) / len(pairs):.2f} "
-              f"ours_on_same_instances_mean_gap_pct={sum(o for o, _ in pairs) / len(pairs):.2f}")
+        print(
+            f"ortools_default_mean_gap_pct={sum(p for _, p in pairs) / len(pairs):.2f} "
+            f"ours_on_same_instances_mean_gap_pct={sum(o for o, _ in pairs) / len(pairs):.2f}"
+        )
     print(f"mean_gap_pct={sum(ours_gaps) / len(ours_gaps):.2f}")
 
 

@@ -42,8 +42,13 @@ def language_picker(company_locale: str | None, on_change: Callable[[], None] | 
         st.session_state[LOCALE_KEY] = company_locale if company_locale in LOCALES else "en"
     if (wanted := st.session_state.pop(NEXT_LOCALE_KEY, None)) in LOCALES:  # set before the widget exists
         st.session_state[LOCALE_KEY] = wanted
-    st.sidebar.selectbox("Language · Язык · Idioma · 语言", LOCALES, format_func=NATIVE_NAMES.__getitem__,
-                         key=LOCALE_KEY, on_change=on_change)
+    st.sidebar.selectbox(
+        "Language · Язык · Idioma · 语言",
+        LOCALES,
+        format_func=NATIVE_NAMES.__getitem__,
+        key=LOCALE_KEY,
+        on_change=on_change,
+    )
 
 
 def stage_words(value: str) -> str:
@@ -88,7 +93,8 @@ def error_text(error: RepairOpsError) -> str:
 
     t = gettext_for(ui_locale())
     return _escaped_fields(error, plain).in_language(
-        t, lambda value: plain(value_words(value, t) if value in VALUE_LABELS else t(value)))
+        t, lambda value: plain(value_words(value, t) if value in VALUE_LABELS else t(value))
+    )
 
 
 def _escaped_fields(error: RepairOpsError, escape: Callable[[str], str]) -> RepairOpsError:

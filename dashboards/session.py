@@ -96,29 +96,52 @@ def _any_analytics(actor: Actor) -> bool:
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("app_pages/home.py", N_("Home"), ":material/home:", N_("Work"),
-             lambda actor: not actor.is_customer),
+    PageSpec("app_pages/home.py", N_("Home"), ":material/home:", N_("Work"), lambda actor: not actor.is_customer),
     PageSpec("app_pages/intake.py", N_("Intake"), ":material/add_box:", N_("Work"), _staff("orders.create")),
-    PageSpec("app_pages/orders_board.py", N_("Orders board"), ":material/view_kanban:", N_("Work"),
-             _staff("orders.read")),
+    PageSpec(
+        "app_pages/orders_board.py", N_("Orders board"), ":material/view_kanban:", N_("Work"), _staff("orders.read")
+    ),
     PageSpec("app_pages/order_detail.py", N_("Order"), ":material/description:", N_("Work"), _staff("orders.read")),
     PageSpec("app_pages/dispatch.py", N_("Dispatch"), ":material/route:", N_("Work"), _office("plans.read")),
-    PageSpec("app_pages/my_day.py", N_("My day"), ":material/today:", N_("Work"),
-             lambda actor: actor.technician_id is not None and actor.can("workforce.clock")),
-    PageSpec("app_pages/inventory.py", N_("Inventory"), ":material/inventory_2:", N_("Stock and money"),
-             _office("inventory.read")),
-    PageSpec("app_pages/billing.py", N_("Billing"), ":material/payments:", N_("Stock and money"),
-             _office("billing.read")),
+    PageSpec(
+        "app_pages/my_day.py",
+        N_("My day"),
+        ":material/today:",
+        N_("Work"),
+        lambda actor: actor.technician_id is not None and actor.can("workforce.clock"),
+    ),
+    PageSpec(
+        "app_pages/inventory.py",
+        N_("Inventory"),
+        ":material/inventory_2:",
+        N_("Stock and money"),
+        _office("inventory.read"),
+    ),
+    PageSpec(
+        "app_pages/billing.py", N_("Billing"), ":material/payments:", N_("Stock and money"), _office("billing.read")
+    ),
     PageSpec("app_pages/analytics.py", N_("Analytics"), ":material/monitoring:", N_("Insight"), _any_analytics),
-    PageSpec("app_pages/admin.py", N_("Admin"), ":material/admin_panel_settings:", N_("Admin"),
-             _office("identity.read")),
-    PageSpec("app_pages/portal.py", N_("My repairs"), ":material/devices:", N_("Customers"),
-             lambda actor: actor.is_customer),
-    PageSpec("app_pages/request.py", N_("Request a repair"), ":material/build:", N_("Customers"),
-             lambda actor: actor.can("requests.submit")),
+    PageSpec(
+        "app_pages/admin.py", N_("Admin"), ":material/admin_panel_settings:", N_("Admin"), _office("identity.read")
+    ),
+    PageSpec(
+        "app_pages/portal.py", N_("My repairs"), ":material/devices:", N_("Customers"), lambda actor: actor.is_customer
+    ),
+    PageSpec(
+        "app_pages/request.py",
+        N_("Request a repair"),
+        ":material/build:",
+        N_("Customers"),
+        lambda actor: actor.can("requests.submit"),
+    ),
     PageSpec("app_pages/track.py", N_("Track a repair"), ":material/search:", N_("Customers"), lambda actor: True),
-    PageSpec("app_pages/my_settings.py", N_("My settings"), ":material/manage_accounts:", N_("Account"),
-             lambda actor: actor.user_id is not None),
+    PageSpec(
+        "app_pages/my_settings.py",
+        N_("My settings"),
+        ":material/manage_accounts:",
+        N_("Account"),
+        lambda actor: actor.user_id is not None,
+    ),
 )
 SETTINGS_PAGE = "app_pages/my_settings.py"
 PUBLIC_PAGES: tuple[PageSpec, ...] = (
@@ -152,8 +175,11 @@ def sidebar(actor: Actor | None) -> None:
         if actor is None:
             st.caption(_("Not signed in"))
             return
-        st.caption(_("Signed in as **{name}** · {roles}").format(
-            name=plain(actor.label), roles=", ".join(stage_words(r) for r in sorted(actor.roles)) or _("no role")))
+        st.caption(
+            _("Signed in as **{name}** · {roles}").format(
+                name=plain(actor.label), roles=", ".join(stage_words(r) for r in sorted(actor.roles)) or _("no role")
+            )
+        )
         if actor.user_id is not None and not actor.is_customer and not actor.second_factor_pending:
             inbox_bell(actor)
         if st.button(_("Sign out"), key="sign_out"):
@@ -182,8 +208,11 @@ def inbox_bell(actor: Actor) -> None:
             st.markdown(f"**{plain(item['title'])}**" + (f" :blue-badge[{new}]" if new else ""))  # markdown: ours
             st.caption(f"{moment(item['created_at'], zone, ui_locale())} · {plain(item['body'])}")
             number = item["order_number"]
-            if number and actor.can("orders.read") and st.button(
-                    _("Open {order}").format(order=plain(number)), key=f"inbox_open_{item['id']}"):
+            if (
+                number
+                and actor.can("orders.read")
+                and st.button(_("Open {order}").format(order=plain(number)), key=f"inbox_open_{item['id']}")
+            ):
                 if item["read_at"] is None:
                     mark_read(UnitOfWork(engine(), actor), [int(item["id"])])
                 st.session_state["order_number"] = number
@@ -211,8 +240,13 @@ def company_look(tenant_id: int) -> Look:
     row = read_company_look(UnitOfWork(engine(), Actor.public(tenant_id)))
     branding = row.branding
     color = hex_color_or(str(branding.get("primary_color", DEFAULT_LOOK_COLOR)), DEFAULT_LOOK_COLOR)
-    return Look(str(row.name), color, str(branding.get("logo_text") or row.name), str(row.locale or "en"),
-                str(row.time_zone or "UTC"))
+    return Look(
+        str(row.name),
+        color,
+        str(branding.get("logo_text") or row.name),
+        str(row.locale or "en"),
+        str(row.time_zone or "UTC"),
+    )
 
 
 def _tenant_shown(actor: Actor | None) -> int | None:
@@ -265,9 +299,13 @@ def wear_branding(actor: Actor | None) -> None:
     if look is None:
         return
     width = 24 + 11 * len(look.logo_text)
-    st.logo(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="32" viewBox="0 0 {width} 32">'
-            f'<text x="0" y="23" font-family="sans-serif" font-size="20" font-weight="700" fill="{look.color}">'
-            f"{html.escape(look.logo_text)}</text></svg>", size="large")
+    st.logo(
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="32" viewBox="0 0 {width} 32">'
+        f'<text x="0" y="23" font-family="sans-serif" font-size="20" font-weight="700" fill="{look.color}">'
+        f"{html.escape(look.logo_text)}</text></svg>",
+        size="large",
+    )
     primary = f"background-color: {look.color} !important; border-color: {look.color} !important;"
-    st.html(f'<style>h1 {{ color: {look.color} !important; }} [data-testid^="stBaseButton-primary"] {{ {primary} }}'
-            "</style>")
+    st.html(
+        f'<style>h1 {{ color: {look.color} !important; }} [data-testid^="stBaseButton-primary"] {{ {primary} }}</style>'
+    )

@@ -143,7 +143,8 @@ def shown_values(frame: pd.DataFrame) -> pd.DataFrame:
     for column in shown.columns:
         if column in VALUE_COLUMNS and (shown[column].dtype == object or pd.api.types.is_string_dtype(shown[column])):
             shown[column] = shown[column].map(
-                lambda v: stage_words(v) if isinstance(v, str) and v in VALUE_LABELS else v)
+                lambda v: stage_words(v) if isinstance(v, str) and v in VALUE_LABELS else v
+            )
     return shown
 
 
@@ -159,8 +160,9 @@ def labelled_config(frame: pd.DataFrame, config: dict[str, Any] | None = None) -
     return labelled
 
 
-def table(data: pd.DataFrame | list[dict[str, Any]], *, column_config: dict[str, Any] | None = None,
-          **kwargs: Any) -> None:
+def table(
+    data: pd.DataFrame | list[dict[str, Any]], *, column_config: dict[str, Any] | None = None, **kwargs: Any
+) -> None:
     """A read-only table in the reader's language (headings and stored codes); the data keeps its own
     column names, so downloads and tests read ``order_number``, not a translated heading."""
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
@@ -168,9 +170,18 @@ def table(data: pd.DataFrame | list[dict[str, Any]], *, column_config: dict[str,
     st.dataframe(shown_values(frame), column_config=labelled_config(frame, column_config), **kwargs)
 
 
-def document_buttons(engine: Database, actor: Actor, kind: str, record_id: int, label: str, *, key: str,
-                     locale: str | None = None, formats: tuple[str, ...] = ("pdf", "docx"),
-                     send: bool = False) -> None:
+def document_buttons(
+    engine: Database,
+    actor: Actor,
+    kind: str,
+    record_id: int,
+    label: str,
+    *,
+    key: str,
+    locale: str | None = None,
+    formats: tuple[str, ...] = ("pdf", "docx"),
+    send: bool = False,
+) -> None:
     """Download buttons for one document (the file is rendered only when someone clicks) and, with ``send``,
     one that emails the PDF to whom it is for (in their language unless ``locale`` is chosen)."""
     from ops_db.documents.render import MEDIA_TYPES, render
@@ -180,26 +191,45 @@ def document_buttons(engine: Database, actor: Actor, kind: str, record_id: int, 
     send = send and actor.can("inventory.purchase" if kind == "purchase_order" else "documents.send")
     columns = st.columns(len(formats) + (1 if send else 0))
     for column, fmt in zip(columns, formats, strict=False):
-        column.download_button(f"{label} · {fmt.upper()}",  # markdown: ours (label checked at every call)
-                               partial(render, UnitOfWork(engine, actor), kind, record_id, fmt, locale),
-                               f"{kind.replace('_', '-')}-{record_id}.{fmt}", MEDIA_TYPES[fmt],
-                               key=f"{key}_{fmt}", icon=":material/download:")
+        column.download_button(
+            f"{label} · {fmt.upper()}",  # markdown: ours (label checked at every call)
+            partial(render, UnitOfWork(engine, actor), kind, record_id, fmt, locale),
+            f"{kind.replace('_', '-')}-{record_id}.{fmt}",
+            MEDIA_TYPES[fmt],
+            key=f"{key}_{fmt}",
+            icon=":material/download:",
+        )
     if send and columns[-1].button(_("Send by email"), key=f"{key}_send", icon=":material/forward_to_inbox:"):
-        run_action(partial(send_document, UnitOfWork(engine, actor), kind, record_id, locale=locale),
-                   _("{document} is on its way by email.").format(document=label),  # markdown: ours (as above)
-                   busy=_("Sending…"))
+        run_action(
+            partial(send_document, UnitOfWork(engine, actor), kind, record_id, locale=locale),
+            _("{document} is on its way by email.").format(document=label),  # markdown: ours (as above)
+            busy=_("Sending…"),
+        )
 
 
-def document_picker(engine: Database, actor: Actor, kind: str, choices: dict[int, str], label: str, *,
-                    key: str) -> None:
+def document_picker(
+    engine: Database, actor: Actor, kind: str, choices: dict[int, str], label: str, *, key: str
+) -> None:
     """Choose one listed record and get its document as PDF, DOCX or XLSX ("Print or send: Invoice")."""
-    picked = st.selectbox(_("Print or send: {document}").format(document=label),  # markdown: ours (checked at calls)
-                          list(choices), index=None,
-                          key=f"print_{key}", format_func=lambda i: choices.get(i, str(i)),
-                          placeholder=_("Choose one from the list"))
+    picked = st.selectbox(
+        _("Print or send: {document}").format(document=label),  # markdown: ours (checked at calls)
+        list(choices),
+        index=None,
+        key=f"print_{key}",
+        format_func=lambda i: choices.get(i, str(i)),
+        placeholder=_("Choose one from the list"),
+    )
     if picked in choices:
-        document_buttons(engine, actor, kind, int(picked), label, key=f"{key}_doc",  # markdown: ours (as above)
-                         formats=("pdf", "docx", "xlsx"), send=True)
+        document_buttons(
+            engine,
+            actor,
+            kind,
+            int(picked),
+            label,
+            key=f"{key}_doc",  # markdown: ours (as above)
+            formats=("pdf", "docx", "xlsx"),
+            send=True,
+        )
 
 
 def chosen_id(key: str) -> int | None:

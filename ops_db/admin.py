@@ -69,8 +69,17 @@ def restore(url: str, source: Path, settings: Settings | None = None) -> Configu
         if fh.read(5) != b"PGDMP":
             raise ValidationError("{path} is not a RepairOps backup (pg_dump custom format).", path=source)
     ensure_app_login(url, settings.app_role)
-    _run([_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-          f"--dbname={_libpq(url)}", str(source)])
+    _run(
+        [
+            _tool("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            f"--dbname={_libpq(url)}",
+            str(source),
+        ]
+    )
     migrate.upgrade_with_role(url, settings.app_role)
     return stored_secrets_problem(url, settings)
 
@@ -80,8 +89,9 @@ def _run(cmd: list[str]) -> None:
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if result.returncode != 0:
         lines = (result.stderr or result.stdout).strip().splitlines()
-        raise ValidationError("{tool} failed: {output}.", tool=Path(cmd[0]).name,
-                              output=lines[-1] if lines else N_("no output"))
+        raise ValidationError(
+            "{tool} failed: {output}.", tool=Path(cmd[0]).name, output=lines[-1] if lines else N_("no output")
+        )
 
 
 # ---- the secret key and the secrets stored under it -----------------------------------------------------------
@@ -103,7 +113,8 @@ def stored_secrets_problem(url: str, settings: Settings | None = None) -> Config
                 continue
             for column in spec.columns:
                 query = sql.SQL("SELECT {} FROM {} ORDER BY ctid DESC LIMIT %s").format(
-                    sql.Identifier(column), sql.Identifier(spec.table))
+                    sql.Identifier(column), sql.Identifier(spec.table)
+                )
                 for (value,) in conn.execute(query, (SAMPLE_PER_COLUMN,)):
                     if _decrypts(current, bytes(value)):
                         continue
@@ -111,11 +122,16 @@ def stored_secrets_problem(url: str, settings: Settings | None = None) -> Config
                         return ConfigurationError(
                             "The stored {what} are encrypted with the old built-in development key; run "
                             "`repairops secrets rotate --from-built-in-key` to move them to this installation's "
-                            "own key.", what=N_(spec.what))
+                            "own key.",
+                            what=N_(spec.what),
+                        )
                     return ConfigurationError(
                         "The secret key in use cannot decrypt the stored {what}; restore the key file {path} "
                         "from the backup of this installation, or set REPAIROPS_SECRET_KEY to the key they were "
-                        "stored with.", what=N_(spec.what), path=settings.secret_key_file)
+                        "stored with.",
+                        what=N_(spec.what),
+                        path=settings.secret_key_file,
+                    )
     return None
 
 
@@ -169,7 +185,8 @@ def _rotate_environment_key(url: str, settings: Settings, from_built_in_key: boo
     if settings.new_secret_key is None:
         raise ConfigurationError(
             "The secret key comes from REPAIROPS_SECRET_KEY, which RepairOps cannot change: put a new random key "
-            "in REPAIROPS_NEW_SECRET_KEY and run the rotation again.")
+            "in REPAIROPS_NEW_SECRET_KEY and run the rotation again."
+        )
     new_key = keys.check_key(settings.new_secret_key.get_secret_value(), "REPAIROPS_NEW_SECRET_KEY")
     if new_key == old_key:
         raise ConfigurationError("REPAIROPS_NEW_SECRET_KEY is the key already in use; give a new one.")
@@ -215,8 +232,11 @@ def _reencrypt(url: str, settings: Settings, decrypt_with: list[Fernet], encrypt
         _check_application_stopped(conn, settings.app_role)
         tables = [spec for spec in keys.ENCRYPTED_COLUMNS if _table_exists(conn, spec.table)]
         if tables:  # no one stores a secret meanwhile; readers go on
-            conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(
-                sql.SQL(", ").join(sql.Identifier(spec.table) for spec in tables)))
+            conn.execute(
+                sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(
+                    sql.SQL(", ").join(sql.Identifier(spec.table) for spec in tables)
+                )
+            )
         for spec in tables:
             assignments = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in spec.columns)
             update = sql.SQL("UPDATE {} SET {} WHERE ctid = %s::tid").format(sql.Identifier(spec.table), assignments)
@@ -227,7 +247,10 @@ def _reencrypt(url: str, settings: Settings, decrypt_with: list[Fernet], encrypt
                 except InvalidToken:
                     raise ConfigurationError(
                         "The stored {what} of company {tenant} cannot be decrypted with the current key, so "
-                        "nothing was changed.", what=N_(spec.what), tenant=tenant_id) from None
+                        "nothing was changed.",
+                        what=N_(spec.what),
+                        tenant=tenant_id,
+                    ) from None
                 conn.execute(update, [*(encrypt_with.encrypt(p) for p in plain), ctid])
             counts[spec.what] = len(rows)
         conn.commit()
@@ -252,8 +275,9 @@ def _decrypt_all(url: str, cipher: Fernet) -> dict[str, int] | None:
 def _encrypted_rows(conn: psycopg.Connection, spec: keys.EncryptedColumns) -> list[tuple[str, int, list[bytes]]]:
     """Every row of ``spec.table``: its ctid (stable while the transaction holds the table), tenant and values."""
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in spec.columns)
-    found = conn.execute(sql.SQL("SELECT ctid::text, tenant_id, {} FROM {}").format(
-        columns, sql.Identifier(spec.table))).fetchall()
+    found = conn.execute(
+        sql.SQL("SELECT ctid::text, tenant_id, {} FROM {}").format(columns, sql.Identifier(spec.table))
+    ).fetchall()
     return [(str(row[0]), int(row[1]), [bytes(v) for v in row[2:]]) for row in found]
 
 
@@ -267,17 +291,20 @@ def _check_owner_sees_every_company(conn: psycopg.Connection) -> None:
     if row != (True,):
         raise ConfigurationError(
             "The database URL's user cannot see every company's rows (it neither is a superuser nor has "
-            "BYPASSRLS), so it cannot re-encrypt their secrets.")
+            "BYPASSRLS), so it cannot re-encrypt their secrets."
+        )
 
 
 def _check_application_stopped(conn: psycopg.Connection, app_role: str) -> None:
     """Refuse while the API, the UI or the pipelines are connected: they would keep using the previous key."""
-    row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                       " AND usename = %s", (app_role,)).fetchone()
+    row = conn.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND usename = %s", (app_role,)
+    ).fetchone()
     if row and row[0]:
         raise ConfigurationError(
-            "Stop the API, the UI and the pipelines before rotating the key: {count} application connections "
-            "are open.", count=row[0])
+            "Stop the API, the UI and the pipelines before rotating the key: {count} application connections are open.",
+            count=row[0],
+        )
 
 
 def _decrypts(cipher: Fernet, value: bytes) -> bool:

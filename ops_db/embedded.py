@@ -64,7 +64,8 @@ def _check_data_dir(pgdata: Path) -> None:
     if pgdata.is_dir() and any(pgdata.iterdir()) and not version_file.exists():
         raise DatabaseUnavailable(
             "The directory {path} is not empty but holds no Postgres data (no PG_VERSION); "
-            "move it away or set REPAIROPS_PG_DIR to another directory.", path=pgdata
+            "move it away or set REPAIROPS_PG_DIR to another directory.",
+            path=pgdata,
         )
     if version_file.exists():
         found = version_file.read_text().strip()
@@ -72,7 +73,9 @@ def _check_data_dir(pgdata: Path) -> None:
             raise DatabaseUnavailable(
                 "The data directory {path} was made by PostgreSQL {found}, but RepairOps runs "
                 "PostgreSQL {version}; back it up with that version and start from a new directory.",
-                path=pgdata, found=found, version=POSTGRES_VERSION,
+                path=pgdata,
+                found=found,
+                version=POSTGRES_VERSION,
             )
 
 
@@ -119,18 +122,24 @@ def start(pgdata: Path) -> ServerStatus:
         if log:
             raise DatabaseUnavailable(
                 "The embedded Postgres in {path} could not start ({error}). Last server log lines: {log} "
-                "Remove or repair the directory, or set DATABASE_URL.", path=pgdata, error=type(exc).__name__, log=log,
+                "Remove or repair the directory, or set DATABASE_URL.",
+                path=pgdata,
+                error=type(exc).__name__,
+                log=log,
             ) from None
         raise DatabaseUnavailable(
             "The embedded Postgres in {path} could not start ({error}). Remove or repair the directory, or set "
-            "DATABASE_URL.", path=pgdata, error=type(exc).__name__,
+            "DATABASE_URL.",
+            path=pgdata,
+            error=type(exc).__name__,
         ) from None
     current = status(pgdata)
     if not current.running:
         log = _log_tail(pgdata)
         if log:
-            raise DatabaseUnavailable("The embedded Postgres in {path} did not come up. Last server log lines: {log}",
-                                      path=pgdata, log=log)
+            raise DatabaseUnavailable(
+                "The embedded Postgres in {path} did not come up. Last server log lines: {log}", path=pgdata, log=log
+            )
         raise DatabaseUnavailable("The embedded Postgres in {path} did not come up.", path=pgdata)
     return current
 
@@ -146,8 +155,9 @@ def stop(pgdata: Path) -> bool:
     try:
         pgexec("pg_ctl", ("-w", "-D", str(pgdata), "stop", "-m", "fast"), bin_path=bin_dir(), user=user)
     except subprocess.SubprocessError as exc:
-        raise DatabaseUnavailable("The embedded Postgres in {path} did not stop: {problem}.", path=pgdata,
-                                  problem=exc) from None
+        raise DatabaseUnavailable(
+            "The embedded Postgres in {path} did not stop: {problem}.", path=pgdata, problem=exc
+        ) from None
     return True
 
 

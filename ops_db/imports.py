@@ -124,27 +124,39 @@ def _customer(uow: UnitOfWork, row: dict[str, str]) -> bool:
             language = check_locale(language)
         except ValidationError as error:
             raise _ColumnError("language", error.template, **error.fields) from None
-    _, created = find_or_create(uow, CustomerIn(
-        name=_text(row, "name") or "", email=_text(row, "email"), phone=_text(row, "phone"),
-        kind=_text(row, "kind") or "person", language=language, address_line1=_text(row, "address"),
-        city=_text(row, "city")))
+    _, created = find_or_create(
+        uow,
+        CustomerIn(
+            name=_text(row, "name") or "",
+            email=_text(row, "email"),
+            phone=_text(row, "phone"),
+            kind=_text(row, "kind") or "person",
+            language=language,
+            address_line1=_text(row, "address"),
+            city=_text(row, "city"),
+        ),
+    )
     return created
 
 
 def _model(uow: UnitOfWork, maker_name: str, model_name: str, category: str) -> EquipmentModel:
     session, tenant = uow.session, uow.actor.tenant_id
-    maker = session.execute(select(Manufacturer).where(func.lower(Manufacturer.name) == maker_name.lower())
-                            ).scalar_one_or_none()
+    maker = session.execute(
+        select(Manufacturer).where(func.lower(Manufacturer.name) == maker_name.lower())
+    ).scalar_one_or_none()
     if maker is None:
         maker = Manufacturer(tenant_id=tenant, name=maker_name[:200])
         session.add(maker)
         uow.flush()
-    model = session.execute(select(EquipmentModel).where(
-        EquipmentModel.manufacturer_id == maker.id, func.lower(EquipmentModel.name) == model_name.lower())
+    model = session.execute(
+        select(EquipmentModel).where(
+            EquipmentModel.manufacturer_id == maker.id, func.lower(EquipmentModel.name) == model_name.lower()
+        )
     ).scalar_one_or_none()
     if model is None:
-        model = EquipmentModel(tenant_id=tenant, manufacturer_id=maker.id, name=model_name[:200],
-                               category=category[:64])
+        model = EquipmentModel(
+            tenant_id=tenant, manufacturer_id=maker.id, name=model_name[:200], category=category[:64]
+        )
         session.add(model)
         uow.flush()
     return model
@@ -155,12 +167,13 @@ def _device(uow: UnitOfWork, row: dict[str, str]) -> bool:
     if not email and not phone:
         raise _ColumnError("customer_email", N_("Give the customer's email or phone."))
     conditions = ([func.lower(Customer.email) == email.lower()] if email else []) + (
-        [Customer.phone == phone] if phone else [])
-    customer = uow.session.execute(select(Customer).where(or_(*conditions)).order_by(Customer.id).limit(1)
-                                   ).scalar_one_or_none()
+        [Customer.phone == phone] if phone else []
+    )
+    customer = uow.session.execute(
+        select(Customer).where(or_(*conditions)).order_by(Customer.id).limit(1)
+    ).scalar_one_or_none()
     if customer is None:
-        raise _ColumnError("customer_email" if email else "customer_phone",
-                           N_("No customer has that email or phone."))
+        raise _ColumnError("customer_email" if email else "customer_phone", N_("No customer has that email or phone."))
     maker, model_name = _text(row, "manufacturer"), _text(row, "model")
     if not maker or not model_name:
         raise _ColumnError("manufacturer" if not maker else "model", N_("Give the manufacturer and the model."))
@@ -171,23 +184,38 @@ def _device(uow: UnitOfWork, row: dict[str, str]) -> bool:
     if bought and bought > date.today():
         raise _ColumnError("purchase_date", N_("The purchase date is in the future."))
     if serial:
-        existing = uow.session.execute(select(Equipment).where(
-            Equipment.model_id == model.id, Equipment.serial_number == serial)).scalar_one_or_none()
+        existing = uow.session.execute(
+            select(Equipment).where(Equipment.model_id == model.id, Equipment.serial_number == serial)
+        ).scalar_one_or_none()
         if existing is not None:
             if existing.customer_id != customer.id:
-                raise _ColumnError("serial_number", N_("Serial {serial} is registered to another customer."),
-                                   serial=serial)
+                raise _ColumnError(
+                    "serial_number", N_("Serial {serial} is registered to another customer."), serial=serial
+                )
             return False
-    equipment = Equipment(tenant_id=uow.actor.tenant_id, customer_id=customer.id, model_id=model.id,
-                          serial_number=serial, purchase_date=bought)
+    equipment = Equipment(
+        tenant_id=uow.actor.tenant_id,
+        customer_id=customer.id,
+        model_id=model.id,
+        serial_number=serial,
+        purchase_date=bought,
+    )
     uow.session.add(equipment)
     uow.flush()
     if until is not None:
         starts = bought or min(until, date.today())
         if until < starts:
             raise _ColumnError("warranty_until", N_("The warranty cannot end before the device was bought."))
-        uow.session.add(Warranty(tenant_id=uow.actor.tenant_id, equipment_id=equipment.id, kind="manufacturer",
-                                 coverage="full", starts_on=starts, ends_on=until))
+        uow.session.add(
+            Warranty(
+                tenant_id=uow.actor.tenant_id,
+                equipment_id=equipment.id,
+                kind="manufacturer",
+                coverage="full",
+                starts_on=starts,
+                ends_on=until,
+            )
+        )
     uow.audit("equipment.import", "equipment", equipment.id, after={"serial_number": serial})
     return True
 
@@ -197,11 +225,18 @@ def _part(uow: UnitOfWork, row: dict[str, str]) -> bool:
     try:
         months = int(months_text)
     except ValueError:
-        raise _ColumnError("warranty_months", N_("{value} is not a whole number of months."),
-                           value=repr(months_text)) from None
-    add_part(uow, _text(row, "sku") or "", _text(row, "name") or "", category=_text(row, "category") or "general",
-             unit_cost=_price(row, "unit_cost", N_("unit cost")),
-             sale_price=_price(row, "sale_price", N_("sale price")), warranty_months=months)
+        raise _ColumnError(
+            "warranty_months", N_("{value} is not a whole number of months."), value=repr(months_text)
+        ) from None
+    add_part(
+        uow,
+        _text(row, "sku") or "",
+        _text(row, "name") or "",
+        category=_text(row, "category") or "general",
+        unit_cost=_price(row, "unit_cost", N_("unit cost")),
+        sale_price=_price(row, "sale_price", N_("sale price")),
+        warranty_months=months,
+    )
     return True
 
 
@@ -212,9 +247,17 @@ KINDS: dict[str, Kind] = {
 }
 
 # Which column a service's sentence is about, when it does not say (first matching word wins).
-_COLUMN_HINTS = (("sku", "sku"), ("part name", "name"), ("price", "unit_cost"), ("warranty", "warranty_months"),
-                 ("email", "email"), ("phone", "phone"), ("name", "name"), ("customer is one of", "kind"),
-                 ("coordinates", "city"))
+_COLUMN_HINTS = (
+    ("sku", "sku"),
+    ("part name", "name"),
+    ("price", "unit_cost"),
+    ("warranty", "warranty_months"),
+    ("email", "email"),
+    ("phone", "phone"),
+    ("name", "name"),
+    ("customer is one of", "kind"),
+    ("coordinates", "city"),
+)
 
 
 def _column_of(error: RepairOpsError, kind: str) -> str:
@@ -256,8 +299,9 @@ def read_rows(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
             if len(rows) > MAX_ROWS:
                 raise ValidationError("The file has more than {limit} rows; split it.", limit=format(MAX_ROWS, ","))
     except csv.Error:  # a cell longer than the csv module takes (128 KB), a broken quote
-        raise ValidationError("Row {row} cannot be read as CSV; save the file again as CSV UTF-8.",
-                              row=len(rows) + 2) from None
+        raise ValidationError(
+            "Row {row} cannot be read as CSV; save the file again as CSV UTF-8.", row=len(rows) + 2
+        ) from None
     return header, rows
 
 
@@ -312,15 +356,17 @@ def report_lines(report: ImportReport, *, limit: int = 200) -> list[str]:
     return lines
 
 
-
 def describe(report: ImportReport, t: Callable[[str], str] = as_is) -> str:
     """One sentence on the outcome (in English, or through ``t``, a catalog's ``gettext``)."""
     rows, created, existing = f"{report.rows:,}", f"{report.created:,}", f"{report.existing:,}"
     if report.errors:
         return t("{problems} problems in {rows} rows; nothing was written. Fix them and import again.").format(
-            problems=f"{len(report.errors):,}", rows=rows)
+            problems=f"{len(report.errors):,}", rows=rows
+        )
     if report.dry_run:
         return t("All {rows} rows are valid ({created} new, {existing} already there).").format(
-            rows=rows, created=created, existing=existing)
+            rows=rows, created=created, existing=existing
+        )
     return t("Imported {rows} rows: {created} new, {existing} already there.").format(
-        rows=rows, created=created, existing=existing)
+        rows=rows, created=created, existing=existing
+    )

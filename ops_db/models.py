@@ -19,6 +19,19 @@ from ops_db.workforce import models as workforce
 metadata = Base.metadata
 
 __all__ = [
-    "assets", "audit", "billing", "comms", "customers", "identity", "inventory", "kit",
-    "knowledge", "maintenance", "metadata", "orders", "sla", "warranty", "workforce",
+    "assets",
+    "audit",
+    "billing",
+    "comms",
+    "customers",
+    "identity",
+    "inventory",
+    "kit",
+    "knowledge",
+    "maintenance",
+    "metadata",
+    "orders",
+    "sla",
+    "warranty",
+    "workforce",
 ]

@@ -30,12 +30,12 @@ class Settings(BaseSettings):
     app_database_password: SecretStr | None = Field(
         default=None,
         description="Password of the application's login role on a DATABASE_URL server (unset: no password, "
-                    "as on the embedded server, whose Unix socket trusts local users).",
+        "as on the embedded server, whose Unix socket trusts local users).",
     )
     secret_key: SecretStr | None = Field(
         default=None,
         description="The server's secret key (at least 32 random characters): encrypts secrets at rest and signs "
-                    "API tokens. Unset: a key generated at first start into DATA_DIR/secret.key (mode 0600).",
+        "API tokens. Unset: a key generated at first start into DATA_DIR/secret.key (mode 0600).",
     )
     new_secret_key: SecretStr | None = Field(
         default=None,
@@ -56,16 +56,20 @@ class Settings(BaseSettings):
     smtp_password: str | None = Field(default=None, description="SMTP password (optional).")
 
     stripe_secret_key: str | None = Field(default=None, description="Stripe secret key (unset: no online payment).")
-    stripe_webhook_secret: str | None = Field(default=None,
-                                              description="Signing secret of the Stripe webhook endpoint.")
+    stripe_webhook_secret: str | None = Field(
+        default=None, description="Signing secret of the Stripe webhook endpoint."
+    )
     public_url: str = Field(default="http://127.0.0.1:8501", description="Where customers reach the portal.")
     trusted_proxies: str = Field(
-        default="", description="Addresses or networks (CIDR), comma-separated, of the reverse proxies in front of the "
-        "API: only their X-Forwarded-For is believed (empty: none; the peer's address is the client's).")
+        default="",
+        description="Addresses or networks (CIDR), comma-separated, of the reverse proxies in front of the "
+        "API: only their X-Forwarded-For is believed (empty: none; the peer's address is the client's).",
+    )
     max_request_bytes: int = Field(
-        default=30 * 1024 * 1024, ge=64 * 1024,
+        default=30 * 1024 * 1024,
+        ge=64 * 1024,
         description="Largest API request body, uploads included (a 20 MB photo is about 27 MB as base64); "
-                    "a larger one is refused with 413 before it is read.",
+        "a larger one is refused with 413 before it is read.",
     )
     stripe_api_base: str | None = Field(default=None, description="Another Stripe API address (a proxy; tests).")
 

@@ -150,8 +150,11 @@ def _timing_errors(problem: Problem, t: int, route: Route, jobs: list[Job]) -> l
         a, b = places[k], places[k + 1]
         pickup = route.visits[k].pickup if k < len(route.visits) else None
         house = _house(problem, pickup)
-        drive = (m.time(a, b), m.dist(a, b)) if house is None else \
-            (m.time(a, house[0]) + m.time(house[0], b), m.dist(a, house[0]) + m.dist(house[0], b))
+        drive = (
+            (m.time(a, b), m.dist(a, b))
+            if house is None
+            else (m.time(a, house[0]) + m.time(house[0], b), m.dist(a, house[0]) + m.dist(house[0], b))
+        )
         stay = 0 if house is None else house[1].pickup_time
         if legs[k] != drive:
             errors.append(f"{tech.id} leg {k} states {legs[k]}, matrix says {drive}")
@@ -165,8 +168,17 @@ def _timing_errors(problem: Problem, t: int, route: Route, jobs: list[Job]) -> l
         if starts[k + 1] < ends[k] + drive[0] + stay + pause:
             errors.append(f"{tech.id} cannot make leg {k}: {ends[k]} + {drive[0]} + {stay} + {pause} > {starts[k + 1]}")
         if pickup is not None and house is not None:
-            errors += _pickup_errors(m.time(a, house[0]), m.time(house[0], b), stay, ends[k], starts[k + 1],
-                                     route.visits[k].arrival, pickup, in_gap, f"{tech.id} stop {k}")
+            errors += _pickup_errors(
+                m.time(a, house[0]),
+                m.time(house[0], b),
+                stay,
+                ends[k],
+                starts[k + 1],
+                route.visits[k].arrival,
+                pickup,
+                in_gap,
+                f"{tech.id} stop {k}",
+            )
         elif k < len(route.visits) and route.visits[k].arrival < ends[k] + drive[0]:
             errors.append(f"{tech.id} arrives at stop {k} sooner than travel allows")
     errors += _break_errors(tech, route, breaks_placed)
@@ -181,8 +193,17 @@ def _house(problem: Problem, pickup: Pickup | None) -> tuple[int, Warehouse] | N
     return problem.matrix.warehouse(w), problem.warehouses[w]
 
 
-def _pickup_errors(to_house: int, to_job: int, stay: int, leave: int, start: int, arrival: int, pickup: Pickup,
-                   breaks: list[BreakTaken], where: str) -> list[str]:
+def _pickup_errors(
+    to_house: int,
+    to_job: int,
+    stay: int,
+    leave: int,
+    start: int,
+    arrival: int,
+    pickup: Pickup,
+    breaks: list[BreakTaken],
+    where: str,
+) -> list[str]:
     """The pickup happens after driving to the warehouse and leaves time to drive on; a break in the same gap
     lies wholly before, during or after it."""
     errors: list[str] = []

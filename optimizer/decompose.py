@@ -47,23 +47,46 @@ def restrict(problem: Problem, techs: Sequence[int], jobs: Sequence[int], plan: 
     if plan is not None:
         stock = FreeStock(problem)
         chosen = {problem.technicians[t].id for t in techs}
-        stock.take_all((problem.job_index(v.job_id), problem.warehouse_index(v.pickup.warehouse_id))
-                       for r in plan.routes if r.technician_id not in chosen for v in r.visits if v.pickup is not None)
-        warehouses = tuple(replace(w, stock={p: max(0, q) for p, q in left.items()})
-                           for w, left in zip(problem.warehouses, stock.left, strict=True))
-    sub = replace(problem, technicians=tuple(problem.technicians[t] for t in techs),
-                  jobs=tuple(problem.jobs[j] for j in jobs), name=f"{problem.name} (part)", warehouses=warehouses)
+        stock.take_all(
+            (problem.job_index(v.job_id), problem.warehouse_index(v.pickup.warehouse_id))
+            for r in plan.routes
+            if r.technician_id not in chosen
+            for v in r.visits
+            if v.pickup is not None
+        )
+        warehouses = tuple(
+            replace(w, stock={p: max(0, q) for p, q in left.items()})
+            for w, left in zip(problem.warehouses, stock.left, strict=True)
+        )
+    sub = replace(
+        problem,
+        technicians=tuple(problem.technicians[t] for t in techs),
+        jobs=tuple(problem.jobs[j] for j in jobs),
+        name=f"{problem.name} (part)",
+        warehouses=warehouses,
+    )
     m = problem.matrix
     places = [m.start(t) for t in techs] + [m.end(t) for t in techs] + [m.job(j) for j in jobs]
     places += [m.warehouse(w) for w in range(len(problem.warehouses))]
     grid = np.ix_(places, places)
-    sub.__dict__["matrix"] = TravelMatrix(m.durations[grid], m.distances[grid], len(techs), len(jobs),
-                                          len(problem.warehouses))
+    sub.__dict__["matrix"] = TravelMatrix(
+        m.durations[grid], m.distances[grid], len(techs), len(jobs), len(problem.warehouses)
+    )
     return sub
 
 
-def improve(problem: Problem, elig: Eligibility, start: Plan, *, deadline: float, seed: int, round_seconds: float,
-            max_rounds: int, solutions_per_round: int, by_work: bool = False) -> Plan:
+def improve(
+    problem: Problem,
+    elig: Eligibility,
+    start: Plan,
+    *,
+    deadline: float,
+    seed: int,
+    round_seconds: float,
+    max_rounds: int,
+    solutions_per_round: int,
+    by_work: bool = False,
+) -> Plan:
     """Re-solve neighbourhoods until ``deadline`` (monotonic clock) or ``max_rounds``; the best plan found.
 
     ``by_work``: each round ends at ``solutions_per_round``, not after ``round_seconds`` (only ``deadline``
@@ -83,8 +106,13 @@ def improve(problem: Problem, elig: Eligibility, start: Plan, *, deadline: float
         if not hood.jobs:
             continue
         seconds = left - 0.1 if by_work else min(round_seconds, left - 0.1)
-        candidate = _resolve(problem, plan, hood, SearchSettings(
-            time_limit=seconds, solution_limit=solutions_per_round, by_work=by_work), seed + round_no)
+        candidate = _resolve(
+            problem,
+            plan,
+            hood,
+            SearchSettings(time_limit=seconds, solution_limit=solutions_per_round, by_work=by_work),
+            seed + round_no,
+        )
         if candidate is None:
             continue
         candidate_cost = candidate.cost()
@@ -149,6 +177,7 @@ def _merge(problem: Problem, plan: Plan, hood: Neighbourhood, routes: Sequence[R
         new_routes[t] = route
     served = {v.job_id for r in new_routes for v in r.visits}
     reasons = {u.job_id: u.reason for u in plan.unassigned}
-    unassigned = [Unassigned(job.id, reasons.get(job.id, Reason.CAPACITY)) for job in problem.jobs
-                  if job.id not in served]
+    unassigned = [
+        Unassigned(job.id, reasons.get(job.id, Reason.CAPACITY)) for job in problem.jobs if job.id not in served
+    ]
     return replace(plan, routes=tuple(new_routes), unassigned=tuple(unassigned), solver="or-tools (neighbourhoods)")

@@ -100,7 +100,8 @@ def eligibility(problem: Problem) -> Eligibility:
         van = [t for t in skilled if not needs_parts(job) or problem.technicians[t].has_parts(job)]
         stocked = skilled if houses else van
         fitting = [
-            t for t in stocked
+            t
+            for t in stocked
             if _fits_load(problem.technicians[t], job)
             and ((t in van and reachable(problem, t, j)) or any(reachable(problem, t, j, w) for w in houses))
         ]

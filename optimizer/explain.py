@@ -51,12 +51,12 @@ def explain(plan: Plan, elig: Eligibility) -> tuple[Explanation, ...]:
     """An explanation for every served job of the plan."""
     problem, m = plan.problem, plan.problem.matrix
     tech_index = {t.id: i for i, t in enumerate(problem.technicians)}
-    route_jobs = {
-        tech_index[r.technician_id]: [problem.job_index(v.job_id) for v in r.visits] for r in plan.routes
-    }
+    route_jobs = {tech_index[r.technician_id]: [problem.job_index(v.job_id) for v in r.visits] for r in plan.routes}
     via = {
         problem.job_index(v.job_id): problem.warehouse_index(v.pickup.warehouse_id)
-        for r in plan.routes for v in r.visits if v.pickup is not None
+        for r in plan.routes
+        for v in r.visits
+        if v.pickup is not None
     }
     out = []
     for route in plan.routes:
@@ -64,14 +64,18 @@ def explain(plan: Plan, elig: Eligibility) -> tuple[Explanation, ...]:
         seq = [m.start(t)] + [m.job(j) for j in route_jobs[t]] + [m.end(t)]
         for k, visit in enumerate(route.visits):
             j = route_jobs[t][k]
-            added = leg(problem, seq[k], j, via.get(j)).travel + m.time(seq[k + 1], seq[k + 2]) \
-                - m.time(seq[k], seq[k + 2])
+            added = (
+                leg(problem, seq[k], j, via.get(j)).travel + m.time(seq[k + 1], seq[k + 2]) - m.time(seq[k], seq[k + 2])
+            )
             alt = _next_best(plan, elig, j, t, route_jobs, via)
             job, tech = problem.jobs[j], problem.technicians[t]
             skills = {s: (need, tech.skills.get(s, 0)) for s, need in job.required_skills.items()}
             out.append(
                 Explanation(
-                    job.id, tech.id, MappingProxyType(skills), added,
+                    job.id,
+                    tech.id,
+                    MappingProxyType(skills),
+                    added,
                     None if alt is None else problem.technicians[alt[0]].id,
                     None if alt is None else alt[1],
                     _parts_from(job, visit.pickup),
@@ -88,8 +92,9 @@ def _parts_from(job: Job, pickup: Pickup | None) -> str | None:
     return "van"
 
 
-def _next_best(plan: Plan, elig: Eligibility, j: int, owner: int, route_jobs: dict[int, list[int]],
-               via: dict[int, int]) -> tuple[int, int] | None:
+def _next_best(
+    plan: Plan, elig: Eligibility, j: int, owner: int, route_jobs: dict[int, list[int]], via: dict[int, int]
+) -> tuple[int, int] | None:
     """(technician, added travel) of the cheapest feasible insertion elsewhere, or None.
 
     A technician without the parts on the van is costed with the pickup this job has now (or at the

@@ -252,8 +252,10 @@ class RoutingModel:
         for part in parts:
             demand = [job.required_parts.get(part, 0) if van else 0 for job, van in zip(jobs, from_van, strict=True)]
             stock = [t.van_stock.get(part, 0) for t in techs]
-            need = [sum(d for d, allowed in zip(demand, self.allowed, strict=True) if v in allowed)
-                    for v in range(len(techs))]
+            need = [
+                sum(d for d, allowed in zip(demand, self.allowed, strict=True) if v in allowed)
+                for v in range(len(techs))
+            ]
             if all(s >= n for s, n in zip(stock, need, strict=True)):
                 continue  # no van can run short of this part, so no dimension is needed
             self._unary_dimension(demand, stock, f"part {part}")
@@ -319,8 +321,9 @@ class RoutingModel:
             return None
         return self._read(solution)
 
-    def _restore(self, start: RawSolution, params: pywrapcp.RoutingSearchParameters,
-                 time_limit: float) -> pywrapcp.Assignment | None:
+    def _restore(
+        self, start: RawSolution, params: pywrapcp.RoutingSearchParameters, time_limit: float
+    ) -> pywrapcp.Assignment | None:
         """A complete assignment from routes alone, or None if they break the model.
 
         Only the next-variables are given; the solver completes the rest (times, breaks) in a search

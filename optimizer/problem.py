@@ -180,8 +180,11 @@ class Job:
         object.__setattr__(self, "duration_by_level", MappingProxyType(dict(self.duration_by_level)))
         if self.fixed and (self.pinned_technician is None or self.pinned_start is None):
             raise ValueError(f"job {self.id}: a fixed job needs a pinned technician and start")
-        if self.pinned_start is not None and self.time_windows and \
-                not any(w.contains(self.pinned_start) for w in self.time_windows):
+        if (
+            self.pinned_start is not None
+            and self.time_windows
+            and not any(w.contains(self.pinned_start) for w in self.time_windows)
+        ):
             raise ValueError(f"job {self.id}: pinned start lies outside its time windows")
 
     def duration_for(self, level: int) -> int:
@@ -305,8 +308,11 @@ class Problem:
         for job in self.jobs:
             if job.pinned_technician is not None and job.pinned_technician not in tech_ids:
                 raise ValueError(f"job {job.id}: pinned to unknown technician {job.pinned_technician}")
-            if job.parts_reserved_at is not None and job.parts_reserved_at not in warehouse_ids \
-                    and job.location is not None:
+            if (
+                job.parts_reserved_at is not None
+                and job.parts_reserved_at not in warehouse_ids
+                and job.location is not None
+            ):
                 raise ValueError(f"job {job.id}: parts reserved at unknown warehouse {job.parts_reserved_at}")
 
     @cached_property

@@ -55,10 +55,20 @@ def solomon_problem(inst: SolomonInstance) -> Problem:
     home = Location(depot[2], depot[1])  # (lat, lon) = (y, x) for EuclideanTravel
     horizon = depot[5] * SCALE
     techs = tuple(Technician(f"v{k}", {}, 0, horizon, home, capacity=inst.capacity) for k in range(inst.vehicles))
-    jobs = tuple(Job(str(i), Location(y, x), s * SCALE, (TimeWindow(r * SCALE, due * SCALE),), demand=d,
-                     priority=Priority.NORMAL) for i, x, y, d, r, due, s in inst.rows[1:])
-    weights = Weights(travel_per_second=0, distance_per_metre=1, overtime_per_second=0,
-                      span_per_second_per_1000_cents=0, balance_per_second=0, sla_late_per_second=0)
+    jobs = tuple(
+        Job(
+            str(i), Location(y, x), s * SCALE, (TimeWindow(r * SCALE, due * SCALE),), demand=d, priority=Priority.NORMAL
+        )
+        for i, x, y, d, r, due, s in inst.rows[1:]
+    )
+    weights = Weights(
+        travel_per_second=0,
+        distance_per_metre=1,
+        overtime_per_second=0,
+        span_per_second_per_1000_cents=0,
+        balance_per_second=0,
+        sla_late_per_second=0,
+    )
     return Problem(techs, jobs, EuclideanTravel(SCALE), weights, name=inst.name)
 
 

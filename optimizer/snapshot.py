@@ -37,8 +37,7 @@ from optimizer.problem import Break, Job, Location, Priority, Problem, Technicia
 from optimizer.solve import solve
 from optimizer.travel import HaversineTravel, TravelProvider
 
-PRIORITIES = {"emergency": Priority.EMERGENCY, "high": Priority.HIGH, "normal": Priority.NORMAL,
-              "low": Priority.LOW}
+PRIORITIES = {"emergency": Priority.EMERGENCY, "high": Priority.HIGH, "normal": Priority.NORMAL, "low": Priority.LOW}
 DEFAULT_DEPOT = (0.0, 0.0)
 
 
@@ -54,8 +53,9 @@ def _location(point: Any) -> Location | None:
     return Location(float(point[0]), float(point[1]))
 
 
-def problem_from_snapshot(snapshot: Mapping[str, Any], *, name: str | None = None,
-                          travel: TravelProvider | None = None) -> Problem:
+def problem_from_snapshot(
+    snapshot: Mapping[str, Any], *, name: str | None = None, travel: TravelProvider | None = None
+) -> Problem:
     """Read a dispatch-day snapshot into a Problem (jobs and technicians keep their database ids as strings).
 
     ``travel`` defaults to the haversine estimate.
@@ -71,16 +71,24 @@ def problem_from_snapshot(snapshot: Mapping[str, Any], *, name: str | None = Non
         job = _job(raw, origin, tech_ids, shop, house_ids)
         if job is not None:
             jobs.append(job)
-    return Problem(tuple(techs), tuple(jobs), travel=travel or HaversineTravel(),
-                   name=name or str(snapshot.get("date", "day")), warehouses=houses)
+    return Problem(
+        tuple(techs),
+        tuple(jobs),
+        travel=travel or HaversineTravel(),
+        name=name or str(snapshot.get("date", "day")),
+        warehouses=houses,
+    )
 
 
 def _warehouse(raw: Mapping[str, Any]) -> Warehouse:
     location = _location(raw.get("location"))
     assert location is not None
-    return Warehouse(str(raw["id"]), location,
-                     {str(k): int(v) for k, v in (raw.get("stock") or {}).items() if int(v) > 0},
-                     int(raw.get("pickup_minutes") or 10) * 60)
+    return Warehouse(
+        str(raw["id"]),
+        location,
+        {str(k): int(v) for k, v in (raw.get("stock") or {}).items() if int(v) > 0},
+        int(raw.get("pickup_minutes") or 10) * 60,
+    )
 
 
 def workshop(snapshot: Mapping[str, Any]) -> Location | None:
@@ -115,15 +123,22 @@ def _technician(raw: Mapping[str, Any], origin: datetime) -> Technician:
             lunch = Break(earliest, latest, minutes)
     cost = int(Decimal(str(raw.get("hourly_cost") or "0")) * 100)
     return Technician(
-        id=str(raw["id"]), skills={k: int(v) for k, v in (raw.get("skills") or {}).items()}, shift_start=start,
-        shift_end=end, start_location=home, lunch=lunch, max_work_time=int(raw.get("max_work_minutes") or 600) * 60,
-        max_travel_time=int(raw.get("max_travel_minutes") or 240) * 60, hourly_cost_cents=cost,
+        id=str(raw["id"]),
+        skills={k: int(v) for k, v in (raw.get("skills") or {}).items()},
+        shift_start=start,
+        shift_end=end,
+        start_location=home,
+        lunch=lunch,
+        max_work_time=int(raw.get("max_work_minutes") or 600) * 60,
+        max_travel_time=int(raw.get("max_travel_minutes") or 240) * 60,
+        hourly_cost_cents=cost,
         van_stock={str(k): int(v) for k, v in (raw.get("van_stock") or {}).items() if int(v) > 0},
     )
 
 
-def _job(raw: Mapping[str, Any], origin: datetime, tech_ids: set[str], shop: Location | None,
-         house_ids: set[str]) -> Job | None:
+def _job(
+    raw: Mapping[str, Any], origin: datetime, tech_ids: set[str], shop: Location | None, house_ids: set[str]
+) -> Job | None:
     windows = []
     for start, end in raw.get("windows") or []:
         a, b = _seconds(start, origin), _seconds(end, origin)
@@ -141,13 +156,17 @@ def _job(raw: Mapping[str, Any], origin: datetime, tech_ids: set[str], shop: Loc
     if fixed:
         windows = []
     return Job(
-        id=str(raw["id"]), location=_location(raw.get("location")) or shop, duration=int(raw.get("minutes") or 60) * 60,
-        time_windows=tuple(windows), required_skills={k: int(v) for k, v in (raw.get("skills") or {}).items()},
+        id=str(raw["id"]),
+        location=_location(raw.get("location")) or shop,
+        duration=int(raw.get("minutes") or 60) * 60,
+        time_windows=tuple(windows),
+        required_skills={k: int(v) for k, v in (raw.get("skills") or {}).items()},
         priority=PRIORITIES.get(str(raw.get("priority")), Priority.NORMAL),
         sla_deadline=_seconds(raw.get("sla_deadline"), origin),
         required_parts={str(k): int(v) for k, v in (raw.get("parts") or {}).items() if int(v) > 0},
         pinned_technician=str(pinned_tech) if pinned_tech is not None else None,
-        pinned_start=pinned_start if (fixed or pinned_start is not None) else None, fixed=fixed,
+        pinned_start=pinned_start if (fixed or pinned_start is not None) else None,
+        fixed=fixed,
         parts_reserved_at=str(raw["parts_at"]) if raw.get("parts_at") and str(raw["parts_at"]) in house_ids else None,
     )
 
@@ -160,20 +179,36 @@ def plan_items(plan: Plan, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
     for route in plan.routes:
         for seq, visit in enumerate(route.visits, 1):
             why = explanations.get(visit.job_id)
-            pickup = None if visit.pickup is None else {
-                "warehouse_id": int(visit.pickup.warehouse_id),
-                "start": (origin + timedelta(seconds=visit.pickup.start)).isoformat(),
-                "end": (origin + timedelta(seconds=visit.pickup.end)).isoformat()}
-            items.append({
-                "order_id": int(visit.job_id), "technician_id": int(route.technician_id), "sequence": seq,
-                "start": (origin + timedelta(seconds=visit.start)).isoformat(),
-                "end": (origin + timedelta(seconds=max(visit.end, visit.start + 60))).isoformat(),
-                "travel_seconds": visit.travel_time, "travel_meters": visit.travel_distance,
-                "explanation": {} if why is None else {
-                    "text": why.text(), "skills_matched": {k: list(v) for k, v in why.skills_matched.items()},
-                    "added_travel_seconds": why.added_travel, "next_best_technician": why.next_best_technician,
-                    "next_best_added_travel_seconds": why.next_best_added_travel, "pickup": pickup},
-            })
+            pickup = (
+                None
+                if visit.pickup is None
+                else {
+                    "warehouse_id": int(visit.pickup.warehouse_id),
+                    "start": (origin + timedelta(seconds=visit.pickup.start)).isoformat(),
+                    "end": (origin + timedelta(seconds=visit.pickup.end)).isoformat(),
+                }
+            )
+            items.append(
+                {
+                    "order_id": int(visit.job_id),
+                    "technician_id": int(route.technician_id),
+                    "sequence": seq,
+                    "start": (origin + timedelta(seconds=visit.start)).isoformat(),
+                    "end": (origin + timedelta(seconds=max(visit.end, visit.start + 60))).isoformat(),
+                    "travel_seconds": visit.travel_time,
+                    "travel_meters": visit.travel_distance,
+                    "explanation": {}
+                    if why is None
+                    else {
+                        "text": why.text(),
+                        "skills_matched": {k: list(v) for k, v in why.skills_matched.items()},
+                        "added_travel_seconds": why.added_travel,
+                        "next_best_technician": why.next_best_technician,
+                        "next_best_added_travel_seconds": why.next_best_added_travel,
+                        "pickup": pickup,
+                    },
+                }
+            )
     for gap in plan.unassigned:
         items.append({"order_id": int(gap.job_id), "technician_id": None, "unassigned_reason": str(gap.reason)})
     return items
@@ -182,10 +217,16 @@ def plan_items(plan: Plan, snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
 def kpis_dict(plan: Plan) -> dict[str, Any]:
     """The plan's KPIs as plain JSON data."""
     k = plan.kpis()
-    return {"served": k.served, "served_by_priority": dict(k.served_by_priority),
-            "unserved_by_priority": dict(k.unserved_by_priority), "travel_seconds": k.travel_time,
-            "travel_meters": k.travel_distance, "overtime_seconds": k.overtime, "sla_lateness_seconds": k.sla_lateness,
-            "utilisation": dict(k.utilisation)}
+    return {
+        "served": k.served,
+        "served_by_priority": dict(k.served_by_priority),
+        "unserved_by_priority": dict(k.unserved_by_priority),
+        "travel_seconds": k.travel_time,
+        "travel_meters": k.travel_distance,
+        "overtime_seconds": k.overtime,
+        "sla_lateness_seconds": k.sla_lateness,
+        "utilisation": dict(k.utilisation),
+    }
 
 
 @dataclass(frozen=True)
@@ -199,8 +240,9 @@ class SolvedDay:
     violations: list[str]
 
 
-def solve_snapshot(snapshot: Mapping[str, Any], *, travel: TravelProvider | None = None, time_limit: float = 10.0,
-                   seed: int = 0) -> SolvedDay:
+def solve_snapshot(
+    snapshot: Mapping[str, Any], *, travel: TravelProvider | None = None, time_limit: float = 10.0, seed: int = 0
+) -> SolvedDay:
     """Solve a dispatch-day snapshot end to end: problem, OR-Tools plan, check, baseline, items and KPIs."""
     problem = problem_from_snapshot(snapshot, travel=travel)
     plan = solve(problem, time_limit=time_limit, seed=seed)

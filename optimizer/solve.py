@@ -34,8 +34,15 @@ EXACT_UP_TO = 200  # servable jobs solved in one model; above, OR-Tools' break c
 ROUND_SECONDS = 1.0  # time per neighbourhood of a large day: many short rounds beat few long ones
 
 
-def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, *, max_solutions: int | None = None,
-          max_rounds: int | None = None, with_explanations: bool = True) -> Plan:
+def solve(
+    problem: Problem,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    *,
+    max_solutions: int | None = None,
+    max_rounds: int | None = None,
+    with_explanations: bool = True,
+) -> Plan:
     """The best plan found within ``time_limit`` seconds (a hard cap), deterministic for ``seed``.
 
     Days of up to ``EXACT_UP_TO`` servable jobs are searched in one OR-Tools model warm-started
@@ -56,15 +63,31 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, *, max_solu
     reserve = _reserve(problem, time_limit)
     by_work = max_solutions is not None or max_rounds is not None
     if len(elig.servable()) > EXACT_UP_TO:
-        plan = improve(problem, elig, greedy, deadline=deadline - reserve, seed=seed,
-                       round_seconds=ROUND_SECONDS, max_rounds=max_rounds or 10 * len(problem.technicians) + 20,
-                       solutions_per_round=max_solutions or 200 * NEIGHBOURHOOD_JOBS, by_work=by_work)
-        return _finish(plan, elig, with_explanations) if not check(plan) else \
-            _finish(replace(greedy, solver="baseline (solver plan failed the check)"), elig, with_explanations)
+        plan = improve(
+            problem,
+            elig,
+            greedy,
+            deadline=deadline - reserve,
+            seed=seed,
+            round_seconds=ROUND_SECONDS,
+            max_rounds=max_rounds or 10 * len(problem.technicians) + 20,
+            solutions_per_round=max_solutions or 200 * NEIGHBOURHOOD_JOBS,
+            by_work=by_work,
+        )
+        return (
+            _finish(plan, elig, with_explanations)
+            if not check(plan)
+            else _finish(replace(greedy, solver="baseline (solver plan failed the check)"), elig, with_explanations)
+        )
     model = RoutingModel(problem, elig, seed)
     limit = max_solutions if max_solutions is not None else 200 * len(problem.jobs) + 2000
-    settings = SearchSettings(FSS.PARALLEL_CHEAPEST_INSERTION, LSM.GUIDED_LOCAL_SEARCH,
-                              deadline - time.monotonic() - reserve, solution_limit=limit, by_work=by_work)
+    settings = SearchSettings(
+        FSS.PARALLEL_CHEAPEST_INSERTION,
+        LSM.GUIDED_LOCAL_SEARCH,
+        deadline - time.monotonic() - reserve,
+        solution_limit=limit,
+        by_work=by_work,
+    )
     raw = None
     if settings.time_limit > 0.05:
         raw = _search_before(model, settings, raw_from_plan(problem, greedy), deadline - reserve / 2)
@@ -84,8 +107,9 @@ def _reserve(problem: Problem, time_limit: float) -> float:
     return max(0.05, min(SETUP_SHARE * time_limit, needed))
 
 
-def _search_before(model: RoutingModel, settings: SearchSettings, warm: RawSolution,
-                   deadline: float) -> RawSolution | None:
+def _search_before(
+    model: RoutingModel, settings: SearchSettings, warm: RawSolution, deadline: float
+) -> RawSolution | None:
     """Search in a forked child that is killed at ``deadline``: OR-Tools checks its own limit only
     between search steps, and one step can run long, so the parent enforces the cap."""
     try:
@@ -161,8 +185,13 @@ def plan_from_raw(problem: Problem, raw: RawSolution, elig: Eligibility) -> Plan
     unassigned += [
         Unassigned(problem.jobs[j].id, Reason.CAPACITY) for j in elig.servable() if problem.jobs[j].id not in served
     ]
-    return Plan(problem, tuple(routes), tuple(sorted(unassigned, key=lambda u: u.job_id)), solver="or-tools",
-                objective=raw.objective)
+    return Plan(
+        problem,
+        tuple(routes),
+        tuple(sorted(unassigned, key=lambda u: u.job_id)),
+        solver="or-tools",
+        objective=raw.objective,
+    )
 
 
 def _route_as_solved(problem: Problem, r: RawRoute) -> Route:
@@ -195,4 +224,3 @@ def _route_as_solved(problem: Problem, r: RawRoute) -> Route:
         m.dist(place, m.end(r.tech)),
         (brk,) if brk is not None else (),
     )
-

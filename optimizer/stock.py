@@ -38,5 +38,7 @@ class FreeStock:
         """One sentence per part a warehouse would have to give more of than it has."""
         return [
             f"warehouse {self.problem.warehouses[w].id} gives {-q} x {p} more than its free stock"
-            for w, left in enumerate(self.left) for p, q in left.items() if q < 0
+            for w, left in enumerate(self.left)
+            for p, q in left.items()
+            if q < 0
         ]

@@ -131,7 +131,12 @@ def schedule(problem: Problem, t: int, jobs: Sequence[int], via: Mapping[int, in
         taken = BreakTaken(b, b + lunch.duration)
         arrival_back = arrival_with_break(now, back, taken)
     route = Route(
-        tech.id, tech.shift_start, tuple(visits), arrival_back, back, m.dist(place, m.end(t)),
+        tech.id,
+        tech.shift_start,
+        tuple(visits),
+        arrival_back,
+        back,
+        m.dist(place, m.end(t)),
         (taken,) if taken is not None and visits else (),
     )
     return route if _limits_ok(problem, t, route) else None

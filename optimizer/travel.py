@@ -104,8 +104,9 @@ def _get_json(url: str, body: dict[str, Any] | None, timeout: float) -> Any:
         raise RoutingServiceError(f"the routing server at {url.split('?')[0]} did not answer: {exc}") from exc
 
 
-def _blockwise(n: int, block: int, fetch: Callable[[list[int], list[int]], tuple[IntMatrix, IntMatrix]]
-               ) -> tuple[IntMatrix, IntMatrix]:
+def _blockwise(
+    n: int, block: int, fetch: Callable[[list[int], list[int]], tuple[IntMatrix, IntMatrix]]
+) -> tuple[IntMatrix, IntMatrix]:
     """Fill n×n matrices by asking for block×block tables (servers cap table sizes)."""
     durations = np.zeros((n, n), dtype=np.int64)
     distances = np.zeros((n, n), dtype=np.int64)
@@ -113,8 +114,8 @@ def _blockwise(n: int, block: int, fetch: Callable[[list[int], list[int]], tuple
         for b in range(0, n, block):
             rows, cols = list(range(a, min(n, a + block))), list(range(b, min(n, b + block)))
             dur, dist = fetch(rows, cols)
-            durations[a:a + len(rows), b:b + len(cols)] = dur
-            distances[a:a + len(rows), b:b + len(cols)] = dist
+            durations[a : a + len(rows), b : b + len(cols)] = dur
+            distances[a : a + len(rows), b : b + len(cols)] = dist
     return durations, distances
 
 
@@ -150,15 +151,18 @@ class OsrmTravel:
         coords = ";".join(f"{p.lon:.6f},{p.lat:.6f}" for p in points)
         sources = ";".join(str(i) for i in range(len(rows)))
         targets = ";".join(str(len(rows) + i) for i in range(len(cols)))
-        url = (f"{self.base_url.rstrip('/')}/table/v1/{self.profile}/{coords}"
-               f"?sources={sources}&destinations={targets}&annotations=duration,distance")
+        url = (
+            f"{self.base_url.rstrip('/')}/table/v1/{self.profile}/{coords}"
+            f"?sources={sources}&destinations={targets}&annotations=duration,distance"
+        )
         answer = _get_json(url, None, self.timeout)
         if not isinstance(answer, dict) or answer.get("code") != "Ok":
             message = answer.get("message", answer.get("code")) if isinstance(answer, dict) else "no JSON object"
             raise RoutingServiceError(f"the OSRM server refused the table request: {message}")
         shape = (len(rows), len(cols))
-        return _table(answer.get("durations"), shape, 1.0, "duration"), \
-            _table(answer.get("distances"), shape, 1.0, "distance")
+        return _table(answer.get("durations"), shape, 1.0, "duration"), _table(
+            answer.get("distances"), shape, 1.0, "distance"
+        )
 
 
 @dataclass(frozen=True)
@@ -175,9 +179,12 @@ class ValhallaTravel:
         return _blockwise(len(locations), self.block, lambda rows, cols: self._fetch(locations, rows, cols))
 
     def _fetch(self, locations: Sequence[Location], rows: list[int], cols: list[int]) -> tuple[IntMatrix, IntMatrix]:
-        body = {"sources": [{"lat": locations[i].lat, "lon": locations[i].lon} for i in rows],
-                "targets": [{"lat": locations[i].lat, "lon": locations[i].lon} for i in cols],
-                "costing": self.costing, "units": "kilometers"}
+        body = {
+            "sources": [{"lat": locations[i].lat, "lon": locations[i].lon} for i in rows],
+            "targets": [{"lat": locations[i].lat, "lon": locations[i].lon} for i in cols],
+            "costing": self.costing,
+            "units": "kilometers",
+        }
         answer = _get_json(f"{self.base_url.rstrip('/')}/sources_to_targets", body, self.timeout)
         table = answer.get("sources_to_targets") if isinstance(answer, dict) else None
         if not isinstance(table, list):
@@ -273,8 +280,9 @@ def leg(problem: Problem, place: int, j: int, via: int | None) -> Leg:
         return Leg(m.time(place, m.job(j)), m.dist(place, m.job(j)), 0, 0, 0, None)
     w = m.warehouse(via)
     house = problem.warehouses[via]
-    return Leg(m.time(place, w), m.dist(place, w), m.time(w, m.job(j)), m.dist(w, m.job(j)), house.pickup_time,
-               house.id)
+    return Leg(
+        m.time(place, w), m.dist(place, w), m.time(w, m.job(j)), m.dist(w, m.job(j)), house.pickup_time, house.id
+    )
 
 
 def build_matrix(problem: Problem) -> TravelMatrix:

@@ -33,13 +33,50 @@ from pipelines import warehouse
 # The operational tables the marts read. Secrets and auth logs (users' password hashes, TOTP
 # secrets, login attempts), the audit chain and the notification outbox's message bodies stay out.
 EXTRACTED_TABLES: tuple[str, ...] = (
-    "tenants", "customer_tiers", "customers", "customer_sites", "manufacturers", "equipment_models", "equipment",
-    "skills", "service_catalog_items", "service_orders", "order_events", "order_lines", "order_ratings",
-    "technicians", "technician_skills", "shifts", "shift_breaks", "bookings", "time_entries", "time_off",
-    "commission_rules", "tax_rates", "invoices", "invoice_lines", "payments", "refunds", "credit_notes",
-    "expense_categories", "expenses", "business_calendars", "sla_policies", "sla_clocks", "warranties",
-    "warranty_claims", "suppliers", "parts", "stock_locations", "stock_levels", "stock_movements",
-    "stock_reservations", "purchase_orders", "purchase_order_lines", "maintenance_plans", "optimizer_plans",
+    "tenants",
+    "customer_tiers",
+    "customers",
+    "customer_sites",
+    "manufacturers",
+    "equipment_models",
+    "equipment",
+    "skills",
+    "service_catalog_items",
+    "service_orders",
+    "order_events",
+    "order_lines",
+    "order_ratings",
+    "technicians",
+    "technician_skills",
+    "shifts",
+    "shift_breaks",
+    "bookings",
+    "time_entries",
+    "time_off",
+    "commission_rules",
+    "tax_rates",
+    "invoices",
+    "invoice_lines",
+    "payments",
+    "refunds",
+    "credit_notes",
+    "expense_categories",
+    "expenses",
+    "business_calendars",
+    "sla_policies",
+    "sla_clocks",
+    "warranties",
+    "warranty_claims",
+    "suppliers",
+    "parts",
+    "stock_locations",
+    "stock_levels",
+    "stock_movements",
+    "stock_reservations",
+    "purchase_orders",
+    "purchase_order_lines",
+    "maintenance_plans",
+    "optimizer_plans",
     "plan_items",
 )
 RAW_SCHEMA = "raw"
@@ -253,8 +290,9 @@ def run_extract(
         con.close()
 
 
-def _run(con: duckdb.DuckDBPyConnection, *, full: bool, tables: Sequence[str], progress: Progress | None,
-         started: float) -> ExtractReport:
+def _run(
+    con: duckdb.DuckDBPyConnection, *, full: bool, tables: Sequence[str], progress: Progress | None, started: float
+) -> ExtractReport:
     _ensure_state(con)
     previous = last_run(con)
     con.execute("BEGIN TRANSACTION")
@@ -267,24 +305,39 @@ def _run(con: duckdb.DuckDBPyConnection, *, full: bool, tables: Sequence[str], p
         if since is not None:
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE _deletions AS SELECT * FROM "
-                + _pg_query(f"SELECT table_name::text, row_key::text FROM row_deletions "
-                            f"WHERE age(xmin) <= age({since}::text::xid)")
+                + _pg_query(
+                    f"SELECT table_name::text, row_key::text FROM row_deletions "
+                    f"WHERE age(xmin) <= age({since}::text::xid)"
+                )
             )
         for done, table in enumerate(sources, start=1):
             t0 = time.perf_counter()
-            fresh = since is None or table.name not in (previous[2] if previous else ()) \
+            fresh = (
+                since is None
+                or table.name not in (previous[2] if previous else ())
                 or _raw_columns(con, table.name) != table.raw_columns
+            )
             read, deleted = _full(con, table) if fresh else _incremental(con, table, since or 0)
             total = read if fresh else _count(con, f'{RAW_SCHEMA}."{table.name}"')
-            report.tables.append(TableResult(table.name, "full" if fresh else "incremental", read, deleted, total,
-                                             time.perf_counter() - t0))
+            report.tables.append(
+                TableResult(
+                    table.name, "full" if fresh else "incremental", read, deleted, total, time.perf_counter() - t0
+                )
+            )
             if progress:
                 progress(table.name, done, len(sources))
         report.seconds = time.perf_counter() - started
         con.execute(
             f"INSERT INTO {STATE_TABLE} VALUES (?, ?, ?, ?, ?, now(), ?, ?)",
-            [run_id, "full" if report.full else "incremental", snapshot, xmin, report.started_at,
-             report.rows_read, [t.name for t in sources]],
+            [
+                run_id,
+                "full" if report.full else "incremental",
+                snapshot,
+                xmin,
+                report.started_at,
+                report.rows_read,
+                [t.name for t in sources],
+            ],
         )
         con.execute("COMMIT")
     except BaseException:

@@ -31,11 +31,19 @@ def configured_travel() -> TravelProvider:
     return provider_from_config(**get_settings().travel_config())
 
 
-def propose(engine: Engine, actor: Actor, day: date, *, time_limit: float = 10.0, seed: int = 0,
-            now: datetime | None = None) -> Proposal:
+def propose(
+    engine: Engine, actor: Actor, day: date, *, time_limit: float = 10.0, seed: int = 0, now: datetime | None = None
+) -> Proposal:
     """Solve the day's dispatch problem and store it as a proposed plan (nothing is booked yet)."""
     snap = planning.snapshot(UnitOfWork(engine, actor), day, now=now)
     solved = solve_snapshot(snap, travel=configured_travel(), time_limit=time_limit, seed=seed)
-    saved = planning.save_proposed_plan(UnitOfWork(engine, actor), day, solved.items, kpis=solved.kpis,
-                                        solver=solved.plan.solver, time_limit=time_limit, seed=seed)
+    saved = planning.save_proposed_plan(
+        UnitOfWork(engine, actor),
+        day,
+        solved.items,
+        kpis=solved.kpis,
+        solver=solved.plan.solver,
+        time_limit=time_limit,
+        seed=seed,
+    )
     return Proposal(saved, solved.plan, solved.kpis["baseline"], solved.violations, str(snap["time_zone"]))

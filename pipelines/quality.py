@@ -70,16 +70,19 @@ def _values_percent() -> Any:
 
 RULES: tuple[Rule, ...] = (
     Rule(
-        "closed_orders_have_closing_event", ("raw", "service_orders"),
+        "closed_orders_have_closing_event",
+        ("raw", "service_orders"),
         "Every closed order has a stage change to 'closed' in its history.",
         """select o.id::varchar as id, exists (select 1 from raw.order_events e
                    where e.tenant_id = o.tenant_id and e.order_id = o.id
                      and e.event_type = 'stage_changed' and e.to_stage = 'closed') as value
            from raw.service_orders o where o.stage = 'closed'""",
-        _values_true, needs=("raw.order_events",),
+        _values_true,
+        needs=("raw.order_events",),
     ),
     Rule(
-        "invoice_totals_match_lines", ("raw", "invoices"),
+        "invoice_totals_match_lines",
+        ("raw", "invoices"),
         "Each invoice's subtotal, tax and total equal the sums of its lines (difference in cents must be 0).",
         """select i.id::varchar as id,
                   abs(i.subtotal - coalesce(l.net, 0)) + abs(i.tax_total - coalesce(l.tax, 0))
@@ -88,26 +91,31 @@ RULES: tuple[Rule, ...] = (
            left join (select tenant_id, invoice_id, sum(net_amount) as net, sum(tax_amount) as tax
                       from raw.invoice_lines group by all) l
              on l.tenant_id = i.tenant_id and l.invoice_id = i.id""",
-        _values_zero, needs=("raw.invoice_lines",),
+        _values_zero,
+        needs=("raw.invoice_lines",),
     ),
     Rule(
-        "stock_never_negative", ("raw", "stock_levels"),
+        "stock_never_negative",
+        ("raw", "stock_levels"),
         "No part has negative stock on hand, nor more reserved than on hand, at any location.",
         """select part_id || '@' || location_id as id, least(quantity, quantity - reserved, reserved) as value
            from raw.stock_levels""",
         _values_not_negative,
     ),
     Rule(
-        "bookings_inside_shifts", ("raw", "bookings"),
+        "bookings_inside_shifts",
+        ("raw", "bookings"),
         "Every active or done booking lies inside one of its technician's shifts.",
         """select b.id::varchar as id, exists (select 1 from raw.shifts s
                    where s.tenant_id = b.tenant_id and s.technician_id = b.technician_id
                      and s.starts_at <= b.planned_lower and s.ends_at >= b.planned_upper) as value
            from raw.bookings b where b.status <> 'cancelled'""",
-        _values_true, needs=("raw.shifts",),
+        _values_true,
+        needs=("raw.shifts",),
     ),
     Rule(
-        "sla_clocks_monotonic", ("raw", "sla_clocks"),
+        "sla_clocks_monotonic",
+        ("raw", "sla_clocks"),
         "SLA clocks run forward: due after start, pause and stop not before start, paused time not negative.",
         """select id::varchar as id,
                   coalesce(due_at >= started_at
@@ -118,28 +126,33 @@ RULES: tuple[Rule, ...] = (
         _values_true,
     ),
     Rule(
-        "payments_not_before_invoice", ("raw", "payments"),
+        "payments_not_before_invoice",
+        ("raw", "payments"),
         "No payment is dated before the invoice it pays was issued.",
         """select p.id::varchar as id, coalesce(p.received_at >= i.issued_at, false) as value
            from raw.payments p join raw.invoices i on i.tenant_id = p.tenant_id and i.id = p.invoice_id
            where p.status = 'succeeded'""",
-        _values_true, needs=("raw.invoices",),
+        _values_true,
+        needs=("raw.invoices",),
     ),
     Rule(
-        "invoice_lines_add_up", ("finance", "fct_invoice_lines"),
+        "invoice_lines_add_up",
+        ("finance", "fct_invoice_lines"),
         "In the finance mart every line's net plus tax equals its total.",
         "select invoice_line_id::varchar as id, abs(net_amount + tax_amount - total_amount) as value "
         "from finance.fct_invoice_lines",
         _values_zero,
     ),
     Rule(
-        "receivables_not_negative", ("finance", "finance_monthly_summary"),
+        "receivables_not_negative",
+        ("finance", "finance_monthly_summary"),
         "Month-end receivables are never negative (more paid than invoiced means a payment is misapplied).",
         "select tenant_id || ':' || month_start as id, receivables_end as value from finance.finance_monthly_summary",
         _values_not_negative,
     ),
     Rule(
-        "sla_compliance_is_a_percentage", ("sla", "sla_compliance_monthly"),
+        "sla_compliance_is_a_percentage",
+        ("sla", "sla_compliance_monthly"),
         "SLA compliance percentages lie between 0 and 100.",
         "select row_number() over ()::varchar as id, compliance_pct as value from sla.sla_compliance_monthly "
         "where compliance_pct is not null",
@@ -175,12 +188,12 @@ def _validate(rule: Rule, frame: Any) -> Any:
     context = _context()
     source = context.data_sources.add_or_update_pandas(name="warehouse")
     asset = next((a for a in source.assets if a.name == rule.name), None) or source.add_dataframe_asset(rule.name)
-    batch_definition = next((b for b in asset.batch_definitions if b.name == "whole"), None) \
-        or asset.add_batch_definition_whole_dataframe("whole")
+    batch_definition = next(
+        (b for b in asset.batch_definitions if b.name == "whole"), None
+    ) or asset.add_batch_definition_whole_dataframe("whole")
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     suite = gx.ExpectationSuite(name=rule.name, expectations=[rule.expectation()])
-    return batch.validate(suite, result_format={"result_format": "COMPLETE",
-                                                "unexpected_index_column_names": ["id"]})
+    return batch.validate(suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["id"]})
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, rule: Rule) -> RuleResult:
@@ -195,10 +208,13 @@ def evaluate(con: duckdb.DuckDBPyConnection, rule: Rule) -> RuleResult:
     frame["value"] = frame["value"].astype(bool if frame["value"].dtype == bool else float)
     result = _validate(rule, frame)
     outcome = result.results[0].result
-    ids = [str(entry["id"]) if isinstance(entry, dict) else str(entry)
-           for entry in (outcome.get("unexpected_index_list") or [])]
-    return RuleResult(rule.name, bool(result.success), len(frame), int(outcome.get("unexpected_count") or 0),
-                      ids[:MAX_REPORTED_IDS])
+    ids = [
+        str(entry["id"]) if isinstance(entry, dict) else str(entry)
+        for entry in (outcome.get("unexpected_index_list") or [])
+    ]
+    return RuleResult(
+        rule.name, bool(result.success), len(frame), int(outcome.get("unexpected_count") or 0), ids[:MAX_REPORTED_IDS]
+    )
 
 
 def rules_for(asset: tuple[str, ...]) -> list[Rule]:

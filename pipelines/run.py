@@ -59,8 +59,9 @@ def _selection(defs: Any, with_plan: bool) -> tuple[list[Any], int]:
     return keys, len(keys) + len(checks)
 
 
-def run_pipelines(*, full: bool = False, with_plan: bool = False, plan_seconds: float = 30.0,
-                  progress: Progress | None = None) -> RunSummary:
+def run_pipelines(
+    *, full: bool = False, with_plan: bool = False, plan_seconds: float = 30.0, progress: Progress | None = None
+) -> RunSummary:
     """Materialize every asset (extract → dbt models and tests → quality checks [→ tomorrow's plan]).
 
     ``progress(label, done, total)`` is called as assets materialize and checks finish.
@@ -74,9 +75,11 @@ def run_pipelines(*, full: bool = False, with_plan: bool = False, plan_seconds: 
     keys, total = _selection(defs, with_plan)
     instance = dg.DagsterInstance.get()
     run_id = str(uuid.uuid4())
-    run_config: dict[str, Any] = {"ops": {"ops_extract": {"config": {"full": full}}},
-                                  # the progress bar speaks for the run; the full log stays in the Dagster UI
-                                  "loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    run_config: dict[str, Any] = {
+        "ops": {"ops_extract": {"config": {"full": full}}},
+        # the progress bar speaks for the run; the full log stays in the Dagster UI
+        "loggers": {"console": {"config": {"log_level": "ERROR"}}},
+    }
     if with_plan:
         run_config["ops"]["dispatch__proposed_plan"] = {"config": {"time_limit": plan_seconds}}
     job = defs.resolve_implicit_global_asset_job_def()
@@ -84,8 +87,9 @@ def run_pipelines(*, full: bool = False, with_plan: bool = False, plan_seconds: 
 
     def work() -> None:
         try:
-            outcome["result"] = job.execute_in_process(run_config=run_config, instance=instance,
-                                                       asset_selection=keys, run_id=run_id, raise_on_error=False)
+            outcome["result"] = job.execute_in_process(
+                run_config=run_config, instance=instance, asset_selection=keys, run_id=run_id, raise_on_error=False
+            )
         except Exception as error:  # reported to the caller below, in one sentence
             outcome["error"] = error
 
@@ -121,7 +125,8 @@ def _collect(instance: Any, run_id: str, summary: RunSummary) -> None:
     import dagster as dg
 
     records = instance.get_records_for_run(
-        run_id, of_type={dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION},
+        run_id,
+        of_type={dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION},
         limit=100_000,
     ).records
     summary.materialized.clear()

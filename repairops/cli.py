@@ -20,8 +20,9 @@ from ops_db.kit.errors import RepairOpsError
 from ops_db.settings import get_settings
 from optimizer.travel import RoutingServiceError
 
-app = typer.Typer(help="RepairOps: run a repair-service business.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="RepairOps: run a repair-service business.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 db_app = typer.Typer(help="The operational Postgres database.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo company.", invoke_without_command=True)
 app.add_typer(db_app, name="db")
@@ -76,8 +77,9 @@ def db_status() -> None:
     console.print(f"running: {f'yes (pid {state.pid})' if state.running else 'no'}")
     if state.running:
         url = db.server_url(settings, start=False)
-        console.print(f"schema revision: {migrate.current_revision(url) or 'none'} "
-                      f"(code expects {migrate.head_revision()})")
+        console.print(
+            f"schema revision: {migrate.current_revision(url) or 'none'} (code expects {migrate.head_revision()})"
+        )
 
 
 @db_app.command("url")
@@ -101,8 +103,10 @@ def db_backup(file: Annotated[Path, typer.Argument(help="Where to write the dump
     target = admin.backup(db.server_url(settings), file)
     console.print(f"Backup written to {target} ({target.stat().st_size:,} bytes).")
     if not settings.secret_key:
-        console.print(f"Its stored secrets are encrypted with the key in {settings.secret_key_file}: keep a copy "
-                      "of that file too, apart from the backup.")
+        console.print(
+            f"Its stored secrets are encrypted with the key in {settings.secret_key_file}: keep a copy "
+            "of that file too, apart from the backup."
+        )
 
 
 @db_app.command("restore")
@@ -115,17 +119,22 @@ def db_restore(file: Annotated[Path, typer.Argument(help="A dump made by `repair
         err.print(f"[yellow]Warning:[/yellow] {problem.message}")
 
 
-secrets_app = typer.Typer(help="The server's secret key (encrypts stored secrets, signs API tokens).",
-                          no_args_is_help=True)
+secrets_app = typer.Typer(
+    help="The server's secret key (encrypts stored secrets, signs API tokens).", no_args_is_help=True
+)
 app.add_typer(secrets_app, name="secrets")
 
 
 @secrets_app.command("rotate")
 def secrets_rotate(
-    from_built_in_key: Annotated[bool, typer.Option(
-        "--from-built-in-key",
-        help="Also read secrets stored under the old built-in development key (databases from before keys were "
-             "generated).")] = False,
+    from_built_in_key: Annotated[
+        bool,
+        typer.Option(
+            "--from-built-in-key",
+            help="Also read secrets stored under the old built-in development key (databases from before keys were "
+            "generated).",
+        ),
+    ] = False,
 ) -> None:
     """Replace the secret key: re-encrypt every stored secret in one transaction, then switch the key."""
     settings = get_settings()
@@ -138,12 +147,16 @@ def secrets_rotate(
     else:
         console.print(f"Re-encrypted {what} under the new key.")
     if done.key_in_environment:
-        console.print("Now set REPAIROPS_SECRET_KEY to the value of REPAIROPS_NEW_SECRET_KEY wherever RepairOps "
-                      "runs, and remove REPAIROPS_NEW_SECRET_KEY, before starting it again.")
+        console.print(
+            "Now set REPAIROPS_SECRET_KEY to the value of REPAIROPS_NEW_SECRET_KEY wherever RepairOps "
+            "runs, and remove REPAIROPS_NEW_SECRET_KEY, before starting it again."
+        )
     else:
         console.print(f"The new key is in {settings.secret_key_file} (mode 0600); keep a copy with your backups.")
-    console.print("Every API token was signed with the previous key: everyone signs in again. "
-                  "Take a new backup now: older backups hold the secrets under the previous key.")
+    console.print(
+        "Every API token was signed with the previous key: everyone signs in again. "
+        "Take a new backup now: older backups hold the secrets under the previous key."
+    )
 
 
 @demo_app.callback()
@@ -178,9 +191,17 @@ def _print_logins(port: int) -> None:
     table = Table(title=f"Sign in at http://127.0.0.1:{port} (company: {DEMO_TENANT}, password: {DEMO_PASSWORD})")
     table.add_column("role")
     table.add_column("email")
-    for role, email in (("admin", "admin"), ("manager", "manager"), ("dispatcher", "dispatcher"),
-                        ("front desk", "frontdesk"), ("inventory", "inventory"), ("finance", "finance"),
-                        ("auditor", "auditor"), ("technician", "tech1"), ("customer", None)):
+    for role, email in (
+        ("admin", "admin"),
+        ("manager", "manager"),
+        ("dispatcher", "dispatcher"),
+        ("front desk", "frontdesk"),
+        ("inventory", "inventory"),
+        ("finance", "finance"),
+        ("auditor", "auditor"),
+        ("technician", "tech1"),
+        ("customer", None),
+    ):
         table.add_row(role, f"{email}@{DEMO_TENANT}.example" if email else "customer1@mail.example")
     console.print(table)
 
@@ -199,8 +220,10 @@ def _propose_tomorrow(url: str) -> None:
     with console.status(f"Optimising tomorrow ({tomorrow}) for up to {DEMO_PLAN_SECONDS:g} s…"):
         proposal = propose(engine, actor, tomorrow, time_limit=DEMO_PLAN_SECONDS)
     _print_plan(proposal)
-    console.print(f"Proposal {proposal.saved.plan_id} for {tomorrow} stored; see the diff and accept it with "
-                  f"`repairops plan --date {tomorrow} --accept` (re-plans first) or in the Dispatch page.")
+    console.print(
+        f"Proposal {proposal.saved.plan_id} for {tomorrow} stored; see the diff and accept it with "
+        f"`repairops plan --date {tomorrow} --accept` (re-plans first) or in the Dispatch page."
+    )
 
 
 @demo_app.command("seed")
@@ -236,11 +259,16 @@ def demo_seed(
 @audit_app.command("verify")
 def audit_verify(
     tenant: Annotated[str, typer.Option(help="The company's slug.")] = "riverside",
-    checkpoints: Annotated[Path | None, typer.Option(
-        help="A folder of signed checkpoints the chain must still match "
-             "(default: DATA_DIR/audit-checkpoints, when it exists).")] = None,
-    public_key: Annotated[Path | None, typer.Option(
-        help="The audit public key that signed them (default: this installation's own key).")] = None,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(
+            help="A folder of signed checkpoints the chain must still match "
+            "(default: DATA_DIR/audit-checkpoints, when it exists)."
+        ),
+    ] = None,
+    public_key: Annotated[
+        Path | None, typer.Option(help="The audit public key that signed them (default: this installation's own key).")
+    ] = None,
 ) -> None:
     """Recompute the audit hash chain of a company in one snapshot, check it against the signed checkpoints,
     and report the first tampered record, if any."""
@@ -266,8 +294,10 @@ def audit_verify(
 def audit_checkpoint(
     tenant: Annotated[str, typer.Option(help="The company's slug.")] = "riverside",
     every_company: Annotated[bool, typer.Option("--all", help="Every active company, one file each.")] = False,
-    out: Annotated[Path | None, typer.Option(
-        help="The folder to write to (default: DATA_DIR/audit-checkpoints); copy it off this machine.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="The folder to write to (default: DATA_DIR/audit-checkpoints); copy it off this machine."),
+    ] = None,
 ) -> None:
     """Check a company's audit chain and write a signed checkpoint of its head to a file outside the database."""
     from sqlalchemy import text
@@ -318,17 +348,24 @@ def audit_public_key(
     console.print(f"Audit public key written to {out}.")
 
 
-documents_app = typer.Typer(help="Documents: receipts, estimates, invoices, certificates as PDF, DOCX, XLSX.",
-                             no_args_is_help=True)
+documents_app = typer.Typer(
+    help="Documents: receipts, estimates, invoices, certificates as PDF, DOCX, XLSX.", no_args_is_help=True
+)
 app.add_typer(documents_app, name="documents")
 
 
 @documents_app.command("render")
 def documents_render(
-    kind: Annotated[str, typer.Argument(help="intake_receipt, estimate, work_order, release_act, invoice, "
-                                             "refund_note, warranty_certificate or purchase_order.")],
-    record_id: Annotated[int, typer.Argument(metavar="ID", help="The order, invoice, refund, warranty or "
-                                                               "purchase order id.")],
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="intake_receipt, estimate, work_order, release_act, invoice, "
+            "refund_note, warranty_certificate or purchase_order."
+        ),
+    ],
+    record_id: Annotated[
+        int, typer.Argument(metavar="ID", help="The order, invoice, refund, warranty or purchase order id.")
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the file.")],
     fmt: Annotated[str, typer.Option("--format", help="pdf, docx or xlsx.")] = "pdf",
     locale: Annotated[str | None, typer.Option(help="en, ru, pt_BR or zh_CN (default: the company's).")] = None,
@@ -390,12 +427,17 @@ def plan(
     time_limit: Annotated[float, typer.Option(help="Solver time limit in seconds.", min=0.1, max=3600)] = 10.0,
     seed_value: Annotated[int, typer.Option("--seed", help="Solver seed; same seed, same plan.")] = 0,
     accept: Annotated[bool, typer.Option("--accept", help="Book every proposed change at once.")] = False,
-    accept_only: Annotated[list[int] | None, typer.Option(
-        "--accept-only", help="Book only these orders' proposed changes (order id; repeat the option).")] = None,
-    replan: Annotated[bool, typer.Option(
-        "--replan", help="Plan the rest of the day from now: started and accepted jobs stay fixed.")] = False,
-    sick: Annotated[list[int] | None, typer.Option(
-        "--sick", help="This technician (id) goes home now: free their later bookings, then re-plan.")] = None,
+    accept_only: Annotated[
+        list[int] | None,
+        typer.Option("--accept-only", help="Book only these orders' proposed changes (order id; repeat the option)."),
+    ] = None,
+    replan: Annotated[
+        bool, typer.Option("--replan", help="Plan the rest of the day from now: started and accepted jobs stay fixed.")
+    ] = False,
+    sick: Annotated[
+        list[int] | None,
+        typer.Option("--sick", help="This technician (id) goes home now: free their later bookings, then re-plan."),
+    ] = None,
     tenant: Annotated[str, typer.Option(help="The company's slug.")] = "riverside",
 ) -> None:
     """Propose a day's technician assignments and routes, print the KPIs and the diff, optionally accept."""
@@ -427,8 +469,10 @@ def plan(
     _print_diff(diff, proposal.time_zone)
     if accept or accept_only:
         result = db_planning.accept_plan(UnitOfWork(engine, actor), proposal.saved.plan_id, accept_only or None)
-        console.print(f"Accepted: {len(result.booked)} booked, {len(result.cancelled)} replaced, "
-                      f"{len(result.failed)} refused; plan is {result.status}.")
+        console.print(
+            f"Accepted: {len(result.booked)} booked, {len(result.cancelled)} replaced, "
+            f"{len(result.failed)} refused; plan is {result.status}."
+        )
         for order_id, why in sorted(result.failed.items()):
             console.print(f"  order {order_id}: {why}")
     else:
@@ -447,16 +491,18 @@ def _print_plan(proposal: object) -> None:
     table.add_column("manual baseline", justify="right")
     table.add_row("jobs served", str(kpis.served), str(base["served"]))
     table.add_row("travel (h)", f"{kpis.travel_time / 3600:.1f}", f"{int(str(base['travel_seconds'])) / 3600:.1f}")
-    table.add_row("travel (km)", f"{kpis.travel_distance / 1000:.1f}",
-                  f"{int(str(base['travel_meters'])) / 1000:.1f}")
+    table.add_row("travel (km)", f"{kpis.travel_distance / 1000:.1f}", f"{int(str(base['travel_meters'])) / 1000:.1f}")
     table.add_row("overtime (min)", f"{kpis.overtime / 60:.0f}", f"{int(str(base['overtime_seconds'])) / 60:.0f}")
-    table.add_row("SLA lateness (h)", f"{kpis.sla_lateness / 3600:.1f}",
-                  f"{int(str(base['sla_lateness_seconds'])) / 3600:.1f}")
+    table.add_row(
+        "SLA lateness (h)", f"{kpis.sla_lateness / 3600:.1f}", f"{int(str(base['sla_lateness_seconds'])) / 3600:.1f}"
+    )
     table.add_row("unassigned", str(proposal.saved.unassigned), "")
     console.print(table)
     if proposal.violations:
-        err.print(f"[yellow]Warning:[/yellow] the checker found {len(proposal.violations)} problems, e.g. "
-                  f"{proposal.violations[0]}")
+        err.print(
+            f"[yellow]Warning:[/yellow] the checker found {len(proposal.violations)} problems, e.g. "
+            f"{proposal.violations[0]}"
+        )
 
 
 def _print_diff(rows: Sequence[object], time_zone: str) -> None:
@@ -467,8 +513,12 @@ def _print_diff(rows: Sequence[object], time_zone: str) -> None:
 
     diff = [r for r in rows if isinstance(r, DiffRow)]
     counts = Counter(r.change for r in diff)
-    console.print("Diff against current bookings: " + ", ".join(
-        f"{counts.get(k, 0)} {k}" for k in ("new", "moved", "reassigned", "unchanged", "dropped", "unassigned")))
+    console.print(
+        "Diff against current bookings: "
+        + ", ".join(
+            f"{counts.get(k, 0)} {k}" for k in ("new", "moved", "reassigned", "unchanged", "dropped", "unassigned")
+        )
+    )
     tz = ZoneInfo(time_zone)
     table = Table(show_lines=False, caption=f"times in {time_zone}")
     for col in ("order", "change", "technician", "start", "was"):
@@ -501,8 +551,12 @@ def _build_warehouse(*, full: bool, with_plan: bool, plan_seconds: float) -> boo
 
     from pipelines.run import run_pipelines
 
-    columns = (TextColumn("[bold]Warehouse[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("[bold]Warehouse[/bold] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("starting", total=None)
 
@@ -511,9 +565,11 @@ def _build_warehouse(*, full: bool, with_plan: bool, plan_seconds: float) -> boo
 
         result = run_pipelines(full=full, with_plan=with_plan, plan_seconds=plan_seconds, progress=progress)
     passed = sum(result.checks.values())
-    console.print(f"Warehouse {'built' if result.success else 'NOT built'} in {result.seconds:.0f} s: "
-                  f"{len(result.materialized)} assets, {passed}/{len(result.checks)} checks passed "
-                  f"-> {get_settings().warehouse_path}")
+    console.print(
+        f"Warehouse {'built' if result.success else 'NOT built'} in {result.seconds:.0f} s: "
+        f"{len(result.materialized)} assets, {passed}/{len(result.checks)} checks passed "
+        f"-> {get_settings().warehouse_path}"
+    )
     for name, description in result.failed_checks.items():
         console.print(f"  [yellow]check failed[/yellow] {name}: {description}")
     if result.error:
@@ -541,12 +597,16 @@ def notify_run() -> None:
     if hooks.sent or hooks.failed or hooks.dead:
         console.print(f"Webhooks: {hooks.sent} sent, {hooks.failed} to retry later, {hooks.dead} given up.")
     if not senders and not own:
-        _fail("No delivery channel is configured; set REPAIROPS_SMTP_HOST (and REPAIROPS_SMTP_PORT) for email, "
-              "or give a company its own channel on the Admin page.")
+        _fail(
+            "No delivery channel is configured; set REPAIROPS_SMTP_HOST (and REPAIROPS_SMTP_PORT) for email, "
+            "or give a company its own channel on the Admin page."
+        )
     with console.status("Delivering notifications…"):
         report = deliver_due(resource.app_engine(), resource.active_tenants(), senders)
-    console.print(f"{report.sent} sent, {report.failed} to retry later, {report.dead} given up "
-                  f"({', '.join(sorted(set(senders) | set(own)))}).")
+    console.print(
+        f"{report.sent} sent, {report.failed} to retry later, {report.dead} given up "
+        f"({', '.join(sorted(set(senders) | set(own)))})."
+    )
     for error in report.errors[:10]:
         console.print(f"  [yellow]{error}[/yellow]")
 
@@ -579,12 +639,29 @@ def ui(
     admin.migrate_to_head(db.server_url(settings), settings)
     app_file = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
     console.print(f"RepairOps UI on http://{host}:{port}  (Ctrl+C stops it)")
-    subprocess.run([sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
-                    "--server.address", host, "--server.headless", "true",
-                    "--browser.gatherUsageStats", "false",
-                    # Streamlit takes 200 MB per file by default; no service takes more than 20 MB (a photo, a CSV).
-                    "--server.maxUploadSize", "20",
-                    "--client.toolbarMode", "minimal"], check=False)  # no "Deploy" button for a shop's staff
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(app_file),
+            "--server.port",
+            str(port),
+            "--server.address",
+            host,
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            # Streamlit takes 200 MB per file by default; no service takes more than 20 MB (a photo, a CSV).
+            "--server.maxUploadSize",
+            "20",
+            "--client.toolbarMode",
+            "minimal",
+        ],
+        check=False,
+    )  # no "Deploy" button for a shop's staff
 
 
 @app.command("api")
@@ -612,7 +689,7 @@ def _print_summary(counts: dict[str, int]) -> None:
     s = get_settings()
     where = s.pg_data_dir if s.embedded else "DATABASE_URL"
     console.print(f"Data lives in: {where}")
-    console.print(f"Connect with psql: psql \"{db.libpq_url(s)}\"", soft_wrap=True)
+    console.print(f'Connect with psql: psql "{db.libpq_url(s)}"', soft_wrap=True)
 
 
 def main() -> None:

@@ -86,13 +86,19 @@ def activate() -> int | None:
 
 def libfaketime() -> Path:
     """The libfaketime library to preload into the test Postgres server."""
-    candidates = [os.environ.get(LIBFAKETIME_ENV, ""), *glob.glob("/usr/lib/*/faketime/libfaketime.so.1"),
-                  "/usr/lib/faketime/libfaketime.so.1", "/usr/local/lib/faketime/libfaketime.so.1"]
+    candidates = [
+        os.environ.get(LIBFAKETIME_ENV, ""),
+        *glob.glob("/usr/lib/*/faketime/libfaketime.so.1"),
+        "/usr/lib/faketime/libfaketime.so.1",
+        "/usr/local/lib/faketime/libfaketime.so.1",
+    ]
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
-    raise ClockError(f"{CLOCK_ENV} is set but libfaketime is not installed (apt-get install faketime, or set "
-                     f"{LIBFAKETIME_ENV}), so the database would keep the real time.")
+    raise ClockError(
+        f"{CLOCK_ENV} is set but libfaketime is not installed (apt-get install faketime, or set "
+        f"{LIBFAKETIME_ENV}), so the database would keep the real time."
+    )
 
 
 def server_environment(offset: int) -> dict[str, str]:
@@ -108,8 +114,12 @@ def check_agreement(database_now: datetime, offset: int) -> None:
     python_now = datetime.now(UTC)
     real = time_machine.escape_hatch.time.time()
     if abs(python_now.timestamp() - (real + offset)) > 5:
-        raise ClockError(f"{CLOCK_ENV} is set but this process's clock reads {python_now.isoformat()}, "
-                         f"not the real time moved by {offset} s.")
+        raise ClockError(
+            f"{CLOCK_ENV} is set but this process's clock reads {python_now.isoformat()}, "
+            f"not the real time moved by {offset} s."
+        )
     if abs(database_now.astimezone(UTC) - python_now) > timedelta(seconds=60):
-        raise ClockError(f"The test database's clock reads {database_now.isoformat()} but this process's reads "
-                         f"{python_now.isoformat()}: the server was not started under the pinned clock.")
+        raise ClockError(
+            f"The test database's clock reads {database_now.isoformat()} but this process's reads "
+            f"{python_now.isoformat()}: the server was not started under the pinned clock."
+        )

@@ -65,32 +65,75 @@ def build(shop: Shop) -> Company:
     part = inventory.create_part(system(shop), f"SKU-{shop.slug}", "Screen", unit_cost="40", sale_price="90")
     location = _insert(shop, "SELECT id FROM stock_locations WHERE tenant_id = :t ORDER BY id LIMIT 1")
     inventory.adjust(system(shop), part.id, location, 5, "initial count")
-    van = _insert(shop, "INSERT INTO stock_locations (tenant_id, code, name, kind) VALUES (:t, 'VAN1', 'Van', 'van')"
-                        " RETURNING id")
-    service = _insert(shop, "INSERT INTO service_catalog_items (tenant_id, code, name, category, default_price)"
-                            " VALUES (:t, 'DIAG', 'Diagnostics', 'general', 25) RETURNING id")
+    van = _insert(
+        shop, "INSERT INTO stock_locations (tenant_id, code, name, kind) VALUES (:t, 'VAN1', 'Van', 'van') RETURNING id"
+    )
+    service = _insert(
+        shop,
+        "INSERT INTO service_catalog_items (tenant_id, code, name, category, default_price)"
+        " VALUES (:t, 'DIAG', 'Diagnostics', 'general', 25) RETURNING id",
+    )
     maker = _insert(shop, "INSERT INTO manufacturers (tenant_id, name) VALUES (:t, 'Maker') RETURNING id")
-    model = _insert(shop, "INSERT INTO equipment_models (tenant_id, manufacturer_id, name, category)"
-                          " VALUES (:t, :m, 'Phone 1', 'phone') RETURNING id", m=maker)
+    model = _insert(
+        shop,
+        "INSERT INTO equipment_models (tenant_id, manufacturer_id, name, category)"
+        " VALUES (:t, :m, 'Phone 1', 'phone') RETURNING id",
+        m=maker,
+    )
     supplier = _insert(shop, "INSERT INTO suppliers (tenant_id, name) VALUES (:t, 'Parts Ltd') RETURNING id")
-    receipt = orders.register_intake(system(shop), orders.IntakeIn(
-        customer=CustomerIn(name="Pat", email=f"pat@{shop.slug}.example"), problem_description="Cracked screen",
-        model_id=model, serial_number="SN-1", purchase_date=date(2026, 1, 5),
-        manufacturer_warranty_until=date(2099, 1, 5)))
+    receipt = orders.register_intake(
+        system(shop),
+        orders.IntakeIn(
+            customer=CustomerIn(name="Pat", email=f"pat@{shop.slug}.example"),
+            problem_description="Cracked screen",
+            model_id=model,
+            serial_number="SN-1",
+            purchase_date=date(2026, 1, 5),
+            manufacturer_warranty_until=date(2099, 1, 5),
+        ),
+    )
     with system(shop) as uow:
-        customer, equipment, warranty = uow.session.execute(text(
-            "SELECT o.customer_id, o.equipment_id, w.id FROM service_orders o JOIN warranties w"
-            " ON w.equipment_id = o.equipment_id WHERE o.id = :o"), {"o": receipt.order_id}).tuples().one()
+        customer, equipment, warranty = (
+            uow.session.execute(
+                text(
+                    "SELECT o.customer_id, o.equipment_id, w.id FROM service_orders o JOIN warranties w"
+                    " ON w.equipment_id = o.equipment_id WHERE o.id = :o"
+                ),
+                {"o": receipt.order_id},
+            )
+            .tuples()
+            .one()
+        )
         skill: int = uow.session.execute(text("SELECT id FROM skills WHERE code = 'soldering'")).scalar_one()
-    paid = orders.register_intake(system(shop), orders.IntakeIn(customer=None, customer_id=customer,
-                                                                problem_description="No power"))
-    orders.add_line(system(shop), paid.order_id,
-                    orders.LineIn(kind="labour", description="Bench work", unit_price=Decimal(50)))
+    paid = orders.register_intake(
+        system(shop), orders.IntakeIn(customer=None, customer_id=customer, problem_description="No power")
+    )
+    orders.add_line(
+        system(shop), paid.order_id, orders.LineIn(kind="labour", description="Bench work", unit_price=Decimal(50))
+    )
     invoice = billing.create_invoice(system(shop), paid.order_id)
     payment = billing.record_payment(system(shop), invoice.id, "10", "cash", f"pay-{shop.slug}")
     user = create_user(system(shop), f"clerk@{shop.slug}.example", "Clerk", "clerk-pass-1", ["front_desk"])
-    plan = planning.save_proposed_plan(system(shop), date(2031, 3, 4), [{"order_id": receipt.order_id}], kpis={},
-                                       solver="test", time_limit=1, seed=1)
+    plan = planning.save_proposed_plan(
+        system(shop), date(2031, 3, 4), [{"order_id": receipt.order_id}], kpis={}, solver="test", time_limit=1, seed=1
+    )
     plan_item = _insert(shop, "SELECT id FROM plan_items WHERE plan_id = :p", p=plan.plan_id)
-    return Company(customer, receipt.order_id, paid.order_id, tech.id, part.id, service, location, van, equipment,
-                   model, invoice.id, payment.id, skill, user.id, supplier, warranty, plan_item)
+    return Company(
+        customer,
+        receipt.order_id,
+        paid.order_id,
+        tech.id,
+        part.id,
+        service,
+        location,
+        van,
+        equipment,
+        model,
+        invoice.id,
+        payment.id,
+        skill,
+        user.id,
+        supplier,
+        warranty,
+        plan_item,
+    )

@@ -52,8 +52,11 @@ CLOCK_SENSITIVE = (
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "clock: reads the hour, the date or the time zone (`make test-clock` runs "
-                                       "these under a second time zone and a pinned hour)")
+    config.addinivalue_line(
+        "markers",
+        "clock: reads the hour, the date or the time zone (`make test-clock` runs "
+        "these under a second time zone and a pinned hour)",
+    )
     try:
         clock.activate()
     except clock.ClockError as exc:
@@ -90,8 +93,11 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     offset = clock.offset_seconds()
     if external:
         if offset is not None:
-            pytest.exit(f"{clock.CLOCK_ENV} cannot move the clock of an outside server "
-                        "(REPAIROPS_TEST_DATABASE_URL); run the pinned hour on the embedded one.", returncode=4)
+            pytest.exit(
+                f"{clock.CLOCK_ENV} cannot move the clock of an outside server "
+                "(REPAIROPS_TEST_DATABASE_URL); run the pinned hour on the embedded one.",
+                returncode=4,
+            )
         yield str(make_url(external).set(drivername="postgresql+psycopg"))
         return
     pgdata = Path(tmp_path_factory.mktemp("pg")) / "data"
@@ -188,8 +194,9 @@ class Templates:
 
         # The demo's stored secrets are encrypted with the session's key: a kept template must have used the same.
         key = hashlib.sha256(_sources_key(OPS_DB).encode() + os.environ.get("REPAIROPS_SECRET_KEY", "").encode())
-        return self._template(f"tmpl_demo_{seed_value}_{as_of:%Y%m%d}_{key.hexdigest()[:12]}", build,
-                              source=self.schema())
+        return self._template(
+            f"tmpl_demo_{seed_value}_{as_of:%Y%m%d}_{key.hexdigest()[:12]}", build, source=self.schema()
+        )
 
     def _template(self, name: str, build: Callable[[str], None], source: str | None) -> str:
         if name in self._built:
@@ -229,8 +236,10 @@ def _close_connections(server_url: str, url: str, name: str) -> None:
         cached(url).dispose()
         cached.cache_clear()
     with psycopg.connect(_conninfo(server_url), autocommit=True) as conn:
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
-                     " AND pid <> pg_backend_pid()", (name,))
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
 
 
 @pytest.fixture(scope="session")
@@ -272,9 +281,17 @@ class Shop:
         self.url = url
         self.engine = app_engine(url)
         self.slug = slug
-        self.tenant_id = provision_tenant(self.engine, TenantIn(
-            slug=slug, name=f"{slug.title()} Repairs", admin_email=f"admin@{slug}.example",
-            admin_password="admin-pass-1", time_zone="UTC", tax_pct=Decimal(tax_pct)))
+        self.tenant_id = provision_tenant(
+            self.engine,
+            TenantIn(
+                slug=slug,
+                name=f"{slug.title()} Repairs",
+                admin_email=f"admin@{slug}.example",
+                admin_password="admin-pass-1",
+                time_zone="UTC",
+                tax_pct=Decimal(tax_pct),
+            ),
+        )
         self._users = 0
 
     def system(self) -> Actor:
@@ -297,13 +314,19 @@ class Shop:
         from ops_db.kit.uow import Actor, UnitOfWork
 
         self._users += 1
-        user = create_user(UnitOfWork(self.engine, Actor.system(self.tenant_id)),
-                           f"{role}{self._users}@{self.slug}.example", f"{role.title()} {self._users}",
-                           "person-pass-1", [role], customer_id=customer_id)
+        user = create_user(
+            UnitOfWork(self.engine, Actor.system(self.tenant_id)),
+            f"{role}{self._users}@{self.slug}.example",
+            f"{role.title()} {self._users}",
+            "person-pass-1",
+            [role],
+            customer_id=customer_id,
+        )
         if technician_id is not None:
             with UnitOfWork(self.engine, Actor.system(self.tenant_id)) as uow:
-                uow.session.execute(text("UPDATE technicians SET user_id = :u WHERE id = :t"),
-                                    {"u": user.id, "t": technician_id})
+                uow.session.execute(
+                    text("UPDATE technicians SET user_id = :u WHERE id = :t"), {"u": user.id, "t": technician_id}
+                )
                 uow.commit()
         return load_actor(self.engine, self.tenant_id, user.id)
 
@@ -326,8 +349,14 @@ class Inbox:
     refuse: bool = False
     sessions: int = 0
 
-    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,  # noqa: N802
-                          responses: list[str]) -> list[str]:
+    async def handle_EHLO(  # noqa: N802
+        self,
+        server: Any,
+        session: Any,
+        envelope: Any,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
         self.sessions += 1
         session.host_name = hostname
         return responses

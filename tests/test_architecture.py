@@ -43,14 +43,21 @@ def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
         lines += [f"{key} = {_toml(value)}" for key, value in contract.items()]
     config = tree / "areas.toml"
     config.write_text("\n".join(lines) + "\n")
-    return subprocess.run([str(LINT_IMPORTS), str(config), "--no-cache"], cwd=tree,
-                          env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [str(LINT_IMPORTS), str(config), "--no-cache"],
+        cwd=tree,
+        env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture()
 def ops_db_copy(tmp_path: Path) -> Path:
     """A copy of the ops_db sources (Python files only) to break on purpose."""
+
     def not_source(folder: str, names: list[str]) -> list[str]:
         return [n for n in names if n == "__pycache__" or not (n.endswith(".py") or (Path(folder) / n).is_dir())]
 
@@ -70,22 +77,42 @@ def test_the_area_contract_keeps_the_tree_as_it_is(ops_db_copy: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize(("module", "line", "contract", "refused"), [
-    # The cycle the issue found: orders calling back into billing, hidden inside a function.
-    ("orders/lifecycle.py", "def _late():\n    from ops_db.billing.service import balance\n    return balance\n",
-     AREAS, "ops_db.orders.lifecycle -> ops_db.billing.service"),
-    # kit at the bottom: it imports no area (its permission catalogue is its own).
-    ("kit/uow.py", "from ops_db.identity import permissions as _permissions\n",
-     AREAS, "ops_db.kit.uow -> ops_db.identity.permissions"),
-    # Areas on one layer stay independent of each other.
-    ("inventory/service.py", "from ops_db.workforce import service as _workforce\n",
-     AREAS, "ops_db.inventory.service -> ops_db.workforce.service"),
-    # Any area may name any area's tables, but a table never reaches into an area's services.
-    ("orders/models.py", "def _late():\n    from ops_db.billing import service\n    return service\n",
-     TABLES, "ops_db.orders.models -> ops_db.billing.service"),
-])
-def test_an_import_against_the_area_order_is_refused(ops_db_copy: Path, module: str, line: str, contract: str,
-                                                     refused: str) -> None:
+@pytest.mark.parametrize(
+    ("module", "line", "contract", "refused"),
+    [
+        # The cycle the issue found: orders calling back into billing, hidden inside a function.
+        (
+            "orders/lifecycle.py",
+            "def _late():\n    from ops_db.billing.service import balance\n    return balance\n",
+            AREAS,
+            "ops_db.orders.lifecycle -> ops_db.billing.service",
+        ),
+        # kit at the bottom: it imports no area (its permission catalogue is its own).
+        (
+            "kit/uow.py",
+            "from ops_db.identity import permissions as _permissions\n",
+            AREAS,
+            "ops_db.kit.uow -> ops_db.identity.permissions",
+        ),
+        # Areas on one layer stay independent of each other.
+        (
+            "inventory/service.py",
+            "from ops_db.workforce import service as _workforce\n",
+            AREAS,
+            "ops_db.inventory.service -> ops_db.workforce.service",
+        ),
+        # Any area may name any area's tables, but a table never reaches into an area's services.
+        (
+            "orders/models.py",
+            "def _late():\n    from ops_db.billing import service\n    return service\n",
+            TABLES,
+            "ops_db.orders.models -> ops_db.billing.service",
+        ),
+    ],
+)
+def test_an_import_against_the_area_order_is_refused(
+    ops_db_copy: Path, module: str, line: str, contract: str, refused: str
+) -> None:
     path = ops_db_copy / "ops_db" / module
     path.write_text(path.read_text() + "\n\n" + line)
     result = _lint(ops_db_copy)

@@ -28,13 +28,13 @@ def change_password(body: PasswordIn, eng: EngineDep, actor: ActorDep) -> Sessio
     """Give the current password and a new one (8 characters or more). Every other session of the caller ends;
     this one goes on. After as many wrong current passwords as the company allows failed sign-ins, this session
     ends (whoever took it over cannot go on guessing)."""
-    return SessionsEndedOut(ended=identity.change_password(uow(eng, actor), body.current_password,
-                                                           body.new_password))
+    return SessionsEndedOut(ended=identity.change_password(uow(eng, actor), body.current_password, body.new_password))
 
 
 @router.get("/notifications", summary="My newest notifications", response_model=comms.Inbox)
-def notifications(eng: EngineDep, actor: ActorDep,
-                  limit: Annotated[int, Query(ge=1, le=comms.INBOX_LIMIT)] = 20) -> comms.Inbox:
+def notifications(
+    eng: EngineDep, actor: ActorDep, limit: Annotated[int, Query(ge=1, le=comms.INBOX_LIMIT)] = 20
+) -> comms.Inbox:
     """A staff member's in-app notifications, newest first, with how many are unread."""
     return comms.inbox(uow(eng, actor), limit=limit)
 

@@ -17,10 +17,10 @@ MAX_EVENT_BYTES = 512 * 1024  # a Stripe event is a few KB; the app's RequestGua
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=ERRORS)
 
 
-@router.post("/stripe", summary="Stripe events: a paid Checkout session records the payment",
-             response_model=StatusOut)
-async def stripe_event(request: Request, eng: EngineDep,
-                       stripe_signature: Annotated[str | None, Header()] = None) -> StatusOut:
+@router.post("/stripe", summary="Stripe events: a paid Checkout session records the payment", response_model=StatusOut)
+async def stripe_event(
+    request: Request, eng: EngineDep, stripe_signature: Annotated[str | None, Header()] = None
+) -> StatusOut:
     """Verifies the ``Stripe-Signature`` header against the endpoint secret; the same event sent twice records
     one payment."""
     payload = await request.body()
@@ -28,11 +28,17 @@ async def stripe_event(request: Request, eng: EngineDep,
     return StatusOut(status=outcome)
 
 
-@router.post("/stripe/{company}", response_model=StatusOut,
-             summary="A company's own Stripe account: a paid Checkout session records the payment")
-async def company_stripe_event(company: Annotated[str, Path(min_length=1, max_length=64)], request: Request,
-                               eng: EngineDep,
-                               stripe_signature: Annotated[str | None, Header()] = None) -> StatusOut:
+@router.post(
+    "/stripe/{company}",
+    response_model=StatusOut,
+    summary="A company's own Stripe account: a paid Checkout session records the payment",
+)
+async def company_stripe_event(
+    company: Annotated[str, Path(min_length=1, max_length=64)],
+    request: Request,
+    eng: EngineDep,
+    stripe_signature: Annotated[str | None, Header()] = None,
+) -> StatusOut:
     """For a company with its own Stripe account (Admin → Channels and webhooks): verified with that account's
     signing secret, and only payments for that company's invoices are recorded."""
     payload = await request.body()

@@ -24,7 +24,9 @@ def show(actor: Actor, matrix: pd.DataFrame) -> None:
     table(matrix, column_config={role: stage_words(role) for role in role_columns})
     drifted = admin.matrix_drift(matrix)
     if drifted:
-        st.warning(_("These built-in roles differ from the permission catalogue: {roles}.").format(
-            roles=", ".join(stage_words(r) for r in drifted)))
-    read_only(_("what each role may do follows the built-in permission catalogue; there is no service to "
-                 "change it."))
+        st.warning(
+            _("These built-in roles differ from the permission catalogue: {roles}.").format(
+                roles=", ".join(stage_words(r) for r in drifted)
+            )
+        )
+    read_only(_("what each role may do follows the built-in permission catalogue; there is no service to change it."))

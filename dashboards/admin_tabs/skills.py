@@ -29,26 +29,43 @@ def show(actor: Actor) -> None:
             st.subheader(_("Set a skill level"))
             with st.form("set_skill_form"):
                 left, middle, right = st.columns(3)
-                tech_id = left.selectbox(_("Technician"), list(names), key="skill_technician",
-                                         format_func=lambda i: names.get(i, str(i)))
-                skill_code = middle.selectbox(_("Skill"), list(known_skills), key="skill_code",
-                                              format_func=lambda c: f"{known_skills.get(c, c)} ({c})")
+                tech_id = left.selectbox(
+                    _("Technician"), list(names), key="skill_technician", format_func=lambda i: names.get(i, str(i))
+                )
+                skill_code = middle.selectbox(
+                    _("Skill"),
+                    list(known_skills),
+                    key="skill_code",
+                    format_func=lambda c: f"{known_skills.get(c, c)} ({c})",
+                )
                 new_code = middle.text_input(_("…or a new skill code"), max_chars=64, key="skill_new_code")
-                level = right.number_input(_("Level (1 = junior … 5 = expert)"), value=3, step=1,
-                                           key="skill_level")
+                level = right.number_input(_("Level (1 = junior … 5 = expert)"), value=3, step=1, key="skill_level")
                 save = st.form_submit_button(_("Save the level"), type="primary", key="skill_submit")
             if save:
                 code = (new_code or "").strip() or (skill_code or "")
                 if tech_id not in names:
                     st.error(_("Choose a technician first."))
-                elif attempt(partial(set_skill, UnitOfWork(engine(), actor), int(tech_id), code,
-                                      int(level) if level is not None else 0), _("Saving the level…")):
-                    st.success(_("{technician} is now at level {level} in {skill}.").format(
-                        technician=plain(names[int(tech_id)].split(" (#")[0]), level=int(level or 0),
-                        skill=plain(code.strip().lower())))
+                elif attempt(
+                    partial(
+                        set_skill,
+                        UnitOfWork(engine(), actor),
+                        int(tech_id),
+                        code,
+                        int(level) if level is not None else 0,
+                    ),
+                    _("Saving the level…"),
+                ):
+                    st.success(
+                        _("{technician} is now at level {level} in {skill}.").format(
+                            technician=plain(names[int(tech_id)].split(" (#")[0]),
+                            level=int(level or 0),
+                            skill=plain(code.strip().lower()),
+                        )
+                    )
         with skill_listing, st.spinner(_("Loading technicians…")):
             skill_table = admin.skill_matrix(engine(), actor).drop(columns=["id"])
             # one column per skill, headed by its code (tenant data, as the form above names it)
             table(skill_table, column_config={c: c for c in skill_table.columns if c in known_skills})
-            st.caption(_("Levels run from 1 (junior) to 5 (expert); an empty cell means the technician lacks "
-                         "the skill."))
+            st.caption(
+                _("Levels run from 1 (junior) to 5 (expert); an empty cell means the technician lacks the skill.")
+            )

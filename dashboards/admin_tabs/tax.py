@@ -27,11 +27,20 @@ def _tax_form(actor: Actor) -> None:
         name = middle.text_input(_("Name"), max_chars=100, placeholder=_("VAT standard"), key="tax_name")
         rate = right.text_input(_("Rate (%)"), max_chars=12, placeholder="20", key="tax_rate")
         default = st.checkbox(_("Make it the default for new order lines"), key="tax_default")
-        if st.form_submit_button(_("Save the rate")) and attempt(partial(
-                save_tax_rate, UnitOfWork(engine(), actor), code, name, typed_amount(rate) or "",
-                is_default=True if default else None), _("Saving…")):
-            done_and_rerun(_("Tax rate {code} saved.").format(code=plain(code.strip().upper())), "tax_code", "tax_name",
-                           "tax_rate")
+        if st.form_submit_button(_("Save the rate")) and attempt(
+            partial(
+                save_tax_rate,
+                UnitOfWork(engine(), actor),
+                code,
+                name,
+                typed_amount(rate) or "",
+                is_default=True if default else None,
+            ),
+            _("Saving…"),
+        ):
+            done_and_rerun(
+                _("Tax rate {code} saved.").format(code=plain(code.strip().upper())), "tax_code", "tax_name", "tax_rate"
+            )
 
 
 def show(actor: Actor) -> None:

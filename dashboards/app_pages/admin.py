@@ -31,19 +31,38 @@ from dashboards.widgets import show_flash
 from ops_db.i18n import N_
 
 # The tabs in order, keyed by id; only the label is translated.
-TABS = {"users": N_("Users"), "roles": N_("Roles and permissions"), "sla": N_("SLA policies"),
-        "tax": N_("Tax rates"), "templates": N_("Notification templates"), "channels": N_("Channels and webhooks"),
-        "delivery": N_("Delivery"),
-        "branding": N_("Branding"), "skills": N_("Technicians and skills"), "import": N_("Import"),
-        "audit": N_("Audit log")}
+TABS = {
+    "users": N_("Users"),
+    "roles": N_("Roles and permissions"),
+    "sla": N_("SLA policies"),
+    "tax": N_("Tax rates"),
+    "templates": N_("Notification templates"),
+    "channels": N_("Channels and webhooks"),
+    "delivery": N_("Delivery"),
+    "branding": N_("Branding"),
+    "skills": N_("Technicians and skills"),
+    "import": N_("Import"),
+    "audit": N_("Audit log"),
+}
 
 actor = current_actor()
 assert actor is not None
 st.title(_("Admin"))
 show_flash()
 brand = admin.branding(engine(), actor)  # read once: several tabs show parts of it (None: not visible to them)
-(users_tab, roles_tab, sla_tab, tax_tab, templates_tab, channels_tab, delivery_tab, branding_tab, skills_tab,
- import_tab, audit_tab) = st.tabs([_(label) for label in TABS.values()])
+(
+    users_tab,
+    roles_tab,
+    sla_tab,
+    tax_tab,
+    templates_tab,
+    channels_tab,
+    delivery_tab,
+    branding_tab,
+    skills_tab,
+    import_tab,
+    audit_tab,
+) = st.tabs([_(label) for label in TABS.values()])
 with users_tab:
     matrix = users.show(actor)
 with roles_tab:

@@ -28,8 +28,9 @@ assert actor is not None
 
 
 @st.cache_data(ttl=300, show_spinner=_("Reading the warehouse…"))
-def _table(reader: Actor, title: str, relation: str, order_by: str, period_column: str | None,
-           since: date, until: date) -> pd.DataFrame:
+def _table(
+    reader: Actor, title: str, relation: str, order_by: str, period_column: str | None, since: date, until: date
+) -> pd.DataFrame:
     # The reader is part of the cache key: one person's permitted figures are never served to another.
     return analytics.table(reader, analytics.Table(title, relation, order_by, period_column), Period(since, until))
 
@@ -43,17 +44,29 @@ def _area_pdf(area: str, period: Period, locale: str, headings: dict[str, str]) 
     """Built only when someone downloads it (outside the page's run, so the language and the column headings
     are the ones the page had)."""
     assert actor is not None
-    return area_report(actor, area, period, tenant_brand(UnitOfWork(engine(), actor)),
-                       t=gettext_for(locale), headings=lambda name: headings.get(name, name),
-                       number=partial(number, locale=locale))
+    return area_report(
+        actor,
+        area,
+        period,
+        tenant_brand(UnitOfWork(engine(), actor)),
+        t=gettext_for(locale),
+        headings=lambda name: headings.get(name, name),
+        number=partial(number, locale=locale),
+    )
 
 
 def _table_pdf(spec: analytics.Table, period: Period, locale: str, headings: dict[str, str]) -> bytes:
     """One table as a PDF, built only when someone downloads it."""
     assert actor is not None
-    return table_report(actor, spec, period, tenant_brand(UnitOfWork(engine(), actor)),
-                        t=gettext_for(locale), headings=lambda name: headings.get(name, name),
-                        number=partial(number, locale=locale))
+    return table_report(
+        actor,
+        spec,
+        period,
+        tenant_brand(UnitOfWork(engine(), actor)),
+        t=gettext_for(locale),
+        headings=lambda name: headings.get(name, name),
+        number=partial(number, locale=locale),
+    )
 
 
 def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
@@ -65,14 +78,22 @@ def _chart(area: str, period: Period) -> None:
     assert actor is not None
     if area == "Finance":
         monthly = analytics.monthly_finance(actor, period)
-        st.bar_chart(_labelled(monthly), x=column_label("month"),
-                     y=[column_label(c) for c in ("invoiced_total", "payments_received", "receivables_end")],
-                     stack=False)
+        st.bar_chart(
+            _labelled(monthly),
+            x=column_label("month"),
+            y=[column_label(c) for c in ("invoiced_total", "payments_received", "receivables_end")],
+            stack=False,
+        )
     if area == "SLA":
         sla = analytics.sla_compliance(actor, period)
         sla = sla.assign(priority=sla["priority"].map(stage_words))
-        st.bar_chart(_labelled(sla), x=column_label("month"), y=column_label("compliance_pct"),
-                     color=column_label("priority"), stack=False)
+        st.bar_chart(
+            _labelled(sla),
+            x=column_label("month"),
+            y=column_label("compliance_pct"),
+            color=column_label("priority"),
+            stack=False,
+        )
 
 
 def _tables(area: str, period: Period) -> dict[str, str]:
@@ -88,21 +109,32 @@ def _tables(area: str, period: Period) -> dict[str, str]:
         left, middle, right = st.columns(3)
         # Every export is built when someone clicks, not on each rerun for every table.
         left.download_button("CSV", partial(to_csv, frame), f"{name}.csv", "text/csv", key=f"{name}_csv")
-        middle.download_button("XLSX", partial(to_xlsx, frame, spec.title), f"{name}.xlsx",
-                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                               key=f"{name}_xlsx")
-        right.download_button("PDF", partial(_table_pdf, spec, period, ui_locale(), own), f"{name}.pdf",
-                              "application/pdf", key=f"{name}_pdf")
+        middle.download_button(
+            "XLSX",
+            partial(to_xlsx, frame, spec.title),
+            f"{name}.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"{name}_xlsx",
+        )
+        right.download_button(
+            "PDF",
+            partial(_table_pdf, spec, period, ui_locale(), own),
+            f"{name}.pdf",
+            "application/pdf",
+            key=f"{name}_pdf",
+        )
     return headings
 
 
 def _choice_label(drill: analytics.Drill, choices: dict[object, str]) -> Callable[[object], str]:
     """How a drill's choice reads: stored codes as words, fixed choices translated, names as they are."""
+
     def label(value: object) -> str:
         if drill.codes:
             return stage_words(str(value))
         shown = choices.get(value, str(value))
         return _(shown) if isinstance(drill.choices, dict) else shown
+
     return label
 
 
@@ -112,17 +144,23 @@ def _drill(area: str, period: Period) -> None:
     drill = analytics.DRILLS[area]
     st.subheader(_("Drill down to orders"))
     choices = drill_choices(actor, area)
-    value = st.selectbox(_(drill.label), list(choices), format_func=_choice_label(drill, choices),
-                         key=f"drill_{area}")
+    value = st.selectbox(_(drill.label), list(choices), format_func=_choice_label(drill, choices), key=f"drill_{area}")
     if value is None:
         return
     found = analytics.drill_orders(actor, area, value, period)
     if len(found) >= 1000:
-        st.caption(_("{count} orders (the first {limit}) in {period}.").format(
-            count=number_text(len(found)), limit=number_text(1000), period=period.label(_)))  # markdown: ours
+        st.caption(
+            _("{count} orders (the first {limit}) in {period}.").format(
+                count=number_text(len(found)), limit=number_text(1000), period=period.label(_)
+            )
+        )  # markdown: ours
     else:
-        st.caption(_("{count} orders in {period}.").format(count=number_text(len(found)),  # markdown: ours (dates)
-                                                           period=period.label(_)))
+        st.caption(
+            _("{count} orders in {period}.").format(
+                count=number_text(len(found)),  # markdown: ours (dates)
+                period=period.label(_),
+            )
+        )
     table(found)
     if actor.can("orders.read") and not found.empty:
         left, right = st.columns([3, 1], vertical_alignment="bottom")
@@ -134,8 +172,13 @@ def _drill(area: str, period: Period) -> None:
 
 st.title(_("Analytics"))
 months = analytics.recent_months(datetime.now(tenant_zone(engine(), actor)).date())
-since, until = st.select_slider(_("Period"), options=months, value=(months[-12], months[-1]),
-                                format_func=lambda month: f"{month:%Y-%m}", key="analytics_period")
+since, until = st.select_slider(
+    _("Period"),
+    options=months,
+    value=(months[-12], months[-1]),
+    format_func=lambda month: f"{month:%Y-%m}",
+    key="analytics_period",
+)
 period = Period(since, until)
 areas = [a for a in analytics.AREA_PERMISSION if analytics.may_read(actor, a)]
 try:
@@ -146,9 +189,13 @@ try:
             headings = _tables(area, period)
             if analytics.may_drill(actor, area):
                 _drill(area, period)
-            st.download_button(_("{area} as PDF").format(area=_(area)),
-                               partial(_area_pdf, area, period, ui_locale(), headings),
-                               f"{area.lower()}-{period.since:%Y-%m}-{period.until:%Y-%m}.pdf", "application/pdf",
-                               key=f"{area}_pdf", icon=":material/picture_as_pdf:")
+            st.download_button(
+                _("{area} as PDF").format(area=_(area)),
+                partial(_area_pdf, area, period, ui_locale(), headings),
+                f"{area.lower()}-{period.since:%Y-%m}-{period.until:%Y-%m}.pdf",
+                "application/pdf",
+                key=f"{area}_pdf",
+                icon=":material/picture_as_pdf:",
+            )
 except WarehouseMissing as missing:
     st.warning(_(str(missing)))

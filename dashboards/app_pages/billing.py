@@ -30,9 +30,11 @@ REFUND_KEY = "refund_idempotency_key"
 MONEY = st.column_config.NumberColumn(format="%.2f")
 ALL = "all"
 # Corrections of an issued invoice, with the permission each needs.
-CORRECTIONS = {"credit": (N_("Credit note: lower what it asks for"), "billing.refund"),
-               "write_off": (N_("Write off what is still owed"), "billing.write_off"),
-               "void": (N_("Void it: issued in error, nothing paid"), "billing.write_off")}
+CORRECTIONS = {
+    "credit": (N_("Credit note: lower what it asks for"), "billing.refund"),
+    "write_off": (N_("Write off what is still owed"), "billing.write_off"),
+    "void": (N_("Void it: issued in error, nothing paid"), "billing.write_off"),
+}
 
 
 def _submission_key(name: str) -> str:
@@ -49,9 +51,14 @@ def _submission_key(name: str) -> str:
 def _give_back(payment_id: int, amount: str, reason: str) -> Decimal:
     """Refund the way the money came (a card paid online back through Stripe); returns the amount refunded."""
     assert actor is not None
-    done = refund_payment(UnitOfWork(engine(), actor), partial(stripe_for_company, engine(), actor.tenant_id,
-                                                               get_settings()),
-                          payment_id, typed_amount(amount), reason, _submission_key(REFUND_KEY))
+    done = refund_payment(
+        UnitOfWork(engine(), actor),
+        partial(stripe_for_company, engine(), actor.tenant_id, get_settings()),
+        payment_id,
+        typed_amount(amount),
+        reason,
+        _submission_key(REFUND_KEY),
+    )
     return done.amount
 
 
@@ -61,9 +68,14 @@ def _correct_invoice(open_ones: dict[int, str]) -> None:
     allowed = [kind for kind, (_label, permission) in CORRECTIONS.items() if actor.can(permission)]
     st.subheader(_("Correct an invoice"))
     with st.form("correct_invoice_form"):
-        invoice_id = st.selectbox(_("Invoice"), list(open_ones), index=None,
-                                  format_func=lambda i: open_ones.get(i, str(i)),
-                                  placeholder=_("Choose an open invoice"), key="correct_invoice")
+        invoice_id = st.selectbox(
+            _("Invoice"),
+            list(open_ones),
+            index=None,
+            format_func=lambda i: open_ones.get(i, str(i)),
+            placeholder=_("Choose an open invoice"),
+            key="correct_invoice",
+        )
         kind = st.radio(_("Correction"), allowed, format_func=lambda k: _(CORRECTIONS[k][0]), key="correct_kind")
         left, right = st.columns([1, 2])
         amount = left.text_input(_("Amount (credit note)"), placeholder="0.00", max_chars=20, key="correct_amount")
@@ -81,7 +93,8 @@ def _correct_invoice(open_ones: dict[int, str]) -> None:
             if kind == "credit":
                 note = issue_credit_note(uow, invoice_id, typed_amount(amount) or "", reason)
                 done = _("Credit note {number} of {amount} issued on {invoice}.").format(
-                    number=plain(note.credit_note_number), amount=money_text(note.amount, currency), invoice=label)
+                    number=plain(note.credit_note_number), amount=money_text(note.amount, currency), invoice=label
+                )
             elif kind == "write_off":
                 write_off(uow, invoice_id, reason)
                 done = _("What was still owed on {invoice} is written off.").format(invoice=label)
@@ -107,37 +120,57 @@ zone = tenant_zone(engine(), actor)
 currency = tenant_currency(engine(), actor)
 today = datetime.now(zone).date()
 invoices_tab, payments_tab, aging_tab, drawer_tab = st.tabs(
-    [_("Invoices"), _("Payments"), _("Receivables"), _("Cash drawer")])
+    [_("Invoices"), _("Payments"), _("Receivables"), _("Cash drawer")]
+)
 corrects = any(actor.can(permission) for _label, permission in CORRECTIONS.values())
 # The open invoices, read once for both forms that choose one (each keeps its own choice listed).
-payable = (billing.payable_invoices(engine(), actor, keep=(chosen_id("pay_invoice"), chosen_id("correct_invoice")))
-           if corrects or actor.can("billing.pay") else {})
+payable = (
+    billing.payable_invoices(engine(), actor, keep=(chosen_id("pay_invoice"), chosen_id("correct_invoice")))
+    if corrects or actor.can("billing.pay")
+    else {}
+)
 
 
 with invoices_tab:
     left, right = st.columns([1, 2])
-    status = left.selectbox(_("Status"), [ALL, *(s.value for s in InvoiceStatus)],
-                            format_func=lambda s: _("all") if s == ALL else stage_words(s), key="invoice_status")
-    search = right.text_input(_("Search by invoice number or customer"), max_chars=MAX_SEARCH,
-                              key="invoice_search")
+    status = left.selectbox(
+        _("Status"),
+        [ALL, *(s.value for s in InvoiceStatus)],
+        format_func=lambda s: _("all") if s == ALL else stage_words(s),
+        key="invoice_status",
+    )
+    search = right.text_input(_("Search by invoice number or customer"), max_chars=MAX_SEARCH, key="invoice_search")
     with st.spinner(_("Loading invoices…")):
         listed = billing.invoices(engine(), actor, zone, status=None if status == ALL else status, search=search)
     if len(listed) == billing.INVOICE_LIMIT:
-        st.caption(_("Showing the newest {count}; filter or search to find older ones.")
-                   .format(count=number_text(billing.INVOICE_LIMIT)))
+        st.caption(
+            _("Showing the newest {count}; filter or search to find older ones.").format(
+                count=number_text(billing.INVOICE_LIMIT)
+            )
+        )
     table(listed.drop(columns=["id"]), column_config={"total": MONEY, "paid": MONEY, "due": MONEY})
-    document_picker(engine(), actor, "invoice",
-                    {int(r.id): f"{r.invoice_number} · {r.customer}" for r in listed.head(500).itertuples()},
-                    _("Invoice"), key="invoice")
+    document_picker(
+        engine(),
+        actor,
+        "invoice",
+        {int(r.id): f"{r.invoice_number} · {r.customer}" for r in listed.head(500).itertuples()},
+        _("Invoice"),
+        key="invoice",
+    )
 
     if actor.can("billing.invoice"):
         st.subheader(_("Invoice a finished order"))
         ready = billing.uninvoiced_orders(engine(), actor, keep=chosen_id("invoice_order"))
         with st.form("new_invoice"):
             left, right = st.columns([3, 1])
-            order_id = left.selectbox(_("Ready or closed order without an invoice"), list(ready), index=None,
-                                      format_func=lambda i: ready.get(i, str(i)),
-                                      placeholder=_("Choose an order"), key="invoice_order")
+            order_id = left.selectbox(
+                _("Ready or closed order without an invoice"),
+                list(ready),
+                index=None,
+                format_func=lambda i: ready.get(i, str(i)),
+                placeholder=_("Choose an order"),
+                key="invoice_order",
+            )
             terms = right.number_input(_("Payment terms (days)"), value=14, step=1, key="invoice_due_days")
             issue = st.form_submit_button(_("Issue the invoice"), type="primary", key="create_invoice")
         if issue:
@@ -150,9 +183,14 @@ with invoices_tab:
                 except RepairOpsError as error:
                     st.error(error_text(error))
                 else:
-                    done_and_rerun(_("Invoice {number} issued for {total}, due on {due_on}.").format(
-                        number=plain(issued.invoice_number), total=money_text(issued.total, currency),
-                        due_on=_day(issued.due_on)), "invoice_order")
+                    done_and_rerun(
+                        _("Invoice {number} issued for {total}, due on {due_on}.").format(
+                            number=plain(issued.invoice_number),
+                            total=money_text(issued.total, currency),
+                            due_on=_day(issued.due_on),
+                        ),
+                        "invoice_order",
+                    )
 
     if corrects:
         _correct_invoice(payable)
@@ -160,20 +198,31 @@ with invoices_tab:
 with payments_tab:
     if actor.can("billing.pay"):
         st.subheader(_("Record a payment"))
-        invoice_id = st.selectbox(_("Invoice"), list(payable), index=None,
-                                  format_func=lambda i: payable.get(i, str(i)),
-                                  placeholder=_("Choose an open invoice"), key="pay_invoice")
+        invoice_id = st.selectbox(
+            _("Invoice"),
+            list(payable),
+            index=None,
+            format_func=lambda i: payable.get(i, str(i)),
+            placeholder=_("Choose an open invoice"),
+            key="pay_invoice",
+        )
         chosen = billing.invoice(engine(), actor, zone, invoice_id) if invoice_id is not None else None
         if chosen is not None:
-            st.caption(_("{status} · total {total} · paid {paid} · **due {due}** by {due_on}").format(
-                status=stage_words(chosen["status"]), total=money_text(chosen["total"], currency),
-                paid=money_text(chosen["paid"], currency), due=money_text(chosen["due"], currency),
-                due_on=_day(chosen["due_on"])))
+            st.caption(
+                _("{status} · total {total} · paid {paid} · **due {due}** by {due_on}").format(
+                    status=stage_words(chosen["status"]),
+                    total=money_text(chosen["total"], currency),
+                    paid=money_text(chosen["paid"], currency),
+                    due=money_text(chosen["due"], currency),
+                    due_on=_day(chosen["due_on"]),
+                )
+            )
         with st.form("payment"):
             left, right = st.columns(2)
             amount = left.text_input(_("Amount"), placeholder="0.00", max_chars=20, key="pay_amount")
-            method = right.selectbox(_("Method"), [m.value for m in PaymentMethod], format_func=stage_words,
-                                     key="pay_method")
+            method = right.selectbox(
+                _("Method"), [m.value for m in PaymentMethod], format_func=stage_words, key="pay_method"
+            )
             pay = st.form_submit_button(_("Record the payment"), type="primary", key="record_payment")
         if pay:
             if invoice_id is None or method is None:
@@ -181,36 +230,60 @@ with payments_tab:
             else:
                 try:
                     with st.spinner(_("Recording the payment…")):
-                        payment = record_payment(UnitOfWork(engine(), actor), invoice_id, typed_amount(amount),
-                                                 method, _submission_key(PAYMENT_KEY))
+                        payment = record_payment(
+                            UnitOfWork(engine(), actor),
+                            invoice_id,
+                            typed_amount(amount),
+                            method,
+                            _submission_key(PAYMENT_KEY),
+                        )
                 except RepairOpsError as error:
                     st.error(error_text(error))
                 else:
-                    done_and_rerun(_("Payment of {amount} ({method}) recorded on {invoice}.").format(
-                        amount=money_text(payment.amount, currency), method=stage_words(method),
-                        invoice=plain(payable.get(invoice_id)) or _("the invoice")),
-                        PAYMENT_KEY, "pay_amount", "pay_invoice")
+                    done_and_rerun(
+                        _("Payment of {amount} ({method}) recorded on {invoice}.").format(
+                            amount=money_text(payment.amount, currency),
+                            method=stage_words(method),
+                            invoice=plain(payable.get(invoice_id)) or _("the invoice"),
+                        ),
+                        PAYMENT_KEY,
+                        "pay_amount",
+                        "pay_invoice",
+                    )
 
     if actor.can("billing.refund"):
         st.subheader(_("Refund a payment"))
         left, right = st.columns([1, 2])
-        find = left.text_input(_("Find payments by invoice number or customer"), max_chars=MAX_SEARCH,
-                               key="refund_search")
-        refundable = billing.refundable_payments(engine(), actor, zone, search=find,
-                                                 keep=chosen_id("refund_payment"))
+        find = left.text_input(
+            _("Find payments by invoice number or customer"), max_chars=MAX_SEARCH, key="refund_search"
+        )
+        refundable = billing.refundable_payments(engine(), actor, zone, search=find, keep=chosen_id("refund_payment"))
         labels = {int(row.id): billing.payment_label(row, _, day_text) for row in refundable.itertuples()}
-        payment_id = right.selectbox(_("Payment (newest first)"), list(labels), index=None,
-                                     format_func=lambda i: labels.get(i, str(i)),
-                                     placeholder=_("Choose a payment"), key="refund_payment")
+        payment_id = right.selectbox(
+            _("Payment (newest first)"),
+            list(labels),
+            index=None,
+            format_func=lambda i: labels.get(i, str(i)),
+            placeholder=_("Choose a payment"),
+            key="refund_payment",
+        )
         if payment_id is not None:
             paid_row = refundable[refundable["id"] == payment_id].iloc[0]
-            st.caption(_("paid {paid} · refunded {refunded} · **refundable {refundable}**").format(
-                paid=money_text(paid_row["amount"], currency),
-                refunded=money_text(paid_row["refunded_amount"], currency),
-                refundable=money_text(paid_row["refundable"], currency)))
+            st.caption(
+                _("paid {paid} · refunded {refunded} · **refundable {refundable}**").format(
+                    paid=money_text(paid_row["amount"], currency),
+                    refunded=money_text(paid_row["refunded_amount"], currency),
+                    refundable=money_text(paid_row["refundable"], currency),
+                )
+            )
             if paid_row["provider"] == "stripe":
-                st.caption(":material/credit_card: " + _("Paid online: the money goes back to the customer's card "
-                                                         "through Stripe, then the refund is recorded."))
+                st.caption(
+                    ":material/credit_card: "
+                    + _(
+                        "Paid online: the money goes back to the customer's card "
+                        "through Stripe, then the refund is recorded."
+                    )
+                )
         with st.form("refund"):
             left, right = st.columns([1, 2])
             back = left.text_input(_("Amount"), placeholder="0.00", max_chars=20, key="refund_amount")
@@ -226,9 +299,15 @@ with payments_tab:
                 except RepairOpsError as error:
                     st.error(error_text(error))
                 else:
-                    done_and_rerun(_("Refunded {amount} of payment #{payment}.").format(
-                        amount=money_text(given, currency), payment=plain(payment_id)), REFUND_KEY,
-                        "refund_amount", "refund_reason", "refund_payment")
+                    done_and_rerun(
+                        _("Refunded {amount} of payment #{payment}.").format(
+                            amount=money_text(given, currency), payment=plain(payment_id)
+                        ),
+                        REFUND_KEY,
+                        "refund_amount",
+                        "refund_reason",
+                        "refund_payment",
+                    )
 
     if not (actor.can("billing.pay") or actor.can("billing.refund")):
         st.info(_("Payments are recorded by finance and the front desk; the cash drawer tab shows today's."))
@@ -239,10 +318,15 @@ with aging_tab:
     buckets = billing.aging_buckets(owed)
     st.caption(_("Open invoices by days past their due date on {day}.").format(day=day_text(today)))
     for column, bucket in zip(st.columns(len(buckets)), buckets.itertuples(), strict=True):
-        column.metric(stage_words(bucket.bucket) if bucket.bucket == "current"
-                      else _("{bucket} days").format(bucket=plain(bucket.bucket)), money_text(bucket.due, currency),
-                      _("{count} invoices").format(count=number_text(bucket.invoices)), delta_color="off",
-                      delta_arrow="off")
+        column.metric(
+            stage_words(bucket.bucket)
+            if bucket.bucket == "current"
+            else _("{bucket} days").format(bucket=plain(bucket.bucket)),
+            money_text(bucket.due, currency),
+            _("{count} invoices").format(count=number_text(bucket.invoices)),
+            delta_color="off",
+            delta_arrow="off",
+        )
     table(buckets, column_config={"due": MONEY})
     table(owed.sort_values(["days_overdue", "due"], ascending=False), column_config={"total": MONEY, "due": MONEY})
 

@@ -27,7 +27,8 @@ now = datetime.now(zone)
 st.title(_("Dispatch"))
 day = st.date_input(_("Day"), value=now.date() + timedelta(days=1), key="dispatch_day")
 queue_tab, timeline_tab, map_tab, plan_tab, replan_tab = st.tabs(
-    [_("Queue"), _("Timeline"), _("Map"), _("Proposal"), _("Re-plan")])
+    [_("Queue"), _("Timeline"), _("Map"), _("Proposal"), _("Re-plan")]
+)
 
 
 def _propose(pins: dict[int, int] | None = None, *, replan_now: bool = False) -> None:
@@ -35,28 +36,60 @@ def _propose(pins: dict[int, int] | None = None, *, replan_now: bool = False) ->
     assert actor is not None
     seconds = float(st.session_state.get("plan_seconds", 10))
     try:
-        with st.spinner(_("Optimising {day} for up to {seconds} s…").format(day=day_text(day),
-                                                                            seconds=number_text(seconds))):
-            done = dispatch.propose_plan(engine(), actor, day, time_limit=seconds, pins=pins,
-                                         now=now if replan_now and day == now.date() else None)
+        with st.spinner(
+            _("Optimising {day} for up to {seconds} s…").format(day=day_text(day), seconds=number_text(seconds))
+        ):
+            done = dispatch.propose_plan(
+                engine(),
+                actor,
+                day,
+                time_limit=seconds,
+                pins=pins,
+                now=now if replan_now and day == now.date() else None,
+            )
     except RepairOpsError as error:
         st.error(error_text(error))
         return
     if done.violations:
-        st.error(_("The checker found {count} broken constraints: {first}").format(
-            count=len(done.violations), first=plain(done.violations[0])))
-    st.success(_("Proposal {plan}: {placed} jobs placed, {unassigned} left unassigned.").format(
-        plan=plain(done.plan_id), placed=number_text(done.assigned), unassigned=number_text(done.unassigned)))
+        st.error(
+            _("The checker found {count} broken constraints: {first}").format(
+                count=len(done.violations), first=plain(done.violations[0])
+            )
+        )
+    st.success(
+        _("Proposal {plan}: {placed} jobs placed, {unassigned} left unassigned.").format(
+            plan=plain(done.plan_id), placed=number_text(done.assigned), unassigned=number_text(done.unassigned)
+        )
+    )
 
 
 with queue_tab:
     with st.spinner(_("Ranking the waiting jobs…")):
         queue = dispatch.waiting_queue(engine(), actor, now)
-    st.caption(_("Score = urgency (emergency 40, high 25, normal 10) + SLA (breached 30, at risk 20, due within "
-                 "a day 10) + 5 per customer tier rank + ¼ point per hour waited (at most 30)."))
+    st.caption(
+        _(
+            "Score = urgency (emergency 40, high 25, normal 10) + SLA (breached 30, at risk 20, due within "
+            "a day 10) + 5 per customer tier rank + ¼ point per hour waited (at most 30)."
+        )
+    )
     st.metric(_("Waiting for a technician"), number_text(len(queue)))
-    table(queue[["order_number", "score", "priority", "sla_state", "tier", "waiting_hours", "stage",
-                 "location", "skill", "customer", "device"]].head(500))
+    table(
+        queue[
+            [
+                "order_number",
+                "score",
+                "priority",
+                "sla_state",
+                "tier",
+                "waiting_hours",
+                "stage",
+                "location",
+                "skill",
+                "customer",
+                "device",
+            ]
+        ].head(500)
+    )
 
 with timeline_tab:
     bookings = dispatch.day_bookings(engine(), actor, day)
@@ -64,15 +97,23 @@ with timeline_tab:
         st.info(_("No bookings on {day} yet.").format(day=day_text(day)))
     else:
         shown = bookings.assign(status=bookings["status"].map(stage_words))
-        gantt = alt.Chart(shown).mark_bar(cornerRadius=3).encode(
-            x=alt.X("start:T", title=None, axis=alt.Axis(format="%H:%M")), x2="end:T",
-            y=alt.Y("technician:N", title=None),
-            color=alt.Color("status:N", title=column_label("status")),
-            tooltip=[alt.Tooltip("order_number:N", title=column_label("order_number")),
-                     alt.Tooltip("technician:N", title=column_label("technician")),
-                     alt.Tooltip("start:T", title=column_label("start"), format="%H:%M"),
-                     alt.Tooltip("end:T", title=column_label("end"), format="%H:%M"),
-                     alt.Tooltip("status:N", title=column_label("status"))])
+        gantt = (
+            alt.Chart(shown)
+            .mark_bar(cornerRadius=3)
+            .encode(
+                x=alt.X("start:T", title=None, axis=alt.Axis(format="%H:%M")),
+                x2="end:T",
+                y=alt.Y("technician:N", title=None),
+                color=alt.Color("status:N", title=column_label("status")),
+                tooltip=[
+                    alt.Tooltip("order_number:N", title=column_label("order_number")),
+                    alt.Tooltip("technician:N", title=column_label("technician")),
+                    alt.Tooltip("start:T", title=column_label("start"), format="%H:%M"),
+                    alt.Tooltip("end:T", title=column_label("end"), format="%H:%M"),
+                    alt.Tooltip("status:N", title=column_label("status")),
+                ],
+            )
+        )
         st.altair_chart(gantt, width="stretch")
 
 with map_tab:
@@ -96,14 +137,21 @@ with plan_tab:
         kpis, base = plan["kpis"], plan["kpis"].get("baseline", {})
         st.subheader(_("Proposal {plan} · {status}").format(plan=plain(plan["id"]), status=stage_words(plan["status"])))
         cols = st.columns(3)
-        cols[0].metric(_("Jobs placed"), number_text(kpis.get("served", 0)),
-                       delta=kpis.get("served", 0) - base.get("served", 0))
-        cols[1].metric(_("Travel (km)"), number_text(round(kpis.get("travel_meters", 0) / 1000, 1)),
-                       delta=round((kpis.get("travel_meters", 0) - base.get("travel_meters", 0)) / 1000, 1),
-                       delta_color="inverse")
-        cols[2].metric(_("Overtime (min)"), number_text(kpis.get("overtime_seconds", 0) // 60),
-                       delta=(kpis.get("overtime_seconds", 0) - base.get("overtime_seconds", 0)) // 60,
-                       delta_color="inverse")
+        cols[0].metric(
+            _("Jobs placed"), number_text(kpis.get("served", 0)), delta=kpis.get("served", 0) - base.get("served", 0)
+        )
+        cols[1].metric(
+            _("Travel (km)"),
+            number_text(round(kpis.get("travel_meters", 0) / 1000, 1)),
+            delta=round((kpis.get("travel_meters", 0) - base.get("travel_meters", 0)) / 1000, 1),
+            delta_color="inverse",
+        )
+        cols[2].metric(
+            _("Overtime (min)"),
+            number_text(kpis.get("overtime_seconds", 0) // 60),
+            delta=(kpis.get("overtime_seconds", 0) - base.get("overtime_seconds", 0)) // 60,
+            delta_color="inverse",
+        )
         st.caption(_("Deltas compare with the greedy plan a dispatcher would make by hand."))
         changes = dispatch.plan_changes(engine(), actor, int(plan["id"]), t=_)
         counts = changes["change"].value_counts()
@@ -124,37 +172,61 @@ with plan_tab:
             if ids is not None:
                 try:
                     with st.spinner(_("Booking the accepted jobs…")):
-                        result = planning.accept_plan(UnitOfWork(engine(), actor), int(plan["id"]),
-                                                      [int(i) for i in ids])
+                        result = planning.accept_plan(
+                            UnitOfWork(engine(), actor), int(plan["id"]), [int(i) for i in ids]
+                        )
                 except RepairOpsError as error:
                     st.error(error_text(error))
                 else:
-                    st.success(_("{booked} booked, {released} earlier bookings released; the plan is {status}.")
-                               .format(booked=len(result.booked), released=len(result.cancelled),
-                                       status=stage_words(result.status)))
+                    st.success(
+                        _("{booked} booked, {released} earlier bookings released; the plan is {status}.").format(
+                            booked=len(result.booked), released=len(result.cancelled), status=stage_words(result.status)
+                        )
+                    )
                     numbers = dict(zip(changes["order_id"], changes["order_number"], strict=True))
                     for order_id, reason in result.failed.items():
-                        st.warning(_("Order {order}: {reason}").format(order=plain(numbers.get(order_id, order_id)),
-                                                                        reason=plain(reason)))
+                        st.warning(
+                            _("Order {order}: {reason}").format(
+                                order=plain(numbers.get(order_id, order_id)), reason=plain(reason)
+                            )
+                        )
         if actor.can("plans.propose") and plan["status"] == "proposed":
             st.subheader(_("Edit and re-check"))
-            st.caption(_("Choose a technician for any job; the optimizer keeps your choices, re-plans the rest "
-                         "and the checker verifies every constraint."))
+            st.caption(
+                _(
+                    "Choose a technician for any job; the optimizer keeps your choices, re-plans the rest "
+                    "and the checker verifies every constraint."
+                )
+            )
             names = dispatch.technicians(engine(), actor)
-            edits = pd.DataFrame({"order_number": changes["order_number"], "technician": changes["technician"],
-                                  "pin to": pd.Series([None] * len(changes), dtype="object")})
-            edited = st.data_editor(edits, hide_index=True, disabled=["order_number", "technician"],
-                                    column_config=labelled_config(edits, {"pin to": st.column_config.SelectboxColumn(
-                                        options=sorted(names.values()))}), key="pins")
+            edits = pd.DataFrame(
+                {
+                    "order_number": changes["order_number"],
+                    "technician": changes["technician"],
+                    "pin to": pd.Series([None] * len(changes), dtype="object"),
+                }
+            )
+            edited = st.data_editor(
+                edits,
+                hide_index=True,
+                disabled=["order_number", "technician"],
+                column_config=labelled_config(
+                    edits, {"pin to": st.column_config.SelectboxColumn(options=sorted(names.values()))}
+                ),
+                key="pins",
+            )
             if st.button(_("Re-check with my changes"), key="recheck"):
                 by_name = {n: i for i, n in names.items()}
                 ids_by_number = dict(zip(changes["order_number"], changes["order_id"], strict=True))
-                pins = {int(ids_by_number[number]): by_name[pin]
-                        for number, pin in zip(edited["order_number"], edited["pin to"], strict=True)
-                        if isinstance(pin, str) and pin in by_name}
+                pins = {
+                    int(ids_by_number[number]): by_name[pin]
+                    for number, pin in zip(edited["order_number"], edited["pin to"], strict=True)
+                    if isinstance(pin, str) and pin in by_name
+                }
                 if not pins:
-                    st.error(_("Choose a technician in the “{column}” column first.").format(
-                        column=column_label("pin to")))
+                    st.error(
+                        _("Choose a technician in the “{column}” column first.").format(column=column_label("pin to"))
+                    )
                 else:
                     _propose(pins)
 
@@ -173,29 +245,41 @@ with replan_tab:
             except RepairOpsError as error:
                 st.error(error_text(error))
             else:
-                st.info(_("{technician} is off; {count} jobs go back to planning.").format(technician=plain(sick),
-                                                                                           count=len(freed)))
+                st.info(
+                    _("{technician} is off; {count} jobs go back to planning.").format(
+                        technician=plain(sick), count=len(freed)
+                    )
+                )
                 _propose(replan_now=True)
     late = dispatch.active_bookings(engine(), actor, day)
     if actor.can("workforce.book") and not late.empty:
-        labels = {int(r.id): _("{order} · {technician} · ends {time}").format(
-            order=r.order_number, technician=r.technician, time=f"{r.end.astimezone(zone):%H:%M}")
-            for r in late.itertuples()}
+        labels = {
+            int(r.id): _("{order} · {technician} · ends {time}").format(
+                order=r.order_number, technician=r.technician, time=f"{r.end.astimezone(zone):%H:%M}"
+            )
+            for r in late.itertuples()
+        }
         left, middle, right = st.columns([3, 1, 1])
-        chosen_id = left.selectbox(_("Job running late"), list(labels), format_func=lambda i: labels.get(i, str(i)),
-                                   key="late_booking")
-        minutes = middle.number_input(_("Minutes late"), min_value=5, max_value=600, value=30, step=5,
-                                      key="late_minutes")
+        chosen_id = left.selectbox(
+            _("Job running late"), list(labels), format_func=lambda i: labels.get(i, str(i)), key="late_booking"
+        )
+        minutes = middle.number_input(
+            _("Minutes late"), min_value=5, max_value=600, value=30, step=5, key="late_minutes"
+        )
         if right.button(_("Extend and re-plan"), key="run_late") and chosen_id in labels:
             booking = late[late["id"] == chosen_id].iloc[0]
             try:
-                freed = planning.job_running_late(UnitOfWork(engine(), actor), int(chosen_id),
-                                                  booking["end"] + timedelta(minutes=int(minutes)))
+                freed = planning.job_running_late(
+                    UnitOfWork(engine(), actor), int(chosen_id), booking["end"] + timedelta(minutes=int(minutes))
+                )
             except RepairOpsError as error:
                 st.error(error_text(error))
             else:
-                st.info(_("The booking now ends {minutes} minutes later; {count} later jobs are re-planned.")
-                        .format(minutes=int(minutes), count=len(freed)))
+                st.info(
+                    _("The booking now ends {minutes} minutes later; {count} later jobs are re-planned.").format(
+                        minutes=int(minutes), count=len(freed)
+                    )
+                )
                 _propose(replan_now=True)
     if actor.can("plans.propose") and st.button(_("An urgent job arrived: re-plan now"), key="replan_now"):
         _propose(replan_now=True)

@@ -16,8 +16,9 @@ assert actor is not None
 zone = tenant_zone(engine(), actor)
 st.title(_("Today"))
 if actor.technician_id is not None:
-    st.page_link("app_pages/my_day.py", label=_("Open my day: jobs in route order, parts to bring"),
-                 icon=":material/today:")
+    st.page_link(
+        "app_pages/my_day.py", label=_("Open my day: jobs in route order, parts to bring"), icon=":material/today:"
+    )
 if actor.can("orders.read") and not actor.is_technician_only:
     with st.spinner(_("Loading open orders…")):
         counts = open_order_counts(engine(), actor)
@@ -30,8 +31,9 @@ if actor.can("orders.read") and not actor.is_technician_only:
     unassigned = waiting[waiting["technician"].isna()]
     shown = f"{len(unassigned):,}{'+' if len(waiting) == 5000 else ''}"
     st.subheader(_("Waiting for a technician ({count})").format(count=plain(shown)))
-    table(local_times(unassigned[["order_number", "priority", "customer", "device", "received_at", "sla"]].head(50),
-                      zone))
+    table(
+        local_times(unassigned[["order_number", "priority", "customer", "device", "received_at", "sla"]].head(50), zone)
+    )
 with st.spinner(_("Checking what needs attention…")):
     alerts = [] if actor.is_technician_only else alerts_for(engine(), actor)
 for title, rows in alerts:

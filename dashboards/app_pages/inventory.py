@@ -57,31 +57,48 @@ def part_label(part_id: int) -> str:
 
 
 # Tabs are keyed by a fixed id; only their labels are in the reader's language.
-tab_labels = {"stock": _("Stock"), "reservations": _("Reservations"), "transfer": _("Transfer"),
-              "reorder": _("Reorder"), "purchase_orders": _("Purchase orders")}
-tab_ids = ["stock", "reservations", *(["transfer"] if actor.can("inventory.transfer") else []), "reorder",
-           "purchase_orders"]
+tab_labels = {
+    "stock": _("Stock"),
+    "reservations": _("Reservations"),
+    "transfer": _("Transfer"),
+    "reorder": _("Reorder"),
+    "purchase_orders": _("Purchase orders"),
+}
+tab_ids = [
+    "stock",
+    "reservations",
+    *(["transfer"] if actor.can("inventory.transfer") else []),
+    "reorder",
+    "purchase_orders",
+]
 tabs = dict(zip(tab_ids, st.tabs([tab_labels[i] for i in tab_ids]), strict=True))  # markdown: ours
 
 with tabs["stock"]:
     left, right = st.columns(2)
-    where = left.selectbox(_("Location"), list(places), index=None, format_func=place,
-                           placeholder=_("All locations"), key="stock_location")
+    where = left.selectbox(
+        _("Location"), list(places), index=None, format_func=place, placeholder=_("All locations"), key="stock_location"
+    )
     search = right.text_input(_("Search part SKU or name"), max_chars=MAX_SEARCH, key="stock_search")
     with st.spinner(_("Loading stock…")):
         levels = inventory.stock(engine(), actor, location_id=where, search=search)
     shown = levels.drop(columns=["part_id", "location_id"])
     if len(shown) == inventory.STOCK_LIMIT:
-        st.caption(_("Showing the first {count} rows; choose a location or search to narrow.")
-                   .format(count=number_text(inventory.STOCK_LIMIT)))
+        st.caption(
+            _("Showing the first {count} rows; choose a location or search to narrow.").format(
+                count=number_text(inventory.STOCK_LIMIT)
+            )
+        )
     table(shown, column_config=STOCK_FORMAT)
     st.download_button(_("Download CSV"), to_csv(shown), "stock.csv", "text/csv", key="stock_csv")
 
 with tabs["reservations"]:
     with st.spinner(_("Loading reservations…")):
         held = inventory.active_reservations(engine(), actor)
-    st.caption(_("{count} active reservations: parts held for orders, not yet used or released.")
-               .format(count=number_text(len(held))))
+    st.caption(
+        _("{count} active reservations: parts held for orders, not yet used or released.").format(
+            count=number_text(len(held))
+        )
+    )
     table(held, column_config={"quantity": QTY})
 
 if "transfer" in tabs:
@@ -89,11 +106,23 @@ if "transfer" in tabs:
         with st.form("transfer"):
             left, right = st.columns(2)
             source = left.selectbox(_("From"), list(places), format_func=place, key="transfer_from")
-            target = right.selectbox(_("To"), list(places), index=None, format_func=place,
-                                     placeholder=_("Choose a location"), key="transfer_to")
+            target = right.selectbox(
+                _("To"),
+                list(places),
+                index=None,
+                format_func=place,
+                placeholder=_("Choose a location"),
+                key="transfer_to",
+            )
             left, right = st.columns([3, 1])
-            part = left.selectbox(_("Part"), list(part_labels), index=None, format_func=part_label,
-                                  placeholder=_("Choose a part"), key="transfer_part")
+            part = left.selectbox(
+                _("Part"),
+                list(part_labels),
+                index=None,
+                format_func=part_label,
+                placeholder=_("Choose a part"),
+                key="transfer_part",
+            )
             quantity = right.number_input(_("Quantity"), value=1.0, step=1.0, format="%g", key="transfer_qty")
             moved = st.form_submit_button(_("Move the stock"), type="primary", key="transfer_submit")
         if moved:
@@ -102,70 +131,106 @@ if "transfer" in tabs:
             else:
                 try:
                     with st.spinner(_("Moving the stock…")):
-                        transfer(UnitOfWork(engine(), actor), source, target,
-                                 [(part, stepper_decimal(quantity))])
+                        transfer(UnitOfWork(engine(), actor), source, target, [(part, stepper_decimal(quantity))])
                 except RepairOpsError as error:
                     st.error(error_text(error))
                 else:
-                    done_and_rerun(_("Moved {quantity} × {part} from {source} to {target}.").format(
-                        quantity=number_text(quantity), part=plain(part_label(part)), source=plain(place(source)),
-                        target=plain(place(target))), "transfer_part", "transfer_qty")
+                    done_and_rerun(
+                        _("Moved {quantity} × {part} from {source} to {target}.").format(
+                            quantity=number_text(quantity),
+                            part=plain(part_label(part)),
+                            source=plain(place(source)),
+                            target=plain(place(target)),
+                        ),
+                        "transfer_part",
+                        "transfer_qty",
+                    )
 
 with tabs["reorder"]:
     with st.spinner(_("Working out what to reorder…")):
         suggestions = inventory.reorder(engine(), actor, t=_)
-    st.caption(_("Free stock (on hand − reserved + already on order) at or below the reorder point; the suggestion "
-                 "brings it back above the point by the reorder quantity."))
-    table(suggestions, column_config={
-        c: QTY for c in ("quantity", "reserved", "on_order", "reorder_point", "suggested")})
+    st.caption(
+        _(
+            "Free stock (on hand − reserved + already on order) at or below the reorder point; the suggestion "
+            "brings it back above the point by the reorder quantity."
+        )
+    )
+    table(
+        suggestions, column_config={c: QTY for c in ("quantity", "reserved", "on_order", "reorder_point", "suggested")}
+    )
 
 with tabs["purchase_orders"]:
     with st.spinner(_("Loading purchase orders…")):
         orders = inventory.purchase_orders(engine(), actor)
     table(orders.drop(columns=["id"]), column_config={"total": MONEY})
-    document_picker(engine(), actor, "purchase_order",
-                    {int(r.id): f"{r.po_number} · {r.supplier}" for r in orders.head(500).itertuples()},
-                    _("Purchase order"), key="po")
+    document_picker(
+        engine(),
+        actor,
+        "purchase_order",
+        {int(r.id): f"{r.po_number} · {r.supplier}" for r in orders.head(500).itertuples()},
+        _("Purchase order"),
+        key="po",
+    )
 
     if actor.can("inventory.purchase"):
         st.subheader(_("New purchase order"))
         sources = inventory.suppliers(engine(), actor)
         with st.form("new_po"):
             left, middle, right = st.columns(3)
-            supplier = left.selectbox(_("Supplier"), list(sources), format_func=lambda i: sources.get(i, str(i)),
-                                      key="po_supplier")
+            supplier = left.selectbox(
+                _("Supplier"), list(sources), format_func=lambda i: sources.get(i, str(i)), key="po_supplier"
+            )
             deliver_to = middle.selectbox(_("Deliver to"), list(places), format_func=place, key="po_location")
             expected = right.date_input(_("Expected on"), value=None, key="po_expected")
-            st.caption(_("Leave a unit cost empty to use the part's catalogue cost; rows without a part are "
-                         "skipped."))
+            st.caption(_("Leave a unit cost empty to use the part's catalogue cost; rows without a part are skipped."))
             rows = []
             for row in range(PO_LINE_ROWS):
                 left, middle, right = st.columns([3, 1, 1])
-                rows.append((
-                    left.selectbox(_("Part {number}").format(number=row + 1), list(part_labels), index=None,
-                                   format_func=part_label, placeholder=_("(no part)"), key=f"po_part_{row}"),
-                    middle.number_input(_("Quantity {number}").format(number=row + 1), value=1.0, step=1.0,
-                                        format="%g", key=f"po_qty_{row}"),
-                    right.text_input(_("Unit cost {number}").format(number=row + 1),
-                                     placeholder=_("catalogue cost"), max_chars=20, key=f"po_cost_{row}")))
+                rows.append(
+                    (
+                        left.selectbox(
+                            _("Part {number}").format(number=row + 1),
+                            list(part_labels),
+                            index=None,
+                            format_func=part_label,
+                            placeholder=_("(no part)"),
+                            key=f"po_part_{row}",
+                        ),
+                        middle.number_input(
+                            _("Quantity {number}").format(number=row + 1),
+                            value=1.0,
+                            step=1.0,
+                            format="%g",
+                            key=f"po_qty_{row}",
+                        ),
+                        right.text_input(
+                            _("Unit cost {number}").format(number=row + 1),
+                            placeholder=_("catalogue cost"),
+                            max_chars=20,
+                            key=f"po_cost_{row}",
+                        ),
+                    )
+                )
             drafted = st.form_submit_button(_("Draft the purchase order"), type="primary", key="po_create")
         if drafted:
-            lines = [PurchaseLineIn(p, stepper_decimal(q), typed_amount(c))
-                     for p, q, c in rows if p is not None]
+            lines = [PurchaseLineIn(p, stepper_decimal(q), typed_amount(c)) for p, q, c in rows if p is not None]
             if supplier is None or deliver_to is None:
                 st.error(_("Choose the supplier and where the goods go."))
             else:
                 try:
                     with st.spinner(_("Drafting the purchase order…")):
-                        po = create_purchase_order(UnitOfWork(engine(), actor), supplier, deliver_to, lines,
-                                                   expected_on=expected)
+                        po = create_purchase_order(
+                            UnitOfWork(engine(), actor), supplier, deliver_to, lines, expected_on=expected
+                        )
                 except RepairOpsError as error:
                     st.error(error_text(error))
                 else:
                     done_and_rerun(
                         _("Purchase order {number} drafted for {total}; send it when it is right.").format(
-                            number=plain(po.po_number), total=money_text(po.total, currency)),
-                        *(f"po_{field}_{r}" for field in ("part", "qty", "cost") for r in range(PO_LINE_ROWS)))
+                            number=plain(po.po_number), total=money_text(po.total, currency)
+                        ),
+                        *(f"po_{field}_{r}" for field in ("part", "qty", "cost") for r in range(PO_LINE_ROWS)),
+                    )
 
         st.subheader(_("Send a draft"))
         drafts = inventory.po_choices(orders, inventory.SENDABLE, keep=chosen_id("po_send"))
@@ -173,9 +238,14 @@ with tabs["purchase_orders"]:
             st.info(_("No draft purchase order to send."))
         else:
             left, right = st.columns([3, 1], vertical_alignment="bottom")
-            to_send = left.selectbox(_("Draft"), list(drafts), index=None,
-                                     format_func=lambda i: drafts.get(i, str(i)),
-                                     placeholder=_("Choose a purchase order"), key="po_send")
+            to_send = left.selectbox(
+                _("Draft"),
+                list(drafts),
+                index=None,
+                format_func=lambda i: drafts.get(i, str(i)),
+                placeholder=_("Choose a purchase order"),
+                key="po_send",
+            )
             if right.button(_("Send to the supplier"), key="send_po"):
                 if to_send is None:
                     st.error(_("Choose a purchase order to send."))
@@ -186,8 +256,9 @@ with tabs["purchase_orders"]:
                     except RepairOpsError as error:
                         st.error(error_text(error))
                     else:
-                        done_and_rerun(_("Purchase order {number} is sent.").format(number=plain(sent.po_number)),
-                                       "po_send")
+                        done_and_rerun(
+                            _("Purchase order {number} is sent.").format(number=plain(sent.po_number)), "po_send"
+                        )
 
     if actor.can("inventory.receive"):
         st.subheader(_("Receive a delivery"))
@@ -195,25 +266,35 @@ with tabs["purchase_orders"]:
         if not waiting:
             st.info(_("No sent purchase order is waiting for goods."))
         else:
-            po_id = st.selectbox(_("Purchase order"), list(waiting), index=None,
-                                 format_func=lambda i: waiting.get(i, str(i)),
-                                 placeholder=_("Choose a purchase order"), key="po_receive")
+            po_id = st.selectbox(
+                _("Purchase order"),
+                list(waiting),
+                index=None,
+                format_func=lambda i: waiting.get(i, str(i)),
+                placeholder=_("Choose a purchase order"),
+                key="po_receive",
+            )
             if po_id is not None:
                 lines_in = inventory.purchase_order_lines(engine(), actor, po_id)
                 qty_keys = {int(line.line_id): f"receive_qty_{line.line_id}" for line in lines_in.itertuples()}
                 with st.form("receive"):
                     st.caption(_("What arrived of each line (0 when nothing came)."))
                     for line in lines_in.itertuples():
-                        st.number_input(_("{sku} · {part} — ordered {ordered}, still to come {outstanding}").format(
-                                            sku=plain(line.sku), part=plain(line.part),
-                                            ordered=number_text(line.quantity),
-                                            outstanding=number_text(line.outstanding)),
-                                        value=float(line.outstanding), step=1.0, format="%g",
-                                        key=qty_keys[int(line.line_id)])
+                        st.number_input(
+                            _("{sku} · {part} — ordered {ordered}, still to come {outstanding}").format(
+                                sku=plain(line.sku),
+                                part=plain(line.part),
+                                ordered=number_text(line.quantity),
+                                outstanding=number_text(line.outstanding),
+                            ),
+                            value=float(line.outstanding),
+                            step=1.0,
+                            format="%g",
+                            key=qty_keys[int(line.line_id)],
+                        )
                     booked = st.form_submit_button(_("Book the delivery in"), type="primary", key="receive_po")
                 if booked:
-                    amounts = [(line_id, stepper_decimal(st.session_state[key]))
-                               for line_id, key in qty_keys.items()]
+                    amounts = [(line_id, stepper_decimal(st.session_state[key])) for line_id, key in qty_keys.items()]
                     # A zero line means nothing of it came; anything else (even negative) is the service's to judge.
                     arrived = [(line_id, qty) for line_id, qty in amounts if qty is not None and qty != 0]
                     try:
@@ -222,5 +303,8 @@ with tabs["purchase_orders"]:
                     except RepairOpsError as error:
                         st.error(error_text(error))
                     else:
-                        done_and_rerun(_("Delivery on {order} booked in at its location.").format(
-                            order=plain(waiting[po_id])), "po_receive", *qty_keys.values())
+                        done_and_rerun(
+                            _("Delivery on {order} booked in at its location.").format(order=plain(waiting[po_id])),
+                            "po_receive",
+                            *qty_keys.values(),
+                        )

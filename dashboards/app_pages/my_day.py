@@ -59,11 +59,15 @@ else:
 st.subheader(_("Jobs: {n}").format(n=len(jobs)))
 for job in jobs.itertuples():
     booking, order_id = int(job.booking_id), int(job.order_id)
-    title = (f"{job.start.astimezone(zone):%H:%M}–{job.end.astimezone(zone):%H:%M} · {plain(job.order_number)} · "
-             f"{plain(job.customer)} · {stage_words(job.status)}")
+    title = (
+        f"{job.start.astimezone(zone):%H:%M}–{job.end.astimezone(zone):%H:%M} · {plain(job.order_number)} · "
+        f"{plain(job.customer)} · {stage_words(job.status)}"
+    )
     with st.expander(title, expanded=job.status == "in_progress"):  # markdown: ours (times, escaped text)
-        st.write(f"**{plain(_text(job.device)) or _('Device')}** {plain(_text(job.serial_number))} · "
-                 f"{stage_words(job.priority)} · {stage_words(job.location)}")
+        st.write(
+            f"**{plain(_text(job.device)) or _('Device')}** {plain(_text(job.serial_number))} · "
+            f"{stage_words(job.priority)} · {stage_words(job.location)}"
+        )
         st.write(plain(job.problem_description))
         if _text(job.address):
             st.caption(f"{plain(job.address)} · {plain(_text(job.phone))}")
@@ -77,8 +81,9 @@ for job in jobs.itertuples():
             if job.technician_response is None and cols[0].button(_("Accept"), key=f"accept_{booking}"):
                 run_action(partial(respond, UnitOfWork(engine(), actor), booking, True), _("Accepted."))
             if job.technician_response is None and cols[1].button(_("Decline"), key=f"decline_{booking}"):
-                run_action(partial(respond, UnitOfWork(engine(), actor), booking, False),
-                           _("Declined; dispatch is told."))
+                run_action(
+                    partial(respond, UnitOfWork(engine(), actor), booking, False), _("Declined; dispatch is told.")
+                )
             if job.location == "field" and cols[2].button(_("On my way"), key=f"travel_{booking}"):
                 run_action(partial(start_travel, UnitOfWork(engine(), actor), booking), _("The customer is told."))
             if cols[3].button(_("Check in"), type="primary", key=f"check_in_{booking}"):
@@ -92,8 +97,9 @@ for job in jobs.itertuples():
             chosen = left.selectbox(_("Part used"), list(labels), key=f"part_{booking}")
             if right.button(_("Record part"), key=f"consume_{booking}"):
                 part = labels[chosen]
-                run_action(partial(use_on_order, UnitOfWork(engine(), actor), int(part.reservation_id)),
-                           _("Part recorded."))
+                run_action(
+                    partial(use_on_order, UnitOfWork(engine(), actor), int(part.reservation_id)), _("Part recorded.")
+                )
         note = st.text_area(_("Note"), max_chars=5000, key=f"note_{booking}")
         if st.button(_("Add note"), key=f"add_note_{booking}"):
             run_action(partial(add_note, UnitOfWork(engine(), actor), order_id, note), _("Note added."))
@@ -106,5 +112,7 @@ for job in jobs.itertuples():
         signer = left.text_input(_("Customer's name (sign-off)"), max_chars=200, key=f"signer_{booking}")
         outcome = right.text_input(_("What was done"), max_chars=2000, key=f"outcome_{booking}")
         if st.button(_("Complete with sign-off"), type="primary", key=f"complete_{booking}"):
-            run_action(partial(complete_visit, UnitOfWork(engine(), actor), booking, signer, outcome or None),
-                       _("Job completed and signed off."))
+            run_action(
+                partial(complete_visit, UnitOfWork(engine(), actor), booking, signer, outcome or None),
+                _("Job completed and signed off."),
+            )

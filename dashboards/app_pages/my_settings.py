@@ -30,8 +30,11 @@ actor = current_actor()
 assert actor is not None
 st.title(_("My settings"))
 show_flash()
-st.caption(_("Your language: {language}. Pick another in the sidebar; your next sign-in starts in it.").format(
-    language=NATIVE_NAMES[ui_locale()]))
+st.caption(
+    _("Your language: {language}. Pick another in the sidebar; your next sign-in starts in it.").format(
+        language=NATIVE_NAMES[ui_locale()]
+    )
+)
 
 
 def qr_png(uri: str) -> bytes:
@@ -52,11 +55,18 @@ def _second_factor() -> None:
         return
     uri = st.session_state.get(TOTP_URI_KEY)
     if uri is None:
-        st.caption(_("Add a second step to your sign-in: a 6-digit code from an app such as Google Authenticator, "
-                     "Microsoft Authenticator or FreeOTP, so a stolen password alone cannot open your account."))
+        st.caption(
+            _(
+                "Add a second step to your sign-in: a 6-digit code from an app such as Google Authenticator, "
+                "Microsoft Authenticator or FreeOTP, so a stolen password alone cannot open your account."
+            )
+        )
         if st.button(_("Set up an authenticator app"), key="totp_start", icon=":material/qr_code_2:"):
-            run_action(lambda: st.session_state.__setitem__(TOTP_URI_KEY, enroll_totp(UnitOfWork(engine(), actor))),
-                       _("Scan the code with your app."), busy=_("Preparing…"))
+            run_action(
+                lambda: st.session_state.__setitem__(TOTP_URI_KEY, enroll_totp(UnitOfWork(engine(), actor))),
+                _("Scan the code with your app."),
+                busy=_("Preparing…"),
+            )
         return
     left, right = st.columns([1, 2])
     left.image(qr_png(str(uri)), width=220)
@@ -65,14 +75,16 @@ def _second_factor() -> None:
     with right.form("totp_confirm"):
         code = st.text_input(_("The 6-digit code your app shows"), max_chars=8, key="totp_code")
         if st.form_submit_button(_("Confirm"), type="primary", key="totp_confirm_submit"):
+
             def confirm() -> None:
                 assert actor is not None and actor.user_id is not None
                 confirm_totp(UnitOfWork(engine(), actor), code)
                 st.session_state.pop(TOTP_URI_KEY, None)  # set up: the page now says so
                 if actor.second_factor_pending:  # the code proved the second factor: the whole app opens
                     # Same session: confirming marked it as opened with the second factor.
-                    signed_in(replace(load_actor(engine(), actor.tenant_id, actor.user_id),
-                                      session_id=actor.session_id))
+                    signed_in(
+                        replace(load_actor(engine(), actor.tenant_id, actor.user_id), session_id=actor.session_id)
+                    )
 
             run_action(confirm, _("Done: your next sign-in asks for a code."))
 
@@ -84,17 +96,31 @@ def _staff_emails() -> None:
     current = email_choices(UnitOfWork(engine(), actor))
     with st.form("email_choices"):
         st.caption(_("Every notification shows in the app at once; choose which ones also come by email."))
-        emailed = {event for event in STAFF_EVENTS
-                   if st.checkbox(_(EVENT_LABELS[event]), value=event in current.emailed, key=f"email_{event}")}
-        digest = st.radio(_("When emails go out"), ["now", "digest"], horizontal=True, key="email_when",
-                          index=0 if current.digest_at is None else 1,
-                          format_func=lambda when: _("As it happens") if when == "now" else _("One digest a day"))
-        at = st.time_input(_("Digest time (the company's time)"), value=current.digest_at or DEFAULT_DIGEST,
-                           step=900, key="email_digest_at")
+        emailed = {
+            event
+            for event in STAFF_EVENTS
+            if st.checkbox(_(EVENT_LABELS[event]), value=event in current.emailed, key=f"email_{event}")
+        }
+        digest = st.radio(
+            _("When emails go out"),
+            ["now", "digest"],
+            horizontal=True,
+            key="email_when",
+            index=0 if current.digest_at is None else 1,
+            format_func=lambda when: _("As it happens") if when == "now" else _("One digest a day"),
+        )
+        at = st.time_input(
+            _("Digest time (the company's time)"),
+            value=current.digest_at or DEFAULT_DIGEST,
+            step=900,
+            key="email_digest_at",
+        )
         if st.form_submit_button(_("Save my email choices"), type="primary", key="email_submit"):
             chosen_at = at if digest == "digest" else None
-            run_action(lambda: set_email_choices(UnitOfWork(engine(), actor), emailed, chosen_at),
-                       _("Your email choices are saved."))
+            run_action(
+                lambda: set_email_choices(UnitOfWork(engine(), actor), emailed, chosen_at),
+                _("Your email choices are saved."),
+            )
 
 
 def _customer_contact() -> None:
@@ -108,22 +134,42 @@ def _customer_contact() -> None:
     quiet_now = (current.quiet_hours_start, current.quiet_hours_end) if current is not None else (None, None)
     with st.form("contact_preferences"):
         left, right = st.columns(2)
-        channel = left.selectbox(_("Channel"), CONTACT_CHANNELS, format_func=stage_words, key="contact_channel",
-                                 index=CONTACT_CHANNELS.index(channel_now) if channel_now in CONTACT_CHANNELS else 0)
-        language = right.selectbox(_("Language of messages"), LOCALES, format_func=NATIVE_NAMES.__getitem__,
-                                   index=LOCALES.index(language_now), key="contact_language")
-        quiet = st.checkbox(_("Quiet hours: hold messages until they end"), value=quiet_now[0] is not None,
-                            key="contact_quiet")
+        channel = left.selectbox(
+            _("Channel"),
+            CONTACT_CHANNELS,
+            format_func=stage_words,
+            key="contact_channel",
+            index=CONTACT_CHANNELS.index(channel_now) if channel_now in CONTACT_CHANNELS else 0,
+        )
+        language = right.selectbox(
+            _("Language of messages"),
+            LOCALES,
+            format_func=NATIVE_NAMES.__getitem__,
+            index=LOCALES.index(language_now),
+            key="contact_language",
+        )
+        quiet = st.checkbox(
+            _("Quiet hours: hold messages until they end"), value=quiet_now[0] is not None, key="contact_quiet"
+        )
         start_col, end_col = st.columns(2)
-        start = start_col.time_input(_("From"), value=quiet_now[0] or DEFAULT_QUIET[0], step=900,
-                                     key="contact_quiet_from")
-        end = end_col.time_input(_("Until"), value=quiet_now[1] or DEFAULT_QUIET[1], step=900,
-                                 key="contact_quiet_until")
+        start = start_col.time_input(
+            _("From"), value=quiet_now[0] or DEFAULT_QUIET[0], step=900, key="contact_quiet_from"
+        )
+        end = end_col.time_input(
+            _("Until"), value=quiet_now[1] or DEFAULT_QUIET[1], step=900, key="contact_quiet_until"
+        )
         if st.form_submit_button(_("Save"), type="primary", key="contact_submit"):
-            run_action(lambda: set_preferences(UnitOfWork(engine(), actor), customer_id, channel=str(channel),
-                                               language=str(language), quiet_from=start if quiet else None,
-                                               quiet_until=end if quiet else None),
-                       _("Saved: we contact you that way from now on."))
+            run_action(
+                lambda: set_preferences(
+                    UnitOfWork(engine(), actor),
+                    customer_id,
+                    channel=str(channel),
+                    language=str(language),
+                    quiet_from=start if quiet else None,
+                    quiet_until=end if quiet else None,
+                ),
+                _("Saved: we contact you that way from now on."),
+            )
 
 
 _second_factor()

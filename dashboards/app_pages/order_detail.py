@@ -58,8 +58,9 @@ assert signed_in is not None
 actor: Actor = signed_in
 
 st.title(_("Order"))
-number = st.text_input(_("Order number"), value=st.session_state.get("order_number", ""), max_chars=32,
-                       key="order_number_input")
+number = st.text_input(
+    _("Order number"), value=st.session_state.get("order_number", ""), max_chars=32, key="order_number_input"
+)
 if not number.strip():
     st.info(_("Enter an order number (the board and the intake page fill it in)."))
     st.stop()
@@ -90,25 +91,48 @@ if actor.can("orders.transition") and order["allowed_transitions"]:
     buttons = st.columns(len(order["allowed_transitions"]))
     for column, target in zip(buttons, order["allowed_transitions"], strict=True):
         if column.button(stage_words(target), key=f"to_{target}"):
-            run_action(partial(transition, UnitOfWork(engine(), actor), order_id, target,
-                        reason="set on hold from the order page" if target == "on_hold" else None),
-                _("Moved to {stage}.").format(stage=stage_words(target)))
+            run_action(
+                partial(
+                    transition,
+                    UnitOfWork(engine(), actor),
+                    order_id,
+                    target,
+                    reason="set on hold from the order page" if target == "on_hold" else None,
+                ),
+                _("Moved to {stage}.").format(stage=stage_words(target)),
+            )
 
 if actor.can("orders.transition") and order["stage"] not in ("closed", "cancelled"):
     with st.expander(_("Triage: priority and SLA")):
         left, middle, right = st.columns([1, 2, 1])
-        chosen = left.selectbox(_("Priority"), PRIORITIES, index=PRIORITIES.index(order["priority"]),
-                                format_func=stage_words, key=f"triage_priority_{order_id}")
+        chosen = left.selectbox(
+            _("Priority"),
+            PRIORITIES,
+            index=PRIORITIES.index(order["priority"]),
+            format_func=stage_words,
+            key=f"triage_priority_{order_id}",
+        )
         why = middle.text_input(_("Why (optional)"), max_chars=2000, key=f"triage_reason_{order_id}")
         if right.button(_("Change priority"), key=f"triage_submit_{order_id}"):
-            run_action(partial(set_priority, UnitOfWork(engine(), actor), order_id, chosen, reason=why or None),
-                       _("Priority set to {priority}; the SLA clocks follow the new policy.").format(
-                           priority=stage_words(chosen)))
+            run_action(
+                partial(set_priority, UnitOfWork(engine(), actor), order_id, chosen, reason=why or None),
+                _("Priority set to {priority}; the SLA clocks follow the new policy.").format(
+                    priority=stage_words(chosen)
+                ),
+            )
 
 extras = catalog.order_extras(engine(), actor, order_id)
 lines_tab, parts_tab, notes_tab, messages_tab, money_tab, documents_tab, timeline_tab = st.tabs(
-    [_("Lines"), _("Parts"), _("Notes and files"), _("Messages"), _("Invoice and payments"), _("Documents"),
-     _("Timeline")])
+    [
+        _("Lines"),
+        _("Parts"),
+        _("Notes and files"),
+        _("Messages"),
+        _("Invoice and payments"),
+        _("Documents"),
+        _("Timeline"),
+    ]
+)
 
 with lines_tab:
     table(pd.DataFrame(order["lines"]).drop(columns=["id", "part_id"], errors="ignore"))
@@ -117,24 +141,44 @@ with lines_tab:
             left, middle, right = st.columns(3)
             kind = left.selectbox(_("Kind"), LINE_KINDS, format_func=stage_words, key="line_kind")
             services, parts = catalog.services(engine(), actor), catalog.parts(engine(), actor)
-            service = middle.selectbox(_("Catalogue service"), [NONE, *services], format_func=_or_none,
-                                       key="line_service")
+            service = middle.selectbox(
+                _("Catalogue service"), [NONE, *services], format_func=_or_none, key="line_service"
+            )
             part = right.selectbox(_("Part"), [NONE, *parts], format_func=_or_none, key="line_part")
             left, middle, right = st.columns(3)
-            description = left.text_input(_("Description (else from the catalogue)"), max_chars=300,
-                                          key="line_description")
+            description = left.text_input(
+                _("Description (else from the catalogue)"), max_chars=300, key="line_description"
+            )
             quantity = middle.text_input(_("Quantity"), value="1", max_chars=20, key="line_quantity")
             price = right.text_input(_("Unit price (else the list price)"), max_chars=20, key="line_price")
             if st.form_submit_button(_("Add line"), key="add_line_submit"):
                 qty = parse_decimal(quantity, _("The quantity must be a number."))
                 unit = parse_decimal(price, _("The unit price must be a number.")) if price.strip() else None
                 if qty is not None and (unit is not None or not price.strip()):
-                    run_action(partial(add_line, UnitOfWork(engine(), actor), order_id, LineIn(
-                        kind=kind, quantity=qty, description=description or None, unit_price=unit,
-                        service_item_id=services.get(service), part_id=parts.get(part))), _("Line added."))
-    if actor.can("orders.estimate") and order["stage"] == "diagnostics" and st.button(
+                    run_action(
+                        partial(
+                            add_line,
+                            UnitOfWork(engine(), actor),
+                            order_id,
+                            LineIn(
+                                kind=kind,
+                                quantity=qty,
+                                description=description or None,
+                                unit_price=unit,
+                                service_item_id=services.get(service),
+                                part_id=parts.get(part),
+                            ),
+                        ),
+                        _("Line added."),
+                    )
+    if (
+        actor.can("orders.estimate")
+        and order["stage"] == "diagnostics"
+        and st.button(
             _("Send the estimate ({amount}) to the customer").format(amount=money_text(totals["total"], currency)),
-            key="send_estimate"):
+            key="send_estimate",
+        )
+    ):
         run_action(partial(send_estimate, UnitOfWork(engine(), actor), order_id), _("Estimate sent."))
 
 with parts_tab:
@@ -148,8 +192,12 @@ with parts_tab:
             places = catalog.stock_locations(engine(), actor)
             place = right.selectbox(_("From"), [NONE, *places], format_func=_place, key="reserve_location")
             if st.form_submit_button(_("Reserve"), key="reserve_submit") and part is not None:
-                run_action(partial(reserve, UnitOfWork(engine(), actor), order_id, parts[part], int(reserve_qty),
-                            places.get(place)), _("Part reserved."))
+                run_action(
+                    partial(
+                        reserve, UnitOfWork(engine(), actor), order_id, parts[part], int(reserve_qty), places.get(place)
+                    ),
+                    _("Part reserved."),
+                )
 
 with notes_tab:
     for note in extras["notes"]:
@@ -162,13 +210,20 @@ with notes_tab:
         body = st.text_area(_("New note"), max_chars=20000, key="note_body")
         internal = st.checkbox(_("Internal (the customer does not see it)"), value=True, key="note_internal")
         if st.button(_("Add note"), key="add_note"):
-            run_action(partial(add_note, UnitOfWork(engine(), actor), order_id, body, internal=internal),
-                       _("Note added."))
+            run_action(
+                partial(add_note, UnitOfWork(engine(), actor), order_id, body, internal=internal), _("Note added.")
+            )
         upload = st.file_uploader(_("Attach a photo or document"), key="attach_file")
         if upload is not None and st.button(_("Attach"), key="attach"):
-            run_action(partial(add_attachment, UnitOfWork(engine(), actor), order_id,
-                        FileIn(upload.name, upload.type or "application/octet-stream", upload.getvalue())),
-                _("Attached."))
+            run_action(
+                partial(
+                    add_attachment,
+                    UnitOfWork(engine(), actor),
+                    order_id,
+                    FileIn(upload.name, upload.type or "application/octet-stream", upload.getvalue()),
+                ),
+                _("Attached."),
+            )
     table(pd.DataFrame(extras["attachments"]))
 
 with messages_tab:
@@ -178,8 +233,7 @@ with messages_tab:
     if actor.can("comms.send"):
         message_body = st.text_area(_("Message to the customer"), max_chars=20000, key="message_body")
         if st.button(_("Send"), key="send_message"):
-            run_action(partial(post_message, UnitOfWork(engine(), actor), order_id, message_body),
-                       _("Message sent."))
+            run_action(partial(post_message, UnitOfWork(engine(), actor), order_id, message_body), _("Message sent."))
 
 with money_tab:
     table(pd.DataFrame(extras["invoices"]).drop(columns=["id"], errors="ignore"))
@@ -189,29 +243,68 @@ with money_tab:
     table(pd.DataFrame(extras["warranties"]).drop(columns=["id"], errors="ignore"))
 
 with documents_tab:
-    language = st.selectbox(_("Language"), LOCALES, index=None, format_func=NATIVE_NAMES.__getitem__,
-                            placeholder=_("The company's language (emails: the customer's)"),
-                            key="document_locale")
-    for kind, label in (("intake_receipt", _("Intake receipt")), ("estimate", _("Estimate")),
-                        ("work_order", _("Work order")), ("release_act", _("Release certificate"))):
-        document_buttons(engine(), actor, kind, order_id, label, key=f"doc_{kind}", locale=language,  # markdown: ours
-                         send=True)
+    language = st.selectbox(
+        _("Language"),
+        LOCALES,
+        index=None,
+        format_func=NATIVE_NAMES.__getitem__,
+        placeholder=_("The company's language (emails: the customer's)"),
+        key="document_locale",
+    )
+    for kind, label in (
+        ("intake_receipt", _("Intake receipt")),
+        ("estimate", _("Estimate")),
+        ("work_order", _("Work order")),
+        ("release_act", _("Release certificate")),
+    ):
+        document_buttons(
+            engine(),
+            actor,
+            kind,
+            order_id,
+            label,
+            key=f"doc_{kind}",
+            locale=language,  # markdown: ours
+            send=True,
+        )
     if actor.can("billing.read"):
         for row in extras["invoices"]:
-            document_buttons(engine(), actor, "invoice", int(str(row["id"])),
-                             _("Invoice {number}").format(number=plain(row["invoice_number"])),
-                             key=f"doc_invoice_{row['id']}", locale=language, formats=("pdf", "docx", "xlsx"),
-                             send=True)
+            document_buttons(
+                engine(),
+                actor,
+                "invoice",
+                int(str(row["id"])),
+                _("Invoice {number}").format(number=plain(row["invoice_number"])),
+                key=f"doc_invoice_{row['id']}",
+                locale=language,
+                formats=("pdf", "docx", "xlsx"),
+                send=True,
+            )
         for row in extras["refunds"]:
-            document_buttons(engine(), actor, "refund_note", int(str(row["id"])),
-                             _("Refund note {number}").format(number=plain(row["id"])),
-                             key=f"doc_refund_{row['id']}", locale=language, send=True)
+            document_buttons(
+                engine(),
+                actor,
+                "refund_note",
+                int(str(row["id"])),
+                _("Refund note {number}").format(number=plain(row["id"])),
+                key=f"doc_refund_{row['id']}",
+                locale=language,
+                send=True,
+            )
     if actor.can("warranty.read"):
         for row in extras["warranties"]:
-            document_buttons(engine(), actor, "warranty_certificate", int(str(row["id"])),
-                             _("Warranty certificate ({kind}, until {day})").format(
-                                 kind=stage_words(str(row["kind"])), day=_day(row["ends_on"])),
-                             key=f"doc_warranty_{row['id']}", locale=language, send=True)
+            document_buttons(
+                engine(),
+                actor,
+                "warranty_certificate",
+                int(str(row["id"])),
+                _("Warranty certificate ({kind}, until {day})").format(
+                    kind=stage_words(str(row["kind"])), day=_day(row["ends_on"])
+                ),
+                key=f"doc_warranty_{row['id']}",
+                locale=language,
+                send=True,
+            )
 
 with timeline_tab:
     table(pd.DataFrame(order["events"]))

@@ -18,8 +18,14 @@ from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import Priority, Stage
 from ops_db.orders.service import MAX_BULK, bulk_set_priority, bulk_transition
 
-BADGE_COLOR = {"on track": "green", "at risk": "orange", "breached": "red", "paused": "gray", "met": "blue",
-               "no SLA": "gray"}
+BADGE_COLOR = {
+    "on track": "green",
+    "at risk": "orange",
+    "breached": "red",
+    "paused": "gray",
+    "met": "blue",
+    "no SLA": "gray",
+}
 # The bulk actions' choices: fixed English ids (what the code compares), shown translated.
 MOVE, TRIAGE = N_("Move to stage"), N_("Set priority")
 
@@ -37,22 +43,35 @@ def bulk_actions(listed: pd.DataFrame) -> None:
     assert actor is not None
     numbers = dict(zip(listed["id"].astype(int), listed["order_number"], strict=True))
     with st.expander(_("Bulk actions")):
-        picked = st.multiselect(_("Orders"), list(numbers), format_func=numbers.__getitem__, key="bulk_orders",
-                                max_selections=MAX_BULK, placeholder=_("Choose orders from the table"))
+        picked = st.multiselect(
+            _("Orders"),
+            list(numbers),
+            format_func=numbers.__getitem__,
+            key="bulk_orders",
+            max_selections=MAX_BULK,
+            placeholder=_("Choose orders from the table"),
+        )
         what = st.radio(_("Action"), [MOVE, TRIAGE], format_func=_, horizontal=True, key="bulk_action")
         if what == MOVE:
-            target = st.selectbox(_("Stage"), [s.value for s in Stage if s != Stage.RECEIVED],
-                                  format_func=stage_words, key="bulk_stage")
+            target = st.selectbox(
+                _("Stage"), [s.value for s in Stage if s != Stage.RECEIVED], format_func=stage_words, key="bulk_stage"
+            )
         else:
-            target = st.selectbox(_("Priority"), [p.value for p in Priority], format_func=stage_words,
-                                  key="bulk_priority")
+            target = st.selectbox(
+                _("Priority"), [p.value for p in Priority], format_func=stage_words, key="bulk_priority"
+            )
         reason = st.text_input(_("Reason (optional, kept with the change)"), max_chars=2000, key="bulk_reason")
         if st.button(_("Apply to {count} orders").format(count=len(picked)), key="bulk_apply", disabled=not picked):
             service = bulk_transition if what == MOVE else bulk_set_priority
-            done = _("Move to stage for {count} orders: done.") if what == MOVE else _(
-                "Set priority for {count} orders: done.")
-            run_action(partial(service, UnitOfWork(engine(), actor), picked, target, reason=reason or None),
-                       done.format(count=len(picked)))  # markdown: ours (one of the two sentences above)
+            done = (
+                _("Move to stage for {count} orders: done.")
+                if what == MOVE
+                else _("Set priority for {count} orders: done.")
+            )
+            run_action(
+                partial(service, UnitOfWork(engine(), actor), picked, target, reason=reason or None),
+                done.format(count=len(picked)),
+            )  # markdown: ours (one of the two sentences above)
 
 
 actor = current_actor()
@@ -72,12 +91,14 @@ for column, stage in zip(columns, BOARD_STAGES, strict=True):
             badge = f":{BADGE_COLOR.get(card.sla, 'gray')}-badge[{stage_words(card.sla)}]"  # Streamlit markdown
             st.markdown(f"**{plain(card.order_number)}** {badge}  \n:small[{plain(card.customer)}]")  # markdown: ours
 st.divider()
-chosen = st.multiselect(_("Stages"), BOARD_STAGES, default=list(BOARD_STAGES), format_func=stage_words,
-                        key="stages")
+chosen = st.multiselect(_("Stages"), BOARD_STAGES, default=list(BOARD_STAGES), format_func=stage_words, key="stages")
 listed = orders[orders["stage"].isin(chosen)].drop(columns=["id", "sla_state"])
 if counts["total"] > len(orders):
-    st.caption(_("The table lists the oldest {shown} of {total} open orders; search to narrow it.").format(
-        shown=number_text(len(orders)), total=number_text(counts["total"])))
+    st.caption(
+        _("The table lists the oldest {shown} of {total} open orders; search to narrow it.").format(
+            shown=number_text(len(orders)), total=number_text(counts["total"])
+        )
+    )
 table(local_times(listed, zone))
 st.download_button(_("Download CSV"), to_csv(listed), "orders.csv", "text/csv", key="orders_csv")
 if actor.can("orders.transition") and not orders.empty:

@@ -36,8 +36,9 @@ def _pay_now(invoice_id: int) -> None:
         base = get_settings().public_url.rstrip("/")
         try:
             with st.spinner(_("Opening the secure payment page…")):
-                url = checkout_url(UnitOfWork(engine(), actor), config, invoice_id, success_url=f"{base}/?paid=1",
-                                   cancel_url=base)
+                url = checkout_url(
+                    UnitOfWork(engine(), actor), config, invoice_id, success_url=f"{base}/?paid=1", cancel_url=base
+                )
         except RepairOpsError as error:
             st.error(error_text(error))
         else:
@@ -51,30 +52,67 @@ def _repairs() -> None:
     if orders.empty:
         st.info(_("No repairs yet: use **Request a repair** to send one."))
         return
-    table(orders.drop(columns=["id", "invoice_id"]), column_config={
-        "estimate_amount": st.column_config.NumberColumn(format="%.2f"),
-        "invoice_total": st.column_config.NumberColumn(format="%.2f")})
+    table(
+        orders.drop(columns=["id", "invoice_id"]),
+        column_config={
+            "estimate_amount": st.column_config.NumberColumn(format="%.2f"),
+            "invoice_total": st.column_config.NumberColumn(format="%.2f"),
+        },
+    )
     number = st.selectbox(_("Order"), list(orders["order_number"]), key="portal_order")
     order = orders[orders["order_number"] == number].iloc[0]
     order_id = int(order["id"])
     st.subheader(f"{plain(number)}: {stage_words(order['stage'])}")
     with st.expander(_("Documents")):
-        document_buttons(engine(), actor, "intake_receipt", order_id, _("Intake receipt"), key="portal_receipt",
-                         locale=ui_locale(), formats=("pdf",))
+        document_buttons(
+            engine(),
+            actor,
+            "intake_receipt",
+            order_id,
+            _("Intake receipt"),
+            key="portal_receipt",
+            locale=ui_locale(),
+            formats=("pdf",),
+        )
         if order["estimate_status"] != "none":
-            document_buttons(engine(), actor, "estimate", order_id, _("Estimate"), key="portal_estimate_doc",
-                             locale=ui_locale(), formats=("pdf",))
+            document_buttons(
+                engine(),
+                actor,
+                "estimate",
+                order_id,
+                _("Estimate"),
+                key="portal_estimate_doc",
+                locale=ui_locale(),
+                formats=("pdf",),
+            )
         if order["stage"] == "closed":
-            document_buttons(engine(), actor, "release_act", order_id, _("Release certificate"),
-                             key="portal_release", locale=ui_locale(), formats=("pdf",))
+            document_buttons(
+                engine(),
+                actor,
+                "release_act",
+                order_id,
+                _("Release certificate"),
+                key="portal_release",
+                locale=ui_locale(),
+                formats=("pdf",),
+            )
         if pd.notna(order["invoice_id"]):
-            document_buttons(engine(), actor, "invoice", int(order["invoice_id"]),
-                             _("Invoice") + f" {plain(order['invoice_number'])}", key="portal_invoice",
-                             locale=ui_locale(),
-                             formats=("pdf",))
+            document_buttons(
+                engine(),
+                actor,
+                "invoice",
+                int(order["invoice_id"]),
+                _("Invoice") + f" {plain(order['invoice_number'])}",
+                key="portal_invoice",
+                locale=ui_locale(),
+                formats=("pdf",),
+            )
     if order["estimate_status"] == "pending" and order["estimate_amount"] is not None:
-        st.warning(_("Estimate waiting for your decision: {amount}").format(
-            amount=money_text(order["estimate_amount"], currency)))
+        st.warning(
+            _("Estimate waiting for your decision: {amount}").format(
+                amount=money_text(order["estimate_amount"], currency)
+            )
+        )
         left, right = st.columns(2)
         for column, approve, label in ((left, True, _("Approve the estimate")), (right, False, _("Decline"))):
             if column.button(label, key=f"portal_estimate_{'yes' if approve else 'no'}"):  # markdown: ours
@@ -85,18 +123,27 @@ def _repairs() -> None:
                 else:
                     st.rerun()
     if isinstance(order["invoice_number"], str):
-        st.info(_("Invoice {number}: {status}, total {total}.").format(
-            number=plain(order["invoice_number"]), status=stage_words(order["invoice_status"]),
-            total=money_text(order["invoice_total"], currency)))
+        st.info(
+            _("Invoice {number}: {status}, total {total}.").format(
+                number=plain(order["invoice_number"]),
+                status=stage_words(order["invoice_status"]),
+                total=money_text(order["invoice_total"], currency),
+            )
+        )
         if order["invoice_status"] in ("issued", "partially_paid"):
             _pay_now(int(order["invoice_id"]))
     zone = tenant_zone(engine(), actor)
-    table([{"stage": e["stage"], "when": f"{e['at'].astimezone(zone):%Y-%m-%d %H:%M}"}
-           for e in portal.order_timeline(engine(), actor, order_id)])
+    table(
+        [
+            {"stage": e["stage"], "when": f"{e['at'].astimezone(zone):%Y-%m-%d %H:%M}"}
+            for e in portal.order_timeline(engine(), actor, order_id)
+        ]
+    )
     if order["stage"] in ("ready", "closed") and order["my_rating"] is None:
         with st.form("rate"):
-            score = st.select_slider(_("Your rating"), options=[1, 2, 3, 4, 5], value=5,
-                                     format_func=lambda n: "★" * n, key="portal_score")
+            score = st.select_slider(
+                _("Your rating"), options=[1, 2, 3, 4, 5], value=5, format_func=lambda n: "★" * n, key="portal_score"
+            )
             comment = st.text_area(_("Anything to tell us?"), max_chars=5000, key="portal_comment")
             if st.form_submit_button(_("Rate the repair"), key="portal_rate"):
                 try:
@@ -116,6 +163,7 @@ def _repairs() -> None:
             st.error(error_text(error))
         else:
             st.rerun()
+
 
 with repairs_tab:
     _repairs()

@@ -14,21 +14,35 @@ from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.orders.service import RequestIn, submit_request
 
 # Stored in English (the request's item type); shown in the reader's language.
-ITEM_TYPES = (N_("Phone"), N_("Laptop"), N_("Tablet"), N_("Desktop computer"), N_("Printer"), N_("Home appliance"),
-              N_("HVAC unit"), N_("Other"))
+ITEM_TYPES = (
+    N_("Phone"),
+    N_("Laptop"),
+    N_("Tablet"),
+    N_("Desktop computer"),
+    N_("Printer"),
+    N_("Home appliance"),
+    N_("HVAC unit"),
+    N_("Other"),
+)
 
 actor = current_actor()
 st.title(_("Request a repair"))
 st.caption(_("Tell us what needs fixing; you get an order number and a tracking code straight away."))
 with st.form("request", clear_on_submit=False):
-    company = st.text_input(_("Company"), value=st.session_state.get(TENANT_KEY, DEFAULT_TENANT), max_chars=64,
-                            key="request_company", disabled=actor is not None)
+    company = st.text_input(
+        _("Company"),
+        value=st.session_state.get(TENANT_KEY, DEFAULT_TENANT),
+        max_chars=64,
+        key="request_company",
+        disabled=actor is not None,
+    )
     left, right = st.columns(2)
     item = left.selectbox(_("What needs repair"), ITEM_TYPES, format_func=_, key="request_item")
     details = right.text_input(_("Make and model (if you know it)"), max_chars=2000, key="request_details")
     problem = st.text_area(_("What is wrong"), max_chars=10000, key="request_problem")
-    photos = st.file_uploader(_("Photos (up to 10)"), type=PHOTO_TYPES,
-                              accept_multiple_files=True, key="request_photos")
+    photos = st.file_uploader(
+        _("Photos (up to 10)"), type=PHOTO_TYPES, accept_multiple_files=True, key="request_photos"
+    )
     left, middle, right = st.columns(3)
     name = left.text_input(_("Your name"), max_chars=200, key="request_name")
     email = middle.text_input(_("Email"), max_chars=254, key="request_email")
@@ -40,14 +54,26 @@ if submitted:
     try:
         who = actor or Actor.public(resolve_tenant(engine(), company.strip().lower()))
         with st.spinner(_("Sending your request…")):
-            receipt = submit_request(UnitOfWork(engine(), who), RequestIn(
-                contact_name=name, contact_email=email or None, contact_phone=phone or None, item_type=item,
-                item_description=details or None, problem_description=problem, preferred_time=preferred or None,
-                photos=files))
+            receipt = submit_request(
+                UnitOfWork(engine(), who),
+                RequestIn(
+                    contact_name=name,
+                    contact_email=email or None,
+                    contact_phone=phone or None,
+                    item_type=item,
+                    item_description=details or None,
+                    problem_description=problem,
+                    preferred_time=preferred or None,
+                    photos=files,
+                ),
+            )
     except RepairOpsError as error:
         st.error(error_text(error))
     else:
-        st.success(_("Thank you. Your order number is **{number}** and your tracking code is {code}: keep "
-                     "them to follow the repair on **Track a repair**.").format(number=plain(receipt.order_number),
-                                                                              code=inline_code(receipt.tracking_code)))
+        st.success(
+            _(
+                "Thank you. Your order number is **{number}** and your tracking code is {code}: keep "
+                "them to follow the repair on **Track a repair**."
+            ).format(number=plain(receipt.order_number), code=inline_code(receipt.tracking_code))
+        )
         st.session_state["order_number"] = receipt.order_number

@@ -40,9 +40,16 @@ if submitted:
     try:
         tenant_id = resolve_tenant(engine(), company.strip().lower())
         # The address and browser go with the attempt: failures are slowed down per account and per address.
-        signed = authenticate(engine(), tenant_id, email, password, code.strip() or None, allow_enrolment=True,
-                              ip_address=_browser_address(),
-                              user_agent=_text(st.context.headers.get("User-Agent")))
+        signed = authenticate(
+            engine(),
+            tenant_id,
+            email,
+            password,
+            code.strip() or None,
+            allow_enrolment=True,
+            ip_address=_browser_address(),
+            user_agent=_text(st.context.headers.get("User-Agent")),
+        )
     except RepairOpsError as error:
         st.error(error_text(error))
     else:

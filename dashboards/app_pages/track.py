@@ -45,18 +45,30 @@ def _show(found: dict[str, Any]) -> None:
     cols[3].metric(_("Expected"), _expected(found, zone))
     invoice = found["invoice"]
     if invoice:
-        st.info(_("Invoice {number}: {status}; total {total}, due {due}.").format(
-            number=plain(invoice["number"]), status=stage_words(invoice["status"]),
-            total=money_text(invoice["total"], currency), due=money_text(invoice["due"], currency)))
+        st.info(
+            _("Invoice {number}: {status}; total {total}, due {due}.").format(
+                number=plain(invoice["number"]),
+                status=stage_words(invoice["status"]),
+                total=money_text(invoice["total"], currency),
+                due=money_text(invoice["due"], currency),
+            )
+        )
     if found["estimate_status"] == "pending" and found["estimate_amount"] is not None:
-        st.warning(_("Estimate waiting for your decision: {amount}").format(
-            amount=money_text(found["estimate_amount"], currency)))
+        st.warning(
+            _("Estimate waiting for your decision: {amount}").format(
+                amount=money_text(found["estimate_amount"], currency)
+            )
+        )
         left, right = st.columns(2)
         for column, approve, label in ((left, True, _("Approve the estimate")), (right, False, _("Decline"))):
             if column.button(label, key=f"estimate_{'yes' if approve else 'no'}"):  # markdown: ours
                 try:
-                    decide_estimate(UnitOfWork(engine(), Actor.public(found["tenant_id"])), found["order_id"],
-                                    approve, tracking_code=found["code"])
+                    decide_estimate(
+                        UnitOfWork(engine(), Actor.public(found["tenant_id"])),
+                        found["order_id"],
+                        approve,
+                        tracking_code=found["code"],
+                    )
                     st.session_state[FOUND_KEY] = _look_up(found["company"], found["order_number"], found["code"])
                 except RepairOpsError as error:
                     st.error(error_text(error))

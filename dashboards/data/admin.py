@@ -55,8 +55,7 @@ def role_matrix(engine: Database, actor: Actor) -> pd.DataFrame:
     grants = identity_queries.role_grants(UnitOfWork(engine, actor))
     catalogue = grants.catalogue
     codes = [p for p in PERMISSIONS if p in catalogue] + sorted(set(catalogue) - set(PERMISSIONS))
-    matrix = pd.DataFrame({"permission": codes,
-                           "description": [catalogue[c] or PERMISSIONS.get(c, "") for c in codes]})
+    matrix = pd.DataFrame({"permission": codes, "description": [catalogue[c] or PERMISSIONS.get(c, "") for c in codes]})
     for role in grants.roles:
         matrix[role] = [(role, c) in grants.granted for c in codes]
     return matrix
@@ -83,8 +82,11 @@ def role_permissions(matrix: pd.DataFrame) -> dict[str, frozenset[str]]:
 def grantable_roles(matrix: pd.DataFrame, actor: Actor) -> list[str]:
     """Roles this person may hand out here: none that carries a permission they lack (no escalation
     through the back door), and not the customer role (customer logins belong to a customer record)."""
-    return sorted(role for role, perms in role_permissions(matrix).items()
-                  if role not in NOT_GRANTABLE_HERE and perms <= actor.permissions)
+    return sorted(
+        role
+        for role, perms in role_permissions(matrix).items()
+        if role not in NOT_GRANTABLE_HERE and perms <= actor.permissions
+    )
 
 
 def format_minutes(minutes: int, t: Callable[[str], str] = as_is) -> str:
@@ -122,8 +124,24 @@ def sla_policies(engine: Database, actor: Actor, t: Callable[[str], str] = as_is
     policies["response"] = policies["response_minutes"].map(lambda m: format_minutes(m, t))
     policies["resolution"] = policies["resolution_minutes"].map(lambda m: format_minutes(m, t))
     policies["business_hours"] = policies["weekly_hours"].map(lambda h: business_hours_label(h, t))
-    return policies[["id", "name", "priority", "tier", "response", "resolution", "at_risk_pct", "business_hours",
-                     "time_zone", "holidays", "calendar", "active", "response_minutes", "resolution_minutes"]]
+    return policies[
+        [
+            "id",
+            "name",
+            "priority",
+            "tier",
+            "response",
+            "resolution",
+            "at_risk_pct",
+            "business_hours",
+            "time_zone",
+            "holidays",
+            "calendar",
+            "active",
+            "response_minutes",
+            "resolution_minutes",
+        ]
+    ]
 
 
 def tax_rates(engine: Database, actor: Actor) -> pd.DataFrame:
@@ -145,8 +163,9 @@ def technicians(engine: Database, actor: Actor, t: Callable[[str], str] = as_is)
     """Technician id → "name (#id)" for every technician ("name (#id) · inactive", in ``t``'s language, for one
     who left), active ones first, then by name."""
     found = workforce_queries.technicians(UnitOfWork(engine, actor))
-    return {int(r["id"]): f"{r['name']} (#{r['id']})" + ("" if r["is_active"] else f" · {t(N_('inactive'))}")
-            for r in found}
+    return {
+        int(r["id"]): f"{r['name']} (#{r['id']})" + ("" if r["is_active"] else f" · {t(N_('inactive'))}") for r in found
+    }
 
 
 def skills(engine: Database, actor: Actor) -> dict[str, str]:
@@ -173,13 +192,30 @@ def audit_choices(engine: Database, actor: Actor) -> AuditChoices:
     return audit_queries.audit_choices(UnitOfWork(engine, actor))
 
 
-def audit_log(engine: Database, actor: Actor, *, table: str | None = None, action: str | None = None,
-              actor_label: str | None = None, since: date | None = None, until: date | None = None,
-              limit: int = AUDIT_LIMIT) -> pd.DataFrame:
+def audit_log(
+    engine: Database,
+    actor: Actor,
+    *,
+    table: str | None = None,
+    action: str | None = None,
+    actor_label: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    limit: int = AUDIT_LIMIT,
+) -> pd.DataFrame:
     """Audit records matching the filters (days in the company's time zone, inclusive), newest first, with the
     before and after values as compact JSON."""
-    records = frame(audit_queries.audit_log(UnitOfWork(engine, actor), table=table, action=action,
-                                            actor_label=actor_label, since=since, until=until, limit=limit))
+    records = frame(
+        audit_queries.audit_log(
+            UnitOfWork(engine, actor),
+            table=table,
+            action=action,
+            actor_label=actor_label,
+            since=since,
+            until=until,
+            limit=limit,
+        )
+    )
     for column in ("before", "after"):
         records[column] = records[column].map(_compact_json)
     records["row_id"] = records["row_id"].astype("Int64")

@@ -13,8 +13,21 @@ from ops_db.analytics import queries
 from ops_db.analytics.queries import AREA_PERMISSION, AREAS, DRILLS, Drill, Period, Table, may_drill, may_read
 from ops_db.kit.uow import Actor
 
-__all__ = ["AREAS", "AREA_PERMISSION", "DRILLS", "Drill", "Period", "Table", "drill_orders", "may_drill",
-           "may_read", "monthly_finance", "recent_months", "sla_compliance", "table"]
+__all__ = [
+    "AREAS",
+    "AREA_PERMISSION",
+    "DRILLS",
+    "Drill",
+    "Period",
+    "Table",
+    "drill_orders",
+    "may_drill",
+    "may_read",
+    "monthly_finance",
+    "recent_months",
+    "sla_compliance",
+    "table",
+]
 
 
 def recent_months(today: date, count: int = 24) -> list[date]:

@@ -32,12 +32,23 @@ AGING_COLUMNS = ["invoice_number", "customer", "due_on", "days_overdue", "bucket
 ZERO = Decimal("0.00")
 
 
-def invoices(engine: Database, actor: Actor, zone: ZoneInfo, *, status: str | None = None, search: str = "",
-             invoice_id: int | None = None, limit: int = INVOICE_LIMIT) -> pd.DataFrame:
+def invoices(
+    engine: Database,
+    actor: Actor,
+    zone: ZoneInfo,
+    *,
+    status: str | None = None,
+    search: str = "",
+    invoice_id: int | None = None,
+    limit: int = INVOICE_LIMIT,
+) -> pd.DataFrame:
     """Invoices newest first with paid and due, filtered by status and searched (see
     :func:`ops_db.billing.queries.invoices`)."""
-    return frame(queries.invoices(UnitOfWork(engine, actor), zone, status=status, search=search,
-                                  invoice_id=invoice_id, limit=limit))
+    return frame(
+        queries.invoices(
+            UnitOfWork(engine, actor), zone, status=status, search=search, invoice_id=invoice_id, limit=limit
+        )
+    )
 
 
 def invoice(engine: Database, actor: Actor, zone: ZoneInfo, invoice_id: int) -> dict[str, Any] | None:
@@ -45,23 +56,23 @@ def invoice(engine: Database, actor: Actor, zone: ZoneInfo, invoice_id: int) -> 
     return queries.invoice(UnitOfWork(engine, actor), zone, invoice_id)
 
 
-def payable_invoices(engine: Database, actor: Actor, *, keep: Collection[int | None] = (),
-                     limit: int = 2000) -> dict[int, str]:
+def payable_invoices(
+    engine: Database, actor: Actor, *, keep: Collection[int | None] = (), limit: int = 2000
+) -> dict[int, str]:
     """Id → label of the invoices that take payments, the oldest due first (``keep`` stays listed)."""
     return queries.payable_invoices(UnitOfWork(engine, actor), keep=keep, limit=limit)
 
 
-def uninvoiced_orders(engine: Database, actor: Actor, *, keep: int | None = None, limit: int = 2000
-                      ) -> dict[int, str]:
+def uninvoiced_orders(engine: Database, actor: Actor, *, keep: int | None = None, limit: int = 2000) -> dict[int, str]:
     """Id → label of ready or closed orders with lines and no live invoice (``keep`` stays listed)."""
     return queries.uninvoiced_orders(UnitOfWork(engine, actor), keep=keep, limit=limit)
 
 
-def refundable_payments(engine: Database, actor: Actor, zone: ZoneInfo, *, search: str = "",
-                        keep: int | None = None, limit: int = 500) -> pd.DataFrame:
+def refundable_payments(
+    engine: Database, actor: Actor, zone: ZoneInfo, *, search: str = "", keep: int | None = None, limit: int = 500
+) -> pd.DataFrame:
     """Succeeded payments with something left to refund, newest first (``keep`` stays listed)."""
-    return frame(queries.refundable_payments(UnitOfWork(engine, actor), zone, search=search, keep=keep,
-                                             limit=limit))
+    return frame(queries.refundable_payments(UnitOfWork(engine, actor), zone, search=search, keep=keep, limit=limit))
 
 
 def payment_label(row: Any, t: Callable[[str], str], day: Callable[[date], str] = date.isoformat) -> str:
@@ -74,8 +85,10 @@ def payment_label(row: Any, t: Callable[[str], str], day: Callable[[date], str] 
 def aging(engine: Database, actor: Actor, today: date) -> pd.DataFrame:
     """Open invoices with what is owed, days overdue on ``today`` and their bucket (from the service)."""
     rows = receivables(UnitOfWork(engine, actor), as_of=today)
-    return pd.DataFrame(rows, columns=["id", "invoice_number", "customer_id", "customer", "due_on", "total", "due",
-                                       "days_overdue", "bucket"])[AGING_COLUMNS]
+    return pd.DataFrame(
+        rows,
+        columns=["id", "invoice_number", "customer_id", "customer", "due_on", "total", "due", "days_overdue", "bucket"],
+    )[AGING_COLUMNS]
 
 
 def aging_buckets(frame: pd.DataFrame) -> pd.DataFrame:
@@ -105,6 +118,13 @@ def drawer_by_method(payments: pd.DataFrame, refunds: pd.DataFrame) -> pd.DataFr
         got = payments[payments["method"] == method.value]
         back = refunds[refunds["method"] == method.value]
         received, refunded = sum(got["amount"], ZERO), sum(back["amount"], ZERO)
-        out.append({"method": method.value, "payments": len(got), "received": received,
-                    "refunded": refunded, "net": received - refunded})
+        out.append(
+            {
+                "method": method.value,
+                "payments": len(got),
+                "received": received,
+                "refunded": refunded,
+                "net": received - refunded,
+            }
+        )
     return pd.DataFrame(out, columns=["method", "payments", "received", "refunded", "net"])

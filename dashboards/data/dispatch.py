@@ -37,8 +37,10 @@ TIER_POINTS_PER_RANK = 5
 WAIT_POINTS_PER_HOUR = 0.25
 WAIT_POINTS_CAP = 30
 
-def priority_score(priority: str, sla_state: str | None, sla_due: datetime | None, tier_rank: int,
-                   received_at: datetime, now: datetime) -> float:
+
+def priority_score(
+    priority: str, sla_state: str | None, sla_due: datetime | None, tier_rank: int, received_at: datetime, now: datetime
+) -> float:
     """The queue's ordering score (higher goes first); see the module constants for the points."""
     score = float(URGENCY_POINTS.get(priority, 10))
     if sla_state in SLA_POINTS:
@@ -53,8 +55,10 @@ def priority_score(priority: str, sla_state: str | None, sla_due: datetime | Non
 def waiting_queue(engine: Database, actor: Actor, now: datetime, *, limit: int = 20000) -> pd.DataFrame:
     """Plannable orders with no active booking, highest priority score first."""
     queue = frame(workforce_queries.waiting_queue(UnitOfWork(engine, actor), limit=limit))
-    queue["score"] = [priority_score(r.priority, r.sla_state, r.sla_due, int(r.tier_rank), r.received_at, now)
-                      for r in queue.itertuples()]
+    queue["score"] = [
+        priority_score(r.priority, r.sla_state, r.sla_due, int(r.tier_rank), r.received_at, now)
+        for r in queue.itertuples()
+    ]
     queue["waiting_hours"] = [round((now - r).total_seconds() / 3600, 1) for r in queue["received_at"]]
     return queue.sort_values(["score", "received_at"], ascending=[False, True]).reset_index(drop=True)
 
@@ -70,9 +74,15 @@ def day_bookings(engine: Database, actor: Actor, day: date) -> pd.DataFrame:
     names = technicians(engine, actor)
     for tech in planning.current_plan_summary(UnitOfWork(engine, actor), day):
         for b in tech["bookings"]:
-            rows.append({"technician": names.get(tech["technician_id"], str(tech["technician_id"])),
-                         "order_number": b["order_number"], "start": b["start"], "end": b["end"],
-                         "status": str(b["status"])})
+            rows.append(
+                {
+                    "technician": names.get(tech["technician_id"], str(tech["technician_id"])),
+                    "order_number": b["order_number"],
+                    "start": b["start"],
+                    "end": b["end"],
+                    "status": str(b["status"]),
+                }
+            )
     return pd.DataFrame(rows, columns=["technician", "order_number", "start", "end", "status"])
 
 
@@ -99,8 +109,15 @@ class Proposed:
     violations: list[str]
 
 
-def propose_plan(engine: Database, actor: Actor, day: date, *, time_limit: float = 10.0,
-                 pins: dict[int, int] | None = None, now: datetime | None = None) -> Proposed:
+def propose_plan(
+    engine: Database,
+    actor: Actor,
+    day: date,
+    *,
+    time_limit: float = 10.0,
+    pins: dict[int, int] | None = None,
+    now: datetime | None = None,
+) -> Proposed:
     """Run the optimizer on the day and store its proposal; ``pins`` keeps orders with a chosen technician
     (the dispatcher's edits), and the plan is re-checked by the independent feasibility checker."""
     actor.require("plans.read")
@@ -112,8 +129,15 @@ def propose_plan(engine: Database, actor: Actor, day: date, *, time_limit: float
             job["pinned_technician"] = str(chosen)
     travel = provider_from_config(**get_settings().travel_config())
     solved = solve_snapshot(snap, travel=travel, time_limit=time_limit)
-    saved = planning.save_proposed_plan(UnitOfWork(engine, actor), day, solved.items, kpis=solved.kpis,
-                                        solver=solved.plan.solver, time_limit=time_limit, seed=0)
+    saved = planning.save_proposed_plan(
+        UnitOfWork(engine, actor),
+        day,
+        solved.items,
+        kpis=solved.kpis,
+        solver=solved.plan.solver,
+        time_limit=time_limit,
+        seed=0,
+    )
     return Proposed(saved.plan_id, saved.assigned, saved.unassigned, solved.violations)
 
 
@@ -124,8 +148,10 @@ def latest_plan(engine: Database, actor: Actor, day: date) -> dict[str, Any] | N
 
 # Why a job is left out of the plan, as the optimizer and the diff store it (``VALUE_LABELS`` words the codes).
 NOT_IN_PLAN = "not in plan"
-REASON_LABELS = {**{code: VALUE_LABELS[code] for code in ("no_skill", "parts_unavailable", "no_window", "capacity")},
-                 NOT_IN_PLAN: N_("not in plan")}
+REASON_LABELS = {
+    **{code: VALUE_LABELS[code] for code in ("no_skill", "parts_unavailable", "no_window", "capacity")},
+    NOT_IN_PLAN: N_("not in plan"),
+}
 
 
 def _minutes(seconds: object) -> str:
@@ -133,8 +159,15 @@ def _minutes(seconds: object) -> str:
     return str(round(float(seconds) / 60)) if isinstance(seconds, int | float) else "?"
 
 
-def explanation_text(explanation: dict[str, Any], reason: str | None, *, names: dict[int, str],
-                     warehouses: dict[int, str], zone: ZoneInfo, t: Callable[[str], str] = as_is) -> str:
+def explanation_text(
+    explanation: dict[str, Any],
+    reason: str | None,
+    *,
+    names: dict[int, str],
+    warehouses: dict[int, str],
+    zone: ZoneInfo,
+    t: Callable[[str], str] = as_is,
+) -> str:
     """Why the optimizer put a job where it is (or left it out), in the reader's language (``t``): the skills
     that matched, the travel it adds, where the parts are picked up and what the next-best technician would
     add. Rows stored before the explanation had these fields keep their stored English sentence."""
@@ -143,21 +176,34 @@ def explanation_text(explanation: dict[str, Any], reason: str | None, *, names: 
             return str(explanation["text"])
         return t(REASON_LABELS.get(reason, reason.replace("_", " "))) if reason else ""
     skills = explanation.get("skills_matched") or {}
-    parts = [t("skills {skills}").format(skills=", ".join(
-        t("{skill} level {have} (needs {need})").format(skill=skill, have=have, need=need)
-        for skill, (need, have) in skills.items())) if skills else t("no special skill needed"),
-        t("adds {minutes} min of travel").format(minutes=_minutes(explanation.get("added_travel_seconds")))]
+    parts = [
+        t("skills {skills}").format(
+            skills=", ".join(
+                t("{skill} level {have} (needs {need})").format(skill=skill, have=have, need=need)
+                for skill, (need, have) in skills.items()
+            )
+        )
+        if skills
+        else t("no special skill needed"),
+        t("adds {minutes} min of travel").format(minutes=_minutes(explanation.get("added_travel_seconds"))),
+    ]
     pickup = explanation.get("pickup")
     if isinstance(pickup, dict) and pickup.get("warehouse_id") is not None:
         house = int(pickup["warehouse_id"])
         at = datetime.fromisoformat(str(pickup["start"])).astimezone(zone) if pickup.get("start") else None
-        parts.append(t("picks up the parts at {warehouse} at {time}").format(
-            warehouse=warehouses.get(house, str(house)), time=f"{at:%H:%M}" if at else "?"))
+        parts.append(
+            t("picks up the parts at {warehouse} at {time}").format(
+                warehouse=warehouses.get(house, str(house)), time=f"{at:%H:%M}" if at else "?"
+            )
+        )
     other = explanation.get("next_best_technician")
     if other is not None:
         who = names.get(int(other), str(other)) if str(other).isdigit() else str(other)
-        parts.append(t("next best {technician} would add {minutes} min").format(
-            technician=who, minutes=_minutes(explanation.get("next_best_added_travel_seconds"))))
+        parts.append(
+            t("next best {technician} would add {minutes} min").format(
+                technician=who, minutes=_minutes(explanation.get("next_best_added_travel_seconds"))
+            )
+        )
     else:
         parts.append(t("no other technician could take it"))
     return "; ".join(parts)
@@ -178,11 +224,32 @@ def plan_changes(engine: Database, actor: Actor, plan_id: int, *, t: Callable[[s
         """Times as the dispatcher's wall clock shows them (the tenant's zone), not UTC."""
         return None if at is None else f"{at.astimezone(zone):%Y-%m-%d %H:%M}"
 
-    return pd.DataFrame([{
-        "order_id": r.order_id, "order_number": r.order_number, "change": r.change,
-        "technician": who(r.technician_id), "start": local(r.start), "end": local(r.end),
-        "now_technician": who(r.current_technician_id), "now_start": local(r.current_start),
-        "why": explanation_text(r.explanation or {}, r.unassigned_reason, names=names, warehouses=warehouses,
-                                zone=zone, t=t)} for r in rows],
-        columns=["order_id", "order_number", "change", "technician", "start", "end", "now_technician",
-                 "now_start", "why"])
+    return pd.DataFrame(
+        [
+            {
+                "order_id": r.order_id,
+                "order_number": r.order_number,
+                "change": r.change,
+                "technician": who(r.technician_id),
+                "start": local(r.start),
+                "end": local(r.end),
+                "now_technician": who(r.current_technician_id),
+                "now_start": local(r.current_start),
+                "why": explanation_text(
+                    r.explanation or {}, r.unassigned_reason, names=names, warehouses=warehouses, zone=zone, t=t
+                ),
+            }
+            for r in rows
+        ],
+        columns=[
+            "order_id",
+            "order_number",
+            "change",
+            "technician",
+            "start",
+            "end",
+            "now_technician",
+            "now_start",
+            "why",
+        ],
+    )

@@ -20,8 +20,17 @@ from ops_db.kit.uow import Actor, UnitOfWork
 
 __all__ = ["STOCK_LIMIT"]
 
-REORDER_COLUMNS = ["sku", "part", "location", "quantity", "reserved", "on_order", "reorder_point", "suggested",
-                   "supplier"]
+REORDER_COLUMNS = [
+    "sku",
+    "part",
+    "location",
+    "quantity",
+    "reserved",
+    "on_order",
+    "reorder_point",
+    "suggested",
+    "supplier",
+]
 # Statuses in which a purchase order can still be sent, or still receive goods (as the service checks).
 SENDABLE = ("draft",)
 RECEIVABLE = ("sent", "partially_received")
@@ -42,8 +51,9 @@ def suppliers(engine: Database, actor: Actor) -> dict[int, str]:
     return queries.suppliers(UnitOfWork(engine, actor))
 
 
-def stock(engine: Database, actor: Actor, *, location_id: int | None = None, search: str = "",
-          limit: int = STOCK_LIMIT) -> pd.DataFrame:
+def stock(
+    engine: Database, actor: Actor, *, location_id: int | None = None, search: str = "", limit: int = STOCK_LIMIT
+) -> pd.DataFrame:
     """Stock levels with what is free (quantity − reserved), by SKU then location."""
     return frame(queries.stock(UnitOfWork(engine, actor), location_id=location_id, search=search, limit=limit))
 
@@ -58,9 +68,22 @@ def reorder(engine: Database, actor: Actor, *, t: Callable[[str], str] = as_is) 
     (``t`` translates the stand-in label of a location that is no longer active)."""
     rows = reorder_suggestions(UnitOfWork(engine, actor))
     places, sources = locations(engine, actor), suppliers(engine, actor)
-    suggested = pd.DataFrame(rows, columns=["part_id", "sku", "name", "location_id", "quantity", "reserved",
-                                            "on_order", "reorder_point", "reorder_quantity", "suggested",
-                                            "preferred_supplier_id"])
+    suggested = pd.DataFrame(
+        rows,
+        columns=[
+            "part_id",
+            "sku",
+            "name",
+            "location_id",
+            "quantity",
+            "reserved",
+            "on_order",
+            "reorder_point",
+            "reorder_quantity",
+            "suggested",
+            "preferred_supplier_id",
+        ],
+    )
     suggested["part"] = suggested["name"]
     # Inactive locations are not in the label map; show their id rather than hide the suggestion.
     suggested["location"] = [places.get(int(i)) or t("location {id}").format(id=i) for i in suggested["location_id"]]

@@ -15,8 +15,14 @@ from ops_db.orders.queries import BOARD_STAGES
 __all__ = ["BOARD_STAGES", "MAX_SEARCH"]
 
 # The SLA badge as stored English words (keys of ops_db.i18n.VALUE_LABELS): pages show them with stage_words.
-SLA_BADGE = {"running": "on track", "paused": "paused", "at_risk": "at risk", "breached": "breached",
-             "met": "met", None: "no SLA"}
+SLA_BADGE = {
+    "running": "on track",
+    "paused": "paused",
+    "at_risk": "at risk",
+    "breached": "breached",
+    "met": "met",
+    None: "no SLA",
+}
 
 
 def _board(rows: Rows) -> pd.DataFrame:
@@ -25,8 +31,9 @@ def _board(rows: Rows) -> pd.DataFrame:
     return board
 
 
-def open_orders(engine: Database, actor: Actor, *, search: str = "", stages: tuple[str, ...] = BOARD_STAGES,
-                limit: int = 2000) -> pd.DataFrame:
+def open_orders(
+    engine: Database, actor: Actor, *, search: str = "", stages: tuple[str, ...] = BOARD_STAGES, limit: int = 2000
+) -> pd.DataFrame:
     """Open orders the actor may see, oldest first, at most ``limit`` of them, with their SLA badge."""
     return _board(queries.open_orders(UnitOfWork(engine, actor), search=search, stages=stages, limit=limit))
 

@@ -46,7 +46,7 @@ class Period:
         return date(self.until.year + self.until.month // 12, self.until.month % 12 + 1, 1)
 
     def label(self, t: Callable[[str], str] = as_is) -> str:
-        """"2026-01 to 2026-11", in the reader's language (``t``)."""
+        """ "2026-01 to 2026-11", in the reader's language (``t``)."""
         return t("{since} to {until}").format(since=f"{self.since:%Y-%m}", until=f"{self.until:%Y-%m}")
 
 
@@ -109,14 +109,17 @@ def may_read(actor: Actor, area: str) -> bool:
 def area_of(spec: Table) -> str:
     """The area whose list holds this table (only those tables can be read: the relation goes into SQL)."""
     for area, specs in AREAS.items():
-        if any(known.relation == spec.relation and known.order_by == spec.order_by
-               and known.period == spec.period for known in specs):
+        if any(
+            known.relation == spec.relation and known.order_by == spec.order_by and known.period == spec.period
+            for known in specs
+        ):
             return area
     raise ValidationError("There is no analytics table called {table}.", table=spec.relation)
 
 
-def table(actor: Actor, spec: Table, period: Period | None = None, *, limit: int = 5000,
-          path: Path | None = None) -> Rows:
+def table(
+    actor: Actor, spec: Table, period: Period | None = None, *, limit: int = 5000, path: Path | None = None
+) -> Rows:
     """The company's rows of one mart, newest first where the mart has a time axis (within ``period`` if given;
     a snapshot table ignores the period)."""
     require_area(actor, area_of(spec))
@@ -124,8 +127,11 @@ def table(actor: Actor, spec: Table, period: Period | None = None, *, limit: int
     if period is not None and spec.period is not None:
         where += f" AND {spec.period} >= ? AND {spec.period} < ?"
         params += [period.since, period.end]
-    frame = query_frame(f"SELECT * FROM {spec.relation} WHERE {where} ORDER BY {spec.order_by} DESC LIMIT ?",
-                        [*params, limit], path=path)
+    frame = query_frame(
+        f"SELECT * FROM {spec.relation} WHERE {where} ORDER BY {spec.order_by} DESC LIMIT ?",
+        [*params, limit],
+        path=path,
+    )
     return as_rows(_dates_as_dates(frame.drop(columns=["tenant_id"])))
 
 
@@ -141,19 +147,27 @@ def _dates_as_dates(frame: pd.DataFrame) -> pd.DataFrame:
 def monthly_finance(actor: Actor, period: Period | None = None, *, path: Path | None = None) -> Rows:
     """Invoiced, paid and receivables per month: the finance chart."""
     require_area(actor, "Finance")
-    return query("SELECT strftime(month_start, '%Y-%m') AS month, invoiced_total, payments_received, refunds_paid, "
-                 "receivables_end "
-                 "FROM finance.finance_monthly_summary WHERE tenant_id = ? AND month_start >= ? AND month_start < ? "
-                 "ORDER BY month_start", [actor.tenant_id, *_bounds(period)], path=path)
+    return query(
+        "SELECT strftime(month_start, '%Y-%m') AS month, invoiced_total, payments_received, refunds_paid, "
+        "receivables_end "
+        "FROM finance.finance_monthly_summary WHERE tenant_id = ? AND month_start >= ? AND month_start < ? "
+        "ORDER BY month_start",
+        [actor.tenant_id, *_bounds(period)],
+        path=path,
+    )
 
 
 def sla_compliance(actor: Actor, period: Period | None = None, *, path: Path | None = None) -> Rows:
     """Compliance % per month and priority: the SLA chart."""
     require_area(actor, "SLA")
-    return query("SELECT strftime(month, '%Y-%m') AS month, priority, sum(met) AS met, sum(breached) AS breached, "
-                 "round(100.0 * sum(met) / nullif(sum(met) + sum(breached), 0), 1) AS compliance_pct "
-                 "FROM sla.sla_compliance_monthly WHERE tenant_id = ? AND month >= ? AND month < ? "
-                 "GROUP BY ALL ORDER BY 1, 2", [actor.tenant_id, *_bounds(period)], path=path)
+    return query(
+        "SELECT strftime(month, '%Y-%m') AS month, priority, sum(met) AS met, sum(breached) AS breached, "
+        "round(100.0 * sum(met) / nullif(sum(met) + sum(breached), 0), 1) AS compliance_pct "
+        "FROM sla.sla_compliance_monthly WHERE tenant_id = ? AND month >= ? AND month < ? "
+        "GROUP BY ALL ORDER BY 1, 2",
+        [actor.tenant_id, *_bounds(period)],
+        path=path,
+    )
 
 
 def _bounds(period: Period | None) -> list[date]:
@@ -178,32 +192,37 @@ class Drill:
 
 DRILLS: dict[str, Drill] = {
     "Finance": Drill(
-        N_("Margin"), {0: N_("Loss-making orders (margin below 0 %)"), 0.2: N_("Margin below 20 %"),
-                       10: N_("All invoiced orders")},
+        N_("Margin"),
+        {0: N_("Loss-making orders (margin below 0 %)"), 0.2: N_("Margin below 20 %"), 10: N_("All invoiced orders")},
         "SELECT order_number, first_issued_date, revenue_net, parts_cost, labour_cost, gross_margin, "
         "round(100 * margin_pct, 1) AS margin_pct FROM finance.finance_order_margin "
         "WHERE tenant_id = ? AND margin_pct < ? AND first_issued_date >= ? AND first_issued_date < ? "
-        "ORDER BY margin_pct, order_number LIMIT 1000"),
+        "ORDER BY margin_pct, order_number LIMIT 1000",
+    ),
     "SLA": Drill(
         N_("Resolution outcome"),
         "SELECT DISTINCT resolution_outcome, replace(resolution_outcome, '_', ' ') FROM sla.sla_order_compliance "
         "WHERE tenant_id = ? ORDER BY 1",
         "SELECT order_number, priority, customer_tier, current_stage, received_at, resolution_due_at, resolved_at, "
         "resolution_outcome FROM sla.sla_order_compliance WHERE tenant_id = ? AND resolution_outcome = ? "
-        "AND received_month >= ? AND received_month < ? ORDER BY received_at DESC LIMIT 1000", codes=True),
+        "AND received_month >= ? AND received_month < ? ORDER BY received_at DESC LIMIT 1000",
+        codes=True,
+    ),
     "Reliability": Drill(
         N_("Equipment model"),
         "SELECT model_id, manufacturer_name || ' · ' || model_name FROM reliability.reliability_model_metrics "
         "WHERE tenant_id = ? ORDER BY failures DESC, model_id",
         "SELECT order_number, fault_type, received_at, completed_at, repair_hours, is_first_time_fix, "
         "is_repeat_within_30d, repair_cost FROM reliability.fct_repairs WHERE tenant_id = ? AND model_id = ? "
-        "AND received_month >= ? AND received_month < ? ORDER BY received_at DESC LIMIT 1000"),
+        "AND received_month >= ? AND received_month < ? ORDER BY received_at DESC LIMIT 1000",
+    ),
     "Workforce": Drill(
         N_("Technician"),
         "SELECT technician_id, name FROM workforce.dim_technicians WHERE tenant_id = ? ORDER BY name",
         "SELECT order_number, first_issued_date, revenue_net, labour_hours, labour_cost, gross_margin "
         "FROM finance.finance_order_margin WHERE tenant_id = ? AND technician_id = ? "
-        "AND first_issued_date >= ? AND first_issued_date < ? ORDER BY first_issued_date DESC LIMIT 1000"),
+        "AND first_issued_date >= ? AND first_issued_date < ? ORDER BY first_issued_date DESC LIMIT 1000",
+    ),
 }
 
 
@@ -241,21 +260,36 @@ def drill_orders(actor: Actor, area: str, value: object, period: Period, *, path
     return query(drill.orders, [actor.tenant_id, value, period.since, period.end], path=path)
 
 
-def area_report(actor: Actor, area: str, period: Period, brand: Brand, *, t: Callable[[str], str] = as_is,
-                headings: Callable[[str], str] = as_is, number: Callable[[int], str] = "{:,}".format,
-                path: Path | None = None) -> bytes:
+def area_report(
+    actor: Actor,
+    area: str,
+    period: Period,
+    brand: Brand,
+    *,
+    t: Callable[[str], str] = as_is,
+    headings: Callable[[str], str] = as_is,
+    number: Callable[[int], str] = "{:,}".format,
+    path: Path | None = None,
+) -> bytes:
     """An area's tables (the first ``PDF_ROWS`` rows of each) as a landscape PDF, in the reader's language:
     ``t`` translates the title, subtitle, section titles and notes, ``headings`` gives a column's heading
     (by default its data name) and ``number`` writes a count."""
     require_area(actor, area)
-    sections = [_section(actor, spec, period, t=t, headings=headings, number=number, path=path)
-                for spec in AREAS[area]]
+    sections = [_section(actor, spec, period, t=t, headings=headings, number=number, path=path) for spec in AREAS[area]]
     return report_pdf(brand, t("{area} analytics").format(area=t(area)), _subtitle(period, t), sections, t=t)
 
 
-def table_report(actor: Actor, spec: Table, period: Period, brand: Brand, *, t: Callable[[str], str] = as_is,
-                 headings: Callable[[str], str] = as_is, number: Callable[[int], str] = "{:,}".format,
-                 path: Path | None = None) -> bytes:
+def table_report(
+    actor: Actor,
+    spec: Table,
+    period: Period,
+    brand: Brand,
+    *,
+    t: Callable[[str], str] = as_is,
+    headings: Callable[[str], str] = as_is,
+    number: Callable[[int], str] = "{:,}".format,
+    path: Path | None = None,
+) -> bytes:
     """One analytics table (its first ``PDF_ROWS`` rows) as a landscape PDF, in the reader's language, as
     :func:`area_report` writes each of an area's tables."""
     section = _section(actor, spec, period, t=t, headings=headings, number=number, path=path)
@@ -266,11 +300,26 @@ def _subtitle(period: Period, t: Callable[[str], str]) -> str:
     return t("Period {period} (snapshot tables as of the last warehouse refresh).").format(period=period.label(t))
 
 
-def _section(actor: Actor, spec: Table, period: Period, *, t: Callable[[str], str],
-             headings: Callable[[str], str], number: Callable[[int], str], path: Path | None) -> TableSection:
+def _section(
+    actor: Actor,
+    spec: Table,
+    period: Period,
+    *,
+    t: Callable[[str], str],
+    headings: Callable[[str], str],
+    number: Callable[[int], str],
+    path: Path | None,
+) -> TableSection:
     """One table of a PDF report: its title, headings and first rows, and a note when rows were left out."""
     found = table(actor, spec, period, path=path)
-    note = (t("First {shown} of {total} rows.").format(shown=number(PDF_ROWS), total=number(len(found)))
-            if len(found) > PDF_ROWS else None)
-    return TableSection(t(spec.title), [headings(c) for c in found.columns],
-                        [tuple(r[c] for c in found.columns) for r in found.records[:PDF_ROWS]], note)
+    note = (
+        t("First {shown} of {total} rows.").format(shown=number(PDF_ROWS), total=number(len(found)))
+        if len(found) > PDF_ROWS
+        else None
+    )
+    return TableSection(
+        t(spec.title),
+        [headings(c) for c in found.columns],
+        [tuple(r[c] for c in found.columns) for r in found.records[:PDF_ROWS]],
+        note,
+    )

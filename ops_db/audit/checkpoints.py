@@ -47,9 +47,15 @@ class Checkpoint:
 
     def body(self) -> dict[str, Any]:
         """The signed fields, as plain JSON values."""
-        return {"format": FORMAT, "tenant_id": self.tenant_id, "tenant": self.tenant, "last_id": self.last_id,
-                "head_hash": self.head_hash, "records": self.records,
-                "taken_at": self.taken_at.astimezone(UTC).isoformat(timespec="microseconds")}
+        return {
+            "format": FORMAT,
+            "tenant_id": self.tenant_id,
+            "tenant": self.tenant,
+            "last_id": self.last_id,
+            "head_hash": self.head_hash,
+            "records": self.records,
+            "taken_at": self.taken_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        }
 
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> Checkpoint:
@@ -59,8 +65,14 @@ class Checkpoint:
         head_hash = body["head_hash"]
         if not isinstance(head_hash, str) or not re.fullmatch(r"[0-9a-f]{64}", head_hash):
             raise ValueError(head_hash)
-        return cls(_int(body["tenant_id"]), str(body["tenant"]), _int(body["last_id"]), head_hash,
-                   _int(body["records"]), datetime.fromisoformat(body["taken_at"]))
+        return cls(
+            _int(body["tenant_id"]),
+            str(body["tenant"]),
+            _int(body["last_id"]),
+            head_hash,
+            _int(body["records"]),
+            datetime.fromisoformat(body["taken_at"]),
+        )
 
 
 def _int(value: object) -> int:
@@ -87,7 +99,8 @@ def signing_key(path: Path) -> Ed25519PrivateKey:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         try:
             # O_EXCL: two first checkpoints at once must not each write their own key.
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -99,11 +112,13 @@ def signing_key(path: Path) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except ValueError as exc:
-        raise ValidationError("The audit key {path} is not a private key this installation made.",
-                              path=Verbatim(str(path))) from exc
+        raise ValidationError(
+            "The audit key {path} is not a private key this installation made.", path=Verbatim(str(path))
+        ) from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise ValidationError("The audit key {path} is not a private key this installation made.",
-                              path=Verbatim(str(path)))
+        raise ValidationError(
+            "The audit key {path} is not a private key this installation made.", path=Verbatim(str(path))
+        )
     return key
 
 
@@ -139,19 +154,22 @@ def _signed_bytes(body: dict[str, Any]) -> bytes:
 def write_checkpoint(checkpoint: Checkpoint, key: Ed25519PrivateKey, directory: Path) -> Path:
     """Sign ``checkpoint`` and write it to ``directory`` (atomically: a reader never sees half a file)."""
     body = checkpoint.body()
-    document = {"checkpoint": body, "key_id": key_id(key.public_key()),
-                "signature": base64.b64encode(key.sign(_signed_bytes(body))).decode()}
+    document = {
+        "checkpoint": body,
+        "key_id": key_id(key.public_key()),
+        "signature": base64.b64encode(key.sign(_signed_bytes(body))).decode(),
+    }
     name = re.sub(r"[^a-z0-9-]", "_", checkpoint.tenant.lower()) or str(checkpoint.tenant_id)
     target = directory / f"{name}-{checkpoint.last_id:012d}.json"
     scratch = target.with_suffix(".json.tmp")
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        scratch.write_text(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-                           encoding="utf-8")
+        scratch.write_text(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
         os.replace(scratch, target)
     except OSError as exc:
-        raise ValidationError("The audit checkpoint could not be written to {path}.",
-                              path=Verbatim(str(directory))) from exc
+        raise ValidationError(
+            "The audit checkpoint could not be written to {path}.", path=Verbatim(str(directory))
+        ) from exc
     return target
 
 
@@ -169,8 +187,7 @@ def read_checkpoint(path: Path, key: Ed25519PublicKey) -> Checkpoint:
         key.verify(signature, _signed_bytes(body))
     except InvalidSignature as exc:
         if document.get("key_id") != key_id(key):
-            raise ValidationError("The audit checkpoint {file} was not signed with this audit key.",
-                                  file=name) from exc
+            raise ValidationError("The audit checkpoint {file} was not signed with this audit key.", file=name) from exc
         raise ValidationError("The audit checkpoint {file} was changed after it was signed.", file=name) from exc
     return checkpoint
 
@@ -198,15 +215,23 @@ def trusted_checkpoints(
     else:
         private = key_path(settings)
         if not private.exists():
-            raise ValidationError("There is no audit key at {path}; give the public key that signed the checkpoints.",
-                                  path=Verbatim(str(private)))
+            raise ValidationError(
+                "There is no audit key at {path}; give the public key that signed the checkpoints.",
+                path=Verbatim(str(private)),
+            )
         key = signing_key(private).public_key()
     return read_checkpoints(folder, key)
 
 
 def seal_company(
-    engine: Engine, tenant_id: int, company: str, key: Ed25519PrivateKey, directory: Path,
-    earlier: Sequence[Checkpoint] = (), *, label: str = "audit checkpoint",
+    engine: Engine,
+    tenant_id: int,
+    company: str,
+    key: Ed25519PrivateKey,
+    directory: Path,
+    earlier: Sequence[Checkpoint] = (),
+    *,
+    label: str = "audit checkpoint",
 ) -> tuple[Checkpoint, Path]:
     """Check a company's audit chain (against the ``earlier`` checkpoints too, so a rewritten history is never
     signed anew) and write a signed checkpoint of its head to ``directory``; one sentence when it is broken."""
@@ -216,7 +241,14 @@ def seal_company(
     if report.head is not None:
         return report.head, write_checkpoint(report.head, key, directory)
     if report.first_bad_id is None:
-        raise Conflict("The audit chain of {company} is broken at its head: {problem}; no checkpoint was written.",
-                       company=Verbatim(company), problem=report.problem or "")
-    raise Conflict("The audit chain of {company} is broken at record {record}: {problem}; no checkpoint was written.",
-                   company=Verbatim(company), record=report.first_bad_id, problem=report.problem or "")
+        raise Conflict(
+            "The audit chain of {company} is broken at its head: {problem}; no checkpoint was written.",
+            company=Verbatim(company),
+            problem=report.problem or "",
+        )
+    raise Conflict(
+        "The audit chain of {company} is broken at record {record}: {problem}; no checkpoint was written.",
+        company=Verbatim(company),
+        record=report.first_bad_id,
+        problem=report.problem or "",
+    )

@@ -30,8 +30,10 @@ class AuditRecord(IdMixin, TenantMixin, Base):
     # 1: hashed by the application (before migration 0014); 2: hashed by the database's append function.
     hash_format: Mapped[int] = mapped_column(SmallInteger, server_default="1")
 
-    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),
-                      CheckConstraint("hash_format IN (1, 2)", name="hash_format_known"))
+    __table_args__ = (
+        Index("ix_audit_log_entity", "entity", "entity_id"),
+        CheckConstraint("hash_format IN (1, 2)", name="hash_format_known"),
+    )
 
 
 class AuditChainHead(Base):

@@ -38,6 +38,7 @@ def audit_choices(uow: UnitOfWork) -> AuditChoices:
     """Distinct tables, actions and actors in the audit trail, sorted."""
     uow.actor.require("audit.read")
     with uow:
+
         def distinct(column: str) -> list[str]:
             found = uow.session.execute(text(f"SELECT DISTINCT {column} AS value FROM audit_log ORDER BY 1"))
             return [str(r.value) for r in found if r.value is not None]
@@ -45,9 +46,16 @@ def audit_choices(uow: UnitOfWork) -> AuditChoices:
         return AuditChoices(distinct("entity"), distinct("action"), distinct("actor_label"))
 
 
-def audit_log(uow: UnitOfWork, *, table: str | None = None, action: str | None = None,
-              actor_label: str | None = None, since: date | None = None, until: date | None = None,
-              limit: int = AUDIT_LIMIT) -> Rows:
+def audit_log(
+    uow: UnitOfWork,
+    *,
+    table: str | None = None,
+    action: str | None = None,
+    actor_label: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    limit: int = AUDIT_LIMIT,
+) -> Rows:
     """Audit records matching the filters (days in the company's time zone, inclusive), newest first, at most
     :data:`AUDIT_LIMIT`."""
     uow.actor.require("audit.read")

@@ -110,7 +110,13 @@ def _legacy_payload(row: Any) -> dict[str, Any]:
     """The fields a format-1 hash covers, as the application canonicalised them."""
     occurred_at: datetime = row.occurred_at
     return {
-        "tenant_id": row.tenant_id, "actor_user_id": row.actor_user_id, "actor_label": row.actor_label,
-        "action": row.action, "entity": row.entity, "entity_id": row.entity_id, "before": row.before,
-        "after": row.after, "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "tenant_id": row.tenant_id,
+        "actor_user_id": row.actor_user_id,
+        "actor_label": row.actor_label,
+        "action": row.action,
+        "entity": row.entity,
+        "entity_id": row.entity_id,
+        "before": row.before,
+        "after": row.after,
+        "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
     }

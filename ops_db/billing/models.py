@@ -103,8 +103,7 @@ class PriceListItem(IdMixin, TenantMixin, Base):
 
     price_list_id: Mapped[int] = fk("price_lists.id", ondelete="CASCADE")
     part_id: Mapped[int | None] = fk("parts.id", nullable=True, ondelete="CASCADE", index=False)
-    service_item_id: Mapped[int | None] = fk("service_catalog_items.id", nullable=True, ondelete="CASCADE",
-                                             index=False)
+    service_item_id: Mapped[int | None] = fk("service_catalog_items.id", nullable=True, ondelete="CASCADE", index=False)
     price: Mapped[Money]
 
     __table_args__ = (
@@ -172,8 +171,7 @@ class Payment(IdMixin, TenantMixin, TimestampMixin, Base):
     invoice_id: Mapped[int] = fk("invoices.id")
     customer_id: Mapped[int] = fk("customers.id", index=False)
     method: Mapped[PaymentMethod] = mapped_column(str_enum(PaymentMethod, "payment_method"))
-    status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus, "payment_status"),
-                                                  server_default="succeeded")
+    status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus, "payment_status"), server_default="succeeded")
     provider: Mapped[str | None] = mapped_column(String(32))
     provider_reference: Mapped[str | None] = mapped_column(String(128))
     idempotency_key: Mapped[str] = mapped_column(String(128))

@@ -12,10 +12,29 @@ from ops_db.kit.rows import Rows, clean_search, fetch_rows
 from ops_db.kit.uow import UnitOfWork
 
 INVOICE_LIMIT = 1000
-INVOICE_COLUMNS = ("id", "invoice_number", "customer", "order_number", "issued", "due_on", "total", "paid", "due",
-                   "status")
-REFUNDABLE_COLUMNS = ("id", "amount", "refunded_amount", "refundable", "method", "invoice_number", "customer",
-                      "received", "provider")
+INVOICE_COLUMNS = (
+    "id",
+    "invoice_number",
+    "customer",
+    "order_number",
+    "issued",
+    "due_on",
+    "total",
+    "paid",
+    "due",
+    "status",
+)
+REFUNDABLE_COLUMNS = (
+    "id",
+    "amount",
+    "refunded_amount",
+    "refundable",
+    "method",
+    "invoice_number",
+    "customer",
+    "received",
+    "provider",
+)
 DRAWER_PAYMENT_COLUMNS = ("at", "invoice_number", "customer", "method", "amount")
 DRAWER_REFUND_COLUMNS = ("at", "invoice_number", "customer", "method", "amount", "reason")
 TAX_RATE_COLUMNS = ("code", "name", "rate_pct", "default", "valid_from")
@@ -92,14 +111,25 @@ ORDER BY r.refunded_at, r.id
 """
 
 
-def invoices(uow: UnitOfWork, zone: ZoneInfo, *, status: str | None = None, search: str = "",
-             invoice_id: int | None = None, limit: int = INVOICE_LIMIT) -> Rows:
+def invoices(
+    uow: UnitOfWork,
+    zone: ZoneInfo,
+    *,
+    status: str | None = None,
+    search: str = "",
+    invoice_id: int | None = None,
+    limit: int = INVOICE_LIMIT,
+) -> Rows:
     """Invoices newest first with paid (net of refunds) and due (net of credit notes), filtered by status and by
     a search in the invoice number or customer name; days in ``zone``."""
     uow.actor.require("billing.read")
     q = clean_search(search)
-    return fetch_rows(uow, _INVOICES_SQL, {"tz": zone.key, "status": status, "id": invoice_id, "q": q,
-                                           "like": f"%{q}%", "limit": limit}, INVOICE_COLUMNS)
+    return fetch_rows(
+        uow,
+        _INVOICES_SQL,
+        {"tz": zone.key, "status": status, "id": invoice_id, "q": q, "like": f"%{q}%", "limit": limit},
+        INVOICE_COLUMNS,
+    )
 
 
 def invoice(uow: UnitOfWork, zone: ZoneInfo, invoice_id: int) -> dict[str, Any] | None:
@@ -130,14 +160,19 @@ def uninvoiced_orders(uow: UnitOfWork, *, keep: int | None = None, limit: int = 
     return {int(r["id"]): str(r["label"]) for r in found}
 
 
-def refundable_payments(uow: UnitOfWork, zone: ZoneInfo, *, search: str = "", keep: int | None = None,
-                        limit: int = 500) -> Rows:
+def refundable_payments(
+    uow: UnitOfWork, zone: ZoneInfo, *, search: str = "", keep: int | None = None, limit: int = 500
+) -> Rows:
     """Succeeded payments with something left to refund, newest first, searched by invoice number or customer
     (``keep`` stays listed, as in :func:`payable_invoices`)."""
     uow.actor.require("billing.read")
     q = clean_search(search)
-    return fetch_rows(uow, _REFUNDABLE_SQL, {"tz": zone.key, "q": q, "like": f"%{q}%", "keep": keep,
-                                             "limit": limit}, REFUNDABLE_COLUMNS)
+    return fetch_rows(
+        uow,
+        _REFUNDABLE_SQL,
+        {"tz": zone.key, "q": q, "like": f"%{q}%", "keep": keep, "limit": limit},
+        REFUNDABLE_COLUMNS,
+    )
 
 
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -149,20 +184,22 @@ def drawer_payments(uow: UnitOfWork, zone: ZoneInfo, day: date) -> Rows:
     """Succeeded payments received on a local day, in order."""
     uow.actor.require("billing.read")
     start, end = day_bounds(day, zone)
-    return fetch_rows(uow, _DRAWER_PAYMENTS_SQL, {"tz": zone.key, "start": start, "end": end},
-                      DRAWER_PAYMENT_COLUMNS)
+    return fetch_rows(uow, _DRAWER_PAYMENTS_SQL, {"tz": zone.key, "start": start, "end": end}, DRAWER_PAYMENT_COLUMNS)
 
 
 def drawer_refunds(uow: UnitOfWork, zone: ZoneInfo, day: date) -> Rows:
     """Refunds made on a local day, with the method of the payment they give back."""
     uow.actor.require("billing.read")
     start, end = day_bounds(day, zone)
-    return fetch_rows(uow, _DRAWER_REFUNDS_SQL, {"tz": zone.key, "start": start, "end": end},
-                      DRAWER_REFUND_COLUMNS)
+    return fetch_rows(uow, _DRAWER_REFUNDS_SQL, {"tz": zone.key, "start": start, "end": end}, DRAWER_REFUND_COLUMNS)
 
 
 def tax_rates(uow: UnitOfWork) -> Rows:
     """The company's tax rates, newest validity first."""
     uow.actor.require("billing.read")
-    return fetch_rows(uow, "SELECT code, name, rate_pct, is_default AS \"default\", valid_from FROM tax_rates "
-                           "ORDER BY valid_from DESC, code", columns=TAX_RATE_COLUMNS)
+    return fetch_rows(
+        uow,
+        'SELECT code, name, rate_pct, is_default AS "default", valid_from FROM tax_rates '
+        "ORDER BY valid_from DESC, code",
+        columns=TAX_RATE_COLUMNS,
+    )

@@ -58,43 +58,72 @@ def create_invoice(uow: UnitOfWork, order_id: int, *, due_days: int = 14) -> Inv
         order = load_order(uow, order_id, lock=True)
         if order.stage == Stage.CANCELLED:
             raise Conflict("Order {number} is cancelled; there is nothing to invoice.", number=order.order_number)
-        existing = uow.session.execute(select(Invoice.invoice_number).where(
-            Invoice.order_id == order.id, Invoice.status != InvoiceStatus.VOID)).scalar()
+        existing = uow.session.execute(
+            select(Invoice.invoice_number).where(Invoice.order_id == order.id, Invoice.status != InvoiceStatus.VOID)
+        ).scalar()
         if existing is not None:
-            raise Conflict("Order {number} is already invoiced ({invoice}).", number=order.order_number,
-                           invoice=existing)
-        lines = uow.session.execute(select(OrderLine).where(OrderLine.order_id == order.id)
-                                    .order_by(OrderLine.line_no)).scalars().all()
+            raise Conflict(
+                "Order {number} is already invoiced ({invoice}).", number=order.order_number, invoice=existing
+            )
+        lines = (
+            uow.session.execute(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no))
+            .scalars()
+            .all()
+        )
         if not lines:
             raise Conflict("Order {number} has no lines to invoice.", number=order.order_number)
         tenant = uow.session.get(Tenant, order.tenant_id)
         assert tenant is not None
         now = uow.now()
-        invoice = Invoice(tenant_id=tenant.id, invoice_number=next_number(
-            uow.session, tenant.id, "invoice", tenant.invoice_number_prefix, now), order_id=order.id,
-            customer_id=order.customer_id, status=InvoiceStatus.ISSUED, currency=tenant.currency, issued_at=now,
-            due_on=_local_day(now, tenant) + timedelta(days=due_days), subtotal=Decimal(0), tax_total=Decimal(0),
-            total=Decimal(0))
+        invoice = Invoice(
+            tenant_id=tenant.id,
+            invoice_number=next_number(uow.session, tenant.id, "invoice", tenant.invoice_number_prefix, now),
+            order_id=order.id,
+            customer_id=order.customer_id,
+            status=InvoiceStatus.ISSUED,
+            currency=tenant.currency,
+            issued_at=now,
+            due_on=_local_day(now, tenant) + timedelta(days=due_days),
+            subtotal=Decimal(0),
+            tax_total=Decimal(0),
+            total=Decimal(0),
+        )
         uow.session.add(invoice)
         uow.flush()
         subtotal = tax = Decimal(0)
         for i, line in enumerate(lines, 1):
             net, line_tax = line_amounts(line)
-            uow.session.add(InvoiceLine(
-                tenant_id=tenant.id, invoice_id=invoice.id, order_line_id=line.id, line_no=i,
-                description=line.description, kind=line.kind.value, quantity=line.quantity,
-                unit_price=line.unit_price, tax_rate_pct=line.tax_rate_pct, net_amount=net, tax_amount=line_tax,
-                total_amount=net + line_tax))
+            uow.session.add(
+                InvoiceLine(
+                    tenant_id=tenant.id,
+                    invoice_id=invoice.id,
+                    order_line_id=line.id,
+                    line_no=i,
+                    description=line.description,
+                    kind=line.kind.value,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    tax_rate_pct=line.tax_rate_pct,
+                    net_amount=net,
+                    tax_amount=line_tax,
+                    total_amount=net + line_tax,
+                )
+            )
             subtotal, tax = subtotal + net, tax + line_tax
         if subtotal + tax < 0 or tax < 0:
             raise Conflict("Discounts exceed the charges; the invoice would be negative.")
         invoice.subtotal, invoice.tax_total, invoice.total = subtotal, tax, subtotal + tax
         if invoice.total == 0:
             invoice.status = InvoiceStatus.PAID
-        record_event(uow, order, EventType.INVOICED, {"invoice_number": invoice.invoice_number,
-                                                      "total": str(invoice.total)})
-        uow.audit("invoice.create", "invoices", invoice.id,
-                  after={"number": invoice.invoice_number, "subtotal": subtotal, "tax": tax, "total": invoice.total})
+        record_event(
+            uow, order, EventType.INVOICED, {"invoice_number": invoice.invoice_number, "total": str(invoice.total)}
+        )
+        uow.audit(
+            "invoice.create",
+            "invoices",
+            invoice.id,
+            after={"number": invoice.invoice_number, "subtotal": subtotal, "tax": tax, "total": invoice.total},
+        )
         uow.commit()
         return invoice
 
@@ -111,10 +140,14 @@ def _invoice(uow: UnitOfWork, invoice_id: int, *, lock: bool = False) -> Invoice
 
 def balance(uow: UnitOfWork, invoice: Invoice) -> dict[str, Decimal]:
     """What was paid (net of refunds), credited, and what is still owed on an invoice."""
-    paid = uow.session.execute(select(func.coalesce(func.sum(Payment.amount - Payment.refunded_amount), 0)).where(
-        Payment.invoice_id == invoice.id, Payment.status == PaymentStatus.SUCCEEDED)).scalar_one()
-    credited = uow.session.execute(select(func.coalesce(func.sum(CreditNote.amount), 0)).where(
-        CreditNote.invoice_id == invoice.id)).scalar_one()
+    paid = uow.session.execute(
+        select(func.coalesce(func.sum(Payment.amount - Payment.refunded_amount), 0)).where(
+            Payment.invoice_id == invoice.id, Payment.status == PaymentStatus.SUCCEEDED
+        )
+    ).scalar_one()
+    credited = uow.session.execute(
+        select(func.coalesce(func.sum(CreditNote.amount), 0)).where(CreditNote.invoice_id == invoice.id)
+    ).scalar_one()
     due = invoice.total - Decimal(credited) - Decimal(paid)
     return {"paid": Decimal(paid), "credited": Decimal(credited), "due": max(due, Decimal(0))}
 
@@ -131,8 +164,16 @@ def _settle_status(uow: UnitOfWork, invoice: Invoice) -> None:
         invoice.status = InvoiceStatus.ISSUED
 
 
-def record_payment(uow: UnitOfWork, invoice_id: int, amount: Any, method: str, idempotency_key: str, *,
-                   provider: str | None = None, provider_reference: str | None = None) -> Payment:
+def record_payment(
+    uow: UnitOfWork,
+    invoice_id: int,
+    amount: Any,
+    method: str,
+    idempotency_key: str,
+    *,
+    provider: str | None = None,
+    provider_reference: str | None = None,
+) -> Payment:
     """Record money received; the same idempotency key always yields the one payment recorded first."""
     with uow:
         actor = uow.actor
@@ -142,8 +183,9 @@ def record_payment(uow: UnitOfWork, invoice_id: int, amount: Any, method: str, i
         try:
             pay_method = PaymentMethod(method)
         except ValueError:
-            raise ValidationError("The method must be one of: {choices}.",
-                                  choices=", ".join(m.value for m in PaymentMethod)) from None
+            raise ValidationError(
+                "The method must be one of: {choices}.", choices=", ".join(m.value for m in PaymentMethod)
+            ) from None
         invoice = _invoice(uow, invoice_id, lock=True)  # serialises payments on one invoice
         if actor.is_customer and invoice.customer_id != actor.customer_id:
             raise not_found(Invoice, invoice_id)  # another customer's invoice reads like none
@@ -153,27 +195,52 @@ def record_payment(uow: UnitOfWork, invoice_id: int, amount: Any, method: str, i
                 raise Conflict("That idempotency key was already used for a different payment.")
             return existing
         if invoice.status in (InvoiceStatus.VOID, InvoiceStatus.WRITTEN_OFF, InvoiceStatus.DRAFT):
-            raise Conflict("Invoice {invoice} is {status}; it cannot take payments.", invoice=invoice.invoice_number,
-                           status=invoice.status.value)
+            raise Conflict(
+                "Invoice {invoice} is {status}; it cannot take payments.",
+                invoice=invoice.invoice_number,
+                status=invoice.status.value,
+            )
         due = balance(uow, invoice)["due"]
         if value > due:
-            raise Conflict("Invoice {invoice} has {due} left to pay; {amount} is too much.",
-                           invoice=invoice.invoice_number, due=due, amount=value)
+            raise Conflict(
+                "Invoice {invoice} has {due} left to pay; {amount} is too much.",
+                invoice=invoice.invoice_number,
+                due=due,
+                amount=value,
+            )
         now = uow.now()
-        payment = Payment(tenant_id=invoice.tenant_id, invoice_id=invoice.id, customer_id=invoice.customer_id,
-                          method=pay_method, status=PaymentStatus.SUCCEEDED, provider=provider,
-                          provider_reference=provider_reference, idempotency_key=key, amount=value, received_at=now)
+        payment = Payment(
+            tenant_id=invoice.tenant_id,
+            invoice_id=invoice.id,
+            customer_id=invoice.customer_id,
+            method=pay_method,
+            status=PaymentStatus.SUCCEEDED,
+            provider=provider,
+            provider_reference=provider_reference,
+            idempotency_key=key,
+            amount=value,
+            received_at=now,
+        )
         uow.session.add(payment)
         uow.flush()
         _settle_status(uow, invoice)
         order = uow.session.get(ServiceOrder, invoice.order_id) if invoice.order_id else None
         if order is not None:
             record_event(uow, order, EventType.PAYMENT_RECEIVED, {"amount": str(value), "payment_id": payment.id})
-        notify_customer(uow, "payment_received", invoice.customer_id,
-                        {"amount": i18n.Money(value, invoice.currency), "invoice_number": invoice.invoice_number},
-                        order_id=invoice.order_id, dedupe_key=f"payment_received:{payment.id}")
-        uow.audit("payment.record", "payments", payment.id,
-                  after={"invoice_id": invoice.id, "amount": value, "method": pay_method, "key": key})
+        notify_customer(
+            uow,
+            "payment_received",
+            invoice.customer_id,
+            {"amount": i18n.Money(value, invoice.currency), "invoice_number": invoice.invoice_number},
+            order_id=invoice.order_id,
+            dedupe_key=f"payment_received:{payment.id}",
+        )
+        uow.audit(
+            "payment.record",
+            "payments",
+            payment.id,
+            after={"invoice_id": invoice.id, "amount": value, "method": pay_method, "key": key},
+        )
         uow.commit()
         return payment
 
@@ -207,13 +274,21 @@ def check_refund(uow: UnitOfWork, payment_id: int, amount: Any, reason: str, ide
         return RefundAsked(payment, value, why, key, existing)
     remaining = payment.amount - payment.refunded_amount
     if value > remaining:
-        raise Conflict("A refund cannot exceed what was paid: at most {limit} remains of this payment.",
-                       limit=remaining)
+        raise Conflict(
+            "A refund cannot exceed what was paid: at most {limit} remains of this payment.", limit=remaining
+        )
     return RefundAsked(payment, value, why, key, None)
 
 
-def refund(uow: UnitOfWork, payment_id: int, amount: Any, reason: str, idempotency_key: str, *,
-           provider_reference: str | None = None) -> Refund:
+def refund(
+    uow: UnitOfWork,
+    payment_id: int,
+    amount: Any,
+    reason: str,
+    idempotency_key: str,
+    *,
+    provider_reference: str | None = None,
+) -> Refund:
     """Give money back, partly or fully, never more than what remains of the payment (``provider_reference``:
     the payment provider's id of a refund it has made)."""
     with uow:
@@ -221,9 +296,16 @@ def refund(uow: UnitOfWork, payment_id: int, amount: Any, reason: str, idempoten
         if asked.already is not None:
             return asked.already
         payment, value, why, key = asked.payment, asked.amount, asked.reason, asked.key
-        row = Refund(tenant_id=payment.tenant_id, payment_id=payment.id, amount=value, reason=why[:2000],
-                     idempotency_key=key, refunded_at=uow.now(), created_by=uow.actor.user_id,
-                     provider_reference=provider_reference)
+        row = Refund(
+            tenant_id=payment.tenant_id,
+            payment_id=payment.id,
+            amount=value,
+            reason=why[:2000],
+            idempotency_key=key,
+            refunded_at=uow.now(),
+            created_by=uow.actor.user_id,
+            provider_reference=provider_reference,
+        )
         uow.session.add(row)
         uow.flush()  # the trigger adds to payments.refunded_amount, capped by its CHECK
         uow.session.refresh(payment)
@@ -245,12 +327,18 @@ def issue_credit_note(uow: UnitOfWork, invoice_id: int, amount: Any, reason: str
         invoice = _invoice(uow, invoice_id, lock=True)
         b = balance(uow, invoice)
         if value > invoice.total - b["credited"]:
-            raise Conflict("Credit notes cannot exceed the invoice total; at most {limit}.",
-                           limit=invoice.total - b["credited"])
+            raise Conflict(
+                "Credit notes cannot exceed the invoice total; at most {limit}.", limit=invoice.total - b["credited"]
+            )
         now = uow.now()
-        note = CreditNote(tenant_id=invoice.tenant_id, credit_note_number=next_number(
-            uow.session, invoice.tenant_id, "credit", "CN", now), invoice_id=invoice.id, amount=value,
-            reason=why[:2000], issued_at=now)
+        note = CreditNote(
+            tenant_id=invoice.tenant_id,
+            credit_note_number=next_number(uow.session, invoice.tenant_id, "credit", "CN", now),
+            invoice_id=invoice.id,
+            amount=value,
+            reason=why[:2000],
+            issued_at=now,
+        )
         uow.session.add(note)
         uow.flush()
         _settle_status(uow, invoice)
@@ -265,8 +353,11 @@ def write_off(uow: UnitOfWork, invoice_id: int, reason: str) -> Invoice:
         uow.actor.require("billing.write_off")
         invoice = _invoice(uow, invoice_id, lock=True)
         if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID):
-            raise Conflict("Invoice {invoice} is {status}; nothing to write off.", invoice=invoice.invoice_number,
-                           status=invoice.status.value)
+            raise Conflict(
+                "Invoice {invoice} is {status}; nothing to write off.",
+                invoice=invoice.invoice_number,
+                status=invoice.status.value,
+            )
         if not (reason or "").strip():
             raise ValidationError("Say why the invoice is written off.")
         invoice.status, invoice.written_off_at = InvoiceStatus.WRITTEN_OFF, uow.now()
@@ -282,19 +373,30 @@ def void_invoice(uow: UnitOfWork, invoice_id: int, reason: str) -> Invoice:
         uow.actor.require("billing.write_off")
         invoice = _invoice(uow, invoice_id, lock=True)
         if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID):
-            raise Conflict("Invoice {invoice} is {status}; it cannot be voided.", invoice=invoice.invoice_number,
-                           status=Word(invoice.status.value))
+            raise Conflict(
+                "Invoice {invoice} is {status}; it cannot be voided.",
+                invoice=invoice.invoice_number,
+                status=Word(invoice.status.value),
+            )
         why = (reason or "").strip()
         if not why:
             raise ValidationError("Say why the invoice is voided.")
         paid = balance(uow, invoice)["paid"]
         if paid > 0:
-            raise Conflict("{paid} is paid on invoice {invoice}; refund it before voiding the invoice.",
-                           paid=paid, invoice=invoice.invoice_number)
+            raise Conflict(
+                "{paid} is paid on invoice {invoice}; refund it before voiding the invoice.",
+                paid=paid,
+                invoice=invoice.invoice_number,
+            )
         before = invoice.status.value
         invoice.status = InvoiceStatus.VOID
-        uow.audit("invoice.void", "invoices", invoice.id, before={"status": before},
-                  after={"status": "void", "reason": why[:500]})
+        uow.audit(
+            "invoice.void",
+            "invoices",
+            invoice.id,
+            before={"status": before},
+            after={"status": "void", "reason": why[:500]},
+        )
         uow.commit()
         return invoice
 
@@ -302,11 +404,22 @@ def void_invoice(uow: UnitOfWork, invoice_id: int, reason: str) -> Invoice:
 def invoice_dict(uow: UnitOfWork, invoice: Invoice) -> InvoiceRow:
     """An invoice with its balance."""
     owed = balance(uow, invoice)
-    return InvoiceRow(id=invoice.id, invoice_number=invoice.invoice_number, order_id=invoice.order_id,
-                      customer_id=invoice.customer_id, status=invoice.status.value, currency=invoice.currency,
-                      issued_at=invoice.issued_at, due_on=invoice.due_on, subtotal=invoice.subtotal,
-                      tax_total=invoice.tax_total, total=invoice.total, paid=owed["paid"],
-                      credited=owed["credited"], due=owed["due"])
+    return InvoiceRow(
+        id=invoice.id,
+        invoice_number=invoice.invoice_number,
+        order_id=invoice.order_id,
+        customer_id=invoice.customer_id,
+        status=invoice.status.value,
+        currency=invoice.currency,
+        issued_at=invoice.issued_at,
+        due_on=invoice.due_on,
+        subtotal=invoice.subtotal,
+        tax_total=invoice.tax_total,
+        total=invoice.total,
+        paid=owed["paid"],
+        credited=owed["credited"],
+        due=owed["due"],
+    )
 
 
 def get_invoice(uow: UnitOfWork, invoice_id: int) -> InvoiceDetail:
@@ -314,16 +427,28 @@ def get_invoice(uow: UnitOfWork, invoice_id: int) -> InvoiceDetail:
     with uow:
         uow.actor.require("billing.read")
         invoice = _invoice(uow, invoice_id)
-        lines = [InvoiceLineRow(line_no=ln.line_no, description=ln.description, kind=ln.kind, quantity=ln.quantity,
-                                unit_price=ln.unit_price, tax_rate_pct=ln.tax_rate_pct, net=ln.net_amount,
-                                tax=ln.tax_amount, total=ln.total_amount)
-                 for ln in uow.session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)
-                                               .order_by(InvoiceLine.line_no)).scalars()]
+        lines = [
+            InvoiceLineRow(
+                line_no=ln.line_no,
+                description=ln.description,
+                kind=ln.kind,
+                quantity=ln.quantity,
+                unit_price=ln.unit_price,
+                tax_rate_pct=ln.tax_rate_pct,
+                net=ln.net_amount,
+                tax=ln.tax_amount,
+                total=ln.total_amount,
+            )
+            for ln in uow.session.execute(
+                select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id).order_by(InvoiceLine.line_no)
+            ).scalars()
+        ]
         return InvoiceDetail(**invoice_dict(uow, invoice), lines=lines)
 
 
-def list_invoices(uow: UnitOfWork, *, status: str | None = None, customer_id: int | None = None, limit: int = 50,
-                  offset: int = 0) -> tuple[list[InvoiceRow], int]:
+def list_invoices(
+    uow: UnitOfWork, *, status: str | None = None, customer_id: int | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[InvoiceRow], int]:
     """A page of invoices, newest first."""
     limit, offset = bounds.page(limit, offset)
     with uow:
@@ -333,8 +458,9 @@ def list_invoices(uow: UnitOfWork, *, status: str | None = None, customer_id: in
             try:
                 query = query.where(Invoice.status == InvoiceStatus(status))
             except ValueError:
-                raise ValidationError("The status must be one of: {choices}.",
-                                      choices=", ".join(s.value for s in InvoiceStatus)) from None
+                raise ValidationError(
+                    "The status must be one of: {choices}.", choices=", ".join(s.value for s in InvoiceStatus)
+                ) from None
         if customer_id is not None:
             query = query.where(Invoice.customer_id == customer_id)
         total = uow.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
@@ -349,8 +475,10 @@ def receivables(uow: UnitOfWork, as_of: date | None = None) -> list[dict[str, An
         if as_of is None:
             tenant = uow.session.get(Tenant, uow.actor.tenant_id)
             as_of = _local_day(uow.now(), tenant) if tenant is not None else uow.now().date()
-        rows = uow.session.execute(text(
-            """
+        rows = (
+            uow.session.execute(
+                text(
+                    """
             SELECT i.id, i.invoice_number, i.customer_id, c.name AS customer, i.due_on, i.total,
                    i.total - COALESCE((SELECT sum(amount - refunded_amount) FROM payments p
                                        WHERE p.invoice_id = i.id AND p.status = 'succeeded'), 0)
@@ -358,12 +486,27 @@ def receivables(uow: UnitOfWork, as_of: date | None = None) -> list[dict[str, An
                    GREATEST(:d - i.due_on, 0) AS days_overdue
             FROM invoices i JOIN customers c ON c.id = i.customer_id
             WHERE i.status IN ('issued', 'partially_paid') ORDER BY i.due_on, i.id
-            """), {"d": as_of}).mappings().all()
+            """
+                ),
+                {"d": as_of},
+            )
+            .mappings()
+            .all()
+        )
         out = []
         for r in rows:
             days = int(r["days_overdue"])
-            bucket = ("current" if days == 0 else "1-30" if days <= 30 else "31-60" if days <= 60
-                      else "61-90" if days <= 90 else "90+")
+            bucket = (
+                "current"
+                if days == 0
+                else "1-30"
+                if days <= 30
+                else "31-60"
+                if days <= 60
+                else "61-90"
+                if days <= 90
+                else "90+"
+            )
             out.append({**dict(r), "bucket": bucket, "due": Decimal(r["due"]).quantize(CENT, ROUND_HALF_UP)})
         return out
 
@@ -371,8 +514,15 @@ def receivables(uow: UnitOfWork, as_of: date | None = None) -> list[dict[str, An
 TAX_CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}")
 
 
-def save_tax_rate(uow: UnitOfWork, code: str, name: str, rate_pct: Any, *, is_default: bool | None = None,
-                  valid_from: date | None = None) -> TaxRate:
+def save_tax_rate(
+    uow: UnitOfWork,
+    code: str,
+    name: str,
+    rate_pct: Any,
+    *,
+    is_default: bool | None = None,
+    valid_from: date | None = None,
+) -> TaxRate:
     """Add a tax rate or change one (by code); ``is_default`` None leaves that as it is. Making a rate the default
     unsets the previous default, so new order lines always get exactly one; lines already written keep the rate
     they were priced with. Audited."""
@@ -391,25 +541,38 @@ def save_tax_rate(uow: UnitOfWork, code: str, name: str, rate_pct: Any, *, is_de
         if not rate.is_finite() or not 0 <= rate <= 100 or rate != rate.quantize(Decimal("0.001")):
             raise ValidationError("The tax rate must be between 0 and 100 percent, with at most 3 decimals.")
         existing = uow.session.execute(
-            select(TaxRate).where(TaxRate.code == code).with_for_update()).scalar_one_or_none()
+            select(TaxRate).where(TaxRate.code == code).with_for_update()
+        ).scalar_one_or_none()
         if is_default is None:
             is_default = existing.is_default if existing else False
-        if existing is None and not is_default and uow.session.execute(
-                select(func.count()).select_from(TaxRate)).scalar_one() == 0:
+        if (
+            existing is None
+            and not is_default
+            and uow.session.execute(select(func.count()).select_from(TaxRate)).scalar_one() == 0
+        ):
             is_default = True  # the first rate is the default: lines must get one
         if existing is not None and existing.is_default and not is_default:
             raise Conflict("{code} is the default rate; make another rate the default instead.", code=code)
-        before = None if existing is None else {"name": existing.name, "rate_pct": existing.rate_pct,
-                                                 "is_default": existing.is_default}
+        before = (
+            None
+            if existing is None
+            else {"name": existing.name, "rate_pct": existing.rate_pct, "is_default": existing.is_default}
+        )
         if is_default:
-            uow.session.execute(text("UPDATE tax_rates SET is_default = false WHERE is_default AND code <> :c"),
-                                {"c": code})
+            uow.session.execute(
+                text("UPDATE tax_rates SET is_default = false WHERE is_default AND code <> :c"), {"c": code}
+            )
         rate_row = existing or TaxRate(tenant_id=uow.actor.tenant_id, code=code)
         rate_row.name, rate_row.rate_pct, rate_row.is_default = name, rate, is_default
         rate_row.valid_from = valid_from or (existing.valid_from if existing else uow.now().date())
         uow.session.add(rate_row)
         uow.session.flush()
-        uow.audit("tax_rate.saved", "tax_rates", rate_row.id, before=before,
-                  after={"code": code, "name": name, "rate_pct": rate, "is_default": is_default})
+        uow.audit(
+            "tax_rate.saved",
+            "tax_rates",
+            rate_row.id,
+            before=before,
+            after={"code": code, "name": name, "rate_pct": rate, "is_default": is_default},
+        )
         uow.commit()
         return rate_row

@@ -36,8 +36,9 @@ from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.settings import Settings
 
 # Currencies Stripe counts in whole units (no cents).
-ZERO_DECIMAL = frozenset({"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND",
-                          "VUV", "XAF", "XOF", "XPF"})
+ZERO_DECIMAL = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
+)
 
 
 class PaymentsUnavailable(Conflict):
@@ -88,8 +89,9 @@ def configure_stripe(uow: UnitOfWork, secret_key: str, webhook_secret: str, *, i
             raise ValidationError("A Stripe secret key starts with sk_live_ or sk_test_ (rk_ for a restricted key).")
         if not WEBHOOK_SECRET.fullmatch(signing):
             raise ValidationError("A Stripe webhook signing secret starts with whsec_.")
-        row = uow.session.execute(select(PaymentProvider).where(PaymentProvider.provider == "stripe")
-                                  .with_for_update()).scalar_one_or_none()
+        row = uow.session.execute(
+            select(PaymentProvider).where(PaymentProvider.provider == "stripe").with_for_update()
+        ).scalar_one_or_none()
         if row is None:
             row = PaymentProvider(tenant_id=uow.actor.tenant_id, provider="stripe")
             uow.session.add(row)
@@ -99,8 +101,12 @@ def configure_stripe(uow: UnitOfWork, secret_key: str, webhook_secret: str, *, i
         row.key_hint = f"{key[:8]}…{key[-4:]}"
         row.is_active = bool(is_active)
         uow.flush()
-        uow.audit("payments.configured", "payment_providers", row.id,
-                  after={"provider": "stripe", "key": row.key_hint, "is_active": row.is_active})
+        uow.audit(
+            "payments.configured",
+            "payment_providers",
+            row.id,
+            after={"provider": "stripe", "key": row.key_hint, "is_active": row.is_active},
+        )
         uow.commit()
         return row.key_hint
 
@@ -109,18 +115,21 @@ def stripe_account(uow: UnitOfWork) -> StripeAccount | None:
     """The company's own Stripe account as Admin shows it, or None when it uses the server's (or none)."""
     with uow:
         uow.actor.require("identity.read")
-        row = uow.session.execute(select(PaymentProvider).where(PaymentProvider.provider == "stripe")
-                                  ).scalar_one_or_none()
+        row = uow.session.execute(
+            select(PaymentProvider).where(PaymentProvider.provider == "stripe")
+        ).scalar_one_or_none()
         return None if row is None else StripeAccount(row.key_hint, row.is_active, row.updated_at)
 
 
-def stripe_config_for(engine: Engine, tenant_id: int, server: StripeConfig | None, *,
-                      api_base: str | None = None) -> StripeConfig | None:
+def stripe_config_for(
+    engine: Engine, tenant_id: int, server: StripeConfig | None, *, api_base: str | None = None
+) -> StripeConfig | None:
     """The keys that take a company's online payments: its own active account, else ``server`` (the server-wide
     keys, or None when online payment is off). Read as the system: customers paying may not see the keys."""
     with UnitOfWork(engine, Actor.system(tenant_id, "online payments")) as uow:
-        row = uow.session.execute(select(PaymentProvider).where(PaymentProvider.provider == "stripe",
-                                                                PaymentProvider.is_active)).scalar_one_or_none()
+        row = uow.session.execute(
+            select(PaymentProvider).where(PaymentProvider.provider == "stripe", PaymentProvider.is_active)
+        ).scalar_one_or_none()
         if row is None:
             return server
         cipher = fernet()
@@ -128,8 +137,10 @@ def stripe_config_for(engine: Engine, tenant_id: int, server: StripeConfig | Non
             key = cipher.decrypt(row.secret_key_encrypted).decode()
             signing = cipher.decrypt(row.webhook_secret_encrypted).decode()
         except InvalidToken:
-            raise PaymentsUnavailable("The company's Stripe keys can no longer be read (the server's secret key "
-                                      "changed); enter them again on Admin.") from None
+            raise PaymentsUnavailable(
+                "The company's Stripe keys can no longer be read (the server's secret key "
+                "changed); enter them again on Admin."
+            ) from None
     return StripeConfig(key, signing, api_base or (server.api_base if server else None))
 
 
@@ -149,8 +160,9 @@ def from_minor_units(value: int, currency: str) -> Decimal:
     return Decimal(value) if currency.upper() in ZERO_DECIMAL else (Decimal(value) / 100).quantize(Decimal("0.01"))
 
 
-def checkout_url(uow: UnitOfWork, config: StripeConfig | None, invoice_id: int, *, success_url: str,
-                 cancel_url: str) -> str:
+def checkout_url(
+    uow: UnitOfWork, config: StripeConfig | None, invoice_id: int, *, success_url: str, cancel_url: str
+) -> str:
     """A Stripe Checkout page for what is still due on the invoice (the customer's own, or any for staff)."""
     if config is None:
         raise PaymentsUnavailable("Online payment is not set up; pay at the counter or by bank transfer.")
@@ -161,29 +173,47 @@ def checkout_url(uow: UnitOfWork, config: StripeConfig | None, invoice_id: int, 
         if actor.is_customer and invoice.customer_id != actor.customer_id:
             raise not_found(Invoice, invoice_id)  # another customer's invoice reads like none
         if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID):
-            raise Conflict("Invoice {invoice} is {status}; there is nothing to pay.", invoice=invoice.invoice_number,
-                           status=invoice.status.value)
+            raise Conflict(
+                "Invoice {invoice} is {status}; there is nothing to pay.",
+                invoice=invoice.invoice_number,
+                status=invoice.status.value,
+            )
         due = balance(uow, invoice)["due"]
         number, currency, tenant_id = invoice.invoice_number, invoice.currency, invoice.tenant_id
     metadata = {"tenant_id": str(tenant_id), "invoice_id": str(invoice_id), "invoice_number": number}
     try:
-        session = config.client().v1.checkout.sessions.create(params={
-            "mode": "payment", "success_url": success_url, "cancel_url": cancel_url,
-            "client_reference_id": f"{tenant_id}:{invoice_id}", "metadata": metadata,
-            "payment_intent_data": {"metadata": metadata},
-            "line_items": [{"quantity": 1, "price_data": {
-                "currency": currency.lower(), "unit_amount": minor_units(due, currency),
-                "product_data": {"name": f"Invoice {number}"}}}],
-        }, options={"idempotency_key": f"checkout-{tenant_id}-{invoice_id}-{minor_units(due, currency)}"})
+        session = config.client().v1.checkout.sessions.create(
+            params={
+                "mode": "payment",
+                "success_url": success_url,
+                "cancel_url": cancel_url,
+                "client_reference_id": f"{tenant_id}:{invoice_id}",
+                "metadata": metadata,
+                "payment_intent_data": {"metadata": metadata},
+                "line_items": [
+                    {
+                        "quantity": 1,
+                        "price_data": {
+                            "currency": currency.lower(),
+                            "unit_amount": minor_units(due, currency),
+                            "product_data": {"name": f"Invoice {number}"},
+                        },
+                    }
+                ],
+            },
+            options={"idempotency_key": f"checkout-{tenant_id}-{invoice_id}-{minor_units(due, currency)}"},
+        )
     except stripe.StripeError as error:
         why = error.user_message or N_("Stripe did not answer")
-        raise PaymentsUnavailable("The payment page could not be opened ({reason}); try again in a minute.",
-                                  reason=why) from error
+        raise PaymentsUnavailable(
+            "The payment page could not be opened ({reason}); try again in a minute.", reason=why
+        ) from error
     return str(session.url)
 
 
-def handle_webhook(engine: Engine, config: StripeConfig | None, payload: bytes, signature: str | None, *,
-                   tenant_id: int | None = None) -> str:
+def handle_webhook(
+    engine: Engine, config: StripeConfig | None, payload: bytes, signature: str | None, *, tenant_id: int | None = None
+) -> str:
     """Verify and apply one Stripe event; returns what was done (for the log and the HTTP answer). With
     ``tenant_id`` (a company's own webhook) the payment must be for one of that company's invoices."""
     if config is None:
@@ -211,13 +241,21 @@ def handle_webhook(engine: Engine, config: StripeConfig | None, payload: bytes, 
     if isinstance(minor, bool) or not isinstance(minor, int):  # Stripe counts in whole cents; 1e400 is no count
         raise ValidationError("The checkout session's amount is not a whole number of cents.")
     amount = from_minor_units(minor, str(session.get("currency") or "usd"))
-    payment = record_payment(UnitOfWork(engine, Actor.system(paid_tenant, "stripe webhook")), invoice_id, amount,
-                             "online", f"stripe:{reference}", provider="stripe", provider_reference=reference)
+    payment = record_payment(
+        UnitOfWork(engine, Actor.system(paid_tenant, "stripe webhook")),
+        invoice_id,
+        amount,
+        "online",
+        f"stripe:{reference}",
+        provider="stripe",
+        provider_reference=reference,
+    )
     return f"payment {payment.id} recorded"
 
 
-def refund_online(uow: UnitOfWork, config: StripeConfig | None, payment_id: int, amount: Any, reason: str,
-                  idempotency_key: str) -> Refund:
+def refund_online(
+    uow: UnitOfWork, config: StripeConfig | None, payment_id: int, amount: Any, reason: str, idempotency_key: str
+) -> Refund:
     """Refund a card payment through Stripe, then record it. Every check of a refund runs before Stripe is asked
     (so Stripe never returns money the books would refuse), and the idempotency key goes to Stripe too (so a
     retry after a crash between the two refunds once)."""
@@ -234,16 +272,28 @@ def refund_online(uow: UnitOfWork, config: StripeConfig | None, payment_id: int,
         currency = invoice.currency if invoice else "USD"
         reference, value = payment.provider_reference, asked.amount
     try:
-        answer = config.client().v1.refunds.create(params={
-            "payment_intent": reference, "amount": minor_units(value, currency), "reason": "requested_by_customer",
-            "metadata": {"repairops_reason": asked.reason[:500]}}, options={"idempotency_key": asked.key})
+        answer = config.client().v1.refunds.create(
+            params={
+                "payment_intent": reference,
+                "amount": minor_units(value, currency),
+                "reason": "requested_by_customer",
+                "metadata": {"repairops_reason": asked.reason[:500]},
+            },
+            options={"idempotency_key": asked.key},
+        )
     except stripe.StripeError as error:
         raise Conflict("Stripe refused the refund: {reason}.", reason=error.user_message or str(error)) from error
     return refund(uow, payment_id, value, asked.reason, asked.key, provider_reference=str(answer.id))
 
 
-def refund_payment(uow: UnitOfWork, stripe_for: Callable[[], StripeConfig | None], payment_id: int, amount: Any,
-                   reason: str, idempotency_key: str) -> Refund:
+def refund_payment(
+    uow: UnitOfWork,
+    stripe_for: Callable[[], StripeConfig | None],
+    payment_id: int,
+    amount: Any,
+    reason: str,
+    idempotency_key: str,
+) -> Refund:
     """Give money back the way it came: a payment made through Stripe is refunded through Stripe
     (:func:`refund_online`, with the keys ``stripe_for`` gives: only then are they looked up and decrypted),
     any other is recorded as refunded at the counter."""

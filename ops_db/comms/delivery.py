@@ -41,8 +41,7 @@ from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.settings import Settings
 
 LEASE = timedelta(minutes=10)
-BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
-           timedelta(hours=6))
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=6))
 MAX_ATTEMPTS = len(BACKOFF) + 1
 BATCH = 200
 
@@ -142,8 +141,9 @@ class SmtpEmailSender:
         email.set_content(message.body)
         for item in message.attachments:
             maintype, _, subtype = item.media_type.partition("/")
-            email.add_attachment(item.content, maintype=maintype, subtype=subtype or "octet-stream",
-                                 filename=item.filename)
+            email.add_attachment(
+                item.content, maintype=maintype, subtype=subtype or "octet-stream", filename=item.filename
+            )
         try:
             refused = self._transmit(email)
         except (OSError, smtplib.SMTPException) as error:
@@ -188,24 +188,30 @@ class AppriseSender:
 def tenant_senders(app_engine: Engine, tenant_id: int) -> dict[str, Sender]:
     """The company's own senders (``notification_channels``), by channel."""
     with UnitOfWork(app_engine, Actor.system(tenant_id, "notification delivery")) as uow:
-        rows = uow.session.execute(text(
-            "SELECT channel, apprise_url FROM notification_channels WHERE is_active")).all()
+        rows = uow.session.execute(text("SELECT channel, apprise_url FROM notification_channels WHERE is_active")).all()
     return {str(row.channel): AppriseSender(str(row.apprise_url)) for row in rows}
 
 
 def tenant_channels(admin_engine: Engine) -> list[str]:
     """Channels some company has configured for itself (``admin_engine`` must bypass RLS)."""
     with admin_engine.connect() as conn:
-        return sorted(conn.execute(text(
-            "SELECT DISTINCT channel FROM notification_channels WHERE is_active")).scalars())
+        return sorted(
+            conn.execute(text("SELECT DISTINCT channel FROM notification_channels WHERE is_active")).scalars()
+        )
 
 
 def configured_senders(settings: Settings) -> dict[str, Sender]:
     """The senders the settings configure: email when ``REPAIROPS_SMTP_HOST`` is set (more channels later)."""
     senders: dict[str, Sender] = {}
     if settings.smtp_host:
-        senders["email"] = SmtpEmailSender(settings.smtp_host, settings.smtp_port, settings.smtp_sender,
-                                           settings.smtp_starttls, settings.smtp_username, settings.smtp_password)
+        senders["email"] = SmtpEmailSender(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_sender,
+            settings.smtp_starttls,
+            settings.smtp_username,
+            settings.smtp_password,
+        )
     return senders
 
 
@@ -225,38 +231,66 @@ def due_count(engine: Engine, channels: Sequence[str], now: datetime | None = No
     if not channels:
         return 0
     with engine.connect() as conn:
-        found = conn.execute(text(
-            "SELECT count(*) FROM notification_outbox WHERE channel = ANY(:c) AND status IN "
-            "('pending', 'failed', 'sending') AND not_before <= coalesce(CAST(:now AS timestamptz), now())"),
-            {"c": list(channels), "now": now}).scalar()
+        found = conn.execute(
+            text(
+                "SELECT count(*) FROM notification_outbox WHERE channel = ANY(:c) AND status IN "
+                "('pending', 'failed', 'sending') AND not_before <= coalesce(CAST(:now AS timestamptz), now())"
+            ),
+            {"c": list(channels), "now": now},
+        ).scalar()
     return int(found or 0)
 
 
-def _claim(engine: Engine, tenant_id: int, channels: Sequence[str], now: datetime | None,
-           limit: int) -> list[OutgoingMessage]:
+def _claim(
+    engine: Engine, tenant_id: int, channels: Sequence[str], now: datetime | None, limit: int
+) -> list[OutgoingMessage]:
     with UnitOfWork(engine, Actor.system(tenant_id, "notification delivery")) as uow:
-        rows = uow.session.execute(text(
-            """UPDATE notification_outbox SET status = 'sending', attempts = attempts + 1,
+        rows = uow.session.execute(
+            text(
+                """UPDATE notification_outbox SET status = 'sending', attempts = attempts + 1,
                       not_before = coalesce(CAST(:now AS timestamptz), now()) + :lease
                WHERE id IN (SELECT id FROM notification_outbox
                             WHERE channel = ANY(:c) AND status IN ('pending', 'failed', 'sending')
                               AND not_before <= coalesce(CAST(:now AS timestamptz), now())
                             ORDER BY not_before, id LIMIT :n FOR UPDATE SKIP LOCKED)
                RETURNING id, tenant_id, channel, address, subject, body, dedupe_key, attempts,
-                         recipient_user_id IS NOT NULL AS to_staff, locale"""),
-            {"c": list(channels), "now": now, "lease": LEASE, "n": limit}).all()
+                         recipient_user_id IS NOT NULL AS to_staff, locale"""
+            ),
+            {"c": list(channels), "now": now, "lease": LEASE, "n": limit},
+        ).all()
         company = uow.session.execute(text("SELECT name FROM tenants WHERE id = :t"), {"t": tenant_id}).scalar()
         files: dict[int, list[Attachment]] = {}
-        for row in uow.session.execute(text(
+        for row in uow.session.execute(
+            text(
                 "SELECT outbox_id, filename, media_type, content FROM notification_attachments"
-                " WHERE outbox_id = ANY(:ids) ORDER BY id"), {"ids": [int(r.id) for r in rows]}):
+                " WHERE outbox_id = ANY(:ids) ORDER BY id"
+            ),
+            {"ids": [int(r.id) for r in rows]},
+        ):
             files.setdefault(int(row.outbox_id), []).append(
-                Attachment(str(row.filename), str(row.media_type), bytes(row.content)))
+                Attachment(str(row.filename), str(row.media_type), bytes(row.content))
+            )
         uow.commit()
-    return sorted((OutgoingMessage(int(r.id), int(r.tenant_id), str(r.channel), str(r.address), r.subject,
-                                   str(r.body), str(r.dedupe_key), int(r.attempts), bool(r.to_staff), str(r.locale),
-                                   str(company or ""), tuple(files.get(int(r.id), ()))) for r in rows),
-                  key=lambda m: m.id)
+    return sorted(
+        (
+            OutgoingMessage(
+                int(r.id),
+                int(r.tenant_id),
+                str(r.channel),
+                str(r.address),
+                r.subject,
+                str(r.body),
+                str(r.dedupe_key),
+                int(r.attempts),
+                bool(r.to_staff),
+                str(r.locale),
+                str(company or ""),
+                tuple(files.get(int(r.id), ())),
+            )
+            for r in rows
+        ),
+        key=lambda m: m.id,
+    )
 
 
 def after_attempt(attempts: int, error: str | None, now: datetime) -> tuple[str, datetime | None]:
@@ -268,19 +302,31 @@ def after_attempt(attempts: int, error: str | None, now: datetime) -> tuple[str,
     return "failed", now + BACKOFF[min(attempts, len(BACKOFF)) - 1]
 
 
-def _mark(engine: Engine, message: OutgoingMessage, answer: dict[str, Any] | None, error: str | None,
-          now: datetime) -> str:
+def _mark(
+    engine: Engine, message: OutgoingMessage, answer: dict[str, Any] | None, error: str | None, now: datetime
+) -> str:
     status, next_try = after_attempt(message.attempts, error, now)
     with UnitOfWork(engine, Actor.system(message.tenant_id, "notification delivery")) as uow:
         # The attempt and the message's new state in one statement: one round trip per message.
-        uow.session.execute(text(
-            "WITH attempt AS (INSERT INTO delivery_attempts (tenant_id, outbox_id, attempted_at, succeeded, error,"
-            " provider_response) VALUES (:t, :id, :at, :ok, :error, CAST(:answer AS jsonb)))"
-            " UPDATE notification_outbox SET status = :s, sent_at = CAST(:sent_at AS timestamptz), "
-            "not_before = coalesce(CAST(:next AS timestamptz), not_before) WHERE id = :id"),
-            {"t": message.tenant_id, "at": now, "ok": error is None, "error": error,
-             "answer": json.dumps(answer) if answer is not None else None, "s": status,
-             "sent_at": now if status == "sent" else None, "next": next_try, "id": message.id})
+        uow.session.execute(
+            text(
+                "WITH attempt AS (INSERT INTO delivery_attempts (tenant_id, outbox_id, attempted_at, succeeded, error,"
+                " provider_response) VALUES (:t, :id, :at, :ok, :error, CAST(:answer AS jsonb)))"
+                " UPDATE notification_outbox SET status = :s, sent_at = CAST(:sent_at AS timestamptz), "
+                "not_before = coalesce(CAST(:next AS timestamptz), not_before) WHERE id = :id"
+            ),
+            {
+                "t": message.tenant_id,
+                "at": now,
+                "ok": error is None,
+                "error": error,
+                "answer": json.dumps(answer) if answer is not None else None,
+                "s": status,
+                "sent_at": now if status == "sent" else None,
+                "next": next_try,
+                "id": message.id,
+            },
+        )
         uow.commit()
     return status
 
@@ -304,14 +350,31 @@ def digest_of(messages: Sequence[OutgoingMessage]) -> OutgoingMessage:
     first = messages[0]
     body = "\n\n".join(f"{m.subject or ''}\n{m.body}".strip() for m in messages)
     subject = gettext_for(first.locale)(N_("Updates from {company} ({count})")).format(
-        count=len(messages), company=first.company or "RepairOps")
-    return OutgoingMessage(first.id, first.tenant_id, first.channel, first.address, subject, body,
-                           "digest:" + ".".join(str(m.id) for m in messages), first.attempts, True, first.locale,
-                           first.company)
+        count=len(messages), company=first.company or "RepairOps"
+    )
+    return OutgoingMessage(
+        first.id,
+        first.tenant_id,
+        first.channel,
+        first.address,
+        subject,
+        body,
+        "digest:" + ".".join(str(m.id) for m in messages),
+        first.attempts,
+        True,
+        first.locale,
+        first.company,
+    )
 
 
-def deliver_due(app_engine: Engine, tenant_ids: Sequence[int], senders: Mapping[str, Sender], *,
-                now: datetime | None = None, batch: int = BATCH) -> DeliveryReport:
+def deliver_due(
+    app_engine: Engine,
+    tenant_ids: Sequence[int],
+    senders: Mapping[str, Sender],
+    *,
+    now: datetime | None = None,
+    batch: int = BATCH,
+) -> DeliveryReport:
     """Send every due message for ``tenant_ids`` through ``senders`` (server-wide) or, where a company has
     configured its own channel, through that; see the module notes."""
     report = DeliveryReport()
@@ -328,8 +391,15 @@ def deliver_due(app_engine: Engine, tenant_ids: Sequence[int], senders: Mapping[
     return report
 
 
-def _deliver_tenant(app_engine: Engine, tenant_id: int, chosen: Mapping[str, Sender], channels: list[str],
-                    now: datetime | None, batch: int, report: DeliveryReport) -> None:
+def _deliver_tenant(
+    app_engine: Engine,
+    tenant_id: int,
+    chosen: Mapping[str, Sender],
+    channels: list[str],
+    now: datetime | None,
+    batch: int,
+    report: DeliveryReport,
+) -> None:
     while True:
         claimed = _claim(app_engine, tenant_id, channels, now, batch)
         report.claimed += len(claimed)
@@ -363,16 +433,24 @@ def requeue(uow: UnitOfWork, table: str, ids: Sequence[int]) -> int:
         raise ValidationError("Choose what to send again.")
     if len(wanted) > REQUEUE_LIMIT:
         raise ValidationError("Send at most {limit} again at once.", limit=REQUEUE_LIMIT)
-    found: dict[int, str] = {int(row.id): str(row.status) for row in uow.session.execute(text(
-        f"SELECT id, status FROM {table} WHERE id = ANY(:ids) FOR UPDATE"), {"ids": wanted})}
+    found: dict[int, str] = {
+        int(row.id): str(row.status)
+        for row in uow.session.execute(
+            text(f"SELECT id, status FROM {table} WHERE id = ANY(:ids) FOR UPDATE"), {"ids": wanted}
+        )
+    }
     for item in wanted:
         if item not in found:
             raise NotFound("There is no message {id} to send again.", id=item)
         if found[item] not in RETRIABLE:
-            raise Conflict("Message {id} is {status}; only failed or given-up messages are sent again.", id=item,
-                           status=Word(str(found[item])))
-    uow.session.execute(text(
-        f"UPDATE {table} SET status = 'pending', attempts = 0, not_before = :now WHERE id = ANY(:ids)"),
-        {"now": uow.now(), "ids": wanted})
+            raise Conflict(
+                "Message {id} is {status}; only failed or given-up messages are sent again.",
+                id=item,
+                status=Word(str(found[item])),
+            )
+    uow.session.execute(
+        text(f"UPDATE {table} SET status = 'pending', attempts = 0, not_before = :now WHERE id = ANY(:ids)"),
+        {"now": uow.now(), "ids": wanted},
+    )
     uow.audit("delivery.requeued", table, None, after={"ids": wanted})
     return len(wanted)

@@ -73,8 +73,7 @@ class OutboxMessage(IdMixin, TenantMixin, Base):
     event: Mapped[str] = mapped_column(String(64))
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, "outbox_channel"))
     recipient_user_id: Mapped[int | None] = fk("users.id", nullable=True, ondelete="SET NULL", index=False)
-    recipient_customer_id: Mapped[int | None] = fk("customers.id", nullable=True, ondelete="SET NULL",
-                                                   index=False)
+    recipient_customer_id: Mapped[int | None] = fk("customers.id", nullable=True, ondelete="SET NULL", index=False)
     address: Mapped[str] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str | None] = mapped_column(String(300))
@@ -90,10 +89,18 @@ class OutboxMessage(IdMixin, TenantMixin, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "dedupe_key"),
         CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
-        Index("ix_notification_outbox_due", "status", "not_before",
-              postgresql_where=text("status IN ('pending', 'failed')")),
-        Index("ix_notification_outbox_undelivered", "tenant_id", "created_at",
-              postgresql_where=text("status IN ('failed', 'dead')")),
+        Index(
+            "ix_notification_outbox_due",
+            "status",
+            "not_before",
+            postgresql_where=text("status IN ('pending', 'failed')"),
+        ),
+        Index(
+            "ix_notification_outbox_undelivered",
+            "tenant_id",
+            "created_at",
+            postgresql_where=text("status IN ('failed', 'dead')"),
+        ),
     )
 
 
@@ -210,6 +217,10 @@ class WebhookDelivery(IdMixin, TenantMixin, Base):
 
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'dead')", name="status_known"),
-        Index("ix_webhook_deliveries_due", "tenant_id", "not_before",
-              postgresql_where=text("status IN ('pending', 'failed', 'sending')")),
+        Index(
+            "ix_webhook_deliveries_due",
+            "tenant_id",
+            "not_before",
+            postgresql_where=text("status IN ('pending', 'failed', 'sending')"),
+        ),
     )

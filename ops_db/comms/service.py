@@ -35,42 +35,59 @@ from ops_db.orders.models import ServiceOrder
 # Built-in texts, English as the message ids and translated into the recipient's language through the
 # catalogs (ops_db/i18n); a tenant overrides them per event, channel and locale in notification_templates.
 DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
-    "request_received": (N_("We received your repair request {order_number}"),
-                         N_("Hello {customer_name}, we received your request {order_number}. Track it with code "
-                            "{tracking_code}.")),
-    "order_assigned": (N_("Technician assigned to {order_number}"),
-                       N_("{technician_name} will handle your order {order_number}.")),
-    "technician_en_route": (N_("Your technician is on the way"),
-                            N_("{technician_name} is on the way for order {order_number}.")),
-    "estimate_ready": (N_("Estimate for {order_number}: {estimate_amount}"),
-                       N_("The estimate for order {order_number} is {estimate_amount}. Please approve or decline "
-                          "it.")),
-    "estimate_decided": (N_("Estimate {decision} for {order_number}"),
-                         N_("The customer {decision} the estimate for order {order_number}.")),
-    "ready_for_pickup": (N_("Your device is ready: {order_number}"),
-                         N_("Order {order_number} is ready for pickup.")),
+    "request_received": (
+        N_("We received your repair request {order_number}"),
+        N_("Hello {customer_name}, we received your request {order_number}. Track it with code {tracking_code}."),
+    ),
+    "order_assigned": (
+        N_("Technician assigned to {order_number}"),
+        N_("{technician_name} will handle your order {order_number}."),
+    ),
+    "technician_en_route": (
+        N_("Your technician is on the way"),
+        N_("{technician_name} is on the way for order {order_number}."),
+    ),
+    "estimate_ready": (
+        N_("Estimate for {order_number}: {estimate_amount}"),
+        N_("The estimate for order {order_number} is {estimate_amount}. Please approve or decline it."),
+    ),
+    "estimate_decided": (
+        N_("Estimate {decision} for {order_number}"),
+        N_("The customer {decision} the estimate for order {order_number}."),
+    ),
+    "ready_for_pickup": (N_("Your device is ready: {order_number}"), N_("Order {order_number} is ready for pickup.")),
     "stage_changed": (N_("Order {order_number}: {stage}"), N_("Order {order_number} is now {stage}.")),
-    "payment_received": (N_("Payment received for {invoice_number}"),
-                         N_("We received {amount} for invoice {invoice_number}. Thank you.")),
-    "warranty_expiring": (N_("Warranty ends on {ends_on}"),
-                          N_("The warranty on your {device} ends on {ends_on}.")),
-    "sla_at_risk": (N_("SLA at risk: {order_number}"),
-                    N_("Order {order_number} is at risk of missing its {kind} target.")),
+    "payment_received": (
+        N_("Payment received for {invoice_number}"),
+        N_("We received {amount} for invoice {invoice_number}. Thank you."),
+    ),
+    "warranty_expiring": (N_("Warranty ends on {ends_on}"), N_("The warranty on your {device} ends on {ends_on}.")),
+    "sla_at_risk": (
+        N_("SLA at risk: {order_number}"),
+        N_("Order {order_number} is at risk of missing its {kind} target."),
+    ),
     "sla_breached": (N_("SLA breached: {order_number}"), N_("Order {order_number} missed its {kind} target.")),
     "message_received": (N_("New message on {order_number}"), N_("{author}: {body}")),
-    "document_sent": (N_("{document} · {company}"),
-                      N_("Hello {recipient_name}, {company} sends you {document}: you will find it attached as a "
-                         "PDF.")),
+    "document_sent": (
+        N_("{document} · {company}"),
+        N_("Hello {recipient_name}, {company} sends you {document}: you will find it attached as a PDF."),
+    ),
 }
 
 # Each notification event as words (translated where they are drawn).
 EVENT_LABELS = {
-    "request_received": N_("request received"), "order_assigned": N_("order assigned"),
-    "technician_en_route": N_("technician on the way"), "estimate_ready": N_("estimate ready"),
-    "estimate_decided": N_("estimate decided"), "ready_for_pickup": N_("ready for pickup"),
-    "stage_changed": N_("stage changed"), "payment_received": N_("payment received"),
-    "warranty_expiring": N_("warranty expiring"), "sla_at_risk": N_("SLA at risk"),
-    "sla_breached": N_("SLA breached"), "message_received": N_("message received"),
+    "request_received": N_("request received"),
+    "order_assigned": N_("order assigned"),
+    "technician_en_route": N_("technician on the way"),
+    "estimate_ready": N_("estimate ready"),
+    "estimate_decided": N_("estimate decided"),
+    "ready_for_pickup": N_("ready for pickup"),
+    "stage_changed": N_("stage changed"),
+    "payment_received": N_("payment received"),
+    "warranty_expiring": N_("warranty expiring"),
+    "sla_at_risk": N_("SLA at risk"),
+    "sla_breached": N_("SLA breached"),
+    "message_received": N_("message received"),
     "document_sent": N_("document sent"),
 }
 
@@ -105,8 +122,10 @@ def _template(uow: UnitOfWork, event: str, channel: str, locale: str) -> tuple[s
     for loc in dict.fromkeys((locale, locale.split("_")[0], "en")):
         row = uow.session.execute(
             select(NotificationTemplate.subject, NotificationTemplate.body).where(
-                NotificationTemplate.event == event, NotificationTemplate.channel == channel,
-                NotificationTemplate.locale == loc)
+                NotificationTemplate.event == event,
+                NotificationTemplate.channel == channel,
+                NotificationTemplate.locale == loc,
+            )
         ).first()
         if row is not None:
             return row.subject, row.body
@@ -132,8 +151,13 @@ def _quiet_until(now: datetime, start: time | None, end: time | None, tz: str) -
 
 
 def notify_customer(
-    uow: UnitOfWork, event: str, customer_id: int, fields: dict[str, Any], *,
-    order_id: int | None = None, dedupe_key: str | None = None,
+    uow: UnitOfWork,
+    event: str,
+    customer_id: int,
+    fields: dict[str, Any],
+    *,
+    order_id: int | None = None,
+    dedupe_key: str | None = None,
 ) -> OutboxMessage | None:
     """Queue a message to a customer on their preferred channel, in their language, outside quiet hours."""
     session = uow.session
@@ -153,15 +177,33 @@ def notify_customer(
                 channel = alt
                 break
     now = uow.now()
-    not_before = _quiet_until(now, pref.quiet_hours_start if pref else None,
-                              pref.quiet_hours_end if pref else None, tenant.time_zone)
-    return _enqueue(uow, event, channel, locale, address, fields, order_id=order_id, customer_id=customer_id,
-                    user_id=None, not_before=not_before, dedupe_key=dedupe_key)
+    not_before = _quiet_until(
+        now, pref.quiet_hours_start if pref else None, pref.quiet_hours_end if pref else None, tenant.time_zone
+    )
+    return _enqueue(
+        uow,
+        event,
+        channel,
+        locale,
+        address,
+        fields,
+        order_id=order_id,
+        customer_id=customer_id,
+        user_id=None,
+        not_before=not_before,
+        dedupe_key=dedupe_key,
+    )
 
 
 def notify_user(
-    uow: UnitOfWork, event: str, user_id: int, fields: dict[str, Any], *,
-    order_id: int | None = None, link: str | None = None, dedupe_key: str | None = None,
+    uow: UnitOfWork,
+    event: str,
+    user_id: int,
+    fields: dict[str, Any],
+    *,
+    order_id: int | None = None,
+    link: str | None = None,
+    dedupe_key: str | None = None,
 ) -> None:
     """Tell a staff member in their language: always in the app, and by email unless they turned that event
     off; with a daily digest time set, the email waits for it and goes out with the day's others as one."""
@@ -171,20 +213,42 @@ def notify_user(
     user = None if uow.actor.is_customer else uow.session.get(User, user_id)
     locale = (user.locale if user is not None else None) or tenant.locale or "en"
     subject, body = _template(uow, event, "in_app", locale)
-    uow.session.add(InAppNotification(
-        tenant_id=uow.actor.tenant_id, user_id=user_id, title=render(subject or event, fields, locale),
-        body=render(body, fields, locale), link=link, order_id=order_id, created_at=uow.now()))
+    uow.session.add(
+        InAppNotification(
+            tenant_id=uow.actor.tenant_id,
+            user_id=user_id,
+            title=render(subject or event, fields, locale),
+            body=render(body, fields, locale),
+            link=link,
+            order_id=order_id,
+            created_at=uow.now(),
+        )
+    )
     if user is None or not user.is_active:
         return
-    disabled = uow.session.execute(text(
-        "SELECT 1 FROM notification_preferences WHERE user_id = :u AND event = :e AND channel = 'email'"
-        " AND NOT enabled"), {"u": user_id, "e": event}).first()
+    disabled = uow.session.execute(
+        text(
+            "SELECT 1 FROM notification_preferences WHERE user_id = :u AND event = :e AND channel = 'email'"
+            " AND NOT enabled"
+        ),
+        {"u": user_id, "e": event},
+    ).first()
     if disabled is None:
         now = uow.now()
-        not_before = now if user.email_digest_at is None else _next_local(now, user.email_digest_at,
-                                                                          tenant.time_zone)
-        _enqueue(uow, event, Channel.EMAIL, locale, user.email, fields, order_id=order_id,
-                 customer_id=None, user_id=user_id, not_before=not_before, dedupe_key=dedupe_key)
+        not_before = now if user.email_digest_at is None else _next_local(now, user.email_digest_at, tenant.time_zone)
+        _enqueue(
+            uow,
+            event,
+            Channel.EMAIL,
+            locale,
+            user.email,
+            fields,
+            order_id=order_id,
+            customer_id=None,
+            user_id=user_id,
+            not_before=not_before,
+            dedupe_key=dedupe_key,
+        )
 
 
 INBOX_LIMIT = 200
@@ -214,10 +278,18 @@ def inbox(uow: UnitOfWork, *, limit: int = 20) -> Inbox:
         raise ValidationError("Ask for 1 to {limit} notifications.", limit=INBOX_LIMIT)
     with uow:
         user_id = _staff_self(uow)
-        rows = uow.session.execute(text(
-            "SELECT n.id, n.title, n.body, n.created_at, n.read_at, o.order_number FROM in_app_notifications n"
-            " LEFT JOIN service_orders o ON o.id = n.order_id WHERE n.user_id = :u"
-            " ORDER BY n.created_at DESC, n.id DESC LIMIT :n"), {"u": user_id, "n": limit}).mappings().all()
+        rows = (
+            uow.session.execute(
+                text(
+                    "SELECT n.id, n.title, n.body, n.created_at, n.read_at, o.order_number FROM in_app_notifications n"
+                    " LEFT JOIN service_orders o ON o.id = n.order_id WHERE n.user_id = :u"
+                    " ORDER BY n.created_at DESC, n.id DESC LIMIT :n"
+                ),
+                {"u": user_id, "n": limit},
+            )
+            .mappings()
+            .all()
+        )
         return Inbox([NotificationRow(**row) for row in rows], _unread(uow, user_id))  # type: ignore[typeddict-item]
 
 
@@ -228,9 +300,11 @@ def unread_count(uow: UnitOfWork) -> int:
 
 
 def _unread(uow: UnitOfWork, user_id: int) -> int:
-    return int(uow.session.execute(text(
-        "SELECT count(*) FROM in_app_notifications WHERE user_id = :u AND read_at IS NULL"), {"u": user_id}
-    ).scalar_one())
+    return int(
+        uow.session.execute(
+            text("SELECT count(*) FROM in_app_notifications WHERE user_id = :u AND read_at IS NULL"), {"u": user_id}
+        ).scalar_one()
+    )
 
 
 def mark_read(uow: UnitOfWork, notification_ids: Collection[int] | None = None) -> int:
@@ -242,16 +316,23 @@ def mark_read(uow: UnitOfWork, notification_ids: Collection[int] | None = None) 
             wanted = sorted({int(i) for i in notification_ids})
             if not wanted:
                 raise ValidationError("Choose the notifications to mark as read.")
-            own = {int(row.id) for row in uow.session.execute(text(
-                "SELECT id FROM in_app_notifications WHERE user_id = :u AND id = ANY(:ids)"),
-                {"u": user_id, "ids": wanted})}
+            own = {
+                int(row.id)
+                for row in uow.session.execute(
+                    text("SELECT id FROM in_app_notifications WHERE user_id = :u AND id = ANY(:ids)"),
+                    {"u": user_id, "ids": wanted},
+                )
+            }
             if missing := [i for i in wanted if i not in own]:
                 raise NotFound("Notification {notification} is not one of yours.", notification=missing[0])
         # Reading is personal state, not a business change: it is not written to the audit trail.
-        changed = uow.session.execute(text(
-            "UPDATE in_app_notifications SET read_at = :now WHERE user_id = :u AND read_at IS NULL"
-            " AND (CAST(:ids AS bigint[]) IS NULL OR id = ANY(CAST(:ids AS bigint[]))) RETURNING id"),
-            {"now": uow.now(), "u": user_id, "ids": None if notification_ids is None else wanted}).all()
+        changed = uow.session.execute(
+            text(
+                "UPDATE in_app_notifications SET read_at = :now WHERE user_id = :u AND read_at IS NULL"
+                " AND (CAST(:ids AS bigint[]) IS NULL OR id = ANY(CAST(:ids AS bigint[]))) RETURNING id"
+            ),
+            {"now": uow.now(), "u": user_id, "ids": None if notification_ids is None else wanted},
+        ).all()
         uow.commit()
         return len(changed)
 
@@ -290,24 +371,33 @@ def set_email_choices(uow: UnitOfWork, emailed: Collection[str], digest_at: time
         assert user is not None
         before = {"digest_at": user.email_digest_at, "muted": sorted(_muted(uow, user_id))}
         for event in STAFF_EVENTS:
-            uow.session.execute(text(
-                "INSERT INTO notification_preferences (tenant_id, user_id, event, channel, enabled)"
-                " VALUES (:t, :u, :e, 'email', :on) ON CONFLICT (user_id, event, channel)"
-                " DO UPDATE SET enabled = EXCLUDED.enabled"),
-                {"t": uow.actor.tenant_id, "u": user_id, "e": event, "on": event in emailed})
+            uow.session.execute(
+                text(
+                    "INSERT INTO notification_preferences (tenant_id, user_id, event, channel, enabled)"
+                    " VALUES (:t, :u, :e, 'email', :on) ON CONFLICT (user_id, event, channel)"
+                    " DO UPDATE SET enabled = EXCLUDED.enabled"
+                ),
+                {"t": uow.actor.tenant_id, "u": user_id, "e": event, "on": event in emailed},
+            )
         user.email_digest_at = digest_at.replace(second=0, microsecond=0) if digest_at is not None else None
         chosen = EmailChoices(frozenset(emailed), user.email_digest_at)
-        uow.audit("user.email_choices", "users", user_id, before=before,
-                  after={"digest_at": chosen.digest_at, "muted": sorted(set(STAFF_EVENTS) - chosen.emailed)})
+        uow.audit(
+            "user.email_choices",
+            "users",
+            user_id,
+            before=before,
+            after={"digest_at": chosen.digest_at, "muted": sorted(set(STAFF_EVENTS) - chosen.emailed)},
+        )
         uow.commit()
         return chosen
 
 
 def _muted(uow: UnitOfWork, user_id: int) -> set[str]:
     """The events this person turned email off for."""
-    rows = uow.session.execute(text(
-        "SELECT event FROM notification_preferences WHERE user_id = :u AND channel = 'email' AND NOT enabled"),
-        {"u": user_id}).all()
+    rows = uow.session.execute(
+        text("SELECT event FROM notification_preferences WHERE user_id = :u AND channel = 'email' AND NOT enabled"),
+        {"u": user_id},
+    ).all()
     return {str(row.event) for row in rows}
 
 
@@ -319,18 +409,44 @@ def _staff_self(uow: UnitOfWork) -> int:
     return actor.user_id
 
 
-def queue_email(uow: UnitOfWork, event: str, address: str, locale: str, fields: dict[str, Any], *,
-                attachments: Sequence[Attachment] = (), customer_id: int | None = None,
-                order_id: int | None = None) -> OutboxMessage:
+def queue_email(
+    uow: UnitOfWork,
+    event: str,
+    address: str,
+    locale: str,
+    fields: dict[str, Any],
+    *,
+    attachments: Sequence[Attachment] = (),
+    customer_id: int | None = None,
+    order_id: int | None = None,
+) -> OutboxMessage:
     """Inside an open unit: one email to ``address`` in ``locale`` from the event's text, with files attached
     (a document sent to a customer or a supplier); delivered by the worker like every message."""
-    message = _enqueue(uow, event, Channel.EMAIL, locale, address, fields, order_id=order_id,
-                       customer_id=customer_id, user_id=None, not_before=uow.now(), dedupe_key=None)
+    message = _enqueue(
+        uow,
+        event,
+        Channel.EMAIL,
+        locale,
+        address,
+        fields,
+        order_id=order_id,
+        customer_id=customer_id,
+        user_id=None,
+        not_before=uow.now(),
+        dedupe_key=None,
+    )
     assert message is not None  # a fresh key: never a duplicate
     uow.flush()
     for item in attachments:
-        uow.session.add(OutboxAttachment(tenant_id=uow.actor.tenant_id, outbox_id=message.id,
-                                         filename=item.filename, media_type=item.media_type, content=item.content))
+        uow.session.add(
+            OutboxAttachment(
+                tenant_id=uow.actor.tenant_id,
+                outbox_id=message.id,
+                filename=item.filename,
+                media_type=item.media_type,
+                content=item.content,
+            )
+        )
     return message
 
 
@@ -343,8 +459,17 @@ def _address(channel: str, email: str | None, phone: str | None) -> str | None:
 
 
 def _enqueue(
-    uow: UnitOfWork, event: str, channel: str, locale: str, address: str | None, fields: dict[str, Any], *,
-    order_id: int | None, customer_id: int | None, user_id: int | None, not_before: datetime,
+    uow: UnitOfWork,
+    event: str,
+    channel: str,
+    locale: str,
+    address: str | None,
+    fields: dict[str, Any],
+    *,
+    order_id: int | None,
+    customer_id: int | None,
+    user_id: int | None,
+    not_before: datetime,
     dedupe_key: str | None,
 ) -> OutboxMessage | None:
     subject, body = _template(uow, event, channel, locale)
@@ -353,11 +478,19 @@ def _enqueue(
     if exists is not None:
         return None
     message = OutboxMessage(
-        tenant_id=uow.actor.tenant_id, event=event, channel=channel if channel != Channel.PHONE else Channel.SMS,
-        recipient_user_id=user_id, recipient_customer_id=customer_id, address=address or "", locale=locale,
-        subject=render(subject, fields, locale) if subject else None, body=render(body, fields, locale),
+        tenant_id=uow.actor.tenant_id,
+        event=event,
+        channel=channel if channel != Channel.PHONE else Channel.SMS,
+        recipient_user_id=user_id,
+        recipient_customer_id=customer_id,
+        address=address or "",
+        locale=locale,
+        subject=render(subject, fields, locale) if subject else None,
+        body=render(body, fields, locale),
         order_id=order_id,
-        dedupe_key=key, status="pending" if address else "suppressed", not_before=not_before,
+        dedupe_key=key,
+        status="pending" if address else "suppressed",
+        not_before=not_before,
         created_at=uow.now(),
     )
     uow.session.add(message)
@@ -381,7 +514,10 @@ def post_message(uow: UnitOfWork, order_id: int, body: str) -> Message:
             uow.session.add(thread)
             uow.flush()
         message = Message(
-            tenant_id=actor.tenant_id, thread_id=thread.id, body=body, created_at=uow.now(),
+            tenant_id=actor.tenant_id,
+            thread_id=thread.id,
+            body=body,
+            created_at=uow.now(),
             author_user_id=None if actor.is_customer else actor.user_id,
             author_customer_id=actor.customer_id if actor.is_customer else None,
         )
@@ -404,10 +540,17 @@ def list_messages(uow: UnitOfWork, order_id: int) -> list[dict[str, Any]]:
     """The order's message thread, oldest first."""
     with uow:
         uow.actor.require("comms.read")
-        rows = uow.session.execute(text(
-            "SELECT m.id, m.body, m.created_at, m.author_user_id, m.author_customer_id FROM messages m"
-            " JOIN message_threads t ON t.id = m.thread_id WHERE t.order_id = :o ORDER BY m.created_at, m.id"),
-            {"o": order_id}).mappings().all()
+        rows = (
+            uow.session.execute(
+                text(
+                    "SELECT m.id, m.body, m.created_at, m.author_user_id, m.author_customer_id FROM messages m"
+                    " JOIN message_threads t ON t.id = m.thread_id WHERE t.order_id = :o ORDER BY m.created_at, m.id"
+                ),
+                {"o": order_id},
+            )
+            .mappings()
+            .all()
+        )
         return [dict(r) for r in rows]
 
 
@@ -420,8 +563,11 @@ def _fields_of(text_: str) -> set[str]:
     try:
         return {name for _, name, _, _ in string.Formatter().parse(text_) if name is not None}
     except ValueError:
-        raise ValidationError("The text has an unmatched {open} or {close}; write {open}{open} or {close}{close} for a "
-                              "literal brace.", open="{", close="}") from None
+        raise ValidationError(
+            "The text has an unmatched {open} or {close}; write {open}{open} or {close}{close} for a literal brace.",
+            open="{",
+            close="}",
+        ) from None
 
 
 def template_fields(event: str) -> list[str]:
@@ -430,8 +576,9 @@ def template_fields(event: str) -> list[str]:
     return sorted(_fields_of(subject) | _fields_of(body))
 
 
-def save_template(uow: UnitOfWork, event: str, channel: str, locale: str, subject: str | None,
-                  body: str) -> NotificationTemplate:
+def save_template(
+    uow: UnitOfWork, event: str, channel: str, locale: str, subject: str | None, body: str
+) -> NotificationTemplate:
     """The company's own text for one event, channel and locale (replacing the built-in one there); every
     ``{field}`` must be one the event provides. Audited."""
     with uow:
@@ -453,20 +600,31 @@ def save_template(uow: UnitOfWork, event: str, channel: str, locale: str, subjec
         unknown = sorted(used - allowed)
         if unknown:
             offered = ", ".join("{" + f + "}" for f in sorted(allowed))
-            raise ValidationError("This message cannot use {field}; it can use {allowed}.",
-                                  field="{" + unknown[0] + "}", allowed=offered)
-        template = uow.session.execute(select(NotificationTemplate).where(
-            NotificationTemplate.event == event, NotificationTemplate.channel == channel,
-            NotificationTemplate.locale == locale).with_for_update()).scalar_one_or_none()
+            raise ValidationError(
+                "This message cannot use {field}; it can use {allowed}.", field="{" + unknown[0] + "}", allowed=offered
+            )
+        template = uow.session.execute(
+            select(NotificationTemplate)
+            .where(
+                NotificationTemplate.event == event,
+                NotificationTemplate.channel == channel,
+                NotificationTemplate.locale == locale,
+            )
+            .with_for_update()
+        ).scalar_one_or_none()
         before = None if template is None else {"subject": template.subject, "body": template.body}
         if template is None:
-            template = NotificationTemplate(tenant_id=uow.actor.tenant_id, event=event, channel=channel,
-                                            locale=locale)
+            template = NotificationTemplate(tenant_id=uow.actor.tenant_id, event=event, channel=channel, locale=locale)
             uow.session.add(template)
         template.subject, template.body, template.merge_fields = subject, body, sorted(used)
         uow.session.flush()
-        uow.audit("template.saved", "notification_templates", template.id, before=before,
-                  after={"event": event, "channel": channel, "locale": locale, "subject": subject, "body": body})
+        uow.audit(
+            "template.saved",
+            "notification_templates",
+            template.id,
+            before=before,
+            after={"event": event, "channel": channel, "locale": locale, "subject": subject, "body": body},
+        )
         uow.commit()
         return template
 
@@ -490,13 +648,18 @@ def configure_channel(uow: UnitOfWork, channel: str, apprise_url: str, *, is_act
 
         if not apprise.Apprise().add(AppriseSender(url).url_for("+15550000000")):
             raise ValidationError("Apprise does not understand that URL; see its list of services for the form.")
-        row = uow.session.execute(select(NotificationChannel).where(NotificationChannel.channel == channel)
-                                  .with_for_update()).scalar_one_or_none()
+        row = uow.session.execute(
+            select(NotificationChannel).where(NotificationChannel.channel == channel).with_for_update()
+        ).scalar_one_or_none()
         if row is None:
             row = NotificationChannel(tenant_id=uow.actor.tenant_id, channel=channel)
             uow.session.add(row)
         row.apprise_url, row.is_active = url, bool(is_active)
         uow.session.flush()
-        uow.audit("channel.configured", "notification_channels", row.id,
-                  after={"channel": channel, "provider": url.split("://", 1)[0], "is_active": row.is_active})
+        uow.audit(
+            "channel.configured",
+            "notification_channels",
+            row.id,
+            after={"channel": channel, "provider": url.split("://", 1)[0], "is_active": row.is_active},
+        )
         uow.commit()

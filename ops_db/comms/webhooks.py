@@ -68,16 +68,25 @@ def retry_webhooks(uow: UnitOfWork, delivery_ids: Sequence[int]) -> int:
         return count
 
 
-def enqueue_order_event(uow: UnitOfWork, order_id: int, order_number: str, event: str,
-                        details: dict[str, Any]) -> None:
+def enqueue_order_event(uow: UnitOfWork, order_id: int, order_number: str, event: str, details: dict[str, Any]) -> None:
     """Queue one order event for every active endpoint (inside the caller's transaction)."""
     endpoints = uow.session.execute(select(WebhookEndpoint.id).where(WebhookEndpoint.is_active)).scalars().all()
     for endpoint_id in endpoints:
         event_id = f"evt_{uuid.uuid4().hex}"
-        uow.session.add(WebhookDelivery(
-            tenant_id=uow.actor.tenant_id, endpoint_id=endpoint_id, event_id=event_id, event=f"order.{event}",
-            payload={"id": event_id, "type": f"order.{event}", "created": uow.now().isoformat(),
-                     "data": {"order_id": order_id, "order_number": order_number, **details}}))
+        uow.session.add(
+            WebhookDelivery(
+                tenant_id=uow.actor.tenant_id,
+                endpoint_id=endpoint_id,
+                event_id=event_id,
+                event=f"order.{event}",
+                payload={
+                    "id": event_id,
+                    "type": f"order.{event}",
+                    "created": uow.now().isoformat(),
+                    "data": {"order_id": order_id, "order_number": order_number, **details},
+                },
+            )
+        )
 
 
 @dataclass
@@ -103,27 +112,51 @@ class _Claimed:
 
 def _claim(engine: Engine, tenant_id: int, now: datetime | None) -> list[_Claimed]:
     with UnitOfWork(engine, Actor.system(tenant_id, "webhook delivery")) as uow:
-        rows = uow.session.execute(text(
-            """UPDATE webhook_deliveries d SET status = 'sending', attempts = attempts + 1,
+        rows = uow.session.execute(
+            text(
+                """UPDATE webhook_deliveries d SET status = 'sending', attempts = attempts + 1,
                       not_before = coalesce(CAST(:now AS timestamptz), now()) + :lease
                FROM webhook_endpoints e
                WHERE e.id = d.endpoint_id AND d.id IN (
                    SELECT id FROM webhook_deliveries WHERE status IN ('pending', 'failed', 'sending')
                      AND not_before <= coalesce(CAST(:now AS timestamptz), now())
                    ORDER BY not_before, id LIMIT :n FOR UPDATE SKIP LOCKED)
-               RETURNING d.id, d.tenant_id, e.url, e.secret, d.event_id, d.payload, d.attempts"""),
-            {"now": now, "lease": LEASE, "n": BATCH}).all()
+               RETURNING d.id, d.tenant_id, e.url, e.secret, d.event_id, d.payload, d.attempts"""
+            ),
+            {"now": now, "lease": LEASE, "n": BATCH},
+        ).all()
         uow.commit()
-    return sorted((_Claimed(int(r.id), int(r.tenant_id), str(r.url), str(r.secret), str(r.event_id),
-                            dict(r.payload), int(r.attempts)) for r in rows), key=lambda c: c.id)
+    return sorted(
+        (
+            _Claimed(
+                int(r.id),
+                int(r.tenant_id),
+                str(r.url),
+                str(r.secret),
+                str(r.event_id),
+                dict(r.payload),
+                int(r.attempts),
+            )
+            for r in rows
+        ),
+        key=lambda c: c.id,
+    )
 
 
 def _post(item: _Claimed) -> str | None:
     """POST the event; None when the receiver answered 2xx, else why not."""
     body = json.dumps(item.payload, separators=(",", ":"), ensure_ascii=False).encode()
-    request = urllib.request.Request(item.url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": "RepairOps-Webhooks/1",
-        "X-RepairOps-Event-Id": item.event_id, "X-RepairOps-Signature": sign(item.secret, body)})
+    request = urllib.request.Request(
+        item.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "RepairOps-Webhooks/1",
+            "X-RepairOps-Event-Id": item.event_id,
+            "X-RepairOps-Signature": sign(item.secret, body),
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as reply:  # http(s) only: CHECK on url
             return None if 200 <= reply.status < 300 else f"HTTP {reply.status}"
@@ -136,11 +169,15 @@ def _post(item: _Claimed) -> str | None:
 def _mark(engine: Engine, item: _Claimed, error: str | None, now: datetime) -> str:
     status, next_try = after_attempt(item.attempts, error, now)
     with UnitOfWork(engine, Actor.system(item.tenant_id, "webhook delivery")) as uow:
-        uow.session.execute(text(
-            "UPDATE webhook_deliveries SET status = :s, last_error = :e, "
-            "delivered_at = CAST(:at AS timestamptz), not_before = coalesce(CAST(:next AS timestamptz), not_before) "
-            "WHERE id = :id"),
-            {"s": status, "e": error, "at": now if status == "sent" else None, "next": next_try, "id": item.id})
+        uow.session.execute(
+            text(
+                "UPDATE webhook_deliveries SET status = :s, last_error = :e, "
+                "delivered_at = CAST(:at AS timestamptz), not_before = coalesce(CAST(:next AS"
+                " timestamptz), not_before) "
+                "WHERE id = :id"
+            ),
+            {"s": status, "e": error, "at": now if status == "sent" else None, "next": next_try, "id": item.id},
+        )
         uow.commit()
     return status
 
@@ -148,8 +185,12 @@ def _mark(engine: Engine, item: _Claimed, error: str | None, now: datetime) -> s
 def webhooks_due(admin_engine: Engine) -> int:
     """Webhook deliveries due now, across companies (``admin_engine`` must bypass RLS)."""
     with admin_engine.connect() as conn:
-        found = conn.execute(text("SELECT count(*) FROM webhook_deliveries WHERE status IN "
-                                  "('pending', 'failed', 'sending') AND not_before <= now()")).scalar()
+        found = conn.execute(
+            text(
+                "SELECT count(*) FROM webhook_deliveries WHERE status IN "
+                "('pending', 'failed', 'sending') AND not_before <= now()"
+            )
+        ).scalar()
     return int(found or 0)
 
 

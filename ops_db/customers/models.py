@@ -91,8 +91,13 @@ class Customer(IdMixin, TenantMixin, TimestampMixin, Base):
         CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
         # One customer per normalised email within a company (migration 0013): the database, not a lookup that
         # two parallel requests both pass, keeps a second one out.
-        Index("uq_customers_tenant_email", "tenant_id", func.lower(func.btrim(text("email"))), unique=True,
-              postgresql_where=text("email IS NOT NULL")),
+        Index(
+            "uq_customers_tenant_email",
+            "tenant_id",
+            func.lower(func.btrim(text("email"))),
+            unique=True,
+            postgresql_where=text("email IS NOT NULL"),
+        ),
     )
 
 

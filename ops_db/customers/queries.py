@@ -10,9 +10,14 @@ from ops_db.kit.uow import UnitOfWork
 def my_devices(uow: UnitOfWork) -> Rows:
     """The signed-in customer's registered devices with their latest warranty end, by model."""
     uow.actor.require("customers.read")
-    return fetch_rows(uow, (
-        "SELECT m.name AS model, e.serial_number, e.purchase_date,"
-        " (SELECT max(w.ends_on) FROM warranties w WHERE w.equipment_id = e.id) AS warranty_until"
-        " FROM equipment e JOIN equipment_models m ON m.id = e.model_id WHERE e.customer_id = :c"
-        " ORDER BY m.name"), {"c": uow.actor.customer_id}, ("model", "serial_number", "purchase_date",
-                                                             "warranty_until"))
+    return fetch_rows(
+        uow,
+        (
+            "SELECT m.name AS model, e.serial_number, e.purchase_date,"
+            " (SELECT max(w.ends_on) FROM warranties w WHERE w.equipment_id = e.id) AS warranty_until"
+            " FROM equipment e JOIN equipment_models m ON m.id = e.model_id WHERE e.customer_id = :c"
+            " ORDER BY m.name"
+        ),
+        {"c": uow.actor.customer_id},
+        ("model", "serial_number", "purchase_date", "warranty_until"),
+    )

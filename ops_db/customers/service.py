@@ -47,10 +47,12 @@ def find_or_create(uow: UnitOfWork, data: CustomerIn) -> tuple[Customer, bool]:
     existing = _existing(uow, email, phone)
     if existing is not None:
         return existing, False
-    threshold = None if data.approval_threshold is None else bounds.money(data.approval_threshold,
-                                                                          N_("approval threshold"))
-    customer = Customer(tenant_id=uow.actor.tenant_id, kind=data.kind, name=name, email=email, phone=phone,
-                        approval_threshold=threshold)
+    threshold = (
+        None if data.approval_threshold is None else bounds.money(data.approval_threshold, N_("approval threshold"))
+    )
+    customer = Customer(
+        tenant_id=uow.actor.tenant_id, kind=data.kind, name=name, email=email, phone=phone, approval_threshold=threshold
+    )
     if not _inserted(uow, customer):
         # Someone created this customer between the look above and this insert (ten parallel requests with one
         # email): the database let exactly one in, and that one is the customer.
@@ -58,14 +60,26 @@ def find_or_create(uow: UnitOfWork, data: CustomerIn) -> tuple[Customer, bool]:
         if winner is None:  # theirs is not visible to this actor
             raise Conflict(EMAIL_TAKEN, email=Verbatim(email or ""))
         return winner, False
-    uow.session.add(CustomerPreference(tenant_id=uow.actor.tenant_id, customer_id=customer.id,
-                                       channel=data.channel or ("email" if email else "sms"),
-                                       language=data.language or "en"))
+    uow.session.add(
+        CustomerPreference(
+            tenant_id=uow.actor.tenant_id,
+            customer_id=customer.id,
+            channel=data.channel or ("email" if email else "sms"),
+            language=data.language or "en",
+        )
+    )
     if data.address_line1 and data.city:
         _check_coordinates(data.latitude, data.longitude)
-        uow.session.add(CustomerSite(tenant_id=uow.actor.tenant_id, customer_id=customer.id,
-                                     address_line1=data.address_line1.strip()[:200], city=data.city.strip()[:100],
-                                     latitude=data.latitude, longitude=data.longitude))
+        uow.session.add(
+            CustomerSite(
+                tenant_id=uow.actor.tenant_id,
+                customer_id=customer.id,
+                address_line1=data.address_line1.strip()[:200],
+                city=data.city.strip()[:100],
+                latitude=data.latitude,
+                longitude=data.longitude,
+            )
+        )
     uow.audit("customer.create", "customers", customer.id, after={"name": name, "email": email, "phone": phone})
     return customer, True
 
@@ -121,8 +135,9 @@ def get_customer(uow: UnitOfWork, customer_id: int) -> CustomerRow:
         return customer_dict(customer)
 
 
-def list_customers(uow: UnitOfWork, *, q: str | None = None, limit: int = 50, offset: int = 0
-                   ) -> tuple[list[CustomerRow], int]:
+def list_customers(
+    uow: UnitOfWork, *, q: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[CustomerRow], int]:
     """A page of customers matching a search on name, email or phone, and the total count."""
     limit, offset = bounds.page(limit, offset)
     with uow:
@@ -138,8 +153,16 @@ def list_customers(uow: UnitOfWork, *, q: str | None = None, limit: int = 50, of
 
 def customer_dict(c: Customer) -> CustomerRow:
     """The public fields of a customer."""
-    return {"id": c.id, "kind": c.kind, "name": c.name, "email": c.email, "phone": c.phone,
-            "segment": c.segment, "tier_id": c.tier_id, "approval_threshold": c.approval_threshold}
+    return {
+        "id": c.id,
+        "kind": c.kind,
+        "name": c.name,
+        "email": c.email,
+        "phone": c.phone,
+        "segment": c.segment,
+        "tier_id": c.tier_id,
+        "approval_threshold": c.approval_threshold,
+    }
 
 
 CONTACT_CHANNELS = ("email", "sms", "whatsapp")
@@ -156,8 +179,15 @@ def preferences(uow: UnitOfWork, customer_id: int) -> CustomerPreference | None:
         return preference
 
 
-def set_preferences(uow: UnitOfWork, customer_id: int, *, channel: str, language: str,
-                    quiet_from: time | None = None, quiet_until: time | None = None) -> CustomerPreference:
+def set_preferences(
+    uow: UnitOfWork,
+    customer_id: int,
+    *,
+    channel: str,
+    language: str,
+    quiet_from: time | None = None,
+    quiet_until: time | None = None,
+) -> CustomerPreference:
     """How a customer wants to hear from the shop: channel, language (en, ru, pt_BR, zh_CN) and quiet hours
     (both or neither). Staff with ``customers.write`` set it, and a customer sets their own. Audited."""
     from ops_db.i18n import check_locale
@@ -180,8 +210,11 @@ def set_preferences(uow: UnitOfWork, customer_id: int, *, channel: str, language
             uow.session.add(preference)
         preference.channel, preference.language = channel, language  # type: ignore[assignment]
         preference.quiet_hours_start, preference.quiet_hours_end = quiet_from, quiet_until
-        uow.audit("customer.preferences", "customer_preferences", customer_id,
-                  after={"channel": channel, "language": language, "quiet_from": quiet_from,
-                         "quiet_until": quiet_until})
+        uow.audit(
+            "customer.preferences",
+            "customer_preferences",
+            customer_id,
+            after={"channel": channel, "language": language, "quiet_from": quiet_from, "quiet_until": quiet_until},
+        )
         uow.commit()
         return preference

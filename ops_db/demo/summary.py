@@ -6,8 +6,21 @@ from sqlalchemy import text
 
 from ops_db.kit.db import admin_engine
 
-SUMMARY_TABLES = ("tenants", "customers", "equipment", "technicians", "service_orders", "order_events",
-                  "order_lines", "bookings", "invoices", "payments", "refunds", "warranties", "stock_movements")
+SUMMARY_TABLES = (
+    "tenants",
+    "customers",
+    "equipment",
+    "technicians",
+    "service_orders",
+    "order_events",
+    "order_lines",
+    "bookings",
+    "invoices",
+    "payments",
+    "refunds",
+    "warranties",
+    "stock_movements",
+)
 
 
 def counts(url: str) -> dict[str, int]:

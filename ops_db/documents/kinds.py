@@ -34,9 +34,14 @@ from ops_db.warranty.models import Warranty
 from ops_db.workforce.models import Booking, Technician
 
 KIND_TITLES = {
-    "intake_receipt": N_("Intake receipt"), "estimate": N_("Estimate"), "work_order": N_("Work order"),
-    "release_act": N_("Release certificate"), "invoice": N_("Invoice"), "refund_note": N_("Refund note"),
-    "warranty_certificate": N_("Warranty certificate"), "purchase_order": N_("Purchase order"),
+    "intake_receipt": N_("Intake receipt"),
+    "estimate": N_("Estimate"),
+    "work_order": N_("Work order"),
+    "release_act": N_("Release certificate"),
+    "invoice": N_("Invoice"),
+    "refund_note": N_("Refund note"),
+    "warranty_certificate": N_("Warranty certificate"),
+    "purchase_order": N_("Purchase order"),
 }
 
 
@@ -88,8 +93,15 @@ def _customer_block(w: Writer, customer: Customer | None) -> Block:
     t = w.t
     if customer is None:
         return Block(t("Customer"), [])
-    return Block(t("Customer"), [(t("Name"), customer.name), (t("Phone"), customer.phone or ""),
-                                 (t("Email"), customer.email or ""), (t("Tax number"), customer.tax_number or "")])
+    return Block(
+        t("Customer"),
+        [
+            (t("Name"), customer.name),
+            (t("Phone"), customer.phone or ""),
+            (t("Email"), customer.email or ""),
+            (t("Tax number"), customer.tax_number or ""),
+        ],
+    )
 
 
 def _device(uow: UnitOfWork, equipment_id: int | None) -> tuple[str, str]:
@@ -108,26 +120,51 @@ def _device(uow: UnitOfWork, equipment_id: int | None) -> tuple[str, str]:
 def _order_lines_grid(w: Writer, lines: list[OrderLine], *, with_prices: bool = True) -> Grid:
     t = w.t
     if not with_prices:
-        return Grid(t("Work and parts"), [t("Kind"), t("Description"), t("Quantity")],
-                    [[w.value(line.kind), line.description, w.number(line.quantity)] for line in lines],
-                    [False, False, True])
+        return Grid(
+            t("Work and parts"),
+            [t("Kind"), t("Description"), t("Quantity")],
+            [[w.value(line.kind), line.description, w.number(line.quantity)] for line in lines],
+            [False, False, True],
+        )
     rows = []
     for line in lines:
         net, tax = line_amounts(line)
-        rows.append([line.description, w.number(line.quantity), w.money(line.unit_price),
-                     f"{w.number(line.tax_rate_pct)} %", w.money(net + tax)])
-    return Grid(t("Work and parts"), [t("Description"), t("Quantity"), t("Unit price"), t("Tax"), t("Amount")],
-                rows, [False, True, True, True, True])
+        rows.append(
+            [
+                line.description,
+                w.number(line.quantity),
+                w.money(line.unit_price),
+                f"{w.number(line.tax_rate_pct)} %",
+                w.money(net + tax),
+            ]
+        )
+    return Grid(
+        t("Work and parts"),
+        [t("Description"), t("Quantity"), t("Unit price"), t("Tax"), t("Amount")],
+        rows,
+        [False, True, True, True, True],
+    )
 
 
 def _lines(uow: UnitOfWork, order_id: int) -> list[OrderLine]:
-    return list(uow.session.execute(select(OrderLine).where(OrderLine.order_id == order_id)
-                                    .order_by(OrderLine.line_no)).scalars())
+    return list(
+        uow.session.execute(
+            select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)
+        ).scalars()
+    )
 
 
 def _technicians(uow: UnitOfWork, order: ServiceOrder) -> str:
-    names = uow.session.execute(select(Technician.name).join(Booking, Booking.technician_id == Technician.id)
-                                .where(Booking.order_id == order.id).distinct()).scalars().all()
+    names = (
+        uow.session.execute(
+            select(Technician.name)
+            .join(Booking, Booking.technician_id == Technician.id)
+            .where(Booking.order_id == order.id)
+            .distinct()
+        )
+        .scalars()
+        .all()
+    )
     if not names and order.assigned_technician_id:
         tech = uow.session.get(Technician, order.assigned_technician_id)
         names = [tech.name] if tech else []
@@ -146,11 +183,11 @@ class Context:
 
     def document(self, kind: str, number: str, fields: list[tuple[str, str]], **parts: Any) -> Document:
         title = f"{self.writer.t(KIND_TITLES[kind])} {number}"
-        return Document(kind, number, title, self.locale, self.brand, fields, company_slug=self.tenant.slug,
-                        **parts)
+        return Document(kind, number, title, self.locale, self.brand, fields, company_slug=self.tenant.slug, **parts)
 
 
 # ------------------------------------------------------------------------------------------ order documents
+
 
 def _order(ctx: Context, order_id: int) -> tuple[ServiceOrder, Customer | None]:
     ctx.uow.actor.require("orders.read")
@@ -170,15 +207,27 @@ def intake_receipt(ctx: Context, order_id: int) -> Document:
     """Handed over the counter: the tracking code, what was left with us and why."""
     order, customer = _order(ctx, order_id)
     w, t = ctx.writer, ctx.writer.t
-    return ctx.document("intake_receipt", order.order_number, [
-        (t("Order number"), order.order_number), (t("Tracking code"), order.tracking_code),
-        (t("Received"), w.moment(order.received_at)), (t("Priority"), w.value(order.priority)),
-        (t("Promised by"), w.day(order.promised_at))],
+    return ctx.document(
+        "intake_receipt",
+        order.order_number,
+        [
+            (t("Order number"), order.order_number),
+            (t("Tracking code"), order.tracking_code),
+            (t("Received"), w.moment(order.received_at)),
+            (t("Priority"), w.value(order.priority)),
+            (t("Promised by"), w.day(order.promised_at)),
+        ],
         blocks=[_customer_block(w, customer), _device_block(ctx, order)],
-        notes=[t("Keep this receipt: the order number and tracking code let you follow the repair online and "
-                 "are asked for when you collect the device. We contact you with an estimate before any work "
-                 "that needs your approval. Please back up your data; we are not responsible for data loss.")],
-        signatures=[t("Customer signature"), t("Received by")], recipient=_to(customer, order.id))
+        notes=[
+            t(
+                "Keep this receipt: the order number and tracking code let you follow the repair online and "
+                "are asked for when you collect the device. We contact you with an estimate before any work "
+                "that needs your approval. Please back up your data; we are not responsible for data loss."
+            )
+        ],
+        signatures=[t("Customer signature"), t("Received by")],
+        recipient=_to(customer, order.id),
+    )
 
 
 def estimate(ctx: Context, order_id: int) -> Document:
@@ -187,29 +236,51 @@ def estimate(ctx: Context, order_id: int) -> Document:
     w, t = ctx.writer, ctx.writer.t
     totals = order_totals(ctx.uow, order.id)
     amount = order.estimate_amount if order.estimate_amount is not None else totals["total"]
-    return ctx.document("estimate", order.order_number, [
-        (t("Order number"), order.order_number), (t("Date"), w.day(order.estimate_sent_at or ctx.uow.now())),
-        (t("Status"), w.value(order.estimate_status))],
+    return ctx.document(
+        "estimate",
+        order.order_number,
+        [
+            (t("Order number"), order.order_number),
+            (t("Date"), w.day(order.estimate_sent_at or ctx.uow.now())),
+            (t("Status"), w.value(order.estimate_status)),
+        ],
         blocks=[_customer_block(w, customer), _device_block(ctx, order, diagnosis=True)],
         grids=[_order_lines_grid(w, _lines(ctx.uow, order.id))],
-        totals=[(t("Subtotal"), w.money(totals["subtotal"])), (t("Tax"), w.money(totals["tax"])),
-                (t("Estimated total"), w.money(amount))],
-        notes=[t("Approve or decline this estimate when tracking your order online, or tell the front desk. "
-                 "Work that needs approval starts once you approve.")],
-        signatures=[t("Customer approval")], recipient=_to(customer, order.id))
+        totals=[
+            (t("Subtotal"), w.money(totals["subtotal"])),
+            (t("Tax"), w.money(totals["tax"])),
+            (t("Estimated total"), w.money(amount)),
+        ],
+        notes=[
+            t(
+                "Approve or decline this estimate when tracking your order online, or tell the front desk. "
+                "Work that needs approval starts once you approve."
+            )
+        ],
+        signatures=[t("Customer approval")],
+        recipient=_to(customer, order.id),
+    )
 
 
 def work_order(ctx: Context, order_id: int) -> Document:
     """What the technician does: device, problem, diagnosis, the work and parts (no prices)."""
     order, customer = _order(ctx, order_id)
     w, t = ctx.writer, ctx.writer.t
-    return ctx.document("work_order", order.order_number, [
-        (t("Order number"), order.order_number), (t("Stage"), w.value(order.stage)),
-        (t("Priority"), w.value(order.priority)), (t("Received"), w.moment(order.received_at)),
-        (t("Technician"), _technicians(ctx.uow, order))],
+    return ctx.document(
+        "work_order",
+        order.order_number,
+        [
+            (t("Order number"), order.order_number),
+            (t("Stage"), w.value(order.stage)),
+            (t("Priority"), w.value(order.priority)),
+            (t("Received"), w.moment(order.received_at)),
+            (t("Technician"), _technicians(ctx.uow, order)),
+        ],
         blocks=[_customer_block(w, customer), _device_block(ctx, order, diagnosis=True)],
         grids=[_order_lines_grid(w, _lines(ctx.uow, order.id), with_prices=False)],
-        signatures=[t("Technician"), t("Quality check")], recipient=_to(customer, order.id))
+        signatures=[t("Technician"), t("Quality check")],
+        recipient=_to(customer, order.id),
+    )
 
 
 def release_act(ctx: Context, order_id: int) -> Document:
@@ -218,20 +289,40 @@ def release_act(ctx: Context, order_id: int) -> Document:
     w, t = ctx.writer, ctx.writer.t
     lines = _lines(ctx.uow, order.id)
     months = max((line.warranty_months for line in lines), default=0)
-    signoffs = ctx.uow.session.execute(select(OrderSignoff).where(OrderSignoff.order_id == order.id)
-                                       .order_by(OrderSignoff.signed_at)).scalars().all()
-    return ctx.document("release_act", order.order_number, [
-        (t("Order number"), order.order_number), (t("Released"), w.moment(order.closed_at or ctx.uow.now())),
-        (t("Repair warranty"), t("{months} months").format(months=months) if months else t("none"))],
-        blocks=[_customer_block(w, customer), _device_block(ctx, order, diagnosis=True),
-                Block(t("Sign-offs"), [(s.signed_by_name, w.moment(s.signed_at)) for s in signoffs])],
+    signoffs = (
+        ctx.uow.session.execute(
+            select(OrderSignoff).where(OrderSignoff.order_id == order.id).order_by(OrderSignoff.signed_at)
+        )
+        .scalars()
+        .all()
+    )
+    return ctx.document(
+        "release_act",
+        order.order_number,
+        [
+            (t("Order number"), order.order_number),
+            (t("Released"), w.moment(order.closed_at or ctx.uow.now())),
+            (t("Repair warranty"), t("{months} months").format(months=months) if months else t("none")),
+        ],
+        blocks=[
+            _customer_block(w, customer),
+            _device_block(ctx, order, diagnosis=True),
+            Block(t("Sign-offs"), [(s.signed_by_name, w.moment(s.signed_at)) for s in signoffs]),
+        ],
         grids=[_order_lines_grid(w, lines, with_prices=False)],
-        notes=[t("The customer received the device in working order, checked it and has no complaints about "
-                 "its appearance or completeness.")],
-        signatures=[t("Customer signature"), t("Issued by")], recipient=_to(customer, order.id))
+        notes=[
+            t(
+                "The customer received the device in working order, checked it and has no complaints about "
+                "its appearance or completeness."
+            )
+        ],
+        signatures=[t("Customer signature"), t("Issued by")],
+        recipient=_to(customer, order.id),
+    )
 
 
 # ------------------------------------------------------------------------------------------------ billing
+
 
 def _invoice(ctx: Context, invoice_id: int) -> Invoice:
     ctx.uow.actor.require("billing.read")
@@ -245,8 +336,13 @@ def invoice(ctx: Context, invoice_id: int) -> Document:
     w, t = ctx.writer, ctx.writer.t
     w.currency = inv.currency
     order = ctx.uow.session.get(ServiceOrder, inv.order_id) if inv.order_id else None
-    lines = ctx.uow.session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)
-                                    .order_by(InvoiceLine.line_no)).scalars().all()
+    lines = (
+        ctx.uow.session.execute(
+            select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.line_no)
+        )
+        .scalars()
+        .all()
+    )
     by_rate: dict[Decimal, list[Decimal]] = {}
     for line in lines:
         net_tax = by_rate.setdefault(line.tax_rate_pct, [Decimal(0), Decimal(0)])
@@ -255,21 +351,50 @@ def invoice(ctx: Context, invoice_id: int) -> Document:
     owed = balance(ctx.uow, inv)
     seller = [(t("Seller"), ctx.brand.legal_name or ctx.brand.name), (t("Tax number"), ctx.brand.tax_number or "")]
     customer = ctx.uow.session.get(Customer, inv.customer_id)
-    return ctx.document("invoice", inv.invoice_number, [
-        (t("Invoice number"), inv.invoice_number), (t("Issued"), w.day(inv.issued_at)),
-        (t("Due"), w.day(inv.due_on)), (t("Order number"), order.order_number if order else ""),
-        (t("Status"), w.value(inv.status))],
-        blocks=[Block(t("Seller"), seller), _customer_block(w, customer)], recipient=_to(customer, inv.order_id),
-        grids=[Grid(t("Lines"), [t("Description"), t("Quantity"), t("Unit price"), t("Net"), t("Tax"), t("Amount")],
-                    [[line.description, w.number(line.quantity), w.money(line.unit_price), w.money(line.net_amount),
-                      w.money(line.tax_amount), w.money(line.total_amount)] for line in lines],
-                    [False, True, True, True, True, True]),
-               Grid(t("Tax breakdown"), [t("Rate"), t("Net"), t("Tax")],
-                    [[f"{w.number(rate)} %", w.money(net), w.money(tax)]
-                     for rate, (net, tax) in sorted(by_rate.items())], [True, True, True])],
-        totals=[(t("Subtotal"), w.money(inv.subtotal)), (t("Tax"), w.money(inv.tax_total)),
-                (t("Total"), w.money(inv.total)), (t("Paid"), w.money(owed["paid"])),
-                (t("Amount due"), w.money(owed["due"]))])
+    return ctx.document(
+        "invoice",
+        inv.invoice_number,
+        [
+            (t("Invoice number"), inv.invoice_number),
+            (t("Issued"), w.day(inv.issued_at)),
+            (t("Due"), w.day(inv.due_on)),
+            (t("Order number"), order.order_number if order else ""),
+            (t("Status"), w.value(inv.status)),
+        ],
+        blocks=[Block(t("Seller"), seller), _customer_block(w, customer)],
+        recipient=_to(customer, inv.order_id),
+        grids=[
+            Grid(
+                t("Lines"),
+                [t("Description"), t("Quantity"), t("Unit price"), t("Net"), t("Tax"), t("Amount")],
+                [
+                    [
+                        line.description,
+                        w.number(line.quantity),
+                        w.money(line.unit_price),
+                        w.money(line.net_amount),
+                        w.money(line.tax_amount),
+                        w.money(line.total_amount),
+                    ]
+                    for line in lines
+                ],
+                [False, True, True, True, True, True],
+            ),
+            Grid(
+                t("Tax breakdown"),
+                [t("Rate"), t("Net"), t("Tax")],
+                [[f"{w.number(rate)} %", w.money(net), w.money(tax)] for rate, (net, tax) in sorted(by_rate.items())],
+                [True, True, True],
+            ),
+        ],
+        totals=[
+            (t("Subtotal"), w.money(inv.subtotal)),
+            (t("Tax"), w.money(inv.tax_total)),
+            (t("Total"), w.money(inv.total)),
+            (t("Paid"), w.money(owed["paid"])),
+            (t("Amount due"), w.money(owed["due"])),
+        ],
+    )
 
 
 def refund_note(ctx: Context, refund_id: int) -> Document:
@@ -284,16 +409,26 @@ def refund_note(ctx: Context, refund_id: int) -> Document:
     w.currency = inv.currency
     number = f"RF-{refund.id:06d}"
     customer = ctx.uow.session.get(Customer, payment.customer_id)
-    return ctx.document("refund_note", number, [
-        (t("Refund number"), number), (t("Refunded"), w.moment(refund.refunded_at)),
-        (t("Invoice number"), inv.invoice_number), (t("Payment method"), w.value(payment.method)),
-        (t("Payment received"), w.moment(payment.received_at)), (t("Reason"), refund.reason)],
-        blocks=[_customer_block(w, customer)], recipient=_to(customer, inv.order_id),
+    return ctx.document(
+        "refund_note",
+        number,
+        [
+            (t("Refund number"), number),
+            (t("Refunded"), w.moment(refund.refunded_at)),
+            (t("Invoice number"), inv.invoice_number),
+            (t("Payment method"), w.value(payment.method)),
+            (t("Payment received"), w.moment(payment.received_at)),
+            (t("Reason"), refund.reason),
+        ],
+        blocks=[_customer_block(w, customer)],
+        recipient=_to(customer, inv.order_id),
         totals=[(t("Payment"), w.money(payment.amount)), (t("Refunded amount"), w.money(refund.amount))],
-        signatures=[t("Customer signature"), t("Issued by")])
+        signatures=[t("Customer signature"), t("Issued by")],
+    )
 
 
 # ------------------------------------------------------------------------------------- warranty, purchasing
+
 
 def warranty_certificate(ctx: Context, warranty_id: int) -> Document:
     """What is covered, for which device, until when."""
@@ -307,17 +442,32 @@ def warranty_certificate(ctx: Context, warranty_id: int) -> Document:
     order = ctx.uow.session.get(ServiceOrder, warranty.order_id) if warranty.order_id else None
     number = f"W-{warranty.id:06d}"
     customer = ctx.uow.session.get(Customer, equipment.customer_id)
-    return ctx.document("warranty_certificate", number, [
-        (t("Certificate number"), number), (t("Kind"), w.value(warranty.kind)),
-        (t("Coverage"), w.value(warranty.coverage)), (t("Valid from"), w.day(warranty.starts_on)),
-        (t("Valid until"), w.day(warranty.ends_on)), (t("Provider"), warranty.provider or ctx.brand.name),
-        (t("Order number"), order.order_number if order else "")],
-        blocks=[_customer_block(w, customer),
-                Block(t("Device"), [(t("Device"), device), (t("Serial number"), serial)])],
+    return ctx.document(
+        "warranty_certificate",
+        number,
+        [
+            (t("Certificate number"), number),
+            (t("Kind"), w.value(warranty.kind)),
+            (t("Coverage"), w.value(warranty.coverage)),
+            (t("Valid from"), w.day(warranty.starts_on)),
+            (t("Valid until"), w.day(warranty.ends_on)),
+            (t("Provider"), warranty.provider or ctx.brand.name),
+            (t("Order number"), order.order_number if order else ""),
+        ],
+        blocks=[
+            _customer_block(w, customer),
+            Block(t("Device"), [(t("Device"), device), (t("Serial number"), serial)]),
+        ],
         recipient=_to(customer, warranty.order_id),
-        notes=[warranty.terms or t("The warranty covers defects of the work and parts listed, under normal use. "
-                                   "It does not cover damage from drops, liquid, or repairs by others.")],
-        signatures=[t("Issued by")])
+        notes=[
+            warranty.terms
+            or t(
+                "The warranty covers defects of the work and parts listed, under normal use. "
+                "It does not cover damage from drops, liquid, or repairs by others."
+            )
+        ],
+        signatures=[t("Issued by")],
+    )
 
 
 def purchase_order(ctx: Context, po_id: int) -> Document:
@@ -327,28 +477,63 @@ def purchase_order(ctx: Context, po_id: int) -> Document:
     w, t = ctx.writer, ctx.writer.t
     supplier = ctx.uow.session.get(Supplier, po.supplier_id)
     location = ctx.uow.session.get(StockLocation, po.deliver_to_location_id)
-    rows = ctx.uow.session.execute(select(PurchaseOrderLine, Part).join(Part, Part.id == PurchaseOrderLine.part_id)
-                                   .where(PurchaseOrderLine.purchase_order_id == po.id)
-                                   .order_by(PurchaseOrderLine.id)).all()
-    return ctx.document("purchase_order", po.po_number, [
-        (t("Purchase order number"), po.po_number), (t("Status"), w.value(po.status)),
-        (t("Ordered"), w.day(po.ordered_at)), (t("Expected"), w.day(po.expected_on)),
-        (t("Deliver to"), f"{location.code} · {location.name}" if location else "")],
-        blocks=[Block(t("Supplier"), [(t("Name"), supplier.name if supplier else ""),
-                                      (t("Email"), (supplier.email if supplier else None) or ""),
-                                      (t("Phone"), (supplier.phone if supplier else None) or "")])],
-        grids=[Grid(t("Lines"), [t("SKU"), t("Part"), t("Quantity"), t("Unit cost"), t("Amount")],
-                    [[part.sku, part.name, w.number(line.quantity), w.money(line.unit_cost),
-                      w.money(line.quantity * line.unit_cost)] for line, part in rows],
-                    [False, False, True, True, True])],
+    rows = ctx.uow.session.execute(
+        select(PurchaseOrderLine, Part)
+        .join(Part, Part.id == PurchaseOrderLine.part_id)
+        .where(PurchaseOrderLine.purchase_order_id == po.id)
+        .order_by(PurchaseOrderLine.id)
+    ).all()
+    return ctx.document(
+        "purchase_order",
+        po.po_number,
+        [
+            (t("Purchase order number"), po.po_number),
+            (t("Status"), w.value(po.status)),
+            (t("Ordered"), w.day(po.ordered_at)),
+            (t("Expected"), w.day(po.expected_on)),
+            (t("Deliver to"), f"{location.code} · {location.name}" if location else ""),
+        ],
+        blocks=[
+            Block(
+                t("Supplier"),
+                [
+                    (t("Name"), supplier.name if supplier else ""),
+                    (t("Email"), (supplier.email if supplier else None) or ""),
+                    (t("Phone"), (supplier.phone if supplier else None) or ""),
+                ],
+            )
+        ],
+        grids=[
+            Grid(
+                t("Lines"),
+                [t("SKU"), t("Part"), t("Quantity"), t("Unit cost"), t("Amount")],
+                [
+                    [
+                        part.sku,
+                        part.name,
+                        w.number(line.quantity),
+                        w.money(line.unit_cost),
+                        w.money(line.quantity * line.unit_cost),
+                    ]
+                    for line, part in rows
+                ],
+                [False, False, True, True, True],
+            )
+        ],
         totals=[(t("Total"), w.money(po.total))],
         notes=[po.notes] if po.notes else [],
         signatures=[t("Approved by")],
-        recipient=Recipient(supplier.name, supplier.email) if supplier else None)
+        recipient=Recipient(supplier.name, supplier.email) if supplier else None,
+    )
 
 
 BUILDERS: dict[str, Callable[[Context, int], Document]] = {
-    "intake_receipt": intake_receipt, "estimate": estimate, "work_order": work_order, "release_act": release_act,
-    "invoice": invoice, "refund_note": refund_note, "warranty_certificate": warranty_certificate,
+    "intake_receipt": intake_receipt,
+    "estimate": estimate,
+    "work_order": work_order,
+    "release_act": release_act,
+    "invoice": invoice,
+    "refund_note": refund_note,
+    "warranty_certificate": warranty_certificate,
     "purchase_order": purchase_order,
 }

@@ -88,8 +88,15 @@ def cell_text(value: Any) -> str:
 class BrandedPdf(FPDF):
     """An A4 page with the company's name in its colour, the document title, and numbered pages."""
 
-    def __init__(self, brand: Brand, title: str, *, landscape: bool = False,
-                 page_label: str = "page {page} of {pages}", t: Callable[[str], str] = str) -> None:
+    def __init__(
+        self,
+        brand: Brand,
+        title: str,
+        *,
+        landscape: bool = False,
+        page_label: str = "page {page} of {pages}",
+        t: Callable[[str], str] = str,
+    ) -> None:
         super().__init__(orientation="L" if landscape else "P", unit="mm", format="A4")
         self.brand, self.doc_title, self.page_label, self.t = brand, title, page_label, t
         self.add_font(FONT, "", FONT_DIR / "DejaVuSans.ttf")
@@ -125,8 +132,9 @@ class BrandedPdf(FPDF):
         self.cell(0, 8, self.brand.name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font(FONT, "", 8)
         self.set_text_color(90, 90, 90)
-        details = " · ".join(p for p in (self.brand.legal_name, self.brand.tax_number and
-                                          f"Tax no. {self.brand.tax_number}") if p)
+        details = " · ".join(
+            p for p in (self.brand.legal_name, self.brand.tax_number and f"Tax no. {self.brand.tax_number}") if p
+        )
         if details:
             self.cell(0, 4, details, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_draw_color(*rgb(self.brand.color))
@@ -176,8 +184,11 @@ class BrandedPdf(FPDF):
         columns = list(section.columns)[:max_columns]
         notes = [section.note] if section.note else []
         if len(section.columns) > max_columns:
-            notes.append(self.t("First {shown} of {total} columns; the CSV/XLSX export has all.").format(
-                shown=max_columns, total=len(section.columns)))
+            notes.append(
+                self.t("First {shown} of {total} columns; the CSV/XLSX export has all.").format(
+                    shown=max_columns, total=len(section.columns)
+                )
+            )
         if notes:
             self.paragraph(" ".join(notes), size=7.5)
         if not section.rows:
@@ -186,9 +197,14 @@ class BrandedPdf(FPDF):
         self.set_font(FONT, "", 7)
         first = list(section.rows[0])[: len(columns)]
         align = tuple("RIGHT" if _is_number(value) else "LEFT" for value in first)
-        with self.table(headings_style=heading_style(self.brand.color), line_height=4, text_align=align,
-                        cell_fill_mode=TableCellFillMode.ROWS, cell_fill_color=(245, 245, 245),
-                        borders_layout="HORIZONTAL_LINES") as table:
+        with self.table(
+            headings_style=heading_style(self.brand.color),
+            line_height=4,
+            text_align=align,
+            cell_fill_mode=TableCellFillMode.ROWS,
+            cell_fill_color=(245, 245, 245),
+            borders_layout="HORIZONTAL_LINES",
+        ) as table:
             header = table.row()
             for column in columns:
                 header.cell(str(column).replace("_", " "))
@@ -214,8 +230,9 @@ def heading_style(color: str) -> Any:
     return FontFace(family=FONT, emphasis="BOLD", color=(255, 255, 255), fill_color=rgb(color))
 
 
-def report_pdf(brand: Brand, title: str, subtitle: str, sections: Sequence[TableSection], *,
-               t: Callable[[str], str] = str) -> bytes:
+def report_pdf(
+    brand: Brand, title: str, subtitle: str, sections: Sequence[TableSection], *, t: Callable[[str], str] = str
+) -> bytes:
     """A landscape report: a subtitle line (what and when) and one table per section; ``t`` translates the
     report's own words (page numbers, notes), the caller gives title, subtitle and headings already translated."""
     pdf = BrandedPdf(brand, title, landscape=True, page_label=t("page {page} of {pages}"), t=t)

@@ -31,16 +31,19 @@ from ops_db.kit.uow import UnitOfWork
 from ops_db.settings import get_settings
 
 FORMATS = ("pdf", "docx", "xlsx")
-MEDIA_TYPES = {"pdf": "application/pdf",
-               "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def check_request(kind: str, record_id: int) -> None:
     """Refuse, in one sentence, a document kind that does not exist or a record id that cannot be one."""
     if kind not in BUILDERS:
-        raise ValidationError("There is no document called {kind}; choose one of {kinds}.", kind=repr(kind),
-                              kinds=", ".join(BUILDERS))
+        raise ValidationError(
+            "There is no document called {kind}; choose one of {kinds}.", kind=repr(kind), kinds=", ".join(BUILDERS)
+        )
     if isinstance(record_id, bool) or not isinstance(record_id, int) or record_id <= 0:
         raise ValidationError("The record id must be a positive whole number.")
 
@@ -65,6 +68,7 @@ def render(uow: UnitOfWork, kind: str, record_id: int, fmt: str = "pdf", locale:
 
 
 # ------------------------------------------------------------------------------------------------------ PDF
+
 
 def to_pdf(document: Document) -> bytes:
     """A4, the company's header, fields, blocks, tables, totals, notes and signature lines."""
@@ -104,9 +108,14 @@ def _pdf_grid(pdf: BrandedPdf, grid: Grid) -> None:
         return
     pdf.set_font(FONT, "", 8)
     align = tuple("RIGHT" if n else "LEFT" for n in (grid.numeric or [False] * len(grid.columns)))
-    with pdf.table(headings_style=heading_style(pdf.brand.color), line_height=4.5, text_align=align,
-                   cell_fill_mode=TableCellFillMode.ROWS, cell_fill_color=(245, 245, 245),
-                   borders_layout="HORIZONTAL_LINES") as table:
+    with pdf.table(
+        headings_style=heading_style(pdf.brand.color),
+        line_height=4.5,
+        text_align=align,
+        cell_fill_mode=TableCellFillMode.ROWS,
+        cell_fill_color=(245, 245, 245),
+        borders_layout="HORIZONTAL_LINES",
+    ) as table:
         header = table.row()
         for column in grid.columns:
             header.cell(column)
@@ -118,6 +127,7 @@ def _pdf_grid(pdf: BrandedPdf, grid: Grid) -> None:
 
 
 # ----------------------------------------------------------------------------------------------------- DOCX
+
 
 def company_template(slug: str, kind: str) -> Path | None:
     """The shop's own template for this kind, if it has put one in place."""
@@ -183,8 +193,11 @@ def to_docx(document: Document, template: Path | None = None) -> bytes:
         details.add_paragraph(f"\n{label}: ____________________")
     brand = document.brand
     context: dict[str, Any] = {
-        **asdict(document), "brand": asdict(brand), "details": details,
-        "brand_details": " · ".join(p for p in (brand.legal_name, brand.tax_number) if p)}
+        **asdict(document),
+        "brand": asdict(brand),
+        "details": details,
+        "brand_details": " · ".join(p for p in (brand.legal_name, brand.tax_number) if p),
+    }
     tpl.render(context, autoescape=True)
     buffer = io.BytesIO()
     tpl.save(buffer)
@@ -192,6 +205,7 @@ def to_docx(document: Document, template: Path | None = None) -> bytes:
 
 
 # ----------------------------------------------------------------------------------------------------- XLSX
+
 
 def to_xlsx(document: Document) -> bytes:
     """One sheet: title, fields, blocks, each table, totals (for a spreadsheet or an accounting import).

@@ -34,19 +34,32 @@ def send_document(uow: UnitOfWork, kind: str, record_id: int, *, locale: str | N
         if recipient is None:
             raise ValidationError("{document} has nobody to send it to.", document=document.title)
         if not recipient.email:
-            raise ValidationError("{name} has no email address; add one, or print the document.",
-                                  name=recipient.name)
+            raise ValidationError("{name} has no email address; add one, or print the document.", name=recipient.name)
         language = document.locale if locale else _language_of(uow, recipient.customer_id, document.locale)
         if language != document.locale:
             document = BUILDERS[kind](Context(uow, language), record_id)
         message = queue_email(
-            uow, "document_sent", recipient.email, language,
+            uow,
+            "document_sent",
+            recipient.email,
+            language,
             {"document": document.title, "company": document.brand.name, "recipient_name": recipient.name},
             attachments=[Attachment(_filename(document), MEDIA_TYPES["pdf"], to_pdf(document))],
-            customer_id=recipient.customer_id, order_id=recipient.order_id)
-        uow.audit("document.sent", "notification_outbox", message.id,
-                  after={"kind": kind, "record_id": record_id, "number": document.number, "to": recipient.email,
-                         "locale": language})
+            customer_id=recipient.customer_id,
+            order_id=recipient.order_id,
+        )
+        uow.audit(
+            "document.sent",
+            "notification_outbox",
+            message.id,
+            after={
+                "kind": kind,
+                "record_id": record_id,
+                "number": document.number,
+                "to": recipient.email,
+                "locale": language,
+            },
+        )
         uow.commit()
         return message.id
 

@@ -33,39 +33,125 @@ CUSTOMER_ONLY = frozenset({"orders.approve", "orders.rate"})
 ROLE_PERMISSIONS: dict[RoleCode, frozenset[str]] = {
     RoleCode.ADMIN: _ALL - CUSTOMER_ONLY,
     RoleCode.MANAGER: _ALL - CUSTOMER_ONLY - {"identity.manage_roles"},
-    RoleCode.DISPATCHER: frozenset({
-        "customers.read", "requests.read", "requests.convert", "orders.read", "orders.transition", "orders.note",
-        "workforce.read", "workforce.book", "workforce.manage", "plans.read", "plans.propose", "plans.accept",
-        "sla.read", "inventory.read", "inventory.reserve", "comms.read", "comms.send", "maintenance.read",
-        "warranty.read",
-    }),
-    RoleCode.FRONT_DESK: frozenset({
-        "customers.read", "customers.write", "requests.submit", "requests.read", "requests.convert", "orders.read",
-        "orders.create", "orders.transition", "orders.edit_lines", "orders.estimate", "orders.approve_for_customer",
-        "orders.note", "billing.read", "billing.invoice", "billing.pay", "billing.pay_online", "warranty.read",
-        "warranty.claim", "inventory.read", "inventory.reserve", "comms.read", "comms.send", "documents.send",
-        "workforce.read", "workforce.book", "sla.read",
-    }),
-    RoleCode.TECHNICIAN: frozenset({
-        "customers.read", "orders.read", "orders.transition", "orders.edit_lines", "orders.estimate",
-        "orders.note", "workforce.read", "workforce.respond", "workforce.clock", "inventory.read",
-        "inventory.reserve", "inventory.consume", "warranty.read", "comms.read", "comms.send",
-    }),
-    RoleCode.INVENTORY: frozenset({
-        "orders.read", "inventory.read", "inventory.reserve", "inventory.consume", "inventory.transfer",
-        "inventory.purchase", "inventory.receive", "inventory.adjust",
-    }),
-    RoleCode.FINANCE: frozenset({
-        "customers.read", "orders.read", "billing.read", "billing.invoice", "billing.pay", "billing.pay_online",
-        "billing.refund", "billing.write_off", "warranty.read", "warranty.manage", "workforce.read",
-        "workforce.commissions", "audit.read", "inventory.read", "documents.send",
-    }),
+    RoleCode.DISPATCHER: frozenset(
+        {
+            "customers.read",
+            "requests.read",
+            "requests.convert",
+            "orders.read",
+            "orders.transition",
+            "orders.note",
+            "workforce.read",
+            "workforce.book",
+            "workforce.manage",
+            "plans.read",
+            "plans.propose",
+            "plans.accept",
+            "sla.read",
+            "inventory.read",
+            "inventory.reserve",
+            "comms.read",
+            "comms.send",
+            "maintenance.read",
+            "warranty.read",
+        }
+    ),
+    RoleCode.FRONT_DESK: frozenset(
+        {
+            "customers.read",
+            "customers.write",
+            "requests.submit",
+            "requests.read",
+            "requests.convert",
+            "orders.read",
+            "orders.create",
+            "orders.transition",
+            "orders.edit_lines",
+            "orders.estimate",
+            "orders.approve_for_customer",
+            "orders.note",
+            "billing.read",
+            "billing.invoice",
+            "billing.pay",
+            "billing.pay_online",
+            "warranty.read",
+            "warranty.claim",
+            "inventory.read",
+            "inventory.reserve",
+            "comms.read",
+            "comms.send",
+            "documents.send",
+            "workforce.read",
+            "workforce.book",
+            "sla.read",
+        }
+    ),
+    RoleCode.TECHNICIAN: frozenset(
+        {
+            "customers.read",
+            "orders.read",
+            "orders.transition",
+            "orders.edit_lines",
+            "orders.estimate",
+            "orders.note",
+            "workforce.read",
+            "workforce.respond",
+            "workforce.clock",
+            "inventory.read",
+            "inventory.reserve",
+            "inventory.consume",
+            "warranty.read",
+            "comms.read",
+            "comms.send",
+        }
+    ),
+    RoleCode.INVENTORY: frozenset(
+        {
+            "orders.read",
+            "inventory.read",
+            "inventory.reserve",
+            "inventory.consume",
+            "inventory.transfer",
+            "inventory.purchase",
+            "inventory.receive",
+            "inventory.adjust",
+        }
+    ),
+    RoleCode.FINANCE: frozenset(
+        {
+            "customers.read",
+            "orders.read",
+            "billing.read",
+            "billing.invoice",
+            "billing.pay",
+            "billing.pay_online",
+            "billing.refund",
+            "billing.write_off",
+            "warranty.read",
+            "warranty.manage",
+            "workforce.read",
+            "workforce.commissions",
+            "audit.read",
+            "inventory.read",
+            "documents.send",
+        }
+    ),
     # A customer pays online (the provider confirms the money through its signed webhook); recording a payment
     # by hand is the shop's word that money arrived, so it is never the customer's.
-    RoleCode.CUSTOMER: frozenset({
-        "requests.submit", "orders.read", "orders.approve", "orders.rate", "billing.read", "billing.pay_online",
-        "warranty.read", "comms.read", "comms.send", "customers.read",
-    }),
+    RoleCode.CUSTOMER: frozenset(
+        {
+            "requests.submit",
+            "orders.read",
+            "orders.approve",
+            "orders.rate",
+            "billing.read",
+            "billing.pay_online",
+            "warranty.read",
+            "comms.read",
+            "comms.send",
+            "customers.read",
+        }
+    ),
     # Reads everything, changes nothing (verifying the audit chain only reads it).
     RoleCode.AUDITOR: _READ | {"audit.verify"},
 }
@@ -94,8 +180,7 @@ class Needs:
     def allows(self, permissions: Iterable[str], audience: str) -> bool:
         """Whether someone of ``audience`` holding ``permissions`` may do it."""
         held = frozenset(permissions)
-        return (audience in self.audience and self.all_of <= held
-                and (not self.any_of or bool(self.any_of & held)))
+        return audience in self.audience and self.all_of <= held and (not self.any_of or bool(self.any_of & held))
 
 
 def need(*permissions: str, audience: frozenset[str] = EVERYONE, why: str = "") -> Needs:
@@ -119,21 +204,37 @@ def _office(*permissions: str) -> Needs:
     return need(*permissions, audience=OFFICE, why="company-wide warehouse figures: office staff only")
 
 
-def _kinds(function: str, read: dict[str, str], *also: str, audience: frozenset[str] = EVERYONE
-           ) -> dict[str, Needs]:
+def _kinds(function: str, read: dict[str, str], *also: str, audience: frozenset[str] = EVERYONE) -> dict[str, Needs]:
     return {f"{function}#{kind}": need(*also, permission, audience=audience) for kind, permission in read.items()}
 
 
 # Each document needs the read permission of what it shows.
-DOCUMENT_READ = {"intake_receipt": "orders.read", "estimate": "orders.read", "work_order": "orders.read",
-                 "release_act": "orders.read", "invoice": "billing.read", "refund_note": "billing.read",
-                 "warranty_certificate": "warranty.read", "purchase_order": "inventory.read"}
-ANALYTICS_AREAS = {"Finance": "billing.read", "SLA": "sla.read", "Reliability": "orders.read",
-                   "Workforce": "workforce.read", "Inventory": "inventory.read", "Customers": "customers.read"}
+DOCUMENT_READ = {
+    "intake_receipt": "orders.read",
+    "estimate": "orders.read",
+    "work_order": "orders.read",
+    "release_act": "orders.read",
+    "invoice": "billing.read",
+    "refund_note": "billing.read",
+    "warranty_certificate": "warranty.read",
+    "purchase_order": "inventory.read",
+}
+ANALYTICS_AREAS = {
+    "Finance": "billing.read",
+    "SLA": "sla.read",
+    "Reliability": "orders.read",
+    "Workforce": "workforce.read",
+    "Inventory": "inventory.read",
+    "Customers": "customers.read",
+}
 # The drill from an area's figures down to its orders; Workforce's shows each order's revenue and margin, which
 # is money: billing.read besides the area's own.
-ANALYTICS_DRILLS = {"Finance": ("billing.read",), "SLA": ("sla.read",), "Reliability": ("orders.read",),
-                    "Workforce": ("workforce.read", "billing.read")}
+ANALYTICS_DRILLS = {
+    "Finance": ("billing.read",),
+    "SLA": ("sla.read",),
+    "Reliability": ("orders.read",),
+    "Workforce": ("workforce.read", "billing.read"),
+}
 
 _SERVICES: dict[str, Needs] = {
     "ops_db.audit.service:verify_chain": need("audit.verify"),
@@ -173,11 +274,14 @@ _SERVICES: dict[str, Needs] = {
     **_kinds("ops_db.documents.render:build", DOCUMENT_READ),
     **_kinds("ops_db.documents.render:render", DOCUMENT_READ),
     "ops_db.documents.receipts:intake_receipt": need("orders.read"),
-    **_kinds("ops_db.documents.send:send_document", {k: v for k, v in DOCUMENT_READ.items() if k != "purchase_order"},
-             "documents.send", audience=STAFF),
+    **_kinds(
+        "ops_db.documents.send:send_document",
+        {k: v for k, v in DOCUMENT_READ.items() if k != "purchase_order"},
+        "documents.send",
+        audience=STAFF,
+    ),
     # Who orders the parts sends the purchase order to the supplier.
-    "ops_db.documents.send:send_document#purchase_order": need("inventory.purchase", "inventory.read",
-                                                               audience=STAFF),
+    "ops_db.documents.send:send_document#purchase_order": need("inventory.purchase", "inventory.read", audience=STAFF),
     "ops_db.identity.service:enroll_totp": OWN_ACCOUNT,
     "ops_db.identity.service:has_second_factor": OWN_ACCOUNT,
     "ops_db.identity.service:confirm_totp": OWN_ACCOUNT,
@@ -186,7 +290,8 @@ _SERVICES: dict[str, Needs] = {
     "ops_db.identity.service:reset_password": need("identity.manage_users"),
     "ops_db.identity.sessions:sign_out": OWN_ACCOUNT,
     "ops_db.identity.sessions:sign_out_everywhere": need(
-        "identity.manage_users", why="another person's sessions; anyone signed in ends their own without it"),
+        "identity.manage_users", why="another person's sessions; anyone signed in ends their own without it"
+    ),
     "ops_db.identity.service:create_user": need("identity.manage_users"),
     "ops_db.identity.service:grant_roles": need("identity.manage_users"),
     "ops_db.identity.service:unlock_user": need("identity.manage_users"),
@@ -220,8 +325,10 @@ _SERVICES: dict[str, Needs] = {
     "ops_db.orders.lifecycle:bulk_set_priority": need("orders.transition"),
     "ops_db.orders.estimates:send_estimate": need("orders.estimate"),
     "ops_db.orders.estimates:decide_estimate": either(
-        "orders.approve", "orders.approve_for_customer",
-        why="the customer (signed in, or with the tracking code) approves; staff record an answer given to them"),
+        "orders.approve",
+        "orders.approve_for_customer",
+        why="the customer (signed in, or with the tracking code) approves; staff record an answer given to them",
+    ),
     "ops_db.orders.lines:add_line": need("orders.edit_lines"),
     "ops_db.orders.lines:remove_line": need("orders.edit_lines"),
     "ops_db.orders.lines:apply_loyalty_discount": need("orders.edit_lines"),
@@ -265,43 +372,104 @@ _SERVICES: dict[str, Needs] = {
 # The reads (``ops_db/<area>/queries.py``, shared by the pages, the API and the command line): each checks before it
 # runs its SQL.
 _READS: dict[str, Needs] = {
-    **{f"ops_db.identity.queries:{name}": need("identity.read") for name in ("users", "roles", "role_grants",
-                                                                             "branding")},
+    **{
+        f"ops_db.identity.queries:{name}": need("identity.read")
+        for name in ("users", "roles", "role_grants", "branding")
+    },
     "ops_db.identity.queries:company_look": OPEN,
     "ops_db.identity.queries:tenant_zone": OPEN,
     "ops_db.identity.queries:tenant_currency": OPEN,
     "ops_db.sla.queries:sla_policies": need("sla.read"),
-    **{f"ops_db.billing.queries:{name}": need("billing.read") for name in (
-        "tax_rates", "invoices", "invoice", "payable_invoices", "uninvoiced_orders", "refundable_payments",
-        "drawer_payments", "drawer_refunds")},
-    **{f"ops_db.comms.queries:{name}": need("comms.read") for name in (
-        "notification_templates", "channels", "webhook_endpoints", "undelivered_messages", "undelivered_webhooks")},
-    **{f"ops_db.workforce.queries:{name}": need("workforce.read") for name in (
-        "technicians", "active_technicians", "skills", "skill_levels", "skill_level", "active_bookings", "my_jobs",
-        "clocked_in_since")},
-    **{f"ops_db.workforce.queries:{name}": need("plans.read") for name in (
-        "waiting_queue", "map_points", "latest_plan", "plan_warehouses")},
+    **{
+        f"ops_db.billing.queries:{name}": need("billing.read")
+        for name in (
+            "tax_rates",
+            "invoices",
+            "invoice",
+            "payable_invoices",
+            "uninvoiced_orders",
+            "refundable_payments",
+            "drawer_payments",
+            "drawer_refunds",
+        )
+    },
+    **{
+        f"ops_db.comms.queries:{name}": need("comms.read")
+        for name in (
+            "notification_templates",
+            "channels",
+            "webhook_endpoints",
+            "undelivered_messages",
+            "undelivered_webhooks",
+        )
+    },
+    **{
+        f"ops_db.workforce.queries:{name}": need("workforce.read")
+        for name in (
+            "technicians",
+            "active_technicians",
+            "skills",
+            "skill_levels",
+            "skill_level",
+            "active_bookings",
+            "my_jobs",
+            "clocked_in_since",
+        )
+    },
+    **{
+        f"ops_db.workforce.queries:{name}": need("plans.read")
+        for name in ("waiting_queue", "map_points", "latest_plan", "plan_warehouses")
+    },
     "ops_db.audit.queries:audit_choices": need("audit.read"),
     "ops_db.audit.queries:audit_log": need("audit.read"),
-    **{f"ops_db.inventory.queries:{name}": need("inventory.read") for name in (
-        "locations", "parts", "priced_parts", "stock_locations", "suppliers", "stock", "active_reservations",
-        "purchase_orders", "purchase_order_lines", "parts_to_bring")},
+    **{
+        f"ops_db.inventory.queries:{name}": need("inventory.read")
+        for name in (
+            "locations",
+            "parts",
+            "priced_parts",
+            "stock_locations",
+            "suppliers",
+            "stock",
+            "active_reservations",
+            "purchase_orders",
+            "purchase_order_lines",
+            "parts_to_bring",
+        )
+    },
     "ops_db.customers.queries:my_devices": need("customers.read"),
     "ops_db.warranty.queries:my_warranties": need("warranty.read"),
     "ops_db.assets.queries:equipment_models": need("orders.read", why="what intake offers"),
-    **{f"ops_db.orders.queries:{name}": need("orders.read") for name in (
-        "open_orders", "board_cards", "open_order_counts", "my_orders", "stages_passed", "device_history",
-        "order_id_by_number", "catalog_services")},
+    **{
+        f"ops_db.orders.queries:{name}": need("orders.read")
+        for name in (
+            "open_orders",
+            "board_cards",
+            "open_order_counts",
+            "my_orders",
+            "stages_passed",
+            "device_history",
+            "order_id_by_number",
+            "catalog_services",
+        )
+    },
     "ops_db.orders.queries:order_extras": need(
-        "orders.read", why="reservations, invoices and payments, warranties only with their own read permission"),
+        "orders.read", why="reservations, invoices and payments, warranties only with their own read permission"
+    ),
     "ops_db.orders.queries:requests_to_link": need("requests.read"),
     "ops_db.orders.queries:alerts": Needs(why="each list needs its own permission (ops_db.orders.queries.ALERTS)"),
-    **{f"ops_db.analytics.queries:{name}#{area}": _office(permission)
-       for name in ("table", "area_report", "table_report") for area, permission in ANALYTICS_AREAS.items()},
+    **{
+        f"ops_db.analytics.queries:{name}#{area}": _office(permission)
+        for name in ("table", "area_report", "table_report")
+        for area, permission in ANALYTICS_AREAS.items()
+    },
     "ops_db.analytics.queries:monthly_finance": _office("billing.read"),
     "ops_db.analytics.queries:sla_compliance": _office("sla.read"),
-    **{f"ops_db.analytics.queries:{name}#{area}": _office(*permissions)
-       for name in ("drill_choices", "drill_orders") for area, permissions in ANALYTICS_DRILLS.items()},
+    **{
+        f"ops_db.analytics.queries:{name}#{area}": _office(*permissions)
+        for name in ("drill_choices", "drill_orders")
+        for area, permissions in ANALYTICS_DRILLS.items()
+    },
     # The dispatcher's "propose a plan": the page runs the optimizer (ops_db may not import it) between two
     # services, and checks both permissions before the optimizer runs.
     "dashboards.data.dispatch:propose_plan": need("plans.read", "plans.propose"),
@@ -312,8 +480,9 @@ ACTIONS: dict[str, Needs] = {**_SERVICES, **_READS}
 
 def audience_of_role(role: str) -> str:
     """Which audience a person holding only this built-in role (or ``public``) belongs to."""
-    return {PUBLIC: "public", RoleCode.CUSTOMER.value: "customer",
-            RoleCode.TECHNICIAN.value: "technician"}.get(role, "office")
+    return {PUBLIC: "public", RoleCode.CUSTOMER.value: "customer", RoleCode.TECHNICIAN.value: "technician"}.get(
+        role, "office"
+    )
 
 
 def permissions_of_role(role: str) -> frozenset[str]:

@@ -11,8 +11,19 @@ from sqlalchemy import text
 from ops_db.kit.rows import Rows, fetch_rows
 from ops_db.kit.uow import UnitOfWork
 
-USER_COLUMNS = ("id", "email", "name", "roles", "active", "locked", "locked_until", "failed_logins",
-                "totp_enrolled", "last_login_at", "customer_login")
+USER_COLUMNS = (
+    "id",
+    "email",
+    "name",
+    "roles",
+    "active",
+    "locked",
+    "locked_until",
+    "failed_logins",
+    "totp_enrolled",
+    "last_login_at",
+    "customer_login",
+)
 
 _USERS_SQL = """
 SELECT u.id, u.email, u.full_name AS name,
@@ -57,9 +68,12 @@ def users(uow: UnitOfWork, *, include_customers: bool = False) -> Rows:
 def roles(uow: UnitOfWork) -> Rows:
     """The company's roles (code, name, built-in or not, how many users hold each), by code."""
     uow.actor.require("identity.read")
-    return fetch_rows(uow, "SELECT r.code, r.name, r.is_system AS built_in, count(g.user_id) AS users FROM roles r "
-                           "LEFT JOIN role_grants g ON g.role_id = r.id GROUP BY r.id ORDER BY r.code",
-                      columns=("code", "name", "built_in", "users"))
+    return fetch_rows(
+        uow,
+        "SELECT r.code, r.name, r.is_system AS built_in, count(g.user_id) AS users FROM roles r "
+        "LEFT JOIN role_grants g ON g.role_id = r.id GROUP BY r.id ORDER BY r.code",
+        columns=("code", "name", "built_in", "users"),
+    )
 
 
 @dataclass(frozen=True)
@@ -78,8 +92,10 @@ def role_grants(uow: UnitOfWork) -> RoleGrants:
     with uow:
         pairs = uow.session.execute(text(_GRANTS_SQL)).all()
         role_codes = [str(r.code) for r in uow.session.execute(text("SELECT code FROM roles ORDER BY id"))]
-        catalogue = {str(r.code): str(r.description or "")
-                     for r in uow.session.execute(text("SELECT code, description FROM permissions"))}
+        catalogue = {
+            str(r.code): str(r.description or "")
+            for r in uow.session.execute(text("SELECT code, description FROM permissions"))
+        }
     return RoleGrants(role_codes, catalogue, frozenset((str(role), str(permission)) for role, permission in pairs))
 
 
@@ -106,11 +122,18 @@ def branding(uow: UnitOfWork) -> Branding | None:
     """The actor's company as the brand customers see, if visible."""
     uow.actor.require("identity.read")
     with uow:
-        row = uow.session.execute(text(
-            "SELECT name, legal_name, tax_number, slug, locale, time_zone, currency, prices_include_tax, "
-            "order_number_prefix, invoice_number_prefix, require_totp, max_failed_logins, branding "
-            "FROM tenants WHERE id = :t"),
-            {"t": uow.actor.tenant_id}).mappings().first()
+        row = (
+            uow.session.execute(
+                text(
+                    "SELECT name, legal_name, tax_number, slug, locale, time_zone, currency, prices_include_tax, "
+                    "order_number_prefix, invoice_number_prefix, require_totp, max_failed_logins, branding "
+                    "FROM tenants WHERE id = :t"
+                ),
+                {"t": uow.actor.tenant_id},
+            )
+            .mappings()
+            .first()
+        )
     if row is None:
         return None
     values = dict(row)
@@ -131,22 +154,25 @@ class Look:
 def company_look(uow: UnitOfWork) -> Look:
     """The company's public face: anyone may read it, the anonymous portal too."""
     with uow:
-        row = uow.session.execute(text("SELECT name, branding, locale, time_zone FROM tenants WHERE id = :t"),
-                                  {"t": uow.actor.tenant_id}).one()
+        row = uow.session.execute(
+            text("SELECT name, branding, locale, time_zone FROM tenants WHERE id = :t"), {"t": uow.actor.tenant_id}
+        ).one()
     return Look(str(row.name), dict(row.branding or {}), row.locale, row.time_zone)
 
 
 def tenant_zone(uow: UnitOfWork) -> str:
     """The company's time zone name: days, shifts, "today" and the times people read are local."""
     with uow:
-        name: str = uow.session.execute(text("SELECT time_zone FROM tenants WHERE id = :t"),
-                                   {"t": uow.actor.tenant_id}).scalar_one()
+        name: str = uow.session.execute(
+            text("SELECT time_zone FROM tenants WHERE id = :t"), {"t": uow.actor.tenant_id}
+        ).scalar_one()
     return str(name)
 
 
 def tenant_currency(uow: UnitOfWork) -> str:
     """The company's currency (ISO 4217 code): money on the pages is formatted in it, per the reader's language."""
     with uow:
-        code: str = uow.session.execute(text("SELECT currency FROM tenants WHERE id = :t"),
-                                   {"t": uow.actor.tenant_id}).scalar_one()
+        code: str = uow.session.execute(
+            text("SELECT currency FROM tenants WHERE id = :t"), {"t": uow.actor.tenant_id}
+        ).scalar_one()
     return str(code)

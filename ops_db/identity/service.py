@@ -76,8 +76,15 @@ class SignIn:
 
 
 def authenticate(
-    engine: Engine, tenant_id: int, email: str, password: str, totp_code: str | None = None, *,
-    ip_address: str | None = None, user_agent: str | None = None, allow_enrolment: bool = False,
+    engine: Engine,
+    tenant_id: int,
+    email: str,
+    password: str,
+    totp_code: str | None = None,
+    *,
+    ip_address: str | None = None,
+    user_agent: str | None = None,
+    allow_enrolment: bool = False,
     clock: Callable[[], datetime] | None = None,
 ) -> SignIn:
     """Check email, password and (when required) a TOTP code, slowing down repeated failures.
@@ -109,8 +116,10 @@ def authenticate(
         counters = _lock_counters(uow, _throttle_keys(logged, address, tenant.max_failed_logins), now)
         if _signed_in_from(uow, logged, address, now):  # the owner's own address: strangers elsewhere
             counters = [c for c in counters if c.row.address]  # do not hold them back
-        blocked_until = max((c.row.blocked_until for c in counters if c.row.blocked_until is not None
-                             and c.row.blocked_until > now), default=None)
+        blocked_until = max(
+            (c.row.blocked_until for c in counters if c.row.blocked_until is not None and c.row.blocked_until > now),
+            default=None,
+        )
         user: User | None = None
         if blocked_until is not None:
             failure = "throttled"  # refused before any password is checked, whoever the account is
@@ -133,25 +142,37 @@ def authenticate(
                     counter.forgive()
                 user.failed_logins = 0
                 user.last_login_at = now
-        session.add(LoginAttempt(tenant_id=tenant_id, user_id=user.id if user else None, email=logged,
-                                 succeeded=failure is None, reason=failure,
-                                 ip_address=None if address == UNKNOWN_ADDRESS else address,
-                                 user_agent=(user_agent or "").replace(bounds.NUL, "")[:500] or None,
-                                 attempted_at=now))
+        session.add(
+            LoginAttempt(
+                tenant_id=tenant_id,
+                user_id=user.id if user else None,
+                email=logged,
+                succeeded=failure is None,
+                reason=failure,
+                ip_address=None if address == UNKNOWN_ADDRESS else address,
+                user_agent=(user_agent or "").replace(bounds.NUL, "")[:500] or None,
+                attempted_at=now,
+            )
+        )
         uow.commit()
     if blocked_until is not None:
         # The company's clock, as everywhere people read a time (the sign-in page belongs to one company).
-        raise SignInThrottled("Too many failed sign-ins; try again after {time}.",
-                              time=Verbatim(blocked_until.astimezone(zone).strftime("%H:%M:%S")))
+        raise SignInThrottled(
+            "Too many failed sign-ins; try again after {time}.",
+            time=Verbatim(blocked_until.astimezone(zone).strftime("%H:%M:%S")),
+        )
     if failure == "totp_required":
         raise AuthenticationFailed("Enter the 6-digit code from your authenticator app.")
     if failure == "totp_setup_required":
         if allow_enrolment and user_id is not None:
             full = load_actor(engine, tenant_id, user_id)
-            return _open_session(engine, replace(full, permissions=frozenset(), roles=frozenset(),
-                                                 second_factor_pending=True))
-        raise AuthenticationFailed("Your company requires a second sign-in step; sign in to the web app and set up "
-                                   "an authenticator app on My settings first.")
+            return _open_session(
+                engine, replace(full, permissions=frozenset(), roles=frozenset(), second_factor_pending=True)
+            )
+        raise AuthenticationFailed(
+            "Your company requires a second sign-in step; sign in to the web app and set up "
+            "an authenticator app on My settings first."
+        )
     if failure is not None:
         raise AuthenticationFailed(NOT_CORRECT)
     assert user_id is not None
@@ -244,14 +265,22 @@ def _lock_counters(uow: UnitOfWork, keys: list[ThrottleKey], now: datetime) -> l
     does not reset a key, so a patient guesser stays at the longest delay."""
     session, tenant = uow.session, uow.actor.tenant_id
     for key in keys:
-        session.execute(text(
-            "INSERT INTO sign_in_throttles (tenant_id, email, address, last_failure_at)"
-            " VALUES (:t, :e, :a, :now) ON CONFLICT DO NOTHING"),
-            {"t": tenant, "e": key.email, "a": key.address, "now": now})
+        session.execute(
+            text(
+                "INSERT INTO sign_in_throttles (tenant_id, email, address, last_failure_at)"
+                " VALUES (:t, :e, :a, :now) ON CONFLICT DO NOTHING"
+            ),
+            {"t": tenant, "e": key.email, "a": key.address, "now": now},
+        )
     rows = session.execute(
-        select(SignInThrottle).where(SignInThrottle.tenant_id == tenant, tuple_(
-            SignInThrottle.email, SignInThrottle.address).in_([(k.email, k.address) for k in keys]))
-        .order_by(SignInThrottle.email, SignInThrottle.address).with_for_update()).scalars()
+        select(SignInThrottle)
+        .where(
+            SignInThrottle.tenant_id == tenant,
+            tuple_(SignInThrottle.email, SignInThrottle.address).in_([(k.email, k.address) for k in keys]),
+        )
+        .order_by(SignInThrottle.email, SignInThrottle.address)
+        .with_for_update()
+    ).scalars()
     free = {(k.email, k.address): k.free for k in keys}
     counters = [_Counter(row, free[(row.email, row.address)]) for row in rows]
     for counter in counters:
@@ -265,28 +294,41 @@ def _forget_old_counters(uow: UnitOfWork, now: datetime) -> None:
     """Drop a few counters idle for a day (rotating addresses must not grow the table without end); rows another
     sign-in holds are skipped, never waited for."""
     uow.flush()
-    uow.session.execute(text(
-        "DELETE FROM sign_in_throttles WHERE (tenant_id, email, address) IN (SELECT tenant_id, email, address"
-        " FROM sign_in_throttles WHERE tenant_id = :t AND last_failure_at < :old"
-        " AND (blocked_until IS NULL OR blocked_until < :now) LIMIT 100 FOR UPDATE SKIP LOCKED)"),
-        {"t": uow.actor.tenant_id, "old": now - timedelta(days=1), "now": now})
+    uow.session.execute(
+        text(
+            "DELETE FROM sign_in_throttles WHERE (tenant_id, email, address) IN (SELECT tenant_id, email, address"
+            " FROM sign_in_throttles WHERE tenant_id = :t AND last_failure_at < :old"
+            " AND (blocked_until IS NULL OR blocked_until < :now) LIMIT 100 FOR UPDATE SKIP LOCKED)"
+        ),
+        {"t": uow.actor.tenant_id, "old": now - timedelta(days=1), "now": now},
+    )
 
 
 def _signed_in_from(uow: UnitOfWork, email: str, address: str, now: datetime) -> bool:
     """Whether this account signed in from this address lately (then it is its owner's, or one they share)."""
     if address == UNKNOWN_ADDRESS:
         return False
-    return uow.session.execute(
-        select(LoginAttempt.id).where(LoginAttempt.email == email, LoginAttempt.ip_address == address,
-                                      LoginAttempt.succeeded, LoginAttempt.attempted_at > now - KNOWN_ADDRESS_FOR)
-        .limit(1)).first() is not None
+    return (
+        uow.session.execute(
+            select(LoginAttempt.id)
+            .where(
+                LoginAttempt.email == email,
+                LoginAttempt.ip_address == address,
+                LoginAttempt.succeeded,
+                LoginAttempt.attempted_at > now - KNOWN_ADDRESS_FOR,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def _sign_in_user(uow: UnitOfWork, email: str) -> User | None:
     if not email or len(email) > 254 or bounds.NUL in email:
         return None
     return uow.session.execute(
-        select(User).where(func.lower(User.email) == email).with_for_update()).scalar_one_or_none()
+        select(User).where(func.lower(User.email) == email).with_for_update()
+    ).scalar_one_or_none()
 
 
 @cache
@@ -399,8 +441,10 @@ def confirm_totp(uow: UnitOfWork, code: str) -> None:
             raise ValidationError("That code is not valid; check the time on your phone and try again.")
         secret.confirmed_at = uow.now()
         if actor.session_id is not None:  # the code proved the factor in this session: it survives a requirement
-            uow.session.execute(text("UPDATE auth_sessions SET second_factor = true WHERE id = CAST(:s AS uuid)"),
-                                {"s": actor.session_id})
+            uow.session.execute(
+                text("UPDATE auth_sessions SET second_factor = true WHERE id = CAST(:s AS uuid)"),
+                {"s": actor.session_id},
+            )
         uow.audit("totp.confirm", "users", actor.user_id)
         uow.commit()
 
@@ -417,22 +461,38 @@ def actor_of(uow: UnitOfWork, user_id: int) -> Actor:
     user = uow.session.get(User, user_id)
     if user is None or not user.is_active:
         raise AuthenticationFailed("This account is not active.")
-    rows = uow.session.execute(text(
-        "SELECT r.code, p.code AS perm FROM role_grants g JOIN roles r ON r.id = g.role_id"
-        " LEFT JOIN role_permissions rp ON rp.role_id = r.id LEFT JOIN permissions p ON p.id = rp.permission_id"
-        " WHERE g.user_id = :u"), {"u": user_id}).all()
+    rows = uow.session.execute(
+        text(
+            "SELECT r.code, p.code AS perm FROM role_grants g JOIN roles r ON r.id = g.role_id"
+            " LEFT JOIN role_permissions rp ON rp.role_id = r.id LEFT JOIN permissions p ON p.id = rp.permission_id"
+            " WHERE g.user_id = :u"
+        ),
+        {"u": user_id},
+    ).all()
     technician = uow.session.execute(
-        text("SELECT id FROM technicians WHERE user_id = :u AND is_active"), {"u": user_id}).scalar()
+        text("SELECT id FROM technicians WHERE user_id = :u AND is_active"), {"u": user_id}
+    ).scalar()
     return Actor(
-        tenant_id=tenant_id, user_id=user.id, label=user.full_name,
-        permissions=frozenset(r.perm for r in rows if r.perm), roles=frozenset(r.code for r in rows),
-        customer_id=user.customer_id, technician_id=technician, locale=user.locale,
+        tenant_id=tenant_id,
+        user_id=user.id,
+        label=user.full_name,
+        permissions=frozenset(r.perm for r in rows if r.perm),
+        roles=frozenset(r.code for r in rows),
+        customer_id=user.customer_id,
+        technician_id=technician,
+        locale=user.locale,
     )
 
 
 def create_user(
-    uow: UnitOfWork, email: str, full_name: str, password: str, roles: list[str], *,
-    customer_id: int | None = None, phone: str | None = None,
+    uow: UnitOfWork,
+    email: str,
+    full_name: str,
+    password: str,
+    roles: list[str],
+    *,
+    customer_id: int | None = None,
+    phone: str | None = None,
 ) -> User:
     """Create a user with roles (admins manage users; a customer user is linked to its customer)."""
     with uow:
@@ -448,8 +508,14 @@ def create_user(
         # Another company's customer is hidden by row-level security: the same sentence as one that does not exist.
         if customer_id is not None:
             uow.get(Customer, customer_id)
-        user = User(tenant_id=uow.actor.tenant_id, email=email, full_name=full_name,
-                    password_hash=hash_password(password), customer_id=customer_id, phone=phone)
+        user = User(
+            tenant_id=uow.actor.tenant_id,
+            email=email,
+            full_name=full_name,
+            password_hash=hash_password(password),
+            customer_id=customer_id,
+            phone=phone,
+        )
         uow.session.add(user)
         uow.flush()
         _grant(uow, user.id, roles)
@@ -479,18 +545,28 @@ def _grant(uow: UnitOfWork, user_id: int, roles: list[str]) -> None:
     if "customer" in roles and (user is None or user.customer_id is None):
         raise ValidationError("Only a login linked to a customer can have the customer role.")
     # Nobody hands out more than they hold: a manager cannot mint an admin (who may change roles).
-    granted: list[str] = list(uow.session.execute(text(
-        "SELECT DISTINCT p.code FROM role_permissions rp JOIN permissions p ON p.id = rp.permission_id"
-        " WHERE rp.role_id = ANY(:roles)"), {"roles": list(found.values())}).scalars())
+    granted: list[str] = list(
+        uow.session.execute(
+            text(
+                "SELECT DISTINCT p.code FROM role_permissions rp JOIN permissions p ON p.id = rp.permission_id"
+                " WHERE rp.role_id = ANY(:roles)"
+            ),
+            {"roles": list(found.values())},
+        ).scalars()
+    )
     beyond = sorted(code for code in granted if not uow.actor.can(code))
     if beyond:
-        raise PermissionDenied("You cannot grant a role with permissions you do not hold ({permission}).",
-                               permission=beyond[0])
+        raise PermissionDenied(
+            "You cannot grant a role with permissions you do not hold ({permission}).", permission=beyond[0]
+        )
     for code in roles:
         exists = uow.session.get(RoleGrant, (user_id, found[code]))
         if exists is None:
-            uow.session.add(RoleGrant(tenant_id=uow.actor.tenant_id, user_id=user_id, role_id=found[code],
-                                      granted_by=uow.actor.user_id))
+            uow.session.add(
+                RoleGrant(
+                    tenant_id=uow.actor.tenant_id, user_id=user_id, role_id=found[code], granted_by=uow.actor.user_id
+                )
+            )
 
 
 def set_language(uow: UnitOfWork, locale: str) -> str:
@@ -519,8 +595,13 @@ def unlock_user(uow: UnitOfWork, user_id: int) -> None:
         uow.actor.require("identity.manage_users")
         user = uow.get(User, user_id, lock=True)
         now = uow.now()
-        counters = uow.session.execute(select(SignInThrottle).where(
-            SignInThrottle.email == user.email.strip().lower()).with_for_update()).scalars().all()
+        counters = (
+            uow.session.execute(
+                select(SignInThrottle).where(SignInThrottle.email == user.email.strip().lower()).with_for_update()
+            )
+            .scalars()
+            .all()
+        )
         held_back = any(c.blocked_until is not None and c.blocked_until > now for c in counters)
         if not held_back and (user.locked_until is None or user.locked_until <= now):
             raise Conflict("{email} is not locked; they can sign in.", email=user.email)
@@ -562,13 +643,21 @@ def reset_password(uow: UnitOfWork, user_id: int, new_password: str) -> int:
         if user_id == actor.user_id:
             raise ValidationError("Change your own password with your current one.")
         user = uow.get(User, user_id, lock=True)
-        held: list[str] = list(uow.session.execute(text(
-            "SELECT DISTINCT p.code FROM role_grants g JOIN role_permissions rp ON rp.role_id = g.role_id"
-            " JOIN permissions p ON p.id = rp.permission_id WHERE g.user_id = :u"), {"u": user_id}).scalars())
+        held: list[str] = list(
+            uow.session.execute(
+                text(
+                    "SELECT DISTINCT p.code FROM role_grants g JOIN role_permissions rp ON rp.role_id = g.role_id"
+                    " JOIN permissions p ON p.id = rp.permission_id WHERE g.user_id = :u"
+                ),
+                {"u": user_id},
+            ).scalars()
+        )
         beyond = sorted(code for code in held if not actor.can(code))
         if beyond:  # whoever sets the password can act as that person
-            raise PermissionDenied("You cannot reset the password of someone with permissions you do not hold "
-                                   "({permission}).", permission=beyond[0])
+            raise PermissionDenied(
+                "You cannot reset the password of someone with permissions you do not hold ({permission}).",
+                permission=beyond[0],
+            )
         return _replace_password(uow, user, new_password, "user.password_reset")
 
 
@@ -587,19 +676,33 @@ def _count_wrong_password(uow: UnitOfWork, actor: Actor, user: User) -> None:
     owner is not locked out)."""
     if actor.session_id is None:
         return
-    failures = uow.session.execute(text(
-        "UPDATE auth_sessions SET password_failures = password_failures + 1 WHERE id = CAST(:s AS uuid)"
-        " RETURNING password_failures"), {"s": actor.session_id}).scalar()
+    failures = uow.session.execute(
+        text(
+            "UPDATE auth_sessions SET password_failures = password_failures + 1 WHERE id = CAST(:s AS uuid)"
+            " RETURNING password_failures"
+        ),
+        {"s": actor.session_id},
+    ).scalar()
     tenant = uow.session.get(Tenant, user.tenant_id)
     if failures is not None and tenant is not None and failures >= tenant.max_failed_logins:
-        uow.session.execute(text(
-            "UPDATE auth_sessions SET revoked_at = now(), revoked_reason = 'password_guessing'"
-            " WHERE id = CAST(:s AS uuid) AND revoked_at IS NULL"), {"s": actor.session_id})
+        uow.session.execute(
+            text(
+                "UPDATE auth_sessions SET revoked_at = now(), revoked_reason = 'password_guessing'"
+                " WHERE id = CAST(:s AS uuid) AND revoked_at IS NULL"
+            ),
+            {"s": actor.session_id},
+        )
 
 
 def _sessions_ended_now(uow: UnitOfWork, user_id: int) -> int:
     """How many of the person's sessions the password change just ended (the trigger stamps them with now())."""
     uow.flush()
-    return int(uow.session.execute(text(
-        "SELECT count(*) FROM auth_sessions WHERE user_id = :u AND revoked_reason = 'password_changed'"
-        " AND revoked_at = now()"), {"u": user_id}).scalar_one())
+    return int(
+        uow.session.execute(
+            text(
+                "SELECT count(*) FROM auth_sessions WHERE user_id = :u AND revoked_reason = 'password_changed'"
+                " AND revoked_at = now()"
+            ),
+            {"u": user_id},
+        ).scalar_one()
+    )

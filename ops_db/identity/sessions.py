@@ -50,11 +50,13 @@ ENDED_BECAUSE: dict[str, str] = {
     "locked": N_("This account was locked; sign in again once it is unlocked."),
     "deactivated": N_("This account is not active."),
     "company_deactivated": N_("Your company's account is not active."),
-    "second_factor_required": N_("Your company now requires a second sign-in step; sign in again with the code "
-                                 "from your authenticator app."),
+    "second_factor_required": N_(
+        "Your company now requires a second sign-in step; sign in again with the code from your authenticator app."
+    ),
     "password_guessing": N_("This session was ended after too many wrong passwords; sign in again."),
-    "refresh_reused": N_("That refresh token was already used, so the session was ended to protect the account; "
-                         "sign in again."),
+    "refresh_reused": N_(
+        "That refresh token was already used, so the session was ended to protect the account; sign in again."
+    ),
 }
 
 _SESSION = """
@@ -110,8 +112,9 @@ def _decode(token: str, kind: str) -> _Claims:
         data = json.loads(_unb64(body))
         if data["k"] != kind:  # an access token is no refresh token, and the other way round
             raise ValueError
-        return _Claims(int(data["t"]), int(data["u"]), str(uuid.UUID(data["s"])), int(data["exp"]),
-                       int(data.get("g", 0)))
+        return _Claims(
+            int(data["t"]), int(data["u"]), str(uuid.UUID(data["s"])), int(data["exp"]), int(data.get("g", 0))
+        )
     except (ValueError, KeyError, TypeError, UnicodeError, AttributeError):
         raise AuthenticationFailed(NOT_VALID) from None
 
@@ -136,16 +139,29 @@ def open_session(engine: Engine, actor: Actor, *, now: datetime | None = None) -
     now = now or _now()
     session_id = uuid.uuid4()
     with UnitOfWork(engine, Actor.system(actor.tenant_id, "sign-in")) as uow:
-        second_factor = not actor.second_factor_pending and bool(uow.session.execute(
-            text("SELECT confirmed_at IS NOT NULL FROM totp_secrets WHERE user_id = :u"),
-            {"u": actor.user_id}).scalar())
-        uow.session.execute(text("DELETE FROM auth_sessions WHERE user_id = :u AND expires_at < :old"),
-                            {"u": actor.user_id, "old": now - KEEP_ENDED})
+        second_factor = not actor.second_factor_pending and bool(
+            uow.session.execute(
+                text("SELECT confirmed_at IS NOT NULL FROM totp_secrets WHERE user_id = :u"), {"u": actor.user_id}
+            ).scalar()
+        )
         uow.session.execute(
-            text("INSERT INTO auth_sessions (id, tenant_id, user_id, second_factor, created_at, expires_at)"
-                 " VALUES (:id, :t, :u, :f, :now, :ends)"),
-            {"id": session_id, "t": actor.tenant_id, "u": actor.user_id, "f": second_factor, "now": now,
-             "ends": now + SESSION_TTL})
+            text("DELETE FROM auth_sessions WHERE user_id = :u AND expires_at < :old"),
+            {"u": actor.user_id, "old": now - KEEP_ENDED},
+        )
+        uow.session.execute(
+            text(
+                "INSERT INTO auth_sessions (id, tenant_id, user_id, second_factor, created_at, expires_at)"
+                " VALUES (:id, :t, :u, :f, :now, :ends)"
+            ),
+            {
+                "id": session_id,
+                "t": actor.tenant_id,
+                "u": actor.user_id,
+                "f": second_factor,
+                "now": now,
+                "ends": now + SESSION_TTL,
+            },
+        )
         uow.commit()
     bound = replace(actor, session_id=str(session_id))
     if actor.second_factor_pending:
@@ -221,8 +237,12 @@ def refresh(engine: Engine, refresh_token: str, *, now: datetime | None = None) 
             uow.commit()
             raise AuthenticationFailed(ENDED_BECAUSE["refresh_reused"])
         uow.session.execute(
-            text("UPDATE auth_sessions SET refresh_generation = refresh_generation + 1, refreshed_at = :now"
-                 " WHERE id = CAST(:sid AS uuid)"), {"now": now, "sid": claims.session_id})
+            text(
+                "UPDATE auth_sessions SET refresh_generation = refresh_generation + 1, refreshed_at = :now"
+                " WHERE id = CAST(:sid AS uuid)"
+            ),
+            {"now": now, "sid": claims.session_id},
+        )
         actor = replace(actor_of(uow, claims.user_id), session_id=claims.session_id)
         session_ends: datetime = row.expires_at
         uow.commit()
@@ -232,8 +252,12 @@ def refresh(engine: Engine, refresh_token: str, *, now: datetime | None = None) 
 def _end(uow: UnitOfWork, where: str, params: dict[str, Any], reason: str) -> int:
     """End the live sessions matching ``where``; how many there were."""
     ended = uow.session.execute(
-        text(f"UPDATE auth_sessions SET revoked_at = now(), revoked_reason = :reason WHERE revoked_at IS NULL AND"
-             f" {where} RETURNING id"), {**params, "reason": reason}).all()
+        text(
+            f"UPDATE auth_sessions SET revoked_at = now(), revoked_reason = :reason WHERE revoked_at IS NULL AND"
+            f" {where} RETURNING id"
+        ),
+        {**params, "reason": reason},
+    ).all()
     return len(ended)
 
 

@@ -73,33 +73,75 @@ def provision_tenant(engine: Engine, data: TenantIn) -> int:
     uow = UnitOfWork(engine, Actor.system(int(new_id), "provisioning"))
     with uow:
         s = uow.session
-        s.execute(text("INSERT INTO tenants (id, slug, name, time_zone, currency, locale, require_totp)"
-                       " VALUES (:id, :slug, :name, :tz, :cur, :loc, :totp)"),
-                  {"id": new_id, "slug": slug, "name": data.name.strip()[:200], "tz": data.time_zone,
-                   "cur": data.currency, "loc": data.locale, "totp": data.require_totp})
+        s.execute(
+            text(
+                "INSERT INTO tenants (id, slug, name, time_zone, currency, locale, require_totp)"
+                " VALUES (:id, :slug, :name, :tz, :cur, :loc, :totp)"
+            ),
+            {
+                "id": new_id,
+                "slug": slug,
+                "name": data.name.strip()[:200],
+                "tz": data.time_zone,
+                "cur": data.currency,
+                "loc": data.locale,
+                "totp": data.require_totp,
+            },
+        )
         for code in RoleCode:
-            s.execute(text("INSERT INTO roles (tenant_id, code, name, is_system) VALUES (:t, :c, :n, true)"),
-                      {"t": new_id, "c": code.value, "n": code.value.replace("_", " ").title()})
+            s.execute(
+                text("INSERT INTO roles (tenant_id, code, name, is_system) VALUES (:t, :c, :n, true)"),
+                {"t": new_id, "c": code.value, "n": code.value.replace("_", " ").title()},
+            )
         s.execute(text(sync_role_permissions_sql()))
-        s.execute(text("INSERT INTO tax_rates (tenant_id, code, name, rate_pct, is_default, valid_from)"
-                       " VALUES (:t, 'std', 'Standard', :r, true, :d)"),
-                  {"t": new_id, "r": data.tax_pct, "d": date(2000, 1, 1)})
-        cal: int = s.execute(text("INSERT INTO business_calendars (tenant_id, name, time_zone, weekly_hours)"
-                             " VALUES (:t, 'Weekdays 9-18', :tz, CAST(:h AS jsonb)) RETURNING id"),
-                        {"t": new_id, "tz": data.time_zone,
-                         "h": '{"0":["09:00","18:00"],"1":["09:00","18:00"],"2":["09:00","18:00"],'
-                              '"3":["09:00","18:00"],"4":["09:00","18:00"]}'}).scalar_one()
+        s.execute(
+            text(
+                "INSERT INTO tax_rates (tenant_id, code, name, rate_pct, is_default, valid_from)"
+                " VALUES (:t, 'std', 'Standard', :r, true, :d)"
+            ),
+            {"t": new_id, "r": data.tax_pct, "d": date(2000, 1, 1)},
+        )
+        cal: int = s.execute(
+            text(
+                "INSERT INTO business_calendars (tenant_id, name, time_zone, weekly_hours)"
+                " VALUES (:t, 'Weekdays 9-18', :tz, CAST(:h AS jsonb)) RETURNING id"
+            ),
+            {
+                "t": new_id,
+                "tz": data.time_zone,
+                "h": '{"0":["09:00","18:00"],"1":["09:00","18:00"],"2":["09:00","18:00"],'
+                '"3":["09:00","18:00"],"4":["09:00","18:00"]}',
+            },
+        ).scalar_one()
         for prio, (resp, res) in SLA_TARGETS.items():
-            s.execute(text("INSERT INTO sla_policies (tenant_id, name, priority, calendar_id, response_minutes,"
-                           " resolution_minutes) VALUES (:t, :n, :p, :c, :a, :b)"),
-                      {"t": new_id, "n": f"Standard {prio}", "p": prio, "c": cal, "a": resp, "b": res})
-        s.execute(text("INSERT INTO stock_locations (tenant_id, code, name, kind) VALUES (:t, 'WH1', 'Main warehouse',"
-                       " 'warehouse')"), {"t": new_id})
-        admin: int = s.execute(text("INSERT INTO users (tenant_id, email, full_name, password_hash) VALUES (:t, :e,"
-                               " 'Administrator', :p) RETURNING id"),
-                          {"t": new_id, "e": data.admin_email.strip(), "p": password_hash}).scalar_one()
-        s.execute(text("INSERT INTO role_grants (tenant_id, user_id, role_id) SELECT :t, :u, id FROM roles"
-                       " WHERE code = 'admin'"), {"t": new_id, "u": admin})
+            s.execute(
+                text(
+                    "INSERT INTO sla_policies (tenant_id, name, priority, calendar_id, response_minutes,"
+                    " resolution_minutes) VALUES (:t, :n, :p, :c, :a, :b)"
+                ),
+                {"t": new_id, "n": f"Standard {prio}", "p": prio, "c": cal, "a": resp, "b": res},
+            )
+        s.execute(
+            text(
+                "INSERT INTO stock_locations (tenant_id, code, name, kind) VALUES (:t, 'WH1', 'Main warehouse',"
+                " 'warehouse')"
+            ),
+            {"t": new_id},
+        )
+        admin: int = s.execute(
+            text(
+                "INSERT INTO users (tenant_id, email, full_name, password_hash) VALUES (:t, :e,"
+                " 'Administrator', :p) RETURNING id"
+            ),
+            {"t": new_id, "e": data.admin_email.strip(), "p": password_hash},
+        ).scalar_one()
+        s.execute(
+            text(
+                "INSERT INTO role_grants (tenant_id, user_id, role_id) SELECT :t, :u, id FROM roles"
+                " WHERE code = 'admin'"
+            ),
+            {"t": new_id, "u": admin},
+        )
         uow.audit("tenant.create", "tenants", int(new_id), after={"slug": slug})
         uow.commit()
     return int(new_id)
@@ -144,9 +186,14 @@ def update_company(uow: UnitOfWork, data: CompanyIn) -> None:
         tenant = uow.session.get(Tenant, uow.actor.tenant_id, with_for_update=True)
         if tenant is None:
             raise ValidationError("The company does not exist.")
-        before = {"name": tenant.name, "legal_name": tenant.legal_name, "tax_number": tenant.tax_number,
-                  "branding": dict(tenant.branding or {}), "require_totp": tenant.require_totp,
-                  "max_failed_logins": tenant.max_failed_logins}
+        before = {
+            "name": tenant.name,
+            "legal_name": tenant.legal_name,
+            "tax_number": tenant.tax_number,
+            "branding": dict(tenant.branding or {}),
+            "require_totp": tenant.require_totp,
+            "max_failed_logins": tenant.max_failed_logins,
+        }
         tenant.name, tenant.legal_name, tenant.tax_number = str(name), legal, tax_number
         branding = {**(tenant.branding or {}), "primary_color": data.primary_color.lower()}
         if logo:
@@ -155,7 +202,13 @@ def update_company(uow: UnitOfWork, data: CompanyIn) -> None:
             branding.pop("logo_text", None)
         tenant.branding = branding
         tenant.require_totp, tenant.max_failed_logins = bool(data.require_totp), data.max_failed_logins
-        after = {"name": tenant.name, "legal_name": legal, "tax_number": tax_number, "branding": branding,
-                 "require_totp": tenant.require_totp, "max_failed_logins": tenant.max_failed_logins}
+        after = {
+            "name": tenant.name,
+            "legal_name": legal,
+            "tax_number": tax_number,
+            "branding": branding,
+            "require_totp": tenant.require_totp,
+            "max_failed_logins": tenant.max_failed_logins,
+        }
         uow.audit("company.settings", "tenants", tenant.id, before=before, after=after)
         uow.commit()

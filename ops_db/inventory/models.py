@@ -206,8 +206,7 @@ class StockTransfer(IdMixin, TenantMixin, TimestampMixin, Base):
 
     from_location_id: Mapped[int] = fk("stock_locations.id", index=False)
     to_location_id: Mapped[int] = fk("stock_locations.id", index=False)
-    status: Mapped[TransferStatus] = mapped_column(str_enum(TransferStatus, "transfer_status"),
-                                                   server_default="draft")
+    status: Mapped[TransferStatus] = mapped_column(str_enum(TransferStatus, "transfer_status"), server_default="draft")
     shipped_at: Mapped[datetime | None]
     received_at: Mapped[datetime | None]
 
@@ -288,5 +287,3 @@ class PurchaseReceiptLine(IdMixin, TenantMixin, Base):
     quantity: Mapped[Quantity]
 
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
-
-

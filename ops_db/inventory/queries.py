@@ -7,13 +7,31 @@ from ops_db.kit.rows import Rows, clean_search, fetch_rows
 from ops_db.kit.uow import UnitOfWork
 
 STOCK_LIMIT = 2000
-STOCK_COLUMNS = ("part_id", "location_id", "sku", "part", "location", "quantity", "reserved", "available",
-                 "reorder_point")
+STOCK_COLUMNS = (
+    "part_id",
+    "location_id",
+    "sku",
+    "part",
+    "location",
+    "quantity",
+    "reserved",
+    "available",
+    "reorder_point",
+)
 RESERVATION_COLUMNS = ("order_number", "sku", "part", "quantity", "location", "reserved_at")
 PO_COLUMNS = ("id", "po_number", "supplier", "status", "total", "expected_on", "deliver_to", "ordered_at")
 PO_LINE_COLUMNS = ("line_id", "sku", "part", "quantity", "received", "outstanding", "unit_cost")
-TO_BRING_COLUMNS = ("reservation_id", "order_number", "part_id", "sku", "part", "quantity", "pick_up_at",
-                    "location_kind", "status")
+TO_BRING_COLUMNS = (
+    "reservation_id",
+    "order_number",
+    "part_id",
+    "sku",
+    "part",
+    "quantity",
+    "pick_up_at",
+    "location_kind",
+    "status",
+)
 
 _STOCK_SQL = """
 SELECT s.part_id, s.location_id, p.sku, p.name AS part, l.code || ' · ' || l.name AS location,
@@ -80,8 +98,11 @@ def _labels(uow: UnitOfWork, sql: str) -> dict[str, int]:
 def locations(uow: UnitOfWork) -> dict[int, str]:
     """Id → label ("WH1 · Main warehouse") of the active stock locations, warehouses first."""
     uow.actor.require("inventory.read")
-    return _ids(uow, "SELECT id, code || ' · ' || name AS label FROM stock_locations WHERE is_active "
-                     "ORDER BY kind <> 'warehouse', kind, id")
+    return _ids(
+        uow,
+        "SELECT id, code || ' · ' || name AS label FROM stock_locations WHERE is_active "
+        "ORDER BY kind <> 'warehouse', kind, id",
+    )
 
 
 def parts(uow: UnitOfWork) -> dict[int, str]:
@@ -99,8 +120,9 @@ def priced_parts(uow: UnitOfWork) -> dict[str, int]:
 def stock_locations(uow: UnitOfWork) -> dict[str, int]:
     """Label → id of active stock locations ("Main warehouse (warehouse)")."""
     uow.actor.require("inventory.read")
-    return _labels(uow, "SELECT id, name || ' (' || kind || ')' AS label FROM stock_locations"
-                        " WHERE is_active ORDER BY kind, name")
+    return _labels(
+        uow, "SELECT id, name || ' (' || kind || ')' AS label FROM stock_locations WHERE is_active ORDER BY kind, name"
+    )
 
 
 def suppliers(uow: UnitOfWork) -> dict[int, str]:
@@ -114,8 +136,9 @@ def stock(uow: UnitOfWork, *, location_id: int | None = None, search: str = "", 
     by a search in the part's SKU or name."""
     uow.actor.require("inventory.read")
     q = clean_search(search)
-    return fetch_rows(uow, _STOCK_SQL, {"location": location_id, "q": q, "like": f"%{q}%", "limit": limit},
-                      STOCK_COLUMNS)
+    return fetch_rows(
+        uow, _STOCK_SQL, {"location": location_id, "q": q, "like": f"%{q}%", "limit": limit}, STOCK_COLUMNS
+    )
 
 
 def active_reservations(uow: UnitOfWork, *, limit: int = 2000) -> Rows:

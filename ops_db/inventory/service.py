@@ -69,40 +69,65 @@ def _location(uow: UnitOfWork, location_id: int, *, in_use: bool = False) -> Sto
 
 
 def _level(uow: UnitOfWork, part_id: int, location_id: int, *, create: bool = False) -> StockLevel | None:
-    level = uow.session.execute(select(StockLevel).where(
-        StockLevel.part_id == part_id, StockLevel.location_id == location_id).with_for_update()).scalar_one_or_none()
+    level = uow.session.execute(
+        select(StockLevel).where(StockLevel.part_id == part_id, StockLevel.location_id == location_id).with_for_update()
+    ).scalar_one_or_none()
     if level is None and create:
-        uow.session.execute(text(
-            "INSERT INTO stock_levels (tenant_id, part_id, location_id, quantity, reserved, updated_at)"
-            " VALUES (:t, :p, :l, 0, 0, now()) ON CONFLICT DO NOTHING"),
-            {"t": uow.actor.tenant_id, "p": part_id, "l": location_id})
-        level = uow.session.execute(select(StockLevel).where(
-            StockLevel.part_id == part_id, StockLevel.location_id == location_id).with_for_update()).scalar_one()
+        uow.session.execute(
+            text(
+                "INSERT INTO stock_levels (tenant_id, part_id, location_id, quantity, reserved, updated_at)"
+                " VALUES (:t, :p, :l, 0, 0, now()) ON CONFLICT DO NOTHING"
+            ),
+            {"t": uow.actor.tenant_id, "p": part_id, "l": location_id},
+        )
+        level = uow.session.execute(
+            select(StockLevel)
+            .where(StockLevel.part_id == part_id, StockLevel.location_id == location_id)
+            .with_for_update()
+        ).scalar_one()
     return level
 
 
 def _move(uow: UnitOfWork, part: Part, location_id: int, delta: Decimal, reason: MovementReason, **refs: Any) -> None:
-    uow.session.add(StockMovement(tenant_id=uow.actor.tenant_id, part_id=part.id, location_id=location_id,
-                                  quantity_delta=delta, reason=reason, unit_cost=part.unit_cost,
-                                  actor_user_id=uow.actor.user_id, occurred_at=uow.now(), **refs))
+    uow.session.add(
+        StockMovement(
+            tenant_id=uow.actor.tenant_id,
+            part_id=part.id,
+            location_id=location_id,
+            quantity_delta=delta,
+            reason=reason,
+            unit_cost=part.unit_cost,
+            actor_user_id=uow.actor.user_id,
+            occurred_at=uow.now(),
+            **refs,
+        )
+    )
 
 
-def reserve(uow: UnitOfWork, order_id: int, part_id: int, quantity: Any, location_id: int | None = None
-            ) -> StockReservation:
+def reserve(
+    uow: UnitOfWork, order_id: int, part_id: int, quantity: Any, location_id: int | None = None
+) -> StockReservation:
     """Hold parts for an order; with no location given, the location with the most free stock is used."""
     with uow:
         uow.actor.require("inventory.reserve")
         qty = _qty(quantity)
         order = load_order(uow, order_id, lock=True)
         if order.stage not in OPEN_STAGES:
-            raise Conflict("Order {number} is {stage}; parts cannot be reserved for it.", number=order.order_number,
-                           stage=order.stage.value)
+            raise Conflict(
+                "Order {number} is {stage}; parts cannot be reserved for it.",
+                number=order.order_number,
+                stage=order.stage.value,
+            )
         part = _part(uow, part_id)
         if location_id is None:
-            location_id = uow.session.execute(text(
-                "SELECT s.location_id FROM stock_levels s JOIN stock_locations l ON l.id = s.location_id"
-                " WHERE s.part_id = :p AND l.is_active ORDER BY s.quantity - s.reserved DESC, s.location_id"
-                " LIMIT 1"), {"p": part.id}).scalar()
+            location_id = uow.session.execute(
+                text(
+                    "SELECT s.location_id FROM stock_levels s JOIN stock_locations l ON l.id = s.location_id"
+                    " WHERE s.part_id = :p AND l.is_active ORDER BY s.quantity - s.reserved DESC, s.location_id"
+                    " LIMIT 1"
+                ),
+                {"p": part.id},
+            ).scalar()
             if location_id is None:
                 raise Conflict("There is no stock of {sku} anywhere.", sku=part.sku)
         else:
@@ -110,17 +135,31 @@ def reserve(uow: UnitOfWork, order_id: int, part_id: int, quantity: Any, locatio
         level = _level(uow, part.id, location_id)
         free = (level.quantity - level.reserved) if level else Decimal(0)
         if free < qty:
-            raise Conflict("Only {free} of {sku} free at that location; {quantity} asked.",
-                           free=_plain(free), sku=part.sku, quantity=_plain(qty))
+            raise Conflict(
+                "Only {free} of {sku} free at that location; {quantity} asked.",
+                free=_plain(free),
+                sku=part.sku,
+                quantity=_plain(qty),
+            )
         assert level is not None
         level.reserved += qty
-        reservation = StockReservation(tenant_id=order.tenant_id, order_id=order.id, part_id=part.id,
-                                       location_id=location_id, quantity=qty, status=ReservationStatus.ACTIVE)
+        reservation = StockReservation(
+            tenant_id=order.tenant_id,
+            order_id=order.id,
+            part_id=part.id,
+            location_id=location_id,
+            quantity=qty,
+            status=ReservationStatus.ACTIVE,
+        )
         uow.session.add(reservation)
         uow.flush()
         record_event(uow, order, EventType.PARTS_RESERVED, {"part_id": part.id, "quantity": str(qty)})
-        uow.audit("stock.reserve", "stock_reservations", reservation.id,
-                  after={"order_id": order.id, "part_id": part.id, "quantity": qty, "location_id": location_id})
+        uow.audit(
+            "stock.reserve",
+            "stock_reservations",
+            reservation.id,
+            after={"order_id": order.id, "part_id": part.id, "quantity": qty, "location_id": location_id},
+        )
         uow.commit()
         return reservation
 
@@ -129,8 +168,9 @@ def _reservation(uow: UnitOfWork, reservation_id: int) -> StockReservation:
     row = uow.get(StockReservation, reservation_id, lock=True)
     load_order(uow, row.order_id)  # technicians may touch only their own orders' parts
     if row.status != ReservationStatus.ACTIVE:
-        raise Conflict("Reservation {reservation} was already {status}.", reservation=reservation_id,
-                       status=row.status.value)
+        raise Conflict(
+            "Reservation {reservation} was already {status}.", reservation=reservation_id, status=row.status.value
+        )
     return row
 
 
@@ -150,11 +190,15 @@ def use_on_order(uow: UnitOfWork, reservation_id: int) -> StockReservation:
         uow.actor.require("inventory.consume")
         uow.actor.require("orders.edit_lines")
         res = _consume(uow, reservation_id)
-        charged = uow.session.execute(select(OrderLine.id).where(
-            OrderLine.order_id == res.order_id, OrderLine.part_id == res.part_id).limit(1)).first()
+        charged = uow.session.execute(
+            select(OrderLine.id).where(OrderLine.order_id == res.order_id, OrderLine.part_id == res.part_id).limit(1)
+        ).first()
         if charged is None:
-            append_line(uow, load_order(uow, res.order_id, lock=True),
-                        LineIn(kind="part", part_id=res.part_id, quantity=res.quantity))
+            append_line(
+                uow,
+                load_order(uow, res.order_id, lock=True),
+                LineIn(kind="part", part_id=res.part_id, quantity=res.quantity),
+            )
         uow.commit()
         return res
 
@@ -192,9 +236,16 @@ def _release(uow: UnitOfWork, res: StockReservation) -> None:
 
 def release_all_for_order(uow: UnitOfWork, order_id: int) -> int:
     """Release every active reservation of an order (on cancel; inside the caller's unit of work)."""
-    rows = uow.session.execute(select(StockReservation).where(
-        StockReservation.order_id == order_id, StockReservation.status == ReservationStatus.ACTIVE)
-        .order_by(StockReservation.part_id, StockReservation.location_id).with_for_update()).scalars().all()
+    rows = (
+        uow.session.execute(
+            select(StockReservation)
+            .where(StockReservation.order_id == order_id, StockReservation.status == ReservationStatus.ACTIVE)
+            .order_by(StockReservation.part_id, StockReservation.location_id)
+            .with_for_update()
+        )
+        .scalars()
+        .all()
+    )
     for res in rows:
         _release(uow, res)
     return len(rows)
@@ -210,14 +261,20 @@ def reservations(uow: UnitOfWork, order_id: int) -> list[ReservationRow]:
     with uow:
         uow.actor.require("inventory.read")
         load_order(uow, order_id)
-        rows = uow.session.execute(select(StockReservation).where(StockReservation.order_id == order_id)
-                                   .order_by(StockReservation.id)).scalars()
-        return [ReservationRow(id=r.id, part_id=r.part_id, location_id=r.location_id, quantity=r.quantity,
-                               status=r.status.value) for r in rows]
+        rows = uow.session.execute(
+            select(StockReservation).where(StockReservation.order_id == order_id).order_by(StockReservation.id)
+        ).scalars()
+        return [
+            ReservationRow(
+                id=r.id, part_id=r.part_id, location_id=r.location_id, quantity=r.quantity, status=r.status.value
+            )
+            for r in rows
+        ]
 
 
-def transfer(uow: UnitOfWork, from_location_id: int, to_location_id: int, lines: list[tuple[int, Any]]
-             ) -> StockTransfer:
+def transfer(
+    uow: UnitOfWork, from_location_id: int, to_location_id: int, lines: list[tuple[int, Any]]
+) -> StockTransfer:
     """Move stock between locations (warehouse to van, van to van) in one step."""
     with uow:
         uow.actor.require("inventory.transfer")
@@ -229,9 +286,14 @@ def transfer(uow: UnitOfWork, from_location_id: int, to_location_id: int, lines:
         _location(uow, to_location_id, in_use=True)
         parsed = [(_part(uow, pid), _qty(q, limit=MAX_QTY)) for pid, q in lines]
         now = uow.now()
-        move = StockTransfer(tenant_id=uow.actor.tenant_id, from_location_id=from_location_id,
-                             to_location_id=to_location_id, status=TransferStatus.RECEIVED, shipped_at=now,
-                             received_at=now)
+        move = StockTransfer(
+            tenant_id=uow.actor.tenant_id,
+            from_location_id=from_location_id,
+            to_location_id=to_location_id,
+            status=TransferStatus.RECEIVED,
+            shipped_at=now,
+            received_at=now,
+        )
         uow.session.add(move)
         uow.flush()
         # Lock in (part, location) order so two opposite transfers cannot deadlock.
@@ -241,16 +303,23 @@ def transfer(uow: UnitOfWork, from_location_id: int, to_location_id: int, lines:
                 level = _level(uow, part.id, loc, create=True)
                 assert level is not None
                 if delta < 0 and level.quantity - level.reserved < -delta:
-                    raise Conflict("Only {free} of {sku} free to transfer.",
-                                   free=_plain(level.quantity - level.reserved), sku=part.sku)
+                    raise Conflict(
+                        "Only {free} of {sku} free to transfer.",
+                        free=_plain(level.quantity - level.reserved),
+                        sku=part.sku,
+                    )
                 level.quantity += delta
                 reason = MovementReason.TRANSFER_IN if delta > 0 else MovementReason.TRANSFER_OUT
                 _move(uow, part, loc, delta, reason, transfer_id=move.id)
-            uow.session.add(StockTransferLine(tenant_id=move.tenant_id, transfer_id=move.id, part_id=part.id,
-                                              quantity=qty))
-        uow.audit("stock.transfer", "stock_transfers", move.id,
-                  after={"from": from_location_id, "to": to_location_id,
-                         "lines": [[p.id, q] for p, q in parsed]})
+            uow.session.add(
+                StockTransferLine(tenant_id=move.tenant_id, transfer_id=move.id, part_id=part.id, quantity=qty)
+            )
+        uow.audit(
+            "stock.transfer",
+            "stock_transfers",
+            move.id,
+            after={"from": from_location_id, "to": to_location_id, "lines": [[p.id, q] for p, q in parsed]},
+        )
         uow.commit()
         return move
 
@@ -266,20 +335,33 @@ def adjust(uow: UnitOfWork, part_id: int, location_id: int, counted: Any, reason
         level = _level(uow, part.id, location_id, create=True)
         assert level is not None
         if new < level.reserved:
-            raise Conflict("{reserved} of {sku} are reserved there; the count cannot be lower.",
-                           reserved=_plain(level.reserved), sku=part.sku)
+            raise Conflict(
+                "{reserved} of {sku} are reserved there; the count cannot be lower.",
+                reserved=_plain(level.reserved),
+                sku=part.sku,
+            )
         delta = new - level.quantity
         if delta != 0:
             level.quantity = new
             _move(uow, part, location_id, delta, MovementReason.ADJUSTMENT)
-        uow.audit("stock.adjust", "stock_levels", part.id,
-                  after={"location_id": location_id, "quantity": new, "reason": reason.strip()[:500]})
+        uow.audit(
+            "stock.adjust",
+            "stock_levels",
+            part.id,
+            after={"location_id": location_id, "quantity": new, "reason": reason.strip()[:500]},
+        )
         uow.commit()
 
 
-def create_purchase_order(uow: UnitOfWork, supplier_id: int, deliver_to_location_id: int,
-                          lines: list[PurchaseLineIn], *, for_order_id: int | None = None,
-                          expected_on: date | None = None) -> PurchaseOrder:
+def create_purchase_order(
+    uow: UnitOfWork,
+    supplier_id: int,
+    deliver_to_location_id: int,
+    lines: list[PurchaseLineIn],
+    *,
+    for_order_id: int | None = None,
+    expected_on: date | None = None,
+) -> PurchaseOrder:
     """Draft a purchase order to a supplier (optionally for a customer's order waiting on parts)."""
     with uow:
         uow.actor.require("inventory.purchase")
@@ -290,18 +372,26 @@ def create_purchase_order(uow: UnitOfWork, supplier_id: int, deliver_to_location
         if not lines:
             raise ValidationError("Add at least one part to the purchase order.")
         now = uow.now()
-        po = PurchaseOrder(tenant_id=uow.actor.tenant_id, po_number=next_number(
-            uow.session, uow.actor.tenant_id, "po", "PO", now), supplier_id=supplier.id,
-            status=PurchaseOrderStatus.DRAFT, deliver_to_location_id=deliver_to_location_id,
-            for_order_id=for_order_id, expected_on=expected_on)
+        po = PurchaseOrder(
+            tenant_id=uow.actor.tenant_id,
+            po_number=next_number(uow.session, uow.actor.tenant_id, "po", "PO", now),
+            supplier_id=supplier.id,
+            status=PurchaseOrderStatus.DRAFT,
+            deliver_to_location_id=deliver_to_location_id,
+            for_order_id=for_order_id,
+            expected_on=expected_on,
+        )
         uow.session.add(po)
         uow.flush()
         total = Decimal(0)
         for line in lines:
             part, qty = _part(uow, line.part_id), _qty(line.quantity)
             cost = bounds.price(line.unit_cost if line.unit_cost is not None else part.unit_cost, N_("unit cost"))
-            uow.session.add(PurchaseOrderLine(tenant_id=po.tenant_id, purchase_order_id=po.id, part_id=part.id,
-                                              quantity=qty, unit_cost=cost))
+            uow.session.add(
+                PurchaseOrderLine(
+                    tenant_id=po.tenant_id, purchase_order_id=po.id, part_id=part.id, quantity=qty, unit_cost=cost
+                )
+            )
             total += bounds.line_total(qty, cost)
         po.total = bounds.money(total, N_("purchase order total"))
         uow.audit("po.create", "purchase_orders", po.id, after={"supplier_id": supplier.id, "total": total})
@@ -328,13 +418,18 @@ def receive(uow: UnitOfWork, po_id: int, lines: list[tuple[int, Any]]) -> Purcha
         uow.actor.require("inventory.receive")
         po = uow.get(PurchaseOrder, po_id, lock=True)
         if po.status not in (PurchaseOrderStatus.SENT, PurchaseOrderStatus.PARTIALLY_RECEIVED):
-            raise Conflict("Purchase order {po} is {status}; it cannot receive goods.", po=po.po_number,
-                           status=po.status.value)
+            raise Conflict(
+                "Purchase order {po} is {status}; it cannot receive goods.", po=po.po_number, status=po.status.value
+            )
         if not lines:
             raise ValidationError("Say what arrived.")
-        receipt = PurchaseReceipt(tenant_id=po.tenant_id, purchase_order_id=po.id,
-                                  location_id=po.deliver_to_location_id, received_at=uow.now(),
-                                  received_by=uow.actor.user_id)
+        receipt = PurchaseReceipt(
+            tenant_id=po.tenant_id,
+            purchase_order_id=po.id,
+            location_id=po.deliver_to_location_id,
+            received_at=uow.now(),
+            received_by=uow.actor.user_id,
+        )
         uow.session.add(receipt)
         uow.flush()
         for line_id, quantity in sorted(lines, key=lambda x: x[0]):
@@ -343,20 +438,28 @@ def receive(uow: UnitOfWork, po_id: int, lines: list[tuple[int, Any]]) -> Purcha
             if line is None or line.purchase_order_id != po.id:
                 raise NotFound("Line {line} is not on purchase order {po}.", line=line_id, po=po.po_number)
             if line.received_quantity + qty > line.quantity:
-                raise Conflict("Only {quantity} more of that line were ordered.",
-                               quantity=_plain(line.quantity - line.received_quantity))
+                raise Conflict(
+                    "Only {quantity} more of that line were ordered.",
+                    quantity=_plain(line.quantity - line.received_quantity),
+                )
             line.received_quantity += qty
             part = _part(uow, line.part_id)
             level = _level(uow, part.id, po.deliver_to_location_id, create=True)
             assert level is not None
             level.quantity += qty
             _move(uow, part, po.deliver_to_location_id, qty, MovementReason.RECEIPT, receipt_id=receipt.id)
-            uow.session.add(PurchaseReceiptLine(tenant_id=po.tenant_id, receipt_id=receipt.id,
-                                                purchase_order_line_id=line.id, quantity=qty))
+            uow.session.add(
+                PurchaseReceiptLine(
+                    tenant_id=po.tenant_id, receipt_id=receipt.id, purchase_order_line_id=line.id, quantity=qty
+                )
+            )
         uow.flush()
-        open_lines = uow.session.execute(select(PurchaseOrderLine.id).where(
-            PurchaseOrderLine.purchase_order_id == po.id,
-            PurchaseOrderLine.received_quantity < PurchaseOrderLine.quantity)).first()
+        open_lines = uow.session.execute(
+            select(PurchaseOrderLine.id).where(
+                PurchaseOrderLine.purchase_order_id == po.id,
+                PurchaseOrderLine.received_quantity < PurchaseOrderLine.quantity,
+            )
+        ).first()
         po.status = PurchaseOrderStatus.PARTIALLY_RECEIVED if open_lines else PurchaseOrderStatus.RECEIVED
         uow.audit("po.receive", "purchase_receipts", receipt.id, after={"po_id": po.id, "lines": lines})
         uow.commit()
@@ -367,8 +470,10 @@ def reorder_suggestions(uow: UnitOfWork) -> list[dict[str, Any]]:
     """Parts whose free stock (on hand − reserved + already on order) is at or below the reorder point."""
     with uow:
         uow.actor.require("inventory.read")
-        rows = uow.session.execute(text(
-            """
+        rows = (
+            uow.session.execute(
+                text(
+                    """
             WITH on_order AS (
                 SELECT l.part_id, p.deliver_to_location_id AS location_id,
                        sum(l.quantity - l.received_quantity) AS qty
@@ -383,12 +488,18 @@ def reorder_suggestions(uow: UnitOfWork) -> list[dict[str, Any]]:
             LEFT JOIN on_order o ON o.part_id = s.part_id AND o.location_id = s.location_id
             WHERE s.reorder_point > 0 AND s.quantity - s.reserved + COALESCE(o.qty, 0) <= s.reorder_point
             ORDER BY s.quantity - s.reserved - s.reorder_point, s.part_id
-            """)).mappings().all()
+            """
+                )
+            )
+            .mappings()
+            .all()
+        )
         return [dict(r) for r in rows]
 
 
-def stock(uow: UnitOfWork, *, location_id: int | None = None, part_id: int | None = None, limit: int = 200,
-          offset: int = 0) -> tuple[list[StockRow], int]:
+def stock(
+    uow: UnitOfWork, *, location_id: int | None = None, part_id: int | None = None, limit: int = 200, offset: int = 0
+) -> tuple[list[StockRow], int]:
     """A page of stock levels with free quantity, filtered by location or part, and how many match in all."""
     with uow:
         uow.actor.require("inventory.read")
@@ -398,26 +509,63 @@ def stock(uow: UnitOfWork, *, location_id: int | None = None, part_id: int | Non
         if part_id is not None:
             query = query.where(StockLevel.part_id == part_id)
         total = uow.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = uow.session.execute(query.order_by(StockLevel.part_id, StockLevel.location_id)
-                                   .limit(min(max(limit, 1), 500)).offset(max(offset, 0))).all()
-        return [StockRow(part_id=s.part_id, sku=sku, name=name, location_id=s.location_id, quantity=s.quantity,
-                         reserved=s.reserved, free=s.quantity - s.reserved, reorder_point=s.reorder_point)
-                for s, sku, name in rows], total
+        rows = uow.session.execute(
+            query.order_by(StockLevel.part_id, StockLevel.location_id)
+            .limit(min(max(limit, 1), 500))
+            .offset(max(offset, 0))
+        ).all()
+        return [
+            StockRow(
+                part_id=s.part_id,
+                sku=sku,
+                name=name,
+                location_id=s.location_id,
+                quantity=s.quantity,
+                reserved=s.reserved,
+                free=s.quantity - s.reserved,
+                reorder_point=s.reorder_point,
+            )
+            for s, sku, name in rows
+        ], total
 
 
-def create_part(uow: UnitOfWork, sku: str, name: str, *, category: str = "general", unit_cost: Any = 0,
-                sale_price: Any = 0, warranty_months: int = 3, reorder_point: Any = 0) -> Part:
+def create_part(
+    uow: UnitOfWork,
+    sku: str,
+    name: str,
+    *,
+    category: str = "general",
+    unit_cost: Any = 0,
+    sale_price: Any = 0,
+    warranty_months: int = 3,
+    reorder_point: Any = 0,
+) -> Part:
     """Add a part to the catalogue."""
     with uow:
         uow.actor.require("inventory.adjust")
-        part = add_part(uow, sku, name, category=category, unit_cost=unit_cost, sale_price=sale_price,
-                        warranty_months=warranty_months)
+        part = add_part(
+            uow,
+            sku,
+            name,
+            category=category,
+            unit_cost=unit_cost,
+            sale_price=sale_price,
+            warranty_months=warranty_months,
+        )
         uow.commit()
         return part
 
 
-def add_part(uow: UnitOfWork, sku: str, name: str, *, category: str = "general", unit_cost: Any = 0,
-             sale_price: Any = 0, warranty_months: int = 3) -> Part:
+def add_part(
+    uow: UnitOfWork,
+    sku: str,
+    name: str,
+    *,
+    category: str = "general",
+    unit_cost: Any = 0,
+    sale_price: Any = 0,
+    warranty_months: int = 3,
+) -> Part:
     """The checks and the new catalogue row of :func:`create_part`, inside the caller's open unit of work."""
     sku, name = (sku or "").strip(), (name or "").strip()
     if not sku or len(sku) > 64:
@@ -429,9 +577,15 @@ def add_part(uow: UnitOfWork, sku: str, name: str, *, category: str = "general",
         raise ValidationError("The warranty must be 0 to 120 months.")
     if uow.session.execute(select(Part.id).where(Part.sku == sku)).first():
         raise Conflict("A part with SKU {sku} already exists.", sku=sku)
-    part = Part(tenant_id=uow.actor.tenant_id, sku=sku, name=name, category=(category or "general")[:64],
-                unit_cost=cost, sale_price=price,
-                warranty_months=warranty_months)
+    part = Part(
+        tenant_id=uow.actor.tenant_id,
+        sku=sku,
+        name=name,
+        category=(category or "general")[:64],
+        unit_cost=cost,
+        sale_price=price,
+        warranty_months=warranty_months,
+    )
     uow.session.add(part)
     uow.flush()
     uow.audit("part.create", "parts", part.id, after={"sku": sku})

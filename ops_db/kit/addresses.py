@@ -29,8 +29,9 @@ def trusted_networks(raw: str) -> tuple[Network, ...]:
         try:
             networks.append(ipaddress.ip_network(entry, strict=False))
         except ValueError:
-            raise RepairOpsError("REPAIROPS_TRUSTED_PROXIES holds {entry}, which is not an address or a network.",
-                                 entry=entry) from None
+            raise RepairOpsError(
+                "REPAIROPS_TRUSTED_PROXIES holds {entry}, which is not an address or a network.", entry=entry
+            ) from None
     return tuple(networks)
 
 

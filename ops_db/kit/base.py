@@ -84,9 +84,7 @@ class TenantMixin:
 
     @declared_attr
     def tenant_id(cls) -> Mapped[int]:  # noqa: N805 - declared_attr receives the class
-        return mapped_column(
-            BigInteger, ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=False
-        )
+        return mapped_column(BigInteger, ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=False)
 
 
 # Tables every company shares (no tenant_id): a reference to one of them is a plain single-column key.
@@ -105,8 +103,15 @@ class _TenantReference:
     use_alter: bool
 
 
-def fk(target: str, *, nullable: bool = False, ondelete: str | None = None, index: bool = True,
-       primary_key: bool = False, use_alter: bool = False) -> Any:
+def fk(
+    target: str,
+    *,
+    nullable: bool = False,
+    ondelete: str | None = None,
+    index: bool = True,
+    primary_key: bool = False,
+    use_alter: bool = False,
+) -> Any:
     """A bigint foreign key column to ``target`` (``"table.id"``).
 
     A reference to another company table becomes the composite key ``(tenant_id, column) → table (tenant_id,
@@ -116,10 +121,20 @@ def fk(target: str, *, nullable: bool = False, ondelete: str | None = None, inde
     """
     table, _, column = target.partition(".")
     if table in SHARED_TABLES:
-        return mapped_column(BigInteger, ForeignKey(target, ondelete=ondelete, use_alter=use_alter),
-                             nullable=nullable, index=index, primary_key=primary_key)
-    return mapped_column(BigInteger, nullable=nullable, index=index, primary_key=primary_key,
-                         info={_TENANT_REFERENCE: _TenantReference(table, column, ondelete, use_alter)})
+        return mapped_column(
+            BigInteger,
+            ForeignKey(target, ondelete=ondelete, use_alter=use_alter),
+            nullable=nullable,
+            index=index,
+            primary_key=primary_key,
+        )
+    return mapped_column(
+        BigInteger,
+        nullable=nullable,
+        index=index,
+        primary_key=primary_key,
+        info={_TENANT_REFERENCE: _TenantReference(table, column, ondelete, use_alter)},
+    )
 
 
 def _keep_tenant(ondelete: str | None, column: str) -> str | None:
@@ -138,10 +153,15 @@ def _scope_references_to_tenant(table: Table, metadata: MetaData) -> None:
         return  # not ours (Alembic's, a reflected table) or nothing to do: leave its metadata untouched
     targets: set[str] = metadata.info.setdefault(_TENANT_KEY_TABLES, set())
     for column, reference in references:
-        table.append_constraint(ForeignKeyConstraint(
-            ["tenant_id", column.name], [f"{reference.table}.tenant_id", f"{reference.table}.{reference.column}"],
-            name=conv(f"fk_{table.name}_{column.name}_{reference.table}"),
-            ondelete=_keep_tenant(reference.ondelete, column.name), use_alter=reference.use_alter))
+        table.append_constraint(
+            ForeignKeyConstraint(
+                ["tenant_id", column.name],
+                [f"{reference.table}.tenant_id", f"{reference.table}.{reference.column}"],
+                name=conv(f"fk_{table.name}_{column.name}_{reference.table}"),
+                ondelete=_keep_tenant(reference.ondelete, column.name),
+                use_alter=reference.use_alter,
+            )
+        )
         targets.add(reference.table)
         if reference.table in metadata.tables:
             _add_tenant_key(metadata.tables[reference.table])

@@ -47,8 +47,15 @@ def _decimal(value: Any, what: str) -> Decimal:
     return number
 
 
-def money(value: Any, what: str, *, limit: Decimal = MAX_AMOUNT, negative: bool = False, positive: bool = False,
-          exact: bool = False) -> Decimal:
+def money(
+    value: Any,
+    what: str,
+    *,
+    limit: Decimal = MAX_AMOUNT,
+    negative: bool = False,
+    positive: bool = False,
+    exact: bool = False,
+) -> Decimal:
     """An amount of money to the cent, refused with one sentence when it is not a number, negative (unless
     ``negative``), not above zero (when ``positive``), beyond ``limit`` either way, or, when ``exact``, has more
     than two decimals (otherwise it is rounded half up)."""
@@ -87,16 +94,22 @@ def line_total(qty: Decimal, unit_price: Decimal) -> Decimal:
     """The net of a line (quantity x unit price, to the cent), refused beyond ``MAX_LINE_TOTAL``."""
     net = (qty * unit_price).quantize(CENT, ROUND_HALF_UP)
     if abs(net) > MAX_LINE_TOTAL:
-        raise ValidationError("A line can come to at most {limit}; this one comes to {total}.",
-                              limit=_shown(MAX_LINE_TOTAL, 2), total=_shown(abs(net), 2))
+        raise ValidationError(
+            "A line can come to at most {limit}; this one comes to {total}.",
+            limit=_shown(MAX_LINE_TOTAL, 2),
+            total=_shown(abs(net), 2),
+        )
     return net
 
 
 def order_total(net: Decimal) -> Decimal:
     """An order's net with a new line, refused beyond ``MAX_LINE_TOTAL`` (split the work into two orders)."""
     if abs(net) > MAX_LINE_TOTAL:
-        raise ValidationError("An order can come to at most {limit} before tax; with this line it would come to "
-                              "{total}.", limit=_shown(MAX_LINE_TOTAL, 2), total=_shown(abs(net), 2))
+        raise ValidationError(
+            "An order can come to at most {limit} before tax; with this line it would come to {total}.",
+            limit=_shown(MAX_LINE_TOTAL, 2),
+            total=_shown(abs(net), 2),
+        )
     return net
 
 
@@ -106,8 +119,12 @@ def day(value: date | None, what: str) -> date | None:
         return None
     plain = value.date() if isinstance(value, datetime) else value
     if not EARLIEST_DAY <= plain <= LATEST_DAY:
-        raise ValidationError("The {what} must be between {earliest} and {latest}.", what=what,
-                              earliest=Verbatim(EARLIEST_DAY.isoformat()), latest=Verbatim(LATEST_DAY.isoformat()))
+        raise ValidationError(
+            "The {what} must be between {earliest} and {latest}.",
+            what=what,
+            earliest=Verbatim(EARLIEST_DAY.isoformat()),
+            latest=Verbatim(LATEST_DAY.isoformat()),
+        )
     return value
 
 
@@ -137,8 +154,7 @@ def text(value: str | None, what: str, max_length: int, *, required: bool = True
         return None
     no_nul(value, what)
     if len(value) > max_length:
-        raise ValidationError("The {what} can be at most {limit} characters.", what=what,
-                              limit=f"{max_length:,}")
+        raise ValidationError("The {what} can be at most {limit} characters.", what=what, limit=f"{max_length:,}")
     return value
 
 

@@ -91,12 +91,16 @@ def _ensure_app_login(conn: psycopg.Connection, role: str, password: str | None)
     if admin == role:
         raise ConfigurationError(
             "The database URL signs in as the application role {role}; give the owner's login instead "
-            "(the application derives its own).", role=role)
+            "(the application derives its own).",
+            role=role,
+        )
     attributes = sql.SQL(APP_ROLE_ATTRIBUTES)
     try:
         found = conn.execute(
             "SELECT rolsuper OR rolbypassrls OR rolcreatedb OR rolcreaterole OR rolreplication OR NOT rolcanlogin"
-            " FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+            " FROM pg_roles WHERE rolname = %s",
+            (role,),
+        ).fetchone()
         verifier = _scram_verifier(conn, role, password) if password else None
         if found is None:
             statement = sql.SQL("CREATE ROLE {} {}").format(sql.Identifier(role), attributes)
@@ -113,7 +117,9 @@ def _ensure_app_login(conn: psycopg.Connection, role: str, password: str | None)
         raise ConfigurationError(
             "The database user {user} may not create or change the role {role}; ask an administrator to run "
             "CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD '…'.",
-            user=admin, role=role) from None
+            user=admin,
+            role=role,
+        ) from None
     _refuse_escape_routes(conn, role)
     return None
 
@@ -136,21 +142,31 @@ def _refuse_escape_routes(conn: psycopg.Connection, role: str) -> None:
     owned = conn.execute(
         "SELECT c.relname, current_user FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
         " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm') AND pg_get_userbyid(c.relowner) = %s"
-        " ORDER BY 1 LIMIT 1", (role,)).fetchone()
+        " ORDER BY 1 LIMIT 1",
+        (role,),
+    ).fetchone()
     if owned:
         raise ConfigurationError(
             "The application role {role} owns the table {table}, so it could switch row-level security off; "
             "give what it owns to the owner with REASSIGN OWNED BY {role} TO {owner}.",
-            role=role, table=str(owned[0]), owner=str(owned[1]))
+            role=role,
+            table=str(owned[0]),
+            owner=str(owned[1]),
+        )
     stronger = conn.execute(
         "SELECT r.rolname FROM pg_roles r WHERE r.rolname <> %s AND pg_has_role(%s, r.oid, 'MEMBER')"
         " AND (r.rolsuper OR r.rolbypassrls OR r.rolcreaterole OR EXISTS (SELECT 1 FROM pg_class c"
         "      JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relowner = r.oid))"
-        " ORDER BY 1 LIMIT 1", (role, role)).fetchone()
+        " ORDER BY 1 LIMIT 1",
+        (role, role),
+    ).fetchone()
     if stronger:
         raise ConfigurationError(
             "The application role {role} is a member of {other}, which can bypass row-level security; "
-            "revoke it with REVOKE {other} FROM {role}.", role=role, other=str(stronger[0]))
+            "revoke it with REVOKE {other} FROM {role}.",
+            role=role,
+            other=str(stronger[0]),
+        )
 
 
 def psycopg_conninfo(url: str) -> str:
@@ -184,8 +200,9 @@ def app_engine(url: str, app_role: str = "repairops_app") -> Engine:
             row = cur.fetchone()
         dbapi_conn.rollback()
         if row is None or row[0]:
-            raise ConfigurationError("The application role {role} can bypass row-level security; it must not.",
-                                     role=app_role)
+            raise ConfigurationError(
+                "The application role {role} can bypass row-level security; it must not.", role=app_role
+            )
 
     return engine
 
@@ -205,7 +222,10 @@ def tenant_session(
                 "SELECT set_config('app.tenant_id', :t, true), set_config('app.customer_id', :c, true),"
                 " set_config('app.user_id', :u, true)"
             ),
-            {"t": str(tenant_id), "c": "" if customer_id is None else str(customer_id),
-             "u": "" if user_id is None else str(user_id)},
+            {
+                "t": str(tenant_id),
+                "c": "" if customer_id is None else str(customer_id),
+                "u": "" if user_id is None else str(user_id),
+            },
         )
         yield session

@@ -40,8 +40,9 @@ def subscribe(event: type[E], handler: Callable[[UnitOfWork, E], None]) -> Subsc
     return Subscription(event, handler)
 
 
-def handlers_of(event: DomainEvent, table: Sequence[Subscription[Any]] | None = None
-                ) -> list[Callable[[UnitOfWork, Any], None]]:
+def handlers_of(
+    event: DomainEvent, table: Sequence[Subscription[Any]] | None = None
+) -> list[Callable[[UnitOfWork, Any], None]]:
     """The handlers subscribed to ``event``'s kind, in table order (the wiring table unless one is given)."""
     if table is None:
         # The composition root, imported on first use (as the unit of work imports ops_db.models): it imports the

@@ -61,7 +61,8 @@ def secret_key(settings: Settings | None = None) -> str:
     if pending_key_file(path).exists():
         raise ConfigurationError(
             "A key rotation was interrupted ({path} exists); run `repairops secrets rotate` again to finish it.",
-            path=pending_key_file(path))
+            path=pending_key_file(path),
+        )
     if not path.exists():
         create_key_file(path, generate_key())
     return read_key_file(path)
@@ -88,11 +89,14 @@ def check_key(key: str, source: str) -> str:
         raise ConfigurationError(
             "The secret key in {source} is the old built-in development key, which anyone can read in the source "
             "code; set a random key of at least 32 characters, or unset it to use a generated key file.",
-            source=source)
+            source=source,
+        )
     if len(key) < MIN_KEY_LENGTH or len(set(key)) < MIN_DISTINCT_CHARACTERS:
         raise ConfigurationError(
             "The secret key in {source} is too weak: use at least 32 random characters, for example from "
-            "`python -c \"import secrets; print(secrets.token_urlsafe(32))\"`.", source=source)
+            '`python -c "import secrets; print(secrets.token_urlsafe(32))"`.',
+            source=source,
+        )
     return key
 
 
@@ -113,14 +117,18 @@ def read_key_file(path: Path) -> str:
         if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ConfigurationError(
                 "The key file {path} can be read or changed by other users; make it private with "
-                "`chmod 600 {path}` (and consider the key seen: rotate it).", path=path)
+                "`chmod 600 {path}` (and consider the key seen: rotate it).",
+                path=path,
+            )
         if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
-            raise ConfigurationError("The key file {path} belongs to another user; RepairOps uses only its own.",
-                                     path=path)
+            raise ConfigurationError(
+                "The key file {path} belongs to another user; RepairOps uses only its own.", path=path
+            )
         key = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigurationError("The key file {path} cannot be read ({problem}).", path=path,
-                                 problem=type(exc).__name__) from None
+        raise ConfigurationError(
+            "The key file {path} cannot be read ({problem}).", path=path, problem=type(exc).__name__
+        ) from None
     return check_key(key, str(path))
 
 
@@ -161,8 +169,9 @@ def rotation_lock(path: Path) -> Iterator[None]:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise ConfigurationError("Another key rotation is running in {path}; let it finish.",
-                                     path=path.parent) from None
+            raise ConfigurationError(
+                "Another key rotation is running in {path}; let it finish.", path=path.parent
+            ) from None
         yield
     finally:
         os.close(descriptor)  # closing releases the lock

@@ -23,9 +23,7 @@ class NumberSequence(Base):
 
     __tablename__ = "number_sequences"
 
-    tenant_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
-    )
+    tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     last_value: Mapped[int] = mapped_column(BigInteger, server_default="0")

@@ -13,7 +13,7 @@ PERMISSIONS: dict[str, str] = {
     "requests.submit": "Submit a repair request",
     "requests.read": "See incoming repair requests",
     "requests.convert": "Record requests taken by phone, turn requests into service orders or reject them, and "
-                        "link a portal request to the customer it belongs to",
+    "link a portal request to the customer it belongs to",
     "orders.read": "See service orders",
     "orders.create": "Register devices and open service orders",
     "orders.transition": "Move orders between stages",
@@ -21,7 +21,7 @@ PERMISSIONS: dict[str, str] = {
     "orders.estimate": "Prepare and send estimates",
     "orders.approve": "Approve or decline an estimate (the customer, for their own order)",
     "orders.approve_for_customer": "Record a customer's approval or refusal of an estimate given by phone or at "
-                                   "the counter",
+    "the counter",
     "orders.note": "Add notes, attachments and sign-offs",
     "orders.rate": "Rate a finished order (the customer)",
     "workforce.read": "See technicians, shifts and bookings",

@@ -33,8 +33,9 @@ class Rows:
         return [record[name] for record in self.records]
 
 
-def fetch(uow: UnitOfWork, sql: str, params: Mapping[str, Any] | None = None,
-          columns: Sequence[str] | None = None) -> Rows:
+def fetch(
+    uow: UnitOfWork, sql: str, params: Mapping[str, Any] | None = None, columns: Sequence[str] | None = None
+) -> Rows:
     """Run one read in the open unit of work (the actor's row-level security applies); ``columns`` picks and
     orders the columns (by default the statement's own)."""
     result = uow.session.execute(text(sql), dict(params or {}))
@@ -42,8 +43,9 @@ def fetch(uow: UnitOfWork, sql: str, params: Mapping[str, Any] | None = None,
     return Rows(names, [{name: row.get(name) for name in names} for row in result.mappings()])
 
 
-def fetch_rows(uow: UnitOfWork, sql: str, params: Mapping[str, Any] | None = None,
-               columns: Sequence[str] | None = None) -> Rows:
+def fetch_rows(
+    uow: UnitOfWork, sql: str, params: Mapping[str, Any] | None = None, columns: Sequence[str] | None = None
+) -> Rows:
     """Open the unit of work, run one read in it (see :func:`fetch`) and close it."""
     with uow:
         return fetch(uow, sql, params, columns)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     # Code may pass an enum member or its plain value (a page's select box gives the value); the service checks it.
     Choice = Union[_E, str]  # noqa: UP007 (a generic alias needs Union)
 else:
+
     class Choice:
         """``Choice[SomeEnum]``: one of a model enum's values. The API accepts and sends exactly them (OpenAPI
         lists the enum); code may also pass the plain value, which the service checks, and an output row keeps the
@@ -42,8 +43,14 @@ def _decimal_schema(high: Decimal, places: int, *, positive: bool = False) -> Wi
     low = {"exclusiveMinimum": 0} if positive else {"minimum": 0}
     more = len(str(int(high))) - 2  # digits after the first below the limit: 1,000,000 -> up to 999,999
     first = f"[1-9][0-9]{{0,{more}}}" if positive else f"(0|[1-9][0-9]{{0,{more}}})"
-    return WithJsonSchema({"anyOf": [{"type": "number", **low, "maximum": float(high)},
-                                     {"type": "string", "pattern": f"^{first}(\\.[0-9]{{1,{places}}})?$"}]})
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", **low, "maximum": float(high)},
+                {"type": "string", "pattern": f"^{first}(\\.[0-9]{{1,{places}}})?$"},
+            ]
+        }
+    )
 
 
 def _digits(places: int) -> dict[str, int]:
@@ -51,13 +58,16 @@ def _digits(places: int) -> dict[str, int]:
 
 
 # Business limits (ops_db.kit.bounds): a unit price, any one amount, a line's quantity.
-Price = Annotated[Decimal, Field(ge=0, le=bounds.MAX_UNIT_PRICE, **_digits(2)),
-                  _decimal_schema(bounds.MAX_UNIT_PRICE, 2)]
+Price = Annotated[
+    Decimal, Field(ge=0, le=bounds.MAX_UNIT_PRICE, **_digits(2)), _decimal_schema(bounds.MAX_UNIT_PRICE, 2)
+]
 Amount = Annotated[Decimal, Field(ge=0, le=bounds.MAX_AMOUNT, **_digits(2)), _decimal_schema(bounds.MAX_AMOUNT, 2)]
-PositiveAmount = Annotated[Decimal, Field(gt=0, le=bounds.MAX_AMOUNT, **_digits(2)),
-                           _decimal_schema(bounds.MAX_AMOUNT, 2, positive=True)]
-Qty = Annotated[Decimal, Field(gt=0, le=bounds.MAX_QUANTITY, **_digits(3)),
-                _decimal_schema(bounds.MAX_QUANTITY, 3, positive=True)]
+PositiveAmount = Annotated[
+    Decimal, Field(gt=0, le=bounds.MAX_AMOUNT, **_digits(2)), _decimal_schema(bounds.MAX_AMOUNT, 2, positive=True)
+]
+Qty = Annotated[
+    Decimal, Field(gt=0, le=bounds.MAX_QUANTITY, **_digits(3)), _decimal_schema(bounds.MAX_QUANTITY, 3, positive=True)
+]
 # Where a place is (numeric(9, 6) columns; the database checks the same ranges).
 Latitude = Annotated[Decimal, Field(ge=-90, le=90, max_digits=9, decimal_places=6)]
 Longitude = Annotated[Decimal, Field(ge=-180, le=180, max_digits=9, decimal_places=6)]
@@ -65,9 +75,11 @@ Longitude = Annotated[Decimal, Field(ge=-180, le=180, max_digits=9, decimal_plac
 
 def _within_calendar(value: date) -> date:
     if not bounds.EARLIEST_DAY <= value <= bounds.LATEST_DAY:
-        raise PydanticCustomError("date_out_of_range", "Give a date between {earliest} and {latest}",
-                                  {"earliest": bounds.EARLIEST_DAY.isoformat(),
-                                   "latest": bounds.LATEST_DAY.isoformat()})
+        raise PydanticCustomError(
+            "date_out_of_range",
+            "Give a date between {earliest} and {latest}",
+            {"earliest": bounds.EARLIEST_DAY.isoformat(), "latest": bounds.LATEST_DAY.isoformat()},
+        )
     return value
 
 
@@ -80,8 +92,11 @@ def _moment_within_calendar(value: datetime) -> datetime:
 
 CALENDAR = f"Between {bounds.EARLIEST_DAY} and {bounds.LATEST_DAY}."
 Day = Annotated[date, AfterValidator(_within_calendar), Field(description=CALENDAR)]
-Moment = Annotated[datetime, AfterValidator(_moment_within_calendar),
-                   Field(description=f"With a time zone; {CALENDAR[0].lower()}{CALENDAR[1:]}")]
+Moment = Annotated[
+    datetime,
+    AfterValidator(_moment_within_calendar),
+    Field(description=f"With a time zone; {CALENDAR[0].lower()}{CALENDAR[1:]}"),
+]
 Id = Annotated[int, Field(ge=1, le=2**62)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Email = Annotated[str, Field(min_length=3, max_length=254)]
@@ -93,8 +108,12 @@ class Shape(BaseModel):
     unknown fields are refused either way, and no text may hold a NUL character."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    _SKIP: ClassVar[tuple[str, ...]] = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__",
-                                        "__pydantic_private__")
+    _SKIP: ClassVar[tuple[str, ...]] = (
+        "__dict__",
+        "__pydantic_fields_set__",
+        "__pydantic_extra__",
+        "__pydantic_private__",
+    )
 
     def __init__(self, *args: Any, **given: Any) -> None:
         # Like the dataclass it replaces: positional or keyword arguments, defaults filled in, no validation

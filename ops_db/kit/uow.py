@@ -96,8 +96,11 @@ class Actor:
         if permission not in self.permissions:
             area, _, action = permission.partition(".")
             # The permission's own words (orders, edit lines) stay as they are: they name a code, not a thing.
-            raise PermissionDenied("You are not allowed to {action} {area}.",
-                                   action=Verbatim(action.replace("_", " ")), area=Verbatim(area))
+            raise PermissionDenied(
+                "You are not allowed to {action} {area}.",
+                action=Verbatim(action.replace("_", " ")),
+                area=Verbatim(area),
+            )
 
 
 @dataclass
@@ -137,8 +140,9 @@ class UnitOfWork:
         self._session = Session(self.engine, expire_on_commit=False, autoflush=True)
         self._session.begin()
         if self.snapshot:
-            self._session.connection(execution_options={"isolation_level": "REPEATABLE READ",
-                                                        "postgresql_readonly": True})
+            self._session.connection(
+                execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+            )
         self._audit = []
         self._committed = False
         actor = self.actor
@@ -148,8 +152,7 @@ class UnitOfWork:
                 "SELECT set_config('app.tenant_id', :t, true), set_config('app.customer_id', :c, true),"
                 " set_config('app.user_id', :u, true), set_config('app.technician_id', :k, true)"
             ),
-            {"t": str(actor.tenant_id), "c": _opt(actor.customer_id), "u": _opt(actor.user_id),
-             "k": _opt(technician)},
+            {"t": str(actor.tenant_id), "c": _opt(actor.customer_id), "u": _opt(actor.user_id), "k": _opt(technician)},
         )
         return self
 
@@ -189,8 +192,13 @@ class UnitOfWork:
         return value.astimezone(UTC)
 
     def audit(
-        self, action: str, entity: str, entity_id: int | None, *,
-        before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+        self,
+        action: str,
+        entity: str,
+        entity_id: int | None,
+        *,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
     ) -> None:
         """Record that this call changed ``entity`` (written, hash-chained, when the unit commits)."""
         self._audit.append(_AuditEntry(action, entity, entity_id, _jsonable(before), _jsonable(after)))
@@ -228,12 +236,17 @@ class UnitOfWork:
         # moves the head itself (repairops_audit_append, migration 0014): the application role may not write
         # audit rows or the head directly, so it can never choose a hash. Company and time come from the
         # transaction (app.tenant_id, now()), as for every other row this unit writes.
-        entries = [{"action": e.action, "entity": e.entity, "entity_id": e.entity_id, "before": e.before,
-                    "after": e.after} for e in self._audit]
+        entries = [
+            {"action": e.action, "entity": e.entity, "entity_id": e.entity_id, "before": e.before, "after": e.after}
+            for e in self._audit
+        ]
         self.session.execute(
             text("SELECT repairops_audit_append(:user, :label, CAST(:entries AS jsonb))"),
-            {"user": self.actor.user_id, "label": self.actor.label,
-             "entries": json.dumps(entries, sort_keys=True, ensure_ascii=False)},
+            {
+                "user": self.actor.user_id,
+                "label": self.actor.label,
+                "entries": json.dumps(entries, sort_keys=True, ensure_ascii=False),
+            },
         )
         self._audit = []
 
@@ -273,8 +286,10 @@ CONSTRAINT_MESSAGES: dict[str, tuple[type[RepairOpsError], str]] = {
     "ck_service_requests_problem_length": (ValidationError, N_("Describe the problem in 1 to 10,000 characters.")),
     # Business limits (migration 0012, ops_db.kit.bounds): the services say it first, in more words.
     "ck_stock_levels_within_limit": (Conflict, N_("A location can hold at most 1,000,000 of one part.")),
-    "ck_order_lines_order_total_within_limit": (ValidationError,
-                                                N_("An order can come to at most 10,000,000.00 before tax.")),
+    "ck_order_lines_order_total_within_limit": (
+        ValidationError,
+        N_("An order can come to at most 10,000,000.00 before tax."),
+    ),
 }
 
 _SQLSTATE_MESSAGES: dict[str, tuple[type[RepairOpsError], str]] = {

@@ -21,8 +21,7 @@ class MaintenancePlan(IdMixin, TenantMixin, TimestampMixin, Base):
     equipment_id: Mapped[int] = fk("equipment.id", ondelete="CASCADE")
     name: Mapped[str] = mapped_column(String(200))
     task_description: Mapped[str] = mapped_column(Text)
-    priority: Mapped[Priority] = mapped_column(str_enum(Priority, "maintenance_priority"),
-                                               server_default="normal")
+    priority: Mapped[Priority] = mapped_column(str_enum(Priority, "maintenance_priority"), server_default="normal")
     required_skill_id: Mapped[int | None] = fk("skills.id", nullable=True, index=False)
     interval_days: Mapped[int | None] = mapped_column(Integer)
     meter: Mapped[str | None] = mapped_column(String(32))

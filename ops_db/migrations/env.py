@@ -22,8 +22,9 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
-    context.configure(connection=connection, target_metadata=metadata, compare_type=True,
-                      transaction_per_migration=False)
+    context.configure(
+        connection=connection, target_metadata=metadata, compare_type=True, transaction_per_migration=False
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -36,8 +36,9 @@ def _enum(enum_cls: Any, value: str, what: str) -> Any:
     try:
         return enum_cls(value)
     except ValueError:
-        raise ValidationError("The {what} must be one of: {choices}.", what=what,
-                              choices=", ".join(e.value for e in enum_cls)) from None
+        raise ValidationError(
+            "The {what} must be one of: {choices}.", what=what, choices=", ".join(e.value for e in enum_cls)
+        ) from None
 
 
 def load_order(uow: UnitOfWork, order_id: int, *, lock: bool = False) -> ServiceOrder:
@@ -53,23 +54,53 @@ def _may_see(uow: UnitOfWork, order: ServiceOrder) -> bool:
     if actor.is_technician_only:
         if order.assigned_technician_id == actor.own_technician:
             return True
-        return uow.session.execute(text(
-            "SELECT 1 FROM bookings WHERE order_id = :o AND technician_id = :t"),
-            {"o": order.id, "t": actor.own_technician}).first() is not None
+        return (
+            uow.session.execute(
+                text("SELECT 1 FROM bookings WHERE order_id = :o AND technician_id = :t"),
+                {"o": order.id, "t": actor.own_technician},
+            ).first()
+            is not None
+        )
     return True
 
 
-def _event(uow: UnitOfWork, order: ServiceOrder, kind: EventType, at: datetime, *, from_stage: Stage | None = None,
-           to_stage: Stage | None = None, payload: dict[str, Any] | None = None) -> None:
-    uow.session.add(OrderEvent(tenant_id=order.tenant_id, order_id=order.id, event_type=kind, from_stage=from_stage,
-                               to_stage=to_stage, actor_user_id=uow.actor.user_id, actor_label=uow.actor.label[:200],
-                               occurred_at=at, payload=payload or {}))
-    enqueue_order_event(uow, order.id, order.order_number, str(kind), {
-        "from_stage": from_stage.value if from_stage else None, "to_stage": to_stage.value if to_stage else None,
-        "occurred_at": at.isoformat(), "details": payload or {}})
+def _event(
+    uow: UnitOfWork,
+    order: ServiceOrder,
+    kind: EventType,
+    at: datetime,
+    *,
+    from_stage: Stage | None = None,
+    to_stage: Stage | None = None,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    uow.session.add(
+        OrderEvent(
+            tenant_id=order.tenant_id,
+            order_id=order.id,
+            event_type=kind,
+            from_stage=from_stage,
+            to_stage=to_stage,
+            actor_user_id=uow.actor.user_id,
+            actor_label=uow.actor.label[:200],
+            occurred_at=at,
+            payload=payload or {},
+        )
+    )
+    enqueue_order_event(
+        uow,
+        order.id,
+        order.order_number,
+        str(kind),
+        {
+            "from_stage": from_stage.value if from_stage else None,
+            "to_stage": to_stage.value if to_stage else None,
+            "occurred_at": at.isoformat(),
+            "details": payload or {},
+        },
+    )
 
 
-def record_event(uow: UnitOfWork, order: ServiceOrder, kind: EventType, payload: dict[str, Any] | None = None
-                 ) -> None:
+def record_event(uow: UnitOfWork, order: ServiceOrder, kind: EventType, payload: dict[str, Any] | None = None) -> None:
     """Append an event to an order's history (for other areas: invoiced, paid, parts reserved)."""
     _event(uow, order, kind, uow.now(), payload=payload)

@@ -29,8 +29,11 @@ def send_estimate(uow: UnitOfWork, order_id: int, amount: Decimal | None = None)
         uow.actor.require("orders.estimate")
         order = load_order(uow, order_id, lock=True)
         if order.stage not in (Stage.DIAGNOSTICS, Stage.AWAITING_APPROVAL):
-            raise Conflict("Estimates are sent during diagnostics; order {number} is {stage}.",
-                           number=order.order_number, stage=order.stage.value)
+            raise Conflict(
+                "Estimates are sent during diagnostics; order {number} is {stage}.",
+                number=order.order_number,
+                stage=order.stage.value,
+            )
         if amount is None:
             amount = order_totals(uow, order.id)["total"]
         amount = _money(amount, N_("estimate"))
@@ -41,17 +44,22 @@ def send_estimate(uow: UnitOfWork, order_id: int, amount: Decimal | None = None)
         if order.stage == Stage.DIAGNOSTICS:
             _apply_transition(uow, order, Stage.AWAITING_APPROVAL, None)
         tenant = uow.session.get(Tenant, order.tenant_id)
-        notify_customer(uow, "estimate_ready", order.customer_id,
-                        {"order_number": order.order_number,
-                         "estimate_amount": i18n.Money(amount, tenant.currency) if tenant else str(amount)},
-                        order_id=order.id)
+        notify_customer(
+            uow,
+            "estimate_ready",
+            order.customer_id,
+            {
+                "order_number": order.order_number,
+                "estimate_amount": i18n.Money(amount, tenant.currency) if tenant else str(amount),
+            },
+            order_id=order.id,
+        )
         uow.audit("order.estimate", "service_orders", order.id, after={"estimate_amount": amount})
         uow.commit()
         return order
 
 
-def decide_estimate(uow: UnitOfWork, order_id: int, approve: bool, *, tracking_code: str | None = None
-                    ) -> ServiceOrder:
+def decide_estimate(uow: UnitOfWork, order_id: int, approve: bool, *, tracking_code: str | None = None) -> ServiceOrder:
     """The customer approves or declines the estimate (signed in, or with the tracking code), or staff with
     ``orders.approve_for_customer`` record the answer the customer gave them."""
     with uow:
@@ -72,8 +80,7 @@ def decide_estimate(uow: UnitOfWork, order_id: int, approve: bool, *, tracking_c
         if not theirs:
             raise not_found(ServiceOrder, order_id)  # a wrong code or another customer's order reads like none
         if order.estimate_status != EstimateStatus.PENDING:
-            raise Conflict("There is no estimate waiting for a decision on order {number}.",
-                           number=order.order_number)
+            raise Conflict("There is no estimate waiting for a decision on order {number}.", number=order.order_number)
         now = uow.now()
         order.estimate_status = EstimateStatus.APPROVED if approve else EstimateStatus.DECLINED
         order.estimate_decided_at = now
@@ -82,14 +89,25 @@ def decide_estimate(uow: UnitOfWork, order_id: int, approve: bool, *, tracking_c
             sla.resume_clocks(uow, order.id, now)
             if approve:  # work continues straight away; the SLA clock is already running again
                 order.stage = Stage.REPAIR
-                _event(uow, order, EventType.STAGE_CHANGED, now, from_stage=Stage.AWAITING_APPROVAL,
-                       to_stage=Stage.REPAIR, payload={"reason": "estimate approved"})
+                _event(
+                    uow,
+                    order,
+                    EventType.STAGE_CHANGED,
+                    now,
+                    from_stage=Stage.AWAITING_APPROVAL,
+                    to_stage=Stage.REPAIR,
+                    payload={"reason": "estimate approved"},
+                )
         if order.created_by is not None:
-            notify_user(uow, "estimate_decided", order.created_by,
-                        {"order_number": order.order_number,
-                         "decision": i18n.Word("approved" if approve else "declined")},
-                        order_id=order.id)
-        uow.audit("order.estimate_decision", "service_orders", order.id,
-                  after={"estimate_status": order.estimate_status})
+            notify_user(
+                uow,
+                "estimate_decided",
+                order.created_by,
+                {"order_number": order.order_number, "decision": i18n.Word("approved" if approve else "declined")},
+                order_id=order.id,
+            )
+        uow.audit(
+            "order.estimate_decision", "service_orders", order.id, after={"estimate_status": order.estimate_status}
+        )
         uow.commit()
         return order

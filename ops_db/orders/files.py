@@ -31,14 +31,16 @@ def add_attachment(uow: UnitOfWork, order_id: int, upload: FileIn) -> Attachment
         uow.actor.require("orders.note")
         order = load_order(uow, order_id)
         attachment = _store_attachment(uow, upload, order_id=order.id)
-        uow.audit("order.attach", "attachments", attachment.id,
-                  after={"order_id": order.id, "sha256": attachment.sha256})
+        uow.audit(
+            "order.attach", "attachments", attachment.id, after={"order_id": order.id, "sha256": attachment.sha256}
+        )
         uow.commit()
         return attachment
 
 
-def _store_attachment(uow: UnitOfWork, upload: FileIn, *, order_id: int | None = None,
-                      request_id: int | None = None) -> Attachment:
+def _store_attachment(
+    uow: UnitOfWork, upload: FileIn, *, order_id: int | None = None, request_id: int | None = None
+) -> Attachment:
     if not upload.content:
         if not upload.filename:
             raise ValidationError("The file is empty.")
@@ -50,11 +52,19 @@ def _store_attachment(uow: UnitOfWork, upload: FileIn, *, order_id: int | None =
     bounds.no_nul(upload.filename, N_("file name"))
     name = Path((upload.filename or "file").replace("\\", "/")).name.strip()[:255] or "file"
     digest = hashlib.sha256(upload.content).hexdigest()
-    path = _write_when_committed(uow, get_settings().data_path / "attachments" / digest[:2] / digest,
-                                 upload.content)
-    attachment = Attachment(tenant_id=uow.actor.tenant_id, order_id=order_id, request_id=request_id, sha256=digest,
-                            filename=name, content_type=upload.content_type, size_bytes=len(upload.content),
-                            storage_path=str(path), uploaded_by=uow.actor.user_id, created_at=uow.now())
+    path = _write_when_committed(uow, get_settings().data_path / "attachments" / digest[:2] / digest, upload.content)
+    attachment = Attachment(
+        tenant_id=uow.actor.tenant_id,
+        order_id=order_id,
+        request_id=request_id,
+        sha256=digest,
+        filename=name,
+        content_type=upload.content_type,
+        size_bytes=len(upload.content),
+        storage_path=str(path),
+        uploaded_by=uow.actor.user_id,
+        created_at=uow.now(),
+    )
     uow.session.add(attachment)
     uow.flush()
     return attachment
@@ -80,5 +90,7 @@ def _write_when_committed(uow: UnitOfWork, path: Path, content: bytes) -> Path:
 
 
 def _carry_attachments(uow: UnitOfWork, request_id: int, order_id: int) -> None:
-    uow.session.execute(text("UPDATE attachments SET order_id = :o WHERE request_id = :r AND order_id IS NULL"),
-                        {"o": order_id, "r": request_id})
+    uow.session.execute(
+        text("UPDATE attachments SET order_id = :o WHERE request_id = :r AND order_id IS NULL"),
+        {"o": order_id, "r": request_id},
+    )

@@ -49,30 +49,44 @@ def submit_request(uow: UnitOfWork, data: RequestIn) -> Receipt:
     with uow:
         uow.actor.require("requests.submit")
         if data.channel not in {c.value for c in RequestChannel}:
-            raise ValidationError("The channel must be one of: {choices}.",
-                                  choices=", ".join(c.value for c in RequestChannel))
+            raise ValidationError(
+                "The channel must be one of: {choices}.", choices=", ".join(c.value for c in RequestChannel)
+            )
         item = _clean_text(data.item_type, N_("item type"), 100)
         problem = _clean_text(data.problem_description, N_("problem description"), 10000)
         assert item is not None and problem is not None
         _check_photo_count(data.photos)
-        customer = _requester(uow, CustomerIn(name=data.contact_name, email=data.contact_email,
-                                              phone=data.contact_phone))
+        customer = _requester(
+            uow, CustomerIn(name=data.contact_name, email=data.contact_email, phone=data.contact_phone)
+        )
         now = uow.now()
         request = ServiceRequest(
-            tenant_id=uow.actor.tenant_id, channel=data.channel, status=RequestStatus.CONVERTED,
-            customer_id=customer.id, contact_name=data.contact_name.strip()[:200],
+            tenant_id=uow.actor.tenant_id,
+            channel=data.channel,
+            status=RequestStatus.CONVERTED,
+            customer_id=customer.id,
+            contact_name=data.contact_name.strip()[:200],
             contact_email=(data.contact_email or "").strip() or None,
-            contact_phone=(data.contact_phone or "").strip() or None, item_type=item,
+            contact_phone=(data.contact_phone or "").strip() or None,
+            item_type=item,
             item_description=_clean_text(data.item_description, N_("item description"), 2000, required=False),
             problem_description=problem,
             preferred_time=_clean_text(data.preferred_time, N_("preferred time"), 500, required=False),
-            submitted_at=now)
+            submitted_at=now,
+        )
         uow.session.add(request)
         uow.flush()
         for photo in data.photos:
             _store_attachment(uow, photo, request_id=request.id)
-        order = open_order(uow, customer, problem=f"{item}: {problem}", priority=Priority.NORMAL,
-                           location=ServiceLocation.WORKSHOP, request_id=request.id, now=now)
+        order = open_order(
+            uow,
+            customer,
+            problem=f"{item}: {problem}",
+            priority=Priority.NORMAL,
+            location=ServiceLocation.WORKSHOP,
+            request_id=request.id,
+            now=now,
+        )
         _carry_attachments(uow, request.id, order.id)
         uow.audit("request.submit", "service_requests", request.id, after={"order_number": order.order_number})
         uow.commit()
@@ -102,8 +116,10 @@ def _stranger(uow: UnitOfWork, contact: CustomerIn) -> Customer:
     look at (``dashboards.data.orders.requests_to_link``)."""
     name, email, phone = clean_contact(contact.name, contact.email, contact.phone)
     session = uow.session
-    if email and session.execute(select(Customer.id).where(func.lower(Customer.email) == email.lower())
-                                 .limit(1)).first():
+    if (
+        email
+        and session.execute(select(Customer.id).where(func.lower(Customer.email) == email.lower()).limit(1)).first()
+    ):
         email = None
     if phone and session.execute(select(Customer.id).where(Customer.phone == phone).limit(1)).first():
         phone = None
@@ -111,11 +127,20 @@ def _stranger(uow: UnitOfWork, contact: CustomerIn) -> Customer:
     customer = Customer(tenant_id=uow.actor.tenant_id, kind="person", name=name, email=email, phone=phone)
     session.add(customer)
     uow.flush()
-    session.add(CustomerPreference(tenant_id=uow.actor.tenant_id, customer_id=customer.id,
-                                   channel="email" if email else "sms",
-                                   language=tenant.locale if tenant is not None and tenant.locale else "en"))
-    uow.audit("customer.create", "customers", customer.id,
-              after={"name": name, "email": email, "phone": phone, "source": "portal request"})
+    session.add(
+        CustomerPreference(
+            tenant_id=uow.actor.tenant_id,
+            customer_id=customer.id,
+            channel="email" if email else "sms",
+            language=tenant.locale if tenant is not None and tenant.locale else "en",
+        )
+    )
+    uow.audit(
+        "customer.create",
+        "customers",
+        customer.id,
+        after={"name": name, "email": email, "phone": phone, "source": "portal request"},
+    )
     return customer
 
 
@@ -131,32 +156,50 @@ def link_request(uow: UnitOfWork, request_id: int, customer_id: int) -> ServiceR
         before = request.customer_id
         if before == target.id:
             raise Conflict("Request {request} already belongs to {name}.", request=request_id, name=target.name)
-        opened = uow.session.execute(select(ServiceOrder).where(ServiceOrder.request_id == request.id)
-                                     .with_for_update()).scalars().all()
-        invoiced = uow.session.execute(select(Invoice.invoice_number).where(
-            Invoice.order_id.in_([o.id for o in opened]), Invoice.status != InvoiceStatus.VOID)).scalar()
+        opened = (
+            uow.session.execute(select(ServiceOrder).where(ServiceOrder.request_id == request.id).with_for_update())
+            .scalars()
+            .all()
+        )
+        invoiced = uow.session.execute(
+            select(Invoice.invoice_number).where(
+                Invoice.order_id.in_([o.id for o in opened]), Invoice.status != InvoiceStatus.VOID
+            )
+        ).scalar()
         if invoiced is not None:
-            raise Conflict("Request {request} is already invoiced ({invoice}); it can no longer move to another "
-                           "customer.", request=request_id, invoice=invoiced)
+            raise Conflict(
+                "Request {request} is already invoiced ({invoice}); it can no longer move to another customer.",
+                request=request_id,
+                invoice=invoiced,
+            )
         request.customer_id = target.id
         for order in opened:
             order.customer_id = target.id
         uow.flush()
         if before is not None:
             _retire_stand_in(uow, before)
-        uow.audit("request.link", "service_requests", request.id, before={"customer_id": before},
-                  after={"customer_id": target.id, "orders": [o.id for o in opened]})
+        uow.audit(
+            "request.link",
+            "service_requests",
+            request.id,
+            before={"customer_id": before},
+            after={"customer_id": target.id, "orders": [o.id for o in opened]},
+        )
         uow.commit()
         return request
 
 
 def _retire_stand_in(uow: UnitOfWork, customer_id: int) -> None:
     """Deactivate a customer left with no request, order, device or login (the portal's stand-in)."""
-    still_used: bool = uow.session.execute(text(
-        "SELECT EXISTS (SELECT 1 FROM service_requests WHERE customer_id = :c)"
-        " OR EXISTS (SELECT 1 FROM service_orders WHERE customer_id = :c)"
-        " OR EXISTS (SELECT 1 FROM equipment WHERE customer_id = :c)"
-        " OR EXISTS (SELECT 1 FROM users WHERE customer_id = :c)"), {"c": customer_id}).scalar_one()
+    still_used: bool = uow.session.execute(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM service_requests WHERE customer_id = :c)"
+            " OR EXISTS (SELECT 1 FROM service_orders WHERE customer_id = :c)"
+            " OR EXISTS (SELECT 1 FROM equipment WHERE customer_id = :c)"
+            " OR EXISTS (SELECT 1 FROM users WHERE customer_id = :c)"
+        ),
+        {"c": customer_id},
+    ).scalar_one()
     stand_in = uow.session.get(Customer, customer_id)
     if not still_used and stand_in is not None and stand_in.is_active:
         stand_in.is_active = False
@@ -168,13 +211,20 @@ def record_request(uow: UnitOfWork, data: RequestIn) -> int:
         uow.actor.require("requests.convert")  # a write: never on a read permission (an auditor holds those)
         problem = _clean_text(data.problem_description, N_("problem description"), 10000)
         item = _clean_text(data.item_type, N_("item type"), 100)
-        customer, _ = find_or_create(uow, CustomerIn(name=data.contact_name, email=data.contact_email,
-                                                     phone=data.contact_phone))
+        customer, _ = find_or_create(
+            uow, CustomerIn(name=data.contact_name, email=data.contact_email, phone=data.contact_phone)
+        )
         request = ServiceRequest(
-            tenant_id=uow.actor.tenant_id, channel=data.channel, customer_id=customer.id,
-            contact_name=data.contact_name.strip()[:200], contact_email=data.contact_email,
-            contact_phone=data.contact_phone, item_type=item, problem_description=problem,
-            submitted_at=uow.now())
+            tenant_id=uow.actor.tenant_id,
+            channel=data.channel,
+            customer_id=customer.id,
+            contact_name=data.contact_name.strip()[:200],
+            contact_email=data.contact_email,
+            contact_phone=data.contact_phone,
+            item_type=item,
+            problem_description=problem,
+            submitted_at=uow.now(),
+        )
         uow.session.add(request)
         uow.flush()
         for photo in data.photos:
@@ -184,8 +234,9 @@ def record_request(uow: UnitOfWork, data: RequestIn) -> int:
         return request.id
 
 
-def convert_request(uow: UnitOfWork, request_id: int, *, priority: str = "normal",
-                    location: str = "workshop") -> Receipt:
+def convert_request(
+    uow: UnitOfWork, request_id: int, *, priority: str = "normal", location: str = "workshop"
+) -> Receipt:
     """Turn a new request into a service order; its photos come along."""
     with uow:
         uow.actor.require("requests.convert")
@@ -194,12 +245,18 @@ def convert_request(uow: UnitOfWork, request_id: int, *, priority: str = "normal
             raise Conflict("Request {request} was already {status}.", request=request_id, status=request.status.value)
         customer = uow.session.get(Customer, request.customer_id) if request.customer_id else None
         if customer is None:
-            customer, _ = find_or_create(uow, CustomerIn(name=request.contact_name, email=request.contact_email,
-                                                         phone=request.contact_phone))
-        order = open_order(uow, customer, problem=f"{request.item_type}: {request.problem_description}",
-                           priority=_enum(Priority, priority, N_("priority")),
-                           location=_enum(ServiceLocation, location, N_("location")), request_id=request.id,
-                           now=uow.now())
+            customer, _ = find_or_create(
+                uow, CustomerIn(name=request.contact_name, email=request.contact_email, phone=request.contact_phone)
+            )
+        order = open_order(
+            uow,
+            customer,
+            problem=f"{request.item_type}: {request.problem_description}",
+            priority=_enum(Priority, priority, N_("priority")),
+            location=_enum(ServiceLocation, location, N_("location")),
+            request_id=request.id,
+            now=uow.now(),
+        )
         request.status = RequestStatus.CONVERTED
         _carry_attachments(uow, request.id, order.id)
         uow.audit("request.convert", "service_requests", request.id, after={"order_id": order.id})
@@ -228,14 +285,31 @@ def register_intake(uow: UnitOfWork, data: IntakeIn) -> Receipt:
         check_required_skill(uow, data.required_skill_id)
         equipment = _intake_equipment(uow, customer, data)
         now = uow.now()
-        order = open_order(uow, customer, problem=problem, priority=priority, location=location, request_id=None,
-                           now=now, equipment=equipment, skill_id=data.required_skill_id,
-                           estimated_minutes=data.estimated_minutes, promised_at=data.promised_at)
+        order = open_order(
+            uow,
+            customer,
+            problem=problem,
+            priority=priority,
+            location=location,
+            request_id=None,
+            now=now,
+            equipment=equipment,
+            skill_id=data.required_skill_id,
+            estimated_minutes=data.estimated_minutes,
+            promised_at=data.promised_at,
+        )
         for photo in data.photos:
             _store_attachment(uow, photo, order_id=order.id)
-        uow.audit("order.intake", "service_orders", order.id,
-                  after={"order_number": order.order_number, "customer_id": customer.id,
-                         "equipment_id": equipment.id if equipment else None})
+        uow.audit(
+            "order.intake",
+            "service_orders",
+            order.id,
+            after={
+                "order_number": order.order_number,
+                "customer_id": customer.id,
+                "equipment_id": equipment.id if equipment else None,
+            },
+        )
         uow.commit()
         return Receipt(order.id, order.order_number, order.tracking_code)
 
@@ -263,13 +337,19 @@ def _intake_equipment(uow: UnitOfWork, customer: Customer, data: IntakeIn) -> Eq
         raise ValidationError("The purchase date cannot be in the future.")
     equipment = None
     if serial:
-        equipment = session.execute(select(Equipment).where(
-            Equipment.model_id == model.id, Equipment.serial_number == serial)).scalar_one_or_none()
+        equipment = session.execute(
+            select(Equipment).where(Equipment.model_id == model.id, Equipment.serial_number == serial)
+        ).scalar_one_or_none()
         if equipment is not None and equipment.customer_id != customer.id:
             raise Conflict("A device with serial {serial} is registered to another customer.", serial=serial)
     if equipment is None:
-        equipment = Equipment(tenant_id=uow.actor.tenant_id, customer_id=customer.id, model_id=model.id,
-                              serial_number=serial, purchase_date=data.purchase_date)
+        equipment = Equipment(
+            tenant_id=uow.actor.tenant_id,
+            customer_id=customer.id,
+            model_id=model.id,
+            serial_number=serial,
+            purchase_date=data.purchase_date,
+        )
         session.add(equipment)
         session.flush()
         ends = data.manufacturer_warranty_until
@@ -279,15 +359,33 @@ def _intake_equipment(uow: UnitOfWork, customer: Customer, data: IntakeIn) -> Eq
             starts = data.purchase_date or min(ends, date.today())
             if ends < starts:
                 raise ValidationError("The warranty cannot end before the device was bought.")
-            session.add(Warranty(tenant_id=uow.actor.tenant_id, equipment_id=equipment.id, kind="manufacturer",
-                                 coverage="full", starts_on=starts, ends_on=ends))
+            session.add(
+                Warranty(
+                    tenant_id=uow.actor.tenant_id,
+                    equipment_id=equipment.id,
+                    kind="manufacturer",
+                    coverage="full",
+                    starts_on=starts,
+                    ends_on=ends,
+                )
+            )
     return equipment
 
 
 def open_order(
-    uow: UnitOfWork, customer: Customer, *, problem: str, priority: Priority, location: ServiceLocation,
-    request_id: int | None, now: datetime, equipment: Equipment | None = None, skill_id: int | None = None,
-    estimated_minutes: int | None = None, promised_at: datetime | None = None, maintenance_plan_id: int | None = None,
+    uow: UnitOfWork,
+    customer: Customer,
+    *,
+    problem: str,
+    priority: Priority,
+    location: ServiceLocation,
+    request_id: int | None,
+    now: datetime,
+    equipment: Equipment | None = None,
+    skill_id: int | None = None,
+    estimated_minutes: int | None = None,
+    promised_at: datetime | None = None,
+    maintenance_plan_id: int | None = None,
 ) -> ServiceOrder:
     """Create the order row, its first event and SLA clocks, and tell the customer (inside the caller's unit)."""
     session = uow.session
@@ -296,23 +394,44 @@ def open_order(
     policy = sla.choose_policy(uow, priority, customer.tier_id)
     warranty_id = None
     if equipment is not None:
-        warranty_id = session.execute(select(Warranty.id).where(
-            Warranty.equipment_id == equipment.id, Warranty.starts_on <= now.date(), Warranty.ends_on >= now.date()
-        ).order_by(Warranty.ends_on.desc()).limit(1)).scalar()
+        warranty_id = session.execute(
+            select(Warranty.id)
+            .where(
+                Warranty.equipment_id == equipment.id, Warranty.starts_on <= now.date(), Warranty.ends_on >= now.date()
+            )
+            .order_by(Warranty.ends_on.desc())
+            .limit(1)
+        ).scalar()
     order = ServiceOrder(
-        tenant_id=tenant.id, order_number=next_number(session, tenant.id, "order", tenant.order_number_prefix, now),
-        tracking_code=secrets.token_urlsafe(12), request_id=request_id, customer_id=customer.id,
-        equipment_id=equipment.id if equipment else None, stage=Stage.RECEIVED, priority=priority,
-        location=location, sla_policy_id=policy.id if policy else None, required_skill_id=skill_id,
-        problem_description=problem, estimated_minutes=estimated_minutes, received_at=now, promised_at=promised_at,
-        is_warranty_repair=warranty_id is not None, warranty_id=warranty_id, created_by=uow.actor.user_id,
+        tenant_id=tenant.id,
+        order_number=next_number(session, tenant.id, "order", tenant.order_number_prefix, now),
+        tracking_code=secrets.token_urlsafe(12),
+        request_id=request_id,
+        customer_id=customer.id,
+        equipment_id=equipment.id if equipment else None,
+        stage=Stage.RECEIVED,
+        priority=priority,
+        location=location,
+        sla_policy_id=policy.id if policy else None,
+        required_skill_id=skill_id,
+        problem_description=problem,
+        estimated_minutes=estimated_minutes,
+        received_at=now,
+        promised_at=promised_at,
+        is_warranty_repair=warranty_id is not None,
+        warranty_id=warranty_id,
+        created_by=uow.actor.user_id,
         maintenance_plan_id=maintenance_plan_id,
     )
     session.add(order)
     session.flush()
     _event(uow, order, EventType.CREATED, now, to_stage=Stage.RECEIVED)
     sla.start_clocks(uow, order, now)
-    notify_customer(uow, "request_received", customer.id,
-                    {"order_number": order.order_number, "tracking_code": order.tracking_code,
-                     "customer_name": customer.name}, order_id=order.id)
+    notify_customer(
+        uow,
+        "request_received",
+        customer.id,
+        {"order_number": order.order_number, "tracking_code": order.tracking_code, "customer_name": customer.name},
+        order_id=order.id,
+    )
     return order

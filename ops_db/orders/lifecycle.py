@@ -28,16 +28,21 @@ from ops_db.sla import service as sla
 from ops_db.sla.models import ClockKind
 
 
-def transition(uow: UnitOfWork, order_id: int, to_stage: str, *, reason: str | None = None,
-               expected_stage: str | None = None) -> ServiceOrder:
+def transition(
+    uow: UnitOfWork, order_id: int, to_stage: str, *, reason: str | None = None, expected_stage: str | None = None
+) -> ServiceOrder:
     """Move an order to another stage if the stage machine and its guards allow it; the change is an event."""
     with uow:
         uow.actor.require("orders.transition")
         target = _enum(Stage, to_stage, N_("stage"))
         order = load_order(uow, order_id, lock=True)
         if expected_stage is not None and order.stage != expected_stage:
-            raise Conflict("Order {number} is now {stage}, not {expected}; reload it.", number=order.order_number,
-                           stage=order.stage.value, expected=expected_stage)
+            raise Conflict(
+                "Order {number} is now {stage}, not {expected}; reload it.",
+                number=order.order_number,
+                stage=order.stage.value,
+                expected=expected_stage,
+            )
         _apply_transition(uow, order, target, reason)
         uow.commit()
         return order
@@ -65,8 +70,9 @@ def _bulk_ids(order_ids: list[int]) -> list[int]:
     if not ids:
         raise ValidationError("Choose at least one order.")
     if len(ids) > MAX_BULK:
-        raise ValidationError("A bulk action takes at most {limit} orders at a time; {count} were chosen.",
-                              limit=MAX_BULK, count=len(ids))
+        raise ValidationError(
+            "A bulk action takes at most {limit} orders at a time; {count} were chosen.", limit=MAX_BULK, count=len(ids)
+        )
     return ids
 
 
@@ -80,14 +86,14 @@ def _each_order(uow: UnitOfWork, order_ids: list[int], change: Callable[[Service
         except RepairOpsError as error:
             if order.order_number in error.message:
                 raise type(error)(N_("{problem} Nothing was changed."), problem=error) from error
-            raise type(error)(N_("{number}: {problem} Nothing was changed."), number=order.order_number,
-                              problem=error) from error
+            raise type(error)(
+                N_("{number}: {problem} Nothing was changed."), number=order.order_number, problem=error
+            ) from error
         done.append(order.order_number)
     return done
 
 
-def bulk_transition(uow: UnitOfWork, order_ids: list[int], to_stage: str, *, reason: str | None = None
-                    ) -> list[str]:
+def bulk_transition(uow: UnitOfWork, order_ids: list[int], to_stage: str, *, reason: str | None = None) -> list[str]:
     """Move several orders to one stage, all or none (one transaction); returns their order numbers."""
     with uow:
         uow.actor.require("orders.transition")
@@ -97,8 +103,7 @@ def bulk_transition(uow: UnitOfWork, order_ids: list[int], to_stage: str, *, rea
         return done
 
 
-def bulk_set_priority(uow: UnitOfWork, order_ids: list[int], priority: str, *, reason: str | None = None
-                      ) -> list[str]:
+def bulk_set_priority(uow: UnitOfWork, order_ids: list[int], priority: str, *, reason: str | None = None) -> list[str]:
     """Triage several orders at once, all or none (one transaction); returns their order numbers."""
     with uow:
         uow.actor.require("orders.transition")
@@ -111,11 +116,15 @@ def bulk_set_priority(uow: UnitOfWork, order_ids: list[int], priority: str, *, r
 
 def _apply_priority(uow: UnitOfWork, order: ServiceOrder, target: Priority, reason: str | None) -> None:
     if order.stage in (Stage.CLOSED, Stage.CANCELLED):
-        raise Conflict("Order {number} is {stage}; its priority no longer matters.", number=order.order_number,
-                       stage=order.stage.value)
+        raise Conflict(
+            "Order {number} is {stage}; its priority no longer matters.",
+            number=order.order_number,
+            stage=order.stage.value,
+        )
     if order.priority == target:
-        raise Conflict("Order {number} is already {priority} priority.", number=order.order_number,
-                       priority=target.value)
+        raise Conflict(
+            "Order {number} is already {priority} priority.", number=order.order_number, priority=target.value
+        )
     before = order.priority
     customer = uow.session.get(Customer, order.customer_id)
     policy = sla.choose_policy(uow, target, customer.tier_id if customer else None)
@@ -123,16 +132,26 @@ def _apply_priority(uow: UnitOfWork, order: ServiceOrder, target: Priority, reas
     if policy is not None:
         order.sla_policy_id = policy.id
         sla.retarget_clocks(uow, order.id, policy)
-    uow.audit("order.priority", "service_orders", order.id, before={"priority": before},
-              after={"priority": target, "sla_policy_id": order.sla_policy_id, "reason": reason})
+    uow.audit(
+        "order.priority",
+        "service_orders",
+        order.id,
+        before={"priority": before},
+        after={"priority": target, "sla_policy_id": order.sla_policy_id, "reason": reason},
+    )
 
 
 def _apply_transition(uow: UnitOfWork, order: ServiceOrder, target: Stage, reason: str | None) -> None:
     allowed = allowed_transitions(order)
     if target not in allowed:
         names: list[str] | str = [s.value for s in allowed] or N_("none (the order is finished)")
-        raise Conflict("Order {number} cannot go from {stage} to {target}; allowed: {allowed}.",
-                       number=order.order_number, stage=order.stage.value, target=target.value, allowed=names)
+        raise Conflict(
+            "Order {number} cannot go from {stage} to {target}; allowed: {allowed}.",
+            number=order.order_number,
+            stage=order.stage.value,
+            target=target.value,
+            allowed=names,
+        )
     _guard(uow, order, target)
     now, source = uow.now(), order.stage
     if target == Stage.ON_HOLD:
@@ -157,10 +176,23 @@ def _apply_transition(uow: UnitOfWork, order: ServiceOrder, target: Stage, reaso
         order.completed_at = now
         sla.stop_clock(uow, order.id, ClockKind.RESOLUTION, now)
         uow.publish(OrderReady(order.id, now))  # the repair comes under warranty (ops_db.wiring)
-        notify_customer(uow, "ready_for_pickup", order.customer_id, {"order_number": order.order_number},
-                        order_id=order.id, dedupe_key=f"ready_for_pickup:{order.id}:{now.isoformat()}")
-    _event(uow, order, EventType.STAGE_CHANGED, now, from_stage=source, to_stage=target,
-           payload={"reason": reason} if reason else None)
+        notify_customer(
+            uow,
+            "ready_for_pickup",
+            order.customer_id,
+            {"order_number": order.order_number},
+            order_id=order.id,
+            dedupe_key=f"ready_for_pickup:{order.id}:{now.isoformat()}",
+        )
+    _event(
+        uow,
+        order,
+        EventType.STAGE_CHANGED,
+        now,
+        from_stage=source,
+        to_stage=target,
+        payload={"reason": reason} if reason else None,
+    )
     uow.audit("order.transition", "service_orders", order.id, before={"stage": source}, after={"stage": target})
 
 
@@ -170,10 +202,12 @@ def _guard(uow: UnitOfWork, order: ServiceOrder, target: Stage) -> None:
         raise Conflict("Send an estimate for order {number} before waiting for approval.", number=number)
     if target in (Stage.REPAIR, Stage.AWAITING_PARTS) and needs_approval(uow, order):
         raise Conflict("Order {number} needs the customer's approval of the estimate before repair.", number=number)
-    if target == Stage.QUALITY_CHECK and order.stage == Stage.AWAITING_APPROVAL \
-            and order.estimate_status != EstimateStatus.DECLINED:
-        raise Conflict("Order {number} can skip repair only when the customer declined the estimate.",
-                       number=number)
+    if (
+        target == Stage.QUALITY_CHECK
+        and order.stage == Stage.AWAITING_APPROVAL
+        and order.estimate_status != EstimateStatus.DECLINED
+    ):
+        raise Conflict("Order {number} can skip repair only when the customer declined the estimate.", number=number)
     if target == Stage.CLOSED:
         _guard_settled(uow, order)
 
@@ -190,15 +224,22 @@ def needs_approval(uow: UnitOfWork, order: ServiceOrder) -> bool:
 
 
 def _guard_settled(uow: UnitOfWork, order: ServiceOrder) -> None:
-    invoices = uow.session.execute(select(Invoice.status, Invoice.invoice_number).where(
-        Invoice.order_id == order.id, Invoice.status != InvoiceStatus.VOID)).all()
+    invoices = uow.session.execute(
+        select(Invoice.status, Invoice.invoice_number).where(
+            Invoice.order_id == order.id, Invoice.status != InvoiceStatus.VOID
+        )
+    ).all()
     unsettled = [n for s, n in invoices if s not in (InvoiceStatus.PAID, InvoiceStatus.WRITTEN_OFF)]
     if unsettled:
-        raise Conflict("Order {number} cannot close while invoice {invoice} is unpaid.", number=order.order_number,
-                       invoice=unsettled[0])
+        raise Conflict(
+            "Order {number} cannot close while invoice {invoice} is unpaid.",
+            number=order.order_number,
+            invoice=unsettled[0],
+        )
     if not invoices and order_totals(uow, order.id)["total"] > 0:
-        raise Conflict("Order {number} has charges but no invoice; invoice it before closing.",
-                       number=order.order_number)
+        raise Conflict(
+            "Order {number} has charges but no invoice; invoice it before closing.", number=order.order_number
+        )
 
 
 def move(uow: UnitOfWork, order: ServiceOrder, to_stage: str, reason: str | None = None) -> None:
@@ -213,6 +254,10 @@ def assign(uow: UnitOfWork, order: ServiceOrder, technician_id: int | None, tech
     order.assigned_technician_id = technician_id
     _event(uow, order, EventType.ASSIGNED, uow.now(), payload={"technician_id": technician_id})
     if technician_id is not None:
-        notify_customer(uow, "order_assigned", order.customer_id,
-                        {"order_number": order.order_number, "technician_name": technician_name or "A technician"},
-                        order_id=order.id)
+        notify_customer(
+            uow,
+            "order_assigned",
+            order.customer_id,
+            {"order_number": order.order_number, "technician_name": technician_name or "A technician"},
+            order_id=order.id,
+        )

@@ -28,13 +28,20 @@ from ops_db.workforce.models import Technician
 
 def _editable(uow: UnitOfWork, order: ServiceOrder) -> None:
     if order.stage not in OPEN_STAGES or order.stage == Stage.READY:
-        raise Conflict("Order {number} is {stage}; its lines can no longer change.", number=order.order_number,
-                       stage=order.stage.value)
-    issued = uow.session.execute(select(Invoice.invoice_number).where(
-        Invoice.order_id == order.id, Invoice.status != InvoiceStatus.VOID)).scalar()
+        raise Conflict(
+            "Order {number} is {stage}; its lines can no longer change.",
+            number=order.order_number,
+            stage=order.stage.value,
+        )
+    issued = uow.session.execute(
+        select(Invoice.invoice_number).where(Invoice.order_id == order.id, Invoice.status != InvoiceStatus.VOID)
+    ).scalar()
     if issued is not None:
-        raise Conflict("Order {number} is already invoiced ({invoice}); its lines can no longer change.",
-                       number=order.order_number, invoice=issued)
+        raise Conflict(
+            "Order {number} is already invoiced ({invoice}); its lines can no longer change.",
+            number=order.order_number,
+            invoice=issued,
+        )
 
 
 def add_line(uow: UnitOfWork, order_id: int, line: LineIn) -> OrderLine:
@@ -52,8 +59,12 @@ def append_line(uow: UnitOfWork, order: ServiceOrder, line: LineIn) -> OrderLine
     row = _build_line(uow, order, line)
     uow.session.add(row)
     uow.flush()
-    uow.audit("order.add_line", "order_lines", row.id,
-              after={"order_id": order.id, "kind": row.kind, "quantity": row.quantity, "unit_price": row.unit_price})
+    uow.audit(
+        "order.add_line",
+        "order_lines",
+        row.id,
+        after={"order_id": order.id, "kind": row.kind, "quantity": row.quantity, "unit_price": row.unit_price},
+    )
     return row
 
 
@@ -96,20 +107,34 @@ def _build_line(uow: UnitOfWork, order: ServiceOrder, line: LineIn) -> OrderLine
     if months is not None and not 0 <= months <= 120:
         raise ValidationError("A warranty period must be between 0 and 120 months.")
     tax = _default_tax(uow)
-    next_no = uow.session.execute(select(func.coalesce(func.max(OrderLine.line_no), 0) + 1).where(
-        OrderLine.order_id == order.id)).scalar_one()
+    next_no = uow.session.execute(
+        select(func.coalesce(func.max(OrderLine.line_no), 0) + 1).where(OrderLine.order_id == order.id)
+    ).scalar_one()
     return OrderLine(
-        tenant_id=order.tenant_id, order_id=order.id, line_no=next_no, kind=kind, description=description,
-        service_item_id=line.service_item_id, part_id=line.part_id, technician_id=line.technician_id,
-        quantity=quantity, unit_price=price, unit_cost=bounds.price(cost or 0, N_("unit cost")),
-        tax_rate_id=tax.id if tax else None, tax_rate_pct=tax.rate_pct if tax else Decimal(0),
-        warranty_months=months or 0)
+        tenant_id=order.tenant_id,
+        order_id=order.id,
+        line_no=next_no,
+        kind=kind,
+        description=description,
+        service_item_id=line.service_item_id,
+        part_id=line.part_id,
+        technician_id=line.technician_id,
+        quantity=quantity,
+        unit_price=price,
+        unit_cost=bounds.price(cost or 0, N_("unit cost")),
+        tax_rate_id=tax.id if tax else None,
+        tax_rate_pct=tax.rate_pct if tax else Decimal(0),
+        warranty_months=months or 0,
+    )
 
 
 def _check_totals(uow: UnitOfWork, order: ServiceOrder, net: Decimal) -> None:
     """Refuse a line that would take the order's net past the limit (its invoice must fit, tax included)."""
-    current: Decimal = uow.session.execute(select(func.coalesce(func.sum(func.round(
-        OrderLine.quantity * OrderLine.unit_price, 2)), 0)).where(OrderLine.order_id == order.id)).scalar_one()
+    current: Decimal = uow.session.execute(
+        select(func.coalesce(func.sum(func.round(OrderLine.quantity * OrderLine.unit_price, 2)), 0)).where(
+            OrderLine.order_id == order.id
+        )
+    ).scalar_one()
     bounds.order_total(Decimal(current) + net)
 
 
@@ -126,8 +151,12 @@ def remove_line(uow: UnitOfWork, order_id: int, line_id: int) -> None:
         line = uow.session.get(OrderLine, line_id)
         if line is None or line.order_id != order.id:
             raise NotFound("Line {line} is not on order {number}.", line=line_id, number=order.order_number)
-        before = {"kind": line.kind, "description": line.description, "quantity": line.quantity,
-                  "unit_price": line.unit_price}
+        before = {
+            "kind": line.kind,
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+        }
         uow.session.delete(line)
         uow.audit("order.remove_line", "order_lines", line_id, before=before)
         uow.commit()
@@ -141,9 +170,17 @@ def apply_loyalty_discount(uow: UnitOfWork, order_id: int) -> OrderLine | None:
         _editable(uow, order)
         customer = uow.session.get(Customer, order.customer_id)
         tier = uow.session.get(CustomerTier, customer.tier_id) if customer and customer.tier_id else None
-        existing = uow.session.execute(select(OrderLine).where(
-            OrderLine.order_id == order.id, OrderLine.kind == LineKind.DISCOUNT,
-            OrderLine.description.like("Loyalty discount%"))).scalars().all()
+        existing = (
+            uow.session.execute(
+                select(OrderLine).where(
+                    OrderLine.order_id == order.id,
+                    OrderLine.kind == LineKind.DISCOUNT,
+                    OrderLine.description.like("Loyalty discount%"),
+                )
+            )
+            .scalars()
+            .all()
+        )
         for old in existing:
             uow.session.delete(old)
         uow.flush()
@@ -155,8 +192,13 @@ def apply_loyalty_discount(uow: UnitOfWork, order_id: int) -> OrderLine | None:
         if amount <= 0:
             uow.commit()
             return None
-        row = _build_line(uow, order, LineIn(kind="discount", unit_price=amount,
-                                             description=f"Loyalty discount ({tier.name} {tier.discount_pct}%)"))
+        row = _build_line(
+            uow,
+            order,
+            LineIn(
+                kind="discount", unit_price=amount, description=f"Loyalty discount ({tier.name} {tier.discount_pct}%)"
+            ),
+        )
         uow.session.add(row)
         uow.flush()
         uow.audit("order.loyalty_discount", "order_lines", row.id, after={"amount": amount})
@@ -165,8 +207,11 @@ def apply_loyalty_discount(uow: UnitOfWork, order_id: int) -> OrderLine | None:
 
 
 def _lines(uow: UnitOfWork, order_id: int) -> list[OrderLine]:
-    return list(uow.session.execute(
-        select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)).scalars())
+    return list(
+        uow.session.execute(
+            select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)
+        ).scalars()
+    )
 
 
 def _net(line: OrderLine) -> Decimal:

@@ -221,8 +221,12 @@ class ServiceOrder(IdMixin, TenantMixin, TimestampMixin, Base):
         CheckConstraint("(stage = 'cancelled') = (cancelled_at IS NOT NULL)", name="cancelled_at_iff_cancelled"),
         CheckConstraint("(stage = 'on_hold') = (stage_before_hold IS NOT NULL)", name="hold_remembers_stage"),
         CheckConstraint("length(tracking_code) >= 12", name="tracking_code_unguessable"),
-        Index("ix_service_orders_open", "tenant_id", "stage", postgresql_where=text(
-            "stage NOT IN ('closed', 'cancelled')")),
+        Index(
+            "ix_service_orders_open",
+            "tenant_id",
+            "stage",
+            postgresql_where=text("stage NOT IN ('closed', 'cancelled')"),
+        ),
         Index("ix_service_orders_received_at", "tenant_id", "received_at"),
     )
 

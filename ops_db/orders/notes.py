@@ -24,8 +24,14 @@ def add_note(uow: UnitOfWork, order_id: int, body: str, *, internal: bool = True
         uow.actor.require("orders.note")
         order = load_order(uow, order_id)
         text_ = _clean_text(body, N_("note"), 20000)
-        note = OrderNote(tenant_id=order.tenant_id, order_id=order.id, author_id=uow.actor.user_id, body=text_,
-                         is_internal=internal, created_at=uow.now())
+        note = OrderNote(
+            tenant_id=order.tenant_id,
+            order_id=order.id,
+            author_id=uow.actor.user_id,
+            body=text_,
+            is_internal=internal,
+            created_at=uow.now(),
+        )
         uow.session.add(note)
         uow.flush()
         _event(uow, order, EventType.NOTE_ADDED, note.created_at, payload={"note_id": note.id})
@@ -34,8 +40,9 @@ def add_note(uow: UnitOfWork, order_id: int, body: str, *, internal: bool = True
         return note
 
 
-def sign_off(uow: UnitOfWork, order_id: int, kind: str, signed_by_name: str, comment: str | None = None
-             ) -> OrderSignoff:
+def sign_off(
+    uow: UnitOfWork, order_id: int, kind: str, signed_by_name: str, comment: str | None = None
+) -> OrderSignoff:
     """Record the customer's signature at intake, completion or release."""
     with uow:
         uow.actor.require("orders.note")
@@ -44,16 +51,23 @@ def sign_off(uow: UnitOfWork, order_id: int, kind: str, signed_by_name: str, com
         return signoff
 
 
-def record_signoff(uow: UnitOfWork, order: ServiceOrder, kind: str, signed_by_name: str,
-                   comment: str | None = None) -> OrderSignoff:
+def record_signoff(
+    uow: UnitOfWork, order: ServiceOrder, kind: str, signed_by_name: str, comment: str | None = None
+) -> OrderSignoff:
     """The checks and the row of :func:`sign_off`, inside the caller's open unit of work."""
     if kind not in ("intake", "completion", "release"):
         raise ValidationError("A sign-off is for intake, completion or release.")
     if kind == "release" and order.stage not in (Stage.READY, Stage.CLOSED):
         raise Conflict("Order {number} is not ready for release.", number=order.order_number)
     name = _clean_text(signed_by_name, N_("signer's name"), 200)
-    signoff = OrderSignoff(tenant_id=order.tenant_id, order_id=order.id, kind=kind, signed_by_name=name,
-                           comment=_clean_text(comment, N_("comment"), 2000, required=False), signed_at=uow.now())
+    signoff = OrderSignoff(
+        tenant_id=order.tenant_id,
+        order_id=order.id,
+        kind=kind,
+        signed_by_name=name,
+        comment=_clean_text(comment, N_("comment"), 2000, required=False),
+        signed_at=uow.now(),
+    )
     uow.session.add(signoff)
     uow.flush()
     uow.audit("order.sign_off", "order_signoffs", signoff.id, after={"order_id": order.id, "kind": kind})
@@ -73,8 +87,13 @@ def rate_order(uow: UnitOfWork, order_id: int, score: int, comment: str | None =
             raise ValidationError("Give a score from 1 to 5.")
         if uow.session.execute(select(OrderRating.id).where(OrderRating.order_id == order.id)).first():
             raise Conflict("Order {number} was already rated.", number=order.order_number)
-        rating = OrderRating(tenant_id=order.tenant_id, order_id=order.id, score=score,
-                             comment=_clean_text(comment, N_("comment"), 5000, required=False), created_at=uow.now())
+        rating = OrderRating(
+            tenant_id=order.tenant_id,
+            order_id=order.id,
+            score=score,
+            comment=_clean_text(comment, N_("comment"), 5000, required=False),
+            created_at=uow.now(),
+        )
         uow.session.add(rating)
         uow.flush()
         uow.audit("order.rate", "order_ratings", rating.id, after={"order_id": order.id, "score": score})

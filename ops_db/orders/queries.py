@@ -32,32 +32,63 @@ def order_dict(uow: UnitOfWork, order: ServiceOrder, *, with_details: Literal[Tr
 def order_dict(uow: UnitOfWork, order: ServiceOrder, *, with_details: bool = False) -> OrderRow | OrderDetail:
     """An order as plain data (with lines, totals and timeline when asked)."""
     data = OrderRow(
-        id=order.id, order_number=order.order_number, stage=order.stage.value,
-        priority=order.priority.value, location=order.location.value, customer_id=order.customer_id,
-        equipment_id=order.equipment_id, problem_description=order.problem_description,
-        assigned_technician_id=order.assigned_technician_id, estimate_amount=order.estimate_amount,
-        estimate_status=order.estimate_status.value, received_at=order.received_at,
-        promised_at=order.promised_at, completed_at=order.completed_at, closed_at=order.closed_at,
-        is_warranty_repair=order.is_warranty_repair, allowed_transitions=[s.value for s in
-                                                                          allowed_transitions(order)],
+        id=order.id,
+        order_number=order.order_number,
+        stage=order.stage.value,
+        priority=order.priority.value,
+        location=order.location.value,
+        customer_id=order.customer_id,
+        equipment_id=order.equipment_id,
+        problem_description=order.problem_description,
+        assigned_technician_id=order.assigned_technician_id,
+        estimate_amount=order.estimate_amount,
+        estimate_status=order.estimate_status.value,
+        received_at=order.received_at,
+        promised_at=order.promised_at,
+        completed_at=order.completed_at,
+        closed_at=order.closed_at,
+        is_warranty_repair=order.is_warranty_repair,
+        allowed_transitions=[s.value for s in allowed_transitions(order)],
     )
     if not with_details:
         return data
-    lines = [OrderLineRow(id=ln.id, line_no=ln.line_no, kind=ln.kind.value, description=ln.description,
-                          quantity=ln.quantity, unit_price=ln.unit_price, tax_rate_pct=ln.tax_rate_pct,
-                          part_id=ln.part_id) for ln in _lines(uow, order.id)]
+    lines = [
+        OrderLineRow(
+            id=ln.id,
+            line_no=ln.line_no,
+            kind=ln.kind.value,
+            description=ln.description,
+            quantity=ln.quantity,
+            unit_price=ln.unit_price,
+            tax_rate_pct=ln.tax_rate_pct,
+            part_id=ln.part_id,
+        )
+        for ln in _lines(uow, order.id)
+    ]
     totals = order_totals(uow, order.id)
-    return OrderDetail(**data, lines=lines, totals=Totals(subtotal=totals["subtotal"], tax=totals["tax"],
-                                                          total=totals["total"]), events=timeline(uow, order.id))
+    return OrderDetail(
+        **data,
+        lines=lines,
+        totals=Totals(subtotal=totals["subtotal"], tax=totals["tax"], total=totals["total"]),
+        events=timeline(uow, order.id),
+    )
 
 
 def timeline(uow: UnitOfWork, order_id: int) -> list[EventRow]:
     """The order's events, oldest first."""
-    rows = uow.session.execute(select(OrderEvent).where(OrderEvent.order_id == order_id)
-                               .order_by(OrderEvent.occurred_at, OrderEvent.id)).scalars()
-    return [EventRow(event=e.event_type.value, from_stage=e.from_stage.value if e.from_stage else None,
-                     to_stage=e.to_stage.value if e.to_stage else None, at=e.occurred_at, by=e.actor_label)
-            for e in rows]
+    rows = uow.session.execute(
+        select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.occurred_at, OrderEvent.id)
+    ).scalars()
+    return [
+        EventRow(
+            event=e.event_type.value,
+            from_stage=e.from_stage.value if e.from_stage else None,
+            to_stage=e.to_stage.value if e.to_stage else None,
+            at=e.occurred_at,
+            by=e.actor_label,
+        )
+        for e in rows
+    ]
 
 
 def get_order(uow: UnitOfWork, order_id: int) -> OrderDetail:
@@ -67,8 +98,15 @@ def get_order(uow: UnitOfWork, order_id: int) -> OrderDetail:
         return order_dict(uow, load_order(uow, order_id), with_details=True)
 
 
-def list_orders(uow: UnitOfWork, *, stage: str | None = None, customer_id: int | None = None,
-                q: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[OrderRow], int]:
+def list_orders(
+    uow: UnitOfWork,
+    *,
+    stage: str | None = None,
+    customer_id: int | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[OrderRow], int]:
     """A page of orders, newest first, filtered by stage, customer or a search on number, name, phone, serial."""
     limit, offset = bounds.page(limit, offset)
     with uow:
@@ -80,33 +118,89 @@ def list_orders(uow: UnitOfWork, *, stage: str | None = None, customer_id: int |
         if customer_id is not None:
             query = query.where(ServiceOrder.customer_id == customer_id)
         if actor.is_technician_only:
-            query = query.where(or_(ServiceOrder.assigned_technician_id == actor.own_technician, text(
-                "EXISTS (SELECT 1 FROM bookings b WHERE b.order_id = service_orders.id AND b.technician_id = :tech)"
-            ).bindparams(tech=actor.own_technician)))
+            query = query.where(
+                or_(
+                    ServiceOrder.assigned_technician_id == actor.own_technician,
+                    text(
+                        "EXISTS (SELECT 1 FROM bookings b WHERE b.order_id = service_orders.id AND"
+                        " b.technician_id = :tech)"
+                    ).bindparams(tech=actor.own_technician),
+                )
+            )
         if q:
             like = f"%{q.strip()[:100]}%"
-            query = query.where(or_(
-                ServiceOrder.order_number.ilike(like),
-                ServiceOrder.customer_id.in_(select(Customer.id).where(or_(Customer.name.ilike(like),
-                                                                           Customer.phone.ilike(like)))),
-                ServiceOrder.equipment_id.in_(select(Equipment.id).where(Equipment.serial_number.ilike(like)))))
+            query = query.where(
+                or_(
+                    ServiceOrder.order_number.ilike(like),
+                    ServiceOrder.customer_id.in_(
+                        select(Customer.id).where(or_(Customer.name.ilike(like), Customer.phone.ilike(like)))
+                    ),
+                    ServiceOrder.equipment_id.in_(select(Equipment.id).where(Equipment.serial_number.ilike(like))),
+                )
+            )
         total = uow.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = uow.session.execute(query.order_by(ServiceOrder.received_at.desc(), ServiceOrder.id.desc())
-                                   .limit(limit).offset(offset)).scalars().all()
+        rows = (
+            uow.session.execute(
+                query.order_by(ServiceOrder.received_at.desc(), ServiceOrder.id.desc()).limit(limit).offset(offset)
+            )
+            .scalars()
+            .all()
+        )
         return [order_dict(uow, o) for o in rows], total
 
 
 # ------------------------------------------------------------------ the pages' reads (each checks the actor first)
 
-BOARD_STAGES = ("received", "diagnostics", "awaiting_approval", "awaiting_parts", "repair", "quality_check",
-                "ready", "on_hold")
-BOARD_COLUMNS = ("id", "order_number", "stage", "priority", "location", "customer", "phone", "device",
-                 "serial_number", "technician", "received_at", "due_at", "sla_state")
-MY_ORDER_COLUMNS = ("id", "order_number", "stage", "received_at", "completed_at", "estimate_status",
-                    "estimate_amount", "device", "invoice_id", "invoice_number", "invoice_status", "invoice_total",
-                    "my_rating")
-TO_LINK_COLUMNS = ("request_id", "submitted_at", "contact_name", "contact_email", "contact_phone", "order_number",
-                   "customer_id", "customer")
+BOARD_STAGES = (
+    "received",
+    "diagnostics",
+    "awaiting_approval",
+    "awaiting_parts",
+    "repair",
+    "quality_check",
+    "ready",
+    "on_hold",
+)
+BOARD_COLUMNS = (
+    "id",
+    "order_number",
+    "stage",
+    "priority",
+    "location",
+    "customer",
+    "phone",
+    "device",
+    "serial_number",
+    "technician",
+    "received_at",
+    "due_at",
+    "sla_state",
+)
+MY_ORDER_COLUMNS = (
+    "id",
+    "order_number",
+    "stage",
+    "received_at",
+    "completed_at",
+    "estimate_status",
+    "estimate_amount",
+    "device",
+    "invoice_id",
+    "invoice_number",
+    "invoice_status",
+    "invoice_total",
+    "my_rating",
+)
+TO_LINK_COLUMNS = (
+    "request_id",
+    "submitted_at",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "order_number",
+    "customer_id",
+    "customer",
+)
 
 _BOARD_SQL = """
 SELECT o.id, o.order_number, o.stage, o.priority, o.location, c.name AS customer, c.phone,
@@ -166,21 +260,26 @@ LIMIT 200
 # What hangs off an order besides lines and events, and what each part needs besides ``orders.read``.
 _EXTRAS_SQL = {
     "reservations": "SELECT p.sku, p.name AS part, r.quantity, l.name AS location, r.status FROM"
-                    " stock_reservations r JOIN parts p ON p.id = r.part_id JOIN stock_locations l"
-                    " ON l.id = r.location_id WHERE r.order_id = :o ORDER BY r.id",
+    " stock_reservations r JOIN parts p ON p.id = r.part_id JOIN stock_locations l"
+    " ON l.id = r.location_id WHERE r.order_id = :o ORDER BY r.id",
     "notes": "SELECT created_at, body, is_internal FROM order_notes WHERE order_id = :o ORDER BY created_at",
     "attachments": "SELECT filename, content_type, size_bytes FROM attachments WHERE order_id = :o ORDER BY id",
     "invoices": "SELECT id, invoice_number, status, total, due_on FROM invoices WHERE order_id = :o ORDER BY id",
     "payments": "SELECT p.received_at, p.method, p.amount, p.refunded_amount, p.status FROM payments p"
-                " JOIN invoices i ON i.id = p.invoice_id WHERE i.order_id = :o ORDER BY p.id",
+    " JOIN invoices i ON i.id = p.invoice_id WHERE i.order_id = :o ORDER BY p.id",
     "warranties": "SELECT w.id, w.kind, w.coverage, w.starts_on, w.ends_on FROM warranties w JOIN service_orders o"
-                  " ON o.equipment_id = w.equipment_id WHERE o.id = :o ORDER BY w.ends_on DESC",
+    " ON o.equipment_id = w.equipment_id WHERE o.id = :o ORDER BY w.ends_on DESC",
     "refunds": "SELECT r.id, r.amount, r.refunded_at, r.reason FROM refunds r"
-               " JOIN payments p ON p.id = r.payment_id JOIN invoices i ON i.id = p.invoice_id"
-               " WHERE i.order_id = :o ORDER BY r.id",
+    " JOIN payments p ON p.id = r.payment_id JOIN invoices i ON i.id = p.invoice_id"
+    " WHERE i.order_id = :o ORDER BY r.id",
 }
-EXTRA_PERMISSION = {"reservations": "inventory.read", "invoices": "billing.read", "payments": "billing.read",
-                    "refunds": "billing.read", "warranties": "warranty.read"}
+EXTRA_PERMISSION = {
+    "reservations": "inventory.read",
+    "invoices": "billing.read",
+    "payments": "billing.read",
+    "refunds": "billing.read",
+    "warranties": "warranty.read",
+}
 
 
 def _board_params(search: str, stages: tuple[str, ...]) -> dict[str, Any]:
@@ -188,8 +287,9 @@ def _board_params(search: str, stages: tuple[str, ...]) -> dict[str, Any]:
     return {"stages": list(stages), "q": q, "like": f"%{q}%"}
 
 
-def open_orders(uow: UnitOfWork, *, search: str = "", stages: tuple[str, ...] = BOARD_STAGES,
-                limit: int = 2000) -> Rows:
+def open_orders(
+    uow: UnitOfWork, *, search: str = "", stages: tuple[str, ...] = BOARD_STAGES, limit: int = 2000
+) -> Rows:
     """Open orders the actor may see (company; own orders for customers, own jobs' for technicians), oldest
     first, at most ``limit`` of them (:func:`open_order_counts` gives the true totals)."""
     uow.actor.require("orders.read")
@@ -199,8 +299,7 @@ def open_orders(uow: UnitOfWork, *, search: str = "", stages: tuple[str, ...] = 
 def board_cards(uow: UnitOfWork, *, search: str = "", per_stage: int = 8) -> Rows:
     """The oldest ``per_stage`` open orders of every board column (the kanban's cards)."""
     uow.actor.require("orders.read")
-    return fetch_rows(uow, _CARDS_SQL, {**_board_params(search, BOARD_STAGES), "per_stage": per_stage},
-                      BOARD_COLUMNS)
+    return fetch_rows(uow, _CARDS_SQL, {**_board_params(search, BOARD_STAGES), "per_stage": per_stage}, BOARD_COLUMNS)
 
 
 def open_order_counts(uow: UnitOfWork, *, search: str = "") -> dict[str, int]:
@@ -242,25 +341,32 @@ def stages_passed(uow: UnitOfWork, order_id: int) -> list[dict[str, Any]]:
 def device_history(uow: UnitOfWork, equipment_id: int, before_order_id: int) -> Rows:
     """Earlier orders on the same device (what was wrong, when, how it ended), newest first."""
     uow.actor.require("orders.read")
-    return fetch_rows(uow, "SELECT order_number, received_at::date AS received, stage, problem_description"
-                           " FROM service_orders WHERE equipment_id = :e AND id <> :o"
-                           " ORDER BY received_at DESC LIMIT 20", {"e": equipment_id, "o": before_order_id},
-                      ("order_number", "received", "stage", "problem_description"))
+    return fetch_rows(
+        uow,
+        "SELECT order_number, received_at::date AS received, stage, problem_description"
+        " FROM service_orders WHERE equipment_id = :e AND id <> :o"
+        " ORDER BY received_at DESC LIMIT 20",
+        {"e": equipment_id, "o": before_order_id},
+        ("order_number", "received", "stage", "problem_description"),
+    )
 
 
 def order_id_by_number(uow: UnitOfWork, number: str) -> int | None:
     """The id of the order with this number, if the actor may see it."""
     uow.actor.require("orders.read")
-    found = fetch_rows(uow, "SELECT id FROM service_orders WHERE order_number = :n",
-                       {"n": (number or "").strip().upper()[:32]})
+    found = fetch_rows(
+        uow, "SELECT id FROM service_orders WHERE order_number = :n", {"n": (number or "").strip().upper()[:32]}
+    )
     return int(found.records[0]["id"]) if found.records else None
 
 
 def catalog_services(uow: UnitOfWork) -> dict[str, int]:
     """Label → id of the active catalogue services ("Screen replacement · 89.00"), by name."""
     uow.actor.require("orders.read")
-    found = fetch_rows(uow, "SELECT id, name || ' · ' || default_price AS label FROM service_catalog_items"
-                            " WHERE is_active ORDER BY name")
+    found = fetch_rows(
+        uow,
+        "SELECT id, name || ' · ' || default_price AS label FROM service_catalog_items WHERE is_active ORDER BY name",
+    )
     return {str(r["label"]): int(r["id"]) for r in found}
 
 
@@ -271,8 +377,12 @@ def order_extras(uow: UnitOfWork, order_id: int) -> dict[str, list[dict[str, Any
     uow.actor.require("orders.read")
     actor = uow.actor
     with uow:
-        return {name: fetch(uow, sql, {"o": order_id}).records
-                if actor.can(EXTRA_PERMISSION.get(name, "orders.read")) else [] for name, sql in _EXTRAS_SQL.items()}
+        return {
+            name: fetch(uow, sql, {"o": order_id}).records
+            if actor.can(EXTRA_PERMISSION.get(name, "orders.read"))
+            else []
+            for name, sql in _EXTRAS_SQL.items()
+        }
 
 
 @dataclass(frozen=True)
@@ -285,33 +395,51 @@ class Alert:
 
 
 ALERTS: tuple[Alert, ...] = (
-    Alert(N_("Ready but not collected"), "orders.read",
-          "SELECT o.order_number, c.name AS customer, c.phone, o.completed_at,"
-          " date_part('day', now() - coalesce(o.completed_at, o.received_at))::int AS days_waiting"
-          " FROM service_orders o JOIN customers c ON c.id = o.customer_id WHERE o.stage = 'ready'"
-          " ORDER BY o.completed_at NULLS FIRST LIMIT 200"),
-    Alert(N_("SLA at risk or breached"), "sla.read",
-          "SELECT o.order_number, o.stage, o.priority, k.kind, k.state, k.due_at FROM sla_clocks k"
-          " JOIN service_orders o ON o.id = k.order_id WHERE k.state IN ('at_risk', 'breached')"
-          " AND o.stage NOT IN ('closed', 'cancelled') ORDER BY k.due_at LIMIT 200"),
-    Alert(N_("Estimates waiting for the customer"), "orders.estimate",
-          "SELECT o.order_number, o.estimate_amount, o.estimate_sent_at FROM service_orders o"
-          " WHERE o.estimate_status = 'pending' ORDER BY o.estimate_sent_at LIMIT 200"),
-    Alert(N_("Approved orders waiting for parts with nothing reserved or ordered"), "inventory.purchase",
-          "SELECT o.order_number, o.received_at, o.problem_description FROM service_orders o"
-          " WHERE o.stage = 'awaiting_parts' AND NOT EXISTS (SELECT 1 FROM stock_reservations r"
-          " WHERE r.order_id = o.id AND r.status = 'active') AND NOT EXISTS (SELECT 1 FROM purchase_orders p"
-          " WHERE p.for_order_id = o.id AND p.status IN ('draft', 'sent', 'partially_received'))"
-          " ORDER BY o.received_at LIMIT 200"),
-    Alert(N_("Purchase orders due in"), "inventory.receive",
-          "SELECT p.po_number, s.name AS supplier, p.status, p.expected_on, p.total FROM purchase_orders p"
-          " JOIN suppliers s ON s.id = p.supplier_id WHERE p.status IN ('sent', 'partially_received')"
-          " ORDER BY p.expected_on NULLS LAST LIMIT 200"),
-    Alert(N_("Invoices overdue"), "billing.read",
-          "SELECT i.invoice_number, c.name AS customer, i.due_on, i.total, i.status FROM invoices i"
-          " JOIN customers c ON c.id = i.customer_id JOIN tenants t ON t.id = i.tenant_id"
-          " WHERE i.status IN ('issued', 'partially_paid')"  # overdue from the company's day, not the server's
-          " AND i.due_on < (now() AT TIME ZONE t.time_zone)::date ORDER BY i.due_on LIMIT 200"),
+    Alert(
+        N_("Ready but not collected"),
+        "orders.read",
+        "SELECT o.order_number, c.name AS customer, c.phone, o.completed_at,"
+        " date_part('day', now() - coalesce(o.completed_at, o.received_at))::int AS days_waiting"
+        " FROM service_orders o JOIN customers c ON c.id = o.customer_id WHERE o.stage = 'ready'"
+        " ORDER BY o.completed_at NULLS FIRST LIMIT 200",
+    ),
+    Alert(
+        N_("SLA at risk or breached"),
+        "sla.read",
+        "SELECT o.order_number, o.stage, o.priority, k.kind, k.state, k.due_at FROM sla_clocks k"
+        " JOIN service_orders o ON o.id = k.order_id WHERE k.state IN ('at_risk', 'breached')"
+        " AND o.stage NOT IN ('closed', 'cancelled') ORDER BY k.due_at LIMIT 200",
+    ),
+    Alert(
+        N_("Estimates waiting for the customer"),
+        "orders.estimate",
+        "SELECT o.order_number, o.estimate_amount, o.estimate_sent_at FROM service_orders o"
+        " WHERE o.estimate_status = 'pending' ORDER BY o.estimate_sent_at LIMIT 200",
+    ),
+    Alert(
+        N_("Approved orders waiting for parts with nothing reserved or ordered"),
+        "inventory.purchase",
+        "SELECT o.order_number, o.received_at, o.problem_description FROM service_orders o"
+        " WHERE o.stage = 'awaiting_parts' AND NOT EXISTS (SELECT 1 FROM stock_reservations r"
+        " WHERE r.order_id = o.id AND r.status = 'active') AND NOT EXISTS (SELECT 1 FROM purchase_orders p"
+        " WHERE p.for_order_id = o.id AND p.status IN ('draft', 'sent', 'partially_received'))"
+        " ORDER BY o.received_at LIMIT 200",
+    ),
+    Alert(
+        N_("Purchase orders due in"),
+        "inventory.receive",
+        "SELECT p.po_number, s.name AS supplier, p.status, p.expected_on, p.total FROM purchase_orders p"
+        " JOIN suppliers s ON s.id = p.supplier_id WHERE p.status IN ('sent', 'partially_received')"
+        " ORDER BY p.expected_on NULLS LAST LIMIT 200",
+    ),
+    Alert(
+        N_("Invoices overdue"),
+        "billing.read",
+        "SELECT i.invoice_number, c.name AS customer, i.due_on, i.total, i.status FROM invoices i"
+        " JOIN customers c ON c.id = i.customer_id JOIN tenants t ON t.id = i.tenant_id"
+        " WHERE i.status IN ('issued', 'partially_paid')"  # overdue from the company's day, not the server's
+        " AND i.due_on < (now() AT TIME ZONE t.time_zone)::date ORDER BY i.due_on LIMIT 200",
+    ),
 )
 
 

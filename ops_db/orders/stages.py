@@ -10,10 +10,12 @@ from ops_db.orders.models import (
 # The stage machine. Guards that depend on data (estimate approval, QC, settled invoice) live in _guard.
 TRANSITIONS: dict[Stage, frozenset[Stage]] = {
     Stage.RECEIVED: frozenset({Stage.DIAGNOSTICS, Stage.ON_HOLD, Stage.CANCELLED}),
-    Stage.DIAGNOSTICS: frozenset({Stage.AWAITING_APPROVAL, Stage.AWAITING_PARTS, Stage.REPAIR, Stage.ON_HOLD,
-                                  Stage.CANCELLED}),
-    Stage.AWAITING_APPROVAL: frozenset({Stage.DIAGNOSTICS, Stage.AWAITING_PARTS, Stage.REPAIR, Stage.QUALITY_CHECK,
-                                        Stage.ON_HOLD, Stage.CANCELLED}),
+    Stage.DIAGNOSTICS: frozenset(
+        {Stage.AWAITING_APPROVAL, Stage.AWAITING_PARTS, Stage.REPAIR, Stage.ON_HOLD, Stage.CANCELLED}
+    ),
+    Stage.AWAITING_APPROVAL: frozenset(
+        {Stage.DIAGNOSTICS, Stage.AWAITING_PARTS, Stage.REPAIR, Stage.QUALITY_CHECK, Stage.ON_HOLD, Stage.CANCELLED}
+    ),
     Stage.AWAITING_PARTS: frozenset({Stage.REPAIR, Stage.ON_HOLD, Stage.CANCELLED}),
     Stage.REPAIR: frozenset({Stage.QUALITY_CHECK, Stage.AWAITING_PARTS, Stage.ON_HOLD, Stage.CANCELLED}),
     Stage.QUALITY_CHECK: frozenset({Stage.READY, Stage.REPAIR}),

@@ -20,8 +20,11 @@ class Calendar:
     @classmethod
     def from_row(cls, time_zone: str, weekly_hours: Mapping[str, Any], holidays: Sequence[date] = ()) -> Calendar:
         """Build from the ``business_calendars`` columns (``{"0": ["08:00", "18:00"], ...}``)."""
-        hours = {int(day): (time.fromisoformat(span[0]), time.fromisoformat(span[1]))
-                 for day, span in weekly_hours.items() if span}
+        hours = {
+            int(day): (time.fromisoformat(span[0]), time.fromisoformat(span[1]))
+            for day, span in weekly_hours.items()
+            if span
+        }
         return cls(ZoneInfo(time_zone), hours, frozenset(holidays))
 
     @classmethod

@@ -5,8 +5,20 @@ from __future__ import annotations
 from ops_db.kit.rows import Rows, fetch_rows
 from ops_db.kit.uow import UnitOfWork
 
-POLICY_COLUMNS = ("id", "name", "priority", "tier", "response_minutes", "resolution_minutes", "at_risk_pct",
-                  "active", "calendar", "time_zone", "weekly_hours", "holidays")
+POLICY_COLUMNS = (
+    "id",
+    "name",
+    "priority",
+    "tier",
+    "response_minutes",
+    "resolution_minutes",
+    "at_risk_pct",
+    "active",
+    "calendar",
+    "time_zone",
+    "weekly_hours",
+    "holidays",
+)
 
 _POLICIES_SQL = """
 SELECT p.id, p.name, p.priority, coalesce(t.name, :any_tier) AS tier, p.response_minutes,

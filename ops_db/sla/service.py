@@ -28,10 +28,15 @@ def _calendar(uow: UnitOfWork, policy: SlaPolicy) -> Calendar:
 
 def choose_policy(uow: UnitOfWork, priority: str, tier_id: int | None) -> SlaPolicy | None:
     """The active policy for a priority, preferring one made for the customer's tier."""
-    rows = uow.session.execute(
-        select(SlaPolicy).where(SlaPolicy.priority == priority, SlaPolicy.is_active)
-        .order_by(SlaPolicy.customer_tier_id.is_(None), SlaPolicy.id)
-    ).scalars().all()
+    rows = (
+        uow.session.execute(
+            select(SlaPolicy)
+            .where(SlaPolicy.priority == priority, SlaPolicy.is_active)
+            .order_by(SlaPolicy.customer_tier_id.is_(None), SlaPolicy.id)
+        )
+        .scalars()
+        .all()
+    )
     for policy in rows:
         if policy.customer_tier_id in (None, tier_id):
             return policy
@@ -46,17 +51,31 @@ def start_clocks(uow: UnitOfWork, order: ServiceOrder, at: datetime) -> None:
     if policy is None:
         return
     cal = _calendar(uow, policy)
-    for kind, minutes in ((ClockKind.RESPONSE, policy.response_minutes),
-                          (ClockKind.RESOLUTION, policy.resolution_minutes)):
-        uow.session.add(SlaClock(tenant_id=order.tenant_id, order_id=order.id, policy_id=policy.id, kind=kind,
-                                 state=ClockState.RUNNING, started_at=at, due_at=cal.add_seconds(at, minutes * 60)))
+    for kind, minutes in (
+        (ClockKind.RESPONSE, policy.response_minutes),
+        (ClockKind.RESOLUTION, policy.resolution_minutes),
+    ):
+        uow.session.add(
+            SlaClock(
+                tenant_id=order.tenant_id,
+                order_id=order.id,
+                policy_id=policy.id,
+                kind=kind,
+                state=ClockState.RUNNING,
+                started_at=at,
+                due_at=cal.add_seconds(at, minutes * 60),
+            )
+        )
 
 
 def _clocks(uow: UnitOfWork, order_id: int, kinds: tuple[ClockKind, ...]) -> list[SlaClock]:
-    return list(uow.session.execute(
-        select(SlaClock).where(SlaClock.order_id == order_id, SlaClock.kind.in_(kinds),
-                               SlaClock.state.in_(OPEN_CLOCK_STATES)).with_for_update()
-    ).scalars())
+    return list(
+        uow.session.execute(
+            select(SlaClock)
+            .where(SlaClock.order_id == order_id, SlaClock.kind.in_(kinds), SlaClock.state.in_(OPEN_CLOCK_STATES))
+            .with_for_update()
+        ).scalars()
+    )
 
 
 def pause_clocks(uow: UnitOfWork, order_id: int, at: datetime) -> None:
@@ -116,8 +135,10 @@ def evaluate_clocks(uow: UnitOfWork, now: datetime | None = None) -> dict[str, i
         now = now or uow.now()
         counts = {"at_risk": 0, "breached": 0}
         rows = uow.session.execute(
-            select(SlaClock, SlaPolicy).join(SlaPolicy, SlaPolicy.id == SlaClock.policy_id)
-            .where(SlaClock.state.in_((ClockState.RUNNING, ClockState.AT_RISK))).with_for_update(of=SlaClock)
+            select(SlaClock, SlaPolicy)
+            .join(SlaPolicy, SlaPolicy.id == SlaClock.policy_id)
+            .where(SlaClock.state.in_((ClockState.RUNNING, ClockState.AT_RISK)))
+            .with_for_update(of=SlaClock)
         ).all()
         for clock, policy in rows:
             new_state = _state_at(uow, clock, policy, now)
@@ -131,8 +152,7 @@ def evaluate_clocks(uow: UnitOfWork, now: datetime | None = None) -> dict[str, i
             event = "sla_breached" if new_state == ClockState.BREACHED else "sla_at_risk"
             fields: dict[str, Any] = {"order_number": order.order_number, "kind": i18n.Word(clock.kind.value)}
             for user_id in _escalation_users(uow, order):
-                notify_user(uow, event, user_id, fields, order_id=order.id,
-                            dedupe_key=f"{event}:{clock.id}:{user_id}")
+                notify_user(uow, event, user_id, fields, order_id=order.id, dedupe_key=f"{event}:{clock.id}:{user_id}")
             uow.audit(f"sla.{new_state.value}", "sla_clocks", clock.id, after={"order_id": order.id})
         uow.commit()
         return counts
@@ -151,10 +171,16 @@ def _state_at(uow: UnitOfWork, clock: SlaClock, policy: SlaPolicy, now: datetime
 
 def _escalation_users(uow: UnitOfWork, order: ServiceOrder) -> list[int]:
     """Who hears about an SLA problem: the order's creator and the tenant's managers and admins."""
-    managers: list[int] = list(uow.session.execute(text(
-        "SELECT DISTINCT g.user_id FROM role_grants g JOIN roles r ON r.id = g.role_id"
-        " JOIN users u ON u.id = g.user_id WHERE r.code IN ('manager', 'admin') AND u.is_active ORDER BY 1")
-    ).scalars().all())
+    managers: list[int] = list(
+        uow.session.execute(
+            text(
+                "SELECT DISTINCT g.user_id FROM role_grants g JOIN roles r ON r.id = g.role_id"
+                " JOIN users u ON u.id = g.user_id WHERE r.code IN ('manager', 'admin') AND u.is_active ORDER BY 1"
+            )
+        )
+        .scalars()
+        .all()
+    )
     users = [order.created_by] if order.created_by else []
     return list(dict.fromkeys([*users, *managers]))
 
@@ -164,13 +190,23 @@ MAX_TARGET_MINUTES = 90 * 24 * 60  # a quarter of a year of business minutes is 
 
 def _whole_minutes(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TARGET_MINUTES:
-        raise ValidationError("The {what} target must be a whole number of minutes from 1 to {limit}.", what=what,
-                              limit=format(MAX_TARGET_MINUTES, ","))
+        raise ValidationError(
+            "The {what} target must be a whole number of minutes from 1 to {limit}.",
+            what=what,
+            limit=format(MAX_TARGET_MINUTES, ","),
+        )
     return value
 
 
-def update_policy(uow: UnitOfWork, policy_id: int, *, response_minutes: int, resolution_minutes: int,
-                  at_risk_pct: int, is_active: bool = True) -> SlaPolicy:
+def update_policy(
+    uow: UnitOfWork,
+    policy_id: int,
+    *,
+    response_minutes: int,
+    resolution_minutes: int,
+    at_risk_pct: int,
+    is_active: bool = True,
+) -> SlaPolicy:
     """Change an SLA policy's targets (business minutes), its at-risk threshold, or switch it off.
 
     New orders get the new targets; clocks already running keep the promise made when their order came in.
@@ -184,12 +220,25 @@ def update_policy(uow: UnitOfWork, policy_id: int, *, response_minutes: int, res
         if isinstance(at_risk_pct, bool) or not isinstance(at_risk_pct, int) or not 1 <= at_risk_pct <= 99:
             raise ValidationError("A clock turns at risk at between 1 and 99 percent of its target.")
         policy = uow.get(SlaPolicy, policy_id, lock=True)
-        before = {"response_minutes": policy.response_minutes, "resolution_minutes": policy.resolution_minutes,
-                  "at_risk_pct": policy.at_risk_pct, "is_active": policy.is_active}
+        before = {
+            "response_minutes": policy.response_minutes,
+            "resolution_minutes": policy.resolution_minutes,
+            "at_risk_pct": policy.at_risk_pct,
+            "is_active": policy.is_active,
+        }
         policy.response_minutes, policy.resolution_minutes = response, resolution
         policy.at_risk_pct, policy.is_active = at_risk_pct, bool(is_active)
-        uow.audit("sla_policy.updated", "sla_policies", policy.id, before=before,
-                  after={"response_minutes": response, "resolution_minutes": resolution,
-                         "at_risk_pct": at_risk_pct, "is_active": policy.is_active})
+        uow.audit(
+            "sla_policy.updated",
+            "sla_policies",
+            policy.id,
+            before=before,
+            after={
+                "response_minutes": response,
+                "resolution_minutes": resolution,
+                "at_risk_pct": at_risk_pct,
+                "is_active": policy.is_active,
+            },
+        )
         uow.commit()
         return policy

@@ -22,33 +22,50 @@ from ops_db.tracking.schemas import Tracking
 def track(uow: UnitOfWork, order_number: str, code: str) -> Tracking:
     """Public tracking by order number and code: stage, timeline, estimate, what is owed; nothing else."""
     with uow:
-        order = uow.session.execute(select(ServiceOrder).where(
-            ServiceOrder.order_number == (order_number or "")[:32])).scalar_one_or_none()
+        order = uow.session.execute(
+            select(ServiceOrder).where(ServiceOrder.order_number == (order_number or "")[:32])
+        ).scalar_one_or_none()
         if order is None or not hmac.compare_digest(order.tracking_code.encode(), (code or "").encode()):
             raise NotFound("No order matches that number and code.")
         totals = order_totals(uow, order.id)
-        invoice = uow.session.execute(select(Invoice).where(Invoice.order_id == order.id,
-                                                            Invoice.status != InvoiceStatus.VOID)).scalar()
+        invoice = uow.session.execute(
+            select(Invoice).where(Invoice.order_id == order.id, Invoice.status != InvoiceStatus.VOID)
+        ).scalar()
         # The customer sees who is coming and when (or who did the work), by first name only.
-        visit = uow.session.execute(text(
-            "SELECT split_part(t.name, ' ', 1) AS technician, lower(b.planned) AS eta, b.status = 'done' AS done"
-            " FROM bookings b JOIN technicians t ON t.id = b.technician_id WHERE b.order_id = :o"
-            " AND b.status IN ('confirmed', 'in_progress', 'done')"
-            " ORDER BY b.status = 'done', CASE WHEN b.status = 'done' THEN -extract(epoch FROM lower(b.planned))"
-            " ELSE extract(epoch FROM lower(b.planned)) END LIMIT 1"),
-            {"o": order.id}).first()
+        visit = uow.session.execute(
+            text(
+                "SELECT split_part(t.name, ' ', 1) AS technician, lower(b.planned) AS eta, b.status = 'done' AS done"
+                " FROM bookings b JOIN technicians t ON t.id = b.technician_id WHERE b.order_id = :o"
+                " AND b.status IN ('confirmed', 'in_progress', 'done')"
+                " ORDER BY b.status = 'done', CASE WHEN b.status = 'done' THEN -extract(epoch FROM lower(b.planned))"
+                " ELSE extract(epoch FROM lower(b.planned)) END LIMIT 1"
+            ),
+            {"o": order.id},
+        ).first()
         tenant = uow.session.get(Tenant, order.tenant_id)
         return {
-            "order_id": order.id, "technician": visit.technician if visit else None,
+            "order_id": order.id,
+            "technician": visit.technician if visit else None,
             "eta": visit.eta if visit and not visit.done else None,
-            "time_zone": tenant.time_zone if tenant else "UTC", "currency": tenant.currency if tenant else "USD",
-            "order_number": order.order_number, "stage": order.stage.value, "received_at": order.received_at,
-            "promised_at": order.promised_at, "completed_at": order.completed_at,
-            "estimate_amount": order.estimate_amount, "estimate_status": order.estimate_status.value,
+            "time_zone": tenant.time_zone if tenant else "UTC",
+            "currency": tenant.currency if tenant else "USD",
+            "order_number": order.order_number,
+            "stage": order.stage.value,
+            "received_at": order.received_at,
+            "promised_at": order.promised_at,
+            "completed_at": order.completed_at,
+            "estimate_amount": order.estimate_amount,
+            "estimate_status": order.estimate_status.value,
             "total": totals["total"],
-            "invoice": {"number": invoice.invoice_number, "status": invoice.status.value, "total": invoice.total,
-                        "due": balance(uow, invoice)["due"]}
-            if invoice else None,
-            "timeline": [{"stage": e["to_stage"], "at": e["at"]} for e in timeline(uow, order.id)
-                         if e["to_stage"] is not None],
+            "invoice": {
+                "number": invoice.invoice_number,
+                "status": invoice.status.value,
+                "total": invoice.total,
+                "due": balance(uow, invoice)["due"],
+            }
+            if invoice
+            else None,
+            "timeline": [
+                {"stage": e["to_stage"], "at": e["at"]} for e in timeline(uow, order.id) if e["to_stage"] is not None
+            ],
         }

@@ -26,21 +26,28 @@ def create_repair_warranty(uow: UnitOfWork, order: ServiceOrder, at: datetime) -
     """
     if order.equipment_id is None or order.is_warranty_repair:
         return None
-    months = uow.session.execute(select(func.max(OrderLine.warranty_months)).where(
-        OrderLine.order_id == order.id)).scalar()
+    months = uow.session.execute(
+        select(func.max(OrderLine.warranty_months)).where(OrderLine.order_id == order.id)
+    ).scalar()
     if not months:
         return None
     exists = uow.session.execute(select(Warranty).where(Warranty.order_id == order.id)).scalar()
     if exists is not None:
         return exists  # reopened and completed again: keep the first warranty
     starts = at.date()
-    warranty = Warranty(tenant_id=order.tenant_id, equipment_id=order.equipment_id, order_id=order.id, kind="repair",
-                        coverage="full", starts_on=starts, ends_on=add_months(starts, int(months)),
-                        terms=f"Repair warranty for order {order.order_number}")
+    warranty = Warranty(
+        tenant_id=order.tenant_id,
+        equipment_id=order.equipment_id,
+        order_id=order.id,
+        kind="repair",
+        coverage="full",
+        starts_on=starts,
+        ends_on=add_months(starts, int(months)),
+        terms=f"Repair warranty for order {order.order_number}",
+    )
     uow.session.add(warranty)
     uow.flush()
-    uow.audit("warranty.create", "warranties", warranty.id,
-              after={"order_id": order.id, "ends_on": warranty.ends_on})
+    uow.audit("warranty.create", "warranties", warranty.id, after={"order_id": order.id, "ends_on": warranty.ends_on})
     return warranty
 
 
@@ -59,11 +66,25 @@ def lookup(uow: UnitOfWork, serial_number: str, on: date | None = None) -> list[
         if not serial or len(serial) > 100:
             raise ValidationError("Give a serial number of 1 to 100 characters.")
         on = on or uow.now().date()
-        rows = uow.session.execute(select(Warranty, Equipment).join(Equipment, Equipment.id == Warranty.equipment_id)
-                                   .where(Equipment.serial_number == serial).order_by(Warranty.ends_on.desc())).all()
-        return [{"warranty_id": w.id, "equipment_id": e.id, "customer_id": e.customer_id, "kind": w.kind.value,
-                 "coverage": w.coverage.value, "starts_on": w.starts_on, "ends_on": w.ends_on,
-                 "active": w.starts_on <= on <= w.ends_on} for w, e in rows]
+        rows = uow.session.execute(
+            select(Warranty, Equipment)
+            .join(Equipment, Equipment.id == Warranty.equipment_id)
+            .where(Equipment.serial_number == serial)
+            .order_by(Warranty.ends_on.desc())
+        ).all()
+        return [
+            {
+                "warranty_id": w.id,
+                "equipment_id": e.id,
+                "customer_id": e.customer_id,
+                "kind": w.kind.value,
+                "coverage": w.coverage.value,
+                "starts_on": w.starts_on,
+                "ends_on": w.ends_on,
+                "active": w.starts_on <= on <= w.ends_on,
+            }
+            for w, e in rows
+        ]
 
 
 def file_claim(uow: UnitOfWork, warranty_id: int, order_id: int, amount: Any, reason: str) -> WarrantyClaim:
@@ -79,9 +100,14 @@ def file_claim(uow: UnitOfWork, warranty_id: int, order_id: int, amount: Any, re
         if not warranty.starts_on <= order.received_at.astimezone(UTC).date() <= warranty.ends_on:
             raise Conflict("The warranty ended on {date}, before the order came in.", date=warranty.ends_on)
         value = bounds.money(amount, N_("claimed amount"))
-        claim = WarrantyClaim(tenant_id=order.tenant_id, warranty_id=warranty.id, order_id=order.id,
-                              claimed_amount=value, reason=(reason or "").strip()[:2000],
-                              submitted_at=uow.now())
+        claim = WarrantyClaim(
+            tenant_id=order.tenant_id,
+            warranty_id=warranty.id,
+            order_id=order.id,
+            claimed_amount=value,
+            reason=(reason or "").strip()[:2000],
+            submitted_at=uow.now(),
+        )
         uow.session.add(claim)
         uow.flush()
         uow.audit("warranty.claim", "warranty_claims", claim.id, after={"amount": value})
@@ -89,8 +115,7 @@ def file_claim(uow: UnitOfWork, warranty_id: int, order_id: int, amount: Any, re
         return claim
 
 
-def decide_claim(uow: UnitOfWork, claim_id: int, approve: bool, approved_amount: Any | None = None
-                 ) -> WarrantyClaim:
+def decide_claim(uow: UnitOfWork, claim_id: int, approve: bool, approved_amount: Any | None = None) -> WarrantyClaim:
     """Approve (fully or partly) or reject a submitted claim."""
     with uow:
         uow.actor.require("warranty.manage")
@@ -98,8 +123,11 @@ def decide_claim(uow: UnitOfWork, claim_id: int, approve: bool, approved_amount:
         if claim.status != ClaimStatus.SUBMITTED:
             raise Conflict("Claim {claim} was already {status}.", claim=claim_id, status=claim.status.value)
         if approve:
-            value = claim.claimed_amount if approved_amount is None else bounds.money(approved_amount,
-                                                                                      N_("approved amount"))
+            value = (
+                claim.claimed_amount
+                if approved_amount is None
+                else bounds.money(approved_amount, N_("approved amount"))
+            )
             if value > claim.claimed_amount:
                 raise ValidationError("The approved amount must be between 0 and the claimed amount.")
             claim.status, claim.approved_amount = ClaimStatus.APPROVED, value
@@ -118,15 +146,20 @@ def remind_expiring(uow: UnitOfWork, within_days: int = 30) -> int:
         if not 1 <= within_days <= 365:
             raise ValidationError("Look ahead between 1 and 365 days.")
         today = uow.now().date()
-        rows = uow.session.execute(select(Warranty, Equipment).join(Equipment, Equipment.id == Warranty.equipment_id)
-                                   .where(Warranty.ends_on >= today,
-                                          Warranty.ends_on <= today + timedelta(days=within_days))).all()
+        rows = uow.session.execute(
+            select(Warranty, Equipment)
+            .join(Equipment, Equipment.id == Warranty.equipment_id)
+            .where(Warranty.ends_on >= today, Warranty.ends_on <= today + timedelta(days=within_days))
+        ).all()
         sent = 0
         for warranty, equipment in rows:
-            message = notify_customer(uow, "warranty_expiring", equipment.customer_id,
-                                      {"ends_on": warranty.ends_on,
-                                       "device": equipment.serial_number or "device"},
-                                      dedupe_key=f"warranty_expiring:{warranty.id}")
+            message = notify_customer(
+                uow,
+                "warranty_expiring",
+                equipment.customer_id,
+                {"ends_on": warranty.ends_on, "device": equipment.serial_number or "device"},
+                dedupe_key=f"warranty_expiring:{warranty.id}",
+            )
             sent += message is not None
         uow.commit()
         return sent

@@ -185,9 +185,7 @@ class ShiftBreak(IdMixin, TenantMixin, Base):
 
     __table_args__ = (
         CheckConstraint("duration_minutes > 0", name="duration_positive"),
-        CheckConstraint(
-            "latest_end >= earliest_start + make_interval(mins => duration_minutes)", name="window_fits"
-        ),
+        CheckConstraint("latest_end >= earliest_start + make_interval(mins => duration_minutes)", name="window_fits"),
     )
 
 
@@ -231,8 +229,7 @@ class Booking(IdMixin, TenantMixin, TimestampMixin, Base):
     technician_id: Mapped[int] = fk("technicians.id")
     order_id: Mapped[int] = fk("service_orders.id", ondelete="CASCADE")
     planned: Mapped[Range[datetime]] = mapped_column(TSTZRANGE)
-    status: Mapped[BookingStatus] = mapped_column(str_enum(BookingStatus, "booking_status"),
-                                                  server_default="confirmed")
+    status: Mapped[BookingStatus] = mapped_column(str_enum(BookingStatus, "booking_status"), server_default="confirmed")
     source: Mapped[str] = mapped_column(String(16), server_default="manual")
     plan_item_id: Mapped[int | None] = fk("plan_items.id", nullable=True, ondelete="SET NULL", index=False)
     travel_minutes: Mapped[int] = mapped_column(Integer, server_default="0")
@@ -241,8 +238,9 @@ class Booking(IdMixin, TenantMixin, TimestampMixin, Base):
     finished_at: Mapped[datetime | None]
 
     __table_args__ = (
-        CheckConstraint("NOT isempty(planned) AND NOT lower_inf(planned) AND NOT upper_inf(planned)",
-                        name="planned_bounded"),
+        CheckConstraint(
+            "NOT isempty(planned) AND NOT lower_inf(planned) AND NOT upper_inf(planned)", name="planned_bounded"
+        ),
         CheckConstraint("source IN ('manual', 'optimizer', 'import')", name="source_known"),
         CheckConstraint("technician_response IN ('accepted', 'declined')", name="response_known"),
     )

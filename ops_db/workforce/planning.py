@@ -64,19 +64,30 @@ def snapshot(uow: UnitOfWork, day: date, *, now: datetime | None = None) -> dict
         jobs = _jobs(uow, day_start, day_end, window, now)
         warehouses = [
             {"id": str(r.id), "location": _point(r.latitude, r.longitude), "stock": r.stock or {}}
-            for r in session.execute(text(
-                "SELECT l.id, l.latitude, l.longitude, (SELECT jsonb_object_agg(s.part_id::text,"
-                " (s.quantity - s.reserved)::int) FROM stock_levels s WHERE s.location_id = l.id"
-                " AND s.quantity > s.reserved) AS stock FROM stock_locations l WHERE l.kind = 'warehouse'"
-                " AND l.is_active ORDER BY l.id")).all()
+            for r in session.execute(
+                text(
+                    "SELECT l.id, l.latitude, l.longitude, (SELECT jsonb_object_agg(s.part_id::text,"
+                    " (s.quantity - s.reserved)::int) FROM stock_levels s WHERE s.location_id = l.id"
+                    " AND s.quantity > s.reserved) AS stock FROM stock_locations l WHERE l.kind = 'warehouse'"
+                    " AND l.is_active ORDER BY l.id"
+                )
+            ).all()
         ]
-        return {"date": day.isoformat(), "time_zone": tenant.time_zone, "day_start": _iso(day_start),
-                "now": _iso(now), "technicians": technicians, "jobs": jobs, "warehouses": warehouses}
+        return {
+            "date": day.isoformat(),
+            "time_zone": tenant.time_zone,
+            "day_start": _iso(day_start),
+            "now": _iso(now),
+            "technicians": technicians,
+            "jobs": jobs,
+            "warehouses": warehouses,
+        }
 
 
 def _technicians(uow: UnitOfWork, day_start: datetime, day_end: datetime) -> list[dict[str, Any]]:
-    rows = uow.session.execute(text(
-        """
+    rows = uow.session.execute(
+        text(
+            """
         SELECT t.id, t.name, t.home_latitude, t.home_longitude, t.max_daily_minutes, t.max_travel_minutes,
                t.hourly_cost, d.latitude AS depot_lat, d.longitude AS depot_lon, s.starts_at, s.ends_at,
                b.earliest_start, b.latest_end, b.duration_minutes,
@@ -91,27 +102,44 @@ def _technicians(uow: UnitOfWork, day_start: datetime, day_end: datetime) -> lis
         LEFT JOIN shift_breaks b ON b.shift_id = s.id
         LEFT JOIN stock_locations d ON d.id = t.depot_location_id
         WHERE t.is_active ORDER BY t.id
-        """), {"s": day_start, "e": day_end}).all()
+        """
+        ),
+        {"s": day_start, "e": day_end},
+    ).all()
     out = []
     for r in rows:
         shift_end = r.ends_at if r.off_from is None else min(r.ends_at, max(r.off_from, r.starts_at))
-        out.append({
-            "id": str(r.id), "name": r.name, "skills": r.skills or {}, "shift_start": _iso(r.starts_at),
-            "shift_end": _iso(shift_end),
-            "break": None if r.earliest_start is None else {
-                "earliest_start": _iso(r.earliest_start), "latest_end": _iso(r.latest_end),
-                "minutes": r.duration_minutes},
-            "home": _point(r.home_latitude, r.home_longitude), "depot": _point(r.depot_lat, r.depot_lon),
-            "max_work_minutes": r.max_daily_minutes, "max_travel_minutes": r.max_travel_minutes,
-            "hourly_cost": str(r.hourly_cost), "van_stock": r.van or {},
-        })
+        out.append(
+            {
+                "id": str(r.id),
+                "name": r.name,
+                "skills": r.skills or {},
+                "shift_start": _iso(r.starts_at),
+                "shift_end": _iso(shift_end),
+                "break": None
+                if r.earliest_start is None
+                else {
+                    "earliest_start": _iso(r.earliest_start),
+                    "latest_end": _iso(r.latest_end),
+                    "minutes": r.duration_minutes,
+                },
+                "home": _point(r.home_latitude, r.home_longitude),
+                "depot": _point(r.depot_lat, r.depot_lon),
+                "max_work_minutes": r.max_daily_minutes,
+                "max_travel_minutes": r.max_travel_minutes,
+                "hourly_cost": str(r.hourly_cost),
+                "van_stock": r.van or {},
+            }
+        )
     return out
 
 
-def _jobs(uow: UnitOfWork, day_start: datetime, day_end: datetime, window: tuple[datetime, datetime],
-          now: datetime | None) -> list[dict[str, Any]]:
-    rows = uow.session.execute(text(
-        """
+def _jobs(
+    uow: UnitOfWork, day_start: datetime, day_end: datetime, window: tuple[datetime, datetime], now: datetime | None
+) -> list[dict[str, Any]]:
+    rows = uow.session.execute(
+        text(
+            """
         SELECT o.id, o.order_number, o.location, o.priority, o.estimated_minutes, o.promised_at,
                cs.latitude, cs.longitude, k.code AS skill,
                (SELECT min(c.due_at) FROM sla_clocks c WHERE c.order_id = o.id
@@ -133,8 +161,10 @@ def _jobs(uow: UnitOfWork, day_start: datetime, day_end: datetime, window: tuple
           AND NOT EXISTS (SELECT 1 FROM bookings d WHERE d.order_id = o.id AND d.status = 'done'
                           AND upper(d.planned) > :s)
         ORDER BY o.id
-        """).bindparams(bindparam("stages", expanding=True)),
-        {"s": day_start, "e": day_end, "stages": list(PLANNABLE_STAGES)}).all()
+        """
+        ).bindparams(bindparam("stages", expanding=True)),
+        {"s": day_start, "e": day_end, "stages": list(PLANNABLE_STAGES)},
+    ).all()
     jobs = []
     for r in rows:
         field = r.location == "field" and r.latitude is not None
@@ -143,23 +173,40 @@ def _jobs(uow: UnitOfWork, day_start: datetime, day_end: datetime, window: tuple
         if now is not None and not fixed:
             start_w = max(start_w, now)
         pinned_start = r.promised_at if r.promised_at is not None and day_start <= r.promised_at < day_end else None
-        current = None if r.booking_id is None else {
-            "booking_id": r.booking_id, "technician": str(r.technician_id), "start": _iso(r.b_start),
-            "end": _iso(r.b_end), "status": r.b_status}
-        jobs.append({
-            "id": str(r.id), "order_number": r.order_number,
-            "location": _point(r.latitude, r.longitude) if field else None,
-            "minutes": int(r.estimated_minutes or 60),
-            "windows": [[_iso(start_w), _iso(end_w)]] if start_w < end_w else [],
-            "skills": {r.skill: 1} if r.skill else {}, "priority": r.priority, "sla_deadline": _iso(r.sla_due),
-            "parts": r.parts or {}, "parts_at": r.parts_at,
-            "pinned_technician": str(r.technician_id) if fixed else None,
-            "pinned_start": _iso(r.b_start) if fixed else _iso(pinned_start), "fixed": fixed, "current": current,
-        })
+        current = (
+            None
+            if r.booking_id is None
+            else {
+                "booking_id": r.booking_id,
+                "technician": str(r.technician_id),
+                "start": _iso(r.b_start),
+                "end": _iso(r.b_end),
+                "status": r.b_status,
+            }
+        )
+        jobs.append(
+            {
+                "id": str(r.id),
+                "order_number": r.order_number,
+                "location": _point(r.latitude, r.longitude) if field else None,
+                "minutes": int(r.estimated_minutes or 60),
+                "windows": [[_iso(start_w), _iso(end_w)]] if start_w < end_w else [],
+                "skills": {r.skill: 1} if r.skill else {},
+                "priority": r.priority,
+                "sla_deadline": _iso(r.sla_due),
+                "parts": r.parts or {},
+                "parts_at": r.parts_at,
+                "pinned_technician": str(r.technician_id) if fixed else None,
+                "pinned_start": _iso(r.b_start) if fixed else _iso(pinned_start),
+                "fixed": fixed,
+                "current": current,
+            }
+        )
     return jobs
 
 
 # ---------------------------------------------------------------------------------------------- proposals
+
 
 @dataclass(frozen=True)
 class SavedPlan:
@@ -170,17 +217,34 @@ class SavedPlan:
     unassigned: int
 
 
-def save_proposed_plan(uow: UnitOfWork, day: date, items: list[dict[str, Any]], *, kpis: dict[str, Any],
-                       solver: str, time_limit: float, seed: int) -> SavedPlan:
+def save_proposed_plan(
+    uow: UnitOfWork,
+    day: date,
+    items: list[dict[str, Any]],
+    *,
+    kpis: dict[str, Any],
+    solver: str,
+    time_limit: float,
+    seed: int,
+) -> SavedPlan:
     """Store the optimizer's proposal for a day (earlier proposals for that day are superseded)."""
     with uow:
         uow.actor.require("plans.propose")
         session = uow.session
-        session.execute(text("UPDATE optimizer_plans SET status = 'superseded' WHERE plan_date = :d"
-                             " AND status = 'proposed'"), {"d": day})
-        plan = OptimizerPlan(tenant_id=uow.actor.tenant_id, plan_date=day, status=PlanStatus.PROPOSED, solver=solver,
-                             time_limit_seconds=Decimal(str(round(time_limit, 2))), seed=seed, kpis=kpis,
-                             created_by=uow.actor.user_id)
+        session.execute(
+            text("UPDATE optimizer_plans SET status = 'superseded' WHERE plan_date = :d AND status = 'proposed'"),
+            {"d": day},
+        )
+        plan = OptimizerPlan(
+            tenant_id=uow.actor.tenant_id,
+            plan_date=day,
+            status=PlanStatus.PROPOSED,
+            solver=solver,
+            time_limit_seconds=Decimal(str(round(time_limit, 2))),
+            seed=seed,
+            kpis=kpis,
+            created_by=uow.actor.user_id,
+        )
         session.add(plan)
         session.flush()
         assigned = 0
@@ -188,16 +252,29 @@ def save_proposed_plan(uow: UnitOfWork, day: date, items: list[dict[str, Any]], 
             tech = item.get("technician_id")
             start, end = item.get("start"), item.get("end")
             planned = Range(_dt(start), _dt(end)) if tech is not None and start and end else None
-            session.add(PlanItem(
-                tenant_id=plan.tenant_id, plan_id=plan.id, order_id=int(item["order_id"]),
-                technician_id=int(tech) if tech is not None else None, sequence=item.get("sequence"),
-                planned=planned, travel_seconds=int(item.get("travel_seconds", 0)),
-                travel_meters=int(item.get("travel_meters", 0)),
-                unassigned_reason=None if tech is not None else str(item.get("unassigned_reason") or "capacity")[:32],
-                explanation=item.get("explanation") or {}))
+            session.add(
+                PlanItem(
+                    tenant_id=plan.tenant_id,
+                    plan_id=plan.id,
+                    order_id=int(item["order_id"]),
+                    technician_id=int(tech) if tech is not None else None,
+                    sequence=item.get("sequence"),
+                    planned=planned,
+                    travel_seconds=int(item.get("travel_seconds", 0)),
+                    travel_meters=int(item.get("travel_meters", 0)),
+                    unassigned_reason=None
+                    if tech is not None
+                    else str(item.get("unassigned_reason") or "capacity")[:32],
+                    explanation=item.get("explanation") or {},
+                )
+            )
             assigned += tech is not None
-        uow.audit("plan.propose", "optimizer_plans", plan.id,
-                  after={"date": day, "assigned": assigned, "unassigned": len(items) - assigned})
+        uow.audit(
+            "plan.propose",
+            "optimizer_plans",
+            plan.id,
+            after={"date": day, "assigned": assigned, "unassigned": len(items) - assigned},
+        )
         uow.commit()
         return SavedPlan(plan.id, assigned, len(items) - assigned)
 
@@ -247,19 +324,33 @@ def _diff(uow: UnitOfWork, plan_id: int) -> list[DiffRow]:
     day_start = datetime.combine(plan.plan_date, time(0), tz)
     day_end = day_start + timedelta(days=1)
     current: dict[int, Booking] = {}
-    for active in session.execute(select(Booking).where(
+    for active in session.execute(
+        select(Booking)
+        .where(
             Booking.status.in_((BookingStatus.TENTATIVE, BookingStatus.CONFIRMED, BookingStatus.IN_PROGRESS)),
-            text("bookings.planned && tstzrange(:s, :e)").bindparams(s=day_start, e=day_end))
-            .order_by(Booking.id)).scalars():
+            text("bookings.planned && tstzrange(:s, :e)").bindparams(s=day_start, e=day_end),
+        )
+        .order_by(Booking.id)
+    ).scalars():
         current.setdefault(active.order_id, active)
-    numbers: dict[int, str] = dict(session.execute(text(
-        "SELECT o.id, o.order_number FROM service_orders o WHERE o.id IN (SELECT order_id FROM plan_items"
-        " WHERE plan_id = :p UNION SELECT order_id FROM bookings WHERE planned && tstzrange(:s, :e))"),
-        {"p": plan_id, "s": day_start, "e": day_end}).tuples().all())
+    numbers: dict[int, str] = dict(
+        session.execute(
+            text(
+                "SELECT o.id, o.order_number FROM service_orders o WHERE o.id IN (SELECT order_id FROM plan_items"
+                " WHERE plan_id = :p UNION SELECT order_id FROM bookings WHERE planned && tstzrange(:s, :e))"
+            ),
+            {"p": plan_id, "s": day_start, "e": day_end},
+        )
+        .tuples()
+        .all()
+    )
     rows: list[DiffRow] = []
     seen: set[int] = set()
-    items = session.execute(select(PlanItem).where(PlanItem.plan_id == plan_id)
-                            .order_by(PlanItem.technician_id, PlanItem.sequence, PlanItem.order_id)).scalars()
+    items = session.execute(
+        select(PlanItem)
+        .where(PlanItem.plan_id == plan_id)
+        .order_by(PlanItem.technician_id, PlanItem.sequence, PlanItem.order_id)
+    ).scalars()
     for item in items:
         seen.add(item.order_id)
         booking = current.get(item.order_id)
@@ -274,19 +365,50 @@ def _diff(uow: UnitOfWork, plan_id: int) -> list[DiffRow]:
             change = "unchanged"
         else:
             change = "moved"
-        rows.append(_row(item.order_id, numbers, change, item.technician_id, start, end, booking,
-                         item.unassigned_reason, item.explanation))
+        rows.append(
+            _row(
+                item.order_id,
+                numbers,
+                change,
+                item.technician_id,
+                start,
+                end,
+                booking,
+                item.unassigned_reason,
+                item.explanation,
+            )
+        )
     for order_id, booking in current.items():
         if order_id not in seen:
             rows.append(_row(order_id, numbers, "dropped", None, None, None, booking, "not in plan", {}))
     return rows
 
 
-def _row(order_id: int, numbers: dict[int, str], change: str, tech: int | None, start: datetime | None,
-         end: datetime | None, booking: Booking | None, reason: str | None, explanation: dict[str, Any]) -> DiffRow:
+def _row(
+    order_id: int,
+    numbers: dict[int, str],
+    change: str,
+    tech: int | None,
+    start: datetime | None,
+    end: datetime | None,
+    booking: Booking | None,
+    reason: str | None,
+    explanation: dict[str, Any],
+) -> DiffRow:
     current_start, current_end = _bounds(booking.planned) if booking else (None, None)
-    return DiffRow(order_id, numbers.get(order_id, str(order_id)), change, tech, start, end,
-                   booking.technician_id if booking else None, current_start, current_end, reason, explanation)
+    return DiffRow(
+        order_id,
+        numbers.get(order_id, str(order_id)),
+        change,
+        tech,
+        start,
+        end,
+        booking.technician_id if booking else None,
+        current_start,
+        current_end,
+        reason,
+        explanation,
+    )
 
 
 @dataclass(frozen=True)
@@ -310,8 +432,11 @@ def accept_plan(uow: UnitOfWork, plan_id: int, order_ids: list[int] | None = Non
         session = uow.session
         plan = uow.get(OptimizerPlan, plan_id, lock=True)
         if plan.status not in (PlanStatus.PROPOSED, PlanStatus.PARTIALLY_ACCEPTED):
-            raise Conflict("Plan {plan} is {status}; only a current proposal can be accepted.", plan=plan_id,
-                           status=plan.status.value)
+            raise Conflict(
+                "Plan {plan} is {status}; only a current proposal can be accepted.",
+                plan=plan_id,
+                status=plan.status.value,
+            )
         diff = {row.order_id: row for row in _diff(uow, plan_id)}
         chosen = set(diff) if order_ids is None else set(order_ids)
         unknown = chosen - set(diff)
@@ -323,9 +448,17 @@ def accept_plan(uow: UnitOfWork, plan_id: int, order_ids: list[int] | None = Non
             row = diff[oid]
             if row.current_technician_id is None:
                 continue
-            old = session.execute(select(Booking).where(
-                Booking.order_id == oid, Booking.status.in_((BookingStatus.TENTATIVE, BookingStatus.CONFIRMED)))
-                .with_for_update()).scalars().first()
+            old = (
+                session.execute(
+                    select(Booking)
+                    .where(
+                        Booking.order_id == oid, Booking.status.in_((BookingStatus.TENTATIVE, BookingStatus.CONFIRMED))
+                    )
+                    .with_for_update()
+                )
+                .scalars()
+                .first()
+            )
             if old is not None:
                 old.status = BookingStatus.CANCELLED
                 cancelled.append(old.id)
@@ -340,9 +473,16 @@ def accept_plan(uow: UnitOfWork, plan_id: int, order_ids: list[int] | None = Non
             try:
                 with session.begin_nested():
                     start_at, end_at = _bounds(item.planned)
-                    booking = book_in(uow, oid, item.technician_id, start_at, end_at,
-                                      source="optimizer", plan_item_id=item.id,
-                                      travel_minutes=item.travel_seconds // 60)
+                    booking = book_in(
+                        uow,
+                        oid,
+                        item.technician_id,
+                        start_at,
+                        end_at,
+                        source="optimizer",
+                        plan_item_id=item.id,
+                        travel_minutes=item.travel_seconds // 60,
+                    )
                 booked.append(booking.id)
                 item.decision = "accepted"
             except RepairOpsError as exc:
@@ -361,13 +501,18 @@ def accept_plan(uow: UnitOfWork, plan_id: int, order_ids: list[int] | None = Non
         all_assigned = {o for o, r in diff.items() if r.change not in ("unassigned",)}
         plan.status = PlanStatus.ACCEPTED if all_assigned <= chosen and not failed else PlanStatus.PARTIALLY_ACCEPTED
         plan.decided_at = uow.now()
-        uow.audit("plan.accept", "optimizer_plans", plan.id,
-                  after={"booked": len(booked), "cancelled": len(cancelled), "failed": len(failed)})
+        uow.audit(
+            "plan.accept",
+            "optimizer_plans",
+            plan.id,
+            after={"booked": len(booked), "cancelled": len(cancelled), "failed": len(failed)},
+        )
         uow.commit()
         return AcceptResult(booked, cancelled, failed, plan.status.value)
 
 
 # ---------------------------------------------------------------------------------------------- disruptions
+
 
 def technician_off_sick(uow: UnitOfWork, technician_id: int, from_time: datetime, reason: str = "sick") -> list[int]:
     """A technician goes home: they are off from ``from_time`` to the end of the day; their unstarted bookings
@@ -380,16 +525,33 @@ def technician_off_sick(uow: UnitOfWork, technician_id: int, from_time: datetime
         if session.get(Technician, technician_id) is None:
             raise NotFound("There is no technician {technician}.", technician=technician_id)
         end = from_time.replace(hour=23, minute=59, second=59)
-        freed: list[int] = list(session.execute(text(
-            "UPDATE bookings SET status = 'cancelled' WHERE technician_id = :t AND status IN ('tentative', 'confirmed')"
-            " AND upper(planned) > :f RETURNING order_id"), {"t": technician_id, "f": from_time}).scalars())
-        session.add(TimeOff(tenant_id=uow.actor.tenant_id, technician_id=technician_id,
-                            period=Range(from_time, max(end, from_time + timedelta(minutes=1))), reason=reason[:32],
-                            approved=True))
-        session.execute(text("UPDATE service_orders SET assigned_technician_id = NULL WHERE id = ANY(:ids)"
-                             " AND assigned_technician_id = :t"), {"ids": freed, "t": technician_id})
-        uow.audit("technician.off", "technicians", technician_id,
-                  after={"from": from_time, "freed_orders": freed})
+        freed: list[int] = list(
+            session.execute(
+                text(
+                    "UPDATE bookings SET status = 'cancelled' WHERE technician_id = :t AND status IN"
+                    " ('tentative', 'confirmed')"
+                    " AND upper(planned) > :f RETURNING order_id"
+                ),
+                {"t": technician_id, "f": from_time},
+            ).scalars()
+        )
+        session.add(
+            TimeOff(
+                tenant_id=uow.actor.tenant_id,
+                technician_id=technician_id,
+                period=Range(from_time, max(end, from_time + timedelta(minutes=1))),
+                reason=reason[:32],
+                approved=True,
+            )
+        )
+        session.execute(
+            text(
+                "UPDATE service_orders SET assigned_technician_id = NULL WHERE id = ANY(:ids)"
+                " AND assigned_technician_id = :t"
+            ),
+            {"ids": freed, "t": technician_id},
+        )
+        uow.audit("technician.off", "technicians", technician_id, after={"from": from_time, "freed_orders": freed})
         uow.commit()
         return freed
 
@@ -402,15 +564,21 @@ def job_running_late(uow: UnitOfWork, booking_id: int, new_end: datetime) -> lis
         session = uow.session
         booking = uow.get(Booking, booking_id, lock=True)
         if booking.status not in (BookingStatus.CONFIRMED, BookingStatus.IN_PROGRESS):
-            raise Conflict("Booking {booking} is {status}; it cannot run late.", booking=booking_id,
-                           status=booking.status.value)
+            raise Conflict(
+                "Booking {booking} is {status}; it cannot run late.", booking=booking_id, status=booking.status.value
+            )
         planned_start, planned_end = _bounds(booking.planned)
         if new_end <= planned_end:
             raise ValidationError("The new end must be later than the planned end.")
-        freed: list[int] = list(session.execute(text(
-            "UPDATE bookings SET status = 'cancelled' WHERE technician_id = :t AND id <> :b"
-            " AND status IN ('tentative', 'confirmed') AND planned && tstzrange(:s, :e) RETURNING order_id"),
-            {"t": booking.technician_id, "b": booking.id, "s": planned_start, "e": new_end}).scalars())
+        freed: list[int] = list(
+            session.execute(
+                text(
+                    "UPDATE bookings SET status = 'cancelled' WHERE technician_id = :t AND id <> :b"
+                    " AND status IN ('tentative', 'confirmed') AND planned && tstzrange(:s, :e) RETURNING order_id"
+                ),
+                {"t": booking.technician_id, "b": booking.id, "s": planned_start, "e": new_end},
+            ).scalars()
+        )
         booking.planned = Range(planned_start, new_end)
         uow.audit("booking.late", "bookings", booking.id, after={"new_end": new_end, "freed_orders": freed})
         uow.commit()
@@ -425,12 +593,20 @@ def current_plan_summary(uow: UnitOfWork, day: date) -> list[dict[str, Any]]:
         assert tenant is not None
         tz = ZoneInfo(tenant.time_zone)
         start = datetime.combine(day, time(0), tz)
-        rows = uow.session.execute(text(
-            "SELECT b.technician_id, t.name, b.order_id, o.order_number, lower(b.planned) AS start,"
-            " upper(b.planned) AS end, b.status FROM bookings b JOIN technicians t ON t.id = b.technician_id"
-            " JOIN service_orders o ON o.id = b.order_id WHERE b.status IN ('tentative', 'confirmed', 'in_progress',"
-            " 'done') AND b.planned && tstzrange(:s, :e) ORDER BY b.technician_id, lower(b.planned)"),
-            {"s": start, "e": start + timedelta(days=1)}).mappings().all()
+        rows = (
+            uow.session.execute(
+                text(
+                    "SELECT b.technician_id, t.name, b.order_id, o.order_number, lower(b.planned) AS start,"
+                    " upper(b.planned) AS end, b.status FROM bookings b JOIN technicians t ON t.id = b.technician_id"
+                    " JOIN service_orders o ON o.id = b.order_id"
+                    " WHERE b.status IN ('tentative', 'confirmed', 'in_progress', 'done')"
+                    " AND b.planned && tstzrange(:s, :e) ORDER BY b.technician_id, lower(b.planned)"
+                ),
+                {"s": start, "e": start + timedelta(days=1)},
+            )
+            .mappings()
+            .all()
+        )
         by_tech: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for r in rows:
             by_tech[r["technician_id"]].append(dict(r))

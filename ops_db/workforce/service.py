@@ -51,11 +51,19 @@ def create_technician(uow: UnitOfWork, data: TechnicianIn) -> Technician:
         # Another company's user is hidden by row-level security: the same sentence as one that does not exist.
         if data.user_id is not None:
             uow.get(User, data.user_id)
-        tech = Technician(tenant_id=uow.actor.tenant_id, name=name, email=data.email, phone=data.phone,
-                          hourly_cost=hourly_cost, home_latitude=data.home_latitude,
-                          home_longitude=data.home_longitude, user_id=data.user_id,
-                          max_daily_minutes=data.max_daily_minutes, max_travel_minutes=data.max_travel_minutes,
-                          works_in_field=data.works_in_field)
+        tech = Technician(
+            tenant_id=uow.actor.tenant_id,
+            name=name,
+            email=data.email,
+            phone=data.phone,
+            hourly_cost=hourly_cost,
+            home_latitude=data.home_latitude,
+            home_longitude=data.home_longitude,
+            user_id=data.user_id,
+            max_daily_minutes=data.max_daily_minutes,
+            max_travel_minutes=data.max_travel_minutes,
+            works_in_field=data.works_in_field,
+        )
         uow.session.add(tech)
         uow.flush()
         uow.audit("technician.create", "technicians", tech.id, after={"name": name})
@@ -81,23 +89,36 @@ def set_skill(uow: UnitOfWork, technician_id: int, skill_code: str, level: int) 
         row = uow.session.get(TechnicianSkill, (tech.id, skill.id))
         before = {"level": row.level} if row else None
         if row is None:
-            uow.session.add(TechnicianSkill(tenant_id=tech.tenant_id, technician_id=tech.id, skill_id=skill.id,
-                                            level=level))
+            uow.session.add(
+                TechnicianSkill(tenant_id=tech.tenant_id, technician_id=tech.id, skill_id=skill.id, level=level)
+            )
         else:
             row.level = level
         uow.audit("technician.skill", "technicians", tech.id, before=before, after={"skill": code, "level": level})
         uow.commit()
 
 
-def add_shift(uow: UnitOfWork, technician_id: int, starts_at: datetime, ends_at: datetime, *,
-              break_window: tuple[datetime, datetime] | None = None, break_minutes: int = 30) -> Shift:
+def add_shift(
+    uow: UnitOfWork,
+    technician_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    break_window: tuple[datetime, datetime] | None = None,
+    break_minutes: int = 30,
+) -> Shift:
     """Plan a technician's working time on a day, with an optional lunch break window."""
     with uow:
         uow.actor.require("workforce.manage")
         tech = _technician(uow, technician_id)
         _check_span(starts_at, ends_at, N_("shift"))
-        shift = Shift(tenant_id=tech.tenant_id, technician_id=tech.id, shift_date=starts_at.date(),
-                      starts_at=starts_at, ends_at=ends_at)
+        shift = Shift(
+            tenant_id=tech.tenant_id,
+            technician_id=tech.id,
+            shift_date=starts_at.date(),
+            starts_at=starts_at,
+            ends_at=ends_at,
+        )
         uow.session.add(shift)
         uow.flush()
         if break_window is not None:
@@ -106,10 +127,18 @@ def add_shift(uow: UnitOfWork, technician_id: int, starts_at: datetime, ends_at:
                 raise ValidationError("The break window must lie within the shift.")
             if latest - earliest < timedelta(minutes=break_minutes) or break_minutes <= 0:
                 raise ValidationError("The break must fit in its window.")
-            uow.session.add(ShiftBreak(tenant_id=tech.tenant_id, shift_id=shift.id, earliest_start=earliest,
-                                       latest_end=latest, duration_minutes=break_minutes))
-        uow.audit("shift.create", "shifts", shift.id, after={"technician_id": tech.id, "start": starts_at,
-                                                             "end": ends_at})
+            uow.session.add(
+                ShiftBreak(
+                    tenant_id=tech.tenant_id,
+                    shift_id=shift.id,
+                    earliest_start=earliest,
+                    latest_end=latest,
+                    duration_minutes=break_minutes,
+                )
+            )
+        uow.audit(
+            "shift.create", "shifts", shift.id, after={"technician_id": tech.id, "start": starts_at, "end": ends_at}
+        )
         uow.commit()
         return shift
 
@@ -121,15 +150,26 @@ def add_time_off(uow: UnitOfWork, technician_id: int, starts_at: datetime, ends_
         tech = _technician(uow, technician_id)
         if ends_at <= starts_at:
             raise ValidationError("Time off must end after it starts.")
-        clash: int = uow.session.execute(text(
-            "SELECT count(*) FROM bookings WHERE technician_id = :t AND status IN"
-            " ('tentative','confirmed','in_progress') AND planned && tstzrange(:a, :b)"),
-            {"t": tech.id, "a": starts_at, "b": ends_at}).scalar_one()
+        clash: int = uow.session.execute(
+            text(
+                "SELECT count(*) FROM bookings WHERE technician_id = :t AND status IN"
+                " ('tentative','confirmed','in_progress') AND planned && tstzrange(:a, :b)"
+            ),
+            {"t": tech.id, "a": starts_at, "b": ends_at},
+        ).scalar_one()
         if clash:
-            raise Conflict("{technician} has {count} booking(s) in that time; re-plan them first.",
-                           technician=tech.name, count=clash)
-        row = TimeOff(tenant_id=tech.tenant_id, technician_id=tech.id, period=Range(starts_at, ends_at),
-                      reason=(reason or "leave")[:32], approved=True)
+            raise Conflict(
+                "{technician} has {count} booking(s) in that time; re-plan them first.",
+                technician=tech.name,
+                count=clash,
+            )
+        row = TimeOff(
+            tenant_id=tech.tenant_id,
+            technician_id=tech.id,
+            period=Range(starts_at, ends_at),
+            reason=(reason or "leave")[:32],
+            approved=True,
+        )
         uow.session.add(row)
         uow.flush()
         uow.audit("time_off.create", "time_off", row.id, after={"technician_id": tech.id, "reason": row.reason})
@@ -153,53 +193,98 @@ def _check_span(start: datetime, end: datetime, what: str) -> None:
         raise ValidationError("A {what} can last at most 16 hours.", what=what)
 
 
-def book(uow: UnitOfWork, order_id: int, technician_id: int, starts_at: datetime, ends_at: datetime, *,
-         source: str = "manual", plan_item_id: int | None = None, travel_minutes: int = 0) -> Booking:
+def book(
+    uow: UnitOfWork,
+    order_id: int,
+    technician_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    source: str = "manual",
+    plan_item_id: int | None = None,
+    travel_minutes: int = 0,
+) -> Booking:
     """Reserve a technician for an order; refused if it overlaps another active booking, time off or the shift."""
     with uow:
         uow.actor.require("workforce.book")
-        booking = book_in(uow, order_id, technician_id, starts_at, ends_at, source=source,
-                          plan_item_id=plan_item_id, travel_minutes=travel_minutes)
+        booking = book_in(
+            uow,
+            order_id,
+            technician_id,
+            starts_at,
+            ends_at,
+            source=source,
+            plan_item_id=plan_item_id,
+            travel_minutes=travel_minutes,
+        )
         uow.commit()
         return booking
 
 
-def book_in(uow: UnitOfWork, order_id: int, technician_id: int, starts_at: datetime, ends_at: datetime, *,
-            source: str = "manual", plan_item_id: int | None = None, travel_minutes: int = 0) -> Booking:
+def book_in(
+    uow: UnitOfWork,
+    order_id: int,
+    technician_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    source: str = "manual",
+    plan_item_id: int | None = None,
+    travel_minutes: int = 0,
+) -> Booking:
     """``book`` inside the caller's unit of work (the optimizer's accept books many at once)."""
     _check_span(starts_at, ends_at, N_("booking"))
     order = load_order(uow, order_id, lock=True)
     if order.stage not in OPEN_STAGES:
-        raise Conflict("Order {number} is {stage}; it cannot be booked.", number=order.order_number,
-                       stage=order.stage.value)
+        raise Conflict(
+            "Order {number} is {stage}; it cannot be booked.", number=order.order_number, stage=order.stage.value
+        )
     tech = _technician(uow, technician_id)
     if not tech.is_active:
         raise Conflict("{technician} is not active.", technician=tech.name)
     _check_availability(uow, tech, starts_at, ends_at)
     if plan_item_id is not None:
         uow.get(PlanItem, plan_item_id)
-    booking = Booking(tenant_id=tech.tenant_id, technician_id=tech.id, order_id=order.id,
-                      planned=Range(starts_at, ends_at), status=BookingStatus.CONFIRMED, source=source,
-                      plan_item_id=plan_item_id, travel_minutes=max(0, travel_minutes))
+    booking = Booking(
+        tenant_id=tech.tenant_id,
+        technician_id=tech.id,
+        order_id=order.id,
+        planned=Range(starts_at, ends_at),
+        status=BookingStatus.CONFIRMED,
+        source=source,
+        plan_item_id=plan_item_id,
+        travel_minutes=max(0, travel_minutes),
+    )
     uow.session.add(booking)
     uow.flush()  # the exclusion constraint fires here: an overlapping booking raises a Conflict
     assign(uow, order, tech.id, tech.name)
-    uow.audit("booking.create", "bookings", booking.id,
-              after={"order_id": order.id, "technician_id": tech.id, "start": starts_at, "end": ends_at})
+    uow.audit(
+        "booking.create",
+        "bookings",
+        booking.id,
+        after={"order_id": order.id, "technician_id": tech.id, "start": starts_at, "end": ends_at},
+    )
     return booking
 
 
 def _check_availability(uow: UnitOfWork, tech: Technician, start: datetime, end: datetime) -> None:
-    off = uow.session.execute(text(
-        "SELECT reason FROM time_off WHERE technician_id = :t AND period && tstzrange(:a, :b) LIMIT 1"),
-        {"t": tech.id, "a": start, "b": end}).scalar()
+    off = uow.session.execute(
+        text("SELECT reason FROM time_off WHERE technician_id = :t AND period && tstzrange(:a, :b) LIMIT 1"),
+        {"t": tech.id, "a": start, "b": end},
+    ).scalar()
     if off is not None:
         raise Conflict("{technician} is off ({reason}) at that time.", technician=tech.name, reason=off)
-    shifts = uow.session.execute(select(Shift).where(
-        Shift.technician_id == tech.id, Shift.starts_at < end, Shift.ends_at > start)).scalars().all()
+    shifts = (
+        uow.session.execute(
+            select(Shift).where(Shift.technician_id == tech.id, Shift.starts_at < end, Shift.ends_at > start)
+        )
+        .scalars()
+        .all()
+    )
     if not any(s.starts_at <= start and end <= s.ends_at for s in shifts):
-        has_any = uow.session.execute(select(func.count()).select_from(Shift).where(
-            Shift.technician_id == tech.id)).scalar_one()
+        has_any = uow.session.execute(
+            select(func.count()).select_from(Shift).where(Shift.technician_id == tech.id)
+        ).scalar_one()
         if has_any:  # technicians without any shift plan are booked freely (small shops)
             raise Conflict("{technician} is not on shift for the whole of that time.", technician=tech.name)
 
@@ -210,26 +295,36 @@ def unbook(uow: UnitOfWork, booking_id: int) -> None:
         uow.actor.require("workforce.book")
         booking = uow.get(Booking, booking_id, lock=True)
         if booking.status not in (BookingStatus.TENTATIVE, BookingStatus.CONFIRMED):
-            raise Conflict("Booking {booking} is {status}; only planned bookings can be cancelled.", booking=booking_id,
-                           status=booking.status.value)
+            raise Conflict(
+                "Booking {booking} is {status}; only planned bookings can be cancelled.",
+                booking=booking_id,
+                status=booking.status.value,
+            )
         booking.status = BookingStatus.CANCELLED
         order = uow.session.get(ServiceOrder, booking.order_id)
         if order is not None and order.assigned_technician_id == booking.technician_id:
-            still = uow.session.execute(select(Booking.id).where(
-                Booking.order_id == order.id, Booking.technician_id == booking.technician_id,
-                Booking.status.in_(ACTIVE_BOOKING_STATUSES), Booking.id != booking.id)).first()
+            still = uow.session.execute(
+                select(Booking.id).where(
+                    Booking.order_id == order.id,
+                    Booking.technician_id == booking.technician_id,
+                    Booking.status.in_(ACTIVE_BOOKING_STATUSES),
+                    Booking.id != booking.id,
+                )
+            ).first()
             if still is None:
                 assign(uow, order, None, None)
-        uow.audit("booking.cancel", "bookings", booking.id, before={"status": "confirmed"},
-                  after={"status": "cancelled"})
+        uow.audit(
+            "booking.cancel", "bookings", booking.id, before={"status": "confirmed"}, after={"status": "cancelled"}
+        )
         uow.commit()
 
 
 def cancel_bookings_for_order(uow: UnitOfWork, order_id: int) -> int:
     """Cancel every planned booking of a cancelled order (inside the caller's unit of work)."""
-    result = uow.session.execute(text(
-        "UPDATE bookings SET status = 'cancelled' WHERE order_id = :o AND status IN ('tentative', 'confirmed')"),
-        {"o": order_id})
+    result = uow.session.execute(
+        text("UPDATE bookings SET status = 'cancelled' WHERE order_id = :o AND status IN ('tentative', 'confirmed')"),
+        {"o": order_id},
+    )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -252,8 +347,11 @@ def respond(uow: UnitOfWork, booking_id: int, accept: bool) -> Booking:
         uow.actor.require("workforce.respond")
         booking = _own_booking(uow, booking_id)
         if booking.status not in (BookingStatus.TENTATIVE, BookingStatus.CONFIRMED):
-            raise Conflict("Booking {booking} is {status}; it can no longer be answered.", booking=booking_id,
-                           status=booking.status.value)
+            raise Conflict(
+                "Booking {booking} is {status}; it can no longer be answered.",
+                booking=booking_id,
+                status=booking.status.value,
+            )
         booking.technician_response = "accepted" if accept else "declined"
         if not accept:
             booking.status = BookingStatus.CANCELLED
@@ -276,40 +374,69 @@ def start_travel(uow: UnitOfWork, booking_id: int) -> None:
         tech = uow.session.get(Technician, booking.technician_id)
         assert order is not None and tech is not None
         now = uow.now()
-        uow.session.add(TimeEntry(tenant_id=tech.tenant_id, technician_id=tech.id, order_id=order.id,
-                                  booking_id=booking.id, kind=TimeEntryKind.TRAVEL, started_at=now))
-        notify_customer(uow, "technician_en_route", order.customer_id,
-                        {"order_number": order.order_number, "technician_name": tech.name}, order_id=order.id,
-                        dedupe_key=f"en_route:{booking.id}")
+        uow.session.add(
+            TimeEntry(
+                tenant_id=tech.tenant_id,
+                technician_id=tech.id,
+                order_id=order.id,
+                booking_id=booking.id,
+                kind=TimeEntryKind.TRAVEL,
+                started_at=now,
+            )
+        )
+        notify_customer(
+            uow,
+            "technician_en_route",
+            order.customer_id,
+            {"order_number": order.order_number, "technician_name": tech.name},
+            order_id=order.id,
+            dedupe_key=f"en_route:{booking.id}",
+        )
         uow.audit("booking.travel", "bookings", booking.id)
         uow.commit()
 
 
-def check_in(uow: UnitOfWork, booking_id: int, latitude: Decimal | None = None,
-             longitude: Decimal | None = None) -> Booking:
+def check_in(
+    uow: UnitOfWork, booking_id: int, latitude: Decimal | None = None, longitude: Decimal | None = None
+) -> Booking:
     """The technician arrives and starts work (with location): travel ends, on-site time starts."""
     with uow:
         uow.actor.require("workforce.clock")
         booking = _own_booking(uow, booking_id)
         if booking.status != BookingStatus.CONFIRMED:
-            raise Conflict("Booking {booking} is {status}; it cannot be started.", booking=booking_id,
-                           status=booking.status.value)
+            raise Conflict(
+                "Booking {booking} is {status}; it cannot be started.", booking=booking_id, status=booking.status.value
+            )
         _check_location(latitude, longitude)
         now = uow.now()
         _close_open_entries(uow, booking, now)
         booking.status, booking.started_at = BookingStatus.IN_PROGRESS, now
         order = uow.session.get(ServiceOrder, booking.order_id)
         kind = TimeEntryKind.ON_SITE if order is not None and order.location == "field" else TimeEntryKind.WORKSHOP
-        uow.session.add(TimeEntry(tenant_id=booking.tenant_id, technician_id=booking.technician_id,
-                                  order_id=booking.order_id, booking_id=booking.id, kind=kind, started_at=now,
-                                  latitude=latitude, longitude=longitude))
+        uow.session.add(
+            TimeEntry(
+                tenant_id=booking.tenant_id,
+                technician_id=booking.technician_id,
+                order_id=booking.order_id,
+                booking_id=booking.id,
+                kind=kind,
+                started_at=now,
+                latitude=latitude,
+                longitude=longitude,
+            )
+        )
         uow.audit("booking.check_in", "bookings", booking.id, after={"lat": latitude, "lon": longitude})
         uow.commit()
         return booking
 
 
-def check_out(uow: UnitOfWork, booking_id: int, latitude: Decimal | None = None,
-              longitude: Decimal | None = None, note: str | None = None) -> Booking:
+def check_out(
+    uow: UnitOfWork,
+    booking_id: int,
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    note: str | None = None,
+) -> Booking:
     """The technician finishes the visit: on-site time closes, the booking is done."""
     with uow:
         uow.actor.require("workforce.clock")
@@ -322,8 +449,9 @@ def check_out(uow: UnitOfWork, booking_id: int, latitude: Decimal | None = None,
 
 def _finish(uow: UnitOfWork, booking: Booking, note: str | None, where: dict[str, Any]) -> None:
     if booking.status != BookingStatus.IN_PROGRESS:
-        raise Conflict("Booking {booking} is {status}; check in first.", booking=booking.id,
-                       status=booking.status.value)
+        raise Conflict(
+            "Booking {booking} is {status}; check in first.", booking=booking.id, status=booking.status.value
+        )
     now = uow.now()
     _close_open_entries(uow, booking, now, note)
     booking.status, booking.finished_at = BookingStatus.DONE, now
@@ -347,8 +475,9 @@ def complete_visit(uow: UnitOfWork, booking_id: int, signed_by_name: str, outcom
 
 
 def _close_open_entries(uow: UnitOfWork, booking: Booking, now: datetime, note: str | None = None) -> None:
-    for entry in uow.session.execute(select(TimeEntry).where(
-            TimeEntry.booking_id == booking.id, TimeEntry.ended_at.is_(None))).scalars():
+    for entry in uow.session.execute(
+        select(TimeEntry).where(TimeEntry.booking_id == booking.id, TimeEntry.ended_at.is_(None))
+    ).scalars():
         entry.ended_at = now
         if note:
             entry.note = note[:5000]
@@ -361,8 +490,9 @@ def _check_location(lat: Decimal | None, lon: Decimal | None) -> None:
         raise ValidationError("That location is not on Earth.")
 
 
-def clock(uow: UnitOfWork, clock_in: bool, latitude: Decimal | None = None, longitude: Decimal | None = None
-          ) -> TimeEntry:
+def clock(
+    uow: UnitOfWork, clock_in: bool, latitude: Decimal | None = None, longitude: Decimal | None = None
+) -> TimeEntry:
     """The technician clocks in to (or out of) their shift."""
     with uow:
         uow.actor.require("workforce.clock")
@@ -371,14 +501,24 @@ def clock(uow: UnitOfWork, clock_in: bool, latitude: Decimal | None = None, long
             raise PermissionDenied("Only technicians clock in and out.")
         _check_location(latitude, longitude)
         now = uow.now()
-        open_entry = uow.session.execute(select(TimeEntry).where(
-            TimeEntry.technician_id == tech_id, TimeEntry.kind == TimeEntryKind.SHIFT,
-            TimeEntry.ended_at.is_(None)).with_for_update()).scalar_one_or_none()
+        open_entry = uow.session.execute(
+            select(TimeEntry)
+            .where(
+                TimeEntry.technician_id == tech_id, TimeEntry.kind == TimeEntryKind.SHIFT, TimeEntry.ended_at.is_(None)
+            )
+            .with_for_update()
+        ).scalar_one_or_none()
         if clock_in:
             if open_entry is not None:
                 raise Conflict("You are already clocked in.")
-            entry = TimeEntry(tenant_id=uow.actor.tenant_id, technician_id=tech_id, kind=TimeEntryKind.SHIFT,
-                              started_at=now, latitude=latitude, longitude=longitude)
+            entry = TimeEntry(
+                tenant_id=uow.actor.tenant_id,
+                technician_id=tech_id,
+                kind=TimeEntryKind.SHIFT,
+                started_at=now,
+                latitude=latitude,
+                longitude=longitude,
+            )
             uow.session.add(entry)
         else:
             if open_entry is None:
@@ -399,43 +539,79 @@ def commission(uow: UnitOfWork, technician_id: int, period_start: date, period_e
         if period_end < period_start:
             raise ValidationError("The period must end after it starts.")
         _technician(uow, technician_id)
-        rule = uow.session.execute(select(CommissionRule).where(
-            (CommissionRule.technician_id == technician_id) | CommissionRule.technician_id.is_(None),
-            CommissionRule.valid_from <= period_end,
-            (CommissionRule.valid_to.is_(None)) | (CommissionRule.valid_to >= period_start),
-        ).order_by(CommissionRule.technician_id.is_(None), CommissionRule.valid_from.desc())).scalars().first()
-        row = uow.session.execute(text(
-            "SELECT count(*) AS jobs, COALESCE(sum(l.labour), 0) AS labour FROM service_orders o"
-            " LEFT JOIN LATERAL (SELECT sum(round(quantity * unit_price, 2)) AS labour FROM order_lines"
-            "   WHERE order_id = o.id AND kind IN ('labour', 'service')) l ON true"
-            " WHERE o.assigned_technician_id = :t AND o.completed_at >= :a AND o.completed_at < :b"),
-            {"t": technician_id, "a": period_start, "b": period_end + timedelta(days=1)}).one()
+        rule = (
+            uow.session.execute(
+                select(CommissionRule)
+                .where(
+                    (CommissionRule.technician_id == technician_id) | CommissionRule.technician_id.is_(None),
+                    CommissionRule.valid_from <= period_end,
+                    (CommissionRule.valid_to.is_(None)) | (CommissionRule.valid_to >= period_start),
+                )
+                .order_by(CommissionRule.technician_id.is_(None), CommissionRule.valid_from.desc())
+            )
+            .scalars()
+            .first()
+        )
+        row = uow.session.execute(
+            text(
+                "SELECT count(*) AS jobs, COALESCE(sum(l.labour), 0) AS labour FROM service_orders o"
+                " LEFT JOIN LATERAL (SELECT sum(round(quantity * unit_price, 2)) AS labour FROM order_lines"
+                "   WHERE order_id = o.id AND kind IN ('labour', 'service')) l ON true"
+                " WHERE o.assigned_technician_id = :t AND o.completed_at >= :a AND o.completed_at < :b"
+            ),
+            {"t": technician_id, "a": period_start, "b": period_end + timedelta(days=1)},
+        ).one()
         jobs, labour = int(row.jobs), Decimal(row.labour)
         if rule is None:
-            return {"technician_id": technician_id, "jobs": jobs, "labour_revenue": labour, "base": Decimal(0),
-                    "share": Decimal(0), "bonus": Decimal(0), "total": Decimal(0)}
+            return {
+                "technician_id": technician_id,
+                "jobs": jobs,
+                "labour_revenue": labour,
+                "base": Decimal(0),
+                "share": Decimal(0),
+                "bonus": Decimal(0),
+                "total": Decimal(0),
+            }
         base = rule.base_per_job * jobs
         share = (labour * rule.labour_pct / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
-        bonus = rule.bonus_amount if rule.bonus_jobs_threshold is not None and jobs >= rule.bonus_jobs_threshold \
+        bonus = (
+            rule.bonus_amount
+            if rule.bonus_jobs_threshold is not None and jobs >= rule.bonus_jobs_threshold
             else Decimal(0)
-        return {"technician_id": technician_id, "jobs": jobs, "labour_revenue": labour, "base": base,
-                "share": share, "bonus": bonus, "total": base + share + bonus}
+        )
+        return {
+            "technician_id": technician_id,
+            "jobs": jobs,
+            "labour_revenue": labour,
+            "base": base,
+            "share": share,
+            "bonus": bonus,
+            "total": base + share + bonus,
+        }
 
 
 def list_technicians(uow: UnitOfWork) -> list[TechnicianRow]:
     """Technicians with their skills."""
     with uow:
         uow.actor.require("workforce.read")
-        rows = uow.session.execute(text(
-            "SELECT t.id, t.name, t.is_active, t.works_in_field, t.hourly_cost,"
-            " COALESCE(json_object_agg(s.code, ts.level) FILTER (WHERE s.id IS NOT NULL), '{}') AS skills"
-            " FROM technicians t LEFT JOIN technician_skills ts ON ts.technician_id = t.id"
-            " LEFT JOIN skills s ON s.id = ts.skill_id GROUP BY t.id ORDER BY t.id")).mappings().all()
+        rows = (
+            uow.session.execute(
+                text(
+                    "SELECT t.id, t.name, t.is_active, t.works_in_field, t.hourly_cost,"
+                    " COALESCE(json_object_agg(s.code, ts.level) FILTER (WHERE s.id IS NOT NULL), '{}') AS skills"
+                    " FROM technicians t LEFT JOIN technician_skills ts ON ts.technician_id = t.id"
+                    " LEFT JOIN skills s ON s.id = ts.skill_id GROUP BY t.id ORDER BY t.id"
+                )
+            )
+            .mappings()
+            .all()
+        )
         return [TechnicianRow(**r) for r in rows]  # type: ignore[typeddict-item]
 
 
-def list_bookings(uow: UnitOfWork, *, technician_id: int | None = None, day: date | None = None,
-                  limit: int = 200, offset: int = 0) -> tuple[list[BookingRow], int]:
+def list_bookings(
+    uow: UnitOfWork, *, technician_id: int | None = None, day: date | None = None, limit: int = 200, offset: int = 0
+) -> tuple[list[BookingRow], int]:
     """A page of bookings, optionally for one technician and/or one day, and how many match in all."""
     with uow:
         uow.actor.require("workforce.read")
@@ -446,10 +622,23 @@ def list_bookings(uow: UnitOfWork, *, technician_id: int | None = None, day: dat
             query = query.where(Booking.technician_id == technician_id)
         bounds.day(day, N_("day"))
         if day is not None:
-            query = query.where(text("planned && tstzrange(:a, :b)").bindparams(
-                a=datetime.combine(day, datetime.min.time()).astimezone(),
-                b=datetime.combine(day + timedelta(days=1), datetime.min.time()).astimezone()))
+            query = query.where(
+                text("planned && tstzrange(:a, :b)").bindparams(
+                    a=datetime.combine(day, datetime.min.time()).astimezone(),
+                    b=datetime.combine(day + timedelta(days=1), datetime.min.time()).astimezone(),
+                )
+            )
         total = uow.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         rows = uow.session.execute(query.order_by(Booking.id).limit(min(limit, 500)).offset(max(offset, 0))).scalars()
-        return [BookingRow(id=b.id, order_id=b.order_id, technician_id=b.technician_id, start=b.planned.lower,
-                           end=b.planned.upper, status=b.status.value, source=b.source) for b in rows], total
+        return [
+            BookingRow(
+                id=b.id,
+                order_id=b.order_id,
+                technician_id=b.technician_id,
+                start=b.planned.lower,
+                end=b.planned.upper,
+                status=b.status.value,
+                source=b.source,
+            )
+            for b in rows
+        ], total

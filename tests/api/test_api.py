@@ -51,10 +51,12 @@ def _assert_error(reply: Any, status: int, code: str | None = None) -> dict[str,
 
 def test_sign_in_refuses_wrong_password_then_throttles_this_address(client: TestClient) -> None:
     for _ in range(5):
-        _assert_error(client.post("/api/v1/auth/token", json={**ADMIN, "password": "wrong-pass"}), 401,
-                      "authentication_failed")
-    throttled = _assert_error(client.post("/api/v1/auth/token", json={**ADMIN, "password": "wrong-pass"}), 429,
-                              "rate_limited")
+        _assert_error(
+            client.post("/api/v1/auth/token", json={**ADMIN, "password": "wrong-pass"}), 401, "authentication_failed"
+        )
+    throttled = _assert_error(
+        client.post("/api/v1/auth/token", json={**ADMIN, "password": "wrong-pass"}), 429, "rate_limited"
+    )
     assert throttled["message"].startswith("Too many failed sign-ins")
     # Even the right password is refused from here for a while (tests/api/test_guessing_and_flooding.py: the
     # owner, from their own address, is not).
@@ -65,34 +67,65 @@ def test_sign_in_refuses_wrong_password_then_throttles_this_address(client: Test
 
 def test_portal_request_then_tracking_by_number_and_code(client: TestClient) -> None:
     photo = {"filename": "crack.jpg", "content_type": "image/jpeg", "content_base64": "/9j/4AAQSkZJRg=="}
-    reply = client.post("/api/v1/requests", headers={"X-Tenant": "acme"}, json={
-        "contact_name": "Мария Соколова", "contact_email": "maria@example.com", "item_type": "phone",
-        "problem_description": "屏幕碎了 — screen cracked", "photos": [photo]})
+    reply = client.post(
+        "/api/v1/requests",
+        headers={"X-Tenant": "acme"},
+        json={
+            "contact_name": "Мария Соколова",
+            "contact_email": "maria@example.com",
+            "item_type": "phone",
+            "problem_description": "屏幕碎了 — screen cracked",
+            "photos": [photo],
+        },
+    )
     assert reply.status_code == 201, reply.text
     receipt = reply.json()
     assert receipt["order_number"].startswith("RO-")
-    tracked = client.get(f"/api/v1/track/{receipt['order_number']}",
-                         params={"code": receipt["tracking_code"], "tenant": "acme"})
+    tracked = client.get(
+        f"/api/v1/track/{receipt['order_number']}", params={"code": receipt["tracking_code"], "tenant": "acme"}
+    )
     assert tracked.status_code == 200 and tracked.json()["stage"] == "received"
-    _assert_error(client.get(f"/api/v1/track/{receipt['order_number']}",
-                             params={"code": "wrong", "tenant": "acme"}), 404, "not_found")
-    _assert_error(client.post("/api/v1/requests", json={"contact_name": "x", "item_type": "phone",
-                                                        "problem_description": "y"}), 422)
-    _assert_error(client.post("/api/v1/requests", headers={"X-Tenant": "nope"}, json={
-        "contact_name": "x", "item_type": "phone", "problem_description": "y"}), 404)
+    _assert_error(
+        client.get(f"/api/v1/track/{receipt['order_number']}", params={"code": "wrong", "tenant": "acme"}),
+        404,
+        "not_found",
+    )
+    _assert_error(
+        client.post("/api/v1/requests", json={"contact_name": "x", "item_type": "phone", "problem_description": "y"}),
+        422,
+    )
+    _assert_error(
+        client.post(
+            "/api/v1/requests",
+            headers={"X-Tenant": "nope"},
+            json={"contact_name": "x", "item_type": "phone", "problem_description": "y"},
+        ),
+        404,
+    )
     bad_photo = {**photo, "content_base64": "%%%not base64%%%"}
-    _assert_error(client.post("/api/v1/requests", headers={"X-Tenant": "acme"}, json={
-        "contact_name": "x", "contact_phone": "+15550001", "item_type": "phone", "problem_description": "y",
-        "photos": [bad_photo]}), 422)
+    _assert_error(
+        client.post(
+            "/api/v1/requests",
+            headers={"X-Tenant": "acme"},
+            json={
+                "contact_name": "x",
+                "contact_phone": "+15550001",
+                "item_type": "phone",
+                "problem_description": "y",
+                "photos": [bad_photo],
+            },
+        ),
+        422,
+    )
 
 
 def test_public_endpoints_are_rate_limited(shop: Shop) -> None:
     with TestClient(create_app(shop.url, public_burst=3, public_per_second=0.001)) as limited:
-        codes = [limited.get("/api/v1/track/RO-1", params={"code": "x", "tenant": "acme"}).status_code
-                 for _ in range(5)]
+        codes = [
+            limited.get("/api/v1/track/RO-1", params={"code": "x", "tenant": "acme"}).status_code for _ in range(5)
+        ]
         assert codes == [404, 404, 404, 429, 429]
-        _assert_error(limited.get("/api/v1/track/RO-1", params={"code": "x", "tenant": "acme"}), 429,
-                      "rate_limited")
+        _assert_error(limited.get("/api/v1/track/RO-1", params={"code": "x", "tenant": "acme"}), 429, "rate_limited")
 
 
 def _stocked_part(shop: Shop, quantity: int) -> tuple[int, int]:
@@ -107,34 +140,67 @@ def test_a_whole_repair_through_the_api(client: TestClient, shop: Shop) -> None:
     admin = _token(client, ADMIN["email"], ADMIN["password"])
     part_id, _ = _stocked_part(shop, 1)
     tech = client.post("/api/v1/technicians", headers=admin, json={"name": "Ana", "hourly_cost": "30"}).json()
-    intake = client.post("/api/v1/orders", headers=admin, json={
-        "customer": {"name": "João Silva", "email": "joao@example.com"}, "problem_description": "No power"})
+    intake = client.post(
+        "/api/v1/orders",
+        headers=admin,
+        json={"customer": {"name": "João Silva", "email": "joao@example.com"}, "problem_description": "No power"},
+    )
     assert intake.status_code == 201, intake.text
     order_id = intake.json()["order_id"]
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
-    booking = client.post("/api/v1/bookings", headers=admin, json={
-        "order_id": order_id, "technician_id": tech["id"], "starts_at": start.isoformat(),
-        "ends_at": (start + timedelta(hours=1)).isoformat()})
+    booking = client.post(
+        "/api/v1/bookings",
+        headers=admin,
+        json={
+            "order_id": order_id,
+            "technician_id": tech["id"],
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=1)).isoformat(),
+        },
+    )
     assert booking.status_code == 201, booking.text
-    clash = client.post("/api/v1/bookings", headers=admin, json={
-        "order_id": order_id, "technician_id": tech["id"], "starts_at": (start + timedelta(minutes=30)).isoformat(),
-        "ends_at": (start + timedelta(hours=2)).isoformat()})
+    clash = client.post(
+        "/api/v1/bookings",
+        headers=admin,
+        json={
+            "order_id": order_id,
+            "technician_id": tech["id"],
+            "starts_at": (start + timedelta(minutes=30)).isoformat(),
+            "ends_at": (start + timedelta(hours=2)).isoformat(),
+        },
+    )
     _assert_error(clash, 409, "conflict")
 
-    assert client.post(f"/api/v1/orders/{order_id}/transitions", headers=admin,
-                       json={"to_stage": "diagnostics"}).status_code == 200
-    reserved = client.post(f"/api/v1/orders/{order_id}/parts", headers=admin,
-                           json={"action": "reserve", "part_id": part_id, "quantity": "1"})
+    assert (
+        client.post(
+            f"/api/v1/orders/{order_id}/transitions", headers=admin, json={"to_stage": "diagnostics"}
+        ).status_code
+        == 200
+    )
+    reserved = client.post(
+        f"/api/v1/orders/{order_id}/parts",
+        headers=admin,
+        json={"action": "reserve", "part_id": part_id, "quantity": "1"},
+    )
     assert reserved.status_code == 200, reserved.text
-    _assert_error(client.post(f"/api/v1/orders/{order_id}/parts", headers=admin,
-                              json={"action": "reserve", "part_id": part_id, "quantity": "1"}), 409)
+    _assert_error(
+        client.post(
+            f"/api/v1/orders/{order_id}/parts",
+            headers=admin,
+            json={"action": "reserve", "part_id": part_id, "quantity": "1"},
+        ),
+        409,
+    )
     for line in ({"kind": "part", "part_id": part_id}, {"kind": "labour", "description": "Fit", "unit_price": "25"}):
         assert client.post(f"/api/v1/orders/{order_id}/lines", headers=admin, json=line).status_code == 201
     for stage in ("repair", "quality_check", "ready"):
         moved = client.post(f"/api/v1/orders/{order_id}/transitions", headers=admin, json={"to_stage": stage})
         assert moved.status_code == 200, moved.text
-    consumed = client.post(f"/api/v1/orders/{order_id}/parts", headers=admin,
-                           json={"action": "consume", "reservation_id": reserved.json()["id"]})
+    consumed = client.post(
+        f"/api/v1/orders/{order_id}/parts",
+        headers=admin,
+        json={"action": "consume", "reservation_id": reserved.json()["id"]},
+    )
     assert consumed.json()["status"] == "consumed"
     invoice = client.post("/api/v1/invoices", headers=admin, json={"order_id": order_id})
     assert invoice.status_code == 201, invoice.text
@@ -148,18 +214,27 @@ def test_a_whole_repair_through_the_api(client: TestClient, shop: Shop) -> None:
     again = client.post("/api/v1/payments", headers={**admin, "Idempotency-Key": "k-1"}, json=pay)
     assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
     _assert_error(client.post("/api/v1/payments", headers=admin, json=pay), 422)
-    too_much = client.post("/api/v1/refunds", headers=admin, json={
-        "payment_id": first.json()["id"], "amount": "200.00", "reason": "goodwill", "idempotency_key": "r-1"})
+    too_much = client.post(
+        "/api/v1/refunds",
+        headers=admin,
+        json={"payment_id": first.json()["id"], "amount": "200.00", "reason": "goodwill", "idempotency_key": "r-1"},
+    )
     _assert_error(too_much, 409)
     closed = client.post(f"/api/v1/orders/{order_id}/transitions", headers=admin, json={"to_stage": "closed"})
     assert closed.status_code == 200, closed.text
-    part_refund = client.post("/api/v1/refunds", headers=admin, json={
-        "payment_id": first.json()["id"], "amount": "10.00", "reason": "goodwill", "idempotency_key": "r-2"})
+    part_refund = client.post(
+        "/api/v1/refunds",
+        headers=admin,
+        json={"payment_id": first.json()["id"], "amount": "10.00", "reason": "goodwill", "idempotency_key": "r-2"},
+    )
     assert part_refund.status_code == 201, part_refund.text
     assert client.get(f"/api/v1/invoices/{inv['id']}", headers=admin).json()["status"] == "partially_paid"
 
-    illegal = _assert_error(client.post(f"/api/v1/orders/{order_id}/transitions", headers=admin,
-                                        json={"to_stage": "repair"}), 409, "conflict")
+    illegal = _assert_error(
+        client.post(f"/api/v1/orders/{order_id}/transitions", headers=admin, json={"to_stage": "repair"}),
+        409,
+        "conflict",
+    )
     assert "closed" in illegal["message"] and "allowed" in illegal["message"]
     detail = client.get(f"/api/v1/orders/{order_id}", headers=admin).json()
     assert detail["stage"] == "closed"
@@ -171,8 +246,9 @@ def test_a_whole_repair_through_the_api(client: TestClient, shop: Shop) -> None:
 
 def _order_for(shop: Shop, name: str, email: str) -> tuple[int, int]:
     customer = create_customer(shop.uow(), CustomerIn(name=name, email=email))
-    receipt = orders.register_intake(shop.uow(), orders.IntakeIn(customer=None, customer_id=customer.id,
-                                                                 problem_description="x"))
+    receipt = orders.register_intake(
+        shop.uow(), orders.IntakeIn(customer=None, customer_id=customer.id, problem_description="x")
+    )
     return customer.id, receipt.order_id
 
 
@@ -186,8 +262,7 @@ def test_customers_technicians_and_tenants_see_only_their_own(client: TestClient
     assert [o["id"] for o in client.get("/api/v1/orders", headers=ann).json()["items"]] == [mine]
     invoices = client.get("/api/v1/invoices", headers=ann, params={"customer_id": other_customer})
     assert invoices.status_code == 200 and invoices.json()["items"] == []
-    _assert_error(client.post(f"/api/v1/orders/{other}/transitions", headers=ann, json={"to_stage": "cancelled"}),
-                  403)
+    _assert_error(client.post(f"/api/v1/orders/{other}/transitions", headers=ann, json={"to_stage": "cancelled"}), 403)
 
     tech = workforce.create_technician(shop.uow(), workforce.TechnicianIn(name="Tia", hourly_cost=Decimal("30")))
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
@@ -202,18 +277,47 @@ def test_customers_technicians_and_tenants_see_only_their_own(client: TestClient
     outsider = _token(client, "admin@globex.example", "admin-pass-1", tenant="globex")
     for path in (f"/api/v1/orders/{mine}", f"/api/v1/customers/{mine_customer}"):
         _assert_error(client.get(path, headers=outsider), 404)
-    for path in ("/api/v1/orders", "/api/v1/customers", "/api/v1/invoices", "/api/v1/bookings", "/api/v1/stock",
-                 "/api/v1/technicians"):
+    for path in (
+        "/api/v1/orders",
+        "/api/v1/customers",
+        "/api/v1/invoices",
+        "/api/v1/bookings",
+        "/api/v1/stock",
+        "/api/v1/technicians",
+    ):
         assert client.get(path, headers=outsider).json()["items"] == [], path
-    _assert_error(client.post(f"/api/v1/orders/{mine}/lines", headers=outsider,
-                              json={"kind": "labour", "description": "x", "unit_price": "1"}), 404)
-    _assert_error(client.post("/api/v1/bookings", headers=outsider, json={
-        "order_id": mine, "technician_id": tech.id, "starts_at": start.isoformat(),
-        "ends_at": (start + timedelta(hours=1)).isoformat()}), 404)
+    _assert_error(
+        client.post(
+            f"/api/v1/orders/{mine}/lines",
+            headers=outsider,
+            json={"kind": "labour", "description": "x", "unit_price": "1"},
+        ),
+        404,
+    )
+    _assert_error(
+        client.post(
+            "/api/v1/bookings",
+            headers=outsider,
+            json={
+                "order_id": mine,
+                "technician_id": tech.id,
+                "starts_at": start.isoformat(),
+                "ends_at": (start + timedelta(hours=1)).isoformat(),
+            },
+        ),
+        404,
+    )
     # The staff roles without a permission are refused with 403.
     desk = _person(client, shop, "front_desk")
-    _assert_error(client.post("/api/v1/refunds", headers=desk, json={
-        "payment_id": 1, "amount": "1", "reason": "x", "idempotency_key": "k"}), 403, "permission_denied")
+    _assert_error(
+        client.post(
+            "/api/v1/refunds",
+            headers=desk,
+            json={"payment_id": 1, "amount": "1", "reason": "x", "idempotency_key": "k"},
+        ),
+        403,
+        "permission_denied",
+    )
 
 
 BAD_INPUT: list[tuple[str, str, Any]] = [
@@ -245,8 +349,11 @@ BAD_INPUT: list[tuple[str, str, Any]] = [
     ("POST", "/api/v1/orders/1/parts", {"action": "reserve"}),
     ("POST", "/api/v1/orders/1/parts", {"action": "consume", "reservation_id": 77}),
     ("POST", "/api/v1/orders/1/parts", {"action": "reserve", "part_id": 1, "quantity": "1e309"}),
-    ("POST", "/api/v1/bookings", {"order_id": 1, "technician_id": 1, "starts_at": "2026-01-01T10:00:00Z",
-                                  "ends_at": "2026-01-01T09:00:00Z"}),
+    (
+        "POST",
+        "/api/v1/bookings",
+        {"order_id": 1, "technician_id": 1, "starts_at": "2026-01-01T10:00:00Z", "ends_at": "2026-01-01T09:00:00Z"},
+    ),
     ("POST", "/api/v1/bookings", {"order_id": 1, "technician_id": 1, "starts_at": "yesterday", "ends_at": "x"}),
     ("DELETE", "/api/v1/bookings/5", None),
     ("POST", "/api/v1/invoices", {"order_id": 1, "due_days": -1}),
@@ -273,8 +380,9 @@ def test_bad_input_gets_one_sentence_and_never_a_500(client: TestClient, shop: S
     admin = _token(client, ADMIN["email"], ADMIN["password"])
     _order_for(shop, "Cara", "cara@example.com")
     with shop.uow() as uow:
-        before = uow.session.execute(text("SELECT (SELECT count(*) FROM service_orders), "
-                                          "(SELECT count(*) FROM audit_log)")).one()
+        before = uow.session.execute(
+            text("SELECT (SELECT count(*) FROM service_orders), (SELECT count(*) FROM audit_log)")
+        ).one()
     for method, path, body in BAD_INPUT:
         kwargs: dict[str, Any] = {"headers": admin}
         if isinstance(body, str):
@@ -286,24 +394,40 @@ def test_bad_input_gets_one_sentence_and_never_a_500(client: TestClient, shop: S
         assert reply.status_code in (400, 403, 404, 405, 409, 422), (method, path, reply.status_code, reply.text)
         _assert_error(reply, reply.status_code)
     with shop.uow() as uow:
-        after = uow.session.execute(text("SELECT (SELECT count(*) FROM service_orders), "
-                                         "(SELECT count(*) FROM audit_log)")).one()
+        after = uow.session.execute(
+            text("SELECT (SELECT count(*) FROM service_orders), (SELECT count(*) FROM audit_log)")
+        ).one()
     assert tuple(after) == tuple(before)
 
 
 def test_openapi_lists_the_endpoints(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    for path in ("/api/v1/auth/token", "/api/v1/requests", "/api/v1/track/{order_number}", "/api/v1/customers",
-                 "/api/v1/orders", "/api/v1/orders/{order_id}/transitions", "/api/v1/orders/{order_id}/lines",
-                 "/api/v1/orders/{order_id}/parts", "/api/v1/bookings", "/api/v1/invoices", "/api/v1/payments",
-                 "/api/v1/refunds", "/api/v1/technicians", "/api/v1/stock"):
+    for path in (
+        "/api/v1/auth/token",
+        "/api/v1/requests",
+        "/api/v1/track/{order_number}",
+        "/api/v1/customers",
+        "/api/v1/orders",
+        "/api/v1/orders/{order_id}/transitions",
+        "/api/v1/orders/{order_id}/lines",
+        "/api/v1/orders/{order_id}/parts",
+        "/api/v1/bookings",
+        "/api/v1/invoices",
+        "/api/v1/payments",
+        "/api/v1/refunds",
+        "/api/v1/technicians",
+        "/api/v1/stock",
+    ):
         assert path in paths, path
 
 
 def test_errors_speak_the_callers_language(client: TestClient) -> None:
     admin = _token(client, ADMIN["email"], ADMIN["password"])
-    order = client.post("/api/v1/orders", headers=admin, json={
-        "customer": {"name": "Wang Fang", "phone": "+8613800000000"}, "problem_description": "屏幕不亮"}).json()
+    order = client.post(
+        "/api/v1/orders",
+        headers=admin,
+        json={"customer": {"name": "Wang Fang", "phone": "+8613800000000"}, "problem_description": "屏幕不亮"},
+    ).json()
     refused = f"/api/v1/orders/{order['order_id']}/transitions"
     english = _assert_error(client.post(refused, headers=admin, json={"to_stage": "ready"}), 409)["message"]
     assert english.startswith(f"Order {order['order_number']} cannot go from received to ready")
@@ -314,8 +438,11 @@ def test_errors_speak_the_callers_language(client: TestClient) -> None:
         # The order number stays, the stages are the language's words, the sentence is the catalog's.
         assert order["order_number"] in message and message != english
         assert t("received") in message and t("ready") in message and "received" not in message, (locale, message)
-        missing = client.get(f"/api/v1/track/{order['order_number']}", params={"code": "wrong", "tenant": "acme"},
-                             headers={"Accept-Language": header})
+        missing = client.get(
+            f"/api/v1/track/{order['order_number']}",
+            params={"code": "wrong", "tenant": "acme"},
+            headers={"Accept-Language": header},
+        )
         assert _assert_error(missing, 404)["message"] == t("No order matches that number and code.")
     unknown = client.post(refused, headers={**admin, "Accept-Language": "fr-FR"}, json={"to_stage": "ready"})
     assert _assert_error(unknown, 409)["message"] == english  # a language we do not have gets English

@@ -87,12 +87,14 @@ def test_input_enums_are_the_models_enums() -> None:
     assert next(o["enum"] for o in options if "enum" in o) == [s.value for s in InvoiceStatus]
 
 
-def test_stock_total_counts_every_matching_row_not_the_page(client: TestClient, admin: dict[str, str],
-                                                             shop: Shop) -> None:
+def test_stock_total_counts_every_matching_row_not_the_page(
+    client: TestClient, admin: dict[str, str], shop: Shop
+) -> None:
     with shop.uow() as uow:
         location: int = uow.session.execute(text("SELECT id FROM stock_locations WHERE code = 'WH1'")).scalar_one()
-    parts = [inventory.create_part(shop.uow(), f"P-{n}", f"Part {n}", unit_cost="1", sale_price="2").id
-             for n in range(3)]
+    parts = [
+        inventory.create_part(shop.uow(), f"P-{n}", f"Part {n}", unit_cost="1", sale_price="2").id for n in range(3)
+    ]
     for part in parts:
         inventory.adjust(shop.uow(), part, location, 5, "count")
     first = client.get("/api/v1/stock", headers=admin, params={"limit": 1}).json()
@@ -104,13 +106,15 @@ def test_stock_total_counts_every_matching_row_not_the_page(client: TestClient, 
     assert one["items"][0]["quantity"] == 5 and one["items"][0]["free"] == 5  # numbers, as before
 
 
-def test_bookings_total_counts_every_matching_row_not_the_page(client: TestClient, admin: dict[str, str],
-                                                                shop: Shop) -> None:
+def test_bookings_total_counts_every_matching_row_not_the_page(
+    client: TestClient, admin: dict[str, str], shop: Shop
+) -> None:
     ana = workforce.create_technician(shop.uow(), TechnicianIn(name="Ana", hourly_cost=Decimal(30)))
     bo = workforce.create_technician(shop.uow(), TechnicianIn(name="Bo", hourly_cost=Decimal(30)))
     customer = create_customer(shop.uow(), CustomerIn(name="Eve", email="eve@example.com"))
-    order = orders.register_intake(shop.uow(), orders.IntakeIn(customer=None, customer_id=customer.id,
-                                                               problem_description="Broken")).order_id
+    order = orders.register_intake(
+        shop.uow(), orders.IntakeIn(customer=None, customer_id=customer.id, problem_description="Broken")
+    ).order_id
     start = datetime(2090, 3, 6, 9, tzinfo=UTC)  # a fixed day far ahead: the test does not depend on today
     for n, tech in enumerate((ana, ana, ana, bo)):
         workforce.book(shop.uow(), order, tech.id, start + timedelta(hours=2 * n), start + timedelta(hours=2 * n + 1))

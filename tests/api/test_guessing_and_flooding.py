@@ -64,8 +64,9 @@ def test_a_bad_trusted_proxies_setting_is_one_sentence(shop: Shop) -> None:
     with _client(app, "127.0.0.1") as client:
         reply = client.get(TRACK[0], params=TRACK[1])
     assert reply.status_code == 422
-    assert reply.json()["message"] == ("REPAIROPS_TRUSTED_PROXIES holds not-an-address, which is not an address or "
-                                       "a network.")
+    assert reply.json()["message"] == (
+        "REPAIROPS_TRUSTED_PROXIES holds not-an-address, which is not an address or a network."
+    )
 
 
 def _sign_in(client: TestClient, **body: Any) -> httpx.Response:
@@ -78,8 +79,11 @@ def test_wrong_passwords_answer_the_same_and_a_stranger_is_throttled_while_the_o
         assert _sign_in(owner).status_code == 200  # the owner's usual address
         unknown = _sign_in(stranger, email="nobody@acme.example", password="wrong-pass-1")
         known = _sign_in(stranger, password="wrong-pass-1")
-        assert (unknown.status_code, unknown.json()) == (known.status_code, known.json()) == (
-            401, {"error": "authentication_failed", "message": NOT_CORRECT})
+        assert (
+            (unknown.status_code, unknown.json())
+            == (known.status_code, known.json())
+            == (401, {"error": "authentication_failed", "message": NOT_CORRECT})
+        )
         replies = [_sign_in(stranger, password=f"guess-{i}-pass") for i in range(10)]
         refused = [r for r in replies if r.status_code == 429]
         assert refused, [r.status_code for r in replies]
@@ -114,8 +118,13 @@ def served_api(shop: Shop) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": shop.url}
     env.pop("REPAIROPS_TRUSTED_PROXIES", None)
-    server = subprocess.Popen([sys.executable, "-m", "repairops.cli", "api", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "repairops.cli", "api", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -138,23 +147,28 @@ def test_the_served_api_does_not_believe_x_forwarded_for_from_loopback(served_ap
     # The review's probe: 60 calls from loopback, each with a new X-Forwarded-For, got no 429 (uvicorn trusted
     # loopback's header by default). The default burst is 30.
     with httpx.Client(base_url=served_api) as client:
-        codes = [client.get(TRACK[0], params=TRACK[1], headers={"X-Forwarded-For": f}).status_code
-                 for f in _rotating(60)]
+        codes = [
+            client.get(TRACK[0], params=TRACK[1], headers={"X-Forwarded-For": f}).status_code for f in _rotating(60)
+        ]
     assert codes.count(429) >= 25 and set(codes) <= {404, 429}
 
 
-@pytest.mark.parametrize(("peer", "forwarded", "trusted", "client"), [
-    ("203.0.113.5", ["1.1.1.1"], "", "203.0.113.5"),  # no proxies configured: the header is ignored
-    ("203.0.113.5", ["1.1.1.1"], "127.0.0.1", "203.0.113.5"),  # the peer is no proxy of ours
-    ("127.0.0.1", ["1.1.1.1, 198.51.100.9"], "127.0.0.1", "198.51.100.9"),
-    ("127.0.0.1", ["1.1.1.1", "198.51.100.9, 10.1.2.3"], "127.0.0.0/8, 10.0.0.0/8", "198.51.100.9"),  # 2 headers
-    ("::1", ["2001:db8::7, ::1"], "::1", "2001:db8::7"),
-    ("127.0.0.1", ["10.0.0.4, 10.0.0.3"], "127.0.0.1, 10.0.0.0/8", "10.0.0.4"),  # all ours: where it began
-    ("127.0.0.1", [], "127.0.0.1", "127.0.0.1"),  # a proxy that forwards nothing: the proxy itself
-    (None, ["1.1.1.1"], "127.0.0.1", None),
-])
-def test_the_client_address_believes_only_trusted_proxies(peer: str | None, forwarded: list[str], trusted: str,
-                                                          client: str | None) -> None:
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "trusted", "client"),
+    [
+        ("203.0.113.5", ["1.1.1.1"], "", "203.0.113.5"),  # no proxies configured: the header is ignored
+        ("203.0.113.5", ["1.1.1.1"], "127.0.0.1", "203.0.113.5"),  # the peer is no proxy of ours
+        ("127.0.0.1", ["1.1.1.1, 198.51.100.9"], "127.0.0.1", "198.51.100.9"),
+        ("127.0.0.1", ["1.1.1.1", "198.51.100.9, 10.1.2.3"], "127.0.0.0/8, 10.0.0.0/8", "198.51.100.9"),  # 2 headers
+        ("::1", ["2001:db8::7, ::1"], "::1", "2001:db8::7"),
+        ("127.0.0.1", ["10.0.0.4, 10.0.0.3"], "127.0.0.1, 10.0.0.0/8", "10.0.0.4"),  # all ours: where it began
+        ("127.0.0.1", [], "127.0.0.1", "127.0.0.1"),  # a proxy that forwards nothing: the proxy itself
+        (None, ["1.1.1.1"], "127.0.0.1", None),
+    ],
+)
+def test_the_client_address_believes_only_trusted_proxies(
+    peer: str | None, forwarded: list[str], trusted: str, client: str | None
+) -> None:
     from ops_db.kit.addresses import client_address, trusted_networks
 
     assert client_address(peer, forwarded, trusted_networks(trusted)) == client

@@ -35,8 +35,10 @@ def client(shop: Shop) -> Iterator[TestClient]:
 def _login(client: TestClient, shop: Shop, role: str, **links: int) -> dict[str, str]:
     """A new person of ``role`` (linked to a customer or technician), signed in over the API."""
     shop.person(role, **links)  # type: ignore[arg-type]
-    reply = client.post("/api/v1/auth/token", json={"tenant": shop.slug, "email": f"{role}{shop._users}@acme.example",
-                                                   "password": "person-pass-1"})
+    reply = client.post(
+        "/api/v1/auth/token",
+        json={"tenant": shop.slug, "email": f"{role}{shop._users}@acme.example", "password": "person-pass-1"},
+    )
     assert reply.status_code == 200, reply.text
     return {"Authorization": f"Bearer {reply.json()['access_token']}"}
 
@@ -50,10 +52,19 @@ def _refused(reply: Any) -> None:
 def _customer_with_invoice(shop: Shop, email: str) -> tuple[int, int]:
     """A customer whose finished repair is invoiced: (customer id, invoice id)."""
     customer = create_customer(shop.uow(), CustomerIn(name="Zoya", email=email))  # type: ignore[arg-type]
-    receipt = orders.register_intake(shop.uow(), orders.IntakeIn(  # type: ignore[arg-type]
-        customer=None, customer_id=customer.id, problem_description="Screen"))
-    orders.add_line(shop.uow(), receipt.order_id, orders.LineIn(  # type: ignore[arg-type]
-        kind="labour", description="Fit", unit_price=Decimal("100")))
+    receipt = orders.register_intake(
+        shop.uow(),
+        orders.IntakeIn(  # type: ignore[arg-type]
+            customer=None, customer_id=customer.id, problem_description="Screen"
+        ),
+    )
+    orders.add_line(
+        shop.uow(),
+        receipt.order_id,
+        orders.LineIn(  # type: ignore[arg-type]
+            kind="labour", description="Fit", unit_price=Decimal("100")
+        ),
+    )
     for stage in ("diagnostics", "repair", "quality_check", "ready"):
         orders.transition(shop.uow(), receipt.order_id, stage)  # type: ignore[arg-type]
     invoice = billing.create_invoice(shop.uow(), receipt.order_id)  # type: ignore[arg-type]
@@ -62,8 +73,12 @@ def _customer_with_invoice(shop: Shop, email: str) -> tuple[int, int]:
 
 def _order_waiting_for_approval(shop: Shop, email: str) -> orders.Receipt:
     customer = create_customer(shop.uow(), CustomerIn(name="Ivo", email=email))  # type: ignore[arg-type]
-    receipt = orders.register_intake(shop.uow(), orders.IntakeIn(  # type: ignore[arg-type]
-        customer=None, customer_id=customer.id, problem_description="No power"))
+    receipt = orders.register_intake(
+        shop.uow(),
+        orders.IntakeIn(  # type: ignore[arg-type]
+            customer=None, customer_id=customer.id, problem_description="No power"
+        ),
+    )
     orders.transition(shop.uow(), receipt.order_id, "diagnostics")  # type: ignore[arg-type]
     orders.send_estimate(shop.uow(), receipt.order_id, Decimal("80.00"))  # type: ignore[arg-type]
     return receipt
@@ -71,28 +86,36 @@ def _order_waiting_for_approval(shop: Shop, email: str) -> orders.Receipt:
 
 def _estimate_status(shop: Shop, order_id: int) -> str:
     with admin_engine(shop.url).connect() as conn:
-        return str(conn.execute(text("SELECT estimate_status FROM service_orders WHERE id = :o"),
-                                {"o": order_id}).scalar_one())
+        return str(
+            conn.execute(text("SELECT estimate_status FROM service_orders WHERE id = :o"), {"o": order_id}).scalar_one()
+        )
 
 
 def test_a_customer_cannot_record_a_payment_on_their_own_invoice(client: TestClient, shop: Shop) -> None:
     customer_id, invoice_id = _customer_with_invoice(shop, "zoya@mail.example")
     zoya = _login(client, shop, "customer", customer_id=customer_id)
     assert client.get(f"/api/v1/invoices/{invoice_id}", headers=zoya).status_code == 200  # they see it
-    _refused(client.post("/api/v1/payments", headers={**zoya, "Idempotency-Key": "mine-1"},
-                         json={"invoice_id": invoice_id, "amount": "110.00", "method": "cash"}))
+    _refused(
+        client.post(
+            "/api/v1/payments",
+            headers={**zoya, "Idempotency-Key": "mine-1"},
+            json={"invoice_id": invoice_id, "amount": "110.00", "method": "cash"},
+        )
+    )
     after = client.get(f"/api/v1/invoices/{invoice_id}", headers=zoya).json()
     assert after["status"] == "issued" and Decimal(after["paid"]) == 0
     # The front desk takes the cash at the counter.
     desk = _login(client, shop, "front_desk")
-    paid = client.post("/api/v1/payments", headers={**desk, "Idempotency-Key": "desk-1"},
-                       json={"invoice_id": invoice_id, "amount": "110.00", "method": "cash"})
+    paid = client.post(
+        "/api/v1/payments",
+        headers={**desk, "Idempotency-Key": "desk-1"},
+        json={"invoice_id": invoice_id, "amount": "110.00", "method": "cash"},
+    )
     assert paid.status_code == 201, paid.text
     assert client.get(f"/api/v1/invoices/{invoice_id}", headers=zoya).json()["status"] == "paid"
 
 
-def test_a_read_only_auditor_cannot_approve_an_estimate_even_holding_the_code(client: TestClient,
-                                                                             shop: Shop) -> None:
+def test_a_read_only_auditor_cannot_approve_an_estimate_even_holding_the_code(client: TestClient, shop: Shop) -> None:
     receipt = _order_waiting_for_approval(shop, "ivo@mail.example")
     auditor = _login(client, shop, "auditor")
     decision = f"/api/v1/orders/{receipt.order_id}/estimate/decision"
@@ -113,11 +136,11 @@ def test_a_read_only_auditor_cannot_approve_an_estimate_even_holding_the_code(cl
 def test_the_customer_decides_their_own_estimate_signed_in(client: TestClient, shop: Shop) -> None:
     receipt = _order_waiting_for_approval(shop, "eva@mail.example")
     with admin_engine(shop.url).connect() as conn:
-        customer_id: int = conn.execute(text("SELECT customer_id FROM service_orders WHERE id = :o"),
-                                   {"o": receipt.order_id}).scalar_one()
+        customer_id: int = conn.execute(
+            text("SELECT customer_id FROM service_orders WHERE id = :o"), {"o": receipt.order_id}
+        ).scalar_one()
     eva = _login(client, shop, "customer", customer_id=customer_id)
-    approved = client.post(f"/api/v1/orders/{receipt.order_id}/estimate/decision", headers=eva,
-                           json={"approve": True})
+    approved = client.post(f"/api/v1/orders/{receipt.order_id}/estimate/decision", headers=eva, json={"approve": True})
     assert approved.status_code == 200 and approved.json()["estimate_status"] == "approved", approved.text
 
 
@@ -128,14 +151,18 @@ def test_a_read_only_auditor_cannot_send_a_document_by_email(shop: Shop) -> None
     with pytest.raises(PermissionDenied, match=r"not allowed to send documents"):
         send_document(UnitOfWork(shop.engine, auditor), "invoice", invoice_id)
     with admin_engine(shop.url).connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM notification_outbox WHERE event = 'document_sent'")
-                            ).scalar_one() == 0
+        assert (
+            conn.execute(text("SELECT count(*) FROM notification_outbox WHERE event = 'document_sent'")).scalar_one()
+            == 0
+        )
     finance = shop.person("finance")
     assert isinstance(finance, Actor)
     send_document(UnitOfWork(shop.engine, finance), "invoice", invoice_id)
     with admin_engine(shop.url).connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM notification_outbox WHERE event = 'document_sent'")
-                            ).scalar_one() == 1
+        assert (
+            conn.execute(text("SELECT count(*) FROM notification_outbox WHERE event = 'document_sent'")).scalar_one()
+            == 1
+        )
 
 
 def test_read_routes_check_the_readers_permission(client: TestClient, shop: Shop) -> None:
@@ -149,24 +176,49 @@ def test_read_routes_check_the_readers_permission(client: TestClient, shop: Shop
         _refused(client.get(path, headers=clerk))
 
 
-def test_an_anonymous_request_with_a_customers_email_does_not_join_their_account(client: TestClient,
-                                                                                shop: Shop) -> None:
-    known = create_customer(shop.uow(), CustomerIn(name="Ann Known", email="ann@mail.example",  # type: ignore[arg-type]
-                                                   phone="+1 555 0100"))
+def test_an_anonymous_request_with_a_customers_email_does_not_join_their_account(
+    client: TestClient, shop: Shop
+) -> None:
+    known = create_customer(
+        shop.uow(),
+        CustomerIn(
+            name="Ann Known",
+            email="ann@mail.example",  # type: ignore[arg-type]
+            phone="+1 555 0100",
+        ),
+    )
     ann = _login(client, shop, "customer", customer_id=known.id)
-    stranger = client.post("/api/v1/requests", headers={"X-Tenant": "acme"}, json={
-        "contact_name": "Not Ann", "contact_email": "ANN@mail.example", "contact_phone": "+1 555 0100",
-        "item_type": "laptop", "problem_description": "Please call me"})
+    stranger = client.post(
+        "/api/v1/requests",
+        headers={"X-Tenant": "acme"},
+        json={
+            "contact_name": "Not Ann",
+            "contact_email": "ANN@mail.example",
+            "contact_phone": "+1 555 0100",
+            "item_type": "laptop",
+            "problem_description": "Please call me",
+        },
+    )
     assert stranger.status_code == 201, stranger.text
     order_id = stranger.json()["order_id"]
     # Nothing of the stranger's reaches Ann: not the order, not a message about it.
     assert order_id not in [o["id"] for o in client.get("/api/v1/orders", headers=ann).json()["items"]]
     assert client.get(f"/api/v1/orders/{order_id}", headers=ann).status_code == 404
     with admin_engine(shop.url).connect() as conn:
-        owner = conn.execute(text("SELECT c.id, c.name, c.email, c.phone FROM service_orders o JOIN customers c"
-                                  " ON c.id = o.customer_id WHERE o.id = :o"), {"o": order_id}).one()
-        to_ann: int = conn.execute(text("SELECT count(*) FROM notification_outbox WHERE recipient_customer_id = :c"
-                                   " OR lower(address) = 'ann@mail.example'"), {"c": known.id}).scalar_one()
+        owner = conn.execute(
+            text(
+                "SELECT c.id, c.name, c.email, c.phone FROM service_orders o JOIN customers c"
+                " ON c.id = o.customer_id WHERE o.id = :o"
+            ),
+            {"o": order_id},
+        ).one()
+        to_ann: int = conn.execute(
+            text(
+                "SELECT count(*) FROM notification_outbox WHERE recipient_customer_id = :c"
+                " OR lower(address) = 'ann@mail.example'"
+            ),
+            {"c": known.id},
+        ).scalar_one()
     assert owner.id != known.id and owner.name == "Not Ann" and owner.email is None and owner.phone is None
     assert to_ann == 0
     # Staff see it among the requests to link, and link it once they know it is Ann.
@@ -179,12 +231,18 @@ def test_an_anonymous_request_with_a_customers_email_does_not_join_their_account
     assert client.get(f"/api/v1/orders/{order_id}", headers=ann).status_code == 200
     assert requests_to_link(shop.engine, desk).empty
     with admin_engine(shop.url).connect() as conn:
-        assert conn.execute(text("SELECT is_active FROM customers WHERE id = :c"), {"c": owner.id}).scalar_one() \
-            is False
+        assert (
+            conn.execute(text("SELECT is_active FROM customers WHERE id = :c"), {"c": owner.id}).scalar_one() is False
+        )
     # A signed-in customer's request is their own, whatever contact they type.
-    own = orders.submit_request(UnitOfWork(shop.engine, shop.person("customer", customer_id=known.id)),  # type: ignore[arg-type]
-                                orders.RequestIn(contact_name="Ann", contact_email="other@mail.example",
-                                                 item_type="phone", problem_description="Cracked"))
+    own = orders.submit_request(
+        UnitOfWork(shop.engine, shop.person("customer", customer_id=known.id)),  # type: ignore[arg-type]
+        orders.RequestIn(
+            contact_name="Ann", contact_email="other@mail.example", item_type="phone", problem_description="Cracked"
+        ),
+    )
     with admin_engine(shop.url).connect() as conn:
-        assert conn.execute(text("SELECT customer_id FROM service_orders WHERE id = :o"),
-                            {"o": own.order_id}).scalar_one() == known.id
+        assert (
+            conn.execute(text("SELECT customer_id FROM service_orders WHERE id = :o"), {"o": own.order_id}).scalar_one()
+            == known.id
+        )

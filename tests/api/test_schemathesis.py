@@ -52,17 +52,23 @@ def api_app(server_url: str) -> Iterator[tuple[FastAPI, Callable[[], dict[str, s
     for url in _temporary_database(server_url):
         migrate.upgrade(url)
         shop = Shop(url)
-        receipt = orders.register_intake(shop.uow(), orders.IntakeIn(
-            customer=CustomerIn(name="Ana", email="ana@example.com"), problem_description="Broken hinge"))
+        receipt = orders.register_intake(
+            shop.uow(),
+            orders.IntakeIn(
+                customer=CustomerIn(name="Ana", email="ana@example.com"), problem_description="Broken hinge"
+            ),
+        )
         part = inventory.create_part(shop.uow(), "HNG-1", "Hinge", unit_cost="4", sale_price="12")
         inventory.adjust(shop.uow(), part.id, 1, 50, "count")
-        orders.add_line(shop.uow(), receipt.order_id, orders.LineIn(kind="labour", description="Fix",
-                                                                    unit_price=Decimal("20")))
+        orders.add_line(
+            shop.uow(), receipt.order_id, orders.LineIn(kind="labour", description="Fix", unit_price=Decimal("20"))
+        )
         billing.create_invoice(shop.uow(), receipt.order_id)
         app = create_app(url, public_burst=100_000, public_per_second=100_000)
         with TestClient(app) as client:  # the admin's first session comes through the sign-in endpoint itself
-            token = client.post("/api/v1/auth/token", json={
-                "tenant": "acme", "email": "admin@acme.example", "password": "admin-pass-1"}).json()
+            token = client.post(
+                "/api/v1/auth/token", json={"tenant": "acme", "email": "admin@acme.example", "password": "admin-pass-1"}
+            ).json()
         admin = sessions.verify_token(shop.engine, token["access_token"])
 
         def signed_in(engine: Engine = shop.engine, person: Actor = admin) -> dict[str, str]:
@@ -76,8 +82,9 @@ def api_app(server_url: str) -> Iterator[tuple[FastAPI, Callable[[], dict[str, s
 
 def _exercise(operation: Any, mode: GenerationMode, headers: dict[str, str]) -> None:
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None,
-              derandomize=True)
+    @settings(
+        max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True
+    )
     def run(case: Any) -> None:
         sent = dict(headers)
         if case.headers and "authorization" in {k.lower() for k in case.headers}:
@@ -89,7 +96,8 @@ def _exercise(operation: Any, mode: GenerationMode, headers: dict[str, str]) -> 
 
 @pytest.mark.parametrize("mode", list(GenerationMode), ids=lambda m: m.value)
 def test_no_server_errors_and_responses_match_the_schema(
-    api_app: tuple[FastAPI, Callable[[], dict[str, str]]], mode: GenerationMode,
+    api_app: tuple[FastAPI, Callable[[], dict[str, str]]],
+    mode: GenerationMode,
 ) -> None:
     app, signed_in = api_app
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
@@ -106,4 +114,5 @@ def test_no_server_errors_and_responses_match_the_schema(
         except Exception as exc:  # every operation runs; the failures are named together at the end
             failures.append(f"{operation.method.upper()} {operation.path}: {str(exc).strip()[:2000]}")
     assert not failures, f"{len(failures)} of {len(operations)} operations failed ({mode.value}):\n" + "\n\n".join(
-        failures)
+        failures
+    )

@@ -62,10 +62,12 @@ def _uow(shop: Shop, actor: Actor | None = None) -> UnitOfWork:
     return UnitOfWork(shop.engine, actor or Actor.system(shop.tenant_id))
 
 
-def _sign_in(client: TestClient, shop: Shop, email: str, password: str = PASSWORD,
-             totp: str | None = None) -> dict[str, Any]:
-    reply = client.post("/api/v1/auth/token", json={"tenant": shop.slug, "email": email, "password": password,
-                                                    "totp": totp})
+def _sign_in(
+    client: TestClient, shop: Shop, email: str, password: str = PASSWORD, totp: str | None = None
+) -> dict[str, Any]:
+    reply = client.post(
+        "/api/v1/auth/token", json={"tenant": shop.slug, "email": email, "password": password, "totp": totp}
+    )
     assert reply.status_code == 200, reply.text
     return dict(reply.json())
 
@@ -107,13 +109,13 @@ def test_sign_in_gives_a_fifteen_minute_access_token_and_a_refresh_token(client:
     assert _works(client, tokens)
     # One token cannot stand in for the other.
     _refused(client.get(PROBE, headers={"Authorization": f"Bearer {tokens['refresh_token']}"}), sessions.NOT_VALID)
-    _refused(client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["access_token"]}),
-             sessions.NOT_VALID)
+    _refused(client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["access_token"]}), sessions.NOT_VALID)
     _refused(client.post("/api/v1/auth/refresh", json={"refresh_token": "forged.token"}), sessions.NOT_VALID)
 
 
-def test_refresh_rotates_and_a_refresh_token_used_twice_ends_the_session(client: TestClient, database: str,
-                                                                         shop: Shop) -> None:
+def test_refresh_rotates_and_a_refresh_token_used_twice_ends_the_session(
+    client: TestClient, database: str, shop: Shop
+) -> None:
     user_id, email = _person(shop)
     first = _sign_in(client, shop, email)
     reply = _refresh(client, first)
@@ -127,13 +129,18 @@ def test_refresh_rotates_and_a_refresh_token_used_twice_ends_the_session(client:
     _refused(_refresh(client, first), sessions.ENDED_BECAUSE["refresh_reused"])
     _refused(_refresh(client, third), sessions.ENDED_BECAUSE["refresh_reused"])
     _refused(client.get(PROBE, headers=_bearer(third)), sessions.ENDED_BECAUSE["refresh_reused"])
-    assert _sql(database, "SELECT count(*) FROM audit_log WHERE action = 'session.refresh_reused' AND entity_id = :u",
-                u=user_id).scalar_one() == 1
+    assert (
+        _sql(
+            database,
+            "SELECT count(*) FROM audit_log WHERE action = 'session.refresh_reused' AND entity_id = :u",
+            u=user_id,
+        ).scalar_one()
+        == 1
+    )
     assert _works(client, _sign_in(client, shop, email))  # signing in again is the way back
 
 
-def test_an_expired_access_token_is_refused_and_the_refresh_token_replaces_it(client: TestClient,
-                                                                              shop: Shop) -> None:
+def test_an_expired_access_token_is_refused_and_the_refresh_token_replaces_it(client: TestClient, shop: Shop) -> None:
     _, email = _person(shop)
     signed_at = datetime.now(UTC)
     tokens = _sign_in(client, shop, email)
@@ -148,13 +155,13 @@ def test_an_expired_access_token_is_refused_and_the_refresh_token_replaces_it(cl
     assert renewed.status_code == 200 and _works(client, renewed.json())
 
 
-def test_a_session_ends_after_twelve_hours_even_with_a_fresh_refresh_token(client: TestClient,
-                                                                           shop: Shop) -> None:
+def test_a_session_ends_after_twelve_hours_even_with_a_fresh_refresh_token(client: TestClient, shop: Shop) -> None:
     _, email = _person(shop)
     actor = sessions.verify_token(shop.engine, _sign_in(client, shop, email)["access_token"])
     yesterday = sessions.open_session(shop.engine, actor, now=datetime.now(UTC) - timedelta(hours=12, minutes=1))
-    _refused(client.post("/api/v1/auth/refresh", json={"refresh_token": yesterday.refresh_token}),
-             sessions.SESSION_EXPIRED)
+    _refused(
+        client.post("/api/v1/auth/refresh", json={"refresh_token": yesterday.refresh_token}), sessions.SESSION_EXPIRED
+    )
     signed_at = datetime.now(UTC)
     fresh = sessions.open_session(shop.engine, actor, now=signed_at)
     with pytest.raises(identity.AuthenticationFailed, match="session has expired"):
@@ -173,28 +180,40 @@ def test_sign_out_ends_this_session_and_no_other(client: TestClient, shop: Shop)
     _refused(client.get(PROBE, headers=_bearer(phone)), sessions.ENDED_BECAUSE["signed_out"])
     _refused(_refresh(client, phone), sessions.ENDED_BECAUSE["signed_out"])
     assert _works(client, laptop)
-    _refused(client.post("/api/v1/auth/sign-out"),
-             "Sign in first: send the token from /api/v1/auth/token as a Bearer header.")
+    _refused(
+        client.post("/api/v1/auth/sign-out"),
+        "Sign in first: send the token from /api/v1/auth/token as a Bearer header.",
+    )
 
 
-def test_sign_out_everywhere_ends_every_session_of_the_person(client: TestClient, database: str,
-                                                              shop: Shop) -> None:
+def test_sign_out_everywhere_ends_every_session_of_the_person(client: TestClient, database: str, shop: Shop) -> None:
     user_id, email = _person(shop)
     _, colleague = _person(shop)
-    phone, laptop, theirs = _sign_in(client, shop, email), _sign_in(client, shop, email), _sign_in(client, shop,
-                                                                                                   colleague)
+    phone, laptop, theirs = (
+        _sign_in(client, shop, email),
+        _sign_in(client, shop, email),
+        _sign_in(client, shop, colleague),
+    )
     reply = client.post("/api/v1/auth/sign-out-everywhere", headers=_bearer(laptop))
     assert reply.status_code == 200 and reply.json() == {"ended": 2}
     for tokens in (phone, laptop):
         _refused(client.get(PROBE, headers=_bearer(tokens)), sessions.ENDED_BECAUSE["signed_out_everywhere"])
         _refused(_refresh(client, tokens), sessions.ENDED_BECAUSE["signed_out_everywhere"])
     assert _works(client, theirs)
-    assert _sql(database, "SELECT after->>'sessions_ended' FROM audit_log WHERE action = 'user.sign_out_everywhere'"
-                          " AND entity_id = :u", u=user_id).scalar_one() == "2"
+    assert (
+        _sql(
+            database,
+            "SELECT after->>'sessions_ended' FROM audit_log WHERE action = 'user.sign_out_everywhere'"
+            " AND entity_id = :u",
+            u=user_id,
+        ).scalar_one()
+        == "2"
+    )
 
 
-def test_an_administrator_signs_another_person_out_and_others_may_not(client: TestClient, database: str,
-                                                                      shop: Shop) -> None:
+def test_an_administrator_signs_another_person_out_and_others_may_not(
+    client: TestClient, database: str, shop: Shop
+) -> None:
     user_id, email = _person(shop)
     _, dispatcher = _person(shop)
     victim = _sign_in(client, shop, email)
@@ -206,8 +225,14 @@ def test_an_administrator_signs_another_person_out_and_others_may_not(client: Te
     _refused(client.get(PROBE, headers=_bearer(victim)), sessions.ENDED_BECAUSE["signed_out_by_admin"])
     assert _works(client, admin)
     assert client.post("/api/v1/users/999999/sign-out", headers=_bearer(admin)).status_code == 404
-    assert _sql(database, "SELECT actor_user_id FROM audit_log WHERE action = 'user.sign_out_everywhere'"
-                          " AND entity_id = :u", u=user_id).scalar_one() == admin["user_id"]
+    assert (
+        _sql(
+            database,
+            "SELECT actor_user_id FROM audit_log WHERE action = 'user.sign_out_everywhere' AND entity_id = :u",
+            u=user_id,
+        ).scalar_one()
+        == admin["user_id"]
+    )
 
 
 # ---- a session ends by itself --------------------------------------------------------------------------------
@@ -217,8 +242,9 @@ def test_locking_the_account_ends_its_sessions_for_good(client: TestClient, data
     user_id, email = _person(shop)
     tokens = _sign_in(client, shop, email)
     with _uow(shop) as uow:  # a lock written by the app's role, in the company's context
-        uow.session.execute(text("UPDATE users SET locked_until = now() + interval '15 minutes' WHERE id = :u"),
-                            {"u": user_id})
+        uow.session.execute(
+            text("UPDATE users SET locked_until = now() + interval '15 minutes' WHERE id = :u"), {"u": user_id}
+        )
         uow.commit()
     _refused(client.get(PROBE, headers=_bearer(tokens)), sessions.ENDED_BECAUSE["locked"])
     _refused(_refresh(client, tokens), sessions.ENDED_BECAUSE["locked"])
@@ -236,13 +262,11 @@ def test_switching_the_person_off_ends_their_sessions(client: TestClient, databa
     _refused(_refresh(client, tokens), sessions.ENDED_BECAUSE["deactivated"])  # switched on again: sign in anew
 
 
-def test_switching_the_company_off_ends_every_session_in_it(client: TestClient, database: str,
-                                                            shop: Shop) -> None:
+def test_switching_the_company_off_ends_every_session_in_it(client: TestClient, database: str, shop: Shop) -> None:
     _, email = _person(shop)
     elsewhere = Shop(database, slug=f"co-{uuid.uuid4().hex[:10]}")
     _, other_email = _person(elsewhere)
-    tokens, admin = _sign_in(client, shop, email), _sign_in(client, shop, f"admin@{shop.slug}.example",
-                                                            "admin-pass-1")
+    tokens, admin = _sign_in(client, shop, email), _sign_in(client, shop, f"admin@{shop.slug}.example", "admin-pass-1")
     other = _sign_in(client, elsewhere, other_email)
     _sql(database, "UPDATE tenants SET is_active = false WHERE id = :t", t=shop.tenant_id)
     for ended in (tokens, admin):
@@ -270,29 +294,44 @@ def test_requiring_a_second_factor_ends_sessions_opened_without_one(client: Test
 # ---- passwords -----------------------------------------------------------------------------------------------
 
 
-def test_changing_the_password_ends_the_other_sessions_and_keeps_this_one(client: TestClient, database: str,
-                                                                          shop: Shop) -> None:
+def test_changing_the_password_ends_the_other_sessions_and_keeps_this_one(
+    client: TestClient, database: str, shop: Shop
+) -> None:
     user_id, email = _person(shop)
     phone, laptop = _sign_in(client, shop, email), _sign_in(client, shop, email)
-    reply = client.put("/api/v1/me/password", headers=_bearer(laptop),
-                       json={"current_password": PASSWORD, "new_password": "a-new-pass-2"})
+    reply = client.put(
+        "/api/v1/me/password",
+        headers=_bearer(laptop),
+        json={"current_password": PASSWORD, "new_password": "a-new-pass-2"},
+    )
     assert reply.status_code == 200 and reply.json() == {"ended": 1}, reply.text
     _refused(client.get(PROBE, headers=_bearer(phone)), sessions.ENDED_BECAUSE["password_changed"])
     _refused(_refresh(client, phone), sessions.ENDED_BECAUSE["password_changed"])
     assert _works(client, laptop) and _refresh(client, laptop).status_code == 200
-    assert client.post("/api/v1/auth/token", json={"tenant": shop.slug, "email": email,
-                                                   "password": PASSWORD}).status_code == 401
+    assert (
+        client.post("/api/v1/auth/token", json={"tenant": shop.slug, "email": email, "password": PASSWORD}).status_code
+        == 401
+    )
     assert _works(client, _sign_in(client, shop, email, "a-new-pass-2"))
-    assert _sql(database, "SELECT count(*) FROM audit_log WHERE action = 'user.password' AND entity_id = :u",
-                u=user_id).scalar_one() == 1
+    assert (
+        _sql(
+            database, "SELECT count(*) FROM audit_log WHERE action = 'user.password' AND entity_id = :u", u=user_id
+        ).scalar_one()
+        == 1
+    )
 
 
-def test_a_password_changed_behind_the_apps_back_ends_every_session(client: TestClient, database: str,
-                                                                    shop: Shop) -> None:
+def test_a_password_changed_behind_the_apps_back_ends_every_session(
+    client: TestClient, database: str, shop: Shop
+) -> None:
     user_id, email = _person(shop)
     tokens = _sign_in(client, shop, email)
-    _sql(database, "UPDATE users SET password_hash = :h WHERE id = :u", h=identity.hash_password("reset-in-psql"),
-         u=user_id)
+    _sql(
+        database,
+        "UPDATE users SET password_hash = :h WHERE id = :u",
+        h=identity.hash_password("reset-in-psql"),
+        u=user_id,
+    )
     _refused(client.get(PROBE, headers=_bearer(tokens)), sessions.ENDED_BECAUSE["password_changed"])
 
 
@@ -304,13 +343,16 @@ def test_a_stolen_session_cannot_guess_the_password_for_long(client: TestClient,
         reply = client.put("/api/v1/me/password", headers=_bearer(stolen), json=wrong)
         assert reply.status_code == 422 and reply.json()["message"] == "The current password is not correct."
     _refused(client.get(PROBE, headers=_bearer(stolen)), sessions.ENDED_BECAUSE["password_guessing"])
-    _refused(client.put("/api/v1/me/password", headers=_bearer(stolen), json=wrong),
-             sessions.ENDED_BECAUSE["password_guessing"])
+    _refused(
+        client.put("/api/v1/me/password", headers=_bearer(stolen), json=wrong),
+        sessions.ENDED_BECAUSE["password_guessing"],
+    )
     assert _works(client, owners) and _works(client, _sign_in(client, shop, email))  # the owner is not locked out
 
 
-def test_an_administrator_resets_a_password_but_never_for_someone_with_more_rights(client: TestClient,
-                                                                                   shop: Shop) -> None:
+def test_an_administrator_resets_a_password_but_never_for_someone_with_more_rights(
+    client: TestClient, shop: Shop
+) -> None:
     user_id, email = _person(shop)
     tokens = _sign_in(client, shop, email)
     manager = shop.person("manager")
@@ -319,17 +361,23 @@ def test_an_administrator_resets_a_password_but_never_for_someone_with_more_righ
     _refused(client.get(PROBE, headers=_bearer(tokens)), sessions.ENDED_BECAUSE["password_changed"])
     assert _works(client, _sign_in(client, shop, email, "given-pass-9"))
     with _uow(shop) as uow:
-        admin: int = uow.session.execute(text("SELECT id FROM users WHERE email = :e"),
-                                    {"e": f"admin@{shop.slug}.example"}).scalar_one()
+        admin: int = uow.session.execute(
+            text("SELECT id FROM users WHERE email = :e"), {"e": f"admin@{shop.slug}.example"}
+        ).scalar_one()
     with pytest.raises(PermissionDenied, match="permissions you do not hold"):
         identity.reset_password(_uow(shop, manager), admin, "taken-over-1")
 
 
 def test_the_session_endpoints_are_in_the_openapi_document(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    for path, method in (("/api/v1/auth/token", "post"), ("/api/v1/auth/refresh", "post"),
-                         ("/api/v1/auth/sign-out", "post"), ("/api/v1/auth/sign-out-everywhere", "post"),
-                         ("/api/v1/users/{user_id}/sign-out", "post"), ("/api/v1/me/password", "put")):
+    for path, method in (
+        ("/api/v1/auth/token", "post"),
+        ("/api/v1/auth/refresh", "post"),
+        ("/api/v1/auth/sign-out", "post"),
+        ("/api/v1/auth/sign-out-everywhere", "post"),
+        ("/api/v1/users/{user_id}/sign-out", "post"),
+        ("/api/v1/me/password", "put"),
+    ):
         operation = spec["paths"][path][method]
         assert operation["summary"] and operation["description"] and "401" in operation["responses"], path
     token = spec["components"]["schemas"]["TokenOut"]["properties"]

@@ -52,15 +52,18 @@ def _config(fake: Loopback) -> StripeConfig:
     return StripeConfig("sk_test_123", SECRET, fake.base)
 
 
-def _invoice(shop: Shop, name: str = "Зоя Иванова", email: str = "zoya@mail.example",
-             price: str = "100") -> tuple[int, int]:
+def _invoice(
+    shop: Shop, name: str = "Зоя Иванова", email: str = "zoya@mail.example", price: str = "100"
+) -> tuple[int, int]:
     """A finished repair of ``price`` (plus 10 % tax) for a new customer, invoiced: (customer id, invoice id)."""
     customer = create_customer(shop.uow(), CustomerIn(name=name, email=email))
-    receipt = orders.register_intake(shop.uow(), orders.IntakeIn(customer=None, customer_id=customer.id,
-                                                                 problem_description="Screen"))
+    receipt = orders.register_intake(
+        shop.uow(), orders.IntakeIn(customer=None, customer_id=customer.id, problem_description="Screen")
+    )
     orders.transition(shop.uow(), receipt.order_id, "diagnostics")
-    orders.add_line(shop.uow(), receipt.order_id, orders.LineIn(kind="labour", description="Fit screen",
-                                                                unit_price=Decimal(price)))
+    orders.add_line(
+        shop.uow(), receipt.order_id, orders.LineIn(kind="labour", description="Fit screen", unit_price=Decimal(price))
+    )
     orders.send_estimate(shop.uow(), receipt.order_id)
     orders.decide_estimate(shop.uow(), receipt.order_id, True, tracking_code=receipt.tracking_code)
     for stage in ("quality_check", "ready"):
@@ -69,11 +72,18 @@ def _invoice(shop: Shop, name: str = "Зоя Иванова", email: str = "zoya
 
 
 def _event(shop: Shop, invoice_id: int, *, event_id: str = "evt_1", intent: str = "pi_1", cents: int = 11000) -> bytes:
-    session = {"id": "cs_test_1", "object": "checkout.session", "payment_status": "paid", "amount_total": cents,
-               "currency": "usd", "payment_intent": intent,
-               "metadata": {"tenant_id": str(shop.tenant_id), "invoice_id": str(invoice_id)}}
-    return json.dumps({"id": event_id, "object": "event", "type": "checkout.session.completed",
-                       "data": {"object": session}}).encode()
+    session = {
+        "id": "cs_test_1",
+        "object": "checkout.session",
+        "payment_status": "paid",
+        "amount_total": cents,
+        "currency": "usd",
+        "payment_intent": intent,
+        "metadata": {"tenant_id": str(shop.tenant_id), "invoice_id": str(invoice_id)},
+    }
+    return json.dumps(
+        {"id": event_id, "object": "event", "type": "checkout.session.completed", "data": {"object": session}}
+    ).encode()
 
 
 def _sign(payload: bytes, secret: str = SECRET, at: int | None = None) -> str:
@@ -84,15 +94,18 @@ def _sign(payload: bytes, secret: str = SECRET, at: int | None = None) -> str:
 
 def _payments(shop: Shop) -> list[tuple[object, ...]]:
     with admin_engine(shop.url).connect() as conn:
-        return [tuple(r) for r in conn.execute(text(
-            "SELECT amount, method, provider, provider_reference FROM payments ORDER BY id"))]
+        return [
+            tuple(r)
+            for r in conn.execute(text("SELECT amount, method, provider, provider_reference FROM payments ORDER BY id"))
+        ]
 
 
 def test_pay_now_opens_a_checkout_for_what_is_due(shop: Shop, fake_stripe: Loopback) -> None:
     customer_id, invoice_id = _invoice(shop)
     own = shop.person("customer", customer_id=customer_id)
-    url = checkout_url(shop.uow(own), _config(fake_stripe), invoice_id, success_url="https://shop/ok",
-                       cancel_url="https://shop/back")
+    url = checkout_url(
+        shop.uow(own), _config(fake_stripe), invoice_id, success_url="https://shop/ok", cancel_url="https://shop/back"
+    )
     assert url == "https://checkout.stripe.test/1"
     [call] = fake_stripe.received
     form = _form(call.body)
@@ -101,8 +114,13 @@ def test_pay_now_opens_a_checkout_for_what_is_due(shop: Shop, fake_stripe: Loopb
     assert form["metadata[invoice_id]"] == [str(invoice_id)] and form["mode"] == ["payment"]
     stranger = create_customer(shop.uow(), CustomerIn(name="Other", email="other@mail.example"))
     with pytest.raises(NotFound):
-        checkout_url(shop.uow(shop.person("customer", customer_id=stranger.id)), _config(fake_stripe), invoice_id,
-                     success_url="https://shop/ok", cancel_url="https://shop/back")
+        checkout_url(
+            shop.uow(shop.person("customer", customer_id=stranger.id)),
+            _config(fake_stripe),
+            invoice_id,
+            success_url="https://shop/ok",
+            cancel_url="https://shop/back",
+        )
 
 
 def test_the_signed_webhook_records_the_payment_once(shop: Shop, fake_stripe: Loopback) -> None:
@@ -110,17 +128,27 @@ def test_the_signed_webhook_records_the_payment_once(shop: Shop, fake_stripe: Lo
     payload = _event(shop, invoice_id)
     with TestClient(create_app(shop.url, stripe=_config(fake_stripe))) as client:
         for _ in range(2):  # Stripe retries; a replay must not record a second payment
-            reply = client.post("/api/v1/webhooks/stripe", content=payload,
-                                headers={"Stripe-Signature": _sign(payload)})
+            reply = client.post(
+                "/api/v1/webhooks/stripe", content=payload, headers={"Stripe-Signature": _sign(payload)}
+            )
             assert reply.status_code == 200, reply.text
             assert reply.json()["status"].endswith("recorded")
         refused = [
-            client.post("/api/v1/webhooks/stripe", content=payload.replace(b"11000", b"1"),
-                        headers={"Stripe-Signature": _sign(payload)}),
-            client.post("/api/v1/webhooks/stripe", content=payload,
-                        headers={"Stripe-Signature": _sign(payload, at=int(time.time()) - 3600)}),
-            client.post("/api/v1/webhooks/stripe", content=payload,
-                        headers={"Stripe-Signature": _sign(payload, secret="whsec_other")}),
+            client.post(
+                "/api/v1/webhooks/stripe",
+                content=payload.replace(b"11000", b"1"),
+                headers={"Stripe-Signature": _sign(payload)},
+            ),
+            client.post(
+                "/api/v1/webhooks/stripe",
+                content=payload,
+                headers={"Stripe-Signature": _sign(payload, at=int(time.time()) - 3600)},
+            ),
+            client.post(
+                "/api/v1/webhooks/stripe",
+                content=payload,
+                headers={"Stripe-Signature": _sign(payload, secret="whsec_other")},
+            ),
             client.post("/api/v1/webhooks/stripe", content=payload),
         ]
         assert [r.status_code for r in refused] == [403, 403, 403, 403]
@@ -165,9 +193,11 @@ def test_a_company_takes_payments_into_its_own_stripe_account(shop: Shop, fake_s
     from ops_db.kit.errors import PermissionDenied, ValidationError
 
     admin = shop.person("admin")
-    for key, signing, sentence in (("pk_live_123456789", COMPANY_SECRET, "starts with sk_live_"),
-                                   ("sk_live_abcdefgh1234", "secret", "starts with whsec_"),
-                                   ("", "", "starts with sk_live_")):
+    for key, signing, sentence in (
+        ("pk_live_123456789", COMPANY_SECRET, "starts with sk_live_"),
+        ("sk_live_abcdefgh1234", "secret", "starts with whsec_"),
+        ("", "", "starts with sk_live_"),
+    ):
         with pytest.raises(ValidationError, match=sentence):
             configure_stripe(shop.uow(admin), key, signing)
     with pytest.raises(PermissionDenied):
@@ -186,27 +216,39 @@ def test_a_company_takes_payments_into_its_own_stripe_account(shop: Shop, fake_s
         stripe_account(shop.uow(payer))
     payload = _event(shop, invoice_id, intent="pi_own")
     with TestClient(create_app(shop.url, stripe=_config(fake_stripe))) as client:
-        server_signed = client.post(f"/api/v1/webhooks/stripe/{shop.slug}", content=payload,
-                                    headers={"Stripe-Signature": _sign(payload)})
+        server_signed = client.post(
+            f"/api/v1/webhooks/stripe/{shop.slug}", content=payload, headers={"Stripe-Signature": _sign(payload)}
+        )
         assert server_signed.status_code == 403  # the company's endpoint takes its own account's signature only
         other = Shop(shop.url, slug="other")
         foreign = _event(other, 999, intent="pi_foreign")
-        refused = client.post(f"/api/v1/webhooks/stripe/{shop.slug}", content=foreign,
-                              headers={"Stripe-Signature": _sign(foreign, COMPANY_SECRET)})
-        assert refused.status_code == 403 and refused.json()["message"] == \
-            "That payment is for another company's invoice."
-        unknown = client.post("/api/v1/webhooks/stripe/nobody", content=payload,
-                              headers={"Stripe-Signature": _sign(payload, COMPANY_SECRET)})
+        refused = client.post(
+            f"/api/v1/webhooks/stripe/{shop.slug}",
+            content=foreign,
+            headers={"Stripe-Signature": _sign(foreign, COMPANY_SECRET)},
+        )
+        assert (
+            refused.status_code == 403 and refused.json()["message"] == "That payment is for another company's invoice."
+        )
+        unknown = client.post(
+            "/api/v1/webhooks/stripe/nobody",
+            content=payload,
+            headers={"Stripe-Signature": _sign(payload, COMPANY_SECRET)},
+        )
         assert unknown.status_code == 404
         for _ in range(2):
-            paid = client.post(f"/api/v1/webhooks/stripe/{shop.slug}", content=payload,
-                               headers={"Stripe-Signature": _sign(payload, COMPANY_SECRET)})
+            paid = client.post(
+                f"/api/v1/webhooks/stripe/{shop.slug}",
+                content=payload,
+                headers={"Stripe-Signature": _sign(payload, COMPANY_SECRET)},
+            )
             assert paid.status_code == 200, paid.text
     assert _payments(shop) == [(Decimal("110.00"), "online", "stripe", "pi_own")]
 
 
-def test_the_api_refunds_a_card_payment_through_stripe_and_checks_before_asking(shop: Shop,
-                                                                                fake_stripe: Loopback) -> None:
+def test_the_api_refunds_a_card_payment_through_stripe_and_checks_before_asking(
+    shop: Shop, fake_stripe: Loopback
+) -> None:
     _, invoice_id = _invoice(shop)
     payload = _event(shop, invoice_id, intent="pi_api")
     shop.person("finance")
@@ -214,14 +256,22 @@ def test_the_api_refunds_a_card_payment_through_stripe_and_checks_before_asking(
         client.post("/api/v1/webhooks/stripe", content=payload, headers={"Stripe-Signature": _sign(payload)})
         with admin_engine(shop.url).connect() as conn:
             payment_id = conn.execute(text("SELECT id FROM payments")).scalar_one()
-        token = client.post("/api/v1/auth/token", json={"tenant": "acme", "email": f"finance{shop._users}@acme.example",
-                                                        "password": "person-pass-1"}).json()["access_token"]
+        token = client.post(
+            "/api/v1/auth/token",
+            json={"tenant": "acme", "email": f"finance{shop._users}@acme.example", "password": "person-pass-1"},
+        ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
-        too_much = client.post("/api/v1/refunds", headers=headers, json={
-            "payment_id": payment_id, "amount": "110.01", "reason": "x", "idempotency_key": "rf-api-0"})
+        too_much = client.post(
+            "/api/v1/refunds",
+            headers=headers,
+            json={"payment_id": payment_id, "amount": "110.01", "reason": "x", "idempotency_key": "rf-api-0"},
+        )
         assert too_much.status_code == 409 and fake_stripe.received == []  # refused before Stripe is asked
-        done = client.post("/api/v1/refunds", headers=headers, json={
-            "payment_id": payment_id, "amount": "20.00", "reason": "Late", "idempotency_key": "rf-api-1"})
+        done = client.post(
+            "/api/v1/refunds",
+            headers=headers,
+            json={"payment_id": payment_id, "amount": "20.00", "reason": "Late", "idempotency_key": "rf-api-1"},
+        )
         assert done.status_code == 201, done.text
     [call] = fake_stripe.received
     assert call.path == "/v1/refunds" and _form(call.body)["amount"] == ["2000"]

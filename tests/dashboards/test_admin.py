@@ -22,8 +22,6 @@ from tests.dashboards.conftest import signed_in
 PAGE = "app_pages/admin.py"
 
 
-
-
 def _admin_page(demo_db: str, email: str = "admin@riverside.example") -> AppTest:
     app = signed_in(demo_db, email)
     app.switch_page(PAGE).run()
@@ -66,9 +64,19 @@ def _fill_new_user(app: AppTest, email: str, name: str, password: str, roles: li
 
 def test_the_page_has_every_section_as_a_tab(ops_env: Path, demo_db: str) -> None:
     app = _admin_page(demo_db)
-    assert [t.label for t in app.tabs] == ["Users", "Roles and permissions", "SLA policies", "Tax rates",
-                                           "Notification templates", "Channels and webhooks", "Delivery", "Branding",
-                                           "Technicians and skills", "Import", "Audit log"]
+    assert [t.label for t in app.tabs] == [
+        "Users",
+        "Roles and permissions",
+        "SLA policies",
+        "Tax rates",
+        "Notification templates",
+        "Channels and webhooks",
+        "Delivery",
+        "Branding",
+        "Technicians and skills",
+        "Import",
+        "Audit log",
+    ]
     assert not app.error
     users = app.dataframe[0].value
     assert "admin@riverside.example" in set(users["email"])
@@ -89,9 +97,17 @@ def test_the_admin_creates_a_user_with_a_role(ops_env: Path, demo_db: str) -> No
     assert not app.error, [e.value for e in app.error]
     assert app.success[0].value.startswith(email)
     with db.admin_engine(demo_db).connect() as conn:
-        roles = [str(r.code) for r in conn.execute(text(
-            "SELECT r.code FROM users u JOIN role_grants g ON g.user_id = u.id JOIN roles r ON r.id = g.role_id "
-            "WHERE u.email = :e"), {"e": email})]
+        roles = [
+            str(r.code)
+            for r in conn.execute(
+                text(
+                    "SELECT r.code FROM users u JOIN role_grants g ON g.user_id = u.id JOIN roles r"
+                    " ON r.id = g.role_id "
+                    "WHERE u.email = :e"
+                ),
+                {"e": email},
+            )
+        ]
     assert roles == ["dispatcher"]
     assert email in set(app.dataframe[0].value["email"])  # the list is read after the change
     engine = db.app_engine(demo_db)
@@ -108,13 +124,17 @@ def test_a_duplicate_email_is_refused_with_one_sentence_and_no_row_added(ops_env
     assert _users(demo_db) == before
 
 
-@pytest.mark.parametrize(("email", "roles", "message"), [
-    ("", ["front_desk"], "Give a valid email address."),
-    ("not-an-email", ["front_desk"], "Give a valid email address."),
-    ("no.roles@riverside.example", [], "Give the user at least one role."),
-])
-def test_bad_user_input_is_one_sentence_and_changes_nothing(ops_env: Path, demo_db: str, email: str,
-                                                            roles: list[str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("email", "roles", "message"),
+    [
+        ("", ["front_desk"], "Give a valid email address."),
+        ("not-an-email", ["front_desk"], "Give a valid email address."),
+        ("no.roles@riverside.example", [], "Give the user at least one role."),
+    ],
+)
+def test_bad_user_input_is_one_sentence_and_changes_nothing(
+    ops_env: Path, demo_db: str, email: str, roles: list[str], message: str
+) -> None:
     app = _admin_page(demo_db)
     before = _users(demo_db)
     _fill_new_user(app, email, "Somebody", "a-good-pass-1", roles)
@@ -143,9 +163,15 @@ def test_the_admin_grants_more_roles_and_an_empty_choice_is_one_sentence(ops_env
     app.button(key="grant_submit").click().run()
     assert not app.exception and not app.error
     with db.admin_engine(demo_db).connect() as conn:
-        roles = [str(r.code) for r in conn.execute(text(
-            "SELECT r.code FROM role_grants g JOIN roles r ON r.id = g.role_id WHERE g.user_id = :u ORDER BY 1"),
-            {"u": user.id})]
+        roles = [
+            str(r.code)
+            for r in conn.execute(
+                text(
+                    "SELECT r.code FROM role_grants g JOIN roles r ON r.id = g.role_id WHERE g.user_id = :u ORDER BY 1"
+                ),
+                {"u": user.id},
+            )
+        ]
     assert roles == ["finance", "inventory"]
     shown = app.dataframe[0].value
     assert shown.loc[shown["email"] == email, "roles"].iloc[0] == "finance, inventory"
@@ -162,8 +188,9 @@ def test_the_admin_unlocks_a_locked_account(ops_env: Path, demo_db: str) -> None
     for _ in range(5):
         with pytest.raises(AuthenticationFailed):
             authenticate(engine, actor.tenant_id, email, "wrong-pass-1", clock=lambda: ahead)
-    assert _scalar(demo_db, "SELECT max(blocked_until) > now() FROM sign_in_throttles WHERE email = :e",
-                   e=email) is True
+    assert (
+        _scalar(demo_db, "SELECT max(blocked_until) > now() FROM sign_in_throttles WHERE email = :e", e=email) is True
+    )
     app = _admin_page(demo_db)
     label = next(o for o in app.selectbox(key="unlock_user").options if o.startswith(email))
     app.selectbox(key="unlock_user").select(label)
@@ -183,8 +210,9 @@ def test_the_admin_unlocks_a_locked_account(ops_env: Path, demo_db: str) -> None
 
 def test_the_audit_viewer_lists_rows_newest_first_and_filters_by_table(ops_env: Path, demo_db: str) -> None:
     uow, _ = _system(demo_db)
-    create_user(uow, f"audited.{uuid.uuid4().hex[:6]}@riverside.example", "Audited Person", "a-good-pass-1",
-                ["inventory"])
+    create_user(
+        uow, f"audited.{uuid.uuid4().hex[:6]}@riverside.example", "Audited Person", "a-good-pass-1", ["inventory"]
+    )
     tech = int(str(_scalar(demo_db, "SELECT min(id) FROM technicians")))
     set_skill(_system(demo_db)[0], tech, "tv", 2)
     app = _admin_page(demo_db, "auditor@riverside.example")
@@ -204,8 +232,7 @@ def test_the_audit_viewer_lists_rows_newest_first_and_filters_by_table(ops_env: 
 
 def test_the_audit_filters_by_action_actor_and_a_day_range(ops_env: Path, demo_db: str) -> None:
     uow, _ = _system(demo_db)
-    create_user(uow, f"ranged.{uuid.uuid4().hex[:6]}@riverside.example", "Ranged Person", "a-good-pass-1",
-                ["finance"])
+    create_user(uow, f"ranged.{uuid.uuid4().hex[:6]}@riverside.example", "Ranged Person", "a-good-pass-1", ["finance"])
     today = _scalar(demo_db, "SELECT (now() AT TIME ZONE 'America/Chicago')::date")
     assert isinstance(today, date)
     app = _admin_page(demo_db, "auditor@riverside.example")
@@ -263,8 +290,13 @@ def _skill_form(app: AppTest, skill: str, level: int) -> tuple[int, str]:
 
 
 def _level(demo_db: str, tech_id: int, skill: str) -> object:
-    return _scalar(demo_db, "SELECT ts.level FROM technician_skills ts JOIN skills s ON s.id = ts.skill_id "
-                            "WHERE ts.technician_id = :t AND s.code = :c", t=tech_id, c=skill)
+    return _scalar(
+        demo_db,
+        "SELECT ts.level FROM technician_skills ts JOIN skills s ON s.id = ts.skill_id "
+        "WHERE ts.technician_id = :t AND s.code = :c",
+        t=tech_id,
+        c=skill,
+    )
 
 
 def test_setting_a_skill_level_changes_technician_skills(ops_env: Path, demo_db: str) -> None:
@@ -317,8 +349,10 @@ def test_the_admin_changes_the_colour_and_an_sla_target(ops_env: Path, demo_db: 
     app.text_input(key="company_logo").input("RIVER")
     _submit(app, "Save the settings")
     assert not app.error
-    assert _scalar(demo_db, "SELECT branding->>'primary_color' || ' ' || (branding->>'logo_text') FROM tenants") \
+    assert (
+        _scalar(demo_db, "SELECT branding->>'primary_color' || ' ' || (branding->>'logo_text') FROM tenants")
         == "#123456 RIVER"
+    )
     look = company_look(resolve_tenant(db.app_engine(demo_db), "riverside"))  # what every page now wears
     assert (look.color, look.logo_text) == ("#123456", "RIVER")
     policy = app.selectbox(key="sla_policy").value
@@ -339,8 +373,14 @@ def test_a_notification_text_with_an_unknown_field_is_refused_then_saved(ops_env
     app.text_area(key="template_body").input("Заказ {order_number} готов к выдаче.")
     _submit(app, "Save the text")
     assert not app.error
-    assert _scalar(demo_db, "SELECT body FROM notification_templates WHERE event = 'ready_for_pickup' "
-                            "AND channel = 'sms' AND locale = 'ru'") == "Заказ {order_number} готов к выдаче."
+    assert (
+        _scalar(
+            demo_db,
+            "SELECT body FROM notification_templates WHERE event = 'ready_for_pickup' "
+            "AND channel = 'sms' AND locale = 'ru'",
+        )
+        == "Заказ {order_number} готов к выдаче."
+    )
 
 
 def test_the_auditor_gets_no_settings_forms(ops_env: Path, demo_db: str) -> None:
@@ -358,8 +398,10 @@ def test_the_admin_sets_an_sms_channel_and_adds_a_webhook(ops_env: Path, demo_db
     app.text_input(key="channel_url").input("json://127.0.0.1:9/sms/{address}")
     _submit(app, "Save the channel")
     assert not app.error
-    assert _scalar(demo_db, "SELECT channel || ' ' || split_part(apprise_url, '://', 1) FROM notification_channels") \
+    assert (
+        _scalar(demo_db, "SELECT channel || ' ' || split_part(apprise_url, '://', 1) FROM notification_channels")
         == "sms json"
+    )
     app.text_input(key="webhook_url").input("https://erp.example/repairops")
     _submit(app, "Add the endpoint")
     assert not app.error and any(c.value.startswith("whsec_") for c in app.code)
@@ -379,11 +421,17 @@ def test_a_given_up_message_is_listed_with_its_error_and_sent_again(ops_env: Pat
         assert message is not None
         message_id = message.id
     with db.admin_engine(demo_db).begin() as conn:
-        conn.execute(text("UPDATE notification_outbox SET status = 'dead', attempts = 6 WHERE id = :m"),
-                     {"m": message_id})
-        conn.execute(text("INSERT INTO delivery_attempts (tenant_id, outbox_id, attempted_at, succeeded, error)"
-                          " SELECT tenant_id, id, :at, false, '550 mailbox unavailable' FROM notification_outbox"
-                          " WHERE id = :m"), {"m": message_id, "at": datetime.now(UTC)})
+        conn.execute(
+            text("UPDATE notification_outbox SET status = 'dead', attempts = 6 WHERE id = :m"), {"m": message_id}
+        )
+        conn.execute(
+            text(
+                "INSERT INTO delivery_attempts (tenant_id, outbox_id, attempted_at, succeeded, error)"
+                " SELECT tenant_id, id, :at, false, '550 mailbox unavailable' FROM notification_outbox"
+                " WHERE id = :m"
+            ),
+            {"m": message_id, "at": datetime.now(UTC)},
+        )
     app = _admin_page(demo_db)
     undelivered = next(f.value for f in app.dataframe if "last_error" in f.value.columns)
     assert "550 mailbox unavailable" in set(undelivered["last_error"])

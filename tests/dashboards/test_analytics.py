@@ -55,8 +55,9 @@ def test_drill_down_lists_a_models_repairs_and_opens_one(ui_env: Path, demo_db: 
 def test_an_area_as_pdf_holds_its_tables_for_the_period(ui_env: Path, demo_db: str) -> None:
     manager = demo_actor(demo_db, "manager@riverside.example")
     period = analytics.Period(date(2000, 1, 1), date(2100, 1, 1))
-    data = analytics.area_report(manager, "Finance", period, Brand("Riverside Repair Co."),
-                                 path=ui_env / "warehouse.duckdb")
+    data = analytics.area_report(
+        manager, "Finance", period, Brand("Riverside Repair Co."), path=ui_env / "warehouse.duckdb"
+    )
     text = pdf_text(data)
     assert "Finance analytics" in text and "Period 2000-01 to 2100-01" in text
     for spec in analytics.AREAS["Finance"]:
@@ -72,8 +73,15 @@ def test_one_table_as_pdf_in_russian_holds_its_rows(ui_env: Path, demo_db: str) 
     spec = analytics.AREAS["Finance"][0]
     rows = analytics.table(finance, spec, period, path=ui_env / "warehouse.duckdb")
     ru = gettext_for("ru")
-    data = analytics.table_report(finance, spec, period, Brand("Ремонт «Риверсайд»"), t=ru,
-                                  headings=lambda name: ru(name.replace("_", " ")), path=ui_env / "warehouse.duckdb")
+    data = analytics.table_report(
+        finance,
+        spec,
+        period,
+        Brand("Ремонт «Риверсайд»"),
+        t=ru,
+        headings=lambda name: ru(name.replace("_", " ")),
+        path=ui_env / "warehouse.duckdb",
+    )
     text = pdf_text(data)
     assert ru(spec.title) in text and ru(spec.title) != spec.title and "Ремонт «Риверсайд»" in text
     other_titles = [s.title for s in analytics.AREAS["Finance"][1:]]

@@ -29,36 +29,51 @@ COMPANY_DAY = "(lower(b.planned) AT TIME ZONE n.time_zone)::date"
 
 def _optimizer_bookings(demo_db: str) -> int:
     with db.admin_engine(demo_db).connect() as conn:
-        return int(conn.execute(text(
-            "SELECT count(*) FROM bookings b JOIN tenants n ON n.id = b.tenant_id WHERE b.source = 'optimizer'"
-            f" AND b.status <> 'cancelled' AND {COMPANY_DAY} = :d"), {"d": PLAN_DAY}).scalar_one())
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM bookings b JOIN tenants n ON n.id = b.tenant_id WHERE b.source = 'optimizer'"
+                    f" AND b.status <> 'cancelled' AND {COMPANY_DAY} = :d"
+                ),
+                {"d": PLAN_DAY},
+            ).scalar_one()
+        )
 
 
 def test_the_priority_score_puts_urgent_breached_and_long_waiting_jobs_first() -> None:
     now = datetime(2026, 11, 2, 12, tzinfo=UTC)
     fresh = now - timedelta(hours=1)
     assert priority_score("emergency", None, None, 0, fresh, now) > priority_score("normal", None, None, 0, fresh, now)
-    assert priority_score("normal", "breached", None, 0, fresh, now) > priority_score("normal", "at_risk", None, 0,
-                                                                                      fresh, now)
-    assert priority_score("normal", "running", now + timedelta(hours=3), 0, fresh, now) == \
-        priority_score("normal", None, None, 0, fresh, now) + 10
-    assert priority_score("normal", None, None, 2, fresh, now) == priority_score("normal", None, None, 0, fresh,
-                                                                                 now) + 10
+    assert priority_score("normal", "breached", None, 0, fresh, now) > priority_score(
+        "normal", "at_risk", None, 0, fresh, now
+    )
+    assert (
+        priority_score("normal", "running", now + timedelta(hours=3), 0, fresh, now)
+        == priority_score("normal", None, None, 0, fresh, now) + 10
+    )
+    assert (
+        priority_score("normal", None, None, 2, fresh, now) == priority_score("normal", None, None, 0, fresh, now) + 10
+    )
     a_week = now - timedelta(days=7)
     assert priority_score("low", None, None, 0, a_week, now) == 30  # waiting points are capped
 
 
-def test_the_queue_is_ordered_by_score_and_holds_only_unbooked_plannable_orders(ops_env: Path,
-                                                                                demo_db: str) -> None:
+def test_the_queue_is_ordered_by_score_and_holds_only_unbooked_plannable_orders(ops_env: Path, demo_db: str) -> None:
     app = _dispatcher(demo_db)
     assert not app.exception, app.exception
     queue = app.dataframe[0].value
     assert len(queue) > 0
     assert list(queue["score"]) == sorted(queue["score"], reverse=True)
     with db.admin_engine(demo_db).connect() as conn:
-        booked = {r[0] for r in conn.execute(text(
-            "SELECT o.order_number FROM bookings b JOIN service_orders o ON o.id = b.order_id"
-            " WHERE b.status IN ('tentative', 'confirmed', 'in_progress')"))}
+        booked = {
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT o.order_number FROM bookings b JOIN service_orders o ON o.id = b.order_id"
+                    " WHERE b.status IN ('tentative', 'confirmed', 'in_progress')"
+                )
+            )
+        }
     assert not booked & set(queue["order_number"])
 
 
@@ -91,25 +106,35 @@ def test_accepting_a_selection_of_nothing_is_one_sentence(ops_env: Path, demo_db
     assert _optimizer_bookings(demo_db) == before
 
 
-def test_a_technician_off_sick_loses_the_days_bookings_and_the_day_is_replanned(ops_env: Path,
-                                                                                 demo_db: str) -> None:
+def test_a_technician_off_sick_loses_the_days_bookings_and_the_day_is_replanned(ops_env: Path, demo_db: str) -> None:
     with db.admin_engine(demo_db).connect() as conn:
-        tech_id, name = conn.execute(text(
-            "SELECT t.id, t.name FROM technicians t JOIN bookings b ON b.technician_id = t.id"
-            f" JOIN tenants n ON n.id = b.tenant_id WHERE b.status IN ('tentative', 'confirmed') AND {COMPANY_DAY} = :d"
-            " GROUP BY t.id, t.name ORDER BY count(*) DESC LIMIT 1"), {"d": PLAN_DAY}).one()
+        tech_id, name = conn.execute(
+            text(
+                "SELECT t.id, t.name FROM technicians t JOIN bookings b ON b.technician_id = t.id"
+                f" JOIN tenants n ON n.id = b.tenant_id WHERE b.status IN ('tentative', 'confirmed')"
+                f" AND {COMPANY_DAY} = :d"
+                " GROUP BY t.id, t.name ORDER BY count(*) DESC LIMIT 1"
+            ),
+            {"d": PLAN_DAY},
+        ).one()
     app = _dispatcher(demo_db)
     app.slider(key="plan_seconds").set_value(2)
     app.selectbox(key="tech_off").select(name)
     app.button(key="mark_off").click().run()
     assert not app.exception and not app.error, [e.value for e in app.error]
     with db.admin_engine(demo_db).connect() as conn:
-        left = conn.execute(text(
-            "SELECT count(*) FROM bookings b JOIN tenants n ON n.id = b.tenant_id WHERE b.technician_id = :t"
-            f" AND b.status IN ('tentative', 'confirmed') AND {COMPANY_DAY} = :d"),
-            {"t": tech_id, "d": PLAN_DAY}).scalar_one()
-        planned_for_them = conn.execute(text(
-            "SELECT count(*) FROM plan_items i JOIN optimizer_plans p ON p.id = i.plan_id"
-            " WHERE p.status = 'proposed' AND p.plan_date = :d AND i.technician_id = :t"),
-            {"d": PLAN_DAY, "t": tech_id}).scalar_one()
+        left = conn.execute(
+            text(
+                "SELECT count(*) FROM bookings b JOIN tenants n ON n.id = b.tenant_id WHERE b.technician_id = :t"
+                f" AND b.status IN ('tentative', 'confirmed') AND {COMPANY_DAY} = :d"
+            ),
+            {"t": tech_id, "d": PLAN_DAY},
+        ).scalar_one()
+        planned_for_them = conn.execute(
+            text(
+                "SELECT count(*) FROM plan_items i JOIN optimizer_plans p ON p.id = i.plan_id"
+                " WHERE p.status = 'proposed' AND p.plan_date = :d AND i.technician_id = :t"
+            ),
+            {"d": PLAN_DAY, "t": tech_id},
+        ).scalar_one()
     assert left == 0 and planned_for_them == 0

@@ -30,8 +30,13 @@ def test_intake_opens_an_order_and_shows_the_receipt(ops_env: Path, demo_db: str
     assert _orders(demo_db) == before + 1
     number = app.session_state["order_number"]
     with db.admin_engine(demo_db).connect() as conn:
-        row = conn.execute(text("SELECT o.priority, c.name FROM service_orders o JOIN customers c "
-                                "ON c.id = o.customer_id WHERE o.order_number = :n"), {"n": number}).one()
+        row = conn.execute(
+            text(
+                "SELECT o.priority, c.name FROM service_orders o JOIN customers c "
+                "ON c.id = o.customer_id WHERE o.order_number = :n"
+            ),
+            {"n": number},
+        ).one()
     assert tuple(row) == ("high", "Зоя Иванова")
     receipt_buttons = [b for b in app.get("download_button") if "intake receipt" in b.proto.label]
     assert len(receipt_buttons) == 1 and number in receipt_buttons[0].proto.label
@@ -50,8 +55,9 @@ def test_intake_with_no_problem_described_says_so_and_opens_nothing(ops_env: Pat
 
 def test_the_order_page_moves_an_order_to_an_allowed_stage(ops_env: Path, demo_db: str) -> None:
     with db.admin_engine(demo_db).connect() as conn:
-        number = conn.execute(text("SELECT order_number FROM service_orders WHERE stage = 'received' "
-                                   "ORDER BY id LIMIT 1")).scalar_one()
+        number = conn.execute(
+            text("SELECT order_number FROM service_orders WHERE stage = 'received' ORDER BY id LIMIT 1")
+        ).scalar_one()
     app = signed_in(demo_db, "manager@riverside.example")
     app.session_state["order_number"] = number
     app.switch_page("app_pages/order_detail.py").run()
@@ -72,12 +78,14 @@ def test_an_unknown_order_number_is_one_sentence(ops_env: Path, demo_db: str) ->
     assert app.error[0].value == "No order with that number is visible to you."
 
 
-def test_triage_on_the_order_page_raises_the_priority_and_says_so_when_unchanged(ops_env: Path,
-                                                                                demo_db: str) -> None:
+def test_triage_on_the_order_page_raises_the_priority_and_says_so_when_unchanged(ops_env: Path, demo_db: str) -> None:
     with db.admin_engine(demo_db).connect() as conn:
-        order_id, number = conn.execute(text(
-            "SELECT id, order_number FROM service_orders WHERE stage = 'received' AND priority = 'normal'"
-            " ORDER BY id DESC LIMIT 1")).one()
+        order_id, number = conn.execute(
+            text(
+                "SELECT id, order_number FROM service_orders WHERE stage = 'received' AND priority = 'normal'"
+                " ORDER BY id DESC LIMIT 1"
+            )
+        ).one()
     app = signed_in(demo_db, "frontdesk@riverside.example")
     app.session_state["order_number"] = number
     app.switch_page("app_pages/order_detail.py").run()
@@ -93,14 +101,20 @@ def test_triage_on_the_order_page_raises_the_priority_and_says_so_when_unchanged
 
 def _stages_of(demo_db: str, ids: list[int]) -> list[str]:
     with db.admin_engine(demo_db).connect() as conn:
-        return list(conn.execute(text("SELECT stage FROM service_orders WHERE id = ANY(:ids) ORDER BY id"),
-                                 {"ids": ids}).scalars())
+        return list(
+            conn.execute(
+                text("SELECT stage FROM service_orders WHERE id = ANY(:ids) ORDER BY id"), {"ids": ids}
+            ).scalars()
+        )
 
 
 def test_board_bulk_action_moves_the_chosen_orders_or_none(ops_env: Path, demo_db: str) -> None:
     with db.admin_engine(demo_db).connect() as conn:
-        received = list(conn.execute(text("SELECT id FROM service_orders WHERE stage = 'received' "
-                                          "ORDER BY received_at, id LIMIT 2")).scalars())
+        received = list(
+            conn.execute(
+                text("SELECT id FROM service_orders WHERE stage = 'received' ORDER BY received_at, id LIMIT 2")
+            ).scalars()
+        )
     app = signed_in(demo_db, "frontdesk@riverside.example")
     app.switch_page("app_pages/orders_board.py").run()
     app.multiselect(key="bulk_orders").set_value(received).run()
@@ -126,16 +140,24 @@ def test_board_has_no_bulk_actions_for_a_read_only_role(ops_env: Path, demo_db: 
 
 def test_the_order_page_offers_every_document_of_the_order(ops_env: Path, demo_db: str) -> None:
     with db.admin_engine(demo_db).connect() as conn:
-        number, invoice = conn.execute(text(
-            "SELECT o.order_number, i.invoice_number FROM service_orders o JOIN invoices i ON i.order_id = o.id "
-            "ORDER BY o.id LIMIT 1")).one()
+        number, invoice = conn.execute(
+            text(
+                "SELECT o.order_number, i.invoice_number FROM service_orders o JOIN invoices i ON i.order_id = o.id "
+                "ORDER BY o.id LIMIT 1"
+            )
+        ).one()
     app = signed_in(demo_db, "manager@riverside.example")
     app.session_state["order_number"] = number
     app.switch_page("app_pages/order_detail.py").run()
     assert not app.exception
     labels = {b.proto.label for b in app.get("download_button")}
-    for expected in ("Intake receipt · PDF", "Estimate · DOCX", "Work order · PDF", "Release certificate · PDF",
-                     f"Invoice {invoice} · XLSX"):
+    for expected in (
+        "Intake receipt · PDF",
+        "Estimate · DOCX",
+        "Work order · PDF",
+        "Release certificate · PDF",
+        f"Invoice {invoice} · XLSX",
+    ):
         assert expected in labels
 
 
@@ -143,8 +165,9 @@ def test_billing_prints_a_chosen_invoice(ops_env: Path, demo_db: str) -> None:
     app = signed_in(demo_db, "manager@riverside.example")
     app.switch_page("app_pages/billing.py").run()
     with db.admin_engine(demo_db).connect() as conn:
-        invoice_id = conn.execute(text("SELECT id FROM invoices ORDER BY issued_at DESC NULLS LAST, id DESC "
-                                       "LIMIT 1")).scalar_one()
+        invoice_id = conn.execute(
+            text("SELECT id FROM invoices ORDER BY issued_at DESC NULLS LAST, id DESC LIMIT 1")
+        ).scalar_one()
     app.selectbox(key="print_invoice").set_value(invoice_id).run()
     assert not app.exception
     labels = {b.proto.label for b in app.get("download_button")}
@@ -153,16 +176,22 @@ def test_billing_prints_a_chosen_invoice(ops_env: Path, demo_db: str) -> None:
 
 def test_the_order_page_emails_a_document_to_the_customer(ops_env: Path, demo_db: str) -> None:
     with db.admin_engine(demo_db).connect() as conn:
-        order_id, number, email = conn.execute(text(
-            "SELECT o.id, o.order_number, c.email FROM service_orders o JOIN customers c ON c.id = o.customer_id"
-            " WHERE c.email IS NOT NULL ORDER BY o.id LIMIT 1")).one()
+        order_id, number, email = conn.execute(
+            text(
+                "SELECT o.id, o.order_number, c.email FROM service_orders o JOIN customers c ON c.id = o.customer_id"
+                " WHERE c.email IS NOT NULL ORDER BY o.id LIMIT 1"
+            )
+        ).one()
     app = signed_in(demo_db, "frontdesk@riverside.example")
     app.session_state["order_number"] = number
     app.switch_page("app_pages/order_detail.py").run()
     app.button(key="doc_release_act_send").click().run()
     assert not app.exception and not app.error, [e.value for e in app.error]
     with db.admin_engine(demo_db).connect() as conn:
-        sent = conn.execute(text(
-            "SELECT m.address, m.order_id, a.filename, octet_length(a.content) FROM notification_outbox m"
-            " JOIN notification_attachments a ON a.outbox_id = m.id WHERE m.event = 'document_sent'")).one()
+        sent = conn.execute(
+            text(
+                "SELECT m.address, m.order_id, a.filename, octet_length(a.content) FROM notification_outbox m"
+                " JOIN notification_attachments a ON a.outbox_id = m.id WHERE m.event = 'document_sent'"
+            )
+        ).one()
     assert sent[:3] == (email, order_id, f"release-act-{number}.pdf") and sent[3] > 1000

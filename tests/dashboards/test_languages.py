@@ -20,8 +20,11 @@ from ops_db.kit import db
 from tests.dashboards.conftest import APP, demo_actor
 
 TRANSLATED = tuple(locale for locale in i18n.LOCALES if locale != "en")
-PUBLIC_PAGES = {"app_pages/sign_in.py": "Sign in to RepairOps", "app_pages/request.py": "Request a repair",
-                "app_pages/track.py": "Track a repair"}
+PUBLIC_PAGES = {
+    "app_pages/sign_in.py": "Sign in to RepairOps",
+    "app_pages/request.py": "Request a repair",
+    "app_pages/track.py": "Track a repair",
+}
 
 
 def _as(demo_db: str, email: str, locale: str) -> AppTest:
@@ -53,8 +56,9 @@ def test_every_public_page_renders_in_every_language(ops_env: Path, locale: str)
 
 def test_tracking_reads_in_russian(ops_env: Path, demo_db: str) -> None:
     with db.admin_engine(demo_db).connect() as conn:
-        number, code = conn.execute(text("SELECT order_number, tracking_code FROM service_orders "
-                                          "WHERE stage = 'ready' ORDER BY id LIMIT 1")).one()
+        number, code = conn.execute(
+            text("SELECT order_number, tracking_code FROM service_orders WHERE stage = 'ready' ORDER BY id LIMIT 1")
+        ).one()
     app = _visitor("ru")
     app.switch_page("app_pages/track.py").run()
     app.text_input[1].input(number)

@@ -19,9 +19,12 @@ SEND = "Send by email"
 
 def _invoiced_order(demo_db: str) -> tuple[str, str]:
     with db.admin_engine(demo_db).connect() as conn:
-        number, invoice = conn.execute(text(
-            "SELECT o.order_number, i.invoice_number FROM service_orders o JOIN invoices i ON i.order_id = o.id "
-            "ORDER BY o.id LIMIT 1")).one()
+        number, invoice = conn.execute(
+            text(
+                "SELECT o.order_number, i.invoice_number FROM service_orders o JOIN invoices i ON i.order_id = o.id "
+                "ORDER BY o.id LIMIT 1"
+            )
+        ).one()
     return str(number), str(invoice)
 
 
@@ -56,16 +59,26 @@ def test_the_front_desk_links_a_strangers_request_to_the_customer_it_names(ops_e
     engine = db.app_engine(demo_db)
     tenant = resolve_tenant(engine, "riverside")
     with db.admin_engine(demo_db).connect() as conn:
-        customer_id, email = conn.execute(text(
-            "SELECT id, email FROM customers WHERE email IS NOT NULL AND is_active ORDER BY id LIMIT 1")).one()
-    receipt = submit_request(UnitOfWork(engine, Actor.public(tenant)), RequestIn(
-        contact_name="Someone Else", contact_email=str(email).upper(), item_type="phone",
-        problem_description="Cracked"))
+        customer_id, email = conn.execute(
+            text("SELECT id, email FROM customers WHERE email IS NOT NULL AND is_active ORDER BY id LIMIT 1")
+        ).one()
+    receipt = submit_request(
+        UnitOfWork(engine, Actor.public(tenant)),
+        RequestIn(
+            contact_name="Someone Else",
+            contact_email=str(email).upper(),
+            item_type="phone",
+            problem_description="Cracked",
+        ),
+    )
 
     def owner() -> int:
         with db.admin_engine(demo_db).connect() as conn:
-            return int(conn.execute(text("SELECT customer_id FROM service_orders WHERE id = :o"),
-                                    {"o": receipt.order_id}).scalar_one())
+            return int(
+                conn.execute(
+                    text("SELECT customer_id FROM service_orders WHERE id = :o"), {"o": receipt.order_id}
+                ).scalar_one()
+            )
 
     assert owner() != customer_id
     app = signed_in(demo_db, "frontdesk@riverside.example")

@@ -20,20 +20,83 @@ DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 PRAGMA = "# markdown: ours"
 
 # Calls whose first argument (or ``label=``/``body=``) Streamlit renders as markdown.
-MARKDOWN_TEXT = {"markdown", "write", "caption", "info", "success", "warning", "error", "toast", "title",
-                 "header", "subheader", "expander", "popover", "metric", "button", "form_submit_button",
-                 "download_button", "page_link", "checkbox", "toggle", "radio", "text_input", "text_area",
-                 "number_input", "selectbox", "multiselect", "date_input", "time_input", "file_uploader",
-                 "color_picker", "slider", "select_slider", "pills", "segmented_control", "feedback", "spinner",
-                 "tabs"}
+MARKDOWN_TEXT = {
+    "markdown",
+    "write",
+    "caption",
+    "info",
+    "success",
+    "warning",
+    "error",
+    "toast",
+    "title",
+    "header",
+    "subheader",
+    "expander",
+    "popover",
+    "metric",
+    "button",
+    "form_submit_button",
+    "download_button",
+    "page_link",
+    "checkbox",
+    "toggle",
+    "radio",
+    "text_input",
+    "text_area",
+    "number_input",
+    "selectbox",
+    "multiselect",
+    "date_input",
+    "time_input",
+    "file_uploader",
+    "color_picker",
+    "slider",
+    "select_slider",
+    "pills",
+    "segmented_control",
+    "feedback",
+    "spinner",
+    "tabs",
+}
 TEXT_KEYWORDS = ("body", "label", "help", "caption", "done", "busy", "working", "refusal")
 # Our own helpers that hand a text on to one of those: which positional argument it is.
-OUR_SINKS = {"run_action": 1, "done_and_rerun": 0, "parse_decimal": 1, "document_buttons": 4,
-             "document_picker": 4, "attempt": 1, "read_only": 0, "_undelivered": 2}
+OUR_SINKS = {
+    "run_action": 1,
+    "done_and_rerun": 0,
+    "parse_decimal": 1,
+    "document_buttons": 4,
+    "document_picker": 4,
+    "attempt": 1,
+    "read_only": 0,
+    "_undelivered": 2,
+}
 # Functions whose result holds only our own words, numbers and dates, or escaped text.
-SAFE_FUNCTIONS = {"_", "N_", "plain", "inline_code", "error_text", "number_text", "day_text", "money_text",
-                  "stage_words", "column_label", "moment", "_day", "_heading", "event_words", "source_words",
-                  "len", "int", "float", "round", "abs", "min", "max", "sum"}
+SAFE_FUNCTIONS = {
+    "_",
+    "N_",
+    "plain",
+    "inline_code",
+    "error_text",
+    "number_text",
+    "day_text",
+    "money_text",
+    "stage_words",
+    "column_label",
+    "moment",
+    "_day",
+    "_heading",
+    "event_words",
+    "source_words",
+    "len",
+    "int",
+    "float",
+    "round",
+    "abs",
+    "min",
+    "max",
+    "sum",
+}
 SAFE_METHODS = {"format", "join", "upper", "lower", "strip", "capitalize", "title"}
 
 
@@ -46,8 +109,10 @@ def _safe(node: ast.expr) -> bool:
             return all(_safe(v) for v in values)
         case ast.FormattedValue(value=value):
             return _safe(value)
-        case ast.BinOp(left=ast.Constant(value=int()), op=ast.Add() | ast.Sub() | ast.Mult()) | ast.BinOp(
-                right=ast.Constant(value=int()), op=ast.Add() | ast.Sub() | ast.Mult()):
+        case (
+            ast.BinOp(left=ast.Constant(value=int()), op=ast.Add() | ast.Sub() | ast.Mult())
+            | ast.BinOp(right=ast.Constant(value=int()), op=ast.Add() | ast.Sub() | ast.Mult())
+        ):
             return True  # arithmetic with a number is a number (text + 1 would not run)
         case ast.BinOp(left=left, right=right):
             return _safe(left) and _safe(right)
@@ -80,7 +145,7 @@ def _markdown_texts(call: ast.Call) -> list[ast.expr]:
     texts: list[ast.expr] = [k.value for k in call.keywords if k.arg in TEXT_KEYWORDS]
     if isinstance(func, ast.Name) and func.id in OUR_SINKS:
         position = OUR_SINKS[func.id]
-        return texts + call.args[position: position + 1]
+        return texts + call.args[position : position + 1]
     if not isinstance(func, ast.Attribute):
         return []
     if func.attr in MARKDOWN_TEXT and call.args:  # st.chat_message(who).write(text) is "write"
@@ -116,10 +181,9 @@ def _offences_in(source: str, name: str) -> list[str]:
             continue
         template = _template(node)
         if template is not None and _PLACEHOLDER_IN_CODE.search(template):
-            found.append(f"{name}:{node.lineno}: a {{field}} inside `code`; "
-                         "pass the value through inline_code instead")
+            found.append(f"{name}:{node.lineno}: a {{field}} inside `code`; pass the value through inline_code instead")
         for text in _markdown_texts(node):
-            span = lines[node.lineno - 1: (node.end_lineno or node.lineno)]
+            span = lines[node.lineno - 1 : (node.end_lineno or node.lineno)]
             if not _safe(text) and not any(PRAGMA in line for line in span):
                 found.append(f"{name}:{node.lineno}: {ast.unparse(text)[:100]}")
     return found
@@ -130,15 +194,18 @@ def test_no_page_puts_user_text_into_markdown_unescaped() -> None:
     assert offences == [], "wrap user text in widgets.plain(...):\n" + "\n".join(offences)
 
 
-@pytest.mark.parametrize("source", [
-    "st.markdown(customer.name)",
-    "st.caption(f'{when} · {note[\"body\"]}')",
-    "st.success(_('Hello {name}').format(name=row.name))",
-    "st.chat_message('user').write(message['body'])",
-    "st.expander(title)",
-    "st.tabs([c.name for c in cards])",
-    "st.button(label=order['number'])",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "st.markdown(customer.name)",
+        "st.caption(f'{when} · {note[\"body\"]}')",
+        "st.success(_('Hello {name}').format(name=row.name))",
+        "st.chat_message('user').write(message['body'])",
+        "st.expander(title)",
+        "st.tabs([c.name for c in cards])",
+        "st.button(label=order['number'])",
+    ],
+)
 def test_the_source_check_catches_user_text(source: str) -> None:
     call = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call) and _markdown_texts(n))
     assert not all(_safe(t) for t in _markdown_texts(call))
@@ -149,12 +216,15 @@ def test_the_source_check_catches_a_field_inside_a_code_span() -> None:
     assert any("inside `code`" in offence for offence in _offences_in(source, "probe.py"))
 
 
-@pytest.mark.parametrize("source", [
-    "st.markdown(plain(customer.name))",
-    "st.caption(f'{day_text(when)} · {plain(note[\"body\"])}')",
-    "st.success(_('Hello {name}').format(name=plain(row.name)))",
-    "st.tabs([_(a) for a in AREAS])",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "st.markdown(plain(customer.name))",
+        "st.caption(f'{day_text(when)} · {plain(note[\"body\"])}')",
+        "st.success(_('Hello {name}').format(name=plain(row.name)))",
+        "st.tabs([_(a) for a in AREAS])",
+    ],
+)
 def test_the_source_check_accepts_escaped_text(source: str) -> None:
     call = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call) and _markdown_texts(n))
     assert all(_safe(t) for t in _markdown_texts(call))

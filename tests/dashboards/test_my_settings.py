@@ -29,8 +29,14 @@ def _new_login(demo_db: str, roles: list[str], *, customer_id: int | None = None
     """A new login of the demo company; returns its email."""
     engine = db.app_engine(demo_db)
     email = f"settings-{uuid.uuid4().hex[:8]}@riverside.example"
-    create_user(UnitOfWork(engine, Actor.system(resolve_tenant(engine, "riverside"))), email, "Sam Settings",
-                PASSWORD, roles, customer_id=customer_id)
+    create_user(
+        UnitOfWork(engine, Actor.system(resolve_tenant(engine, "riverside"))),
+        email,
+        "Sam Settings",
+        PASSWORD,
+        roles,
+        customer_id=customer_id,
+    )
     return email
 
 
@@ -58,14 +64,19 @@ def test_the_language_picked_is_kept_and_the_next_sign_in_opens_in_it(ops_env: P
     app.selectbox(key="ui_locale").select("pt_BR").run()
     assert not app.exception and app.title[0].value == "Hoje"
     assert _row(demo_db, "SELECT locale FROM users WHERE email = :e", e=email) == ("pt_BR",)
-    assert _row(demo_db, "SELECT count(*) FROM audit_log WHERE action = 'user.language' AND after->>'locale' = "
-                         "'pt_BR' AND entity_id = (SELECT id FROM users WHERE email = :e)", e=email) == (1,)
+    assert _row(
+        demo_db,
+        "SELECT count(*) FROM audit_log WHERE action = 'user.language' AND after->>'locale' = "
+        "'pt_BR' AND entity_id = (SELECT id FROM users WHERE email = :e)",
+        e=email,
+    ) == (1,)
     again = _sign_in_on_the_page(email)  # another day, another browser
     assert again.selectbox(key="ui_locale").value == "pt_BR" and again.title[0].value == "Hoje"
 
 
-def test_an_authenticator_app_is_set_up_with_a_real_code_and_sign_in_then_asks_for_one(ops_env: Path,
-                                                                                       demo_db: str) -> None:
+def test_an_authenticator_app_is_set_up_with_a_real_code_and_sign_in_then_asks_for_one(
+    ops_env: Path, demo_db: str
+) -> None:
     email = _new_login(demo_db, ["front_desk"])
     app = _sign_in_on_the_page(email)
     app.switch_page(PAGE).run()
@@ -76,8 +87,11 @@ def test_an_authenticator_app_is_set_up_with_a_real_code_and_sign_in_then_asks_f
     app.text_input(key="totp_code").input("000000")
     app.button(key="totp_confirm_submit").click().run()
     assert [e.value for e in app.error] == ["That code is not valid; check the time on your phone and try again."]
-    assert _row(demo_db, "SELECT confirmed_at IS NULL FROM totp_secrets t JOIN users u ON u.id = t.user_id "
-                         "WHERE u.email = :e", e=email) == (True,)
+    assert _row(
+        demo_db,
+        "SELECT confirmed_at IS NULL FROM totp_secrets t JOIN users u ON u.id = t.user_id WHERE u.email = :e",
+        e=email,
+    ) == (True,)
     app.text_input(key="totp_code").input(pyotp.TOTP(secret).now())
     app.button(key="totp_confirm_submit").click().run()
     assert not app.exception and not app.error
@@ -102,9 +116,17 @@ def test_staff_choose_their_emails_and_a_daily_digest(ops_env: Path, demo_db: st
     assert not app.exception and not app.error
     assert _row(demo_db, "SELECT email_digest_at FROM users WHERE email = :e", e=email) == (clock(7, 45),)
     with db.admin_engine(demo_db).connect() as conn:
-        muted = conn.execute(text(
-            "SELECT p.event FROM notification_preferences p JOIN users u ON u.id = p.user_id"
-            " WHERE u.email = :e AND NOT p.enabled"), {"e": email}).scalars().all()
+        muted = (
+            conn.execute(
+                text(
+                    "SELECT p.event FROM notification_preferences p JOIN users u ON u.id = p.user_id"
+                    " WHERE u.email = :e AND NOT p.enabled"
+                ),
+                {"e": email},
+            )
+            .scalars()
+            .all()
+        )
     assert muted == ["message_received"]
     app.switch_page(PAGE).run()  # the page shows what was saved
     assert app.radio(key="email_when").value == "digest" and not app.checkbox(key="email_message_received").value
@@ -123,21 +145,28 @@ def test_a_customer_chooses_how_the_shop_contacts_them(ops_env: Path, demo_db: s
     app.time_input(key="contact_quiet_until").set_value(clock(7, 0))
     app.button(key="contact_submit").click().run()
     assert not app.exception and not app.error
-    assert _row(demo_db, "SELECT channel, language, quiet_hours_start, quiet_hours_end FROM customer_preferences"
-                         " WHERE customer_id = :c", c=customer_id) == ("sms", "zh_CN", clock(22, 0), clock(7, 0))
+    assert _row(
+        demo_db,
+        "SELECT channel, language, quiet_hours_start, quiet_hours_end FROM customer_preferences WHERE customer_id = :c",
+        c=customer_id,
+    ) == ("sms", "zh_CN", clock(22, 0), clock(7, 0))
 
 
 def test_the_bell_counts_new_notifications_and_opens_the_order_they_are_about(ops_env: Path, demo_db: str) -> None:
     from ops_db.comms.service import notify_user
 
     email = _new_login(demo_db, ["manager"])
-    user_id, order_id, number = _row(demo_db, "SELECT u.id, o.id, o.order_number FROM users u, service_orders o"
-                                              " WHERE u.email = :e ORDER BY o.id LIMIT 1", e=email)  # type: ignore[misc]
+    user_id, order_id, number = _row(
+        demo_db,
+        "SELECT u.id, o.id, o.order_number FROM users u, service_orders o WHERE u.email = :e ORDER BY o.id LIMIT 1",
+        e=email,
+    )  # type: ignore[misc]
     engine = db.app_engine(demo_db)
     uow = UnitOfWork(engine, Actor.system(resolve_tenant(engine, "riverside")))
     with uow:
-        notify_user(uow, "sla_breached", int(user_id), {"order_number": number, "kind": "resolution"},
-                    order_id=int(order_id))
+        notify_user(
+            uow, "sla_breached", int(user_id), {"order_number": number, "kind": "resolution"}, order_id=int(order_id)
+        )
         uow.commit()
     app = _sign_in_on_the_page(email)
     from tests.dashboards.test_languages import _nodes
@@ -147,17 +176,27 @@ def test_the_bell_counts_new_notifications_and_opens_the_order_they_are_about(op
     app.button(key=f"inbox_open_{_row(demo_db, 'SELECT max(id) FROM in_app_notifications')[0]}").click().run()
     assert not app.exception
     assert app.title[0].value == "Order" and app.text_input(key="order_number_input").value == number
-    assert _row(demo_db, "SELECT count(*) FROM in_app_notifications WHERE user_id = :u AND read_at IS NULL",
-                u=user_id) == (0,)
+    assert _row(
+        demo_db, "SELECT count(*) FROM in_app_notifications WHERE user_id = :u AND read_at IS NULL", u=user_id
+    ) == (0,)
 
 
 def test_a_company_that_requires_a_second_factor_has_newcomers_set_it_up_at_their_first_sign_in(
-        ops_env: Path, demo_db: str) -> None:
+    ops_env: Path, demo_db: str
+) -> None:
     from ops_db.identity.tenants import TenantIn, provision_tenant
 
     engine = db.app_engine(demo_db)
-    provision_tenant(engine, TenantIn(slug="strict", name="Strict Repairs", admin_email="admin@strict.example",
-                                      admin_password=PASSWORD, require_totp=True))
+    provision_tenant(
+        engine,
+        TenantIn(
+            slug="strict",
+            name="Strict Repairs",
+            admin_email="admin@strict.example",
+            admin_password=PASSWORD,
+            require_totp=True,
+        ),
+    )
     with pytest.raises(AuthenticationFailed, match="set up an authenticator app on My settings first"):
         authenticate(engine, resolve_tenant(engine, "strict"), "admin@strict.example", PASSWORD)  # the API's way
     app = AppTest.from_file(APP, default_timeout=120).run()
@@ -177,6 +216,11 @@ def test_a_company_that_requires_a_second_factor_has_newcomers_set_it_up_at_thei
     assert not app.exception and not app.error
     actor = app.session_state["actor"]
     assert not actor.second_factor_pending and "Admin" in [p.title for p in visible_pages(actor)]
-    signed = authenticate(engine, resolve_tenant(engine, "strict"), "admin@strict.example", PASSWORD,
-                          pyotp.TOTP(secret).at(time.time() + 30))
+    signed = authenticate(
+        engine,
+        resolve_tenant(engine, "strict"),
+        "admin@strict.example",
+        PASSWORD,
+        pyotp.TOTP(secret).at(time.time() + 30),
+    )
     assert signed.token and signed.actor.can("identity.manage_users")

@@ -23,10 +23,14 @@ def _offences(path: Path, root: Path) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.search(node.value):
             found.append(f"{path.relative_to(root)}:{node.lineno}: SQL text")
-        names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                 else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-        found += [f"{path.relative_to(root)}:{node.lineno}: imports {n}" for n in names
-                  if n.split(".")[0] in DRIVERS]
+        names = (
+            [a.name for a in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+            if isinstance(node, ast.ImportFrom)
+            else []
+        )
+        found += [f"{path.relative_to(root)}:{node.lineno}: imports {n}" for n in names if n.split(".")[0] in DRIVERS]
     return found
 
 
@@ -37,7 +41,12 @@ def test_no_page_module_holds_sql_or_imports_a_database_driver() -> None:
 
 def test_the_check_catches_sql_and_a_driver(tmp_path: Path) -> None:
     sample = tmp_path / "page.py"
-    sample.write_text('import duckdb\nfrom sqlalchemy import text\nq = "SELECT id FROM orders"\n'
-                      'label = "Select a technician"\n', encoding="utf-8")
-    assert _offences(sample, tmp_path) == ["page.py:1: imports duckdb", "page.py:2: imports sqlalchemy",
-                                           "page.py:3: SQL text"]
+    sample.write_text(
+        'import duckdb\nfrom sqlalchemy import text\nq = "SELECT id FROM orders"\nlabel = "Select a technician"\n',
+        encoding="utf-8",
+    )
+    assert _offences(sample, tmp_path) == [
+        "page.py:1: imports duckdb",
+        "page.py:2: imports sqlalchemy",
+        "page.py:3: SQL text",
+    ]

@@ -64,7 +64,8 @@ def _configure_through_admin(demo_db: str) -> None:
     app.text_input(key="stripe_signing").input("whsec_riversideSigning1")
     app.button(key="stripe_submit").click().run()
     assert [e.value for e in app.error] == [
-        "A Stripe secret key starts with sk_live_ or sk_test_ (rk_ for a restricted key)."]
+        "A Stripe secret key starts with sk_live_ or sk_test_ (rk_ for a restricted key)."
+    ]
     assert _one(demo_db, "SELECT count(*) FROM payment_providers")[0] == 0
     app.text_input(key="stripe_key").input(COMPANY_KEY)
     app.button(key="stripe_submit").click().run()
@@ -76,16 +77,20 @@ def test_the_company_account_takes_pay_now_and_card_refunds(fake_stripe: Loopbac
     _configure_through_admin(demo_db)
 
     # A customer with an open invoice signs in and pays online.
-    invoice_id, customer_id, order_number, due = _one(demo_db, (
-        "SELECT i.id, i.customer_id, o.order_number, i.total FROM invoices i JOIN service_orders o ON o.id = i.order_id"
-        " WHERE i.status = 'issued' AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.invoice_id = i.id)"
-        " AND NOT EXISTS (SELECT 1 FROM credit_notes n WHERE n.invoice_id = i.id) ORDER BY i.id LIMIT 1"))
+    invoice_id, customer_id, order_number, due = _one(
+        demo_db,
+        (
+            "SELECT i.id, i.customer_id, o.order_number, i.total FROM invoices i JOIN service_orders"
+            " o ON o.id = i.order_id"
+            " WHERE i.status = 'issued' AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.invoice_id = i.id)"
+            " AND NOT EXISTS (SELECT 1 FROM credit_notes n WHERE n.invoice_id = i.id) ORDER BY i.id LIMIT 1"
+        ),
+    )
     email = f"payer-{uuid.uuid4().hex[:6]}@mail.example"
     create_user(_system(demo_db), email, "Paying Customer", "payer-pass-1", ["customer"], customer_id=customer_id)
     engine = db.app_engine(demo_db)
     app = AppTest.from_file(APP, default_timeout=120)
-    app.session_state["actor"] = authenticate(engine, resolve_tenant(engine, "riverside"), email,
-                                              "payer-pass-1").actor
+    app.session_state["actor"] = authenticate(engine, resolve_tenant(engine, "riverside"), email, "payer-pass-1").actor
     app.run()
     app.selectbox(key="portal_order").select(order_number).run()
     app.button(key="portal_pay").click().run()
@@ -96,8 +101,15 @@ def test_the_company_account_takes_pay_now_and_card_refunds(fake_stripe: Loopbac
     assert parse_qs(checkout.body.decode())["line_items[0][price_data][unit_amount]"] == [str(int(due * 100))]
 
     # Stripe's webhook recorded the payment (as the API would); finance refunds part of it from Billing.
-    payment = record_payment(_system(demo_db), invoice_id, str(due), "online", "stripe:pi_riverside_1",
-                             provider="stripe", provider_reference="pi_riverside_1")
+    payment = record_payment(
+        _system(demo_db),
+        invoice_id,
+        str(due),
+        "online",
+        "stripe:pi_riverside_1",
+        provider="stripe",
+        provider_reference="pi_riverside_1",
+    )
     finance = signed_in(demo_db, "finance@riverside.example")
     finance.switch_page("app_pages/billing.py").run()
     number = _one(demo_db, "SELECT invoice_number FROM invoices WHERE id = :i", i=invoice_id)[0]
@@ -112,16 +124,27 @@ def test_the_company_account_takes_pay_now_and_card_refunds(fake_stripe: Loopbac
     form = parse_qs(refund_call.body.decode())
     assert refund_call.path == "/v1/refunds" and form["payment_intent"] == ["pi_riverside_1"]
     assert form["amount"] == ["500"] and refund_call.headers["authorization"] == f"Bearer {COMPANY_KEY}"
-    assert tuple(_one(demo_db, "SELECT amount, provider_reference FROM refunds WHERE payment_id = :p",
-                      p=payment.id)) == (Decimal("5.00"), "re_test_9")
+    assert tuple(
+        _one(demo_db, "SELECT amount, provider_reference FROM refunds WHERE payment_id = :p", p=payment.id)
+    ) == (Decimal("5.00"), "re_test_9")
 
 
 def test_a_card_refund_over_what_remains_never_reaches_stripe(fake_stripe: Loopback, demo_db: str) -> None:
-    invoice_id, total = _one(demo_db, "SELECT id, total FROM invoices WHERE status = 'issued' AND NOT EXISTS ("
-                                      "SELECT 1 FROM payments p WHERE p.invoice_id = invoices.id) ORDER BY id DESC "
-                                      "LIMIT 1")
-    payment = record_payment(_system(demo_db), invoice_id, str(total), "online", "stripe:pi_riverside_2",
-                             provider="stripe", provider_reference="pi_riverside_2")
+    invoice_id, total = _one(
+        demo_db,
+        "SELECT id, total FROM invoices WHERE status = 'issued' AND NOT EXISTS ("
+        "SELECT 1 FROM payments p WHERE p.invoice_id = invoices.id) ORDER BY id DESC "
+        "LIMIT 1",
+    )
+    payment = record_payment(
+        _system(demo_db),
+        invoice_id,
+        str(total),
+        "online",
+        "stripe:pi_riverside_2",
+        provider="stripe",
+        provider_reference="pi_riverside_2",
+    )
     calls = len(fake_stripe.received)
     finance = signed_in(demo_db, "finance@riverside.example")
     finance.switch_page("app_pages/billing.py").run()
@@ -132,6 +155,7 @@ def test_a_card_refund_over_what_remains_never_reaches_stripe(fake_stripe: Loopb
     finance.text_input(key="refund_reason").input("Too much")
     finance.button(key="refund_submit").click().run()
     assert [e.value for e in finance.error] == [
-        f"A refund cannot exceed what was paid: at most {total} remains of this payment."]
+        f"A refund cannot exceed what was paid: at most {total} remains of this payment."
+    ]
     assert len(fake_stripe.received) == calls  # Stripe was never asked
     assert _one(demo_db, "SELECT count(*) FROM refunds WHERE payment_id = :p", p=payment.id)[0] == 0

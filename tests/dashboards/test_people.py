@@ -33,8 +33,10 @@ def test_a_visitor_requests_a_repair_and_gets_a_number_at_once(ops_env: Path, de
     number = app.session_state["order_number"]
     assert number in app.success[0].value
     assert _scalar(demo_db, "SELECT count(*) FROM service_orders") == before + 1  # type: ignore[operator]
-    assert _scalar(demo_db, "SELECT problem_description FROM service_orders WHERE order_number = :n",
-                   n=number) == "Phone: Ноутбук не включается — 电脑无法开机"
+    assert (
+        _scalar(demo_db, "SELECT problem_description FROM service_orders WHERE order_number = :n", n=number)
+        == "Phone: Ноутбук не включается — 电脑无法开机"
+    )
 
 
 def test_a_request_without_a_problem_is_one_sentence_and_opens_nothing(ops_env: Path, demo_db: str) -> None:
@@ -48,15 +50,18 @@ def test_a_request_without_a_problem_is_one_sentence_and_opens_nothing(ops_env: 
     assert _scalar(demo_db, "SELECT count(*) FROM service_orders") == before
 
 
-def test_tracking_shows_the_estimate_and_the_customer_approves_it_with_the_code(ops_env: Path,
-                                                                                 demo_db: str) -> None:
+def test_tracking_shows_the_estimate_and_the_customer_approves_it_with_the_code(ops_env: Path, demo_db: str) -> None:
     with db.admin_engine(demo_db).connect() as conn:
-        order_id, number, code = conn.execute(text(
-            "SELECT o.id, o.order_number, o.tracking_code FROM service_orders o WHERE o.stage = 'diagnostics'"
-            " AND o.estimate_status = 'none' ORDER BY o.id LIMIT 1")).one()
+        order_id, number, code = conn.execute(
+            text(
+                "SELECT o.id, o.order_number, o.tracking_code FROM service_orders o WHERE o.stage = 'diagnostics'"
+                " AND o.estimate_status = 'none' ORDER BY o.id LIMIT 1"
+            )
+        ).one()
     engine = db.app_engine(demo_db)
-    manager = authenticate(engine, resolve_tenant(engine, "riverside"), "manager@riverside.example",
-                           "demo-pass-2026").actor
+    manager = authenticate(
+        engine, resolve_tenant(engine, "riverside"), "manager@riverside.example", "demo-pass-2026"
+    ).actor
     send_estimate(UnitOfWork(engine, manager), order_id, amount=Decimal("149.90"))
     app = AppTest.from_file(APP, default_timeout=60).run()
     app.switch_page("app_pages/track.py").run()
@@ -73,33 +78,49 @@ def test_tracking_shows_the_estimate_and_the_customer_approves_it_with_the_code(
 
 def test_a_customer_sees_only_their_own_repairs_and_rates_a_finished_one(ops_env: Path, demo_db: str) -> None:
     with db.admin_engine(demo_db).connect() as conn:
-        email, customer_id, number = conn.execute(text(
-            "SELECT u.email, u.customer_id, o.order_number FROM users u JOIN service_orders o"
-            " ON o.customer_id = u.customer_id WHERE o.stage IN ('ready', 'closed') AND NOT EXISTS"
-            " (SELECT 1 FROM order_ratings r WHERE r.order_id = o.id) ORDER BY o.id LIMIT 1")).one()
+        email, customer_id, number = conn.execute(
+            text(
+                "SELECT u.email, u.customer_id, o.order_number FROM users u JOIN service_orders o"
+                " ON o.customer_id = u.customer_id WHERE o.stage IN ('ready', 'closed') AND NOT EXISTS"
+                " (SELECT 1 FROM order_ratings r WHERE r.order_id = o.id) ORDER BY o.id LIMIT 1"
+            )
+        ).one()
     app = signed_in(demo_db, email)
     assert not app.exception
     assert app.title[0].value == "My repairs"  # a customer's first page
     orders = app.dataframe[0].value
     with db.admin_engine(demo_db).connect() as conn:
-        own = {r[0] for r in conn.execute(text("SELECT order_number FROM service_orders WHERE customer_id = :c"),
-                                          {"c": customer_id})}
+        own = {
+            r[0]
+            for r in conn.execute(
+                text("SELECT order_number FROM service_orders WHERE customer_id = :c"), {"c": customer_id}
+            )
+        }
     assert set(orders["order_number"]) <= own and number in set(orders["order_number"])
     app.selectbox(key="portal_order").select(number).run()
     app.select_slider(key="portal_score").set_value(4)
     app.button(key="portal_rate").click().run()
     assert not app.exception and not app.error, [e.value for e in app.error]
-    assert _scalar(demo_db, "SELECT r.score FROM order_ratings r JOIN service_orders o ON o.id = r.order_id"
-                            " WHERE o.order_number = :n", n=number) == 4
+    assert (
+        _scalar(
+            demo_db,
+            "SELECT r.score FROM order_ratings r JOIN service_orders o ON o.id = r.order_id WHERE o.order_number = :n",
+            n=number,
+        )
+        == 4
+    )
 
 
 def test_a_technician_checks_in_and_completes_only_with_a_signature(ops_env: Path, demo_db: str) -> None:
     with db.admin_engine(demo_db).connect() as conn:
-        email, booking_id, day = conn.execute(text(
-            "SELECT u.email, b.id, (lower(b.planned) AT TIME ZONE n.time_zone)::date"
-            " FROM bookings b JOIN technicians t ON t.id = b.technician_id JOIN users u ON u.id = t.user_id"
-            " JOIN tenants n ON n.id = b.tenant_id JOIN service_orders o ON o.id = b.order_id"
-            " WHERE b.status = 'confirmed' AND o.stage = 'repair' ORDER BY lower(b.planned) LIMIT 1")).one()
+        email, booking_id, day = conn.execute(
+            text(
+                "SELECT u.email, b.id, (lower(b.planned) AT TIME ZONE n.time_zone)::date"
+                " FROM bookings b JOIN technicians t ON t.id = b.technician_id JOIN users u ON u.id = t.user_id"
+                " JOIN tenants n ON n.id = b.tenant_id JOIN service_orders o ON o.id = b.order_id"
+                " WHERE b.status = 'confirmed' AND o.stage = 'repair' ORDER BY lower(b.planned) LIMIT 1"
+            )
+        ).one()
     app = signed_in(demo_db, email)
     app.switch_page("app_pages/my_day.py").run()
     app.date_input(key="my_day").set_value(day).run()
@@ -115,8 +136,11 @@ def test_a_technician_checks_in_and_completes_only_with_a_signature(ops_env: Pat
     app.button(key=f"complete_{booking_id}").click().run()
     assert not app.exception and not app.error, [e.value for e in app.error]
     with db.admin_engine(demo_db).connect() as conn:
-        status, stage, signer = conn.execute(text(
-            "SELECT b.status, o.stage, s.signed_by_name FROM bookings b JOIN service_orders o ON o.id = b.order_id"
-            " JOIN order_signoffs s ON s.order_id = o.id AND s.kind = 'completion' WHERE b.id = :b"),
-            {"b": booking_id}).one()
+        status, stage, signer = conn.execute(
+            text(
+                "SELECT b.status, o.stage, s.signed_by_name FROM bookings b JOIN service_orders o ON o.id = b.order_id"
+                " JOIN order_signoffs s ON s.order_id = o.id AND s.kind = 'completion' WHERE b.id = :b"
+            ),
+            {"b": booking_id},
+        ).one()
     assert (status, stage, signer) == ("done", "quality_check", "李娜")

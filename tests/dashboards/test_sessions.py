@@ -58,8 +58,10 @@ def test_signing_out_on_another_device_signs_this_browser_out(ops_env: Path, dem
 def test_a_locked_account_is_signed_out_at_the_next_click(ops_env: Path, demo_db: str) -> None:
     app = _signed_in(demo_db)
     with db.admin_engine(demo_db).begin() as conn:
-        conn.execute(text("UPDATE users SET locked_until = now() + interval '15 minutes' WHERE id = :u"),
-                     {"u": _actor(app).user_id})
+        conn.execute(
+            text("UPDATE users SET locked_until = now() + interval '15 minutes' WHERE id = :u"),
+            {"u": _actor(app).user_id},
+        )
     app.run()
     _signed_out_saying(app, sessions.ENDED_BECAUSE["locked"])
 
@@ -70,8 +72,9 @@ def test_the_sign_out_button_ends_the_session_on_the_server(ops_env: Path, demo_
     app.button(key="sign_out").click().run()
     assert not app.exception and app.title[0].value == SIGN_IN_TITLE and not app.warning
     with db.admin_engine(demo_db).connect() as conn:
-        reason: str = conn.execute(text("SELECT revoked_reason FROM auth_sessions WHERE id = CAST(:s AS uuid)"),
-                              {"s": actor.session_id}).scalar_one()
+        reason: str = conn.execute(
+            text("SELECT revoked_reason FROM auth_sessions WHERE id = CAST(:s AS uuid)"), {"s": actor.session_id}
+        ).scalar_one()
     assert reason == "signed_out"
     # A copy of the browser's state (a second tab, a stolen cookie) cannot act on it any more.
     try:

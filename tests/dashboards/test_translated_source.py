@@ -18,11 +18,44 @@ PAGES = sorted([*ROOT.glob("app_pages/*.py"), *ROOT.glob("admin_tabs/*.py")])  #
 SOURCES = sorted([*PAGES, ROOT / "widgets.py", ROOT / "session.py", ROOT / "app.py"])
 # Streamlit calls whose first argument (and these keywords) people read.
 TEXT_CALLS = {
-    "title", "header", "subheader", "caption", "markdown", "write", "text", "info", "warning", "error", "success",
-    "toast", "button", "download_button", "link_button", "form_submit_button", "text_input", "text_area",
-    "number_input", "selectbox", "multiselect", "radio", "checkbox", "toggle", "slider", "select_slider",
-    "date_input", "time_input", "file_uploader", "color_picker", "metric", "expander", "spinner", "page_link",
-    "chat_input", "popover", "status", "exception",
+    "title",
+    "header",
+    "subheader",
+    "caption",
+    "markdown",
+    "write",
+    "text",
+    "info",
+    "warning",
+    "error",
+    "success",
+    "toast",
+    "button",
+    "download_button",
+    "link_button",
+    "form_submit_button",
+    "text_input",
+    "text_area",
+    "number_input",
+    "selectbox",
+    "multiselect",
+    "radio",
+    "checkbox",
+    "toggle",
+    "slider",
+    "select_slider",
+    "date_input",
+    "time_input",
+    "file_uploader",
+    "color_picker",
+    "metric",
+    "expander",
+    "spinner",
+    "page_link",
+    "chat_input",
+    "popover",
+    "status",
+    "exception",
 }
 TEXT_KEYWORDS = {"label", "placeholder", "help", "body", "text", "value_if_empty"}
 LIST_CALLS = {"tabs"}  # their first argument is a list of labels
@@ -35,8 +68,9 @@ def _literal_words(node: ast.AST) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         text = node.value
     elif isinstance(node, ast.JoinedStr):
-        text = "".join(part.value for part in node.values
-                       if isinstance(part, ast.Constant) and isinstance(part.value, str))
+        text = "".join(
+            part.value for part in node.values if isinstance(part, ast.Constant) and isinstance(part.value, str)
+        )
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = _literal_words(node.left), _literal_words(node.right)
         return " ".join(w for w in (left, right) if w) or None
@@ -79,15 +113,20 @@ def test_no_page_shows_a_literal_english_text(path: Path) -> None:
 def test_pages_draw_read_only_tables_through_the_translating_table(path: Path) -> None:
     """``st.dataframe`` would head columns with their data names ("order_number") in every language."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    raw = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call)
-           and isinstance(node.func, ast.Attribute) and node.func.attr == "dataframe"]
+    raw = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "dataframe"
+    ]
     assert raw == [], f"{path.name}: use dashboards.widgets.table() on lines {raw}"
 
 
 def test_the_check_catches_a_plain_label(tmp_path: Path) -> None:
     sample = tmp_path / "page.py"
-    sample.write_text('import streamlit as st\nst.button("Save")\nst.caption(f"{n} rows shown")\n'
-                      'st.button(_("Save"))\nst.tabs(["Stock", _("Parts")])\nst.markdown("**" + _("X") + "**")\n')
+    sample.write_text(
+        'import streamlit as st\nst.button("Save")\nst.caption(f"{n} rows shown")\n'
+        'st.button(_("Save"))\nst.tabs(["Stock", _("Parts")])\nst.markdown("**" + _("X") + "**")\n'
+    )
     global ROOT
     keep, ROOT = ROOT, tmp_path
     try:

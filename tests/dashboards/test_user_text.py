@@ -35,8 +35,9 @@ def _order_of_a_hostile_customer(demo_db: str) -> tuple[str, str]:
     engine = db.app_engine(demo_db)
     system = Actor.system(resolve_tenant(engine, "riverside"))
     phone = f"+1 555 {uuid.uuid4().int % 10_000_000:07d}"
-    receipt = register_intake(UnitOfWork(engine, system), IntakeIn(
-        customer=CustomerIn(NAME, phone=phone), problem_description=NOTE))
+    receipt = register_intake(
+        UnitOfWork(engine, system), IntakeIn(customer=CustomerIn(NAME, phone=phone), problem_description=NOTE)
+    )
     manager = demo_actor(demo_db, "manager@riverside.example")
     add_note(UnitOfWork(engine, manager), receipt.order_id, NOTE, internal=True)
     post_message(UnitOfWork(engine, manager), receipt.order_id, NAME)

@@ -11,8 +11,15 @@ from pathlib import Path
 from typing import Any
 
 CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-                 "--no-first-run", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 PASSWORD = "demo-pass-2026"  # every demo login's password
 RERUN_TIMEOUT_MS = 120_000
@@ -29,8 +36,9 @@ class Screen:
     def settle(self) -> None:
         """Wait until Streamlit has finished the rerun the last interaction started."""
         self.page.wait_for_timeout(600)  # the rerun's status widget appears a moment after the click
-        self.page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')",
-                                    timeout=RERUN_TIMEOUT_MS)
+        self.page.wait_for_function(
+            "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=RERUN_TIMEOUT_MS
+        )
         self.page.wait_for_timeout(300)
 
     def see(self, text: str, timeout: int = RERUN_TIMEOUT_MS) -> str:
@@ -40,8 +48,11 @@ class Screen:
             element.wait_for(timeout=timeout)
         except Exception as error:
             self.shot(f"failed-{self.who}-see")  # what the page showed instead
-            shown = self.page.get_by_test_id("stMain").inner_text(timeout=5_000) if self.page.get_by_test_id(
-                "stMain").count() else "(no page)"
+            shown = (
+                self.page.get_by_test_id("stMain").inner_text(timeout=5_000)
+                if self.page.get_by_test_id("stMain").count()
+                else "(no page)"
+            )
             raise AssertionError(f"{self.who} never saw {text!r}; the page showed:\n{shown[:2000]}") from error
         return str(element.inner_text())
 
@@ -81,8 +92,9 @@ class Screen:
     def fill(self, label: str, value: str, *, within: Any = None, commit: bool = True) -> None:
         """Type into a text input or area; ``commit`` presses Tab so Streamlit takes the value (outside forms)."""
         scope = within or self.page
-        widget = scope.locator('[data-testid="stTextInput"], [data-testid="stTextArea"], '
-                               '[data-testid="stNumberInput"]').filter(has=self.page.get_by_text(label, exact=True))
+        widget = scope.locator(
+            '[data-testid="stTextInput"], [data-testid="stTextArea"], [data-testid="stNumberInput"]'
+        ).filter(has=self.page.get_by_text(label, exact=True))
         box = widget.filter(visible=True).first.locator("input, textarea").first
         try:
             box.fill(value)
@@ -96,8 +108,12 @@ class Screen:
     def choose(self, label: str, option: str, *, within: Any = None) -> None:
         """Pick the first option of a selectbox whose text contains ``option`` (typed to filter the list)."""
         scope = within or self.page
-        box = scope.get_by_test_id("stSelectbox").filter(has=self.page.get_by_text(label, exact=True)).filter(
-            visible=True).first
+        box = (
+            scope.get_by_test_id("stSelectbox")
+            .filter(has=self.page.get_by_text(label, exact=True))
+            .filter(visible=True)
+            .first
+        )
         box.scroll_into_view_if_needed()
         box.click()
         try:
@@ -117,8 +133,9 @@ class Screen:
             segment = field.locator(f'[role="spinbutton"][data-type="{kind}"]')
             segment.click()
             segment.press_sequentially(f"{value:02d}")
-        shown = {kind: field.locator(f'[role="spinbutton"][data-type="{kind}"]').inner_text().strip()
-                 for kind in wanted}
+        shown = {
+            kind: field.locator(f'[role="spinbutton"][data-type="{kind}"]').inner_text().strip() for kind in wanted
+        }
         if {kind: int(text) if text.isdigit() else text for kind, text in shown.items()} != wanted:
             self.shot(f"failed-{self.who}-date-{label}")
             raise AssertionError(f"the {label} field shows {shown}, not {day}")

@@ -7,17 +7,38 @@ import pytest
 
 from tests.e2e.driver import CHROMIUM, CHROMIUM_ARGS, Screen
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
+    ),
+]
 
 
-@pytest.mark.parametrize(("email", "pages"), [
-    ("manager@riverside.example", ["Home", "Intake", "Orders board", "Order", "Dispatch", "Inventory", "Billing",
-                                   "Analytics", "Admin", "Request a repair", "Track a repair", "My settings"]),
-    ("tech1@riverside.example", ["Home", "Orders board", "Order", "My day", "Track a repair", "My settings"]),
-])
-def test_a_person_signs_in_and_every_page_renders_without_an_error(ui_url: str, email: str,
-                                                                    pages: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("email", "pages"),
+    [
+        (
+            "manager@riverside.example",
+            [
+                "Home",
+                "Intake",
+                "Orders board",
+                "Order",
+                "Dispatch",
+                "Inventory",
+                "Billing",
+                "Analytics",
+                "Admin",
+                "Request a repair",
+                "Track a repair",
+                "My settings",
+            ],
+        ),
+        ("tech1@riverside.example", ["Home", "Orders board", "Order", "My day", "Track a repair", "My settings"]),
+    ],
+)
+def test_a_person_signs_in_and_every_page_renders_without_an_error(ui_url: str, email: str, pages: list[str]) -> None:
     from playwright.sync_api import sync_playwright
 
     who = email.split("@")[0]

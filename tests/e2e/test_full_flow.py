@@ -21,8 +21,12 @@ from ops_db.kit import db
 from tests.e2e.conftest import DEMO_TIME_ZONE
 from tests.e2e.driver import CHROMIUM, CHROMIUM_ARGS, Screen, eventually
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
+    ),
+]
 
 CUSTOMER = "Zoë Ångström"  # accents on purpose: names are not ASCII
 
@@ -89,8 +93,10 @@ def test_a_repair_goes_from_online_request_to_paid_and_ready(ops_ui_url: str, de
     reserve_form = desk.page.get_by_test_id("stForm").filter(has=desk.page.get_by_role("button", name="Reserve"))
     desk.choose("Part", "Phone part", within=reserve_form)
     desk.click("Reserve")
-    eventually(lambda: _one(demo_db, "SELECT 1 FROM stock_reservations WHERE order_id = :o AND status = 'active'",
-                            o=order_id), "the reservation")
+    eventually(
+        lambda: _one(demo_db, "SELECT 1 FROM stock_reservations WHERE order_id = :o AND status = 'active'", o=order_id),
+        "the reservation",
+    )
     desk.click("repair")
     desk.see(f"{number} · repair")
     desk.no_error("front desk")
@@ -105,17 +111,27 @@ def test_a_repair_goes_from_online_request_to_paid_and_ready(ops_ui_url: str, de
     dispatcher.click("Run the optimizer")
     dispatcher.see("jobs placed")
     dispatcher.no_error("optimizer")
-    placed = _one(demo_db, "SELECT i.technician_id, i.unassigned_reason FROM plan_items i"
-                           " JOIN optimizer_plans p ON p.id = i.plan_id"
-                           " WHERE p.status = 'proposed' AND i.order_id = :o", o=order_id)
+    placed = _one(
+        demo_db,
+        "SELECT i.technician_id, i.unassigned_reason FROM plan_items i"
+        " JOIN optimizer_plans p ON p.id = i.plan_id"
+        " WHERE p.status = 'proposed' AND i.order_id = :o",
+        o=order_id,
+    )
     assert placed is not None and placed.technician_id is not None, f"the optimizer left the order out: {placed}"
     dispatcher.shot("flow-3-dispatch-proposal")
     dispatcher.click("Accept all")
     dispatcher.see("booked,")
-    booking = eventually(lambda: _one(
-        demo_db, "SELECT b.id, lower(b.planned) AS start, u.email FROM bookings b"
-                 " JOIN technicians t ON t.id = b.technician_id JOIN users u ON u.id = t.user_id"
-                 " WHERE b.order_id = :o AND b.status = 'confirmed'", o=order_id), "the booking")
+    booking = eventually(
+        lambda: _one(
+            demo_db,
+            "SELECT b.id, lower(b.planned) AS start, u.email FROM bookings b"
+            " JOIN technicians t ON t.id = b.technician_id JOIN users u ON u.id = t.user_id"
+            " WHERE b.order_id = :o AND b.status = 'confirmed'",
+            o=order_id,
+        ),
+        "the booking",
+    )
     dispatcher.shot("flow-4-dispatch-accepted")
 
     # 4. The technician opens that day, checks in, records the part and completes with sign-off.
@@ -130,19 +146,27 @@ def test_a_repair_goes_from_online_request_to_paid_and_ready(ops_ui_url: str, de
     job = tech.page.get_by_test_id("stExpander").filter(has_text=number)
     job.locator("summary").click()
     tech.click("Check in", within=job)
-    eventually(lambda: _one(demo_db, "SELECT 1 FROM bookings WHERE id = :b AND status = 'in_progress'",
-                            b=booking.id), "the check-in")
+    eventually(
+        lambda: _one(demo_db, "SELECT 1 FROM bookings WHERE id = :b AND status = 'in_progress'", b=booking.id),
+        "the check-in",
+    )
     job = tech.page.get_by_test_id("stExpander").filter(has_text=number)
     tech.click("Record part", within=job)
-    eventually(lambda: _one(demo_db, "SELECT 1 FROM stock_reservations WHERE order_id = :o AND status = 'consumed'",
-                            o=order_id), "the part recorded")
+    eventually(
+        lambda: _one(
+            demo_db, "SELECT 1 FROM stock_reservations WHERE order_id = :o AND status = 'consumed'", o=order_id
+        ),
+        "the part recorded",
+    )
     job = tech.page.get_by_test_id("stExpander").filter(has_text=number)
     tech.fill("Customer's name (sign-off)", CUSTOMER, within=job)
     tech.fill("What was done", "Replaced the screen; touch tested on every edge.", within=job)
     tech.shot("flow-6-technician-visit")
     tech.click("Complete with sign-off", within=job)
-    eventually(lambda: _one(demo_db, "SELECT 1 FROM service_orders WHERE id = :o AND stage = 'quality_check'",
-                            o=order_id), "quality check")
+    eventually(
+        lambda: _one(demo_db, "SELECT 1 FROM service_orders WHERE id = :o AND stage = 'quality_check'", o=order_id),
+        "quality check",
+    )
     tech.no_error("technician")
 
     # 5. The front desk passes the quality check: the device is ready.
@@ -164,8 +188,10 @@ def test_a_repair_goes_from_online_request_to_paid_and_ready(ops_ui_url: str, de
     finance.choose("Invoice", invoice.invoice_number)
     finance.fill("Amount", f"{invoice.total:.2f}", commit=False)
     finance.click("Record the payment")
-    eventually(lambda: _one(demo_db, "SELECT 1 FROM invoices WHERE order_id = :o AND status = 'paid'", o=order_id),
-               "the invoice paid")
+    eventually(
+        lambda: _one(demo_db, "SELECT 1 FROM invoices WHERE order_id = :o AND status = 'paid'", o=order_id),
+        "the invoice paid",
+    )
     finance.no_error("finance")
     finance.shot("flow-8-payment")
 

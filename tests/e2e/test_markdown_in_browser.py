@@ -21,13 +21,20 @@ import pytest
 
 from tests.e2e.driver import CHROMIUM, CHROMIUM_ARGS
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
+    ),
+]
 
-HOSTILE = ["![x](http://x.example/y.png) [click](http://evil.example)", "# Big\n- item\n1. one\n> quote",
-           "see www.evil.example or https://evil.example/a?b=c <http://evil.example>",
-           ":material/lock: :smile: :red[red] :small[x] $x^2$ **bold** _it_ ~~gone~~ `code` <b>tag</b> | a | b |"]
-SCRIPT = f'''
+HOSTILE = [
+    "![x](http://x.example/y.png) [click](http://evil.example)",
+    "# Big\n- item\n1. one\n> quote",
+    "see www.evil.example or https://evil.example/a?b=c <http://evil.example>",
+    ":material/lock: :smile: :red[red] :small[x] $x^2$ **bold** _it_ ~~gone~~ `code` <b>tag</b> | a | b |",
+]
+SCRIPT = f"""
 import streamlit as st
 from dashboards.widgets import plain
 HOSTILE = {HOSTILE!r}
@@ -39,7 +46,7 @@ with st.expander(plain(HOSTILE[0])):
     st.write("inside")
 st.button(plain(HOSTILE[0]))
 st.write("done-marker")
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +57,25 @@ def hostile_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
-                               "--server.port", str(port), "--browser.gatherUsageStats", "false"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(script),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -80,12 +103,34 @@ def test_escaped_user_text_is_drawn_as_text_by_streamlit(hostile_page: str) -> N
         page.get_by_text("done-marker").wait_for(timeout=60_000)
         app = page.get_by_test_id("stMain")
         drawn = app.inner_text()
-        found = {what: app.locator(selector).count() for what, selector in {
-            "links": "a[href]", "images": "img", "icons": "span[role=img]", "headings": "h1, h2, h3",
-            "lists": "li", "quotes": "blockquote", "code": "code", "bold": "strong:not(:text('RO-1'))",
-            "maths": ".katex", "tables": "table"}.items()}
+        found = {
+            what: app.locator(selector).count()
+            for what, selector in {
+                "links": "a[href]",
+                "images": "img",
+                "icons": "span[role=img]",
+                "headings": "h1, h2, h3",
+                "lists": "li",
+                "quotes": "blockquote",
+                "code": "code",
+                "bold": "strong:not(:text('RO-1'))",
+                "maths": ".katex",
+                "tables": "table",
+            }.items()
+        }
         browser.close()
     assert found == dict.fromkeys(found, 0)
-    for words in ("![x](http", "[click](http", "# Big", "www", "evil.example", ":material/lock:", ":red[red]",
-                  "$x^2$", "**bold**", "<b>tag</b>", "| a | b |"):
+    for words in (
+        "![x](http",
+        "[click](http",
+        "# Big",
+        "www",
+        "evil.example",
+        ":material/lock:",
+        ":red[red]",
+        "$x^2$",
+        "**bold**",
+        "<b>tag</b>",
+        "| a | b |",
+    ):
         assert words in drawn.replace("\u2060", ""), words

@@ -19,8 +19,9 @@ def two_shops(migrated_db: str) -> tuple[Shop, Shop]:
     acme = Shop(migrated_db, slug="acme")
     globex = Shop(migrated_db, slug="globex")
     with globex.uow() as uow:
-        uow.session.execute(text("INSERT INTO customers (tenant_id, kind, name) VALUES (:t, 'person', 'Gina')"),
-                            {"t": globex.tenant_id})
+        uow.session.execute(
+            text("INSERT INTO customers (tenant_id, kind, name) VALUES (:t, 'person', 'Gina')"), {"t": globex.tenant_id}
+        )
         uow.commit()
     return acme, globex
 
@@ -28,13 +29,20 @@ def two_shops(migrated_db: str) -> tuple[Shop, Shop]:
 def test_the_app_signs_in_as_its_own_role_which_is_no_superuser(two_shops: tuple[Shop, Shop]) -> None:
     acme, _ = two_shops
     with app_engine(acme.url).connect() as conn:
-        row = conn.execute(text(
-            "SELECT current_user, session_user, r.rolsuper, r.rolbypassrls, r.rolcreatedb, r.rolcreaterole,"
-            " r.rolcanlogin FROM pg_roles r WHERE r.rolname = session_user")).one()
+        row = conn.execute(
+            text(
+                "SELECT current_user, session_user, r.rolsuper, r.rolbypassrls, r.rolcreatedb, r.rolcreaterole,"
+                " r.rolcanlogin FROM pg_roles r WHERE r.rolname = session_user"
+            )
+        ).one()
     assert tuple(row) == ("repairops_app", "repairops_app", False, False, False, False, True)
     with admin_engine(acme.url).connect() as conn:
-        owners = conn.execute(text("SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class c JOIN pg_namespace n"
-                                   " ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND relkind = 'r'"))
+        owners = conn.execute(
+            text(
+                "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class c JOIN pg_namespace n"
+                " ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND relkind = 'r'"
+            )
+        )
         assert "repairops_app" not in owners.scalars().all()
 
 
@@ -44,17 +52,29 @@ def test_reset_role_then_reading_another_company_still_returns_nothing(two_shops
         session.execute(text("RESET ROLE"))
         session.execute(text("SET SESSION AUTHORIZATION DEFAULT"))
         assert session.execute(text("SELECT current_user")).scalar_one() == "repairops_app"
-        assert session.execute(text("SELECT count(*) FROM customers WHERE tenant_id = :t"),
-                               {"t": globex.tenant_id}).scalar_one() == 0
+        assert (
+            session.execute(
+                text("SELECT count(*) FROM customers WHERE tenant_id = :t"), {"t": globex.tenant_id}
+            ).scalar_one()
+            == 0
+        )
         assert session.execute(text("SELECT count(*) FROM tenants")).scalar_one() == 1
         # Even without any company context (an injected reset of the settings), nothing shows.
         session.execute(text("RESET ALL"))
         assert session.execute(text("SELECT count(*) FROM customers")).scalar_one() == 0
 
 
-@pytest.mark.parametrize("escape", ['SET ROLE postgres', "SET SESSION AUTHORIZATION postgres",
-                                    "SET row_security = off", "ALTER TABLE customers DISABLE ROW LEVEL SECURITY",
-                                    "CREATE ROLE intruder SUPERUSER", "ALTER ROLE repairops_app BYPASSRLS"])
+@pytest.mark.parametrize(
+    "escape",
+    [
+        "SET ROLE postgres",
+        "SET SESSION AUTHORIZATION postgres",
+        "SET row_security = off",
+        "ALTER TABLE customers DISABLE ROW LEVEL SECURITY",
+        "CREATE ROLE intruder SUPERUSER",
+        "ALTER ROLE repairops_app BYPASSRLS",
+    ],
+)
 def test_the_app_role_cannot_become_anyone_stronger(two_shops: tuple[Shop, Shop], escape: str) -> None:
     acme, globex = two_shops
     with pytest.raises(DBAPIError) as refused, tenant_session(app_engine(acme.url), acme.tenant_id) as session:
@@ -76,8 +96,9 @@ def test_a_role_someone_made_too_strong_is_put_back(migrated_db: str) -> None:
     with psycopg.connect(conninfo(migrated_db), autocommit=True) as conn:
         conn.execute("ALTER ROLE repairops_app NOLOGIN BYPASSRLS CREATEDB")
         ensure_app_login(migrated_db)
-        row = conn.execute("SELECT rolcanlogin, rolbypassrls, rolcreatedb FROM pg_roles"
-                           " WHERE rolname = 'repairops_app'").fetchone()
+        row = conn.execute(
+            "SELECT rolcanlogin, rolbypassrls, rolcreatedb FROM pg_roles WHERE rolname = 'repairops_app'"
+        ).fetchone()
     assert row == (True, False, False)
 
 
@@ -98,8 +119,7 @@ def test_a_role_that_owns_a_table_or_can_become_the_owner_is_refused(migrated_db
     ensure_app_login(migrated_db)
 
 
-def test_a_configured_password_is_stored_as_a_scram_verifier(migrated_db: str,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_configured_password_is_stored_as_a_scram_verifier(migrated_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from ops_db.settings import get_settings
 
     monkeypatch.setenv("REPAIROPS_APP_DATABASE_PASSWORD", "app-login-pass-2026")

@@ -14,8 +14,12 @@ from ops_db.kit.errors import Conflict, NotFound, ValidationError
 
 ERRORS = set(i18n.ERROR_CLASSES)
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = sorted(p for folder in ("ops_db", "api") for p in (ROOT / folder).rglob("*.py")
-                 if not {"migrations", "demo"} & set(p.parts))
+SOURCES = sorted(
+    p
+    for folder in ("ops_db", "api")
+    for p in (ROOT / folder).rglob("*.py")
+    if not {"migrations", "demo"} & set(p.parts)
+)
 
 
 def _built_sentences(path: Path) -> list[str]:
@@ -34,10 +38,15 @@ def _unmarked_constants(path: Path) -> list[str]:
     """Errors raised with a module constant (``AuthenticationFailed(NOT_CORRECT)``) whose sentence is not marked
     ``N_("…")`` where it is defined: the catalogs would never extract it, and it would stay English."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    marked = {target.id for node in tree.body if isinstance(node, ast.Assign | ast.AnnAssign)
-              for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
-              if isinstance(target, ast.Name) and isinstance(node.value, ast.Call)
-              and getattr(node.value.func, "id", "") == "N_"}
+    marked = {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name)
+        and isinstance(node.value, ast.Call)
+        and getattr(node.value.func, "id", "") == "N_"
+    }
     found = []
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name)):
@@ -58,8 +67,12 @@ def test_every_error_is_a_template_with_named_fields(path: Path) -> None:
 def test_an_error_reads_in_english_and_in_another_language() -> None:
     error = Conflict("Order {number} is {stage}; its lines can no longer change.", number="RO-7", stage="closed")
     assert error.message == str(error) == "Order RO-7 is closed; its lines can no longer change."
-    russian = {"Order {number} is {stage}; its lines can no longer change.":
-               "Заказ {number}: {stage}, строки больше не меняются.", "closed": "закрыт"}
+    russian = {
+        "Order {number} is {stage}; its lines can no longer change.": (
+            "Заказ {number}: {stage}, строки больше не меняются."
+        ),
+        "closed": "закрыт",
+    }
     assert error.in_language(lambda m: russian.get(m, m)) == "Заказ RO-7: закрыт, строки больше не меняются."
 
 
@@ -79,8 +92,11 @@ def test_every_error_class_is_one_the_catalogs_extract() -> None:
         found = False
         for path in SOURCES:
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.ClassDef) and node.name not in bases and any(
-                        getattr(b, "id", getattr(b, "attr", None)) in bases for b in node.bases):
+                if (
+                    isinstance(node, ast.ClassDef)
+                    and node.name not in bases
+                    and any(getattr(b, "id", getattr(b, "attr", None)) in bases for b in node.bases)
+                ):
                     bases.add(node.name)
                     found = True
     # _ColumnError (imports) takes the column first; its sentences are marked with N_ where they are written.

@@ -76,31 +76,52 @@ def test_stage_transitions_follow_the_lifecycle(seeded: str) -> None:
     """Every stage change in the demo's history is one the orders' stage machine allows (the demo never resumes an
     order from hold, so the table without the way back is the whole rule)."""
     with psycopg.connect(conninfo(seeded)) as conn:
-        pairs = conn.execute("SELECT DISTINCT from_stage, to_stage FROM order_events "
-                             "WHERE event_type = 'stage_changed'").fetchall()
+        pairs = conn.execute(
+            "SELECT DISTINCT from_stage, to_stage FROM order_events WHERE event_type = 'stage_changed'"
+        ).fetchall()
     illegal = [(a, b) for a, b in pairs if Stage(b) not in TRANSITIONS[Stage(a)]]
     assert illegal == []
-    assert {("received", "diagnostics"), ("ready", "closed"), ("repair", "on_hold"),
-            ("diagnostics", "cancelled")} <= set(pairs)  # the happy path and both side exits are there
+    assert {
+        ("received", "diagnostics"),
+        ("ready", "closed"),
+        ("repair", "on_hold"),
+        ("diagnostics", "cancelled"),
+    } <= set(pairs)  # the happy path and both side exits are there
 
 
 def test_open_work_today_and_scale_of_small_company(seeded: str) -> None:
     with psycopg.connect(conninfo(seeded)) as conn:
-        open_orders = conn.execute("SELECT count(*) FROM service_orders "
-                                   "WHERE stage NOT IN ('closed', 'cancelled')").fetchone()[0]
+        open_orders = conn.execute(
+            "SELECT count(*) FROM service_orders WHERE stage NOT IN ('closed', 'cancelled')"
+        ).fetchone()[0]
         techs, customers, devices = conn.execute(
             "SELECT (SELECT count(*) FROM technicians), (SELECT count(*) FROM customers),"
-            " (SELECT count(*) FROM equipment)").fetchone()
+            " (SELECT count(*) FROM equipment)"
+        ).fetchone()
     assert open_orders > 50
     assert (techs, customers, devices) == (12, 400, 800)
 
 
 def _fingerprint(url: str) -> dict[str, str]:
-    tables = ["service_orders", "order_events", "order_lines", "bookings", "invoices", "payments", "refunds",
-              "stock_movements", "stock_levels", "users", "customers", "warranties"]
+    tables = [
+        "service_orders",
+        "order_events",
+        "order_lines",
+        "bookings",
+        "invoices",
+        "payments",
+        "refunds",
+        "stock_movements",
+        "stock_levels",
+        "users",
+        "customers",
+        "warranties",
+    ]
     with psycopg.connect(conninfo(url)) as conn:
-        return {t: conn.execute(f"SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) FROM {t} x").fetchone()[0]
-                for t in tables}
+        return {
+            t: conn.execute(f"SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) FROM {t} x").fetchone()[0]
+            for t in tables
+        }
 
 
 def test_same_seed_gives_identical_data(seeded: str, another_db: str) -> None:

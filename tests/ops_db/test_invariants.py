@@ -58,41 +58,55 @@ def test_reserved_above_quantity_is_refused(db: psycopg.Connection) -> None:
 
 def test_overlapping_bookings_for_one_technician_are_refused(db: psycopg.Connection) -> None:
     with pytest.raises(errors.ExclusionViolation, match="ex_bookings_no_overlap"):
-        db.execute("INSERT INTO bookings (tenant_id, technician_id, order_id, planned, status) VALUES "
-                   "(1, 1, 2, tstzrange('2026-11-25 10:30+00', '2026-11-25 12:00+00'), 'tentative')")
+        db.execute(
+            "INSERT INTO bookings (tenant_id, technician_id, order_id, planned, status) VALUES "
+            "(1, 1, 2, tstzrange('2026-11-25 10:30+00', '2026-11-25 12:00+00'), 'tentative')"
+        )
 
 
 def test_back_to_back_and_cancelled_bookings_are_allowed(db: psycopg.Connection) -> None:
-    db.execute("INSERT INTO bookings (tenant_id, technician_id, order_id, planned, status) VALUES "
-               "(1, 1, 2, tstzrange('2026-11-25 11:00+00', '2026-11-25 12:00+00'), 'confirmed'),"
-               "(1, 1, 2, tstzrange('2026-11-25 09:30+00', '2026-11-25 10:00+00'), 'cancelled')")
+    db.execute(
+        "INSERT INTO bookings (tenant_id, technician_id, order_id, planned, status) VALUES "
+        "(1, 1, 2, tstzrange('2026-11-25 11:00+00', '2026-11-25 12:00+00'), 'confirmed'),"
+        "(1, 1, 2, tstzrange('2026-11-25 09:30+00', '2026-11-25 10:00+00'), 'cancelled')"
+    )
     assert db.execute("SELECT count(*) FROM bookings").fetchone() == (3,)
 
 
 def test_refund_above_paid_amount_is_refused(db: psycopg.Connection) -> None:
-    db.execute("INSERT INTO refunds (tenant_id, payment_id, amount, reason, idempotency_key, refunded_at) "
-               "VALUES (1, 1, 100, 'partial', 'r1', now())")
+    db.execute(
+        "INSERT INTO refunds (tenant_id, payment_id, amount, reason, idempotency_key, refunded_at) "
+        "VALUES (1, 1, 100, 'partial', 'r1', now())"
+    )
     with pytest.raises(errors.CheckViolation, match="refunds_within_amount"):
-        db.execute("INSERT INTO refunds (tenant_id, payment_id, amount, reason, idempotency_key, refunded_at) "
-                   "VALUES (1, 1, 8.01, 'too much', 'r2', now())")
+        db.execute(
+            "INSERT INTO refunds (tenant_id, payment_id, amount, reason, idempotency_key, refunded_at) "
+            "VALUES (1, 1, 8.01, 'too much', 'r2', now())"
+        )
     assert db.execute("SELECT refunded_amount FROM payments WHERE id = 1").fetchone()[0] == 100
 
 
 def test_duplicate_order_number_within_a_tenant_is_refused(db: psycopg.Connection) -> None:
     with pytest.raises(errors.UniqueViolation, match="uq_service_orders_tenant_id"):
-        db.execute("INSERT INTO service_orders (tenant_id, order_number, tracking_code, customer_id, "
-                   "problem_description, received_at) VALUES (1, 'RO-2026-000001', 'dddddddddddddddd', 1, 'x', now())")
+        db.execute(
+            "INSERT INTO service_orders (tenant_id, order_number, tracking_code, customer_id, "
+            "problem_description, received_at) VALUES (1, 'RO-2026-000001', 'dddddddddddddddd', 1, 'x', now())"
+        )
 
 
 def test_duplicate_payment_idempotency_key_is_refused(db: psycopg.Connection) -> None:
     with pytest.raises(errors.UniqueViolation, match="uq_payments_tenant_id"):
-        db.execute("INSERT INTO payments (tenant_id, invoice_id, customer_id, method, idempotency_key, amount, "
-                   "received_at) VALUES (1, 1, 1, 'cash', 'key-1', 5, now())")
+        db.execute(
+            "INSERT INTO payments (tenant_id, invoice_id, customer_id, method, idempotency_key, amount, "
+            "received_at) VALUES (1, 1, 1, 'cash', 'key-1', 5, now())"
+        )
 
 
 def test_order_events_are_append_only(db: psycopg.Connection) -> None:
-    db.execute("INSERT INTO order_events (tenant_id, order_id, event_type, to_stage, occurred_at) "
-               "VALUES (1, 1, 'created', 'received', now())")
+    db.execute(
+        "INSERT INTO order_events (tenant_id, order_id, event_type, to_stage, occurred_at) "
+        "VALUES (1, 1, 'created', 'received', now())"
+    )
     with pytest.raises(errors.CheckViolation, match="append-only"):
         db.execute("UPDATE order_events SET actor_label = 'forged'")
     with pytest.raises(errors.CheckViolation, match="append-only"):

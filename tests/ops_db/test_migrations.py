@@ -18,8 +18,16 @@ def test_upgrade_to_head_then_downgrade_to_base_then_upgrade_again(fresh_db: str
     migrate.upgrade(fresh_db)
     assert migrate.current_revision(fresh_db) == migrate.head_revision()
     tables = _tables(fresh_db)
-    for public in ("service_orders", "order_events", "bookings", "invoices", "payments", "refunds",
-                   "customers", "technicians"):
+    for public in (
+        "service_orders",
+        "order_events",
+        "bookings",
+        "invoices",
+        "payments",
+        "refunds",
+        "customers",
+        "technicians",
+    ):
         assert public in tables
     migrate.downgrade(fresh_db)
     assert migrate.current_revision(fresh_db) is None

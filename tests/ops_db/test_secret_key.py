@@ -32,8 +32,14 @@ def _key_in_subprocess(folder: Path) -> str:
     """The key a fresh process (a restart) reads with this data directory."""
     env = {k: v for k, v in os.environ.items() if k != "REPAIROPS_SECRET_KEY"}
     env["REPAIROPS_DATA_DIR"] = str(folder)
-    done = subprocess.run([sys.executable, "-c", "from ops_db.kit.keys import secret_key; print(secret_key())"],
-                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", "from ops_db.kit.keys import secret_key; print(secret_key())"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -49,8 +55,7 @@ def test_first_start_generates_a_private_random_key_file(data_dir: Path) -> None
     assert keys.cipher(key).decrypt(token) == b"JBSWY3DPEHPK3PXP"
 
 
-def test_the_key_is_the_same_after_a_restart_and_differs_between_installations(data_dir: Path,
-                                                                               tmp_path: Path) -> None:
+def test_the_key_is_the_same_after_a_restart_and_differs_between_installations(data_dir: Path, tmp_path: Path) -> None:
     key = keys.secret_key()
     get_settings.cache_clear()
     assert keys.secret_key() == key
@@ -63,13 +68,19 @@ def test_processes_starting_at_once_agree_on_one_key(tmp_path: Path) -> None:
     env["REPAIROPS_DATA_DIR"] = str(tmp_path / "race")
     # Each process is loaded, says so, and waits for the go file: they all look for the key file at once.
     go = tmp_path / "go"
-    script = ("import pathlib, time\n"
-              "from ops_db.kit.keys import secret_key\n"
-              "print('ready', flush=True)\n"
-              f"while not pathlib.Path({str(go)!r}).exists(): time.sleep(0.0002)\n"
-              "print(secret_key())")
-    procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, env=env) for _ in range(4)]
+    script = (
+        "import pathlib, time\n"
+        "from ops_db.kit.keys import secret_key\n"
+        "print('ready', flush=True)\n"
+        f"while not pathlib.Path({str(go)!r}).exists(): time.sleep(0.0002)\n"
+        "print(secret_key())"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        for _ in range(4)
+    ]
     for proc in procs:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     go.touch()
@@ -82,8 +93,11 @@ def test_a_key_file_others_can_read_is_refused(data_dir: Path) -> None:
     keys.secret_key()
     path = data_dir / "secret.key"
     path.chmod(0o644)
-    with pytest.raises(ConfigurationError, match=r"can be read or changed by other users; make it private with "
-                                                 r"`chmod 600 .*secret\.key`"):
+    with pytest.raises(
+        ConfigurationError,
+        match=r"can be read or changed by other users; make it private with "
+        r"`chmod 600 .*secret\.key`",
+    ):
         keys.secret_key()
     path.chmod(0o600)
     assert keys.secret_key()
@@ -98,15 +112,19 @@ def test_a_weak_key_file_is_refused(data_dir: Path) -> None:
         keys.secret_key()
 
 
-@pytest.mark.parametrize(("value", "sentence"), [
-    ("dev-only-change-me-0123456789abcdef", "the old built-in development key"),
-    ("  dev-only-change-me-0123456789abcdef ", "the old built-in development key"),
-    ("", "too weak"),
-    ("correct-horse-battery", "too weak"),
-    ("a" * 64, "too weak"),
-])
-def test_a_weak_or_published_key_in_the_environment_is_refused(data_dir: Path, monkeypatch: pytest.MonkeyPatch,
-                                                               value: str, sentence: str) -> None:
+@pytest.mark.parametrize(
+    ("value", "sentence"),
+    [
+        ("dev-only-change-me-0123456789abcdef", "the old built-in development key"),
+        ("  dev-only-change-me-0123456789abcdef ", "the old built-in development key"),
+        ("", "too weak"),
+        ("correct-horse-battery", "too weak"),
+        ("a" * 64, "too weak"),
+    ],
+)
+def test_a_weak_or_published_key_in_the_environment_is_refused(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, value: str, sentence: str
+) -> None:
     monkeypatch.setenv("REPAIROPS_SECRET_KEY", value)
     get_settings.cache_clear()
     with pytest.raises(ConfigurationError, match=sentence) as refused:
@@ -116,8 +134,9 @@ def test_a_weak_or_published_key_in_the_environment_is_refused(data_dir: Path, m
     assert not (data_dir / "secret.key").exists()
 
 
-def test_a_strong_key_in_the_environment_wins_over_the_key_file(data_dir: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_strong_key_in_the_environment_wins_over_the_key_file(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from_file = keys.secret_key()
     chosen = "Zm9yIHRlc3RzIG9ubHk6IG5vdCBhIHJlYWwga2V5IGF0IGFsbA"
     monkeypatch.setenv("REPAIROPS_SECRET_KEY", chosen)

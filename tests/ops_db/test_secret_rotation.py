@@ -65,9 +65,11 @@ class Secrets:
 
     def stored(self) -> list[bytes]:
         with psycopg.connect(conninfo(self.url)) as conn:
-            rows = conn.execute("SELECT secret_encrypted FROM totp_secrets UNION ALL SELECT secret_key_encrypted"
-                                " FROM payment_providers UNION ALL SELECT webhook_secret_encrypted"
-                                " FROM payment_providers").fetchall()
+            rows = conn.execute(
+                "SELECT secret_encrypted FROM totp_secrets UNION ALL SELECT secret_key_encrypted"
+                " FROM payment_providers UNION ALL SELECT webhook_secret_encrypted"
+                " FROM payment_providers"
+            ).fetchall()
         return [bytes(r[0]) for r in rows]
 
     def close_app_connections(self) -> None:
@@ -82,8 +84,7 @@ def stored(data_dir: Path, migrated_db: str) -> Secrets:
     return Secrets(migrated_db)
 
 
-def test_rotation_keeps_sign_in_and_stripe_keys_and_the_old_key_reads_nothing(stored: Secrets,
-                                                                               data_dir: Path) -> None:
+def test_rotation_keeps_sign_in_and_stripe_keys_and_the_old_key_reads_nothing(stored: Secrets, data_dir: Path) -> None:
     old_key = keys.secret_key()
     before = stored.stored()
     assert len(before) == 6
@@ -107,27 +108,36 @@ def test_rotation_keeps_sign_in_and_stripe_keys_and_the_old_key_reads_nothing(st
     assert admin.stored_secrets_problem(stored.url) is None
 
 
-def test_rotation_refuses_while_the_application_is_connected_and_changes_nothing(stored: Secrets,
-                                                                                   data_dir: Path) -> None:
+def test_rotation_refuses_while_the_application_is_connected_and_changes_nothing(
+    stored: Secrets, data_dir: Path
+) -> None:
     key = keys.secret_key()
     before = stored.stored()
-    with stored.shops[0].engine.connect(), pytest.raises(ConfigurationError,
-                                                         match="Stop the API, the UI and the pipelines before"):
+    with (
+        stored.shops[0].engine.connect(),
+        pytest.raises(ConfigurationError, match="Stop the API, the UI and the pipelines before"),
+    ):
         admin.rotate_secrets(stored.url)
     assert keys.secret_key() == key and stored.stored() == before
     assert sorted(p.name for p in data_dir.iterdir()) == ["secret.key"]
 
 
-def test_a_secret_the_key_cannot_read_stops_the_rotation_before_anything_changes(stored: Secrets,
-                                                                                  data_dir: Path) -> None:
+def test_a_secret_the_key_cannot_read_stops_the_rotation_before_anything_changes(
+    stored: Secrets, data_dir: Path
+) -> None:
     key = keys.secret_key()
     with psycopg.connect(conninfo(stored.url), autocommit=True) as conn:
-        conn.execute("UPDATE payment_providers SET secret_key_encrypted = %s WHERE tenant_id = %s",
-                     (keys.cipher(keys.generate_key()).encrypt(b"sk_live_elsewhere"), stored.shops[1].tenant_id))
+        conn.execute(
+            "UPDATE payment_providers SET secret_key_encrypted = %s WHERE tenant_id = %s",
+            (keys.cipher(keys.generate_key()).encrypt(b"sk_live_elsewhere"), stored.shops[1].tenant_id),
+        )
     before = stored.stored()
     stored.close_app_connections()
-    with pytest.raises(ConfigurationError, match=f"payment keys of company {stored.shops[1].tenant_id} cannot be"
-                                                 " decrypted with the current key, so nothing was changed"):
+    with pytest.raises(
+        ConfigurationError,
+        match=f"payment keys of company {stored.shops[1].tenant_id} cannot be"
+        " decrypted with the current key, so nothing was changed",
+    ):
         admin.rotate_secrets(stored.url)
     assert keys.secret_key() == key and stored.stored() == before
     problem = admin.stored_secrets_problem(stored.url)
@@ -137,12 +147,16 @@ def test_a_secret_the_key_cannot_read_stops_the_rotation_before_anything_changes
 def test_secrets_under_the_old_built_in_key_are_named_at_start_and_moved_on_request(stored: Secrets) -> None:
     legacy = keys.cipher(keys.BUILT_IN_DEV_KEY)
     with psycopg.connect(conninfo(stored.url), autocommit=True) as conn:  # a database from before key files
-        for (user_id, value) in conn.execute("SELECT user_id, secret_encrypted FROM totp_secrets").fetchall():
+        for user_id, value in conn.execute("SELECT user_id, secret_encrypted FROM totp_secrets").fetchall():
             plain = keys.cipher(keys.secret_key()).decrypt(bytes(value))
-            conn.execute("UPDATE totp_secrets SET secret_encrypted = %s WHERE user_id = %s",
-                         (legacy.encrypt(plain), user_id))
-    with pytest.raises(ConfigurationError, match=r"old built-in development key; run `repairops secrets rotate "
-                                                 r"--from-built-in-key`"):
+            conn.execute(
+                "UPDATE totp_secrets SET secret_encrypted = %s WHERE user_id = %s", (legacy.encrypt(plain), user_id)
+            )
+    with pytest.raises(
+        ConfigurationError,
+        match=r"old built-in development key; run `repairops secrets rotate "
+        r"--from-built-in-key`",
+    ):
         admin.migrate_to_head(stored.url, get_settings())
     stored.close_app_connections()
     with pytest.raises(ConfigurationError, match="second factors of company"):
@@ -155,8 +169,7 @@ def test_secrets_under_the_old_built_in_key_are_named_at_start_and_moved_on_requ
             legacy.decrypt(value)
 
 
-def test_a_rotation_interrupted_after_the_commit_is_finished_by_the_next_run(stored: Secrets,
-                                                                             data_dir: Path) -> None:
+def test_a_rotation_interrupted_after_the_commit_is_finished_by_the_next_run(stored: Secrets, data_dir: Path) -> None:
     path = data_dir / "secret.key"
     old_key = keys.secret_key()
     stored.close_app_connections()
@@ -173,8 +186,7 @@ def test_a_rotation_interrupted_after_the_commit_is_finished_by_the_next_run(sto
     stored.sign_in_everyone()
 
 
-def test_a_rotation_interrupted_before_the_commit_is_undone_and_done_again(stored: Secrets,
-                                                                           data_dir: Path) -> None:
+def test_a_rotation_interrupted_before_the_commit_is_undone_and_done_again(stored: Secrets, data_dir: Path) -> None:
     path = data_dir / "secret.key"
     old_key = keys.secret_key()
     stored.close_app_connections()
@@ -188,7 +200,8 @@ def test_a_rotation_interrupted_before_the_commit_is_undone_and_done_again(store
 
 
 def test_with_the_key_in_the_environment_the_new_one_comes_from_the_environment_too(
-        stored: Secrets, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stored: Secrets, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     old_key = "T2xkIGtleSBmb3IgdGVzdHMgb25seSwgbm90IGEgcmVhbCBvbmU"
     new_key = "TmV3IGtleSBmb3IgdGVzdHMgb25seSwgbm90IGEgcmVhbCBvbmU"
     from_file = keys.secret_key()

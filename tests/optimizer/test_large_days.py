@@ -21,20 +21,36 @@ def city_day(techs: int, jobs: int, seed: int) -> Problem:
         return Location(41.88 + rng.uniform(-0.15, 0.15), -87.63 + rng.uniform(-0.2, 0.2))
 
     crew = [
-        Technician(f"T{k:02d}", {s: rng.choice((1, 2, 3)) for s in rng.sample(("hvac", "plumb", "elec"), 2)},
-                   8 * H, 17 * H, point(), lunch=Break(12 * H, 13 * H + 1800, 1800), max_overtime=H,
-                   van_stock={p: 1 for p in rng.sample(("P1", "P2", "P3", "P4"), 2)})
+        Technician(
+            f"T{k:02d}",
+            {s: rng.choice((1, 2, 3)) for s in rng.sample(("hvac", "plumb", "elec"), 2)},
+            8 * H,
+            17 * H,
+            point(),
+            lunch=Break(12 * H, 13 * H + 1800, 1800),
+            max_overtime=H,
+            van_stock={p: 1 for p in rng.sample(("P1", "P2", "P3", "P4"), 2)},
+        )
         for k in range(techs)
     ]
     day = []
     for n in range(jobs):
         slot = rng.choice(((8, 12), (13, 17), (8, 17), (10, 12)))
-        day.append(Job(f"J{n:03d}", point(), rng.choice((1800, 2700, 3600)), (TimeWindow(slot[0] * H, slot[1] * H),),
-                       {rng.choice(("hvac", "plumb", "elec")): rng.choice((1, 1, 2))},
-                       rng.choices(list(Priority), weights=(2, 18, 60, 20))[0],
-                       required_parts={rng.choice(("P1", "P2", "P3", "P4")): 1} if rng.random() < 0.2 else {}))
-    houses = (Warehouse("W1", Location(41.88, -87.63), {"P1": 5, "P2": 5, "P3": 5, "P4": 5}),
-              Warehouse("W2", Location(41.98, -87.70), {"P1": 3, "P3": 3}))
+        day.append(
+            Job(
+                f"J{n:03d}",
+                point(),
+                rng.choice((1800, 2700, 3600)),
+                (TimeWindow(slot[0] * H, slot[1] * H),),
+                {rng.choice(("hvac", "plumb", "elec")): rng.choice((1, 1, 2))},
+                rng.choices(list(Priority), weights=(2, 18, 60, 20))[0],
+                required_parts={rng.choice(("P1", "P2", "P3", "P4")): 1} if rng.random() < 0.2 else {},
+            )
+        )
+    houses = (
+        Warehouse("W1", Location(41.88, -87.63), {"P1": 5, "P2": 5, "P3": 5, "P4": 5}),
+        Warehouse("W2", Location(41.98, -87.70), {"P1": 3, "P3": 3}),
+    )
     return Problem(tuple(crew), tuple(day), name=f"{techs}x{jobs}", warehouses=houses)
 
 
@@ -60,8 +76,13 @@ def test_a_neighbourhood_keeps_only_the_stock_the_other_routes_leave() -> None:
     problem = city_day(6, 40, seed=7)
     plan = baseline(problem)
     sub = restrict(problem, [0], [problem.job_index(v.job_id) for v in plan.routes[0].visits], plan)
-    taken = sum(problem.job(v.job_id).required_parts.get("P1", 0) for r in plan.routes[1:] for v in r.visits
-                if v.pickup is not None and v.pickup.warehouse_id == "W1")
+    taken = sum(
+        problem.job(v.job_id).required_parts.get("P1", 0)
+        for r in plan.routes[1:]
+        for v in r.visits
+        if v.pickup is not None and v.pickup.warehouse_id == "W1"
+    )
     assert sub.warehouses[0].stock.get("P1", 0) == 5 - taken
-    assert sub.matrix.time(sub.matrix.start(0), sub.matrix.warehouse(1)) == \
-        problem.matrix.time(problem.matrix.start(0), problem.matrix.warehouse(1))
+    assert sub.matrix.time(sub.matrix.start(0), sub.matrix.warehouse(1)) == problem.matrix.time(
+        problem.matrix.start(0), problem.matrix.warehouse(1)
+    )

@@ -32,8 +32,11 @@ def solved(problem: Problem, seconds: float = 2.0) -> Plan:
 
 
 def test_a_technician_without_the_part_picks_it_up_at_the_warehouse_on_the_way() -> None:
-    day = Problem((tech("t"),), (job("washer", required_parts={"pump": 1}),),
-                  warehouses=(Warehouse("behind", BEHIND, {"pump": 5}), Warehouse("central", ON_THE_WAY, {"pump": 5})))
+    day = Problem(
+        (tech("t"),),
+        (job("washer", required_parts={"pump": 1}),),
+        warehouses=(Warehouse("behind", BEHIND, {"pump": 5}), Warehouse("central", ON_THE_WAY, {"pump": 5})),
+    )
     plan = solved(day)
     visit = plan.route_of("t").visits[0]
     assert visit.pickup is not None and visit.pickup.warehouse_id == "central"
@@ -43,8 +46,11 @@ def test_a_technician_without_the_part_picks_it_up_at_the_warehouse_on_the_way()
 
 
 def test_the_van_stock_is_used_when_it_saves_the_detour() -> None:
-    day = Problem((tech("t", van_stock={"pump": 1}),), (job("washer", required_parts={"pump": 1}),),
-                  warehouses=(Warehouse("behind", BEHIND, {"pump": 5}),))
+    day = Problem(
+        (tech("t", van_stock={"pump": 1}),),
+        (job("washer", required_parts={"pump": 1}),),
+        warehouses=(Warehouse("behind", BEHIND, {"pump": 5}),),
+    )
     visit = solved(day).route_of("t").visits[0]
     assert visit.pickup is None
 
@@ -60,8 +66,11 @@ def test_free_warehouse_stock_is_shared_and_never_overdrawn() -> None:
 
 def test_parts_reserved_for_a_job_are_collected_where_they_are_reserved() -> None:
     reserved = job("warranty", required_parts={"board": 1}, parts_reserved_at="north")
-    day = Problem((tech("t"),), (reserved,), warehouses=(
-        Warehouse("central", ON_THE_WAY, {"board": 9}), Warehouse("north", Location(52.05, 4.05), {})))
+    day = Problem(
+        (tech("t"),),
+        (reserved,),
+        warehouses=(Warehouse("central", ON_THE_WAY, {"board": 9}), Warehouse("north", Location(52.05, 4.05), {})),
+    )
     visit = solved(day).route_of("t").visits[0]
     assert visit.pickup is not None and visit.pickup.warehouse_id == "north"
 
@@ -73,20 +82,29 @@ def test_a_bench_job_with_reserved_parts_needs_no_pickup() -> None:
 
 
 def test_parts_nobody_has_and_no_warehouse_stocks_are_unavailable() -> None:
-    day = Problem((tech("t"),), (job("washer", required_parts={"pump": 1}),),
-                  warehouses=(Warehouse("central", ON_THE_WAY, {"hose": 4}),))
+    day = Problem(
+        (tech("t"),),
+        (job("washer", required_parts={"pump": 1}),),
+        warehouses=(Warehouse("central", ON_THE_WAY, {"hose": 4}),),
+    )
     assert [(u.job_id, u.reason) for u in solved(day).unassigned] == [("washer", Reason.PARTS_UNAVAILABLE)]
 
 
 def test_a_warehouse_out_of_reach_in_the_shift_leaves_the_job_unassigned() -> None:
-    day = Problem((tech("t", shift_end=9 * H + 1800),), (job("washer", required_parts={"pump": 1}),),
-                  warehouses=(Warehouse("far", FAR, {"pump": 4}),))
+    day = Problem(
+        (tech("t", shift_end=9 * H + 1800),),
+        (job("washer", required_parts={"pump": 1}),),
+        warehouses=(Warehouse("far", FAR, {"pump": 4}),),
+    )
     assert [(u.job_id, u.reason) for u in solved(day).unassigned] == [("washer", Reason.NO_WINDOW)]
 
 
 def test_the_checker_rejects_a_pickup_that_overdraws_or_comes_too_late() -> None:
-    day = Problem((tech("t"),), (job("washer", required_parts={"pump": 1}),),
-                  warehouses=(Warehouse("central", ON_THE_WAY, {"pump": 1}),))
+    day = Problem(
+        (tech("t"),),
+        (job("washer", required_parts={"pump": 1}),),
+        warehouses=(Warehouse("central", ON_THE_WAY, {"pump": 1}),),
+    )
     plan = solved(day)
     route = plan.route_of("t")
     visit = route.visits[0]

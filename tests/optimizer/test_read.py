@@ -47,8 +47,9 @@ def test_the_problem_has_a_technician_per_vehicle_and_a_job_per_customer() -> No
 
 
 def test_distance_is_exact_with_the_depot_at_both_ends() -> None:
-    inst = SolomonInstance("x", 1, 10, [(0, 0.0, 0.0, 0, 0, 100, 0), (1, 3.0, 4.0, 1, 0, 100, 0),
-                                        (2, 3.0, 0.0, 1, 0, 100, 0)])
+    inst = SolomonInstance(
+        "x", 1, 10, [(0, 0.0, 0.0, 0, 0, 100, 0), (1, 3.0, 4.0, 1, 0, 100, 0), (2, 3.0, 0.0, 1, 0, 100, 0)]
+    )
     assert solomon_distance(inst, [[1, 2]]) == 5 + 4 + 3
     assert solomon_distance(inst, [[1], [2]]) == 10 + 6
     assert solomon_distance(inst, []) == 0

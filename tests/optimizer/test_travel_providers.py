@@ -57,8 +57,13 @@ class Handler(BaseHTTPRequestHandler):
         sources = [int(i) for i in query["sources"][0].split(";")]
         targets = [int(i) for i in query["destinations"][0].split(";")]
         legs = [[road(points[s], points[t]) for t in targets] for s in sources]  # type: ignore[arg-type]
-        self._send({"code": "Ok", "durations": [[d for d, _ in row] for row in legs],
-                    "distances": [[m for _, m in row] for row in legs]})
+        self._send(
+            {
+                "code": "Ok",
+                "durations": [[d for d, _ in row] for row in legs],
+                "distances": [[m for _, m in row] for row in legs],
+            }
+        )
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))

@@ -21,9 +21,25 @@ def dbt_build(warehouse: Path, target: Path) -> None:
     """Run the real ``dbt build`` (models and tests) against ``warehouse``; fail the test on any error."""
     env = {**os.environ, WAREHOUSE_ENV: str(warehouse)}
     done = subprocess.run(
-        [dbt_executable(), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(target), "--log-path", str(target / "logs"), "--quiet"],
-        env=env, capture_output=True, text=True, timeout=900, check=False, cwd=DBT_PROJECT_DIR,
+        [
+            dbt_executable(),
+            "build",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target / "logs"),
+            "--quiet",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        cwd=DBT_PROJECT_DIR,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
 
@@ -43,19 +59,29 @@ def table_differences(a: Path, b: Path, schemas: tuple[str, ...]) -> dict[str, i
     con = duckdb.connect()
     con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
     con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
-    names_a = [r[0] for r in con.execute(
-        "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = 'a'").fetchall()
-        if r[0].split(".")[0] in schemas]
-    names_b = [r[0] for r in con.execute(
-        "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = 'b'").fetchall()
-        if r[0].split(".")[0] in schemas]
+    names_a = [
+        r[0]
+        for r in con.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = 'a'"
+        ).fetchall()
+        if r[0].split(".")[0] in schemas
+    ]
+    names_b = [
+        r[0]
+        for r in con.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = 'b'"
+        ).fetchall()
+        if r[0].split(".")[0] in schemas
+    ]
     assert sorted(names_a) == sorted(names_b)
     diffs: dict[str, int] = {}
     for name in names_a:
         if name == "raw._extract_runs":
             continue
-        q = (f"SELECT count(*) FROM ((FROM a.{name} EXCEPT ALL FROM b.{name}) "
-             f"UNION ALL (FROM b.{name} EXCEPT ALL FROM a.{name}))")
+        q = (
+            f"SELECT count(*) FROM ((FROM a.{name} EXCEPT ALL FROM b.{name}) "
+            f"UNION ALL (FROM b.{name} EXCEPT ALL FROM a.{name}))"
+        )
         row = con.execute(q).fetchone()
         if row and row[0]:
             diffs[name] = int(row[0])
@@ -71,5 +97,11 @@ def run_cli(data_dir: Path, db_url: str, *args: str) -> subprocess.CompletedProc
     """The real ``repairops`` command line against ``db_url``, data (warehouse, Dagster home) in ``data_dir``."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", WAREHOUSE_ENV, "DAGSTER_HOME")}
     env.update({"REPAIROPS_DATA_DIR": str(data_dir), "DATABASE_URL": db_url, "COLUMNS": "200"})
-    return subprocess.run([sys.executable, "-m", "repairops.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=900, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "repairops.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
+    )

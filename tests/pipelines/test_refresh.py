@@ -40,9 +40,7 @@ def _apply(url: str, sql: str) -> None:
 
 
 @pytest.mark.slow
-def test_incremental_refresh_after_changes_gives_the_same_marts_as_a_full_refresh(
-    demo_db: str, tmp_path: Path
-) -> None:
+def test_incremental_refresh_after_changes_gives_the_same_marts_as_a_full_refresh(demo_db: str, tmp_path: Path) -> None:
     incremental, full = tmp_path / "inc" / "w.duckdb", tmp_path / "full" / "w.duckdb"
     first = run_extract(incremental, demo_db, full=True)
     dbt_build(incremental, tmp_path / "t1")
@@ -98,11 +96,14 @@ def test_a_run_killed_mid_extract_leaves_the_previous_state_and_the_next_run_rec
     run_extract(warehouse, demo_db, full=True)
     before = tmp_path / "before.duckdb"
     shutil.copy(warehouse, before)
-    _apply(demo_db, "UPDATE customers SET name = name || ' *' WHERE id % 3 = 0; DELETE FROM order_ratings "
-                    "WHERE id % 5 = 0;")
+    _apply(
+        demo_db,
+        "UPDATE customers SET name = name || ' *' WHERE id % 3 = 0; DELETE FROM order_ratings WHERE id % 5 = 0;",
+    )
 
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(warehouse), demo_db], stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_RUN, str(warehouse), demo_db], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "HALFWAY"  # 20 tables replaced inside the open transaction
     proc.send_signal(signal.SIGKILL)

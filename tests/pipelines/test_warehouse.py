@@ -21,14 +21,27 @@ from pipelines.warehouse import WarehouseBusy, connect
 from tests.pipelines.conftest import AS_OF, MART_SCHEMAS, money, relations, run_cli
 
 MARTS = {
-    "finance": {"fct_invoice_lines", "fct_payments", "fct_refunds", "finance_revenue_daily", "finance_order_margin",
-                "finance_receivables_aging", "finance_cash_flow", "finance_expenses_by_category",
-                "finance_monthly_summary"},
+    "finance": {
+        "fct_invoice_lines",
+        "fct_payments",
+        "fct_refunds",
+        "finance_revenue_daily",
+        "finance_order_margin",
+        "finance_receivables_aging",
+        "finance_cash_flow",
+        "finance_expenses_by_category",
+        "finance_monthly_summary",
+    },
     "sla": {"sla_order_compliance", "sla_compliance_monthly", "sla_breaches"},
     "reliability": {"reliability_model_metrics", "reliability_failures_by_fault", "fct_repairs"},
     "workforce": {"dim_technicians", "workforce_technician_daily", "workforce_technician_monthly"},
-    "inventory": {"inventory_stock_value", "inventory_part_turns", "inventory_stockouts",
-                  "inventory_parts_usage_by_model", "inventory_reorder_suggestions"},
+    "inventory": {
+        "inventory_stock_value",
+        "inventory_part_turns",
+        "inventory_stockouts",
+        "inventory_parts_usage_by_model",
+        "inventory_reorder_suggestions",
+    },
     "customers": {"dim_customers", "customers_devices_awaiting_pickup", "customers_ratings"},
 }
 
@@ -85,8 +98,15 @@ def _postgres_month_figures(url: str, as_of: datetime) -> dict[tuple[int, str], 
     """
     with psycopg.connect(psycopg_conninfo(url)) as conn:
         rows = conn.execute(sql, {"as_of": as_of}).fetchall()
-    return {(r[0], r[1]): {"invoiced": money(r[2]), "paid": money(r[3]), "refunded": money(r[4]),
-                           "receivables": money(r[5])} for r in rows}
+    return {
+        (r[0], r[1]): {
+            "invoiced": money(r[2]),
+            "paid": money(r[3]),
+            "refunded": money(r[4]),
+            "receivables": money(r[5]),
+        }
+        for r in rows
+    }
 
 
 def test_revenue_payments_refunds_and_receivables_reconcile_to_the_cent(built: tuple[Path, str], demo_db: str) -> None:
@@ -94,11 +114,19 @@ def test_revenue_payments_refunds_and_receivables_reconcile_to_the_cent(built: t
     con = duckdb.connect(str(warehouse), read_only=True)
     rows = con.execute(
         "SELECT tenant_id, month_start::varchar, invoiced_total, payments_received, refunds_paid, receivables_end "
-        "FROM finance.finance_monthly_summary ORDER BY 1, 2").fetchall()
+        "FROM finance.finance_monthly_summary ORDER BY 1, 2"
+    ).fetchall()
     (as_of,) = con.execute("SELECT as_of_at FROM intermediate.int_ops_as_of").fetchone() or (None,)
     con.close()
-    marts = {(r[0], r[1]): {"invoiced": money(r[2]), "paid": money(r[3]), "refunded": money(r[4]),
-                            "receivables": money(r[5])} for r in rows}
+    marts = {
+        (r[0], r[1]): {
+            "invoiced": money(r[2]),
+            "paid": money(r[3]),
+            "refunded": money(r[4]),
+            "receivables": money(r[5]),
+        }
+        for r in rows
+    }
     expected = _postgres_month_figures(demo_db, as_of)
     assert len(expected) >= 3 and sum(v["invoiced"] for v in expected.values()) > 0
     assert marts == expected
@@ -122,9 +150,17 @@ def _open_for_writing_elsewhere(warehouse: Path) -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
-                           "from pipelines.warehouse import connect; connect(Path(sys.argv[1]))", str(warehouse)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from pipelines.warehouse import connect; connect(Path(sys.argv[1]))",
+            str(warehouse),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if "WarehouseBusy" in done.stderr:
         raise WarehouseBusy(done.stderr.strip().splitlines()[-1])
     assert done.returncode == 0, done.stderr
@@ -134,10 +170,16 @@ def test_a_failing_rule_names_the_offending_rows(built: tuple[Path, str], tmp_pa
     copy = tmp_path / "broken.duckdb"
     shutil.copy(built[0], copy)
     con = connect(copy)
-    con.execute("UPDATE raw.stock_levels SET quantity = -3 WHERE (part_id, location_id) IN "
-                "(SELECT part_id, location_id FROM raw.stock_levels ORDER BY 1, 2 LIMIT 2)")
-    bad = [f"{p}@{loc}" for p, loc in con.execute(
-        "SELECT part_id, location_id FROM raw.stock_levels WHERE quantity < 0 ORDER BY 1, 2").fetchall()]
+    con.execute(
+        "UPDATE raw.stock_levels SET quantity = -3 WHERE (part_id, location_id) IN "
+        "(SELECT part_id, location_id FROM raw.stock_levels ORDER BY 1, 2 LIMIT 2)"
+    )
+    bad = [
+        f"{p}@{loc}"
+        for p, loc in con.execute(
+            "SELECT part_id, location_id FROM raw.stock_levels WHERE quantity < 0 ORDER BY 1, 2"
+        ).fetchall()
+    ]
     con.execute("UPDATE raw.invoices SET total = total + 0.01 WHERE id = (SELECT min(id) FROM raw.invoices)")
     (first_invoice,) = con.execute("SELECT min(id)::varchar FROM raw.invoices").fetchone() or ("",)
     results = {r.name: quality.evaluate(con, r) for r in quality.RULES}
@@ -153,8 +195,11 @@ def test_definitions_load_with_jobs_schedules_sensors_and_mart_groups() -> None:
 
     repo = defs.get_repository_def()
     assert {"warehouse_job", "daily_plan_job", "sla_escalation_job", "deliver_notifications_job"} <= set(repo.job_names)
-    assert {s.name for s in repo.schedule_defs} == {"hourly_warehouse_schedule", "nightly_plan_schedule",
-                                                    "daily_audit_checkpoint_schedule"}
+    assert {s.name for s in repo.schedule_defs} == {
+        "hourly_warehouse_schedule",
+        "nightly_plan_schedule",
+        "daily_audit_checkpoint_schedule",
+    }
     assert {s.name for s in repo.sensor_defs} == {"sla_clock_sensor", "notification_delivery_sensor"}
     graph = repo.asset_graph
     assert graph.get(dg.AssetKey(["finance", "fct_invoice_lines"])).group_name == "finance"
@@ -180,8 +225,9 @@ def test_the_sla_sensor_asks_for_a_run_and_the_job_raises_notifications(demo_db:
     totals = result.output_for_node("evaluate_sla_clocks")
     with engine.connect() as conn:
         after = conn.execute(text("SELECT count(*) FROM notification_outbox WHERE event LIKE 'sla_%'")).scalar()
-        still_running = conn.execute(text(
-            "SELECT count(*) FROM sla_clocks WHERE state = 'running' AND due_at < now()")).scalar()
+        still_running = conn.execute(
+            text("SELECT count(*) FROM sla_clocks WHERE state = 'running' AND due_at < now()")
+        ).scalar()
     assert totals["breached"] > 0 and (after or 0) > (before or 0)
     assert still_running == 0  # every clock past its due time is now breached
 
@@ -191,14 +237,23 @@ def test_the_daily_plan_asset_writes_a_proposed_plan(demo_db: str) -> None:
     from pipelines.resources import OpsDatabase
 
     day = (AS_OF + timedelta(days=1)).isoformat()
-    result = dg.materialize([proposed_plan], resources={"ops_db": OpsDatabase(url=demo_db)},
-                            run_config={"ops": {"dispatch__proposed_plan": {"config": {"time_limit": 3, "day": day}}}})
+    result = dg.materialize(
+        [proposed_plan],
+        resources={"ops_db": OpsDatabase(url=demo_db)},
+        run_config={"ops": {"dispatch__proposed_plan": {"config": {"time_limit": 3, "day": day}}}},
+    )
     assert result.success
     with db.admin_engine(demo_db).connect() as conn:
-        plans = conn.execute(text("SELECT count(*) FROM optimizer_plans WHERE plan_date = :d AND status = 'proposed'"),
-                             {"d": day}).scalar()
-        items = conn.execute(text("SELECT count(*) FROM plan_items i JOIN optimizer_plans p ON p.id = i.plan_id "
-                                  "WHERE p.plan_date = :d AND i.technician_id IS NOT NULL"), {"d": day}).scalar()
+        plans = conn.execute(
+            text("SELECT count(*) FROM optimizer_plans WHERE plan_date = :d AND status = 'proposed'"), {"d": day}
+        ).scalar()
+        items = conn.execute(
+            text(
+                "SELECT count(*) FROM plan_items i JOIN optimizer_plans p ON p.id = i.plan_id "
+                "WHERE p.plan_date = :d AND i.technician_id IS NOT NULL"
+            ),
+            {"d": day},
+        ).scalar()
     assert plans == 1 and (items or 0) > 0
 
 
@@ -216,24 +271,39 @@ def test_the_dagster_ui_serves_the_assets(built: tuple[Path, str], demo_db: str)
         port = probe.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DAGSTER_HOME")}
     env.update({"REPAIROPS_DATA_DIR": str(built[0].parent), "DATABASE_URL": demo_db})
-    ui = subprocess.Popen([sys.executable, "-m", "repairops.cli", "pipelines", "ui", "--port", str(port)], env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    ui = subprocess.Popen(
+        [sys.executable, "-m", "repairops.cli", "pipelines", "ui", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         query = json.dumps({"query": "{ assetNodes { assetKey { path } groupName } }"}).encode()
         deadline, nodes = time.monotonic() + 180, None
         while time.monotonic() < deadline and nodes is None:
             time.sleep(2)
             try:
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=query,
-                                                 headers={"Content-Type": "application/json"})
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/graphql", data=query, headers={"Content-Type": "application/json"}
+                )
                 with urllib.request.urlopen(request, timeout=10) as answer:
                     nodes = json.load(answer)["data"]["assetNodes"]
             except (OSError, KeyError, TypeError):
                 continue
         assert nodes, "the Dagster UI did not answer within 3 minutes"
         groups = {n["groupName"] for n in nodes}
-        assert {"raw", "staging", "finance", "sla", "reliability", "workforce", "inventory", "customers",
-                "dispatch"} <= groups
+        assert {
+            "raw",
+            "staging",
+            "finance",
+            "sla",
+            "reliability",
+            "workforce",
+            "inventory",
+            "customers",
+            "dispatch",
+        } <= groups
     finally:
         import signal
 

@@ -60,16 +60,31 @@ def test_checkpoint_then_verify_with_the_installations_key_or_only_its_public_ha
     elsewhere = tmp_path / "copies"
     elsewhere.mkdir()
     shutil.copy(checkpoint, elsewhere)
-    verified = _ok(data_dir, "verify", "--tenant", "acme", "--checkpoints", str(elsewhere),
-                   "--public-key", str(tmp_path / "audit.pub"))
+    verified = _ok(
+        data_dir,
+        "verify",
+        "--tenant",
+        "acme",
+        "--checkpoints",
+        str(elsewhere),
+        "--public-key",
+        str(tmp_path / "audit.pub"),
+    )
     assert "Audit chain intact" in verified and "matching 1 signed checkpoints" in verified
 
     document = json.loads(checkpoint.read_text())
     document["checkpoint"]["head_hash"] = "0" * 64
     (elsewhere / checkpoint.name).write_text(json.dumps(document))
     assert "was changed after it was signed" in _refused(
-        data_dir, "verify", "--tenant", "acme", "--checkpoints", str(elsewhere), "--public-key",
-        str(tmp_path / "audit.pub"))
+        data_dir,
+        "verify",
+        "--tenant",
+        "acme",
+        "--checkpoints",
+        str(elsewhere),
+        "--public-key",
+        str(tmp_path / "audit.pub"),
+    )
 
 
 def test_a_history_rewritten_by_the_owner_fails_verify_and_gets_no_new_checkpoint(data_dir: Path, shop: Shop) -> None:
@@ -77,7 +92,8 @@ def test_a_history_rewritten_by_the_owner_fails_verify_and_gets_no_new_checkpoin
     with admin_engine(shop.url).begin() as conn:
         conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
         conn.execute(text("UPDATE audit_log SET actor_label = 'Mallory' WHERE id = (SELECT min(id) FROM audit_log)"))
-        conn.execute(text(f"""
+        conn.execute(
+            text(f"""
             DO $$ DECLARE r record; prev text := repeat('0', 64); BEGIN
                 FOR r IN SELECT id, {CANONICAL_SQL} AS canonical FROM audit_log ORDER BY id LOOP
                     UPDATE audit_log SET prev_hash = prev,
@@ -85,7 +101,8 @@ def test_a_history_rewritten_by_the_owner_fails_verify_and_gets_no_new_checkpoin
                      WHERE id = r.id RETURNING hash INTO prev;
                 END LOOP;
                 UPDATE audit_chain_heads SET last_hash = prev;
-            END $$"""))
+            END $$""")
+        )
         conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
     empty = data_dir / "no-checkpoints"
     empty.mkdir()

@@ -17,8 +17,14 @@ from ops_db import embedded, migrate
 def run(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REPAIROPS_DATABASE_URL")}
     full_env.update({"REPAIROPS_DATA_DIR": str(data_dir), "COLUMNS": "200"}, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "repairops.cli", *args], capture_output=True, text=True,
-                          env=full_env, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "repairops.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=300,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +46,12 @@ def test_start_status_url_migrate_stop(data_dir: Path) -> None:
     assert "running: yes" in status.stdout and f"schema revision: {migrate.head_revision()}" in status.stdout
     url = run(data_dir, "db", "url").stdout.strip()
     assert url.startswith("postgresql://")
-    psql = subprocess.run([str(embedded.bin_dir() / "psql"), url, "-tAc", "SELECT count(*) FROM service_orders"],
-                          capture_output=True, text=True, check=False)
+    psql = subprocess.run(
+        [str(embedded.bin_dir() / "psql"), url, "-tAc", "SELECT count(*) FROM service_orders"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert psql.returncode == 0, psql.stderr
     assert psql.stdout.strip() == "0"
     with psycopg.connect(url) as conn:

@@ -103,9 +103,13 @@ def test_the_demo_plan_is_feasible_better_than_by_hand_and_can_be_accepted(demo:
     assert proposal.violations == [] and check(proposal.plan) == []
     snap = planning.snapshot(UnitOfWork(engine, actor), DAY, now=datetime.fromisoformat("2026-11-24T18:00+00:00"))
     with UnitOfWork(engine, actor) as uow:
-        items = uow.session.execute(text(
-            "SELECT order_id, technician_id, sequence, planned, explanation FROM plan_items"
-            " WHERE plan_id = :p AND technician_id IS NOT NULL"), {"p": proposal.saved.plan_id}).all()
+        items = uow.session.execute(
+            text(
+                "SELECT order_id, technician_id, sequence, planned, explanation FROM plan_items"
+                " WHERE plan_id = :p AND technician_id IS NOT NULL"
+            ),
+            {"p": proposal.saved.plan_id},
+        ).all()
     assert len(items) == proposal.saved.assigned > 0
     assert _violations(snap, items) == []
     pickups = [i for i in items if i.explanation.get("pickup")]
@@ -127,16 +131,32 @@ def test_repairops_plan_prints_kpis_and_diff_and_refuses_bad_dates(demo: tuple[s
     url, _ = demo
     env = {**os.environ, "DATABASE_URL": url, "COLUMNS": "200"}
     cli = [sys.executable, "-m", "repairops.cli", "plan"]
-    done = subprocess.run([*cli, "--date", DAY.isoformat(), "--time-limit", "3"], capture_output=True, text=True,
-                          env=env, timeout=300, check=False)
+    done = subprocess.run(
+        [*cli, "--date", DAY.isoformat(), "--time-limit", "3"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "jobs served" in done.stdout and "Diff against current bookings" in done.stdout
-    sick = subprocess.run([*cli, "--date", DAY.isoformat(), "--time-limit", "2", "--sick", "1"], capture_output=True,
-                          text=True, env=env, timeout=300, check=False)
+    sick = subprocess.run(
+        [*cli, "--date", DAY.isoformat(), "--time-limit", "2", "--sick", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     assert sick.returncode == 0, sick.stderr
     assert "Technician 1 is off from now" in sick.stdout and "jobs served" in sick.stdout
-    for bad in (["--date", "tomorrow"], ["--date", DAY.isoformat(), "--time-limit", "-1"],
-                ["--date", DAY.isoformat(), "--tenant", "nobody"], ["--accept", "--accept-only", "1"],
-                ["--date", DAY.isoformat(), "--sick", "999999"]):
+    for bad in (
+        ["--date", "tomorrow"],
+        ["--date", DAY.isoformat(), "--time-limit", "-1"],
+        ["--date", DAY.isoformat(), "--tenant", "nobody"],
+        ["--accept", "--accept-only", "1"],
+        ["--date", DAY.isoformat(), "--sick", "999999"],
+    ):
         refused = subprocess.run([*cli, *bad], capture_output=True, text=True, env=env, timeout=300, check=False)
         assert refused.returncode != 0 and "Traceback" not in refused.stderr + refused.stdout, bad

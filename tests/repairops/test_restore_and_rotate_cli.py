@@ -26,11 +26,20 @@ NEW_KEY = "Um90YXRlZCB0ZXN0IGtleTogbm90IGEgcmVhbCBrZXkgYXQgYWxs"
 
 def run(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """The CLI in its own process with its own data directory (and no DATABASE_URL unless given)."""
-    full = {k: v for k, v in os.environ.items()
-            if k not in ("DATABASE_URL", "REPAIROPS_DATABASE_URL", "REPAIROPS_SECRET_KEY", "REPAIROPS_NEW_SECRET_KEY")}
+    full = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REPAIROPS_DATABASE_URL", "REPAIROPS_SECRET_KEY", "REPAIROPS_NEW_SECRET_KEY")
+    }
     full.update({"REPAIROPS_DATA_DIR": str(data_dir), "COLUMNS": "200", **env})
-    return subprocess.run([sys.executable, "-m", "repairops.cli", *args], capture_output=True, text=True, env=full,
-                          timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "repairops.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full,
+        timeout=300,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -42,8 +51,9 @@ def fresh_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture
-def shop_with_second_factors(migrated_db: str, monkeypatch: pytest.MonkeyPatch
-                             ) -> Iterator[tuple[Shop, list[pyotp.TOTP]]]:
+def shop_with_second_factors(
+    migrated_db: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Shop, list[pyotp.TOTP]]]:
     monkeypatch.setenv("REPAIROPS_SECRET_KEY", KEY)
     get_settings.cache_clear()
     shop = Shop(migrated_db)
@@ -74,8 +84,11 @@ def _signs_in(url: str, number: int, totp: pyotp.TOTP) -> None:
 
 
 def test_restore_into_a_new_data_directory_then_sign_in_and_rotate(
-        shop_with_second_factors: tuple[Shop, list[pyotp.TOTP]], fresh_dir: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    shop_with_second_factors: tuple[Shop, list[pyotp.TOTP]],
+    fresh_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     shop, totps = shop_with_second_factors
     dump = tmp_path / "acme.dump"
     made = run(tmp_path / "source", "db", "backup", str(dump), DATABASE_URL=shop.url, REPAIROPS_SECRET_KEY=KEY)

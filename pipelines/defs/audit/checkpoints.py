@@ -23,15 +23,18 @@ def checkpoint_audit_chains(context: dg.OpExecutionContext, ops_db: OpsDatabase)
     key = seals.signing_key(seals.key_path(settings))
     earlier = seals.read_checkpoints(directory, key.public_key()) if directory.is_dir() else []
     with db.admin_engine(ops_db.admin_url()).connect() as conn:
-        companies = [(int(r.id), str(r.slug)) for r in
-                     conn.execute(text("SELECT id, slug FROM tenants WHERE is_active ORDER BY id"))]
+        companies = [
+            (int(r.id), str(r.slug))
+            for r in conn.execute(text("SELECT id, slug FROM tenants WHERE is_active ORDER BY id"))
+        ]
     engine = ops_db.app_engine()
     written: dict[str, int] = {}
     broken: list[str] = []
     for tenant_id, slug in companies:
         try:
-            seal, path = seals.seal_company(engine, tenant_id, slug, key, directory, earlier,
-                                            label="audit checkpoint schedule")
+            seal, path = seals.seal_company(
+                engine, tenant_id, slug, key, directory, earlier, label="audit checkpoint schedule"
+            )
         except RepairOpsError as exc:  # one broken company does not stop the others' checkpoints
             broken.append(exc.message)
             continue
@@ -48,6 +51,8 @@ def audit_checkpoint_job() -> None:
 
 
 daily_audit_checkpoint_schedule = dg.ScheduleDefinition(
-    name="daily_audit_checkpoint_schedule", job=audit_checkpoint_job, cron_schedule="15 2 * * *",
+    name="daily_audit_checkpoint_schedule",
+    job=audit_checkpoint_job,
+    cron_schedule="15 2 * * *",
     description="At 02:15 every night, a signed checkpoint of every company's audit chain.",
 )

@@ -14,10 +14,8 @@ from pipelines.defs.dbt.translator import RepairOpsDbtTranslator
 from pipelines.resources import Warehouse
 
 
-@dbt_assets(manifest=dbt_project().manifest_path, dagster_dbt_translator=RepairOpsDbtTranslator(),
-            name="repairops_dbt")
-def repairops_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                         warehouse: Warehouse) -> Iterator[Any]:
+@dbt_assets(manifest=dbt_project().manifest_path, dagster_dbt_translator=RepairOpsDbtTranslator(), name="repairops_dbt")
+def repairops_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse) -> Iterator[Any]:
     """Build (run + test) the selected dbt models in the DuckDB warehouse."""
     os.environ[WAREHOUSE_ENV] = str(warehouse.file())  # the dbt subprocess's profile reads it
     yield from dbt.cli(["build"], context=context).stream()

@@ -30,8 +30,9 @@ def _manifest_stale(project: DbtProject) -> bool:
     if not manifest.exists():
         return True
     built = manifest.stat().st_mtime
-    sources = [p for folder in ("models", "macros", "tests") for p in (DBT_PROJECT_DIR / folder).rglob("*")
-               if p.is_file()] + [DBT_PROJECT_DIR / "dbt_project.yml"]
+    sources = [
+        p for folder in ("models", "macros", "tests") for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()
+    ] + [DBT_PROJECT_DIR / "dbt_project.yml"]
     return any(p.stat().st_mtime > built for p in sources)
 
 
@@ -43,8 +44,9 @@ def dbt_project() -> DbtProject:
     if _manifest_stale(project):
         from dbt.cli.main import dbtRunner
 
-        result = dbtRunner().invoke(["parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-                                     str(DBT_PROJECT_DIR), "--quiet"])
+        result = dbtRunner().invoke(
+            ["parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"]
+        )
         if not result.success:
             raise RuntimeError(f"dbt could not parse {DBT_PROJECT_DIR}: {result.exception}")
     return project

@@ -28,10 +28,17 @@ def deliver_notifications(context: dg.OpExecutionContext, ops_db: OpsDatabase) -
     hooks = deliver_webhooks(ops_db.app_engine(), ops_db.active_tenants())
     for error in (report.errors + hooks.errors)[:20]:
         context.log.warning(error)
-    context.log.info(f"notifications: {report.sent} sent, {report.failed} to retry, {report.dead} given up; "
-                     f"webhooks: {hooks.sent} sent, {hooks.failed} to retry, {hooks.dead} given up")
-    return {"claimed": report.claimed, "sent": report.sent, "failed": report.failed, "dead": report.dead,
-            "webhooks_sent": hooks.sent}
+    context.log.info(
+        f"notifications: {report.sent} sent, {report.failed} to retry, {report.dead} given up; "
+        f"webhooks: {hooks.sent} sent, {hooks.failed} to retry, {hooks.dead} given up"
+    )
+    return {
+        "claimed": report.claimed,
+        "sent": report.sent,
+        "failed": report.failed,
+        "dead": report.dead,
+        "webhooks_sent": hooks.sent,
+    }
 
 
 @dg.job(description="Deliver due notifications from the outbox (server email and each company's own channels).")
@@ -39,11 +46,15 @@ def deliver_notifications_job() -> None:
     deliver_notifications()
 
 
-@dg.sensor(job=deliver_notifications_job, minimum_interval_seconds=DELIVERY_CHECK_EVERY_SECONDS,
-           default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Every 30 seconds, if messages are due on a configured channel, run the delivery job.")
-def notification_delivery_sensor(context: dg.SensorEvaluationContext,
-                                 ops_db: OpsDatabase) -> dg.RunRequest | dg.SkipReason:
+@dg.sensor(
+    job=deliver_notifications_job,
+    minimum_interval_seconds=DELIVERY_CHECK_EVERY_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Every 30 seconds, if messages are due on a configured channel, run the delivery job.",
+)
+def notification_delivery_sensor(
+    context: dg.SensorEvaluationContext, ops_db: OpsDatabase
+) -> dg.RunRequest | dg.SkipReason:
     admin = db.admin_engine(ops_db.admin_url())
     channels = sorted(set(configured_senders(get_settings())) | set(tenant_channels(admin)))
     due = (due_count(admin, channels) if channels else 0) + webhooks_due(admin)

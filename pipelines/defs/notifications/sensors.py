@@ -43,9 +43,12 @@ def running_clocks(admin_url: str) -> int:
     return int(found or 0)
 
 
-@dg.sensor(job=sla_escalation_job, minimum_interval_seconds=SLA_CHECK_EVERY_SECONDS,
-           default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Every 5 minutes, if any SLA clock is running, evaluate clocks and escalate.")
+@dg.sensor(
+    job=sla_escalation_job,
+    minimum_interval_seconds=SLA_CHECK_EVERY_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Every 5 minutes, if any SLA clock is running, evaluate clocks and escalate.",
+)
 def sla_clock_sensor(context: dg.SensorEvaluationContext, ops_db: OpsDatabase) -> dg.RunRequest | dg.SkipReason:
     running = running_clocks(ops_db.admin_url())
     if not running:

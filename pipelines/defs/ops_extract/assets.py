@@ -26,25 +26,37 @@ def raw_key(table: str) -> dg.AssetKey:
 @dg.multi_asset(
     name="ops_extract",
     specs=[
-        dg.AssetSpec(raw_key(t), group_name=RAW_GROUP, kinds={"postgres", "duckdb"},
-                     description=f"Operational table `{t}` copied into the warehouse as `raw.{t}`.")
+        dg.AssetSpec(
+            raw_key(t),
+            group_name=RAW_GROUP,
+            kinds={"postgres", "duckdb"},
+            description=f"Operational table `{t}` copied into the warehouse as `raw.{t}`.",
+        )
         for t in EXTRACTED_TABLES
     ],
     description="Copy the operational tables from Postgres into the DuckDB warehouse in one consistent snapshot; "
-                "incremental by transaction id (deletes applied), full refresh on request.",
+    "incremental by transaction id (deletes applied), full refresh on request.",
 )
-def ops_extract(context: dg.AssetExecutionContext, config: ExtractConfig, ops_db: OpsDatabase,
-                warehouse: Warehouse) -> Iterator[dg.MaterializeResult]:
+def ops_extract(
+    context: dg.AssetExecutionContext, config: ExtractConfig, ops_db: OpsDatabase, warehouse: Warehouse
+) -> Iterator[dg.MaterializeResult]:
     def progress(table: str, done: int, total: int) -> None:
         context.log.debug(f"extracted {table} ({done}/{total})")
 
     report = run_extract(warehouse.file(), ops_db.admin_url(), full=config.full, progress=progress)
-    context.log.info(f"extract run {report.run_id}: {report.rows_read:,} rows read in {report.seconds:.1f} s "
-                     f"({'full' if report.full else 'incremental'}, snapshot {report.snapshot})")
+    context.log.info(
+        f"extract run {report.run_id}: {report.rows_read:,} rows read in {report.seconds:.1f} s "
+        f"({'full' if report.full else 'incremental'}, snapshot {report.snapshot})"
+    )
     for table in report.tables:
         yield dg.MaterializeResult(
             asset_key=raw_key(table.table),
-            metadata={"mode": table.mode, "rows_read": table.rows_read, "rows_deleted": table.rows_deleted,
-                      "dagster/row_count": table.rows_total, "seconds": round(table.seconds, 3),
-                      "extract_run": report.run_id},
+            metadata={
+                "mode": table.mode,
+                "rows_read": table.rows_read,
+                "rows_deleted": table.rows_deleted,
+                "dagster/row_count": table.rows_total,
+                "seconds": round(table.seconds, 3),
+                "extract_run": report.run_id,
+            },
         )

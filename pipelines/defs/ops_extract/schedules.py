@@ -11,6 +11,8 @@ warehouse_job = dg.define_asset_job(
 )
 
 hourly_warehouse_schedule = dg.ScheduleDefinition(
-    name="hourly_warehouse_schedule", job=warehouse_job, cron_schedule="5 * * * *",
+    name="hourly_warehouse_schedule",
+    job=warehouse_job,
+    cron_schedule="5 * * * *",
     description="Five past every hour, bring the warehouse up to date (incremental extract, then dbt).",
 )

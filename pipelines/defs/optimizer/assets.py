@@ -32,7 +32,7 @@ def _tomorrow(time_zone: str) -> date:
     group_name=PLAN_GROUP,
     kinds={"ortools", "postgres"},
     description="The optimizer's proposed assignments and routes for tomorrow (per tenant), written back to "
-                "Postgres through ops_db services as a proposed plan that dispatchers review and accept.",
+    "Postgres through ops_db services as a proposed plan that dispatchers review and accept.",
 )
 def proposed_plan(context: dg.AssetExecutionContext, config: PlanConfig, ops_db: OpsDatabase) -> dg.MaterializeResult:
     engine = ops_db.app_engine()
@@ -43,7 +43,12 @@ def proposed_plan(context: dg.AssetExecutionContext, config: PlanConfig, ops_db:
         day = date.fromisoformat(config.day) if config.day else _tomorrow(time_zone)
         proposal = propose(engine, Actor.system(tenant_id, "nightly plan"), day, time_limit=config.time_limit)
         saved = proposal.saved
-        plans[slug] = {"plan_id": saved.plan_id, "day": day.isoformat(), "assigned": saved.assigned,
-                       "unassigned": saved.unassigned, "violations": len(proposal.violations)}
+        plans[slug] = {
+            "plan_id": saved.plan_id,
+            "day": day.isoformat(),
+            "assigned": saved.assigned,
+            "unassigned": saved.unassigned,
+            "violations": len(proposal.violations),
+        }
         context.log.info(f"{slug}: plan {proposal.saved.plan_id} for {day} stored")
     return dg.MaterializeResult(metadata={"tenants": len(tenants), "plans": dg.MetadataValue.json(plans)})

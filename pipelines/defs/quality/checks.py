@@ -17,13 +17,20 @@ def _check_for(rule: quality.Rule) -> dg.AssetChecksDefinition:
             result = quality.evaluate(con, rule)
         finally:
             con.close()
-        metadata: dict[str, str | int] = {"rows_checked": result.checked, "rows_failed": result.failed,
-                                       "offending_ids": ", ".join(result.offending_ids) or "none"}
+        metadata: dict[str, str | int] = {
+            "rows_checked": result.checked,
+            "rows_failed": result.failed,
+            "offending_ids": ", ".join(result.offending_ids) or "none",
+        }
         if result.skipped_reason:
             metadata["skipped"] = result.skipped_reason
-        return dg.AssetCheckResult(passed=result.passed, metadata=metadata,
-                                   description=None if result.passed else
-                                   f"{result.failed} of {result.checked} rows break: {rule.description}")
+        return dg.AssetCheckResult(
+            passed=result.passed,
+            metadata=metadata,
+            description=None
+            if result.passed
+            else f"{result.failed} of {result.checked} rows break: {rule.description}",
+        )
 
     return _check
 

@@ -40,35 +40,56 @@ class Papers:
     purchase_order_id: int
 
     def record(self, kind: str) -> int:
-        return {"invoice": self.invoice_id, "refund_note": self.refund_id, "warranty_certificate": self.warranty_id,
-                "purchase_order": self.purchase_order_id}.get(kind, self.order_id)
+        return {
+            "invoice": self.invoice_id,
+            "refund_note": self.refund_id,
+            "warranty_certificate": self.warranty_id,
+            "purchase_order": self.purchase_order_id,
+        }.get(kind, self.order_id)
 
 
 def _papers(shop: Shop) -> Papers:
     with shop.uow() as uow:
-        maker = uow.session.execute(text(
-            "INSERT INTO manufacturers (tenant_id, name) VALUES "
-            "(current_setting('app.tenant_id')::bigint, 'Fairphone') RETURNING id")).scalar()
-        model = uow.session.execute(text(
-            "INSERT INTO equipment_models (tenant_id, manufacturer_id, name, category) VALUES "
-            "(current_setting('app.tenant_id')::bigint, :m, 'Fairphone 5', 'phone') RETURNING id"),
-            {"m": maker}).scalar()
+        maker = uow.session.execute(
+            text(
+                "INSERT INTO manufacturers (tenant_id, name) VALUES "
+                "(current_setting('app.tenant_id')::bigint, 'Fairphone') RETURNING id"
+            )
+        ).scalar()
+        model = uow.session.execute(
+            text(
+                "INSERT INTO equipment_models (tenant_id, manufacturer_id, name, category) VALUES "
+                "(current_setting('app.tenant_id')::bigint, :m, 'Fairphone 5', 'phone') RETURNING id"
+            ),
+            {"m": maker},
+        ).scalar()
         location = uow.session.execute(text("SELECT id FROM stock_locations WHERE code = 'WH1'")).scalar_one()
-        supplier = uow.session.execute(text("INSERT INTO suppliers (tenant_id, name, email) VALUES "
-                                            "(current_setting('app.tenant_id')::bigint, 'Запчасти ООО', "
-                                            "'sales@parts.example') RETURNING id")).scalar_one()
+        supplier = uow.session.execute(
+            text(
+                "INSERT INTO suppliers (tenant_id, name, email) VALUES "
+                "(current_setting('app.tenant_id')::bigint, 'Запчасти ООО', "
+                "'sales@parts.example') RETURNING id"
+            )
+        ).scalar_one()
         uow.commit()
     part = inventory.create_part(shop.uow(), "SCR-5", "Экран 屏幕", unit_cost="40", sale_price="90")
     inventory.adjust(shop.uow(), part.id, location, 5, "initial count")
-    receipt = orders.register_intake(shop.uow(), orders.IntakeIn(
-        customer=CustomerIn(CUSTOMER, email="zoya@example.com", phone="+7 900 000 00 00"),
-        problem_description="Экран не включается; 屏幕不亮", model_id=model, serial_number="FP5-0001",
-        manufacturer_warranty_until=date.today() + timedelta(days=365)))
+    receipt = orders.register_intake(
+        shop.uow(),
+        orders.IntakeIn(
+            customer=CustomerIn(CUSTOMER, email="zoya@example.com", phone="+7 900 000 00 00"),
+            problem_description="Экран не включается; 屏幕不亮",
+            model_id=model,
+            serial_number="FP5-0001",
+            manufacturer_warranty_until=date.today() + timedelta(days=365),
+        ),
+    )
     order_id = receipt.order_id
     orders.transition(shop.uow(), order_id, "diagnostics")
     orders.add_line(shop.uow(), order_id, orders.LineIn(kind="part", part_id=part.id))
-    orders.add_line(shop.uow(), order_id, orders.LineIn(kind="labour", description="Замена экрана",
-                                                        unit_price=Decimal("25")))
+    orders.add_line(
+        shop.uow(), order_id, orders.LineIn(kind="labour", description="Замена экрана", unit_price=Decimal("25"))
+    )
     orders.send_estimate(shop.uow(), order_id)
     orders.decide_estimate(shop.uow(), order_id, True, tracking_code=receipt.tracking_code)
     inventory.consume(shop.uow(), inventory.reserve(shop.uow(), order_id, part.id, 1).id)
@@ -78,8 +99,9 @@ def _papers(shop: Shop) -> Papers:
     payment = billing.record_payment(shop.uow(), invoice.id, "126.50", "card", "pay-1")
     refund = billing.refund(shop.uow(), payment.id, "10.00", "Скидка за ожидание", "refund-1")
     orders.sign_off(shop.uow(), order_id, "release", CUSTOMER)
-    purchase = inventory.create_purchase_order(shop.uow(), supplier, location,
-                                               [inventory.PurchaseLineIn(part.id, 3, "38.50")])
+    purchase = inventory.create_purchase_order(
+        shop.uow(), supplier, location, [inventory.PurchaseLineIn(part.id, 3, "38.50")]
+    )
     with shop.uow() as uow:
         warranty = uow.session.execute(text("SELECT id FROM warranties ORDER BY id LIMIT 1")).scalar_one()
     return Papers(order_id, invoice.id, refund.id, warranty, purchase.id)
@@ -127,8 +149,13 @@ def test_the_invoice_breaks_tax_down_and_says_what_is_due(shop: Shop) -> None:
     document = build(shop.uow(), "invoice", papers.invoice_id, "en")
     breakdown = next(g for g in document.grids if g.heading == "Tax breakdown")
     assert breakdown.rows == [["10 %", "$115.00", "$11.50"]]
-    assert dict(document.totals) == {"Subtotal": "$115.00", "Tax": "$11.50", "Total": "$126.50",
-                                     "Paid": "$116.50", "Amount due": "$10.00"}
+    assert dict(document.totals) == {
+        "Subtotal": "$115.00",
+        "Tax": "$11.50",
+        "Total": "$126.50",
+        "Paid": "$116.50",
+        "Amount due": "$10.00",
+    }
 
 
 def test_a_shops_own_docx_template_is_used(shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -154,12 +181,13 @@ def test_a_shops_own_docx_template_is_used(shop: Shop, tmp_path: Path, monkeypat
 def test_bad_requests_are_one_sentence(shop: Shop) -> None:
     papers = _papers(shop)
     for kind, record, fmt, locale, error, message in (
-            ("receipt", papers.order_id, "pdf", "en", ValidationError, "no document called"),
-            ("invoice", papers.invoice_id, "odt", "en", ValidationError, "format must be one of"),
-            ("invoice", papers.invoice_id, "pdf", "fr", ValidationError, "language must be one of"),
-            ("invoice", -1, "pdf", "en", ValidationError, "positive whole number"),
-            ("invoice", papers.invoice_id + 999, "pdf", "en", NotFound, "does not exist"),
-            ("purchase_order", papers.purchase_order_id + 999, "pdf", "en", NotFound, "does not exist")):
+        ("receipt", papers.order_id, "pdf", "en", ValidationError, "no document called"),
+        ("invoice", papers.invoice_id, "odt", "en", ValidationError, "format must be one of"),
+        ("invoice", papers.invoice_id, "pdf", "fr", ValidationError, "language must be one of"),
+        ("invoice", -1, "pdf", "en", ValidationError, "positive whole number"),
+        ("invoice", papers.invoice_id + 999, "pdf", "en", NotFound, "does not exist"),
+        ("purchase_order", papers.purchase_order_id + 999, "pdf", "en", NotFound, "does not exist"),
+    ):
         with pytest.raises(error, match=message):
             render(shop.uow(), kind, record, fmt, locale)
     with pytest.raises(PermissionDenied):

@@ -23,9 +23,15 @@ def pdf_text(data: bytes) -> str:
 
 def _intake(shop: Shop) -> tuple[int, orders.Receipt]:
     customer = create_customer(shop.uow(), CustomerIn("Зоя Иванова", email="zoya@example.com", phone="+7 900 1"))
-    return customer.id, orders.register_intake(shop.uow(), orders.IntakeIn(
-        customer=None, customer_id=customer.id, problem_description="Tela não liga após queda; 屏幕不亮",
-        priority="high"))
+    return customer.id, orders.register_intake(
+        shop.uow(),
+        orders.IntakeIn(
+            customer=None,
+            customer_id=customer.id,
+            problem_description="Tela não liga após queda; 屏幕不亮",
+            priority="high",
+        ),
+    )
 
 
 def test_intake_receipt_holds_the_number_code_customer_and_problem(shop: Shop) -> None:
@@ -33,8 +39,15 @@ def test_intake_receipt_holds_the_number_code_customer_and_problem(shop: Shop) -
     data = intake_receipt(shop.uow(shop.person("front_desk")), receipt.order_id)
     assert data.startswith(b"%PDF-")
     text = pdf_text(data)
-    for expected in ("Acme Repairs", f"Intake receipt {receipt.order_number}", receipt.tracking_code,
-                     "Зоя Иванова", "Tela não liga após queda; 屏幕不亮", "high", "Customer signature"):
+    for expected in (
+        "Acme Repairs",
+        f"Intake receipt {receipt.order_number}",
+        receipt.tracking_code,
+        "Зоя Иванова",
+        "Tela não liga após queda; 屏幕不亮",
+        "high",
+        "Customer signature",
+    ):
         assert expected in text
 
 

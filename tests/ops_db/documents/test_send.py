@@ -40,13 +40,15 @@ def _deliver(shop: Shop, port: int) -> None:
     assert report.failed == 0, report.errors
 
 
-def test_an_invoice_reaches_the_customer_in_their_language_as_an_attached_pdf(shop: Shop,
-                                                                             smtp: tuple[Inbox, int]) -> None:
+def test_an_invoice_reaches_the_customer_in_their_language_as_an_attached_pdf(
+    shop: Shop, smtp: tuple[Inbox, int]
+) -> None:
     inbox, port = smtp
     papers = _papers(shop)
     with shop.uow() as uow:
-        customer_id = uow.session.execute(text("SELECT customer_id FROM invoices WHERE id = :i"),
-                                          {"i": papers.invoice_id}).scalar_one()
+        customer_id = uow.session.execute(
+            text("SELECT customer_id FROM invoices WHERE id = :i"), {"i": papers.invoice_id}
+        ).scalar_one()
     set_preferences(shop.uow(), customer_id, channel="sms", language="ru")  # documents still go by email
     finance = shop.person("finance")
     send_document(shop.uow(finance), "invoice", papers.invoice_id)
@@ -64,7 +66,8 @@ def test_an_invoice_reaches_the_customer_in_their_language_as_an_attached_pdf(sh
 
 
 def test_a_purchase_order_goes_to_its_supplier_and_a_work_order_in_the_chosen_language(
-        shop: Shop, smtp: tuple[Inbox, int]) -> None:
+    shop: Shop, smtp: tuple[Inbox, int]
+) -> None:
     inbox, port = smtp
     papers = _papers(shop)
     inventory_clerk = shop.person("inventory")
@@ -78,13 +81,15 @@ def test_a_purchase_order_goes_to_its_supplier_and_a_work_order_in_the_chosen_la
     _name, work = _pdf_of(by_address["zoya@example.com"])
     assert "工单" in _words(by_address["zoya@example.com"]["Subject"]) and "FP5-0001" in work
     with admin_engine(shop.url).connect() as conn:
-        audited = conn.execute(text("SELECT after->>'kind' FROM audit_log WHERE action = 'document.sent' "
-                                    "ORDER BY id")).scalars().all()
+        audited = (
+            conn.execute(text("SELECT after->>'kind' FROM audit_log WHERE action = 'document.sent' ORDER BY id"))
+            .scalars()
+            .all()
+        )
     assert audited == ["purchase_order", "work_order"]
 
 
-def test_a_document_without_an_address_or_for_the_wrong_person_is_one_sentence_and_sends_nothing(
-        shop: Shop) -> None:
+def test_a_document_without_an_address_or_for_the_wrong_person_is_one_sentence_and_sends_nothing(shop: Shop) -> None:
     papers = _papers(shop)
     with shop.uow() as uow:
         uow.session.execute(text("UPDATE customers SET email = NULL"))
@@ -96,5 +101,6 @@ def test_a_document_without_an_address_or_for_the_wrong_person_is_one_sentence_a
     with pytest.raises(ValidationError, match="There is no document called"):
         send_document(shop.uow(), "love_letter", papers.invoice_id)
     with admin_engine(shop.url).connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM notification_outbox WHERE event = 'document_sent'")
-                            ).scalar() == 0
+        assert (
+            conn.execute(text("SELECT count(*) FROM notification_outbox WHERE event = 'document_sent'")).scalar() == 0
+        )

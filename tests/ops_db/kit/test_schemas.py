@@ -31,9 +31,14 @@ def test_a_name_that_is_not_a_field_is_refused_in_code_too() -> None:
 def test_parsed_it_is_validated_against_the_limits_and_the_models_enums() -> None:
     parsed = CustomerIn.model_validate({"name": "Ana", "kind": "company", "approval_threshold": "12.50"})
     assert parsed.kind is CustomerKind.COMPANY and parsed.approval_threshold == Decimal("12.50")
-    for bad in ({"name": ""}, {"name": "Ana", "kind": "robot"}, {"name": "Ana", "extra": 1},
-                {"name": "Ana", "approval_threshold": str(bounds.MAX_AMOUNT + 1)}, {"name": f"A{bounds.NUL}"},
-                {"name": "Ana", "latitude": "91"}):
+    for bad in (
+        {"name": ""},
+        {"name": "Ana", "kind": "robot"},
+        {"name": "Ana", "extra": 1},
+        {"name": "Ana", "approval_threshold": str(bounds.MAX_AMOUNT + 1)},
+        {"name": f"A{bounds.NUL}"},
+        {"name": "Ana", "latitude": "91"},
+    ):
         with pytest.raises(PydanticError):
             CustomerIn.model_validate(bad)
 

@@ -51,7 +51,8 @@ def test_lock_holds_the_row_until_the_transaction_ends(shop: Shop, lock: bool) -
         assert taken == ([] if lock else [(admin,)])
     with psycopg.connect(conninfo(shop.url), autocommit=True) as other:  # released with the transaction
         assert other.execute("SELECT id FROM users WHERE id = %s FOR UPDATE SKIP LOCKED", (admin,)).fetchall() == [
-            (admin,)]
+            (admin,)
+        ]
 
 
 def test_a_model_without_a_sentence_is_a_programming_error() -> None:
@@ -61,8 +62,11 @@ def test_a_model_without_a_sentence_is_a_programming_error() -> None:
 
 def test_every_not_found_sentence_names_the_id_in_one_field() -> None:
     """uow.get fills the sentence's one field with the id; a sentence with none or two could not be filled."""
-    declared = {mapper.class_.__name__: mapper.class_.not_found for mapper in Base.registry.mappers
-                if isinstance(getattr(mapper.class_, "not_found", None), str)}
+    declared = {
+        mapper.class_.__name__: mapper.class_.not_found
+        for mapper in Base.registry.mappers
+        if isinstance(getattr(mapper.class_, "not_found", None), str)
+    }
     assert "User" in declared
     for name, sentence in declared.items():
         fields = [field for _, field, _, _ in string.Formatter().parse(sentence) if field]

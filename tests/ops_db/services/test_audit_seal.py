@@ -44,8 +44,10 @@ def _uow(shop: Shop, actor: object | None = None) -> UnitOfWork:
 
 
 def _intake(shop: Shop, person: object, n: int) -> None:
-    orders.register_intake(_uow(shop, person), orders.IntakeIn(
-        customer=CustomerIn(f"Walk-in {n}", phone=f"+1555{n:07d}"), problem_description="No sound"))
+    orders.register_intake(
+        _uow(shop, person),
+        orders.IntakeIn(customer=CustomerIn(f"Walk-in {n}", phone=f"+1555{n:07d}"), problem_description="No sound"),
+    )
 
 
 def _checkpoint(shop: Shop, key: Ed25519PrivateKey, folder: Path) -> seals.Checkpoint:
@@ -73,7 +75,8 @@ def _owner_rewrites(shop: Shop, change: str) -> None:
     with admin_engine(shop.url).begin() as conn:
         conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
         conn.execute(text(change))
-        conn.execute(text(f"""
+        conn.execute(
+            text(f"""
             DO $$ DECLARE r record; prev text := repeat('0', 64); BEGIN
                 FOR r IN SELECT id, {CANONICAL_SQL} AS canonical FROM audit_log ORDER BY id LOOP
                     UPDATE audit_log SET prev_hash = prev,
@@ -81,7 +84,8 @@ def _owner_rewrites(shop: Shop, change: str) -> None:
                      WHERE id = r.id RETURNING hash INTO prev;
                 END LOOP;
                 UPDATE audit_chain_heads SET last_hash = prev, last_id = (SELECT max(id) FROM audit_log);
-            END $$"""))
+            END $$""")
+        )
         conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
 
 
@@ -124,16 +128,19 @@ def test_verify_never_false_alarms_while_people_write(shop: Shop) -> None:
 # ---- the application role cannot rewrite the chain ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_log SET actor_label = 'Mallory'",
-    "DELETE FROM audit_log",
-    "INSERT INTO audit_log (tenant_id, actor_label, action, entity, occurred_at, prev_hash, hash)"
-    " SELECT tenant_id, 'Mallory', 'create', 'x', now(), last_hash, repeat('a', 64) FROM audit_chain_heads",
-    "TRUNCATE audit_log",
-    "UPDATE audit_chain_heads SET last_hash = repeat('a', 64), last_id = 1",
-    "DELETE FROM audit_chain_heads",
-    "INSERT INTO audit_chain_heads (tenant_id, last_id, last_hash) VALUES (999999, 0, repeat('0', 64))",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_log SET actor_label = 'Mallory'",
+        "DELETE FROM audit_log",
+        "INSERT INTO audit_log (tenant_id, actor_label, action, entity, occurred_at, prev_hash, hash)"
+        " SELECT tenant_id, 'Mallory', 'create', 'x', now(), last_hash, repeat('a', 64) FROM audit_chain_heads",
+        "TRUNCATE audit_log",
+        "UPDATE audit_chain_heads SET last_hash = repeat('a', 64), last_id = 1",
+        "DELETE FROM audit_chain_heads",
+        "INSERT INTO audit_chain_heads (tenant_id, last_id, last_hash) VALUES (999999, 0, repeat('0', 64))",
+    ],
+)
 def test_the_application_role_cannot_write_audit_rows_or_move_the_head(shop: Shop, statement: str) -> None:
     _intake(shop, shop.system(), 1)
     with pytest.raises(Exception) as refused:
@@ -147,31 +154,41 @@ def test_the_append_function_is_the_owners_hashes_itself_and_cannot_be_replaced(
     with psycopg.connect(conninfo(shop.url)) as conn:
         definer, config, owner = conn.execute(
             "SELECT p.prosecdef, p.proconfig, pg_get_userbyid(p.proowner) FROM pg_proc p"
-            " WHERE p.proname = 'repairops_audit_append'").fetchone() or (None, None, None)
+            " WHERE p.proname = 'repairops_audit_append'"
+        ).fetchone() or (None, None, None)
     assert definer and config == ["search_path=pg_catalog, public, pg_temp"] and owner != "repairops_app"
     # The application passes what happened, never a hash or a head; the database chains it onto the head.
     with _uow(shop) as uow:
         before: str = uow.session.execute(text("SELECT last_hash FROM audit_chain_heads")).scalar_one()
-        uow.session.execute(text("SELECT repairops_audit_append(NULL, 'script', CAST(:e AS jsonb))"),
-                            {"e": json.dumps([{"action": "create", "entity": "thing", "entity_id": 7}])})
+        uow.session.execute(
+            text("SELECT repairops_audit_append(NULL, 'script', CAST(:e AS jsonb))"),
+            {"e": json.dumps([{"action": "create", "entity": "thing", "entity_id": 7}])},
+        )
         uow.commit()
     with _uow(shop) as uow:
-        row = uow.session.execute(text("SELECT id, actor_label, prev_hash, hash, hash_format FROM audit_log"
-                                       " ORDER BY id DESC LIMIT 1")).one()
+        row = uow.session.execute(
+            text("SELECT id, actor_label, prev_hash, hash, hash_format FROM audit_log ORDER BY id DESC LIMIT 1")
+        ).one()
         head = uow.session.execute(text("SELECT last_id, last_hash FROM audit_chain_heads")).one()
     assert (row.actor_label, row.prev_hash, row.hash_format) == ("script", before, 2)
     assert tuple(head) == (row.id, row.hash)
     with pytest.raises(Exception) as refused:
-        _as_app(shop, "CREATE OR REPLACE FUNCTION repairops_audit_append(bigint, text, jsonb) RETURNS void"
-                      " LANGUAGE sql AS 'SELECT NULL'")
+        _as_app(
+            shop,
+            "CREATE OR REPLACE FUNCTION repairops_audit_append(bigint, text, jsonb) RETURNS void"
+            " LANGUAGE sql AS 'SELECT NULL'",
+        )
     assert isinstance(_refusal(refused.value), errors.InsufficientPrivilege), refused.value
     assert verify_chain(_uow(shop)).ok
 
 
 def test_tricky_contents_hash_the_same_in_the_database_and_in_the_verifier(shop: Shop) -> None:
     tricky: dict[str, Any] = {
-        "quote\"back\\slash": "line\nbreak\ttab\u0001bell", "ünïcødé ✓ 中文": ["", None, True, False, 0, -12],
-        "nested": {"b": {"a": []}, "aa": {}, "long": 2**62}, "money": "9999999999.99", "e": "1e400",
+        'quote"back\\slash': "line\nbreak\ttab\u0001bell",
+        "ünïcødé ✓ 中文": ["", None, True, False, 0, -12],
+        "nested": {"b": {"a": []}, "aa": {}, "long": 2**62},
+        "money": "9999999999.99",
+        "e": "1e400",
     }
     earlier = verify_chain(_uow(shop)).records
     with _uow(shop) as uow:
@@ -192,19 +209,31 @@ def test_records_hashed_by_the_application_before_the_seal_still_verify(shop: Sh
         conn.execute(text("DELETE FROM audit_chain_heads"))
         prev, last_id = GENESIS_HASH, 0
         for n in range(3):
-            record = {"tenant_id": shop.tenant_id, "actor_user_id": None, "actor_label": "system", "action": "create",
-                      "entity": "thing", "entity_id": n, "before": None, "after": {"n": n, "name": "Zoë"},
-                      "occurred_at": occurred.isoformat(timespec="microseconds")}
+            record = {
+                "tenant_id": shop.tenant_id,
+                "actor_user_id": None,
+                "actor_label": "system",
+                "action": "create",
+                "entity": "thing",
+                "entity_id": n,
+                "before": None,
+                "after": {"n": n, "name": "Zoë"},
+                "occurred_at": occurred.isoformat(timespec="microseconds"),
+            }
             canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
             digest = hashlib.sha256((prev + canonical).encode()).hexdigest()
-            last_id = conn.execute(text(
-                "INSERT INTO audit_log (tenant_id, actor_label, action, entity, entity_id, after, occurred_at,"
-                " prev_hash, hash) VALUES (:t, 'system', 'create', 'thing', :n, CAST(:a AS jsonb), :o, :p, :h)"
-                " RETURNING id"), {"t": shop.tenant_id, "n": n, "a": json.dumps(record["after"]), "o": occurred,
-                                   "p": prev, "h": digest}).scalar_one()
+            last_id = conn.execute(
+                text(
+                    "INSERT INTO audit_log (tenant_id, actor_label, action, entity, entity_id, after, occurred_at,"
+                    " prev_hash, hash) VALUES (:t, 'system', 'create', 'thing', :n, CAST(:a AS jsonb), :o, :p, :h)"
+                    " RETURNING id"
+                ),
+                {"t": shop.tenant_id, "n": n, "a": json.dumps(record["after"]), "o": occurred, "p": prev, "h": digest},
+            ).scalar_one()
             prev = digest
-        conn.execute(text("INSERT INTO audit_chain_heads VALUES (:t, :i, :h)"),
-                     {"t": shop.tenant_id, "i": last_id, "h": prev})
+        conn.execute(
+            text("INSERT INTO audit_chain_heads VALUES (:t, :i, :h)"), {"t": shop.tenant_id, "i": last_id, "h": prev}
+        )
     _intake(shop, shop.system(), 1)
     report = verify_chain(_uow(shop))
     assert report.ok and report.records >= 5, report
@@ -223,8 +252,11 @@ def test_a_history_rewritten_with_owner_rights_passes_the_chain_but_not_the_chec
     trusted = seals.trusted_checkpoints(folder, _public_key_file(key, tmp_path))
     assert verify_chain(_uow(shop), trusted).checkpoints == 1
 
-    _owner_rewrites(shop, "UPDATE audit_log SET after = jsonb_set(after, '{name}', '\"Mallory\"')"
-                          " WHERE id = (SELECT min(id) FROM audit_log WHERE entity = 'customers')")
+    _owner_rewrites(
+        shop,
+        "UPDATE audit_log SET after = jsonb_set(after, '{name}', '\"Mallory\"')"
+        " WHERE id = (SELECT min(id) FROM audit_log WHERE entity = 'customers')",
+    )
 
     assert verify_chain(_uow(shop)).ok  # every hash was recomputed: the chain alone cannot tell
     caught = verify_chain(_uow(shop), trusted)
@@ -255,12 +287,15 @@ def _edit(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
     path.write_text(json.dumps(document))
 
 
-@pytest.mark.parametrize(("change", "sentence"), [
-    (lambda d: d["checkpoint"].update(head_hash="a" * 64), "was changed after it was signed"),
-    (lambda d: d["checkpoint"].update(last_id=d["checkpoint"]["last_id"] - 1), "was changed after it was signed"),
-    (lambda d: d.update(signature=d["signature"][::-1]), "is not a readable audit checkpoint|was changed"),
-    (lambda d: d.pop("signature"), "is not a readable audit checkpoint"),
-])
+@pytest.mark.parametrize(
+    ("change", "sentence"),
+    [
+        (lambda d: d["checkpoint"].update(head_hash="a" * 64), "was changed after it was signed"),
+        (lambda d: d["checkpoint"].update(last_id=d["checkpoint"]["last_id"] - 1), "was changed after it was signed"),
+        (lambda d: d.update(signature=d["signature"][::-1]), "is not a readable audit checkpoint|was changed"),
+        (lambda d: d.pop("signature"), "is not a readable audit checkpoint"),
+    ],
+)
 def test_a_tampered_checkpoint_file_is_refused(
     shop: Shop, tmp_path: Path, change: Callable[[dict[str, Any]], None], sentence: str
 ) -> None:

@@ -36,14 +36,14 @@ def _sms_to(shop: Shop, phone: str) -> int:
 
 def _status(shop: Shop, message_id: int) -> tuple[str, int]:
     with admin_engine(shop.url).connect() as conn:
-        row = conn.execute(text("SELECT status, attempts FROM notification_outbox WHERE id = :i"),
-                           {"i": message_id}).one()
+        row = conn.execute(
+            text("SELECT status, attempts FROM notification_outbox WHERE id = :i"), {"i": message_id}
+        ).one()
     return str(row.status), int(row.attempts)
 
 
 def test_an_sms_goes_through_the_companys_apprise_channel(shop: Shop, gateway: Loopback) -> None:
-    configure_channel(shop.uow(shop.person("admin")), "sms",
-                      f"json://127.0.0.1:{gateway.port}/sms/{{address}}")
+    configure_channel(shop.uow(shop.person("admin")), "sms", f"json://127.0.0.1:{gateway.port}/sms/{{address}}")
     message_id = _sms_to(shop, "+15551234567")
     report = deliver_due(shop.engine, [shop.tenant_id], {})  # no server-wide sender: the company's own
     assert (report.sent, report.failed) == (1, 0)
@@ -73,11 +73,13 @@ def test_a_refusing_gateway_means_a_retry_later(shop: Shop, gateway: Loopback) -
 
 
 def test_bad_channel_settings_are_one_sentence_and_keep_nothing(shop: Shop) -> None:
-    for channel, url, message in (("fax", "json://h/{address}", "email, sms or whatsapp"),
-                                  ("sms", "json://127.0.0.1/sms", "must contain {address}"),
-                                  ("sms", "nonsense://x/{address}", "Apprise does not understand"),
-                                  ("sms", " ", "1 to 2,000"),
-                                  ("sms", "json://h/{address}" + "x" * 2000, "1 to 2,000")):
+    for channel, url, message in (
+        ("fax", "json://h/{address}", "email, sms or whatsapp"),
+        ("sms", "json://127.0.0.1/sms", "must contain {address}"),
+        ("sms", "nonsense://x/{address}", "Apprise does not understand"),
+        ("sms", " ", "1 to 2,000"),
+        ("sms", "json://h/{address}" + "x" * 2000, "1 to 2,000"),
+    ):
         with pytest.raises(ValidationError, match=message):
             configure_channel(shop.uow(), channel, url)
     with pytest.raises(PermissionDenied):

@@ -40,8 +40,10 @@ def _race(calls: list[Callable[[], Any]]) -> list[Any]:
 
 
 def _order(shop: Shop, n: int) -> int:
-    receipt = orders.register_intake(shop.uow(), orders.IntakeIn(
-        customer=CustomerIn(f"Customer {n}", email=f"c{n}@example.com"), problem_description="Broken"))
+    receipt = orders.register_intake(
+        shop.uow(),
+        orders.IntakeIn(customer=CustomerIn(f"Customer {n}", email=f"c{n}@example.com"), problem_description="Broken"),
+    )
     return receipt.order_id
 
 
@@ -56,8 +58,9 @@ def test_only_one_clerk_gets_the_last_unit(shop: Shop) -> None:
     order_ids = [_order(shop, n) for n in range(WORKERS)]
     clerks = [shop.person("front_desk") for _ in range(WORKERS)]
 
-    results = _race([lambda o=o, c=c: inventory.reserve(shop.uow(c), o, part.id, 1)
-                     for o, c in zip(order_ids, clerks, strict=True)])
+    results = _race(
+        [lambda o=o, c=c: inventory.reserve(shop.uow(c), o, part.id, 1) for o, c in zip(order_ids, clerks, strict=True)]
+    )
 
     won = [r for r in results if not isinstance(r, Exception)]
     lost = [r for r in results if isinstance(r, Exception)]
@@ -74,10 +77,14 @@ def test_two_dispatchers_cannot_double_book_a_technician(shop: Shop) -> None:
     dispatchers = [shop.person("dispatcher") for _ in range(WORKERS)]
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
 
-    results = _race([
-        lambda o=o, d=d, i=i: workforce.book(shop.uow(d), o, tech.id, start + timedelta(minutes=5 * i),
-                                             start + timedelta(minutes=60 + 5 * i))
-        for i, (o, d) in enumerate(zip(order_ids, dispatchers, strict=True))])
+    results = _race(
+        [
+            lambda o=o, d=d, i=i: workforce.book(
+                shop.uow(d), o, tech.id, start + timedelta(minutes=5 * i), start + timedelta(minutes=60 + 5 * i)
+            )
+            for i, (o, d) in enumerate(zip(order_ids, dispatchers, strict=True))
+        ]
+    )
 
     assert sum(not isinstance(r, Exception) for r in results) == 1
     assert all(isinstance(r, Conflict) for r in results if isinstance(r, Exception))
@@ -87,8 +94,7 @@ def test_two_dispatchers_cannot_double_book_a_technician(shop: Shop) -> None:
 
 def _invoiced_order(shop: Shop, amount: str) -> int:
     order_id = _order(shop, 99)
-    orders.add_line(shop.uow(), order_id, orders.LineIn(kind="labour", description="Work",
-                                                        unit_price=Decimal(amount)))
+    orders.add_line(shop.uow(), order_id, orders.LineIn(kind="labour", description="Work", unit_price=Decimal(amount)))
     return billing.create_invoice(shop.uow(), order_id).id
 
 
@@ -96,8 +102,9 @@ def test_one_idempotency_key_posted_at_once_pays_once(shop: Shop) -> None:
     invoice_id = _invoiced_order(shop, "100")  # 110.00 with 10% tax
     cashiers = [shop.person("finance") for _ in range(WORKERS)]
 
-    results = _race([lambda c=c: billing.record_payment(shop.uow(c), invoice_id, "110.00", "card", "till-7-0001")
-                     for c in cashiers])
+    results = _race(
+        [lambda c=c: billing.record_payment(shop.uow(c), invoice_id, "110.00", "card", "till-7-0001") for c in cashiers]
+    )
 
     assert not [r for r in results if isinstance(r, Exception)]
     assert len({r.id for r in results}) == 1
@@ -111,8 +118,12 @@ def test_concurrent_refunds_never_exceed_the_payment(shop: Shop) -> None:
     payment = billing.record_payment(shop.uow(), invoice_id, "110.00", "cash", "cash-1")
     managers = [shop.person("manager") for _ in range(WORKERS)]
 
-    results = _race([lambda m=m, i=i: billing.refund(shop.uow(m), payment.id, "30.00", "goodwill", f"r-{i}")
-                     for i, m in enumerate(managers)])
+    results = _race(
+        [
+            lambda m=m, i=i: billing.refund(shop.uow(m), payment.id, "30.00", "goodwill", f"r-{i}")
+            for i, m in enumerate(managers)
+        ]
+    )
 
     assert sum(not isinstance(r, Exception) for r in results) == 3  # 3 × 30 ≤ 110 < 4 × 30
     assert all(isinstance(r, Conflict) for r in results if isinstance(r, Exception))
@@ -124,9 +135,17 @@ def test_concurrent_refunds_never_exceed_the_payment(shop: Shop) -> None:
 
 def test_audit_chain_stays_whole_when_many_people_write_at_once(shop: Shop) -> None:
     people = [shop.person("front_desk") for _ in range(WORKERS)]
-    results = _race([lambda p=p, i=i: orders.register_intake(shop.uow(p), orders.IntakeIn(
-        customer=CustomerIn(f"Walk-in {i}", phone=f"+1555000{i:04d}"), problem_description="No sound"))
-        for i, p in enumerate(people)])
+    results = _race(
+        [
+            lambda p=p, i=i: orders.register_intake(
+                shop.uow(p),
+                orders.IntakeIn(
+                    customer=CustomerIn(f"Walk-in {i}", phone=f"+1555000{i:04d}"), problem_description="No sound"
+                ),
+            )
+            for i, p in enumerate(people)
+        ]
+    )
     assert not [r for r in results if isinstance(r, Exception)]
     report = verify_chain(shop.uow())
     assert report.ok, report
@@ -135,8 +154,12 @@ def test_audit_chain_stays_whole_when_many_people_write_at_once(shop: Shop) -> N
     # Someone with database superuser rights rewrites history: the chain no longer verifies.
     with admin_engine(shop.url).begin() as conn:
         conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
-        conn.execute(text("UPDATE audit_log SET after = jsonb_set(coalesce(after, '{}'), '{name}', '\"Mallory\"') "
-                          "WHERE id = (SELECT min(id) + 3 FROM audit_log)"))
+        conn.execute(
+            text(
+                "UPDATE audit_log SET after = jsonb_set(coalesce(after, '{}'), '{name}', '\"Mallory\"') "
+                "WHERE id = (SELECT min(id) + 3 FROM audit_log)"
+            )
+        )
         conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
     broken = verify_chain(shop.uow())
     assert not broken.ok

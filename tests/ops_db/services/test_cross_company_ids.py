@@ -31,46 +31,107 @@ Call = Callable[[UnitOfWork, Company, int], object]
 
 # Each probe: which of the other company's ids it sends, and the service call that carries it (ours around it).
 PROBES: dict[str, tuple[Callable[[Company], int], Call]] = {
-    "transfer from": (lambda c: c.location, lambda uow, ours, i: inventory.transfer(
-        uow, i, ours.location, [(ours.part, 1)])),
-    "transfer to": (lambda c: c.location, lambda uow, ours, i: inventory.transfer(
-        uow, ours.location, i, [(ours.part, 1)])),
-    "transfer part": (lambda c: c.part, lambda uow, ours, i: inventory.transfer(
-        uow, ours.location, ours.van, [(i, 1)])),
+    "transfer from": (
+        lambda c: c.location,
+        lambda uow, ours, i: inventory.transfer(uow, i, ours.location, [(ours.part, 1)]),
+    ),
+    "transfer to": (
+        lambda c: c.location,
+        lambda uow, ours, i: inventory.transfer(uow, ours.location, i, [(ours.part, 1)]),
+    ),
+    "transfer part": (
+        lambda c: c.part,
+        lambda uow, ours, i: inventory.transfer(uow, ours.location, ours.van, [(i, 1)]),
+    ),
     "count part": (lambda c: c.part, lambda uow, ours, i: inventory.adjust(uow, i, ours.location, 3, "count")),
     "count location": (lambda c: c.location, lambda uow, ours, i: inventory.adjust(uow, ours.part, i, 3, "count")),
-    "purchase supplier": (lambda c: c.supplier, lambda uow, ours, i: inventory.create_purchase_order(
-        uow, i, ours.location, [inventory.PurchaseLineIn(ours.part, 1)])),
-    "purchase delivery location": (lambda c: c.location, lambda uow, ours, i: inventory.create_purchase_order(
-        uow, ours.supplier, i, [inventory.PurchaseLineIn(ours.part, 1)])),
-    "purchase part": (lambda c: c.part, lambda uow, ours, i: inventory.create_purchase_order(
-        uow, ours.supplier, ours.location, [inventory.PurchaseLineIn(i, 1)])),
-    "purchase for order": (lambda c: c.order, lambda uow, ours, i: inventory.create_purchase_order(
-        uow, ours.supplier, ours.location, [inventory.PurchaseLineIn(ours.part, 1)], for_order_id=i)),
-    "user for customer": (lambda c: c.customer, lambda uow, ours, i: create_user(
-        uow, "new@acme.example", "New", "new-pass-12", ["customer"], customer_id=i)),
-    "technician for user": (lambda c: c.user, lambda uow, ours, i: workforce.create_technician(
-        uow, workforce.TechnicianIn(name="New", hourly_cost=Decimal(20), user_id=i))),
+    "purchase supplier": (
+        lambda c: c.supplier,
+        lambda uow, ours, i: inventory.create_purchase_order(
+            uow, i, ours.location, [inventory.PurchaseLineIn(ours.part, 1)]
+        ),
+    ),
+    "purchase delivery location": (
+        lambda c: c.location,
+        lambda uow, ours, i: inventory.create_purchase_order(
+            uow, ours.supplier, i, [inventory.PurchaseLineIn(ours.part, 1)]
+        ),
+    ),
+    "purchase part": (
+        lambda c: c.part,
+        lambda uow, ours, i: inventory.create_purchase_order(
+            uow, ours.supplier, ours.location, [inventory.PurchaseLineIn(i, 1)]
+        ),
+    ),
+    "purchase for order": (
+        lambda c: c.order,
+        lambda uow, ours, i: inventory.create_purchase_order(
+            uow, ours.supplier, ours.location, [inventory.PurchaseLineIn(ours.part, 1)], for_order_id=i
+        ),
+    ),
+    "user for customer": (
+        lambda c: c.customer,
+        lambda uow, ours, i: create_user(uow, "new@acme.example", "New", "new-pass-12", ["customer"], customer_id=i),
+    ),
+    "technician for user": (
+        lambda c: c.user,
+        lambda uow, ours, i: workforce.create_technician(
+            uow, workforce.TechnicianIn(name="New", hourly_cost=Decimal(20), user_id=i)
+        ),
+    ),
     "skill of technician": (lambda c: c.technician, lambda uow, ours, i: workforce.set_skill(uow, i, "welding", 2)),
     "shift of technician": (lambda c: c.technician, lambda uow, ours, i: workforce.add_shift(uow, i, START, END)),
-    "time off of technician": (lambda c: c.technician, lambda uow, ours, i: workforce.add_time_off(
-        uow, i, START, END, "leave")),
-    "intake skill": (lambda c: c.skill, lambda uow, ours, i: orders.register_intake(uow, orders.IntakeIn(
-        customer=CustomerIn(name="Sam", email="sam@acme.example"), problem_description="Noise",
-        required_skill_id=i))),
-    "maintenance device": (lambda c: c.equipment, lambda uow, ours, i: create_plan(
-        uow, i, "Yearly", "Clean", 365, date(2031, 1, 1))),
-    "maintenance skill": (lambda c: c.skill, lambda uow, ours, i: create_plan(
-        uow, ours.equipment, "Yearly", "Clean", 365, date(2031, 1, 1), required_skill_id=i)),
-    "booking plan item": (lambda c: c.plan_item, lambda uow, ours, i: workforce.book(
-        uow, ours.order, ours.technician, START, START.replace(hour=10), plan_item_id=i)),
+    "time off of technician": (
+        lambda c: c.technician,
+        lambda uow, ours, i: workforce.add_time_off(uow, i, START, END, "leave"),
+    ),
+    "intake skill": (
+        lambda c: c.skill,
+        lambda uow, ours, i: orders.register_intake(
+            uow,
+            orders.IntakeIn(
+                customer=CustomerIn(name="Sam", email="sam@acme.example"),
+                problem_description="Noise",
+                required_skill_id=i,
+            ),
+        ),
+    ),
+    "maintenance device": (
+        lambda c: c.equipment,
+        lambda uow, ours, i: create_plan(uow, i, "Yearly", "Clean", 365, date(2031, 1, 1)),
+    ),
+    "maintenance skill": (
+        lambda c: c.skill,
+        lambda uow, ours, i: create_plan(
+            uow, ours.equipment, "Yearly", "Clean", 365, date(2031, 1, 1), required_skill_id=i
+        ),
+    ),
+    "booking plan item": (
+        lambda c: c.plan_item,
+        lambda uow, ours, i: workforce.book(
+            uow, ours.order, ours.technician, START, START.replace(hour=10), plan_item_id=i
+        ),
+    ),
     "claim warranty": (lambda c: c.warranty, lambda uow, ours, i: file_claim(uow, i, ours.order, "10", "cracked")),
     "claim order": (lambda c: c.order, lambda uow, ours, i: file_claim(uow, ours.warranty, i, "10", "cracked")),
     "message on order": (lambda c: c.order, lambda uow, ours, i: post_message(uow, i, "Hello")),
 }
-WRITTEN = ("stock_transfers", "stock_levels", "stock_movements", "purchase_orders", "users", "technicians",
-           "technician_skills", "shifts", "time_off", "service_orders", "maintenance_plans", "bookings",
-           "warranty_claims", "messages")
+WRITTEN = (
+    "stock_transfers",
+    "stock_levels",
+    "stock_movements",
+    "purchase_orders",
+    "users",
+    "technicians",
+    "technician_skills",
+    "shifts",
+    "time_off",
+    "service_orders",
+    "maintenance_plans",
+    "bookings",
+    "warranty_claims",
+    "messages",
+)
 
 
 def _counts(shop: Shop) -> dict[str, int]:

@@ -25,8 +25,12 @@ def _queue(shop: Shop, names: list[str]) -> list[int]:
         customer = create_customer(shop.uow(), CustomerIn(name=name, email=f"c{i}@mail.example"))  # type: ignore[arg-type]
         uow = shop.uow()
         with uow:  # type: ignore[attr-defined]
-            message = notify_customer(uow, "ready_for_pickup", customer.id,  # type: ignore[arg-type]
-                                      {"order_number": f"RO-{i:04d}"})
+            message = notify_customer(
+                uow,
+                "ready_for_pickup",
+                customer.id,  # type: ignore[arg-type]
+                {"order_number": f"RO-{i:04d}"},
+            )
             uow.commit()  # type: ignore[attr-defined]
             assert message is not None
             ids.append(message.id)
@@ -90,8 +94,9 @@ def test_a_refusing_server_means_retries_with_backoff_then_dead(shop: Shop, smtp
     with pytest.raises(Conflict, match=f"Message {message_id} is sent; only failed or given-up"):
         retry_messages(shop.uow(shop.person("admin")), [message_id])  # type: ignore[arg-type]
     with admin_engine(shop.url).connect() as conn:
-        attempts = conn.execute(text("SELECT count(*) FROM delivery_attempts WHERE outbox_id = :m"),
-                                {"m": message_id}).scalar()
+        attempts = conn.execute(
+            text("SELECT count(*) FROM delivery_attempts WHERE outbox_id = :m"), {"m": message_id}
+        ).scalar()
     assert attempts == MAX_ATTEMPTS + 1  # the history keeps every try
 
 
@@ -172,8 +177,13 @@ def test_alerts_due_together_for_one_staff_member_arrive_as_one_digest(shop: Sho
     uow = shop.uow()
     with uow:  # type: ignore[attr-defined]
         for n in range(3):
-            notify_user(uow, "sla_at_risk", manager.user_id, {"order_number": f"RO-{n}", "kind": "resolution"},  # type: ignore[arg-type, attr-defined]
-                        dedupe_key=f"risk-{n}")
+            notify_user(
+                uow,
+                "sla_at_risk",
+                manager.user_id,
+                {"order_number": f"RO-{n}", "kind": "resolution"},  # type: ignore[arg-type, attr-defined]
+                dedupe_key=f"risk-{n}",
+            )
         uow.commit()  # type: ignore[attr-defined]
     customer_ids = _queue(shop, ["Ana", "Bo"])  # customers still get one message each
     report = deliver_due(shop.engine, [shop.tenant_id], {"email": SmtpEmailSender("127.0.0.1", port)})
@@ -187,7 +197,8 @@ def test_alerts_due_together_for_one_staff_member_arrive_as_one_digest(shop: Sho
 
 
 def test_a_staff_member_with_a_digest_time_gets_the_days_emails_together_then_in_their_language(
-        shop: Shop, smtp: tuple[Inbox, int]) -> None:
+    shop: Shop, smtp: tuple[Inbox, int]
+) -> None:
     from datetime import time
 
     from ops_db.comms.service import email_choices, notify_user, set_email_choices
@@ -210,14 +221,18 @@ def test_a_staff_member_with_a_digest_time_gets_the_days_emails_together_then_in
         due = conn.execute(text("SELECT DISTINCT not_before FROM notification_outbox")).scalars().all()
         in_app = conn.execute(text("SELECT title FROM in_app_notifications ORDER BY id")).scalars().all()
     assert len(due) == 1 and due[0].astimezone(UTC).time() == time(7, 30)  # the company's zone is UTC
-    assert in_app == ["Угроза нарушения SLA: RO-0", "SLA нарушен: RO-1",  # the app: at once, in Russian
-                      "Новое сообщение по заказу RO-2"]
+    assert in_app == [
+        "Угроза нарушения SLA: RO-0",
+        "SLA нарушен: RO-1",  # the app: at once, in Russian
+        "Новое сообщение по заказу RO-2",
+    ]
     assert deliver_due(shop.engine, [shop.tenant_id], sender, now=due[0] - timedelta(minutes=1)).claimed == 0
     report = deliver_due(shop.engine, [shop.tenant_id], sender, now=due[0])
     assert (report.claimed, report.sent) == (2, 2) and len(inbox.messages) == 1  # the muted event: no email
     digest = inbox.messages[0]
-    assert str(email.header.make_header(email.header.decode_header(digest["Subject"]))) == \
-        "Обновления от Acme Repairs (2)"
+    assert (
+        str(email.header.make_header(email.header.decode_header(digest["Subject"]))) == "Обновления от Acme Repairs (2)"
+    )
     body = digest.get_payload(decode=True).decode()
     assert "Заказ RO-0 может не уложиться в срок (решение)." in body
     assert "Заказ RO-1 не уложился в срок (реакция)." in body

@@ -28,8 +28,10 @@ def _order_holding_stock_and_a_visit(shop: Shop) -> int:
     with shop.uow() as uow:
         location: int = uow.session.execute(text("SELECT id FROM stock_locations WHERE code = 'WH1'")).scalar_one()
     inventory.adjust(shop.uow(), part.id, location, 5, "initial count")
-    receipt = orders.register_intake(shop.uow(), orders.IntakeIn(
-        customer=CustomerIn(name="Ida Holt", email="ida@example.com"), problem_description="No power"))
+    receipt = orders.register_intake(
+        shop.uow(),
+        orders.IntakeIn(customer=CustomerIn(name="Ida Holt", email="ida@example.com"), problem_description="No power"),
+    )
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
     workforce.book(shop.uow(), receipt.order_id, tech.id, start, start + timedelta(hours=1))
     inventory.reserve(shop.uow(), receipt.order_id, part.id, 1)
@@ -38,11 +40,15 @@ def _order_holding_stock_and_a_visit(shop: Shop) -> int:
 
 def _held(uow: UnitOfWork, order_id: int) -> tuple[str, str, str, Decimal]:
     """The order's stage, its reservation and booking, and the stock still reserved."""
-    row = uow.session.execute(text(
-        "SELECT o.stage, r.status AS reservation, b.status AS booking,"
-        " (SELECT sum(reserved) FROM stock_levels) AS reserved"
-        " FROM service_orders o JOIN stock_reservations r ON r.order_id = o.id JOIN bookings b ON b.order_id = o.id"
-        " WHERE o.id = :o"), {"o": order_id}).one()
+    row = uow.session.execute(
+        text(
+            "SELECT o.stage, r.status AS reservation, b.status AS booking,"
+            " (SELECT sum(reserved) FROM stock_levels) AS reserved"
+            " FROM service_orders o JOIN stock_reservations r ON r.order_id = o.id JOIN bookings b ON b.order_id = o.id"
+            " WHERE o.id = :o"
+        ),
+        {"o": order_id},
+    ).one()
     return row.stage, row.reservation, row.booking, row.reserved
 
 
@@ -79,9 +85,11 @@ def test_publishing_needs_an_open_unit_of_work(shop: Shop) -> None:
 
 def test_each_event_reaches_exactly_its_subscribers_in_table_order() -> None:
     calls: list[str] = []
-    table = (subscribe(OrderCancelled, lambda _uow, e: calls.append(f"first {e.order_id}")),
-             subscribe(OrderReady, lambda _uow, e: calls.append(f"ready {e.order_id}")),
-             subscribe(OrderCancelled, lambda _uow, e: calls.append(f"second {e.order_id}")))
+    table = (
+        subscribe(OrderCancelled, lambda _uow, e: calls.append(f"first {e.order_id}")),
+        subscribe(OrderReady, lambda _uow, e: calls.append(f"ready {e.order_id}")),
+        subscribe(OrderCancelled, lambda _uow, e: calls.append(f"second {e.order_id}")),
+    )
     for handler in handlers_of(OrderCancelled(7, AT), table):
         handler(None, OrderCancelled(7, AT))  # type: ignore[arg-type]  # these handlers never touch the unit
     assert calls == ["first 7", "second 7"]

@@ -36,18 +36,23 @@ def test_a_valid_file_imports_every_row_once(shop: Shop) -> None:
     again = import_csv(shop.uow(), "customers", CUSTOMERS)
     assert (again.created, again.existing) == (0, 3)  # matched by email or phone
     with admin_engine(shop.url).connect() as conn:
-        languages = dict(conn.execute(text(
-            "SELECT c.name, p.language FROM customers c JOIN customer_preferences p ON p.customer_id = c.id")).all())
+        languages = dict(
+            conn.execute(
+                text("SELECT c.name, p.language FROM customers c JOIN customer_preferences p ON p.customer_id = c.id")
+            ).all()
+        )
     assert languages["Зоя Иванова"] == "ru" and languages["João Silva"] == "pt_BR"
 
 
 def test_one_bad_row_means_nothing_is_written_and_every_problem_is_listed(shop: Shop) -> None:
-    parts = (b"sku,name,unit_cost,sale_price,warranty_months\n"
-             b"SCR-1,Screen,40,90,6\n"
-             b"BAT-1,,12,30,6\n"
-             b"SCR-1,Screen again,40,90,6\n"
-             b"CAM-1,Camera,-5,30,6\n"
-             b"KEY-1,Keyboard,10,20,many\n")
+    parts = (
+        b"sku,name,unit_cost,sale_price,warranty_months\n"
+        b"SCR-1,Screen,40,90,6\n"
+        b"BAT-1,,12,30,6\n"
+        b"SCR-1,Screen again,40,90,6\n"
+        b"CAM-1,Camera,-5,30,6\n"
+        b"KEY-1,Keyboard,10,20,many\n"
+    )
     before = _count(shop, "parts")
     report = import_csv(shop.uow(), "parts", parts)
     assert report.errors == [
@@ -62,11 +67,13 @@ def test_one_bad_row_means_nothing_is_written_and_every_problem_is_listed(shop: 
 
 def test_devices_attach_to_existing_customers_and_create_models(shop: Shop) -> None:
     import_csv(shop.uow(), "customers", CUSTOMERS)
-    devices = (b"customer_email,customer_phone,manufacturer,model,category,serial_number,purchase_date,warranty_until\n"
-               b"zoya@mail.example,,Fairphone,Fairphone 5,phone,FP5-1,2026-01-10,2028-01-10\n"
-               b",+55 11 91234 5678,Fairphone,fairphone 5,phone,FP5-2,,\n"
-               b"nobody@mail.example,,Fairphone,Fairphone 5,phone,FP5-3,,\n"
-               b"wang@mail.example,,Fairphone,Fairphone 5,phone,FP5-4,10/01/2026,\n")
+    devices = (
+        b"customer_email,customer_phone,manufacturer,model,category,serial_number,purchase_date,warranty_until\n"
+        b"zoya@mail.example,,Fairphone,Fairphone 5,phone,FP5-1,2026-01-10,2028-01-10\n"
+        b",+55 11 91234 5678,Fairphone,fairphone 5,phone,FP5-2,,\n"
+        b"nobody@mail.example,,Fairphone,Fairphone 5,phone,FP5-3,,\n"
+        b"wang@mail.example,,Fairphone,Fairphone 5,phone,FP5-4,10/01/2026,\n"
+    )
     report = import_csv(shop.uow(), "devices", devices)
     assert [(e.row, e.column) for e in report.errors] == [(4, "customer_email"), (5, "purchase_date")]
     assert _count(shop, "equipment") == 0
@@ -77,8 +84,11 @@ def test_devices_attach_to_existing_customers_and_create_models(shop: Shop) -> N
 
 
 def test_bad_files_and_the_wrong_person_are_one_sentence(shop: Shop) -> None:
-    for data, message in ((b"", "empty"), (b"\xff\xfe\x00bad", "not UTF-8"),
-                          (b"a" * (20 * 1024 * 1024 + 1), "larger than 20 MB")):
+    for data, message in (
+        (b"", "empty"),
+        (b"\xff\xfe\x00bad", "not UTF-8"),
+        (b"a" * (20 * 1024 * 1024 + 1), "larger than 20 MB"),
+    ):
         with pytest.raises(ValidationError, match=message):
             import_csv(shop.uow(), "parts", data)
     with pytest.raises(ValidationError, match="imports customers, devices, parts"):

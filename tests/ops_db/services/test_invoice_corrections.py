@@ -37,10 +37,12 @@ def test_an_invoice_issued_in_error_is_voided_and_its_order_invoiced_again(shop:
     with pytest.raises(Conflict, match="is void; it cannot be voided"):
         billing.void_invoice(shop.uow(finance), invoice_id, "again")
     with shop.uow() as uow:  # type: ignore[attr-defined]
-        order_id = uow.session.execute(text("SELECT order_id FROM invoices WHERE id = :i"),
-                                       {"i": invoice_id}).scalar_one()
-        reason = uow.session.execute(text("SELECT after->>'reason' FROM audit_log WHERE action = 'invoice.void'")
-                                     ).scalar_one()
+        order_id = uow.session.execute(
+            text("SELECT order_id FROM invoices WHERE id = :i"), {"i": invoice_id}
+        ).scalar_one()
+        reason = uow.session.execute(
+            text("SELECT after->>'reason' FROM audit_log WHERE action = 'invoice.void'")
+        ).scalar_one()
     assert reason == "wrong customer"
     again = billing.create_invoice(shop.uow(), order_id)
     assert again.id != invoice_id and _status(shop, invoice_id) == "void"
@@ -62,8 +64,9 @@ def test_the_due_date_is_the_companys_day(shop: Shop) -> None:
         uow.commit()  # type: ignore[attr-defined]
     _customer, invoice_id = _invoice(shop)
     with shop.uow() as uow:  # type: ignore[attr-defined]
-        issued, due = uow.session.execute(text("SELECT issued_at, due_on FROM invoices WHERE id = :i"),
-                                          {"i": invoice_id}).one()
+        issued, due = uow.session.execute(
+            text("SELECT issued_at, due_on FROM invoices WHERE id = :i"), {"i": invoice_id}
+        ).one()
     assert due == issued.astimezone(ZoneInfo("Pacific/Auckland")).date() + timedelta(days=14)
     with shop.uow() as uow:  # type: ignore[attr-defined]
         uow.session.execute(text("UPDATE invoices SET due_on = '2026-12-04' WHERE id = :i"), {"i": invoice_id})

@@ -50,36 +50,42 @@ def _ready_message(shop: Shop, customer_id: int) -> tuple[str, str, str]:
 def test_a_customer_hears_from_the_shop_in_their_language_on_their_channel(shop: Shop) -> None:
     customer = create_customer(shop.uow(), CustomerIn("Ли Вэй", email="li@mail.example", phone="+8613800000000"))
     own = shop.person("customer", customer_id=customer.id)
-    set_preferences(shop.uow(own), customer.id, channel="sms", language="zh-CN",
-                    quiet_from=time(22, 0), quiet_until=time(7, 0))
+    set_preferences(
+        shop.uow(own), customer.id, channel="sms", language="zh-CN", quiet_from=time(22, 0), quiet_until=time(7, 0)
+    )
     channel, subject, body = _ready_message(shop, customer.id)
     assert (channel, subject, body) == ("sms", "您的设备已修好：RO-9", "订单 RO-9 已可取件。")
     set_preferences(shop.uow(shop.person("front_desk")), customer.id, channel="email", language="ru")
-    assert _ready_message(shop, customer.id) == ("email", "Ваше устройство готово: RO-9",
-                                                 "Заказ RO-9 готов к выдаче.")
+    assert _ready_message(shop, customer.id) == ("email", "Ваше устройство готово: RO-9", "Заказ RO-9 готов к выдаче.")
 
 
 def test_bad_preferences_are_one_sentence_and_change_nothing(shop: Shop) -> None:
     customer = create_customer(shop.uow(), CustomerIn("Pat", email="pat@mail.example"))
     other = create_customer(shop.uow(), CustomerIn("Sam", email="sam@mail.example"))
     before = _preferences(shop)
-    for kwargs, message in (({"channel": "fax", "language": "en"}, "email, sms or whatsapp"),
-                            ({"channel": "sms", "language": "klingon"}, "language must be one of"),
-                            ({"channel": "sms", "language": "en", "quiet_from": time(22)}, "both ends"),
-                            ({"channel": "sms", "language": "en", "quiet_from": time(9), "quiet_until": time(9)},
-                             "different times")):
+    for kwargs, message in (
+        ({"channel": "fax", "language": "en"}, "email, sms or whatsapp"),
+        ({"channel": "sms", "language": "klingon"}, "language must be one of"),
+        ({"channel": "sms", "language": "en", "quiet_from": time(22)}, "both ends"),
+        ({"channel": "sms", "language": "en", "quiet_from": time(9), "quiet_until": time(9)}, "different times"),
+    ):
         with pytest.raises(ValidationError, match=message):
             set_preferences(shop.uow(), customer.id, **kwargs)  # type: ignore[arg-type]
     with pytest.raises(PermissionDenied):  # a customer sets only their own
-        set_preferences(shop.uow(shop.person("customer", customer_id=other.id)), customer.id, channel="sms",
-                        language="en")
+        set_preferences(
+            shop.uow(shop.person("customer", customer_id=other.id)), customer.id, channel="sms", language="en"
+        )
     assert _preferences(shop) == before
 
 
 def _preferences(shop: Shop) -> list[tuple[object, ...]]:
     with admin_engine(shop.url).connect() as conn:
-        return [tuple(r) for r in conn.execute(text(
-            "SELECT customer_id, channel, language, quiet_hours_start FROM customer_preferences ORDER BY 1"))]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text("SELECT customer_id, channel, language, quiet_hours_start FROM customer_preferences ORDER BY 1")
+            )
+        ]
 
 
 def test_every_stored_code_has_words_to_show_it_in() -> None:
@@ -87,8 +93,19 @@ def test_every_stored_code_has_words_to_show_it_in() -> None:
     import enum
     import importlib
 
-    areas = ("assets", "billing", "comms", "customers", "identity", "inventory", "orders", "workforce", "sla",
-             "warranty", "maintenance")
+    areas = (
+        "assets",
+        "billing",
+        "comms",
+        "customers",
+        "identity",
+        "inventory",
+        "orders",
+        "workforce",
+        "sla",
+        "warranty",
+        "maintenance",
+    )
     missing = []
     for area in areas:
         module = importlib.import_module(f"ops_db.{area}.models")
@@ -104,14 +121,14 @@ def test_a_person_keeps_their_own_language_and_bad_choices_change_nothing(shop: 
     technician = shop.person("technician")
     assert set_language(shop.uow(technician), "zh-cn") == "zh_CN"
     assert load_actor(shop.engine, shop.tenant_id, technician.user_id).locale == "zh_CN"  # type: ignore[attr-defined]
-    for bad, sentence in (("", "Choose a language."), ("klingon", "The language must be one of en, ru, pt_BR, "
-                                                                    "zh_CN.")):
+    for bad, sentence in (("", "Choose a language."), ("klingon", "The language must be one of en, ru, pt_BR, zh_CN.")):
         with pytest.raises(ValidationError) as refused:
             set_language(shop.uow(technician), bad)
         assert refused.value.message == sentence
     with pytest.raises(ValidationError, match="Only a signed-in person"):
         set_language(shop.uow(), "ru")  # the system itself has no language of its own
     with admin_engine(shop.url).connect() as conn:
-        assert conn.execute(text("SELECT locale FROM users WHERE id = :u"),
-                            {"u": technician.user_id}).scalar() == "zh_CN"  # type: ignore[attr-defined]
+        assert (
+            conn.execute(text("SELECT locale FROM users WHERE id = :u"), {"u": technician.user_id}).scalar() == "zh_CN"
+        )  # type: ignore[attr-defined]
         assert conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'user.language'")).scalar() == 1

@@ -84,16 +84,18 @@ STRIPE = stripe.StripeConfig("sk_test_matrix00", "whsec_matrix00", api_base="htt
 # The sentences with which the matrix turns someone away: a permission they lack, or not being who the action is
 # for (not signed in, not staff, not office staff). Any other answer came after the checks (a sentence about the
 # record: not found, not theirs, not a technician's own booking).
-REFUSALS = frozenset({
-    "You are not allowed to {action} {area}.",
-    "The analytics figures are for office staff.",
-    "Only staff send documents.",
-    "Only a signed-in person can set up a second factor.",
-    "Only a signed-in person has a language of their own.",
-    "Only a signed-in person has a password to change.",
-    "Only a signed-in person can sign out.",
-    "Only signed-in staff have notification choices and an inbox.",
-})
+REFUSALS = frozenset(
+    {
+        "You are not allowed to {action} {area}.",
+        "The analytics figures are for office staff.",
+        "Only staff send documents.",
+        "Only a signed-in person can set up a second factor.",
+        "Only a signed-in person has a language of their own.",
+        "Only a signed-in person has a password to change.",
+        "Only a signed-in person can sign out.",
+        "Only signed-in staff have notification choices and an inbox.",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -114,14 +116,19 @@ def world(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         migrate.upgrade(url)
         shop = Shop(url)
         system = Actor.system(shop.tenant_id)
-        customer = customers.create_customer(UnitOfWork(shop.engine, system),
-                                             customers.CustomerIn("Matrix Customer", email="matrix@example.com"))
-        tech = workforce.create_technician(UnitOfWork(shop.engine, system),
-                                           workforce.TechnicianIn("Matrix Tech", Decimal("30")))
+        customer = customers.create_customer(
+            UnitOfWork(shop.engine, system), customers.CustomerIn("Matrix Customer", email="matrix@example.com")
+        )
+        tech = workforce.create_technician(
+            UnitOfWork(shop.engine, system), workforce.TechnicianIn("Matrix Tech", Decimal("30"))
+        )
         actors: dict[str, Actor] = {PUBLIC: Actor.public(shop.tenant_id)}
         for role in RoleCode:
-            person = shop.person(role.value, customer_id=customer.id if role == RoleCode.CUSTOMER else None,
-                                 technician_id=tech.id if role == RoleCode.TECHNICIAN else None)
+            person = shop.person(
+                role.value,
+                customer_id=customer.id if role == RoleCode.CUSTOMER else None,
+                technician_id=tech.id if role == RoleCode.TECHNICIAN else None,
+            )
             assert isinstance(person, Actor)
             # Signed in through a session of their own (as the web app and the API sign people in).
             actors[role.value] = replace(person, session_id=str(uuid.uuid4()))
@@ -141,10 +148,12 @@ SERVICES: dict[str, Call] = {
     "ops_db.audit.service:verify_chain": lambda w, a: audit.verify_chain(w.uow(a)),
     "ops_db.billing.service:create_invoice": lambda w, a: billing_service.create_invoice(w.uow(a), NOTHING),
     "ops_db.billing.service:record_payment": lambda w, a: billing_service.record_payment(
-        w.uow(a), NOTHING, "10.00", "cash", "matrix-key"),
+        w.uow(a), NOTHING, "10.00", "cash", "matrix-key"
+    ),
     "ops_db.billing.service:refund": lambda w, a: billing_service.refund(w.uow(a), NOTHING, "1.00", "why", "k"),
     "ops_db.billing.service:issue_credit_note": lambda w, a: billing_service.issue_credit_note(
-        w.uow(a), NOTHING, "1.00", "why"),
+        w.uow(a), NOTHING, "1.00", "why"
+    ),
     "ops_db.billing.service:write_off": lambda w, a: billing_service.write_off(w.uow(a), NOTHING, "why"),
     "ops_db.billing.service:void_invoice": lambda w, a: billing_service.void_invoice(w.uow(a), NOTHING, "why"),
     "ops_db.billing.service:get_invoice": lambda w, a: billing_service.get_invoice(w.uow(a), NOTHING),
@@ -154,11 +163,14 @@ SERVICES: dict[str, Call] = {
     "ops_db.billing.stripe_payments:configure_stripe": lambda w, a: stripe.configure_stripe(w.uow(a), "no", "no"),
     "ops_db.billing.stripe_payments:stripe_account": lambda w, a: stripe.stripe_account(w.uow(a)),
     "ops_db.billing.stripe_payments:checkout_url": lambda w, a: stripe.checkout_url(
-        w.uow(a), STRIPE, NOTHING, success_url="https://shop.example/ok", cancel_url="https://shop.example/"),
+        w.uow(a), STRIPE, NOTHING, success_url="https://shop.example/ok", cancel_url="https://shop.example/"
+    ),
     "ops_db.billing.stripe_payments:refund_online": lambda w, a: stripe.refund_online(
-        w.uow(a), STRIPE, NOTHING, "1.00", "why", "k"),
+        w.uow(a), STRIPE, NOTHING, "1.00", "why", "k"
+    ),
     "ops_db.billing.stripe_payments:refund_payment": lambda w, a: stripe.refund_payment(
-        w.uow(a), lambda: STRIPE, NOTHING, "1.00", "why", "k"),
+        w.uow(a), lambda: STRIPE, NOTHING, "1.00", "why", "k"
+    ),
     "ops_db.comms.service:retry_messages": lambda w, a: comms.retry_messages(w.uow(a), [NOTHING]),
     "ops_db.comms.service:inbox": lambda w, a: comms.inbox(w.uow(a)),
     "ops_db.comms.service:unread_count": lambda w, a: comms.unread_count(w.uow(a)),
@@ -167,22 +179,26 @@ SERVICES: dict[str, Call] = {
     "ops_db.comms.service:set_email_choices": lambda w, a: comms.set_email_choices(w.uow(a), ["no_such"], None),
     "ops_db.comms.service:post_message": lambda w, a: comms.post_message(w.uow(a), NOTHING, "Hello"),
     "ops_db.comms.service:list_messages": lambda w, a: comms.list_messages(w.uow(a), NOTHING),
-    "ops_db.comms.service:save_template": lambda w, a: comms.save_template(w.uow(a), "no_such", "email", "en",
-                                                                           None, "x"),
+    "ops_db.comms.service:save_template": lambda w, a: comms.save_template(
+        w.uow(a), "no_such", "email", "en", None, "x"
+    ),
     "ops_db.comms.service:configure_channel": lambda w, a: comms.configure_channel(w.uow(a), "pigeon", "x"),
     "ops_db.comms.webhooks:add_endpoint": lambda w, a: webhooks.add_endpoint(w.uow(a), "ftp://nowhere"),
     "ops_db.comms.webhooks:retry_webhooks": lambda w, a: webhooks.retry_webhooks(w.uow(a), [NOTHING]),
     "ops_db.customers.service:create_customer": lambda w, a: customers.create_customer(
-        w.uow(a), customers.CustomerIn("")),
+        w.uow(a), customers.CustomerIn("")
+    ),
     "ops_db.customers.service:get_customer": lambda w, a: customers.get_customer(w.uow(a), NOTHING),
     "ops_db.customers.service:list_customers": lambda w, a: customers.list_customers(w.uow(a)),
     "ops_db.customers.service:preferences": lambda w, a: customers.preferences(w.uow(a), NOTHING),
     "ops_db.customers.service:set_preferences": lambda w, a: customers.set_preferences(
-        w.uow(a), NOTHING, channel="pigeon", language="en"),
+        w.uow(a), NOTHING, channel="pigeon", language="en"
+    ),
     "ops_db.documents.pdf:tenant_brand": lambda w, a: pdf.tenant_brand(w.uow(a)),
     "ops_db.documents.receipts:intake_receipt": lambda w, a: receipts.intake_receipt(w.uow(a), NOTHING),
-    "ops_db.identity.service:enroll_totp": lambda w, a: identity.has_second_factor(w.uow(a)) or identity.enroll_totp(
-        w.uow(a)),
+    "ops_db.identity.service:enroll_totp": lambda w, a: (
+        identity.has_second_factor(w.uow(a)) or identity.enroll_totp(w.uow(a))
+    ),
     "ops_db.identity.service:has_second_factor": lambda w, a: identity.has_second_factor(w.uow(a)),
     "ops_db.identity.service:confirm_totp": lambda w, a: identity.confirm_totp(w.uow(a), "not a code"),
     "ops_db.identity.service:set_language": lambda w, a: identity.set_language(w.uow(a), ""),
@@ -190,17 +206,21 @@ SERVICES: dict[str, Call] = {
     "ops_db.identity.service:reset_password": lambda w, a: identity.reset_password(w.uow(a), NOTHING, "x"),
     "ops_db.identity.sessions:sign_out": lambda w, a: sessions.sign_out(w.uow(a)),
     "ops_db.identity.sessions:sign_out_everywhere": lambda w, a: sessions.sign_out_everywhere(w.uow(a), NOTHING),
-    "ops_db.identity.service:create_user": lambda w, a: identity.create_user(w.uow(a), "not-an-email", "X", "p",
-                                                                           ["auditor"]),
+    "ops_db.identity.service:create_user": lambda w, a: identity.create_user(
+        w.uow(a), "not-an-email", "X", "p", ["auditor"]
+    ),
     "ops_db.identity.service:grant_roles": lambda w, a: identity.grant_roles(w.uow(a), NOTHING, ["auditor"]),
     "ops_db.identity.service:unlock_user": lambda w, a: identity.unlock_user(w.uow(a), NOTHING),
     "ops_db.identity.tenants:update_company": lambda w, a: tenants.update_company(w.uow(a), tenants.CompanyIn("")),
-    "ops_db.imports:import_csv#customers": lambda w, a: imports.import_csv(w.uow(a), "customers", _csv("name"),
-                                                                           dry_run=True),
-    "ops_db.imports:import_csv#devices": lambda w, a: imports.import_csv(w.uow(a), "devices",
-                                                                         _csv("manufacturer,model"), dry_run=True),
-    "ops_db.imports:import_csv#parts": lambda w, a: imports.import_csv(w.uow(a), "parts", _csv("sku,name"),
-                                                                       dry_run=True),
+    "ops_db.imports:import_csv#customers": lambda w, a: imports.import_csv(
+        w.uow(a), "customers", _csv("name"), dry_run=True
+    ),
+    "ops_db.imports:import_csv#devices": lambda w, a: imports.import_csv(
+        w.uow(a), "devices", _csv("manufacturer,model"), dry_run=True
+    ),
+    "ops_db.imports:import_csv#parts": lambda w, a: imports.import_csv(
+        w.uow(a), "parts", _csv("sku,name"), dry_run=True
+    ),
     "ops_db.inventory.service:reserve": lambda w, a: stock.reserve(w.uow(a), NOTHING, NOTHING, 1),
     "ops_db.inventory.service:consume": lambda w, a: stock.consume(w.uow(a), NOTHING),
     "ops_db.inventory.service:use_on_order": lambda w, a: stock.use_on_order(w.uow(a), NOTHING),
@@ -209,63 +229,74 @@ SERVICES: dict[str, Call] = {
     "ops_db.inventory.service:transfer": lambda w, a: stock.transfer(w.uow(a), NOTHING, NOTHING, [(NOTHING, 1)]),
     "ops_db.inventory.service:adjust": lambda w, a: stock.adjust(w.uow(a), NOTHING, NOTHING, 1, "count"),
     "ops_db.inventory.service:create_purchase_order": lambda w, a: stock.create_purchase_order(
-        w.uow(a), NOTHING, NOTHING, [stock.PurchaseLineIn(NOTHING, 1)]),
+        w.uow(a), NOTHING, NOTHING, [stock.PurchaseLineIn(NOTHING, 1)]
+    ),
     "ops_db.inventory.service:send_purchase_order": lambda w, a: stock.send_purchase_order(w.uow(a), NOTHING),
     "ops_db.inventory.service:receive": lambda w, a: stock.receive(w.uow(a), NOTHING, [(NOTHING, 1)]),
     "ops_db.inventory.service:reorder_suggestions": lambda w, a: stock.reorder_suggestions(w.uow(a)),
     "ops_db.inventory.service:stock": lambda w, a: stock.stock(w.uow(a)),
     "ops_db.inventory.service:create_part": lambda w, a: stock.create_part(w.uow(a), "", ""),
-    "ops_db.maintenance.service:create_plan": lambda w, a: maintenance.create_plan(w.uow(a), NOTHING, "x", "y", 30,
-                                                                                   DAY),
+    "ops_db.maintenance.service:create_plan": lambda w, a: maintenance.create_plan(
+        w.uow(a), NOTHING, "x", "y", 30, DAY
+    ),
     "ops_db.maintenance.service:generate_due_orders": lambda w, a: maintenance.generate_due_orders(w.uow(a), DAY),
     "ops_db.orders.intake:submit_request": lambda w, a: order_service.submit_request(
-        w.uow(a), order_service.RequestIn(contact_name="", item_type="phone", problem_description="broken")),
+        w.uow(a), order_service.RequestIn(contact_name="", item_type="phone", problem_description="broken")
+    ),
     "ops_db.orders.intake:record_request": lambda w, a: order_service.record_request(
-        w.uow(a), order_service.RequestIn(contact_name="", item_type="phone", problem_description="broken")),
+        w.uow(a), order_service.RequestIn(contact_name="", item_type="phone", problem_description="broken")
+    ),
     "ops_db.orders.intake:convert_request": lambda w, a: order_service.convert_request(w.uow(a), NOTHING),
     "ops_db.orders.intake:link_request": lambda w, a: order_service.link_request(w.uow(a), NOTHING, NOTHING),
     "ops_db.orders.intake:register_intake": lambda w, a: order_service.register_intake(
-        w.uow(a), order_service.IntakeIn(customer=None, problem_description="")),
+        w.uow(a), order_service.IntakeIn(customer=None, problem_description="")
+    ),
     "ops_db.orders.lifecycle:transition": lambda w, a: order_service.transition(w.uow(a), NOTHING, "repair"),
     "ops_db.orders.lifecycle:set_priority": lambda w, a: order_service.set_priority(w.uow(a), NOTHING, "high"),
-    "ops_db.orders.lifecycle:bulk_transition": lambda w, a: order_service.bulk_transition(w.uow(a), [NOTHING],
-                                                                                        "repair"),
-    "ops_db.orders.lifecycle:bulk_set_priority": lambda w, a: order_service.bulk_set_priority(w.uow(a), [NOTHING],
-                                                                                            "high"),
+    "ops_db.orders.lifecycle:bulk_transition": lambda w, a: order_service.bulk_transition(
+        w.uow(a), [NOTHING], "repair"
+    ),
+    "ops_db.orders.lifecycle:bulk_set_priority": lambda w, a: order_service.bulk_set_priority(
+        w.uow(a), [NOTHING], "high"
+    ),
     "ops_db.orders.estimates:send_estimate": lambda w, a: order_service.send_estimate(w.uow(a), NOTHING),
     "ops_db.orders.estimates:decide_estimate": lambda w, a: order_service.decide_estimate(
-        w.uow(a), NOTHING, True, tracking_code=None if a.user_id is not None else "some code"),
-    "ops_db.orders.lines:add_line": lambda w, a: order_service.add_line(w.uow(a), NOTHING,
-                                                                          order_service.LineIn(kind="labour")),
+        w.uow(a), NOTHING, True, tracking_code=None if a.user_id is not None else "some code"
+    ),
+    "ops_db.orders.lines:add_line": lambda w, a: order_service.add_line(
+        w.uow(a), NOTHING, order_service.LineIn(kind="labour")
+    ),
     "ops_db.orders.lines:remove_line": lambda w, a: order_service.remove_line(w.uow(a), NOTHING, NOTHING),
-    "ops_db.orders.lines:apply_loyalty_discount": lambda w, a: order_service.apply_loyalty_discount(w.uow(a),
-                                                                                                      NOTHING),
+    "ops_db.orders.lines:apply_loyalty_discount": lambda w, a: order_service.apply_loyalty_discount(w.uow(a), NOTHING),
     "ops_db.orders.notes:add_note": lambda w, a: order_service.add_note(w.uow(a), NOTHING, "note"),
     "ops_db.orders.files:add_attachment": lambda w, a: order_service.add_attachment(
-        w.uow(a), NOTHING, order_service.FileIn("a.png", "image/png", b"png")),
+        w.uow(a), NOTHING, order_service.FileIn("a.png", "image/png", b"png")
+    ),
     "ops_db.orders.notes:sign_off": lambda w, a: order_service.sign_off(w.uow(a), NOTHING, "intake", "Name"),
     "ops_db.orders.notes:rate_order": lambda w, a: order_service.rate_order(w.uow(a), NOTHING, 5),
     "ops_db.orders.queries:get_order": lambda w, a: order_service.get_order(w.uow(a), NOTHING),
     "ops_db.orders.queries:list_orders": lambda w, a: order_service.list_orders(w.uow(a)),
     "ops_db.tracking.service:track": lambda w, a: tracking.track(w.uow(a), "RO-NONE", "no code"),
     "ops_db.sla.service:evaluate_clocks": lambda w, a: sla.evaluate_clocks(w.uow(a), AT),
-    "ops_db.sla.service:update_policy": lambda w, a: sla.update_policy(w.uow(a), NOTHING, response_minutes=60,
-                                                                       resolution_minutes=120, at_risk_pct=80),
+    "ops_db.sla.service:update_policy": lambda w, a: sla.update_policy(
+        w.uow(a), NOTHING, response_minutes=60, resolution_minutes=120, at_risk_pct=80
+    ),
     "ops_db.warranty.service:lookup": lambda w, a: warranty.lookup(w.uow(a), "SN-NONE"),
     "ops_db.warranty.service:file_claim": lambda w, a: warranty.file_claim(w.uow(a), NOTHING, NOTHING, "1", "why"),
     "ops_db.warranty.service:decide_claim": lambda w, a: warranty.decide_claim(w.uow(a), NOTHING, True),
     "ops_db.warranty.service:remind_expiring": lambda w, a: warranty.remind_expiring(w.uow(a), 0),
     "ops_db.workforce.planning:snapshot": lambda w, a: planning.snapshot(w.uow(a), DAY, now=AT),
     "ops_db.workforce.planning:save_proposed_plan": lambda w, a: planning.save_proposed_plan(
-        w.uow(a), DAY, [{"order_id": NOTHING}], kpis={}, solver="matrix", time_limit=1, seed=0),
+        w.uow(a), DAY, [{"order_id": NOTHING}], kpis={}, solver="matrix", time_limit=1, seed=0
+    ),
     "ops_db.workforce.planning:plan_diff": lambda w, a: planning.plan_diff(w.uow(a), NOTHING),
     "ops_db.workforce.planning:accept_plan": lambda w, a: planning.accept_plan(w.uow(a), NOTHING),
-    "ops_db.workforce.planning:technician_off_sick": lambda w, a: planning.technician_off_sick(w.uow(a), NOTHING,
-                                                                                               AT),
+    "ops_db.workforce.planning:technician_off_sick": lambda w, a: planning.technician_off_sick(w.uow(a), NOTHING, AT),
     "ops_db.workforce.planning:job_running_late": lambda w, a: planning.job_running_late(w.uow(a), NOTHING, AT),
     "ops_db.workforce.planning:current_plan_summary": lambda w, a: planning.current_plan_summary(w.uow(a), DAY),
     "ops_db.workforce.service:create_technician": lambda w, a: workforce.create_technician(
-        w.uow(a), workforce.TechnicianIn("", Decimal("30"))),
+        w.uow(a), workforce.TechnicianIn("", Decimal("30"))
+    ),
     "ops_db.workforce.service:set_skill": lambda w, a: workforce.set_skill(w.uow(a), NOTHING, "none", 1),
     "ops_db.workforce.service:add_shift": lambda w, a: workforce.add_shift(w.uow(a), NOTHING, AT, AT),
     "ops_db.workforce.service:add_time_off": lambda w, a: workforce.add_time_off(w.uow(a), NOTHING, AT, AT, "x"),
@@ -284,9 +315,11 @@ SERVICES: dict[str, Call] = {
 
 
 def _documents(kind: str) -> dict[str, Call]:
-    return {f"ops_db.documents.render:build#{kind}": lambda w, a: render.build(w.uow(a), kind, NOTHING),
-            f"ops_db.documents.render:render#{kind}": lambda w, a: render.render(w.uow(a), kind, NOTHING),
-            f"ops_db.documents.send:send_document#{kind}": lambda w, a: send.send_document(w.uow(a), kind, NOTHING)}
+    return {
+        f"ops_db.documents.render:build#{kind}": lambda w, a: render.build(w.uow(a), kind, NOTHING),
+        f"ops_db.documents.render:render#{kind}": lambda w, a: render.render(w.uow(a), kind, NOTHING),
+        f"ops_db.documents.send:send_document#{kind}": lambda w, a: send.send_document(w.uow(a), kind, NOTHING),
+    }
 
 
 for _kind in DOCUMENT_READ:
@@ -339,7 +372,8 @@ READS: dict[str, Call] = {
     "ops_db.inventory.queries:active_reservations": lambda w, a: inventory_queries.active_reservations(w.uow(a)),
     "ops_db.inventory.queries:purchase_orders": lambda w, a: inventory_queries.purchase_orders(w.uow(a)),
     "ops_db.inventory.queries:purchase_order_lines": lambda w, a: inventory_queries.purchase_order_lines(
-        w.uow(a), NOTHING),
+        w.uow(a), NOTHING
+    ),
     "ops_db.inventory.queries:parts_to_bring": lambda w, a: inventory_queries.parts_to_bring(w.uow(a), [NOTHING]),
     "ops_db.customers.queries:my_devices": lambda w, a: customer_queries.my_devices(w.uow(a)),
     "ops_db.warranty.queries:my_warranties": lambda w, a: warranty_queries.my_warranties(w.uow(a)),
@@ -358,8 +392,7 @@ READS: dict[str, Call] = {
     "ops_db.analytics.queries:monthly_finance": lambda w, a: analytics.monthly_finance(a, PERIOD, path=w.warehouse),
     "ops_db.analytics.queries:sla_compliance": lambda w, a: analytics.sla_compliance(a, PERIOD, path=w.warehouse),
     # Allowed, it runs the optimizer on an empty day (no jobs, no shifts): a proposal with nothing in it.
-    "dashboards.data.dispatch:propose_plan": lambda w, a: dispatch.propose_plan(w.engine, a, DAY, time_limit=1,
-                                                                                now=AT),
+    "dashboards.data.dispatch:propose_plan": lambda w, a: dispatch.propose_plan(w.engine, a, DAY, time_limit=1, now=AT),
 }
 BRAND = pdf.Brand("Matrix", None, None, "#000000")
 
@@ -369,14 +402,19 @@ def _area(area: str) -> dict[str, Call]:
     calls: dict[str, Call] = {
         f"ops_db.analytics.queries:table#{area}": lambda w, a: analytics.table(a, spec, PERIOD, path=w.warehouse),
         f"ops_db.analytics.queries:area_report#{area}": lambda w, a: analytics.area_report(
-            a, area, PERIOD, BRAND, path=w.warehouse),
+            a, area, PERIOD, BRAND, path=w.warehouse
+        ),
         f"ops_db.analytics.queries:table_report#{area}": lambda w, a: analytics.table_report(
-            a, spec, PERIOD, BRAND, path=w.warehouse)}
+            a, spec, PERIOD, BRAND, path=w.warehouse
+        ),
+    }
     if area in analytics.DRILLS:
         calls[f"ops_db.analytics.queries:drill_choices#{area}"] = lambda w, a: analytics.drill_choices(
-            a, area, path=w.warehouse)
+            a, area, path=w.warehouse
+        )
         calls[f"ops_db.analytics.queries:drill_orders#{area}"] = lambda w, a: analytics.drill_orders(
-            a, area, 1, PERIOD, path=w.warehouse)
+            a, area, 1, PERIOD, path=w.warehouse
+        )
     return calls
 
 
@@ -421,6 +459,7 @@ def test_the_signed_in_people_hold_exactly_their_roles_permissions_from_the_data
 
 # --------------------------------------------------------------------------------------------- the decisions
 
+
 def test_the_matrix_keeps_the_decisions_of_issue_17() -> None:
     grid = matrix()
     # A customer pays online; recording money as received (cash, a terminal) is the shop's word, not theirs.
@@ -448,12 +487,18 @@ def test_the_auditor_may_only_read_besides_their_own_account() -> None:
     """Every action an auditor may do needs nothing but read permissions (verifying the audit chain reads it),
     or is their own account's, or open to anyone: no read permission opens a change."""
     own = (OWN_ACCOUNT, OWN_INBOX, OPEN)
-    beyond = [a for a in ACTIONS if allowed("auditor", a) and ACTIONS[a] not in own
-              and not all(p.endswith(".read") or p == "audit.verify" for p in ACTIONS[a].all_of | ACTIONS[a].any_of)]
+    beyond = [
+        a
+        for a in ACTIONS
+        if allowed("auditor", a)
+        and ACTIONS[a] not in own
+        and not all(p.endswith(".read") or p == "audit.verify" for p in ACTIONS[a].all_of | ACTIONS[a].any_of)
+    ]
     assert beyond == []
 
 
 # --------------------------------------------------------------------------------------------- completeness
+
 
 def _entry_points(module: Any, *, first: str) -> list[str]:
     """Public functions of ``module`` whose first parameter is ``first`` (a unit of work, or the actor of a
@@ -469,35 +514,63 @@ def _entry_points(module: Any, *, first: str) -> list[str]:
 
 # Functions that take a unit of work already open, inside a service that checked (each says so in its
 # docstring); pages and the API never call them on their own.
-INSIDE_A_SERVICE = frozenset({
-    "ops_db.billing.service:balance", "ops_db.billing.service:invoice_dict", "ops_db.billing.service:check_refund",
-    "ops_db.comms.delivery:requeue", "ops_db.comms.service:notify_customer", "ops_db.comms.service:notify_user",
-    "ops_db.comms.service:queue_email", "ops_db.comms.webhooks:enqueue_order_event",
-    "ops_db.customers.service:find_or_create", "ops_db.inventory.service:release_all_for_order",
-    "ops_db.inventory.service:add_part", "ops_db.orders.common:record_event", "ops_db.orders.common:load_order",
-    "ops_db.orders.lifecycle:needs_approval", "ops_db.orders.lines:append_line",
-    "ops_db.orders.lines:order_totals", "ops_db.orders.notes:record_signoff", "ops_db.orders.lifecycle:move",
-    "ops_db.orders.lifecycle:assign", "ops_db.orders.queries:order_dict", "ops_db.orders.queries:timeline",
-    "ops_db.sla.service:choose_policy", "ops_db.sla.service:start_clocks", "ops_db.sla.service:pause_clocks",
-    "ops_db.sla.service:resume_clocks", "ops_db.sla.service:stop_clock", "ops_db.sla.service:retarget_clocks",
-    "ops_db.sla.service:cancel_clocks", "ops_db.warranty.service:create_repair_warranty",
-    "ops_db.workforce.service:book_in", "ops_db.workforce.service:cancel_bookings_for_order",
-    "ops_db.identity.service:actor_of", "ops_db.orders.intake:check_required_skill",
-    "ops_db.orders.intake:open_order",
-    # Subscribers of domain events (ops_db.wiring): they run inside the publishing service's unit of work.
-    "ops_db.inventory.service:release_for_cancelled_order", "ops_db.workforce.service:cancel_visits_of_cancelled_order",
-    "ops_db.warranty.service:cover_finished_repair",
-    # The plumbing of every query: it runs one statement for a query that has checked already.
-    "ops_db.kit.rows:fetch", "ops_db.kit.rows:fetch_rows",
-})
+INSIDE_A_SERVICE = frozenset(
+    {
+        "ops_db.billing.service:balance",
+        "ops_db.billing.service:invoice_dict",
+        "ops_db.billing.service:check_refund",
+        "ops_db.comms.delivery:requeue",
+        "ops_db.comms.service:notify_customer",
+        "ops_db.comms.service:notify_user",
+        "ops_db.comms.service:queue_email",
+        "ops_db.comms.webhooks:enqueue_order_event",
+        "ops_db.customers.service:find_or_create",
+        "ops_db.inventory.service:release_all_for_order",
+        "ops_db.inventory.service:add_part",
+        "ops_db.orders.common:record_event",
+        "ops_db.orders.common:load_order",
+        "ops_db.orders.lifecycle:needs_approval",
+        "ops_db.orders.lines:append_line",
+        "ops_db.orders.lines:order_totals",
+        "ops_db.orders.notes:record_signoff",
+        "ops_db.orders.lifecycle:move",
+        "ops_db.orders.lifecycle:assign",
+        "ops_db.orders.queries:order_dict",
+        "ops_db.orders.queries:timeline",
+        "ops_db.sla.service:choose_policy",
+        "ops_db.sla.service:start_clocks",
+        "ops_db.sla.service:pause_clocks",
+        "ops_db.sla.service:resume_clocks",
+        "ops_db.sla.service:stop_clock",
+        "ops_db.sla.service:retarget_clocks",
+        "ops_db.sla.service:cancel_clocks",
+        "ops_db.warranty.service:create_repair_warranty",
+        "ops_db.workforce.service:book_in",
+        "ops_db.workforce.service:cancel_bookings_for_order",
+        "ops_db.identity.service:actor_of",
+        "ops_db.orders.intake:check_required_skill",
+        "ops_db.orders.intake:open_order",
+        # Subscribers of domain events (ops_db.wiring): they run inside the publishing service's unit of work.
+        "ops_db.inventory.service:release_for_cancelled_order",
+        "ops_db.workforce.service:cancel_visits_of_cancelled_order",
+        "ops_db.warranty.service:cover_finished_repair",
+        # The plumbing of every query: it runs one statement for a query that has checked already.
+        "ops_db.kit.rows:fetch",
+        "ops_db.kit.rows:fetch_rows",
+    }
+)
 # Every module of ops_db (the migrations and the demo generator write as the owner and the system, not as people).
-SERVICE_MODULES = tuple(importlib.import_module(m.name) for m in pkgutil.walk_packages(ops_db.__path__, "ops_db.")
-                        if not m.name.startswith(("ops_db.migrations", "ops_db.demo")))
+SERVICE_MODULES = tuple(
+    importlib.import_module(m.name)
+    for m in pkgutil.walk_packages(ops_db.__path__, "ops_db.")
+    if not m.name.startswith(("ops_db.migrations", "ops_db.demo"))
+)
 # The warehouse has no unit of work: its reads take the actor (and check it first).
 WAREHOUSE_READS = "ops_db.analytics.queries:"
 # The page modules (dashboards/data): frames over the queries; only a page's own step between two services checks.
-PAGE_MODULES = tuple(importlib.import_module(m.name) for m in pkgutil.walk_packages(dashboards.data.__path__,
-                                                                                    "dashboards.data."))
+PAGE_MODULES = tuple(
+    importlib.import_module(m.name) for m in pkgutil.walk_packages(dashboards.data.__path__, "dashboards.data.")
+)
 
 
 def _declared(action: str) -> str:
@@ -520,18 +593,28 @@ def test_every_warehouse_read_is_declared() -> None:
 
 def test_a_page_module_that_checks_a_permission_is_declared() -> None:
     """Reads live in ops_db and check there; a page function naming a permission itself is declared too."""
-    checking = {f"{module.__name__}:{name}" for module in PAGE_MODULES
-                for name, function in inspect.getmembers(module, inspect.isfunction)
-                if function.__module__ == module.__name__ and _literal_requires(function)}
+    checking = {
+        f"{module.__name__}:{name}"
+        for module in PAGE_MODULES
+        for name, function in inspect.getmembers(module, inspect.isfunction)
+        if function.__module__ == module.__name__ and _literal_requires(function)
+    }
     declared = {_declared(a) for a in ACTIONS if a.startswith("dashboards.")}
     assert checking == declared
 
 
 def _literal_requires(function: Callable[..., Any]) -> set[str]:
     tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-    return {node.args[0].value for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "require"
-            and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)}
+    return {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "require"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    }
 
 
 def test_a_function_that_names_its_permission_names_the_declared_one() -> None:

@@ -27,9 +27,30 @@ from tests.conftest import Shop
 pytestmark = pytest.mark.slow
 STAGES = [s.value for s in Stage]
 # Weighted by repetition so sequences get far enough into a repair to invoice, pay and refund.
-ACTIONS = ("intake", "intake", "labour", "labour", "part_line", "reserve", "reserve", "consume", "release",
-           "advance", "advance", "advance", "advance", "jump", "estimate", "approve", "invoice", "invoice", "pay",
-           "pay", "refund", "restock")
+ACTIONS = (
+    "intake",
+    "intake",
+    "labour",
+    "labour",
+    "part_line",
+    "reserve",
+    "reserve",
+    "consume",
+    "release",
+    "advance",
+    "advance",
+    "advance",
+    "advance",
+    "jump",
+    "estimate",
+    "approve",
+    "invoice",
+    "invoice",
+    "pay",
+    "pay",
+    "refund",
+    "restock",
+)
 
 
 class World:
@@ -49,16 +70,21 @@ class World:
 
     def invoice_of(self, order_id: int) -> int | None:
         with self.shop.uow() as uow:
-            found = uow.session.execute(text("SELECT id FROM invoices WHERE order_id = :o AND status <> 'void'"),
-                                        {"o": order_id}).scalar()
+            found = uow.session.execute(
+                text("SELECT id FROM invoices WHERE order_id = :o AND status <> 'void'"), {"o": order_id}
+            ).scalar()
         return int(found) if found is not None else None
 
     def apply(self, action: str, i: int, amount: int) -> None:
         shop = self.shop
         if action == "intake":
             self.n += 1
-            receipt = orders.register_intake(shop.uow(), orders.IntakeIn(
-                customer=CustomerIn(f"Prop {self.n}", phone=f"+1555{self.n:07d}"), problem_description="Broken"))
+            receipt = orders.register_intake(
+                shop.uow(),
+                orders.IntakeIn(
+                    customer=CustomerIn(f"Prop {self.n}", phone=f"+1555{self.n:07d}"), problem_description="Broken"
+                ),
+            )
             self.orders.append(receipt.order_id)
             return
         if action == "restock":
@@ -69,18 +95,21 @@ class World:
             return
         part_id = self.part_ids[amount % 2]
         if action == "labour":
-            orders.add_line(shop.uow(), order_id, orders.LineIn(kind="labour", description="Work",
-                                                                unit_price=Decimal(amount) / 3))
+            orders.add_line(
+                shop.uow(), order_id, orders.LineIn(kind="labour", description="Work", unit_price=Decimal(amount) / 3)
+            )
         elif action == "part_line":
-            orders.add_line(shop.uow(), order_id, orders.LineIn(kind="part", part_id=part_id,
-                                                                quantity=Decimal(amount % 3 + 1)))
+            orders.add_line(
+                shop.uow(), order_id, orders.LineIn(kind="part", part_id=part_id, quantity=Decimal(amount % 3 + 1))
+            )
         elif action == "reserve":
             inventory.reserve(shop.uow(), order_id, part_id, amount % 4 + 1)
         elif action in ("consume", "release"):
             held = self.reservations(order_id)
             if held:
                 (inventory.consume if action == "consume" else inventory.release)(
-                    shop.uow(), held[amount % len(held)]["id"])
+                    shop.uow(), held[amount % len(held)]["id"]
+                )
         elif action == "advance":  # a move the stage machine allows (its data guards may still refuse)
             allowed = orders.get_order(shop.uow(), order_id)["allowed_transitions"]
             if allowed:
@@ -102,40 +131,60 @@ class World:
                 self.payments.append(pay.id)
         elif action == "refund" and self.payments:
             value = (Decimal(amount) / 7).quantize(Decimal("0.01"))
-            billing.refund(shop.uow(), self.payments[i % len(self.payments)], value, "r",
-                           f"r-{i}-{amount}-{len(self.payments)}")
+            billing.refund(
+                shop.uow(), self.payments[i % len(self.payments)], value, "r", f"r-{i}-{amount}-{len(self.payments)}"
+            )
 
 
 def check_invariants(shop: Shop) -> None:
     with shop.uow() as uow:
         q = uow.session.execute
-        ledger = q(text(
-            "SELECT l.part_id, l.location_id, l.quantity, coalesce(sum(m.quantity_delta), 0) AS moved"
-            " FROM stock_levels l LEFT JOIN stock_movements m USING (part_id, location_id)"
-            " GROUP BY 1, 2, 3 HAVING l.quantity <> coalesce(sum(m.quantity_delta), 0)")).all()
+        ledger = q(
+            text(
+                "SELECT l.part_id, l.location_id, l.quantity, coalesce(sum(m.quantity_delta), 0) AS moved"
+                " FROM stock_levels l LEFT JOIN stock_movements m USING (part_id, location_id)"
+                " GROUP BY 1, 2, 3 HAVING l.quantity <> coalesce(sum(m.quantity_delta), 0)"
+            )
+        ).all()
         assert not ledger, f"stock ledger disagrees with stock levels: {ledger}"
-        held = q(text(
-            "SELECT l.part_id, l.reserved, coalesce(sum(r.quantity) FILTER (WHERE r.status = 'active'), 0)"
-            " FROM stock_levels l LEFT JOIN stock_reservations r USING (part_id, location_id)"
-            " GROUP BY 1, 2, l.location_id HAVING l.reserved <>"
-            " coalesce(sum(r.quantity) FILTER (WHERE r.status = 'active'), 0)")).all()
+        held = q(
+            text(
+                "SELECT l.part_id, l.reserved, coalesce(sum(r.quantity) FILTER (WHERE r.status = 'active'), 0)"
+                " FROM stock_levels l LEFT JOIN stock_reservations r USING (part_id, location_id)"
+                " GROUP BY 1, 2, l.location_id HAVING l.reserved <>"
+                " coalesce(sum(r.quantity) FILTER (WHERE r.status = 'active'), 0)"
+            )
+        ).all()
         assert not held, f"reserved disagrees with active reservations: {held}"
         assert q(text("SELECT count(*) FROM stock_levels WHERE quantity < 0 OR reserved > quantity")).scalar() == 0
-        invoices = q(text(
-            "SELECT i.id FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id GROUP BY i.id"
-            " HAVING i.subtotal <> sum(l.net_amount) OR i.tax_total <> sum(l.tax_amount)"
-            " OR i.total <> i.subtotal + i.tax_total")).all()
+        invoices = q(
+            text(
+                "SELECT i.id FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id GROUP BY i.id"
+                " HAVING i.subtotal <> sum(l.net_amount) OR i.tax_total <> sum(l.tax_amount)"
+                " OR i.total <> i.subtotal + i.tax_total"
+            )
+        ).all()
         assert not invoices, f"invoices that are not lines + tax: {invoices}"
-        payments = q(text(
-            "SELECT p.id FROM payments p LEFT JOIN refunds r ON r.payment_id = p.id GROUP BY p.id"
-            " HAVING p.refunded_amount <> coalesce(sum(r.amount), 0) OR p.amount - p.refunded_amount < 0")).all()
+        payments = q(
+            text(
+                "SELECT p.id FROM payments p LEFT JOIN refunds r ON r.payment_id = p.id GROUP BY p.id"
+                " HAVING p.refunded_amount <> coalesce(sum(r.amount), 0) OR p.amount - p.refunded_amount < 0"
+            )
+        ).all()
         assert not payments, f"payments refunded beyond what was paid: {payments}"
-        overpaid = q(text(
-            "SELECT i.id FROM invoices i JOIN payments p ON p.invoice_id = i.id GROUP BY i.id, i.total"
-            " HAVING sum(p.amount - p.refunded_amount) > i.total")).all()
+        overpaid = q(
+            text(
+                "SELECT i.id FROM invoices i JOIN payments p ON p.invoice_id = i.id GROUP BY i.id, i.total"
+                " HAVING sum(p.amount - p.refunded_amount) > i.total"
+            )
+        ).all()
         assert not overpaid, f"invoices paid above their total: {overpaid}"
-        events = q(text("SELECT order_id, from_stage, to_stage FROM order_events WHERE to_stage IS NOT NULL"
-                        " ORDER BY order_id, id")).all()
+        events = q(
+            text(
+                "SELECT order_id, from_stage, to_stage FROM order_events WHERE to_stage IS NOT NULL"
+                " ORDER BY order_id, id"
+            )
+        ).all()
         stages = q(text("SELECT id, stage FROM service_orders")).all()
     _check_event_order(events, {r.id: r.stage for r in stages})
 
@@ -160,8 +209,9 @@ def _check_event_order(events: list[Any], current: dict[int, str]) -> None:
 
 @pytest.fixture
 def stocked(shop: Shop) -> tuple[Shop, list[int], int]:
-    parts = [inventory.create_part(shop.uow(), f"P-{n}", f"Part {n}", unit_cost="3", sale_price="9").id
-             for n in range(2)]
+    parts = [
+        inventory.create_part(shop.uow(), f"P-{n}", f"Part {n}", unit_cost="3", sale_price="9").id for n in range(2)
+    ]
     with shop.uow() as uow:
         location = int(uow.session.execute(text("SELECT id FROM stock_locations WHERE code = 'WH1'")).scalar_one())
     for part in parts:
@@ -173,10 +223,16 @@ ACTION = st.tuples(st.sampled_from(ACTIONS), st.integers(0, 50), st.integers(0, 
 
 
 @given(steps=st.lists(ACTION, min_size=5, max_size=40))
-@settings(max_examples=60, deadline=None, database=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-def test_random_action_sequences_keep_every_invariant(stocked: tuple[Shop, list[int], int],
-                                                      steps: list[tuple[str, int, int]]) -> None:
+@settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_random_action_sequences_keep_every_invariant(
+    stocked: tuple[Shop, list[int], int], steps: list[tuple[str, int, int]]
+) -> None:
     shop, parts, location = stocked
     world = World(shop, parts, location)
     for action, i, amount in [("intake", 0, 0), *steps]:

@@ -23,8 +23,10 @@ from tests.conftest import Shop
 
 def _order(shop: Shop, name: str, *, priority: str = "normal") -> tuple[int, int]:
     customer = create_customer(shop.uow(), CustomerIn(name, email=f"{name.lower()}@example.com"))
-    receipt = orders.register_intake(shop.uow(), orders.IntakeIn(
-        customer=None, customer_id=customer.id, problem_description="Broken", priority=priority))
+    receipt = orders.register_intake(
+        shop.uow(),
+        orders.IntakeIn(customer=None, customer_id=customer.id, problem_description="Broken", priority=priority),
+    )
     return customer.id, receipt.order_id
 
 
@@ -44,8 +46,9 @@ def test_postgres_itself_hides_other_customers_rows_from_a_customer(shop: Shop) 
     assert _rows(shop, ann, "SELECT DISTINCT order_id FROM order_events") == [ann_order]
     assert _rows(shop, ann, "SELECT id FROM technicians") == []  # staff tables are closed to customers
     with UnitOfWork(shop.engine, ann) as uow:  # and writing past the policy fails in the database
-        changed = uow.session.execute(text("UPDATE service_orders SET problem_description = 'x' "
-                                           "WHERE id <> :o"), {"o": ann_order}).rowcount
+        changed = uow.session.execute(
+            text("UPDATE service_orders SET problem_description = 'x' WHERE id <> :o"), {"o": ann_order}
+        ).rowcount
     assert changed == 0
 
 
@@ -78,8 +81,10 @@ def test_tenants_are_walled_off_even_for_raw_sql(shop: Shop) -> None:
     _order(shop, "Ann")
     globex = Shop(shop.url, slug="globex")
     assert _rows(shop, Actor.system(globex.tenant_id), "SELECT id FROM service_orders") == []
-    assert _rows(shop, Actor.system(globex.tenant_id), "SELECT id FROM audit_log WHERE tenant_id = "
-                 f"{shop.tenant_id}") == []
+    assert (
+        _rows(shop, Actor.system(globex.tenant_id), f"SELECT id FROM audit_log WHERE tenant_id = {shop.tenant_id}")
+        == []
+    )
 
 
 def test_second_factor_is_required_once_set_up_and_a_code_cannot_be_replayed(shop: Shop) -> None:
@@ -95,12 +100,14 @@ def test_second_factor_is_required_once_set_up_and_a_code_cannot_be_replayed(sho
     with pytest.raises(AuthenticationFailed, match="6-digit code"):
         authenticate(shop.engine, shop.tenant_id, email, "person-pass-1")
     assert pyotp.TOTP(totp.secret).at(datetime_now_plus(30)) is not None
-    signed = authenticate(shop.engine, shop.tenant_id, email, "person-pass-1",
-                          pyotp.TOTP(totp.secret).at(datetime_now_plus(30)))
+    signed = authenticate(
+        shop.engine, shop.tenant_id, email, "person-pass-1", pyotp.TOTP(totp.secret).at(datetime_now_plus(30))
+    )
     assert signed.actor.user_id == person.user_id
     with pytest.raises(AuthenticationFailed):  # the same code again is a replay
-        authenticate(shop.engine, shop.tenant_id, email, "person-pass-1",
-                     pyotp.TOTP(totp.secret).at(datetime_now_plus(30)))
+        authenticate(
+            shop.engine, shop.tenant_id, email, "person-pass-1", pyotp.TOTP(totp.secret).at(datetime_now_plus(30))
+        )
 
 
 def datetime_now_plus(seconds: int) -> int:
@@ -126,8 +133,9 @@ def test_tenant_requiring_totp_refuses_users_without_it(shop: Shop) -> None:
 
 def _clock_states(shop: Shop, order_id: int) -> dict[str, str]:
     with shop.uow() as uow:
-        rows = uow.session.execute(text("SELECT kind, state FROM sla_clocks WHERE order_id = :o"),
-                                   {"o": order_id}).all()
+        rows = uow.session.execute(
+            text("SELECT kind, state FROM sla_clocks WHERE order_id = :o"), {"o": order_id}
+        ).all()
     return {r.kind: r.state for r in rows}
 
 
@@ -136,31 +144,36 @@ def test_sla_clocks_start_on_intake_pause_for_the_customer_and_go_at_risk_then_b
     assert _clock_states(shop, order_id) == {"response": "running", "resolution": "running"}
     orders.transition(shop.uow(), order_id, "diagnostics")
     assert _clock_states(shop, order_id)["response"] in ("met", "breached")
-    orders.add_line(shop.uow(), order_id, orders.LineIn(kind="labour", description="Work",
-                                                        unit_price=Decimal("500")))
+    orders.add_line(shop.uow(), order_id, orders.LineIn(kind="labour", description="Work", unit_price=Decimal("500")))
     orders.send_estimate(shop.uow(), order_id)
     assert _clock_states(shop, order_id)["resolution"] == "paused"
     with shop.uow() as uow:
-        due = uow.session.execute(text("SELECT due_at FROM sla_clocks WHERE order_id = :o AND kind = 'resolution'"),
-                                  {"o": order_id}).scalar_one()
+        due = uow.session.execute(
+            text("SELECT due_at FROM sla_clocks WHERE order_id = :o AND kind = 'resolution'"), {"o": order_id}
+        ).scalar_one()
     assert evaluate_clocks(shop.uow(), now=due + timedelta(days=30)) == {"at_risk": 0, "breached": 0}
     orders.decide_estimate(shop.uow(), order_id, True)
     assert _clock_states(shop, order_id)["resolution"] == "running"
     with shop.uow() as uow:
-        due = uow.session.execute(text("SELECT due_at FROM sla_clocks WHERE order_id = :o AND kind = 'resolution'"),
-                                  {"o": order_id}).scalar_one()
+        due = uow.session.execute(
+            text("SELECT due_at FROM sla_clocks WHERE order_id = :o AND kind = 'resolution'"), {"o": order_id}
+        ).scalar_one()
     assert evaluate_clocks(shop.uow(), now=due - timedelta(seconds=1)) == {"at_risk": 1, "breached": 0}
     assert evaluate_clocks(shop.uow(), now=due + timedelta(seconds=1)) == {"at_risk": 0, "breached": 1}
     with shop.uow() as uow:
-        sent = uow.session.execute(text("SELECT event FROM notification_outbox WHERE event LIKE 'sla_%'"
-                                        " ORDER BY id")).scalars().all()
+        sent = (
+            uow.session.execute(text("SELECT event FROM notification_outbox WHERE event LIKE 'sla_%' ORDER BY id"))
+            .scalars()
+            .all()
+        )
     assert sent[:1] == ["sla_at_risk"] and "sla_breached" in sent
 
 
 def _clocks_due(shop: Shop, order_id: int) -> dict[str, object]:
     with shop.uow() as uow:
-        rows = uow.session.execute(text("SELECT kind, due_at FROM sla_clocks WHERE order_id = :o"),
-                                   {"o": order_id}).all()
+        rows = uow.session.execute(
+            text("SELECT kind, due_at FROM sla_clocks WHERE order_id = :o"), {"o": order_id}
+        ).all()
     return {r.kind: r.due_at for r in rows}
 
 
@@ -173,9 +186,13 @@ def test_triage_raises_the_priority_retargets_the_sla_clocks_and_is_audited(shop
     after = _clocks_due(shop, order_id)
     assert after["response"] < before["response"] and after["resolution"] < before["resolution"]
     with shop.uow() as uow:
-        audited = uow.session.execute(text(
-            "SELECT before->>'priority', after->>'priority' FROM audit_log"
-            " WHERE action = 'order.priority' AND entity_id = :o"), {"o": order_id}).one()
+        audited = uow.session.execute(
+            text(
+                "SELECT before->>'priority', after->>'priority' FROM audit_log"
+                " WHERE action = 'order.priority' AND entity_id = :o"
+            ),
+            {"o": order_id},
+        ).one()
     assert tuple(audited) == ("normal", "emergency")
 
 
@@ -196,8 +213,9 @@ def test_triage_refuses_bad_input_and_changes_nothing(shop: Shop) -> None:
 
 def _stages(shop: Shop, order_ids: list[int]) -> dict[int, tuple[str, str]]:
     with shop.uow() as uow:
-        rows = uow.session.execute(text("SELECT id, stage, priority FROM service_orders WHERE id = ANY(:ids)"),
-                                   {"ids": order_ids}).all()
+        rows = uow.session.execute(
+            text("SELECT id, stage, priority FROM service_orders WHERE id = ANY(:ids)"), {"ids": order_ids}
+        ).all()
     return {r.id: (r.stage, r.priority) for r in rows}
 
 
@@ -209,9 +227,10 @@ def test_bulk_actions_change_every_chosen_order_in_one_transaction(shop: Shop) -
     assert orders.bulk_set_priority(shop.uow(desk), ids, "high", reason="storm week") == moved
     assert set(_stages(shop, ids).values()) == {("diagnostics", "high")}
     with shop.uow() as uow:
-        events = uow.session.execute(text(
-            "SELECT count(*) FROM order_events WHERE order_id = ANY(:ids) AND to_stage = 'diagnostics'"),
-            {"ids": ids}).scalar_one()
+        events = uow.session.execute(
+            text("SELECT count(*) FROM order_events WHERE order_id = ANY(:ids) AND to_stage = 'diagnostics'"),
+            {"ids": ids},
+        ).scalar_one()
     assert events == 3
 
 
@@ -233,9 +252,17 @@ def test_bulk_action_refused_for_one_order_changes_none(shop: Shop) -> None:
 
 
 def _device_order(shop: Shop, customer_id: int, model_id: int) -> int:
-    receipt = orders.register_intake(shop.uow(), orders.IntakeIn(
-        customer=None, customer_id=customer_id, problem_description="Dead", model_id=model_id,
-        serial_number="SN-777", purchase_date=date.today() - timedelta(days=800)))
+    receipt = orders.register_intake(
+        shop.uow(),
+        orders.IntakeIn(
+            customer=None,
+            customer_id=customer_id,
+            problem_description="Dead",
+            model_id=model_id,
+            serial_number="SN-777",
+            purchase_date=date.today() - timedelta(days=800),
+        ),
+    )
     return receipt.order_id
 
 
@@ -249,11 +276,18 @@ def _complete(shop: Shop, order_id: int, part_id: int) -> None:
 
 def test_repair_warranty_is_created_on_completion_and_a_warranty_repair_does_not_reset_it(shop: Shop) -> None:
     with shop.uow() as uow:
-        maker = uow.session.execute(text("INSERT INTO manufacturers (tenant_id, name) VALUES (:t, 'Acme Devices')"
-                                         " RETURNING id"), {"t": shop.tenant_id}).scalar_one()
-        model = uow.session.execute(text("INSERT INTO equipment_models (tenant_id, manufacturer_id, name, category,"
-                                         " default_warranty_months) VALUES (:t, :m, 'Phone X', 'phone', 12)"
-                                         " RETURNING id"), {"t": shop.tenant_id, "m": maker}).scalar_one()
+        maker = uow.session.execute(
+            text("INSERT INTO manufacturers (tenant_id, name) VALUES (:t, 'Acme Devices') RETURNING id"),
+            {"t": shop.tenant_id},
+        ).scalar_one()
+        model = uow.session.execute(
+            text(
+                "INSERT INTO equipment_models (tenant_id, manufacturer_id, name, category,"
+                " default_warranty_months) VALUES (:t, :m, 'Phone X', 'phone', 12)"
+                " RETURNING id"
+            ),
+            {"t": shop.tenant_id, "m": maker},
+        ).scalar_one()
         uow.commit()
     part = inventory.create_part(shop.uow(), "SCR-9", "Screen", unit_cost="5", sale_price="10", warranty_months=6)
     customer = create_customer(shop.uow(), CustomerIn("Ann", email="ann@example.com"))
@@ -303,10 +337,8 @@ def test_nobody_grants_a_role_carrying_permissions_they_do_not_hold(shop: Shop) 
     manager = shop.person("manager")
     assert isinstance(manager, Actor) and not manager.can("identity.manage_roles")
     with pytest.raises(PermissionDenied, match=r"identity\.manage_roles"):
-        create_user(UnitOfWork(shop.engine, manager), "new.admin@example.com", "New Admin", "long-pass-1",
-                    ["admin"])
-    clerk = create_user(UnitOfWork(shop.engine, manager), "clerk@example.com", "Clerk", "long-pass-1",
-                        ["inventory"])
+        create_user(UnitOfWork(shop.engine, manager), "new.admin@example.com", "New Admin", "long-pass-1", ["admin"])
+    clerk = create_user(UnitOfWork(shop.engine, manager), "clerk@example.com", "Clerk", "long-pass-1", ["inventory"])
     with pytest.raises(PermissionDenied):
         grant_roles(UnitOfWork(shop.engine, manager), clerk.id, ["admin"])
     with pytest.raises(ValidationError, match="linked to a customer"):
@@ -316,7 +348,13 @@ def test_nobody_grants_a_role_carrying_permissions_they_do_not_hold(shop: Shop) 
     from ops_db.kit.db import admin_engine
 
     with admin_engine(shop.url).connect() as conn:
-        roles = conn.execute(text("SELECT r.code FROM role_grants g JOIN roles r ON r.id = g.role_id"
-                                  " WHERE g.user_id = :u"), {"u": clerk.id}).scalars().all()
+        roles = (
+            conn.execute(
+                text("SELECT r.code FROM role_grants g JOIN roles r ON r.id = g.role_id WHERE g.user_id = :u"),
+                {"u": clerk.id},
+            )
+            .scalars()
+            .all()
+        )
         admins = conn.execute(text("SELECT count(*) FROM users WHERE email = 'new.admin@example.com'")).scalar()
     assert roles == ["inventory"] and admins == 0

@@ -67,8 +67,9 @@ def clock() -> Clock:
 
 
 def _person(shop: Shop, email: str = "ana@acme.example", password: str = "right-pass-1") -> int:
-    user = create_user(UnitOfWork(shop.engine, Actor.system(shop.tenant_id)), email, "Ana Lima", password,
-                       ["front_desk"])
+    user = create_user(
+        UnitOfWork(shop.engine, Actor.system(shop.tenant_id)), email, "Ana Lima", password, ["front_desk"]
+    )
     return user.id
 
 
@@ -92,7 +93,8 @@ def _max_failed(shop: Shop) -> int:
 
 
 def test_unknown_and_known_accounts_get_the_same_answer_after_the_same_work(
-        shop: Shop, hasher: type[CountingHasher], clock: Clock) -> None:
+    shop: Shop, hasher: type[CountingHasher], clock: Clock
+) -> None:
     _person(shop)
     answers, work = [], []
     for email in ("ana@acme.example", "nobody@acme.example", "ANA@acme.example "):
@@ -103,19 +105,23 @@ def test_unknown_and_known_accounts_get_the_same_answer_after_the_same_work(
     assert work == [1, 1, 1]  # one argon2 verification each, account or not
 
 
-def test_a_switched_off_account_answers_like_an_unknown_one(shop: Shop, hasher: type[CountingHasher],
-                                                            clock: Clock) -> None:
+def test_a_switched_off_account_answers_like_an_unknown_one(
+    shop: Shop, hasher: type[CountingHasher], clock: Clock
+) -> None:
     user_id = _person(shop)
     with UnitOfWork(shop.engine, Actor.system(shop.tenant_id)) as uow:
         uow.session.execute(text("UPDATE users SET is_active = false WHERE id = :u"), {"u": user_id})
         uow.commit()
     assert _attempt(shop, clock, "ana@acme.example", "right-pass-1", ATTACKER) == (
-        "AuthenticationFailed", "The email, password or code is not correct.")
+        "AuthenticationFailed",
+        "The email, password or code is not correct.",
+    )
     assert hasher.verifications == 1
 
 
-def test_guessing_is_throttled_the_same_for_unknown_and_known_accounts(shop: Shop, hasher: type[CountingHasher],
-                                                                       clock: Clock) -> None:
+def test_guessing_is_throttled_the_same_for_unknown_and_known_accounts(
+    shop: Shop, hasher: type[CountingHasher], clock: Clock
+) -> None:
     _person(shop)
     free = _max_failed(shop)
     with UnitOfWork(shop.engine, Actor.system(shop.tenant_id)) as uow:  # the sentence tells the company's time
@@ -135,12 +141,15 @@ def test_the_delay_doubles_with_each_further_failure_up_to_a_ceiling(shop: Shop,
     for attempt in range(free + 8):
         answer = _attempt(shop, clock, "nobody@acme.example", "guess-pass-1", ATTACKER)
         if attempt >= free - 1:
-            until = _scalar(shop, "SELECT max(blocked_until) FROM sign_in_throttles"
-                                  " WHERE email = 'nobody@acme.example' AND address = :a", a=ATTACKER)
+            until = _scalar(
+                shop,
+                "SELECT max(blocked_until) FROM sign_in_throttles WHERE email = 'nobody@acme.example' AND address = :a",
+                a=ATTACKER,
+            )
             delays.append(until - clock.now)
             clock.advance(until - clock.now + timedelta(seconds=1))  # wait the block out, then try again
         assert answer != "ok"
-    assert delays[:5] == [FIRST_DELAY * 2 ** k for k in range(5)]  # 30 s, 1, 2, 4, 8 min
+    assert delays[:5] == [FIRST_DELAY * 2**k for k in range(5)]  # 30 s, 1, 2, 4, 8 min
     assert delays[5:] == [LONGEST_DELAY] * (len(delays) - 5)  # then 15 min, however patient the guesser
 
 
@@ -180,8 +189,12 @@ def test_counters_hold_across_processes_and_a_block_ends_on_time(shop: Shop, clo
     with pytest.raises(SignInThrottled):
         authenticate(other, shop.tenant_id, "ana@acme.example", "right-pass-1", ip_address=ATTACKER, clock=clock)
     clock.advance(FIRST_DELAY + timedelta(seconds=1))
-    assert authenticate(other, shop.tenant_id, "ana@acme.example", "right-pass-1", ip_address=ATTACKER,
-                        clock=clock).actor.user_id is not None
+    assert (
+        authenticate(
+            other, shop.tenant_id, "ana@acme.example", "right-pass-1", ip_address=ATTACKER, clock=clock
+        ).actor.user_id
+        is not None
+    )
     other.dispose()
 
 
@@ -200,14 +213,18 @@ def test_an_administrator_lifts_the_throttle_of_an_account(shop: Shop, clock: Cl
     assert _scalar(shop, "SELECT count(*) FROM audit_log WHERE action = 'user.unlock'") == 1
 
 
-def test_parallel_guesses_queue_on_the_counter_so_none_slips_past(shop: Shop, hasher: type[CountingHasher],
-                                                                  clock: Clock) -> None:
+def test_parallel_guesses_queue_on_the_counter_so_none_slips_past(
+    shop: Shop, hasher: type[CountingHasher], clock: Clock
+) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     free = _max_failed(shop)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(lambda i: _attempt(shop, clock, "nobody@acme.example", f"guess-{i}-pass", ATTACKER),
-                                range(3 * free)))
+        answers = list(
+            pool.map(
+                lambda i: _attempt(shop, clock, "nobody@acme.example", f"guess-{i}-pass", ATTACKER), range(3 * free)
+            )
+        )
     assert sum(1 for a in answers if a[0] == "AuthenticationFailed") == free
     assert hasher.verifications == free  # every later guess was refused before any password was checked
 
@@ -225,5 +242,12 @@ def test_an_address_that_stands_for_everyone_slows_down_no_one_else(shop: Shop, 
 def test_an_email_or_browser_holding_nul_is_just_a_wrong_sign_in(shop: Shop, clock: Clock) -> None:
     _person(shop)
     with pytest.raises(AuthenticationFailed, match=r"^The email, password or code is not correct\.$"):
-        authenticate(shop.engine, shop.tenant_id, "ana\x00@acme.example", "right-pass-1", ip_address=ATTACKER,
-                     user_agent="bot\x00", clock=clock)
+        authenticate(
+            shop.engine,
+            shop.tenant_id,
+            "ana\x00@acme.example",
+            "right-pass-1",
+            ip_address=ATTACKER,
+            user_agent="bot\x00",
+            clock=clock,
+        )

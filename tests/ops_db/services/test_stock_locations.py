@@ -17,9 +17,12 @@ def _locations(shop: Shop) -> tuple[int, int]:
     """(the main warehouse, a van that is then closed)."""
     with shop.uow() as uow:  # type: ignore[attr-defined]
         warehouse = uow.session.execute(text("SELECT id FROM stock_locations WHERE code = 'WH1'")).scalar_one()
-        van = uow.session.execute(text(
-            "INSERT INTO stock_locations (tenant_id, code, name, kind) VALUES "
-            "(current_setting('app.tenant_id')::bigint, 'VAN9', 'Old van', 'van') RETURNING id")).scalar_one()
+        van = uow.session.execute(
+            text(
+                "INSERT INTO stock_locations (tenant_id, code, name, kind) VALUES "
+                "(current_setting('app.tenant_id')::bigint, 'VAN9', 'Old van', 'van') RETURNING id"
+            )
+        ).scalar_one()
         uow.commit()  # type: ignore[attr-defined]
     return int(warehouse), int(van)
 
@@ -45,6 +48,11 @@ def test_a_closed_location_takes_nothing_in_but_can_be_emptied(shop: Shop) -> No
     assert picked.location_id == warehouse
     inventory.transfer(shop.uow(), van, warehouse, [(part.id, 4)])  # emptying the old van is fine
     with shop.uow() as uow:  # type: ignore[attr-defined]
-        levels = dict(uow.session.execute(text("SELECT location_id, quantity FROM stock_levels WHERE part_id = :p"),
-                                          {"p": part.id}).tuples().all())
+        levels = dict(
+            uow.session.execute(
+                text("SELECT location_id, quantity FROM stock_levels WHERE part_id = :p"), {"p": part.id}
+            )
+            .tuples()
+            .all()
+        )
     assert levels == {warehouse: Decimal(5), van: Decimal(0)}

@@ -38,14 +38,14 @@ def _verified(secret: str, headers: dict[str, str], body: bytes) -> dict[str, An
 
 def _order(shop: Shop) -> int:
     customer = create_customer(shop.uow(), CustomerIn("Wei", email="wei@mail.example"))
-    return orders.register_intake(shop.uow(), orders.IntakeIn(customer=None, customer_id=customer.id,
-                                                              problem_description="No power")).order_id
+    return orders.register_intake(
+        shop.uow(), orders.IntakeIn(customer=None, customer_id=customer.id, problem_description="No power")
+    ).order_id
 
 
 def _statuses(shop: Shop) -> list[tuple[str, int]]:
     with admin_engine(shop.url).connect() as conn:
-        return [(r[0], r[1]) for r in conn.execute(text(
-            "SELECT status, attempts FROM webhook_deliveries ORDER BY id"))]
+        return [(r[0], r[1]) for r in conn.execute(text("SELECT status, attempts FROM webhook_deliveries ORDER BY id"))]
 
 
 def test_order_events_arrive_signed_once(shop: Shop, receiver: Loopback) -> None:
