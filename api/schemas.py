@@ -58,7 +58,7 @@ class SessionsEndedOut(BaseModel):
 class RequestIn(orders.RequestIn):
     """A portal request as JSON: its photos come base64-encoded, and it always comes through the web."""
 
-    channel: Literal[RequestChannel.WEB] = RequestChannel.WEB  # type: ignore[assignment]
+    channel: Literal[RequestChannel.WEB] = RequestChannel.WEB
     photos: Annotated[list[PhotoIn], Field(max_length=MAX_PHOTOS)] = []  # type: ignore[assignment]
 
 

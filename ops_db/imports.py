@@ -32,7 +32,8 @@ from sqlalchemy.exc import DBAPIError
 
 from ops_db.assets.models import Equipment, EquipmentModel, Manufacturer
 from ops_db.customers.models import Customer
-from ops_db.customers.service import CustomerIn, find_or_create
+from ops_db.customers.schemas import CustomerIn
+from ops_db.customers.service import find_or_create
 from ops_db.i18n import N_, as_is, check_locale
 from ops_db.inventory.service import add_part
 from ops_db.kit import bounds

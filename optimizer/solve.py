@@ -122,7 +122,7 @@ def _search_before(
     send.close()
     try:
         ready = receive.poll(max(0.0, deadline - time.monotonic()))
-        return receive.recv() if ready else None  # type: ignore[no-any-return]
+        return receive.recv() if ready else None
     except EOFError:  # the child died without answering
         return None
     finally:

@@ -11,7 +11,9 @@ from ops_db.kit import db
 from ops_db.settings import get_settings
 
 
-class OpsDatabase(dg.ConfigurableResource):  # type: ignore[misc]
+# Bare `ConfigurableResource`, as Dagster documents it: subscripting this pydantic generic would create
+# a new base class at run time, so the type argument stays out and only the type checker is told.
+class OpsDatabase(dg.ConfigurableResource):  # type: ignore[type-arg]
     """The operational Postgres. Empty ``url`` means the configured one (``DATABASE_URL`` or embedded)."""
 
     url: str = ""
@@ -30,7 +32,7 @@ class OpsDatabase(dg.ConfigurableResource):  # type: ignore[misc]
             return [int(r[0]) for r in conn.execute(text("SELECT id FROM tenants WHERE is_active ORDER BY id"))]
 
 
-class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
+class Warehouse(dg.ConfigurableResource):  # type: ignore[type-arg]
     """The DuckDB warehouse file. Empty ``path`` means the configured one (``.repairops/warehouse.duckdb``)."""
 
     path: str = ""

@@ -12,7 +12,7 @@ from dashboards.data.orders import requests_to_link
 from dashboards.i18n import _, error_text, stage_words
 from dashboards.session import current_actor, engine
 from dashboards.widgets import PHOTO_TYPES, as_files, inline_code, plain, run_action, table
-from ops_db.customers.service import CustomerIn
+from ops_db.customers.schemas import CustomerIn
 from ops_db.documents.receipts import intake_receipt
 from ops_db.documents.send import send_document
 from ops_db.kit.errors import RepairOpsError

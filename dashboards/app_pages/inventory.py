@@ -21,8 +21,8 @@ from dashboards.widgets import (
     table,
     typed_amount,
 )
+from ops_db.inventory.schemas import PurchaseLineIn
 from ops_db.inventory.service import (
-    PurchaseLineIn,
     create_purchase_order,
     receive,
     send_purchase_order,

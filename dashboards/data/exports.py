@@ -26,7 +26,8 @@ def to_csv(frame: pd.DataFrame) -> bytes:
 
     Lines end in CRLF (RFC 4180), which also makes every cell holding a CR or LF quoted: a bare CR inside a
     cell would otherwise start a new row whose first cell nobody neutralised."""
-    return safe_frame(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+    text: str = safe_frame(frame).to_csv(index=False, lineterminator="\r\n")
+    return text.encode("utf-8-sig")
 
 
 def to_xlsx(frame: pd.DataFrame, sheet: str = "data") -> bytes:

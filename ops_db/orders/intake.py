@@ -11,7 +11,8 @@ from ops_db.assets.models import Equipment, EquipmentModel
 from ops_db.billing.models import Invoice, InvoiceStatus
 from ops_db.comms.service import notify_customer
 from ops_db.customers.models import Customer, CustomerPreference
-from ops_db.customers.service import CustomerIn, clean_contact, find_or_create
+from ops_db.customers.schemas import CustomerIn
+from ops_db.customers.service import clean_contact, find_or_create
 from ops_db.i18n import N_
 from ops_db.identity.models import Tenant
 from ops_db.kit import bounds

@@ -189,13 +189,13 @@ MAX_TARGET_MINUTES = 90 * 24 * 60  # a quarter of a year of business minutes is 
 
 
 def _whole_minutes(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TARGET_MINUTES:
-        raise ValidationError(
-            "The {what} target must be a whole number of minutes from 1 to {limit}.",
-            what=what,
-            limit=format(MAX_TARGET_MINUTES, ","),
-        )
-    return value
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_TARGET_MINUTES:
+        return value
+    raise ValidationError(
+        "The {what} target must be a whole number of minutes from 1 to {limit}.",
+        what=what,
+        limit=format(MAX_TARGET_MINUTES, ","),
+    )
 
 
 def update_policy(
