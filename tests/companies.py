@@ -10,13 +10,14 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from ops_db.billing import service as billing
-from ops_db.customers.service import CustomerIn
+from ops_db.customers.schemas import CustomerIn
 from ops_db.identity.service import create_user
 from ops_db.inventory import service as inventory
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders import service as orders
 from ops_db.workforce import planning
 from ops_db.workforce import service as workforce
+from ops_db.workforce.schemas import TechnicianIn
 from tests.conftest import Shop
 
 
@@ -60,7 +61,7 @@ def _insert(shop: Shop, sql: str, **values: object) -> int:
 def build(shop: Shop) -> Company:
     """A company with a customer's device under warranty, an open order and an invoiced, part-paid one, a
     technician with a skill, a stocked part, a supplier, a catalogue service and a proposed plan."""
-    tech = workforce.create_technician(system(shop), workforce.TechnicianIn(name="Tech", hourly_cost=Decimal(30)))
+    tech = workforce.create_technician(system(shop), TechnicianIn(name="Tech", hourly_cost=Decimal(30)))
     workforce.set_skill(system(shop), tech.id, "soldering", 3)
     part = inventory.create_part(system(shop), f"SKU-{shop.slug}", "Screen", unit_cost="40", sale_price="90")
     location = _insert(shop, "SELECT id FROM stock_locations WHERE tenant_id = :t ORDER BY id LIMIT 1")

@@ -13,10 +13,12 @@ from sqlalchemy import text
 
 from api.app import create_app
 from ops_db import i18n
-from ops_db.customers.service import CustomerIn, create_customer
+from ops_db.customers.schemas import CustomerIn
+from ops_db.customers.service import create_customer
 from ops_db.inventory import service as inventory
 from ops_db.orders import service as orders
 from ops_db.workforce import service as workforce
+from ops_db.workforce.schemas import TechnicianIn
 from tests.conftest import Shop
 
 ADMIN = {"tenant": "acme", "email": "admin@acme.example", "password": "admin-pass-1"}
@@ -35,7 +37,7 @@ def _token(client: TestClient, email: str, password: str = "person-pass-1", tena
 
 
 def _person(client: TestClient, shop: Shop, role: str, **links: int) -> dict[str, str]:
-    shop.person(role, **links)  # type: ignore[arg-type]
+    shop.person(role, **links)
     return _token(client, f"{role}{shop._users}@{shop.slug}.example")
 
 
@@ -264,7 +266,7 @@ def test_customers_technicians_and_tenants_see_only_their_own(client: TestClient
     assert invoices.status_code == 200 and invoices.json()["items"] == []
     _assert_error(client.post(f"/api/v1/orders/{other}/transitions", headers=ann, json={"to_stage": "cancelled"}), 403)
 
-    tech = workforce.create_technician(shop.uow(), workforce.TechnicianIn(name="Tia", hourly_cost=Decimal("30")))
+    tech = workforce.create_technician(shop.uow(), TechnicianIn(name="Tia", hourly_cost=Decimal("30")))
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
     workforce.book(shop.uow(), mine, tech.id, start, start + timedelta(hours=1))
     tia = _person(client, shop, "technician", technician_id=tech.id)
@@ -454,9 +456,9 @@ def test_my_language_and_inbox_over_the_api(client: TestClient, shop: Shop) -> N
     manager = shop.person("manager")
     headers = _token(client, f"manager{shop._users}@acme.example")
     uow = shop.uow()
-    with uow:  # type: ignore[attr-defined]
-        notify_user(uow, "sla_at_risk", manager.user_id, {"order_number": "RO-1", "kind": i18n.Word("response")})  # type: ignore[arg-type, attr-defined]
-        uow.commit()  # type: ignore[attr-defined]
+    with uow:
+        notify_user(uow, "sla_at_risk", manager.user_id, {"order_number": "RO-1", "kind": i18n.Word("response")})  # type: ignore[arg-type]
+        uow.commit()
     got = client.get("/api/v1/me/notifications", headers=headers).json()
     assert got["unread"] == 1 and got["items"][0]["title"] == "SLA at risk: RO-1"
     assert client.put("/api/v1/me/language", json={"locale": "pt-BR"}, headers=headers).json() == {"locale": "pt_BR"}

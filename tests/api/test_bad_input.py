@@ -25,7 +25,8 @@ from sqlalchemy import text
 from api.app import create_app
 from ops_db.billing import service as billing
 from ops_db.billing.stripe_payments import StripeConfig
-from ops_db.customers.service import CustomerIn, create_customer
+from ops_db.customers.schemas import CustomerIn
+from ops_db.customers.service import create_customer
 from ops_db.identity import service as identity
 from ops_db.kit.db import admin_engine
 from ops_db.kit.uow import UnitOfWork
@@ -283,9 +284,9 @@ def test_full_width_digits_in_a_totp_code_sign_in_and_other_non_ascii_is_a_wrong
 ) -> None:
     person = shop.person("manager")
     email = f"manager{shop._users}@acme.example"
-    uri = identity.enroll_totp(UnitOfWork(shop.engine, person))  # type: ignore[arg-type]
+    uri = identity.enroll_totp(UnitOfWork(shop.engine, person))
     secret = parse_qs(urlparse(uri).query)["secret"][0]
-    identity.confirm_totp(UnitOfWork(shop.engine, person), pyotp.TOTP(secret).now())  # type: ignore[arg-type]
+    identity.confirm_totp(UnitOfWork(shop.engine, person), pyotp.TOTP(secret).now())
     sign_in = {"tenant": "acme", "email": email, "password": "person-pass-1"}
     for wrong in ("１２３４５６", "12345é"):  # two: more failures would lock the account
         if unicodedata.normalize("NFKC", wrong).strip() == pyotp.TOTP(secret).now():

@@ -15,7 +15,8 @@ from sqlalchemy import text
 from api.app import create_app
 from ops_db.billing.models import InvoiceStatus, PaymentMethod
 from ops_db.customers.models import CustomerKind
-from ops_db.customers.service import CustomerIn, create_customer
+from ops_db.customers.schemas import CustomerIn
+from ops_db.customers.service import create_customer
 from ops_db.inventory import service as inventory
 from ops_db.orders import service as orders
 from ops_db.workforce import service as workforce

@@ -15,7 +15,8 @@ from sqlalchemy import text
 from api.app import create_app
 from dashboards.data.orders import requests_to_link
 from ops_db.billing import service as billing
-from ops_db.customers.service import CustomerIn, create_customer
+from ops_db.customers.schemas import CustomerIn
+from ops_db.customers.service import create_customer
 from ops_db.documents.send import send_document
 from ops_db.kit.db import admin_engine
 from ops_db.kit.errors import PermissionDenied
@@ -34,7 +35,7 @@ def client(shop: Shop) -> Iterator[TestClient]:
 
 def _login(client: TestClient, shop: Shop, role: str, **links: int) -> dict[str, str]:
     """A new person of ``role`` (linked to a customer or technician), signed in over the API."""
-    shop.person(role, **links)  # type: ignore[arg-type]
+    shop.person(role, **links)
     reply = client.post(
         "/api/v1/auth/token",
         json={"tenant": shop.slug, "email": f"{role}{shop._users}@acme.example", "password": "person-pass-1"},
@@ -51,36 +52,30 @@ def _refused(reply: Any) -> None:
 
 def _customer_with_invoice(shop: Shop, email: str) -> tuple[int, int]:
     """A customer whose finished repair is invoiced: (customer id, invoice id)."""
-    customer = create_customer(shop.uow(), CustomerIn(name="Zoya", email=email))  # type: ignore[arg-type]
+    customer = create_customer(shop.uow(), CustomerIn(name="Zoya", email=email))
     receipt = orders.register_intake(
         shop.uow(),
-        orders.IntakeIn(  # type: ignore[arg-type]
-            customer=None, customer_id=customer.id, problem_description="Screen"
-        ),
+        orders.IntakeIn(customer=None, customer_id=customer.id, problem_description="Screen"),
     )
     orders.add_line(
         shop.uow(),
         receipt.order_id,
-        orders.LineIn(  # type: ignore[arg-type]
-            kind="labour", description="Fit", unit_price=Decimal("100")
-        ),
+        orders.LineIn(kind="labour", description="Fit", unit_price=Decimal("100")),
     )
     for stage in ("diagnostics", "repair", "quality_check", "ready"):
-        orders.transition(shop.uow(), receipt.order_id, stage)  # type: ignore[arg-type]
-    invoice = billing.create_invoice(shop.uow(), receipt.order_id)  # type: ignore[arg-type]
+        orders.transition(shop.uow(), receipt.order_id, stage)
+    invoice = billing.create_invoice(shop.uow(), receipt.order_id)
     return customer.id, invoice.id
 
 
 def _order_waiting_for_approval(shop: Shop, email: str) -> orders.Receipt:
-    customer = create_customer(shop.uow(), CustomerIn(name="Ivo", email=email))  # type: ignore[arg-type]
+    customer = create_customer(shop.uow(), CustomerIn(name="Ivo", email=email))
     receipt = orders.register_intake(
         shop.uow(),
-        orders.IntakeIn(  # type: ignore[arg-type]
-            customer=None, customer_id=customer.id, problem_description="No power"
-        ),
+        orders.IntakeIn(customer=None, customer_id=customer.id, problem_description="No power"),
     )
-    orders.transition(shop.uow(), receipt.order_id, "diagnostics")  # type: ignore[arg-type]
-    orders.send_estimate(shop.uow(), receipt.order_id, Decimal("80.00"))  # type: ignore[arg-type]
+    orders.transition(shop.uow(), receipt.order_id, "diagnostics")
+    orders.send_estimate(shop.uow(), receipt.order_id, Decimal("80.00"))
     return receipt
 
 
@@ -183,7 +178,7 @@ def test_an_anonymous_request_with_a_customers_email_does_not_join_their_account
         shop.uow(),
         CustomerIn(
             name="Ann Known",
-            email="ann@mail.example",  # type: ignore[arg-type]
+            email="ann@mail.example",
             phone="+1 555 0100",
         ),
     )
@@ -236,7 +231,7 @@ def test_an_anonymous_request_with_a_customers_email_does_not_join_their_account
         )
     # A signed-in customer's request is their own, whatever contact they type.
     own = orders.submit_request(
-        UnitOfWork(shop.engine, shop.person("customer", customer_id=known.id)),  # type: ignore[arg-type]
+        UnitOfWork(shop.engine, shop.person("customer", customer_id=known.id)),
         orders.RequestIn(
             contact_name="Ann", contact_email="other@mail.example", item_type="phone", problem_description="Cracked"
         ),

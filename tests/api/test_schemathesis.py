@@ -35,7 +35,7 @@ from sqlalchemy import Engine
 from api.app import create_app
 from ops_db import migrate
 from ops_db.billing import service as billing
-from ops_db.customers.service import CustomerIn
+from ops_db.customers.schemas import CustomerIn
 from ops_db.identity import sessions
 from ops_db.inventory import service as inventory
 from ops_db.kit.uow import Actor

@@ -20,7 +20,8 @@ from sqlalchemy import text
 from api.app import create_app
 from ops_db.billing import service as billing
 from ops_db.billing.stripe_payments import StripeConfig, checkout_url, refund_online
-from ops_db.customers.service import CustomerIn, create_customer
+from ops_db.customers.schemas import CustomerIn
+from ops_db.customers.service import create_customer
 from ops_db.kit.db import admin_engine
 from ops_db.kit.errors import Conflict, NotFound
 from ops_db.orders import service as orders

@@ -18,7 +18,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards.data.billing import BUCKETS
 from ops_db.billing.service import record_payment, write_off
-from ops_db.inventory.service import PurchaseLineIn, create_purchase_order, send_purchase_order
+from ops_db.inventory.schemas import PurchaseLineIn
+from ops_db.inventory.service import create_purchase_order, send_purchase_order
 from ops_db.kit import db
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.orders.service import transition

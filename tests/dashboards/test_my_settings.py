@@ -134,7 +134,7 @@ def test_staff_choose_their_emails_and_a_daily_digest(ops_env: Path, demo_db: st
 
 def test_a_customer_chooses_how_the_shop_contacts_them(ops_env: Path, demo_db: str) -> None:
     customer_id = _row(demo_db, "SELECT id FROM customers WHERE phone IS NOT NULL ORDER BY id DESC LIMIT 1")[0]  # type: ignore[index]
-    email = _new_login(demo_db, ["customer"], customer_id=int(customer_id))  # type: ignore[arg-type]
+    email = _new_login(demo_db, ["customer"], customer_id=int(customer_id))
     app = _sign_in_on_the_page(email)
     app.switch_page(PAGE).run()
     assert not app.exception and app.subheader[-1].value == "How we contact you"

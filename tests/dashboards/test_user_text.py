@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards.widgets import plain
 from ops_db.comms.service import post_message
-from ops_db.customers.service import CustomerIn
+from ops_db.customers.schemas import CustomerIn
 from ops_db.identity.service import resolve_tenant
 from ops_db.kit import db
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -36,7 +36,7 @@ def _order_of_a_hostile_customer(demo_db: str) -> tuple[str, str]:
     system = Actor.system(resolve_tenant(engine, "riverside"))
     phone = f"+1 555 {uuid.uuid4().int % 10_000_000:07d}"
     receipt = register_intake(
-        UnitOfWork(engine, system), IntakeIn(customer=CustomerIn(NAME, phone=phone), problem_description=NOTE)
+        UnitOfWork(engine, system), IntakeIn(customer=CustomerIn(name=NAME, phone=phone), problem_description=NOTE)
     )
     manager = demo_actor(demo_db, "manager@riverside.example")
     add_note(UnitOfWork(engine, manager), receipt.order_id, NOTE, internal=True)

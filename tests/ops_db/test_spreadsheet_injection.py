@@ -125,7 +125,7 @@ def test_the_orders_board_download_neutralises_a_formula_customer(shop: Shop) ->
             contact_name=HYPERLINK, contact_phone="+1 555 0100", item_type="phone", problem_description="cracked"
         ),
     )
-    listed = open_orders(shop.engine, shop.person("manager"), search="", limit=50)  # type: ignore[arg-type]
+    listed = open_orders(shop.engine, shop.person("manager"), search="", limit=50)
     rows = list(csv.reader(io.StringIO(to_csv(listed).decode("utf-8-sig"))))
     assert any("'" + HYPERLINK in row for row in rows[1:])
     assert not any(cell.startswith("=") for row in rows for cell in row)

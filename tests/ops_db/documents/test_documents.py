@@ -16,10 +16,11 @@ from sqlalchemy import text
 
 from ops_db import i18n
 from ops_db.billing import service as billing
-from ops_db.customers.service import CustomerIn
+from ops_db.customers.schemas import CustomerIn
 from ops_db.documents.kinds import BUILDERS
 from ops_db.documents.render import build, default_template, render
 from ops_db.inventory import service as inventory
+from ops_db.inventory.schemas import PurchaseLineIn
 from ops_db.kit.errors import NotFound, PermissionDenied, ValidationError
 from ops_db.orders import service as orders
 from tests.conftest import Shop
@@ -77,7 +78,7 @@ def _papers(shop: Shop) -> Papers:
     receipt = orders.register_intake(
         shop.uow(),
         orders.IntakeIn(
-            customer=CustomerIn(CUSTOMER, email="zoya@example.com", phone="+7 900 000 00 00"),
+            customer=CustomerIn(name=CUSTOMER, email="zoya@example.com", phone="+7 900 000 00 00"),
             problem_description="Экран не включается; 屏幕不亮",
             model_id=model,
             serial_number="FP5-0001",
@@ -99,9 +100,7 @@ def _papers(shop: Shop) -> Papers:
     payment = billing.record_payment(shop.uow(), invoice.id, "126.50", "card", "pay-1")
     refund = billing.refund(shop.uow(), payment.id, "10.00", "Скидка за ожидание", "refund-1")
     orders.sign_off(shop.uow(), order_id, "release", CUSTOMER)
-    purchase = inventory.create_purchase_order(
-        shop.uow(), supplier, location, [inventory.PurchaseLineIn(part.id, 3, "38.50")]
-    )
+    purchase = inventory.create_purchase_order(shop.uow(), supplier, location, [PurchaseLineIn(part.id, 3, "38.50")])
     with shop.uow() as uow:
         warranty = uow.session.execute(text("SELECT id FROM warranties ORDER BY id LIMIT 1")).scalar_one()
     return Papers(order_id, invoice.id, refund.id, warranty, purchase.id)

@@ -7,7 +7,8 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from ops_db.customers.service import CustomerIn, create_customer
+from ops_db.customers.schemas import CustomerIn
+from ops_db.customers.service import create_customer
 from ops_db.documents.pdf import Brand, TableSection, report_pdf
 from ops_db.documents.receipts import intake_receipt
 from ops_db.kit.errors import NotFound
@@ -22,7 +23,7 @@ def pdf_text(data: bytes) -> str:
 
 
 def _intake(shop: Shop) -> tuple[int, orders.Receipt]:
-    customer = create_customer(shop.uow(), CustomerIn("Зоя Иванова", email="zoya@example.com", phone="+7 900 1"))
+    customer = create_customer(shop.uow(), CustomerIn(name="Зоя Иванова", email="zoya@example.com", phone="+7 900 1"))
     return customer.id, orders.register_intake(
         shop.uow(),
         orders.IntakeIn(
@@ -55,7 +56,7 @@ def test_intake_receipt_is_for_those_who_may_see_the_order(shop: Shop) -> None:
     customer_id, receipt = _intake(shop)
     own = shop.person("customer", customer_id=customer_id)
     assert "Зоя Иванова" in pdf_text(intake_receipt(shop.uow(own), receipt.order_id))
-    stranger = create_customer(shop.uow(), CustomerIn("Other Person", email="other@example.com"))
+    stranger = create_customer(shop.uow(), CustomerIn(name="Other Person", email="other@example.com"))
     with pytest.raises(NotFound):
         intake_receipt(shop.uow(shop.person("customer", customer_id=stranger.id)), receipt.order_id)
     with pytest.raises(NotFound):

@@ -16,7 +16,7 @@ from ops_db.kit import bounds
 def test_built_in_code_it_takes_the_values_as_given_with_the_defaults() -> None:
     empty = CustomerIn(name="", approval_threshold=Decimal("1e9"))  # too much, for the service to refuse
     assert (empty.name, empty.approval_threshold, empty.kind) == ("", Decimal("1e9"), CustomerKind.PERSON)
-    positional = CustomerIn("Ana", email="ana@example.com")
+    positional = CustomerIn("Ana", email="ana@example.com")  # type: ignore[misc]  # positional on purpose
     assert (positional.name, positional.email, positional.phone) == ("Ana", "ana@example.com", None)
     assert CustomerIn(name="Ana", kind="company").kind == "company"  # a page's plain value; the service checks it
 
@@ -45,4 +45,4 @@ def test_parsed_it_is_validated_against_the_limits_and_the_models_enums() -> Non
 
 def test_it_is_frozen_like_the_dataclass() -> None:
     with pytest.raises(PydanticError):
-        CustomerIn(name="Ana").name = "Bo"  # type: ignore[misc]
+        CustomerIn(name="Ana").name = "Bo"

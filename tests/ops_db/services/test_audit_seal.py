@@ -26,7 +26,7 @@ from ops_db.audit.service import (
     GENESIS_HASH,
     verify_chain,
 )
-from ops_db.customers.service import CustomerIn
+from ops_db.customers.schemas import CustomerIn
 from ops_db.kit.db import admin_engine
 from ops_db.kit.errors import ValidationError
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -46,7 +46,9 @@ def _uow(shop: Shop, actor: object | None = None) -> UnitOfWork:
 def _intake(shop: Shop, person: object, n: int) -> None:
     orders.register_intake(
         _uow(shop, person),
-        orders.IntakeIn(customer=CustomerIn(f"Walk-in {n}", phone=f"+1555{n:07d}"), problem_description="No sound"),
+        orders.IntakeIn(
+            customer=CustomerIn(name=f"Walk-in {n}", phone=f"+1555{n:07d}"), problem_description="No sound"
+        ),
     )
 
 

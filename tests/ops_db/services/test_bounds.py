@@ -15,15 +15,18 @@ from sqlalchemy import text
 
 from ops_db import migrate
 from ops_db.billing import service as billing
-from ops_db.customers.service import CustomerIn, create_customer
+from ops_db.customers.schemas import CustomerIn
+from ops_db.customers.service import create_customer
 from ops_db.imports import import_csv
 from ops_db.inventory import service as inventory
+from ops_db.inventory.schemas import PurchaseLineIn
 from ops_db.kit import bounds
 from ops_db.kit.db import admin_engine
 from ops_db.kit.errors import Conflict, ValidationError
 from ops_db.orders import service as orders
 from ops_db.settings import get_settings
 from ops_db.workforce import service as workforce
+from ops_db.workforce.schemas import TechnicianIn
 from tests.conftest import Shop, conninfo
 
 
@@ -33,7 +36,7 @@ def _count(shop: Shop, table: str) -> int:
 
 
 def _order(shop: Shop) -> orders.Receipt:
-    customer = create_customer(shop.uow(), CustomerIn("Ana", email="ana@example.com"))
+    customer = create_customer(shop.uow(), CustomerIn(name="Ana", email="ana@example.com"))
     return orders.register_intake(
         shop.uow(), orders.IntakeIn(customer=None, customer_id=customer.id, problem_description="Cracked screen")
     )
@@ -177,19 +180,17 @@ def test_stock_purchase_orders_parts_and_rates_are_bounded(shop: Shop) -> None:
         match=r"^A line can come to at most 10,000,000.00; this one comes to "
         r"20,000,000.00\.$",
     ):
-        inventory.create_purchase_order(
-            shop.uow(), supplier, location, [inventory.PurchaseLineIn(part.id, 10_000, "2000")]
-        )
-    po = inventory.create_purchase_order(shop.uow(), supplier, location, [inventory.PurchaseLineIn(part.id, 5, "2")])
+        inventory.create_purchase_order(shop.uow(), supplier, location, [PurchaseLineIn(part.id, 10_000, "2000")])
+    po = inventory.create_purchase_order(shop.uow(), supplier, location, [PurchaseLineIn(part.id, 5, "2")])
     inventory.send_purchase_order(shop.uow(), po.id)
     line_id = _scalar(shop, "SELECT id FROM purchase_order_lines WHERE purchase_order_id = :p", p=po.id)
     # The location holds the most there may be: the database's limit speaks when the service has no rule.
     with pytest.raises(Conflict, match=r"^A location can hold at most 1,000,000 of one part\.$"):
         inventory.receive(shop.uow(), po.id, [(line_id, 5)])
     with pytest.raises(ValidationError, match=r"^The hourly cost can be at most 1,000,000.00\.$"):
-        workforce.create_technician(shop.uow(), workforce.TechnicianIn(name="Tim", hourly_cost=Decimal("1e400")))
+        workforce.create_technician(shop.uow(), TechnicianIn(name="Tim", hourly_cost=Decimal("1e400")))
     with pytest.raises(ValidationError, match=r"^The approval threshold can be at most 100,000,000.00\.$"):
-        create_customer(shop.uow(), CustomerIn("Big", email="big@example.com", approval_threshold=Decimal("1e9")))
+        create_customer(shop.uow(), CustomerIn(name="Big", email="big@example.com", approval_threshold=Decimal("1e9")))
     assert _scalar(shop, "SELECT quantity FROM stock_levels WHERE part_id = :p", p=part.id) == 1_000_000
 
 
@@ -209,14 +210,16 @@ def test_days_and_moments_outside_the_calendar_are_one_sentence_in_the_services(
             orders.register_intake(
                 shop.uow(),
                 orders.IntakeIn(
-                    customer=CustomerIn("Ana", email="ana@example.com"), problem_description="x", promised_at=promised
+                    customer=CustomerIn(name="Ana", email="ana@example.com"),
+                    problem_description="x",
+                    promised_at=promised,
                 ),
             )
     with pytest.raises(ValidationError, match=r"^Give the promised time with a time zone\.$"):
         orders.register_intake(
             shop.uow(),
             orders.IntakeIn(
-                customer=CustomerIn("Ana", email="ana@example.com"),
+                customer=CustomerIn(name="Ana", email="ana@example.com"),
                 problem_description="x",
                 promised_at=datetime(2026, 1, 1),
             ),
@@ -320,7 +323,7 @@ def test_an_import_with_1e400_and_nul_lists_each_cell_and_writes_nothing(shop: S
     ]
     assert not report.written and _count(shop, "parts") == 0
     devices = b"customer_email,manufacturer,model,purchase_date\nana@example.com,Acme,Phone,0001-01-01\n"
-    create_customer(shop.uow(), CustomerIn("Ana", email="ana@example.com"))
+    create_customer(shop.uow(), CustomerIn(name="Ana", email="ana@example.com"))
     report = import_csv(shop.uow(), "devices", devices)
     assert [(e.row, e.column, e.reason) for e in report.errors] == [
         (2, "purchase_date", "The purchase_date must be between 1900-01-01 and 2199-12-31.")

@@ -11,7 +11,8 @@ from sqlalchemy import text
 
 from ops_db.comms.delivery import deliver_due
 from ops_db.comms.service import configure_channel, notify_customer
-from ops_db.customers.service import CustomerIn, create_customer
+from ops_db.customers.schemas import CustomerIn
+from ops_db.customers.service import create_customer
 from ops_db.kit.db import admin_engine
 from ops_db.kit.errors import PermissionDenied, ValidationError
 from tests.conftest import Shop
@@ -27,9 +28,9 @@ def gateway() -> Iterator[Loopback]:
 def _sms_to(shop: Shop, phone: str) -> int:
     customer = create_customer(shop.uow(), CustomerIn(name="Ана Лима", phone=phone))
     uow = shop.uow()
-    with uow:  # type: ignore[attr-defined]
-        message = notify_customer(uow, "ready_for_pickup", customer.id, {"order_number": "RO-7"})  # type: ignore[arg-type]
-        uow.commit()  # type: ignore[attr-defined]
+    with uow:
+        message = notify_customer(uow, "ready_for_pickup", customer.id, {"order_number": "RO-7"})
+        uow.commit()
     assert message is not None and message.channel == "sms"
     return message.id
 
@@ -93,6 +94,6 @@ def test_customer_logins_never_see_channel_credentials(shop: Shop) -> None:
     customer = create_customer(shop.uow(), CustomerIn(name="Curious", email="c@mail.example"))
     for actor, seen in ((shop.person("customer", customer_id=customer.id), 0), (shop.person("admin"), 1)):
         uow = shop.uow(actor)
-        with uow:  # type: ignore[attr-defined]
-            count = uow.session.execute(text("SELECT count(*) FROM notification_channels")).scalar()  # type: ignore[attr-defined]
+        with uow:
+            count = uow.session.execute(text("SELECT count(*) FROM notification_channels")).scalar()
         assert count == seen

@@ -13,12 +13,13 @@ from sqlalchemy import text
 
 from ops_db.audit.service import verify_chain
 from ops_db.billing import service as billing
-from ops_db.customers.service import CustomerIn
+from ops_db.customers.schemas import CustomerIn
 from ops_db.inventory import service as inventory
 from ops_db.kit.db import admin_engine
 from ops_db.kit.errors import Conflict, RepairOpsError
 from ops_db.orders import service as orders
 from ops_db.workforce import service as workforce
+from ops_db.workforce.schemas import TechnicianIn
 from tests.conftest import Shop
 
 WORKERS = 8
@@ -42,7 +43,9 @@ def _race(calls: list[Callable[[], Any]]) -> list[Any]:
 def _order(shop: Shop, n: int) -> int:
     receipt = orders.register_intake(
         shop.uow(),
-        orders.IntakeIn(customer=CustomerIn(f"Customer {n}", email=f"c{n}@example.com"), problem_description="Broken"),
+        orders.IntakeIn(
+            customer=CustomerIn(name=f"Customer {n}", email=f"c{n}@example.com"), problem_description="Broken"
+        ),
     )
     return receipt.order_id
 
@@ -72,7 +75,7 @@ def test_only_one_clerk_gets_the_last_unit(shop: Shop) -> None:
 
 
 def test_two_dispatchers_cannot_double_book_a_technician(shop: Shop) -> None:
-    tech = workforce.create_technician(shop.uow(), workforce.TechnicianIn("Ana", Decimal("30")))
+    tech = workforce.create_technician(shop.uow(), TechnicianIn(name="Ana", hourly_cost=Decimal("30")))
     order_ids = [_order(shop, n) for n in range(WORKERS)]
     dispatchers = [shop.person("dispatcher") for _ in range(WORKERS)]
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
@@ -140,7 +143,7 @@ def test_audit_chain_stays_whole_when_many_people_write_at_once(shop: Shop) -> N
             lambda p=p, i=i: orders.register_intake(
                 shop.uow(p),
                 orders.IntakeIn(
-                    customer=CustomerIn(f"Walk-in {i}", phone=f"+1555000{i:04d}"), problem_description="No sound"
+                    customer=CustomerIn(name=f"Walk-in {i}", phone=f"+1555000{i:04d}"), problem_description="No sound"
                 ),
             )
             for i, p in enumerate(people)

@@ -13,15 +13,17 @@ import pytest
 from sqlalchemy import text
 
 from ops_db.comms.service import post_message
-from ops_db.customers.service import CustomerIn
+from ops_db.customers.schemas import CustomerIn
 from ops_db.identity.service import create_user
 from ops_db.inventory import service as inventory
+from ops_db.inventory.schemas import PurchaseLineIn
 from ops_db.kit.errors import NotFound
 from ops_db.kit.uow import UnitOfWork
 from ops_db.maintenance.service import create_plan
 from ops_db.orders import service as orders
 from ops_db.warranty.service import file_claim
 from ops_db.workforce import service as workforce
+from ops_db.workforce.schemas import TechnicianIn
 from tests.companies import Company, build, system
 from tests.conftest import Shop
 
@@ -47,26 +49,20 @@ PROBES: dict[str, tuple[Callable[[Company], int], Call]] = {
     "count location": (lambda c: c.location, lambda uow, ours, i: inventory.adjust(uow, ours.part, i, 3, "count")),
     "purchase supplier": (
         lambda c: c.supplier,
-        lambda uow, ours, i: inventory.create_purchase_order(
-            uow, i, ours.location, [inventory.PurchaseLineIn(ours.part, 1)]
-        ),
+        lambda uow, ours, i: inventory.create_purchase_order(uow, i, ours.location, [PurchaseLineIn(ours.part, 1)]),
     ),
     "purchase delivery location": (
         lambda c: c.location,
-        lambda uow, ours, i: inventory.create_purchase_order(
-            uow, ours.supplier, i, [inventory.PurchaseLineIn(ours.part, 1)]
-        ),
+        lambda uow, ours, i: inventory.create_purchase_order(uow, ours.supplier, i, [PurchaseLineIn(ours.part, 1)]),
     ),
     "purchase part": (
         lambda c: c.part,
-        lambda uow, ours, i: inventory.create_purchase_order(
-            uow, ours.supplier, ours.location, [inventory.PurchaseLineIn(i, 1)]
-        ),
+        lambda uow, ours, i: inventory.create_purchase_order(uow, ours.supplier, ours.location, [PurchaseLineIn(i, 1)]),
     ),
     "purchase for order": (
         lambda c: c.order,
         lambda uow, ours, i: inventory.create_purchase_order(
-            uow, ours.supplier, ours.location, [inventory.PurchaseLineIn(ours.part, 1)], for_order_id=i
+            uow, ours.supplier, ours.location, [PurchaseLineIn(ours.part, 1)], for_order_id=i
         ),
     ),
     "user for customer": (
@@ -76,7 +72,7 @@ PROBES: dict[str, tuple[Callable[[Company], int], Call]] = {
     "technician for user": (
         lambda c: c.user,
         lambda uow, ours, i: workforce.create_technician(
-            uow, workforce.TechnicianIn(name="New", hourly_cost=Decimal(20), user_id=i)
+            uow, TechnicianIn(name="New", hourly_cost=Decimal(20), user_id=i)
         ),
     ),
     "skill of technician": (lambda c: c.technician, lambda uow, ours, i: workforce.set_skill(uow, i, "welding", 2)),

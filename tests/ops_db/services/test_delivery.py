@@ -14,7 +14,8 @@ from sqlalchemy import text
 from ops_db import i18n
 from ops_db.comms.delivery import MAX_ATTEMPTS, SmtpEmailSender, deliver_due
 from ops_db.comms.service import notify_customer
-from ops_db.customers.service import CustomerIn, create_customer
+from ops_db.customers.schemas import CustomerIn
+from ops_db.customers.service import create_customer
 from ops_db.kit.db import admin_engine
 from tests.conftest import Inbox, Shop
 
@@ -22,16 +23,16 @@ from tests.conftest import Inbox, Shop
 def _queue(shop: Shop, names: list[str]) -> list[int]:
     ids = []
     for i, name in enumerate(names):
-        customer = create_customer(shop.uow(), CustomerIn(name=name, email=f"c{i}@mail.example"))  # type: ignore[arg-type]
+        customer = create_customer(shop.uow(), CustomerIn(name=name, email=f"c{i}@mail.example"))
         uow = shop.uow()
-        with uow:  # type: ignore[attr-defined]
+        with uow:
             message = notify_customer(
                 uow,
                 "ready_for_pickup",
-                customer.id,  # type: ignore[arg-type]
+                customer.id,
                 {"order_number": f"RO-{i:04d}"},
             )
-            uow.commit()  # type: ignore[attr-defined]
+            uow.commit()
             assert message is not None
             ids.append(message.id)
     return ids
@@ -80,19 +81,19 @@ def test_a_refusing_server_means_retries_with_backoff_then_dead(shop: Shop, smtp
     from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
     with pytest.raises(PermissionDenied):
-        retry_messages(shop.uow(shop.person("front_desk")), [message_id])  # type: ignore[arg-type]
+        retry_messages(shop.uow(shop.person("front_desk")), [message_id])
     with pytest.raises(NotFound, match=r"There is no message 999999 to send again\."):
-        retry_messages(shop.uow(shop.person("admin")), [message_id, 999999])  # type: ignore[arg-type]
+        retry_messages(shop.uow(shop.person("admin")), [message_id, 999999])
     with pytest.raises(ValidationError, match=r"Choose what to send again\."):
-        retry_messages(shop.uow(shop.person("admin")), [])  # type: ignore[arg-type]
+        retry_messages(shop.uow(shop.person("admin")), [])
     assert _rows(shop)[message_id][:2] == ("dead", MAX_ATTEMPTS)  # refusals changed nothing
-    assert retry_messages(shop.uow(shop.person("admin")), [message_id]) == 1  # type: ignore[arg-type]
+    assert retry_messages(shop.uow(shop.person("admin")), [message_id]) == 1
     assert _rows(shop)[message_id][:2] == ("pending", 0)
     inbox.refuse = False
     assert deliver_due(shop.engine, [shop.tenant_id], {"email": sender}).sent == 1
     assert _rows(shop)[message_id][0] == "sent" and len(inbox.messages) == 1
     with pytest.raises(Conflict, match=f"Message {message_id} is sent; only failed or given-up"):
-        retry_messages(shop.uow(shop.person("admin")), [message_id])  # type: ignore[arg-type]
+        retry_messages(shop.uow(shop.person("admin")), [message_id])
     with admin_engine(shop.url).connect() as conn:
         attempts = conn.execute(
             text("SELECT count(*) FROM delivery_attempts WHERE outbox_id = :m"), {"m": message_id}
@@ -112,7 +113,7 @@ def test_a_worker_that_dies_after_claiming_leaves_messages_that_are_sent_later(
 
     now = datetime.now(UTC)
     with pytest.raises(KeyboardInterrupt):
-        deliver_due(shop.engine, [shop.tenant_id], {"email": Crashing()}, now=now)  # type: ignore[dict-item]
+        deliver_due(shop.engine, [shop.tenant_id], {"email": Crashing()}, now=now)
     assert _rows(shop)[message_id][0] == "sending"
     sender = SmtpEmailSender("127.0.0.1", port)
     assert deliver_due(shop.engine, [shop.tenant_id], {"email": sender}, now=now).claimed == 0  # lease held
@@ -135,7 +136,7 @@ def test_a_worker_that_dies_between_sending_and_marking_sends_again_with_the_sam
 
     now = datetime.now(UTC)
     with pytest.raises(KeyboardInterrupt):
-        deliver_due(shop.engine, [shop.tenant_id], {"email": SendsThenDies()}, now=now)  # type: ignore[dict-item]
+        deliver_due(shop.engine, [shop.tenant_id], {"email": SendsThenDies()}, now=now)
     assert len(inbox.messages) == 1 and _rows(shop)[message_id][0] == "sending"
     later = deliver_due(shop.engine, [shop.tenant_id], {"email": real}, now=now + timedelta(minutes=11))
     assert later.sent == 1 and _rows(shop)[message_id][0] == "sent"
@@ -175,16 +176,16 @@ def test_alerts_due_together_for_one_staff_member_arrive_as_one_digest(shop: Sho
     inbox, port = smtp
     manager = shop.person("manager")
     uow = shop.uow()
-    with uow:  # type: ignore[attr-defined]
+    with uow:
         for n in range(3):
             notify_user(
                 uow,
                 "sla_at_risk",
                 manager.user_id,
-                {"order_number": f"RO-{n}", "kind": "resolution"},  # type: ignore[arg-type, attr-defined]
+                {"order_number": f"RO-{n}", "kind": "resolution"},
                 dedupe_key=f"risk-{n}",
             )
-        uow.commit()  # type: ignore[attr-defined]
+        uow.commit()
     customer_ids = _queue(shop, ["Ana", "Bo"])  # customers still get one message each
     report = deliver_due(shop.engine, [shop.tenant_id], {"email": SmtpEmailSender("127.0.0.1", port)})
     assert (report.sent, report.failed) == (5, 0)
@@ -208,14 +209,14 @@ def test_a_staff_member_with_a_digest_time_gets_the_days_emails_together_then_in
     manager = shop.person("manager")
     set_language(shop.uow(manager), "ru")
     set_email_choices(shop.uow(manager), {"sla_at_risk", "sla_breached"}, time(7, 30))
-    assert email_choices(shop.uow(manager)).digest_at == time(7, 30)  # type: ignore[arg-type]
+    assert email_choices(shop.uow(manager)).digest_at == time(7, 30)
     alerts = [("sla_at_risk", "resolution"), ("sla_breached", "response"), ("message_received", None)]
     uow = shop.uow()
-    with uow:  # type: ignore[attr-defined]
+    with uow:
         for n, (event, kind) in enumerate(alerts):
             fields = {"order_number": f"RO-{n}", "kind": i18n.Word(kind or ""), "author": "Ана", "body": "?"}
-            notify_user(uow, event, manager.user_id, fields, dedupe_key=f"alert-{n}")  # type: ignore[arg-type, attr-defined]
-        uow.commit()  # type: ignore[attr-defined]
+            notify_user(uow, event, manager.user_id, fields, dedupe_key=f"alert-{n}")  # type: ignore[arg-type]
+        uow.commit()
     sender = {"email": SmtpEmailSender("127.0.0.1", port)}
     with admin_engine(shop.url).connect() as conn:
         due = conn.execute(text("SELECT DISTINCT not_before FROM notification_outbox")).scalars().all()
@@ -248,9 +249,9 @@ def test_email_choices_refuse_unknown_events_and_customers_and_change_nothing(sh
     manager = shop.person("manager")
     with pytest.raises(ValidationError, match="no staff notification called nonsense"):
         set_email_choices(shop.uow(manager), {"sla_breached", "nonsense"}, time(8, 0))
-    assert email_choices(shop.uow(manager)).emailed == frozenset(STAFF_EVENTS)  # type: ignore[arg-type]
-    assert email_choices(shop.uow(manager)).digest_at is None  # type: ignore[arg-type]
-    customer = create_customer(shop.uow(), CustomerIn(name="Ana", email="ana@mail.example"))  # type: ignore[arg-type]
+    assert email_choices(shop.uow(manager)).emailed == frozenset(STAFF_EVENTS)
+    assert email_choices(shop.uow(manager)).digest_at is None
+    customer = create_customer(shop.uow(), CustomerIn(name="Ana", email="ana@mail.example"))
     own = shop.person("customer", customer_id=customer.id)
     with pytest.raises(ValidationError, match="Only signed-in staff"):
         set_email_choices(shop.uow(own), set(), None)

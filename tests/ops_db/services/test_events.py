@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from ops_db import wiring
-from ops_db.customers.service import CustomerIn
+from ops_db.customers.schemas import CustomerIn
 from ops_db.inventory import service as inventory
 from ops_db.kit.errors import Conflict
 from ops_db.kit.events import handlers_of, subscribe
@@ -17,13 +17,14 @@ from ops_db.kit.uow import UnitOfWork
 from ops_db.orders import service as orders
 from ops_db.orders.events import OrderCancelled, OrderReady
 from ops_db.workforce import service as workforce
+from ops_db.workforce.schemas import TechnicianIn
 from tests.conftest import Shop
 
 AT = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
 def _order_holding_stock_and_a_visit(shop: Shop) -> int:
-    tech = workforce.create_technician(shop.uow(), workforce.TechnicianIn(name="Ana Tech", hourly_cost=Decimal("30")))
+    tech = workforce.create_technician(shop.uow(), TechnicianIn(name="Ana Tech", hourly_cost=Decimal("30")))
     part = inventory.create_part(shop.uow(), "SCR-1", "Screen", unit_cost="40", sale_price="90")
     with shop.uow() as uow:
         location: int = uow.session.execute(text("SELECT id FROM stock_locations WHERE code = 'WH1'")).scalar_one()

@@ -18,7 +18,7 @@ from tests.conftest import Shop
 
 
 def _status(shop: Shop, invoice_id: int) -> str:
-    with shop.uow() as uow:  # type: ignore[attr-defined]
+    with shop.uow() as uow:
         return str(uow.session.execute(text("SELECT status FROM invoices WHERE id = :i"), {"i": invoice_id}).scalar())
 
 
@@ -36,7 +36,7 @@ def test_an_invoice_issued_in_error_is_voided_and_its_order_invoiced_again(shop:
     assert billing.void_invoice(shop.uow(finance), invoice_id, "wrong customer").status.value == "void"
     with pytest.raises(Conflict, match="is void; it cannot be voided"):
         billing.void_invoice(shop.uow(finance), invoice_id, "again")
-    with shop.uow() as uow:  # type: ignore[attr-defined]
+    with shop.uow() as uow:
         order_id = uow.session.execute(
             text("SELECT order_id FROM invoices WHERE id = :i"), {"i": invoice_id}
         ).scalar_one()
@@ -59,23 +59,23 @@ def test_credit_notes_and_write_offs_settle_what_is_owed(shop: Shop) -> None:
 
 
 def test_the_due_date_is_the_companys_day(shop: Shop) -> None:
-    with shop.uow() as uow:  # type: ignore[attr-defined]
+    with shop.uow() as uow:
         uow.session.execute(text("UPDATE tenants SET time_zone = 'Pacific/Auckland'"))
-        uow.commit()  # type: ignore[attr-defined]
+        uow.commit()
     _customer, invoice_id = _invoice(shop)
-    with shop.uow() as uow:  # type: ignore[attr-defined]
+    with shop.uow() as uow:
         issued, due = uow.session.execute(
             text("SELECT issued_at, due_on FROM invoices WHERE id = :i"), {"i": invoice_id}
         ).one()
     assert due == issued.astimezone(ZoneInfo("Pacific/Auckland")).date() + timedelta(days=14)
-    with shop.uow() as uow:  # type: ignore[attr-defined]
+    with shop.uow() as uow:
         uow.session.execute(text("UPDATE invoices SET due_on = '2026-12-04' WHERE id = :i"), {"i": invoice_id})
-        uow.commit()  # type: ignore[attr-defined]
+        uow.commit()
     late_evening = datetime(2026, 12, 4, 23, 30, tzinfo=UTC)  # still 4 December in UTC, already the 5th there
 
     class Clock(UnitOfWork):
         def now(self) -> datetime:
             return late_evening
 
-    [row] = [r for r in billing.receivables(Clock(shop.engine, shop.system())) if r["id"] == invoice_id]  # type: ignore[arg-type]
+    [row] = [r for r in billing.receivables(Clock(shop.engine, shop.system())) if r["id"] == invoice_id]
     assert Decimal(row["due"]) == Decimal("110.00") and (row["days_overdue"], row["bucket"]) == (1, "1-30")

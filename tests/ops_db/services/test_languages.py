@@ -11,7 +11,8 @@ from sqlalchemy import text
 
 from ops_db import i18n
 from ops_db.comms.service import DEFAULT_TEMPLATES, built_in_text, notify_customer
-from ops_db.customers.service import CustomerIn, create_customer, set_preferences
+from ops_db.customers.schemas import CustomerIn
+from ops_db.customers.service import create_customer, set_preferences
 from ops_db.kit.db import admin_engine
 from ops_db.kit.errors import PermissionDenied, ValidationError
 from tests.conftest import Shop
@@ -40,15 +41,15 @@ def test_built_in_notifications_exist_in_every_language() -> None:
 
 def _ready_message(shop: Shop, customer_id: int) -> tuple[str, str, str]:
     uow = shop.uow()
-    with uow:  # type: ignore[attr-defined]
-        message = notify_customer(uow, "ready_for_pickup", customer_id, {"order_number": "RO-9"})  # type: ignore[arg-type]
-        uow.commit()  # type: ignore[attr-defined]
+    with uow:
+        message = notify_customer(uow, "ready_for_pickup", customer_id, {"order_number": "RO-9"})
+        uow.commit()
     assert message is not None
     return message.channel, str(message.subject), message.body
 
 
 def test_a_customer_hears_from_the_shop_in_their_language_on_their_channel(shop: Shop) -> None:
-    customer = create_customer(shop.uow(), CustomerIn("Ли Вэй", email="li@mail.example", phone="+8613800000000"))
+    customer = create_customer(shop.uow(), CustomerIn(name="Ли Вэй", email="li@mail.example", phone="+8613800000000"))
     own = shop.person("customer", customer_id=customer.id)
     set_preferences(
         shop.uow(own), customer.id, channel="sms", language="zh-CN", quiet_from=time(22, 0), quiet_until=time(7, 0)
@@ -60,8 +61,8 @@ def test_a_customer_hears_from_the_shop_in_their_language_on_their_channel(shop:
 
 
 def test_bad_preferences_are_one_sentence_and_change_nothing(shop: Shop) -> None:
-    customer = create_customer(shop.uow(), CustomerIn("Pat", email="pat@mail.example"))
-    other = create_customer(shop.uow(), CustomerIn("Sam", email="sam@mail.example"))
+    customer = create_customer(shop.uow(), CustomerIn(name="Pat", email="pat@mail.example"))
+    other = create_customer(shop.uow(), CustomerIn(name="Sam", email="sam@mail.example"))
     before = _preferences(shop)
     for kwargs, message in (
         ({"channel": "fax", "language": "en"}, "email, sms or whatsapp"),
@@ -70,7 +71,7 @@ def test_bad_preferences_are_one_sentence_and_change_nothing(shop: Shop) -> None
         ({"channel": "sms", "language": "en", "quiet_from": time(9), "quiet_until": time(9)}, "different times"),
     ):
         with pytest.raises(ValidationError, match=message):
-            set_preferences(shop.uow(), customer.id, **kwargs)  # type: ignore[arg-type]
+            set_preferences(shop.uow(), customer.id, **kwargs)
     with pytest.raises(PermissionDenied):  # a customer sets only their own
         set_preferences(
             shop.uow(shop.person("customer", customer_id=other.id)), customer.id, channel="sms", language="en"
@@ -120,7 +121,7 @@ def test_a_person_keeps_their_own_language_and_bad_choices_change_nothing(shop: 
 
     technician = shop.person("technician")
     assert set_language(shop.uow(technician), "zh-cn") == "zh_CN"
-    assert load_actor(shop.engine, shop.tenant_id, technician.user_id).locale == "zh_CN"  # type: ignore[attr-defined]
+    assert load_actor(shop.engine, shop.tenant_id, technician.user_id).locale == "zh_CN"
     for bad, sentence in (("", "Choose a language."), ("klingon", "The language must be one of en, ru, pt_BR, zh_CN.")):
         with pytest.raises(ValidationError) as refused:
             set_language(shop.uow(technician), bad)
@@ -130,5 +131,5 @@ def test_a_person_keeps_their_own_language_and_bad_choices_change_nothing(shop: 
     with admin_engine(shop.url).connect() as conn:
         assert (
             conn.execute(text("SELECT locale FROM users WHERE id = :u"), {"u": technician.user_id}).scalar() == "zh_CN"
-        )  # type: ignore[attr-defined]
+        )
         assert conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'user.language'")).scalar() == 1

@@ -10,16 +10,18 @@ from sqlalchemy import text
 
 from ops_db.audit.service import verify_chain
 from ops_db.billing import service as billing
-from ops_db.customers.service import CustomerIn
+from ops_db.customers.schemas import CustomerIn
 from ops_db.inventory import service as inventory
+from ops_db.inventory.schemas import PurchaseLineIn
 from ops_db.kit.errors import Conflict, NotFound, ValidationError
 from ops_db.orders import service as orders
 from ops_db.workforce import service as workforce
+from ops_db.workforce.schemas import TechnicianIn
 from tests.conftest import Shop
 
 
 def _setup(shop: Shop) -> tuple[int, int, int]:
-    tech = workforce.create_technician(shop.uow(), workforce.TechnicianIn("Ana Tech", Decimal("30")))
+    tech = workforce.create_technician(shop.uow(), TechnicianIn(name="Ana Tech", hourly_cost=Decimal("30")))
     part = inventory.create_part(shop.uow(), "SCR-1", "Screen", unit_cost="40", sale_price="90")
     location = 1
     with shop.uow() as uow:
@@ -34,7 +36,7 @@ def test_full_lifecycle_from_intake_to_close(shop: Shop) -> None:
     receipt = orders.register_intake(
         shop.uow(desk),
         orders.IntakeIn(
-            customer=CustomerIn("Зоя Иванова", email="zoya@example.com"), problem_description="Cracked screen"
+            customer=CustomerIn(name="Зоя Иванова", email="zoya@example.com"), problem_description="Cracked screen"
         ),
     )
     assert receipt.order_number.startswith("RO-") and len(receipt.tracking_code) >= 12
@@ -94,10 +96,12 @@ def test_bad_input_changes_nothing(shop: Shop) -> None:
         with pytest.raises(ValidationError):
             orders.register_intake(
                 shop.uow(desk),
-                orders.IntakeIn(customer=CustomerIn("Bob", phone="+1 555 0100"), problem_description=bad),
+                orders.IntakeIn(customer=CustomerIn(name="Bob", phone="+1 555 0100"), problem_description=bad),
             )
     with pytest.raises(ValidationError, match="email address or a phone"):
-        orders.register_intake(shop.uow(desk), orders.IntakeIn(customer=CustomerIn("Bob"), problem_description="x"))
+        orders.register_intake(
+            shop.uow(desk), orders.IntakeIn(customer=CustomerIn(name="Bob"), problem_description="x")
+        )
     with pytest.raises(NotFound):
         orders.transition(shop.uow(desk), 999999, "diagnostics")
     with shop.uow() as uow:
@@ -111,7 +115,9 @@ def test_a_fitted_part_is_consumed_and_charged_once_in_one_transaction(shop: Sho
     _tech_id, part_id, _location = _setup(shop)
     receipt = orders.register_intake(
         shop.uow(),
-        orders.IntakeIn(customer=CustomerIn("Part User", email="parts@example.com"), problem_description="Dead screen"),
+        orders.IntakeIn(
+            customer=CustomerIn(name="Part User", email="parts@example.com"), problem_description="Dead screen"
+        ),
     )
     first = inventory.reserve(shop.uow(), receipt.order_id, part_id, 1)
     inventory.use_on_order(shop.uow(), first.id)
@@ -141,9 +147,7 @@ def test_a_purchase_order_with_a_unit_cost_that_is_not_a_number_is_one_sentence(
         ).scalar_one()
         uow.commit()
     with pytest.raises(ValidationError, match=r"^The unit cost must be a number\.$"):
-        inventory.create_purchase_order(
-            shop.uow(), supplier, location, [inventory.PurchaseLineIn(part_id, 2, "twelve")]
-        )
+        inventory.create_purchase_order(shop.uow(), supplier, location, [PurchaseLineIn(part_id, 2, "twelve")])
     with shop.uow() as uow:
         assert uow.session.execute(text("SELECT count(*) FROM purchase_orders")).scalar_one() == 0
 
@@ -152,7 +156,7 @@ def test_completing_a_visit_is_one_transaction(shop: Shop) -> None:
     tech_id, _part_id, _location = _setup(shop)
     receipt = orders.register_intake(
         shop.uow(),
-        orders.IntakeIn(customer=CustomerIn("Lena", email="lena@example.com"), problem_description="Fridge warm"),
+        orders.IntakeIn(customer=CustomerIn(name="Lena", email="lena@example.com"), problem_description="Fridge warm"),
     )
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
     booking = workforce.book(shop.uow(), receipt.order_id, tech_id, start, start + timedelta(hours=1))

@@ -8,11 +8,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from ops_db.customers.service import CustomerIn
+from ops_db.customers.schemas import CustomerIn
 from ops_db.kit.errors import Conflict
 from ops_db.orders import service as orders
 from ops_db.workforce import planning
 from ops_db.workforce import service as workforce
+from ops_db.workforce.schemas import TechnicianIn
 from tests.conftest import Shop
 
 DAY = date(2031, 3, 4)
@@ -24,7 +25,8 @@ def _at(hour: int, minute: int = 0) -> datetime:
 
 def _world(shop: Shop) -> tuple[list[int], list[int]]:
     techs = [
-        workforce.create_technician(shop.uow(), workforce.TechnicianIn(f"Tech {i}", Decimal(30))).id for i in range(2)
+        workforce.create_technician(shop.uow(), TechnicianIn(name=f"Tech {i}", hourly_cost=Decimal(30))).id
+        for i in range(2)
     ]
     for t in techs:
         workforce.add_shift(shop.uow(), t, _at(8), _at(17), break_window=(_at(12), _at(14)), break_minutes=30)
@@ -32,7 +34,7 @@ def _world(shop: Shop) -> tuple[list[int], list[int]]:
         orders.register_intake(
             shop.uow(),
             orders.IntakeIn(
-                customer=CustomerIn(f"Customer {i}", email=f"c{i}@example.com"),
+                customer=CustomerIn(name=f"Customer {i}", email=f"c{i}@example.com"),
                 problem_description="Broken",
                 location="workshop",
                 estimated_minutes=60,

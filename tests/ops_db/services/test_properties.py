@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from ops_db.billing import service as billing
-from ops_db.customers.service import CustomerIn
+from ops_db.customers.schemas import CustomerIn
 from ops_db.inventory import service as inventory
 from ops_db.kit.errors import RepairOpsError
 from ops_db.orders import service as orders
@@ -82,7 +82,7 @@ class World:
             receipt = orders.register_intake(
                 shop.uow(),
                 orders.IntakeIn(
-                    customer=CustomerIn(f"Prop {self.n}", phone=f"+1555{self.n:07d}"), problem_description="Broken"
+                    customer=CustomerIn(name=f"Prop {self.n}", phone=f"+1555{self.n:07d}"), problem_description="Broken"
                 ),
             )
             self.orders.append(receipt.order_id)

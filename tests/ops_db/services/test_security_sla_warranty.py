@@ -9,7 +9,8 @@ import pyotp
 import pytest
 from sqlalchemy import text
 
-from ops_db.customers.service import CustomerIn, create_customer
+from ops_db.customers.schemas import CustomerIn
+from ops_db.customers.service import create_customer
 from ops_db.identity.service import AuthenticationFailed, authenticate, confirm_totp, enroll_totp
 from ops_db.inventory import service as inventory
 from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -18,11 +19,12 @@ from ops_db.orders import service as orders
 from ops_db.sla.service import evaluate_clocks
 from ops_db.warranty import service as warranty
 from ops_db.workforce import service as workforce
+from ops_db.workforce.schemas import TechnicianIn
 from tests.conftest import Shop
 
 
 def _order(shop: Shop, name: str, *, priority: str = "normal") -> tuple[int, int]:
-    customer = create_customer(shop.uow(), CustomerIn(name, email=f"{name.lower()}@example.com"))
+    customer = create_customer(shop.uow(), CustomerIn(name=name, email=f"{name.lower()}@example.com"))
     receipt = orders.register_intake(
         shop.uow(),
         orders.IntakeIn(customer=None, customer_id=customer.id, problem_description="Broken", priority=priority),
@@ -55,8 +57,8 @@ def test_postgres_itself_hides_other_customers_rows_from_a_customer(shop: Shop) 
 def test_a_technician_sees_only_customers_of_jobs_assigned_to_them(shop: Shop) -> None:
     ann_id, ann_order = _order(shop, "Ann")
     bob_id, _ = _order(shop, "Bob")
-    tech = workforce.create_technician(shop.uow(), workforce.TechnicianIn("Tia", Decimal("30")))
-    other = workforce.create_technician(shop.uow(), workforce.TechnicianIn("Tom", Decimal("30")))
+    tech = workforce.create_technician(shop.uow(), TechnicianIn(name="Tia", hourly_cost=Decimal("30")))
+    other = workforce.create_technician(shop.uow(), TechnicianIn(name="Tom", hourly_cost=Decimal("30")))
     tia = shop.person("technician", technician_id=tech.id)
     assert isinstance(tia, Actor)
     assert _rows(shop, tia, "SELECT id FROM customers") == []
@@ -126,7 +128,7 @@ def test_tenant_requiring_totp_refuses_users_without_it(shop: Shop) -> None:
     pending = authenticate(shop.engine, shop.tenant_id, "admin@acme.example", "admin-pass-1", allow_enrolment=True)
     assert pending.token == "" and pending.actor.second_factor_pending and not pending.actor.permissions
     with pytest.raises(PermissionDenied):
-        create_customer(shop.uow(pending.actor), CustomerIn("Sneaky", email="sneaky@mail.example"))
+        create_customer(shop.uow(pending.actor), CustomerIn(name="Sneaky", email="sneaky@mail.example"))
     with pytest.raises(AuthenticationFailed, match="not correct"):
         authenticate(shop.engine, shop.tenant_id, "admin@acme.example", "wrong-pass", allow_enrolment=True)
 
@@ -290,7 +292,7 @@ def test_repair_warranty_is_created_on_completion_and_a_warranty_repair_does_not
         ).scalar_one()
         uow.commit()
     part = inventory.create_part(shop.uow(), "SCR-9", "Screen", unit_cost="5", sale_price="10", warranty_months=6)
-    customer = create_customer(shop.uow(), CustomerIn("Ann", email="ann@example.com"))
+    customer = create_customer(shop.uow(), CustomerIn(name="Ann", email="ann@example.com"))
     first = _device_order(shop, customer.id, model)
     assert warranty.lookup(shop.uow(), "SN-777")[0]["active"] is False  # the 12-month maker warranty expired
     _complete(shop, first, part.id)

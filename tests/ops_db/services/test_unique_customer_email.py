@@ -12,7 +12,8 @@ from sqlalchemy import text
 
 from ops_db import migrate
 from ops_db.customers import service as customers
-from ops_db.customers.service import CustomerIn, create_customer
+from ops_db.customers.schemas import CustomerIn
+from ops_db.customers.service import create_customer
 from ops_db.kit.errors import Conflict
 from ops_db.kit.uow import Actor, UnitOfWork
 from tests.conftest import Shop, conninfo
@@ -40,7 +41,7 @@ def test_ten_parallel_creates_with_one_email_make_exactly_one_customer(shop: Sho
     def create(i: int) -> None:
         start.wait()
         try:
-            made.append(create_customer(_system(shop), CustomerIn(f"Ana {i}", email=spellings[i])).id)
+            made.append(create_customer(_system(shop), CustomerIn(name=f"Ana {i}", email=spellings[i])).id)
         except Conflict as error:
             refused.append(str(error))
 
@@ -55,7 +56,7 @@ def test_ten_parallel_creates_with_one_email_make_exactly_one_customer(shop: Sho
 
 
 def test_the_database_refuses_a_second_customer_with_the_same_email_in_one_sentence(shop: Shop) -> None:
-    first = create_customer(_system(shop), CustomerIn("Ana", email="ana@example.com"))
+    first = create_customer(_system(shop), CustomerIn(name="Ana", email="ana@example.com"))
     with pytest.raises(Conflict, match=r"^A customer with that email already exists\.$"), _system(shop) as uow:
         uow.session.execute(
             text(
@@ -69,9 +70,9 @@ def test_the_database_refuses_a_second_customer_with_the_same_email_in_one_sente
 
 def test_another_company_may_have_a_customer_with_the_same_email(shop: Shop) -> None:
     other = Shop(shop.url, slug="beta")
-    ours = create_customer(_system(shop), CustomerIn("Ana", email="ana@example.com"))
+    ours = create_customer(_system(shop), CustomerIn(name="Ana", email="ana@example.com"))
     theirs = create_customer(
-        UnitOfWork(other.engine, Actor.system(other.tenant_id)), CustomerIn("Ana", email="ana@example.com")
+        UnitOfWork(other.engine, Actor.system(other.tenant_id)), CustomerIn(name="Ana", email="ana@example.com")
     )
     assert ours.id != theirs.id
 
@@ -79,18 +80,18 @@ def test_another_company_may_have_a_customer_with_the_same_email(shop: Shop) -> 
 def test_a_customer_this_actor_cannot_see_is_a_conflict_not_a_second_customer(
     shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    create_customer(_system(shop), CustomerIn("Ana", email="ana@example.com"))
+    create_customer(_system(shop), CustomerIn(name="Ana", email="ana@example.com"))
     # As for an actor whose row-level security hides the other customer: the look-up finds nothing.
     monkeypatch.setattr(customers, "_existing", lambda *_: None)
     with pytest.raises(Conflict) as refused:
-        create_customer(_system(shop), CustomerIn("Ana Again", email="ANA@example.com"))
+        create_customer(_system(shop), CustomerIn(name="Ana Again", email="ANA@example.com"))
     assert str(refused.value) == "A customer with the email ANA@example.com already exists."
     assert len(_customers_with(shop, "ana@example.com")) == 1
 
 
 def _rows(url: str, sql: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(conninfo(url)) as conn:
-        return conn.execute(sql).fetchall()  # type: ignore[arg-type]
+        return conn.execute(sql).fetchall()
 
 
 def test_the_migration_keeps_each_email_on_its_oldest_customer_and_the_downgrade_restores_the_rest(

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import text
 
 from ops_db.comms.webhooks import add_endpoint, deliver_webhooks
-from ops_db.customers.service import CustomerIn, create_customer
+from ops_db.customers.schemas import CustomerIn
+from ops_db.customers.service import create_customer
 from ops_db.kit.db import admin_engine
 from ops_db.kit.errors import Conflict, PermissionDenied, ValidationError
 from ops_db.orders import service as orders
@@ -37,7 +38,7 @@ def _verified(secret: str, headers: dict[str, str], body: bytes) -> dict[str, An
 
 
 def _order(shop: Shop) -> int:
-    customer = create_customer(shop.uow(), CustomerIn("Wei", email="wei@mail.example"))
+    customer = create_customer(shop.uow(), CustomerIn(name="Wei", email="wei@mail.example"))
     return orders.register_intake(
         shop.uow(), orders.IntakeIn(customer=None, customer_id=customer.id, problem_description="No power")
     ).order_id
@@ -94,10 +95,10 @@ def test_bad_endpoints_and_the_wrong_person_are_refused(shop: Shop) -> None:
     with pytest.raises(PermissionDenied):
         add_endpoint(shop.uow(shop.person("front_desk")), "https://x.example/hook")
     add_endpoint(shop.uow(), "https://x.example/hook")
-    customer = create_customer(shop.uow(), CustomerIn("Curious", email="c@mail.example"))
+    customer = create_customer(shop.uow(), CustomerIn(name="Curious", email="c@mail.example"))
     uow = shop.uow(shop.person("customer", customer_id=customer.id))
-    with uow:  # type: ignore[attr-defined]
-        seen = uow.session.execute(text("SELECT count(*) FROM webhook_endpoints")).scalar()  # type: ignore[attr-defined]
+    with uow:
+        seen = uow.session.execute(text("SELECT count(*) FROM webhook_endpoints")).scalar()
     assert seen == 0  # secrets stay with staff
 
 
