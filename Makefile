@@ -38,8 +38,10 @@ fmt: $(STAMP)
 
 test: $(STAMP) lint typecheck imports test-suite test-clock
 
+# Every test, on every core (pytest-xdist): one embedded Postgres per worker, a module's tests stay on one worker
+# (--dist loadscope) so its module-scoped databases and servers are built once.
 test-suite: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadscope
 
 # The quick loop before pushing: the checks, then every test not marked `slow` (schemathesis, hypothesis action
 # sequences, the browser tests in tests/e2e, the full warehouse refresh) on every core (pytest-xdist; each worker

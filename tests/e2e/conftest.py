@@ -37,7 +37,7 @@ def ui_env(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
     """This module's demo company (as of today) with a warehouse built from it, configured as RepairOps."""
     data = tmp_path_factory.mktemp("ui") / ".repairops"
     run_extract(data / "warehouse.duckdb", demo_db, full=True)
-    dbt_build(data / "warehouse.duckdb", data / "dbt")
+    dbt_build(data / "warehouse.duckdb", data / "dbt", tests=False)  # the pages need the marts
     yield from configured(demo_db, data)
 
 

@@ -17,13 +17,15 @@ AS_OF = DEMO_AS_OF
 MART_SCHEMAS = ("finance", "sla", "reliability", "workforce", "inventory", "customers")
 
 
-def dbt_build(warehouse: Path, target: Path) -> None:
-    """Run the real ``dbt build`` (models and tests) against ``warehouse``; fail the test on any error."""
+def dbt_build(warehouse: Path, target: Path, *, tests: bool = True) -> None:
+    """Run the real ``dbt build`` (models and tests) against ``warehouse``; fail the test on any error. With
+    ``tests=False`` only ``dbt run`` (the models): for a fixture that needs the marts, not their checks again,
+    which take as long as the models and are proven by the pipeline tests."""
     env = {**os.environ, WAREHOUSE_ENV: str(warehouse)}
     done = subprocess.run(
         [
             dbt_executable(),
-            "build",
+            "build" if tests else "run",
             "--project-dir",
             str(DBT_PROJECT_DIR),
             "--profiles-dir",
