@@ -26,8 +26,8 @@ from typing import Any
 from sqlalchemy import Engine, Row, text
 
 from ops_db.i18n import N_
+from ops_db.identity.actors import AuthenticationFailed, SignIn, actor_of
 from ops_db.identity.models import User
-from ops_db.identity.service import AuthenticationFailed, SignIn, actor_of
 from ops_db.kit import keys
 from ops_db.kit.errors import ValidationError
 from ops_db.kit.uow import Actor, UnitOfWork

@@ -196,21 +196,21 @@ SERVICES: dict[str, Call] = {
     ),
     "ops_db.documents.pdf:tenant_brand": lambda w, a: pdf.tenant_brand(w.uow(a)),
     "ops_db.documents.receipts:intake_receipt": lambda w, a: receipts.intake_receipt(w.uow(a), NOTHING),
-    "ops_db.identity.service:enroll_totp": lambda w, a: (
+    "ops_db.identity.totp:enroll_totp": lambda w, a: (
         identity.has_second_factor(w.uow(a)) or identity.enroll_totp(w.uow(a))
     ),
-    "ops_db.identity.service:has_second_factor": lambda w, a: identity.has_second_factor(w.uow(a)),
-    "ops_db.identity.service:confirm_totp": lambda w, a: identity.confirm_totp(w.uow(a), "not a code"),
-    "ops_db.identity.service:set_language": lambda w, a: identity.set_language(w.uow(a), ""),
-    "ops_db.identity.service:change_password": lambda w, a: identity.change_password(w.uow(a), "wrong", "x"),
-    "ops_db.identity.service:reset_password": lambda w, a: identity.reset_password(w.uow(a), NOTHING, "x"),
+    "ops_db.identity.totp:has_second_factor": lambda w, a: identity.has_second_factor(w.uow(a)),
+    "ops_db.identity.totp:confirm_totp": lambda w, a: identity.confirm_totp(w.uow(a), "not a code"),
+    "ops_db.identity.users:set_language": lambda w, a: identity.set_language(w.uow(a), ""),
+    "ops_db.identity.passwords:change_password": lambda w, a: identity.change_password(w.uow(a), "wrong", "x"),
+    "ops_db.identity.passwords:reset_password": lambda w, a: identity.reset_password(w.uow(a), NOTHING, "x"),
     "ops_db.identity.sessions:sign_out": lambda w, a: sessions.sign_out(w.uow(a)),
     "ops_db.identity.sessions:sign_out_everywhere": lambda w, a: sessions.sign_out_everywhere(w.uow(a), NOTHING),
-    "ops_db.identity.service:create_user": lambda w, a: identity.create_user(
+    "ops_db.identity.users:create_user": lambda w, a: identity.create_user(
         w.uow(a), "not-an-email", "X", "p", ["auditor"]
     ),
-    "ops_db.identity.service:grant_roles": lambda w, a: identity.grant_roles(w.uow(a), NOTHING, ["auditor"]),
-    "ops_db.identity.service:unlock_user": lambda w, a: identity.unlock_user(w.uow(a), NOTHING),
+    "ops_db.identity.users:grant_roles": lambda w, a: identity.grant_roles(w.uow(a), NOTHING, ["auditor"]),
+    "ops_db.identity.users:unlock_user": lambda w, a: identity.unlock_user(w.uow(a), NOTHING),
     "ops_db.identity.tenants:update_company": lambda w, a: tenants.update_company(w.uow(a), tenants.CompanyIn("")),
     "ops_db.imports:import_csv#customers": lambda w, a: imports.import_csv(
         w.uow(a), "customers", _csv("name"), dry_run=True
@@ -547,7 +547,7 @@ INSIDE_A_SERVICE = frozenset(
         "ops_db.warranty.service:create_repair_warranty",
         "ops_db.workforce.service:book_in",
         "ops_db.workforce.service:cancel_bookings_for_order",
-        "ops_db.identity.service:actor_of",
+        "ops_db.identity.actors:actor_of",
         "ops_db.orders.intake:check_required_skill",
         "ops_db.orders.intake:open_order",
         # Subscribers of domain events (ops_db.wiring): they run inside the publishing service's unit of work.

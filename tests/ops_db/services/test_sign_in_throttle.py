@@ -13,7 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import text
 
-from ops_db.identity import service
+from ops_db.identity import passwords
 from ops_db.identity.service import (
     FIRST_DELAY,
     LONGEST_DELAY,
@@ -57,7 +57,7 @@ class CountingHasher(PasswordHasher):
 @pytest.fixture
 def hasher(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[CountingHasher]]:
     CountingHasher.verifications = 0
-    monkeypatch.setattr(service, "_hasher", CountingHasher())
+    monkeypatch.setattr(passwords, "_hasher", CountingHasher())
     yield CountingHasher
 
 
