@@ -171,18 +171,18 @@ SERVICES: dict[str, Call] = {
     "ops_db.billing.stripe_payments:refund_payment": lambda w, a: stripe.refund_payment(
         w.uow(a), lambda: STRIPE, NOTHING, "1.00", "why", "k"
     ),
-    "ops_db.comms.service:retry_messages": lambda w, a: comms.retry_messages(w.uow(a), [NOTHING]),
-    "ops_db.comms.service:inbox": lambda w, a: comms.inbox(w.uow(a)),
-    "ops_db.comms.service:unread_count": lambda w, a: comms.unread_count(w.uow(a)),
-    "ops_db.comms.service:mark_read": lambda w, a: comms.mark_read(w.uow(a), [NOTHING]),
-    "ops_db.comms.service:email_choices": lambda w, a: comms.email_choices(w.uow(a)),
-    "ops_db.comms.service:set_email_choices": lambda w, a: comms.set_email_choices(w.uow(a), ["no_such"], None),
-    "ops_db.comms.service:post_message": lambda w, a: comms.post_message(w.uow(a), NOTHING, "Hello"),
-    "ops_db.comms.service:list_messages": lambda w, a: comms.list_messages(w.uow(a), NOTHING),
-    "ops_db.comms.service:save_template": lambda w, a: comms.save_template(
+    "ops_db.comms.outbox:retry_messages": lambda w, a: comms.retry_messages(w.uow(a), [NOTHING]),
+    "ops_db.comms.inbox:inbox": lambda w, a: comms.inbox(w.uow(a)),
+    "ops_db.comms.inbox:unread_count": lambda w, a: comms.unread_count(w.uow(a)),
+    "ops_db.comms.inbox:mark_read": lambda w, a: comms.mark_read(w.uow(a), [NOTHING]),
+    "ops_db.comms.inbox:email_choices": lambda w, a: comms.email_choices(w.uow(a)),
+    "ops_db.comms.inbox:set_email_choices": lambda w, a: comms.set_email_choices(w.uow(a), ["no_such"], None),
+    "ops_db.comms.threads:post_message": lambda w, a: comms.post_message(w.uow(a), NOTHING, "Hello"),
+    "ops_db.comms.threads:list_messages": lambda w, a: comms.list_messages(w.uow(a), NOTHING),
+    "ops_db.comms.templates:save_template": lambda w, a: comms.save_template(
         w.uow(a), "no_such", "email", "en", None, "x"
     ),
-    "ops_db.comms.service:configure_channel": lambda w, a: comms.configure_channel(w.uow(a), "pigeon", "x"),
+    "ops_db.comms.channels:configure_channel": lambda w, a: comms.configure_channel(w.uow(a), "pigeon", "x"),
     "ops_db.comms.webhooks:add_endpoint": lambda w, a: webhooks.add_endpoint(w.uow(a), "ftp://nowhere"),
     "ops_db.comms.webhooks:retry_webhooks": lambda w, a: webhooks.retry_webhooks(w.uow(a), [NOTHING]),
     "ops_db.customers.service:create_customer": lambda w, a: customers.create_customer(
@@ -520,9 +520,9 @@ INSIDE_A_SERVICE = frozenset(
         "ops_db.billing.service:invoice_dict",
         "ops_db.billing.service:check_refund",
         "ops_db.comms.delivery:requeue",
-        "ops_db.comms.service:notify_customer",
-        "ops_db.comms.service:notify_user",
-        "ops_db.comms.service:queue_email",
+        "ops_db.comms.outbox:notify_customer",
+        "ops_db.comms.outbox:notify_user",
+        "ops_db.comms.outbox:queue_email",
         "ops_db.comms.webhooks:enqueue_order_event",
         "ops_db.customers.service:find_or_create",
         "ops_db.inventory.service:release_all_for_order",
