@@ -101,6 +101,6 @@ def test_the_wiring_names_who_reacts_to_what() -> None:
     reactions = {(row.event.__name__, row.handler.__module__, row.handler.__name__) for row in wiring.SUBSCRIPTIONS}
     assert reactions == {
         ("OrderCancelled", "ops_db.inventory.service", "release_for_cancelled_order"),
-        ("OrderCancelled", "ops_db.workforce.service", "cancel_visits_of_cancelled_order"),
+        ("OrderCancelled", "ops_db.workforce.bookings", "cancel_visits_of_cancelled_order"),
         ("OrderReady", "ops_db.warranty.service", "cover_finished_repair"),
     }
