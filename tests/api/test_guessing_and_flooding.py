@@ -70,7 +70,8 @@ def test_a_bad_trusted_proxies_setting_is_one_sentence(shop: Shop) -> None:
 
 
 def _sign_in(client: TestClient, **body: Any) -> httpx.Response:
-    return client.post("/api/v1/auth/token", json={**ADMIN, **body})
+    reply: httpx.Response = client.post("/api/v1/auth/token", json={**ADMIN, **body})
+    return reply
 
 
 def test_wrong_passwords_answer_the_same_and_a_stranger_is_throttled_while_the_owner_signs_in(shop: Shop) -> None:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import httpx
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
@@ -77,7 +78,7 @@ def _bearer(tokens: dict[str, Any]) -> dict[str, str]:
 
 
 def _works(client: TestClient, tokens: dict[str, Any]) -> bool:
-    reply = client.get(PROBE, headers=_bearer(tokens))
+    reply: httpx.Response = client.get(PROBE, headers=_bearer(tokens))
     assert reply.status_code in (200, 401), reply.text
     return reply.status_code == 200
 

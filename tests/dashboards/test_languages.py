@@ -56,9 +56,13 @@ def test_every_public_page_renders_in_every_language(ops_env: Path, locale: str)
 
 def test_tracking_reads_in_russian(ops_env: Path, demo_db: str) -> None:
     with db.admin_engine(demo_db).connect() as conn:
-        number, code = conn.execute(
-            text("SELECT order_number, tracking_code FROM service_orders WHERE stage = 'ready' ORDER BY id LIMIT 1")
-        ).one()
+        number, code = (
+            conn.execute(
+                text("SELECT order_number, tracking_code FROM service_orders WHERE stage = 'ready' ORDER BY id LIMIT 1")
+            )
+            .tuples()
+            .one()
+        )
     app = _visitor("ru")
     app.switch_page("app_pages/track.py").run()
     app.text_input[1].input(number)

@@ -9,6 +9,7 @@ import time
 import uuid
 from datetime import time as clock
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
@@ -52,9 +53,9 @@ def _sign_in_on_the_page(email: str, code: str = "") -> AppTest:
     return app
 
 
-def _row(demo_db: str, sql: str, **params: object) -> object:
+def _row(demo_db: str, sql: str, **params: object) -> tuple[Any, ...]:
     with db.admin_engine(demo_db).connect() as conn:
-        return conn.execute(text(sql), params).one()
+        return conn.execute(text(sql), params).tuples().one()
 
 
 def test_the_language_picked_is_kept_and_the_next_sign_in_opens_in_it(ops_env: Path, demo_db: str) -> None:
@@ -133,7 +134,7 @@ def test_staff_choose_their_emails_and_a_daily_digest(ops_env: Path, demo_db: st
 
 
 def test_a_customer_chooses_how_the_shop_contacts_them(ops_env: Path, demo_db: str) -> None:
-    customer_id = _row(demo_db, "SELECT id FROM customers WHERE phone IS NOT NULL ORDER BY id DESC LIMIT 1")[0]  # type: ignore[index]
+    customer_id = _row(demo_db, "SELECT id FROM customers WHERE phone IS NOT NULL ORDER BY id DESC LIMIT 1")[0]
     email = _new_login(demo_db, ["customer"], customer_id=int(customer_id))
     app = _sign_in_on_the_page(email)
     app.switch_page(PAGE).run()
@@ -160,7 +161,7 @@ def test_the_bell_counts_new_notifications_and_opens_the_order_they_are_about(op
         demo_db,
         "SELECT u.id, o.id, o.order_number FROM users u, service_orders o WHERE u.email = :e ORDER BY o.id LIMIT 1",
         e=email,
-    )  # type: ignore[misc]
+    )
     engine = db.app_engine(demo_db)
     uow = UnitOfWork(engine, Actor.system(resolve_tenant(engine, "riverside")))
     with uow:

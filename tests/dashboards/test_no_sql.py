@@ -30,7 +30,10 @@ def _offences(path: Path, root: Path) -> list[str]:
             if isinstance(node, ast.ImportFrom)
             else []
         )
-        found += [f"{path.relative_to(root)}:{node.lineno}: imports {n}" for n in names if n.split(".")[0] in DRIVERS]
+        if isinstance(node, ast.Import | ast.ImportFrom):  # names is empty for any other node
+            found += [
+                f"{path.relative_to(root)}:{node.lineno}: imports {n}" for n in names if n.split(".")[0] in DRIVERS
+            ]
     return found
 
 

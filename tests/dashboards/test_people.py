@@ -52,12 +52,16 @@ def test_a_request_without_a_problem_is_one_sentence_and_opens_nothing(ops_env: 
 
 def test_tracking_shows_the_estimate_and_the_customer_approves_it_with_the_code(ops_env: Path, demo_db: str) -> None:
     with db.admin_engine(demo_db).connect() as conn:
-        order_id, number, code = conn.execute(
-            text(
-                "SELECT o.id, o.order_number, o.tracking_code FROM service_orders o WHERE o.stage = 'diagnostics'"
-                " AND o.estimate_status = 'none' ORDER BY o.id LIMIT 1"
+        order_id, number, code = (
+            conn.execute(
+                text(
+                    "SELECT o.id, o.order_number, o.tracking_code FROM service_orders o WHERE o.stage = 'diagnostics'"
+                    " AND o.estimate_status = 'none' ORDER BY o.id LIMIT 1"
+                )
             )
-        ).one()
+            .tuples()
+            .one()
+        )
     engine = db.app_engine(demo_db)
     manager = authenticate(
         engine, resolve_tenant(engine, "riverside"), "manager@riverside.example", "demo-pass-2026"
@@ -78,13 +82,17 @@ def test_tracking_shows_the_estimate_and_the_customer_approves_it_with_the_code(
 
 def test_a_customer_sees_only_their_own_repairs_and_rates_a_finished_one(ops_env: Path, demo_db: str) -> None:
     with db.admin_engine(demo_db).connect() as conn:
-        email, customer_id, number = conn.execute(
-            text(
-                "SELECT u.email, u.customer_id, o.order_number FROM users u JOIN service_orders o"
-                " ON o.customer_id = u.customer_id WHERE o.stage IN ('ready', 'closed') AND NOT EXISTS"
-                " (SELECT 1 FROM order_ratings r WHERE r.order_id = o.id) ORDER BY o.id LIMIT 1"
+        email, customer_id, number = (
+            conn.execute(
+                text(
+                    "SELECT u.email, u.customer_id, o.order_number FROM users u JOIN service_orders o"
+                    " ON o.customer_id = u.customer_id WHERE o.stage IN ('ready', 'closed') AND NOT EXISTS"
+                    " (SELECT 1 FROM order_ratings r WHERE r.order_id = o.id) ORDER BY o.id LIMIT 1"
+                )
             )
-        ).one()
+            .tuples()
+            .one()
+        )
     app = signed_in(demo_db, email)
     assert not app.exception
     assert app.title[0].value == "My repairs"  # a customer's first page
@@ -113,14 +121,18 @@ def test_a_customer_sees_only_their_own_repairs_and_rates_a_finished_one(ops_env
 
 def test_a_technician_checks_in_and_completes_only_with_a_signature(ops_env: Path, demo_db: str) -> None:
     with db.admin_engine(demo_db).connect() as conn:
-        email, booking_id, day = conn.execute(
-            text(
-                "SELECT u.email, b.id, (lower(b.planned) AT TIME ZONE n.time_zone)::date"
-                " FROM bookings b JOIN technicians t ON t.id = b.technician_id JOIN users u ON u.id = t.user_id"
-                " JOIN tenants n ON n.id = b.tenant_id JOIN service_orders o ON o.id = b.order_id"
-                " WHERE b.status = 'confirmed' AND o.stage = 'repair' ORDER BY lower(b.planned) LIMIT 1"
+        email, booking_id, day = (
+            conn.execute(
+                text(
+                    "SELECT u.email, b.id, (lower(b.planned) AT TIME ZONE n.time_zone)::date"
+                    " FROM bookings b JOIN technicians t ON t.id = b.technician_id JOIN users u ON u.id = t.user_id"
+                    " JOIN tenants n ON n.id = b.tenant_id JOIN service_orders o ON o.id = b.order_id"
+                    " WHERE b.status = 'confirmed' AND o.stage = 'repair' ORDER BY lower(b.planned) LIMIT 1"
+                )
             )
-        ).one()
+            .tuples()
+            .one()
+        )
     app = signed_in(demo_db, email)
     app.switch_page("app_pages/my_day.py").run()
     app.date_input(key="my_day").set_value(day).run()

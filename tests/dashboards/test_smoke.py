@@ -139,9 +139,11 @@ def test_every_page_renders_for_every_role_and_each_role_gets_only_its_pages(
 
 def test_tracking_by_number_and_code_shows_the_stage(ui_env: Path, demo_db: str) -> None:
     with db.admin_engine(demo_db).connect() as conn:
-        number, code, stage = conn.execute(
-            text("SELECT order_number, tracking_code, stage FROM service_orders ORDER BY id LIMIT 1")
-        ).one()
+        number, code, stage = (
+            conn.execute(text("SELECT order_number, tracking_code, stage FROM service_orders ORDER BY id LIMIT 1"))
+            .tuples()
+            .one()
+        )
     app = AppTest.from_file(APP, default_timeout=60).run()
     app.switch_page("app_pages/track.py").run()
     app.text_input[1].input(number)

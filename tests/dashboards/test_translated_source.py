@@ -89,7 +89,7 @@ def _offences(path: Path) -> list[str]:
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
         name = node.func.attr
-        candidates: list[ast.AST] = []
+        candidates: list[ast.expr] = []
         if name in TEXT_CALLS:
             candidates += node.args[:1] if name != "page_link" else []  # page_link's first argument is a path
             if name == "metric":  # metric(label, value, delta): the value and delta are shown as well

@@ -27,7 +27,8 @@ NOTE = "# Call me\n- at **once**: <b>http://evil.example/x</b> www.evil.example 
 
 def _rendered(source: str) -> str:
     """The HTML a CommonMark renderer makes of a markdown source."""
-    return MarkdownIt("commonmark").render(source)
+    html: str = MarkdownIt("commonmark").render(source)
+    return html
 
 
 def _order_of_a_hostile_customer(demo_db: str) -> tuple[str, str]:

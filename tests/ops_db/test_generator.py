@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import psycopg
 import pytest
@@ -89,15 +90,21 @@ def test_stage_transitions_follow_the_lifecycle(seeded: str) -> None:
     } <= set(pairs)  # the happy path and both side exits are there
 
 
+def _one(conn: psycopg.Connection, sql: str) -> tuple[Any, ...]:
+    """The one row a query returns (an aggregate always returns one)."""
+    row = conn.execute(sql).fetchone()
+    assert row is not None
+    return row
+
+
 def test_open_work_today_and_scale_of_small_company(seeded: str) -> None:
     with psycopg.connect(conninfo(seeded)) as conn:
-        open_orders = conn.execute(
-            "SELECT count(*) FROM service_orders WHERE stage NOT IN ('closed', 'cancelled')"
-        ).fetchone()[0]
-        techs, customers, devices = conn.execute(
+        open_orders = _one(conn, "SELECT count(*) FROM service_orders WHERE stage NOT IN ('closed', 'cancelled')")[0]
+        techs, customers, devices = _one(
+            conn,
             "SELECT (SELECT count(*) FROM technicians), (SELECT count(*) FROM customers),"
-            " (SELECT count(*) FROM equipment)"
-        ).fetchone()
+            " (SELECT count(*) FROM equipment)",
+        )
     assert open_orders > 50
     assert (techs, customers, devices) == (12, 400, 800)
 
@@ -118,10 +125,7 @@ def _fingerprint(url: str) -> dict[str, str]:
         "warranties",
     ]
     with psycopg.connect(conninfo(url)) as conn:
-        return {
-            t: conn.execute(f"SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) FROM {t} x").fetchone()[0]
-            for t in tables
-        }
+        return {t: _one(conn, f"SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) FROM {t} x")[0] for t in tables}
 
 
 def test_same_seed_gives_identical_data(seeded: str, another_db: str) -> None:

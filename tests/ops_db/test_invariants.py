@@ -83,7 +83,8 @@ def test_refund_above_paid_amount_is_refused(db: psycopg.Connection) -> None:
             "INSERT INTO refunds (tenant_id, payment_id, amount, reason, idempotency_key, refunded_at) "
             "VALUES (1, 1, 8.01, 'too much', 'r2', now())"
         )
-    assert db.execute("SELECT refunded_amount FROM payments WHERE id = 1").fetchone()[0] == 100
+    refunded = db.execute("SELECT refunded_amount FROM payments WHERE id = 1").fetchone()
+    assert refunded is not None and refunded[0] == 100
 
 
 def test_duplicate_order_number_within_a_tenant_is_refused(db: psycopg.Connection) -> None:

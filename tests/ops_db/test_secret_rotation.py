@@ -48,6 +48,7 @@ class Secrets:
             person = shop.person("manager")
             assert isinstance(person, Actor)
             totp = pyotp.parse_uri(enroll_totp(UnitOfWork(shop.engine, person)))
+            assert isinstance(totp, pyotp.TOTP)
             confirm_totp(UnitOfWork(shop.engine, person), totp.now())
             self.people.append((shop, f"manager{shop._users}@{shop.slug}.example", totp))
             admin_actor = shop.person("admin")

@@ -191,7 +191,7 @@ def test_the_database_refuses_every_cross_company_reference_even_for_the_owner(m
 
 def _declared(constraint: ForeignKeyConstraint) -> Key:
     """A model's foreign key in the catalog's terms (the name shortened as the DDL shortens it)."""
-    name = postgresql.dialect().identifier_preparer.format_constraint(constraint)
+    name = postgresql.dialect().identifier_preparer.format_constraint(constraint)  # type: ignore[no-untyped-call]
     assert isinstance(name, str)
     columns = tuple(c.name for c in constraint.columns)
     parent_columns = tuple(e.column.name for e in constraint.elements)

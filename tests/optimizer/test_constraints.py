@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -224,9 +225,9 @@ def test_the_checker_catches_a_tampered_plan() -> None:
         {"required_parts": {"p": -2}},
     ],
 )
-def test_malformed_jobs_are_refused_on_construction(bad: dict[str, object]) -> None:
+def test_malformed_jobs_are_refused_on_construction(bad: dict[str, Any]) -> None:
     if "time_windows" in bad:
-        bad = {"time_windows": tuple(TimeWindow(a, b) for a, b in bad["time_windows"])}  # type: ignore[attr-defined]
+        bad = {"time_windows": tuple(TimeWindow(a, b) for a, b in bad["time_windows"])}
     with pytest.raises(ValueError):
         job("x", **bad)
     with pytest.raises(ValueError, match="starts after it ends"):

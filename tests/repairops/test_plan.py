@@ -6,7 +6,7 @@ import math
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -43,7 +43,7 @@ def _road_seconds(a: list[float] | None, b: list[float] | None) -> int:
     return round(metres / (40 / 3.6))
 
 
-def _violations(snap: dict[str, Any], items: list[Any]) -> list[str]:
+def _violations(snap: dict[str, Any], items: Sequence[Any]) -> list[str]:
     """Check the stored plan against the snapshot alone: skills, parts (van or pickup), windows, shifts, travel."""
     techs = {int(t["id"]): t for t in snap["technicians"]}
     shop = next((w["location"] for w in snap["warehouses"] if w["location"]), None)  # bench jobs happen here

@@ -62,6 +62,7 @@ def shop_with_second_factors(
         person = shop.person("manager")
         assert isinstance(person, Actor)
         totp = pyotp.parse_uri(enroll_totp(UnitOfWork(shop.engine, person)))
+        assert isinstance(totp, pyotp.TOTP)
         confirm_totp(UnitOfWork(shop.engine, person), totp.now())
         codes.append(totp)
     yield shop, codes

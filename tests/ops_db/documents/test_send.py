@@ -26,7 +26,9 @@ def _words(header: str) -> str:
 
 def _pdf_of(email: Message) -> tuple[str, str]:
     [part] = [p for p in email.walk() if p.get_content_type() == "application/pdf"]
-    pages = PdfReader(io.BytesIO(part.get_payload(decode=True))).pages
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)  # a single part decodes to bytes
+    pages = PdfReader(io.BytesIO(payload)).pages
     return str(part.get_filename()), "\n".join(page.extract_text() for page in pages)
 
 
@@ -58,7 +60,9 @@ def test_an_invoice_reaches_the_customer_in_their_language_as_an_attached_pdf(
     with admin_engine(shop.url).connect() as conn:
         number = conn.execute(text("SELECT invoice_number FROM invoices")).scalar_one()
     assert _words(email["Subject"]) == f"Счёт {number} · Acme Repairs"
-    body = next(p for p in email.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    payload = next(p for p in email.walk() if p.get_content_type() == "text/plain").get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    body = payload.decode()
     assert body.startswith(f"Здравствуйте, {CUSTOMER}")
     filename, pdf = _pdf_of(email)
     assert filename == f"invoice-{number}.pdf"

@@ -37,13 +37,13 @@ WRITERS = 4
 WRITES_EACH = 6
 
 
-def _uow(shop: Shop, actor: object | None = None) -> UnitOfWork:
+def _uow(shop: Shop, actor: Actor | None = None) -> UnitOfWork:
     uow = shop.uow(actor)
     assert isinstance(uow, UnitOfWork)
     return uow
 
 
-def _intake(shop: Shop, person: object, n: int) -> None:
+def _intake(shop: Shop, person: Actor, n: int) -> None:
     orders.register_intake(
         _uow(shop, person),
         orders.IntakeIn(

@@ -175,6 +175,7 @@ def test_alerts_due_together_for_one_staff_member_arrive_as_one_digest(shop: Sho
 
     inbox, port = smtp
     manager = shop.person("manager")
+    assert manager.user_id is not None
     uow = shop.uow()
     with uow:
         for n in range(3):
@@ -234,7 +235,9 @@ def test_a_staff_member_with_a_digest_time_gets_the_days_emails_together_then_in
     assert (
         str(email.header.make_header(email.header.decode_header(digest["Subject"]))) == "Обновления от Acme Repairs (2)"
     )
-    body = digest.get_payload(decode=True).decode()
+    payload = digest.get_payload(decode=True)
+    assert isinstance(payload, bytes)  # a single-part message decodes to bytes
+    body = payload.decode()
     assert "Заказ RO-0 может не уложиться в срок (решение)." in body
     assert "Заказ RO-1 не уложился в срок (реакция)." in body
     assert "resolution" not in body and "response" not in body  # the SLA kind is a word, not a code

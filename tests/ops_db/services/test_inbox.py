@@ -21,6 +21,7 @@ def _alert(shop: Shop, user_id: int, number: str) -> None:
 
 def test_a_staff_member_reads_their_own_notifications_newest_first(shop: Shop) -> None:
     manager, dispatcher = shop.person("manager"), shop.person("dispatcher")
+    assert manager.user_id is not None and dispatcher.user_id is not None
     for number in ("RO-1", "RO-2", "RO-3"):
         _alert(shop, manager.user_id, number)
     _alert(shop, dispatcher.user_id, "RO-9")

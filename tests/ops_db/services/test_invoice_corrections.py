@@ -64,9 +64,11 @@ def test_the_due_date_is_the_companys_day(shop: Shop) -> None:
         uow.commit()
     _customer, invoice_id = _invoice(shop)
     with shop.uow() as uow:
-        issued, due = uow.session.execute(
-            text("SELECT issued_at, due_on FROM invoices WHERE id = :i"), {"i": invoice_id}
-        ).one()
+        issued, due = (
+            uow.session.execute(text("SELECT issued_at, due_on FROM invoices WHERE id = :i"), {"i": invoice_id})
+            .tuples()
+            .one()
+        )
     assert due == issued.astimezone(ZoneInfo("Pacific/Auckland")).date() + timedelta(days=14)
     with shop.uow() as uow:
         uow.session.execute(text("UPDATE invoices SET due_on = '2026-12-04' WHERE id = :i"), {"i": invoice_id})

@@ -121,6 +121,7 @@ def test_a_person_keeps_their_own_language_and_bad_choices_change_nothing(shop: 
 
     technician = shop.person("technician")
     assert set_language(shop.uow(technician), "zh-cn") == "zh_CN"
+    assert technician.user_id is not None
     assert load_actor(shop.engine, shop.tenant_id, technician.user_id).locale == "zh_CN"
     for bad, sentence in (("", "Choose a language."), ("klingon", "The language must be one of en, ru, pt_BR, zh_CN.")):
         with pytest.raises(ValidationError) as refused:

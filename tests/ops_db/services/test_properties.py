@@ -8,6 +8,7 @@ must still satisfy every invariant below.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy import text
 from ops_db.billing import service as billing
 from ops_db.customers.schemas import CustomerIn
 from ops_db.inventory import service as inventory
+from ops_db.inventory.schemas import ReservationRow
 from ops_db.kit.errors import RepairOpsError
 from ops_db.orders import service as orders
 from ops_db.orders.models import Stage
@@ -65,7 +67,7 @@ class World:
     def pick_order(self, i: int) -> int | None:
         return self.orders[i % len(self.orders)] if self.orders else None
 
-    def reservations(self, order_id: int) -> list[dict[str, Any]]:
+    def reservations(self, order_id: int) -> list[ReservationRow]:
         return [r for r in inventory.reservations(self.shop.uow(), order_id) if r["status"] == "active"]
 
     def invoice_of(self, order_id: int) -> int | None:
@@ -189,7 +191,7 @@ def check_invariants(shop: Shop) -> None:
     _check_event_order(events, {r.id: r.stage for r in stages})
 
 
-def _check_event_order(events: list[Any], current: dict[int, str]) -> None:
+def _check_event_order(events: Sequence[Any], current: dict[int, str]) -> None:
     last: dict[int, str] = {}
     before_hold: dict[int, str] = {}
     for order_id, from_stage, to_stage in events:

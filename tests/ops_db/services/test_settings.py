@@ -4,6 +4,7 @@ Each change is audited; bad input and the wrong person are one sentence and chan
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -16,7 +17,7 @@ from ops_db.sla.service import update_policy
 from tests.conftest import Shop
 
 
-def _one(shop: Shop, sql: str, **params: object) -> tuple[object, ...]:
+def _one(shop: Shop, sql: str, **params: object) -> tuple[Any, ...]:
     with shop.uow() as uow:
         return tuple(uow.session.execute(text(sql), params).one())
 
