@@ -42,6 +42,7 @@ from ops_db.comms import service as comms
 from ops_db.comms import webhooks
 from ops_db.customers import queries as customer_queries
 from ops_db.customers import service as customers
+from ops_db.customers.schemas import CustomerIn
 from ops_db.documents import pdf, receipts, render, send
 from ops_db.identity import queries as identity_queries
 from ops_db.identity import service as identity
@@ -60,6 +61,7 @@ from ops_db.identity.permissions import (
 )
 from ops_db.inventory import queries as inventory_queries
 from ops_db.inventory import service as stock
+from ops_db.inventory.schemas import PurchaseLineIn
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.maintenance import service as maintenance
@@ -73,6 +75,7 @@ from ops_db.warranty import service as warranty
 from ops_db.workforce import planning
 from ops_db.workforce import queries as workforce_queries
 from ops_db.workforce import service as workforce
+from ops_db.workforce.schemas import TechnicianIn
 from tests.conftest import Shop, _temporary_database
 
 ROLES = (PUBLIC, *(role.value for role in RoleCode))
@@ -117,10 +120,10 @@ def world(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         shop = Shop(url)
         system = Actor.system(shop.tenant_id)
         customer = customers.create_customer(
-            UnitOfWork(shop.engine, system), customers.CustomerIn("Matrix Customer", email="matrix@example.com")
+            UnitOfWork(shop.engine, system), CustomerIn(name="Matrix Customer", email="matrix@example.com")
         )
         tech = workforce.create_technician(
-            UnitOfWork(shop.engine, system), workforce.TechnicianIn("Matrix Tech", Decimal("30"))
+            UnitOfWork(shop.engine, system), TechnicianIn(name="Matrix Tech", hourly_cost=Decimal("30"))
         )
         actors: dict[str, Actor] = {PUBLIC: Actor.public(shop.tenant_id)}
         for role in RoleCode:
@@ -185,9 +188,7 @@ SERVICES: dict[str, Call] = {
     "ops_db.comms.channels:configure_channel": lambda w, a: comms.configure_channel(w.uow(a), "pigeon", "x"),
     "ops_db.comms.webhooks:add_endpoint": lambda w, a: webhooks.add_endpoint(w.uow(a), "ftp://nowhere"),
     "ops_db.comms.webhooks:retry_webhooks": lambda w, a: webhooks.retry_webhooks(w.uow(a), [NOTHING]),
-    "ops_db.customers.service:create_customer": lambda w, a: customers.create_customer(
-        w.uow(a), customers.CustomerIn("")
-    ),
+    "ops_db.customers.service:create_customer": lambda w, a: customers.create_customer(w.uow(a), CustomerIn(name="")),
     "ops_db.customers.service:get_customer": lambda w, a: customers.get_customer(w.uow(a), NOTHING),
     "ops_db.customers.service:list_customers": lambda w, a: customers.list_customers(w.uow(a)),
     "ops_db.customers.service:preferences": lambda w, a: customers.preferences(w.uow(a), NOTHING),
@@ -229,7 +230,7 @@ SERVICES: dict[str, Call] = {
     "ops_db.inventory.service:transfer": lambda w, a: stock.transfer(w.uow(a), NOTHING, NOTHING, [(NOTHING, 1)]),
     "ops_db.inventory.service:adjust": lambda w, a: stock.adjust(w.uow(a), NOTHING, NOTHING, 1, "count"),
     "ops_db.inventory.service:create_purchase_order": lambda w, a: stock.create_purchase_order(
-        w.uow(a), NOTHING, NOTHING, [stock.PurchaseLineIn(NOTHING, 1)]
+        w.uow(a), NOTHING, NOTHING, [PurchaseLineIn(NOTHING, 1)]
     ),
     "ops_db.inventory.service:send_purchase_order": lambda w, a: stock.send_purchase_order(w.uow(a), NOTHING),
     "ops_db.inventory.service:receive": lambda w, a: stock.receive(w.uow(a), NOTHING, [(NOTHING, 1)]),
@@ -295,7 +296,7 @@ SERVICES: dict[str, Call] = {
     "ops_db.workforce.planning:job_running_late": lambda w, a: planning.job_running_late(w.uow(a), NOTHING, AT),
     "ops_db.workforce.planning:current_plan_summary": lambda w, a: planning.current_plan_summary(w.uow(a), DAY),
     "ops_db.workforce.roster:create_technician": lambda w, a: workforce.create_technician(
-        w.uow(a), workforce.TechnicianIn("", Decimal("30"))
+        w.uow(a), TechnicianIn(name="", hourly_cost=Decimal("30"))
     ),
     "ops_db.workforce.roster:set_skill": lambda w, a: workforce.set_skill(w.uow(a), NOTHING, "none", 1),
     "ops_db.workforce.roster:add_shift": lambda w, a: workforce.add_shift(w.uow(a), NOTHING, AT, AT),
