@@ -38,6 +38,16 @@ def _queue(shop: Shop, names: list[str]) -> list[int]:
     return ids
 
 
+def _database_now(shop: Shop) -> datetime:
+    """The database's clock, which stamps a queued message's ``not_before``: "now" for the delivery run must not
+    be earlier than that. (Under the test clock, Python's moved clock and the database's can differ by a few
+    milliseconds, and a message queued "now" would then not yet be due.)"""
+    with admin_engine(shop.url).connect() as conn:
+        value = conn.execute(text("SELECT now()")).scalar_one()
+    assert isinstance(value, datetime)
+    return value.astimezone(UTC)
+
+
 def _rows(shop: Shop) -> dict[int, tuple[str, int, datetime | None]]:
     with admin_engine(shop.url).connect() as conn:
         rows = conn.execute(text("SELECT id, status, attempts, sent_at FROM notification_outbox")).all()
@@ -67,7 +77,7 @@ def test_a_refusing_server_means_retries_with_backoff_then_dead(shop: Shop, smtp
     inbox.refuse = True
     (message_id,) = _queue(shop, ["Refused Customer"])
     sender = SmtpEmailSender("127.0.0.1", port)
-    now = datetime.now(UTC)
+    now = _database_now(shop)
     first = deliver_due(shop.engine, [shop.tenant_id], {"email": sender}, now=now)
     assert first.failed == 1 and "550" in first.errors[0]
     assert _rows(shop)[message_id][:2] == ("failed", 1)
@@ -111,7 +121,7 @@ def test_a_worker_that_dies_after_claiming_leaves_messages_that_are_sent_later(
         def send(self, message: object) -> dict[str, Any]:
             raise KeyboardInterrupt  # the process dies between claim and mark
 
-    now = datetime.now(UTC)
+    now = _database_now(shop)
     with pytest.raises(KeyboardInterrupt):
         deliver_due(shop.engine, [shop.tenant_id], {"email": Crashing()}, now=now)
     assert _rows(shop)[message_id][0] == "sending"
@@ -134,7 +144,7 @@ def test_a_worker_that_dies_between_sending_and_marking_sends_again_with_the_sam
             real.send(message)  # the customer has it ...
             raise KeyboardInterrupt  # ... and the process dies before the outbox row says so
 
-    now = datetime.now(UTC)
+    now = _database_now(shop)
     with pytest.raises(KeyboardInterrupt):
         deliver_due(shop.engine, [shop.tenant_id], {"email": SendsThenDies()}, now=now)
     assert len(inbox.messages) == 1 and _rows(shop)[message_id][0] == "sending"
