@@ -23,6 +23,35 @@ from ops_db.settings import get_settings
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 ALLOWED_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "application/pdf", "video/mp4")
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic")
+# The brands of an ISO media file (bytes 8-12, after "ftyp") that make it a HEIC/HEIF photo; any other brand is
+# a video container (MP4, M4V, QuickTime-compatible MP4).
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif")
+
+
+def sniffed_type(content: bytes) -> str | None:
+    """The media type ``content`` really is, read from its first bytes (never from its name or the type the
+    sender claims), or None when it is none of the kinds we keep."""
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    if content.startswith(b"%PDF-"):
+        return "application/pdf"
+    if content[4:8] == b"ftyp":
+        return "image/heic" if content[8:12] in _HEIF_BRANDS else "video/mp4"
+    return None
+
+
+def require_image(upload: FileIn) -> None:
+    """Refuse a file that is not a photo by its content (a text file named .jpg included)."""
+    if sniffed_type(upload.content) not in IMAGE_TYPES:
+        raise ValidationError(
+            "The file {name} is not a photo: attach a JPEG, PNG, WebP or HEIC image.",
+            name=Verbatim(upload.filename or "file"),
+        )
 
 
 def add_attachment(uow: UnitOfWork, order_id: int, upload: FileIn) -> Attachment:
@@ -47,7 +76,10 @@ def _store_attachment(
         raise ValidationError("The file {name} is empty.", name=Verbatim(upload.filename))
     if len(upload.content) > MAX_ATTACHMENT_BYTES:
         raise ValidationError("A file can be at most 20 MB.")
-    if upload.content_type not in ALLOWED_CONTENT_TYPES:
+    # The content decides what a file is: a claimed type that is not on the list is refused as before, and a
+    # file whose bytes are none of the kinds we keep (a text file named .jpg and sent as image/jpeg) too.
+    kind = sniffed_type(upload.content)
+    if upload.content_type not in ALLOWED_CONTENT_TYPES + ("application/octet-stream",) or kind is None:
         raise ValidationError("Attach photos (JPEG, PNG, WebP, HEIC), PDF or MP4 files only.")
     bounds.no_nul(upload.filename, N_("file name"))
     name = Path((upload.filename or "file").replace("\\", "/")).name.strip()[:255] or "file"
@@ -59,7 +91,7 @@ def _store_attachment(
         request_id=request_id,
         sha256=digest,
         filename=name,
-        content_type=upload.content_type,
+        content_type=kind,  # what the bytes are, not what the sender said
         size_bytes=len(upload.content),
         storage_path=str(path),
         uploaded_by=uow.actor.user_id,
