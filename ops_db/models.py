@@ -7,6 +7,7 @@ from ops_db.comms import models as comms
 from ops_db.customers import models as customers
 from ops_db.identity import models as identity
 from ops_db.inventory import models as inventory
+from ops_db.kit import idempotency as submissions
 from ops_db.kit import models as kit
 from ops_db.kit.base import Base
 from ops_db.knowledge import models as knowledge
@@ -32,6 +33,7 @@ __all__ = [
     "metadata",
     "orders",
     "sla",
+    "submissions",
     "warranty",
     "workforce",
 ]
