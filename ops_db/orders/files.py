@@ -79,7 +79,7 @@ def _store_attachment(
     # The content decides what a file is: a claimed type that is not on the list is refused as before, and a
     # file whose bytes are none of the kinds we keep (a text file named .jpg and sent as image/jpeg) too.
     kind = sniffed_type(upload.content)
-    if upload.content_type not in ALLOWED_CONTENT_TYPES + ("application/octet-stream",) or kind is None:
+    if upload.content_type not in (*ALLOWED_CONTENT_TYPES, "application/octet-stream") or kind is None:
         raise ValidationError("Attach photos (JPEG, PNG, WebP, HEIC), PDF or MP4 files only.")
     bounds.no_nul(upload.filename, N_("file name"))
     name = Path((upload.filename or "file").replace("\\", "/")).name.strip()[:255] or "file"
