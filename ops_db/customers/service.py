@@ -39,12 +39,14 @@ def clean_contact(name: str, email: str | None, phone: str | None) -> tuple[str,
     return name, email, phone
 
 
-def find_or_create(uow: UnitOfWork, data: CustomerIn) -> tuple[Customer, bool]:
-    """The customer with this email or phone, or a new one (inside the caller's unit of work)."""
+def find_or_create(uow: UnitOfWork, data: CustomerIn, *, by_phone: bool = True) -> tuple[Customer, bool]:
+    """The customer with this email or phone, or a new one (inside the caller's unit of work). With ``by_phone``
+    false only the email finds an existing customer: the phone is kept on a new one (a household's shared line)."""
     name, email, phone = clean_contact(data.name, data.email, data.phone)
+    match_phone = phone if by_phone else None
     if data.kind not in {k.value for k in CustomerKind}:
         raise ValidationError("A customer is one of: {choices}.", choices=", ".join(k.value for k in CustomerKind))
-    existing = _existing(uow, email, phone)
+    existing = _existing(uow, email, match_phone)
     if existing is not None:
         return existing, False
     threshold = (
@@ -56,7 +58,7 @@ def find_or_create(uow: UnitOfWork, data: CustomerIn) -> tuple[Customer, bool]:
     if not _inserted(uow, customer):
         # Someone created this customer between the look above and this insert (ten parallel requests with one
         # email): the database let exactly one in, and that one is the customer.
-        winner = _existing(uow, email, phone)
+        winner = _existing(uow, email, match_phone)
         if winner is None:  # theirs is not visible to this actor
             raise Conflict(EMAIL_TAKEN, email=Verbatim(email or ""))
         return winner, False
@@ -94,6 +96,8 @@ def _existing(uow: UnitOfWork, email: str | None, phone: str | None) -> Customer
         conditions.append(func.lower(func.btrim(Customer.email)) == email.lower())
     if phone:
         conditions.append(Customer.phone == phone)
+    if not conditions:  # only a phone, not to be matched: nobody is this customer yet
+        return None
     return uow.session.execute(
         select(Customer).where(or_(*conditions)).order_by(Customer.id).limit(1)
     ).scalar_one_or_none()

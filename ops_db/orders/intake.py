@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from ops_db.assets.models import Equipment, EquipmentModel
 from ops_db.billing.models import Invoice, InvoiceStatus
 from ops_db.comms.service import notify_customer
-from ops_db.customers.models import Customer, CustomerPreference
+from ops_db.customers.models import Customer, CustomerPreference, CustomerSite
 from ops_db.customers.schemas import CustomerIn
 from ops_db.customers.service import clean_contact, find_or_create
 from ops_db.i18n import N_
@@ -280,10 +280,11 @@ def register_intake(uow: UnitOfWork, data: IntakeIn) -> Receipt:
         if data.customer_id is not None:
             customer = uow.get(Customer, data.customer_id)
         elif data.customer is not None:
-            customer, _ = find_or_create(uow, data.customer)
+            customer = _typed_customer(uow, data.customer, new=data.new_customer)
         else:
             raise ValidationError("Choose a customer or enter a new one.")
         check_required_skill(uow, data.required_skill_id)
+        site = _service_site(uow, customer, data, location)
         equipment = _intake_equipment(uow, customer, data)
         now = uow.now()
         order = open_order(
@@ -299,6 +300,7 @@ def register_intake(uow: UnitOfWork, data: IntakeIn) -> Receipt:
             estimated_minutes=data.estimated_minutes,
             promised_at=data.promised_at,
         )
+        order.site_id = site.id if site is not None else None
         for photo in data.photos:
             _store_attachment(uow, photo, order_id=order.id)
         uow.audit(
@@ -313,6 +315,52 @@ def register_intake(uow: UnitOfWork, data: IntakeIn) -> Receipt:
         )
         uow.commit()
         return Receipt(order.id, order.order_number, order.tracking_code)
+
+
+def _typed_customer(uow: UnitOfWork, typed: CustomerIn, *, new: bool) -> Customer:
+    """The customer typed at the counter. An email names one customer (it is unique), so it finds them; a phone
+    alone may be a household's line or a number passed on, so a phone match is never taken silently: the desk
+    chooses that customer from the matches, or says it is someone new (``new``), who keeps the phone too."""
+    _, email, phone = clean_contact(typed.name, typed.email, typed.phone)
+    if phone is not None and not new:
+        holder = uow.session.execute(
+            select(Customer).where(Customer.phone == phone).order_by(Customer.id).limit(1)
+        ).scalar_one_or_none()
+        same_email = holder is not None and email is not None and (holder.email or "").strip().lower() == email.lower()
+        if holder is not None and not same_email:
+            raise Conflict(
+                "{name} already has the phone number {phone}: choose them from the matches, or say it is a new "
+                "customer.",
+                name=holder.name,
+                phone=phone,
+            )
+    return find_or_create(uow, typed, by_phone=not new)[0]
+
+
+def _service_site(
+    uow: UnitOfWork, customer: Customer, data: IntakeIn, location: ServiceLocation
+) -> CustomerSite | None:
+    """Where the work is done: a site of the customer, or a new address kept as their site. A field job needs
+    one (the technician has to know where to go); a workshop job takes one only when given."""
+    if data.site_id is not None:
+        site = uow.get(CustomerSite, data.site_id)
+        if site.customer_id != customer.id:
+            raise NotFound("Address {site} is not one of this customer's.", site=data.site_id)
+        return site
+    street = (data.service_address or "").strip()
+    city = (data.service_city or "").strip()
+    if street and city:
+        site = CustomerSite(
+            tenant_id=customer.tenant_id, customer_id=customer.id, address_line1=street[:200], city=city[:100]
+        )
+        uow.session.add(site)
+        uow.flush()
+        return site
+    if street or city:
+        raise ValidationError("Give the street and the city of the service address.")
+    if location == ServiceLocation.FIELD:
+        raise ValidationError("A field job needs the service address: choose one of the customer's or type it.")
+    return None
 
 
 def check_required_skill(uow: UnitOfWork, skill_id: int | None) -> None:

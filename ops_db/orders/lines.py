@@ -163,6 +163,42 @@ def remove_line(uow: UnitOfWork, order_id: int, line_id: int) -> None:
 
 
 def apply_loyalty_discount(uow: UnitOfWork, order_id: int) -> OrderLine | None:
+def change_line(
+    uow: UnitOfWork,
+    order_id: int,
+    line_id: int,
+    *,
+    quantity: Decimal | None = None,
+    unit_price: Decimal | None = None,
+    description: str | None = None,
+) -> OrderLine:
+    """Correct a charge in place (quantity, unit price, description) on an order that is not yet invoiced;
+    what is not given stays. A discount stays negative; the order's total must still fit an invoice."""
+    with uow:
+        uow.actor.require("orders.edit_lines")
+        order = load_order(uow, order_id, lock=True)
+        _editable(uow, order)
+        line = uow.session.get(OrderLine, line_id)
+        if line is None or line.order_id != order.id:
+            raise NotFound("Line {line} is not on order {number}.", line=line_id, number=order.order_number)
+        before = {"description": line.description, "quantity": line.quantity, "unit_price": line.unit_price}
+        new_quantity = line.quantity if quantity is None else bounds.quantity(quantity, N_("quantity"))
+        new_price = line.unit_price
+        if unit_price is not None:
+            discount = line.kind == LineKind.DISCOUNT
+            new_price = bounds.price(unit_price, N_("unit price"), negative=discount)
+            new_price = -abs(new_price) if discount else new_price
+        if description is not None:
+            line.description = _clean_text(description, N_("line description"), 300) or line.description
+        _check_totals(uow, order, bounds.line_total(new_quantity, new_price) - _net(line))
+        line.quantity, line.unit_price = new_quantity, new_price
+        uow.flush()
+        after = {"description": line.description, "quantity": line.quantity, "unit_price": line.unit_price}
+        uow.audit("order.change_line", "order_lines", line.id, before=before, after=after)
+        uow.commit()
+        return line
+
+
     """Add (or refresh) the discount line for the customer's loyalty tier; None when the tier gives none."""
     with uow:
         uow.actor.require("orders.edit_lines")

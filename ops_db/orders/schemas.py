@@ -99,6 +99,13 @@ class IntakeIn(Shape):
     estimated_minutes: Annotated[int | None, Field(ge=1, le=10_000)] = None
     promised_at: Moment | None = None
     photos: tuple[FileIn, ...] = ()
+    # A phone typed for a new customer never files the order under whoever already has that phone: the desk
+    # chooses that customer (customer_id) or says it is someone new, who keeps the phone too.
+    new_customer: bool = False
+    # Where a field job is done: one of the customer's sites, or a new address (line and city) kept as a site.
+    site_id: Id | None = None
+    service_address: Annotated[str | None, Field(max_length=200)] = None
+    service_city: Annotated[str | None, Field(max_length=100)] = None
 
 
 class LineIn(Shape):

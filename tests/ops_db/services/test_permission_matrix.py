@@ -66,7 +66,9 @@ from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.maintenance import service as maintenance
 from ops_db.orders import queries as order_queries
+from ops_db.orders import lines as order_lines
 from ops_db.orders import service as order_service
+from ops_db.orders import records as order_records
 from ops_db.sla import queries as sla_queries
 from ops_db.sla import service as sla
 from ops_db.tracking import service as tracking
@@ -271,6 +273,7 @@ SERVICES: dict[str, Call] = {
     "ops_db.orders.lines:apply_loyalty_discount": lambda w, a: order_service.apply_loyalty_discount(w.uow(a), NOTHING),
     "ops_db.orders.notes:add_note": lambda w, a: order_service.add_note(w.uow(a), NOTHING, "note"),
     "ops_db.orders.files:add_attachment": lambda w, a: order_service.add_attachment(
+    "ops_db.orders.lines:change_line": lambda w, a: order_lines.change_line(w.uow(a), NOTHING, NOTHING),
         w.uow(a), NOTHING, order_service.FileIn("a.png", "image/png", b"png")
     ),
     "ops_db.orders.notes:sign_off": lambda w, a: order_service.sign_off(w.uow(a), NOTHING, "intake", "Name"),
@@ -392,6 +395,11 @@ READS: dict[str, Call] = {
     "ops_db.orders.queries:alerts": lambda w, a: order_queries.alerts(w.uow(a)),
     "ops_db.analytics.queries:monthly_finance": lambda w, a: analytics.monthly_finance(a, PERIOD, path=w.warehouse),
     "ops_db.analytics.queries:sla_compliance": lambda w, a: analytics.sla_compliance(a, PERIOD, path=w.warehouse),
+    "ops_db.orders.records:find_customers": lambda w, a: order_records.find_customers(w.uow(a), "nobody"),
+    "ops_db.orders.records:order_header": lambda w, a: order_records.order_header(w.uow(a), NOTHING),
+    "ops_db.orders.records:customer_record": lambda w, a: order_records.customer_record(w.uow(a), NOTHING),
+    "ops_db.orders.records:device_record": lambda w, a: order_records.device_record(w.uow(a), NOTHING),
+    "ops_db.orders.records:technician_record": lambda w, a: order_records.technician_record(w.uow(a), NOTHING),
     # Allowed, it runs the optimizer on an empty day (no jobs, no shifts): a proposal with nothing in it.
     "dashboards.data.dispatch:propose_plan": lambda w, a: dispatch.propose_plan(w.engine, a, DAY, time_limit=1, now=AT),
 }
