@@ -302,6 +302,8 @@ _SERVICES: dict[str, Needs] = {
     "ops_db.inventory.service:reserve": need("inventory.reserve"),
     "ops_db.inventory.service:consume": need("inventory.consume"),
     "ops_db.inventory.service:use_on_order": need("inventory.consume", "orders.edit_lines"),
+    "ops_db.inventory.van:van_stock": need("inventory.read"),
+    "ops_db.inventory.van:use_from_van": need("inventory.consume", "orders.edit_lines"),
     "ops_db.inventory.service:release": need("inventory.reserve"),
     "ops_db.inventory.service:reservations": need("inventory.read"),
     "ops_db.inventory.service:transfer": need("inventory.transfer"),

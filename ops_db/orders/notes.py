@@ -6,8 +6,10 @@ from sqlalchemy import select
 
 from ops_db.i18n import N_
 from ops_db.kit.errors import Conflict, ValidationError, not_found
+from ops_db.kit.idempotency import once
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.common import _clean_text, _event, load_order
+from ops_db.orders.files import _store_attachment, require_image
 from ops_db.orders.models import (
     EventType,
     OrderNote,
@@ -16,28 +18,42 @@ from ops_db.orders.models import (
     ServiceOrder,
     Stage,
 )
+from ops_db.orders.schemas import FileIn
 
 
-def add_note(uow: UnitOfWork, order_id: int, body: str, *, internal: bool = True) -> OrderNote:
-    """A note on an order: internal for staff, or visible to the customer."""
+def add_note(uow: UnitOfWork, order_id: int, body: str, *, internal: bool = True, key: str | None = None) -> OrderNote:
+    """A note on an order: internal for staff, or visible to the customer (once per submission ``key``)."""
     with uow:
         uow.actor.require("orders.note")
-        order = load_order(uow, order_id)
-        text_ = _clean_text(body, N_("note"), 20000)
-        note = OrderNote(
-            tenant_id=order.tenant_id,
-            order_id=order.id,
-            author_id=uow.actor.user_id,
-            body=text_,
-            is_internal=internal,
-            created_at=uow.now(),
+        note = once(
+            uow,
+            key,
+            "orders.add_note",
+            {"order_id": order_id, "body": body, "internal": internal},
+            lambda: _record_note(uow, order_id, body, internal),
+            remember=lambda made: {"id": made.id},
+            recall=lambda stored: uow.get(OrderNote, int(stored["id"])),
         )
-        uow.session.add(note)
-        uow.flush()
-        _event(uow, order, EventType.NOTE_ADDED, note.created_at, payload={"note_id": note.id})
-        uow.audit("order.note", "order_notes", note.id, after={"order_id": order.id, "internal": internal})
         uow.commit()
         return note
+
+
+def _record_note(uow: UnitOfWork, order_id: int, body: str, internal: bool) -> OrderNote:
+    order = load_order(uow, order_id)
+    text_ = _clean_text(body, N_("note"), 20000)
+    note = OrderNote(
+        tenant_id=order.tenant_id,
+        order_id=order.id,
+        author_id=uow.actor.user_id,
+        body=text_,
+        is_internal=internal,
+        created_at=uow.now(),
+    )
+    uow.session.add(note)
+    uow.flush()
+    _event(uow, order, EventType.NOTE_ADDED, note.created_at, payload={"note_id": note.id})
+    uow.audit("order.note", "order_notes", note.id, after={"order_id": order.id, "internal": internal})
+    return note
 
 
 def sign_off(
@@ -52,9 +68,16 @@ def sign_off(
 
 
 def record_signoff(
-    uow: UnitOfWork, order: ServiceOrder, kind: str, signed_by_name: str, comment: str | None = None
+    uow: UnitOfWork,
+    order: ServiceOrder,
+    kind: str,
+    signed_by_name: str,
+    comment: str | None = None,
+    *,
+    signature: FileIn | None = None,
 ) -> OrderSignoff:
-    """The checks and the row of :func:`sign_off`, inside the caller's open unit of work."""
+    """The checks and the row of :func:`sign_off`, inside the caller's open unit of work; ``signature``, the
+    signature drawn on screen, is kept as an image attachment of the order that the sign-off points at."""
     if kind not in ("intake", "completion", "release"):
         raise ValidationError("A sign-off is for intake, completion or release.")
     if kind == "release" and order.stage not in (Stage.READY, Stage.CLOSED):
@@ -68,6 +91,9 @@ def record_signoff(
         comment=_clean_text(comment, N_("comment"), 2000, required=False),
         signed_at=uow.now(),
     )
+    if signature is not None:
+        require_image(signature)
+        signoff.signature_attachment_id = _store_attachment(uow, signature, order_id=order.id).id
     uow.session.add(signoff)
     uow.flush()
     uow.audit("order.sign_off", "order_signoffs", signoff.id, after={"order_id": order.id, "kind": kind})

@@ -50,6 +50,7 @@ JOB_COLUMNS = (
     "longitude",
     "device",
     "serial_number",
+    "skill",
 )
 
 _QUEUE_SQL = """
@@ -73,13 +74,14 @@ _JOBS_SQL = """
 SELECT b.id AS booking_id, b.order_id, b.status, b.technician_response, lower(b.planned) AS start,
        upper(b.planned) AS end, o.order_number, o.stage, o.priority, o.location, o.problem_description,
        o.equipment_id, c.name AS customer, c.phone, s.address_line1 AS address, s.latitude, s.longitude,
-       m.name AS device, e.serial_number
+       m.name AS device, e.serial_number, sk.code AS skill
 FROM bookings b
 JOIN service_orders o ON o.id = b.order_id
 JOIN customers c ON c.id = o.customer_id
 LEFT JOIN customer_sites s ON s.id = o.site_id
 LEFT JOIN equipment e ON e.id = o.equipment_id
 LEFT JOIN equipment_models m ON m.id = e.model_id
+LEFT JOIN skills sk ON sk.id = o.required_skill_id
 WHERE b.technician_id = :tech AND b.status IN ('tentative', 'confirmed', 'in_progress', 'done')
   AND b.planned && tstzrange(:s, :e)
 ORDER BY lower(b.planned)

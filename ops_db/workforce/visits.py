@@ -3,6 +3,8 @@ visit with the customer's sign-off, and clocking in and out of a shift."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -11,10 +13,13 @@ from sqlalchemy import select
 
 from ops_db.comms.service import notify_customer
 from ops_db.kit.errors import Conflict, PermissionDenied, ValidationError
+from ops_db.kit.idempotency import once
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import ServiceOrder
+from ops_db.orders.schemas import FileIn
 from ops_db.orders.service import assign, load_order, move, record_signoff
-from ops_db.workforce.models import Booking, BookingStatus, Technician, TimeEntry, TimeEntryKind
+from ops_db.workforce.checklists import checklist_for, require_ticked
+from ops_db.workforce.models import Booking, BookingStatus, Skill, Technician, TimeEntry, TimeEntryKind
 
 
 def _own_booking(uow: UnitOfWork, booking_id: int) -> Booking:
@@ -81,37 +86,56 @@ def start_travel(uow: UnitOfWork, booking_id: int) -> None:
 
 
 def check_in(
-    uow: UnitOfWork, booking_id: int, latitude: Decimal | None = None, longitude: Decimal | None = None
+    uow: UnitOfWork,
+    booking_id: int,
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    *,
+    key: str | None = None,
 ) -> Booking:
-    """The technician arrives and starts work (with location): travel ends, on-site time starts."""
+    """The technician arrives and starts work (with location): travel ends, on-site time starts; once per
+    submission ``key`` (a phone that sends its queued check-in twice checks in once)."""
     with uow:
         uow.actor.require("workforce.clock")
-        booking = _own_booking(uow, booking_id)
-        if booking.status != BookingStatus.CONFIRMED:
-            raise Conflict(
-                "Booking {booking} is {status}; it cannot be started.", booking=booking_id, status=booking.status.value
-            )
-        _check_location(latitude, longitude)
-        now = uow.now()
-        _close_open_entries(uow, booking, now)
-        booking.status, booking.started_at = BookingStatus.IN_PROGRESS, now
-        order = uow.session.get(ServiceOrder, booking.order_id)
-        kind = TimeEntryKind.ON_SITE if order is not None and order.location == "field" else TimeEntryKind.WORKSHOP
-        uow.session.add(
-            TimeEntry(
-                tenant_id=booking.tenant_id,
-                technician_id=booking.technician_id,
-                order_id=booking.order_id,
-                booking_id=booking.id,
-                kind=kind,
-                started_at=now,
-                latitude=latitude,
-                longitude=longitude,
-            )
+        booking = once(
+            uow,
+            key,
+            "workforce.check_in",
+            {"booking_id": booking_id, "lat": latitude, "lon": longitude},
+            lambda: _check_in(uow, booking_id, latitude, longitude),
+            remember=lambda made: {"id": made.id},
+            recall=lambda stored: uow.get(Booking, int(stored["id"])),
         )
-        uow.audit("booking.check_in", "bookings", booking.id, after={"lat": latitude, "lon": longitude})
         uow.commit()
         return booking
+
+
+def _check_in(uow: UnitOfWork, booking_id: int, latitude: Decimal | None, longitude: Decimal | None) -> Booking:
+    booking = _own_booking(uow, booking_id)
+    if booking.status != BookingStatus.CONFIRMED:
+        raise Conflict(
+            "Booking {booking} is {status}; it cannot be started.", booking=booking_id, status=booking.status.value
+        )
+    _check_location(latitude, longitude)
+    now = uow.now()
+    _close_open_entries(uow, booking, now)
+    booking.status, booking.started_at = BookingStatus.IN_PROGRESS, now
+    order = uow.session.get(ServiceOrder, booking.order_id)
+    kind = TimeEntryKind.ON_SITE if order is not None and order.location == "field" else TimeEntryKind.WORKSHOP
+    uow.session.add(
+        TimeEntry(
+            tenant_id=booking.tenant_id,
+            technician_id=booking.technician_id,
+            order_id=booking.order_id,
+            booking_id=booking.id,
+            kind=kind,
+            started_at=now,
+            latitude=latitude,
+            longitude=longitude,
+        )
+    )
+    uow.audit("booking.check_in", "bookings", booking.id, after={"lat": latitude, "lon": longitude})
+    return booking
 
 
 def check_out(
@@ -142,20 +166,63 @@ def _finish(uow: UnitOfWork, booking: Booking, note: str | None, where: dict[str
     uow.audit("booking.check_out", "bookings", booking.id, after=where)
 
 
-def complete_visit(uow: UnitOfWork, booking_id: int, signed_by_name: str, outcome: str | None = None) -> Booking:
-    """The end of a visit in one transaction: the customer's completion sign-off, check-out, and, when the
-    order was in repair, on to the quality check. Nothing of it is written if any part is refused."""
+def complete_visit(
+    uow: UnitOfWork,
+    booking_id: int,
+    signed_by_name: str,
+    outcome: str | None = None,
+    *,
+    checklist: Sequence[str] | None = None,
+    signature: FileIn | None = None,
+    key: str | None = None,
+) -> Booking:
+    """The end of a visit in one transaction: the customer's completion sign-off (with the signature drawn on
+    screen, kept as an image), check-out, and, when the order was in repair, on to the quality check. With
+    ``checklist`` (the codes ticked), every item of the job's checklist must be ticked. Nothing of it is written
+    if any part is refused; once per submission ``key``."""
     with uow:
         uow.actor.require("workforce.clock")
         uow.actor.require("orders.note")
-        booking = _own_booking(uow, booking_id)
-        order = load_order(uow, booking.order_id, lock=True)
-        record_signoff(uow, order, "completion", signed_by_name, outcome)
-        _finish(uow, booking, outcome, {"signed_by": signed_by_name})
-        if order.stage == "repair":
-            move(uow, order, "quality_check")
+        asked = {
+            "booking_id": booking_id,
+            "signed_by": signed_by_name,
+            "outcome": outcome,
+            "checklist": sorted(checklist) if checklist is not None else None,
+            "signature": hashlib.sha256(signature.content).hexdigest() if signature is not None else None,
+        }
+        booking = once(
+            uow,
+            key,
+            "workforce.complete_visit",
+            asked,
+            lambda: _complete(uow, booking_id, signed_by_name, outcome, checklist, signature),
+            remember=lambda made: {"id": made.id},
+            recall=lambda stored: uow.get(Booking, int(stored["id"])),
+        )
         uow.commit()
         return booking
+
+
+def _complete(
+    uow: UnitOfWork,
+    booking_id: int,
+    signed_by_name: str,
+    outcome: str | None,
+    checklist: Sequence[str] | None,
+    signature: FileIn | None,
+) -> Booking:
+    booking = _own_booking(uow, booking_id)
+    order = load_order(uow, booking.order_id, lock=True)
+    done: dict[str, Any] = {"signed_by": signed_by_name}
+    if checklist is not None:
+        skill = uow.session.get(Skill, order.required_skill_id) if order.required_skill_id else None
+        done["checklist"] = require_ticked(checklist_for(skill.code if skill else None, order.location), checklist)
+    signoff = record_signoff(uow, order, "completion", signed_by_name, outcome, signature=signature)
+    done["signature_attachment_id"] = signoff.signature_attachment_id
+    _finish(uow, booking, outcome, done)
+    if order.stage == "repair":
+        move(uow, order, "quality_check")
+    return booking
 
 
 def _close_open_entries(uow: UnitOfWork, booking: Booking, now: datetime, note: str | None = None) -> None:

@@ -61,6 +61,7 @@ from ops_db.identity.permissions import (
 )
 from ops_db.inventory import queries as inventory_queries
 from ops_db.inventory import service as stock
+from ops_db.inventory import van
 from ops_db.inventory.schemas import PurchaseLineIn
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -227,6 +228,8 @@ SERVICES: dict[str, Call] = {
     "ops_db.inventory.service:reserve": lambda w, a: stock.reserve(w.uow(a), NOTHING, NOTHING, 1),
     "ops_db.inventory.service:consume": lambda w, a: stock.consume(w.uow(a), NOTHING),
     "ops_db.inventory.service:use_on_order": lambda w, a: stock.use_on_order(w.uow(a), NOTHING),
+    "ops_db.inventory.van:van_stock": lambda w, a: van.van_stock(w.uow(a)),
+    "ops_db.inventory.van:use_from_van": lambda w, a: van.use_from_van(w.uow(a), NOTHING, NOTHING, 1),
     "ops_db.inventory.service:release": lambda w, a: stock.release(w.uow(a), NOTHING),
     "ops_db.inventory.service:reservations": lambda w, a: stock.reservations(w.uow(a), NOTHING),
     "ops_db.inventory.service:transfer": lambda w, a: stock.transfer(w.uow(a), NOTHING, NOTHING, [(NOTHING, 1)]),
