@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import psycopg
 import typer
@@ -19,6 +19,11 @@ from ops_db.kit import db
 from ops_db.kit.errors import RepairOpsError
 from ops_db.settings import get_settings
 from optimizer.travel import RoutingServiceError
+
+if TYPE_CHECKING:  # annotations only: the commands import what they use late, so `repairops --help` stays quick
+    from sqlalchemy import Engine
+
+    from ops_db.kit.uow import Actor
 
 app = typer.Typer(
     help="RepairOps: run a repair-service business.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -173,10 +178,10 @@ def demo(
     settings = get_settings()
     url = db.server_url(settings)
     admin.migrate_to_head(url, settings)
-    from ops_db.demo.generator import Scale, is_empty, seed
+    from ops_db.demo.generator import Scale, demo_today, is_empty, seed
 
     if is_empty(url):
-        seed(url, Scale.SMALL, seed_value=42, as_of=date.today(), progress=True)
+        seed(url, Scale.SMALL, seed_value=42, as_of=demo_today(), progress=True)
     _print_summary(summary.counts(url))
     _build_warehouse(full=False, with_plan=False, plan_seconds=0)
     _propose_tomorrow(url)
@@ -215,8 +220,8 @@ def _propose_tomorrow(url: str) -> None:
     from pipelines.planning import propose
 
     engine = db.app_engine(url)
-    tomorrow = date.today() + timedelta(days=1)
     actor = Actor.system(resolve_tenant(engine, DEMO_TENANT), "repairops demo")
+    tomorrow = _company_today(engine, actor) + timedelta(days=1)
     with console.status(f"Optimising tomorrow ({tomorrow}) for up to {DEMO_PLAN_SECONDS:g} s…"):
         proposal = propose(engine, actor, tomorrow, time_limit=DEMO_PLAN_SECONDS)
     _print_plan(proposal)
@@ -230,10 +235,12 @@ def _propose_tomorrow(url: str) -> None:
 def demo_seed(
     scale: Annotated[str, typer.Option(help="small | medium | large")] = "small",
     seed_value: Annotated[int, typer.Option("--seed", help="Random seed; same seed, same company.")] = 42,
-    as_of: Annotated[str | None, typer.Option(help="The demo's 'today' (YYYY-MM-DD).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="The demo's 'today' (YYYY-MM-DD; default: today in the company's Chicago).")
+    ] = None,
 ) -> None:
     """Write a realistic demo company (deterministic for a seed) into an empty database."""
-    from ops_db.demo.generator import Scale, seed
+    from ops_db.demo.generator import Scale, demo_today, seed
 
     try:
         chosen = Scale(scale)
@@ -241,7 +248,7 @@ def demo_seed(
         _fail(f"Unknown scale {scale!r}; choose small, medium or large.")
         return
     try:
-        day = date.fromisoformat(as_of) if as_of else date.today()
+        day = date.fromisoformat(as_of) if as_of else demo_today()
     except ValueError:
         _fail(f"--as-of must be a date like 2026-11-24, not {as_of!r}.")
         return
@@ -450,7 +457,7 @@ def plan(
 
     now = datetime.now(UTC) if (replan or sick) else None
     try:
-        chosen = date.fromisoformat(day) if day else (date.today() if now else date.today() + timedelta(days=1))
+        asked = date.fromisoformat(day) if day else None
     except ValueError:
         _fail(f"--date must be a date like 2026-11-25, not {day!r}.")
         return
@@ -458,6 +465,8 @@ def plan(
         _fail("Use either --accept (everything) or --accept-only (chosen orders), not both.")
     engine = db.app_engine(db.server_url(get_settings()))
     actor = Actor.system(resolve_tenant(engine, tenant), "repairops plan")
+    # "Tomorrow" and "today" are the company's, as on its Dispatch page, whatever zone this machine runs in.
+    chosen = asked or _company_today(engine, actor) + timedelta(days=0 if now else 1)
     for tech_id in sick or []:
         assert now is not None
         freed = db_planning.technician_off_sick(UnitOfWork(engine, actor), tech_id, now)
@@ -477,6 +486,15 @@ def plan(
             console.print(f"  order {order_id}: {why}")
     else:
         console.print(f"Proposal {proposal.saved.plan_id} stored; accept it with --accept or in the Dispatch page.")
+
+
+def _company_today(engine: Engine, actor: Actor) -> date:
+    """The company's today, in its own time zone (not this machine's date)."""
+    from ops_db.identity.queries import tenant_zone
+    from ops_db.kit.dates import company_today
+    from ops_db.kit.uow import UnitOfWork
+
+    return company_today(tenant_zone(UnitOfWork(engine, actor)))
 
 
 def _print_plan(proposal: object) -> None:

@@ -123,3 +123,17 @@ def check_agreement(database_now: datetime, offset: int) -> None:
             f"The test database's clock reads {database_now.isoformat()} but this process's reads "
             f"{python_now.isoformat()}: the server was not started under the pinned clock."
         )
+
+
+def child_environment(instant: datetime, zone: str = "UTC") -> dict[str, str]:
+    """Environment for a Python process (the command line, the UI server) whose clock starts at ``instant`` and
+    ticks on, on a machine in ``zone``: a test of "today" at a chosen hour, whatever the real hour is."""
+    import time_machine
+
+    real = time_machine.escape_hatch.time.time() if time_machine.escape_hatch.is_travelling() else time.time()
+    paths = [str(HOOK_DIR), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {
+        OFFSET_ENV: str(round(instant.timestamp() - real)),
+        "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths)),
+        "TZ": zone,
+    }

@@ -11,7 +11,7 @@ import psycopg
 
 from ops_db.demo.company import Company
 from ops_db.demo.rows import local_time, money
-from ops_db.demo.vocabulary import CATEGORIES, ROLES, SKILLS, STAFF, TAX_PCT
+from ops_db.demo.vocabulary import CATEGORIES, ROLES, SKILLS, STAFF, TAX_PCT, TIME_ZONE
 
 
 class Catalogue(Company):
@@ -42,7 +42,7 @@ class Catalogue(Company):
                 "Riverside Repair Co.",
                 "Riverside Repair Company LLC",
                 "en",
-                "America/Chicago",
+                TIME_ZONE,
                 "USD",
                 psycopg.types.json.Jsonb({"primary_color": "#0f766e", "logo_text": "Riverside"}),
                 start,
@@ -73,7 +73,7 @@ class Catalogue(Company):
             ("id", "name", "time_zone", "weekly_hours"),
             1,
             "Weekdays 8-18",
-            "America/Chicago",
+            TIME_ZONE,
             psycopg.types.json.Jsonb({str(d): ["08:00", "18:00"] for d in range(5)}),
         )
         targets = {"emergency": (60, 480), "high": (240, 1440), "normal": (480, 4320), "low": (960, 7200)}

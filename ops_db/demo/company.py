@@ -19,7 +19,7 @@ from typing import Any
 from argon2.low_level import Type, hash_secret
 
 from ops_db.demo.rows import RowBuffer, SeedStats, local_time, missing_timestamps
-from ops_db.demo.vocabulary import DEMO_PASSWORD
+from ops_db.demo.vocabulary import DEMO_PASSWORD, TIME_ZONE
 from ops_db.sla.calendar import Calendar
 
 
@@ -77,7 +77,7 @@ class Company:
         self.invoice_seq = 0
         self.expense_category: dict[str, int] = {}
         self.response_minutes: dict[str, int] = {}
-        self.calendar = Calendar.from_row("America/Chicago", {str(d): ["08:00", "18:00"] for d in range(5)})
+        self.calendar = Calendar.from_row(TIME_ZONE, {str(d): ["08:00", "18:00"] for d in range(5)})
         self._cursors: dict[date, dict[int, int]] = {}  # per repair day: minute each technician is free
         self._shift_days: set[tuple[int, date]] = set()  # (technician, day) that has a shift
         self.epoch = local_time(as_of - timedelta(days=spec.days + 1), 0)

@@ -24,10 +24,17 @@ from ops_db.demo.company import SPECS, Scale, ScaleSpec
 from ops_db.demo.history import History
 from ops_db.demo.people import People
 from ops_db.demo.rows import LOAD_ORDER, SeedStats, flush
-from ops_db.demo.vocabulary import DEMO_PASSWORD
+from ops_db.demo.vocabulary import DEMO_PASSWORD, TIME_ZONE
+from ops_db.kit.dates import company_today
 from ops_db.kit.db import psycopg_conninfo
 
-__all__ = ["DEMO_PASSWORD", "SPECS", "Scale", "ScaleSpec", "SeedStats", "is_empty", "seed"]
+__all__ = ["DEMO_PASSWORD", "SPECS", "TIME_ZONE", "Scale", "ScaleSpec", "SeedStats", "demo_today", "is_empty", "seed"]
+
+
+def demo_today() -> date:
+    """The demo company's today (its date in Chicago), the default "as of" of a seed: at 02:00 UTC that is still
+    yesterday, and the machine's date would put today's jobs on tomorrow."""
+    return company_today(TIME_ZONE)
 
 
 def is_empty(url: str) -> bool:
@@ -46,7 +53,7 @@ def seed(
     """Generate the demo company into an empty database; same (scale, seed, as_of) gives identical rows."""
     from ops_db.kit.errors import Conflict
 
-    as_of = as_of or date.today()
+    as_of = as_of or demo_today()
     spec = SPECS[scale]
     if not is_empty(url):
         raise Conflict("The database already holds a company; seed into an empty database.")

@@ -13,8 +13,10 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
+from ops_db.demo.vocabulary import TIME_ZONE
+
 CENT = Decimal("0.01")
-TZ = ZoneInfo("America/Chicago")
+TZ = ZoneInfo(TIME_ZONE)
 
 
 @dataclass

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 DEMO_PASSWORD = "demo-pass-2026"
 CENTER = (41.8781, -87.6298)  # the city the customers and technicians live around (Chicago)
+TIME_ZONE = "America/Chicago"  # where the company works: its days, shifts and "today"
 ROLES = ["admin", "manager", "dispatcher", "front_desk", "technician", "inventory", "finance", "customer", "auditor"]
 STAFF = [
     ("admin", "Alex Admin"),
