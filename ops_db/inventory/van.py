@@ -11,7 +11,6 @@ from sqlalchemy import select
 from ops_db.inventory.models import MovementReason
 from ops_db.inventory.service import _level, _move, _part, _plain, _qty
 from ops_db.kit.errors import Conflict, ValidationError
-from ops_db.kit.idempotency import once
 from ops_db.kit.rows import Rows, fetch
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import OPEN_STAGES, OrderLine
@@ -46,23 +45,14 @@ def van_stock(uow: UnitOfWork) -> Rows:
         return fetch(uow, _VAN_SQL, {"van": _van(uow)}, VAN_COLUMNS)
 
 
-def use_from_van(uow: UnitOfWork, order_id: int, part_id: int, quantity: Any, *, key: str | None = None) -> int:
+def use_from_van(uow: UnitOfWork, order_id: int, part_id: int, quantity: Any) -> int:
     """The technician fitted ``quantity`` of a part from their van on an order: the van's stock goes down (the
     ledger says which order) and the order is charged for it, unless a line for that part is already on the
-    order; once per submission ``key``. Returns the order's id."""
+    order. Returns the order's id."""
     with uow:
         uow.actor.require("inventory.consume")
         uow.actor.require("orders.edit_lines")
-        asked = {"order_id": order_id, "part_id": part_id, "quantity": str(quantity)}
-        done = once(
-            uow,
-            key,
-            "inventory.use_from_van",
-            asked,
-            lambda: _use(uow, order_id, part_id, _qty(quantity)),
-            remember=lambda made: {"order_id": made},
-            recall=lambda stored: int(stored["order_id"]),
-        )
+        done = _use(uow, order_id, part_id, _qty(quantity))
         uow.commit()
         return done
 

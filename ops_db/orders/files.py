@@ -13,7 +13,6 @@ from sqlalchemy import text
 from ops_db.i18n import N_
 from ops_db.kit import bounds
 from ops_db.kit.errors import ValidationError, Verbatim
-from ops_db.kit.idempotency import once
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.common import load_order
 from ops_db.orders.models import (
@@ -55,26 +54,14 @@ def require_image(upload: FileIn) -> None:
         )
 
 
-def add_attachment(
-    uow: UnitOfWork, order_id: int, upload: FileIn, *, photo: bool = False, key: str | None = None
-) -> Attachment:
-    """Attach a photo or document to an order (stored once per content hash); ``photo``: only an image will do;
-    ``key``: once per submission."""
+def add_attachment(uow: UnitOfWork, order_id: int, upload: FileIn, *, photo: bool = False) -> Attachment:
+    """Attach a photo or document to an order (stored once per content hash); ``photo``: only an image will do."""
     with uow:
         uow.actor.require("orders.note")
         order = load_order(uow, order_id)
         if photo:
             require_image(upload)
-        sha256 = hashlib.sha256(upload.content).hexdigest()
-        attachment = once(
-            uow,
-            key,
-            "orders.add_attachment",
-            {"order_id": order.id, "name": upload.filename, "sha256": sha256},
-            lambda: _attach(uow, upload, order.id),
-            remember=lambda made: {"id": made.id},
-            recall=lambda stored: uow.get(Attachment, int(stored["id"])),
-        )
+        attachment = _attach(uow, upload, order.id)
         uow.commit()
         return attachment
 

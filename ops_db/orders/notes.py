@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from ops_db.i18n import N_
 from ops_db.kit.errors import Conflict, ValidationError, not_found
-from ops_db.kit.idempotency import once
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.common import _clean_text, _event, load_order
 from ops_db.orders.files import _store_attachment, require_image
@@ -21,39 +20,26 @@ from ops_db.orders.models import (
 from ops_db.orders.schemas import FileIn
 
 
-def add_note(uow: UnitOfWork, order_id: int, body: str, *, internal: bool = True, key: str | None = None) -> OrderNote:
-    """A note on an order: internal for staff, or visible to the customer (once per submission ``key``)."""
+def add_note(uow: UnitOfWork, order_id: int, body: str, *, internal: bool = True) -> OrderNote:
+    """A note on an order: internal for staff, or visible to the customer."""
     with uow:
         uow.actor.require("orders.note")
-        note = once(
-            uow,
-            key,
-            "orders.add_note",
-            {"order_id": order_id, "body": body, "internal": internal},
-            lambda: _record_note(uow, order_id, body, internal),
-            remember=lambda made: {"id": made.id},
-            recall=lambda stored: uow.get(OrderNote, int(stored["id"])),
+        order = load_order(uow, order_id)
+        text_ = _clean_text(body, N_("note"), 20000)
+        note = OrderNote(
+            tenant_id=order.tenant_id,
+            order_id=order.id,
+            author_id=uow.actor.user_id,
+            body=text_,
+            is_internal=internal,
+            created_at=uow.now(),
         )
+        uow.session.add(note)
+        uow.flush()
+        _event(uow, order, EventType.NOTE_ADDED, note.created_at, payload={"note_id": note.id})
+        uow.audit("order.note", "order_notes", note.id, after={"order_id": order.id, "internal": internal})
         uow.commit()
         return note
-
-
-def _record_note(uow: UnitOfWork, order_id: int, body: str, internal: bool) -> OrderNote:
-    order = load_order(uow, order_id)
-    text_ = _clean_text(body, N_("note"), 20000)
-    note = OrderNote(
-        tenant_id=order.tenant_id,
-        order_id=order.id,
-        author_id=uow.actor.user_id,
-        body=text_,
-        is_internal=internal,
-        created_at=uow.now(),
-    )
-    uow.session.add(note)
-    uow.flush()
-    _event(uow, order, EventType.NOTE_ADDED, note.created_at, payload={"note_id": note.id})
-    uow.audit("order.note", "order_notes", note.id, after={"order_id": order.id, "internal": internal})
-    return note
 
 
 def sign_off(

@@ -3,7 +3,6 @@ visit with the customer's sign-off, and clocking in and out of a shift."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -13,7 +12,6 @@ from sqlalchemy import select
 
 from ops_db.comms.service import notify_customer
 from ops_db.kit.errors import Conflict, PermissionDenied, ValidationError
-from ops_db.kit.idempotency import once
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import ServiceOrder
 from ops_db.orders.schemas import FileIn
@@ -86,26 +84,12 @@ def start_travel(uow: UnitOfWork, booking_id: int) -> None:
 
 
 def check_in(
-    uow: UnitOfWork,
-    booking_id: int,
-    latitude: Decimal | None = None,
-    longitude: Decimal | None = None,
-    *,
-    key: str | None = None,
+    uow: UnitOfWork, booking_id: int, latitude: Decimal | None = None, longitude: Decimal | None = None
 ) -> Booking:
-    """The technician arrives and starts work (with location): travel ends, on-site time starts; once per
-    submission ``key`` (a phone that sends its queued check-in twice checks in once)."""
+    """The technician arrives and starts work (with location): travel ends, on-site time starts."""
     with uow:
         uow.actor.require("workforce.clock")
-        booking = once(
-            uow,
-            key,
-            "workforce.check_in",
-            {"booking_id": booking_id, "lat": latitude, "lon": longitude},
-            lambda: _check_in(uow, booking_id, latitude, longitude),
-            remember=lambda made: {"id": made.id},
-            recall=lambda stored: uow.get(Booking, int(stored["id"])),
-        )
+        booking = _check_in(uow, booking_id, latitude, longitude)
         uow.commit()
         return booking
 
@@ -174,31 +158,15 @@ def complete_visit(
     *,
     checklist: Sequence[str] | None = None,
     signature: FileIn | None = None,
-    key: str | None = None,
 ) -> Booking:
     """The end of a visit in one transaction: the customer's completion sign-off (with the signature drawn on
     screen, kept as an image), check-out, and, when the order was in repair, on to the quality check. With
     ``checklist`` (the codes ticked), every item of the job's checklist must be ticked. Nothing of it is written
-    if any part is refused; once per submission ``key``."""
+    if any part is refused."""
     with uow:
         uow.actor.require("workforce.clock")
         uow.actor.require("orders.note")
-        asked = {
-            "booking_id": booking_id,
-            "signed_by": signed_by_name,
-            "outcome": outcome,
-            "checklist": sorted(checklist) if checklist is not None else None,
-            "signature": hashlib.sha256(signature.content).hexdigest() if signature is not None else None,
-        }
-        booking = once(
-            uow,
-            key,
-            "workforce.complete_visit",
-            asked,
-            lambda: _complete(uow, booking_id, signed_by_name, outcome, checklist, signature),
-            remember=lambda made: {"id": made.id},
-            recall=lambda stored: uow.get(Booking, int(stored["id"])),
-        )
+        booking = _complete(uow, booking_id, signed_by_name, outcome, checklist, signature)
         uow.commit()
         return booking
 
