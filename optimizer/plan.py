@@ -195,7 +195,16 @@ class Plan:
             total += w.vehicle_fixed_cost
         if used:
             total += w.balance_per_second * (max(r.arrival_back for r in used) - min(r.departure for r in used))
-        return total
+        return total + w.change_per_job * len(self.changed_jobs())
+
+    def changed_jobs(self) -> list[str]:
+        """Jobs booked in the current plan that this plan gives to another technician or leaves out."""
+        given = self.assignment()
+        return [
+            job.id
+            for job in self.problem.jobs
+            if job.current_technician is not None and given.get(job.id) != job.current_technician
+        ]
 
     def is_feasible(self) -> bool:
         """Whether the independent checker finds no violation."""

@@ -161,6 +161,10 @@ class Job:
     demand: int = 0  # van load (Solomon instances); 0 for ordinary jobs
     # warehouse holding this job's parts already reserved for it (a bench job has them on site)
     parts_reserved_at: str | None = None
+    # the current plan (a booking the day already has): who and when. Only a preference: the greedy start
+    # keeps it where it still fits, and ``Weights.change_per_job`` charges a plan for moving it elsewhere
+    current_technician: str | None = None
+    current_start: int | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -259,6 +263,8 @@ class Weights:
     span_per_second_per_1000_cents: int = 1
     balance_per_second: int = 1  # global span coefficient (small)
     vehicle_fixed_cost: int = 0
+    # a booked job given to another technician (or left out): a re-plan changes the day only for a real gain
+    change_per_job: int = 0
 
     def __post_init__(self) -> None:
         missing = set(Priority) - set(self.drop_penalty)
@@ -272,6 +278,7 @@ class Weights:
             self.span_per_second_per_1000_cents,
             self.balance_per_second,
             self.vehicle_fixed_cost,
+            self.change_per_job,
             *self.drop_penalty.values(),
         ]
         if any(v < 0 for v in values):

@@ -15,7 +15,8 @@ Format (all times ISO 8601 with offset, coordinates ``[lat, lon]``)::
      "jobs": [{"id", "location": [lat, lon] | null, "minutes", "windows": [[start, end]],
                "skills": {code: level}, "priority", "sla_deadline" | null, "parts": {part: qty},
                "parts_at": warehouse id | null (where those parts are reserved for the job),
-               "pinned_technician" | null, "pinned_start" | null, "fixed": bool}],
+               "pinned_technician" | null, "pinned_start" | null, "fixed": bool,
+               "current": {"technician", "start", ...} | null (the booking the day has now)}],
      "warehouses": [{"id", "location": [lat, lon] | null, "stock": {part: free qty},
                      "pickup_minutes" (default 10)}]}
 
@@ -33,10 +34,13 @@ from typing import Any
 from optimizer.baseline import baseline
 from optimizer.check import check
 from optimizer.plan import Plan
-from optimizer.problem import Break, Job, Location, Priority, Problem, Technician, TimeWindow, Warehouse
+from optimizer.problem import Break, Job, Location, Priority, Problem, Technician, TimeWindow, Warehouse, Weights
 from optimizer.solve import solve
 from optimizer.travel import HaversineTravel, TravelProvider
 
+# Moving a booked job to another technician must gain at least this much (30 minutes of driving): a re-plan
+# keeps the current plan unless the change is worth it.
+CHANGE_PER_JOB = 1800 * Weights().travel_per_second
 PRIORITIES = {"emergency": Priority.EMERGENCY, "high": Priority.HIGH, "normal": Priority.NORMAL, "low": Priority.LOW}
 DEFAULT_DEPOT = (0.0, 0.0)
 
@@ -75,6 +79,7 @@ def problem_from_snapshot(
         tuple(techs),
         tuple(jobs),
         travel=travel or HaversineTravel(),
+        weights=Weights(change_per_job=CHANGE_PER_JOB),
         name=name or str(snapshot.get("date", "day")),
         warehouses=houses,
     )
@@ -155,6 +160,8 @@ def _job(
             pinned_start = None
     if fixed:
         windows = []
+    current = raw.get("current") or {}
+    current_tech = str(current["technician"]) if current.get("technician") is not None else None
     return Job(
         id=str(raw["id"]),
         location=_location(raw.get("location")) or shop,
@@ -168,6 +175,8 @@ def _job(
         pinned_start=pinned_start if (fixed or pinned_start is not None) else None,
         fixed=fixed,
         parts_reserved_at=str(raw["parts_at"]) if raw.get("parts_at") and str(raw["parts_at"]) in house_ids else None,
+        current_technician=current_tech if current_tech in tech_ids else None,
+        current_start=_seconds(current.get("start"), origin) if current_tech in tech_ids else None,
     )
 
 
@@ -245,6 +254,7 @@ def solve_snapshot(
 ) -> SolvedDay:
     """Solve a dispatch-day snapshot end to end: problem, OR-Tools plan, check, baseline, items and KPIs."""
     problem = problem_from_snapshot(snapshot, travel=travel)
-    plan = solve(problem, time_limit=time_limit, seed=seed)
+    # bounded by work, not by the clock: re-planning an unchanged day gives the same plan
+    plan = solve(problem, time_limit=time_limit, seed=seed, deterministic=True)
     kpis = {**kpis_dict(plan), "baseline": kpis_dict(baseline(problem))}
     return SolvedDay(plan, plan_items(plan, snapshot), kpis, list(check(plan)))
