@@ -11,7 +11,7 @@ from typing import Any
 
 from ops_db.inventory import service as inventory
 from ops_db.kit.events import Subscription, subscribe
-from ops_db.orders.events import OrderCancelled, OrderReady
+from ops_db.orders.events import OrderCancelled, OrderInvoiced, OrderReady
 from ops_db.warranty import service as warranty
 from ops_db.workforce import service as workforce
 
@@ -19,4 +19,6 @@ SUBSCRIPTIONS: tuple[Subscription[Any], ...] = (
     subscribe(OrderCancelled, inventory.release_for_cancelled_order),
     subscribe(OrderCancelled, workforce.cancel_visits_of_cancelled_order),
     subscribe(OrderReady, warranty.cover_finished_repair),
+    subscribe(OrderReady, inventory.settle_for_finished_order),
+    subscribe(OrderInvoiced, inventory.settle_for_finished_order),
 )

@@ -57,4 +57,4 @@ def track(
     order_number: str, code: Annotated[str, Query(min_length=1, max_length=64)], eng: EngineDep, actor: PublicDep
 ) -> Tracking:
     """Stage, timeline, estimate and invoice of an order, for whoever holds its tracking code."""
-    return tracking.track(uow(eng, actor), order_number[:32], code)
+    return tracking.track(uow(eng, actor), order_number, code)

@@ -1,23 +1,39 @@
-"""One order: header and stage moves, lines with live totals and tax, estimate, parts reservations,
-notes, attachments, messages with the customer, invoices and payments, warranty, and the timeline."""
+"""One order as a workspace: who, what, where, who does it and by when at the top, each linked to its record;
+stage moves; lines edited and deleted in place with live totals; the invoice and payments taken right here; the
+tracking link and its QR code for the customer; parts, notes, messages, documents and the timeline.
+
+The address names the order (``?order=RO-2026-000123``), so every list opens it in one click and it can be
+bookmarked or shared."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime
+from decimal import Decimal
 from functools import partial
+from typing import Any
+from uuid import uuid4
 
 import pandas as pd
+import segno
 import streamlit as st
 
 from dashboards.data import catalog
+from dashboards.data.orders import order_header
 from dashboards.i18n import NATIVE_NAMES, _, day_text, error_text, money_text, stage_words
+from dashboards.records import Link, record_link, record_table
 from dashboards.session import current_actor, engine
-from dashboards.widgets import document_buttons, parse_decimal, plain, run_action, table
+from dashboards.widgets import document_buttons, parse_decimal, plain, run_action, table, typed_amount
+from ops_db.billing.models import PaymentMethod
+from ops_db.billing.service import create_invoice, record_payment
 from ops_db.comms.service import list_messages, post_message
+from ops_db.documents.kinds import order_document_issued
 from ops_db.i18n import LOCALES
 from ops_db.inventory.service import reserve
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import Actor, UnitOfWork
+from ops_db.orders.lines import change_line
+from ops_db.orders.links import tracking_link
 from ops_db.orders.service import (
     FileIn,
     LineIn,
@@ -25,6 +41,7 @@ from ops_db.orders.service import (
     add_line,
     add_note,
     get_order,
+    remove_line,
     send_estimate,
     set_priority,
     transition,
@@ -33,6 +50,7 @@ from ops_db.orders.service import (
 LINE_KINDS = ("service", "labour", "part", "goods", "consumable", "discount")
 PRIORITIES = ("emergency", "high", "normal", "low")
 NONE = ""  # the "(none)" choice of the catalogue, part and stock location lists (no label is empty)
+LINE_EDIT_COLUMNS = ("description", "quantity", "unit_price")
 
 
 def _or_none(label: str) -> str:
@@ -53,16 +71,241 @@ def _day(value: object) -> str:
     return day_text(value) if isinstance(value, date) else str(value)
 
 
+def _when(value: object) -> str:
+    """A moment in the company's zone ("2026-11-21 09:00"), or a dash."""
+    return f"{value.astimezone(zone):%Y-%m-%d %H:%M}" if isinstance(value, datetime) else "—"
+
+
+def _asked_number() -> str:
+    """The order the address asks for (``?order=``), else the one opened last in this browser."""
+    return str(st.query_params.get("order") or st.session_state.get("order_number", "")).strip()
+
+
+def _typed_number() -> None:
+    """The number typed in the box becomes the address, so the page (and a bookmark) shows that order."""
+    typed = str(st.session_state.get("order_number_input", "")).strip()
+    st.session_state["order_number"] = typed
+    if typed:
+        st.query_params["order"] = typed
+    else:
+        st.query_params.pop("order", None)
+
+
+def _fact(column: Any, label: str, kind: str | None = None, record: object = None, text: object = None) -> None:
+    """One fact of the header: a caption over its value, the value linking to its record where there is one."""
+    column.caption(label)  # markdown: ours
+    with column:
+        shown = plain(text) if text not in (None, "") else "—"
+        if kind is not None and record is not None and not pd.isna(record):
+            record_link(actor, kind, record, shown)
+        else:
+            st.markdown(shown)  # markdown: plain() above
+
+
+def _header(header: dict[str, Any]) -> None:
+    """Who, what, where, who does it and by when, each linked to its record."""
+    top = st.columns(3)
+    _fact(top[0], _("Customer"), "customer", header["customer_id"], header["customer"])
+    contact = " · ".join(str(v) for v in (header["customer_phone"], header["customer_email"]) if v)
+    _fact(top[1], _("Contact"), text=contact)
+    device = " · ".join(str(v) for v in (header["device"], header["serial_number"]) if v)
+    _fact(top[2], _("Device"), "device", header["equipment_id"], device)
+    bottom = st.columns(3)
+    where = header["address"] if header["address"] else stage_words(str(header["location"]))
+    _fact(bottom[0], _("Address"), text=where)
+    _fact(bottom[1], _("Technician"), "technician", header["technician_id"], header["technician"] or _("not yet"))
+    promised = header["promised_at"] or header["due_at"]
+    _fact(bottom[2], _("Promised by"), text=_when(promised) if promised else _("not promised"))
+    if header["customer_phone"]:
+        st.link_button(_("Call the customer"), f"tel:{header['customer_phone']}", icon=":material/call:")
+
+
+def _tracking(header: dict[str, Any]) -> None:
+    """The customer's tracking link and its QR code, to scan at the counter or send."""
+    link = tracking_link(str(header["company"]), str(header["order_number"]), str(header["tracking_code"]))
+    with st.expander(_("Tracking link and QR code for the customer"), icon=":material/qr_code_2:"):
+        picture = io.BytesIO()
+        segno.make(link, error="m").save(picture, kind="png", scale=5, border=2)
+        left, right = st.columns([1, 3])
+        left.image(picture.getvalue(), caption=_("Scan to follow the repair"))
+        right.code(link, language=None)
+        right.caption(_("The same link is printed on the intake receipt and sent in the first message."))
+
+
+@st.fragment
+def _lines(order: dict[str, Any]) -> None:
+    """The lines as an editable table (description, quantity, unit price; a row deleted with its checkbox and the
+    bin), saved with one click; then a form to add one. Editing reruns only this part of the page."""
+    lines = pd.DataFrame(order["lines"])
+    editable = actor.can("orders.edit_lines") and order["stage"] not in ("ready", "closed", "cancelled")
+    if lines.empty:
+        st.caption(_("No lines yet."))
+    elif not editable:
+        table(lines.drop(columns=["id", "part_id"], errors="ignore"))
+    else:
+        shown = lines.drop(columns=["part_id"], errors="ignore").set_index("id")
+        shown["kind"] = shown["kind"].map(stage_words)
+        editor_key = f"lines_editor_{order['id']}"
+        st.data_editor(
+            shown,
+            key=editor_key,
+            num_rows="delete",
+            disabled=[c for c in shown.columns if c not in LINE_EDIT_COLUMNS],
+            column_config={
+                "id": None,
+                "line_no": st.column_config.NumberColumn(_("Line"), disabled=True),
+                "kind": st.column_config.TextColumn(_("Kind")),
+                "description": st.column_config.TextColumn(_("Description"), max_chars=300, required=True),
+                "quantity": st.column_config.NumberColumn(_("Quantity"), min_value=0.001, step=0.001, required=True),
+                "unit_price": st.column_config.NumberColumn(_("Unit price"), step=0.01, format="%.2f", required=True),
+                "tax_rate_pct": st.column_config.NumberColumn(_("Tax %"), disabled=True),
+            },
+            hide_index=True,
+        )
+        state = st.session_state.get(editor_key, {})
+        changed = {int(shown.index[int(r)]): v for r, v in state.get("edited_rows", {}).items()}
+        deleted = [int(shown.index[int(r)]) for r in state.get("deleted_rows", [])]
+        if (changed or deleted) and st.button(
+            _("Save the lines ({count} changed)").format(count=len(changed) + len(deleted)),
+            type="primary",
+            key=f"save_lines_{order['id']}",
+        ):
+            run_action(partial(_save_lines, int(order["id"]), changed, deleted), _("Lines saved."))
+    if editable:
+        _add_line(int(order["id"]))
+
+
+def _save_lines(order_id: int, changed: dict[int, dict[str, Any]], deleted: list[int]) -> None:
+    """Each changed line corrected and each deleted one removed (each its own service call, audited)."""
+    for line_id, values in changed.items():
+        if line_id in deleted:
+            continue
+        change_line(
+            UnitOfWork(engine(), actor),
+            order_id,
+            line_id,
+            quantity=_decimal(values.get("quantity")),
+            unit_price=_decimal(values.get("unit_price")),
+            description=values.get("description"),
+        )
+    for line_id in deleted:
+        remove_line(UnitOfWork(engine(), actor), order_id, line_id)
+
+
+def _decimal(value: object) -> Decimal | None:
+    """A number from the table editor as a Decimal (its float noise rounded away), None when not changed."""
+    return None if value is None else Decimal(str(round(float(str(value)), 6)))
+
+
+def _add_line(order_id: int) -> None:
+    with st.form("add_line"):
+        left, middle, right = st.columns(3)
+        kind = left.selectbox(_("Kind"), LINE_KINDS, format_func=stage_words, key="line_kind")
+        services, parts = catalog.services(engine(), actor), catalog.parts(engine(), actor)
+        service = middle.selectbox(_("Catalogue service"), [NONE, *services], format_func=_or_none, key="line_service")
+        part = right.selectbox(_("Part"), [NONE, *parts], format_func=_or_none, key="line_part")
+        left, middle, right = st.columns(3)
+        description = left.text_input(_("Description (else from the catalogue)"), max_chars=300, key="line_description")
+        quantity = middle.text_input(_("Quantity"), value="1", max_chars=20, key="line_quantity")
+        price = right.text_input(_("Unit price (else the list price)"), max_chars=20, key="line_price")
+        if st.form_submit_button(_("Add line"), key="add_line_submit"):
+            qty = parse_decimal(quantity, _("The quantity must be a number."))
+            unit = parse_decimal(price, _("The unit price must be a number.")) if price.strip() else None
+            if qty is not None and (unit is not None or not price.strip()):
+                run_action(
+                    partial(
+                        add_line,
+                        UnitOfWork(engine(), actor),
+                        order_id,
+                        LineIn(
+                            kind=kind,
+                            quantity=qty,
+                            description=description or None,
+                            unit_price=unit,
+                            service_item_id=services.get(service),
+                            part_id=parts.get(part),
+                        ),
+                    ),
+                    _("Line added."),
+                )
+
+
+def _payment_key(invoice_id: int) -> str:
+    """The idempotency key of the payment being taken on this invoice: kept until the payment is recorded, so a
+    second click (or a retry after a dropped connection) finds the first payment instead of taking money twice."""
+    key: str = st.session_state.setdefault(f"order_payment_key_{invoice_id}", str(uuid4()))
+    return key
+
+
+@st.fragment
+def _money(order: dict[str, Any], header: dict[str, Any], extras: dict[str, list[dict[str, Any]]]) -> None:
+    """The invoice and payments of this order, and taking money here: invoice the lines, then take a deposit
+    (part of it) or the whole amount due."""
+    invoices = pd.DataFrame(extras["invoices"]).rename(columns={"id": "invoice_id"})
+    if not invoices.empty:
+        invoices["total"] = invoices["total"].map(lambda v: money_text(v, currency))
+    record_table(invoices, actor, key=f"order_invoices_{order['id']}", row=Link("invoice", "invoice_id"))
+    payments = pd.DataFrame(extras["payments"])
+    if not payments.empty:
+        for column in ("amount", "refunded_amount"):
+            payments[column] = payments[column].map(lambda v: money_text(v, currency))
+        payments["received_at"] = payments["received_at"].map(_when)
+        table(payments)
+    invoice_id = header["invoice_id"]
+    if invoice_id is None:
+        if actor.can("billing.invoice") and order["lines"] and order["stage"] != "cancelled":
+            st.caption(_("Invoice the lines to take a deposit or the payment here; the lines are then final."))
+            if st.button(_("Invoice the order now"), key=f"invoice_order_{order['id']}", icon=":material/receipt:"):
+                run_action(partial(create_invoice, UnitOfWork(engine(), actor), int(order["id"])), _("Invoiced."))
+        return
+    due = Decimal(header["invoice_due"] or 0)
+    st.markdown(
+        _("Invoice {number}: **{due} due** of {total}.").format(
+            number=plain(header["invoice_number"]),
+            due=money_text(due, currency),
+            total=money_text(header["invoice_total"], currency),
+        )
+    )
+    if due <= 0 or not actor.can("billing.pay"):
+        return
+    with st.form(f"order_payment_{invoice_id}"):
+        left, right = st.columns(2)
+        amount = left.text_input(
+            _("Amount (a deposit or all that is due)"), value=f"{due:.2f}", max_chars=20, key="order_pay_amount"
+        )
+        method = right.selectbox(
+            _("Method"), [m.value for m in PaymentMethod], format_func=stage_words, key="order_pay_method"
+        )
+        if st.form_submit_button(_("Take the payment"), type="primary", key="order_pay_submit"):
+            _take_payment(int(invoice_id), typed_amount(amount), str(method))
+
+
+def _take_payment(invoice_id: int, amount: str | None, method: str) -> None:
+    try:
+        with st.spinner(_("Recording the payment…")):
+            payment = record_payment(UnitOfWork(engine(), actor), invoice_id, amount, method, _payment_key(invoice_id))
+    except RepairOpsError as error:
+        st.error(error_text(error))
+        return
+    st.session_state.pop(f"order_payment_key_{invoice_id}", None)
+    st.session_state.pop("order_pay_amount", None)
+    st.toast(
+        _("Payment of {amount} ({method}) recorded.").format(
+            amount=money_text(payment.amount, currency), method=stage_words(method)
+        )
+    )
+    st.rerun()
+
+
 signed_in = current_actor()
 assert signed_in is not None
 actor: Actor = signed_in
 
 st.title(_("Order"))
-number = st.text_input(
-    _("Order number"), value=st.session_state.get("order_number", ""), max_chars=32, key="order_number_input"
-)
+st.session_state["order_number_input"] = _asked_number()
+number = st.text_input(_("Order number"), max_chars=32, key="order_number_input", on_change=_typed_number)
 if not number.strip():
-    st.info(_("Enter an order number (the board and the intake page fill it in)."))
+    st.info(_("Enter an order number, or click an order on the board, Home or any list."))
     st.stop()
 order_id = catalog.order_id_by_number(engine(), actor, number)
 if order_id is None:
@@ -73,19 +316,27 @@ try:
 except RepairOpsError as error:
     st.error(error_text(error))
     st.stop()
+header = order_header(engine(), actor, order_id)
+assert header is not None  # get_order found it just now
 currency = catalog.tenant_currency(engine(), actor)
 zone = catalog.tenant_zone(engine(), actor)
 st.session_state["order_number"] = order["order_number"]
+if st.query_params.get("order") != order["order_number"]:
+    st.query_params["order"] = order["order_number"]
 st.subheader(f"{plain(order['order_number'])} · {stage_words(order['stage'])} · {stage_words(order['priority'])}")
 st.write(plain(order["problem_description"]))
+_header(header)
 totals = order["totals"]
-received = order["received_at"].astimezone(zone)
 cols = st.columns(5)
-cols[0].metric(_("Received"), f"{day_text(received.date())} {received:%H:%M}")
+cols[0].metric(_("Received"), _when(order["received_at"]))
 cols[1].metric(_("Net"), money_text(totals["subtotal"], currency))
 cols[2].metric(_("Tax"), money_text(totals["tax"], currency))
 cols[3].metric(_("Total"), money_text(totals["total"], currency))
-cols[4].metric(_("Estimate"), stage_words(order["estimate_status"]))
+if header["invoice_id"] is not None:
+    cols[4].metric(_("Due"), money_text(header["invoice_due"] or 0, currency))
+else:
+    cols[4].metric(_("Estimate"), stage_words(order["estimate_status"]))
+_tracking(header)
 if actor.can("orders.transition") and order["allowed_transitions"]:
     st.write(_("Move to:"))
     buttons = st.columns(len(order["allowed_transitions"]))
@@ -122,55 +373,20 @@ if actor.can("orders.transition") and order["stage"] not in ("closed", "cancelle
             )
 
 extras = catalog.order_extras(engine(), actor, order_id)
-lines_tab, parts_tab, notes_tab, messages_tab, money_tab, documents_tab, timeline_tab = st.tabs(
+lines_tab, money_tab, parts_tab, notes_tab, messages_tab, documents_tab, timeline_tab = st.tabs(
     [
         _("Lines"),
+        _("Invoice and payments"),
         _("Parts"),
         _("Notes and files"),
         _("Messages"),
-        _("Invoice and payments"),
         _("Documents"),
         _("Timeline"),
     ]
 )
 
 with lines_tab:
-    table(pd.DataFrame(order["lines"]).drop(columns=["id", "part_id"], errors="ignore"))
-    if actor.can("orders.edit_lines"):
-        with st.form("add_line"):
-            left, middle, right = st.columns(3)
-            kind = left.selectbox(_("Kind"), LINE_KINDS, format_func=stage_words, key="line_kind")
-            services, parts = catalog.services(engine(), actor), catalog.parts(engine(), actor)
-            service = middle.selectbox(
-                _("Catalogue service"), [NONE, *services], format_func=_or_none, key="line_service"
-            )
-            part = right.selectbox(_("Part"), [NONE, *parts], format_func=_or_none, key="line_part")
-            left, middle, right = st.columns(3)
-            description = left.text_input(
-                _("Description (else from the catalogue)"), max_chars=300, key="line_description"
-            )
-            quantity = middle.text_input(_("Quantity"), value="1", max_chars=20, key="line_quantity")
-            price = right.text_input(_("Unit price (else the list price)"), max_chars=20, key="line_price")
-            if st.form_submit_button(_("Add line"), key="add_line_submit"):
-                qty = parse_decimal(quantity, _("The quantity must be a number."))
-                unit = parse_decimal(price, _("The unit price must be a number.")) if price.strip() else None
-                if qty is not None and (unit is not None or not price.strip()):
-                    run_action(
-                        partial(
-                            add_line,
-                            UnitOfWork(engine(), actor),
-                            order_id,
-                            LineIn(
-                                kind=kind,
-                                quantity=qty,
-                                description=description or None,
-                                unit_price=unit,
-                                service_item_id=services.get(service),
-                                part_id=parts.get(part),
-                            ),
-                        ),
-                        _("Line added."),
-                    )
+    _lines(dict(order))
     if (
         actor.can("orders.estimate")
         and order["stage"] == "diagnostics"
@@ -180,6 +396,14 @@ with lines_tab:
         )
     ):
         run_action(partial(send_estimate, UnitOfWork(engine(), actor), order_id), _("Estimate sent."))
+
+with money_tab:
+    if actor.can("billing.read"):
+        _money(dict(order), header, extras)
+    else:
+        st.caption(_("Invoices and payments are for the front desk and finance."))
+    st.subheader(_("Warranty"))
+    table(pd.DataFrame(extras["warranties"]).drop(columns=["id"], errors="ignore"))
 
 with parts_tab:
     table(pd.DataFrame(extras["reservations"]))
@@ -202,9 +426,7 @@ with parts_tab:
 with notes_tab:
     for note in extras["notes"]:
         audience = _("internal") if note["is_internal"] else _("to customer")
-        written = note["created_at"]
-        when = f"{written.astimezone(zone):%Y-%m-%d %H:%M}" if isinstance(written, datetime) else str(written)
-        st.caption(f"{when} · {audience}")  # markdown: ours (a time and our words)
+        st.caption(f"{_when(note['created_at'])} · {audience}")  # markdown: ours (a time and our words)
         st.write(plain(note["body"]))
     if actor.can("orders.note"):
         body = st.text_area(_("New note"), max_chars=20000, key="note_body")
@@ -235,13 +457,6 @@ with messages_tab:
         if st.button(_("Send"), key="send_message"):
             run_action(partial(post_message, UnitOfWork(engine(), actor), order_id, message_body), _("Message sent."))
 
-with money_tab:
-    table(pd.DataFrame(extras["invoices"]).drop(columns=["id"], errors="ignore"))
-    table(pd.DataFrame(extras["payments"]))
-    st.caption(_("Invoices are issued and payments taken on the Billing page."))
-    st.subheader(_("Warranty"))
-    table(pd.DataFrame(extras["warranties"]).drop(columns=["id"], errors="ignore"))
-
 with documents_tab:
     language = st.selectbox(
         _("Language"),
@@ -257,6 +472,8 @@ with documents_tab:
         ("work_order", _("Work order")),
         ("release_act", _("Release certificate")),
     ):
+        if not order_document_issued(kind, order["stage"]):
+            continue  # a release certificate before the order is ready would certify a handover that never was
         document_buttons(
             engine(),
             actor,
@@ -307,4 +524,7 @@ with documents_tab:
             )
 
 with timeline_tab:
-    table(pd.DataFrame(order["events"]))
+    events = pd.DataFrame(order["events"])
+    if not events.empty:
+        events["at"] = events["at"].map(_when)
+    table(events)

@@ -31,6 +31,7 @@ from ops_db.kit import bounds
 from ops_db.kit.errors import Conflict, ValidationError, not_found
 from ops_db.kit.numbers import next_number
 from ops_db.kit.uow import UnitOfWork
+from ops_db.orders.events import OrderInvoiced
 from ops_db.orders.models import EventType, OrderLine, ServiceOrder, Stage
 from ops_db.orders.service import line_amounts, load_order, record_event
 
@@ -118,6 +119,7 @@ def create_invoice(uow: UnitOfWork, order_id: int, *, due_days: int = 14) -> Inv
         record_event(
             uow, order, EventType.INVOICED, {"invoice_number": invoice.invoice_number, "total": str(invoice.total)}
         )
+        uow.publish(OrderInvoiced(order.id, now))  # parts still held for it are used or let go (ops_db.wiring)
         uow.audit(
             "invoice.create",
             "invoices",

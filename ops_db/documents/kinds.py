@@ -26,9 +26,9 @@ from ops_db.documents.pdf import Brand
 from ops_db.i18n import N_, value_words
 from ops_db.identity.models import Tenant
 from ops_db.inventory.models import Part, PurchaseOrder, PurchaseOrderLine, StockLocation, Supplier
-from ops_db.kit.errors import NotFound, not_found
+from ops_db.kit.errors import Conflict, NotFound, not_found
 from ops_db.kit.uow import UnitOfWork
-from ops_db.orders.models import OrderLine, OrderSignoff, ServiceOrder
+from ops_db.orders.models import OrderLine, OrderSignoff, ServiceOrder, Stage
 from ops_db.orders.service import line_amounts, load_order, order_totals
 from ops_db.warranty.models import Warranty
 from ops_db.workforce.models import Booking, Technician
@@ -283,9 +283,30 @@ def work_order(ctx: Context, order_id: int) -> Document:
     )
 
 
+# Order documents that certify something happened exist only once it has: the release certificate says the
+# customer took the device back in working order, so it is issued from the moment the order is ready to collect.
+ISSUED_AT_STAGES: dict[str, frozenset[Stage]] = {"release_act": frozenset({Stage.READY, Stage.CLOSED})}
+
+
+def order_document_issued(kind: str, stage: str) -> bool:
+    """Whether the order document ``kind`` can be issued for an order in ``stage`` (the pages offer only those)."""
+    stages = ISSUED_AT_STAGES.get(kind)
+    return stages is None or stage in stages
+
+
+def _issuable(kind: str, order: ServiceOrder) -> None:
+    if not order_document_issued(kind, order.stage.value):
+        raise Conflict(
+            "The release certificate is issued once the order is ready to collect; order {number} is {stage}.",
+            number=order.order_number,
+            stage=order.stage.value,
+        )
+
+
 def release_act(ctx: Context, order_id: int) -> Document:
     """The handover certificate: the device goes back to the customer, with what was done and the sign-off."""
     order, customer = _order(ctx, order_id)
+    _issuable("release_act", order)
     w, t = ctx.writer, ctx.writer.t
     lines = _lines(ctx.uow, order.id)
     months = max((line.warranty_months for line in lines), default=0)

@@ -37,7 +37,7 @@ from ops_db.kit import bounds
 from ops_db.kit.errors import Conflict, NotFound, ValidationError
 from ops_db.kit.numbers import next_number
 from ops_db.kit.uow import UnitOfWork
-from ops_db.orders.events import OrderCancelled
+from ops_db.orders.events import OrderCancelled, OrderInvoiced, OrderReady
 from ops_db.orders.models import OPEN_STAGES, EventType, OrderLine
 from ops_db.orders.service import LineIn, append_line, load_order, record_event
 
@@ -51,6 +51,11 @@ def _plain(quantity: Decimal) -> str:
 
 def _qty(value: Any, what: str = N_("quantity"), limit: Decimal = bounds.MAX_QUANTITY) -> Decimal:
     return bounds.quantity(value, what, limit=limit)
+
+
+def _counted(part: Part, qty: Decimal) -> tuple[Part, Decimal]:
+    """The part with a quantity of it, refused when that is a fraction of a part counted in whole things."""
+    return part, bounds.counted(qty, part.unit, part.sku)
 
 
 def _part(uow: UnitOfWork, part_id: int) -> Part:
@@ -119,6 +124,7 @@ def reserve(
                 stage=order.stage.value,
             )
         part = _part(uow, part_id)
+        _counted(part, qty)
         if location_id is None:
             location_id = uow.session.execute(
                 text(
@@ -204,7 +210,10 @@ def use_on_order(uow: UnitOfWork, reservation_id: int) -> StockReservation:
 
 
 def _consume(uow: UnitOfWork, reservation_id: int) -> StockReservation:
-    res = _reservation(uow, reservation_id)
+    return _consume_row(uow, _reservation(uow, reservation_id))
+
+
+def _consume_row(uow: UnitOfWork, res: StockReservation) -> StockReservation:
     part = _part(uow, res.part_id)
     level = _level(uow, res.part_id, res.location_id)
     assert level is not None
@@ -256,6 +265,49 @@ def release_for_cancelled_order(uow: UnitOfWork, cancelled: OrderCancelled) -> N
     release_all_for_order(uow, cancelled.order_id)
 
 
+def settle_reservations(uow: UnitOfWork, order_id: int) -> None:
+    """Settle what is still held for a finished order (inside the caller's unit of work): a reserved part the
+    order is charged for (its lines, beyond what was already consumed) was used, so stock goes down; the rest goes
+    back to free stock. Nothing stays reserved for work that is done."""
+    charged: dict[int, Decimal] = {
+        part: Decimal(qty)
+        for part, qty in uow.session.execute(
+            select(OrderLine.part_id, func.sum(OrderLine.quantity))
+            .where(OrderLine.order_id == order_id, OrderLine.part_id.is_not(None))
+            .group_by(OrderLine.part_id)
+        ).tuples()
+        if part is not None
+    }
+    for part, qty in uow.session.execute(
+        select(StockReservation.part_id, func.sum(StockReservation.quantity))
+        .where(StockReservation.order_id == order_id, StockReservation.status == ReservationStatus.CONSUMED)
+        .group_by(StockReservation.part_id)
+    ).tuples():
+        charged[part] = charged.get(part, Decimal(0)) - Decimal(qty)
+    held = (
+        uow.session.execute(
+            select(StockReservation)
+            .where(StockReservation.order_id == order_id, StockReservation.status == ReservationStatus.ACTIVE)
+            .order_by(StockReservation.part_id, StockReservation.location_id, StockReservation.id)
+            .with_for_update()
+        )
+        .scalars()
+        .all()
+    )
+    for res in held:
+        if charged.get(res.part_id, Decimal(0)) > 0:
+            _consume_row(uow, res)
+            charged[res.part_id] -= res.quantity
+        else:
+            _release(uow, res)
+            uow.audit("stock.release", "stock_reservations", res.id, after={"quantity": res.quantity})
+
+
+def settle_for_finished_order(uow: UnitOfWork, finished: OrderReady | OrderInvoiced) -> None:
+    """Subscriber (ops_db.wiring): an order that passed quality check or was invoiced holds no stock any more."""
+    settle_reservations(uow, finished.order_id)
+
+
 def reservations(uow: UnitOfWork, order_id: int) -> list[ReservationRow]:
     """An order's reservations."""
     with uow:
@@ -284,7 +336,7 @@ def transfer(
             raise ValidationError("Add at least one part to transfer.")
         _location(uow, from_location_id)
         _location(uow, to_location_id, in_use=True)
-        parsed = [(_part(uow, pid), _qty(q, limit=MAX_QTY)) for pid, q in lines]
+        parsed = [_counted(_part(uow, pid), _qty(q, limit=MAX_QTY)) for pid, q in lines]
         now = uow.now()
         move = StockTransfer(
             tenant_id=uow.actor.tenant_id,
@@ -329,7 +381,7 @@ def adjust(uow: UnitOfWork, part_id: int, location_id: int, counted: Any, reason
     with uow:
         uow.actor.require("inventory.adjust")
         part, _ = _part(uow, part_id), _location(uow, location_id)
-        new = bounds.quantity(counted, N_("counted quantity"), limit=MAX_QTY, zero=True)
+        new = _counted(part, bounds.quantity(counted, N_("counted quantity"), limit=MAX_QTY, zero=True))[1]
         if not (reason or "").strip():
             raise ValidationError("Say why the stock is corrected.")
         level = _level(uow, part.id, location_id, create=True)
@@ -385,7 +437,7 @@ def create_purchase_order(
         uow.flush()
         total = Decimal(0)
         for line in lines:
-            part, qty = _part(uow, line.part_id), _qty(line.quantity)
+            part, qty = _counted(_part(uow, line.part_id), _qty(line.quantity))
             cost = bounds.price(line.unit_cost if line.unit_cost is not None else part.unit_cost, N_("unit cost"))
             uow.session.add(
                 PurchaseOrderLine(
@@ -442,8 +494,8 @@ def receive(uow: UnitOfWork, po_id: int, lines: list[tuple[int, Any]]) -> Purcha
                     "Only {quantity} more of that line were ordered.",
                     quantity=_plain(line.quantity - line.received_quantity),
                 )
+            part = _counted(_part(uow, line.part_id), qty)[0]
             line.received_quantity += qty
-            part = _part(uow, line.part_id)
             level = _level(uow, part.id, po.deliver_to_location_id, create=True)
             assert level is not None
             level.quantity += qty

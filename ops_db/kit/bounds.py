@@ -90,6 +90,26 @@ def quantity(value: Any, what: str, *, limit: Decimal = MAX_QUANTITY, zero: bool
     return qty
 
 
+# Units that divide: a part counted in one of these (metres of cable, litres of gas) may move in fractions. Any
+# other unit ("pcs", "box", "pair", ...) counts whole things, and half a screen is no quantity.
+MEASURED_UNITS = frozenset(
+    {"m", "cm", "mm", "km", "ft", "in", "yd", "l", "ml", "cl", "dl", "gal", "kg", "g", "mg", "lb", "oz"}
+    | {"m2", "m²", "m3", "m³", "sqm", "h", "hr", "min"}
+)
+
+
+def counted(qty: Decimal, unit: str, sku: str) -> Decimal:
+    """``qty`` of a part counted in ``unit``, refused when it is a fraction of a part counted in whole things."""
+    if (unit or "").strip().lower() not in MEASURED_UNITS and qty != qty.to_integral_value():
+        raise ValidationError(
+            "{sku} is counted in whole {unit}: give a whole number, not {quantity}.",
+            sku=Verbatim(sku),
+            unit=Verbatim(unit),
+            quantity=Verbatim(format(qty.normalize(), "f")),
+        )
+    return qty
+
+
 def line_total(qty: Decimal, unit_price: Decimal) -> Decimal:
     """The net of a line (quantity x unit price, to the cent), refused beyond ``MAX_LINE_TOTAL``."""
     net = (qty * unit_price).quantize(CENT, ROUND_HALF_UP)

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, func, text
 
 from ops_db.comms.webhooks import enqueue_order_event
 from ops_db.kit import bounds
@@ -26,6 +26,11 @@ CENT = Decimal("0.01")
 
 def _clean_text(value: str | None, what: str, max_len: int, *, required: bool = True) -> str | None:
     return bounds.text(value, what, max_len, required=required)
+
+
+def number_is(number: str | None) -> ColumnElement[bool]:
+    """Matches the order numbered ``number`` whatever the case of its letters (people type "ro-2026-000123")."""
+    return func.upper(ServiceOrder.order_number) == (number or "").strip().upper()
 
 
 def _money(value: Any, what: str, *, allow_negative: bool = False) -> Decimal:

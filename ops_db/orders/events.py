@@ -22,3 +22,11 @@ class OrderReady(DomainEvent):
 
     order_id: int
     at: datetime
+
+
+@dataclass(frozen=True)
+class OrderInvoiced(DomainEvent):
+    """The order was invoiced at ``at``: the work is billed, so nothing stays held for it."""
+
+    order_id: int
+    at: datetime

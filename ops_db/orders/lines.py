@@ -87,6 +87,7 @@ def _build_line(uow: UnitOfWork, order: ServiceOrder, line: LineIn) -> OrderLine
     description, price, cost, months = line.description, line.unit_price, line.unit_cost, line.warranty_months
     part, item = _line_references(uow, line)
     if kind in (LineKind.PART, LineKind.GOODS, LineKind.CONSUMABLE) and part is not None:
+        bounds.counted(quantity, part.unit, part.sku)
         description = description or part.name
         price = part.sale_price if price is None else price
         cost = part.unit_cost if cost is None else cost
@@ -162,7 +163,6 @@ def remove_line(uow: UnitOfWork, order_id: int, line_id: int) -> None:
         uow.commit()
 
 
-def apply_loyalty_discount(uow: UnitOfWork, order_id: int) -> OrderLine | None:
 def change_line(
     uow: UnitOfWork,
     order_id: int,
@@ -199,6 +199,7 @@ def change_line(
         return line
 
 
+def apply_loyalty_discount(uow: UnitOfWork, order_id: int) -> OrderLine | None:
     """Add (or refresh) the discount line for the customer's loyalty tier; None when the tier gives none."""
     with uow:
         uow.actor.require("orders.edit_lines")

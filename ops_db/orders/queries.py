@@ -14,7 +14,7 @@ from ops_db.i18n import N_
 from ops_db.kit import bounds
 from ops_db.kit.rows import Rows, clean_search, fetch, fetch_rows
 from ops_db.kit.uow import UnitOfWork
-from ops_db.orders.common import _enum, load_order
+from ops_db.orders.common import _enum, load_order, number_is
 from ops_db.orders.lines import _lines, order_totals
 from ops_db.orders.models import (
     OrderEvent,
@@ -175,6 +175,9 @@ BOARD_COLUMNS = (
     "received_at",
     "due_at",
     "sla_state",
+    "customer_id",  # the ids a click opens (the pages hide them)
+    "equipment_id",
+    "technician_id",
 )
 MY_ORDER_COLUMNS = (
     "id",
@@ -205,7 +208,7 @@ TO_LINK_COLUMNS = (
 _BOARD_SQL = """
 SELECT o.id, o.order_number, o.stage, o.priority, o.location, c.name AS customer, c.phone,
        m.name AS device, e.serial_number, t.name AS technician, o.received_at, o.due_at,
-       k.state AS sla_state
+       k.state AS sla_state, o.customer_id, o.equipment_id, o.assigned_technician_id AS technician_id
 FROM service_orders o
 JOIN customers c ON c.id = o.customer_id
 LEFT JOIN equipment e ON e.id = o.equipment_id
@@ -216,12 +219,12 @@ WHERE o.stage = ANY(:stages)
   AND (:q = '' OR o.order_number ILIKE :like OR c.name ILIKE :like OR c.phone ILIKE :like
        OR e.serial_number ILIKE :like)
 """
-_TABLE_SQL = _BOARD_SQL + "ORDER BY o.received_at LIMIT :limit"
-# The kanban shows the oldest few cards of every column, whatever the table's limit cut off.
+_TABLE_SQL = _BOARD_SQL + "ORDER BY o.received_at, o.id LIMIT :limit OFFSET :offset"
+# The kanban shows one page of cards of every column: the oldest first, page by page, every open order reachable.
 _CARDS_SQL = f"""
-SELECT * FROM (SELECT b.*, row_number() OVER (PARTITION BY b.stage ORDER BY b.received_at) AS rn
+SELECT * FROM (SELECT b.*, row_number() OVER (PARTITION BY b.stage ORDER BY b.received_at, b.id) AS rn
                FROM ({_BOARD_SQL}) b) ranked
-WHERE rn <= :per_stage ORDER BY received_at
+WHERE rn > :offset AND rn <= :offset + :per_stage ORDER BY received_at, id
 """
 _COUNTS_SQL = f"""
 SELECT b.stage, b.sla_state, count(*) AS n FROM ({_BOARD_SQL}) b GROUP BY b.stage, b.sla_state
@@ -288,18 +291,28 @@ def _board_params(search: str, stages: tuple[str, ...]) -> dict[str, Any]:
 
 
 def open_orders(
-    uow: UnitOfWork, *, search: str = "", stages: tuple[str, ...] = BOARD_STAGES, limit: int = 2000
+    uow: UnitOfWork,
+    *,
+    search: str = "",
+    stages: tuple[str, ...] = BOARD_STAGES,
+    limit: int = 2000,
+    offset: int = 0,
 ) -> Rows:
     """Open orders the actor may see (company; own orders for customers, own jobs' for technicians), oldest
-    first, at most ``limit`` of them (:func:`open_order_counts` gives the true totals)."""
+    first, one page of ``limit`` from ``offset`` (:func:`open_order_counts` gives the true totals)."""
     uow.actor.require("orders.read")
-    return fetch_rows(uow, _TABLE_SQL, {**_board_params(search, stages), "limit": limit}, BOARD_COLUMNS)
+    params = {**_board_params(search, stages), "limit": max(limit, 0), "offset": max(offset, 0)}
+    return fetch_rows(uow, _TABLE_SQL, params, BOARD_COLUMNS)
 
 
-def board_cards(uow: UnitOfWork, *, search: str = "", per_stage: int = 8) -> Rows:
-    """The oldest ``per_stage`` open orders of every board column (the kanban's cards)."""
+def board_cards(
+    uow: UnitOfWork, *, search: str = "", per_stage: int = 8, page: int = 0, stages: tuple[str, ...] = BOARD_STAGES
+) -> Rows:
+    """Page ``page`` (from 0) of every board column's open orders, ``per_stage`` cards each, the oldest first."""
     uow.actor.require("orders.read")
-    return fetch_rows(uow, _CARDS_SQL, {**_board_params(search, BOARD_STAGES), "per_stage": per_stage}, BOARD_COLUMNS)
+    per_stage, offset = bounds.page(per_stage, max(page, 0) * per_stage)
+    params = {**_board_params(search, stages), "per_stage": per_stage, "offset": offset}
+    return fetch_rows(uow, _CARDS_SQL, params, BOARD_COLUMNS)
 
 
 def open_order_counts(uow: UnitOfWork, *, search: str = "") -> dict[str, int]:
@@ -354,10 +367,8 @@ def device_history(uow: UnitOfWork, equipment_id: int, before_order_id: int) -> 
 def order_id_by_number(uow: UnitOfWork, number: str) -> int | None:
     """The id of the order with this number, if the actor may see it."""
     uow.actor.require("orders.read")
-    found = fetch_rows(
-        uow, "SELECT id FROM service_orders WHERE order_number = :n", {"n": (number or "").strip().upper()[:32]}
-    )
-    return int(found.records[0]["id"]) if found.records else None
+    with uow:
+        return uow.session.execute(select(ServiceOrder.id).where(number_is(number))).scalar_one_or_none()
 
 
 def catalog_services(uow: UnitOfWork) -> dict[str, int]:
@@ -399,7 +410,8 @@ ALERTS: tuple[Alert, ...] = (
         N_("Ready but not collected"),
         "orders.read",
         "SELECT o.order_number, c.name AS customer, c.phone, o.completed_at,"
-        " date_part('day', now() - coalesce(o.completed_at, o.received_at))::int AS days_waiting"
+        " date_part('day', now() - coalesce(o.completed_at, o.received_at))::int AS days_waiting,"
+        " c.id AS customer_id"
         " FROM service_orders o JOIN customers c ON c.id = o.customer_id WHERE o.stage = 'ready'"
         " ORDER BY o.completed_at NULLS FIRST LIMIT 200",
     ),
@@ -435,7 +447,8 @@ ALERTS: tuple[Alert, ...] = (
     Alert(
         N_("Invoices overdue"),
         "billing.read",
-        "SELECT i.invoice_number, c.name AS customer, i.due_on, i.total, i.status FROM invoices i"
+        "SELECT i.invoice_number, c.name AS customer, i.due_on, i.total, i.status, i.id AS invoice_id,"
+        " c.id AS customer_id FROM invoices i"
         " JOIN customers c ON c.id = i.customer_id JOIN tenants t ON t.id = i.tenant_id"
         " WHERE i.status IN ('issued', 'partially_paid')"  # overdue from the company's day, not the server's
         " AND i.due_on < (now() AT TIME ZONE t.time_zone)::date ORDER BY i.due_on LIMIT 200",

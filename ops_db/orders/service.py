@@ -11,7 +11,7 @@ areas use of the orders area, re-exported from the modules that do the work.
 
 from __future__ import annotations
 
-from ops_db.orders.common import CENT, load_order, record_event
+from ops_db.orders.common import CENT, load_order, number_is, record_event
 from ops_db.orders.estimates import decide_estimate, send_estimate
 from ops_db.orders.files import ALLOWED_CONTENT_TYPES, MAX_ATTACHMENT_BYTES, add_attachment
 from ops_db.orders.intake import (
@@ -72,6 +72,7 @@ __all__ = [
     "load_order",
     "move",
     "needs_approval",
+    "number_is",
     "open_order",
     "order_dict",
     "order_totals",

@@ -15,16 +15,14 @@ from ops_db.identity.models import Tenant
 from ops_db.kit.errors import NotFound
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import ServiceOrder
-from ops_db.orders.service import order_totals, timeline
+from ops_db.orders.service import number_is, order_totals, timeline
 from ops_db.tracking.schemas import Tracking
 
 
 def track(uow: UnitOfWork, order_number: str, code: str) -> Tracking:
     """Public tracking by order number and code: stage, timeline, estimate, what is owed; nothing else."""
     with uow:
-        order = uow.session.execute(
-            select(ServiceOrder).where(ServiceOrder.order_number == (order_number or "")[:32])
-        ).scalar_one_or_none()
+        order = uow.session.execute(select(ServiceOrder).where(number_is(order_number))).scalar_one_or_none()
         if order is None or not hmac.compare_digest(order.tracking_code.encode(), (code or "").encode()):
             raise NotFound("No order matches that number and code.")
         totals = order_totals(uow, order.id)

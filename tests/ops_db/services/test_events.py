@@ -103,4 +103,6 @@ def test_the_wiring_names_who_reacts_to_what() -> None:
         ("OrderCancelled", "ops_db.inventory.service", "release_for_cancelled_order"),
         ("OrderCancelled", "ops_db.workforce.bookings", "cancel_visits_of_cancelled_order"),
         ("OrderReady", "ops_db.warranty.service", "cover_finished_repair"),
+        ("OrderReady", "ops_db.inventory.service", "settle_for_finished_order"),
+        ("OrderInvoiced", "ops_db.inventory.service", "settle_for_finished_order"),
     }

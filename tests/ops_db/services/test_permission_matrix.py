@@ -66,10 +66,10 @@ from ops_db.inventory.schemas import PurchaseLineIn
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.maintenance import service as maintenance
-from ops_db.orders import queries as order_queries
 from ops_db.orders import lines as order_lines
-from ops_db.orders import service as order_service
+from ops_db.orders import queries as order_queries
 from ops_db.orders import records as order_records
+from ops_db.orders import service as order_service
 from ops_db.sla import queries as sla_queries
 from ops_db.sla import service as sla
 from ops_db.tracking import service as tracking
@@ -273,10 +273,10 @@ SERVICES: dict[str, Call] = {
         w.uow(a), NOTHING, order_service.LineIn(kind="labour")
     ),
     "ops_db.orders.lines:remove_line": lambda w, a: order_service.remove_line(w.uow(a), NOTHING, NOTHING),
+    "ops_db.orders.lines:change_line": lambda w, a: order_lines.change_line(w.uow(a), NOTHING, NOTHING),
     "ops_db.orders.lines:apply_loyalty_discount": lambda w, a: order_service.apply_loyalty_discount(w.uow(a), NOTHING),
     "ops_db.orders.notes:add_note": lambda w, a: order_service.add_note(w.uow(a), NOTHING, "note"),
     "ops_db.orders.files:add_attachment": lambda w, a: order_service.add_attachment(
-    "ops_db.orders.lines:change_line": lambda w, a: order_lines.change_line(w.uow(a), NOTHING, NOTHING),
         w.uow(a), NOTHING, order_service.FileIn("a.png", "image/png", b"png")
     ),
     "ops_db.orders.notes:sign_off": lambda w, a: order_service.sign_off(w.uow(a), NOTHING, "intake", "Name"),
@@ -298,6 +298,12 @@ SERVICES: dict[str, Call] = {
     ),
     "ops_db.workforce.planning:plan_diff": lambda w, a: planning.plan_diff(w.uow(a), NOTHING),
     "ops_db.workforce.planning:accept_plan": lambda w, a: planning.accept_plan(w.uow(a), NOTHING),
+    "ops_db.workforce.planning:move_plan_item": lambda w, a: planning.move_plan_item(
+        w.uow(a), NOTHING, NOTHING, NOTHING, AT, AT + timedelta(hours=1)
+    ),
+    "ops_db.workforce.planning:move_booking": lambda w, a: planning.move_booking(
+        w.uow(a), NOTHING, NOTHING, AT, AT + timedelta(hours=1)
+    ),
     "ops_db.workforce.planning:technician_off_sick": lambda w, a: planning.technician_off_sick(w.uow(a), NOTHING, AT),
     "ops_db.workforce.planning:job_running_late": lambda w, a: planning.job_running_late(w.uow(a), NOTHING, AT),
     "ops_db.workforce.planning:current_plan_summary": lambda w, a: planning.current_plan_summary(w.uow(a), DAY),
@@ -342,6 +348,7 @@ READS: dict[str, Call] = {
     "ops_db.identity.queries:company_look": lambda w, a: identity_queries.company_look(w.uow(a)),
     "ops_db.identity.queries:tenant_zone": lambda w, a: identity_queries.tenant_zone(w.uow(a)),
     "ops_db.identity.queries:tenant_currency": lambda w, a: identity_queries.tenant_currency(w.uow(a)),
+    "ops_db.identity.queries:data_version": lambda w, a: identity_queries.data_version(w.uow(a)),
     "ops_db.sla.queries:sla_policies": lambda w, a: sla_queries.sla_policies(w.uow(a)),
     "ops_db.billing.queries:tax_rates": lambda w, a: billing_queries.tax_rates(w.uow(a)),
     "ops_db.billing.queries:invoices": lambda w, a: billing_queries.invoices(w.uow(a), ZONE),
@@ -395,14 +402,14 @@ READS: dict[str, Call] = {
     "ops_db.orders.queries:catalog_services": lambda w, a: order_queries.catalog_services(w.uow(a)),
     "ops_db.orders.queries:order_extras": lambda w, a: order_queries.order_extras(w.uow(a), NOTHING),
     "ops_db.orders.queries:requests_to_link": lambda w, a: order_queries.requests_to_link(w.uow(a)),
-    "ops_db.orders.queries:alerts": lambda w, a: order_queries.alerts(w.uow(a)),
-    "ops_db.analytics.queries:monthly_finance": lambda w, a: analytics.monthly_finance(a, PERIOD, path=w.warehouse),
-    "ops_db.analytics.queries:sla_compliance": lambda w, a: analytics.sla_compliance(a, PERIOD, path=w.warehouse),
     "ops_db.orders.records:find_customers": lambda w, a: order_records.find_customers(w.uow(a), "nobody"),
     "ops_db.orders.records:order_header": lambda w, a: order_records.order_header(w.uow(a), NOTHING),
     "ops_db.orders.records:customer_record": lambda w, a: order_records.customer_record(w.uow(a), NOTHING),
     "ops_db.orders.records:device_record": lambda w, a: order_records.device_record(w.uow(a), NOTHING),
     "ops_db.orders.records:technician_record": lambda w, a: order_records.technician_record(w.uow(a), NOTHING),
+    "ops_db.orders.queries:alerts": lambda w, a: order_queries.alerts(w.uow(a)),
+    "ops_db.analytics.queries:monthly_finance": lambda w, a: analytics.monthly_finance(a, PERIOD, path=w.warehouse),
+    "ops_db.analytics.queries:sla_compliance": lambda w, a: analytics.sla_compliance(a, PERIOD, path=w.warehouse),
     # Allowed, it runs the optimizer on an empty day (no jobs, no shifts): a proposal with nothing in it.
     "dashboards.data.dispatch:propose_plan": lambda w, a: dispatch.propose_plan(w.engine, a, DAY, time_limit=1, now=AT),
 }
@@ -564,6 +571,8 @@ INSIDE_A_SERVICE = frozenset(
         "ops_db.orders.intake:open_order",
         # Subscribers of domain events (ops_db.wiring): they run inside the publishing service's unit of work.
         "ops_db.inventory.service:release_for_cancelled_order",
+        "ops_db.inventory.service:settle_for_finished_order",
+        "ops_db.inventory.service:settle_reservations",
         "ops_db.workforce.bookings:cancel_visits_of_cancelled_order",
         "ops_db.warranty.service:cover_finished_repair",
         # The plumbing of every query: it runs one statement for a query that has checked already.
