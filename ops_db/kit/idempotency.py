@@ -1,24 +1,35 @@
 """Nothing happens twice: a write sent again with the same submission key returns the first result.
 
 A form makes a key when it is shown (``dashboards.widgets``); an API client sends one in the ``Idempotency-Key``
-header. The service passes it to :func:`once` inside its unit of work, before it changes anything. :func:`once`
-claims the key in the ``submissions`` table (migration 0016) in the same transaction as the write itself:
+header. The key is claimed in the ``submissions`` table (migration 0016) in the same transaction as the write:
 
-- the first submission inserts the claim, acts, and stores what it made (``result``, a few ids) with the claim;
+- the first submission claims the key, acts, and stores what it wrote (``result``) with the claim;
 - a second submission with the same key (a double click, a retry after a dropped connection) finds the claim and
-  returns the stored result without acting again. When the two arrive at the same moment, the second one's
-  insert waits for the first transaction: after its commit it reads the claim, after its rollback (the write was
+  gets the stored result without acting again. When the two arrive at the same moment, the second one's claim
+  waits for the first transaction: after its commit it finds the claim, after its rollback (the write was
   refused) it claims the key itself, so a failed submission can be sent again;
 - the same key sent for another action, by someone else, or with different values is refused.
+
+No service needs to know: the caller opens a :func:`submitting` block (a form's action, an API request with an
+``Idempotency-Key``) and every unit of work opened inside takes part (``UnitOfWork`` calls the hooks below). The
+first one to write claims the key in its own transaction, just before its first write (:func:`claim_pending`), and
+stores what it wrote at commit; a unit of work that opens after the key was claimed raises :class:`AlreadyDone`
+before it reads anything (:func:`check_pending`); one that raced the first waits at its claim for the first to end,
+then raises :class:`AlreadyDone`; one refused meanwhile (its order already moved by the twin) reports
+:class:`AlreadyDone` rather than the refusal (:func:`refuse_as_repeat`). Payments and refunds keep their own
+idempotency keys as well (the payment provider needs them).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -28,19 +39,20 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     delete,
+    event,
     func,
     select,
     text,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ops_db.kit.base import Base, IdMixin, fk
-from ops_db.kit.errors import Conflict, ValidationError
+from ops_db.kit.errors import Conflict, RepairOpsError, ValidationError
 from ops_db.kit.uow import UnitOfWork, _jsonable
 
-Made = TypeVar("Made")
 KEY_LIMIT = 128
 # Submissions older than this are forgotten (see forget_old): a key is for retries and double clicks, not a log.
 KEEP_DAYS = 30
@@ -84,65 +96,167 @@ def fingerprint(asked: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def once(
-    uow: UnitOfWork,
-    key: str | None,
-    action: str,
-    asked: Mapping[str, Any],
-    act: Callable[[], Made],
-    *,
-    remember: Callable[[Made], Mapping[str, Any]],
-    recall: Callable[[Mapping[str, Any]], Made],
-) -> Made:
-    """Run ``act`` once per ``key`` (inside an open unit of work, before anything is written): the first time it
-    acts and stores ``remember(result)`` with the key; a repeat returns ``recall(stored)`` instead. Without a key
-    it simply acts."""
-    key = submission_key(key)
-    if key is None:
-        return act()
-    digest = fingerprint(asked)
-    claimed = _claim(uow, key, action, digest)
-    if claimed is not None:
-        return recall(_earlier(uow, claimed, action, digest))
-    made = act()
-    uow.flush()
-    uow.session.execute(update(Submission).where(Submission.key == key).values(result=_jsonable(dict(remember(made)))))
-    return made
-
-
-def _claim(uow: UnitOfWork, key: str, action: str, digest: str) -> str | None:
-    """Insert the claim for ``key``; None when it is ours now, else the key (someone claimed it first)."""
-    actor = uow.actor
-    inserted = uow.session.execute(
-        insert(Submission)
-        .values(
-            tenant_id=actor.tenant_id,
-            key=key,
-            action=action,
-            fingerprint=digest,
-            user_id=actor.user_id,
-            customer_id=actor.customer_id,
-        )
-        .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
-        .returning(Submission.id)
-    ).scalar_one_or_none()
-    return None if inserted is not None else key
-
-
-def _earlier(uow: UnitOfWork, key: str, action: str, digest: str) -> dict[str, Any]:
-    """The stored result of the earlier submission with ``key``, after checking it was the same request."""
-    earlier = uow.session.execute(select(Submission).where(Submission.key == key)).scalar_one_or_none()
-    if (
-        earlier is None  # another customer's key: row-level security hides it
-        or earlier.action != action
-        or earlier.fingerprint != digest
-        or earlier.user_id != uow.actor.user_id
-    ):
-        raise Conflict("That submission key was already used for something else.")
-    return dict(earlier.result)
-
-
 def forget_old(uow: UnitOfWork, before: datetime) -> int:
     """Forget the company's submissions made before ``before``; returns how many (for a nightly clean-up)."""
     done = uow.session.execute(delete(Submission).where(Submission.created_at < before).returning(Submission.id))
     return len(done.all())
+
+
+class AlreadyDone(RepairOpsError):
+    """A submission sent again after its first sending was carried out: nothing was done this time.
+
+    ``result`` is what the first one stored (the records it wrote, and for the API the first response)."""
+
+    def __init__(self, result: Mapping[str, Any] | None = None) -> None:
+        super().__init__("That was already done; it was not done a second time.")
+        self.result: dict[str, Any] = dict(result or {})
+
+
+@dataclass
+class Pending:
+    """The submission key of the form action or API request being carried out, until a unit of work claims it."""
+
+    key: str
+    action: str
+    fingerprint: str = ""
+    claimed_by: int | None = None  # the company whose unit of work claimed it
+
+
+_PENDING: ContextVar[Pending | None] = ContextVar("repairops_pending_submission", default=None)
+
+
+@contextmanager
+def submitting(key: str | None, action: str, fingerprint: str = "") -> Iterator[Pending | None]:
+    """Carry out one submission: the units of work opened inside share ``key`` (the first to commit claims it).
+    Without a key (an API call that sent none) nothing is claimed."""
+    key = submission_key(key)
+    pending = Pending(key, action[:64], fingerprint) if key is not None else None
+    token = _PENDING.set(pending)
+    try:
+        yield pending
+    finally:
+        _PENDING.reset(token)
+
+
+def pending() -> Pending | None:
+    """The submission being carried out in this context and not claimed yet, if any."""
+    current = _PENDING.get()
+    return current if current is not None and current.claimed_by is None else None
+
+
+def check_pending(uow: UnitOfWork) -> None:
+    """Raise :class:`AlreadyDone` when the pending submission's key was already claimed by a true twin."""
+    current = pending()
+    if current is None:
+        return
+    earlier = uow.session.execute(select(Submission).where(Submission.key == current.key)).scalar_one_or_none()
+    # Only a true repeat stops here: a unit of work of someone else (the sign-in check of an API request runs as the
+    # system) reads on, and a reuse of the key for something else is refused when it would write.
+    if earlier is not None and isinstance(repeat := _repeat_of(uow, earlier, current), AlreadyDone):
+        raise repeat
+
+
+def open_submission(uow: UnitOfWork) -> None:
+    """As a unit of work opens inside a submission: stop a repeat before it reads anything, and claim the key just
+    before the first write reaches the database (a twin's claim is waited for there, before any other lock)."""
+    if pending() is None:
+        return
+    check_pending(uow)
+    event.listen(uow.session, "before_flush", lambda _session, _context, _objects: claim_pending(uow))
+
+
+def claim_pending(uow: UnitOfWork) -> None:
+    """Claim the pending submission's key in this transaction (once); raise :class:`AlreadyDone` (the caller rolls
+    back) when a twin committed it first, or :class:`KeyReused` when the key was used for something else."""
+    current = pending()
+    if current is None or uow.claimed_submission:
+        return
+    actor = uow.actor
+    inserted = (
+        uow.session.connection()
+        .execute(
+            insert(Submission)
+            .values(
+                tenant_id=actor.tenant_id,
+                key=current.key,
+                action=current.action,
+                fingerprint=current.fingerprint,
+                user_id=actor.user_id,
+                customer_id=actor.customer_id,
+            )
+            .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
+            .returning(Submission.id)
+        )
+        .scalar_one_or_none()
+    )
+    if inserted is None:
+        earlier = uow.session.execute(select(Submission).where(Submission.key == current.key)).scalar_one_or_none()
+        raise _repeat_of(uow, earlier, current)
+    uow.claimed_submission = True
+
+
+def close_submission(uow: UnitOfWork, wrote: list[dict[str, Any]]) -> None:
+    """At commit: claim the key if no write flushed yet (statements that bypass the session's flush), and store
+    what this transaction wrote (the audit's records) as the submission's result."""
+    if pending() is None:
+        return
+    claim_pending(uow)
+    uow.session.execute(update(Submission).where(Submission.key == pending_key(uow)).values(result={"wrote": wrote}))
+
+
+def pending_key(uow: UnitOfWork) -> str:
+    """The key of the submission this unit of work is carrying out."""
+    current = pending()
+    assert current is not None, "no submission is being carried out"
+    return current.key
+
+
+def refuse_as_repeat(uow: UnitOfWork, refusal: BaseException) -> None:
+    """After a unit of work inside a submission failed: when a twin of the submission committed meanwhile (the
+    refusal was only that the work is done, such as an order already moved), raise :class:`AlreadyDone` instead."""
+    if pending() is None or isinstance(refusal, AlreadyDone | KeyReused):
+        return
+    fresh = UnitOfWork(uow.engine, uow.actor)
+    try:
+        with fresh:  # opening it checks for the twin (check_pending) and raises AlreadyDone if there is one
+            pass
+    except AlreadyDone as done:
+        raise done from refusal
+
+
+def claimed(uow: UnitOfWork) -> None:
+    """Note that the pending submission is claimed (its unit of work committed): later units of work in the same
+    submission act freely."""
+    current = _PENDING.get()
+    if current is not None and current.claimed_by is None:
+        current.claimed_by = uow.actor.tenant_id
+
+
+class KeyReused(Conflict):
+    """The submission key was already used for another action, by someone else, or with other values."""
+
+    def __init__(self) -> None:
+        super().__init__("That submission key was already used for something else.")
+
+
+def _repeat_of(uow: UnitOfWork, earlier: Submission | None, current: Pending) -> RepairOpsError:
+    """:class:`AlreadyDone` for a true repeat; :class:`KeyReused` when the key was used for something else."""
+    if (
+        earlier is None
+        or earlier.action != current.action
+        or earlier.fingerprint != current.fingerprint
+        or earlier.user_id != uow.actor.user_id
+    ):
+        return KeyReused()
+    return AlreadyDone(earlier.result)
+
+
+def remember_response(uow: UnitOfWork, key: str, response: Mapping[str, Any]) -> None:
+    """Store the first response to an API request with ``key``, so a repeat gets the same answer."""
+    with uow:
+        uow.session.execute(
+            update(Submission)
+            .where(Submission.key == key)
+            .values(result=Submission.result.op("||")(type_coerce({"response": _jsonable(dict(response))}, JSONB)))
+        )
+        uow.commit()

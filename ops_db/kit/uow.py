@@ -124,6 +124,8 @@ class UnitOfWork:
     _session: Session | None = field(default=None, init=False, repr=False)
     _audit: list[_AuditEntry] = field(default_factory=list, init=False, repr=False)
     _committed: bool = field(default=False, init=False, repr=False)
+    # Whether this transaction holds the claim of the submission being carried out (ops_db.kit.idempotency).
+    claimed_submission: bool = field(default=False, init=False, repr=False)
 
     @property
     def session(self) -> Session:
@@ -154,7 +156,24 @@ class UnitOfWork:
             ),
             {"t": str(actor.tenant_id), "c": _opt(actor.customer_id), "u": _opt(actor.user_id), "k": _opt(technician)},
         )
+        self.claimed_submission = False
+        if not self.snapshot:
+            self._refuse_a_repeat()
         return self
+
+    def _refuse_a_repeat(self) -> None:
+        """Raise ``AlreadyDone`` (and close) when the submission being carried out was already carried out;
+        otherwise claim it at the first write."""
+        from ops_db.kit import idempotency  # (it builds on this module)
+
+        try:
+            idempotency.open_submission(self)
+        except BaseException:
+            session, self._session = self._session, None
+            if session is not None:
+                session.rollback()
+                session.close()
+            raise
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -170,6 +189,11 @@ class UnitOfWork:
                     session.rollback()
             finally:
                 session.close()
+        if isinstance(exc, RepairOpsError | DBAPIError) and not self.snapshot:
+            from ops_db.kit import idempotency  # (it builds on this module)
+
+            # Refused because a twin of this submission committed meanwhile (a stage already moved): say it is done.
+            idempotency.refuse_as_repeat(self, exc)
         if isinstance(exc, DBAPIError):
             raise translate_db_error(exc) from exc
 
@@ -224,10 +248,16 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Append the audit records to the tenant's hash chain and commit the transaction."""
+        from ops_db.kit import idempotency  # (it builds on this module)
+
         self.session.flush()
+        # The form's or request's submission key is claimed in this very transaction (nothing happens twice).
+        wrote = [{"action": e.action, "entity": e.entity, "entity_id": e.entity_id} for e in self._audit]
+        idempotency.close_submission(self, wrote)
         self._append_audit()
         self.session.commit()
         self._committed = True
+        idempotency.claimed(self)
 
     def _append_audit(self) -> None:
         if not self._audit:
