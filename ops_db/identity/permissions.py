@@ -352,6 +352,8 @@ _SERVICES: dict[str, Needs] = {
     "ops_db.workforce.planning:save_proposed_plan": need("plans.propose"),
     "ops_db.workforce.planning:plan_diff": need("plans.read"),
     "ops_db.workforce.planning:accept_plan": need("plans.accept"),
+    "ops_db.workforce.planning:move_plan_item": need("plans.propose"),
+    "ops_db.workforce.planning:move_booking": need("workforce.book"),
     "ops_db.workforce.planning:technician_off_sick": need("workforce.manage"),
     "ops_db.workforce.planning:job_running_late": need("workforce.book"),
     "ops_db.workforce.planning:current_plan_summary": need("workforce.read"),

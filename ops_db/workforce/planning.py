@@ -38,6 +38,16 @@ from ops_db.workforce.service import book_in
 PLANNABLE_STAGES = ("received", "diagnostics", "awaiting_parts", "repair", "quality_check")
 DEFAULT_WINDOW = (time(8, 0), time(18, 0))
 MOVED_TOLERANCE = timedelta(minutes=1)
+# A re-plan "from now" starts jobs no earlier than now rounded up to this step, so re-planning twice in a few
+# minutes sees the same day (and the deterministic optimizer proposes the same plan).
+NOW_STEP = timedelta(minutes=5)
+
+
+def _step_up(now: datetime) -> datetime:
+    """``now`` rounded up to the next ``NOW_STEP`` (unchanged when already on a step)."""
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    steps = -((epoch - now) // NOW_STEP)  # ceiling division
+    return epoch + steps * NOW_STEP
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -53,6 +63,7 @@ def snapshot(uow: UnitOfWork, day: date, *, now: datetime | None = None) -> dict
     with uow:
         uow.actor.require("plans.read")
         bounds.day(day, N_("day"))  # a day's arithmetic in the company's zone stays inside the calendar
+        now = None if now is None else _step_up(now)
         session = uow.session
         tenant = session.get(Tenant, uow.actor.tenant_id)
         assert tenant is not None
@@ -143,7 +154,7 @@ def _jobs(
         SELECT o.id, o.order_number, o.location, o.priority, o.estimated_minutes, o.promised_at,
                cs.latitude, cs.longitude, k.code AS skill,
                (SELECT min(c.due_at) FROM sla_clocks c WHERE c.order_id = o.id
-                  AND c.state IN ('running', 'at_risk', 'breached')) AS sla_due,
+                  AND c.state IN ('running', 'at_risk', 'breached') AND c.stopped_at IS NULL) AS sla_due,
                (SELECT jsonb_object_agg(r.part_id::text, r.quantity::int) FROM stock_reservations r
                   JOIN stock_locations l ON l.id = r.location_id
                  WHERE r.order_id = o.id AND r.status = 'active' AND l.kind <> 'van') AS parts,
@@ -378,10 +389,32 @@ def _diff(uow: UnitOfWork, plan_id: int) -> list[DiffRow]:
                 item.explanation,
             )
         )
-    for order_id, booking in current.items():
-        if order_id not in seen:
-            rows.append(_row(order_id, numbers, "dropped", None, None, None, booking, "not in plan", {}))
+    missing = {o: b for o, b in current.items() if o not in seen}
+    stages: dict[int, str] = dict(
+        session.execute(text("SELECT id, stage::text FROM service_orders WHERE id = ANY(:ids)"), {"ids": list(missing)})
+        .tuples()
+        .all()
+    )
+    for order_id, booking in missing.items():
+        rows.append(
+            _row(order_id, numbers, "dropped", None, None, None, booking, _why_missing(plan, booking, stages), {})
+        )
     return rows
+
+
+# Why a booked order is missing from a proposal ("dropped"): booked after the proposal was made (the plan
+# never saw it; accepting leaves it alone), or its order is no longer waiting for work (its stage).
+BOOKED_AFTER = "booked_after"
+STAGE_PREFIX = "stage:"
+
+
+def _why_missing(plan: OptimizerPlan, booking: Booking, stages: dict[int, str]) -> str:
+    if booking.created_at > plan.created_at:
+        return BOOKED_AFTER
+    stage = stages.get(booking.order_id)
+    if stage is not None and stage not in PLANNABLE_STAGES:
+        return STAGE_PREFIX + stage
+    return "not in plan"
 
 
 def _row(
@@ -442,7 +475,13 @@ def accept_plan(uow: UnitOfWork, plan_id: int, order_ids: list[int] | None = Non
         unknown = chosen - set(diff)
         if unknown:
             raise ValidationError("Orders {orders} are not part of plan {plan}.", orders=sorted(unknown), plan=plan_id)
-        actionable = {oid for oid in chosen if diff[oid].change in ("new", "moved", "reassigned", "dropped")}
+        # a booking made after the proposal is not the plan's to release
+        actionable = {
+            oid
+            for oid in chosen
+            if diff[oid].change in ("new", "moved", "reassigned", "dropped")
+            and diff[oid].unassigned_reason != BOOKED_AFTER
+        }
         cancelled: list[int] = []
         for oid in sorted(actionable):
             row = diff[oid]
@@ -509,6 +548,78 @@ def accept_plan(uow: UnitOfWork, plan_id: int, order_ids: list[int] | None = Non
         )
         uow.commit()
         return AcceptResult(booked, cancelled, failed, plan.status.value)
+
+
+# ---------------------------------------------------------------------------------------------- hand edits
+
+BY_HAND = {"by_hand": True}  # the explanation of an item the dispatcher placed (the checker found it sound)
+
+
+def move_plan_item(
+    uow: UnitOfWork, plan_id: int, order_id: int, technician_id: int, start: datetime, end: datetime
+) -> None:
+    """Put one job of an open proposal on another technician or time (the dispatcher dragged it there).
+
+    The caller has had the move checked by the optimizer's independent checker; this stores it.
+    """
+    with uow:
+        uow.actor.require("plans.propose")
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValidationError("Give the time with a time zone.")
+        if end <= start:
+            raise ValidationError("A job must end after it starts.")
+        plan = uow.get(OptimizerPlan, plan_id, lock=True)
+        if plan.status not in (PlanStatus.PROPOSED, PlanStatus.PARTIALLY_ACCEPTED):
+            raise Conflict(
+                "Plan {plan} is {status}; only a current proposal can be changed.",
+                plan=plan_id,
+                status=plan.status.value,
+            )
+        item = uow.session.execute(
+            select(PlanItem).where(PlanItem.plan_id == plan_id, PlanItem.order_id == order_id).with_for_update()
+        ).scalar_one_or_none()
+        if item is None:
+            raise NotFound("Order {order} is not part of plan {plan}.", order=order_id, plan=plan_id)
+        if item.decision == "accepted":
+            raise Conflict("That job of plan {plan} is already booked; move the booking instead.", plan=plan_id)
+        tech = uow.session.get(Technician, technician_id)
+        if tech is None:
+            raise NotFound("There is no technician {technician}.", technician=technician_id)
+        was = _bounds(item.planned) if item.planned is not None else (None, None)
+        before = {"technician_id": item.technician_id, "start": was[0], "end": was[1]}
+        item.technician_id = tech.id
+        item.planned = Range(start, end)
+        item.sequence = None
+        item.unassigned_reason = None
+        item.explanation = dict(BY_HAND)
+        uow.audit(
+            "plan.move",
+            "optimizer_plans",
+            plan.id,
+            before=before,
+            after={"order_id": order_id, "technician_id": tech.id, "start": start, "end": end},
+        )
+        uow.commit()
+
+
+def move_booking(uow: UnitOfWork, booking_id: int, technician_id: int, start: datetime, end: datetime) -> int:
+    """Move a planned booking to another technician or time (the dispatcher dragged it there): the old booking
+    is cancelled and a new one made under the no-overlap guarantee, in one transaction. Returns the new id."""
+    with uow:
+        uow.actor.require("workforce.book")
+        booking = uow.get(Booking, booking_id, lock=True)
+        if booking.status not in (BookingStatus.TENTATIVE, BookingStatus.CONFIRMED):
+            raise Conflict(
+                "Booking {booking} is {status}; only a planned booking can be moved.",
+                booking=booking_id,
+                status=booking.status.value,
+            )
+        booking.status = BookingStatus.CANCELLED
+        uow.flush()
+        moved = book_in(uow, booking.order_id, technician_id, start, end, source="manual")
+        uow.audit("booking.move", "bookings", booking.id, after={"moved_to": moved.id})
+        uow.commit()
+        return moved.id
 
 
 # ---------------------------------------------------------------------------------------------- disruptions
