@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.ratelimit import RateLimited, TokenBucket
-from api.routes import auth, me, operations, orders, public, webhooks
+from api.routes import auth, me, operations, orders, public, technician, webhooks
 from api.schemas import StatusOut
 from ops_db.billing.stripe_payments import StripeConfig, stripe_config
 from ops_db.i18n import error_in, negotiate
@@ -33,6 +35,7 @@ from ops_db.kit.errors import (
 from ops_db.kit.uow import translate_db_error
 from ops_db.settings import get_settings
 
+TECH_APP = Path(__file__).resolve().parent / "tech_app"
 STATUS = [
     (RateLimited, 429),
     (SignInThrottled, 429),
@@ -169,8 +172,10 @@ def create_app(
     app.state.engine = app_engine(database_url)
     app.state.public_bucket = TokenBucket(public_burst, public_per_second)
     app.state.stripe = stripe or stripe_config(get_settings())
-    for module in (public, auth, orders, operations, me, webhooks):
+    for module in (public, auth, orders, operations, me, technician, webhooks):
         app.include_router(module.router)
+    # The technician's phone app (manifest, service worker, the page): static files on the API's own origin.
+    app.mount("/tech", StaticFiles(directory=TECH_APP, html=True), name="tech")
     app.add_middleware(RequestGuard, limit=limit, narrower={webhooks.router.prefix: webhooks.MAX_EVENT_BYTES})
 
     @app.exception_handler(RepairOpsError)

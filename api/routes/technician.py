@@ -1,0 +1,200 @@
+"""The technician's day for the phone app (``/tech/``): today's route in order with a number to call and a way
+there, each job's checklist, the van's parts, and the actions of a visit. The app queues what the technician does
+while offline and sends it when back online, each action with its own ``Idempotency-Key``, so an action sent
+again after a lost answer is done once (``api.idempotency``)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from api.deps import ActorDep, EngineDep, uow
+from api.schemas import ERRORS, Strict
+from ops_db.identity.queries import tenant_zone
+from ops_db.inventory import van
+from ops_db.kit.errors import ValidationError, Verbatim
+from ops_db.kit.schemas import Day, Id, Qty
+from ops_db.orders import service as orders
+from ops_db.orders.schemas import FileIn
+from ops_db.workforce import queries as workforce_queries
+from ops_db.workforce import service as workforce
+from ops_db.workforce.checklists import checklist_for
+
+router = APIRouter(prefix="/api/v1/my-day", responses=ERRORS, tags=["technician"])
+MAX_IMAGE_BASE64 = 28_000_000  # 20 MB of image as base64, the attachments' limit
+
+
+class ChecklistItemOut(BaseModel):
+    code: str
+    text: str
+
+
+class JobOut(BaseModel):
+    booking_id: int
+    order_id: int
+    order_number: str
+    status: str = Field(description="The booking: tentative, confirmed, in_progress or done.")
+    starts: str = Field(description="Start time in the company's time zone, HH:MM.")
+    ends: str = Field(description="End time in the company's time zone, HH:MM.")
+    customer: str
+    phone: str | None
+    call_url: str | None = Field(description="A tel: link to call the customer.")
+    address: str | None
+    navigate_url: str | None = Field(description="A maps link with directions to the job.")
+    location: str
+    device: str | None
+    problem: str
+    checklist: list[ChecklistItemOut]
+
+
+class VanPartOut(BaseModel):
+    part_id: int
+    sku: str
+    name: str
+    free: Decimal
+
+
+class MyDayOut(BaseModel):
+    day: date
+    time_zone: str
+    jobs: list[JobOut]
+    van: list[VanPartOut]
+
+
+class DoneOut(BaseModel):
+    done: bool = True
+
+
+class NoteIn(Strict):
+    body: Annotated[str, Field(min_length=1, max_length=20000)]
+
+
+class VanPartIn(Strict):
+    part_id: Id
+    quantity: Qty
+
+
+class PhotoIn(Strict):
+    filename: Annotated[str, Field(min_length=1, max_length=255)] = "photo.jpg"
+    content_base64: Annotated[str, Field(min_length=1, max_length=MAX_IMAGE_BASE64)]
+
+
+class CompleteIn(Strict):
+    signed_by: Annotated[str, Field(min_length=1, max_length=200)]
+    outcome: Annotated[str | None, Field(max_length=2000)] = None
+    checklist: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=50)] = []
+    signature_png_base64: Annotated[str, Field(min_length=1, max_length=MAX_IMAGE_BASE64)]
+
+
+def call_url(phone: str | None) -> str | None:
+    """A ``tel:`` link for a phone number as people write it (spaces, dashes and brackets dropped)."""
+    digits = "".join(c for c in phone or "" if c.isdigit() or c == "+")
+    return f"tel:{digits}" if len(digits.lstrip("+")) >= 3 else None
+
+
+def navigate_url(latitude: Any, longitude: Any, address: str | None) -> str | None:
+    """A maps link with directions to the job: to its coordinates when known, else to its address."""
+    if latitude is not None and longitude is not None:
+        destination = f"{Decimal(str(latitude)):f},{Decimal(str(longitude)):f}"
+    elif address:
+        destination = address
+    else:
+        return None
+    return "https://www.google.com/maps/dir/?" + urlencode({"api": "1", "destination": destination}, quote_via=quote)
+
+
+def _image(encoded: str, filename: str) -> FileIn:
+    try:
+        content = base64.b64decode(encoded.split(",", 1)[-1], validate=True)  # a data: URL or bare base64
+    except (binascii.Error, ValueError):
+        raise ValidationError("The photo {name} is not valid base64.", name=Verbatim(filename)) from None
+    return FileIn(filename, "application/octet-stream", content)  # its bytes say what it is
+
+
+@router.get("", summary="My day: today's route, checklists and van stock", response_model=MyDayOut)
+def my_day(eng: EngineDep, actor: ActorDep, day: Annotated[Day | None, Query()] = None) -> MyDayOut:
+    """The signed-in technician's jobs of ``day`` (by default the company's today) in route order, each with a
+    link to call the customer, one to navigate there and its checklist; and the parts free in their van."""
+    zone = ZoneInfo(tenant_zone(uow(eng, actor)))
+    day = day or datetime.now(zone).date()
+    jobs = [
+        JobOut(
+            booking_id=row["booking_id"],
+            order_id=row["order_id"],
+            order_number=row["order_number"],
+            status=str(row["status"]),
+            starts=f"{row['start'].astimezone(zone):%H:%M}",
+            ends=f"{row['end'].astimezone(zone):%H:%M}",
+            customer=row["customer"],
+            phone=row["phone"],
+            call_url=call_url(row["phone"]),
+            address=row["address"],
+            navigate_url=navigate_url(row["latitude"], row["longitude"], row["address"]),
+            location=str(row["location"]),
+            device=row["device"],
+            problem=row["problem_description"],
+            checklist=[
+                ChecklistItemOut(code=item.code, text=item.text)
+                for item in checklist_for(row["skill"], str(row["location"]))
+            ],
+        )
+        for row in workforce_queries.my_jobs(uow(eng, actor), day)
+    ]
+    try:
+        parts = [VanPartOut(**row) for row in van.van_stock(uow(eng, actor))]
+    except ValidationError:  # no van: nothing to offer
+        parts = []
+    return MyDayOut(day=day, time_zone=str(zone), jobs=jobs, van=parts)
+
+
+@router.post("/bookings/{booking_id}/check-in", summary="Check in at a job", response_model=DoneOut)
+def check_in(booking_id: Id, eng: EngineDep, actor: ActorDep) -> DoneOut:
+    """Arrive and start work: travel ends, on-site time starts."""
+    workforce.check_in(uow(eng, actor), booking_id)
+    return DoneOut()
+
+
+@router.post("/orders/{order_id}/notes", summary="Add a note to a job", response_model=DoneOut)
+def add_note(order_id: Id, body: NoteIn, eng: EngineDep, actor: ActorDep) -> DoneOut:
+    """An internal note on the job's order."""
+    orders.add_note(uow(eng, actor), order_id, body.body)
+    return DoneOut()
+
+
+@router.post("/orders/{order_id}/van-parts", summary="Use a part from my van", response_model=DoneOut)
+def use_van_part(order_id: Id, body: VanPartIn, eng: EngineDep, actor: ActorDep) -> DoneOut:
+    """Any part in the van, fitted on the job: the van's stock goes down and the order is charged for it."""
+    van.use_from_van(uow(eng, actor), order_id, body.part_id, body.quantity)
+    return DoneOut()
+
+
+@router.post("/orders/{order_id}/photos", summary="Attach a photo to a job", response_model=DoneOut)
+def add_photo(order_id: Id, body: PhotoIn, eng: EngineDep, actor: ActorDep) -> DoneOut:
+    """A photo (JPEG, PNG, WebP or HEIC by its content) attached to the job's order."""
+    orders.add_attachment(uow(eng, actor), order_id, _image(body.content_base64, body.filename), photo=True)
+    return DoneOut()
+
+
+@router.post(
+    "/bookings/{booking_id}/complete", summary="Finish a job with the customer's signature", response_model=DoneOut
+)
+def complete(booking_id: Id, body: CompleteIn, eng: EngineDep, actor: ActorDep) -> DoneOut:
+    """The customer signs on screen; with every checklist item ticked the visit is done (and a job in repair goes on
+    to the quality check)."""
+    workforce.complete_visit(
+        uow(eng, actor),
+        booking_id,
+        body.signed_by,
+        body.outcome or None,
+        checklist=body.checklist,
+        signature=_image(body.signature_png_base64, "signature.png"),
+    )
+    return DoneOut()
