@@ -1,15 +1,20 @@
 """Analytics from the DuckDB marts: a period filter, charts, every table (CSV, XLSX), drill-down to the orders
-behind the figures, and each area as a PDF."""
+behind the figures, and each area as a PDF.
+
+Only the open area's tab is drawn (switching areas reruns the page for that one), its reads come from the cache
+until the warehouse file changes (see ``dashboards.caching``), and the drill-down reruns alone when its choice
+changes. Downloads do not rerun the page: each file is built when its button is clicked."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from functools import partial
 
 import pandas as pd
 import streamlit as st
 
+from dashboards.caching import warehouse_cached
 from dashboards.data import analytics
 from dashboards.data.analytics import Period
 from dashboards.data.catalog import tenant_zone
@@ -18,26 +23,25 @@ from dashboards.i18n import _, column_label, number_text, stage_words, ui_locale
 from dashboards.session import current_actor, engine
 from dashboards.widgets import table
 from ops_db.analytics.queries import area_report, drill_choices, table_report
-from ops_db.analytics.warehouse import WarehouseMissing
+from ops_db.analytics.warehouse import WarehouseMissing, reading
 from ops_db.documents.pdf import tenant_brand
 from ops_db.i18n import gettext_for, number
-from ops_db.kit.uow import Actor, UnitOfWork
+from ops_db.kit.uow import UnitOfWork
 
 actor = current_actor()
 assert actor is not None
-
-
-@st.cache_data(ttl=300, show_spinner=_("Reading the warehouse…"))
-def _table(
-    reader: Actor, title: str, relation: str, order_by: str, period_column: str | None, since: date, until: date
-) -> pd.DataFrame:
-    # The reader is part of the cache key: one person's permitted figures are never served to another.
-    return analytics.table(reader, analytics.Table(title, relation, order_by, period_column), Period(since, until))
+# Each read is cached per company, reader's rights and warehouse file (the reader is in the key: one person's
+# permitted figures are never served to another).
+_table = warehouse_cached(analytics.table)
+_monthly_finance = warehouse_cached(analytics.monthly_finance)
+_sla_compliance = warehouse_cached(analytics.sla_compliance)
+_drill_choices = warehouse_cached(drill_choices)
+_drill_orders = warehouse_cached(analytics.drill_orders)
 
 
 def _area_table(spec: analytics.Table, period: Period) -> pd.DataFrame:
     assert actor is not None
-    return _table(actor, spec.title, spec.relation, spec.order_by, spec.period, period.since, period.until)
+    return _table(actor, spec, period)
 
 
 def _area_pdf(area: str, period: Period, locale: str, headings: dict[str, str]) -> bytes:
@@ -77,7 +81,7 @@ def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
 def _chart(area: str, period: Period) -> None:
     assert actor is not None
     if area == "Finance":
-        monthly = analytics.monthly_finance(actor, period)
+        monthly = _monthly_finance(actor, period)
         st.bar_chart(
             _labelled(monthly),
             x=column_label("month"),
@@ -85,7 +89,7 @@ def _chart(area: str, period: Period) -> None:
             stack=False,
         )
     if area == "SLA":
-        sla = analytics.sla_compliance(actor, period)
+        sla = _sla_compliance(actor, period)
         sla = sla.assign(priority=sla["priority"].map(stage_words))
         st.bar_chart(
             _labelled(sla),
@@ -108,13 +112,16 @@ def _tables(area: str, period: Period) -> dict[str, str]:
         name = spec.relation.replace(".", "_")
         left, middle, right = st.columns(3)
         # Every export is built when someone clicks, not on each rerun for every table.
-        left.download_button("CSV", partial(to_csv, frame), f"{name}.csv", "text/csv", key=f"{name}_csv")
+        left.download_button(
+            "CSV", partial(to_csv, frame), f"{name}.csv", "text/csv", key=f"{name}_csv", on_click="ignore"
+        )
         middle.download_button(
             "XLSX",
             partial(to_xlsx, frame, spec.title),
             f"{name}.xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"{name}_xlsx",
+            on_click="ignore",
         )
         right.download_button(
             "PDF",
@@ -122,6 +129,7 @@ def _tables(area: str, period: Period) -> dict[str, str]:
             f"{name}.pdf",
             "application/pdf",
             key=f"{name}_pdf",
+            on_click="ignore",
         )
     return headings
 
@@ -138,16 +146,24 @@ def _choice_label(drill: analytics.Drill, choices: dict[object, str]) -> Callabl
     return label
 
 
+@st.fragment
 def _drill(area: str, period: Period) -> None:
-    """Pick one value of the area's dimension, see the orders behind it, open one."""
+    """Pick one value of the area's dimension, see the orders behind it, open one (a new choice reruns only
+    this part)."""
+    assert actor is not None
+    with reading():
+        _drill_part(area, period)
+
+
+def _drill_part(area: str, period: Period) -> None:
     assert actor is not None
     drill = analytics.DRILLS[area]
     st.subheader(_("Drill down to orders"))
-    choices = drill_choices(actor, area)
+    choices = _drill_choices(actor, area)
     value = st.selectbox(_(drill.label), list(choices), format_func=_choice_label(drill, choices), key=f"drill_{area}")
     if value is None:
         return
-    found = analytics.drill_orders(actor, area, value, period)
+    found = _drill_orders(actor, area, value, period)
     if len(found) >= 1000:
         st.caption(
             _("{count} orders (the first {limit}) in {period}.").format(
@@ -182,9 +198,12 @@ since, until = st.select_slider(
 period = Period(since, until)
 areas = [a for a in analytics.AREA_PERMISSION if analytics.may_read(actor, a)]
 try:
-    tabs = st.tabs([_(area) for area in areas])
+    # Only the open tab is drawn: choosing another area reruns the page for that one.
+    tabs = st.tabs([_(area) for area in areas], key=analytics.AREA_KEY, on_change="rerun")
     for tab, area in zip(tabs, areas, strict=True):
-        with tab:
+        if not tab.open:
+            continue
+        with tab, reading():
             _chart(area, period)
             headings = _tables(area, period)
             if analytics.may_drill(actor, area):
@@ -196,6 +215,7 @@ try:
                 "application/pdf",
                 key=f"{area}_pdf",
                 icon=":material/picture_as_pdf:",
+                on_click="ignore",
             )
 except WarehouseMissing as missing:
     st.warning(_(str(missing)))

@@ -15,6 +15,7 @@ from ops_db.kit.uow import Actor
 
 __all__ = [
     "AREAS",
+    "AREA_KEY",
     "AREA_PERMISSION",
     "DRILLS",
     "Drill",
@@ -28,6 +29,8 @@ __all__ = [
     "sla_compliance",
     "table",
 ]
+
+AREA_KEY = "analytics_area"  # the page's open tab (its label): a test or a link chooses an area by it
 
 
 def recent_months(today: date, count: int = 24) -> list[date]:

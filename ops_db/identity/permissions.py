@@ -384,6 +384,7 @@ _READS: dict[str, Needs] = {
     "ops_db.identity.queries:company_look": OPEN,
     "ops_db.identity.queries:tenant_zone": OPEN,
     "ops_db.identity.queries:tenant_currency": OPEN,
+    "ops_db.identity.queries:data_version": OPEN,
     "ops_db.sla.queries:sla_policies": need("sla.read"),
     **{
         f"ops_db.billing.queries:{name}": need("billing.read")

@@ -169,6 +169,16 @@ def tenant_zone(uow: UnitOfWork) -> str:
     return str(name)
 
 
+def data_version(uow: UnitOfWork) -> int:
+    """A number that grows whenever anything at the company changes: the id of its newest audit record (every
+    service write appends one in its own transaction), so the pages' caches know when what they hold is old."""
+    with uow:
+        found = uow.session.execute(
+            text("SELECT last_id FROM audit_chain_heads WHERE tenant_id = :t"), {"t": uow.actor.tenant_id}
+        ).scalar_one_or_none()
+    return int(found or 0)
+
+
 def tenant_currency(uow: UnitOfWork) -> str:
     """The company's currency (ISO 4217 code): money on the pages is formatted in it, per the reader's language."""
     with uow:

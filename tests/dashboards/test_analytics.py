@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
+from dashboards.data.analytics import AREA_KEY
 from ops_db.analytics import queries as analytics
 from ops_db.documents.pdf import Brand
 from tests.dashboards.conftest import demo_actor, signed_in
@@ -41,8 +42,16 @@ def test_the_period_filter_narrows_the_time_based_tables(ui_env: Path, demo_db: 
     assert 1 <= len(narrowed) <= 2 < len(everything)
 
 
+def _open_area(app: AppTest, area: str) -> AppTest:
+    """Choose the area's tab, as a click on it does (only the open tab is drawn)."""
+    app.session_state[AREA_KEY] = area
+    app.run()
+    assert not app.exception
+    return app
+
+
 def test_drill_down_lists_a_models_repairs_and_opens_one(ui_env: Path, demo_db: str) -> None:
-    app = _analytics(demo_db)
+    app = _open_area(_analytics(demo_db), "Reliability")
     model = app.selectbox(key="drill_Reliability")
     assert model.value is not None
     number = app.selectbox(key="drill_order_Reliability").value
@@ -89,10 +98,18 @@ def test_one_table_as_pdf_in_russian_holds_its_rows(ui_env: Path, demo_db: str) 
     assert str(rows.records[0][rows.columns[0]])[:7] in text  # its first row's first value
 
 
-def test_every_analytics_table_offers_csv_xlsx_and_pdf(ui_env: Path, demo_db: str) -> None:
+def test_only_the_open_area_is_drawn(ui_env: Path, demo_db: str) -> None:
     app = _analytics(demo_db)
     keys = {button.key for button in app.get("download_button")}
-    for specs in analytics.AREAS.values():
+    assert "Finance_pdf" in keys and "SLA_pdf" not in keys
+    keys = {button.key for button in _open_area(app, "SLA").get("download_button")}
+    assert "SLA_pdf" in keys and "Finance_pdf" not in keys
+
+
+def test_every_analytics_table_offers_csv_xlsx_and_pdf(ui_env: Path, demo_db: str) -> None:
+    app = _analytics(demo_db)
+    for area, specs in analytics.AREAS.items():
+        keys = {button.key for button in _open_area(app, area).get("download_button")}
         for spec in specs:
             name = spec.relation.replace(".", "_")
             assert {f"{name}_csv", f"{name}_xlsx", f"{name}_pdf"} <= keys, name
