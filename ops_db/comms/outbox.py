@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 
 from ops_db.comms.delivery import Attachment, requeue
-from ops_db.comms.models import InAppNotification, OutboxAttachment, OutboxMessage
+from ops_db.comms.models import OutboxAttachment, OutboxMessage
 from ops_db.comms.templates import _template, render
 from ops_db.customers.models import Channel, Customer, CustomerPreference
 from ops_db.identity.models import Tenant, User
@@ -100,16 +100,22 @@ def notify_user(
     user = None if uow.actor.is_customer else uow.session.get(User, user_id)
     locale = (user.locale if user is not None else None) or tenant.locale or "en"
     subject, body = _template(uow, event, "in_app", locale)
-    uow.session.add(
-        InAppNotification(
-            tenant_id=uow.actor.tenant_id,
-            user_id=user_id,
-            title=render(subject or event, fields, locale),
-            body=render(body, fields, locale),
-            link=link,
-            order_id=order_id,
-            created_at=uow.now(),
-        )
+    # Written without RETURNING: a customer may add a notification for the shop (a message on their order) but
+    # never read one back (row security), and an ORM insert would read the new row's id back.
+    uow.session.execute(
+        text(
+            "INSERT INTO in_app_notifications (tenant_id, user_id, title, body, link, order_id, created_at)"
+            " VALUES (:t, :u, :title, :body, :link, :o, :at)"
+        ),
+        {
+            "t": uow.actor.tenant_id,
+            "u": user_id,
+            "title": render(subject or event, fields, locale),
+            "body": render(body, fields, locale),
+            "link": link,
+            "o": order_id,
+            "at": uow.now(),
+        },
     )
     if user is None or not user.is_active:
         return

@@ -41,8 +41,10 @@ def post_message(uow: UnitOfWork, order_id: int, body: str) -> Message:
             raise ValidationError("Only a signed-in person can write messages.")
         uow.session.add(message)
         uow.flush()
-        fields = {"order_number": order.order_number, "author": actor.label, "body": body[:500]}
+        fields = {"order_number": order.order_number, "author": actor.label, "body": body[:500]}  # a preview
         if actor.is_customer:
+            # The customer writes on their own order whoever opened it (row security shows them only theirs); the
+            # person who opened it hears of it (an order from the portal has nobody yet: the inbox shows it).
             if order.created_by is not None:
                 notify_user(uow, "message_received", order.created_by, fields, order_id=order.id)
         else:
@@ -56,6 +58,7 @@ def list_messages(uow: UnitOfWork, order_id: int) -> list[dict[str, Any]]:
     """The order's message thread, oldest first."""
     with uow:
         uow.actor.require("comms.read")
+        uow.get(ServiceOrder, order_id)  # another customer's order reads as one that does not exist
         rows = (
             uow.session.execute(
                 text(

@@ -10,11 +10,14 @@ import pytest
 from sqlalchemy import text
 
 from ops_db.billing import service as billing
+from ops_db.comms import service as comms
+from ops_db.customers.schemas import CustomerIn
 from ops_db.documents import render
 from ops_db.documents.kinds import order_document_issued
 from ops_db.inventory import service as inventory
 from ops_db.inventory.schemas import PurchaseLineIn
-from ops_db.kit.errors import Conflict, ValidationError
+from ops_db.kit.errors import Conflict, NotFound, ValidationError
+from ops_db.kit.uow import Actor
 from ops_db.orders import queries as order_queries
 from ops_db.orders import service as orders
 from ops_db.tracking import service as tracking
@@ -151,3 +154,45 @@ def test_a_purchase_order_receives_whole_pieces_only(shop: Shop, company: Compan
         ).scalar_one()
     with pytest.raises(ValidationError, match="whole pcs"):
         inventory.receive(shop.uow(), po.id, [(line, "0.5")])
+
+
+def _customer_login(shop: Shop, order_id: int) -> Actor:
+    with shop.uow() as uow:
+        customer: int = uow.session.execute(
+            text("SELECT customer_id FROM service_orders WHERE id = :o"), {"o": order_id}
+        ).scalar_one()
+    return shop.person("customer", customer_id=customer)
+
+
+def test_a_customer_writes_to_the_shop_on_an_order_the_front_desk_opened(shop: Shop) -> None:
+    """Before: "You are not allowed to change that record." on every order with a creator."""
+    desk = shop.person("front_desk")
+    receipt = orders.register_intake(
+        shop.uow(desk),
+        orders.IntakeIn(customer=CustomerIn(name="Rosa Diaz", email="rosa@example.com"), problem_description="Dead"),
+    )
+    rosa = _customer_login(shop, receipt.order_id)
+    comms.post_message(shop.uow(rosa), receipt.order_id, "Is it ready?")
+    comms.post_message(shop.uow(desk), receipt.order_id, "Tomorrow.")
+    assert [m["body"] for m in comms.list_messages(shop.uow(rosa), receipt.order_id)] == ["Is it ready?", "Tomorrow."]
+    with shop.uow() as uow:
+        told = uow.session.execute(
+            text("SELECT user_id FROM in_app_notifications WHERE order_id = :o"), {"o": receipt.order_id}
+        ).scalars()
+        assert list(told) == [desk.user_id]  # the person who opened the order hears of it
+
+
+def test_a_customer_never_writes_on_another_customers_order(shop: Shop, company: Company) -> None:
+    other = orders.register_intake(
+        shop.uow(shop.person("front_desk")),
+        orders.IntakeIn(customer=CustomerIn(name="Sam Lee", email="sam@example.com"), problem_description="Wet"),
+    )
+    pat = _customer_login(shop, company.order)
+    comms.post_message(shop.uow(pat), company.order, "Mine")
+    with pytest.raises(NotFound):
+        comms.post_message(shop.uow(pat), other.order_id, "Not mine")
+    with pytest.raises(NotFound):
+        comms.list_messages(shop.uow(pat), other.order_id)
+    with shop.uow() as uow:
+        bodies = uow.session.execute(text("SELECT body FROM messages ORDER BY id")).scalars()
+        assert list(bodies) == ["Mine"]
