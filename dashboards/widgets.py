@@ -3,11 +3,15 @@ document buttons in the reader's language."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Any
+from typing import Any, Generic, TypeVar
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -18,6 +22,7 @@ from dashboards.i18n import _, column_label, error_text, stage_words
 from ops_db.i18n import VALUE_LABELS
 from ops_db.kit.db import Database
 from ops_db.kit.errors import RepairOpsError
+from ops_db.kit.idempotency import AlreadyDone, KeyReused, fingerprint, submitting
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.orders.service import FileIn
 
@@ -55,17 +60,133 @@ def inline_code(value: object) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def run_action(action: Callable[[], Any], done: str, *, busy: str | None = None) -> bool:
-    """Run one service call with a spinner. On failure show the service's one sentence and change nothing
-    more; on success show ``done`` and redraw the page with the new state."""
-    try:
-        with st.spinner(busy or _("Saving…")):  # markdown: ours (callers' texts are checked where written)
-            action()
-    except RepairOpsError as error:
-        st.error(error_text(error))
-        return False
+Made = TypeVar("Made")
+# Nothing happens twice (ops_db.kit.idempotency): each form has a submission key, made when the form is first shown
+# and kept until a submission of it succeeds. The service claims it in the write's own transaction, so a second
+# click that reruns the page while the first is still being carried out finds the first one done.
+SUBMISSION_KEYS = "submission_keys"  # form name -> the key of the form as shown now
+SUBMISSION_RESULTS = "submission_results"  # key -> what its action returned, for a repeat to show again
+SUBMISSION_DONE = "submission_done"  # form name -> the sentence that says what the last submission did
+
+
+@dataclass(frozen=True)
+class Done(Generic[Made]):
+    """What a submission's action returned (the first time's, when this was a repeat)."""
+
+    value: Made
+
+
+def submission_key(form: str) -> str:
+    """The submission key of ``form`` as it is shown now (made the first time it is asked for)."""
+    keys: dict[str, str] = st.session_state.setdefault(SUBMISSION_KEYS, {})
+    return keys.setdefault(form, str(uuid4()))
+
+
+def submission_form(form: str, **kwargs: Any) -> Any:
+    """``st.form`` whose identity carries its submission key: once a submission succeeded the form is drawn anew
+    (empty, new key), so a click on the old form that arrives after the redraw (a double click on a slow
+    connection) belongs to a form that no longer exists and does nothing."""
+    return st.form(f"{form}-{submission_key(form)}", **kwargs)
+
+
+def _action_fingerprint(action: Callable[..., Any]) -> str:
+    """What an action does, as a digest: its function and the plain values it was given (ids, texts, amounts),
+    never the unit of work or engine it runs in. The same form with other values is not a repeat."""
+    parts: list[Any] = []
+    target: Any = action
+    while isinstance(target, partial):
+        parts += [_plain_value(a) for a in target.args] + [(k, _plain_value(v)) for k, v in target.keywords.items()]
+        target = target.func
+    parts.append(getattr(target, "__qualname__", type(target).__name__))
+    if (code := getattr(target, "__code__", None)) is not None:  # a lambda's literals (clock in: True, out: False)
+        parts.append([code.co_code.hex(), *(_plain_value(c) for c in code.co_consts)])
+    for cell in getattr(target, "__closure__", None) or ():
+        try:
+            parts.append(_plain_value(cell.cell_contents))
+        except ValueError:  # an empty cell
+            parts.append(None)
+    return fingerprint({"action": parts})
+
+
+def _plain_value(value: Any) -> Any:
+    """A value as it counts for a fingerprint: plain data as it is, shapes (pydantic, dataclasses) by their
+    fields, bytes by their digest, anything else (a unit of work, an engine) only by its kind."""
+    if value is None or isinstance(value, bool | int | str | Decimal):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain_value(v) for k, v in value.items()}
+    if hasattr(value, "model_dump"):
+        return _plain_value(value.model_dump())
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain_value(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, bytes):
+        return hashlib.sha256(value).hexdigest()
+    if isinstance(value, date):
+        return value.isoformat()
+    return type(value).__name__
+
+
+def submit(form: str, action: Callable[[], Made], *, busy: str | None = None) -> Done[Made] | None:
+    """Carry out a submission of ``form`` once, with a spinner: returns what ``action`` returned, or None after
+    showing the service's one sentence. A repeat of a submission already carried out (a double click) acts no
+    more and returns the first one's result."""
+    results: dict[str, Any] = st.session_state.setdefault(SUBMISSION_RESULTS, {})
+    digest = _action_fingerprint(action)
+    for _attempt in range(2):
+        key = submission_key(form)
+        try:
+            with st.spinner(busy or _("Saving…")), submitting(key, form, digest):  # markdown: ours (checked at calls)
+                # Kept before the next Streamlit call: a second click interrupts this run at that call, and the
+                # rerun it starts (same key) finds the first one's result here.
+                results[key] = Done(action())
+        except AlreadyDone:
+            if key not in results:  # done by a run of this session that left no result: say so, start afresh
+                finish(form, _("That was already done; it was not done a second time."))
+        except KeyReused:
+            st.session_state[SUBMISSION_KEYS].pop(form, None)  # an old key left by an interrupted run: a new one
+            continue
+        except RepairOpsError as error:
+            st.error(error_text(error))
+            return None
+        outcome: Done[Made] = results[key]
+        return outcome
+    return None
+
+
+def finish(form: str, done: str, *reset: str) -> None:
+    """After a submission of ``form`` succeeded: empty the named inputs, give the form a new key, redraw the page
+    and say ``done`` where the page calls :func:`show_done` (beside the form), and in a toast."""
+    key = st.session_state.get(SUBMISSION_KEYS, {}).pop(form, None)
+    st.session_state.get(SUBMISSION_RESULTS, {}).pop(key, None)
+    for name in reset:
+        st.session_state.pop(name, None)
+    st.session_state.setdefault(SUBMISSION_DONE, {})[form] = done
     st.toast(done)  # markdown: ours (checked at every call)
     st.rerun()
+
+
+def show_done(form: str) -> None:
+    """Where the sentence of :func:`finish` appears, once: beside the form, so it is in view after the click."""
+    if done := st.session_state.get(SUBMISSION_DONE, {}).pop(form, None):
+        st.success(done)  # markdown: ours (finish's callers are checked)
+
+
+def run_action(
+    action: Callable[[], Any],
+    done: str,
+    *,
+    busy: str | None = None,
+    form: str | None = None,
+    reset: tuple[str, ...] = (),
+) -> bool:
+    """Run one service call with a spinner, once per submission (see :func:`submit`; ``form`` names it, by default
+    the sentence ``done``). On failure show the service's one sentence and change nothing more; on success empty
+    the ``reset`` inputs, show ``done`` and redraw the page with the new state."""
+    if submit(form or f"action:{done}", action, busy=busy) is None:
+        return False
+    finish(form or f"action:{done}", done, *reset)  # markdown: ours (checked at every call)
     return True  # not reached: st.rerun() ends this run
 
 
@@ -142,9 +263,10 @@ def shown_values(frame: pd.DataFrame) -> pd.DataFrame:
     shown = frame.copy()
     for column in shown.columns:
         if column in VALUE_COLUMNS and (shown[column].dtype == object or pd.api.types.is_string_dtype(shown[column])):
-            shown[column] = shown[column].map(
-                lambda v: stage_words(v) if isinstance(v, str) and v in VALUE_LABELS else v
-            )
+            # Each distinct code translated once (a table repeats a few codes thousands of times).
+            codes = shown[column].dropna().unique()
+            words = {v: stage_words(v) for v in codes if isinstance(v, str) and v in VALUE_LABELS}
+            shown[column] = shown[column].map(lambda v, words=words: words.get(v, v) if isinstance(v, str) else v)
     return shown
 
 

@@ -64,6 +64,7 @@ TEXT_KEYWORDS = ("body", "label", "help", "caption", "done", "busy", "working", 
 OUR_SINKS = {
     "run_action": 1,
     "done_and_rerun": 0,
+    "finish": 1,
     "parse_decimal": 1,
     "document_buttons": 4,
     "document_picker": 4,
