@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, TextIO, cast
 
 from ops_db.settings import get_settings
 
@@ -43,6 +45,45 @@ class RunSummary:
     checks: dict[str, bool] = field(default_factory=dict)
     failed_checks: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    log_file: Path | None = None  # what the run printed (dbt's whole log), kept out of the terminal
+
+
+class _ThreadRoutedStream:
+    """``sys.stdout``/``sys.stderr`` while a run goes: the thread that started the run (its progress bar) writes to
+    the terminal as before; every other thread (the run itself: dagster-dbt re-prints each of dbt's ~1,600 log
+    lines to stdout) writes to the run's log file."""
+
+    def __init__(self, terminal: TextIO, log: IO[str], caller: threading.Thread) -> None:
+        self._terminal, self._log, self._caller = terminal, log, caller
+
+    def _target(self) -> IO[str]:
+        return self._terminal if threading.current_thread() is self._caller else self._log
+
+    def write(self, text: str) -> int:
+        """Write ``text`` where the current thread's output belongs."""
+        return self._target().write(text)
+
+    def flush(self) -> None:
+        """Flush the current thread's destination."""
+        self._target().flush()
+
+    def __getattr__(self, name: str) -> Any:  # isatty, encoding, fileno: the terminal's, for Rich
+        return getattr(self._terminal, name)
+
+
+@contextmanager
+def _output_to(log_file: Path) -> Iterator[None]:
+    """Send what other threads print to ``log_file`` while the block runs (see ``_ThreadRoutedStream``)."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    saved = sys.stdout, sys.stderr
+    caller = threading.current_thread()
+    with log_file.open("w", encoding="utf-8") as log:
+        sys.stdout = cast(TextIO, _ThreadRoutedStream(saved[0], log, caller))
+        sys.stderr = cast(TextIO, _ThreadRoutedStream(saved[1], log, caller))
+        try:
+            yield
+        finally:
+            sys.stdout, sys.stderr = saved
 
 
 Progress = Callable[[str, int, int], None]
@@ -64,9 +105,10 @@ def run_pipelines(
 ) -> RunSummary:
     """Materialize every asset (extract → dbt models and tests → quality checks [→ tomorrow's plan]).
 
-    ``progress(label, done, total)`` is called as assets materialize and checks finish.
+    ``progress(label, done, total)`` is called as assets materialize and checks finish, from the calling thread;
+    what the run prints (dbt's log) goes to ``RunSummary.log_file``, not to the terminal.
     """
-    dagster_home()
+    home = dagster_home()
     warnings.filterwarnings("ignore", module="dagster")
     import dagster as dg
 
@@ -94,14 +136,16 @@ def run_pipelines(
             outcome["error"] = error
 
     started = time.perf_counter()
-    thread = threading.Thread(target=work, name="pipelines-run", daemon=True)
-    thread.start()
-    summary = RunSummary(run_id, False, 0.0)
-    while thread.is_alive():
-        thread.join(timeout=0.5)
-        _collect(instance, run_id, summary)
-        if progress:
-            progress(summary.materialized[-1] if summary.materialized else "starting", _done(summary), total)
+    log_file = home / "run-logs" / f"{run_id}.log"
+    summary = RunSummary(run_id, False, 0.0, log_file=log_file)
+    with _output_to(log_file):
+        thread = threading.Thread(target=work, name="pipelines-run", daemon=True)
+        thread.start()
+        while thread.is_alive():
+            thread.join(timeout=0.5)
+            _collect(instance, run_id, summary)
+            if progress:
+                progress(summary.materialized[-1] if summary.materialized else "starting", _done(summary), total)
     _collect(instance, run_id, summary)
     summary.seconds = time.perf_counter() - started
     if "error" in outcome:

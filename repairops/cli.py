@@ -575,19 +575,24 @@ def _build_warehouse(*, full: bool, with_plan: bool, plan_seconds: float) -> boo
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, transient=True) as bar:
+    # Drawn from this thread only (no refresh thread): whatever other threads print while the run goes (dbt's
+    # whole log) goes to the run's log file, so the terminal shows this one bar and then the summary.
+    with Progress(*columns, console=console, transient=True, auto_refresh=False) as bar:
         task = bar.add_task("starting", total=None)
 
         def progress(label: str, done: int, total: int) -> None:
             bar.update(task, description=label[-48:], completed=done, total=total)
+            bar.refresh()
 
         result = run_pipelines(full=full, with_plan=with_plan, plan_seconds=plan_seconds, progress=progress)
     passed = sum(result.checks.values())
     console.print(
         f"Warehouse {'built' if result.success else 'NOT built'} in {result.seconds:.0f} s: "
-        f"{len(result.materialized)} assets, {passed}/{len(result.checks)} checks passed "
+        f"{len(result.materialized)} tables and views, {passed} of {len(result.checks)} checks passed "
         f"-> {get_settings().warehouse_path}"
     )
+    if result.log_file is not None:
+        console.print(f"The run's full log (dbt's included): {result.log_file}", soft_wrap=True)
     for name, description in result.failed_checks.items():
         console.print(f"  [yellow]check failed[/yellow] {name}: {description}")
     if result.error:
@@ -634,15 +639,14 @@ def pipelines_ui(
     port: Annotated[int, typer.Option(help="TCP port of the Dagster UI.", min=1, max=65535)] = 3000,
 ) -> None:
     """Start the Dagster UI (runs, assets, checks, schedules, sensors) on localhost."""
-    import subprocess
-
     from pipelines.run import dagster_home
+    from repairops.children import run_child
 
     home = dagster_home()
     db.server_url(get_settings())  # start the embedded Postgres first, so the UI's runs find it
     exe = Path(sys.executable).parent / "dagster"
     console.print(f"Dagster UI on http://127.0.0.1:{port}  (DAGSTER_HOME={home}); Ctrl+C stops it.")
-    subprocess.run([str(exe), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)], check=False)
+    run_child([str(exe), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)])
 
 
 @app.command("ui")
@@ -651,13 +655,13 @@ def ui(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
 ) -> None:
     """Serve the Streamlit operations UI (sign in with a demo login; Ctrl+C stops it)."""
-    import subprocess
+    from repairops.children import run_child
 
     settings = get_settings()
     admin.migrate_to_head(db.server_url(settings), settings)
     app_file = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
     console.print(f"RepairOps UI on http://{host}:{port}  (Ctrl+C stops it)")
-    subprocess.run(
+    run_child(  # the Streamlit server stops with this command, however it is stopped
         [
             sys.executable,
             "-m",
@@ -678,7 +682,6 @@ def ui(
             "--client.toolbarMode",
             "minimal",
         ],
-        check=False,
     )  # no "Deploy" button for a shop's staff
 
 

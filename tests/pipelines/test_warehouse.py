@@ -65,6 +65,18 @@ def test_the_cli_builds_every_mart_and_all_checks_pass(built: tuple[Path, str]) 
     assert expected <= found, expected - found
 
 
+def test_the_cli_shows_a_summary_and_keeps_dbts_log_in_a_file(built: tuple[Path, str]) -> None:
+    """`make demo` and `repairops pipelines run` print a progress bar and a summary, not dbt's ~1,600 lines."""
+    _, output = built
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) <= 5, output[-3000:]
+    assert not any("dbt" in line and "log" not in line for line in lines), lines
+    log_line = next(line for line in lines if line.startswith("The run's full log"))
+    log = Path(log_line.split(": ", 1)[1].strip())
+    text_of_log = log.read_text(encoding="utf-8")
+    assert "Running with dbt" in text_of_log and " PASS " in text_of_log
+
+
 def _postgres_month_figures(url: str, as_of: datetime) -> dict[tuple[int, str], dict[str, Decimal]]:
     """Invoiced, paid, refunded and month-end receivables per tenant and month, computed in Postgres only.
 
