@@ -8,6 +8,7 @@ service too, so the page never writes SQL.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -24,7 +25,9 @@ from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.settings import get_settings
 from ops_db.workforce import planning
 from ops_db.workforce import queries as workforce_queries
-from optimizer.snapshot import solve_snapshot
+from optimizer.moves import Placed, move
+from optimizer.plan import Reason
+from optimizer.snapshot import problem_from_snapshot, solve_snapshot
 from optimizer.travel import provider_from_config
 
 # The priority score orders the queue: urgency first, then the SLA, the customer's tier and how long the
@@ -154,6 +157,33 @@ REASON_LABELS = {
 }
 
 
+# The same reasons as whole sentences, for the "why" a dispatcher reads in full.
+UNASSIGNED_WHY = {
+    "no_skill": N_("No technician working that day has the skill at the level this job needs."),
+    "parts_unavailable": N_("The parts are on no qualified technician's van and in no warehouse."),
+    "no_window": N_("No qualified technician can get there within the customer's hours and their own shift."),
+    "capacity": N_("It would fit alone, but every qualified technician's day is already full."),
+    NOT_IN_PLAN: N_("The order is not in this proposal."),
+    planning.BOOKED_AFTER: N_("Booked after this proposal was made, so the plan never saw it; accepting keeps it."),
+}
+STAGE_WHY = N_("The order is now “{stage}”, so it needs no visit.")
+RELEASED = N_("Accepting this row releases the current booking.")
+BY_HAND = N_("Placed by hand on the schedule; the checker found every rule of the day kept.")
+
+
+def unassigned_why(reason: str | None, change: str | None, t: Callable[[str], str] = as_is) -> str:
+    """Why a job has no place in the proposal, in full; for a dropped booking, also what accepting does."""
+    if not reason:
+        return ""
+    if reason.startswith(planning.STAGE_PREFIX):
+        said = t(STAGE_WHY).format(stage=t(VALUE_LABELS.get(reason[len(planning.STAGE_PREFIX) :], reason)))
+    else:
+        said = t(UNASSIGNED_WHY.get(reason, REASON_LABELS.get(reason, reason.replace("_", " "))))
+    if change == "dropped" and reason != planning.BOOKED_AFTER:
+        said = f"{said} {t(RELEASED)}"
+    return said
+
+
 def _minutes(seconds: object) -> str:
     """Travel seconds as whole minutes ("7")."""
     return str(round(float(seconds) / 60)) if isinstance(seconds, int | float) else "?"
@@ -167,14 +197,17 @@ def explanation_text(
     warehouses: dict[int, str],
     zone: ZoneInfo,
     t: Callable[[str], str] = as_is,
+    change: str | None = None,
 ) -> str:
     """Why the optimizer put a job where it is (or left it out), in the reader's language (``t``): the skills
     that matched, the travel it adds, where the parts are picked up and what the next-best technician would
     add. Rows stored before the explanation had these fields keep their stored English sentence."""
+    if explanation.get("by_hand"):
+        return t(BY_HAND)
     if "added_travel_seconds" not in explanation:
         if explanation.get("text"):
             return str(explanation["text"])
-        return t(REASON_LABELS.get(reason, reason.replace("_", " "))) if reason else ""
+        return unassigned_why(reason, change, t)
     skills = explanation.get("skills_matched") or {}
     parts = [
         t("skills {skills}").format(
@@ -236,7 +269,13 @@ def plan_changes(engine: Database, actor: Actor, plan_id: int, *, t: Callable[[s
                 "now_technician": who(r.current_technician_id),
                 "now_start": local(r.current_start),
                 "why": explanation_text(
-                    r.explanation or {}, r.unassigned_reason, names=names, warehouses=warehouses, zone=zone, t=t
+                    r.explanation or {},
+                    r.unassigned_reason,
+                    names=names,
+                    warehouses=warehouses,
+                    zone=zone,
+                    t=t,
+                    change=r.change,
                 ),
             }
             for r in rows
@@ -253,3 +292,219 @@ def plan_changes(engine: Database, actor: Actor, plan_id: int, *, t: Callable[[s
             "why",
         ],
     )
+
+
+# ---------------------------------------------------------------------------------------------- the schedule
+
+# FullCalendar's resource views (a row per technician) are its premium "scheduler" plugin: an installation that
+# sells its service sets its own licence key here; the default is the evaluation key the component ships with.
+CALENDAR_LICENSE = os.environ.get("REPAIROPS_FULLCALENDAR_LICENSE", "CC-Attribution-NonCommercial-NoDerivatives")
+CHANGE_COLOURS = {
+    "new": "#2ca02c",
+    "moved": "#ff7f0e",
+    "reassigned": "#9467bd",
+    "unchanged": "#1f77b4",
+    "by_hand": "#17becf",
+    "booked": "#1f77b4",
+    "in_progress": "#7f7f7f",
+    "done": "#7f7f7f",
+}
+OPEN_PLAN = ("proposed", "partially_accepted")
+
+
+def wall(at: datetime, zone: ZoneInfo) -> str:
+    """A moment as the company's wall-clock time without an offset: the calendar runs in "UTC" so that it shows
+    these exactly as written, whatever the browser's own zone."""
+    return at.astimezone(zone).replace(tzinfo=None).isoformat(timespec="minutes")
+
+
+def from_wall(text: str, zone: ZoneInfo) -> datetime:
+    """The moment a calendar time (company wall clock, coerced to UTC by the calendar) stands for."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None).replace(tzinfo=zone)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What the schedule shows: the open proposal's jobs (``plan_id`` set) or the day's bookings (None)."""
+
+    plan_id: int | None
+    resources: list[dict[str, str]]
+    events: list[dict[str, Any]]
+
+
+def schedule(engine: Database, actor: Actor, day: date, plan: dict[str, Any] | None) -> Schedule:
+    """The day per technician for the calendar: the open proposal's jobs when there is one, else the bookings.
+
+    Jobs already under way or accepted by their technician cannot be dragged.
+    """
+    zone = tenant_zone(engine, actor)
+    names = technicians(engine, actor)
+    resources = [{"id": str(t), "title": n} for t, n in sorted(names.items(), key=lambda p: p[1])]
+    events: list[dict[str, Any]] = []
+    if plan is not None and plan["status"] in OPEN_PLAN:
+        snap = planning.snapshot(UnitOfWork(engine, actor), day)
+        fixed = {int(j["id"]) for j in snap["jobs"] if j.get("fixed")}
+        for row in planning.plan_diff(UnitOfWork(engine, actor), int(plan["id"])):
+            if row.technician_id is None or row.start is None or row.end is None:
+                continue
+            kind = "by_hand" if (row.explanation or {}).get("by_hand") else row.change
+            events.append(
+                {
+                    "id": str(row.order_id),
+                    "resourceId": str(row.technician_id),
+                    "title": row.order_number,
+                    "start": wall(row.start, zone),
+                    "end": wall(row.end, zone),
+                    "color": CHANGE_COLOURS.get(kind, "#1f77b4"),
+                    "editable": row.order_id not in fixed,
+                }
+            )
+        return Schedule(int(plan["id"]), resources, events)
+    for tech in planning.current_plan_summary(UnitOfWork(engine, actor), day):
+        for b in tech["bookings"]:
+            status = str(b["status"])
+            events.append(
+                {
+                    "id": str(b["order_id"]),
+                    "resourceId": str(tech["technician_id"]),
+                    "title": b["order_number"],
+                    "start": wall(b["start"], zone),
+                    "end": wall(b["end"], zone),
+                    "color": CHANGE_COLOURS.get(status, CHANGE_COLOURS["booked"]),
+                    "editable": status in ("tentative", "confirmed"),
+                }
+            )
+    return Schedule(None, resources, events)
+
+
+# How each kind of broken rule reads for a dispatcher ({order}, {technician}, {time}, {limit} filled in).
+REFUSALS = {
+    "pinned": N_("{order} is promised to {other}, not {technician}."),
+    "skills": N_("{technician} lacks the skills {order} needs."),
+    "van_parts": N_("{technician}'s van does not carry the parts for these jobs."),
+    "capacity": N_("{technician}'s van cannot carry that much."),
+    "window": N_("{order} cannot start at {time}: it is outside the hours agreed with the customer."),
+    "fixed": N_("{order} is already accepted or under way; it stays at {limit}."),
+    "reach": N_("{technician} cannot be at {order} by {time}: the earliest arrival is {arrival}."),
+    "before_shift": N_("{technician}'s shift starts at {limit}."),
+    "after_shift": N_("{technician} would come back at {time}, after the shift ends at {limit}."),
+    "work_time": N_("{technician} would work {hours} h, more than the {limit_hours} h allowed."),
+    "travel_time": N_("{technician} would drive {hours} h, more than the {limit_hours} h allowed."),
+    "break": N_("{technician} would have no time left for the lunch break."),
+    "pickup": N_("{technician} cannot pick up the parts for {order} in time."),
+    "not_planned": N_("{order} is not open for work on {day}."),
+}
+REFUSED = N_("The checker refused the move: {detail}")
+
+
+def refusal_text(
+    code: str,
+    fields: dict[str, object],
+    *,
+    origin: datetime,
+    zone: ZoneInfo,
+    numbers: dict[str, str],
+    names: dict[str, str],
+    t: Callable[[str], str] = as_is,
+    fallback: str = "",
+) -> str:
+    """One broken rule as a sentence a dispatcher reads: order numbers, names and local times, not ids."""
+
+    def clock(seconds: object) -> str:
+        return (
+            f"{(origin + timedelta(seconds=int(str(seconds)))).astimezone(zone):%H:%M}" if seconds is not None else "?"
+        )
+
+    def hours(seconds: object) -> str:
+        return f"{int(str(seconds)) / 3600:.1f}" if seconds is not None else "?"
+
+    template = REFUSALS.get(code)
+    if template is None:
+        return t(REFUSED).format(detail=fallback)
+    return t(template).format(
+        order=numbers.get(str(fields.get("job")), str(fields.get("job"))),
+        technician=names.get(str(fields.get("technician")), str(fields.get("technician"))),
+        other=names.get(str(fields.get("pinned")), str(fields.get("pinned"))),
+        time=clock(fields.get("at")),
+        arrival=clock(fields.get("arrival")),
+        limit=clock(fields.get("limit")),
+        hours=hours(fields.get("seconds")),
+        limit_hours=hours(fields.get("limit")),
+        day=str(fields.get("day", "")),
+    )
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """What became of a job dragged to a technician and time: placed, or refused with the checker's reasons."""
+
+    placed: bool
+    reasons: list[str]
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def drop_job(
+    engine: Database,
+    actor: Actor,
+    day: date,
+    order_id: int,
+    technician_id: int,
+    start: datetime,
+    *,
+    plan_id: int | None,
+    order_number: str = "",
+    day_text: Callable[[date], str] = date.isoformat,
+    t: Callable[[str], str] = as_is,
+) -> Dropped:
+    """Move a job of the open proposal (``plan_id``) or a booking of the day (None) to a technician and start,
+    if the optimizer's independent checker finds the day still works; else nothing changes and the reasons
+    come back as sentences."""
+    actor.require("plans.propose" if plan_id is not None else "workforce.book")
+    zone = tenant_zone(engine, actor)
+    snap = planning.snapshot(UnitOfWork(engine, actor), day)
+    problem = problem_from_snapshot(snap, travel=provider_from_config(**get_settings().travel_config()))
+    origin = datetime.fromisoformat(snap["day_start"])
+    numbers = {str(j["id"]): str(j["order_number"]) for j in snap["jobs"]}
+    names = {str(k): v for k, v in technicians(engine, actor).items()}
+
+    def seconds(at: datetime) -> int:
+        return int((at - origin).total_seconds())
+
+    job_id = str(order_id)
+    if job_id not in {j.id for j in problem.jobs}:
+        known = {**numbers, job_id: order_number or job_id}
+        fields: dict[str, object] = {"job": job_id, "day": day_text(day)}
+        return Dropped(
+            False, [refusal_text("not_planned", fields, origin=origin, zone=zone, numbers=known, names=names, t=t)]
+        )
+    placed: dict[str, Placed] = {}
+    reasons: dict[str, Reason] = {}
+    if plan_id is not None:
+        for row in planning.plan_diff(UnitOfWork(engine, actor), plan_id):
+            if row.technician_id is not None and row.start is not None:
+                placed[str(row.order_id)] = Placed(str(row.technician_id), seconds(row.start))
+            elif row.unassigned_reason is not None and row.unassigned_reason in {r.value for r in Reason}:
+                reasons[str(row.order_id)] = Reason(row.unassigned_reason)
+    else:
+        for raw in snap["jobs"]:
+            now = raw.get("current")
+            if now is not None and now.get("start"):
+                placed[str(raw["id"])] = Placed(str(now["technician"]), seconds(datetime.fromisoformat(now["start"])))
+    checked = move(problem, placed, job_id, Placed(str(technician_id), seconds(start)), reasons)
+    if not checked.fits:
+        said = [
+            refusal_text(
+                v.code, dict(v.fields), origin=origin, zone=zone, numbers=numbers, names=names, t=t, fallback=str(v)
+            )
+            for v in checked.refusals
+        ]
+        return Dropped(False, list(dict.fromkeys(said)))
+    visit = next(v for r in checked.plan.routes for v in r.visits if v.job_id == job_id)
+    begins, ends = origin + timedelta(seconds=visit.start), origin + timedelta(seconds=max(visit.end, visit.start + 60))
+    if plan_id is not None:
+        planning.move_plan_item(UnitOfWork(engine, actor), plan_id, order_id, technician_id, begins, ends)
+    else:
+        booking = next(j["current"]["booking_id"] for j in snap["jobs"] if str(j["id"]) == job_id)
+        planning.move_booking(UnitOfWork(engine, actor), int(booking), technician_id, begins, ends)
+    return Dropped(True, [], begins, ends)
