@@ -18,7 +18,9 @@ from pydantic import BaseModel, Field
 
 from api.deps import ActorDep, EngineDep, uow
 from api.schemas import ERRORS, Strict
-from ops_db.identity.queries import tenant_zone
+from ops_db.i18n import check_locale, gettext_for
+from ops_db.i18n import day as day_text
+from ops_db.identity.queries import company_look
 from ops_db.inventory import van
 from ops_db.kit.errors import ValidationError, Verbatim
 from ops_db.kit.schemas import Day, Id, Qty
@@ -64,6 +66,7 @@ class VanPartOut(BaseModel):
 
 class MyDayOut(BaseModel):
     day: date
+    day_text: str = Field(description="The day as the technician's language writes it.")
     time_zone: str
     jobs: list[JobOut]
     van: list[VanPartOut]
@@ -123,7 +126,9 @@ def _image(encoded: str, filename: str) -> FileIn:
 def my_day(eng: EngineDep, actor: ActorDep, day: Annotated[Day | None, Query()] = None) -> MyDayOut:
     """The signed-in technician's jobs of ``day`` (by default the company's today) in route order, each with a
     link to call the customer, one to navigate there and its checklist; and the parts free in their van."""
-    zone = ZoneInfo(tenant_zone(uow(eng, actor)))
+    look = company_look(uow(eng, actor))
+    zone, locale = ZoneInfo(look.time_zone or "UTC"), check_locale(actor.locale or look.locale)
+    words = gettext_for(locale)
     day = day or datetime.now(zone).date()
     jobs = [
         JobOut(
@@ -142,7 +147,7 @@ def my_day(eng: EngineDep, actor: ActorDep, day: Annotated[Day | None, Query()] 
             device=row["device"],
             problem=row["problem_description"],
             checklist=[
-                ChecklistItemOut(code=item.code, text=item.text)
+                ChecklistItemOut(code=item.code, text=words(item.text))
                 for item in checklist_for(row["skill"], str(row["location"]))
             ],
         )
@@ -152,7 +157,7 @@ def my_day(eng: EngineDep, actor: ActorDep, day: Annotated[Day | None, Query()] 
         parts = [VanPartOut(**row) for row in van.van_stock(uow(eng, actor))]
     except ValidationError:  # no van: nothing to offer
         parts = []
-    return MyDayOut(day=day, time_zone=str(zone), jobs=jobs, van=parts)
+    return MyDayOut(day=day, day_text=day_text(day, locale), time_zone=str(zone), jobs=jobs, van=parts)
 
 
 @router.post("/bookings/{booking_id}/check-in", summary="Check in at a job", response_model=DoneOut)

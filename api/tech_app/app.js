@@ -147,7 +147,7 @@ function render() {
   showStatus();
   if (!load(KEYS.session, null)) { renderSignIn(main); return; }
   const day = load(KEYS.day, null);
-  document.getElementById("day").textContent = day ? `${day.day} · ${day.time_zone}` : "";
+  document.getElementById("day").textContent = day ? day.day_text : "";
   const problems = load(KEYS.problems, []);
   if (problems.length) {
     main.append(el("section", { class: "card problems" }, el("h2", { text: "Not done" }),
@@ -176,9 +176,10 @@ function jobCard(job, stop, van) {
       el("div", { class: "meta", text: job.problem }),
       el("div", { class: "state" + (status === "done" ? " done" : ""), text: STATES[status] || status }))));
   card.append(el("div", { class: "row" },
-    job.call_url ? el("a", { class: "btn", href: job.call_url, text: "📞 Call" }) : el("span", { class: "note", text: "No phone number" }),
-    job.navigate_url ? el("a", { class: "btn", href: job.navigate_url, target: "_blank", rel: "noopener", text: "🧭 Navigate" })
-      : el("span", { class: "note", text: "No address" })));
+    job.call_url ? el("a", { class: "btn", href: job.call_url }, icon(PHONE), document.createTextNode("Call"))
+      : el("span", { class: "note", text: "No phone number" }),
+    job.navigate_url ? el("a", { class: "btn", href: job.navigate_url, target: "_blank", rel: "noopener" }, icon(ROUTE),
+      document.createTextNode("Navigate")) : el("span", { class: "note", text: "No address" })));
   if (status === "tentative" || status === "confirmed") {
     card.append(el("button", { class: "primary", type: "button", text: "Check in", onclick: () => enqueue({
       kind: "check_in", booking_id: job.booking_id, path: `/my-day/bookings/${job.booking_id}/check-in`, body: {},
@@ -186,6 +187,20 @@ function jobCard(job, stop, van) {
   }
   if (status === "in_progress") visit(card, job, van);
   return card;
+}
+
+// Icons drawn inline (no icon font, no emoji font needed on the phone).
+const PHONE = "M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1z";
+const ROUTE = "M12 2a7 7 0 0 0-7 7c0 5.25 7 13 7 13s7-7.75 7-13a7 7 0 0 0-7-7zm0 9.5A2.5 2.5 0 1 1 12 6.5a2.5 2.5 0 0 1 0 5z";
+
+function icon(path) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("width", "22"); svg.setAttribute("height", "22");
+  svg.setAttribute("aria-hidden", "true"); svg.setAttribute("fill", "currentColor");
+  const shape = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  shape.setAttribute("d", path);
+  svg.append(shape);
+  return svg;
 }
 
 const STATES = { tentative: "Proposed", confirmed: "Booked", in_progress: "Working on it", done: "Done ✓" };

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from babel.dates import format_date
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -106,6 +107,7 @@ def test_the_day_a_visit_and_its_queue_sent_twice(shop: Shop, client: TestClient
     [job] = mine.json()["jobs"]
     assert job["call_url"] == "tel:+13125550100" and job["navigate_url"].endswith("destination=41.878100%2C-87.629800")
     assert [item["code"] for item in job["checklist"]] == ["tested_with_customer", "area_clean"]
+    assert mine.json()["day_text"] == format_date(date.fromisoformat(day), format="medium", locale="en_US")
     [part] = mine.json()["van"]
     assert (part["sku"], Decimal(str(part["free"]))) == ("FUSE-1", Decimal("3"))
 

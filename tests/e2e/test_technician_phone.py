@@ -1,0 +1,188 @@
+"""The technician's phone in a real Chromium at 390×844: the installable app (/tech/) served by ``repairops api``
+over the demo company of today. The technician signs in, sees today's route with a number to call and a way
+there, goes offline (the app still starts, from its service worker), checks in, ticks the checklist, writes a
+note, attaches a "photo" that is really a text file, has the customer sign on screen and finishes; nothing
+reaches the server until the phone is back online, then the queue is sent and the visit is done on the server,
+the signature kept as an image, and the text file refused by its content."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from ops_db.kit import db
+from tests.e2e.conftest import DEMO_TIME_ZONE
+from tests.e2e.driver import CHROMIUM, CHROMIUM_ARGS, PASSWORD, Screen, eventually
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
+    ),
+]
+PHONE = {"width": 390, "height": 844}
+LOAD_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def api_url(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``repairops api`` over the demo company of today, on a free loopback port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = tmp_path_factory.mktemp("api") / ".repairops"
+    env = {**os.environ, "DATABASE_URL": demo_db, "REPAIROPS_DATA_DIR": str(data)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "repairops.cli", "api", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=5) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            time.sleep(1)
+    else:
+        os.killpg(server.pid, signal.SIGTERM)
+        pytest.fail("the API did not answer /health within 90 s")
+    yield url
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+def _one(demo_db: str, sql: str, **params: Any) -> Any:
+    with db.admin_engine(demo_db).connect() as conn:
+        return conn.execute(text(sql), params).one()
+
+
+def _todays_field_job(demo_db: str) -> tuple[str, int, str]:
+    """A technician login with a booked (not started) field job today, at a site with coordinates and a customer
+    with a phone: (their email, the booking, its order number)."""
+    start = datetime.now(DEMO_TIME_ZONE).replace(hour=0, minute=0, second=0, microsecond=0)
+    row = _one(
+        demo_db,
+        "SELECT u.email, b.id, o.order_number FROM bookings b JOIN technicians t ON t.id = b.technician_id"
+        " JOIN users u ON u.id = t.user_id JOIN service_orders o ON o.id = b.order_id"
+        " JOIN customers c ON c.id = o.customer_id JOIN customer_sites s ON s.id = o.site_id"
+        " WHERE b.status = 'confirmed' AND o.location = 'field' AND s.latitude IS NOT NULL AND c.phone IS NOT NULL"
+        " AND lower(b.planned) >= :s AND lower(b.planned) < :e ORDER BY u.email, lower(b.planned) LIMIT 1",
+        s=start,
+        e=start + timedelta(days=1),
+    )
+    return str(row[0]), int(row[1]), str(row[2])
+
+
+def _sign(page: Any, canvas: Any) -> None:
+    """The customer's finger on the signature box: a few strokes with the pointer."""
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + 0.1 * w, y + 0.7 * h)
+    page.mouse.down()
+    for i in range(1, 12):
+        page.mouse.move(x + (0.1 + 0.07 * i) * w, y + (0.7 - 0.4 * (i % 2)) * h, steps=3)
+    page.mouse.up()
+
+
+def test_a_technician_works_offline_and_the_queue_syncs_when_back_online(
+    api_url: str, demo_db: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    email, booking, number = _todays_field_job(demo_db)
+    not_a_photo = tmp_path / "damage.jpg"
+    not_a_photo.write_text("this is a text file, not a photo\n")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=PHONE, device_scale_factor=2, has_touch=True, is_mobile=True)
+        page = context.new_page()
+        screen = Screen(page, "tech-phone")
+        page.goto(f"{api_url}/tech/")
+        page.get_by_label("Company").fill("riverside")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        screen.shot("tech-phone-1-sign-in")
+        page.get_by_role("button", name="Sign in").click()
+        card = page.locator(f'article.job[data-order="{number}"]')
+        card.wait_for(timeout=LOAD_MS)
+        assert card.get_by_role("link", name="Call").get_attribute("href", timeout=5_000).startswith("tel:")
+        assert "google.com/maps/dir/" in str(card.get_by_role("link", name="Navigate").get_attribute("href"))
+        call_box = card.get_by_role("link", name="Call").bounding_box()
+        assert call_box is not None and call_box["height"] >= 48  # a target a thumb hits
+        screen.shot("tech-phone-2-route")
+        page.wait_for_function(
+            "navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=LOAD_MS
+        )
+
+        # Offline: the app starts from its service worker with the day it kept; the work is queued.
+        context.set_offline(True)
+        page.reload()
+        card.wait_for(timeout=LOAD_MS)
+        card.get_by_role("button", name="Check in").click()
+        expect(page.get_by_role("status")).to_have_text("Offline · 1 waiting")
+        for box in card.get_by_role("checkbox").all():
+            box.check()
+        card.get_by_label("Note").fill("Compressor noisy; fan replaced.")
+        card.get_by_role("button", name="Add note").click()
+        card.get_by_label("Photo").set_input_files(str(not_a_photo))
+        expect(page.get_by_role("status")).to_have_text("Offline · 3 waiting")
+        card = page.locator(f'article.job[data-order="{number}"]')  # drawn again with each queued action
+        card.get_by_label("What was done").fill("Fan replaced")
+        card.get_by_label("Customer's name").fill("Pat Customer")
+        for box in card.get_by_role("checkbox").all():
+            box.check()
+        _sign(page, card.locator("canvas.signature"))
+        screen.shot("tech-phone-3-signed-offline")
+        card.get_by_role("button", name="Finish with signature").click()
+        expect(page.get_by_role("status")).to_have_text("Offline · 4 waiting")
+        expect(page.locator(f'article.job[data-order="{number}"]')).to_have_attribute("data-status", "done")
+        screen.shot("tech-phone-4-queued-offline")
+        status = _one(demo_db, "SELECT status FROM bookings WHERE id = :b", b=booking)[0]
+        assert status == "confirmed"  # nothing reached the server
+
+        # Back online: the queue goes out in order, once, and the day is read again.
+        context.set_offline(False)
+        expect(page.get_by_role("status")).to_have_text("All sent", timeout=LOAD_MS)
+        eventually(
+            lambda: _one(demo_db, "SELECT status FROM bookings WHERE id = :b", b=booking)[0] == "done",
+            "the visit finished on the server",
+        )
+        signed = _one(
+            demo_db,
+            "SELECT s.signed_by_name, a.content_type, a.size_bytes FROM order_signoffs s JOIN bookings b"
+            " ON b.order_id = s.order_id JOIN attachments a ON a.id = s.signature_attachment_id"
+            " WHERE b.id = :b AND s.kind = 'completion'",
+            b=booking,
+        )
+        assert (signed[0], signed[1]) == ("Pat Customer", "image/png") and signed[2] > 1000  # strokes, not blank
+        notes = _one(
+            demo_db,
+            "SELECT count(*) FROM order_notes n JOIN bookings b ON b.order_id = n.order_id WHERE b.id = :b"
+            " AND n.body = 'Compressor noisy; fan replaced.'",
+            b=booking,
+        )
+        assert notes[0] == 1
+        problems = page.locator("section.problems")
+        expect(problems).to_contain_text("is not a photo")
+        expect(page.locator(f'article.job[data-order="{number}"]')).to_contain_text("Done ✓")
+        screen.shot("tech-phone-5-synced")
+        browser.close()
