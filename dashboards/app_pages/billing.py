@@ -11,6 +11,7 @@ from uuid import uuid4
 import pandas as pd
 import streamlit as st
 
+from dashboards.caching import cached
 from dashboards.data import billing
 from dashboards.data.catalog import tenant_currency, tenant_zone
 from dashboards.data.orders import MAX_SEARCH
@@ -112,6 +113,16 @@ def _day(value: date | None) -> str:
     return day_text(value) if value is not None and not pd.isna(value) else "—"
 
 
+# The page's reads, from the cache while the company's data and the reader's rights are the same
+# (dashboards.caching): a click that changes nothing redraws from memory.
+_invoices = cached(billing.invoices)
+_uninvoiced_orders = cached(billing.uninvoiced_orders)
+_refundable_payments = cached(billing.refundable_payments)
+_aging = cached(billing.aging)
+_drawer_payments = cached(billing.drawer_payments)
+_drawer_refunds = cached(billing.drawer_refunds)
+_payable_invoices = cached(billing.payable_invoices)
+
 actor = current_actor()
 assert actor is not None
 st.title(_("Billing"))
@@ -125,13 +136,16 @@ invoices_tab, payments_tab, aging_tab, drawer_tab = st.tabs(
 corrects = any(actor.can(permission) for _label, permission in CORRECTIONS.values())
 # The open invoices, read once for both forms that choose one (each keeps its own choice listed).
 payable = (
-    billing.payable_invoices(engine(), actor, keep=(chosen_id("pay_invoice"), chosen_id("correct_invoice")))
+    _payable_invoices(engine(), actor, keep=(chosen_id("pay_invoice"), chosen_id("correct_invoice")))
     if corrects or actor.can("billing.pay")
     else {}
 )
 
 
-with invoices_tab:
+@st.fragment
+def _invoices_part() -> None:
+    """The invoices tab (a click inside it reruns only this part, then what the action asks for)."""
+    assert actor is not None
     left, right = st.columns([1, 2])
     status = left.selectbox(
         _("Status"),
@@ -141,7 +155,7 @@ with invoices_tab:
     )
     search = right.text_input(_("Search by invoice number or customer"), max_chars=MAX_SEARCH, key="invoice_search")
     with st.spinner(_("Loading invoices…")):
-        listed = billing.invoices(engine(), actor, zone, status=None if status == ALL else status, search=search)
+        listed = _invoices(engine(), actor, zone, status=None if status == ALL else status, search=search)
     if len(listed) == billing.INVOICE_LIMIT:
         st.caption(
             _("Showing the newest {count}; filter or search to find older ones.").format(
@@ -160,7 +174,7 @@ with invoices_tab:
 
     if actor.can("billing.invoice"):
         st.subheader(_("Invoice a finished order"))
-        ready = billing.uninvoiced_orders(engine(), actor, keep=chosen_id("invoice_order"))
+        ready = _uninvoiced_orders(engine(), actor, keep=chosen_id("invoice_order"))
         with st.form("new_invoice"):
             left, right = st.columns([3, 1])
             order_id = left.selectbox(
@@ -195,7 +209,15 @@ with invoices_tab:
     if corrects:
         _correct_invoice(payable)
 
-with payments_tab:
+
+with invoices_tab:
+    _invoices_part()
+
+
+@st.fragment
+def _payments_part() -> None:
+    """The payments tab (a click inside it reruns only this part, then what the action asks for)."""
+    assert actor is not None
     if actor.can("billing.pay"):
         st.subheader(_("Record a payment"))
         invoice_id = st.selectbox(
@@ -257,7 +279,7 @@ with payments_tab:
         find = left.text_input(
             _("Find payments by invoice number or customer"), max_chars=MAX_SEARCH, key="refund_search"
         )
-        refundable = billing.refundable_payments(engine(), actor, zone, search=find, keep=chosen_id("refund_payment"))
+        refundable = _refundable_payments(engine(), actor, zone, search=find, keep=chosen_id("refund_payment"))
         labels = {int(row.id): billing.payment_label(row, _, day_text) for row in refundable.itertuples()}
         payment_id = right.selectbox(
             _("Payment (newest first)"),
@@ -312,9 +334,17 @@ with payments_tab:
     if not (actor.can("billing.pay") or actor.can("billing.refund")):
         st.info(_("Payments are recorded by finance and the front desk; the cash drawer tab shows today's."))
 
-with aging_tab:
+
+with payments_tab:
+    _payments_part()
+
+
+@st.fragment
+def _aging_part() -> None:
+    """The receivables tab (a click inside it reruns only this part, then what the action asks for)."""
+    assert actor is not None
     with st.spinner(_("Aging the receivables…")):
-        owed = billing.aging(engine(), actor, today)
+        owed = _aging(engine(), actor, today)
     buckets = billing.aging_buckets(owed)
     st.caption(_("Open invoices by days past their due date on {day}.").format(day=day_text(today)))
     for column, bucket in zip(st.columns(len(buckets)), buckets.itertuples(), strict=True):
@@ -330,10 +360,18 @@ with aging_tab:
     table(buckets, column_config={"due": MONEY})
     table(owed.sort_values(["days_overdue", "due"], ascending=False), column_config={"total": MONEY, "due": MONEY})
 
-with drawer_tab:
+
+with aging_tab:
+    _aging_part()
+
+
+@st.fragment
+def _drawer_part() -> None:
+    """The cash drawer tab (a click inside it reruns only this part, then what the action asks for)."""
+    assert actor is not None
     with st.spinner(_("Counting today's money…")):
-        taken = billing.drawer_payments(engine(), actor, zone, today)
-        given = billing.drawer_refunds(engine(), actor, zone, today)
+        taken = _drawer_payments(engine(), actor, zone, today)
+        given = _drawer_refunds(engine(), actor, zone, today)
     by_method = billing.drawer_by_method(taken, given)
     cash = by_method[by_method["method"] == "cash"].iloc[0]
     st.subheader(_("Cash drawer for {day}").format(day=day_text(today)))
@@ -347,3 +385,7 @@ with drawer_tab:
     table(taken, column_config={"amount": MONEY})
     st.write(_("**Refunds today** ({count})").format(count=number_text(len(given))))
     table(given, column_config={"amount": MONEY})
+
+
+with drawer_tab:
+    _drawer_part()

@@ -316,6 +316,7 @@ def number(value: Decimal | int | float, locale: str) -> str:
     return format_decimal(Decimal(value).normalize(), locale=babel_locale(locale))
 
 
+@lru_cache(maxsize=4096)  # a table of payments writes the same few days hundreds of times; babel is slow at it
 def day(value: date, locale: str) -> str:
     """A date in the locale's medium form (Dec 2, 2026 / 2 дек. 2026 г. / 2 de dez. de 2026 / 2026年12月2日)."""
     return format_date(value, format="medium", locale=babel_locale(locale))
