@@ -111,6 +111,7 @@ PAGES: tuple[PageSpec, ...] = (
         lambda actor: actor.technician_id is not None and actor.can("workforce.clock"),
     ),
     PageSpec(
+    PageSpec("app_pages/record.py", N_("Customers"), ":material/group:", N_("Work"), _office("customers.read")),
         "app_pages/inventory.py",
         N_("Inventory"),
         ":material/inventory_2:",

@@ -8,8 +8,9 @@ from dashboards.data.catalog import tenant_zone
 from dashboards.data.home import alerts_for
 from dashboards.data.orders import open_order_counts, open_orders
 from dashboards.i18n import _
+from dashboards.records import record_table
 from dashboards.session import current_actor, engine
-from dashboards.widgets import local_times, plain, table
+from dashboards.widgets import local_times, plain
 
 actor = current_actor()
 assert actor is not None
@@ -31,9 +32,8 @@ if actor.can("orders.read") and not actor.is_technician_only:
     unassigned = waiting[waiting["technician"].isna()]
     shown = f"{len(unassigned):,}{'+' if len(waiting) == 5000 else ''}"
     st.subheader(_("Waiting for a technician ({count})").format(count=plain(shown)))
-    table(
-        local_times(unassigned[["order_number", "priority", "customer", "device", "received_at", "sla"]].head(50), zone)
-    )
+    listed = ["order_number", "priority", "customer", "device", "received_at", "sla", "customer_id", "equipment_id"]
+    record_table(local_times(unassigned[listed].head(50), zone), actor, key="home_waiting")
 with st.spinner(_("Checking what needs attention…")):
     alerts = [] if actor.is_technician_only else alerts_for(engine(), actor)
 for title, rows in alerts:
@@ -41,6 +41,6 @@ for title, rows in alerts:
         if rows.empty:
             st.caption(_("Nothing here."))
         else:
-            table(local_times(rows, zone))
+            record_table(local_times(rows, zone), actor, key=f"home_alert_{title}")
 if not alerts and actor.technician_id is None and not actor.can("orders.read"):
     st.info(_("Nothing to act on here for your role."))
