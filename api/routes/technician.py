@@ -9,8 +9,7 @@ import base64
 import binascii
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
@@ -29,6 +28,7 @@ from ops_db.orders.schemas import FileIn
 from ops_db.workforce import queries as workforce_queries
 from ops_db.workforce import service as workforce
 from ops_db.workforce.checklists import checklist_for
+from ops_db.workforce.links import call_url, navigate_url
 
 router = APIRouter(prefix="/api/v1/my-day", responses=ERRORS, tags=["technician"])
 MAX_IMAGE_BASE64 = 28_000_000  # 20 MB of image as base64, the attachments' limit
@@ -95,23 +95,6 @@ class CompleteIn(Strict):
     outcome: Annotated[str | None, Field(max_length=2000)] = None
     checklist: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=50)] = []
     signature_png_base64: Annotated[str, Field(min_length=1, max_length=MAX_IMAGE_BASE64)]
-
-
-def call_url(phone: str | None) -> str | None:
-    """A ``tel:`` link for a phone number as people write it (spaces, dashes and brackets dropped)."""
-    digits = "".join(c for c in phone or "" if c.isdigit() or c == "+")
-    return f"tel:{digits}" if len(digits.lstrip("+")) >= 3 else None
-
-
-def navigate_url(latitude: Any, longitude: Any, address: str | None) -> str | None:
-    """A maps link with directions to the job: to its coordinates when known, else to its address."""
-    if latitude is not None and longitude is not None:
-        destination = f"{Decimal(str(latitude)):f},{Decimal(str(longitude)):f}"
-    elif address:
-        destination = address
-    else:
-        return None
-    return "https://www.google.com/maps/dir/?" + urlencode({"api": "1", "destination": destination}, quote_via=quote)
 
 
 def _image(encoded: str, filename: str) -> FileIn:

@@ -1,5 +1,7 @@
-"""A technician's day: jobs in route order with the map, the parts to bring, and each visit from
-"on my way" through check-in, parts used, notes, photos and the customer's sign-off to check-out."""
+"""A technician's day: jobs in route order with the map, a tap to call the customer and one to get directions,
+the parts to bring, and each visit from "on my way" through check-in, the job type's checklist, parts used
+(reserved ones or any from the van), notes, photos and the customer's signature drawn on screen to check-out.
+Without a connection the same day works in the phone app the API serves at /tech/."""
 
 from __future__ import annotations
 
@@ -13,10 +15,14 @@ from dashboards.data import my_day
 from dashboards.data.catalog import tenant_zone
 from dashboards.i18n import _, day_text, stage_words
 from dashboards.session import current_actor, engine
+from dashboards.signature import signature_pad
 from dashboards.widgets import plain, run_action, table
 from ops_db.inventory.service import use_on_order
+from ops_db.inventory.van import use_from_van
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.orders.service import FileIn, add_attachment, add_note
+from ops_db.workforce.checklists import checklist_for
+from ops_db.workforce.links import call_url, navigate_url
 from ops_db.workforce.service import check_in, clock, complete_visit, respond, start_travel
 
 
@@ -55,6 +61,7 @@ if parts.empty:
     st.caption(_("Nothing reserved for today's jobs."))
 else:
     table(parts[["order_number", "sku", "part", "quantity", "pick_up_at"]])
+van_parts = my_day.van_stock(engine(), actor)
 
 st.subheader(_("Jobs: {n}").format(n=len(jobs)))
 for job in jobs.itertuples():
@@ -71,6 +78,17 @@ for job in jobs.itertuples():
         st.write(plain(job.problem_description))
         if _text(job.address):
             st.caption(f"{plain(job.address)} · {plain(_text(job.phone))}")
+        phone_link = call_url(_text(job.phone) or None)
+        route_link = navigate_url(
+            None if pd.isna(job.latitude) else job.latitude,
+            None if pd.isna(job.longitude) else job.longitude,
+            _text(job.address) or None,
+        )
+        links = st.columns(2)
+        if phone_link:
+            links[0].link_button(_("Call"), phone_link, icon=":material/call:", width="stretch")
+        if route_link:
+            links[1].link_button(_("Navigate"), route_link, icon=":material/directions:", width="stretch")
         if pd.notna(job.equipment_id):
             history = my_day.device_history(engine(), actor, int(job.equipment_id), order_id)
             if not history.empty:
@@ -95,24 +113,64 @@ for job in jobs.itertuples():
             labels = {f"{p.sku} · {p.part} × {p.quantity:g}": p for p in own_parts.itertuples()}
             left, right = st.columns([3, 1])
             chosen = left.selectbox(_("Part used"), list(labels), key=f"part_{booking}")
-            if right.button(_("Record part"), key=f"consume_{booking}"):
+            if right.button(_("Record part"), key=f"consume_{booking}", width="stretch"):
                 part = labels[chosen]
                 run_action(
-                    partial(use_on_order, UnitOfWork(engine(), actor), int(part.reservation_id)), _("Part recorded.")
+                    partial(use_on_order, UnitOfWork(engine(), actor), int(part.reservation_id)),
+                    _("Part recorded."),
+                    form=f"consume_{booking}",
+                )
+        if not van_parts.empty:
+            in_van = {f"{p.name} · {p.sku} ({p.free:g})": int(p.part_id) for p in van_parts.itertuples()}
+            left, middle, right = st.columns([3, 1, 1], vertical_alignment="bottom")
+            picked = left.selectbox(_("Part from the van"), list(in_van), key=f"van_part_{booking}")
+            quantity = middle.number_input(
+                _("Quantity"), min_value=1, max_value=10_000, step=1, key=f"van_qty_{booking}"
+            )
+            if right.button(_("Use part"), key=f"use_van_{booking}", width="stretch"):
+                run_action(
+                    partial(use_from_van, UnitOfWork(engine(), actor), order_id, in_van[picked], int(quantity)),
+                    _("Part recorded."),
+                    form=f"use_van_{booking}",
                 )
         note = st.text_area(_("Note"), max_chars=5000, key=f"note_{booking}")
         if st.button(_("Add note"), key=f"add_note_{booking}"):
-            run_action(partial(add_note, UnitOfWork(engine(), actor), order_id, note), _("Note added."))
-        photo = st.file_uploader(_("Photo"), type=["jpg", "jpeg", "png", "webp"], key=f"photo_{booking}")
+            run_action(
+                partial(add_note, UnitOfWork(engine(), actor), order_id, note),
+                _("Note added."),
+                form=f"add_note_{booking}",
+                reset=(f"note_{booking}",),
+            )
+        photo = st.file_uploader(_("Photo"), type=["jpg", "jpeg", "png", "webp", "heic"], key=f"photo_{booking}")
         if photo is not None and st.button(_("Attach photo"), key=f"attach_{booking}"):
-            upload = FileIn(photo.name, photo.type or "image/jpeg", photo.getvalue())
-            run_action(partial(add_attachment, UnitOfWork(engine(), actor), order_id, upload), _("Photo attached."))
+            upload = FileIn(photo.name, photo.type or "application/octet-stream", photo.getvalue())
+            run_action(
+                partial(add_attachment, UnitOfWork(engine(), actor), order_id, upload, photo=True),
+                _("Photo attached."),
+                form=f"attach_{booking}",
+            )
         st.markdown("**" + _("Finish the visit") + "**")
+        items = checklist_for(_text(job.skill) or None, str(job.location))
+        ticked = [item.code for item in items if st.checkbox(_(item.text), key=f"check_{booking}_{item.code}")]
         left, right = st.columns(2)
         signer = left.text_input(_("Customer's name (sign-off)"), max_chars=200, key=f"signer_{booking}")
         outcome = right.text_input(_("What was done"), max_chars=2000, key=f"outcome_{booking}")
-        if st.button(_("Complete with sign-off"), type="primary", key=f"complete_{booking}"):
-            run_action(
-                partial(complete_visit, UnitOfWork(engine(), actor), booking, signer, outcome or None),
-                _("Job completed and signed off."),
-            )
+        st.caption(_("Customer's signature"))
+        drawn = signature_pad(key=f"signature_{booking}")
+        if st.button(_("Complete with sign-off"), type="primary", key=f"complete_{booking}", width="stretch"):
+            if drawn is None:
+                st.error(_("Ask the customer to sign in the box."))
+            else:
+                run_action(
+                    partial(
+                        complete_visit,
+                        UnitOfWork(engine(), actor),
+                        booking,
+                        signer,
+                        outcome or None,
+                        checklist=ticked,
+                        signature=FileIn("signature.png", "image/png", drawn),
+                    ),
+                    _("Job completed and signed off."),
+                    form=f"complete_{booking}",
+                )

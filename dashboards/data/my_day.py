@@ -13,7 +13,9 @@ import pandas as pd
 
 from dashboards.data import frame
 from ops_db.inventory import queries as inventory_queries
+from ops_db.inventory import van
 from ops_db.kit.db import Database
+from ops_db.kit.errors import ValidationError
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.orders import queries as order_queries
 from ops_db.workforce import queries as workforce_queries
@@ -41,3 +43,11 @@ def parts_to_bring(engine: Database, actor: Actor, order_ids: list[int]) -> pd.D
 def clocked_in_since(engine: Database, actor: Actor) -> datetime | None:
     """When the technician clocked in, if they are clocked in now."""
     return workforce_queries.clocked_in_since(UnitOfWork(engine, actor))
+
+
+def van_stock(engine: Database, actor: Actor) -> pd.DataFrame:
+    """The parts free in the technician's van (empty when they have no van)."""
+    try:
+        return frame(van.van_stock(UnitOfWork(engine, actor)))
+    except ValidationError:
+        return pd.DataFrame(columns=list(van.VAN_COLUMNS))

@@ -17,13 +17,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
-from api.routes.technician import call_url, navigate_url
 from ops_db.customers.schemas import CustomerIn
 from ops_db.inventory import service as inventory
 from ops_db.kit.db import admin_engine
 from ops_db.orders import service as orders
 from ops_db.settings import get_settings
 from ops_db.workforce import service as workforce
+from ops_db.workforce.links import call_url, navigate_url
 from ops_db.workforce.schemas import TechnicianIn
 from tests.conftest import Shop
 

@@ -3,6 +3,7 @@ decision, the customer's own page with rating, and a technician's visit from che
 
 from __future__ import annotations
 
+import base64
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from ops_db.kit import db
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.service import send_estimate
 from tests.dashboards.conftest import APP, signed_in
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
 
 
 def _scalar(demo_db: str, sql: str, **params: object) -> object:
@@ -140,7 +143,18 @@ def test_a_technician_checks_in_and_completes_only_with_a_signature(ops_env: Pat
     app.button(key=f"check_in_{booking_id}").click().run()
     assert not app.exception and not app.error, [e.value for e in app.error]
     assert _scalar(demo_db, "SELECT status FROM bookings WHERE id = :b", b=booking_id) == "in_progress"
-    app.button(key=f"complete_{booking_id}").click().run()  # nobody signed
+    app.button(key=f"complete_{booking_id}").click().run()  # nobody signed in the box
+    assert [e.value for e in app.error] == ["Ask the customer to sign in the box."]
+    # What the signature box sends back once the customer drew in it (a PNG data URL; see dashboards.signature).
+    app.session_state[f"signature_{booking_id}"] = {"png": "data:image/png;base64," + base64.b64encode(PNG).decode()}
+    app.button(key=f"complete_{booking_id}").click().run()  # signed, the checklist left unticked
+    assert next(e.value for e in app.error).startswith("Tick the checklist item")
+    checklist = [box for box in app.checkbox if str(box.key).startswith(f"check_{booking_id}_")]
+    assert checklist
+    for box in checklist:
+        box.check()
+    app.run()
+    app.button(key=f"complete_{booking_id}").click().run()  # signed and ticked, but nobody named
     assert [e.value for e in app.error] == ["Give the signer's name."]
     assert _scalar(demo_db, "SELECT status FROM bookings WHERE id = :b", b=booking_id) == "in_progress"
     app.text_input(key=f"signer_{booking_id}").input("李娜")
@@ -156,3 +170,10 @@ def test_a_technician_checks_in_and_completes_only_with_a_signature(ops_env: Pat
             {"b": booking_id},
         ).one()
     assert (status, stage, signer) == ("done", "quality_check", "李娜")
+    kind = _scalar(
+        demo_db,
+        "SELECT a.content_type FROM order_signoffs s JOIN bookings b ON b.order_id = s.order_id"
+        " JOIN attachments a ON a.id = s.signature_attachment_id WHERE b.id = :b",
+        b=booking_id,
+    )
+    assert kind == "image/png"  # the signature drawn on screen, kept with the sign-off
