@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.columns import VALUE_COLUMNS
-from dashboards.i18n import _, column_label, error_text, stage_words
+from dashboards.i18n import _, column_label, company_zone, error_text, stage_words
 from ops_db.i18n import VALUE_LABELS
 from ops_db.kit.db import Database
 from ops_db.kit.errors import RepairOpsError
@@ -67,6 +67,8 @@ Made = TypeVar("Made")
 SUBMISSION_KEYS = "submission_keys"  # form name -> the key of the form as shown now
 SUBMISSION_RESULTS = "submission_results"  # key -> what its action returned, for a repeat to show again
 SUBMISSION_DONE = "submission_done"  # form name -> the sentence that says what the last submission did
+SUBMISSION_EMPTY = "submission_empty"  # form name -> {input key: its empty value}, set before it is drawn again
+SUBMISSION_CLICKS = "submission_clicks"  # form name -> the key of the form as shown when its button was clicked
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,32 @@ def submission_key(form: str) -> str:
 
 
 def submission_form(form: str, **kwargs: Any) -> Any:
-    """``st.form`` whose identity carries its submission key: once a submission succeeded the form is drawn anew
-    (empty, new key), so a click on the old form that arrives after the redraw (a double click on a slow
-    connection) belongs to a form that no longer exists and does nothing."""
-    return st.form(f"{form}-{submission_key(form)}", **kwargs)
+    """``st.form`` for a form with a submission key (use :func:`submit_button` inside). After a success the inputs
+    :func:`finish` was told to empty are emptied here, before they are drawn, so the browser shows them empty too
+    (removing a widget's value from the session is not enough: the browser keeps what it shows)."""
+    empty_inputs(form)
+    return st.form(form, **kwargs)
+
+
+def empty_inputs(form: str) -> None:
+    """Empty the inputs :func:`finish` was told to empty after the last success of ``form``; called before they are
+    drawn (:func:`submission_form` calls it; a page calls it earlier for inputs of the form drawn above it)."""
+    for name, value in st.session_state.get(SUBMISSION_EMPTY, {}).pop(form, {}).items():
+        st.session_state[name] = value
+
+
+def _clicked(form: str, key: str) -> None:
+    """A form's submit button was clicked on the form shown with ``key``."""
+    st.session_state.setdefault(SUBMISSION_CLICKS, {})[form] = key
+
+
+def submit_button(form: str, label: str, **kwargs: Any) -> bool:
+    """The submit button of ``form``: True for a click on the form as it is shown now, False for a click on it as
+    it was before the last success (a second click the browser sent before it showed the emptied form: its
+    callback still carries the old key), which must not act again."""
+    clicked = st.form_submit_button(label, on_click=_clicked, args=(form, submission_key(form)), **kwargs)
+    on_key = st.session_state.get(SUBMISSION_CLICKS, {}).pop(form, None)
+    return bool(clicked) and on_key == submission_key(form)
 
 
 def _action_fingerprint(action: Callable[..., Any]) -> str:
@@ -155,13 +179,16 @@ def submit(form: str, action: Callable[[], Made], *, busy: str | None = None) ->
     return None
 
 
-def finish(form: str, done: str, *reset: str) -> None:
-    """After a submission of ``form`` succeeded: empty the named inputs, give the form a new key, redraw the page
-    and say ``done`` where the page calls :func:`show_done` (beside the form), and in a toast."""
+def finish(form: str, done: str, *reset: str, empty: dict[str, Any] | None = None) -> None:
+    """After a submission of ``form`` succeeded: forget the ``reset`` inputs, set the ``empty`` ones (input key:
+    empty value) to their empty value when the form is drawn again, give the form a new key, redraw the page and
+    say ``done`` where the page calls :func:`show_done` (beside the form), and in a toast."""
     key = st.session_state.get(SUBMISSION_KEYS, {}).pop(form, None)
     st.session_state.get(SUBMISSION_RESULTS, {}).pop(key, None)
     for name in reset:
         st.session_state.pop(name, None)
+    if empty:
+        st.session_state.setdefault(SUBMISSION_EMPTY, {})[form] = dict(empty)
     st.session_state.setdefault(SUBMISSION_DONE, {})[form] = done
     st.toast(done)  # markdown: ours (checked at every call)
     st.rerun()
@@ -259,8 +286,8 @@ def local_times(frame: pd.DataFrame, zone: ZoneInfo) -> pd.DataFrame:
 
 def shown_values(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame as a table shows it: stored codes in the ``VALUE_COLUMNS`` ("awaiting_parts") as words in the
-    reader's language; every other cell as it is."""
-    shown = frame.copy()
+    reader's language, instants as the company's wall clock (never UTC with an offset); every other cell as it is."""
+    shown = local_times(frame, company_zone())
     for column in shown.columns:
         if column in VALUE_COLUMNS and (shown[column].dtype == object or pd.api.types.is_string_dtype(shown[column])):
             # Each distinct code translated once (a table repeats a few codes thousands of times).

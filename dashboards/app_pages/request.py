@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from dashboards.i18n import _, error_text
 from dashboards.session import DEFAULT_TENANT, TENANT_KEY, current_actor, engine
-from dashboards.widgets import PHOTO_TYPES, as_files, inline_code, plain
+from dashboards.widgets import (
+    PHOTO_TYPES,
+    as_files,
+    finish,
+    inline_code,
+    plain,
+    show_done,
+    submission_form,
+    submit,
+    submit_button,
+)
 from ops_db.i18n import N_
 from ops_db.identity.service import resolve_tenant
 from ops_db.kit.errors import RepairOpsError
@@ -25,10 +37,21 @@ ITEM_TYPES = (
     N_("Other"),
 )
 
+REQUEST_FORM = "request"  # its submission key makes a second click on "Send the request" send nothing more
+# Emptied once the request is in (the company and the kind of item stay), so the page is ready for the next one.
+REQUEST_FIELDS = {
+    "request_details": "",
+    "request_problem": "",
+    "request_name": "",
+    "request_email": "",
+    "request_phone": "",
+    "request_preferred": "",
+}
+
 actor = current_actor()
 st.title(_("Request a repair"))
 st.caption(_("Tell us what needs fixing; you get an order number and a tracking code straight away."))
-with st.form("request", clear_on_submit=False):
+with submission_form(REQUEST_FORM):
     company = st.text_input(
         _("Company"),
         value=st.session_state.get(TENANT_KEY, DEFAULT_TENANT),
@@ -48,32 +71,35 @@ with st.form("request", clear_on_submit=False):
     email = middle.text_input(_("Email"), max_chars=254, key="request_email")
     phone = right.text_input(_("Phone"), max_chars=40, key="request_phone")
     preferred = st.text_input(_("When suits you (optional)"), max_chars=500, key="request_preferred")
-    submitted = st.form_submit_button(_("Send the request"), type="primary", key="request_submit")
+    submitted = submit_button(REQUEST_FORM, _("Send the request"), type="primary", key="request_submit")
+show_done(REQUEST_FORM)
 if submitted:
-    files = as_files(photos)
     try:
         who = actor or Actor.public(resolve_tenant(engine(), company.strip().lower()))
-        with st.spinner(_("Sending your request…")):
-            receipt = submit_request(
-                UnitOfWork(engine(), who),
-                RequestIn(
-                    contact_name=name,
-                    contact_email=email or None,
-                    contact_phone=phone or None,
-                    item_type=item,
-                    item_description=details or None,
-                    problem_description=problem,
-                    preferred_time=preferred or None,
-                    photos=files,
-                ),
-            )
     except RepairOpsError as error:
         st.error(error_text(error))
     else:
-        st.success(
-            _(
-                "Thank you. Your order number is **{number}** and your tracking code is {code}: keep "
-                "them to follow the repair on **Track a repair**."
-            ).format(number=plain(receipt.order_number), code=inline_code(receipt.tracking_code))
+        asked = RequestIn(
+            contact_name=name,
+            contact_email=email or None,
+            contact_phone=phone or None,
+            item_type=item,
+            item_description=details or None,
+            problem_description=problem,
+            preferred_time=preferred or None,
+            photos=as_files(photos),
         )
-        st.session_state["order_number"] = receipt.order_number
+        sent = submit(
+            REQUEST_FORM, partial(submit_request, UnitOfWork(engine(), who), asked), busy=_("Sending your request…")
+        )
+        if sent is not None:
+            st.session_state["order_number"] = sent.value.order_number
+            finish(
+                REQUEST_FORM,
+                _(
+                    "Thank you. Your order number is **{number}** and your tracking code is {code}: keep "
+                    "them to follow the repair on **Track a repair**."
+                ).format(number=plain(sent.value.order_number), code=inline_code(sent.value.tracking_code)),
+                "request_photos",
+                empty=REQUEST_FIELDS,
+            )
