@@ -12,7 +12,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
-from uuid import uuid4
 
 import pandas as pd
 import segno
@@ -23,7 +22,19 @@ from dashboards.data.orders import order_header
 from dashboards.i18n import NATIVE_NAMES, _, day_text, error_text, money_text, stage_words
 from dashboards.records import Link, record_link, record_table
 from dashboards.session import current_actor, engine
-from dashboards.widgets import document_buttons, parse_decimal, plain, run_action, table, typed_amount
+from dashboards.widgets import (
+    document_buttons,
+    finish,
+    parse_decimal,
+    plain,
+    run_action,
+    show_done,
+    submission_form,
+    submission_key,
+    submit,
+    table,
+    typed_amount,
+)
 from ops_db.billing.models import PaymentMethod
 from ops_db.billing.service import create_invoice, record_payment
 from ops_db.comms.service import list_messages, post_message
@@ -230,13 +241,6 @@ def _add_line(order_id: int) -> None:
                 )
 
 
-def _payment_key(invoice_id: int) -> str:
-    """The idempotency key of the payment being taken on this invoice: kept until the payment is recorded, so a
-    second click (or a retry after a dropped connection) finds the first payment instead of taking money twice."""
-    key: str = st.session_state.setdefault(f"order_payment_key_{invoice_id}", str(uuid4()))
-    return key
-
-
 @st.fragment
 def _money(order: dict[str, Any], header: dict[str, Any], extras: dict[str, list[dict[str, Any]]]) -> None:
     """The invoice and payments of this order, and taking money here: invoice the lines, then take a deposit
@@ -268,7 +272,8 @@ def _money(order: dict[str, Any], header: dict[str, Any], extras: dict[str, list
     )
     if due <= 0 or not actor.can("billing.pay"):
         return
-    with st.form(f"order_payment_{invoice_id}"):
+    form = f"order_payment_{invoice_id}"
+    with submission_form(form):
         left, right = st.columns(2)
         amount = left.text_input(
             _("Amount (a deposit or all that is due)"), value=f"{due:.2f}", max_chars=20, key="order_pay_amount"
@@ -276,25 +281,19 @@ def _money(order: dict[str, Any], header: dict[str, Any], extras: dict[str, list
         method = right.selectbox(
             _("Method"), [m.value for m in PaymentMethod], format_func=stage_words, key="order_pay_method"
         )
-        if st.form_submit_button(_("Take the payment"), type="primary", key="order_pay_submit"):
-            _take_payment(int(invoice_id), typed_amount(amount), str(method))
-
-
-def _take_payment(invoice_id: int, amount: str | None, method: str) -> None:
-    try:
-        with st.spinner(_("Recording the payment…")):
-            payment = record_payment(UnitOfWork(engine(), actor), invoice_id, amount, method, _payment_key(invoice_id))
-    except RepairOpsError as error:
-        st.error(error_text(error))
-        return
-    st.session_state.pop(f"order_payment_key_{invoice_id}", None)
-    st.session_state.pop("order_pay_amount", None)
-    st.toast(
-        _("Payment of {amount} ({method}) recorded.").format(
-            amount=money_text(payment.amount, currency), method=stage_words(method)
+        taken = st.form_submit_button(_("Take the payment"), type="primary", key="order_pay_submit")
+    if taken:
+        # Once per submission: the form's key is also the payment's idempotency key, so a double click or a retry
+        # after a dropped connection finds the payment already recorded instead of taking the money twice.
+        key = submission_key(form)
+        action = partial(
+            record_payment, UnitOfWork(engine(), actor), int(invoice_id), typed_amount(amount), method, key
         )
-    )
-    st.rerun()
+        if (done := submit(form, action, busy=_("Recording the payment…"))) is not None:
+            sentence = _("Payment of {amount} ({method}) recorded.")
+            shown = sentence.format(amount=money_text(done.value.amount, currency), method=stage_words(str(method)))
+            finish(form, shown, "order_pay_amount")
+    show_done(form)
 
 
 signed_in = current_actor()

@@ -21,7 +21,10 @@ from ops_db.kit.uow import UnitOfWork
 DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
     "request_received": (
         N_("We received your repair request {order_number}"),
-        N_("Hello {customer_name}, we received your request {order_number}. Track it with code {tracking_code}."),
+        N_(
+            "Hello {customer_name}, we received your request {order_number}. Follow it at {tracking_link} "
+            "(tracking code {tracking_code})."
+        ),
     ),
     "order_assigned": (
         N_("Technician assigned to {order_number}"),

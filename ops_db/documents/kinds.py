@@ -28,6 +28,7 @@ from ops_db.identity.models import Tenant
 from ops_db.inventory.models import Part, PurchaseOrder, PurchaseOrderLine, StockLocation, Supplier
 from ops_db.kit.errors import Conflict, NotFound, not_found
 from ops_db.kit.uow import UnitOfWork
+from ops_db.orders.links import tracking_link
 from ops_db.orders.models import OrderLine, OrderSignoff, ServiceOrder, Stage
 from ops_db.orders.service import line_amounts, load_order, order_totals
 from ops_db.warranty.models import Warranty
@@ -204,15 +205,17 @@ def _device_block(ctx: Context, order: ServiceOrder, *, diagnosis: bool = False)
 
 
 def intake_receipt(ctx: Context, order_id: int) -> Document:
-    """Handed over the counter: the tracking code, what was left with us and why."""
+    """Handed over the counter: the tracking code and link (with its QR code), what was left with us and why."""
     order, customer = _order(ctx, order_id)
     w, t = ctx.writer, ctx.writer.t
+    link = tracking_link(ctx.tenant.slug, order.order_number, order.tracking_code)
     return ctx.document(
         "intake_receipt",
         order.order_number,
         [
             (t("Order number"), order.order_number),
             (t("Tracking code"), order.tracking_code),
+            (t("Follow the repair at"), link),
             (t("Received"), w.moment(order.received_at)),
             (t("Priority"), w.value(order.priority)),
             (t("Promised by"), w.day(order.promised_at)),
@@ -227,6 +230,7 @@ def intake_receipt(ctx: Context, order_id: int) -> Document:
         ],
         signatures=[t("Customer signature"), t("Received by")],
         recipient=_to(customer, order.id),
+        qr=link,
     )
 
 

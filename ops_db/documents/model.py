@@ -52,6 +52,7 @@ class Document:
     signatures: list[str] = field(default_factory=list)
     company_slug: str = ""  # whose own DOCX template to look for
     recipient: Recipient | None = None
+    qr: str | None = None  # a link drawn as a QR code (the receipt's tracking page), for a phone to scan
 
     def text(self) -> str:
         """Every word of the document, one piece per line (search, tests, plain-text delivery)."""

@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import segno
 import xlsxwriter
 from docx import Document as DocxFile
 from docx.shared import Pt, RGBColor
@@ -91,6 +92,9 @@ def to_pdf(document: Document) -> bytes:
     for note in document.notes:
         pdf.ln(2)
         pdf.paragraph(note, size=8.5)
+    if document.qr:
+        pdf.ln(2)
+        pdf.image(_qr_png(document.qr), w=32)
     if document.signatures:
         pdf.ln(14)
         pdf.set_font(FONT, "", 9)
@@ -99,6 +103,14 @@ def to_pdf(document: Document) -> bytes:
             pdf.cell(width, 6, f"{label}: ____________________")
         pdf.ln(6)
     return pdf.to_bytes()
+
+
+def _qr_png(link: str) -> io.BytesIO:
+    """``link`` as a QR code picture (PNG) for the PDF."""
+    picture = io.BytesIO()
+    segno.make(link, error="m").save(picture, kind="png", scale=6, border=2)
+    picture.seek(0)
+    return picture
 
 
 def _pdf_grid(pdf: BrandedPdf, grid: Grid) -> None:

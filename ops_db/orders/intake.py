@@ -22,6 +22,7 @@ from ops_db.kit.numbers import next_number
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.common import _clean_text, _enum, _event
 from ops_db.orders.files import _carry_attachments, _store_attachment
+from ops_db.orders.links import tracking_link
 from ops_db.orders.models import (
     EventType,
     Priority,
@@ -480,7 +481,12 @@ def open_order(
         uow,
         "request_received",
         customer.id,
-        {"order_number": order.order_number, "tracking_code": order.tracking_code, "customer_name": customer.name},
+        {
+            "order_number": order.order_number,
+            "tracking_code": order.tracking_code,
+            "tracking_link": tracking_link(tenant.slug, order.order_number, order.tracking_code),
+            "customer_name": customer.name,
+        },
         order_id=order.id,
     )
     return order
