@@ -16,6 +16,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.idempotency import IdempotencyKeys, replay
 from api.ratelimit import RateLimited, TokenBucket
 from api.routes import auth, me, operations, orders, public, technician, webhooks
 from api.schemas import StatusOut
@@ -32,6 +33,7 @@ from ops_db.kit.errors import (
     PermissionDenied,
     RepairOpsError,
 )
+from ops_db.kit.idempotency import AlreadyDone
 from ops_db.kit.uow import translate_db_error
 from ops_db.settings import get_settings
 
@@ -176,6 +178,8 @@ def create_app(
         app.include_router(module.router)
     # The technician's phone app (manifest, service worker, the page): static files on the API's own origin.
     app.mount("/tech", StaticFiles(directory=TECH_APP, html=True), name="tech")
+    app.add_middleware(IdempotencyKeys)  # inside the guard: bodies are bounded before they are digested
+    app.add_exception_handler(AlreadyDone, replay)
     app.add_middleware(RequestGuard, limit=limit, narrower={webhooks.router.prefix: webhooks.MAX_EVENT_BYTES})
 
     @app.exception_handler(RepairOpsError)
