@@ -139,7 +139,8 @@ def _repairs() -> None:
             for e in portal.order_timeline(engine(), actor, order_id)
         ]
     )
-    if order["stage"] in ("ready", "closed") and order["my_rating"] is None:
+    # pd.isna: once any of the customer's orders is rated, the column is numeric and "not rated" reads NaN
+    if order["stage"] in ("ready", "closed") and pd.isna(order["my_rating"]):
         with st.form("rate"):
             score = st.select_slider(
                 _("Your rating"), options=[1, 2, 3, 4, 5], value=5, format_func=lambda n: "★" * n, key="portal_score"

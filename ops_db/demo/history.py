@@ -19,6 +19,19 @@ from ops_db.orders.stages import TRANSITIONS
 # The happy path in the order the model declares it. Every step and side exit (hold, cancel) the demo writes is one
 # the orders' own stage machine (ops_db.orders.stages.TRANSITIONS) allows: see _may_move.
 STAGE_PATH = [s.value for s in Stage if s not in (Stage.ON_HOLD, Stage.CANCELLED)]
+# How far along STAGE_PATH (received, diagnostics, awaiting approval, awaiting parts, repair, quality check, ready,
+# closed) an order of the last ten days has got by its age in days, as weights. Like a real shop: today's intake
+# mostly waits for a technician, by the second day most orders are diagnosed and booked, and an order older than
+# three days (an urgent one older than one) is being repaired or done. So what waits for the dispatcher is about a
+# day's work for the technicians there are, mostly within its SLA, not a fortnight's pile (issue 19).
+RECENT_PROGRESS = {
+    0: (40, 30, 12, 3, 15, 0, 0, 0),
+    1: (0, 8, 12, 10, 40, 5, 15, 10),
+    2: (0, 0, 4, 6, 25, 3, 27, 35),
+    3: (0, 0, 4, 6, 25, 3, 27, 35),
+}
+SETTLED_PROGRESS = (0, 0, 0, 0, 8, 0, 20, 72)
+URGENT = ("emergency", "high")  # rushed: they move along as an order two days older would
 
 
 def _may_move(frm: str, to: str) -> bool:
@@ -46,19 +59,22 @@ class History(Stock, Schedule, Finance):
         for _ in range(n):
             self.order(day, age, tech_cursor)
 
-    def _final_stage_index(self, age: int) -> tuple[int, str | None]:
-        """How far along the happy path an order of this age got, and whether it was cancelled/held."""
+    def _final_stage_index(self, age: int, priority: str) -> tuple[int, str | None]:
+        """How far along the happy path an order of this age got, and whether it was cancelled/held (only from a
+        stage that may be: an order never sits for weeks in a stage it could not leave)."""
         rng = self.rng
         if age > 10:
             r = rng.random()
             if r < 0.05:
                 return rng.randint(1, 3), "cancelled"
             if r < 0.07:
-                return rng.randint(2, 5), "on_hold"
+                return rng.randint(2, 4), "on_hold"  # quality check and later cannot be put on hold
             if r < 0.10:
                 return 6, None  # ready, not collected yet
             return 7, None
-        return min(7, rng.randint(0, max(0, 7 - age // 2))), (None if rng.random() > 0.05 else "on_hold")
+        weights = RECENT_PROGRESS.get(age + 2 if priority in URGENT else age, SETTLED_PROGRESS)
+        index = rng.choices(range(len(STAGE_PATH)), weights=weights)[0]
+        return index, ("on_hold" if index <= 4 and rng.random() < 0.05 else None)
 
     def order(self, day: date, age: int, tech_cursor: dict[int, int]) -> None:
         """One order received on ``day``, ``age`` days before the as-of day, with everything that happened to it."""
@@ -73,7 +89,7 @@ class History(Stock, Schedule, Finance):
         number = f"RO-{day.year}-{self.order_seq:06d}"
         code = f"{rng.getrandbits(80):020x}"
         received = local_time(day, rng.randint(8 * 60, 18 * 60))
-        last_index, side = self._final_stage_index(age)
+        last_index, side = self._final_stage_index(age, prio)
         fault = rng.choice(FAULTS)
         # pick a technician with the skill, else anyone
         skilled = [t for t, s in self.techs if skill in s] or [t for t, _ in self.techs]

@@ -9,11 +9,21 @@ from decimal import Decimal
 
 from ops_db.demo.company import Company
 from ops_db.demo.rows import money
-from ops_db.demo.vocabulary import CATEGORIES, CENTER, FIRST, LAST, SKILLS
+from ops_db.demo.vocabulary import CATEGORIES, CENTER, FIRST, LAST
 
 
 class People(Company):
     """Writes the technicians, the customers and their devices (after the catalogue)."""
+
+    def _trades(self, tech: int) -> set[int]:
+        """The skill ids of technician number ``tech``: two trades, spread so that every kind of device has about
+        the same number of technicians (random picks left TV repairs to one person and most jobs unplaceable),
+        and board-level soldering for some."""
+        kinds = list(CATEGORIES)
+        trades = {kinds[(tech - 1) % len(kinds)], kinds[(tech + 2) % len(kinds)]}
+        if self.rng.random() < 0.3:
+            trades.add("board")
+        return {self.skill_id[code] for code in trades}
 
     def people(self) -> None:
         """Technicians with vans, skills and commission; customers with sites, preferences and a few portal logins;
@@ -60,7 +70,7 @@ class People(Company):
                 money(rng.uniform(25, 45)),
                 self.as_of - timedelta(days=rng.randint(200, 3000)),
             )
-            skills = set(rng.sample(range(1, len(SKILLS) + 1), k=rng.randint(2, 4)))
+            skills = self._trades(t)
             for s in sorted(skills):
                 self.add("technician_skills", ("technician_id", "skill_id", "level"), t, s, rng.randint(1, 5))
             self.add(
