@@ -1,6 +1,6 @@
-"""Server-side render time of the busiest operations pages with 10,000 open orders.
+"""Server-side time of the busiest operations pages with 10,000 open orders, of Analytics, and of two actions.
 
-Usage: ``python benchmarks/ui.py [--open-orders 10000] [--runs 5] [--keep DIR]``
+Usage: ``python benchmarks/ui.py [--scale medium] [--open-orders 10000] [--runs 5] [--keep DIR]``
 
 1. seeds the ``medium`` demo company (60 technicians, ~110k orders over a year) as of today into its
    own embedded Postgres (reused from ``--keep DIR`` when given, so repeated runs skip the seeding);
@@ -12,7 +12,18 @@ Usage: ``python benchmarks/ui.py [--open-orders 10000] [--runs 5] [--keep DIR]``
    with Streamlit's AppTest, which runs the page script exactly as the server does for a browser:
    every query, dataframe and chart spec, without the network and the browser's paint;
 4. prints min / median / max seconds over ``--runs`` renders of each page (after one warm-up render,
-   which fills the connection pool and the catalog caches as a running server already has).
+   which fills the connection pool and the catalog caches as a running server already has);
+5. builds the analytics warehouse of that company (extract + ``dbt run``, kept with ``--keep``) and times
+   Analytics as the manager opens it: the first open (nothing cached, as after a warehouse refresh) and again;
+6. times two actions, each the server's work between the click and the page showing the result, the goal being
+   under 0.5 s each: **record a payment** (finance, on Billing) and **accept a proposal** (the dispatcher accepts
+   one order of tomorrow's proposed plan, on Dispatch). An action inside a ``st.fragment`` reruns that fragment
+   as the browser asks (the run is scoped to the clicked widget's fragment, as Streamlit's frontend does), then
+   whatever rerun the action asks for; the figure is both. Printed beside it, from the same run: the same click
+   rerunning the whole page (the cost of every click before the pages used fragments; caches warm).
+
+Goals (issue 19): each action under 0.5 s of server time, Analytics under 2 s. Figures before the fragments and
+caches, on this 2-core machine, small (demo) company: Analytics first open 7 s; actions 1.7-2 s.
 
 There is no peer figure: no other repair-shop UI runs here.
 """
@@ -23,13 +34,24 @@ import argparse
 import logging
 import os
 import statistics
+import subprocess
 import time
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib import parse
 from zoneinfo import ZoneInfo
 
 import psycopg
-from streamlit.testing.v1 import AppTest
+import streamlit as st
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
+from streamlit.testing.v1 import AppTest, app_test
+from streamlit.testing.v1.element_tree import ElementTree, parse_tree_from_messages
+from streamlit.testing.v1.local_script_runner import LocalScriptRunner, require_widgets_deltas
 
 from ops_db import embedded, migrate
 from ops_db.demo.generator import Scale, is_empty, seed
@@ -99,11 +121,9 @@ def _what_it_shows(app: AppTest) -> str:
     return "; ".join(metrics + captions)
 
 
-def render_seconds(url: str, data_dir: Path, runs: int) -> dict[str, tuple[list[float], str]]:
+def render_seconds(url: str, runs: int) -> dict[str, tuple[list[float], str]]:
     """Seconds of each AppTest render of each page, and what the page showed, signed in as the demo manager."""
-    os.environ["DATABASE_URL"] = url
-    os.environ["REPAIROPS_DATA_DIR"] = str(data_dir)
-    # Imported after the environment is set: the app reads its settings once.
+    # Imported after the environment is set (see main): the app reads its settings once.
     from ops_db.identity.service import authenticate, resolve_tenant
     from ops_db.kit import db
 
@@ -129,6 +149,220 @@ def render_seconds(url: str, data_dir: Path, runs: int) -> dict[str, tuple[list[
     return timings
 
 
+class BrowserLikeRunner(LocalScriptRunner):
+    """AppTest's script runner, scoped as the browser scopes a rerun: a click on a widget inside a
+    ``st.fragment`` reruns only that fragment (AppTest alone always reruns the whole page). It also remembers,
+    from each run's messages, which fragment every widget was drawn in."""
+
+    scoped = True  # False: every click reruns the whole page, as before the fragments
+    fragment_of: dict[str, str] = {}  # widget id -> the fragment it was drawn in
+    clicked: str | None = None  # the widget id whose click the next run answers
+
+    def run(
+        self,
+        widget_state: Any = None,
+        query_params: dict[str, Any] | None = None,
+        timeout: float = 3,
+        page_hash: str = "",
+        context_info: Any = None,
+    ) -> ElementTree:
+        """One rerun, as :meth:`LocalScriptRunner.run`, scoped to the clicked widget's fragment."""
+        clicked, BrowserLikeRunner.clicked = BrowserLikeRunner.clicked, None
+        fragment = self.fragment_of.get(clicked or "") if self.scoped else None
+        self.request_rerun(
+            RerunData(
+                widget_states=widget_state,
+                query_string=parse.urlencode(query_params or {}, doseq=True),
+                page_script_hash=page_hash,
+                context_info=context_info,
+            )
+        )
+        if fragment:
+            # The runner starts with a pending whole-page run that any request folds into; a browser's session
+            # starts its runner with the request itself, so the fragment's run replaces that pending one here.
+            requests = self._requests
+            with requests._lock:
+                requests._rerun_data = replace(requests._rerun_data, fragment_id_queue=[fragment])
+        try:
+            if not self._script_thread:
+                self.start()
+            require_widgets_deltas(self, timeout)
+        finally:
+            self.join()
+        messages = self.forward_msgs()
+        BrowserLikeRunner.fragment_of.update(_widget_fragments(messages))
+        return parse_tree_from_messages(messages)
+
+
+def _widget_fragments(messages: list[ForwardMsg]) -> dict[str, str]:
+    """Widget id -> fragment id of every widget drawn inside a fragment in these messages."""
+    found: dict[str, str] = {}
+    for message in messages:
+        if message.WhichOneof("type") != "delta" or not message.delta.fragment_id:
+            continue
+        if message.delta.WhichOneof("type") != "new_element":
+            continue
+        element = message.delta.new_element
+        kind = element.WhichOneof("type")
+        widget_id = getattr(getattr(element, kind), "id", "") if kind else ""
+        if widget_id:
+            found[widget_id] = message.delta.fragment_id
+    return found
+
+
+@contextmanager
+def browser_like_reruns() -> Iterator[None]:
+    """AppTest with :class:`BrowserLikeRunner` until the block ends."""
+    original = app_test.LocalScriptRunner  # type: ignore[attr-defined]
+    app_test.LocalScriptRunner = BrowserLikeRunner  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        app_test.LocalScriptRunner = original  # type: ignore[attr-defined]
+
+
+def click(app: AppTest, key: str, *, scoped: bool) -> float:
+    """Seconds the server takes to answer a click on the button ``key`` (its fragment, then any rerun the action
+    asks for); ``scoped=False`` reruns the whole page instead, as every click did before the fragments."""
+    button = app.button(key=key)
+    BrowserLikeRunner.scoped, BrowserLikeRunner.clicked = scoped, button.id
+    button.click()
+    started = time.perf_counter()
+    app.run()
+    seconds = time.perf_counter() - started
+    BrowserLikeRunner.scoped = True
+    if app.exception:
+        raise SystemExit(f"clicking {key} failed: {app.exception[0].message}")
+    return seconds
+
+
+def build_warehouse(url: str, data_dir: Path) -> float:
+    """The company's analytics warehouse (extract + ``dbt run``) in ``data_dir``, unless already there; seconds."""
+    from pipelines.defs.dbt.resources import DBT_PROJECT_DIR, WAREHOUSE_ENV, dbt_executable
+    from pipelines.extract import run_extract
+
+    warehouse = data_dir / "warehouse.duckdb"
+    if warehouse.exists():
+        return 0.0
+    started = time.perf_counter()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    run_extract(warehouse, url, full=True)
+    target = data_dir / "dbt"
+    dbt = [dbt_executable(), "run", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    subprocess.run(
+        [*dbt, "--target-path", str(target), "--log-path", str(target / "logs"), "--quiet"],
+        env={**os.environ, WAREHOUSE_ENV: str(warehouse)},
+        check=True,
+        cwd=DBT_PROJECT_DIR,
+    )
+    return time.perf_counter() - started
+
+
+def _actor(url: str, email: str) -> Any:
+    """A demo login, signed in with its password (a session of its own, as a browser has)."""
+    from ops_db.identity.service import authenticate, resolve_tenant
+    from ops_db.kit import db
+
+    engine = db.app_engine(url)
+    return authenticate(engine, resolve_tenant(engine, "riverside"), email, "demo-pass-2026").actor
+
+
+def _signed_in(url: str, email: str, page: str) -> AppTest:
+    """The app with ``email`` signed in, on ``page``."""
+    app = AppTest.from_file(APP, default_timeout=600)
+    app.session_state["actor"] = _actor(url, email)
+    app.run()
+    app.switch_page(page).run()
+    if app.exception:
+        raise SystemExit(f"{page} failed: {app.exception[0].message}")
+    return app
+
+
+def analytics_seconds(url: str, runs: int) -> tuple[list[float], list[float]]:
+    """Seconds to open Analytics as the manager: with nothing cached (as after a warehouse refresh), and again."""
+    first: list[float] = []
+    again: list[float] = []
+    for attempt in range(runs + 1):  # the first pair warms up the imports and the connection pool
+        st.cache_data.clear()
+        for seconds in (first, again):
+            app = AppTest.from_file(APP, default_timeout=600)
+            app.session_state["actor"] = _actor(url, "manager@riverside.example")
+            app.run()
+            started = time.perf_counter()
+            app.switch_page("app_pages/analytics.py").run()
+            if attempt:
+                seconds.append(time.perf_counter() - started)
+            if app.exception:
+                raise SystemExit(f"analytics failed: {app.exception[0].message}")
+    return first, again
+
+
+def _payable_invoices(url: str, count: int) -> list[int]:
+    """Open invoices with at least 1.00 still due, oldest first."""
+    sql = """
+        SELECT i.id FROM invoices i
+        WHERE i.status IN ('issued', 'partially_paid')
+          AND i.total - COALESCE((SELECT sum(p.amount) FROM payments p
+                                  WHERE p.invoice_id = i.id AND p.status = 'succeeded'), 0) >= 2
+        ORDER BY i.id LIMIT %(count)s
+    """
+    with psycopg.connect(psycopg_conninfo(url)) as conn:
+        return [int(row[0]) for row in conn.execute(sql, {"count": count}).fetchall()]
+
+
+def payment_seconds(url: str, runs: int) -> tuple[list[float], list[float]]:
+    """Seconds for finance to record a payment of 1.00 on Billing: as the browser scopes the click, and with the
+    whole page rerun."""
+    scoped: list[float] = []
+    whole: list[float] = []
+    invoices = _payable_invoices(url, 2 * (runs + 1))
+    app = _signed_in(url, "finance@riverside.example", "app_pages/billing.py")
+    for attempt, invoice_id in enumerate(invoices):
+        app.selectbox(key="pay_invoice").select(invoice_id).run()
+        app.text_input(key="pay_amount").input("1.00")
+        seconds = click(app, "record_payment", scoped=attempt % 2 == 0)
+        if not any("recorded" in str(message.value) for message in app.success):
+            raise SystemExit(f"the payment was not recorded: {[e.value for e in app.error]}")
+        if attempt > 1:  # the first of each kind warms up
+            (scoped if attempt % 2 == 0 else whole).append(seconds)
+    return scoped, whole
+
+
+def _propose_tomorrow(url: str) -> None:
+    """A fresh optimizer proposal for tomorrow (in the company's zone), as the dispatcher would ask for."""
+    from dashboards.data.dispatch import propose_plan
+    from ops_db.kit import db
+
+    tomorrow = datetime.now(DEMO_TIME_ZONE).date() + timedelta(days=1)
+    propose_plan(db.app_engine(url), _actor(url, "dispatcher@riverside.example"), tomorrow, time_limit=5)
+
+
+def accept_seconds(url: str, runs: int) -> tuple[list[float], list[float]]:
+    """Seconds for the dispatcher to accept one order of tomorrow's proposal on Dispatch: as the browser scopes
+    the click, and with the whole page rerun."""
+    _propose_tomorrow(url)
+    scoped: list[float] = []
+    whole: list[float] = []
+    app = _signed_in(url, "dispatcher@riverside.example", "app_pages/dispatch.py")
+    for attempt in range(2 * (runs + 1)):
+        choices = app.multiselect(key="accept_orders").options
+        if not choices:
+            raise SystemExit("the proposal has no order left to accept; run the optimizer for more jobs")
+        app.multiselect(key="accept_orders").set_value([choices[0]])
+        seconds = click(app, "accept_selected", scoped=attempt % 2 == 0)
+        if app.error:
+            raise SystemExit(f"accepting failed: {[e.value for e in app.error]}")
+        if attempt > 1:
+            (scoped if attempt % 2 == 0 else whole).append(seconds)
+    return scoped, whole
+
+
+def _figures(seconds: list[float]) -> str:
+    return (
+        f"runs={len(seconds)} min={min(seconds):.2f}s median={statistics.median(seconds):.2f}s max={max(seconds):.2f}s"
+    )
+
+
 def _quiet_bare_mode_warnings() -> None:
     """AppTest runs Streamlit without a server; its "missing ScriptRunContext" warnings are noise here."""
     logger = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
@@ -138,25 +372,41 @@ def _quiet_bare_mode_warnings() -> None:
 def main() -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", default="medium", choices=[s.value for s in Scale])
     parser.add_argument("--open-orders", type=int, default=10_000)
+    parser.add_argument("--only", choices=["pages", "analytics", "actions"], help="Time only this part.")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="Keep the seeded Postgres in this directory and reuse it.")
     args = parser.parse_args()
     _quiet_bare_mode_warnings()
     with embedded.scratch_server("repairops-ui-", args.keep) as server:
         url = server.url
+        data_dir = (args.keep or server.folder) / ".repairops"
+        # Before anything reads the settings (they are read once): the app under test uses this server.
+        os.environ["DATABASE_URL"] = url
+        os.environ["REPAIROPS_DATA_DIR"] = str(data_dir)
         migrate.upgrade(url)
         if is_empty(url):
-            seed(url, Scale.MEDIUM, seed_value=42, as_of=datetime.now(DEMO_TIME_ZONE).date(), progress=True)
+            seed(url, Scale(args.scale), seed_value=42, as_of=datetime.now(DEMO_TIME_ZONE).date(), progress=True)
         added = top_up(url, args.open_orders)
         settle(url)
         print(f"open_orders={open_orders(url):,} (added {added:,} for the benchmark)")
-        for page, (seconds, shown) in render_seconds(url, server.folder / ".repairops", args.runs).items():
-            print(
-                f"{page.removeprefix('app_pages/').removesuffix('.py')}: runs={len(seconds)} "
-                f"min={min(seconds):.2f}s median={statistics.median(seconds):.2f}s max={max(seconds):.2f}s"
-                f" | shows: {shown}"
-            )
+        if args.only in (None, "pages"):
+            for page, (seconds, shown) in render_seconds(url, args.runs).items():
+                print(f"{page.removeprefix('app_pages/').removesuffix('.py')}: {_figures(seconds)} | shows: {shown}")
+        if args.only in (None, "analytics"):
+            built = build_warehouse(url, data_dir)
+            if built:
+                print(f"warehouse built in {built:.0f}s")
+            first, again = analytics_seconds(url, args.runs)
+            print(f"analytics first open (nothing cached; goal < 2 s): {_figures(first)}")
+            print(f"analytics again: {_figures(again)}")
+        if args.only in (None, "actions"):
+            with browser_like_reruns():
+                for name, measure in (("record a payment", payment_seconds), ("accept a proposal", accept_seconds)):
+                    scoped, whole = measure(url, args.runs)
+                    print(f"{name} (goal < 0.5 s): {_figures(scoped)}")
+                    print(f"{name}, whole page rerun: {_figures(whole)}")
 
 
 if __name__ == "__main__":
