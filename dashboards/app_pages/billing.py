@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
-from uuid import uuid4
 
 import pandas as pd
 import streamlit as st
@@ -17,7 +16,22 @@ from dashboards.data.catalog import tenant_currency, tenant_zone
 from dashboards.data.orders import MAX_SEARCH
 from dashboards.i18n import _, day_text, error_text, money_text, number_text, stage_words
 from dashboards.session import current_actor, engine
-from dashboards.widgets import chosen_id, document_picker, done_and_rerun, plain, show_flash, table, typed_amount
+from dashboards.widgets import (
+    chosen_id,
+    document_picker,
+    done_and_rerun,
+    empty_inputs,
+    finish,
+    plain,
+    show_done,
+    show_flash,
+    submission_form,
+    submission_key,
+    submit,
+    submit_button,
+    table,
+    typed_amount,
+)
 from ops_db.billing.models import InvoiceStatus, PaymentMethod
 from ops_db.billing.service import create_invoice, issue_credit_note, record_payment, void_invoice, write_off
 from ops_db.billing.stripe_payments import refund_payment, stripe_for_company
@@ -26,8 +40,8 @@ from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.settings import get_settings
 
-PAYMENT_KEY = "payment_idempotency_key"
-REFUND_KEY = "refund_idempotency_key"
+PAYMENT_FORM = "payment"
+REFUND_FORM = "refund"
 MONEY = st.column_config.NumberColumn(format="%.2f")
 ALL = "all"
 # Corrections of an issued invoice, with the permission each needs.
@@ -36,17 +50,6 @@ CORRECTIONS = {
     "write_off": (N_("Write off what is still owed"), "billing.write_off"),
     "void": (N_("Void it: issued in error, nothing paid"), "billing.write_off"),
 }
-
-
-def _submission_key(name: str) -> str:
-    """The idempotency key of the submission in progress.
-
-    It is kept until the service accepts it, so submitting the same form again after a dropped connection (or
-    a double click) finds the payment already recorded instead of taking the money twice; a successful
-    submission drops it, and the next one gets a fresh key.
-    """
-    key: str = st.session_state.setdefault(name, str(uuid4()))
-    return key
 
 
 def _give_back(payment_id: int, amount: str, reason: str) -> Decimal:
@@ -58,7 +61,7 @@ def _give_back(payment_id: int, amount: str, reason: str) -> Decimal:
         payment_id,
         typed_amount(amount),
         reason,
-        _submission_key(REFUND_KEY),
+        submission_key(REFUND_FORM),  # the form's key is the refund's own (Stripe gets it too)
     )
     return done.amount
 
@@ -220,6 +223,7 @@ def _payments_part() -> None:
     assert actor is not None
     if actor.can("billing.pay"):
         st.subheader(_("Record a payment"))
+        empty_inputs(PAYMENT_FORM)  # the invoice chosen above the form, after a payment
         invoice_id = st.selectbox(
             _("Invoice"),
             list(payable),
@@ -239,42 +243,44 @@ def _payments_part() -> None:
                     due_on=_day(chosen["due_on"]),
                 )
             )
-        with st.form("payment"):
+        with submission_form(PAYMENT_FORM):
             left, right = st.columns(2)
             amount = left.text_input(_("Amount"), placeholder="0.00", max_chars=20, key="pay_amount")
             method = right.selectbox(
                 _("Method"), [m.value for m in PaymentMethod], format_func=stage_words, key="pay_method"
             )
-            pay = st.form_submit_button(_("Record the payment"), type="primary", key="record_payment")
+            pay = submit_button(PAYMENT_FORM, _("Record the payment"), type="primary", key="record_payment")
+        show_done(PAYMENT_FORM)
         if pay:
             if invoice_id is None or method is None:
                 st.error(_("Choose the invoice being paid."))
-            else:
-                try:
-                    with st.spinner(_("Recording the payment…")):
-                        payment = record_payment(
-                            UnitOfWork(engine(), actor),
-                            invoice_id,
-                            typed_amount(amount),
-                            method,
-                            _submission_key(PAYMENT_KEY),
-                        )
-                except RepairOpsError as error:
-                    st.error(error_text(error))
-                else:
-                    done_and_rerun(
-                        _("Payment of {amount} ({method}) recorded on {invoice}.").format(
-                            amount=money_text(payment.amount, currency),
-                            method=stage_words(method),
-                            invoice=plain(payable.get(invoice_id)) or _("the invoice"),
-                        ),
-                        PAYMENT_KEY,
-                        "pay_amount",
-                        "pay_invoice",
-                    )
+            elif (
+                paid := submit(
+                    PAYMENT_FORM,
+                    partial(
+                        record_payment,
+                        UnitOfWork(engine(), actor),
+                        invoice_id,
+                        typed_amount(amount),
+                        method,
+                        submission_key(PAYMENT_FORM),  # the form's key is the payment's own
+                    ),
+                    busy=_("Recording the payment…"),
+                )
+            ) is not None:
+                finish(
+                    PAYMENT_FORM,
+                    _("Payment of {amount} ({method}) recorded on {invoice}.").format(
+                        amount=money_text(paid.value.amount, currency),
+                        method=stage_words(method),
+                        invoice=plain(payable.get(invoice_id)) or _("the invoice"),
+                    ),
+                    empty={"pay_amount": "", "pay_invoice": None},
+                )
 
     if actor.can("billing.refund"):
         st.subheader(_("Refund a payment"))
+        empty_inputs(REFUND_FORM)  # the payment chosen above the form, after a refund
         left, right = st.columns([1, 2])
         find = left.text_input(
             _("Find payments by invoice number or customer"), max_chars=MAX_SEARCH, key="refund_search"
@@ -306,30 +312,25 @@ def _payments_part() -> None:
                         "through Stripe, then the refund is recorded."
                     )
                 )
-        with st.form("refund"):
+        with submission_form(REFUND_FORM):
             left, right = st.columns([1, 2])
             back = left.text_input(_("Amount"), placeholder="0.00", max_chars=20, key="refund_amount")
             reason = right.text_input(_("Why"), max_chars=2000, key="refund_reason")
-            give_back = st.form_submit_button(_("Refund"), type="primary", key="refund_submit")
+            give_back = submit_button(REFUND_FORM, _("Refund"), type="primary", key="refund_submit")
+        show_done(REFUND_FORM)
         if give_back:
             if payment_id is None:
                 st.error(_("Choose the payment to refund."))
-            else:
-                try:
-                    with st.spinner(_("Refunding…")):
-                        given = _give_back(payment_id, back, reason)
-                except RepairOpsError as error:
-                    st.error(error_text(error))
-                else:
-                    done_and_rerun(
-                        _("Refunded {amount} of payment #{payment}.").format(
-                            amount=money_text(given, currency), payment=plain(payment_id)
-                        ),
-                        REFUND_KEY,
-                        "refund_amount",
-                        "refund_reason",
-                        "refund_payment",
-                    )
+            elif (
+                given := submit(REFUND_FORM, partial(_give_back, payment_id, back, reason), busy=_("Refunding…"))
+            ) is not None:
+                finish(
+                    REFUND_FORM,
+                    _("Refunded {amount} of payment #{payment}.").format(
+                        amount=money_text(given.value, currency), payment=plain(payment_id)
+                    ),
+                    empty={"refund_amount": "", "refund_reason": "", "refund_payment": None},
+                )
 
     if not (actor.can("billing.pay") or actor.can("billing.refund")):
         st.info(_("Payments are recorded by finance and the front desk; the cash drawer tab shows today's."))
