@@ -30,6 +30,7 @@ from dashboards.widgets import (
     show_done,
     submission_form,
     submit,
+    submit_button,
     table,
 )
 from ops_db.customers.schemas import CustomerIn
@@ -46,25 +47,22 @@ RECEIPT_KEY = "intake_receipt"  # (order id, number) of the last order opened he
 CUSTOMER_KEY = "intake_customer"  # the id of the customer chosen from the matches
 MATCHES_KEY = "intake_phone_matches"  # the phone the service found on another customer, to offer them
 INTAKE_FORM = "intake"  # its submission key makes a second click on "Open the order" open nothing more
-# Emptied once the order is open, so the next customer starts from a clean form.
-INTAKE_FIELDS = (
-    "customer_name",
-    "customer_email",
-    "customer_phone",
-    "intake_new_customer",
-    "intake_device",
-    "model",
-    "serial",
-    "purchased",
-    "warranty_until",
-    "problem",
-    "intake_photos",
-    "priority",
-    "location",
-    "intake_site",
-    "service_address",
-    "service_city",
-)
+# Emptied once the order is open (input key: its empty value), so the next customer starts from a clean form.
+INTAKE_FIELDS = {
+    "customer_name": "",
+    "customer_email": "",
+    "customer_phone": "",
+    "intake_new_customer": False,
+    "model": NOT_LISTED,
+    "serial": "",
+    "purchased": None,
+    "warranty_until": None,
+    "problem": "",
+    "priority": PRIORITIES[0],
+    "location": LOCATIONS[0],
+    "service_address": "",
+    "service_city": "",
+}
 
 
 def _matches(term: str) -> list[tuple[str, int]]:
@@ -180,7 +178,7 @@ with submission_form(INTAKE_FORM):
     left, right = st.columns([2, 1])
     street = left.text_input(_("Street and number"), max_chars=200, key="service_address")
     city = right.text_input(_("City"), max_chars=100, key="service_city")
-    submitted = st.form_submit_button(_("Open the order"), type="primary")
+    submitted = submit_button(INTAKE_FORM, _("Open the order"), type="primary", key="intake_submit")
 if submitted:
     try:
         data = IntakeIn(
@@ -221,7 +219,10 @@ if submitted:
                 _("Order **{number}** opened. Tracking code for the customer: {code}").format(
                     number=plain(receipt.order_number), code=inline_code(receipt.tracking_code)
                 ),
-                *INTAKE_FIELDS,
+                "intake_photos",
+                "intake_device",
+                "intake_site",
+                empty=INTAKE_FIELDS,
             )
 show_done(INTAKE_FORM)
 if customer_id is None and (typed_phone := st.session_state.get(MATCHES_KEY)):
