@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboards.caching import cached
 from dashboards.data import inventory
 from dashboards.data.catalog import tenant_currency
 from dashboards.data.exports import to_csv
@@ -37,13 +38,22 @@ MONEY = st.column_config.NumberColumn(format="%.2f")
 STOCK_FORMAT = {"quantity": QTY, "reserved": QTY, "available": QTY, "reorder_point": QTY}
 
 
+# The page's reads, from the cache while the company's data and the reader's rights are the same
+# (dashboards.caching): a click that changes nothing redraws from memory.
+_locations = cached(inventory.locations)
+_parts = cached(inventory.parts)
+_stock = cached(inventory.stock)
+_active_reservations = cached(inventory.active_reservations)
+_purchase_orders = cached(inventory.purchase_orders)
+_suppliers = cached(inventory.suppliers)
+
 actor = current_actor()
 assert actor is not None
 st.title(_("Inventory"))
 show_flash()
 currency = tenant_currency(engine(), actor)
-places = inventory.locations(engine(), actor)
-part_labels = inventory.parts(engine(), actor)
+places = _locations(engine(), actor)
+part_labels = _parts(engine(), actor)
 
 
 def place(location_id: int) -> str:
@@ -73,14 +83,18 @@ tab_ids = [
 ]
 tabs = dict(zip(tab_ids, st.tabs([tab_labels[i] for i in tab_ids]), strict=True))  # markdown: ours
 
-with tabs["stock"]:
+
+@st.fragment
+def _stock_part() -> None:
+    """The stock tab (a click inside it reruns only this part, then what the action asks for)."""
+    assert actor is not None
     left, right = st.columns(2)
     where = left.selectbox(
         _("Location"), list(places), index=None, format_func=place, placeholder=_("All locations"), key="stock_location"
     )
     search = right.text_input(_("Search part SKU or name"), max_chars=MAX_SEARCH, key="stock_search")
     with st.spinner(_("Loading stock…")):
-        levels = inventory.stock(engine(), actor, location_id=where, search=search)
+        levels = _stock(engine(), actor, location_id=where, search=search)
     shown = levels.drop(columns=["part_id", "location_id"])
     if len(shown) == inventory.STOCK_LIMIT:
         st.caption(
@@ -91,15 +105,28 @@ with tabs["stock"]:
     table(shown, column_config=STOCK_FORMAT)
     st.download_button(_("Download CSV"), to_csv(shown), "stock.csv", "text/csv", key="stock_csv")
 
-with tabs["reservations"]:
+
+with tabs["stock"]:
+    _stock_part()
+
+
+@st.fragment
+def _reservations_part() -> None:
+    """The reservations tab (a click inside it reruns only this part, then what the action asks for)."""
+    assert actor is not None
     with st.spinner(_("Loading reservations…")):
-        held = inventory.active_reservations(engine(), actor)
+        held = _active_reservations(engine(), actor)
     st.caption(
         _("{count} active reservations: parts held for orders, not yet used or released.").format(
             count=number_text(len(held))
         )
     )
     table(held, column_config={"quantity": QTY})
+
+
+with tabs["reservations"]:
+    _reservations_part()
+
 
 if "transfer" in tabs:
     with tabs["transfer"]:
@@ -146,7 +173,11 @@ if "transfer" in tabs:
                         "transfer_qty",
                     )
 
-with tabs["reorder"]:
+
+@st.fragment
+def _reorder_part() -> None:
+    """The reorder tab (a click inside it reruns only this part, then what the action asks for)."""
+    assert actor is not None
     with st.spinner(_("Working out what to reorder…")):
         suggestions = inventory.reorder(engine(), actor, t=_)
     st.caption(
@@ -159,9 +190,17 @@ with tabs["reorder"]:
         suggestions, column_config={c: QTY for c in ("quantity", "reserved", "on_order", "reorder_point", "suggested")}
     )
 
-with tabs["purchase_orders"]:
+
+with tabs["reorder"]:
+    _reorder_part()
+
+
+@st.fragment
+def _purchase_orders_part() -> None:
+    """The purchase orders tab (a click inside it reruns only this part, then what the action asks for)."""
+    assert actor is not None
     with st.spinner(_("Loading purchase orders…")):
-        orders = inventory.purchase_orders(engine(), actor)
+        orders = _purchase_orders(engine(), actor)
     table(orders.drop(columns=["id"]), column_config={"total": MONEY})
     document_picker(
         engine(),
@@ -174,7 +213,7 @@ with tabs["purchase_orders"]:
 
     if actor.can("inventory.purchase"):
         st.subheader(_("New purchase order"))
-        sources = inventory.suppliers(engine(), actor)
+        sources = _suppliers(engine(), actor)
         with st.form("new_po"):
             left, middle, right = st.columns(3)
             supplier = left.selectbox(
@@ -308,3 +347,7 @@ with tabs["purchase_orders"]:
                             "po_receive",
                             *qty_keys.values(),
                         )
+
+
+with tabs["purchase_orders"]:
+    _purchase_orders_part()
