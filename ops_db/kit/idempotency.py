@@ -12,9 +12,9 @@ header. The key is claimed in the ``submissions`` table (migration 0016) in the 
 
 No service needs to know: the caller opens a :func:`submitting` block (a form's action, an API request with an
 ``Idempotency-Key``) and every unit of work opened inside takes part (``UnitOfWork`` calls the hooks below). The
-first one to write claims the key in its own transaction, just before its first write (:func:`claim_pending`), and
+first one to write claims the key in its own transaction, just before its first write (:func:`_claim_pending`), and
 stores what it wrote at commit; a unit of work that opens after the key was claimed raises :class:`AlreadyDone`
-before it reads anything (:func:`check_pending`); one that raced the first waits at its claim for the first to end,
+before it reads anything (:func:`_check_pending`); one that raced the first waits at its claim for the first to end,
 then raises :class:`AlreadyDone`; one refused meanwhile (its order already moved by the twin) reports
 :class:`AlreadyDone` rather than the refusal (:func:`refuse_as_repeat`). Payments and refunds keep their own
 idempotency keys as well (the payment provider needs them).
@@ -38,7 +38,6 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
-    delete,
     event,
     func,
     select,
@@ -54,8 +53,6 @@ from ops_db.kit.errors import Conflict, RepairOpsError, ValidationError
 from ops_db.kit.uow import UnitOfWork, _jsonable
 
 KEY_LIMIT = 128
-# Submissions older than this are forgotten (see forget_old): a key is for retries and double clicks, not a log.
-KEEP_DAYS = 30
 
 
 class Submission(IdMixin, Base):
@@ -94,12 +91,6 @@ def fingerprint(asked: Mapping[str, Any]) -> str:
     """A stable digest of what a submission asked for (money and dates as text), to tell a repeat from a reuse."""
     canonical = json.dumps(_jsonable(dict(asked)), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def forget_old(uow: UnitOfWork, before: datetime) -> int:
-    """Forget the company's submissions made before ``before``; returns how many (for a nightly clean-up)."""
-    done = uow.session.execute(delete(Submission).where(Submission.created_at < before).returning(Submission.id))
-    return len(done.all())
 
 
 class AlreadyDone(RepairOpsError):
@@ -144,7 +135,7 @@ def pending() -> Pending | None:
     return current if current is not None and current.claimed_by is None else None
 
 
-def check_pending(uow: UnitOfWork) -> None:
+def _check_pending(uow: UnitOfWork) -> None:
     """Raise :class:`AlreadyDone` when the pending submission's key was already claimed by a true twin."""
     current = pending()
     if current is None:
@@ -161,11 +152,11 @@ def open_submission(uow: UnitOfWork) -> None:
     before the first write reaches the database (a twin's claim is waited for there, before any other lock)."""
     if pending() is None:
         return
-    check_pending(uow)
-    event.listen(uow.session, "before_flush", lambda _session, _context, _objects: claim_pending(uow))
+    _check_pending(uow)
+    event.listen(uow.session, "before_flush", lambda _session, _context, _objects: _claim_pending(uow))
 
 
-def claim_pending(uow: UnitOfWork) -> None:
+def _claim_pending(uow: UnitOfWork) -> None:
     """Claim the pending submission's key in this transaction (once); raise :class:`AlreadyDone` (the caller rolls
     back) when a twin committed it first, or :class:`KeyReused` when the key was used for something else."""
     current = pending()
@@ -200,12 +191,12 @@ def close_submission(uow: UnitOfWork, wrote: list[dict[str, Any]]) -> None:
     what this transaction wrote (the audit's records) as the submission's result."""
     if pending() is None:
         return
-    claim_pending(uow)
-    uow.session.execute(update(Submission).where(Submission.key == pending_key(uow)).values(result={"wrote": wrote}))
+    _claim_pending(uow)
+    uow.session.execute(update(Submission).where(Submission.key == _pending_key()).values(result={"wrote": wrote}))
 
 
-def pending_key(uow: UnitOfWork) -> str:
-    """The key of the submission this unit of work is carrying out."""
+def _pending_key() -> str:
+    """The key of the submission being carried out."""
     current = pending()
     assert current is not None, "no submission is being carried out"
     return current.key
@@ -218,7 +209,7 @@ def refuse_as_repeat(uow: UnitOfWork, refusal: BaseException) -> None:
         return
     fresh = UnitOfWork(uow.engine, uow.actor)
     try:
-        with fresh:  # opening it checks for the twin (check_pending) and raises AlreadyDone if there is one
+        with fresh:  # opening it checks for the twin (_check_pending) and raises AlreadyDone if there is one
             pass
     except AlreadyDone as done:
         raise done from refusal

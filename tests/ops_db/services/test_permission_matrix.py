@@ -579,6 +579,13 @@ INSIDE_A_SERVICE = frozenset(
         # The plumbing of every query: it runs one statement for a query that has checked already.
         "ops_db.kit.rows:fetch",
         "ops_db.kit.rows:fetch_rows",
+        # The unit of work's own hooks for the submission it carries out (nothing happens twice), and the API's
+        # note of a first answer beside its claim (as the system, after the service has checked).
+        "ops_db.kit.idempotency:open_submission",
+        "ops_db.kit.idempotency:close_submission",
+        "ops_db.kit.idempotency:claimed",
+        "ops_db.kit.idempotency:refuse_as_repeat",
+        "ops_db.kit.idempotency:remember_response",
     }
 )
 # Every module of ops_db (the migrations and the demo generator write as the owner and the system, not as people).
