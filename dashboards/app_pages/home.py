@@ -23,24 +23,35 @@ if actor.technician_id is not None:
 if actor.can("orders.read") and not actor.is_technician_only:
     with st.spinner(_("Loading open orders…")):
         counts = open_order_counts(engine(), actor)
-        waiting = open_orders(engine(), actor, stages=("received", "diagnostics"), limit=5000)
+        # The Dispatch queue's definition (ops_db.orders.queries.TECHNICIAN_STAGES): the same number on both pages.
+        unassigned = open_orders(engine(), actor, waiting_for_technician=True, limit=50)
     cols = st.columns(4)
     cols[0].metric(_("Open orders"), f"{counts['total']:,}")
     cols[1].metric(_("Ready, not collected"), f"{counts['ready']:,}")
     cols[2].metric(_("SLA at risk"), f"{counts['at_risk']:,}")
     cols[3].metric(_("SLA breached"), f"{counts['breached']:,}")
-    unassigned = waiting[waiting["technician"].isna()]
-    shown = f"{len(unassigned):,}{'+' if len(waiting) == 5000 else ''}"
-    st.subheader(_("Waiting for a technician ({count})").format(count=plain(shown)))
-    listed = ["order_number", "priority", "customer", "device", "received_at", "sla", "customer_id", "equipment_id"]
-    record_table(local_times(unassigned[listed].head(50), zone), actor, key="home_waiting")
+    st.subheader(_("Waiting for a technician ({count})").format(count=plain(f"{counts['waiting']:,}")))
+    listed = [
+        "order_number",
+        "stage",
+        "priority",
+        "customer",
+        "device",
+        "received_at",
+        "sla",
+        "customer_id",
+        "equipment_id",
+    ]
+    record_table(local_times(unassigned[listed], zone), actor, key="home_waiting")
 with st.spinner(_("Checking what needs attention…")):
     alerts = [] if actor.is_technician_only else alerts_for(engine(), actor)
-for title, rows in alerts:
-    with st.expander(f"{_(title)} ({len(rows):,})", expanded=0 < len(rows) <= 10):
+for title, rows, total in alerts:
+    with st.expander(f"{_(title)} ({total:,})", expanded=0 < total <= 10):
         if rows.empty:
             st.caption(_("Nothing here."))
         else:
+            if total > len(rows):
+                st.caption(_("The first {shown} of {total}.").format(shown=f"{len(rows):,}", total=f"{total:,}"))
             record_table(local_times(rows, zone), actor, key=f"home_alert_{title}")
 if not alerts and actor.technician_id is None and not actor.can("orders.read"):
     st.info(_("Nothing to act on here for your role."))

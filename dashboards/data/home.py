@@ -11,6 +11,7 @@ from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.orders.queries import alerts
 
 
-def alerts_for(engine: Database, actor: Actor) -> list[tuple[str, pd.DataFrame]]:
-    """The alert lists this person acts on, each as a table (empty tables included: zero is news too)."""
-    return [(title, frame(rows)) for title, rows in alerts(UnitOfWork(engine, actor))]
+def alerts_for(engine: Database, actor: Actor) -> list[tuple[str, pd.DataFrame, int]]:
+    """The alert lists this person acts on, each as a table of its first rows and how many there are in all
+    (empty tables included: zero is news too)."""
+    return [(title, frame(rows), total) for title, rows, total in alerts(UnitOfWork(engine, actor))]

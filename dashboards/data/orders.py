@@ -41,10 +41,21 @@ def open_orders(
     stages: tuple[str, ...] = BOARD_STAGES,
     limit: int = 2000,
     offset: int = 0,
+    waiting_for_technician: bool = False,
 ) -> pd.DataFrame:
-    """Open orders the actor may see, oldest first, one page of ``limit`` from ``offset``, with their SLA badge."""
+    """Open orders the actor may see, oldest first, one page of ``limit`` from ``offset``, with their SLA badge
+    (with ``waiting_for_technician``, only those: the Dispatch queue's definition)."""
     uow = UnitOfWork(engine, actor)
-    return _board(queries.open_orders(uow, search=search, stages=stages, limit=limit, offset=offset))
+    return _board(
+        queries.open_orders(
+            uow,
+            search=search,
+            stages=stages,
+            limit=limit,
+            offset=offset,
+            waiting_for_technician=waiting_for_technician,
+        )
+    )
 
 
 def board_cards(

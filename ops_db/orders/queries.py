@@ -178,6 +178,8 @@ BOARD_COLUMNS = (
     "customer_id",  # the ids a click opens (the pages hide them)
     "equipment_id",
     "technician_id",
+    "sla_due",
+    "waiting_for_technician",
 )
 MY_ORDER_COLUMNS = (
     "id",
@@ -205,21 +207,48 @@ TO_LINK_COLUMNS = (
     "customer",
 )
 
-_BOARD_SQL = """
+# The one definition of an order "waiting for a technician", shared by Home and the Dispatch queue
+# (ops_db.workforce.queries): it is in a stage where technicians work on it, and no visit is planned or under way.
+TECHNICIAN_STAGES = ("received", "diagnostics", "awaiting_parts", "repair", "quality_check")
+NO_PLANNED_VISIT = (
+    "NOT EXISTS (SELECT 1 FROM bookings b WHERE b.order_id = o.id"
+    " AND b.status IN ('tentative', 'confirmed', 'in_progress'))"
+)
+# The one definition of an order's SLA state, shared by the board's badge, Home's tiles and Home's list: the most
+# urgent of its clocks still counting (a late first response counts until the shop answers), else how its
+# resolution clock ended.
+ORDER_SLA_JOIN = """
+LEFT JOIN LATERAL (
+    SELECT k.state, k.due_at FROM sla_clocks k WHERE k.order_id = o.id
+    ORDER BY k.stopped_at IS NOT NULL,
+             CASE WHEN k.stopped_at IS NOT NULL THEN 0 WHEN k.state = 'breached' THEN 0
+                  WHEN k.state = 'at_risk' THEN 1 WHEN k.state = 'running' THEN 2 ELSE 3 END,
+             k.kind = 'response'
+    LIMIT 1
+) k ON true
+"""
+SLA_ALERT_STATES = ("at_risk", "breached")
+
+_BOARD_SQL = f"""
 SELECT o.id, o.order_number, o.stage, o.priority, o.location, c.name AS customer, c.phone,
        m.name AS device, e.serial_number, t.name AS technician, o.received_at, o.due_at,
-       k.state AS sla_state, o.customer_id, o.equipment_id, o.assigned_technician_id AS technician_id
+       k.state AS sla_state, o.customer_id, o.equipment_id, o.assigned_technician_id AS technician_id,
+       k.due_at AS sla_due,
+       (o.stage::text = ANY(:technician_stages) AND {NO_PLANNED_VISIT}) AS waiting_for_technician
 FROM service_orders o
 JOIN customers c ON c.id = o.customer_id
 LEFT JOIN equipment e ON e.id = o.equipment_id
 LEFT JOIN equipment_models m ON m.id = e.model_id
 LEFT JOIN technicians t ON t.id = o.assigned_technician_id
-LEFT JOIN sla_clocks k ON k.order_id = o.id AND k.kind = 'resolution'
+{ORDER_SLA_JOIN}
 WHERE o.stage = ANY(:stages)
   AND (:q = '' OR o.order_number ILIKE :like OR c.name ILIKE :like OR c.phone ILIKE :like
        OR e.serial_number ILIKE :like)
 """
-_TABLE_SQL = _BOARD_SQL + "ORDER BY o.received_at, o.id LIMIT :limit OFFSET :offset"
+_TABLE_SQL = f"""
+SELECT * FROM ({_BOARD_SQL}) b WHERE (:every OR b.waiting_for_technician)
+ORDER BY b.received_at, b.id LIMIT :limit OFFSET :offset
+"""
 # The kanban shows one page of cards of every column: the oldest first, page by page, every open order reachable.
 _CARDS_SQL = f"""
 SELECT * FROM (SELECT b.*, row_number() OVER (PARTITION BY b.stage ORDER BY b.received_at, b.id) AS rn
@@ -227,7 +256,8 @@ SELECT * FROM (SELECT b.*, row_number() OVER (PARTITION BY b.stage ORDER BY b.re
 WHERE rn > :offset AND rn <= :offset + :per_stage ORDER BY received_at, id
 """
 _COUNTS_SQL = f"""
-SELECT b.stage, b.sla_state, count(*) AS n FROM ({_BOARD_SQL}) b GROUP BY b.stage, b.sla_state
+SELECT b.stage, b.sla_state, b.waiting_for_technician, count(*) AS n FROM ({_BOARD_SQL}) b
+GROUP BY b.stage, b.sla_state, b.waiting_for_technician
 """
 
 # A request "to link": its typed email or phone belongs to another (active) customer than the one it is filed
@@ -287,7 +317,7 @@ EXTRA_PERMISSION = {
 
 def _board_params(search: str, stages: tuple[str, ...]) -> dict[str, Any]:
     q = clean_search(search)
-    return {"stages": list(stages), "q": q, "like": f"%{q}%"}
+    return {"stages": list(stages), "q": q, "like": f"%{q}%", "technician_stages": list(TECHNICIAN_STAGES)}
 
 
 def open_orders(
@@ -297,12 +327,14 @@ def open_orders(
     stages: tuple[str, ...] = BOARD_STAGES,
     limit: int = 2000,
     offset: int = 0,
+    waiting_for_technician: bool = False,
 ) -> Rows:
     """Open orders the actor may see (company; own orders for customers, own jobs' for technicians), oldest
-    first, one page of ``limit`` from ``offset`` (:func:`open_order_counts` gives the true totals)."""
+    first, one page of ``limit`` from ``offset`` (:func:`open_order_counts` gives the true totals); with
+    ``waiting_for_technician`` only those waiting for one (see ``TECHNICIAN_STAGES``)."""
     uow.actor.require("orders.read")
     params = {**_board_params(search, stages), "limit": max(limit, 0), "offset": max(offset, 0)}
-    return fetch_rows(uow, _TABLE_SQL, params, BOARD_COLUMNS)
+    return fetch_rows(uow, _TABLE_SQL, {**params, "every": not waiting_for_technician}, BOARD_COLUMNS)
 
 
 def board_cards(
@@ -317,15 +349,18 @@ def board_cards(
 
 def open_order_counts(uow: UnitOfWork, *, search: str = "") -> dict[str, int]:
     """True totals over every open order the actor may see: one entry per board column, plus ``total``,
-    ``at_risk`` and ``breached`` (SLA states of the resolution clock)."""
+    ``at_risk`` and ``breached`` (the order's SLA state, ``ORDER_SLA_JOIN``) and ``waiting`` (for a technician,
+    ``TECHNICIAN_STAGES``)."""
     uow.actor.require("orders.read")
-    counts = dict.fromkeys((*BOARD_STAGES, "total", "at_risk", "breached"), 0)
+    counts = dict.fromkeys((*BOARD_STAGES, "total", *SLA_ALERT_STATES, "waiting"), 0)
     for row in fetch_rows(uow, _COUNTS_SQL, _board_params(search, BOARD_STAGES)):
         stage, sla_state, n = str(row["stage"]), row["sla_state"], int(row["n"])
         counts[stage] += n
         counts["total"] += n
-        if sla_state in ("at_risk", "breached"):
+        if sla_state in SLA_ALERT_STATES:
             counts[str(sla_state)] += n
+        if row["waiting_for_technician"]:
+            counts["waiting"] += n
     return counts
 
 
@@ -402,7 +437,10 @@ class Alert:
 
     title: str  # English; the page shows it in the reader's language
     permission: str
-    sql: str
+    sql: str  # ordered, without a LIMIT: :func:`alerts` lists the first ALERT_ROWS and counts them all
+
+
+ALERT_ROWS = 200
 
 
 ALERTS: tuple[Alert, ...] = (
@@ -413,20 +451,21 @@ ALERTS: tuple[Alert, ...] = (
         " date_part('day', now() - coalesce(o.completed_at, o.received_at))::int AS days_waiting,"
         " c.id AS customer_id"
         " FROM service_orders o JOIN customers c ON c.id = o.customer_id WHERE o.stage = 'ready'"
-        " ORDER BY o.completed_at NULLS FIRST LIMIT 200",
+        " ORDER BY o.completed_at NULLS FIRST",
     ),
     Alert(
         N_("SLA at risk or breached"),
         "sla.read",
-        "SELECT o.order_number, o.stage, o.priority, k.kind, k.state, k.due_at FROM sla_clocks k"
-        " JOIN service_orders o ON o.id = k.order_id WHERE k.state IN ('at_risk', 'breached')"
-        " AND o.stage NOT IN ('closed', 'cancelled') ORDER BY k.due_at LIMIT 200",
+        # The orders Home's SLA tiles count, one row each (the board's definition of an order's SLA state).
+        "SELECT b.order_number, b.stage, b.priority, b.customer, b.sla_state AS state, b.sla_due AS due_at,"
+        f" b.customer_id FROM ({_BOARD_SQL}) b WHERE b.sla_state IN ('at_risk', 'breached')"
+        " ORDER BY b.sla_due, b.id",
     ),
     Alert(
         N_("Estimates waiting for the customer"),
         "orders.estimate",
         "SELECT o.order_number, o.estimate_amount, o.estimate_sent_at FROM service_orders o"
-        " WHERE o.estimate_status = 'pending' ORDER BY o.estimate_sent_at LIMIT 200",
+        " WHERE o.estimate_status = 'pending' ORDER BY o.estimate_sent_at",
     ),
     Alert(
         N_("Approved orders waiting for parts with nothing reserved or ordered"),
@@ -435,14 +474,14 @@ ALERTS: tuple[Alert, ...] = (
         " WHERE o.stage = 'awaiting_parts' AND NOT EXISTS (SELECT 1 FROM stock_reservations r"
         " WHERE r.order_id = o.id AND r.status = 'active') AND NOT EXISTS (SELECT 1 FROM purchase_orders p"
         " WHERE p.for_order_id = o.id AND p.status IN ('draft', 'sent', 'partially_received'))"
-        " ORDER BY o.received_at LIMIT 200",
+        " ORDER BY o.received_at",
     ),
     Alert(
         N_("Purchase orders due in"),
         "inventory.receive",
         "SELECT p.po_number, s.name AS supplier, p.status, p.expected_on, p.total FROM purchase_orders p"
         " JOIN suppliers s ON s.id = p.supplier_id WHERE p.status IN ('sent', 'partially_received')"
-        " ORDER BY p.expected_on NULLS LAST LIMIT 200",
+        " ORDER BY p.expected_on NULLS LAST",
     ),
     Alert(
         N_("Invoices overdue"),
@@ -451,15 +490,23 @@ ALERTS: tuple[Alert, ...] = (
         " c.id AS customer_id FROM invoices i"
         " JOIN customers c ON c.id = i.customer_id JOIN tenants t ON t.id = i.tenant_id"
         " WHERE i.status IN ('issued', 'partially_paid')"  # overdue from the company's day, not the server's
-        " AND i.due_on < (now() AT TIME ZONE t.time_zone)::date ORDER BY i.due_on LIMIT 200",
+        " AND i.due_on < (now() AT TIME ZONE t.time_zone)::date ORDER BY i.due_on",
     ),
 )
 
 
-def alerts(uow: UnitOfWork) -> list[tuple[str, Rows]]:
-    """The alert lists this person acts on (each needs its own permission; none for customers), each as rows
-    (empty lists included: zero is news too)."""
+def alerts(uow: UnitOfWork) -> list[tuple[str, Rows, int]]:
+    """The alert lists this person acts on (each needs its own permission; none for customers), each as its
+    first ``ALERT_ROWS`` rows and how many there are in all (empty lists included: zero is news too)."""
     actor = uow.actor
     mine = [a for a in ALERTS if actor.can(a.permission) and not actor.is_customer]
+    params = {**_board_params("", BOARD_STAGES), "shown": ALERT_ROWS}
+    found = []
     with uow:
-        return [(alert.title, fetch(uow, alert.sql)) for alert in mine]
+        for alert in mine:
+            rows = fetch(uow, f"{alert.sql} LIMIT :shown", params)
+            total = len(rows)
+            if total == ALERT_ROWS:  # more may wait beyond the first page: count them all
+                total = int(uow.session.execute(text(f"SELECT count(*) FROM ({alert.sql}) a"), params).scalar_one())
+            found.append((alert.title, rows, total))
+    return found

@@ -23,6 +23,7 @@ from ops_db.identity.models import Tenant
 from ops_db.kit import bounds
 from ops_db.kit.errors import Conflict, NotFound, RepairOpsError, ValidationError
 from ops_db.kit.uow import UnitOfWork
+from ops_db.orders.queries import TECHNICIAN_STAGES
 from ops_db.workforce.models import (
     Booking,
     BookingStatus,
@@ -35,7 +36,7 @@ from ops_db.workforce.models import (
 from ops_db.workforce.service import book_in
 
 # Orders the dispatcher can send someone to: not waiting for the customer, not finished.
-PLANNABLE_STAGES = ("received", "diagnostics", "awaiting_parts", "repair", "quality_check")
+PLANNABLE_STAGES = TECHNICIAN_STAGES  # one definition with Home's "waiting for a technician" (ops_db.orders.queries)
 DEFAULT_WINDOW = (time(8, 0), time(18, 0))
 MOVED_TOLERANCE = timedelta(minutes=1)
 # A re-plan "from now" starts jobs no earlier than now rounded up to this step, so re-planning twice in a few

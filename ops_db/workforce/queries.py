@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from ops_db.kit.rows import Rows, fetch, fetch_rows
 from ops_db.kit.uow import UnitOfWork
+from ops_db.orders.queries import NO_PLANNED_VISIT
 from ops_db.workforce.planning import PLANNABLE_STAGES
 
 QUEUE_COLUMNS = (
@@ -53,7 +54,8 @@ JOB_COLUMNS = (
     "skill",
 )
 
-_QUEUE_SQL = """
+# Waiting for a technician: the same rule as Home's count (ops_db.orders.queries.NO_PLANNED_VISIT).
+_QUEUE_SQL = f"""
 SELECT o.id, o.order_number, o.stage, o.priority, o.location, o.received_at, o.estimated_minutes,
        c.name AS customer, coalesce(ct.rank, 0) AS tier_rank, ct.name AS tier, m.name AS device,
        k.state AS sla_state, k.due_at AS sla_due, s.code AS skill
@@ -65,8 +67,7 @@ LEFT JOIN equipment_models m ON m.id = e.model_id
 LEFT JOIN skills s ON s.id = o.required_skill_id
 LEFT JOIN sla_clocks k ON k.order_id = o.id AND k.kind = 'resolution'
 WHERE o.stage = ANY(:stages)
-  AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.order_id = o.id
-                  AND b.status IN ('tentative', 'confirmed', 'in_progress'))
+  AND {NO_PLANNED_VISIT}
 LIMIT :limit
 """
 
