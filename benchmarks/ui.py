@@ -292,8 +292,8 @@ def analytics_seconds(url: str, runs: int) -> tuple[list[float], list[float]]:
             app.switch_page("app_pages/analytics.py").run()
             if attempt:
                 seconds.append(time.perf_counter() - started)
-            if app.exception:
-                raise SystemExit(f"analytics failed: {app.exception[0].message}")
+            if app.exception or not app.dataframe:
+                raise SystemExit(f"analytics failed: {[e.message for e in app.exception]} {app.warning}")
     return first, again
 
 

@@ -59,14 +59,16 @@ def _answer(
     return _read(_engine, key, *args, **dict(kwargs))
 
 
-def cached(read: Callable[..., T]) -> Callable[..., T]:
+def cached(read: Callable[P, T]) -> Callable[P, T]:
     """``read(engine, actor, *args, **kwargs)`` (a page's read in ``dashboards/data``) answered from the cache
     while the company's data version and the reader's rights are the same (see the module's notes)."""
     name = f"{read.__module__}.{read.__qualname__}"
 
-    def answer(engine: Database, actor: Actor, *args: Any, **kwargs: Any) -> T:
+    def answer(*args: P.args, **kwargs: P.kwargs) -> T:
+        engine, actor, *rest = args
+        assert isinstance(engine, Database) and isinstance(actor, Actor)
         version = data_version(engine, actor)
-        found: T = _answer(read, engine, name, reader(actor), version, args, tuple(sorted(kwargs.items())))
+        found: T = _answer(read, engine, name, reader(actor), version, tuple(rest), tuple(sorted(kwargs.items())))
         return found
 
     answer.__doc__ = read.__doc__
