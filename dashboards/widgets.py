@@ -69,6 +69,7 @@ SUBMISSION_RESULTS = "submission_results"  # key -> what its action returned, fo
 SUBMISSION_DONE = "submission_done"  # form name -> the sentence that says what the last submission did
 SUBMISSION_EMPTY = "submission_empty"  # form name -> {input key: its empty value}, set before it is drawn again
 SUBMISSION_CLICKS = "submission_clicks"  # form name -> the key of the form as shown when its button was clicked
+SUBMISSION_LAST = "submission_last"  # the form whose button was clicked in this run (for run_action)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,26 @@ def empty_inputs(form: str) -> None:
 def _clicked(form: str, key: str) -> None:
     """A form's submit button was clicked on the form shown with ``key``."""
     st.session_state.setdefault(SUBMISSION_CLICKS, {})[form] = key
+    st.session_state[SUBMISSION_LAST] = form
+
+
+def action_button(label: str, *, key: str, container: Any = None, **kwargs: Any) -> bool:
+    """``st.button`` (in ``container`` if given) for an action carried out with :func:`run_action`: True for a
+    click on the button as it is shown now, False for a second click the browser sent before it showed the
+    result of the first (which must not act again). :func:`run_action` then uses this button's submission key."""
+    form = f"button:{key}"
+    place = container if container is not None else st
+    clicked = place.button(label, key=key, on_click=_clicked, args=(form, submission_key(form)), **kwargs)
+    return _current_click(form, bool(clicked))
+
+
+def _current_click(form: str, clicked: bool) -> bool:
+    """Whether ``form`` was clicked as it is shown now (an old click is forgotten, so it names no submission)."""
+    on_key = st.session_state.get(SUBMISSION_CLICKS, {}).pop(form, None)
+    current = clicked and on_key == submission_key(form)
+    if not current and st.session_state.get(SUBMISSION_LAST) == form:
+        st.session_state.pop(SUBMISSION_LAST)
+    return current
 
 
 def submit_button(form: str, label: str, **kwargs: Any) -> bool:
@@ -109,8 +130,7 @@ def submit_button(form: str, label: str, **kwargs: Any) -> bool:
     it was before the last success (a second click the browser sent before it showed the emptied form: its
     callback still carries the old key), which must not act again."""
     clicked = st.form_submit_button(label, on_click=_clicked, args=(form, submission_key(form)), **kwargs)
-    on_key = st.session_state.get(SUBMISSION_CLICKS, {}).pop(form, None)
-    return bool(clicked) and on_key == submission_key(form)
+    return _current_click(form, bool(clicked))
 
 
 def _action_fingerprint(action: Callable[..., Any]) -> str:
@@ -156,6 +176,7 @@ def submit(form: str, action: Callable[[], Made], *, busy: str | None = None) ->
     """Carry out a submission of ``form`` once, with a spinner: returns what ``action`` returned, or None after
     showing the service's one sentence. A repeat of a submission already carried out (a double click) acts no
     more and returns the first one's result."""
+    st.session_state.pop(SUBMISSION_LAST, None)  # this run's click is being carried out
     results: dict[str, Any] = st.session_state.setdefault(SUBMISSION_RESULTS, {})
     digest = _action_fingerprint(action)
     for _attempt in range(2):
@@ -207,13 +228,16 @@ def run_action(
     busy: str | None = None,
     form: str | None = None,
     reset: tuple[str, ...] = (),
+    empty: dict[str, Any] | None = None,
 ) -> bool:
-    """Run one service call with a spinner, once per submission (see :func:`submit`; ``form`` names it, by default
-    the sentence ``done``). On failure show the service's one sentence and change nothing more; on success empty
-    the ``reset`` inputs, show ``done`` and redraw the page with the new state."""
-    if submit(form or f"action:{done}", action, busy=busy) is None:
+    """Run one service call with a spinner, once per submission (see :func:`submit`; ``form`` names it: by default
+    the form or :func:`action_button` just clicked, else the sentence ``done``). On failure show the service's one
+    sentence and change nothing more; on success forget the ``reset`` inputs, empty the ``empty`` ones (see
+    :func:`finish`), show ``done`` and redraw the page with the new state."""
+    form = form or st.session_state.pop(SUBMISSION_LAST, None) or f"action:{done}"
+    if submit(form, action, busy=busy) is None:
         return False
-    finish(form or f"action:{done}", done, *reset)  # markdown: ours (checked at every call)
+    finish(form, done, *reset, empty=empty)  # markdown: ours (checked at every call)
     return True  # not reached: st.rerun() ends this run
 
 

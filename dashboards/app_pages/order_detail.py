@@ -23,7 +23,9 @@ from dashboards.i18n import NATIVE_NAMES, _, day_text, error_text, money_text, s
 from dashboards.records import Link, record_link, record_table
 from dashboards.session import current_actor, engine
 from dashboards.widgets import (
+    action_button,
     document_buttons,
+    empty_inputs,
     finish,
     parse_decimal,
     plain,
@@ -32,6 +34,7 @@ from dashboards.widgets import (
     submission_form,
     submission_key,
     submit,
+    submit_button,
     table,
     typed_amount,
 )
@@ -209,7 +212,7 @@ def _decimal(value: object) -> Decimal | None:
 
 
 def _add_line(order_id: int) -> None:
-    with st.form("add_line"):
+    with submission_form("add_line"):
         left, middle, right = st.columns(3)
         kind = left.selectbox(_("Kind"), LINE_KINDS, format_func=stage_words, key="line_kind")
         services, parts = catalog.services(engine(), actor), catalog.parts(engine(), actor)
@@ -219,7 +222,7 @@ def _add_line(order_id: int) -> None:
         description = left.text_input(_("Description (else from the catalogue)"), max_chars=300, key="line_description")
         quantity = middle.text_input(_("Quantity"), value="1", max_chars=20, key="line_quantity")
         price = right.text_input(_("Unit price (else the list price)"), max_chars=20, key="line_price")
-        if st.form_submit_button(_("Add line"), key="add_line_submit"):
+        if submit_button("add_line", _("Add line"), key="add_line_submit"):
             qty = parse_decimal(quantity, _("The quantity must be a number."))
             unit = parse_decimal(price, _("The unit price must be a number.")) if price.strip() else None
             if qty is not None and (unit is not None or not price.strip()):
@@ -238,6 +241,7 @@ def _add_line(order_id: int) -> None:
                         ),
                     ),
                     _("Line added."),
+                    empty={"line_description": "", "line_price": ""},
                 )
 
 
@@ -281,7 +285,7 @@ def _money(order: dict[str, Any], header: dict[str, Any], extras: dict[str, list
         method = right.selectbox(
             _("Method"), [m.value for m in PaymentMethod], format_func=stage_words, key="order_pay_method"
         )
-        taken = st.form_submit_button(_("Take the payment"), type="primary", key="order_pay_submit")
+        taken = submit_button(form, _("Take the payment"), type="primary", key="order_pay_submit")
     if taken:
         # Once per submission: the form's key is also the payment's idempotency key, so a double click or a retry
         # after a dropped connection finds the payment already recorded instead of taking the money twice.
@@ -340,7 +344,7 @@ if actor.can("orders.transition") and order["allowed_transitions"]:
     st.write(_("Move to:"))
     buttons = st.columns(len(order["allowed_transitions"]))
     for column, target in zip(buttons, order["allowed_transitions"], strict=True):
-        if column.button(stage_words(target), key=f"to_{target}"):
+        if action_button(stage_words(target), key=f"to_{target}", container=column):
             run_action(
                 partial(
                     transition,
@@ -428,14 +432,17 @@ with notes_tab:
         st.caption(f"{_when(note['created_at'])} · {audience}")  # markdown: ours (a time and our words)
         st.write(plain(note["body"]))
     if actor.can("orders.note"):
+        empty_inputs("button:add_note")  # the note just added
         body = st.text_area(_("New note"), max_chars=20000, key="note_body")
         internal = st.checkbox(_("Internal (the customer does not see it)"), value=True, key="note_internal")
-        if st.button(_("Add note"), key="add_note"):
+        if action_button(_("Add note"), key="add_note"):
             run_action(
-                partial(add_note, UnitOfWork(engine(), actor), order_id, body, internal=internal), _("Note added.")
+                partial(add_note, UnitOfWork(engine(), actor), order_id, body, internal=internal),
+                _("Note added."),
+                empty={"note_body": ""},
             )
         upload = st.file_uploader(_("Attach a photo or document"), key="attach_file")
-        if upload is not None and st.button(_("Attach"), key="attach"):
+        if upload is not None and action_button(_("Attach"), key="attach"):
             run_action(
                 partial(
                     add_attachment,
@@ -452,9 +459,14 @@ with messages_tab:
         for message in list_messages(UnitOfWork(engine(), actor), order_id):
             st.chat_message("user" if message["author_customer_id"] else "assistant").write(plain(message["body"]))
     if actor.can("comms.send"):
+        empty_inputs("button:send_message")  # the message just sent
         message_body = st.text_area(_("Message to the customer"), max_chars=20000, key="message_body")
-        if st.button(_("Send"), key="send_message"):
-            run_action(partial(post_message, UnitOfWork(engine(), actor), order_id, message_body), _("Message sent."))
+        if action_button(_("Send"), key="send_message"):
+            run_action(
+                partial(post_message, UnitOfWork(engine(), actor), order_id, message_body),
+                _("Message sent."),
+                empty={"message_body": ""},
+            )
 
 with documents_tab:
     language = st.selectbox(

@@ -1,7 +1,7 @@
 """Nothing happens twice, in a real headless Chromium: a double click on Refund refunds once, on Intake's "Open the
-order" and on the portal's "Send the request" opens one order; a click on the form again after it succeeded does
-nothing more either (the form is empty and has a new submission key), and the result is shown beside the form.
-Screenshots in test-artifacts/e2e/once-*.png."""
+order" and on the portal's "Send the request" opens one order, on the Order page's "Add note" adds one note; a
+click on the form again after it succeeded does nothing more either (the form is empty and has a new submission
+key), and the result is shown beside the form. Screenshots in test-artifacts/e2e/once-*.png."""
 
 from __future__ import annotations
 
@@ -103,6 +103,18 @@ def test_a_double_click_on_open_the_order_opens_one_order(ops_ui_url: str, demo_
     desk.shot("once-intake-click-again")
     again = _rows(demo_db, "SELECT 1 FROM service_orders WHERE problem_description = :p", p=problem)
     assert len(again) == 1, "a click on the emptied intake form opened another order"
+
+    # On the order itself: a double click on Add note adds the note once, and the box is empty again.
+    desk.page.get_by_text(f"Open order {opened[0].order_number}").click()
+    desk.settle()
+    desk.see(f"{opened[0].order_number} · received")
+    desk.tab("Notes and files")
+    desk.fill("New note", "Customer will call back (note double click)", commit=False)
+    _double_click(desk, "Add note")
+    desk.shot("once-note-double-click")
+    notes = _rows(demo_db, "SELECT 1 FROM order_notes WHERE body LIKE '%note double click%'")
+    assert len(notes) == 1, f"a double click on Add note added {len(notes)} notes"
+    assert desk.page.get_by_role("textbox", name="New note").input_value() == ""
 
 
 def test_a_double_click_on_send_the_request_sends_one(ops_ui_url: str, demo_db: str, browser: Any) -> None:
