@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from ops_db.i18n import LOCALES, VALUE_LABELS, day, gettext_for, money, number, value_words
+from ops_db.i18n import LOCALES, VALUE_LABELS, day, gettext_for, moment, money, number, value_words
 from ops_db.kit.errors import RepairOpsError, Verbatim
 
 LOCALE_KEY = "ui_locale"
 NEXT_LOCALE_KEY = "ui_locale_next"  # the language the next run starts in (a widget's own key is set only before it)
+ZONE_KEY = "company_time_zone"  # the zone of the company this session shows (set with its branding, every run)
 NATIVE_NAMES = {"en": "English", "ru": "Русский", "pt_BR": "Português (Brasil)", "zh_CN": "简体中文"}
 
 
@@ -82,6 +84,32 @@ def number_text(value: Decimal | int | float) -> str:
 def day_text(value: date) -> str:
     """A date in the reader's language ("Dec 2, 2026", "2 дек. 2026 г.")."""
     return day(value, ui_locale())
+
+
+def remember_zone(time_zone: str | None) -> None:
+    """Keep the time zone of the company this session shows, for every time the pages write (``company_zone``)."""
+    st.session_state[ZONE_KEY] = time_zone or "UTC"
+
+
+def company_zone() -> ZoneInfo:
+    """The time zone of the company this session shows: every time a person reads is its wall clock."""
+    return ZoneInfo(str(st.session_state.get(ZONE_KEY) or "UTC"))
+
+
+def wall_clock(value: datetime, zone: ZoneInfo | None = None) -> datetime:
+    """An instant as the company's wall clock without a zone attached, for charts: the browser draws the hours it
+    is given (on a UTC scale) instead of moving them into its own zone."""
+    return value.astimezone(zone or company_zone()).replace(tzinfo=None)
+
+
+def moment_text(value: datetime) -> str:
+    """An instant as the company's wall clock in the reader's language ("12/2/26, 9:30 AM")."""
+    return moment(value, company_zone(), ui_locale())
+
+
+def clock_text(value: datetime) -> str:
+    """An instant's hour and minute on the company's wall clock ("09:30")."""
+    return f"{value.astimezone(company_zone()):%H:%M}"
 
 
 def error_text(error: RepairOpsError) -> str:

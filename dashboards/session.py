@@ -10,7 +10,16 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from dashboards.i18n import LOCALE_KEY, NEXT_LOCALE_KEY, _, error_text, language_picker, stage_words, ui_locale
+from dashboards.i18n import (
+    LOCALE_KEY,
+    NEXT_LOCALE_KEY,
+    _,
+    error_text,
+    language_picker,
+    remember_zone,
+    stage_words,
+    ui_locale,
+)
 from dashboards.widgets import plain
 from ops_db.comms.service import inbox, mark_read
 from ops_db.i18n import LOCALES, N_, moment
@@ -296,6 +305,7 @@ def wear_branding(actor: Actor | None) -> None:
     buttons (Streamlit's theme is per server, so the per-company colour is a small stylesheet)."""
     tenant_id = _tenant_shown(actor)
     look = company_look(tenant_id) if tenant_id is not None else None
+    remember_zone(look.time_zone if look else None)  # every time the pages write is this company's wall clock
     language_picker(look.locale if look else None, _remember_language if actor is not None else None)
     if look is None:
         return

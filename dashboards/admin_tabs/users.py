@@ -12,7 +12,7 @@ from dashboards.admin_tabs.common import (
     roles_words,
 )
 from dashboards.data import admin
-from dashboards.i18n import _, number_text, stage_words
+from dashboards.i18n import _, moment_text, number_text, stage_words
 from dashboards.session import engine
 from dashboards.widgets import plain, table
 from ops_db.identity.service import create_user, grant_roles, unlock_user
@@ -86,7 +86,7 @@ def show(actor: Actor) -> pd.DataFrame:
         else:
             locked_labels = {
                 int(r.id): f"{r.email} · "
-                + _("locked until {time} UTC").format(time=f"{r.locked_until:%Y-%m-%d %H:%M}")
+                + _("locked until {time}").format(time=moment_text(r.locked_until))
                 for r in locked.itertuples()
             }
             locked_emails = {int(r.id): str(r.email) for r in locked.itertuples()}
