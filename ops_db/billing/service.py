@@ -470,6 +470,11 @@ def list_invoices(
         return [invoice_dict(uow, i) for i in rows], total
 
 
+# What is receivable, the one definition of the Billing page and the warehouse's finance_receivables_aging mart
+# (tests/dashboards/test_same_numbers.py compares them): every issued invoice (not a draft, void or written off)
+# on which something is still owed, whatever its status says: owed = total - what succeeded payments kept
+# (refunds give money back, so they are owed again) - credit notes; days past due count from the due date (else
+# the local issue day) to the company's day.
 def receivables(uow: UnitOfWork, as_of: date | None = None) -> list[dict[str, Any]]:
     """Open invoices with what is owed and the aging bucket (current, 1-30, 31-60, 61-90, 90+ days overdue)."""
     with uow:
@@ -481,13 +486,17 @@ def receivables(uow: UnitOfWork, as_of: date | None = None) -> list[dict[str, An
             uow.session.execute(
                 text(
                     """
-            SELECT i.id, i.invoice_number, i.customer_id, c.name AS customer, i.due_on, i.total,
-                   i.total - COALESCE((SELECT sum(amount - refunded_amount) FROM payments p
-                                       WHERE p.invoice_id = i.id AND p.status = 'succeeded'), 0)
-                           - COALESCE((SELECT sum(amount) FROM credit_notes n WHERE n.invoice_id = i.id), 0) AS due,
-                   GREATEST(:d - i.due_on, 0) AS days_overdue
-            FROM invoices i JOIN customers c ON c.id = i.customer_id
-            WHERE i.status IN ('issued', 'partially_paid') ORDER BY i.due_on, i.id
+            SELECT * FROM (
+                SELECT i.id, i.invoice_number, i.customer_id, c.name AS customer, i.due_on, i.total,
+                       i.total - COALESCE((SELECT sum(amount - refunded_amount) FROM payments p
+                                           WHERE p.invoice_id = i.id AND p.status = 'succeeded'), 0)
+                               - COALESCE((SELECT sum(amount) FROM credit_notes n WHERE n.invoice_id = i.id), 0)
+                           AS due,
+                       GREATEST(:d - coalesce(i.due_on, (i.issued_at AT TIME ZONE t.time_zone)::date), 0)
+                           AS days_overdue
+                FROM invoices i JOIN customers c ON c.id = i.customer_id JOIN tenants t ON t.id = i.tenant_id
+                WHERE i.status NOT IN ('draft', 'void', 'written_off')
+            ) owed WHERE owed.due > 0 ORDER BY owed.due_on, owed.id
             """
                 ),
                 {"d": as_of},

@@ -486,11 +486,16 @@ ALERTS: tuple[Alert, ...] = (
     Alert(
         N_("Invoices overdue"),
         "billing.read",
+        # Billing's receivables (ops_db.billing.service.receivables) past their due date on the company's day.
         "SELECT i.invoice_number, c.name AS customer, i.due_on, i.total, i.status, i.id AS invoice_id,"
         " c.id AS customer_id FROM invoices i"
         " JOIN customers c ON c.id = i.customer_id JOIN tenants t ON t.id = i.tenant_id"
-        " WHERE i.status IN ('issued', 'partially_paid')"  # overdue from the company's day, not the server's
-        " AND i.due_on < (now() AT TIME ZONE t.time_zone)::date ORDER BY i.due_on",
+        " WHERE i.status NOT IN ('draft', 'void', 'written_off')"
+        " AND i.total > COALESCE((SELECT sum(p.amount - p.refunded_amount) FROM payments p"
+        " WHERE p.invoice_id = i.id AND p.status = 'succeeded'), 0)"
+        " + COALESCE((SELECT sum(n.amount) FROM credit_notes n WHERE n.invoice_id = i.id), 0)"
+        " AND coalesce(i.due_on, (i.issued_at AT TIME ZONE t.time_zone)::date)"
+        " < (now() AT TIME ZONE t.time_zone)::date ORDER BY i.due_on",
     ),
 )
 

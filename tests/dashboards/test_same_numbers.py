@@ -4,11 +4,17 @@ waiting for a technician and Dispatch 247): the screens that show the same figur
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboards.conftest import signed_in
+from dashboards.data import analytics, billing
+from dashboards.data.catalog import tenant_zone
+from dashboards.data.home import alerts_for
+from ops_db.kit import db
+from tests.dashboards.conftest import demo_actor, signed_in
 
 
 def _number(text: str) -> int:
@@ -39,3 +45,29 @@ def test_home_and_dispatch_agree_on_their_numbers(ops_env: Path, demo_db: str) -
     home.switch_page("app_pages/dispatch.py").run()
     assert not home.exception, home.exception
     assert _metric(home, "Waiting for a technician") == waiting
+
+
+def test_billing_and_analytics_age_the_same_receivables(ui_env: Path, demo_db: str) -> None:
+    """The Billing page's aging (live, from Postgres) and the Analytics page's (the warehouse's mart) are one
+    definition: on the warehouse's as-of day they give the same invoices and the same money in every bucket."""
+    finance = demo_actor(demo_db, "finance@riverside.example")
+    spec = next(t for t in analytics.AREAS["Finance"] if t.title == "Receivables aging")
+    mart = analytics.table(finance, spec)
+    as_of = mart["as_of_date"].iloc[0]
+    warehouse = {
+        str(r.aging_bucket): (int(r.invoice_count), Decimal(str(r.balance))) for r in mart.itertuples(index=False)
+    }
+    billing_page = billing.aging_buckets(billing.aging(db.app_engine(demo_db), finance, as_of))
+    live = {str(r.bucket): (int(r.invoices), Decimal(str(r.due))) for r in billing_page.itertuples(index=False)}
+    assert sum(n for n, _ in live.values()) > 0
+    assert live == warehouse
+
+
+def test_home_counts_the_overdue_invoices_billing_ages(ops_env: Path, demo_db: str) -> None:
+    """Home's "Invoices overdue" are Billing's receivables past their due date on the company's day."""
+    finance = demo_actor(demo_db, "finance@riverside.example")
+    engine = db.app_engine(demo_db)
+    today = datetime.now(tenant_zone(engine, finance)).date()  # as the Billing page takes it
+    owed = billing.aging(engine, finance, today)
+    [(_title, _rows, overdue)] = [a for a in alerts_for(engine, finance) if a[0] == "Invoices overdue"]
+    assert overdue == int((owed["days_overdue"] > 0).sum()) > 0
