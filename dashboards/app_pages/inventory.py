@@ -3,6 +3,8 @@ to delivery."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from dashboards.caching import cached
@@ -10,15 +12,21 @@ from dashboards.data import inventory
 from dashboards.data.catalog import tenant_currency
 from dashboards.data.exports import to_csv
 from dashboards.data.orders import MAX_SEARCH
-from dashboards.i18n import _, error_text, money_text, number_text
+from dashboards.i18n import _, money_text, number_text
 from dashboards.session import current_actor, engine
 from dashboards.widgets import (
+    action_button,
     chosen_id,
     document_picker,
-    done_and_rerun,
+    empty_inputs,
+    finish,
     plain,
+    show_done,
     show_flash,
     stepper_decimal,
+    submission_form,
+    submit,
+    submit_button,
     table,
     typed_amount,
 )
@@ -29,7 +37,6 @@ from ops_db.inventory.service import (
     send_purchase_order,
     transfer,
 )
-from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
 
 PO_LINE_ROWS = 4
@@ -130,7 +137,7 @@ with tabs["reservations"]:
 
 if "transfer" in tabs:
     with tabs["transfer"]:
-        with st.form("transfer"):
+        with submission_form("transfer"):
             left, right = st.columns(2)
             source = left.selectbox(_("From"), list(places), format_func=place, key="transfer_from")
             target = right.selectbox(
@@ -151,26 +158,25 @@ if "transfer" in tabs:
                 key="transfer_part",
             )
             quantity = right.number_input(_("Quantity"), value=1.0, step=1.0, format="%g", key="transfer_qty")
-            moved = st.form_submit_button(_("Move the stock"), type="primary", key="transfer_submit")
+            moved = submit_button("transfer", _("Move the stock"), type="primary", key="transfer_submit")
+        show_done("transfer")
         if moved:
             if source is None or target is None or part is None:
                 st.error(_("Choose both locations and the part to move."))
             else:
-                try:
-                    with st.spinner(_("Moving the stock…")):
-                        transfer(UnitOfWork(engine(), actor), source, target, [(part, stepper_decimal(quantity))])
-                except RepairOpsError as error:
-                    st.error(error_text(error))
-                else:
-                    done_and_rerun(
+                moving = partial(
+                    transfer, UnitOfWork(engine(), actor), source, target, [(part, stepper_decimal(quantity))]
+                )
+                if submit("transfer", moving, busy=_("Moving the stock…")) is not None:
+                    finish(
+                        "transfer",
                         _("Moved {quantity} × {part} from {source} to {target}.").format(
                             quantity=number_text(quantity),
                             part=plain(part_label(part)),
                             source=plain(place(source)),
                             target=plain(place(target)),
                         ),
-                        "transfer_part",
-                        "transfer_qty",
+                        empty={"transfer_part": None},
                     )
 
 
@@ -214,7 +220,7 @@ def _purchase_orders_part() -> None:
     if actor.can("inventory.purchase"):
         st.subheader(_("New purchase order"))
         sources = _suppliers(engine(), actor)
-        with st.form("new_po"):
+        with submission_form("new_po"):
             left, middle, right = st.columns(3)
             supplier = left.selectbox(
                 _("Supplier"), list(sources), format_func=lambda i: sources.get(i, str(i)), key="po_supplier"
@@ -250,25 +256,34 @@ def _purchase_orders_part() -> None:
                         ),
                     )
                 )
-            drafted = st.form_submit_button(_("Draft the purchase order"), type="primary", key="po_create")
+            drafted = submit_button("new_po", _("Draft the purchase order"), type="primary", key="po_create")
+        show_done("new_po")
         if drafted:
             lines = [PurchaseLineIn(p, stepper_decimal(q), typed_amount(c)) for p, q, c in rows if p is not None]
             if supplier is None or deliver_to is None:
                 st.error(_("Choose the supplier and where the goods go."))
             else:
-                try:
-                    with st.spinner(_("Drafting the purchase order…")):
-                        po = create_purchase_order(
-                            UnitOfWork(engine(), actor), supplier, deliver_to, lines, expected_on=expected
-                        )
-                except RepairOpsError as error:
-                    st.error(error_text(error))
-                else:
-                    done_and_rerun(
+                drafting = partial(
+                    create_purchase_order,
+                    UnitOfWork(engine(), actor),
+                    supplier,
+                    deliver_to,
+                    lines,
+                    expected_on=expected,
+                )
+                if (drafted_po := submit("new_po", drafting, busy=_("Drafting the purchase order…"))) is not None:
+                    po = drafted_po.value
+                    finish(
+                        "new_po",
                         _("Purchase order {number} drafted for {total}; send it when it is right.").format(
                             number=plain(po.po_number), total=money_text(po.total, currency)
                         ),
-                        *(f"po_{field}_{r}" for field in ("part", "qty", "cost") for r in range(PO_LINE_ROWS)),
+                        *(f"po_qty_{r}" for r in range(PO_LINE_ROWS)),
+                        empty={
+                            f"po_{field}_{r}": v
+                            for field, v in (("part", None), ("cost", ""))
+                            for r in range(PO_LINE_ROWS)
+                        },
                     )
 
         st.subheader(_("Send a draft"))
@@ -277,6 +292,7 @@ def _purchase_orders_part() -> None:
             st.info(_("No draft purchase order to send."))
         else:
             left, right = st.columns([3, 1], vertical_alignment="bottom")
+            empty_inputs("button:send_po")  # the draft just sent
             to_send = left.selectbox(
                 _("Draft"),
                 list(drafts),
@@ -285,19 +301,18 @@ def _purchase_orders_part() -> None:
                 placeholder=_("Choose a purchase order"),
                 key="po_send",
             )
-            if right.button(_("Send to the supplier"), key="send_po"):
+            if action_button(_("Send to the supplier"), key="send_po", container=right):
                 if to_send is None:
                     st.error(_("Choose a purchase order to send."))
                 else:
-                    try:
-                        with st.spinner(_("Sending…")):
-                            sent = send_purchase_order(UnitOfWork(engine(), actor), to_send)
-                    except RepairOpsError as error:
-                        st.error(error_text(error))
-                    else:
-                        done_and_rerun(
-                            _("Purchase order {number} is sent.").format(number=plain(sent.po_number)), "po_send"
+                    sending = partial(send_purchase_order, UnitOfWork(engine(), actor), to_send)
+                    if (sent := submit("button:send_po", sending, busy=_("Sending…"))) is not None:
+                        finish(
+                            "button:send_po",
+                            _("Purchase order {number} is sent.").format(number=plain(sent.value.po_number)),
+                            empty={"po_send": None},
                         )
+            show_done("button:send_po")
 
     if actor.can("inventory.receive"):
         st.subheader(_("Receive a delivery"))
@@ -305,6 +320,7 @@ def _purchase_orders_part() -> None:
         if not waiting:
             st.info(_("No sent purchase order is waiting for goods."))
         else:
+            empty_inputs("receive")  # the purchase order just booked in
             po_id = st.selectbox(
                 _("Purchase order"),
                 list(waiting),
@@ -316,7 +332,7 @@ def _purchase_orders_part() -> None:
             if po_id is not None:
                 lines_in = inventory.purchase_order_lines(engine(), actor, po_id)
                 qty_keys = {int(line.line_id): f"receive_qty_{line.line_id}" for line in lines_in.itertuples()}
-                with st.form("receive"):
+                with submission_form("receive"):
                     st.caption(_("What arrived of each line (0 when nothing came)."))
                     for line in lines_in.itertuples():
                         st.number_input(
@@ -331,22 +347,20 @@ def _purchase_orders_part() -> None:
                             format="%g",
                             key=qty_keys[int(line.line_id)],
                         )
-                    booked = st.form_submit_button(_("Book the delivery in"), type="primary", key="receive_po")
+                    booked = submit_button("receive", _("Book the delivery in"), type="primary", key="receive_po")
                 if booked:
                     amounts = [(line_id, stepper_decimal(st.session_state[key])) for line_id, key in qty_keys.items()]
                     # A zero line means nothing of it came; anything else (even negative) is the service's to judge.
                     arrived = [(line_id, qty) for line_id, qty in amounts if qty is not None and qty != 0]
-                    try:
-                        with st.spinner(_("Booking the delivery in…")):
-                            receive(UnitOfWork(engine(), actor), po_id, arrived)
-                    except RepairOpsError as error:
-                        st.error(error_text(error))
-                    else:
-                        done_and_rerun(
+                    booking = partial(receive, UnitOfWork(engine(), actor), po_id, arrived)
+                    if submit("receive", booking, busy=_("Booking the delivery in…")) is not None:
+                        finish(
+                            "receive",
                             _("Delivery on {order} booked in at its location.").format(order=plain(waiting[po_id])),
-                            "po_receive",
                             *qty_keys.values(),
+                            empty={"po_receive": None},
                         )
+        show_done("receive")
 
 
 with tabs["purchase_orders"]:
