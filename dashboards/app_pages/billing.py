@@ -13,13 +13,11 @@ import streamlit as st
 from dashboards.caching import cached
 from dashboards.data import billing
 from dashboards.data.catalog import tenant_currency, tenant_zone
-from dashboards.data.orders import MAX_SEARCH
-from dashboards.i18n import _, day_text, error_text, money_text, number_text, stage_words
+from dashboards.i18n import _, day_text, money_text, number_text, stage_words
 from dashboards.session import current_actor, engine
 from dashboards.widgets import (
     chosen_id,
     document_picker,
-    done_and_rerun,
     empty_inputs,
     finish,
     plain,
@@ -36,12 +34,13 @@ from ops_db.billing.models import InvoiceStatus, PaymentMethod
 from ops_db.billing.service import create_invoice, issue_credit_note, record_payment, void_invoice, write_off
 from ops_db.billing.stripe_payments import refund_payment, stripe_for_company
 from ops_db.i18n import N_
-from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.settings import get_settings
 
 PAYMENT_FORM = "payment"
 REFUND_FORM = "refund"
+INVOICE_FORM = "new_invoice"
+CORRECTION_FORM = "correct_invoice_form"
 MONEY = st.column_config.NumberColumn(format="%.2f")
 ALL = "all"
 # Corrections of an issued invoice, with the permission each needs.
@@ -71,7 +70,7 @@ def _correct_invoice(open_ones: dict[int, str]) -> None:
     assert actor is not None
     allowed = [kind for kind, (_label, permission) in CORRECTIONS.items() if actor.can(permission)]
     st.subheader(_("Correct an invoice"))
-    with st.form("correct_invoice_form"):
+    with submission_form(CORRECTION_FORM):
         invoice_id = st.selectbox(
             _("Invoice"),
             list(open_ones),
@@ -82,33 +81,34 @@ def _correct_invoice(open_ones: dict[int, str]) -> None:
         )
         kind = st.radio(_("Correction"), allowed, format_func=lambda k: _(CORRECTIONS[k][0]), key="correct_kind")
         left, right = st.columns([1, 2])
-        amount = left.text_input(_("Amount (credit note)"), placeholder="0.00", max_chars=20, key="correct_amount")
-        reason = right.text_input(_("Why"), max_chars=2000, key="correct_reason")
-        apply = st.form_submit_button(_("Apply the correction"), key="correct_submit")
+        amount = left.text_input(_("Amount (credit note)"), placeholder="0.00", key="correct_amount")
+        reason = right.text_input(_("Why"), key="correct_reason")
+        apply = submit_button(CORRECTION_FORM, _("Apply the correction"), key="correct_submit")
+    show_done(CORRECTION_FORM)
     if not apply:
         return
     if invoice_id is None:
         st.error(_("Choose the invoice to correct."))
         return
-    uow = UnitOfWork(engine(), actor)
     label = plain(open_ones.get(invoice_id, str(invoice_id)))  # holds the customer's name
-    try:
-        with st.spinner(_("Saving…")):
-            if kind == "credit":
-                note = issue_credit_note(uow, invoice_id, typed_amount(amount) or "", reason)
-                done = _("Credit note {number} of {amount} issued on {invoice}.").format(
-                    number=plain(note.credit_note_number), amount=money_text(note.amount, currency), invoice=label
-                )
-            elif kind == "write_off":
-                write_off(uow, invoice_id, reason)
-                done = _("What was still owed on {invoice} is written off.").format(invoice=label)
-            else:
-                void_invoice(uow, invoice_id, reason)
-                done = _("{invoice} is void; its order can be invoiced again.").format(invoice=label)
-    except RepairOpsError as error:
-        st.error(error_text(error))
-    else:
-        done_and_rerun(done, "correct_invoice", "correct_amount", "correct_reason")  # markdown: ours (label plain)
+
+    def correct() -> str:
+        """Apply the correction chosen; the sentence that says what was done."""
+        uow = UnitOfWork(engine(), actor)
+        if kind == "credit":
+            note = issue_credit_note(uow, invoice_id, typed_amount(amount) or "", reason)
+            return _("Credit note {number} of {amount} issued on {invoice}.").format(
+                number=plain(note.credit_note_number), amount=money_text(note.amount, currency), invoice=label
+            )
+        if kind == "write_off":
+            write_off(uow, invoice_id, reason)
+            return _("What was still owed on {invoice} is written off.").format(invoice=label)
+        void_invoice(uow, invoice_id, reason)
+        return _("{invoice} is void; its order can be invoiced again.").format(invoice=label)
+
+    if (done := submit(CORRECTION_FORM, correct)) is not None:
+        empty = {"correct_invoice": None, "correct_amount": "", "correct_reason": ""}
+        finish(CORRECTION_FORM, done.value, empty=empty)  # markdown: ours (label plain)
 
 
 def _day(value: date | None) -> str:
@@ -137,6 +137,9 @@ invoices_tab, payments_tab, aging_tab, drawer_tab = st.tabs(
     [_("Invoices"), _("Payments"), _("Receivables"), _("Cash drawer")]
 )
 corrects = any(actor.can(permission) for _label, permission in CORRECTIONS.values())
+# The choices emptied after the last payment or correction, before the lists keep them.
+empty_inputs(PAYMENT_FORM)
+empty_inputs(CORRECTION_FORM)
 # The open invoices, read once for both forms that choose one (each keeps its own choice listed).
 payable = (
     _payable_invoices(engine(), actor, keep=(chosen_id("pay_invoice"), chosen_id("correct_invoice")))
@@ -156,7 +159,7 @@ def _invoices_part() -> None:
         format_func=lambda s: _("all") if s == ALL else stage_words(s),
         key="invoice_status",
     )
-    search = right.text_input(_("Search by invoice number or customer"), max_chars=MAX_SEARCH, key="invoice_search")
+    search = right.text_input(_("Search by invoice number or customer"), key="invoice_search")
     with st.spinner(_("Loading invoices…")):
         listed = _invoices(engine(), actor, zone, status=None if status == ALL else status, search=search)
     if len(listed) == billing.INVOICE_LIMIT:
@@ -177,8 +180,9 @@ def _invoices_part() -> None:
 
     if actor.can("billing.invoice"):
         st.subheader(_("Invoice a finished order"))
+        empty_inputs(INVOICE_FORM)  # before the list keeps the order just invoiced
         ready = _uninvoiced_orders(engine(), actor, keep=chosen_id("invoice_order"))
-        with st.form("new_invoice"):
+        with submission_form(INVOICE_FORM):
             left, right = st.columns([3, 1])
             order_id = left.selectbox(
                 _("Ready or closed order without an invoice"),
@@ -189,24 +193,22 @@ def _invoices_part() -> None:
                 key="invoice_order",
             )
             terms = right.number_input(_("Payment terms (days)"), value=14, step=1, key="invoice_due_days")
-            issue = st.form_submit_button(_("Issue the invoice"), type="primary", key="create_invoice")
+            issue = submit_button(INVOICE_FORM, _("Issue the invoice"), type="primary", key="create_invoice")
+        show_done(INVOICE_FORM)
         if issue:
             if order_id is None or terms is None:
                 st.error(_("Choose an order and the payment terms."))
             else:
-                try:
-                    with st.spinner(_("Issuing the invoice…")):
-                        issued = create_invoice(UnitOfWork(engine(), actor), order_id, due_days=int(terms))
-                except RepairOpsError as error:
-                    st.error(error_text(error))
-                else:
-                    done_and_rerun(
+                invoicing = partial(create_invoice, UnitOfWork(engine(), actor), order_id, due_days=int(terms))
+                if (made := submit(INVOICE_FORM, invoicing, busy=_("Issuing the invoice…"))) is not None:
+                    finish(
+                        INVOICE_FORM,
                         _("Invoice {number} issued for {total}, due on {due_on}.").format(
-                            number=plain(issued.invoice_number),
-                            total=money_text(issued.total, currency),
-                            due_on=_day(issued.due_on),
+                            number=plain(made.value.invoice_number),
+                            total=money_text(made.value.total, currency),
+                            due_on=_day(made.value.due_on),
                         ),
-                        "invoice_order",
+                        empty={"invoice_order": None},
                     )
 
     if corrects:
@@ -245,7 +247,7 @@ def _payments_part() -> None:
             )
         with submission_form(PAYMENT_FORM):
             left, right = st.columns(2)
-            amount = left.text_input(_("Amount"), placeholder="0.00", max_chars=20, key="pay_amount")
+            amount = left.text_input(_("Amount"), placeholder="0.00", key="pay_amount")
             method = right.selectbox(
                 _("Method"), [m.value for m in PaymentMethod], format_func=stage_words, key="pay_method"
             )
@@ -282,9 +284,7 @@ def _payments_part() -> None:
         st.subheader(_("Refund a payment"))
         empty_inputs(REFUND_FORM)  # the payment chosen above the form, after a refund
         left, right = st.columns([1, 2])
-        find = left.text_input(
-            _("Find payments by invoice number or customer"), max_chars=MAX_SEARCH, key="refund_search"
-        )
+        find = left.text_input(_("Find payments by invoice number or customer"), key="refund_search")
         refundable = _refundable_payments(engine(), actor, zone, search=find, keep=chosen_id("refund_payment"))
         labels = {int(row.id): billing.payment_label(row, _, day_text) for row in refundable.itertuples()}
         payment_id = right.selectbox(
@@ -314,8 +314,8 @@ def _payments_part() -> None:
                 )
         with submission_form(REFUND_FORM):
             left, right = st.columns([1, 2])
-            back = left.text_input(_("Amount"), placeholder="0.00", max_chars=20, key="refund_amount")
-            reason = right.text_input(_("Why"), max_chars=2000, key="refund_reason")
+            back = left.text_input(_("Amount"), placeholder="0.00", key="refund_amount")
+            reason = right.text_input(_("Why"), key="refund_reason")
             give_back = submit_button(REFUND_FORM, _("Refund"), type="primary", key="refund_submit")
         show_done(REFUND_FORM)
         if give_back:
