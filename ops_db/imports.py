@@ -142,11 +142,14 @@ def _customer(uow: UnitOfWork, row: dict[str, str]) -> bool:
 
 def _model(uow: UnitOfWork, maker_name: str, model_name: str, category: str) -> EquipmentModel:
     session, tenant = uow.session, uow.actor.tenant_id
+    maker_name = bounds.text(maker_name, N_("manufacturer"), 200) or ""
+    model_name = bounds.text(model_name, N_("model"), 200) or ""
+    category = bounds.text(category, N_("category"), 64) or "other"
     maker = session.execute(
         select(Manufacturer).where(func.lower(Manufacturer.name) == maker_name.lower())
     ).scalar_one_or_none()
     if maker is None:
-        maker = Manufacturer(tenant_id=tenant, name=maker_name[:200])
+        maker = Manufacturer(tenant_id=tenant, name=maker_name)
         session.add(maker)
         uow.flush()
     model = session.execute(
@@ -155,9 +158,7 @@ def _model(uow: UnitOfWork, maker_name: str, model_name: str, category: str) -> 
         )
     ).scalar_one_or_none()
     if model is None:
-        model = EquipmentModel(
-            tenant_id=tenant, manufacturer_id=maker.id, name=model_name[:200], category=category[:64]
-        )
+        model = EquipmentModel(tenant_id=tenant, manufacturer_id=maker.id, name=model_name, category=category)
         session.add(model)
         uow.flush()
     return model

@@ -25,12 +25,10 @@ def _company_form(actor: Actor, brand: Branding) -> None:
     with st.form("company_edit"):
         st.markdown(_("**Change the company's settings**"))
         left, right = st.columns(2)
-        name = left.text_input(_("Name"), value=brand.name, max_chars=200, key="company_name")
-        legal = right.text_input(_("Legal name"), value=brand.legal_name or "", max_chars=200, key="company_legal")
-        tax_number = left.text_input(_("Tax number"), value=brand.tax_number or "", max_chars=64, key="company_tax")
-        logo = right.text_input(
-            _("Logo text"), value=str(brand.branding.get("logo_text", "")), max_chars=40, key="company_logo"
-        )
+        name = left.text_input(_("Name"), value=brand.name, key="company_name")
+        legal = right.text_input(_("Legal name"), value=brand.legal_name or "", key="company_legal")
+        tax_number = left.text_input(_("Tax number"), value=brand.tax_number or "", key="company_tax")
+        logo = right.text_input(_("Logo text"), value=str(brand.branding.get("logo_text", "")), key="company_logo")
         current = str(brand.branding.get("primary_color", "#0f766e"))
         colour = left.color_picker(_("Primary colour"), value=hex_color_or(current, "#0f766e"), key="company_colour")
         lockout = right.number_input(

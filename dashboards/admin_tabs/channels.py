@@ -53,12 +53,9 @@ def _online_payments(actor: Actor, brand: Branding | None) -> None:
     )
     with st.form("stripe_edit"):
         left, right = st.columns(2)
-        key = left.text_input(
-            _("Secret key"), max_chars=250, type="password", placeholder=STRIPE_KEY_FORM, key="stripe_key"
-        )
+        key = left.text_input(_("Secret key"), type="password", placeholder=STRIPE_KEY_FORM, key="stripe_key")
         signing = right.text_input(
             _("Webhook signing secret"),
-            max_chars=250,
             type="password",
             placeholder=STRIPE_SIGNING_FORM,
             key="stripe_signing",
@@ -89,7 +86,7 @@ def show(actor: Actor, brand: Branding | None) -> None:
             channel = left.selectbox(
                 _("Channel"), ["sms", "whatsapp", "email"], key="channel_kind", format_func=stage_words
             )
-            url = right.text_input(_("Apprise URL"), max_chars=2000, type="password", key="channel_url")
+            url = right.text_input(_("Apprise URL"), type="password", key="channel_url")
             active = st.checkbox(_("Active"), value=True, key="channel_active")
             if st.form_submit_button(_("Save the channel")) and attempt(
                 partial(configure_channel, UnitOfWork(engine(), actor), str(channel), url, is_active=active),
@@ -107,7 +104,7 @@ def show(actor: Actor, brand: Branding | None) -> None:
             )
         )
         with st.form("webhook_add"):
-            hook_url = st.text_input(_("Endpoint URL"), max_chars=2000, placeholder=EXAMPLE_ENDPOINT, key="webhook_url")
+            hook_url = st.text_input(_("Endpoint URL"), placeholder=EXAMPLE_ENDPOINT, key="webhook_url")
             if st.form_submit_button(_("Add the endpoint")):
                 try:
                     _token, secret = add_endpoint(UnitOfWork(engine(), actor), hook_url)

@@ -38,7 +38,7 @@ def show(actor: Actor) -> None:
                     key="skill_code",
                     format_func=lambda c: f"{known_skills.get(c, c)} ({c})",
                 )
-                new_code = middle.text_input(_("…or a new skill code"), max_chars=64, key="skill_new_code")
+                new_code = middle.text_input(_("…or a new skill code"), key="skill_new_code")
                 level = right.number_input(_("Level (1 = junior … 5 = expert)"), value=3, step=1, key="skill_level")
                 save = st.form_submit_button(_("Save the level"), type="primary", key="skill_submit")
             if save:

@@ -23,9 +23,9 @@ def _tax_form(actor: Actor) -> None:
     with st.form("tax_edit"):
         st.markdown(_("**Add or change a rate** (an existing code is changed)"))
         left, middle, right = st.columns(3)
-        code = left.text_input(_("Code"), max_chars=32, placeholder="VAT20", key="tax_code")
-        name = middle.text_input(_("Name"), max_chars=100, placeholder=_("VAT standard"), key="tax_name")
-        rate = right.text_input(_("Rate (%)"), max_chars=12, placeholder="20", key="tax_rate")
+        code = left.text_input(_("Code"), placeholder="VAT20", key="tax_code")
+        name = middle.text_input(_("Name"), placeholder=_("VAT standard"), key="tax_name")
+        rate = right.text_input(_("Rate (%)"), placeholder="20", key="tax_rate")
         default = st.checkbox(_("Make it the default for new order lines"), key="tax_default")
         if st.form_submit_button(_("Save the rate")) and attempt(
             partial(

@@ -35,11 +35,9 @@ def _template_form(actor: Actor) -> None:
         channel = middle.selectbox(
             _("Channel"), [c.value for c in TEMPLATE_CHANNELS], key="template_channel", format_func=stage_words
         )
-        locale = right.text_input(
-            _("Language"), value="en", max_chars=5, key="template_locale", help=", ".join(LOCALES) + " …"
-        )
-        subject = st.text_input(_("Subject (email)"), max_chars=300, key="template_subject")
-        body = st.text_area(_("Text"), max_chars=5000, key="template_body")
+        locale = right.text_input(_("Language"), value="en", key="template_locale", help=", ".join(LOCALES) + " …")
+        subject = st.text_input(_("Subject (email)"), key="template_subject")
+        body = st.text_area(_("Text"), key="template_body")
         st.caption(
             _("Fields this event can use: {fields}").format(
                 fields=", ".join(inline_code(f"{{{f}}}") for f in template_fields(str(event)))

@@ -30,10 +30,10 @@ def show(actor: Actor) -> pd.DataFrame:
         st.subheader(_("Create a user"))
         with st.form("create_user_form"):
             left, right = st.columns(2)
-            email = left.text_input(_("Email"), max_chars=254, key="new_user_email")
-            full_name = right.text_input(_("Full name"), max_chars=200, key="new_user_name")
+            email = left.text_input(_("Email"), key="new_user_email")
+            full_name = right.text_input(_("Full name"), key="new_user_name")
             password = left.text_input(
-                _("Initial password (at least 8 characters)"), type="password", max_chars=1024, key="new_user_password"
+                _("Initial password (at least 8 characters)"), type="password", key="new_user_password"
             )
             chosen = right.multiselect(_("Roles"), offered, key="new_user_roles", format_func=stage_words)
             create = st.form_submit_button(_("Create the user"), type="primary", key="create_user_submit")
@@ -85,8 +85,7 @@ def show(actor: Actor) -> pd.DataFrame:
             st.caption(_("No account is locked right now."))
         else:
             locked_labels = {
-                int(r.id): f"{r.email} · "
-                + _("locked until {time}").format(time=moment_text(r.locked_until))
+                int(r.id): f"{r.email} · " + _("locked until {time}").format(time=moment_text(r.locked_until))
                 for r in locked.itertuples()
             }
             locked_emails = {int(r.id): str(r.email) for r in locked.itertuples()}

@@ -150,9 +150,9 @@ with submission_form(INTAKE_FORM):
     new_customer = False
     if customer_id is None:
         left, middle, right = st.columns(3)
-        name = left.text_input(_("Name"), max_chars=200, key="customer_name")
-        email = middle.text_input(_("Email"), max_chars=254, key="customer_email")
-        phone = right.text_input(_("Phone"), max_chars=40, key="customer_phone")
+        name = left.text_input(_("Name"), key="customer_name")
+        email = middle.text_input(_("Email"), key="customer_email")
+        phone = right.text_input(_("Phone"), key="customer_phone")
         new_customer = st.checkbox(
             _("Someone new, even if another customer already has this phone number"), key="intake_new_customer"
         )
@@ -162,11 +162,11 @@ with submission_form(INTAKE_FORM):
     model_label = left.selectbox(
         _("Model"), [NOT_LISTED, *models], format_func=lambda label: label or _("(not listed)"), key="model"
     )
-    serial = middle.text_input(_("Serial number"), max_chars=100, key="serial")
+    serial = middle.text_input(_("Serial number"), key="serial")
     purchased = right.date_input(_("Purchase date"), value=None, max_value=date.today(), key="purchased")
     warranty_until = left.date_input(_("Manufacturer warranty until"), value=None, key="warranty_until")
     st.subheader(_("Problem"))
-    problem = st.text_area(_("What is wrong"), max_chars=4000, key="problem")
+    problem = st.text_area(_("What is wrong"), key="problem")
     photos = st.file_uploader(
         _("Photos of the device (up to 10)"), type=PHOTO_TYPES, accept_multiple_files=True, key="intake_photos"
     )
@@ -176,8 +176,8 @@ with submission_form(INTAKE_FORM):
     st.subheader(_("Service address (a field job needs one)"))
     site_id = _choice(sites, _("Address"), "intake_site", _("A new address")) if sites else NEW
     left, right = st.columns([2, 1])
-    street = left.text_input(_("Street and number"), max_chars=200, key="service_address")
-    city = right.text_input(_("City"), max_chars=100, key="service_city")
+    street = left.text_input(_("Street and number"), key="service_address")
+    city = right.text_input(_("City"), key="service_city")
     submitted = submit_button(INTAKE_FORM, _("Open the order"), type="primary", key="intake_submit")
 if submitted:
     try:

@@ -11,7 +11,6 @@ from dashboards.caching import cached
 from dashboards.data import inventory
 from dashboards.data.catalog import tenant_currency
 from dashboards.data.exports import to_csv
-from dashboards.data.orders import MAX_SEARCH
 from dashboards.i18n import _, money_text, number_text
 from dashboards.session import current_actor, engine
 from dashboards.widgets import (
@@ -99,7 +98,7 @@ def _stock_part() -> None:
     where = left.selectbox(
         _("Location"), list(places), index=None, format_func=place, placeholder=_("All locations"), key="stock_location"
     )
-    search = right.text_input(_("Search part SKU or name"), max_chars=MAX_SEARCH, key="stock_search")
+    search = right.text_input(_("Search part SKU or name"), key="stock_search")
     with st.spinner(_("Loading stock…")):
         levels = _stock(engine(), actor, location_id=where, search=search)
     shown = levels.drop(columns=["part_id", "location_id"])
@@ -251,7 +250,6 @@ def _purchase_orders_part() -> None:
                         right.text_input(
                             _("Unit cost {number}").format(number=row + 1),
                             placeholder=_("catalogue cost"),
-                            max_chars=20,
                             key=f"po_cost_{row}",
                         ),
                     )

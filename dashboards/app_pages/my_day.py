@@ -133,7 +133,7 @@ for job in jobs.itertuples():
                     _("Part recorded."),
                     form=f"use_van_{booking}",
                 )
-        note = st.text_area(_("Note"), max_chars=5000, key=f"note_{booking}")
+        note = st.text_area(_("Note"), key=f"note_{booking}")
         if st.button(_("Add note"), key=f"add_note_{booking}"):
             run_action(
                 partial(add_note, UnitOfWork(engine(), actor), order_id, note),
@@ -153,8 +153,8 @@ for job in jobs.itertuples():
         items = checklist_for(_text(job.skill) or None, str(job.location))
         ticked = [item.code for item in items if st.checkbox(_(item.text), key=f"check_{booking}_{item.code}")]
         left, right = st.columns(2)
-        signer = left.text_input(_("Customer's name (sign-off)"), max_chars=200, key=f"signer_{booking}")
-        outcome = right.text_input(_("What was done"), max_chars=2000, key=f"outcome_{booking}")
+        signer = left.text_input(_("Customer's name (sign-off)"), key=f"signer_{booking}")
+        outcome = right.text_input(_("What was done"), key=f"outcome_{booking}")
         st.caption(_("Customer's signature"))
         drawn = signature_pad(key=f"signature_{booking}")
         if st.button(_("Complete with sign-off"), type="primary", key=f"complete_{booking}", width="stretch"):

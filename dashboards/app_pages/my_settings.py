@@ -73,7 +73,7 @@ def _second_factor() -> None:
     key = parse_qs(urlparse(str(uri)).query).get("secret", [""])[0]
     right.markdown(_("Scan the code with your app, or type this key into it: {key}").format(key=inline_code(key)))
     with right.form("totp_confirm"):
-        code = st.text_input(_("The 6-digit code your app shows"), max_chars=8, key="totp_code")
+        code = st.text_input(_("The 6-digit code your app shows"), key="totp_code")
         if st.form_submit_button(_("Confirm"), type="primary", key="totp_confirm_submit"):
 
             def confirm() -> None:

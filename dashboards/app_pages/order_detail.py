@@ -169,7 +169,7 @@ def _lines(order: dict[str, Any]) -> None:
                 "id": None,
                 "line_no": st.column_config.NumberColumn(_("Line"), disabled=True),
                 "kind": st.column_config.TextColumn(_("Kind")),
-                "description": st.column_config.TextColumn(_("Description"), max_chars=300, required=True),
+                "description": st.column_config.TextColumn(_("Description"), required=True),
                 "quantity": st.column_config.NumberColumn(_("Quantity"), min_value=0.001, step=0.001, required=True),
                 "unit_price": st.column_config.NumberColumn(_("Unit price"), step=0.01, format="%.2f", required=True),
                 "tax_rate_pct": st.column_config.NumberColumn(_("Tax %"), disabled=True),
@@ -219,9 +219,9 @@ def _add_line(order_id: int) -> None:
         service = middle.selectbox(_("Catalogue service"), [NONE, *services], format_func=_or_none, key="line_service")
         part = right.selectbox(_("Part"), [NONE, *parts], format_func=_or_none, key="line_part")
         left, middle, right = st.columns(3)
-        description = left.text_input(_("Description (else from the catalogue)"), max_chars=300, key="line_description")
-        quantity = middle.text_input(_("Quantity"), value="1", max_chars=20, key="line_quantity")
-        price = right.text_input(_("Unit price (else the list price)"), max_chars=20, key="line_price")
+        description = left.text_input(_("Description (else from the catalogue)"), key="line_description")
+        quantity = middle.text_input(_("Quantity"), value="1", key="line_quantity")
+        price = right.text_input(_("Unit price (else the list price)"), key="line_price")
         if submit_button("add_line", _("Add line"), key="add_line_submit"):
             qty = parse_decimal(quantity, _("The quantity must be a number."))
             unit = parse_decimal(price, _("The unit price must be a number.")) if price.strip() else None
@@ -279,9 +279,7 @@ def _money(order: dict[str, Any], header: dict[str, Any], extras: dict[str, list
     form = f"order_payment_{invoice_id}"
     with submission_form(form):
         left, right = st.columns(2)
-        amount = left.text_input(
-            _("Amount (a deposit or all that is due)"), value=f"{due:.2f}", max_chars=20, key="order_pay_amount"
-        )
+        amount = left.text_input(_("Amount (a deposit or all that is due)"), value=f"{due:.2f}", key="order_pay_amount")
         method = right.selectbox(
             _("Method"), [m.value for m in PaymentMethod], format_func=stage_words, key="order_pay_method"
         )
@@ -306,7 +304,7 @@ actor: Actor = signed_in
 
 st.title(_("Order"))
 st.session_state["order_number_input"] = _asked_number()
-number = st.text_input(_("Order number"), max_chars=32, key="order_number_input", on_change=_typed_number)
+number = st.text_input(_("Order number"), key="order_number_input", on_change=_typed_number)
 if not number.strip():
     st.info(_("Enter an order number, or click an order on the board, Home or any list."))
     st.stop()
@@ -366,7 +364,7 @@ if actor.can("orders.transition") and order["stage"] not in ("closed", "cancelle
             format_func=stage_words,
             key=f"triage_priority_{order_id}",
         )
-        why = middle.text_input(_("Why (optional)"), max_chars=2000, key=f"triage_reason_{order_id}")
+        why = middle.text_input(_("Why (optional)"), key=f"triage_reason_{order_id}")
         if right.button(_("Change priority"), key=f"triage_submit_{order_id}"):
             run_action(
                 partial(set_priority, UnitOfWork(engine(), actor), order_id, chosen, reason=why or None),
@@ -433,7 +431,7 @@ with notes_tab:
         st.write(plain(note["body"]))
     if actor.can("orders.note"):
         empty_inputs("button:add_note")  # the note just added
-        body = st.text_area(_("New note"), max_chars=20000, key="note_body")
+        body = st.text_area(_("New note"), key="note_body")
         internal = st.checkbox(_("Internal (the customer does not see it)"), value=True, key="note_internal")
         if action_button(_("Add note"), key="add_note"):
             run_action(
@@ -460,7 +458,7 @@ with messages_tab:
             st.chat_message("user" if message["author_customer_id"] else "assistant").write(plain(message["body"]))
     if actor.can("comms.send"):
         empty_inputs("button:send_message")  # the message just sent
-        message_body = st.text_area(_("Message to the customer"), max_chars=20000, key="message_body")
+        message_body = st.text_area(_("Message to the customer"), key="message_body")
         if action_button(_("Send"), key="send_message"):
             run_action(
                 partial(post_message, UnitOfWork(engine(), actor), order_id, message_body),

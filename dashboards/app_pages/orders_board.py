@@ -14,7 +14,6 @@ from dashboards.data.catalog import tenant_zone
 from dashboards.data.exports import to_csv
 from dashboards.data.orders import (
     BOARD_STAGES,
-    MAX_SEARCH,
     board_cards,
     board_pages,
     moved_card,
@@ -176,7 +175,7 @@ def bulk_actions(listed: pd.DataFrame) -> None:
             target = st.selectbox(
                 _("Priority"), [p.value for p in Priority], format_func=stage_words, key="bulk_priority"
             )
-        reason = st.text_input(_("Reason (optional, kept with the change)"), max_chars=2000, key="bulk_reason")
+        reason = st.text_input(_("Reason (optional, kept with the change)"), key="bulk_reason")
         if st.button(_("Apply to {count} orders").format(count=len(picked)), key="bulk_apply", disabled=not picked):
             service = bulk_transition if what == MOVE else bulk_set_priority
             done = (
@@ -199,9 +198,7 @@ st.session_state["stages"] = _asked_stages()
 may_move = actor.can("orders.transition")
 st.session_state["board_view"] = DRAG if st.query_params.get("view") == DRAG and may_move else OPEN
 left, right = st.columns([3, 1])
-search = left.text_input(
-    _("Search by order number, customer, phone or serial"), max_chars=MAX_SEARCH, key="search", on_change=_keep_filters
-)
+search = left.text_input(_("Search by order number, customer, phone or serial"), key="search", on_change=_keep_filters)
 view = right.radio(
     _("Cards"),
     [OPEN, DRAG] if may_move else [OPEN],

@@ -145,7 +145,7 @@ def _repairs() -> None:
             score = st.select_slider(
                 _("Your rating"), options=[1, 2, 3, 4, 5], value=5, format_func=lambda n: "★" * n, key="portal_score"
             )
-            comment = st.text_area(_("Anything to tell us?"), max_chars=5000, key="portal_comment")
+            comment = st.text_area(_("Anything to tell us?"), key="portal_comment")
             if st.form_submit_button(_("Rate the repair"), key="portal_rate"):
                 try:
                     rate_order(UnitOfWork(engine(), actor), order_id, int(score), comment or None)
@@ -156,7 +156,7 @@ def _repairs() -> None:
     st.markdown("**" + _("Messages") + "**")
     for message in list_messages(UnitOfWork(engine(), actor), order_id):
         st.chat_message("user" if message["author_customer_id"] else "assistant").write(plain(message["body"]))
-    body = st.chat_input(_("Write to the shop"), max_chars=4000, key="portal_message")
+    body = st.chat_input(_("Write to the shop"), key="portal_message")
     if body:
         try:
             post_message(UnitOfWork(engine(), actor), order_id, body)

@@ -12,7 +12,6 @@ import streamlit as st
 
 from dashboards.data import orders as order_data
 from dashboards.data.catalog import tenant_currency, tenant_zone
-from dashboards.data.orders import MAX_SEARCH
 from dashboards.i18n import _, day_text, money_text, stage_words
 from dashboards.records import asked_record, record_link, record_table
 from dashboards.session import current_actor, engine
@@ -42,9 +41,7 @@ def _facts(pairs: list[tuple[str, Any]]) -> None:
 
 def _search(actor: Actor) -> None:
     st.title(_("Customers"))
-    typed = st.text_input(
-        _("Find a customer by name, phone, email or a device's serial number"), max_chars=MAX_SEARCH, key="find"
-    )
+    typed = st.text_input(_("Find a customer by name, phone, email or a device's serial number"), key="find")
     if len(typed.strip()) < 2:
         st.caption(_("Type at least two characters; click a customer to open them."))
         return

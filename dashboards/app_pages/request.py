@@ -55,22 +55,21 @@ with submission_form(REQUEST_FORM):
     company = st.text_input(
         _("Company"),
         value=st.session_state.get(TENANT_KEY, DEFAULT_TENANT),
-        max_chars=64,
         key="request_company",
         disabled=actor is not None,
     )
     left, right = st.columns(2)
     item = left.selectbox(_("What needs repair"), ITEM_TYPES, format_func=_, key="request_item")
-    details = right.text_input(_("Make and model (if you know it)"), max_chars=2000, key="request_details")
-    problem = st.text_area(_("What is wrong"), max_chars=10000, key="request_problem")
+    details = right.text_input(_("Make and model (if you know it)"), key="request_details")
+    problem = st.text_area(_("What is wrong"), key="request_problem")
     photos = st.file_uploader(
         _("Photos (up to 10)"), type=PHOTO_TYPES, accept_multiple_files=True, key="request_photos"
     )
     left, middle, right = st.columns(3)
-    name = left.text_input(_("Your name"), max_chars=200, key="request_name")
-    email = middle.text_input(_("Email"), max_chars=254, key="request_email")
-    phone = right.text_input(_("Phone"), max_chars=40, key="request_phone")
-    preferred = st.text_input(_("When suits you (optional)"), max_chars=500, key="request_preferred")
+    name = left.text_input(_("Your name"), key="request_name")
+    email = middle.text_input(_("Email"), key="request_email")
+    phone = right.text_input(_("Phone"), key="request_phone")
+    preferred = st.text_input(_("When suits you (optional)"), key="request_preferred")
     submitted = submit_button(REQUEST_FORM, _("Send the request"), type="primary", key="request_submit")
 show_done(REQUEST_FORM)
 if submitted:

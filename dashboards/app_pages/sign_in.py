@@ -31,10 +31,10 @@ def _text(value: object) -> str | None:
 
 st.title(_("Sign in to RepairOps"))
 with st.form("sign_in"):
-    company = st.text_input(_("Company"), value=st.session_state.get(TENANT_KEY, DEFAULT_TENANT), max_chars=64)
-    email = st.text_input(_("Email"), max_chars=254)
-    password = st.text_input(_("Password"), type="password", max_chars=200)
-    code = st.text_input(_("Authenticator code (if your company requires one)"), max_chars=6)
+    company = st.text_input(_("Company"), value=st.session_state.get(TENANT_KEY, DEFAULT_TENANT))
+    email = st.text_input(_("Email"))
+    password = st.text_input(_("Password"), type="password")
+    code = st.text_input(_("Authenticator code (if your company requires one)"))
     submitted = st.form_submit_button(_("Sign in"), type="primary")
 if submitted:
     try:

@@ -82,11 +82,9 @@ st.title(_("Track a repair"))
 # and shows the order at once.
 linked = {name: str(st.query_params.get(name, ""))[:64] for name in ("company", "order", "code")}
 with st.form("track"):
-    company = st.text_input(
-        _("Company"), value=linked["company"] or st.session_state.get(TENANT_KEY, DEFAULT_TENANT), max_chars=64
-    )
-    number = st.text_input(_("Order number"), value=linked["order"], placeholder="RO-2026-000123", max_chars=32)
-    code = st.text_input(_("Tracking code (from your receipt)"), value=linked["code"], max_chars=64)
+    company = st.text_input(_("Company"), value=linked["company"] or st.session_state.get(TENANT_KEY, DEFAULT_TENANT))
+    number = st.text_input(_("Order number"), value=linked["order"], placeholder="RO-2026-000123")
+    code = st.text_input(_("Tracking code (from your receipt)"), value=linked["code"])
     submitted = st.form_submit_button(_("Track"), type="primary")
 if all(linked.values()) and st.session_state.get("tracked_link") != linked:
     st.session_state["tracked_link"] = linked  # once per link: the form then works as usual

@@ -265,7 +265,7 @@ def check_refund(uow: UnitOfWork, payment_id: int, amount: Any, reason: str, ide
     uow.actor.require("billing.refund")
     key = _key(idempotency_key)
     value = _amount(amount)
-    why = (reason or "").strip()
+    why = bounds.text(reason, N_("reason"), 2000, required=False) or ""
     if not why:
         raise ValidationError("Say why the money is refunded.")
     payment = uow.get(Payment, payment_id, lock=True)
@@ -302,7 +302,7 @@ def refund(
             tenant_id=payment.tenant_id,
             payment_id=payment.id,
             amount=value,
-            reason=why[:2000],
+            reason=why,
             idempotency_key=key,
             refunded_at=uow.now(),
             created_by=uow.actor.user_id,
@@ -338,7 +338,7 @@ def issue_credit_note(uow: UnitOfWork, invoice_id: int, amount: Any, reason: str
             credit_note_number=next_number(uow.session, invoice.tenant_id, "credit", "CN", now),
             invoice_id=invoice.id,
             amount=value,
-            reason=why[:2000],
+            reason=why,
             issued_at=now,
         )
         uow.session.add(note)
@@ -363,7 +363,8 @@ def write_off(uow: UnitOfWork, invoice_id: int, reason: str) -> Invoice:
         if not (reason or "").strip():
             raise ValidationError("Say why the invoice is written off.")
         invoice.status, invoice.written_off_at = InvoiceStatus.WRITTEN_OFF, uow.now()
-        uow.audit("invoice.write_off", "invoices", invoice.id, after={"reason": reason.strip()[:500]})
+        why = bounds.text(reason, N_("reason"), 2000, required=False)
+        uow.audit("invoice.write_off", "invoices", invoice.id, after={"reason": why})
         uow.commit()
         return invoice
 
@@ -380,7 +381,7 @@ def void_invoice(uow: UnitOfWork, invoice_id: int, reason: str) -> Invoice:
                 invoice=invoice.invoice_number,
                 status=Word(invoice.status.value),
             )
-        why = (reason or "").strip()
+        why = bounds.text(reason, N_("reason"), 2000, required=False) or ""
         if not why:
             raise ValidationError("Say why the invoice is voided.")
         paid = balance(uow, invoice)["paid"]
@@ -397,7 +398,7 @@ def void_invoice(uow: UnitOfWork, invoice_id: int, reason: str) -> Invoice:
             "invoices",
             invoice.id,
             before={"status": before},
-            after={"status": "void", "reason": why[:500]},
+            after={"status": "void", "reason": why},
         )
         uow.commit()
         return invoice

@@ -76,8 +76,8 @@ def find_or_create(uow: UnitOfWork, data: CustomerIn, *, by_phone: bool = True) 
             CustomerSite(
                 tenant_id=uow.actor.tenant_id,
                 customer_id=customer.id,
-                address_line1=data.address_line1.strip()[:200],
-                city=data.city.strip()[:100],
+                address_line1=bounds.text(data.address_line1, N_("address"), 200),
+                city=bounds.text(data.city, N_("city"), 100),
                 latitude=data.latitude,
                 longitude=data.longitude,
             )

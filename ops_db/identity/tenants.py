@@ -14,6 +14,7 @@ from ops_db.i18n import N_
 from ops_db.identity.models import RoleCode, Tenant
 from ops_db.identity.permissions import ROLE_PERMISSIONS
 from ops_db.identity.service import hash_password
+from ops_db.kit import bounds
 from ops_db.kit.colors import is_hex_color
 from ops_db.kit.errors import ValidationError
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -81,7 +82,7 @@ def provision_tenant(engine: Engine, data: TenantIn) -> int:
             {
                 "id": new_id,
                 "slug": slug,
-                "name": data.name.strip()[:200],
+                "name": bounds.text(data.name, N_("company name"), 200),
                 "tz": data.time_zone,
                 "cur": data.currency,
                 "loc": data.locale,

@@ -382,7 +382,8 @@ def adjust(uow: UnitOfWork, part_id: int, location_id: int, counted: Any, reason
         uow.actor.require("inventory.adjust")
         part, _ = _part(uow, part_id), _location(uow, location_id)
         new = _counted(part, bounds.quantity(counted, N_("counted quantity"), limit=MAX_QTY, zero=True))[1]
-        if not (reason or "").strip():
+        why = bounds.text(reason, N_("reason"), 2000, required=False)
+        if not why:
             raise ValidationError("Say why the stock is corrected.")
         level = _level(uow, part.id, location_id, create=True)
         assert level is not None
@@ -400,7 +401,7 @@ def adjust(uow: UnitOfWork, part_id: int, location_id: int, counted: Any, reason
             "stock.adjust",
             "stock_levels",
             part.id,
-            after={"location_id": location_id, "quantity": new, "reason": reason.strip()[:500]},
+            after={"location_id": location_id, "quantity": new, "reason": why},
         )
         uow.commit()
 
@@ -633,7 +634,7 @@ def add_part(
         tenant_id=uow.actor.tenant_id,
         sku=sku,
         name=name,
-        category=(category or "general")[:64],
+        category=bounds.text(category or "general", N_("category"), 64) or "general",
         unit_cost=cost,
         sale_price=price,
         warranty_months=warranty_months,

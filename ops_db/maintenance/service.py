@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from ops_db.assets.models import Equipment
 from ops_db.customers.models import Customer
+from ops_db.i18n import N_
+from ops_db.kit import bounds
 from ops_db.kit.errors import ValidationError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.maintenance.models import MaintenancePlan
@@ -39,7 +41,7 @@ def create_plan(
             tenant_id=equipment.tenant_id,
             customer_id=equipment.customer_id,
             equipment_id=equipment.id,
-            name=name.strip()[:200],
+            name=bounds.text(name, N_("plan name"), 200),
             task_description=task.strip(),
             priority=Priority(priority),
             required_skill_id=required_skill_id,

@@ -105,7 +105,7 @@ def file_claim(uow: UnitOfWork, warranty_id: int, order_id: int, amount: Any, re
             warranty_id=warranty.id,
             order_id=order.id,
             claimed_amount=value,
-            reason=(reason or "").strip()[:2000],
+            reason=bounds.text(reason, N_("reason"), 2000, required=False) or "",
             submitted_at=uow.now(),
         )
         uow.session.add(claim)

@@ -147,7 +147,7 @@ def add_time_off(uow: UnitOfWork, technician_id: int, starts_at: datetime, ends_
             tenant_id=tech.tenant_id,
             technician_id=tech.id,
             period=Range(starts_at, ends_at),
-            reason=(reason or "leave")[:32],
+            reason=bounds.text(reason or "leave", N_("reason"), 32) or "leave",
             approved=True,
         )
         uow.session.add(row)

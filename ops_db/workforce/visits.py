@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import select
 
 from ops_db.comms.service import notify_customer
+from ops_db.i18n import N_
+from ops_db.kit import bounds
 from ops_db.kit.errors import Conflict, PermissionDenied, ValidationError
 from ops_db.kit.uow import UnitOfWork
 from ops_db.orders.models import ServiceOrder
@@ -199,7 +201,7 @@ def _close_open_entries(uow: UnitOfWork, booking: Booking, now: datetime, note: 
     ).scalars():
         entry.ended_at = now
         if note:
-            entry.note = note[:5000]
+            entry.note = bounds.text(note, N_("note"), 5000, required=False)
 
 
 def _check_location(lat: Decimal | None, lon: Decimal | None) -> None:

@@ -4,7 +4,9 @@ ready, nothing left reserved for a finished order, whole quantities of parts cou
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -21,6 +23,7 @@ from ops_db.kit.uow import Actor
 from ops_db.orders import queries as order_queries
 from ops_db.orders import service as orders
 from ops_db.tracking import service as tracking
+from ops_db.workforce import service as workforce
 from tests.companies import Company, build
 from tests.conftest import Shop
 
@@ -196,3 +199,25 @@ def test_a_customer_never_writes_on_another_customers_order(shop: Shop, company:
     with shop.uow() as uow:
         bodies = uow.session.execute(text("SELECT body FROM messages ORDER BY id")).scalars()
         assert list(bodies) == ["Mine"]
+
+
+def test_text_longer_than_its_field_is_refused_never_cut(shop: Shop, company: Company) -> None:
+    """Before, these were cut to the field's size without a word (a 2,001-character reason kept 2,000)."""
+    with pytest.raises(ValidationError, match=r"The category can be at most 64 characters\."):
+        inventory.create_part(shop.uow(), "LONG", "Long", unit_cost="1", sale_price="2", category="c" * 65)
+    with pytest.raises(ValidationError, match=r"The reason can be at most 2,000 characters\."):
+        billing.refund(shop.uow(), company.payment, "1.00", "r" * 2001, "long-reason")
+    with pytest.raises(ValidationError, match=r"The reason can be at most 2,000 characters\."):
+        inventory.adjust(shop.uow(), company.part, company.location, 5, "r" * 2001)
+    start = datetime(2031, 3, 4, 9, tzinfo=UTC)
+    with pytest.raises(ValidationError, match=r"The reason can be at most 32 characters\."):
+        workforce.add_time_off(shop.uow(), company.technician, start, start + timedelta(hours=2), "r" * 33)
+    with shop.uow() as uow:
+        assert uow.session.execute(text("SELECT count(*) FROM refunds")).scalar_one() == 0
+
+
+def test_no_page_cuts_what_people_type() -> None:
+    """A Streamlit ``max_chars`` becomes the browser's ``maxlength``: a longer paste is cut without a word. The
+    pages set none; the services refuse what is too long with a sentence."""
+    pages = Path(__file__).resolve().parents[3] / "dashboards"
+    assert [str(p) for p in pages.rglob("*.py") if "max_chars" in p.read_text(encoding="utf-8")] == []
