@@ -52,12 +52,13 @@ if actor.can("orders.read") and not actor.is_technician_only:
 with st.spinner(_("Checking what needs attention…")):
     alerts = [] if actor.is_technician_only else alerts_for(engine(), actor)
 for title, rows, total in alerts:
-    with st.expander(f"{_(title)} ({total:,})", expanded=0 < total <= 10):
+    with st.expander(f"{_(title)} ({total:,})", expanded=0 < total <= 10):  # markdown: ours
         if rows.empty:
             st.caption(_("Nothing here."))
         else:
             if total > len(rows):
-                st.caption(_("The first {shown} of {total}.").format(shown=f"{len(rows):,}", total=f"{total:,}"))
+                shown, every = f"{len(rows):,}", f"{total:,}"
+                st.caption(_("The first {shown} of {total}.").format(shown=shown, total=every))  # markdown: ours
             record_table(local_times(rows, zone), actor, key=f"home_alert_{title}")
 if not alerts and actor.technician_id is None and not actor.can("orders.read"):
     st.info(_("Nothing to act on here for your role."))
