@@ -85,7 +85,7 @@ class VanPartIn(Strict):
     quantity: Qty
 
 
-class PhotoIn(Strict):
+class PhotoUpload(Strict):
     filename: Annotated[str, Field(min_length=1, max_length=255)] = "photo.jpg"
     content_base64: Annotated[str, Field(min_length=1, max_length=MAX_IMAGE_BASE64)]
 
@@ -165,7 +165,7 @@ def use_van_part(order_id: Id, body: VanPartIn, eng: EngineDep, actor: ActorDep)
 
 
 @router.post("/orders/{order_id}/photos", summary="Attach a photo to a job", response_model=DoneOut)
-def add_photo(order_id: Id, body: PhotoIn, eng: EngineDep, actor: ActorDep) -> DoneOut:
+def add_photo(order_id: Id, body: PhotoUpload, eng: EngineDep, actor: ActorDep) -> DoneOut:
     """A photo (JPEG, PNG, WebP or HEIC by its content) attached to the job's order."""
     orders.add_attachment(uow(eng, actor), order_id, _image(body.content_base64, body.filename), photo=True)
     return DoneOut()

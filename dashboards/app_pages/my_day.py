@@ -16,7 +16,7 @@ from dashboards.data.catalog import tenant_zone
 from dashboards.i18n import _, day_text, stage_words
 from dashboards.session import current_actor, engine
 from dashboards.signature import signature_pad
-from dashboards.widgets import plain, run_action, table
+from dashboards.widgets import plain, run_action, submission_form, table
 from ops_db.inventory.service import use_on_order
 from ops_db.inventory.van import use_from_van
 from ops_db.kit.uow import Actor, UnitOfWork
@@ -150,14 +150,22 @@ for job in jobs.itertuples():
                 form=f"attach_{booking}",
             )
         st.markdown("**" + _("Finish the visit") + "**")
-        items = checklist_for(_text(job.skill) or None, str(job.location))
-        ticked = [item.code for item in items if st.checkbox(_(item.text), key=f"check_{booking}_{item.code}")]
-        left, right = st.columns(2)
-        signer = left.text_input(_("Customer's name (sign-off)"), key=f"signer_{booking}")
-        outcome = right.text_input(_("What was done"), key=f"outcome_{booking}")
+        # The signature first: the box sends what is drawn on its own, so the form below can read it on submit.
         st.caption(_("Customer's signature"))
         drawn = signature_pad(key=f"signature_{booking}")
-        if st.button(_("Complete with sign-off"), type="primary", key=f"complete_{booking}", width="stretch"):
+        if drawn is not None:
+            st.caption(_("Signature captured."))
+        # One form: the ticks, the name and the outcome reach the server together with the click.
+        with submission_form(f"complete_{booking}", border=False):
+            items = checklist_for(_text(job.skill) or None, str(job.location))
+            ticked = [item.code for item in items if st.checkbox(_(item.text), key=f"check_{booking}_{item.code}")]
+            left, right = st.columns(2)
+            signer = left.text_input(_("Customer's name (sign-off)"), key=f"signer_{booking}")
+            outcome = right.text_input(_("What was done"), key=f"outcome_{booking}")
+            finished = st.form_submit_button(
+                _("Complete with sign-off"), type="primary", key=f"complete_{booking}", width="stretch"
+            )
+        if finished:
             if drawn is None:
                 st.error(_("Ask the customer to sign in the box."))
             else:

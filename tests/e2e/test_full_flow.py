@@ -31,6 +31,19 @@ pytestmark = [
 CUSTOMER = "Zoë Ångström"  # accents on purpose: names are not ASCII
 
 
+def _sign(page: Any, canvas: Any) -> None:
+    """The customer's finger on the signature box: a few strokes with the pointer."""
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + 0.1 * w, y + 0.7 * h)
+    page.mouse.down()
+    for i in range(1, 12):
+        page.mouse.move(x + (0.1 + 0.07 * i) * w, y + (0.7 - 0.4 * (i % 2)) * h, steps=3)
+    page.mouse.up()
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
@@ -161,12 +174,25 @@ def test_a_repair_goes_from_online_request_to_paid_and_ready(ops_ui_url: str, de
     job = tech.page.get_by_test_id("stExpander").filter(has_text=number)
     tech.fill("Customer's name (sign-off)", CUSTOMER, within=job)
     tech.fill("What was done", "Replaced the screen; touch tested on every edge.", within=job)
+    for item in job.get_by_test_id("stCheckbox").all():  # the job type's checklist
+        item.locator("label").click()
+        tech.settle()
+    _sign(tech.page, job.locator('canvas[aria-label="Signature"]'))
+    tech.see("Signature captured.")
+    tech.settle()
     tech.shot("flow-6-technician-visit")
     tech.click("Complete with sign-off", within=job)
     eventually(
         lambda: _one(demo_db, "SELECT 1 FROM service_orders WHERE id = :o AND stage = 'quality_check'", o=order_id),
         "quality check",
     )
+    signature = _one(
+        demo_db,
+        "SELECT a.content_type FROM order_signoffs s JOIN attachments a ON a.id = s.signature_attachment_id"
+        " WHERE s.order_id = :o AND s.kind = 'completion'",
+        o=order_id,
+    )
+    assert signature is not None and signature[0] == "image/png"  # drawn on screen, kept as an image
     tech.no_error("technician")
 
     # 5. The front desk passes the quality check: the device is ready.

@@ -32,7 +32,7 @@ pytestmark = [
         CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
     ),
 ]
-PHONE = {"width": 390, "height": 844}
+PHONE: Any = {"width": 390, "height": 844}  # playwright's ViewportSize
 LOAD_MS = 60_000
 
 
@@ -73,19 +73,22 @@ def _one(demo_db: str, sql: str, **params: Any) -> Any:
         return conn.execute(text(sql), params).one()
 
 
-def _todays_field_job(demo_db: str) -> tuple[str, int, str]:
+def _todays_field_job(demo_db: str, skip: int = 0) -> tuple[str, int, str]:
     """A technician login with a booked (not started) field job today, at a site with coordinates and a customer
-    with a phone: (their email, the booking, its order number)."""
+    with a phone: (their email, the booking, its order number); ``skip``: take another technician's."""
     start = datetime.now(DEMO_TIME_ZONE).replace(hour=0, minute=0, second=0, microsecond=0)
     row = _one(
         demo_db,
-        "SELECT u.email, b.id, o.order_number FROM bookings b JOIN technicians t ON t.id = b.technician_id"
-        " JOIN users u ON u.id = t.user_id JOIN service_orders o ON o.id = b.order_id"
+        "SELECT DISTINCT ON (u.email) u.email, b.id, o.order_number FROM bookings b"
+        " JOIN technicians t ON t.id = b.technician_id JOIN users u ON u.id = t.user_id"
+        " JOIN service_orders o ON o.id = b.order_id"
         " JOIN customers c ON c.id = o.customer_id JOIN customer_sites s ON s.id = o.site_id"
         " WHERE b.status = 'confirmed' AND o.location = 'field' AND s.latitude IS NOT NULL AND c.phone IS NOT NULL"
-        " AND lower(b.planned) >= :s AND lower(b.planned) < :e ORDER BY u.email, lower(b.planned) LIMIT 1",
+        " AND lower(b.planned) >= :s AND lower(b.planned) < :e ORDER BY u.email, lower(b.planned)"
+        " OFFSET :skip LIMIT 1",
         s=start,
         e=start + timedelta(days=1),
+        skip=skip,
     )
     return str(row[0]), int(row[1]), str(row[2])
 
@@ -124,7 +127,7 @@ def test_a_technician_works_offline_and_the_queue_syncs_when_back_online(
         page.get_by_role("button", name="Sign in").click()
         card = page.locator(f'article.job[data-order="{number}"]')
         card.wait_for(timeout=LOAD_MS)
-        assert card.get_by_role("link", name="Call").get_attribute("href", timeout=5_000).startswith("tel:")
+        assert str(card.get_by_role("link", name="Call").get_attribute("href", timeout=5_000)).startswith("tel:")
         assert "google.com/maps/dir/" in str(card.get_by_role("link", name="Navigate").get_attribute("href"))
         call_box = card.get_by_role("link", name="Call").bounding_box()
         assert call_box is not None and call_box["height"] >= 48  # a target a thumb hits
@@ -185,4 +188,60 @@ def test_a_technician_works_offline_and_the_queue_syncs_when_back_online(
         expect(problems).to_contain_text("is not a photo")
         expect(page.locator(f'article.job[data-order="{number}"]')).to_contain_text("Done ✓")
         screen.shot("tech-phone-5-synced")
+        browser.close()
+
+
+def test_a_technician_signs_off_on_the_streamlit_page_with_a_drawn_signature(ops_ui_url: str, demo_db: str) -> None:
+    """The same visit on the Streamlit page at 390×844: Call and Navigate on the job, the checklist, and the
+    customer's signature drawn in the box (a custom component): without it the visit is not finished."""
+    from playwright.sync_api import sync_playwright
+
+    email, booking, number = _todays_field_job(demo_db, skip=1)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        screen = Screen(browser.new_page(viewport={"width": 1200, "height": 900}), "tech-streamlit")
+        screen.sign_in(ops_ui_url, email)
+        screen.go("My day")
+        screen.page.set_viewport_size(PHONE)  # the sidebar folds away on a phone; the page is already open
+        screen.settle()
+        job = screen.page.get_by_test_id("stExpander").filter(has_text=number)
+        job.locator("summary").click()
+        assert str(job.get_by_role("link", name="Call").get_attribute("href")).startswith("tel:")
+        assert "google.com/maps/dir/" in str(job.get_by_role("link", name="Navigate").get_attribute("href"))
+        screen.click("Check in", within=job)
+        eventually(
+            lambda: _one(demo_db, "SELECT status FROM bookings WHERE id = :b", b=booking)[0] == "in_progress",
+            "the check-in",
+        )
+        job = screen.page.get_by_test_id("stExpander").filter(has_text=number)
+        screen.fill("Customer's name (sign-off)", "Pat Customer", within=job)
+        for item in job.get_by_test_id("stCheckbox").all():
+            item.locator("label").click()
+            screen.settle()
+        screen.click("Complete with sign-off", within=job)
+        screen.see("Ask the customer to sign in the box.")
+        job = screen.page.get_by_test_id("stExpander").filter(has_text=number)
+        _sign(screen.page, job.locator('canvas[aria-label="Signature"]'))
+        screen.see("Signature captured.")  # the drawing reached the server
+        screen.settle()
+        screen.shot("tech-streamlit-1-signed")
+        screen.click("Complete with sign-off", within=job)
+        try:
+            eventually(
+                lambda: _one(demo_db, "SELECT status FROM bookings WHERE id = :b", b=booking)[0] == "done",
+                "the visit finished",
+            )
+        except AssertionError:
+            screen.shot("failed-tech-streamlit-finish")
+            alerts = [a.inner_text() for a in screen.page.get_by_test_id("stAlert").all()]
+            toasts = [a.inner_text() for a in screen.page.get_by_test_id("stToast").all()]
+            raise AssertionError(f"not finished; alerts {alerts}, toasts {toasts}") from None
+        kind = _one(
+            demo_db,
+            "SELECT a.content_type FROM order_signoffs s JOIN bookings b ON b.order_id = s.order_id"
+            " JOIN attachments a ON a.id = s.signature_attachment_id WHERE b.id = :b",
+            b=booking,
+        )[0]
+        assert kind == "image/png"
+        screen.shot("tech-streamlit-2-done")
         browser.close()
