@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from ops_db.i18n import LOCALES, VALUE_LABELS, day, gettext_for, moment, money, number, value_words
+from ops_db.kit.dates import company_today
 from ops_db.kit.errors import RepairOpsError, Verbatim
 
 LOCALE_KEY = "ui_locale"
@@ -94,6 +95,11 @@ def remember_zone(time_zone: str | None) -> None:
 def company_zone() -> ZoneInfo:
     """The time zone of the company this session shows: every time a person reads is its wall clock."""
     return ZoneInfo(str(st.session_state.get(ZONE_KEY) or "UTC"))
+
+
+def today() -> date:
+    """The company's today (its date where it works, not the server's): the default day of a page."""
+    return company_today(company_zone().key)
 
 
 def wall_clock(value: datetime, zone: ZoneInfo | None = None) -> datetime:

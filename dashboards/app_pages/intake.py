@@ -7,7 +7,6 @@ someone new (a household shares a line), and the service refuses a phone it has 
 
 from __future__ import annotations
 
-from datetime import date
 from functools import partial
 from typing import Any
 
@@ -17,7 +16,7 @@ from streamlit_searchbox import st_searchbox
 
 from dashboards.data.catalog import equipment_models
 from dashboards.data.orders import customer_record, find_customers, requests_to_link
-from dashboards.i18n import _, stage_words
+from dashboards.i18n import _, stage_words, today
 from dashboards.records import record_link
 from dashboards.session import current_actor, engine
 from dashboards.widgets import (
@@ -163,7 +162,7 @@ with submission_form(INTAKE_FORM):
         _("Model"), [NOT_LISTED, *models], format_func=lambda label: label or _("(not listed)"), key="model"
     )
     serial = middle.text_input(_("Serial number"), key="serial")
-    purchased = right.date_input(_("Purchase date"), value=None, max_value=date.today(), key="purchased")
+    purchased = right.date_input(_("Purchase date"), value=None, max_value=today(), key="purchased")
     warranty_until = left.date_input(_("Manufacturer warranty until"), value=None, key="warranty_until")
     st.subheader(_("Problem"))
     problem = st.text_area(_("What is wrong"), key="problem")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -71,10 +72,12 @@ def test_no_page_shows_utc_or_an_offset(ui_env: Path, demo_db: str, login: str) 
     assert found == {}
 
 
-def test_an_orders_timeline_reads_the_companys_hours(ui_env: Path, demo_db: str) -> None:
+def test_an_order_reads_the_companys_hours(ui_env: Path, demo_db: str) -> None:
     with db.admin_engine(demo_db).connect() as conn:
-        number, received = (
-            conn.execute(text("SELECT order_number, received_at FROM service_orders ORDER BY id DESC LIMIT 1"))
+        number, promised = (
+            conn.execute(
+                text("SELECT order_number, coalesce(promised_at, due_at) FROM service_orders ORDER BY id DESC LIMIT 1")
+            )
             .tuples()
             .one()
         )
@@ -82,5 +85,18 @@ def test_an_orders_timeline_reads_the_companys_hours(ui_env: Path, demo_db: str)
     app.session_state["order_number"] = number
     app.switch_page("app_pages/order_detail.py").run()
     assert not app.exception and _leaks(app) == []
-    wall = received.astimezone(COMPANY_ZONE)
-    assert any(f"{wall:%H:%M}" in t for t in _texts(app)), f"{wall:%H:%M}"
+    wall = f"{promised.astimezone(COMPANY_ZONE):%Y-%m-%d %H:%M}"  # "Promised by", on Chicago's clock
+    shown = [t.replace("\\", "") for t in _texts(app)]
+    assert any(wall in t for t in shown), (wall, [t for t in shown if ":" in t])
+
+
+def test_intake_takes_purchase_dates_up_to_the_companys_today(ui_env: Path, demo_db: str) -> None:
+    """At 02:00 UTC on a machine in UTC+14 it is already the 25th there, but still the 24th in Chicago."""
+    import time_machine
+
+    machine_afternoon = datetime(2026, 11, 25, 16, 0, tzinfo=ZoneInfo("Pacific/Kiritimati"))  # 02:00 UTC
+    with time_machine.travel(machine_afternoon, tick=True):
+        app = signed_in(demo_db, "frontdesk@riverside.example", timeout=180)
+        app.switch_page("app_pages/intake.py").run()
+        assert not app.exception
+        assert app.date_input(key="purchased").proto.max == "2026-11-24"
