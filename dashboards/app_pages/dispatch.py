@@ -1,16 +1,21 @@
-"""Dispatch: the waiting queue, every technician's day, the map, and the optimizer's proposal as a diff."""
+"""Dispatch: the waiting queue, every technician's schedule (drag a job to move it), the proposed routes on a map,
+and the optimizer's proposal as a diff."""
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import datetime, timedelta
+from typing import Any
 
-import altair as alt
 import pandas as pd
+import pydeck as pdk
 import streamlit as st
+from streamlit_calendar import calendar
 
 from dashboards.data import dispatch
 from dashboards.data.catalog import tenant_zone
-from dashboards.i18n import _, column_label, day_text, error_text, number_text, stage_words
+from dashboards.i18n import _, column_label, day_text, error_text, number_text, stage_words, ui_locale
 from dashboards.session import current_actor, engine
 from dashboards.widgets import labelled_config, plain, table
 from ops_db.kit.errors import RepairOpsError
@@ -26,15 +31,32 @@ zone = tenant_zone(engine(), actor)
 now = datetime.now(zone)
 st.title(_("Dispatch"))
 day = st.date_input(_("Day"), value=now.date() + timedelta(days=1), key="dispatch_day")
-queue_tab, timeline_tab, map_tab, plan_tab, replan_tab = st.tabs(
-    [_("Queue"), _("Timeline"), _("Map"), _("Proposal"), _("Re-plan")]
+# What the last action did, shown at the top after the page reruns with the new data (a re-plan refreshes the
+# schedule, the map and the proposal, which are drawn before the button that made it); the next action replaces it.
+FLASH = {"success": st.success, "info": st.info, "warning": st.warning, "error": st.error}
+for kind, message in st.session_state.get("dispatch_flash", []):
+    FLASH[kind](message)
+# Switching tabs reruns the page: the calendar and the map are drawn only in their open tab (a component
+# mounted in a hidden tab measures itself as zero wide and stays blank).
+queue_tab, schedule_tab, map_tab, plan_tab, replan_tab = st.tabs(
+    [_("Queue"), _("Schedule"), _("Map"), _("Proposal"), _("Re-plan")], key="dispatch_tab", on_change="rerun"
 )
+
+
+def _flash(kind: str, message: str) -> None:
+    st.session_state.setdefault("dispatch_flash", []).append((kind, message))
+
+
+def _new_action() -> None:
+    """Forget what the previous action said."""
+    st.session_state["dispatch_flash"] = []
 
 
 def _propose(pins: dict[int, int] | None = None, *, replan_now: bool = False) -> None:
     """Run the optimizer with a spinner and say what it did (or the one sentence why it could not)."""
     assert actor is not None
     seconds = float(st.session_state.get("plan_seconds", 10))
+    _new_action()
     try:
         with st.spinner(
             _("Optimising {day} for up to {seconds} s…").format(day=day_text(day), seconds=number_text(seconds))
@@ -51,16 +73,24 @@ def _propose(pins: dict[int, int] | None = None, *, replan_now: bool = False) ->
         st.error(error_text(error))
         return
     if done.violations:
-        st.error(
+        _flash(
+            "error",
             _("The checker found {count} broken constraints: {first}").format(
                 count=len(done.violations), first=plain(done.violations[0])
-            )
+            ),
         )
-    st.success(
+    _flash(
+        "success",
         _("Proposal {plan}: {placed} jobs placed, {unassigned} left unassigned.").format(
             plan=plain(done.plan_id), placed=number_text(done.assigned), unassigned=number_text(done.unassigned)
-        )
+        ),
     )
+    if done.same_as is not None:
+        _flash("info", _("Nothing changed since proposal {plan}: the plan is the same.").format(plan=done.same_as))
+    for stale in ("accept_orders", "pins", "why_order"):  # choices made on the previous proposal
+        st.session_state.pop(stale, None)
+    st.session_state["schedule_version"] = st.session_state.get("schedule_version", 0) + 1
+    st.rerun()
 
 
 with queue_tab:
@@ -91,38 +121,209 @@ with queue_tab:
         ].head(500)
     )
 
-with timeline_tab:
-    bookings = dispatch.day_bookings(engine(), actor, day)
-    if bookings.empty:
-        st.info(_("No bookings on {day} yet.").format(day=day_text(day)))
+
+def _drop(change: dict[str, Any], plan_id: int | None) -> None:
+    """A job dragged on the schedule: the checker decides, the page says what happened and redraws."""
+    assert actor is not None
+    event, old = change.get("event") or {}, change.get("oldEvent") or {}
+    signature = json.dumps([event.get("id"), event.get("start"), event.get("resourceId")])
+    if st.session_state.get("schedule_last_drop") == signature:
+        return  # the calendar repeats its last value on every rerun
+    st.session_state["schedule_last_drop"] = signature
+    _new_action()
+    st.session_state["schedule_version"] = st.session_state.get("schedule_version", 0) + 1
+    order = str(event.get("title") or old.get("title") or "")
+    start = dispatch.from_wall(str(event.get("start")), zone)
+    tech = event.get("resourceId") or old.get("resourceId")
+    if start.date() != day or tech is None:
+        _flash(
+            "error", _("{order} stays where it was: drop it on {day}.").format(order=plain(order), day=day_text(day))
+        )
+        st.rerun()
+    try:
+        dropped = dispatch.drop_job(
+            engine(),
+            actor,
+            day,
+            int(event["id"]),
+            int(tech),
+            start,
+            plan_id=plan_id,
+            order_number=order,
+            day_text=day_text,
+            t=_,
+        )
+    except RepairOpsError as error:
+        _flash("error", error_text(error))
     else:
-        shown = bookings.assign(status=bookings["status"].map(stage_words))
-        gantt = (
-            alt.Chart(shown)
-            .mark_bar(cornerRadius=3)
-            .encode(
-                x=alt.X("start:T", title=None, axis=alt.Axis(format="%H:%M")),
-                x2="end:T",
-                y=alt.Y("technician:N", title=None),
-                color=alt.Color("status:N", title=column_label("status")),
-                tooltip=[
-                    alt.Tooltip("order_number:N", title=column_label("order_number")),
-                    alt.Tooltip("technician:N", title=column_label("technician")),
-                    alt.Tooltip("start:T", title=column_label("start"), format="%H:%M"),
-                    alt.Tooltip("end:T", title=column_label("end"), format="%H:%M"),
-                    alt.Tooltip("status:N", title=column_label("status")),
-                ],
+        if dropped.placed and dropped.start is not None:
+            names = dispatch.technicians(engine(), actor)
+            _flash(
+                "success",
+                _("{order} now goes to {technician} at {time}; the checker found every rule kept.").format(
+                    order=plain(order),
+                    technician=plain(names.get(int(tech), "")),
+                    time=f"{dropped.start.astimezone(zone):%H:%M}",
+                ),
+            )
+        else:
+            _flash(
+                "error",
+                _("{order} stays where it was: {reasons}").format(
+                    order=plain(order), reasons=plain(" ".join(dropped.reasons))
+                ),
+            )
+    st.rerun()
+
+
+def _schedule(plan: dict[str, Any] | None) -> None:
+    """Every technician's day (or week) on a calendar; dragging a job asks the checker before anything moves."""
+    assert actor is not None
+    shown = dispatch.schedule(engine(), actor, day, plan)
+    span = st.segmented_control(
+        _("Show"),
+        ["day", "week"],
+        default="day",
+        format_func=lambda v: _("Day") if v == "day" else _("Week"),
+        key="schedule_span",
+    )
+    week = span == "week"
+    if shown.plan_id is not None:
+        st.caption(
+            _(
+                "Proposal {plan}: drag a job to another technician or time. The optimizer's checker re-checks the "
+                "day at once and refuses a move that breaks a rule, saying why. Grey jobs are under way or "
+                "accepted and stay put."
+            ).format(plan=shown.plan_id)
+        )
+    else:
+        st.caption(
+            _(
+                "The day's bookings (no open proposal): drag one to another technician or time; the optimizer's "
+                "checker re-checks the day first, and only a sound move is booked."
             )
         )
-        st.altair_chart(gantt, width="stretch")
+    events = shown.events + (dispatch.week_bookings(engine(), actor, day) if week else [])
+    options = {
+        "initialView": "resourceTimelineWeek" if week else "resourceTimelineDay",
+        "initialDate": day.isoformat(),
+        "firstDay": 1,  # weeks run Monday to Sunday (dispatch.week_bookings fills the other days)
+        "timeZone": "UTC",  # the events are the company's wall-clock times (see dispatch.wall)
+        "locale": ui_locale().split("_")[0],
+        "resources": shown.resources,
+        "resourceAreaHeaderContent": _("Technician"),
+        "resourceAreaWidth": "170px",
+        "editable": True,
+        "eventResourceEditable": True,
+        "eventDurationEditable": False,
+        "slotMinTime": "06:00:00",
+        "slotMaxTime": "21:00:00",
+        "slotDuration": "02:00:00" if week else "00:30:00",
+        "snapDuration": "00:05:00",
+        "slotLabelFormat": {"hour": "2-digit", "minute": "2-digit", "hour12": False},
+        "eventTimeFormat": {"hour": "2-digit", "minute": "2-digit", "hour12": False},
+        "headerToolbar": {"left": "", "center": "title", "right": ""},
+        "height": "auto",
+    }
+    version = st.session_state.get("schedule_version", 0)
+    value = calendar(
+        events=events,
+        options=options,
+        callbacks=["eventChange"],
+        license_key=dispatch.CALENDAR_LICENSE,
+        key=f"schedule-{day}-{span}-{shown.plan_id}-{version}",
+    )
+    change = value.get("eventChange") if isinstance(value, dict) else None
+    if isinstance(change, dict):
+        _drop(change, shown.plan_id)
+    st.caption(
+        " · ".join(
+            f":{colour}[●] {label}"
+            for colour, label in (
+                ("green", _("new")),
+                ("orange", _("moved")),
+                ("violet", _("reassigned")),
+                ("blue", _("unchanged or booked")),
+                ("gray", _("under way or done")),
+            )
+        )
+    )
+
+
+def _route_map(plan: dict[str, Any] | None) -> None:
+    """The proposal's routes per technician, with the jobs left out and why (no map tiles needed)."""
+    assert actor is not None
+    if plan is None:
+        st.info(_("No proposal for {day} yet: run the optimizer to see its routes here.").format(day=day_text(day)))
+        return
+    drawn = dispatch.route_map(engine(), actor, day, int(plan["id"]), t=_)
+    if drawn.stops.empty and drawn.unassigned.empty:
+        st.info(_("No job of this proposal has a place on the map."))
+        return
+    left_out = drawn.unassigned.assign(
+        label=[f"{n}: {w}" for n, w in zip(drawn.unassigned["order_number"], drawn.unassigned["why"], strict=True)]
+    )
+    points = pd.concat([drawn.stops[["lon", "lat"]], left_out[["lon", "lat"]]])
+    layers = [
+        pdk.Layer(
+            "PathLayer",
+            drawn.paths.assign(label=drawn.paths["technician"]),
+            get_path="path",
+            get_color="colour",
+            width_min_pixels=3,
+            pickable=True,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            drawn.stops,
+            get_position=["lon", "lat"],
+            get_fill_color="colour",
+            radius_min_pixels=5,
+            get_radius=80,
+            pickable=True,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            left_out,
+            get_position=["lon", "lat"],
+            get_fill_color=[214, 39, 40],
+            get_line_color=[0, 0, 0],
+            stroked=True,
+            line_width_min_pixels=2,
+            radius_min_pixels=7,
+            get_radius=100,
+            pickable=True,
+        ),
+    ]
+    spread = max(float(points["lat"].max() - points["lat"].min()), float(points["lon"].max() - points["lon"].min()))
+    zoom = max(3.0, min(14.0, math.log2(360 / max(spread, 0.001)) - 1.2))  # every stop in view
+    view = pdk.ViewState(latitude=float(points["lat"].mean()), longitude=float(points["lon"].mean()), zoom=zoom)
+    # no base map: deck.gl draws the routes on a plain background, so the map works without internet tiles
+    deck = pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, map_style=None,
+                    tooltip={"text": "{label}"})  # fmt: skip
+    st.pydeck_chart(deck, height=520)
+    st.caption(
+        " · ".join(
+            f"{name} ({number_text(int(n))})"
+            for name, n in drawn.stops["label"].str.split(" · ").str[0].value_counts().items()
+        )
+        + " · "
+        + _("red ringed dots: jobs nobody takes")
+    )
+    if not drawn.unassigned.empty:
+        with st.expander(_("{count} jobs left out, and why").format(count=number_text(len(drawn.unassigned)))):
+            for row in drawn.unassigned.itertuples():
+                st.markdown(f"**{plain(row.order_number)}**: {plain(row.why)}")
+
+
+current_proposal = dispatch.latest_plan(engine(), actor, day)
+with schedule_tab:
+    if schedule_tab.open:
+        _schedule(current_proposal)
 
 with map_tab:
-    points = dispatch.map_points(engine(), actor)
-    if points.empty:
-        st.info(_("No field jobs or technician home bases have coordinates."))
-    else:
-        st.caption(_(":red[●] field jobs waiting or booked · :blue[●] technicians' home bases"))
-        st.map(points, latitude="lat", longitude="lon", color="color", size=40)
+    if map_tab.open:
+        _route_map(current_proposal)
 
 with plan_tab:
     if actor.can("plans.propose"):
@@ -130,7 +331,7 @@ with plan_tab:
         left.slider(_("Optimiser time (seconds)"), 2, 60, 10, key="plan_seconds")
         if right.button(_("Run the optimizer"), type="primary", key="run_optimizer"):
             _propose()
-    plan = dispatch.latest_plan(engine(), actor, day)
+    plan = current_proposal
     if plan is None:
         st.info(_("No proposal for {day} yet.").format(day=day_text(day)))
     else:
@@ -156,7 +357,14 @@ with plan_tab:
         changes = dispatch.plan_changes(engine(), actor, int(plan["id"]), t=_)
         counts = changes["change"].value_counts()
         st.write(" · ".join(f"**{number_text(int(counts.get(c, 0)))}** {stage_words(c)}" for c in CHANGE_ORDER))
-        table(changes.drop(columns=["order_id"]).fillna(""))
+        table(
+            changes.drop(columns=["order_id"]).fillna(""),
+            column_config={"why": st.column_config.TextColumn(width="large")},
+        )
+        whys = dict(zip(changes["order_number"], changes["why"], strict=True))
+        read = st.selectbox(_("Why, in full, for order"), list(whys), index=None, key="why_order")
+        if read is not None and whys.get(read):
+            st.info(f"**{plain(read)}**: {plain(whys[read])}")
         if actor.can("plans.accept") and plan["status"] in ("proposed", "partially_accepted"):
             actionable = changes[changes["change"].isin(ACTIONABLE)]
             chosen = st.multiselect(_("Orders to accept"), list(actionable["order_number"]), key="accept_orders")

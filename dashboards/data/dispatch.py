@@ -110,6 +110,7 @@ class Proposed:
     assigned: int
     unassigned: int
     violations: list[str]
+    same_as: int | None = None  # the proposal it repeats exactly (nothing changed since), if any
 
 
 def propose_plan(
@@ -132,6 +133,7 @@ def propose_plan(
             job["pinned_technician"] = str(chosen)
     travel = provider_from_config(**get_settings().travel_config())
     solved = solve_snapshot(snap, travel=travel, time_limit=time_limit)
+    before = latest_plan(engine, actor, day)
     saved = planning.save_proposed_plan(
         UnitOfWork(engine, actor),
         day,
@@ -141,7 +143,21 @@ def propose_plan(
         time_limit=time_limit,
         seed=0,
     )
-    return Proposed(saved.plan_id, saved.assigned, saved.unassigned, solved.violations)
+    same = before is not None and _placements(engine, actor, int(before["id"])) == _placements(
+        engine, actor, saved.plan_id
+    )
+    return Proposed(
+        saved.plan_id,
+        saved.assigned,
+        saved.unassigned,
+        solved.violations,
+        int(before["id"]) if same and before else None,
+    )
+
+
+def _placements(engine: Database, actor: Actor, plan_id: int) -> set[tuple[int, int | None, datetime | None]]:
+    """Who does each job of a proposal and when (what two proposals are compared on)."""
+    return {(r.order_id, r.technician_id, r.start) for r in planning.plan_diff(UnitOfWork(engine, actor), plan_id)}
 
 
 def latest_plan(engine: Database, actor: Actor, day: date) -> dict[str, Any] | None:
@@ -377,6 +393,31 @@ def schedule(engine: Database, actor: Actor, day: date, plan: dict[str, Any] | N
     return Schedule(None, resources, events)
 
 
+def week_bookings(engine: Database, actor: Actor, day: date) -> list[dict[str, Any]]:
+    """The bookings of the other days of ``day``'s week (Monday to Sunday), for the week view: shown, not
+    dragged (a proposal and its checks cover one day; pick that day to move its jobs)."""
+    zone = tenant_zone(engine, actor)
+    monday = day - timedelta(days=day.weekday())
+    events: list[dict[str, Any]] = []
+    for other in (monday + timedelta(days=n) for n in range(7)):
+        if other == day:
+            continue
+        for tech in planning.current_plan_summary(UnitOfWork(engine, actor), other):
+            for b in tech["bookings"]:
+                events.append(
+                    {
+                        "id": f"{b['order_id']}@{other.isoformat()}",
+                        "resourceId": str(tech["technician_id"]),
+                        "title": b["order_number"],
+                        "start": wall(b["start"], zone),
+                        "end": wall(b["end"], zone),
+                        "color": CHANGE_COLOURS.get(str(b["status"]), CHANGE_COLOURS["booked"]),
+                        "editable": False,
+                    }
+                )
+    return events
+
+
 # How each kind of broken rule reads for a dispatcher ({order}, {technician}, {time}, {limit} filled in).
 REFUSALS = {
     "pinned": N_("{order} is promised to {other}, not {technician}."),
@@ -508,3 +549,77 @@ def drop_job(
         booking = next(j["current"]["booking_id"] for j in snap["jobs"] if str(j["id"]) == job_id)
         planning.move_booking(UnitOfWork(engine, actor), int(booking), technician_id, begins, ends)
     return Dropped(True, [], begins, ends)
+
+
+# ---------------------------------------------------------------------------------------------- the route map
+
+ROUTE_COLOURS = [
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
+]
+
+
+@dataclass(frozen=True)
+class RouteMap:
+    """The proposal on a map: one path per technician (home, jobs in order, home), the stops, and the jobs left
+    out with the reason why. Coordinates are [lon, lat] (what deck.gl reads)."""
+
+    paths: pd.DataFrame  # technician, colour, path
+    stops: pd.DataFrame  # lon, lat, colour, label
+    unassigned: pd.DataFrame  # lon, lat, order_number, why
+
+
+def route_map(engine: Database, actor: Actor, day: date, plan_id: int, *, t: Callable[[str], str] = as_is) -> RouteMap:
+    """Where each technician of the proposal drives, in order, and where the jobs nobody takes are."""
+    snap = planning.snapshot(UnitOfWork(engine, actor), day)
+    problem = problem_from_snapshot(snap)
+    names = technicians(engine, actor)
+    places = {j.id: j.location for j in problem.jobs}
+    homes = {t_.id: (t_.start_location, t_.end) for t_ in problem.technicians}
+    rows = planning.plan_diff(UnitOfWork(engine, actor), plan_id)
+    routes: dict[int, list[planning.DiffRow]] = {}
+    for row in rows:
+        if row.technician_id is not None and row.start is not None:
+            routes.setdefault(row.technician_id, []).append(row)
+    paths, stops, left_out = [], [], []
+    for k, (tech, visits) in enumerate(sorted(routes.items(), key=lambda p: names.get(p[0], str(p[0])))):
+        colour = list(ROUTE_COLOURS[k % len(ROUTE_COLOURS)])
+        who = names.get(tech, str(tech))
+        home = homes.get(str(tech))
+        points = [] if home is None else [[home[0].lon, home[0].lat]]
+        for n, row in enumerate(sorted(visits, key=lambda r: r.start or datetime.min), 1):
+            spot = places.get(str(row.order_id))
+            if spot is None:
+                continue
+            points.append([spot.lon, spot.lat])
+            stops.append(
+                {"lon": spot.lon, "lat": spot.lat, "colour": colour, "label": f"{who} · {n} · {row.order_number}"}
+            )
+        if home is not None:
+            points.append([home[1].lon, home[1].lat])
+        if len(points) > 2:
+            paths.append({"technician": who, "colour": colour, "path": points})
+    for row in rows:
+        spot = places.get(str(row.order_id))
+        if row.technician_id is None and spot is not None:
+            left_out.append(
+                {
+                    "lon": spot.lon,
+                    "lat": spot.lat,
+                    "order_number": row.order_number,
+                    "why": unassigned_why(row.unassigned_reason, row.change, t),
+                }
+            )
+    return RouteMap(
+        pd.DataFrame(paths, columns=["technician", "colour", "path"]),
+        pd.DataFrame(stops, columns=["lon", "lat", "colour", "label"]),
+        pd.DataFrame(left_out, columns=["lon", "lat", "order_number", "why"]),
+    )
