@@ -105,13 +105,16 @@ def _typed_number() -> None:
         st.query_params.pop("order", None)
 
 
+KIND_ICONS = {"customer": ":material/person:", "device": ":material/devices:", "technician": ":material/engineering:"}
+
+
 def _fact(column: Any, label: str, kind: str | None = None, record: object = None, text: object = None) -> None:
     """One fact of the header: a caption over its value, the value linking to its record where there is one."""
     column.caption(label)  # markdown: ours
     with column:
         shown = plain(text) if text not in (None, "") else "—"
         if kind is not None and record is not None and not pd.isna(record):
-            record_link(actor, kind, record, shown)
+            record_link(actor, kind, record, shown, icon=KIND_ICONS.get(kind))
         else:
             st.markdown(shown)  # markdown: plain() above
 
@@ -329,7 +332,7 @@ st.write(plain(order["problem_description"]))
 _header(header)
 totals = order["totals"]
 cols = st.columns(5)
-cols[0].metric(_("Received"), _when(order["received_at"]))
+cols[0].metric(_("Received"), day_text(order["received_at"].astimezone(zone).date()), help=_when(order["received_at"]))
 cols[1].metric(_("Net"), money_text(totals["subtotal"], currency))
 cols[2].metric(_("Tax"), money_text(totals["tax"], currency))
 cols[3].metric(_("Total"), money_text(totals["total"], currency))

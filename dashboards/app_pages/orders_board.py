@@ -38,7 +38,7 @@ BADGE_COLOR = {
     "met": "blue",
     "no SLA": "gray",
 }
-BADGE_MARK = {"at risk": "⚠ ", "breached": "⛔ "}  # a drag card is plain text: the SLA as a sign
+BADGE_MARK = {"at risk": "⚠ ", "breached": "⚠⚠ "}  # a drag card is plain text: the SLA as a sign
 # The bulk actions' choices: fixed English ids (what the code compares), shown translated.
 MOVE, TRIAGE = N_("Move to stage"), N_("Set priority")
 OPEN, DRAG = "open", "move"  # the board's two views, as the address names them
@@ -138,7 +138,7 @@ def _drag_board(cards: pd.DataFrame, stages: list[str], counts: dict[str, int]) 
     if moved is None:
         return
     card, header = moved
-    number = card.split(CARD_KEY)[0].lstrip("⚠⛔ ")
+    number = card.split(CARD_KEY)[0].lstrip("⚠ ")
     target = next(stage for stage, shown in headers.items() if shown == header)
     order_id = int(cards.loc[cards["order_number"] == number, "id"].iloc[0])
     st.session_state["board_drag_version"] = version + 1  # the next board is drawn afresh, from the database

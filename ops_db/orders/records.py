@@ -59,7 +59,8 @@ _CUSTOMER_SQL = {
     "devices": "SELECT e.id, m.name AS model, e.serial_number, e.purchase_date, e.status FROM equipment e"
     " JOIN equipment_models m ON m.id = e.model_id WHERE e.customer_id = :c ORDER BY e.id",
     "orders": "SELECT o.order_number, o.stage, o.received_at, m.name AS device, t.name AS technician,"
-    " o.problem_description FROM service_orders o LEFT JOIN equipment e ON e.id = o.equipment_id"
+    " o.problem_description, o.equipment_id, o.assigned_technician_id AS technician_id"
+    " FROM service_orders o LEFT JOIN equipment e ON e.id = o.equipment_id"
     " LEFT JOIN equipment_models m ON m.id = e.model_id LEFT JOIN technicians t ON t.id = o.assigned_technician_id"
     " WHERE o.customer_id = :c ORDER BY o.received_at DESC LIMIT 200",
     "invoices": "SELECT i.id, i.invoice_number, o.order_number, i.status, i.total, i.due_on FROM invoices i"
@@ -69,16 +70,18 @@ _DEVICE_SQL = {
     "device": "SELECT e.id, m.name AS model, e.serial_number, e.purchase_date, e.status, e.location_note,"
     " c.id AS customer_id, c.name AS customer FROM equipment e JOIN equipment_models m ON m.id = e.model_id"
     " JOIN customers c ON c.id = e.customer_id WHERE e.id = :e",
-    "orders": "SELECT o.order_number, o.stage, o.received_at, t.name AS technician, o.problem_description"
-    " FROM service_orders o LEFT JOIN technicians t ON t.id = o.assigned_technician_id WHERE o.equipment_id = :e"
+    "orders": "SELECT o.order_number, o.stage, o.received_at, t.name AS technician, o.problem_description,"
+    " o.assigned_technician_id AS technician_id FROM service_orders o"
+    " LEFT JOIN technicians t ON t.id = o.assigned_technician_id WHERE o.equipment_id = :e"
     " ORDER BY o.received_at DESC LIMIT 200",
     "warranties": "SELECT kind, coverage, starts_on, ends_on FROM warranties WHERE equipment_id = :e"
     " ORDER BY ends_on DESC",
 }
 _TECHNICIAN_SQL = {
     "technician": "SELECT id, name, email, phone, works_in_field, is_active FROM technicians WHERE id = :t",
-    "orders": "SELECT o.order_number, o.stage, o.priority, c.name AS customer, m.name AS device, o.received_at"
-    " FROM service_orders o JOIN customers c ON c.id = o.customer_id LEFT JOIN equipment e ON e.id = o.equipment_id"
+    "orders": "SELECT o.order_number, o.stage, o.priority, c.name AS customer, m.name AS device, o.received_at,"
+    " o.customer_id, o.equipment_id FROM service_orders o JOIN customers c ON c.id = o.customer_id"
+    " LEFT JOIN equipment e ON e.id = o.equipment_id"
     " LEFT JOIN equipment_models m ON m.id = e.model_id WHERE o.assigned_technician_id = :t"
     " AND o.stage NOT IN ('closed', 'cancelled') ORDER BY o.received_at LIMIT 500",
 }
