@@ -21,6 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ops_db.i18n import error_in, negotiate
+from ops_db.kit.errors import Conflict, RepairOpsError, ValidationError
 from ops_db.kit.idempotency import KEY_LIMIT, AlreadyDone, Pending, remember_response, submitting
 from ops_db.kit.uow import Actor, UnitOfWork
 
@@ -43,11 +45,8 @@ class IdempotencyKeys:
             await self.app(scope, receive, send)
             return
         if len(key) > KEY_LIMIT:
-            refusal = JSONResponse(
-                {"error": "validation_error", "message": f"Give an idempotency key of 1 to {KEY_LIMIT} characters."},
-                status_code=422,
-            )
-            await refusal(scope, receive, send)
+            refusal = ValidationError("Give an idempotency key of 1 to {limit} characters.", limit=KEY_LIMIT)
+            await _answer(refusal, 422, Headers(scope=scope))(scope, receive, send)
             return
         with submitting(key, f"POST {path}") as pending:
             assert pending is not None
@@ -92,15 +91,19 @@ class IdempotencyKeys:
         await run_in_threadpool(remember_response, uow, pending.key, {"status": start["status"], "content": content})
 
 
-async def replay(_request: Request, exc: Exception) -> Response:
+def _answer(error: RepairOpsError, status: int, headers: Headers) -> JSONResponse:
+    """The API's error shape, the sentence in the caller's language."""
+    message = error_in(error, negotiate(headers.get("accept-language")))
+    return JSONResponse({"error": error.code, "message": message}, status_code=status)
+
+
+async def replay(request: Request, exc: Exception) -> Response:
     """The first answer to a request sent again with its key; 409 while the first is still being answered."""
     assert isinstance(exc, AlreadyDone)
     first = exc.result.get("response")
     if not isinstance(first, dict):
-        return JSONResponse(
-            {"error": "conflict", "message": "A request with that idempotency key is still being carried out."},
-            status_code=409,
-        )
+        still = Conflict("A request with that idempotency key is still being carried out.")
+        return _answer(still, 409, request.headers)
     status = int(first.get("status", 200))
     if status == 204:
         return Response(status_code=204, headers={REPLAYED: "true"})
