@@ -333,9 +333,9 @@ _SERVICES: dict[str, Needs] = {
     ),
     "ops_db.orders.lines:add_line": need("orders.edit_lines"),
     "ops_db.orders.lines:remove_line": need("orders.edit_lines"),
+    "ops_db.orders.lines:change_line": need("orders.edit_lines"),
     "ops_db.orders.lines:apply_loyalty_discount": need("orders.edit_lines"),
     "ops_db.orders.notes:add_note": need("orders.note"),
-    "ops_db.orders.lines:change_line": need("orders.edit_lines"),
     "ops_db.orders.files:add_attachment": need("orders.note"),
     "ops_db.orders.notes:sign_off": need("orders.note"),
     "ops_db.orders.notes:rate_order": need("orders.rate"),
@@ -463,8 +463,6 @@ _READS: dict[str, Needs] = {
         "orders.read", why="reservations, invoices and payments, warranties only with their own read permission"
     ),
     "ops_db.orders.queries:requests_to_link": need("requests.read"),
-    "ops_db.orders.queries:alerts": Needs(why="each list needs its own permission (ops_db.orders.queries.ALERTS)"),
-    **{
     "ops_db.orders.records:find_customers": need("customers.read"),
     "ops_db.orders.records:order_header": need("orders.read", why="the invoice only with billing.read"),
     "ops_db.orders.records:customer_record": need(
@@ -474,6 +472,8 @@ _READS: dict[str, Needs] = {
         "customers.read", why="orders, warranties only with their own read permission"
     ),
     "ops_db.orders.records:technician_record": need("workforce.read", why="orders only with orders.read"),
+    "ops_db.orders.queries:alerts": Needs(why="each list needs its own permission (ops_db.orders.queries.ALERTS)"),
+    **{
         f"ops_db.analytics.queries:{name}#{area}": _office(permission)
         for name in ("table", "area_report", "table_report")
         for area, permission in ANALYTICS_AREAS.items()
