@@ -372,7 +372,10 @@ def document_buttons(
             key=f"{key}_{fmt}",
             icon=":material/download:",
         )
-    if send and columns[-1].button(_("Send by email"), key=f"{key}_send", icon=":material/forward_to_inbox:"):
+    sent = send and action_button(
+        _("Send by email"), key=f"{key}_send", container=columns[-1], icon=":material/forward_to_inbox:"
+    )
+    if sent:
         run_action(
             partial(send_document, UnitOfWork(engine, actor), kind, record_id, locale=locale),
             _("{document} is on its way by email.").format(document=label),  # markdown: ours (as above)

@@ -21,6 +21,7 @@ from dashboards.records import record_link
 from dashboards.session import current_actor, engine
 from dashboards.widgets import (
     PHOTO_TYPES,
+    action_button,
     as_files,
     finish,
     inline_code,
@@ -245,8 +246,11 @@ if RECEIPT_KEY in st.session_state:
         key="intake_receipt_pdf",
         icon=":material/print:",
     )
-    if right.button(
-        _("Email the receipt to the customer"), key="intake_receipt_send", icon=":material/forward_to_inbox:"
+    if action_button(
+        _("Email the receipt to the customer"),
+        key="intake_receipt_send",
+        container=right,
+        icon=":material/forward_to_inbox:",
     ):
         run_action(
             partial(send_document, UnitOfWork(engine(), actor), "intake_receipt", order_id),
@@ -279,7 +283,7 @@ def _requests_to_link(actor: Actor) -> None:
                 f"{rows[i].order_number or rows[i].request_id} · {rows[i].contact_name} → {rows[i].customer}"
             ),
         )
-        if picked is not None and st.button(_("Link it to that customer"), key="link_request"):
+        if picked is not None and action_button(_("Link it to that customer"), key="link_request"):
             row = rows[picked]
             run_action(
                 partial(link_request, UnitOfWork(engine(), actor), int(row.request_id), int(row.customer_id)),

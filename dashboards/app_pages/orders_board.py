@@ -23,7 +23,7 @@ from dashboards.data.orders import (
 from dashboards.i18n import _, error_text, number_text, stage_words
 from dashboards.records import ORDER_PAGE, record_table
 from dashboards.session import current_actor, engine
-from dashboards.widgets import local_times, plain, run_action
+from dashboards.widgets import action_button, local_times, plain, run_action
 from ops_db.i18n import N_
 from ops_db.kit.errors import RepairOpsError
 from ops_db.kit.uow import UnitOfWork
@@ -176,7 +176,10 @@ def bulk_actions(listed: pd.DataFrame) -> None:
                 _("Priority"), [p.value for p in Priority], format_func=stage_words, key="bulk_priority"
             )
         reason = st.text_input(_("Reason (optional, kept with the change)"), key="bulk_reason")
-        if st.button(_("Apply to {count} orders").format(count=len(picked)), key="bulk_apply", disabled=not picked):
+        applied = action_button(
+            _("Apply to {count} orders").format(count=len(picked)), key="bulk_apply", disabled=not picked
+        )
+        if applied:
             service = bulk_transition if what == MOVE else bulk_set_priority
             done = (
                 _("Move to stage for {count} orders: done.")
