@@ -376,6 +376,8 @@ def schedule(engine: Database, actor: Actor, day: date, plan: dict[str, Any] | N
                 }
             )
         return Schedule(int(plan["id"]), resources, events)
+    # only a booking whose order still waits for work can move (one awaiting the customer, say, stays put)
+    plannable = {int(j["id"]) for j in planning.snapshot(UnitOfWork(engine, actor), day)["jobs"] if not j.get("fixed")}
     for tech in planning.current_plan_summary(UnitOfWork(engine, actor), day):
         for b in tech["bookings"]:
             status = str(b["status"])
@@ -387,7 +389,7 @@ def schedule(engine: Database, actor: Actor, day: date, plan: dict[str, Any] | N
                     "start": wall(b["start"], zone),
                     "end": wall(b["end"], zone),
                     "color": CHANGE_COLOURS.get(status, CHANGE_COLOURS["booked"]),
-                    "editable": status in ("tentative", "confirmed"),
+                    "editable": status in ("tentative", "confirmed") and b["order_id"] in plannable,
                 }
             )
     return Schedule(None, resources, events)

@@ -111,3 +111,30 @@ def test_a_drop_needs_the_right_to_change_the_plan(proposed: tuple[str, Actor, i
     assert row.technician_id is not None and row.start is not None
     with pytest.raises(PermissionDenied):
         dispatch.drop_job(app_engine(url), reader, DAY, row.order_id, row.technician_id, row.start, plan_id=plan_id)
+
+
+def test_without_a_proposal_a_booking_is_dragged_and_the_checker_still_decides(demo_db: str) -> None:
+    engine = app_engine(demo_db)
+    actor = Actor.system(resolve_tenant(engine, "riverside"), "test")
+    day = DAY + timedelta(days=1)  # no proposal on that day: the schedule shows the bookings
+    assert dispatch.latest_plan(engine, actor, day) is None
+    shown = dispatch.schedule(engine, actor, day, None)
+    movable = [e for e in shown.events if e["editable"]]
+    if not movable:
+        pytest.skip("the demo has no planned booking that day")
+    event = movable[0]
+    zone = ZoneInfo(planning.snapshot(UnitOfWork(engine, actor), day)["time_zone"])
+    at_night = datetime.combine(day, datetime.min.time(), zone) + timedelta(hours=3)
+    dropped = dispatch.drop_job(
+        engine,
+        actor,
+        day,
+        int(event["id"]),
+        int(event["resourceId"]),
+        at_night,
+        plan_id=None,
+        order_number=event["title"],
+    )
+    assert not dropped.placed and any("03:00" in reason for reason in dropped.reasons), dropped.reasons
+    again = dispatch.schedule(engine, actor, day, None)
+    assert next(e for e in again.events if e["id"] == event["id"])["start"] == event["start"]  # still booked there
