@@ -43,6 +43,7 @@ INVOICE_FORM = "new_invoice"
 CORRECTION_FORM = "correct_invoice_form"
 MONEY = st.column_config.NumberColumn(format="%.2f")
 ALL = "all"
+TAB_KEY = "billing_tab"  # the open tab (its label): a test or a link opens a tab by it
 # Corrections of an issued invoice, with the permission each needs.
 CORRECTIONS = {
     "credit": (N_("Credit note: lower what it asks for"), "billing.refund"),
@@ -133,8 +134,10 @@ show_flash()
 zone = tenant_zone(engine(), actor)
 currency = tenant_currency(engine(), actor)
 today = datetime.now(zone).date()
+# Only the open tab is drawn: choosing another reruns the page for it, and the rerun after a payment or a
+# correction redraws only what is in view (the other tabs read their data afresh when opened).
 invoices_tab, payments_tab, aging_tab, drawer_tab = st.tabs(
-    [_("Invoices"), _("Payments"), _("Receivables"), _("Cash drawer")]
+    [_("Invoices"), _("Payments"), _("Receivables"), _("Cash drawer")], key=TAB_KEY, on_change="rerun"
 )
 corrects = any(actor.can(permission) for _label, permission in CORRECTIONS.values())
 # The choices emptied after the last payment or correction, before the lists keep them.
@@ -143,7 +146,7 @@ empty_inputs(CORRECTION_FORM)
 # The open invoices, read once for both forms that choose one (each keeps its own choice listed).
 payable = (
     _payable_invoices(engine(), actor, keep=(chosen_id("pay_invoice"), chosen_id("correct_invoice")))
-    if corrects or actor.can("billing.pay")
+    if (invoices_tab.open and corrects) or (payments_tab.open and actor.can("billing.pay"))
     else {}
 )
 
@@ -215,8 +218,9 @@ def _invoices_part() -> None:
         _correct_invoice(payable)
 
 
-with invoices_tab:
-    _invoices_part()
+if invoices_tab.open:
+    with invoices_tab:
+        _invoices_part()
 
 
 @st.fragment
@@ -336,8 +340,9 @@ def _payments_part() -> None:
         st.info(_("Payments are recorded by finance and the front desk; the cash drawer tab shows today's."))
 
 
-with payments_tab:
-    _payments_part()
+if payments_tab.open:
+    with payments_tab:
+        _payments_part()
 
 
 @st.fragment
@@ -362,8 +367,9 @@ def _aging_part() -> None:
     table(owed.sort_values(["days_overdue", "due"], ascending=False), column_config={"total": MONEY, "due": MONEY})
 
 
-with aging_tab:
-    _aging_part()
+if aging_tab.open:
+    with aging_tab:
+        _aging_part()
 
 
 @st.fragment
@@ -388,5 +394,6 @@ def _drawer_part() -> None:
     table(given, column_config={"amount": MONEY})
 
 
-with drawer_tab:
-    _drawer_part()
+if drawer_tab.open:
+    with drawer_tab:
+        _drawer_part()

@@ -332,7 +332,19 @@ def _payments(demo_db: str, invoice_id: int) -> list[tuple[Any, ...]]:
         ]
 
 
+BILLING_TAB = "billing_tab"  # Billing's open tab (dashboards/app_pages/billing.py TAB_KEY)
+
+
+def _open_tab(app: AppTest, label: str) -> AppTest:
+    """Open Billing's tab, as a click on it does (only the open tab is drawn)."""
+    app.session_state[BILLING_TAB] = label
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
 def _pay(app: AppTest, invoice_id: int, amount: float | None, method: str = "cash") -> AppTest:
+    _open_tab(app, "Payments")
     app.selectbox(key="pay_invoice").select(invoice_id)
     app.text_input(key="pay_amount").input("" if amount is None else str(amount))
     app.selectbox(key="pay_method").select(method)
@@ -351,6 +363,7 @@ def test_finance_records_a_payment_and_the_invoice_balance_changes(ops_env: Path
     assert len(key) == 36  # a uuid4 per submission
     # The form is emptied and the invoice list shows the new balance.
     assert not app.text_input(key="pay_amount").value
+    _open_tab(app, "Invoices")  # the other tabs read their data afresh when opened
     app.text_input(key="invoice_search").input(number).run()
     row = _frame_with(
         app, "invoice_number", "customer", "order_number", "issued", "due_on", "total", "paid", "due", "status"
@@ -395,7 +408,7 @@ def test_a_bad_payment_says_one_sentence_and_records_nothing(ops_env: Path, demo
 def test_paying_an_invoice_written_off_meanwhile_is_refused(ops_env: Path, demo_db: str) -> None:
     invoice_id, number, _total = _open_invoice(demo_db)
     payments = _scalar(demo_db, "SELECT count(*) FROM payments")
-    app = _page(demo_db, FINANCE, "billing")
+    app = _open_tab(_page(demo_db, FINANCE, "billing"), "Payments")
     app.selectbox(key="pay_invoice").select(invoice_id).run()
     # A colleague writes the invoice off while this form is open: the choice must not slide to another invoice.
     write_off(UnitOfWork(db.app_engine(demo_db), demo_actor(demo_db, MANAGER)), invoice_id, "Customer went bust")
@@ -470,7 +483,7 @@ def _refundable_payment(demo_db: str) -> tuple[int, Decimal, int, str]:
 
 def test_a_refund_gives_back_part_of_a_payment(ops_env: Path, demo_db: str) -> None:
     payment_id, _amount, invoice_id, number = _refundable_payment(demo_db)
-    app = _page(demo_db, FINANCE, "billing")
+    app = _open_tab(_page(demo_db, FINANCE, "billing"), "Payments")
     app.text_input(key="refund_search").input(number).run()  # an old payment: not among the newest listed
     app.selectbox(key="refund_payment").select(payment_id)
     app.text_input(key="refund_amount").input("7.50")
@@ -480,6 +493,7 @@ def test_a_refund_gives_back_part_of_a_payment(ops_env: Path, demo_db: str) -> N
     assert app.success[0].value == f"Refunded $7.50 of payment #{payment_id}."
     assert _scalar(demo_db, "SELECT refunded_amount FROM payments WHERE id = :p", p=payment_id) == Decimal("7.50")
     assert _scalar(demo_db, "SELECT status FROM invoices WHERE id = :i", i=invoice_id) == "partially_paid"
+    _open_tab(app, "Cash drawer")
     refunds = _frame_with(app, "at", "invoice_number", "method", "amount", "reason")
     assert "Scratched the case" in set(refunds["reason"])  # today's drawer counts it
 
@@ -487,7 +501,7 @@ def test_a_refund_gives_back_part_of_a_payment(ops_env: Path, demo_db: str) -> N
 @pytest.mark.parametrize("case", ["more_than_paid", "no_reason"])
 def test_a_bad_refund_says_one_sentence_and_gives_nothing_back(ops_env: Path, demo_db: str, case: str) -> None:
     payment_id, amount, _invoice, number = _refundable_payment(demo_db)
-    app = _page(demo_db, FINANCE, "billing")
+    app = _open_tab(_page(demo_db, FINANCE, "billing"), "Payments")
     app.text_input(key="refund_search").input(number).run()
     app.selectbox(key="refund_payment").select(payment_id)
     app.text_input(key="refund_amount").input(str(amount + 1) if case == "more_than_paid" else "1.00")
@@ -506,7 +520,7 @@ def test_the_cash_drawer_shows_todays_payments_by_method_in_local_time(ops_env: 
     record_payment(
         UnitOfWork(db.app_engine(demo_db), demo_actor(demo_db, FINANCE)), invoice_id, "7.00", "online", str(uuid4())
     )
-    app = _page(demo_db, FINANCE, "billing")
+    app = _open_tab(_page(demo_db, FINANCE, "billing"), "Cash drawer")
     by_method = _frame_with(app, "method", "payments", "received", "refunded", "net").set_index("method")
     with db.admin_engine(demo_db).connect() as conn:
         # Computed independently: local dates by AT TIME ZONE, where the page uses the local day's bounds.
@@ -527,7 +541,7 @@ def test_the_cash_drawer_shows_todays_payments_by_method_in_local_time(ops_env: 
 
 
 def test_the_receivables_aging_adds_up_to_what_is_owed(ops_env: Path, demo_db: str) -> None:
-    app = _page(demo_db, AUDITOR, "billing")
+    app = _open_tab(_page(demo_db, AUDITOR, "billing"), "Receivables")
     buckets = _frame_with(app, "bucket", "invoices", "due")
     assert list(buckets["bucket"]) == list(BUCKETS)
     count, owed = _one(
@@ -587,12 +601,20 @@ def test_the_billing_page_renders_for_each_office_role(
         )
         > 0
     )
+    shown = _buttons(app)
+    has_inputs = bool(app.number_input) or bool({t.key for t in app.text_input} & {"pay_amount", "refund_amount"})
+    _open_tab(app, "Receivables")
     _frame_with(app, "bucket", "invoices", "due")
+    _open_tab(app, "Cash drawer")
     _frame_with(app, "method", "payments", "received", "refunded", "net")
-    assert _buttons(app) & WRITE_BUTTONS_BILLING == buttons
+    _open_tab(app, "Payments")  # only the open tab is drawn: each tab's buttons are seen in it
+    shown |= _buttons(app)
+    has_inputs = (
+        has_inputs or bool(app.number_input) or bool({t.key for t in app.text_input} & {"pay_amount", "refund_amount"})
+    )
+    assert shown & WRITE_BUTTONS_BILLING == buttons
     if not buttons:
-        assert not app.number_input  # no form at all
-        assert not {t.key for t in app.text_input} & {"pay_amount", "refund_amount"}
+        assert not has_inputs  # no form at all
 
 
 def test_finance_corrects_invoices_with_a_credit_note_and_a_void(ops_env: Path, demo_db: str) -> None:
