@@ -112,7 +112,9 @@ def action_button(label: str, *, key: str, container: Any = None, **kwargs: Any)
     result of the first (which must not act again). :func:`run_action` then uses this button's submission key."""
     form = f"button:{key}"
     place = container if container is not None else st
-    clicked = place.button(label, key=key, on_click=_clicked, args=(form, submission_key(form)), **kwargs)
+    clicked = place.button(  # markdown: ours (checked at every call)
+        label, key=key, on_click=_clicked, args=(form, submission_key(form)), **kwargs
+    )
     return _current_click(form, bool(clicked))
 
 
@@ -129,7 +131,9 @@ def submit_button(form: str, label: str, **kwargs: Any) -> bool:
     """The submit button of ``form``: True for a click on the form as it is shown now, False for a click on it as
     it was before the last success (a second click the browser sent before it showed the emptied form: its
     callback still carries the old key), which must not act again."""
-    clicked = st.form_submit_button(label, on_click=_clicked, args=(form, submission_key(form)), **kwargs)
+    clicked = st.form_submit_button(  # markdown: ours (checked at every call)
+        label, on_click=_clicked, args=(form, submission_key(form)), **kwargs
+    )
     return _current_click(form, bool(clicked))
 
 
@@ -213,6 +217,12 @@ def finish(form: str, done: str, *reset: str, empty: dict[str, Any] | None = Non
     st.session_state.setdefault(SUBMISSION_DONE, {})[form] = done
     st.toast(done)  # markdown: ours (checked at every call)
     st.rerun()
+
+
+def forget_submission(form: str) -> None:
+    """After a submission of ``form`` succeeded, where the page says so itself: the next one gets a new key."""
+    key = st.session_state.get(SUBMISSION_KEYS, {}).pop(form, None)
+    st.session_state.get(SUBMISSION_RESULTS, {}).pop(key, None)
 
 
 def show_done(form: str) -> None:

@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from dashboards.i18n import _, error_text, stage_words
+from dashboards.i18n import _, stage_words
+from dashboards.widgets import forget_submission, submit
 from ops_db.comms.service import EVENT_LABELS
 from ops_db.i18n import N_
-from ops_db.kit.errors import RepairOpsError
 
 # Where a notification text comes from, and the built-in texts' channel.
 SOURCE_WORDS = {"tenant": N_("tenant"), "built-in": N_("built-in"), "any": N_("any")}
@@ -38,13 +38,13 @@ def brand_setting(key: str) -> str:
 
 
 def attempt(call: Callable[[], object], working: str) -> bool:
-    """Run one service call with a spinner; on refusal show its one sentence and report failure."""
-    try:
-        with st.spinner(working):  # markdown: ours (every caller's text is checked where it is written)
-            call()
-    except RepairOpsError as error:
-        st.error(error_text(error))
+    """Run one service call with a spinner, once per submission (a second click that reruns the page while the
+    first is carried out finds it done: dashboards.widgets.submit); on refusal show its one sentence and report
+    failure."""
+    form = f"attempt:{working}"
+    if submit(form, call, busy=working) is None:  # markdown: ours (every caller's text is checked where written)
         return False
+    forget_submission(form)
     return True
 
 

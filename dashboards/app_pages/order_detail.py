@@ -297,7 +297,7 @@ def _money(order: dict[str, Any], header: dict[str, Any], extras: dict[str, list
         if (done := submit(form, action, busy=_("Recording the payment…"))) is not None:
             sentence = _("Payment of {amount} ({method}) recorded.")
             shown = sentence.format(amount=money_text(done.value.amount, currency), method=stage_words(str(method)))
-            finish(form, shown, "order_pay_amount")
+            finish(form, shown, "order_pay_amount")  # markdown: ours (our sentence, money and words)
     show_done(form)
 
 

@@ -65,6 +65,8 @@ OUR_SINKS = {
     "run_action": 1,
     "done_and_rerun": 0,
     "finish": 1,
+    "action_button": 0,
+    "submit_button": 1,
     "parse_decimal": 1,
     "document_buttons": 4,
     "document_picker": 4,
