@@ -45,6 +45,7 @@ NOT_LISTED = ""  # the "(not listed)" model choice (no model label is empty)
 NEW = 0  # the "a new device" / "a new address" choice (no id is 0)
 RECEIPT_KEY = "intake_receipt"  # (order id, number) of the last order opened here, for its printable receipt
 CUSTOMER_KEY = "intake_customer"  # the id of the customer chosen from the matches
+SEARCH_KEY = "intake_find"  # the search box's own state
 MATCHES_KEY = "intake_phone_matches"  # the phone the service found on another customer, to offer them
 INTAKE_FORM = "intake"  # its submission key makes a second click on "Open the order" open nothing more
 # Emptied once the order is open (input key: its empty value), so the next customer starts from a clean form.
@@ -91,6 +92,7 @@ def _chosen_customer() -> int | None:
 
 def _forget_customer() -> None:
     st.session_state.pop(CUSTOMER_KEY, None)
+    st.session_state.pop(SEARCH_KEY, None)  # the search box forgets its pick too, or it would choose it again
     st.query_params.pop("customer", None)
 
 
@@ -101,7 +103,7 @@ def _find_customer() -> None:
         _matches,
         placeholder=_("Name, phone, email or a device's serial number"),
         label=_("Find the customer"),
-        key="intake_find",
+        key=SEARCH_KEY,
         rerun_scope="fragment",
         debounce=250,
     )
