@@ -575,7 +575,7 @@ class RouteMap:
     out with the reason why. Coordinates are [lon, lat] (what deck.gl reads)."""
 
     paths: pd.DataFrame  # technician, colour, path
-    stops: pd.DataFrame  # lon, lat, colour, label
+    stops: pd.DataFrame  # lon, lat, colour, tip (technician · stop · order)
     unassigned: pd.DataFrame  # lon, lat, order_number, why
 
 
@@ -603,7 +603,7 @@ def route_map(engine: Database, actor: Actor, day: date, plan_id: int, *, t: Cal
                 continue
             points.append([spot.lon, spot.lat])
             stops.append(
-                {"lon": spot.lon, "lat": spot.lat, "colour": colour, "label": f"{who} · {n} · {row.order_number}"}
+                {"lon": spot.lon, "lat": spot.lat, "colour": colour, "tip": f"{who} · {n} · {row.order_number}"}
             )
         if home is not None:
             points.append([home[1].lon, home[1].lat])
@@ -622,6 +622,6 @@ def route_map(engine: Database, actor: Actor, day: date, plan_id: int, *, t: Cal
             )
     return RouteMap(
         pd.DataFrame(paths, columns=["technician", "colour", "path"]),
-        pd.DataFrame(stops, columns=["lon", "lat", "colour", "label"]),
+        pd.DataFrame(stops, columns=["lon", "lat", "colour", "tip"]),
         pd.DataFrame(left_out, columns=["lon", "lat", "order_number", "why"]),
     )
