@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -563,6 +565,19 @@ def pipelines_run(
         raise typer.Exit(code=1)
 
 
+@contextmanager
+def _terminal() -> Iterator[Console]:
+    """A console on a copy of this process's standard output: Dagster captures each step's output at the file
+    descriptor (its compute logs), which would swallow a progress bar drawn on descriptor 1 until the run ends."""
+    try:
+        copy = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8", closefd=True)
+    except (OSError, ValueError, AttributeError):  # no real descriptor (a test's captured stream): draw as before
+        yield console
+        return
+    with copy:
+        yield Console(file=copy, width=console.width if console.is_terminal else None)
+
+
 def _build_warehouse(*, full: bool, with_plan: bool, plan_seconds: float) -> bool:
     """Run the pipelines with a progress bar; print the outcome and any failing checks. True when it succeeded."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -577,7 +592,7 @@ def _build_warehouse(*, full: bool, with_plan: bool, plan_seconds: float) -> boo
     )
     # Drawn from this thread only (no refresh thread): whatever other threads print while the run goes (dbt's
     # whole log) goes to the run's log file, so the terminal shows this one bar and then the summary.
-    with Progress(*columns, console=console, transient=True, auto_refresh=False) as bar:
+    with _terminal() as screen, Progress(*columns, console=screen, transient=True, auto_refresh=False) as bar:
         task = bar.add_task("starting", total=None)
 
         def progress(label: str, done: int, total: int) -> None:
