@@ -139,6 +139,12 @@ today = datetime.now(zone).date()
 invoices_tab, payments_tab, aging_tab, drawer_tab = st.tabs(
     [_("Invoices"), _("Payments"), _("Receivables"), _("Cash drawer")], key=TAB_KEY, on_change="rerun"
 )
+# A closed tab is not drawn and Streamlit forgets an undrawn widget's value: the searches and the status filter
+# stay as they were when their tab is opened again.
+for tab, kept in ((invoices_tab, ("invoice_status", "invoice_search")), (payments_tab, ("refund_search",))):
+    for kept_key in kept if not tab.open else ():
+        if kept_key in st.session_state:
+            st.session_state[kept_key] = st.session_state[kept_key]
 corrects = any(actor.can(permission) for _label, permission in CORRECTIONS.values())
 # The choices emptied after the last payment or correction, before the lists keep them.
 empty_inputs(PAYMENT_FORM)

@@ -380,6 +380,22 @@ def test_finance_records_a_payment_and_the_invoice_balance_changes(ops_env: Path
     assert [p[0] for p in _payments(demo_db, invoice_id)] == [Decimal("10.00"), Decimal("5.00")]
 
 
+def test_a_payment_redraws_only_the_open_tab_and_the_others_read_afresh(ops_env: Path, demo_db: str) -> None:
+    """The rerun after a payment draws the payments tab alone (its speed); the invoices tab, opened next, shows
+    the new balance, and its search is still there (a closed tab's filters are kept)."""
+    invoice_id, number, total = _open_invoice(demo_db)
+    app = _page(demo_db, FINANCE, "billing")
+    app.text_input(key="invoice_search").input(number).run()
+    _pay(app, invoice_id, 3.0)
+    assert app.success[0].value.startswith(f"Payment of $3.00 (cash) recorded on {number}")
+    assert not any("invoice_number" in frame.value.columns for frame in app.dataframe)  # no invoice list read
+    assert not app.metric  # nor the receivables or the drawer
+    _open_tab(app, "Invoices")
+    assert app.text_input(key="invoice_search").value == number
+    row = _frame_with(app, "invoice_number", "paid", "due").iloc[0]
+    assert (row["invoice_number"], row["paid"], row["due"]) == (number, Decimal("3.00"), total - 3)
+
+
 @pytest.mark.parametrize("case", ["more_than_due", "negative", "empty", "three_decimals", "huge"])
 def test_a_bad_payment_says_one_sentence_and_records_nothing(ops_env: Path, demo_db: str, case: str) -> None:
     invoice_id, number, total = _open_invoice(demo_db)
