@@ -82,7 +82,7 @@ def pause_clocks(uow: UnitOfWork, order_id: int, at: datetime) -> None:
     """Stop the clocks ticking while the ball is in the customer's court."""
     for clock in _clocks(uow, order_id, (ClockKind.RESPONSE, ClockKind.RESOLUTION)):
         if clock.state != ClockState.PAUSED:
-            clock.state, clock.paused_at = ClockState.PAUSED, at
+            clock.state, clock.paused_at = ClockState.PAUSED, _not_before_start(clock, at)
 
 
 def resume_clocks(uow: UnitOfWork, order_id: int, at: datetime) -> None:
@@ -98,13 +98,21 @@ def resume_clocks(uow: UnitOfWork, order_id: int, at: datetime) -> None:
             clock.state, clock.paused_at = ClockState.RUNNING, None
 
 
+def _not_before_start(clock: SlaClock, at: datetime) -> datetime:
+    """When a clock stops: ``at``, or its start if that is later. A clock started on an order received later than
+    now (an imported or seeded order whose intake time is later today) stops at once, met, rather than break the
+    rule that a clock never stops before it starts."""
+    return max(at, clock.started_at)
+
+
 def stop_clock(uow: UnitOfWork, order_id: int, kind: ClockKind, at: datetime) -> None:
     """The promise was kept (met) or not (breached); either way the clock stops."""
     for clock in _clocks(uow, order_id, (kind,)):
+        stopped = _not_before_start(clock, at)
         if clock.state == ClockState.PAUSED:
-            resume_clocks(uow, order_id, at)
-        clock.state = ClockState.MET if at <= clock.due_at else ClockState.BREACHED
-        clock.stopped_at = at
+            resume_clocks(uow, order_id, stopped)
+        clock.state = ClockState.MET if stopped <= clock.due_at else ClockState.BREACHED
+        clock.stopped_at = stopped
 
 
 def retarget_clocks(uow: UnitOfWork, order_id: int, policy: SlaPolicy) -> None:
@@ -124,8 +132,8 @@ def cancel_clocks(uow: UnitOfWork, order_id: int, at: datetime) -> None:
     for clock in _clocks(uow, order_id, (ClockKind.RESPONSE, ClockKind.RESOLUTION)):
         if clock.state == ClockState.PAUSED:
             clock.state, clock.paused_at = ClockState.RUNNING, None
-        clock.stopped_at = at
-        clock.state = ClockState.MET if at <= clock.due_at else ClockState.BREACHED
+        clock.stopped_at = _not_before_start(clock, at)
+        clock.state = ClockState.MET if clock.stopped_at <= clock.due_at else ClockState.BREACHED
 
 
 def evaluate_clocks(uow: UnitOfWork, now: datetime | None = None) -> dict[str, int]:

@@ -14,6 +14,7 @@ from ops_db.customers.schemas import CustomerIn
 from ops_db.customers.service import create_customer
 from ops_db.identity.service import AuthenticationFailed, authenticate, confirm_totp, enroll_totp
 from ops_db.inventory import service as inventory
+from ops_db.kit.db import admin_engine
 from ops_db.kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ops_db.kit.uow import Actor, UnitOfWork
 from ops_db.orders import service as orders
@@ -364,3 +365,25 @@ def test_nobody_grants_a_role_carrying_permissions_they_do_not_hold(shop: Shop) 
         )
         admins = conn.execute(text("SELECT count(*) FROM users WHERE email = 'new.admin@example.com'")).scalar()
     assert roles == ["inventory"] and admins == 0
+
+
+def test_a_clock_that_started_later_than_now_stops_met_instead_of_breaking_its_rule(shop: Shop) -> None:
+    """An order received later today (seeded or imported with its intake time) whose response clock therefore starts
+    after now: moving it on before that time stopped the clock before it started ('A value breaks the rule
+    sla_clocks_stopped_after_start.'), so the front desk could not diagnose the order until the intake time."""
+    _, order_id = _order(shop, "Early", priority="high")
+    with admin_engine(shop.url).begin() as conn:  # the owner: nobody's role may move a clock by hand
+        moved = conn.execute(
+            text("UPDATE sla_clocks SET started_at = started_at + interval '3 hours' WHERE order_id = :o"),
+            {"o": order_id},
+        )
+    assert moved.rowcount == 2
+    orders.transition(shop.uow(), order_id, "diagnostics")
+    with shop.uow() as uow:
+        stopped = uow.session.execute(
+            text("SELECT state, stopped_at = started_at FROM sla_clocks WHERE order_id = :o AND kind = 'response'"),
+            {"o": order_id},
+        ).one()
+    assert tuple(stopped) == ("met", True)
+    orders.transition(shop.uow(), order_id, "cancelled", reason="the customer changed their mind")
+    assert _clock_states(shop, order_id)["resolution"] == "met"
