@@ -158,7 +158,9 @@ def test_a_customer_never_sees_another_customers_submission(shop: Shop) -> None:
             text("SELECT customer_id FROM service_orders WHERE id = :o"), {"o": other.order_id}
         ).scalar_one()
     one, two = shop.person("customer", customer_id=customer_id), shop.person("customer", customer_id=other_customer)
-    request = orders.RequestIn(contact_name="Ines", item_type="Phone", problem_description="Dead", contact_email="i@x.io")
+    request = orders.RequestIn(
+        contact_name="Ines", item_type="Phone", problem_description="Dead", contact_email="i@x.io"
+    )
     with submitting("their-form", "request", "same form"):
         orders.submit_request(shop.uow(one), request)
     with shop.uow(two) as uow:
