@@ -12,12 +12,12 @@ from decimal import Decimal
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from api.deps import ActorDep, EngineDep, uow
 from api.schemas import ERRORS, Strict
-from ops_db.i18n import check_locale, gettext_for
+from ops_db.i18n import N_, check_locale, gettext_for, negotiate
 from ops_db.i18n import day as day_text
 from ops_db.identity.queries import company_look
 from ops_db.inventory import van
@@ -64,12 +64,80 @@ class VanPartOut(BaseModel):
     free: Decimal
 
 
+# Every word the phone app (api/tech_app) shows, in English as the app writes them ({fields} filled in there). The
+# app asks for them in the phone's language before sign-in and gets them in the technician's own with the day, and
+# keeps them for offline starts; a source test checks the app uses no word missing here.
+APP_TEXTS: tuple[str, ...] = (
+    N_("My day"),
+    N_("Sign in"),
+    N_("Company"),
+    N_("Email"),
+    N_("Password"),
+    N_("Sign in again to send your work."),
+    N_("Offline"),
+    N_("Offline · {count} waiting"),
+    N_("Sending {count}…"),
+    N_("All sent"),
+    N_("Not done"),
+    N_("Dismiss"),
+    N_("Waiting to send: {count}"),
+    N_("Loading your day…"),
+    N_("No jobs booked for you today."),
+    N_("Sign out"),
+    N_("Call"),
+    N_("No phone number"),
+    N_("Navigate"),
+    N_("No address"),
+    N_("Check in"),
+    N_("Check in · {order}"),
+    N_("Proposed"),
+    N_("Booked"),
+    N_("Working on it"),
+    N_("Done ✓"),
+    N_("Checklist"),
+    N_("Part from the van"),
+    N_("{name} · {sku} ({count} in van)"),
+    N_("Quantity"),
+    N_("Use part"),
+    N_("Part {sku} × {quantity} · {order}"),
+    N_("Note"),
+    N_("Add note"),
+    N_("Note · {order}"),
+    N_("Photo"),
+    N_("Photo · {order}"),
+    N_("What was done"),
+    N_("Customer's name"),
+    N_("Customer's signature"),
+    N_("Clear"),
+    N_("Finish with signature"),
+    N_("Tick every item of the checklist first."),
+    N_("Write the customer's name."),
+    N_("Ask the customer to sign in the box."),
+    N_("Finish · {order}"),
+    N_("No connection: sign in once you are online."),
+    N_("Some of your work is not sent yet. Sign out anyway?"),
+)
+
+
+def app_labels(locale: str) -> dict[str, str]:
+    """The phone app's words in ``locale``, keyed by their English."""
+    words = gettext_for(locale)
+    return {text: words(text) for text in APP_TEXTS}
+
+
+class LabelsOut(BaseModel):
+    locale: str = Field(description="en, ru, pt_BR or zh_CN.")
+    labels: dict[str, str] = Field(description="The app's words in that language, keyed by their English.")
+
+
 class MyDayOut(BaseModel):
     day: date
     day_text: str = Field(description="The day as the technician's language writes it.")
     time_zone: str
     jobs: list[JobOut]
     van: list[VanPartOut]
+    locale: str = Field(description="The technician's language (en, ru, pt_BR or zh_CN).")
+    labels: dict[str, str] = Field(description="The phone app's words in the technician's language.")
 
 
 class DoneOut(BaseModel):
@@ -140,7 +208,23 @@ def my_day(eng: EngineDep, actor: ActorDep, day: Annotated[Day | None, Query()] 
         parts = [VanPartOut(**row) for row in van.van_stock(uow(eng, actor))]
     except ValidationError:  # no van: nothing to offer
         parts = []
-    return MyDayOut(day=day, day_text=day_text(day, locale), time_zone=str(zone), jobs=jobs, van=parts)
+    return MyDayOut(
+        day=day,
+        day_text=day_text(day, locale),
+        time_zone=str(zone),
+        jobs=jobs,
+        van=parts,
+        locale=locale,
+        labels=app_labels(locale),
+    )
+
+
+@router.get("/labels", summary="The phone app's words in a language (public)", response_model=LabelsOut)
+def labels(request: Request, locale: Annotated[str | None, Query(max_length=16)] = None) -> LabelsOut:
+    """The words of the phone app's screens before anyone signs in: in ``locale`` when given, else in the language
+    the phone's ``Accept-Language`` prefers (English when it names none of ours). Nothing here is secret."""
+    chosen = check_locale(locale) if locale else negotiate(request.headers.get("accept-language"))
+    return LabelsOut(locale=chosen, labels=app_labels(chosen))
 
 
 @router.post("/bookings/{booking_id}/check-in", summary="Check in at a job", response_model=DoneOut)

@@ -10,7 +10,35 @@
 
 const API = "/api/v1";
 const KEYS = { session: "ro.session", day: "ro.day", queue: "ro.queue", problems: "ro.problems" };
+const LABELS_KEY = "ro.labels";  // kept on sign-out: the next person on this phone still reads their language
 let syncing = false;
+
+// ---- words ---------------------------------------------------------------------------------------------------
+// The app's words come from the server in the phone's language before sign-in (GET /my-day/labels) and in the
+// technician's own with the day; they are kept for offline starts. t("Waiting to send: {count}", {count: 2}).
+function t(text, fields) {
+  const labels = load(LABELS_KEY, { labels: {} }).labels || {};
+  let out = labels[text] || text;
+  for (const [name, value] of Object.entries(fields || {})) out = out.split("{" + name + "}").join(String(value));
+  return out;
+}
+function keepLabels(answer) {
+  if (answer && answer.labels) save(LABELS_KEY, { locale: answer.locale, labels: answer.labels });
+}
+async function loadLabels() {
+  if (load(LABELS_KEY, null)) return;  // the technician's own language, or the phone's from an earlier start
+  try {
+    const answer = await fetch(API + "/my-day/labels", { headers: { "Accept": "application/json" } });
+    if (answer.ok) { keepLabels(await answer.json()); render(); }
+  } catch (e) { /* offline: English until the first connection */ }
+}
+function translateStatic(root) {
+  // Elements written in index.html carry their English in data-t.
+  for (const node of root.querySelectorAll("[data-t]")) node.textContent = t(node.dataset.t);
+  const kept = load(LABELS_KEY, null);
+  if (kept && kept.locale) document.documentElement.lang = kept.locale.replace("_", "-");
+  document.title = t("My day") + " · RepairOps";
+}
 
 // ---- storage -----------------------------------------------------------------------------------------------
 function load(key, fallback) {
@@ -79,7 +107,7 @@ async function sync() {
       } catch (e) {
         break;  // offline: keep the queue for later
       }
-      if (answer.status === 401) { setStatus("Sign in again to send your work.", true); break; }
+      if (answer.status === 401) { setStatus(t("Sign in again to send your work."), true); break; }
       if (answer.status >= 500 || answer.status === 429) break;  // try again later, same key
       if (!answer.ok) {
         const problems = load(KEYS.problems, []);
@@ -101,7 +129,7 @@ async function loadDay() {
   try {
     const answer = await call("GET", "/my-day");
     if (answer.status === 401) { save(KEYS.session, null); render(); return; }
-    if (answer.ok) save(KEYS.day, await answer.json());
+    if (answer.ok) { const day = await answer.json(); keepLabels(day); save(KEYS.day, day); }
   } catch (e) { /* offline: keep the day we have */ }
   render();
 }
@@ -137,33 +165,34 @@ function setStatus(text, offline) {
 
 function showStatus() {
   const waiting = queue().length;
-  if (!navigator.onLine) setStatus(waiting ? `Offline · ${waiting} waiting` : "Offline", true);
-  else setStatus(waiting ? `Sending ${waiting}…` : "All sent", false);
+  if (!navigator.onLine) setStatus(waiting ? t("Offline · {count} waiting", { count: waiting }) : t("Offline"), true);
+  else setStatus(waiting ? t("Sending {count}…", { count: waiting }) : t("All sent"), false);
 }
 
 function render() {
   const main = document.getElementById("main");
   main.replaceChildren();
+  translateStatic(document);
   showStatus();
-  if (!load(KEYS.session, null)) { renderSignIn(main); return; }
+  if (!load(KEYS.session, null)) { renderSignIn(main); translateStatic(main); return; }
   const day = load(KEYS.day, null);
   document.getElementById("day").textContent = day ? day.day_text : "";
   const problems = load(KEYS.problems, []);
   if (problems.length) {
-    main.append(el("section", { class: "card problems" }, el("h2", { text: "Not done" }),
+    main.append(el("section", { class: "card problems" }, el("h2", { text: t("Not done") }),
       ...problems.map((p) => el("p", { class: "error", text: `${p.label}: ${p.message}` })),
-      el("button", { type: "button", onclick: () => { save(KEYS.problems, []); render(); } , text: "Dismiss" })));
+      el("button", { type: "button", onclick: () => { save(KEYS.problems, []); render(); } , text: t("Dismiss") })));
   }
   const waiting = queue();
   if (waiting.length) {
     main.append(el("section", { class: "card queued", "data-testid": "queue" },
-      el("h2", { text: `Waiting to send: ${waiting.length}` }),
+      el("h2", { text: t("Waiting to send: {count}", { count: waiting.length }) }),
       ...waiting.map((a) => el("p", { class: "note", text: a.label }))));
   }
-  if (!day) { main.append(el("p", { class: "note", text: "Loading your day…" })); return; }
-  if (!day.jobs.length) main.append(el("section", { class: "card" }, el("h2", { text: "No jobs booked for you today." })));
+  if (!day) { main.append(el("p", { class: "note", text: t("Loading your day…") })); return; }
+  if (!day.jobs.length) main.append(el("section", { class: "card" }, el("h2", { text: t("No jobs booked for you today.") })));
   day.jobs.forEach((job, i) => main.append(jobCard(job, i + 1, day.van)));
-  main.append(el("button", { type: "button", onclick: signOut, text: "Sign out" }));
+  main.append(el("button", { type: "button", onclick: signOut, text: t("Sign out") }));
 }
 
 function jobCard(job, stop, van) {
@@ -174,16 +203,16 @@ function jobCard(job, stop, van) {
       el("h2", { text: job.customer }),
       el("div", { class: "meta", text: [job.address, job.device].filter(Boolean).join(" · ") }),
       el("div", { class: "meta", text: job.problem }),
-      el("div", { class: "state" + (status === "done" ? " done" : ""), text: STATES[status] || status }))));
+      el("div", { class: "state" + (status === "done" ? " done" : ""), text: STATES[status] ? t(STATES[status]) : status }))));
   card.append(el("div", { class: "row" },
-    job.call_url ? el("a", { class: "btn", href: job.call_url }, icon(PHONE), document.createTextNode("Call"))
-      : el("span", { class: "note", text: "No phone number" }),
+    job.call_url ? el("a", { class: "btn", href: job.call_url }, icon(PHONE), document.createTextNode(t("Call")))
+      : el("span", { class: "note", text: t("No phone number") }),
     job.navigate_url ? el("a", { class: "btn", href: job.navigate_url, target: "_blank", rel: "noopener" }, icon(ROUTE),
-      document.createTextNode("Navigate")) : el("span", { class: "note", text: "No address" })));
+      document.createTextNode(t("Navigate"))) : el("span", { class: "note", text: t("No address") })));
   if (status === "tentative" || status === "confirmed") {
-    card.append(el("button", { class: "primary", type: "button", text: "Check in", onclick: () => enqueue({
+    card.append(el("button", { class: "primary", type: "button", text: t("Check in"), onclick: () => enqueue({
       kind: "check_in", booking_id: job.booking_id, path: `/my-day/bookings/${job.booking_id}/check-in`, body: {},
-      label: `Check in · ${job.order_number}` }) }));
+      label: t("Check in · {order}", { order: job.order_number }) }) }));
   }
   if (status === "in_progress") visit(card, job, van);
   return card;
@@ -208,56 +237,56 @@ const STATES = { tentative: "Proposed", confirmed: "Booked", in_progress: "Worki
 function visit(card, job, van) {
   // Checklist
   const checks = job.checklist.map((item) => el("input", { type: "checkbox", value: item.code, "aria-label": item.text }));
-  card.append(el("fieldset", {}, el("legend", { text: "Checklist" }),
+  card.append(el("fieldset", {}, el("legend", { text: t("Checklist") }),
     ...job.checklist.map((item, i) => el("label", { class: "check" }, checks[i], document.createTextNode(item.text)))));
   // A part from the van
   if (van.length) {
-    const part = el("select", { "aria-label": "Part from the van" },
-      ...van.map((p) => el("option", { value: p.part_id, text: `${p.name} · ${p.sku} (${Number(p.free)} in van)` })));
-    const qty = el("input", { type: "number", min: "1", step: "1", value: "1", inputmode: "numeric", "aria-label": "Quantity" });
-    card.append(el("label", {}, document.createTextNode("Part from the van"), part),
-      el("div", { class: "row" }, qty, el("button", { type: "button", text: "Use part", onclick: () => {
+    const part = el("select", { "aria-label": t("Part from the van") },
+      ...van.map((p) => el("option", { value: p.part_id, text: t("{name} · {sku} ({count} in van)", { name: p.name, sku: p.sku, count: Number(p.free) }) })));
+    const qty = el("input", { type: "number", min: "1", step: "1", value: "1", inputmode: "numeric", "aria-label": t("Quantity") });
+    card.append(el("label", {}, document.createTextNode(t("Part from the van")), part),
+      el("div", { class: "row" }, qty, el("button", { type: "button", text: t("Use part"), onclick: () => {
         const chosen = van.find((p) => String(p.part_id) === part.value);
         enqueue({ kind: "part", order_id: job.order_id, path: `/my-day/orders/${job.order_id}/van-parts`,
-          body: { part_id: Number(part.value), quantity: qty.value }, label: `Part ${chosen ? chosen.sku : ""} × ${qty.value} · ${job.order_number}` });
+          body: { part_id: Number(part.value), quantity: qty.value }, label: t("Part {sku} × {quantity} · {order}", { sku: chosen ? chosen.sku : "", quantity: qty.value, order: job.order_number }) });
       } })));
   }
   // A note
-  const note = el("textarea", { "aria-label": "Note", maxlength: "5000" });
-  card.append(el("label", {}, document.createTextNode("Note"), note),
-    el("button", { type: "button", text: "Add note", onclick: () => {
+  const note = el("textarea", { "aria-label": t("Note"), maxlength: "5000" });
+  card.append(el("label", {}, document.createTextNode(t("Note")), note),
+    el("button", { type: "button", text: t("Add note"), onclick: () => {
       if (!note.value.trim()) return;
       enqueue({ kind: "note", order_id: job.order_id, path: `/my-day/orders/${job.order_id}/notes`, body: { body: note.value },
-        label: `Note · ${job.order_number}` });
+        label: t("Note · {order}", { order: job.order_number }) });
     } }));
   // A photo (made smaller on the phone so the queue stays small)
-  const photo = el("input", { type: "file", accept: "image/*", capture: "environment", "aria-label": "Photo" });
+  const photo = el("input", { type: "file", accept: "image/*", capture: "environment", "aria-label": t("Photo") });
   photo.addEventListener("change", async () => {
     if (!photo.files.length) return;
     const file = photo.files[0];
     const data = await shrink(file);
     enqueue({ kind: "photo", order_id: job.order_id, path: `/my-day/orders/${job.order_id}/photos`,
-      body: { filename: file.name || "photo.jpg", content_base64: data }, label: `Photo · ${job.order_number}` });
+      body: { filename: file.name || "photo.jpg", content_base64: data }, label: t("Photo · {order}", { order: job.order_number }) });
   });
-  card.append(el("label", {}, document.createTextNode("Photo"), photo));
+  card.append(el("label", {}, document.createTextNode(t("Photo")), photo));
   // The customer's signature, drawn on screen
-  const canvas = el("canvas", { class: "signature", "aria-label": "Customer's signature" });
+  const canvas = el("canvas", { class: "signature", "aria-label": t("Customer's signature") });
   const pad = signaturePad(canvas);
-  const signer = el("input", { "aria-label": "Customer's name", autocomplete: "off", maxlength: "200" });
-  const outcome = el("input", { "aria-label": "What was done", maxlength: "2000" });
+  const signer = el("input", { "aria-label": t("Customer's name"), autocomplete: "off", maxlength: "200" });
+  const outcome = el("input", { "aria-label": t("What was done"), maxlength: "2000" });
   const error = el("p", { class: "error" });
-  card.append(el("label", {}, document.createTextNode("What was done"), outcome),
-    el("label", {}, document.createTextNode("Customer's name"), signer),
-    el("div", {}, el("div", { class: "meta", text: "Customer's signature" }), canvas),
-    el("div", { class: "row" }, el("button", { type: "button", text: "Clear", onclick: () => pad.clear() }),
-      el("button", { class: "primary", type: "button", text: "Finish with signature", onclick: () => {
+  card.append(el("label", {}, document.createTextNode(t("What was done")), outcome),
+    el("label", {}, document.createTextNode(t("Customer's name")), signer),
+    el("div", {}, el("div", { class: "meta", text: t("Customer's signature") }), canvas),
+    el("div", { class: "row" }, el("button", { type: "button", text: t("Clear"), onclick: () => pad.clear() }),
+      el("button", { class: "primary", type: "button", text: t("Finish with signature"), onclick: () => {
         const ticked = checks.filter((c) => c.checked).map((c) => c.value);
-        if (ticked.length < checks.length) { error.textContent = "Tick every item of the checklist first."; return; }
-        if (!signer.value.trim()) { error.textContent = "Write the customer's name."; return; }
-        if (pad.empty()) { error.textContent = "Ask the customer to sign in the box."; return; }
+        if (ticked.length < checks.length) { error.textContent = t("Tick every item of the checklist first."); return; }
+        if (!signer.value.trim()) { error.textContent = t("Write the customer's name."); return; }
+        if (pad.empty()) { error.textContent = t("Ask the customer to sign in the box."); return; }
         enqueue({ kind: "complete", booking_id: job.booking_id, path: `/my-day/bookings/${job.booking_id}/complete`,
           body: { signed_by: signer.value, outcome: outcome.value || null, checklist: ticked, signature_png_base64: pad.png() },
-          label: `Finish · ${job.order_number}` });
+          label: t("Finish · {order}", { order: job.order_number }) });
       } })), error);
 }
 
@@ -327,13 +356,13 @@ function renderSignIn(main) {
       save(KEYS.session, { access: tokens.access_token, refresh: tokens.refresh_token });
       await loadDay();
     } catch (err) {
-      error.textContent = "No connection: sign in once you are online.";
+      error.textContent = t("No connection: sign in once you are online.");
     }
   });
 }
 
 async function signOut() {
-  if (queue().length && !confirm("Some of your work is not sent yet. Sign out anyway?")) return;
+  if (queue().length && !confirm(t("Some of your work is not sent yet. Sign out anyway?"))) return;
   try { await call("POST", "/auth/sign-out"); } catch (e) { /* offline */ }
   for (const key of Object.values(KEYS)) localStorage.removeItem(key);
   render();
@@ -344,4 +373,5 @@ window.addEventListener("offline", showStatus);
 setInterval(() => { if (navigator.onLine) sync(); }, 20000);
 if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js");
 render();
+loadLabels();
 if (load(KEYS.session, null)) loadDay().then(sync);

@@ -1,6 +1,6 @@
 /* Keeps the app itself on the phone so it starts without a connection; the day's data and the queue live in the
  * page's storage (app.js), and the API is never cached here (its answers belong to whoever is signed in). */
-const CACHE = "repairops-tech-v1";
+const CACHE = "repairops-tech-v2";
 const SHELL = ["./", "index.html", "app.js", "app.css", "manifest.json", "icon-192.png", "icon-512.png"];
 
 self.addEventListener("install", (event) => {

@@ -5,6 +5,7 @@ queue synced again after a lost answer) and done once; and the installable app i
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -17,7 +18,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
+from api.routes import technician as api_routes
+from api.routes.technician import APP_TEXTS
 from ops_db.customers.schemas import CustomerIn
+from ops_db.i18n import gettext_for, untranslated
 from ops_db.inventory import service as inventory
 from ops_db.kit.db import admin_engine
 from ops_db.orders import service as orders
@@ -158,3 +162,36 @@ def test_the_installable_app_is_served_beside_the_api(client: TestClient) -> Non
     worker = client.get("/tech/sw.js")
     assert worker.status_code == 200 and "javascript" in worker.headers["content-type"]
     assert client.get("/tech/icon-512.png").content.startswith(b"\x89PNG")
+
+
+def _app_words() -> set[str]:
+    """Every English word the phone app writes: t("…") in app.js, the job states, data-t in index.html."""
+    app = Path(api_routes.__file__).parent.parent / "tech_app"
+    script, page = (app / "app.js").read_text(), (app / "index.html").read_text()
+    words = set(re.findall(r'\bt\("((?:[^"\\]|\\.)*)"', script)) | set(re.findall(r'data-t="([^"]+)"', page))
+    states = re.search(r"const STATES = \{([^}]*)\}", script)
+    assert states is not None
+    return {w.replace("\\'", "'") for w in words} | set(re.findall(r':\s*"([^"]+)"', states.group(1)))
+
+
+def test_the_phone_app_writes_only_words_the_server_translates() -> None:
+    words = _app_words()
+    assert {"Sign in", "Check in · {order}", "Done ✓", "Finish with signature"} <= words  # the scan reads the app
+    assert words - set(APP_TEXTS) == set()
+    for locale in ("ru", "pt_BR", "zh_CN"):
+        assert untranslated(locale, set(APP_TEXTS)) == []
+
+
+def test_the_phone_app_speaks_the_phones_language_then_the_technicians(shop: Shop, client: TestClient) -> None:
+    before = client.get("/api/v1/my-day/labels", headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"})
+    assert before.status_code == 200 and before.json()["locale"] == "ru"
+    assert before.json()["labels"]["Sign in"] == gettext_for("ru")("Sign in") != "Sign in"
+    chosen = client.get("/api/v1/my-day/labels", params={"locale": "zh-CN"}).json()
+    assert chosen["locale"] == "zh_CN" and chosen["labels"]["Check in"] == gettext_for("zh_CN")("Check in")
+    assert client.get("/api/v1/my-day/labels", headers={"Accept-Language": "fi"}).json()["labels"]["Call"] == "Call"
+    refused = client.get("/api/v1/my-day/labels", params={"locale": "klingon"})
+    assert refused.status_code == 422 and "language" in refused.json()["message"]
+    headers, _, _, day = _day(shop, client)
+    _sql(shop, "UPDATE users SET locale = 'pt_BR' WHERE email LIKE 'technician%' RETURNING id")
+    mine = client.get("/api/v1/my-day", params={"day": day}, headers=headers).json()
+    assert mine["locale"] == "pt_BR" and mine["labels"]["Check in"] == gettext_for("pt_BR")("Check in") != "Check in"
