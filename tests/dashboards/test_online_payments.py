@@ -112,6 +112,8 @@ def test_the_company_account_takes_pay_now_and_card_refunds(fake_stripe: Loopbac
     )
     finance = signed_in(demo_db, "finance@riverside.example")
     finance.switch_page("app_pages/billing.py").run()
+    finance.session_state["billing_tab"] = "Payments"  # only the open tab is drawn, as a click opens it
+    finance.run()
     number = _one(demo_db, "SELECT invoice_number FROM invoices WHERE id = :i", i=invoice_id)[0]
     finance.text_input(key="refund_search").input(number).run()
     finance.selectbox(key="refund_payment").select(payment.id).run()
@@ -148,6 +150,8 @@ def test_a_card_refund_over_what_remains_never_reaches_stripe(fake_stripe: Loopb
     calls = len(fake_stripe.received)
     finance = signed_in(demo_db, "finance@riverside.example")
     finance.switch_page("app_pages/billing.py").run()
+    finance.session_state["billing_tab"] = "Payments"  # only the open tab is drawn, as a click opens it
+    finance.run()
     number = _one(demo_db, "SELECT invoice_number FROM invoices WHERE id = :i", i=invoice_id)[0]
     finance.text_input(key="refund_search").input(number).run()
     finance.selectbox(key="refund_payment").select(payment.id).run()
