@@ -111,6 +111,7 @@ PAGES: tuple[PageSpec, ...] = (
         "app_pages/orders_board.py", N_("Orders board"), ":material/view_kanban:", N_("Work"), _staff("orders.read")
     ),
     PageSpec("app_pages/order_detail.py", N_("Order"), ":material/description:", N_("Work"), _staff("orders.read")),
+    PageSpec("app_pages/record.py", N_("Customers"), ":material/group:", N_("Work"), _office("customers.read")),
     PageSpec("app_pages/dispatch.py", N_("Dispatch"), ":material/route:", N_("Work"), _office("plans.read")),
     PageSpec(
         "app_pages/my_day.py",
@@ -120,7 +121,6 @@ PAGES: tuple[PageSpec, ...] = (
         lambda actor: actor.technician_id is not None and actor.can("workforce.clock"),
     ),
     PageSpec(
-    PageSpec("app_pages/record.py", N_("Customers"), ":material/group:", N_("Work"), _office("customers.read")),
         "app_pages/inventory.py",
         N_("Inventory"),
         ":material/inventory_2:",
