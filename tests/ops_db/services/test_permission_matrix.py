@@ -349,7 +349,6 @@ READS: dict[str, Call] = {
     "ops_db.identity.queries:tenant_zone": lambda w, a: identity_queries.tenant_zone(w.uow(a)),
     "ops_db.identity.queries:tenant_currency": lambda w, a: identity_queries.tenant_currency(w.uow(a)),
     "ops_db.identity.queries:data_version": lambda w, a: identity_queries.data_version(w.uow(a)),
-    "ops_db.identity.queries:data_version": lambda w, a: identity_queries.data_version(w.uow(a)),
     "ops_db.sla.queries:sla_policies": lambda w, a: sla_queries.sla_policies(w.uow(a)),
     "ops_db.billing.queries:tax_rates": lambda w, a: billing_queries.tax_rates(w.uow(a)),
     "ops_db.billing.queries:invoices": lambda w, a: billing_queries.invoices(w.uow(a), ZONE),
