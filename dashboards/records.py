@@ -72,10 +72,10 @@ def open_record(kind: str, value: object) -> None:
 def record_link(actor: Actor, kind: str, value: object, label: str, *, icon: str | None = None) -> None:
     """A link to one record, or just its label for someone who may not open it (or when there is none)."""
     if value is None or (isinstance(value, float) and pd.isna(value)) or not may_open(actor, kind):
-        st.markdown(label)  # markdown: callers pass plain() text
+        st.markdown(label)  # markdown: ours (callers pass plain() text)
         return
     page, params = record_address(kind, value)
-    st.page_link(page, label=label, icon=icon, query_params=params)
+    st.page_link(page, label=label, icon=icon, query_params=params)  # markdown: ours (callers pass plain() text)
 
 
 def table_links(frame: pd.DataFrame, actor: Actor, links: Mapping[str, Link] | None = None) -> dict[str, Link]:

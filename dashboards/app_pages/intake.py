@@ -125,7 +125,10 @@ def _customer_card(parts: dict[str, pd.DataFrame]) -> None:
 
 def _choice(options: dict[int, str], label: str, key: str, new_label: str) -> int:
     """A choice among the customer's own records (devices, addresses) or a new one."""
-    return int(st.selectbox(label, [NEW, *options], format_func=lambda i: options.get(i, new_label), key=key) or NEW)
+    return int(
+        st.selectbox(label, [NEW, *options], format_func=lambda i: options.get(i, new_label), key=key)  # markdown: ours
+        or NEW
+    )
 
 
 actor = current_actor()

@@ -116,7 +116,7 @@ def _fact(column: Any, label: str, kind: str | None = None, record: object = Non
         if kind is not None and record is not None and not pd.isna(record):
             record_link(actor, kind, record, shown, icon=KIND_ICONS.get(kind))
         else:
-            st.markdown(shown)  # markdown: plain() above
+            st.markdown(shown)  # markdown: ours (plain() above)
 
 
 def _header(header: dict[str, Any]) -> None:
@@ -332,7 +332,9 @@ st.write(plain(order["problem_description"]))
 _header(header)
 totals = order["totals"]
 cols = st.columns(5)
-cols[0].metric(_("Received"), day_text(order["received_at"].astimezone(zone).date()), help=_when(order["received_at"]))
+cols[0].metric(
+    _("Received"), day_text(order["received_at"].astimezone(zone).date()), help=_when(order["received_at"])
+)  # markdown: ours
 cols[1].metric(_("Net"), money_text(totals["subtotal"], currency))
 cols[2].metric(_("Tax"), money_text(totals["tax"], currency))
 cols[3].metric(_("Total"), money_text(totals["total"], currency))

@@ -92,7 +92,7 @@ def _pager(name: str, page: int, pages: int, label: str) -> int:
     if left.button(_("Previous"), key=f"{name}_previous", disabled=page <= 1, icon=":material/chevron_left:"):
         st.query_params[name] = str(page - 1)
         st.rerun()
-    middle.caption(label.format(page=number_text(page), pages=number_text(pages)))
+    middle.caption(label.format(page=number_text(page), pages=number_text(pages)))  # markdown: ours
     if right.button(_("Next"), key=f"{name}_next", disabled=page >= pages, icon=":material/chevron_right:"):
         st.query_params[name] = str(page + 1)
         st.rerun()
@@ -109,7 +109,7 @@ def _cards(cards: pd.DataFrame, stages: list[str], counts: dict[str, int]) -> No
                 with st.container(border=True):
                     st.page_link(
                         ORDER_PAGE,
-                        label=str(card.order_number),
+                        label=plain(card.order_number),
                         query_params={"order": str(card.order_number)},
                         icon=":material/description:",
                     )

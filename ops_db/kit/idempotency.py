@@ -48,6 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ops_db.i18n import N_
 from ops_db.kit.base import Base, IdMixin, fk
 from ops_db.kit.errors import Conflict, RepairOpsError, ValidationError
 from ops_db.kit.uow import UnitOfWork, _jsonable
@@ -99,7 +100,7 @@ class AlreadyDone(RepairOpsError):
     ``result`` is what the first one stored (the records it wrote, and for the API the first response)."""
 
     def __init__(self, result: Mapping[str, Any] | None = None) -> None:
-        super().__init__("That was already done; it was not done a second time.")
+        super().__init__(N_("That was already done; it was not done a second time."))
         self.result: dict[str, Any] = dict(result or {})
 
 
@@ -227,7 +228,7 @@ class KeyReused(Conflict):
     """The submission key was already used for another action, by someone else, or with other values."""
 
     def __init__(self) -> None:
-        super().__init__("That submission key was already used for something else.")
+        super().__init__(N_("That submission key was already used for something else."))
 
 
 def _repeat_of(uow: UnitOfWork, earlier: Submission | None, current: Pending) -> RepairOpsError:
