@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
@@ -70,6 +71,12 @@ SUBMISSION_DONE = "submission_done"  # form name -> the sentence that says what 
 SUBMISSION_EMPTY = "submission_empty"  # form name -> {input key: its empty value}, set before it is drawn again
 SUBMISSION_CLICKS = "submission_clicks"  # form name -> the key of the form as shown when its button was clicked
 SUBMISSION_LAST = "submission_last"  # the form whose button was clicked in this run (for run_action)
+# form -> (what its last success did, when): a click the browser sent on the form as it was before that success
+# can reach the server only after the form was drawn again with its new key (Streamlit binds a click's callback
+# to the button as last drawn, not as the browser showed it), carrying the old values. The same action on the same
+# form within this window is that click, and is not done again.
+SUBMISSION_LAST_DONE = "_submission_last_done"
+REPEAT_WINDOW_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -183,6 +190,9 @@ def submit(form: str, action: Callable[[], Made], *, busy: str | None = None) ->
     st.session_state.pop(SUBMISSION_LAST, None)  # this run's click is being carried out
     results: dict[str, Any] = st.session_state.setdefault(SUBMISSION_RESULTS, {})
     digest = _action_fingerprint(action)
+    if _repeat_of_last_success(form, digest, results):
+        st.info(_("That was already done; it was not done a second time."))
+        return None
     for _attempt in range(2):
         key = submission_key(form)
         try:
@@ -190,6 +200,7 @@ def submit(form: str, action: Callable[[], Made], *, busy: str | None = None) ->
                 # Kept before the next Streamlit call: a second click interrupts this run at that call, and the
                 # rerun it starts (same key) finds the first one's result here.
                 results[key] = Done(action())
+                st.session_state.setdefault(SUBMISSION_LAST_DONE, {})[form] = (digest, time.monotonic())
         except AlreadyDone:
             if key not in results:  # done by a run of this session that left no result: say so, start afresh
                 finish(form, _("That was already done; it was not done a second time."))
@@ -202,6 +213,16 @@ def submit(form: str, action: Callable[[], Made], *, busy: str | None = None) ->
         outcome: Done[Made] = results[key]
         return outcome
     return None
+
+
+def _repeat_of_last_success(form: str, digest: str, results: dict[str, Any]) -> bool:
+    """Whether this submission is a stale click repeating the form's last success: the same action with the same
+    values, under a new key, moments after it (see SUBMISSION_LAST_DONE)."""
+    last = st.session_state.get(SUBMISSION_LAST_DONE, {}).get(form)
+    if last is None or submission_key(form) in results:
+        return False
+    done_digest, done_at = last
+    return bool(done_digest == digest and time.monotonic() - done_at < REPEAT_WINDOW_SECONDS)
 
 
 def finish(form: str, done: str, *reset: str, empty: dict[str, Any] | None = None) -> None:

@@ -96,7 +96,8 @@ def test_intake_takes_purchase_dates_up_to_the_companys_today(ui_env: Path, demo
 
     machine_afternoon = datetime(2026, 11, 25, 16, 0, tzinfo=ZoneInfo("Pacific/Kiritimati"))  # 02:00 UTC
     with time_machine.travel(machine_afternoon, tick=True):
-        app = signed_in(demo_db, "frontdesk@riverside.example", timeout=180)
+        # the manager: the front desk's account is locked by the test above (its 'locked until' line)
+        app = signed_in(demo_db, "manager@riverside.example", timeout=180)
         app.switch_page("app_pages/intake.py").run()
         assert not app.exception
         assert app.date_input(key="purchased").proto.max == "2026-11-24"
