@@ -25,6 +25,7 @@ pytestmark = [
                 "Intake",
                 "Orders board",
                 "Order",
+                "Customers",
                 "Dispatch",
                 "Inventory",
                 "Billing",
