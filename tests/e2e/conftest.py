@@ -41,13 +41,14 @@ def ui_env(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
     yield from configured(demo_db, data)
 
 
-def _serve(data_dir: Path, database_url: str) -> Iterator[str]:
+def serve(data_dir: Path, database_url: str, command: str = "ui", health: str = "/_stcore/health") -> Iterator[str]:
+    """``repairops <command>`` (ui or api) on a free loopback port until the module is done, once ``health`` answers."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": database_url, "REPAIROPS_DATA_DIR": str(data_dir)}
     server = subprocess.Popen(
-        [sys.executable, "-m", "repairops.cli", "ui", "--port", str(port)],
+        [sys.executable, "-m", "repairops.cli", command, "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -57,14 +58,14 @@ def _serve(data_dir: Path, database_url: str) -> Iterator[str]:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as answer:
+            with urllib.request.urlopen(f"{url}{health}", timeout=5) as answer:
                 if answer.status == 200:
                     break
         except OSError:
             time.sleep(1)
     else:
         os.killpg(server.pid, signal.SIGTERM)
-        pytest.fail("the UI did not answer /_stcore/health within 90 s")
+        pytest.fail(f"repairops {command} did not answer {health} within 90 s")
     yield url
     os.killpg(server.pid, signal.SIGTERM)
     server.wait(timeout=30)
@@ -73,10 +74,10 @@ def _serve(data_dir: Path, database_url: str) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def ui_url(ui_env: Path, demo_db: str) -> Iterator[str]:
     """``repairops ui`` over the demo company with its built warehouse (every page, analytics included)."""
-    yield from _serve(ui_env, demo_db)
+    yield from serve(ui_env, demo_db)
 
 
 @pytest.fixture(scope="module")
 def ops_ui_url(ops_env: Path, demo_db: str) -> Iterator[str]:  # noqa: F811
     """``repairops ui`` over the demo company without a warehouse (the operational pages)."""
-    yield from _serve(ops_env, demo_db)
+    yield from serve(ops_env, demo_db)

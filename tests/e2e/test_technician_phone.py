@@ -7,13 +7,6 @@ the signature kept as an image, and the text file refused by its content."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,7 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from ops_db.kit import db
-from tests.e2e.conftest import DEMO_TIME_ZONE
+from tests.e2e.conftest import DEMO_TIME_ZONE, serve
 from tests.e2e.driver import CHROMIUM, CHROMIUM_ARGS, PASSWORD, Screen, eventually
 
 pytestmark = [
@@ -39,33 +32,7 @@ LOAD_MS = 60_000
 @pytest.fixture(scope="module")
 def api_url(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``repairops api`` over the demo company of today, on a free loopback port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    data = tmp_path_factory.mktemp("api") / ".repairops"
-    env = {**os.environ, "DATABASE_URL": demo_db, "REPAIROPS_DATA_DIR": str(data)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "repairops.cli", "api", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=5) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            time.sleep(1)
-    else:
-        os.killpg(server.pid, signal.SIGTERM)
-        pytest.fail("the API did not answer /health within 90 s")
-    yield url
-    os.killpg(server.pid, signal.SIGTERM)
-    server.wait(timeout=30)
+    yield from serve(tmp_path_factory.mktemp("api") / ".repairops", demo_db, "api", "/health")
 
 
 def _one(demo_db: str, sql: str, **params: Any) -> Any:
