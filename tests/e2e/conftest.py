@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,6 +21,7 @@ import pytest
 from pipelines.extract import run_extract
 from tests.conftest import Templates, _temporary_database
 from tests.dashboards.conftest import configured, ops_env  # noqa: F401  (a fixture, used by name)
+from tests.e2e.driver import CHROMIUM, CHROMIUM_ARGS
 from tests.pipelines.conftest import dbt_build
 
 DEMO_TIME_ZONE = ZoneInfo("America/Chicago")  # the demo company's time zone
@@ -81,3 +83,14 @@ def ui_url(ui_env: Path, demo_db: str) -> Iterator[str]:
 def ops_ui_url(ops_env: Path, demo_db: str) -> Iterator[str]:  # noqa: F811
     """``repairops ui`` over the demo company without a warehouse (the operational pages)."""
     yield from serve(ops_env, demo_db)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per module, a fresh context per person (tests.e2e.driver.person)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -157,3 +157,22 @@ def eventually(check: Callable[[], Any], what: str, timeout: float = 60.0) -> An
             return result
         time.sleep(0.5)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def person(browser: Any, who: str) -> Screen:
+    """A fresh desktop browser context per person: nobody shares a session."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    return Screen(context.new_page(), who)
+
+
+def sign(page: Any, canvas: Any) -> None:
+    """The customer's finger on the signature box: a few strokes with the pointer."""
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + 0.1 * w, y + 0.7 * h)
+    page.mouse.down()
+    for i in range(1, 12):
+        page.mouse.move(x + (0.1 + 0.07 * i) * w, y + (0.7 - 0.4 * (i % 2)) * h, steps=3)
+    page.mouse.up()

@@ -10,7 +10,6 @@ Each step leaves a screenshot in test-artifacts/e2e/flow-*.png.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +18,7 @@ from sqlalchemy import text
 
 from ops_db.kit import db
 from tests.e2e.conftest import DEMO_TIME_ZONE
-from tests.e2e.driver import CHROMIUM, CHROMIUM_ARGS, Screen, eventually
+from tests.e2e.driver import CHROMIUM, eventually, person, sign
 
 pytestmark = [
     pytest.mark.slow,
@@ -31,35 +30,6 @@ pytestmark = [
 CUSTOMER = "Zoë Ångström"  # accents on purpose: names are not ASCII
 
 
-def _sign(page: Any, canvas: Any) -> None:
-    """The customer's finger on the signature box: a few strokes with the pointer."""
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    assert box is not None
-    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
-    page.mouse.move(x + 0.1 * w, y + 0.7 * h)
-    page.mouse.down()
-    for i in range(1, 12):
-        page.mouse.move(x + (0.1 + 0.07 * i) * w, y + (0.7 - 0.4 * (i % 2)) * h, steps=3)
-    page.mouse.up()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def _person(browser: Any, who: str) -> Screen:
-    """A fresh browser context per person: nobody shares a session."""
-    context = browser.new_context(viewport={"width": 1500, "height": 1100})
-    return Screen(context.new_page(), who)
-
-
 def _one(demo_db: str, sql: str, **params: Any) -> Any:
     with db.admin_engine(demo_db).connect() as conn:
         return conn.execute(text(sql), params).first()
@@ -67,7 +37,7 @@ def _one(demo_db: str, sql: str, **params: Any) -> Any:
 
 def test_a_repair_goes_from_online_request_to_paid_and_ready(ops_ui_url: str, demo_db: str, browser: Any) -> None:
     # 1. The customer asks for a repair, without an account.
-    customer = _person(browser, "customer")
+    customer = person(browser, "customer")
     customer.open(ops_ui_url)
     customer.go("Request a repair")
     customer.fill("Make and model (if you know it)", "Pixel 8", commit=False)
@@ -87,7 +57,7 @@ def test_a_repair_goes_from_online_request_to_paid_and_ready(ops_ui_url: str, de
 
     # 2. The front desk triages it (emergency: the SLA tightens and the optimizer weighs it so), starts
     #    diagnostics, adds the service, reserves the part and sends it to repair.
-    desk = _person(browser, "front desk")
+    desk = person(browser, "front desk")
     desk.sign_in(ops_ui_url, "frontdesk@riverside.example")
     desk.go("Order")
     desk.fill("Order number", number)
@@ -117,7 +87,7 @@ def test_a_repair_goes_from_online_request_to_paid_and_ready(ops_ui_url: str, de
     desk.shot("flow-2-front-desk-order")
 
     # 3. The dispatcher plans tomorrow with the optimizer and accepts the proposal.
-    dispatcher = _person(browser, "dispatcher")
+    dispatcher = person(browser, "dispatcher")
     dispatcher.sign_in(ops_ui_url, "dispatcher@riverside.example")
     dispatcher.go("Dispatch")
     dispatcher.tab("Proposal")
@@ -148,7 +118,7 @@ def test_a_repair_goes_from_online_request_to_paid_and_ready(ops_ui_url: str, de
     dispatcher.shot("flow-4-dispatch-accepted")
 
     # 4. The technician opens that day, checks in, records the part and completes with sign-off.
-    tech = _person(browser, "technician")
+    tech = person(browser, "technician")
     tech.sign_in(ops_ui_url, booking.email)
     tech.go("My day")
     if tech.page.get_by_role("button", name="Clock in").count():
@@ -177,7 +147,7 @@ def test_a_repair_goes_from_online_request_to_paid_and_ready(ops_ui_url: str, de
     for item in job.get_by_test_id("stCheckbox").all():  # the job type's checklist
         item.locator("label").click()
         tech.settle()
-    _sign(tech.page, job.locator('canvas[aria-label="Signature"]'))
+    sign(tech.page, job.locator('canvas[aria-label="Signature"]'))
     tech.see("Signature captured.")
     tech.settle()
     tech.shot("flow-6-technician-visit")
@@ -203,7 +173,7 @@ def test_a_repair_goes_from_online_request_to_paid_and_ready(ops_ui_url: str, de
     desk.shot("flow-7-ready")
 
     # 6. Finance invoices the order and takes the payment.
-    finance = _person(browser, "finance")
+    finance = person(browser, "finance")
     finance.sign_in(ops_ui_url, "finance@riverside.example")
     finance.go("Billing")
     finance.choose("Ready or closed order without an invoice", number)

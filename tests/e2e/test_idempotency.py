@@ -5,14 +5,13 @@ key), and the result is shown beside the form. Screenshots in test-artifacts/e2e
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from ops_db.kit import db
-from tests.e2e.driver import CHROMIUM, CHROMIUM_ARGS, Screen
+from tests.e2e.driver import CHROMIUM, Screen, person
 
 pytestmark = [
     pytest.mark.slow,
@@ -20,21 +19,6 @@ pytestmark = [
         CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def _person(browser: Any, who: str) -> Screen:
-    context = browser.new_context(viewport={"width": 1500, "height": 1100})
-    return Screen(context.new_page(), who)
 
 
 def _rows(demo_db: str, sql: str, **params: Any) -> list[Any]:
@@ -64,7 +48,7 @@ def test_a_double_click_on_refund_refunds_once(ops_ui_url: str, demo_db: str, br
         """SELECT p.id, i.invoice_number FROM payments p JOIN invoices i ON i.id = p.invoice_id
             WHERE p.amount - p.refunded_amount >= 20 AND p.provider IS NULL ORDER BY p.id DESC LIMIT 1""",
     )[0]
-    finance = _person(browser, "once-finance")
+    finance = person(browser, "once-finance")
     finance.sign_in(ops_ui_url, "finance@riverside.example")
     finance.go("Billing")
     finance.tab("Payments")
@@ -87,7 +71,7 @@ def test_a_double_click_on_refund_refunds_once(ops_ui_url: str, demo_db: str, br
 
 def test_a_double_click_on_open_the_order_opens_one_order(ops_ui_url: str, demo_db: str, browser: Any) -> None:
     problem = "Fan grinds at start-up (intake double click)"
-    desk = _person(browser, "once-desk")
+    desk = person(browser, "once-desk")
     desk.sign_in(ops_ui_url, "frontdesk@riverside.example")
     desk.go("Intake")
     desk.fill("Name", "Dana Doubleclick", commit=False)
@@ -119,7 +103,7 @@ def test_a_double_click_on_open_the_order_opens_one_order(ops_ui_url: str, demo_
 
 def test_a_double_click_on_send_the_request_sends_one(ops_ui_url: str, demo_db: str, browser: Any) -> None:
     problem = "The drum does not turn (portal double click)"
-    visitor = _person(browser, "once-portal")
+    visitor = person(browser, "once-portal")
     visitor.open(ops_ui_url)
     visitor.go("Request a repair")
     visitor.fill("What is wrong", problem, commit=False)

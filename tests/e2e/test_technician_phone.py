@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from ops_db.kit import db
 from tests.e2e.conftest import DEMO_TIME_ZONE, serve
-from tests.e2e.driver import CHROMIUM, CHROMIUM_ARGS, PASSWORD, Screen, eventually
+from tests.e2e.driver import CHROMIUM, CHROMIUM_ARGS, PASSWORD, Screen, eventually, sign
 
 pytestmark = [
     pytest.mark.slow,
@@ -58,19 +58,6 @@ def _todays_field_job(demo_db: str, skip: int = 0) -> tuple[str, int, str]:
         skip=skip,
     )
     return str(row[0]), int(row[1]), str(row[2])
-
-
-def _sign(page: Any, canvas: Any) -> None:
-    """The customer's finger on the signature box: a few strokes with the pointer."""
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    assert box is not None
-    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
-    page.mouse.move(x + 0.1 * w, y + 0.7 * h)
-    page.mouse.down()
-    for i in range(1, 12):
-        page.mouse.move(x + (0.1 + 0.07 * i) * w, y + (0.7 - 0.4 * (i % 2)) * h, steps=3)
-    page.mouse.up()
 
 
 def test_a_technician_works_offline_and_the_queue_syncs_when_back_online(
@@ -120,7 +107,7 @@ def test_a_technician_works_offline_and_the_queue_syncs_when_back_online(
         card.get_by_label("Customer's name").fill("Pat Customer")
         for box in card.get_by_role("checkbox").all():
             box.check()
-        _sign(page, card.locator("canvas.signature"))
+        sign(page, card.locator("canvas.signature"))
         screen.shot("tech-phone-3-signed-offline")
         card.get_by_role("button", name="Finish with signature").click()
         expect(page.get_by_role("status")).to_have_text("Offline · 4 waiting")
@@ -188,7 +175,7 @@ def test_a_technician_signs_off_on_the_streamlit_page_with_a_drawn_signature(ops
         screen.click("Complete with sign-off", within=job)
         screen.see("Ask the customer to sign in the box.")
         job = screen.page.get_by_test_id("stExpander").filter(has_text=number)
-        _sign(screen.page, job.locator('canvas[aria-label="Signature"]'))
+        sign(screen.page, job.locator('canvas[aria-label="Signature"]'))
         screen.see("Signature captured.")  # the drawing reached the server
         screen.settle()
         screen.shot("tech-streamlit-1-signed")

@@ -9,7 +9,6 @@ someone else's phone. Screenshots in test-artifacts/e2e/workplace-*.png."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from ops_db.kit import db
-from tests.e2e.driver import CHROMIUM, CHROMIUM_ARGS, RERUN_TIMEOUT_MS, Screen
+from tests.e2e.driver import CHROMIUM, RERUN_TIMEOUT_MS, Screen, person
 
 pytestmark = [
     pytest.mark.slow,
@@ -26,21 +25,6 @@ pytestmark = [
     ),
 ]
 HEADER_PX, ROW_PX = 36, 35  # a Streamlit table's heading row and body rows
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def _person(browser: Any, who: str) -> Screen:
-    context = browser.new_context(viewport={"width": 1500, "height": 1100})
-    return Screen(context.new_page(), who)
 
 
 def _one(demo_db: str, sql: str, **params: Any) -> Any:
@@ -66,7 +50,7 @@ def _wait_for_url(screen: Screen, pattern: str) -> None:
 def test_every_list_opens_its_record_and_records_link_to_each_other(
     ops_ui_url: str, demo_db: str, browser: Any
 ) -> None:
-    manager = _person(browser, "manager")
+    manager = person(browser, "manager")
     manager.sign_in(ops_ui_url, "manager@riverside.example")
     waiting = manager.page.get_by_test_id("stDataFrame").first  # Home: waiting for a technician
     _click_cell(manager, waiting, 0)
@@ -143,7 +127,7 @@ def _drag(screen: Screen, item: Any, target: Any) -> None:
 def test_a_card_dragged_to_another_stage_moves_the_order_where_allowed(
     ops_ui_url: str, demo_db: str, browser: Any
 ) -> None:
-    desk = _person(browser, "frontdesk")
+    desk = person(browser, "frontdesk")
     desk.sign_in(ops_ui_url, "frontdesk@riverside.example")
     desk.go("Orders board")
     desk.page.get_by_text("Drag to move", exact=True).click()
@@ -191,7 +175,7 @@ def test_the_order_is_invoiced_and_a_deposit_taken_on_its_page(ops_ui_url: str, 
         " WHERE i.order_id = o.id AND i.status <> 'void') AND l.line_no = 1 AND l.kind <> 'discount'"
         " ORDER BY o.id LIMIT 1",
     )[0]
-    manager = _person(browser, "manager")
+    manager = person(browser, "manager")
     manager.sign_in(ops_ui_url, "manager@riverside.example")
     manager.go("Order")
     manager.fill("Order number", number)
@@ -228,7 +212,7 @@ def test_intake_finds_the_customer_as_you_type_and_asks_a_field_jobs_address(
         "SELECT id, name, phone FROM customers WHERE phone IS NOT NULL AND is_active AND name ~ '^[A-Za-z]+ [A-Za-z]+$'"
         " ORDER BY id LIMIT 1",
     )
-    desk = _person(browser, "frontdesk")
+    desk = person(browser, "frontdesk")
     desk.sign_in(ops_ui_url, "frontdesk@riverside.example")
     desk.go("Intake")
     search = desk.page.frame_locator('iframe[title*="searchbox"]')
